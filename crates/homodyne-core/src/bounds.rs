@@ -1,0 +1,131 @@
+//! Box constraints `lower <= p <= upper` on the parameters.
+
+use crate::error::{InvalidInput, OptimizationError};
+
+/// Lower and upper bounds for each parameter; infinite entries mean "no bound".
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Bounds {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl Bounds {
+    /// Bounds from two vectors of equal length. Each `lower[k] < upper[k]` (NaN refused).
+    pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Result<Self, OptimizationError> {
+        if lower.len() != upper.len() {
+            return Err(InvalidInput::WrongParameterCount {
+                what: "upper bounds",
+                expected: lower.len(),
+                got: upper.len(),
+            }
+            .into());
+        }
+        for (index, (&lo, &hi)) in lower.iter().zip(&upper).enumerate() {
+            // `!(lo < hi)` also catches NaN.
+            if !(lo < hi) || lo == f64::INFINITY || hi == f64::NEG_INFINITY {
+                return Err(InvalidInput::InvertedBounds {
+                    index,
+                    lower: lo,
+                    upper: hi,
+                }
+                .into());
+            }
+        }
+        Ok(Self { lower, upper })
+    }
+
+    /// No bounds on any of `n` parameters.
+    pub fn unbounded(n: usize) -> Self {
+        Self {
+            lower: vec![f64::NEG_INFINITY; n],
+            upper: vec![f64::INFINITY; n],
+        }
+    }
+
+    /// Lower bounds.
+    pub fn lower(&self) -> &[f64] {
+        &self.lower
+    }
+
+    /// Upper bounds.
+    pub fn upper(&self) -> &[f64] {
+        &self.upper
+    }
+
+    /// Number of parameters covered.
+    pub fn len(&self) -> usize {
+        self.lower.len()
+    }
+
+    /// True for bounds on zero parameters.
+    pub fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    /// True when every bound is infinite.
+    pub fn is_unbounded(&self) -> bool {
+        self.lower.iter().all(|v| *v == f64::NEG_INFINITY)
+            && self.upper.iter().all(|v| *v == f64::INFINITY)
+    }
+
+    /// True when `p` satisfies every bound.
+    pub fn contains(&self, p: &[f64]) -> bool {
+        p.iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .all(|(v, (lo, hi))| lo <= v && v <= hi)
+    }
+
+    /// Checks that `p0` has the right length and lies within the bounds.
+    pub fn check_start(&self, p0: &[f64]) -> Result<(), OptimizationError> {
+        if p0.len() != self.len() {
+            return Err(InvalidInput::WrongParameterCount {
+                what: "bounds",
+                expected: p0.len(),
+                got: self.len(),
+            }
+            .into());
+        }
+        for (index, (&value, (&lower, &upper))) in
+            p0.iter().zip(self.lower.iter().zip(&self.upper)).enumerate()
+        {
+            if !(lower <= value && value <= upper) {
+                return Err(InvalidInput::P0OutsideBounds {
+                    index,
+                    value,
+                    lower,
+                    upper,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn refuses_inverted_and_nan_bounds() {
+        let e = Bounds::new(vec![0.0, 1.0], vec![1.0, 1.0]).unwrap_err();
+        assert!(matches!(
+            e.invalid_input(),
+            Some(InvalidInput::InvertedBounds { index: 1, .. })
+        ));
+        let e = Bounds::new(vec![f64::NAN], vec![1.0]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn start_outside_is_refused() {
+        let b = Bounds::new(vec![0.0], vec![1.0]).unwrap();
+        assert!(b.check_start(&[0.5]).is_ok());
+        assert!(b.check_start(&[1.0]).is_ok());
+        assert!(matches!(
+            b.check_start(&[1.5]).unwrap_err().invalid_input(),
+            Some(InvalidInput::P0OutsideBounds { index: 0, .. })
+        ));
+    }
+}

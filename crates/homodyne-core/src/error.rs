@@ -1,0 +1,377 @@
+//! The error type every homodyne layer reports to the user.
+//!
+//! One enum, [`OptimizationError`], with the four kinds of the Python package's hierarchy
+//! (convergence, numerical, checkpoint, invalid input). Each variant carries a
+//! [`Context`]: an ordered map of `key = value` pairs naming what was being done (which
+//! parameter, which point, which detection point) so that a log line is enough to find the
+//! cause.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Ordered `key -> value` context attached to every error (for example
+/// `{"iteration": "12", "nfev": "40"}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context(pub BTreeMap<String, String>);
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `key = value` and returns the context (builder style).
+    pub fn with(mut self, key: impl Into<String>, value: impl fmt::Display) -> Self {
+        self.0.insert(key.into(), value.to_string());
+        self
+    }
+
+    /// The value stored under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        f.write_str(" [")?;
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        f.write_str("]")
+    }
+}
+
+/// Where a non-finite value was detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DetectionPoint {
+    /// The model's values (residuals) at a point where the solver needed them finite.
+    Residuals,
+    /// The Jacobian of the model.
+    Jacobian,
+    /// The gradient `J^T r`.
+    Gradient,
+    /// The parameter vector after an update.
+    Parameters,
+    /// The cost (loss) value.
+    Loss,
+}
+
+impl fmt::Display for DetectionPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Residuals => "residuals",
+            Self::Jacobian => "jacobian",
+            Self::Gradient => "gradient",
+            Self::Parameters => "parameters",
+            Self::Loss => "loss",
+        })
+    }
+}
+
+/// One invalid (NaN or infinite) value and where it sits: `index` is the point index for
+/// residuals, `point * n_params + param` for a Jacobian, the parameter index otherwise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InvalidValue {
+    /// Position of the value (see the type's documentation).
+    pub index: usize,
+    /// The value itself (NaN, +inf or -inf).
+    pub value: f64,
+}
+
+/// A bounded sample of the invalid values found during one evaluation: the total count and
+/// the first few positions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InvalidSample {
+    /// How many invalid values were found in all.
+    pub count: usize,
+    /// The first [`InvalidSample::CAPACITY`] of them, in index order.
+    pub values: Vec<InvalidValue>,
+}
+
+impl InvalidSample {
+    /// How many values the sample keeps.
+    pub const CAPACITY: usize = 8;
+
+    /// Records one invalid value.
+    pub fn push(&mut self, index: usize, value: f64) {
+        self.count += 1;
+        if self.values.len() < Self::CAPACITY {
+            self.values.push(InvalidValue { index, value });
+        }
+    }
+
+    /// Merges a sample taken over a later range of indices.
+    pub fn merge(&mut self, other: &InvalidSample) {
+        self.count += other.count;
+        for v in &other.values {
+            if self.values.len() < Self::CAPACITY {
+                self.values.push(*v);
+            }
+        }
+    }
+
+    /// True when nothing invalid was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+impl fmt::Display for InvalidSample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} invalid value(s)", self.count)?;
+        if !self.values.is_empty() {
+            f.write_str(", first at")?;
+            for v in &self.values {
+                write!(f, " [{}]={}", v.index, v.value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What was wrong with the input of a fit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
+    /// `xdata` does not hold `x_dim` values for each of the `ydata` points.
+    #[error(
+        "xdata has {x_len} values but ydata has {y_len} points and the model reads {x_dim} x value(s) per point"
+    )]
+    LengthMismatch {
+        /// Number of values in `xdata`.
+        x_len: usize,
+        /// Number of points in `ydata`.
+        y_len: usize,
+        /// x values per point the model reads.
+        x_dim: usize,
+    },
+    /// No data points at all.
+    #[error("the data are empty")]
+    EmptyData,
+    /// Fewer points than parameters: the problem is underdetermined.
+    #[error("{n_points} data point(s) cannot determine {n_params} parameters")]
+    TooFewPoints {
+        /// Number of data points.
+        n_points: usize,
+        /// Number of parameters.
+        n_params: usize,
+    },
+    /// A NaN or infinite value in an input array.
+    #[error("{array}[{index}] is {value}, not a finite number")]
+    NonFinite {
+        /// Which input (`"xdata"`, `"ydata"`, `"p0"`, `"sigma"`, `"x_scale"`).
+        array: &'static str,
+        /// Its position.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The starting point lies outside the bounds.
+    #[error("p0[{index}] = {value} lies outside its bounds [{lower}, {upper}]")]
+    P0OutsideBounds {
+        /// Parameter index.
+        index: usize,
+        /// Starting value.
+        value: f64,
+        /// Lower bound.
+        lower: f64,
+        /// Upper bound.
+        upper: f64,
+    },
+    /// A lower bound is not strictly below its upper bound (or is NaN).
+    #[error("bound {index} is empty: lower {lower} is not below upper {upper}")]
+    InvertedBounds {
+        /// Parameter index.
+        index: usize,
+        /// Lower bound.
+        lower: f64,
+        /// Upper bound.
+        upper: f64,
+    },
+    /// A per-point uncertainty that is zero or negative.
+    #[error("sigma[{index}] = {value}: uncertainties must be positive")]
+    NonPositiveSigma {
+        /// Point index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A per-parameter vector (p0, bounds, x_scale) with the wrong number of entries.
+    #[error("{what} has {got} entries but the model has {expected} parameters")]
+    WrongParameterCount {
+        /// Which vector.
+        what: &'static str,
+        /// Number of model parameters.
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
+    /// `sigma` does not have one entry per point.
+    #[error("sigma has {got} entries but there are {expected} data points")]
+    WrongSigmaLength {
+        /// Number of data points.
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
+    /// A solver option out of its valid range.
+    #[error("option {option} = {value} is invalid: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// Its value, formatted.
+        value: String,
+        /// What the valid range is.
+        reason: &'static str,
+    },
+    /// An unknown method name.
+    #[error("unknown method {0:?}: expected \"trf\" or \"lm\"")]
+    UnknownMethod(String),
+}
+
+/// Coarse kind of an [`OptimizationError`], for matching without destructuring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The solver could not reach a solution.
+    Convergence,
+    /// NaN or infinity where a finite number was needed.
+    Numerical,
+    /// A checkpoint could not be written, read or trusted.
+    Checkpoint,
+    /// The caller's input is unusable.
+    InvalidInput,
+}
+
+/// The error of a homodyne fit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OptimizationError {
+    /// The solver stopped without a usable solution.
+    #[error("convergence failure: {message}{context}")]
+    Convergence {
+        /// What happened.
+        message: String,
+        /// Where.
+        context: Context,
+    },
+    /// A non-finite value at a point where the solver cannot step around it.
+    #[error("numerical error in the {detection_point}: {sample}{context}")]
+    Numerical {
+        /// Which quantity held the invalid values.
+        detection_point: DetectionPoint,
+        /// A sample of them.
+        sample: InvalidSample,
+        /// Where.
+        context: Context,
+    },
+    /// A checkpoint file problem.
+    #[error("checkpoint error: {message}{context}")]
+    Checkpoint {
+        /// What happened.
+        message: String,
+        /// Which file, which dataset.
+        context: Context,
+        /// The underlying I/O or format error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The input cannot be fitted as given.
+    #[error("invalid input: {problem}{context}")]
+    InvalidInput {
+        /// What is wrong.
+        problem: InvalidInput,
+        /// Where.
+        context: Context,
+    },
+}
+
+impl OptimizationError {
+    /// The coarse kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Convergence { .. } => ErrorKind::Convergence,
+            Self::Numerical { .. } => ErrorKind::Numerical,
+            Self::Checkpoint { .. } => ErrorKind::Checkpoint,
+            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// The context attached to this error.
+    pub fn context(&self) -> &Context {
+        match self {
+            Self::Convergence { context, .. }
+            | Self::Numerical { context, .. }
+            | Self::Checkpoint { context, .. }
+            | Self::InvalidInput { context, .. } => context,
+        }
+    }
+
+    /// The invalid-input detail, when this is an invalid-input error.
+    pub fn invalid_input(&self) -> Option<&InvalidInput> {
+        match self {
+            Self::InvalidInput { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// Adds `key = value` to the context of this error.
+    pub fn with_context(mut self, key: impl Into<String>, value: impl fmt::Display) -> Self {
+        let ctx = match &mut self {
+            Self::Convergence { context, .. }
+            | Self::Numerical { context, .. }
+            | Self::Checkpoint { context, .. }
+            | Self::InvalidInput { context, .. } => context,
+        };
+        ctx.0.insert(key.into(), value.to_string());
+        self
+    }
+}
+
+impl From<InvalidInput> for OptimizationError {
+    fn from(problem: InvalidInput) -> Self {
+        Self::InvalidInput {
+            problem,
+            context: Context::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_problem_and_context() {
+        let err = OptimizationError::from(InvalidInput::P0OutsideBounds {
+            index: 2,
+            value: 5.0,
+            lower: 0.0,
+            upper: 1.0,
+        })
+        .with_context("method", "trf");
+        let text = err.to_string();
+        assert!(text.contains("p0[2] = 5"), "{text}");
+        assert!(text.contains("method=trf"), "{text}");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn invalid_sample_is_bounded() {
+        let mut s = InvalidSample::default();
+        for i in 0..20 {
+            s.push(i, f64::NAN);
+        }
+        assert_eq!(s.count, 20);
+        assert_eq!(s.values.len(), InvalidSample::CAPACITY);
+        assert!(s.to_string().starts_with("20 invalid"));
+    }
+}

@@ -1,0 +1,28 @@
+//! Core types of homodyne: the model trait, dual numbers for exact derivatives, the
+//! finite-difference fallback, bounds, fit results and the error type.
+//!
+//! This crate knows nothing of solvers: it is what every other homodyne crate depends on.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod autodiff;
+pub mod bounds;
+pub mod dual;
+pub mod error;
+pub mod finite_diff;
+pub mod model;
+pub mod result;
+pub mod strategy;
+
+pub use autodiff::{AutoDiff, GenericModel};
+pub use bounds::Bounds;
+pub use dual::{Dual, Scalar};
+pub use error::{Context, DetectionPoint, ErrorKind, InvalidInput, InvalidSample, InvalidValue, OptimizationError};
+pub use finite_diff::{ClosureModel, DifferenceScheme, PointFunction, DEFAULT_STEP_FLOOR};
+pub use model::{JacobianKind, Model};
+pub use result::{
+    ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, RecoveryAction,
+    StreamingDiagnostics, TerminationReason,
+};
+pub use strategy::OptimizationStrategy;

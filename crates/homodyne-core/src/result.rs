@@ -1,0 +1,246 @@
+//! What a fit returns.
+
+use std::fmt;
+use std::time::Duration;
+
+use ndarray::Array2;
+
+use crate::model::JacobianKind;
+use crate::strategy::OptimizationStrategy;
+
+/// The least-squares algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub enum Method {
+    /// Trust-region reflective (Coleman-Li), as scipy's `method='trf'`.
+    #[default]
+    Trf,
+    /// Levenberg-Marquardt in the MINPACK tradition.
+    Lm,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Trf => "trf",
+            Self::Lm => "lm",
+        })
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = crate::OptimizationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "trf" => Ok(Self::Trf),
+            "lm" => Ok(Self::Lm),
+            _ => Err(crate::InvalidInput::UnknownMethod(s.to_string()).into()),
+        }
+    }
+}
+
+/// Why the solver stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum TerminationReason {
+    /// The scaled gradient fell below `gtol`.
+    Gtol,
+    /// The relative cost reduction fell below `ftol`.
+    Ftol,
+    /// The step fell below `xtol` relative to the parameters.
+    Xtol,
+    /// Both `ftol` and `xtol` held on the last step.
+    FtolAndXtol,
+    /// The residuals are exactly zero: nothing left to reduce.
+    ZeroResidual,
+    /// The evaluation budget `max_nfev` ran out before any tolerance held.
+    MaxEvaluations,
+}
+
+impl TerminationReason {
+    /// True for every reason except running out of evaluations.
+    pub fn is_converged(self) -> bool {
+        !matches!(self, Self::MaxEvaluations)
+    }
+}
+
+impl fmt::Display for TerminationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Gtol => "the gradient condition (gtol) is satisfied",
+            Self::Ftol => "the relative cost reduction is below ftol",
+            Self::Xtol => "the relative step size is below xtol",
+            Self::FtolAndXtol => "both ftol and xtol are satisfied",
+            Self::ZeroResidual => "the residuals are exactly zero",
+            Self::MaxEvaluations => "the evaluation budget max_nfev is exhausted",
+        })
+    }
+}
+
+/// Whether the fit converged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ConvergenceStatus {
+    /// A tolerance was met.
+    Converged,
+    /// The budget ran out first: the parameters are the best found, not an optimum.
+    MaxEvaluationsReached,
+}
+
+impl fmt::Display for ConvergenceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Converged => "converged",
+            Self::MaxEvaluationsReached => "max evaluations reached",
+        })
+    }
+}
+
+/// Where the fit ran.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceInfo {
+    /// `"cpu"` for every fit today.
+    pub kind: String,
+    /// Worker threads available to the fit.
+    pub threads: usize,
+}
+
+impl DeviceInfo {
+    /// The CPU with `threads` workers.
+    pub fn cpu(threads: usize) -> Self {
+        Self {
+            kind: "cpu".to_string(),
+            threads,
+        }
+    }
+}
+
+/// One recovery step taken after a recoverable failure (filled by the fault-tolerance
+/// layer; empty when nothing went wrong).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecoveryAction {
+    /// Retry number, from 1.
+    pub attempt: usize,
+    /// The error that triggered it.
+    pub trigger: String,
+    /// What was changed before retrying.
+    pub action: String,
+}
+
+/// Diagnostics of a STREAMING fit: how the data passed through memory.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StreamingDiagnostics {
+    /// Points per batch.
+    pub batch_size: usize,
+    /// Batches read in all.
+    pub batches_processed: usize,
+    /// Full passes over the data.
+    pub passes: usize,
+}
+
+/// The covariance of the fitted parameters,
+/// `C = s^2 (J^T J)^+ = s^2 V diag(1/sigma_i^2) V^T`, from the SVD `J = U Sigma V^T` at the
+/// solution, where `s^2` is the reduced chi-squared unless `absolute_sigma` is set (then 1),
+/// and singular values below `eps * max(N, P) * sigma_max` are dropped (pseudo-inverse).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Covariance {
+    /// The `P x P` matrix. Infinite everywhere when there are no degrees of freedom to
+    /// estimate the scale (`N == P` without `absolute_sigma`).
+    pub matrix: Array2<f64>,
+    /// Numerical rank of the Jacobian; below `P` the problem is rank-deficient and the
+    /// matrix is a pseudo-inverse (its null-space directions are unidentifiable).
+    pub rank: usize,
+    /// Condition number `sigma_max / sigma_min` of the Jacobian.
+    pub condition_number: f64,
+}
+
+impl Covariance {
+    /// True when the Jacobian had full column rank.
+    pub fn is_full_rank(&self) -> bool {
+        self.rank == self.matrix.nrows()
+    }
+}
+
+/// Everything a fit reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OptimizationResult {
+    /// The fitted parameters.
+    pub parameters: Vec<f64>,
+    /// Parameter covariance (see [`Covariance`]).
+    pub covariance: Covariance,
+    /// One-sigma uncertainties `sqrt(diag(C))`.
+    pub uncertainties: Vec<f64>,
+    /// Sum of squared weighted residuals `sum ((f(x_i) - y_i) / sigma_i)^2` at the solution
+    /// (never of a robust loss).
+    pub chi_squared: f64,
+    /// `chi_squared / (N - P)`; NaN when `N == P`.
+    pub reduced_chi_squared: f64,
+    /// Whether a tolerance was met.
+    pub convergence_status: ConvergenceStatus,
+    /// Why the solver stopped.
+    pub termination_reason: TerminationReason,
+    /// Outer iterations (Jacobian evaluations after the first).
+    pub iterations: usize,
+    /// Cost (residual) evaluations.
+    pub nfev: usize,
+    /// Jacobian evaluations.
+    pub njev: usize,
+    /// Final cost `0.5 * sum rho(r_i^2)` (equals `chi_squared / 2` for the linear loss).
+    pub final_cost: f64,
+    /// The algorithm used.
+    pub method: Method,
+    /// How the Jacobian was obtained.
+    pub jacobian_kind: JacobianKind,
+    /// Where it ran.
+    pub device_info: DeviceInfo,
+    /// Recovery steps taken (empty when none were needed).
+    pub recovery_actions: Vec<RecoveryAction>,
+    /// How the data were held.
+    pub strategy: OptimizationStrategy,
+    /// STREAMING only.
+    pub streaming_diagnostics: Option<StreamingDiagnostics>,
+    /// Wall-clock time of the fit.
+    #[serde(with = "duration_secs")]
+    pub wall_time: Duration,
+    /// Number of data points.
+    pub n_points: usize,
+}
+
+impl OptimizationResult {
+    /// True when a tolerance was met.
+    pub fn converged(&self) -> bool {
+        self.convergence_status == ConvergenceStatus::Converged
+    }
+}
+
+mod duration_secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = <f64 as serde::Deserialize>::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for OptimizationResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} fit ({} strategy, {} points): {} after {} iterations, {} evaluations",
+            self.method, self.strategy, self.n_points, self.convergence_status, self.iterations, self.nfev
+        )?;
+        writeln!(f, "  termination: {}", self.termination_reason)?;
+        for (k, (p, u)) in self.parameters.iter().zip(&self.uncertainties).enumerate() {
+            writeln!(f, "  p[{k}] = {p:.10e} +/- {u:.3e}")?;
+        }
+        write!(
+            f,
+            "  chi2 = {:.6e}, reduced chi2 = {:.6e}, wall time {:.3} s",
+            self.chi_squared,
+            self.reduced_chi_squared,
+            self.wall_time.as_secs_f64()
+        )
+    }
+}

@@ -1,0 +1,32 @@
+//! Least-squares kernels of homodyne: trust-region reflective ([`trf`]) and
+//! Levenberg-Marquardt ([`lm`]), both with bounds, both running on the triangular factor
+//! of the Jacobian so that every way of holding the data reaches the same optimum.
+//!
+//! The solvers see the problem only through the [`Objective`] trait: the cost at a point and
+//! the linearisation (`R`, `Q^T f`) there. [`InMemoryObjective`] provides it for data in
+//! memory.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod covariance;
+pub mod dense;
+pub mod factor;
+pub mod feasible;
+pub mod lm;
+pub mod lmpar;
+pub mod loss;
+pub mod objective;
+pub mod options;
+pub mod outcome;
+pub mod trf;
+pub mod trust_region;
+
+pub use covariance::covariance;
+pub use factor::RFactor;
+pub use lm::lm;
+pub use loss::Loss;
+pub use objective::{CostEvaluation, InMemoryObjective, Linearization, Objective};
+pub use options::{SolverOptions, XScale};
+pub use outcome::SolverOutcome;
+pub use trf::trf;
