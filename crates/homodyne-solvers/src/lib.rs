@@ -30,3 +30,8 @@ pub use objective::{CostEvaluation, InMemoryObjective, Linearization, Objective}
 pub use options::{SolverOptions, XScale};
 pub use outcome::SolverOutcome;
 pub use trf::trf;
+
+/// Worker threads the solvers' data passes may use.
+pub fn worker_threads() -> usize {
+    rayon::current_num_threads()
+}

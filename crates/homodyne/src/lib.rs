@@ -1,1 +1,54 @@
-//! homodyne
+//! # homodyne
+//!
+//! Fast, exact, fault-tolerant nonlinear least squares, built for X-ray Photon Correlation
+//! Spectroscopy fits of 10^6 to 10^9 points and useful for any curve fit.
+//!
+//! ```
+//! use homodyne::prelude::*;
+//!
+//! /// y = a exp(-b x) + c, written once and differentiated exactly by dual numbers.
+//! struct Decay;
+//! impl GenericModel for Decay {
+//!     fn n_params(&self) -> usize { 3 }
+//!     fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+//!         p[0] * (p[1] * -x[0]).exp() + p[2]
+//!     }
+//! }
+//!
+//! let x: Vec<f64> = (0..100).map(|i| i as f64 * 0.05).collect();
+//! let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.7 * x).exp() + 0.3).collect();
+//! let model = AutoDiff::<_, 3>::new(Decay)?;
+//! let fit = NlsqWrapper::new().fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf,
+//!                                  &FitConfig::default())?;
+//! assert!((fit.parameters[0] - 2.0).abs() < 1e-10);
+//! # Ok::<(), homodyne::OptimizationError>(())
+//! ```
+//!
+//! The crates behind the facade: `homodyne-core` (model trait, results, errors),
+//! `homodyne-solvers` (TRF and LM), `homodyne-strategy` (strategy selection).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod validate;
+pub mod wrapper;
+
+pub use config::FitConfig;
+pub use homodyne_core::{
+    AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
+    DeviceInfo, DifferenceScheme, Dual, ErrorKind, GenericModel, InvalidInput, InvalidSample,
+    JacobianKind, Method, Model, OptimizationError, OptimizationResult, OptimizationStrategy,
+    RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason,
+};
+pub use homodyne_solvers::{Loss, XScale};
+pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
+
+/// Everything the quick start needs: `use homodyne::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AutoDiff, Bounds, ClosureModel, DifferenceScheme, ErrorKind, FitConfig, GenericModel,
+        JacobianKind, Loss, Method, Model, NlsqWrapper, OptimizationError, OptimizationResult,
+        OptimizationStrategy, Scalar, TerminationReason, XScale,
+    };
+}

@@ -1,0 +1,73 @@
+//! Per-fit settings.
+
+use homodyne_solvers::{Loss, SolverOptions, XScale};
+
+pub use homodyne_solvers::options::{DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_NFEV_PER_PARAM, DEFAULT_XTOL};
+
+/// Settings of one fit. The defaults give NIST-grade answers: tolerances near machine
+/// precision, a generous evaluation budget and Jacobian-based parameter scaling.
+///
+/// ```
+/// use homodyne::prelude::*;
+///
+/// let config = FitConfig {
+///     sigma: Some(vec![0.1; 4]),
+///     loss: Loss::SoftL1,
+///     ..FitConfig::default()
+/// };
+/// assert_eq!(config.ftol, homodyne::config::DEFAULT_FTOL);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    /// Relative cost-reduction tolerance (default [`DEFAULT_FTOL`]).
+    pub ftol: f64,
+    /// Relative step tolerance (default [`DEFAULT_XTOL`]).
+    pub xtol: f64,
+    /// Gradient (residual/column cosine) tolerance (default [`DEFAULT_GTOL`]).
+    pub gtol: f64,
+    /// Cost evaluations allowed (default `1000 * P`).
+    pub max_nfev: Option<usize>,
+    /// Parameter scaling (default: from the Jacobian's column norms).
+    pub x_scale: XScale,
+    /// Robust loss (default linear).
+    pub loss: Loss,
+    /// Soft margin of robust losses, in units of the weighted residual (default 1).
+    pub f_scale: f64,
+    /// One-sigma uncertainty of each `y` value; residuals are divided by it.
+    pub sigma: Option<Vec<f64>>,
+    /// Treat `sigma` as absolute (the covariance is not rescaled by the reduced
+    /// chi-squared), as scipy's `curve_fit(absolute_sigma=True)`.
+    pub absolute_sigma: bool,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        let solver = SolverOptions::default();
+        Self {
+            ftol: solver.ftol,
+            xtol: solver.xtol,
+            gtol: solver.gtol,
+            max_nfev: solver.max_nfev,
+            x_scale: solver.x_scale,
+            loss: solver.loss,
+            f_scale: solver.f_scale,
+            sigma: None,
+            absolute_sigma: false,
+        }
+    }
+}
+
+impl FitConfig {
+    /// The solver options these settings imply.
+    pub fn solver_options(&self) -> SolverOptions {
+        SolverOptions {
+            ftol: self.ftol,
+            xtol: self.xtol,
+            gtol: self.gtol,
+            max_nfev: self.max_nfev,
+            x_scale: self.x_scale.clone(),
+            loss: self.loss,
+            f_scale: self.f_scale,
+        }
+    }
+}

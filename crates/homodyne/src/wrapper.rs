@@ -1,0 +1,202 @@
+//! [`NlsqWrapper`]: the entry point of a homodyne fit.
+
+use std::time::Instant;
+
+use homodyne_core::{
+    Bounds, ConvergenceStatus, DeviceInfo, Method, Model, OptimizationError, OptimizationResult,
+    OptimizationStrategy,
+};
+use homodyne_solvers::{covariance, lm, trf, InMemoryObjective};
+
+use crate::config::FitConfig;
+use crate::validate::validate_inputs;
+
+/// Fits models to data with TRF or LM, choosing how to hold the data from its size.
+///
+/// The constructor options mirror the Python package's `NLSQWrapper`:
+///
+/// | option | default | status |
+/// |---|---|---|
+/// | `enable_large_dataset` | true | stored; every fit runs STANDARD until the LARGE, CHUNKED and STREAMING strategies land |
+/// | `enable_recovery` | true | stored; error-specific recovery with retries is **not implemented yet** |
+/// | `enable_numerical_validation` | true | stored; non-finite inputs are always refused and a non-finite Jacobian always stops the fit with a numerical error |
+/// | `max_retries` | 2 | stored for the recovery layer (not implemented yet) |
+/// | `fast_mode` | false | stored for the validation layer (not implemented yet) |
+///
+/// # Example
+/// ```
+/// use homodyne::prelude::*;
+///
+/// let x: Vec<f64> = (0..50).map(|i| i as f64 * 0.1).collect();
+/// let y: Vec<f64> = x.iter().map(|x| 3.0 * (-1.3 * x).exp() + 0.5).collect();
+/// let model = ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2]);
+/// let result = NlsqWrapper::new()
+///     .fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf, &FitConfig::default())
+///     .unwrap();
+/// assert!((result.parameters[1] - 1.3).abs() < 1e-8);
+/// assert_eq!(result.strategy, OptimizationStrategy::Standard);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NlsqWrapper {
+    enable_large_dataset: bool,
+    enable_recovery: bool,
+    enable_numerical_validation: bool,
+    max_retries: usize,
+    fast_mode: bool,
+}
+
+impl Default for NlsqWrapper {
+    fn default() -> Self {
+        Self {
+            enable_large_dataset: true,
+            enable_recovery: true,
+            enable_numerical_validation: true,
+            max_retries: 2,
+            fast_mode: false,
+        }
+    }
+}
+
+/// Builder of an [`NlsqWrapper`].
+#[derive(Debug, Clone, Default)]
+pub struct NlsqWrapperBuilder {
+    wrapper: NlsqWrapper,
+}
+
+impl NlsqWrapperBuilder {
+    /// Allow the strategies for large data (default true).
+    pub fn enable_large_dataset(mut self, on: bool) -> Self {
+        self.wrapper.enable_large_dataset = on;
+        self
+    }
+    /// Retry recoverable failures (default true; see the type's table).
+    pub fn enable_recovery(mut self, on: bool) -> Self {
+        self.wrapper.enable_recovery = on;
+        self
+    }
+    /// Validate gradient, parameters and loss (default true; see the type's table).
+    pub fn enable_numerical_validation(mut self, on: bool) -> Self {
+        self.wrapper.enable_numerical_validation = on;
+        self
+    }
+    /// Retries per recoverable failure (default 2).
+    pub fn max_retries(mut self, n: usize) -> Self {
+        self.wrapper.max_retries = n;
+        self
+    }
+    /// Cheaper validation (default false).
+    pub fn fast_mode(mut self, on: bool) -> Self {
+        self.wrapper.fast_mode = on;
+        self
+    }
+    /// The wrapper.
+    pub fn build(self) -> NlsqWrapper {
+        self.wrapper
+    }
+}
+
+impl NlsqWrapper {
+    /// A wrapper with the default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder starting from the defaults.
+    pub fn builder() -> NlsqWrapperBuilder {
+        NlsqWrapperBuilder::default()
+    }
+
+    /// Whether large-data strategies are allowed.
+    pub fn enable_large_dataset(&self) -> bool {
+        self.enable_large_dataset
+    }
+    /// Whether recovery is requested.
+    pub fn enable_recovery(&self) -> bool {
+        self.enable_recovery
+    }
+    /// Whether numerical validation is requested.
+    pub fn enable_numerical_validation(&self) -> bool {
+        self.enable_numerical_validation
+    }
+    /// Retries per recoverable failure.
+    pub fn max_retries(&self) -> usize {
+        self.max_retries
+    }
+    /// Whether fast mode is requested.
+    pub fn fast_mode(&self) -> bool {
+        self.fast_mode
+    }
+
+    /// Fits `model` to `(xdata, ydata)` from `p0`.
+    ///
+    /// - `xdata`: `N * model.x_dim()` predictor values, point after point;
+    /// - `ydata`: the `N` observations;
+    /// - `bounds`: box constraints (`None`: unbounded); `p0` must lie within them;
+    /// - `method`: [`Method::Trf`] or [`Method::Lm`];
+    /// - `config`: tolerances, loss, `sigma` (see [`FitConfig`]).
+    ///
+    /// Returns the fitted parameters with covariance and diagnostics, or a typed error
+    /// naming the problem: invalid input, or a non-finite model where the solver cannot
+    /// step around it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit<M: Model + ?Sized>(
+        &self,
+        model: &M,
+        xdata: &[f64],
+        ydata: &[f64],
+        p0: &[f64],
+        bounds: Option<&Bounds>,
+        method: Method,
+        config: &FitConfig,
+    ) -> Result<OptimizationResult, OptimizationError> {
+        let started = Instant::now();
+        let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
+        let options = config.solver_options();
+        let objective = InMemoryObjective::new(
+            model,
+            xdata,
+            ydata,
+            config.sigma.as_deref(),
+            config.loss,
+            config.f_scale,
+        );
+        let outcome = match method {
+            Method::Trf => trf(&objective, p0, &bounds, &options),
+            Method::Lm => lm(&objective, p0, &bounds, &options),
+        }
+        .map_err(|e| e.with_context("method", method).with_context("strategy", OptimizationStrategy::Standard))?;
+
+        let n_points = ydata.len();
+        let n_params = p0.len();
+        let lin = &outcome.linearization;
+        let covariance = covariance(&lin.factor, n_points, lin.cost.cost, config.absolute_sigma);
+        let uncertainties = (0..n_params).map(|k| covariance.matrix[(k, k)].sqrt()).collect();
+        let chi_squared = lin.cost.chi_squared;
+        let dof = n_points - n_params;
+        Ok(OptimizationResult {
+            parameters: outcome.x,
+            covariance,
+            uncertainties,
+            chi_squared,
+            reduced_chi_squared: if dof > 0 { chi_squared / dof as f64 } else { f64::NAN },
+            convergence_status: if outcome.termination.is_converged() {
+                ConvergenceStatus::Converged
+            } else {
+                ConvergenceStatus::MaxEvaluationsReached
+            },
+            termination_reason: outcome.termination,
+            iterations: outcome.iterations,
+            nfev: outcome.nfev,
+            njev: outcome.njev,
+            final_cost: lin.cost.cost,
+            method,
+            jacobian_kind: model.jacobian_kind(),
+            device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
+            recovery_actions: Vec::new(),
+            strategy: OptimizationStrategy::Standard,
+            streaming_diagnostics: None,
+            wall_time: started.elapsed(),
+            n_points,
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! Cross-crate tests of the homodyne facade, in one test binary (one link on 2 cores).
+
+mod bounds;
+mod inputs;
+mod mgh;
+mod nist;
+mod properties;

@@ -1,0 +1,1 @@
+//! mgh tests
