@@ -1,1 +1,295 @@
-//! nist tests
+//! NIST StRD nonlinear regression: the 12 problems of `tests/data/nist`, from both certified
+//! starts, with both methods and the library's default settings.
+//!
+//! Scored by the log relative error `LRE = -log10(|b - c| / |c|)` (capped at 11) of each
+//! parameter against its certified value; a run's score is its lowest LRE.
+
+use std::path::PathBuf;
+
+use homodyne::prelude::*;
+use homodyne::Dual;
+
+/// One NIST problem as published.
+struct Problem {
+    name: String,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    starts: [Vec<f64>; 2],
+    certified: Vec<f64>,
+    certified_rss: f64,
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist")
+}
+
+/// Parses a NIST `.dat` file by its labels.
+fn load(name: &str) -> Problem {
+    let text = std::fs::read_to_string(data_dir().join(format!("{name}.dat"))).expect("NIST data file");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut starts = [Vec::new(), Vec::new()];
+    let mut certified = Vec::new();
+    let mut certified_rss = f64::NAN;
+    let mut data_at = None;
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('b') && t.contains('=') {
+            let (label, values) = t.split_once('=').unwrap();
+            let v: Vec<f64> = values.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+            if label.trim()[1..].parse::<usize>().is_ok() && v.len() == 4 {
+                starts[0].push(v[0]);
+                starts[1].push(v[1]);
+                certified.push(v[2]);
+            }
+        } else if let Some(rest) = t.strip_prefix("Residual Sum of Squares:") {
+            certified_rss = rest.trim().parse().unwrap();
+        } else if t.starts_with("Data:") {
+            // The description header has a "Data:" line too; the observations follow the last.
+            data_at = Some(i + 1);
+        }
+    }
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for line in &lines[data_at.expect("Data: section")..] {
+        let v: Vec<f64> = line.split_whitespace().map(|s| s.parse().unwrap()).collect();
+        if v.len() == 2 {
+            y.push(v[0]);
+            x.push(v[1]);
+        }
+    }
+    Problem {
+        name: name.to_string(),
+        x,
+        y,
+        starts,
+        certified,
+        certified_rss,
+    }
+}
+
+/// The 12 NIST models, written once for any scalar type.
+#[derive(Clone, Copy)]
+struct Nist(&'static str, usize);
+
+impl GenericModel for Nist {
+    fn n_params(&self) -> usize {
+        self.1
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], b: &[T]) -> T {
+        let x = x[0];
+        let one = T::cst(1.0);
+        match self.0 {
+            "Misra1a" | "BoxBOD" => b[0] * (one - (b[1] * -x).exp()),
+            "Chwirut2" => (b[0] * -x).exp() / (b[1] + b[2] * x),
+            "Gauss1" => {
+                let g = |c: T, w: T| {
+                    let d = (c - x) / w;
+                    (-(d * d)).exp()
+                };
+                b[0] * (b[1] * -x).exp() + b[2] * g(b[3], b[4]) + b[5] * g(b[6], b[7])
+            }
+            "DanWood" => b[0] * (b[1] * x.ln()).exp(),
+            "Kirby2" => (b[0] + b[1] * x + b[2] * (x * x)) / (b[3] * x + b[4] * (x * x) + 1.0),
+            "Hahn1" | "Thurber" => {
+                let (x2, x3) = (x * x, x * x * x);
+                (b[0] + b[1] * x + b[2] * x2 + b[3] * x3) / (b[4] * x + b[5] * x2 + b[6] * x3 + 1.0)
+            }
+            "MGH17" => b[0] + b[1] * (b[3] * -x).exp() + b[2] * (b[4] * -x).exp(),
+            "Lanczos2" => b[0] * (b[1] * -x).exp() + b[2] * (b[3] * -x).exp() + b[4] * (b[5] * -x).exp(),
+            "MGH09" => b[0] * (b[1] * x + x * x) / (b[2] * x + b[3] + x * x),
+            "Rat43" => b[0] / ((b[1] - b[2] * x).exp() + 1.0).ln().mul_inv_exp(b[3]),
+            other => panic!("unknown NIST problem {other}"),
+        }
+    }
+}
+
+/// `exp(self / d)`: the power `(1 + e)^(1/b4)` of Rat43 written through its logarithm.
+trait MulInvExp {
+    fn mul_inv_exp(self, d: Self) -> Self;
+}
+
+impl<T: Scalar> MulInvExp for T {
+    fn mul_inv_exp(self, d: T) -> T {
+        (self / d).exp()
+    }
+}
+
+/// The problems with their parameter counts.
+const PROBLEMS: [(&str, usize); 12] = [
+    ("Misra1a", 2),
+    ("Chwirut2", 3),
+    ("Gauss1", 8),
+    ("DanWood", 2),
+    ("Kirby2", 5),
+    ("Hahn1", 7),
+    ("MGH17", 5),
+    ("Lanczos2", 6),
+    ("MGH09", 4),
+    ("Thurber", 7),
+    ("BoxBOD", 2),
+    ("Rat43", 4),
+];
+
+fn lre(estimate: f64, certified: f64) -> f64 {
+    let rel = (estimate - certified).abs() / certified.abs();
+    if rel == 0.0 { 11.0 } else { (-rel.log10()).min(11.0) }
+}
+
+/// How the Jacobian is obtained in a run.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Derivatives {
+    Exact,
+    FiniteDifference,
+}
+
+/// One run's outcome: lowest LRE over the parameters (0 when the fit failed).
+struct Score {
+    problem: String,
+    start: usize,
+    method: Method,
+    min_lre: f64,
+    nfev: usize,
+    termination: String,
+}
+
+fn run(problem: &Problem, model: Nist, start: usize, method: Method, derivatives: Derivatives) -> Score {
+    let fit = match derivatives {
+        Derivatives::Exact => {
+            macro_rules! fit_n {
+                ($($n:literal)*) => {
+                    match model.1 {
+                        $($n => NlsqWrapper::new().fit(
+                            &AutoDiff::<_, $n>::new(model).unwrap(),
+                            &problem.x, &problem.y, &problem.starts[start], None, method,
+                            &FitConfig::default()),)*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            fit_n!(2 3 4 5 6 7 8)
+        }
+        Derivatives::FiniteDifference => {
+            let closure = ClosureModel::new(model.1, move |x: f64, p: &[f64]| model.eval::<f64>(&[x], p));
+            NlsqWrapper::new().fit(
+                &closure,
+                &problem.x,
+                &problem.y,
+                &problem.starts[start],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+        }
+    };
+    match fit {
+        Ok(fit) => Score {
+            problem: problem.name.clone(),
+            start: start + 1,
+            method,
+            min_lre: fit
+                .parameters
+                .iter()
+                .zip(&problem.certified)
+                .map(|(b, c)| lre(*b, *c))
+                .fold(f64::INFINITY, f64::min),
+            nfev: fit.nfev,
+            termination: format!("{:?}", fit.termination_reason),
+        },
+        Err(e) => Score {
+            problem: problem.name.clone(),
+            start: start + 1,
+            method,
+            min_lre: 0.0,
+            nfev: 0,
+            termination: format!("error: {e}"),
+        },
+    }
+}
+
+fn run_all(derivatives: Derivatives) -> Vec<Score> {
+    let mut scores = Vec::new();
+    for (name, n) in PROBLEMS {
+        let problem = load(name);
+        assert_eq!(problem.certified.len(), n, "{name}: parameter count");
+        assert!(problem.certified_rss.is_finite(), "{name}: certified RSS");
+        for start in 0..2 {
+            for method in [Method::Trf, Method::Lm] {
+                scores.push(run(&problem, Nist(name, n), start, method, derivatives));
+            }
+        }
+    }
+    println!("NIST StRD, {derivatives:?} derivatives, default settings: lowest LRE per run");
+    println!("{:<10} {:>5} {:>4} {:>8} {:>6}  termination", "problem", "start", "meth", "min LRE", "nfev");
+    for s in &scores {
+        println!(
+            "{:<10} {:>5} {:>4} {:>8.2} {:>6}  {}",
+            s.problem, s.start, s.method, s.min_lre, s.nfev, s.termination
+        );
+    }
+    scores
+}
+
+#[test]
+fn nist_parser_reads_every_problem() {
+    for (name, n) in PROBLEMS {
+        let p = load(name);
+        assert_eq!(p.starts[0].len(), n, "{name}");
+        assert_eq!(p.x.len(), p.y.len(), "{name}");
+        assert!(p.x.len() >= 6, "{name}");
+    }
+    assert_eq!(load("Hahn1").x.len(), 236);
+    assert_eq!(load("Gauss1").x.len(), 250);
+}
+
+#[test]
+fn nist_models_match_finite_differences_at_the_starts() {
+    for (name, n) in PROBLEMS {
+        let problem = load(name);
+        let model = Nist(name, n);
+        for start in &problem.starts {
+            for &x in problem.x.iter().step_by(7) {
+                let f = |p: &[f64]| model.eval::<f64>(&[x], p);
+                let mut seeds = vec![Dual::<8>::variable(0.0, 0); n];
+                for k in 0..n {
+                    seeds[k] = Dual::variable(start[k], k);
+                }
+                let exact = model.eval(&[x], &seeds);
+                for k in 0..n {
+                    let h = 1e-6 * start[k].abs().max(1e-12);
+                    let (mut up, mut down) = (start.clone(), start.clone());
+                    up[k] += h;
+                    down[k] -= h;
+                    let numeric = (f(&up) - f(&down)) / (up[k] - down[k]);
+                    // Relative agreement, with an absolute floor for derivatives that are
+                    // negligible against the model's own size (rounding dominates there).
+                    let floor = 1e-9 * f(start).abs() / start[k].abs();
+                    assert!(
+                        (exact.eps[k] - numeric).abs() <= 1e-5 * exact.eps[k].abs() + floor,
+                        "{name} b{} at x = {x}: {} vs {numeric}",
+                        k + 1,
+                        exact.eps[k]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn nist_exact_derivatives_every_run_reaches_lre_6() {
+    let scores = run_all(Derivatives::Exact);
+    let failed: Vec<String> = scores
+        .iter()
+        .filter(|s| s.min_lre < 6.0)
+        .map(|s| format!("{} start {} {}: {:.2} ({})", s.problem, s.start, s.method, s.min_lre, s.termination))
+        .collect();
+    assert!(failed.is_empty(), "runs below LRE 6: {failed:#?}");
+}
+
+#[test]
+fn nist_finite_differences_46_of_48_reach_lre_4() {
+    let scores = run_all(Derivatives::FiniteDifference);
+    let passed = scores.iter().filter(|s| s.min_lre >= 4.0).count();
+    let hahn_ok = scores.iter().filter(|s| s.problem == "Hahn1").all(|s| s.min_lre >= 4.0);
+    assert!(passed >= 46, "only {passed} of 48 finite-difference runs reached LRE 4");
+    assert!(hahn_ok, "Hahn1 must pass with finite differences");
+}
