@@ -11,7 +11,9 @@
 //! parameter `k` (default [`DEFAULT_STEP_FLOOR`]). The floor is *not* 1: a parameter of
 //! magnitude 1e-7 (NIST's Hahn1 `b7`) gets a step of about 1e-12, not 1e-5. The actual
 //! step `(p_k + h_k) - p_k` is used in the quotient, so the rounding of `p_k + h_k` does not
-//! bias the derivative.
+//! bias the derivative. Where one side of a central difference is not finite (the edge of
+//! the model's domain, such as `sqrt(p)` at `p = 0`), the one-sided quotient on the other
+//! side is used for that point.
 
 use crate::model::{JacobianKind, Model};
 
@@ -178,12 +180,23 @@ impl<F: PointFunction> Model for ClosureModel<F> {
                 DifferenceScheme::Central => {
                     let down = p[k] - h;
                     let dh = up - down;
-                    for (row, xi) in jacobian.chunks_exact_mut(n).zip(x.chunks_exact(self.x_dim)) {
+                    for ((row, xi), &v) in jacobian
+                        .chunks_exact_mut(n)
+                        .zip(x.chunks_exact(self.x_dim))
+                        .zip(values.iter())
+                    {
                         shifted[k] = up;
                         let f_up = self.f.call(xi, &shifted);
                         shifted[k] = down;
                         let f_down = self.f.call(xi, &shifted);
-                        row[k] = (f_up - f_down) / dh;
+                        // Near the edge of the model's domain one side may be undefined:
+                        // fall back to the one-sided quotient on the other side.
+                        row[k] = match (f_up.is_finite(), f_down.is_finite()) {
+                            (true, true) => (f_up - f_down) / dh,
+                            (true, false) => (f_up - v) / (up - p[k]),
+                            (false, true) => (v - f_down) / (p[k] - down),
+                            (false, false) => f64::NAN,
+                        };
                     }
                 }
             }

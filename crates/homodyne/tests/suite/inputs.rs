@@ -1,1 +1,327 @@
-//! inputs tests
+//! Bad inputs: each one is a typed error naming the problem, never a panic.
+
+use homodyne::prelude::*;
+use homodyne::{DetectionPoint, InvalidInput, JacobianKind};
+
+fn line() -> impl Model {
+    ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x)
+}
+
+fn fit_line(
+    x: &[f64],
+    y: &[f64],
+    p0: &[f64],
+    bounds: Option<&Bounds>,
+    config: &FitConfig,
+) -> Result<OptimizationResult, OptimizationError> {
+    NlsqWrapper::new().fit(&line(), x, y, p0, bounds, Method::Trf, config)
+}
+
+fn invalid(result: Result<OptimizationResult, OptimizationError>) -> InvalidInput {
+    let err = result.expect_err("the input must be refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(!err.to_string().is_empty());
+    err.invalid_input()
+        .cloned()
+        .expect("an invalid-input error")
+}
+
+const X: [f64; 4] = [0.0, 1.0, 2.0, 3.0];
+const Y: [f64; 4] = [1.0, 3.0, 5.0, 7.0];
+
+#[test]
+fn mismatched_lengths() {
+    let e = invalid(fit_line(
+        &X[..3],
+        &Y,
+        &[0.0, 0.0],
+        None,
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::LengthMismatch {
+            x_len: 3,
+            y_len: 4,
+            x_dim: 1
+        }
+    ));
+}
+
+#[test]
+fn empty_data() {
+    assert_eq!(
+        invalid(fit_line(&[], &[], &[0.0, 0.0], None, &FitConfig::default())),
+        InvalidInput::EmptyData
+    );
+}
+
+#[test]
+fn fewer_points_than_parameters() {
+    let e = invalid(fit_line(
+        &X[..1],
+        &Y[..1],
+        &[0.0, 0.0],
+        None,
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::TooFewPoints {
+            n_points: 1,
+            n_params: 2
+        }
+    ));
+}
+
+#[test]
+fn non_finite_values_in_x_y_and_p0() {
+    let mut x = X;
+    x[2] = f64::NAN;
+    let e = invalid(fit_line(&x, &Y, &[0.0, 0.0], None, &FitConfig::default()));
+    assert!(matches!(
+        e,
+        InvalidInput::NonFinite {
+            array: "xdata",
+            index: 2,
+            ..
+        }
+    ));
+    let mut y = Y;
+    y[1] = f64::INFINITY;
+    let e = invalid(fit_line(&X, &y, &[0.0, 0.0], None, &FitConfig::default()));
+    assert!(matches!(
+        e,
+        InvalidInput::NonFinite {
+            array: "ydata",
+            index: 1,
+            ..
+        }
+    ));
+    let e = invalid(fit_line(
+        &X,
+        &Y,
+        &[0.0, f64::NEG_INFINITY],
+        None,
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::NonFinite {
+            array: "p0",
+            index: 1,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn p0_outside_bounds() {
+    let bounds = Bounds::new(vec![0.0, 0.0], vec![1.0, 1.0]).unwrap();
+    let e = invalid(fit_line(
+        &X,
+        &Y,
+        &[0.5, 2.0],
+        Some(&bounds),
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::P0OutsideBounds {
+            index: 1,
+            value: 2.0,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn lower_not_below_upper() {
+    let err = Bounds::new(vec![0.0, 2.0], vec![1.0, 2.0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(matches!(
+        err.invalid_input(),
+        Some(InvalidInput::InvertedBounds { index: 1, .. })
+    ));
+    let err = Bounds::new(vec![3.0], vec![1.0]).unwrap_err();
+    assert!(matches!(
+        err.invalid_input(),
+        Some(InvalidInput::InvertedBounds { index: 0, .. })
+    ));
+}
+
+#[test]
+fn bounds_of_the_wrong_length() {
+    let bounds = Bounds::new(vec![0.0; 3], vec![1.0; 3]).unwrap();
+    let e = invalid(fit_line(
+        &X,
+        &Y,
+        &[0.5, 0.5],
+        Some(&bounds),
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::WrongParameterCount {
+            what: "bounds",
+            expected: 2,
+            got: 3
+        }
+    ));
+}
+
+#[test]
+fn zero_or_negative_sigma() {
+    for bad in [0.0, -1.0] {
+        let config = FitConfig {
+            sigma: Some(vec![1.0, bad, 1.0, 1.0]),
+            ..FitConfig::default()
+        };
+        let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+        assert!(
+            matches!(e, InvalidInput::NonPositiveSigma { index: 1, .. }),
+            "{e:?}"
+        );
+    }
+    let config = FitConfig {
+        sigma: Some(vec![1.0; 3]),
+        ..FitConfig::default()
+    };
+    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+    assert!(matches!(
+        e,
+        InvalidInput::WrongSigmaLength {
+            expected: 4,
+            got: 3
+        }
+    ));
+}
+
+#[test]
+fn wrong_p0_length() {
+    let e = invalid(fit_line(
+        &X,
+        &Y,
+        &[0.0, 0.0, 0.0],
+        None,
+        &FitConfig::default(),
+    ));
+    assert!(matches!(
+        e,
+        InvalidInput::WrongParameterCount {
+            what: "p0",
+            expected: 2,
+            got: 3
+        }
+    ));
+}
+
+#[test]
+fn invalid_options_and_method_names() {
+    let config = FitConfig {
+        ftol: -1.0,
+        ..FitConfig::default()
+    };
+    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+    assert!(matches!(
+        e,
+        InvalidInput::InvalidOption { option: "ftol", .. }
+    ));
+    let config = FitConfig {
+        x_scale: XScale::Vector(vec![1.0, 0.0]),
+        ..FitConfig::default()
+    };
+    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+    assert!(matches!(
+        e,
+        InvalidInput::InvalidOption {
+            option: "x_scale",
+            ..
+        }
+    ));
+    let err = "newton".parse::<Method>().unwrap_err();
+    assert!(matches!(
+        err.invalid_input(),
+        Some(InvalidInput::UnknownMethod(_))
+    ));
+    assert_eq!("LM".parse::<Method>().unwrap(), Method::Lm);
+}
+
+/// A model that is NaN everywhere, or whose Jacobian is.
+struct Broken {
+    nan_values: bool,
+}
+
+impl Model for Broken {
+    fn n_params(&self) -> usize {
+        1
+    }
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        for (v, xi) in values.iter_mut().zip(x) {
+            *v = if self.nan_values { f64::NAN } else { p[0] * xi };
+        }
+    }
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+        self.eval(x, p, values);
+        jac.fill(f64::NAN);
+    }
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+}
+
+#[test]
+fn non_finite_model_is_a_numerical_error_with_a_sample() {
+    for method in [Method::Trf, Method::Lm] {
+        for (nan_values, point) in [
+            (true, DetectionPoint::Residuals),
+            (false, DetectionPoint::Jacobian),
+        ] {
+            let err = NlsqWrapper::new()
+                .fit(
+                    &Broken { nan_values },
+                    &X,
+                    &Y,
+                    &[1.0],
+                    None,
+                    method,
+                    &FitConfig::default(),
+                )
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Numerical);
+            match &err {
+                OptimizationError::Numerical {
+                    detection_point,
+                    sample,
+                    context,
+                } => {
+                    assert_eq!(*detection_point, point);
+                    assert_eq!(sample.count, 4);
+                    assert!(sample.values[0].value.is_nan());
+                    assert_eq!(context.get("iteration"), Some("0"));
+                    assert_eq!(context.get("method"), Some(method.to_string().as_str()));
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn steps_into_non_finite_regions_are_retried_smaller() {
+    // y = sqrt(b x): NaN for b < 0. From b = 0.01 the first full Gauss-Newton step toward
+    // small data overshoots below zero; the solvers shrink and still converge.
+    let x: Vec<f64> = (1..=20).map(f64::from).collect();
+    let y: Vec<f64> = x.iter().map(|x| (0.002 * x).sqrt()).collect();
+    let model = ClosureModel::new(1, |x: f64, p: &[f64]| (p[0] * x).sqrt());
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(&model, &x, &y, &[1.0], None, method, &FitConfig::default())
+            .unwrap();
+        assert!(
+            (fit.parameters[0] - 0.002).abs() < 1e-9,
+            "{method}: {}",
+            fit.parameters[0]
+        );
+    }
+}
