@@ -21,8 +21,9 @@ impl Bounds {
             .into());
         }
         for (index, (&lo, &hi)) in lower.iter().zip(&upper).enumerate() {
-            // `!(lo < hi)` also catches NaN.
-            if !(lo < hi) || lo == f64::INFINITY || hi == f64::NEG_INFINITY {
+            // A NaN bound compares as not-less, so it is refused here too.
+            let ordered = lo.partial_cmp(&hi) == Some(std::cmp::Ordering::Less);
+            if !ordered || lo == f64::INFINITY || hi == f64::NEG_INFINITY {
                 return Err(InvalidInput::InvertedBounds {
                     index,
                     lower: lo,
@@ -85,8 +86,10 @@ impl Bounds {
             }
             .into());
         }
-        for (index, (&value, (&lower, &upper))) in
-            p0.iter().zip(self.lower.iter().zip(&self.upper)).enumerate()
+        for (index, (&value, (&lower, &upper))) in p0
+            .iter()
+            .zip(self.lower.iter().zip(&self.upper))
+            .enumerate()
         {
             if !(lower <= value && value <= upper) {
                 return Err(InvalidInput::P0OutsideBounds {

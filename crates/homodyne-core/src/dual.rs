@@ -355,7 +355,9 @@ mod tests {
     #[test]
     fn elementary_derivatives_match_finite_differences() {
         type D = Dual<1>;
-        let cases: Vec<(&str, fn(D) -> D, fn(f64) -> f64)> = vec![
+        /// A name, the dual version of a function and its f64 version.
+        type Case = (&'static str, fn(D) -> D, fn(f64) -> f64);
+        let cases: Vec<Case> = vec![
             ("exp", |d| d.exp(), f64::exp),
             ("ln", |d| d.ln(), f64::ln),
             ("sqrt", |d| d.sqrt(), f64::sqrt),
@@ -368,12 +370,19 @@ mod tests {
             ("tanh", |d| d.tanh(), f64::tanh),
             ("recip", |d| d.recip(), |x| 1.0 / x),
             ("pow self", |d| d.pow(d), |x| x.powf(x)),
-            ("quotient", |d| (d * d + 1.0) / (d - 3.0), |x| (x * x + 1.0) / (x - 3.0)),
+            (
+                "quotient",
+                |d| (d * d + 1.0) / (d - 3.0),
+                |x| (x * x + 1.0) / (x - 3.0),
+            ),
         ];
         for x in [0.3, 1.7] {
             for (name, fd, f) in &cases {
                 let got = fd(D::variable(x, 0));
-                assert!((got.re - f(x)).abs() < 1e-14 * f(x).abs().max(1.0), "{name}");
+                assert!(
+                    (got.re - f(x)).abs() < 1e-14 * f(x).abs().max(1.0),
+                    "{name}"
+                );
                 let want = numeric(f, x);
                 assert!(
                     (got.eps[0] - want).abs() < 1e-7 * want.abs().max(1.0),

@@ -222,7 +222,11 @@ mod tests {
         model.eval_with_jacobian(&x, &p, &mut y, &mut jac);
         let d = 1.0 + p[0] * 500f64.powi(3);
         let exact = -500f64.powi(3) / (d * d);
-        assert!(((jac[0] - exact) / exact).abs() < 1e-8, "{} vs {exact}", jac[0]);
+        assert!(
+            ((jac[0] - exact) / exact).abs() < 1e-8,
+            "{} vs {exact}",
+            jac[0]
+        );
     }
 
     #[test]

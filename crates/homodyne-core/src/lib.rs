@@ -18,8 +18,11 @@ pub mod strategy;
 pub use autodiff::{AutoDiff, GenericModel};
 pub use bounds::Bounds;
 pub use dual::{Dual, Scalar};
-pub use error::{Context, DetectionPoint, ErrorKind, InvalidInput, InvalidSample, InvalidValue, OptimizationError};
-pub use finite_diff::{ClosureModel, DifferenceScheme, PointFunction, DEFAULT_STEP_FLOOR};
+pub use error::{
+    Context, DetectionPoint, ErrorKind, InvalidInput, InvalidSample, InvalidValue,
+    OptimizationError,
+};
+pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointFunction};
 pub use model::{JacobianKind, Model};
 pub use result::{
     ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, RecoveryAction,

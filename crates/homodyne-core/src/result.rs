@@ -9,7 +9,9 @@ use crate::model::JacobianKind;
 use crate::strategy::OptimizationStrategy;
 
 /// The least-squares algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Method {
     /// Trust-region reflective (Coleman-Li), as scipy's `method='trf'`.
     #[default]
@@ -229,7 +231,12 @@ impl fmt::Display for OptimizationResult {
         writeln!(
             f,
             "{} fit ({} strategy, {} points): {} after {} iterations, {} evaluations",
-            self.method, self.strategy, self.n_points, self.convergence_status, self.iterations, self.nfev
+            self.method,
+            self.strategy,
+            self.n_points,
+            self.convergence_status,
+            self.iterations,
+            self.nfev
         )?;
         writeln!(f, "  termination: {}", self.termination_reason)?;
         for (k, (p, u)) in self.parameters.iter().zip(&self.uncertainties).enumerate() {

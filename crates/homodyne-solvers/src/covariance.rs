@@ -18,7 +18,12 @@ use crate::factor::RFactor;
 /// as scipy's `curve_fit`. Dropped singular values lower the reported rank: the matrix is
 /// then a pseudo-inverse, never a silent identity. Without degrees of freedom (`N == P`)
 /// and without `absolute_sigma`, the scale is unknown and every entry is infinite.
-pub fn covariance(factor: &RFactor, n_points: usize, cost: f64, absolute_sigma: bool) -> Covariance {
+pub fn covariance(
+    factor: &RFactor,
+    n_points: usize,
+    cost: f64,
+    absolute_sigma: bool,
+) -> Covariance {
     let n = factor.n();
     let Some(dec) = svd(factor.r_matrix(), n, n) else {
         return Covariance {
@@ -49,7 +54,11 @@ pub fn covariance(factor: &RFactor, n_points: usize, cost: f64, absolute_sigma: 
     Covariance {
         matrix,
         rank,
-        condition_number: if s_min > 0.0 { s_max / s_min } else { f64::INFINITY },
+        condition_number: if s_min > 0.0 {
+            s_max / s_min
+        } else {
+            f64::INFINITY
+        },
     }
 }
 

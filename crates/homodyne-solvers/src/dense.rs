@@ -38,7 +38,13 @@ pub fn svd(a: &[f64], rows: usize, cols: usize) -> Option<SmallSvd> {
             v[i * cols + new] = v_f[(i, old)];
         }
     }
-    Some(SmallSvd { u, s, v, rows, cols })
+    Some(SmallSvd {
+        u,
+        s,
+        v,
+        rows,
+        cols,
+    })
 }
 
 /// Euclidean norm.
@@ -67,7 +73,9 @@ mod tests {
         assert!(d.s[0] >= d.s[1] && d.s[1] >= d.s[2]);
         for i in 0..4 {
             for j in 0..3 {
-                let rec: f64 = (0..3).map(|k| d.u[i * 3 + k] * d.s[k] * d.v[j * 3 + k]).sum();
+                let rec: f64 = (0..3)
+                    .map(|k| d.u[i * 3 + k] * d.s[k] * d.v[j * 3 + k])
+                    .sum();
                 assert!((rec - a[i * 3 + j]).abs() < 1e-13);
             }
         }

@@ -149,7 +149,12 @@ impl RFactor {
     pub fn column_norms(&self) -> Vec<f64> {
         let n = self.n;
         (0..n)
-            .map(|j| (0..=j).map(|i| self.r[i * n + j].powi(2)).sum::<f64>().sqrt())
+            .map(|j| {
+                (0..=j)
+                    .map(|i| self.r[i * n + j].powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
             .collect()
     }
 
@@ -176,7 +181,9 @@ mod tests {
         let mut state = seed;
         (0..rows * cols)
             .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
             })
             .collect()

@@ -73,7 +73,9 @@ pub fn intersect_trust_region(x: &[f64], s: &[f64], delta: f64) -> Option<(f64, 
 
 /// True when `lb <= x <= ub` everywhere.
 pub fn in_bounds(x: &[f64], lb: &[f64], ub: &[f64]) -> bool {
-    x.iter().zip(lb.iter().zip(ub)).all(|(v, (l, u))| l <= v && v <= u)
+    x.iter()
+        .zip(lb.iter().zip(ub))
+        .all(|(v, (l, u))| l <= v && v <= u)
 }
 
 /// Which bounds are active at `x` within relative tolerance `rtol` (`-1` lower, `+1` upper).

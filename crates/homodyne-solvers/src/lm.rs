@@ -75,9 +75,13 @@ pub fn lm<O: Objective + ?Sized>(
 
         // Parameters held at a bound this iteration.
         let free: Vec<usize> = (0..n)
-            .filter(|&j| !(bounded && ((x[j] <= lb[j] && g[j] > 0.0) || (x[j] >= ub[j] && g[j] < 0.0))))
+            .filter(|&j| {
+                !(bounded && ((x[j] <= lb[j] && g[j] > 0.0) || (x[j] >= ub[j] && g[j] < 0.0)))
+            })
             .collect();
-        let g_free: Vec<f64> = (0..n).map(|j| if free.contains(&j) { g[j] } else { 0.0 }).collect();
+        let g_free: Vec<f64> = (0..n)
+            .map(|j| if free.contains(&j) { g[j] } else { 0.0 })
+            .collect();
 
         if cost == 0.0 {
             termination = Some(TerminationReason::ZeroResidual);
@@ -142,7 +146,8 @@ pub fn lm<O: Objective + ?Sized>(
                 } else {
                     0.5 * dirder / (dirder + 0.5 * actred)
                 };
-                if !(evaluation.is_finite() && evaluation.cost < 100.0 * cost) || !(temp >= 0.1) {
+                let tolerable = evaluation.is_finite() && evaluation.cost < 100.0 * cost;
+                if !tolerable || temp.is_nan() || temp < 0.1 {
                     temp = 0.1;
                 }
                 delta = temp * delta.min(pnorm / 0.1);
@@ -159,7 +164,9 @@ pub fn lm<O: Objective + ?Sized>(
                 accepted = true;
             }
 
-            let ftol_ok = actred.abs() <= options.ftol.max(eps) && prered <= options.ftol.max(eps) && 0.5 * ratio <= 1.0;
+            let ftol_ok = actred.abs() <= options.ftol.max(eps)
+                && prered <= options.ftol.max(eps)
+                && 0.5 * ratio <= 1.0;
             let xtol_ok = delta <= options.xtol.max(eps) * xnorm;
             termination = match (ftol_ok, xtol_ok) {
                 (true, true) => Some(TerminationReason::FtolAndXtol),

@@ -22,7 +22,12 @@ use crate::dense::norm;
 /// (`rows >= cols`), applied to `b` as well. Returns `(r, ipvt, qtb)`: `r` the `cols x cols`
 /// upper-triangular factor (column-major), `ipvt[j]` the original index of the `j`-th
 /// pivoted column, `qtb` the first `cols` entries of `Q^T b`.
-pub fn pivoted_qr(a: &mut [f64], rows: usize, cols: usize, b: &mut [f64]) -> (Vec<f64>, Vec<usize>, Vec<f64>) {
+pub fn pivoted_qr(
+    a: &mut [f64],
+    rows: usize,
+    cols: usize,
+    b: &mut [f64],
+) -> (Vec<f64>, Vec<usize>, Vec<f64>) {
     let mut ipvt: Vec<usize> = (0..cols).collect();
     let mut rdiag = vec![0.0; cols];
     for j in 0..cols {
@@ -76,7 +81,13 @@ pub fn pivoted_qr(a: &mut [f64], rows: usize, cols: usize, b: &mut [f64]) -> (Ve
 /// diagonal `diag` (indexed by original column) and `qtb = Q^T b`. Overwrites the strict
 /// lower triangle of `r` with the transposed factor `S` of `Pi^T (A^T A + D D) Pi = S^T S`
 /// and returns `(x, sdiag)` with `sdiag` the diagonal of `S`.
-pub fn qrsolv(n: usize, r: &mut [f64], ipvt: &[usize], diag: &[f64], qtb: &[f64]) -> (Vec<f64>, Vec<f64>) {
+pub fn qrsolv(
+    n: usize,
+    r: &mut [f64],
+    ipvt: &[usize],
+    diag: &[f64],
+    qtb: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
     let mut r_diag = vec![0.0; n];
     let mut wa = qtb.to_vec();
     for j in 0..n {
@@ -145,7 +156,15 @@ pub fn qrsolv(n: usize, r: &mut [f64], ipvt: &[usize], diag: &[f64], qtb: &[f64]
 /// The Levenberg-Marquardt parameter and step (see the module documentation). `r` holds
 /// the pivoted factor (its strict lower triangle is used as workspace). Returns `(x, par)`
 /// where `x` solves the damped system: the step is `-x`.
-pub fn lmpar(n: usize, r: &mut [f64], ipvt: &[usize], diag: &[f64], qtb: &[f64], delta: f64, par: f64) -> (Vec<f64>, f64) {
+pub fn lmpar(
+    n: usize,
+    r: &mut [f64],
+    ipvt: &[usize],
+    diag: &[f64],
+    qtb: &[f64],
+    delta: f64,
+    par: f64,
+) -> (Vec<f64>, f64) {
     let dwarf = f64::MIN_POSITIVE;
     // Gauss-Newton direction (least-squares solution if R is singular).
     let mut nsing = n;
@@ -219,7 +238,10 @@ pub fn lmpar(n: usize, r: &mut [f64], ipvt: &[usize], diag: &[f64], qtb: &[f64],
         dxnorm = norm(&wa2);
         let previous = fp;
         fp = dxnorm - delta;
-        if fp.abs() <= 0.1 * delta || (parl == 0.0 && fp <= previous && previous < 0.0) || iter == 10 {
+        if fp.abs() <= 0.1 * delta
+            || (parl == 0.0 && fp <= previous && previous < 0.0)
+            || iter == 10
+        {
             break;
         }
         // Newton correction.
@@ -260,7 +282,9 @@ mod tests {
         let (r, ipvt, _) = pivoted_qr(&mut a, 4, 3, &mut b);
         for p in 0..3 {
             for q in 0..3 {
-                let ata: f64 = (0..4).map(|i| a0[ipvt[p] * 4 + i] * a0[ipvt[q] * 4 + i]).sum();
+                let ata: f64 = (0..4)
+                    .map(|i| a0[ipvt[p] * 4 + i] * a0[ipvt[q] * 4 + i])
+                    .sum();
                 let rtr: f64 = (0..3).map(|i| r[i + p * 3] * r[i + q * 3]).sum();
                 assert!((ata - rtr).abs() < 1e-12);
             }

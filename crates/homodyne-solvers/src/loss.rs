@@ -139,13 +139,22 @@ mod tests {
     #[test]
     fn scaled_gradient_is_the_cost_gradient() {
         // d cost / dr = r~ * s for every loss (so J~^T r~ = J^T dcost/dr).
-        for loss in [Loss::Linear, Loss::SoftL1, Loss::Huber, Loss::Cauchy, Loss::Arctan] {
+        for loss in [
+            Loss::Linear,
+            Loss::SoftL1,
+            Loss::Huber,
+            Loss::Cauchy,
+            Loss::Arctan,
+        ] {
             let (f_scale, r, h) = (0.7, 1.3, 1e-6);
             let sr = scale_residual(loss, f_scale, r);
             let d = (scale_residual(loss, f_scale, r + h).cost
                 - scale_residual(loss, f_scale, r - h).cost)
                 / (2.0 * h);
-            assert!((sr.residual * sr.jacobian_scale - d).abs() < 1e-8, "{loss:?}");
+            assert!(
+                (sr.residual * sr.jacobian_scale - d).abs() < 1e-8,
+                "{loss:?}"
+            );
         }
     }
 }

@@ -12,7 +12,7 @@
 use homodyne_core::{InvalidSample, Model};
 
 use crate::factor::RFactor;
-use crate::loss::{scale_residual, Loss};
+use crate::loss::{Loss, scale_residual};
 
 /// The cost at one parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +128,11 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
     }
 
     /// Runs `leaf` over every leaf and combines the results in a fixed binary tree.
-    fn reduce(&self, leaves: std::ops::Range<usize>, leaf: &(dyn Fn(usize) -> PassSums + Sync)) -> PassSums {
+    fn reduce(
+        &self,
+        leaves: std::ops::Range<usize>,
+        leaf: &(dyn Fn(usize) -> PassSums + Sync),
+    ) -> PassSums {
         if leaves.len() == 1 {
             return leaf(leaves.start);
         }
@@ -165,7 +169,8 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         while lo < range.end {
             let hi = (lo + CHUNK_ROWS).min(range.end);
             let m = hi - lo;
-            self.model.eval(&self.x[lo * d..hi * d], p, &mut values[..m]);
+            self.model
+                .eval(&self.x[lo * d..hi * d], p, &mut values[..m]);
             for (i, &v) in (lo..hi).zip(&values[..m]) {
                 let r = (v - self.y[i]) * self.weight(i);
                 if !r.is_finite() {
@@ -201,8 +206,12 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         while lo < range.end {
             let hi = (lo + CHUNK_ROWS).min(range.end);
             let m = hi - lo;
-            self.model
-                .eval_with_jacobian(&self.x[lo * d..hi * d], p, &mut values[..m], &mut jac[..m * n]);
+            self.model.eval_with_jacobian(
+                &self.x[lo * d..hi * d],
+                p,
+                &mut values[..m],
+                &mut jac[..m * n],
+            );
             for (row, i) in (lo..hi).enumerate() {
                 let w = self.weight(i);
                 let r = (values[row] - self.y[i]) * w;

@@ -68,7 +68,11 @@ impl SolverOptions {
 
     /// Checks every option, given the number of parameters.
     pub fn validate(&self, n_params: usize) -> Result<(), OptimizationError> {
-        for (option, value) in [("ftol", self.ftol), ("xtol", self.xtol), ("gtol", self.gtol)] {
+        for (option, value) in [
+            ("ftol", self.ftol),
+            ("xtol", self.xtol),
+            ("gtol", self.gtol),
+        ] {
             if !(value >= 0.0 && value.is_finite()) {
                 return Err(InvalidInput::InvalidOption {
                     option,
@@ -103,8 +107,10 @@ impl SolverOptions {
                 }
                 .into());
             }
-            if let Some((index, &value)) =
-                v.iter().enumerate().find(|(_, s)| !(**s > 0.0 && s.is_finite()))
+            if let Some((index, &value)) = v
+                .iter()
+                .enumerate()
+                .find(|(_, s)| !(**s > 0.0 && s.is_finite()))
             {
                 return Err(InvalidInput::InvalidOption {
                     option: "x_scale",

@@ -118,7 +118,11 @@ struct StepContext<'a> {
 
 /// Chooses among the cut trust-region step, its reflection and the Cauchy step.
 /// Returns `(step, step_h, predicted_reduction)`.
-fn select_step(ctx: &StepContext<'_>, mut p: Vec<f64>, mut p_h: Vec<f64>) -> (Vec<f64>, Vec<f64>, f64) {
+fn select_step(
+    ctx: &StepContext<'_>,
+    mut p: Vec<f64>,
+    mut p_h: Vec<f64>,
+) -> (Vec<f64>, Vec<f64>, f64) {
     let StepContext {
         x,
         factor,
@@ -156,7 +160,11 @@ fn select_step(ctx: &StepContext<'_>, mut p: Vec<f64>, mut p_h: Vec<f64>) -> (Ve
     let r_stride = to_bound.min(to_tr);
     let (r_lo, r_hi) = if r_stride > 0.0 {
         let lo = (1.0 - theta) * p_stride / r_stride;
-        let hi = if r_stride == to_bound { theta * to_bound } else { to_tr };
+        let hi = if r_stride == to_bound {
+            theta * to_bound
+        } else {
+            to_tr
+        };
         (lo, hi)
     } else {
         (0.0, -1.0)
@@ -181,7 +189,11 @@ fn select_step(ctx: &StepContext<'_>, mut p: Vec<f64>, mut p_h: Vec<f64>) -> (Ve
     let ag: Vec<f64> = d.iter().zip(&ag_h).map(|(a, b)| a * b).collect();
     let to_tr = delta / norm(&ag_h);
     let (to_bound, _) = step_size_to_bound(x, &ag, lb, ub);
-    let ag_stride = if to_bound < to_tr { theta * to_bound } else { to_tr };
+    let ag_stride = if to_bound < to_tr {
+        theta * to_bound
+    } else {
+        to_tr
+    };
     let (a, b, _) = quadratic_1d(&jh(&ag_h), g_h, &ag_h, Some(diag_h), None);
     let (t, ag_value) = minimize_quadratic_1d(a, b, 0.0, ag_stride, 0.0);
     for v in &mut ag_h {
@@ -241,7 +253,11 @@ pub fn trf<O: Objective + ?Sized>(
             v[i] *= scale_inv[i];
         }
     }
-    let mut delta = norm(&(0..n).map(|i| x[i] * scale_inv[i] / v[i].sqrt()).collect::<Vec<_>>());
+    let mut delta = norm(
+        &(0..n)
+            .map(|i| x[i] * scale_inv[i] / v[i].sqrt())
+            .collect::<Vec<_>>(),
+    );
     if delta == 0.0 || !delta.is_finite() {
         delta = 1.0;
     }
@@ -295,9 +311,10 @@ pub fn trf<O: Objective + ?Sized>(
         let decomposition = svd(&aug, rows, n).ok_or_else(|| OptimizationError::Numerical {
             detection_point: DetectionPoint::Jacobian,
             sample: homodyne_core::InvalidSample::default(),
-            context: Context::new()
-                .with("iteration", iterations)
-                .with("stage", "SVD of the scaled Jacobian factor did not converge"),
+            context: Context::new().with("iteration", iterations).with(
+                "stage",
+                "SVD of the scaled Jacobian factor did not converge",
+            ),
         })?;
         let qtf = lin.factor.qtf();
         let uf: Vec<f64> = (0..n)

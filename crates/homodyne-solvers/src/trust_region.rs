@@ -163,10 +163,10 @@ pub fn gradient_cosine(
             continue;
         }
         let mut c = g[j].abs() / (residual_norm * column_norms[j]);
-        if let Some(dist) = distance_to_bound {
-            if dist[j].is_finite() {
-                c *= (dist[j] * column_norms[j] / residual_norm).min(1.0);
-            }
+        if let Some(dist) = distance_to_bound
+            && dist[j].is_finite()
+        {
+            c *= (dist[j] * column_norms[j] / residual_norm).min(1.0);
         }
         worst = worst.max(c);
     }
@@ -193,7 +193,12 @@ pub fn quadratic_1d(
         b += dot(js0, js);
         c = 0.5 * dot(js0, js0) + dot(g, s0);
         if let Some(d) = diag {
-            b += s0.iter().zip(s).zip(d).map(|((x, y), z)| x * y * z).sum::<f64>();
+            b += s0
+                .iter()
+                .zip(s)
+                .zip(d)
+                .map(|((x, y), z)| x * y * z)
+                .sum::<f64>();
             c += 0.5 * s0.iter().zip(d).map(|(x, z)| x * x * z).sum::<f64>();
         }
     }
@@ -226,8 +231,14 @@ mod tests {
     #[test]
     fn gauss_newton_step_inside_the_region() {
         // J = diag(2, 1), f = (2, 1): GN step (-1, -1).
-        let (p, alpha) =
-            solve_lsq_trust_region(2, &[2.0, 1.0], &[2.0, 1.0], &[1.0, 0.0, 0.0, 1.0], 10.0, None);
+        let (p, alpha) = solve_lsq_trust_region(
+            2,
+            &[2.0, 1.0],
+            &[2.0, 1.0],
+            &[1.0, 0.0, 0.0, 1.0],
+            10.0,
+            None,
+        );
         assert_eq!(alpha, 0.0);
         assert!((p[0] + 1.0).abs() < 1e-15 && (p[1] + 1.0).abs() < 1e-15);
     }

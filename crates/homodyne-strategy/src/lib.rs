@@ -39,7 +39,13 @@ mod tests {
         assert_eq!(strategy_for_size(999_999), OptimizationStrategy::Standard);
         assert_eq!(strategy_for_size(1_000_000), OptimizationStrategy::Large);
         assert_eq!(strategy_for_size(10_000_000), OptimizationStrategy::Chunked);
-        assert_eq!(strategy_for_size(100_000_000), OptimizationStrategy::Chunked);
-        assert_eq!(strategy_for_size(100_000_001), OptimizationStrategy::Streaming);
+        assert_eq!(
+            strategy_for_size(100_000_000),
+            OptimizationStrategy::Chunked
+        );
+        assert_eq!(
+            strategy_for_size(100_000_001),
+            OptimizationStrategy::Streaming
+        );
     }
 }
