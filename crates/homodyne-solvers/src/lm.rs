@@ -22,7 +22,7 @@ use crate::lmpar::{lmpar, pivoted_qr};
 use crate::objective::Objective;
 use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
-use crate::trf::check_linearization;
+use crate::trf::{check_linearization, evaluate_trial};
 use crate::trust_region::gradient_cosine;
 
 /// Minimises the objective's cost from `p0` within `bounds` by Levenberg-Marquardt
@@ -55,6 +55,7 @@ pub fn lm<O: Objective + ?Sized>(
     let mut iterations = 0;
     let mut termination = None;
     let mut first = true;
+    let mut speculate = true;
 
     'outer: loop {
         let g = lin.factor.gradient();
@@ -109,6 +110,7 @@ pub fn lm<O: Objective + ?Sized>(
         let diag_free: Vec<f64> = free.iter().map(|&j| diag[j]).collect();
 
         let mut accepted = false;
+        let mut accepted_lin = None;
         loop {
             let mut r = r_pivoted.clone();
             let (solution, new_par) = lmpar(k, &mut r, &ipvt, &diag_free, &qtb, delta, par);
@@ -125,7 +127,7 @@ pub fn lm<O: Objective + ?Sized>(
             if first {
                 delta = delta.min(pnorm);
             }
-            let evaluation = objective.cost(&x_new);
+            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev);
             nfev += 1;
 
             // Reductions relative to the current cost, as MINPACK's (with fnorm^2 = 2 cost).
@@ -157,9 +159,11 @@ pub fn lm<O: Objective + ?Sized>(
                 par *= 0.5;
             }
 
+            speculate = ratio >= 1e-4;
             if ratio >= 1e-4 {
                 x = x_new;
                 cost = evaluation.cost;
+                accepted_lin = trial_lin;
                 xnorm = norm(&(0..n).map(|j| diag[j] * x[j]).collect::<Vec<_>>());
                 accepted = true;
             }
@@ -184,8 +188,10 @@ pub fn lm<O: Objective + ?Sized>(
         first = false;
         if accepted {
             iterations += 1;
-            lin = objective.linearize(&x);
-            njev += 1;
+            lin = accepted_lin.unwrap_or_else(|| {
+                njev += 1;
+                objective.linearize(&x)
+            });
             check_linearization(&lin, &x, iterations)?;
         }
         if termination.is_some() || nfev >= max_nfev {

@@ -171,6 +171,23 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             let m = hi - lo;
             self.model
                 .eval(&self.x[lo * d..hi * d], p, &mut values[..m]);
+            if self.loss.is_linear() {
+                // Fast path: no per-point branches; `r * 0.0` flags NaN and infinities.
+                let y = &self.y[lo..hi];
+                let weights = self.inv_sigma.as_ref().map(|w| &w[lo..hi]);
+                let (mut sq, mut flag) = (0.0, 0.0);
+                for row in 0..m {
+                    let r = (values[row] - y[row]) * weights.map_or(1.0, |w| w[row]);
+                    sq += r * r;
+                    flag += r * 0.0;
+                }
+                if flag == 0.0 && sq.is_finite() {
+                    sums.chi_squared += sq;
+                    sums.cost += 0.5 * sq;
+                    lo = hi;
+                    continue;
+                }
+            }
             for (i, &v) in (lo..hi).zip(&values[..m]) {
                 let r = (v - self.y[i]) * self.weight(i);
                 if !r.is_finite() {
@@ -212,35 +229,111 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                 &mut values[..m],
                 &mut jac[..m * n],
             );
-            for (row, i) in (lo..hi).enumerate() {
-                let w = self.weight(i);
-                let r = (values[row] - self.y[i]) * w;
-                let scaled = if r.is_finite() {
-                    sums.chi_squared += r * r;
-                    scale_residual(self.loss, self.f_scale, r)
-                } else {
-                    sums.invalid_residuals.push(i, values[row]);
-                    scale_residual(Loss::Linear, 1.0, 0.0)
-                };
-                sums.cost += scaled.cost;
-                sums.scaled_sq += scaled.residual * scaled.residual;
-                residuals[row] = scaled.residual;
-                let js = w * scaled.jacobian_scale;
-                for k in 0..n {
-                    let v = jac[row * n + k];
-                    if !v.is_finite() {
-                        sums.invalid_jacobian.push(i * n + k, v);
-                        columns[k * m + row] = 0.0;
-                    } else {
-                        columns[k * m + row] = v * js;
-                    }
-                }
+            let fast = self.loss.is_linear()
+                && self.fill_linear_rows(
+                    lo,
+                    &values[..m],
+                    &jac[..m * n],
+                    &mut columns[..m * n],
+                    &mut residuals[..m],
+                    &mut sums,
+                );
+            if !fast {
+                self.fill_rows(
+                    lo,
+                    &values[..m],
+                    &jac[..m * n],
+                    &mut columns[..m * n],
+                    &mut residuals[..m],
+                    &mut sums,
+                );
             }
             factor.fold(&mut columns[..m * n], &mut residuals[..m], m);
             lo = hi;
         }
         sums.factor = Some(factor);
         sums
+    }
+}
+
+impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
+    /// The rows of a chunk for the linear loss, when every value is finite: weighted
+    /// residuals and Jacobian columns, with no per-entry branches. Returns false (having
+    /// added nothing to `sums`) when a non-finite value is present; the caller then takes
+    /// the careful path.
+    fn fill_linear_rows(
+        &self,
+        lo: usize,
+        values: &[f64],
+        jac: &[f64],
+        columns: &mut [f64],
+        residuals: &mut [f64],
+        sums: &mut PassSums,
+    ) -> bool {
+        let (m, n) = (values.len(), jac.len() / values.len().max(1));
+        let y = &self.y[lo..lo + m];
+        let weights = self.inv_sigma.as_ref().map(|w| &w[lo..lo + m]);
+        // `v * 0.0` is 0 for finite v and NaN otherwise: the sum flags any NaN or infinity.
+        let mut flag = 0.0;
+        let mut sq = 0.0;
+        for row in 0..m {
+            let w = weights.map_or(1.0, |w| w[row]);
+            let r = (values[row] - y[row]) * w;
+            residuals[row] = r;
+            sq += r * r;
+            flag += r * 0.0;
+            for k in 0..n {
+                let v = jac[row * n + k];
+                flag += v * 0.0;
+                columns[k * m + row] = v * w;
+            }
+        }
+        if !(flag == 0.0 && sq.is_finite()) {
+            return false;
+        }
+        sums.chi_squared += sq;
+        sums.cost += 0.5 * sq;
+        sums.scaled_sq += sq;
+        true
+    }
+
+    /// The rows of a chunk for any loss, recording non-finite residuals and Jacobian
+    /// entries (their rows are folded in as zeros).
+    fn fill_rows(
+        &self,
+        lo: usize,
+        values: &[f64],
+        jac: &[f64],
+        columns: &mut [f64],
+        residuals: &mut [f64],
+        sums: &mut PassSums,
+    ) {
+        let (m, n) = (values.len(), jac.len() / values.len().max(1));
+        for row in 0..m {
+            let i = lo + row;
+            let w = self.weight(i);
+            let r = (values[row] - self.y[i]) * w;
+            let scaled = if r.is_finite() {
+                sums.chi_squared += r * r;
+                scale_residual(self.loss, self.f_scale, r)
+            } else {
+                sums.invalid_residuals.push(i, values[row]);
+                scale_residual(Loss::Linear, 1.0, 0.0)
+            };
+            sums.cost += scaled.cost;
+            sums.scaled_sq += scaled.residual * scaled.residual;
+            residuals[row] = scaled.residual;
+            let js = w * scaled.jacobian_scale;
+            for k in 0..n {
+                let v = jac[row * n + k];
+                if !v.is_finite() {
+                    sums.invalid_jacobian.push(i * n + k, v);
+                    columns[k * m + row] = 0.0;
+                } else {
+                    columns[k * m + row] = v * js;
+                }
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use crate::feasible::{
     coleman_li_scaling, in_bounds, intersect_trust_region, make_strictly_feasible,
     step_size_to_bound,
 };
-use crate::objective::{Linearization, Objective};
+use crate::objective::{CostEvaluation, Linearization, Objective};
 use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
 use crate::trust_region::{
@@ -212,6 +212,24 @@ fn select_step(
     }
 }
 
+/// Evaluates a trial point: the whole linearisation when `speculate` (the last trial was
+/// accepted, so this one probably will be and its Jacobian pass is then already done: one
+/// pass per accepted iteration instead of two), else the cost alone.
+pub(crate) fn evaluate_trial<O: Objective + ?Sized>(
+    objective: &O,
+    x: &[f64],
+    speculate: bool,
+    njev: &mut usize,
+) -> (CostEvaluation, Option<Linearization>) {
+    if speculate {
+        *njev += 1;
+        let lin = objective.linearize(x);
+        (lin.cost.clone(), Some(lin))
+    } else {
+        (objective.cost(x), None)
+    }
+}
+
 /// Minimises the objective's cost from `p0` within `bounds` by trust-region reflective
 /// iterations. `p0` must lie within the bounds (the facade checks).
 pub fn trf<O: Objective + ?Sized>(
@@ -263,6 +281,7 @@ pub fn trf<O: Objective + ?Sized>(
     }
 
     let mut alpha = 0.0;
+    let mut speculate = true;
     let mut termination = None;
     let mut iterations = 0;
     loop {
@@ -359,12 +378,13 @@ pub fn trf<O: Objective + ?Sized>(
             } else {
                 moved
             };
-            let evaluation = objective.cost(&x_new);
+            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev);
             nfev += 1;
             let step_h_norm = norm(&step_h);
             if !evaluation.is_finite() {
                 // Step into a region where the model is not finite: shrink and retry.
                 delta = 0.25 * step_h_norm;
+                speculate = false;
                 continue;
             }
             actual_reduction = cost - evaluation.cost;
@@ -385,7 +405,8 @@ pub fn trf<O: Objective + ?Sized>(
                 options.ftol,
                 options.xtol,
             );
-            trial = Some((x_new, evaluation));
+            speculate = actual_reduction > 0.0;
+            trial = Some((x_new, evaluation, trial_lin));
             if termination.is_some() {
                 break;
             }
@@ -396,11 +417,14 @@ pub fn trf<O: Objective + ?Sized>(
         }
 
         if actual_reduction > 0.0 {
-            let (x_new, evaluation) = trial.expect("a positive reduction comes from a trial");
+            let (x_new, evaluation, trial_lin) =
+                trial.expect("a positive reduction comes from a trial");
             x = x_new;
             cost = evaluation.cost;
-            lin = objective.linearize(&x);
-            njev += 1;
+            lin = trial_lin.unwrap_or_else(|| {
+                njev += 1;
+                objective.linearize(&x)
+            });
             check_linearization(&lin, &x, iterations + 1)?;
             g = lin.factor.gradient();
             if jac_scale {
