@@ -116,10 +116,12 @@ pub fn lm<O: Objective + ?Sized>(
             let (solution, new_par) = lmpar(k, &mut r, &ipvt, &diag_free, &qtb, delta, par);
             par = new_par;
             let mut x_new = x.clone();
+            let mut clipped = false;
             for (c, &j) in free.iter().enumerate() {
                 x_new[j] = x[j] - solution[c];
-                if bounded {
+                if bounded && (x_new[j] < lb[j] || x_new[j] > ub[j]) {
                     x_new[j] = x_new[j].clamp(lb[j], ub[j]);
+                    clipped = true;
                 }
             }
             let step: Vec<f64> = (0..n).map(|j| x_new[j] - x[j]).collect();
@@ -136,11 +138,25 @@ pub fn lm<O: Objective + ?Sized>(
             } else {
                 -1.0
             };
+            // Predicted reduction and directional derivative, relative to the cost. For the
+            // damped step itself MINPACK's sums of squares are used,
+            //   pred = (||J p||^2 + 2 lambda ||D p||^2) / (2 C),   dirder = -(||J p||^2 + lambda ||D p||^2) / (2 C),
+            // which cannot turn negative by rounding (the general form below can, near the
+            // optimum, and would then accept uphill steps). A step cut by the bounds is not
+            // the damped step: its prediction is the general `-(g.s + ||J s||^2 / 2) / C`.
             let js = lin.factor.mul(&step);
-            let g_dot_s = dot(&g, &step);
-            let prered = (-(g_dot_s) - 0.5 * dot(&js, &js)) / cost;
-            let dirder = g_dot_s / (2.0 * cost);
-            let ratio = if prered != 0.0 { actred / prered } else { 0.0 };
+            let js_sq = dot(&js, &js);
+            let (prered, dirder) = if clipped {
+                let g_dot_s = dot(&g, &step);
+                ((-g_dot_s - 0.5 * js_sq) / cost, g_dot_s / (2.0 * cost))
+            } else {
+                let damping = par * pnorm * pnorm;
+                (
+                    (js_sq + 2.0 * damping) / (2.0 * cost),
+                    -(js_sq + damping) / (2.0 * cost),
+                )
+            };
+            let ratio = if prered > 0.0 { actred / prered } else { 0.0 };
 
             if ratio <= 0.25 {
                 let mut temp = if actred >= 0.0 {

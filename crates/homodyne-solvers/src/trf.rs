@@ -276,7 +276,11 @@ pub fn trf<O: Objective + ?Sized>(
             .map(|i| x[i] * scale_inv[i] / v[i].sqrt())
             .collect::<Vec<_>>(),
     );
-    if delta == 0.0 || !delta.is_finite() {
+    // A start at the origin gives no length scale: take the first Gauss-Newton step's
+    // length instead (below), rather than scipy's radius of 1, from which a parameter
+    // whose optimum is 1e4 scaled units away needs a dozen doublings of the radius.
+    let mut radius_from_first_step = delta == 0.0 || !delta.is_finite();
+    if radius_from_first_step {
         delta = 1.0;
     }
 
@@ -339,6 +343,17 @@ pub fn trf<O: Objective + ?Sized>(
         let uf: Vec<f64> = (0..n)
             .map(|k| (0..n).map(|i| decomposition.u[i * n + k] * qtf[i]).sum())
             .collect();
+        if radius_from_first_step {
+            radius_from_first_step = false;
+            let s = &decomposition.s;
+            if s.last().is_some_and(|&s_min| s_min > f64::EPSILON * s[0]) {
+                let coef: Vec<f64> = (0..n).map(|k| uf[k] / s[k]).collect();
+                let gauss_newton = norm(&coef);
+                if gauss_newton.is_finite() && gauss_newton > 0.0 {
+                    delta = gauss_newton;
+                }
+            }
+        }
         let theta = (1.0 - g_norm).max(0.995);
         let n_rows = m + if bounded { n } else { 0 };
 

@@ -56,17 +56,36 @@ fn main() -> Result<(), OptimizationError> {
         ..FitConfig::default()
     };
     let wrapper = NlsqWrapper::new();
-    println!("Fitting y = a exp(-b x) + c to {} points (truth a = 2.5, b = 1.3, c = 0.5)\n", y.len());
+    println!(
+        "Fitting y = a exp(-b x) + c to {} points (truth a = 2.5, b = 1.3, c = 0.5)\n",
+        y.len()
+    );
     for method in [Method::Trf, Method::Lm] {
         let fit = wrapper.fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, method, &config)?;
         println!("{fit}\n");
     }
 
     // A plain closure works too: derivatives by central finite differences.
-    let misra_x = [77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0];
-    let misra_y = [10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.40, 75.47, 81.78];
+    let misra_x = [
+        77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1,
+        760.0,
+    ];
+    let misra_y = [
+        10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.40, 75.47,
+        81.78,
+    ];
     let misra = ClosureModel::new(2, |x: f64, b: &[f64]| b[0] * (1.0 - (-b[1] * x).exp()));
-    let fit = wrapper.fit(&misra, &misra_x, &misra_y, &[500.0, 1e-4], None, Method::Trf, &FitConfig::default())?;
-    println!("NIST Misra1a from start 1 (certified b1 = 2.3894212918E+02, b2 = 5.5015643181E-04):\n{fit}");
+    let fit = wrapper.fit(
+        &misra,
+        &misra_x,
+        &misra_y,
+        &[500.0, 1e-4],
+        None,
+        Method::Trf,
+        &FitConfig::default(),
+    )?;
+    println!(
+        "NIST Misra1a from start 1 (certified b1 = 2.3894212918E+02, b2 = 5.5015643181E-04):\n{fit}"
+    );
     Ok(())
 }

@@ -2,7 +2,9 @@
 
 use homodyne_solvers::{Loss, SolverOptions, XScale};
 
-pub use homodyne_solvers::options::{DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_NFEV_PER_PARAM, DEFAULT_XTOL};
+pub use homodyne_solvers::options::{
+    DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_NFEV_PER_PARAM, DEFAULT_XTOL,
+};
 
 /// Settings of one fit. The defaults give NIST-grade answers: tolerances near machine
 /// precision, a generous evaluation budget and Jacobian-based parameter scaling.

@@ -5,7 +5,11 @@ use homodyne_core::{Bounds, InvalidInput, Model, OptimizationError};
 use crate::config::FitConfig;
 
 fn first_non_finite(values: &[f64]) -> Option<(usize, f64)> {
-    values.iter().copied().enumerate().find(|(_, v)| !v.is_finite())
+    values
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
 }
 
 /// Checks the data, start and settings of a fit; returns the bounds to use.

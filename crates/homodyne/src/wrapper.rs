@@ -6,7 +6,7 @@ use homodyne_core::{
     Bounds, ConvergenceStatus, DeviceInfo, Method, Model, OptimizationError, OptimizationResult,
     OptimizationStrategy,
 };
-use homodyne_solvers::{covariance, lm, trf, InMemoryObjective};
+use homodyne_solvers::{InMemoryObjective, covariance, lm, trf};
 
 use crate::config::FitConfig;
 use crate::validate::validate_inputs;
@@ -164,13 +164,18 @@ impl NlsqWrapper {
             Method::Trf => trf(&objective, p0, &bounds, &options),
             Method::Lm => lm(&objective, p0, &bounds, &options),
         }
-        .map_err(|e| e.with_context("method", method).with_context("strategy", OptimizationStrategy::Standard))?;
+        .map_err(|e| {
+            e.with_context("method", method)
+                .with_context("strategy", OptimizationStrategy::Standard)
+        })?;
 
         let n_points = ydata.len();
         let n_params = p0.len();
         let lin = &outcome.linearization;
         let covariance = covariance(&lin.factor, n_points, lin.cost.cost, config.absolute_sigma);
-        let uncertainties = (0..n_params).map(|k| covariance.matrix[(k, k)].sqrt()).collect();
+        let uncertainties = (0..n_params)
+            .map(|k| covariance.matrix[(k, k)].sqrt())
+            .collect();
         let chi_squared = lin.cost.chi_squared;
         let dof = n_points - n_params;
         Ok(OptimizationResult {
@@ -178,7 +183,11 @@ impl NlsqWrapper {
             covariance,
             uncertainties,
             chi_squared,
-            reduced_chi_squared: if dof > 0 { chi_squared / dof as f64 } else { f64::NAN },
+            reduced_chi_squared: if dof > 0 {
+                chi_squared / dof as f64
+            } else {
+                f64::NAN
+            },
             convergence_status: if outcome.termination.is_converged() {
                 ConvergenceStatus::Converged
             } else {

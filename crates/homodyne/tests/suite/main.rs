@@ -5,3 +5,5 @@ mod inputs;
 mod mgh;
 mod nist;
 mod properties;
+mod scipy_reference;
+mod termination;

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use homodyne::prelude::*;
 use homodyne::Dual;
+use homodyne::prelude::*;
 
 /// One NIST problem as published.
 struct Problem {
@@ -25,7 +25,8 @@ fn data_dir() -> PathBuf {
 
 /// Parses a NIST `.dat` file by its labels.
 fn load(name: &str) -> Problem {
-    let text = std::fs::read_to_string(data_dir().join(format!("{name}.dat"))).expect("NIST data file");
+    let text =
+        std::fs::read_to_string(data_dir().join(format!("{name}.dat"))).expect("NIST data file");
     let lines: Vec<&str> = text.lines().collect();
     let mut starts = [Vec::new(), Vec::new()];
     let mut certified = Vec::new();
@@ -35,7 +36,10 @@ fn load(name: &str) -> Problem {
         let t = line.trim_start();
         if t.starts_with('b') && t.contains('=') {
             let (label, values) = t.split_once('=').unwrap();
-            let v: Vec<f64> = values.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+            let v: Vec<f64> = values
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect();
             if label.trim()[1..].parse::<usize>().is_ok() && v.len() == 4 {
                 starts[0].push(v[0]);
                 starts[1].push(v[1]);
@@ -50,7 +54,10 @@ fn load(name: &str) -> Problem {
     }
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for line in &lines[data_at.expect("Data: section")..] {
-        let v: Vec<f64> = line.split_whitespace().map(|s| s.parse().unwrap()).collect();
+        let v: Vec<f64> = line
+            .split_whitespace()
+            .map(|s| s.parse().unwrap())
+            .collect();
         if v.len() == 2 {
             y.push(v[0]);
             x.push(v[1]);
@@ -94,7 +101,9 @@ impl GenericModel for Nist {
                 (b[0] + b[1] * x + b[2] * x2 + b[3] * x3) / (b[4] * x + b[5] * x2 + b[6] * x3 + 1.0)
             }
             "MGH17" => b[0] + b[1] * (b[3] * -x).exp() + b[2] * (b[4] * -x).exp(),
-            "Lanczos2" => b[0] * (b[1] * -x).exp() + b[2] * (b[3] * -x).exp() + b[4] * (b[5] * -x).exp(),
+            "Lanczos2" => {
+                b[0] * (b[1] * -x).exp() + b[2] * (b[3] * -x).exp() + b[4] * (b[5] * -x).exp()
+            }
             "MGH09" => b[0] * (b[1] * x + x * x) / (b[2] * x + b[3] + x * x),
             "Rat43" => b[0] / ((b[1] - b[2] * x).exp() + 1.0).ln().mul_inv_exp(b[3]),
             other => panic!("unknown NIST problem {other}"),
@@ -131,7 +140,11 @@ const PROBLEMS: [(&str, usize); 12] = [
 
 fn lre(estimate: f64, certified: f64) -> f64 {
     let rel = (estimate - certified).abs() / certified.abs();
-    if rel == 0.0 { 11.0 } else { (-rel.log10()).min(11.0) }
+    if rel == 0.0 {
+        11.0
+    } else {
+        (-rel.log10()).min(11.0)
+    }
 }
 
 /// How the Jacobian is obtained in a run.
@@ -151,7 +164,13 @@ struct Score {
     termination: String,
 }
 
-fn run(problem: &Problem, model: Nist, start: usize, method: Method, derivatives: Derivatives) -> Score {
+fn run(
+    problem: &Problem,
+    model: Nist,
+    start: usize,
+    method: Method,
+    derivatives: Derivatives,
+) -> Score {
     let fit = match derivatives {
         Derivatives::Exact => {
             macro_rules! fit_n {
@@ -168,7 +187,8 @@ fn run(problem: &Problem, model: Nist, start: usize, method: Method, derivatives
             fit_n!(2 3 4 5 6 7 8)
         }
         Derivatives::FiniteDifference => {
-            let closure = ClosureModel::new(model.1, move |x: f64, p: &[f64]| model.eval::<f64>(&[x], p));
+            let closure =
+                ClosureModel::new(model.1, move |x: f64, p: &[f64]| model.eval::<f64>(&[x], p));
             NlsqWrapper::new().fit(
                 &closure,
                 &problem.x,
@@ -218,7 +238,10 @@ fn run_all(derivatives: Derivatives) -> Vec<Score> {
         }
     }
     println!("NIST StRD, {derivatives:?} derivatives, default settings: lowest LRE per run");
-    println!("{:<10} {:>5} {:>4} {:>8} {:>6}  termination", "problem", "start", "meth", "min LRE", "nfev");
+    println!(
+        "{:<10} {:>5} {:>4} {:>8} {:>6}  termination",
+        "problem", "start", "meth", "min LRE", "nfev"
+    );
     for s in &scores {
         println!(
             "{:<10} {:>5} {:>4} {:>8.2} {:>6}  {}",
@@ -280,7 +303,12 @@ fn nist_exact_derivatives_every_run_reaches_lre_6() {
     let failed: Vec<String> = scores
         .iter()
         .filter(|s| s.min_lre < 6.0)
-        .map(|s| format!("{} start {} {}: {:.2} ({})", s.problem, s.start, s.method, s.min_lre, s.termination))
+        .map(|s| {
+            format!(
+                "{} start {} {}: {:.2} ({})",
+                s.problem, s.start, s.method, s.min_lre, s.termination
+            )
+        })
         .collect();
     assert!(failed.is_empty(), "runs below LRE 6: {failed:#?}");
 }
@@ -289,7 +317,13 @@ fn nist_exact_derivatives_every_run_reaches_lre_6() {
 fn nist_finite_differences_46_of_48_reach_lre_4() {
     let scores = run_all(Derivatives::FiniteDifference);
     let passed = scores.iter().filter(|s| s.min_lre >= 4.0).count();
-    let hahn_ok = scores.iter().filter(|s| s.problem == "Hahn1").all(|s| s.min_lre >= 4.0);
-    assert!(passed >= 46, "only {passed} of 48 finite-difference runs reached LRE 4");
+    let hahn_ok = scores
+        .iter()
+        .filter(|s| s.problem == "Hahn1")
+        .all(|s| s.min_lre >= 4.0);
+    assert!(
+        passed >= 46,
+        "only {passed} of 48 finite-difference runs reached LRE 4"
+    );
     assert!(hahn_ok, "Hahn1 must pass with finite differences");
 }

@@ -1,0 +1,225 @@
+//! Termination is reported honestly; scaling, rank deficiency and determinism.
+
+use homodyne::ConvergenceStatus;
+use homodyne::prelude::*;
+
+fn decay_data(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / n as f64).collect();
+    // Deterministic "noise" so the optimum has a non-zero residual.
+    let y = x
+        .iter()
+        .enumerate()
+        .map(|(i, x)| 2.5 * (-1.3 * x).exp() + 0.5 + 0.01 * ((i * 7919) % 101) as f64 / 101.0)
+        .collect();
+    (x, y)
+}
+
+fn decay() -> impl Model {
+    ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2])
+}
+
+#[test]
+fn exhausted_budget_is_not_called_convergence() {
+    let (x, y) = decay_data(200);
+    for method in [Method::Trf, Method::Lm] {
+        let config = FitConfig {
+            max_nfev: Some(3),
+            ..FitConfig::default()
+        };
+        let fit = NlsqWrapper::new()
+            .fit(&decay(), &x, &y, &[1.0, 0.1, 0.0], None, method, &config)
+            .unwrap();
+        assert_eq!(
+            fit.termination_reason,
+            TerminationReason::MaxEvaluations,
+            "{method}"
+        );
+        assert_eq!(
+            fit.convergence_status,
+            ConvergenceStatus::MaxEvaluationsReached
+        );
+        assert!(!fit.converged());
+        assert!(fit.nfev <= 3, "{method}: nfev {}", fit.nfev);
+    }
+}
+
+#[test]
+fn loose_tolerances_stop_early_and_say_which() {
+    let (x, y) = decay_data(200);
+    for method in [Method::Trf, Method::Lm] {
+        let tight = NlsqWrapper::new()
+            .fit(
+                &decay(),
+                &x,
+                &y,
+                &[1.0, 1.0, 0.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        let config = FitConfig {
+            ftol: 1e-3,
+            ..FitConfig::default()
+        };
+        let loose = NlsqWrapper::new()
+            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
+            .unwrap();
+        assert!(loose.converged());
+        assert!(
+            matches!(
+                loose.termination_reason,
+                TerminationReason::Ftol | TerminationReason::FtolAndXtol
+            ),
+            "{method}: {:?}",
+            loose.termination_reason
+        );
+        assert!(
+            loose.nfev < tight.nfev,
+            "{method}: {} vs {}",
+            loose.nfev,
+            tight.nfev
+        );
+        let config = FitConfig {
+            gtol: 1e-2,
+            ..FitConfig::default()
+        };
+        let fit = NlsqWrapper::new()
+            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
+            .unwrap();
+        assert_eq!(fit.termination_reason, TerminationReason::Gtol, "{method}");
+    }
+}
+
+#[test]
+fn a_parameter_starting_at_zero_does_not_crawl() {
+    // c = 1e4 from c0 = 0: scaling by |p0| + const would take thousands of tiny steps.
+    let x: Vec<f64> = (0..100).map(|i| i as f64 * 0.1).collect();
+    let y: Vec<f64> = x.iter().map(|x| 1e4 + 3.0 * x).collect();
+    let model = ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x);
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(
+                &model,
+                &x,
+                &y,
+                &[0.0, 0.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        assert!(
+            (fit.parameters[0] - 1e4).abs() < 1e-6,
+            "{method}: {:?}",
+            fit.parameters
+        );
+        assert!(fit.nfev <= 15, "{method}: {} evaluations", fit.nfev);
+    }
+}
+
+#[test]
+fn explicit_x_scale_vector_reaches_the_same_optimum() {
+    let (x, y) = decay_data(300);
+    let reference = NlsqWrapper::new()
+        .fit(
+            &decay(),
+            &x,
+            &y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    for method in [Method::Trf, Method::Lm] {
+        let config = FitConfig {
+            x_scale: XScale::Vector(vec![1.0, 0.5, 0.1]),
+            ..FitConfig::default()
+        };
+        let fit = NlsqWrapper::new()
+            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
+            .unwrap();
+        for (a, b) in fit.parameters.iter().zip(&reference.parameters) {
+            assert!(
+                (a - b).abs() < 1e-8 * b.abs().max(1.0),
+                "{method}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rank_deficiency_is_reported_not_hidden() {
+    // y = (a + b) x: only a + b is identifiable.
+    let x: Vec<f64> = (1..=20).map(f64::from).collect();
+    let y: Vec<f64> = x.iter().map(|x| 3.0 * x + 0.01 * (x * 3.7).sin()).collect();
+    // Exact derivatives: finite differences would make the two columns differ by their
+    // rounding errors (about 1e-11 relative), which is numerically full rank.
+    struct SumTimesX;
+    impl GenericModel for SumTimesX {
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+            (p[0] + p[1]) * x[0]
+        }
+    }
+    let model = AutoDiff::<_, 2>::new(SumTimesX).unwrap();
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(
+                &model,
+                &x,
+                &y,
+                &[1.0, 1.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            fit.covariance.rank, 1,
+            "{method}: condition {:e}",
+            fit.covariance.condition_number
+        );
+        assert!(!fit.covariance.is_full_rank());
+        assert!((fit.parameters[0] + fit.parameters[1] - 3.0).abs() < 1e-3);
+        // The pseudo-inverse, not an identity: variance of a + b is finite and small.
+        let c = &fit.covariance.matrix;
+        let var_sum = c[(0, 0)] + c[(1, 1)] + 2.0 * c[(0, 1)];
+        assert!(var_sum > 0.0 && var_sum < 1e-4, "{method}: {var_sum}");
+    }
+}
+
+#[test]
+fn same_bits_with_one_or_two_threads() {
+    // 50,000 points span several leaves of the reduction tree.
+    let (x, y) = decay_data(50_000);
+    let run = |threads: usize, method: Method| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                NlsqWrapper::new()
+                    .fit(
+                        &decay(),
+                        &x,
+                        &y,
+                        &[1.0, 1.0, 0.0],
+                        None,
+                        method,
+                        &FitConfig::default(),
+                    )
+                    .unwrap()
+            })
+    };
+    for method in [Method::Trf, Method::Lm] {
+        let (one, two) = (run(1, method), run(2, method));
+        assert_eq!(one.parameters, two.parameters, "{method}");
+        assert_eq!(one.chi_squared.to_bits(), two.chi_squared.to_bits());
+        assert_eq!(one.covariance.matrix, two.covariance.matrix);
+        assert_eq!(one.nfev, two.nfev);
+    }
+}
