@@ -1,0 +1,216 @@
+//! Criterion benchmark of the STANDARD path: `NlsqWrapper::fit` on `y = a exp(-b x) + c`
+//! with a hand-written exact Jacobian, at 1e4, 1e5 and 1e6 points, with TRF and LM.
+//!
+//! Run it alone with `cargo bench -p homodyne --bench standard`, or through
+//! `cargo xtask bench`, which also times scipy's `least_squares` on the same data and
+//! reports the ratio. When `HOMODYNE_BENCH_DATA_DIR` is set, the benchmark writes there, for
+//! each size `n`:
+//! - `decay_{n}.f64`: the data, `n` values of `x` then `n` values of `y`, little-endian
+//!   `f64` (read by `bench/scipy_standard.py`, so both sides fit the very same numbers);
+//! - `homodyne_{method}_{n}.json`: the fitted parameters and evaluation counts of one fit.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use homodyne::prelude::*;
+
+/// Point counts of the benchmark.
+const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+/// The true parameters `(a, b, c)`.
+const TRUTH: [f64; 3] = [2.5, 1.3, 0.5];
+/// Standard deviation of the Gaussian noise added to `y`.
+const NOISE_SIGMA: f64 = 0.01;
+/// Seed of the noise generator.
+const SEED: u64 = 0x0DEC_A7ED_5EED_0001;
+/// Starting point of every fit.
+const P0: [f64; 3] = [1.0, 1.0, 0.0];
+/// Environment variable naming the folder for the data files and fit summaries.
+const DATA_DIR_VAR: &str = "HOMODYNE_BENCH_DATA_DIR";
+
+/// `y = a exp(-b x) + c` with its exact Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
+struct Decay;
+
+impl Model for Decay {
+    fn n_params(&self) -> usize {
+        3
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for (v, &xi) in values.iter_mut().zip(x) {
+            *v = a * (-b * xi).exp() + c;
+        }
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
+            let e = (-b * xi).exp();
+            *v = a * e + c;
+            row[0] = e;
+            row[1] = -a * xi * e;
+            row[2] = 1.0;
+        }
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+}
+
+/// SplitMix64: a small, fixed, well-mixed 64-bit generator, so the data never depends on a
+/// crate's version.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform value in `(0, 1]` (never 0, so its logarithm is finite).
+    fn next_open01(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A pair of independent standard normal values (Box-Muller).
+    fn next_normal_pair(&mut self) -> (f64, f64) {
+        let r = (-2.0 * self.next_open01().ln()).sqrt();
+        let theta = std::f64::consts::TAU * self.next_open01();
+        (r * theta.cos(), r * theta.sin())
+    }
+}
+
+/// The benchmark data: `x = linspace(0, 10, n)`, `y = 2.5 exp(-1.3 x) + 0.5 + noise`, the
+/// noise Gaussian with standard deviation 0.01 from the fixed seed.
+fn decay_data(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let step = 10.0 / (n - 1) as f64;
+    let x: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
+    let mut rng = SplitMix64(SEED);
+    let mut noise = Vec::with_capacity(n + 1);
+    while noise.len() < n {
+        let (z0, z1) = rng.next_normal_pair();
+        noise.extend([z0, z1]);
+    }
+    let [a, b, c] = TRUTH;
+    let y = x
+        .iter()
+        .zip(&noise)
+        .map(|(&xi, &z)| a * (-b * xi).exp() + c + NOISE_SIGMA * z)
+        .collect();
+    (x, y)
+}
+
+/// Writes `x` then `y` as little-endian `f64` to `path`.
+fn write_data(path: &Path, x: &[f64], y: &[f64]) {
+    let bytes: Vec<u8> = x.iter().chain(y).flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// Writes a JSON summary of one fit (parameters, counts, cost) to `path`.
+fn write_summary(path: &Path, n: usize, method: Method, fit: &OptimizationResult) {
+    let params: Vec<String> = fit.parameters.iter().map(|p| format!("{p:?}")).collect();
+    let json = format!(
+        "{{\"n\": {n}, \"method\": \"{method}\", \"parameters\": [{}], \"final_cost\": {:?}, \
+         \"iterations\": {}, \"nfev\": {}, \"njev\": {}, \"termination\": \"{:?}\", \"threads\": {}}}\n",
+        params.join(", "),
+        fit.final_cost,
+        fit.iterations,
+        fit.nfev,
+        fit.njev,
+        fit.termination_reason,
+        fit.device_info.threads,
+    );
+    std::fs::write(path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// Fits once and checks that the fit converged near the truth, so that a benchmark never
+/// times a failing fit.
+fn checked_fit(x: &[f64], y: &[f64], method: Method) -> OptimizationResult {
+    let fit = NlsqWrapper::new()
+        .fit(&Decay, x, y, &P0, None, method, &FitConfig::default())
+        .unwrap_or_else(|e| panic!("{method} fit of {} points failed: {e}", y.len()));
+    assert!(
+        fit.termination_reason.is_converged(),
+        "{method} at n = {}: {:?}",
+        y.len(),
+        fit.termination_reason
+    );
+    for (p, t) in fit.parameters.iter().zip(TRUTH) {
+        assert!(
+            (p - t).abs() < 0.05,
+            "{method} at n = {}: {:?} is far from {TRUTH:?}",
+            y.len(),
+            fit.parameters
+        );
+    }
+    fit
+}
+
+/// The benchmark: one group, `standard_decay/{trf,lm}/{n}`.
+fn bench_standard(c: &mut Criterion) {
+    let out_dir = std::env::var_os(DATA_DIR_VAR).map(PathBuf::from);
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    }
+    let mut group = c.benchmark_group("standard_decay");
+    for n in SIZES {
+        let (x, y) = decay_data(n);
+        if let Some(dir) = &out_dir {
+            write_data(&dir.join(format!("decay_{n}.f64")), &x, &y);
+        }
+        group.throughput(Throughput::Elements(n as u64));
+        for method in [Method::Trf, Method::Lm] {
+            let fit = checked_fit(&x, &y, method);
+            if let Some(dir) = &out_dir {
+                write_summary(
+                    &dir.join(format!("homodyne_{method}_{n}.json")),
+                    n,
+                    method,
+                    &fit,
+                );
+            }
+            group.bench_with_input(
+                BenchmarkId::new(method.to_string(), n),
+                &(&x, &y),
+                |b, (x, y)| {
+                    b.iter(|| {
+                        NlsqWrapper::new()
+                            .fit(
+                                &Decay,
+                                black_box(x),
+                                black_box(y),
+                                &P0,
+                                None,
+                                method,
+                                &FitConfig::default(),
+                            )
+                            .expect("the fit succeeded once already")
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench_standard
+}
+criterion_main!(benches);
