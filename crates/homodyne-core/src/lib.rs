@@ -17,7 +17,7 @@ pub mod strategy;
 
 pub use autodiff::{AutoDiff, GenericModel};
 pub use bounds::Bounds;
-pub use dual::{Dual, Scalar};
+pub use dual::Scalar;
 pub use error::{
     Context, DetectionPoint, ErrorKind, InvalidInput, InvalidSample, InvalidValue,
     OptimizationError,

@@ -10,7 +10,8 @@
 //! struct Decay;
 //! impl GenericModel for Decay {
 //!     fn n_params(&self) -> usize { 3 }
-//!     fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+//!     #[inline]
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
 //!         p[0] * (p[1] * -x[0]).exp() + p[2]
 //!     }
 //! }
@@ -37,7 +38,7 @@ pub mod wrapper;
 pub use config::FitConfig;
 pub use homodyne_core::{
     AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
-    DeviceInfo, DifferenceScheme, Dual, ErrorKind, GenericModel, InvalidInput, InvalidSample,
+    DeviceInfo, DifferenceScheme, ErrorKind, GenericModel, InvalidInput, InvalidSample,
     JacobianKind, Method, Model, OptimizationError, OptimizationResult, OptimizationStrategy,
     RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason,
 };

@@ -223,3 +223,73 @@ fn same_bits_with_one_or_two_threads() {
         assert_eq!(one.nfev, two.nfev);
     }
 }
+
+#[test]
+fn several_predictors_per_point() {
+    // NIST Nelson's form: log(y) = b1 - b2 x1 exp(-b3 x2), two predictors per point.
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..8 {
+        for j in 0..6 {
+            let (x1, x2) = (1.0 + i as f64, 10.0 + 5.0 * j as f64);
+            x.extend([x1, x2]);
+            y.push(2.5 - 0.05 * x1 * (-0.03 * x2).exp());
+        }
+    }
+    let closure = ClosureModel::multi(2, 3, |x: &[f64], b: &[f64]| {
+        b[0] - b[1] * x[0] * (-b[2] * x[1]).exp()
+    });
+    struct Nelson;
+    impl GenericModel for Nelson {
+        fn n_params(&self) -> usize {
+            3
+        }
+        fn x_dim(&self) -> usize {
+            2
+        }
+        fn eval<T: Scalar>(&self, x: &[f64], b: &[T]) -> T {
+            b[0] - b[1] * x[0] * (b[2] * -x[1]).exp()
+        }
+    }
+    let exact = AutoDiff::<_, 3>::new(Nelson).unwrap();
+    for method in [Method::Trf, Method::Lm] {
+        for fit in [
+            NlsqWrapper::new().fit(
+                &closure,
+                &x,
+                &y,
+                &[2.0, 0.1, 0.01],
+                None,
+                method,
+                &FitConfig::default(),
+            ),
+            NlsqWrapper::new().fit(
+                &exact,
+                &x,
+                &y,
+                &[2.0, 0.1, 0.01],
+                None,
+                method,
+                &FitConfig::default(),
+            ),
+        ] {
+            let fit = fit.unwrap();
+            for (p, t) in fit.parameters.iter().zip([2.5, 0.05, 0.03]) {
+                assert!((p - t).abs() < 1e-8 * t, "{method}: {p} vs {t}");
+            }
+        }
+    }
+    // Two predictors per point: x must hold 2 N values.
+    let err = NlsqWrapper::new()
+        .fit(
+            &exact,
+            &x[1..],
+            &y,
+            &[2.0, 0.1, 0.01],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
