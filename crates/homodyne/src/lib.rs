@@ -11,7 +11,7 @@
 //! impl GenericModel for Decay {
 //!     fn n_params(&self) -> usize { 3 }
 //!     #[inline]
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+//!     fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
 //!         p[0] * (p[1] * -x[0]).exp() + p[2]
 //!     }
 //! }
