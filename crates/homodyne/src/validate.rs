@@ -22,6 +22,22 @@ pub fn validate_inputs<M: Model + ?Sized>(
     config: &FitConfig,
 ) -> Result<Bounds, OptimizationError> {
     let n_params = model.n_params();
+    if n_params == 0 {
+        return Err(InvalidInput::InvalidOption {
+            option: "model.n_params()",
+            value: "0".into(),
+            reason: "a model needs at least one parameter to fit",
+        }
+        .into());
+    }
+    if model.x_dim() == 0 {
+        return Err(InvalidInput::InvalidOption {
+            option: "model.x_dim()",
+            value: "0".into(),
+            reason: "a model reads at least one x value per point",
+        }
+        .into());
+    }
     if p0.len() != n_params {
         return Err(InvalidInput::WrongParameterCount {
             what: "p0",

@@ -325,3 +325,67 @@ fn steps_into_non_finite_regions_are_retried_smaller() {
         );
     }
 }
+
+/// A model that declares no parameters or no predictors.
+struct Degenerate {
+    n_params: usize,
+    x_dim: usize,
+}
+
+impl Model for Degenerate {
+    fn n_params(&self) -> usize {
+        self.n_params
+    }
+    fn x_dim(&self) -> usize {
+        self.x_dim
+    }
+    fn eval(&self, _x: &[f64], _p: &[f64], values: &mut [f64]) {
+        values.fill(0.0);
+    }
+    fn eval_with_jacobian(&self, _x: &[f64], _p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+        values.fill(0.0);
+        jac.fill(0.0);
+    }
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+}
+
+#[test]
+fn models_without_parameters_or_predictors_are_refused() {
+    let cases = [
+        (
+            Degenerate {
+                n_params: 0,
+                x_dim: 1,
+            },
+            vec![],
+            "model.n_params()",
+        ),
+        (
+            Degenerate {
+                n_params: 1,
+                x_dim: 0,
+            },
+            vec![1.0],
+            "model.x_dim()",
+        ),
+    ];
+    for (model, p0, name) in cases {
+        let err = NlsqWrapper::new()
+            .fit(
+                &model,
+                &X,
+                &Y,
+                &p0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err.invalid_input(), Some(InvalidInput::InvalidOption { option, .. }) if *option == name),
+            "{err}"
+        );
+    }
+}
