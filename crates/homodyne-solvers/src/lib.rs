@@ -1,5 +1,5 @@
-//! Least-squares kernels of homodyne: trust-region reflective ([`trf`]) and
-//! Levenberg-Marquardt ([`lm`]), both with bounds, both running on the triangular factor
+//! Least-squares kernels of homodyne: trust-region reflective ([`trf()`]) and
+//! Levenberg-Marquardt ([`lm()`]), both with bounds, both running on the triangular factor
 //! of the Jacobian so that every way of holding the data reaches the same optimum.
 //!
 //! The solvers see the problem only through the [`Objective`] trait: the cost at a point and
