@@ -354,6 +354,15 @@ pub fn trf<O: Objective + ?Sized>(
                 }
             }
         }
+        // The largest decrease the quadratic model allows, 1/2 ||U^T f||^2 (the full
+        // Gauss-Newton step of the augmented system). When even that is below ftol of the
+        // cost, no step can pass the ftol test by more than rounding: stop here instead of
+        // shrinking the region through a series of rejected steps at the rounding floor.
+        let best_predicted = 0.5 * dot(&uf, &uf);
+        if best_predicted <= options.ftol * cost {
+            termination = Some(TerminationReason::Ftol);
+            break;
+        }
         let theta = (1.0 - g_norm).max(0.995);
         let n_rows = m + if bounded { n } else { 0 };
 
