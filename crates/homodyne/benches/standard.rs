@@ -64,51 +64,12 @@ impl Model for Decay {
     }
 }
 
-/// SplitMix64: a small, fixed, well-mixed 64-bit generator, so the data never depends on a
-/// crate's version.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// The next 64 random bits.
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in `(0, 1]` (never 0, so its logarithm is finite).
-    fn next_open01(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// A pair of independent standard normal values (Box-Muller).
-    fn next_normal_pair(&mut self) -> (f64, f64) {
-        let r = (-2.0 * self.next_open01().ln()).sqrt();
-        let theta = std::f64::consts::TAU * self.next_open01();
-        (r * theta.cos(), r * theta.sin())
-    }
-}
-
-/// The benchmark data: `x = linspace(0, 10, n)`, `y = 2.5 exp(-1.3 x) + 0.5 + noise`, the
-/// noise Gaussian with standard deviation 0.01 from the fixed seed.
+/// The benchmark data: the built-in example `y = 2.5 exp(-1.3 x) + 0.5 + noise` on
+/// `x = linspace(0, 10, n)`, noise Gaussian with standard deviation 0.01 from a fixed seed.
 fn decay_data(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let step = 10.0 / (n - 1) as f64;
-    let x: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
-    let mut rng = SplitMix64(SEED);
-    let mut noise = Vec::with_capacity(n + 1);
-    while noise.len() < n {
-        let (z0, z1) = rng.next_normal_pair();
-        noise.extend([z0, z1]);
-    }
-    let [a, b, c] = TRUTH;
-    let y = x
-        .iter()
-        .zip(&noise)
-        .map(|(&xi, &z)| a * (-b * xi).exp() + c + NOISE_SIGMA * z)
-        .collect();
-    (x, y)
+    let data = homodyne::example::decay(n, NOISE_SIGMA, SEED);
+    assert_eq!(data.truth, TRUTH, "the example's truth is the benchmark's");
+    (data.x, data.y)
 }
 
 /// Writes `x` then `y` as little-endian `f64` to `path`.

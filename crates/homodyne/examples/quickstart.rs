@@ -21,35 +21,11 @@ impl GenericModel for Decay {
     }
 }
 
-/// Built-in example data: 200,000 points of 2.5 exp(-1.3 x) + 0.5 on [0, 10] with
-/// Gaussian noise of standard deviation 0.01 (a fixed-seed generator, so every run sees
-/// the same data).
-fn example_data() -> (Vec<f64>, Vec<f64>, f64) {
-    let n = 200_000;
-    let sigma = 0.01;
-    let mut state: u64 = 0x5eed_1234_abcd_0001;
-    let mut uniform = move || {
-        // SplitMix64, mapped to (0, 1].
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 + f64::EPSILON
-    };
-    let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / (n - 1) as f64).collect();
-    let y = x
-        .iter()
-        .map(|&x| {
-            // Box-Muller normal deviate.
-            let noise = (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
-            2.5 * (-1.3 * x).exp() + 0.5 + sigma * noise
-        })
-        .collect();
-    (x, y, sigma)
-}
-
 fn main() -> Result<(), OptimizationError> {
-    let (x, y, sigma) = example_data();
+    // Built-in example data: 200,000 points of 2.5 exp(-1.3 x) + 0.5 on [0, 10] with
+    // Gaussian noise of standard deviation 0.01 (fixed seed: every run sees the same data).
+    let homodyne::example::ExampleData { x, y, sigma, .. } =
+        homodyne::example::decay(200_000, 0.01, 0x5eed_1234_abcd_0001);
     let model = AutoDiff::<_, 3>::new(Decay)?;
     let config = FitConfig {
         sigma: Some(vec![sigma; y.len()]),

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod example;
 pub mod validate;
 pub mod wrapper;
 
