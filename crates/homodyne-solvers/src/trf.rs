@@ -203,12 +203,13 @@ fn select_step(
 
     let r_value = reflected.as_ref().map_or(f64::INFINITY, |r| r.2);
     if p_value < r_value && p_value < ag_value {
-        (p, p_h, -p_value)
-    } else if r_value < p_value && r_value < ag_value {
-        let (step, step_h, value) = reflected.expect("finite r_value implies a reflected step");
-        (step, step_h, -value)
-    } else {
-        (ag, ag_h, -ag_value)
+        return (p, p_h, -p_value);
+    }
+    match reflected {
+        Some((step, step_h, value)) if value < p_value && value < ag_value => {
+            (step, step_h, -value)
+        }
+        _ => (ag, ag_h, -ag_value),
     }
 }
 
@@ -440,9 +441,7 @@ pub fn trf<O: Objective + ?Sized>(
             delta = delta_new;
         }
 
-        if actual_reduction > 0.0 {
-            let (x_new, evaluation, trial_lin) =
-                trial.expect("a positive reduction comes from a trial");
+        if let Some((x_new, evaluation, trial_lin)) = trial.filter(|_| actual_reduction > 0.0) {
             x = x_new;
             cost = evaluation.cost;
             lin = trial_lin.unwrap_or_else(|| {
