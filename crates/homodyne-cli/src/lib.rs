@@ -1,0 +1,5 @@
+//! The `homodyne` command-line program: argument parsing and wiring of the library's
+//! pieces. It holds no numerics: fits run through the `homodyne` facade.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
