@@ -12,6 +12,7 @@ pub mod dual;
 pub mod error;
 pub mod finite_diff;
 pub mod model;
+pub mod observer;
 pub mod result;
 pub mod strategy;
 
@@ -24,6 +25,7 @@ pub use error::{
 };
 pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointFunction};
 pub use model::{JacobianKind, Model};
+pub use observer::{FitObserver, IterationReport, NoObserver};
 pub use result::{
     ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, RecoveryAction,
     StreamingDiagnostics, TerminationReason,

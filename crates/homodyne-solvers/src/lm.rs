@@ -15,7 +15,7 @@
 //! `pred = -(g^T s + 1/2 ||J s||^2)` with `s = x+ - x`, so the trust-region logic stays
 //! honest. Iterates are always feasible and may sit exactly on a bound.
 
-use homodyne_core::{Bounds, OptimizationError, TerminationReason};
+use homodyne_core::{Bounds, FitObserver, IterationReport, OptimizationError, TerminationReason};
 
 use crate::dense::{dot, norm};
 use crate::lmpar::{lmpar, pivoted_qr};
@@ -26,12 +26,14 @@ use crate::trf::{check_linearization, evaluate_trial};
 use crate::trust_region::gradient_cosine;
 
 /// Minimises the objective's cost from `p0` within `bounds` by Levenberg-Marquardt
-/// iterations. `p0` must lie within the bounds (the facade checks).
+/// iterations, reporting each iteration to `observer`. `p0` must lie within the bounds (the
+/// facade checks).
 pub fn lm<O: Objective + ?Sized>(
     objective: &O,
     p0: &[f64],
     bounds: &Bounds,
     options: &SolverOptions,
+    observer: &dyn FitObserver,
 ) -> Result<SolverOutcome, OptimizationError> {
     let n = p0.len();
     let (lb, ub) = (bounds.lower(), bounds.upper());
@@ -44,6 +46,11 @@ pub fn lm<O: Objective + ?Sized>(
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
+    observer.on_iteration(&IterationReport {
+        iteration: 0,
+        nfev,
+        cost,
+    });
 
     let mut diag: Vec<f64> = match &options.x_scale {
         XScale::Vector(s) => s.iter().map(|v| 1.0 / v).collect(),
@@ -209,6 +216,11 @@ pub fn lm<O: Objective + ?Sized>(
                 objective.linearize(&x)
             });
             check_linearization(&lin, &x, iterations)?;
+            observer.on_iteration(&IterationReport {
+                iteration: iterations,
+                nfev,
+                cost,
+            });
         }
         if termination.is_some() || nfev >= max_nfev {
             break 'outer;

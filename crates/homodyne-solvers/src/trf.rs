@@ -20,7 +20,10 @@
 //! by `theta`), its reflection off the bound, and the constrained Cauchy step. Iterates stay
 //! strictly feasible. Without bounds this is a standard trust-region Gauss-Newton method.
 
-use homodyne_core::{Bounds, Context, DetectionPoint, OptimizationError, TerminationReason};
+use homodyne_core::{
+    Bounds, Context, DetectionPoint, FitObserver, IterationReport, OptimizationError,
+    TerminationReason,
+};
 
 use crate::dense::{dot, norm, svd};
 use crate::factor::RFactor;
@@ -232,12 +235,14 @@ pub(crate) fn evaluate_trial<O: Objective + ?Sized>(
 }
 
 /// Minimises the objective's cost from `p0` within `bounds` by trust-region reflective
-/// iterations. `p0` must lie within the bounds (the facade checks).
+/// iterations, reporting each iteration to `observer`. `p0` must lie within the bounds (the
+/// facade checks).
 pub fn trf<O: Objective + ?Sized>(
     objective: &O,
     p0: &[f64],
     bounds: &Bounds,
     options: &SolverOptions,
+    observer: &dyn FitObserver,
 ) -> Result<SolverOutcome, OptimizationError> {
     let n = p0.len();
     let m = objective.n_residuals();
@@ -254,6 +259,11 @@ pub fn trf<O: Objective + ?Sized>(
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
+    observer.on_iteration(&IterationReport {
+        iteration: 0,
+        nfev,
+        cost,
+    });
     let mut g = lin.factor.gradient();
     let jac_scale = matches!(options.x_scale, XScale::Jac);
     let (mut scale, mut scale_inv) = initial_scale(options, &lin.factor);
@@ -458,6 +468,11 @@ pub fn trf<O: Objective + ?Sized>(
             }
         }
         iterations += 1;
+        observer.on_iteration(&IterationReport {
+            iteration: iterations,
+            nfev,
+            cost,
+        });
     }
 
     Ok(SolverOutcome {

@@ -39,9 +39,10 @@ pub mod wrapper;
 pub use config::FitConfig;
 pub use homodyne_core::{
     AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
-    DeviceInfo, DifferenceScheme, ErrorKind, GenericModel, InvalidInput, InvalidSample,
-    JacobianKind, Method, Model, OptimizationError, OptimizationResult, OptimizationStrategy,
-    RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason,
+    DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel, InvalidInput,
+    InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
+    OptimizationResult, OptimizationStrategy, RecoveryAction, Scalar, StreamingDiagnostics,
+    TerminationReason,
 };
 pub use homodyne_solvers::{Loss, XScale};
 pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};

@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use homodyne_core::{
-    Bounds, ConvergenceStatus, DeviceInfo, Method, Model, OptimizationError, OptimizationResult,
-    OptimizationStrategy,
+    Bounds, ConvergenceStatus, DeviceInfo, FitObserver, Method, Model, NoObserver,
+    OptimizationError, OptimizationResult, OptimizationStrategy,
 };
 use homodyne_solvers::{InMemoryObjective, covariance, lm, trf};
 
@@ -149,6 +149,23 @@ impl NlsqWrapper {
         method: Method,
         config: &FitConfig,
     ) -> Result<OptimizationResult, OptimizationError> {
+        self.fit_observed(model, xdata, ydata, p0, bounds, method, config, &NoObserver)
+    }
+
+    /// [`NlsqWrapper::fit`], reporting every iteration to `observer` (for progress lines
+    /// and logs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit_observed<M: Model + ?Sized>(
+        &self,
+        model: &M,
+        xdata: &[f64],
+        ydata: &[f64],
+        p0: &[f64],
+        bounds: Option<&Bounds>,
+        method: Method,
+        config: &FitConfig,
+        observer: &dyn FitObserver,
+    ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
         let options = config.solver_options();
@@ -161,8 +178,8 @@ impl NlsqWrapper {
             config.f_scale,
         );
         let outcome = match method {
-            Method::Trf => trf(&objective, p0, &bounds, &options),
-            Method::Lm => lm(&objective, p0, &bounds, &options),
+            Method::Trf => trf(&objective, p0, &bounds, &options, observer),
+            Method::Lm => lm(&objective, p0, &bounds, &options, observer),
         }
         .map_err(|e| {
             e.with_context("method", method)

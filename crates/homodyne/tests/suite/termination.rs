@@ -293,3 +293,39 @@ fn several_predictors_per_point() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+#[test]
+fn observers_see_every_iteration_with_a_falling_cost() {
+    use homodyne::{FitObserver, IterationReport};
+    use std::sync::Mutex;
+    struct Recorder(Mutex<Vec<IterationReport>>);
+    impl FitObserver for Recorder {
+        fn on_iteration(&self, report: &IterationReport) {
+            self.0.lock().unwrap().push(*report);
+        }
+    }
+    let (x, y) = decay_data(500);
+    for method in [Method::Trf, Method::Lm] {
+        let recorder = Recorder(Mutex::new(Vec::new()));
+        let fit = NlsqWrapper::new()
+            .fit_observed(
+                &decay(),
+                &x,
+                &y,
+                &[1.0, 1.0, 0.0],
+                None,
+                method,
+                &FitConfig::default(),
+                &recorder,
+            )
+            .unwrap();
+        let seen = recorder.0.into_inner().unwrap();
+        assert_eq!(seen.len(), fit.iterations + 1, "{method}");
+        assert_eq!(seen[0].iteration, 0);
+        assert!(
+            seen.windows(2)
+                .all(|w| w[1].cost <= w[0].cost && w[1].iteration == w[0].iteration + 1)
+        );
+        assert_eq!(seen.last().unwrap().cost, fit.final_cost);
+    }
+}
