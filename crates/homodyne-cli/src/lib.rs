@@ -3,3 +3,10 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod args;
+pub mod curve;
+pub mod data;
+pub mod formula;
+pub mod plot;
+pub mod report;

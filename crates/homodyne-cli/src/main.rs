@@ -1,1 +1,21 @@
-fn main() {}
+//! The `homodyne` program: see `homodyne --help`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use homodyne_cli::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    // clap exits with status 2 on bad usage and 0 for --help.
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Curve(args) => homodyne_cli::curve::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("homodyne: error: {}", failure.message);
+            ExitCode::from(failure.status)
+        }
+    }
+}

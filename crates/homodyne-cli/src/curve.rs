@@ -1,0 +1,347 @@
+//! `homodyne curve`: fit a formula to columns of a data file.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use homodyne::prelude::*;
+use homodyne::{ErrorKind, FitObserver, IterationReport};
+
+use crate::args::{CurveArgs, LossArg, MethodArg, is_identifier, parse_assignments, parse_bounds};
+use crate::data::Table;
+use crate::formula::Formula;
+use crate::plot::{PlotData, write_png};
+use crate::report::{self, FitContext};
+
+/// Why the program stops, and with which exit status.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1: the fit failed; 2: bad usage or bad input.
+    pub status: u8,
+    /// What to tell the user (one line, or a formula with a caret).
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad usage or input: exit status 2.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self {
+            status: 2,
+            message: message.into(),
+        }
+    }
+
+    /// The fit itself failed: exit status 1.
+    pub fn fit(message: impl Into<String>) -> Self {
+        Self {
+            status: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// A progress line on stderr, at most ten times a second.
+struct Progress {
+    started: Instant,
+    last: Mutex<Option<Instant>>,
+}
+
+impl FitObserver for Progress {
+    fn on_iteration(&self, report: &IterationReport) {
+        let now = Instant::now();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| now - t < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(now);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r  iteration {:>4}  cost {:>14.8e}  nfev {:>5}  elapsed {:>7.2} s ",
+            report.iteration,
+            report.cost,
+            report.nfev,
+            (now - self.started).as_secs_f64()
+        );
+        let _ = err.flush();
+    }
+}
+
+impl Progress {
+    /// Clears the progress line if one was drawn.
+    fn finish(&self) {
+        if self.last.lock().map(|l| l.is_some()).unwrap_or(false) {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{:80}\r", "");
+            let _ = err.flush();
+        }
+    }
+}
+
+/// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
+pub fn run(args: &CurveArgs) -> Result<(), Failure> {
+    let p0 = parse_assignments("--p0", &args.p0).map_err(Failure::input)?;
+    let names: Vec<String> = p0.iter().map(|(n, _)| n.clone()).collect();
+    let initial: Vec<f64> = p0.iter().map(|(_, v)| *v).collect();
+
+    let x_column = args.x.clone().unwrap_or_else(|| "x".to_string());
+    let y_column = args.y.clone().unwrap_or_else(|| "y".to_string());
+    let mut datasets = vec![x_column.clone(), y_column.clone()];
+    datasets.extend(args.sigma.clone());
+    let table = Table::load(&args.data, &datasets).map_err(|e| Failure::input(e.to_string()))?;
+
+    // The names a formula may use: the columns that are identifiers, and `x` for --x.
+    let mut variables: Vec<(String, String)> = table
+        .columns
+        .iter()
+        .filter(|c| is_identifier(c))
+        .map(|c| (c.clone(), c.clone()))
+        .collect();
+    if args.x.is_some() && x_column != "x" {
+        table
+            .column(&x_column)
+            .map_err(|e| Failure::input(e.to_string()))?;
+        variables.retain(|(name, _)| name != "x");
+        variables.push(("x".to_string(), x_column.clone()));
+    }
+    // A column named like a parameter is shadowed by the parameter.
+    variables.retain(|(name, _)| !names.contains(name));
+    let variable_names: Vec<String> = variables.iter().map(|(n, _)| n.clone()).collect();
+
+    let formula = Formula::parse(&args.formula, &names, &variable_names)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    if !args.quiet {
+        for unused in formula.unused_params() {
+            eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
+        }
+    }
+
+    let y = table
+        .column(&y_column)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    table
+        .check_finite(&y_column)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let columns: Vec<&[f64]> = formula
+        .variables()
+        .iter()
+        .map(|v| {
+            let column = &variables
+                .iter()
+                .find(|(name, _)| name == v)
+                .ok_or_else(|| {
+                    Failure::input(format!("the formula's variable '{v}' has no column"))
+                })?
+                .1;
+            table
+                .check_finite(column)
+                .map_err(|e| Failure::input(e.to_string()))?;
+            table
+                .column(column)
+                .map_err(|e| Failure::input(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let n = y.len();
+    let mut xdata = Vec::with_capacity(n * columns.len().max(1));
+    if columns.is_empty() {
+        // A formula of the parameters alone still reads one (unused) value per point.
+        xdata.resize(n * formula.x_dim(), 0.0);
+    }
+    for i in 0..n {
+        for c in &columns {
+            xdata.push(c[i]);
+        }
+    }
+    let sigma = match &args.sigma {
+        Some(name) => {
+            table
+                .check_finite(name)
+                .map_err(|e| Failure::input(e.to_string()))?;
+            Some(
+                table
+                    .column(name)
+                    .map_err(|e| Failure::input(e.to_string()))?
+                    .to_vec(),
+            )
+        }
+        None => None,
+    };
+
+    let mut lower = vec![f64::NEG_INFINITY; names.len()];
+    let mut upper = vec![f64::INFINITY; names.len()];
+    if let Some(text) = &args.bounds {
+        for (name, lo, hi) in parse_bounds(text).map_err(Failure::input)? {
+            let k = names.iter().position(|n| *n == name).ok_or_else(|| {
+                Failure::input(format!(
+                    "--bounds names '{name}', which is not a parameter in --p0 ({})",
+                    names.join(", ")
+                ))
+            })?;
+            lower[k] = lo;
+            upper[k] = hi;
+        }
+    }
+    let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| describe(&e, &names))?;
+
+    let config = FitConfig {
+        loss: match args.loss {
+            LossArg::Linear => Loss::Linear,
+            LossArg::SoftL1 => Loss::SoftL1,
+            LossArg::Huber => Loss::Huber,
+            LossArg::Cauchy => Loss::Cauchy,
+            LossArg::Arctan => Loss::Arctan,
+        },
+        f_scale: args.f_scale,
+        sigma,
+        ..FitConfig::default()
+    };
+    let method = match args.method {
+        MethodArg::Trf => Method::Trf,
+        MethodArg::Lm => Method::Lm,
+    };
+    let progress = Progress {
+        started: Instant::now(),
+        last: Mutex::new(None),
+    };
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let observer: &dyn FitObserver = if show_progress {
+        &progress
+    } else {
+        &homodyne::NoObserver
+    };
+    let outcome = NlsqWrapper::new().fit_observed(
+        &formula,
+        &xdata,
+        y,
+        &initial,
+        Some(&bounds),
+        method,
+        &config,
+        observer,
+    );
+    progress.finish();
+    let result = outcome.map_err(|e| describe(&e, &names))?;
+
+    let data_label = args.data.display().to_string();
+    let ctx = FitContext {
+        formula: &args.formula,
+        data: &data_label,
+        names: &names,
+        initial: &initial,
+        lower: &lower,
+        upper: &upper,
+    };
+    if !args.quiet {
+        print!("{}", report::text(&result, &ctx));
+    }
+    if let Some(path) = &args.json {
+        let document = serde_json::to_string_pretty(&report::json(&result, &ctx))
+            .map_err(|e| Failure::fit(e.to_string()))?;
+        std::fs::write(path, document + "\n")
+            .map_err(|e| Failure::fit(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.plot {
+        let x_label = formula.variables().first().cloned().unwrap_or(x_column);
+        plot(
+            path,
+            &formula,
+            &result.parameters,
+            &xdata,
+            y,
+            config.sigma.as_deref(),
+            &x_label,
+            &y_column,
+            &args.formula,
+        )?;
+    }
+    if !result.converged() {
+        return Err(Failure::fit(format!(
+            "the fit did not converge: {} after {} evaluations (the best parameters found are reported)",
+            result.termination_reason, result.nfev
+        )));
+    }
+    Ok(())
+}
+
+/// Turns a library error into the program's failure, naming parameters by their names.
+fn describe(error: &OptimizationError, names: &[String]) -> Failure {
+    let mut message = error.to_string();
+    if let Some(problem) = error.invalid_input() {
+        use homodyne::InvalidInput as I;
+        message = match problem {
+            I::P0OutsideBounds {
+                index,
+                value,
+                lower,
+                upper,
+            } => format!(
+                "the start value {}={value} lies outside its bounds [{lower}, {upper}]: change --p0 or --bounds",
+                names[*index]
+            ),
+            I::InvertedBounds {
+                index,
+                lower,
+                upper,
+            } => format!(
+                "the bounds of {} are empty: lower {lower} is not below upper {upper}",
+                names[*index]
+            ),
+            I::NonPositiveSigma { index, value } => format!(
+                "sigma of data row {} is {value}: uncertainties must be positive",
+                index + 1
+            ),
+            other => other.to_string(),
+        };
+    }
+    match error.kind() {
+        ErrorKind::InvalidInput => Failure::input(message),
+        _ => Failure::fit(format!("the fit failed: {message}")),
+    }
+}
+
+/// Writes the `--plot` PNG: data against the first variable, the fitted curve (on a fine
+/// grid when the formula has one variable) and the residuals.
+#[allow(clippy::too_many_arguments)]
+fn plot(
+    path: &Path,
+    formula: &Formula,
+    parameters: &[f64],
+    xdata: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    x_label: &str,
+    y_label: &str,
+    title: &str,
+) -> Result<(), Failure> {
+    let d = formula.x_dim();
+    let x: Vec<f64> = xdata.iter().step_by(d).copied().collect();
+    let mut fitted = vec![0.0; y.len()];
+    formula.eval(xdata, parameters, &mut fitted);
+    let curve = if d == 1 && formula.variables().len() == 1 {
+        let (lo, hi) = x
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let grid: Vec<f64> = (0..400)
+            .map(|i| lo + (hi - lo) * i as f64 / 399.0)
+            .collect();
+        let mut values = vec![0.0; grid.len()];
+        formula.eval(&grid, parameters, &mut values);
+        Some((grid, values))
+    } else {
+        None
+    };
+    let data = PlotData {
+        x: &x,
+        y,
+        sigma,
+        fitted: &fitted,
+        curve: curve.as_ref().map(|(g, v)| (g.as_slice(), v.as_slice())),
+        x_label,
+        y_label,
+        title,
+    };
+    write_png(path, &data, 900, 700).map_err(|e| Failure::fit(e.to_string()))
+}

@@ -1,0 +1,433 @@
+//! End-to-end tests: the built `homodyne` binary on files in the repository.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn homodyne(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_homodyne"))
+        .args(args)
+        .output()
+        .expect("the homodyne binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh folder for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn nist_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist")
+}
+
+#[test]
+fn curve_help_documents_every_option_with_an_example() {
+    let out = homodyne(&["curve", "--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for option in [
+        "--formula",
+        "--data",
+        "--p0",
+        "--x",
+        "--y",
+        "--sigma",
+        "--bounds",
+        "--method",
+        "--loss",
+        "--f-scale",
+        "--json",
+        "--plot",
+        "--quiet",
+    ] {
+        assert!(
+            help.contains(option),
+            "{option} missing from the help:\n{help}"
+        );
+    }
+    assert!(help.contains("Examples:"), "{help}");
+    // Every option that takes a value shows an example of it.
+    assert!(help.matches("Example:").count() >= 11, "{help}");
+}
+
+#[test]
+fn nist_problems_through_the_command_line_reach_lre_6() {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(nist_dir().join("manifest.json")).unwrap())
+            .unwrap();
+    let dir = scratch("nist");
+    let mut failures = Vec::new();
+    for (name, problem) in manifest.as_object().unwrap() {
+        let formula = problem["formula"].as_str().unwrap();
+        let certified: Vec<f64> = problem["certified"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for (s, start) in problem["starts"].as_array().unwrap().iter().enumerate() {
+            let p0: Vec<String> = start
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(k, v)| format!("b{}={}", k + 1, v.as_f64().unwrap()))
+                .collect();
+            for method in ["trf", "lm"] {
+                let json = dir.join(format!("{name}-{s}-{method}.json"));
+                let data = nist_dir().join(format!("{name}.csv"));
+                let out = homodyne(&[
+                    "curve",
+                    "--formula",
+                    formula,
+                    "--data",
+                    data.to_str().unwrap(),
+                    "--p0",
+                    &p0.join(","),
+                    "--method",
+                    method,
+                    "--json",
+                    json.to_str().unwrap(),
+                    "--quiet",
+                ]);
+                if !out.status.success() {
+                    failures.push(format!(
+                        "{name} start {} {method}: exit {:?}: {}",
+                        s + 1,
+                        out.status.code(),
+                        stderr(&out)
+                    ));
+                    continue;
+                }
+                let result: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+                let params = result["parameters"].as_object().unwrap();
+                let lre = params
+                    .values()
+                    .zip(&certified)
+                    .map(|(p, c)| {
+                        let rel = (p["value"].as_f64().unwrap() - c).abs() / c.abs();
+                        if rel == 0.0 {
+                            11.0
+                        } else {
+                            (-rel.log10()).min(11.0)
+                        }
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                println!("{name:<10} start {} {method:<3} LRE {lre:.2}", s + 1);
+                if lre < 6.0 {
+                    failures.push(format!("{name} start {} {method}: LRE {lre:.2}", s + 1));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn two_predictors_and_the_report() {
+    let dir = scratch("two");
+    let mut csv = String::from("# Nelson-like data\nx1\tx2\tlogy\n");
+    for i in 0..8 {
+        for j in 0..6 {
+            let (x1, x2) = (1.0 + i as f64, 10.0 + 5.0 * j as f64);
+            csv.push_str(&format!(
+                "{x1}\t{x2}\t{}\n",
+                2.5 - 0.05 * x1 * (-0.03 * x2).exp()
+            ));
+        }
+    }
+    let data = dir.join("two.tsv");
+    std::fs::write(&data, csv).unwrap();
+    let json = dir.join("two.json");
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "b1 - b2*x1*exp(-b3*x2)",
+        "--data",
+        data.to_str().unwrap(),
+        "--y",
+        "logy",
+        "--p0",
+        "b1=2,b2=0.1,b3=0.01",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    for piece in [
+        "[[Variables]]",
+        "b1:",
+        "+/-",
+        "init = 2",
+        "chi-square",
+        "reduced chi-square",
+        "degrees of freedom = 45",
+        "[[Correlations]]",
+        "STANDARD",
+    ] {
+        assert!(report.contains(piece), "{piece} missing:\n{report}");
+    }
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let names: Vec<&String> = result["parameters"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["b1", "b2", "b3"]);
+    for (name, truth) in [("b1", 2.5), ("b2", 0.05), ("b3", 0.03)] {
+        let v = result["parameters"][name]["value"].as_f64().unwrap();
+        assert!((v - truth).abs() < 1e-8 * truth, "{name} = {v}");
+    }
+    for key in [
+        "covariance",
+        "chi_squared",
+        "reduced_chi_squared",
+        "iterations",
+        "nfev",
+        "convergence_status",
+        "strategy",
+        "method",
+        "wall_time_s",
+    ] {
+        assert!(!result[key].is_null(), "{key} missing");
+    }
+}
+
+#[test]
+fn plot_writes_a_png() {
+    let dir = scratch("plot");
+    let data = dir.join("decay.csv");
+    let mut csv = String::from("t,signal,dsignal\n");
+    for i in 0..60 {
+        let t = i as f64 * 0.1;
+        let noise = 0.01 * ((i * 37 % 17) as f64 / 17.0 - 0.5);
+        csv.push_str(&format!(
+            "{t},{},{}\n",
+            2.0 * (-0.7 * t).exp() + 0.3 + noise,
+            0.01
+        ));
+    }
+    std::fs::write(&data, csv).unwrap();
+    let png = dir.join("fit.png");
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "a*exp(-k*x) + c",
+        "--data",
+        data.to_str().unwrap(),
+        "--x",
+        "t",
+        "--y",
+        "signal",
+        "--sigma",
+        "dsignal",
+        "--p0",
+        "a=1,k=1,c=0",
+        "--bounds",
+        "k=0:",
+        "--plot",
+        png.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "--quiet prints nothing");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+/// Runs a failing invocation and checks its exit status and that its message names `needle`.
+fn expect_error(args: &[&str], status: i32, needles: &[&str]) {
+    let out = homodyne(args);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "{args:?}: {}",
+        stderr(&out)
+    );
+    let message = stderr(&out);
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{message}"
+        );
+    }
+}
+
+#[test]
+fn user_errors_have_clear_messages_and_exit_status_2() {
+    let dir = scratch("errors");
+    let misra = nist_dir().join("Misra1a.csv");
+    let misra = misra.to_str().unwrap();
+    let base = |formula: &'static str, p0: &'static str| {
+        vec!["curve", "--formula", formula, "--data", misra, "--p0", p0]
+    };
+
+    // A formula that does not parse: the position is shown with a caret.
+    expect_error(&base("b1*(1-exp(-b2*x)", "b1=500,b2=1e-4"), 2, &["^"]);
+    // An unknown name / a parameter the formula uses but --p0 lacks.
+    expect_error(&base("b1*(1-exp(-b2*x))", "b1=500"), 2, &["b2"]);
+    // A column that is not in the file.
+    let mut args = base("b1*(1-exp(-b2*x))", "b1=500,b2=1e-4");
+    args.extend(["--y", "volume"]);
+    expect_error(&args, 2, &["volume", "x, y"]);
+    // p0 outside its bounds.
+    let mut args = base("b1*(1-exp(-b2*x))", "b1=500,b2=1e-4");
+    args.extend(["--bounds", "b1=0:100"]);
+    expect_error(&args, 2, &["b1", "bounds"]);
+    // A missing file.
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a*x",
+            "--data",
+            "no/such/file.csv",
+            "--p0",
+            "a=1",
+        ],
+        2,
+        &["no/such/file.csv"],
+    );
+    // A non-numeric cell: file, line and column.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "x,y\n1,2\n2,4\n3,six\n").unwrap();
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a*x",
+            "--data",
+            bad.to_str().unwrap(),
+            "--p0",
+            "a=1",
+        ],
+        2,
+        &["bad.csv", "4", "six"],
+    );
+    // A NaN in the data.
+    let nan = dir.join("nan.csv");
+    std::fs::write(&nan, "x,y\n1,2\n2,nan\n3,6\n").unwrap();
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a*x",
+            "--data",
+            nan.to_str().unwrap(),
+            "--p0",
+            "a=1",
+        ],
+        2,
+        &["nan.csv", "3"],
+    );
+    // Bad usage.
+    expect_error(&["curve", "--formula", "a*x"], 2, &["--data"]);
+}
+
+#[test]
+fn unused_parameter_is_a_warning_not_an_error() {
+    let misra = nist_dir().join("Misra1a.csv");
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "b1*(1-exp(-b2*x))",
+        "--data",
+        misra.to_str().unwrap(),
+        "--p0",
+        "b1=250,b2=5e-4,b3=1",
+    ]);
+    assert!(
+        stderr(&out).contains("warning: parameter 'b3'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn hdf5_datasets_by_path() {
+    let h5 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/xpcs.h5");
+    let h5 = h5.to_str().unwrap();
+    // counts = 3 * index, against q: a straight line fits exactly... in the index; here we
+    // only need a fit that runs through the HDF5 reader end to end.
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "a + b*x",
+        "--data",
+        h5,
+        "--x",
+        "/entry/q",
+        "--y",
+        "/entry/counts",
+        "--p0",
+        "a=0,b=1",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // An HDF5 path that does not exist: the message lists what the file holds.
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a + b*x",
+            "--data",
+            h5,
+            "--x",
+            "/entry/t",
+            "--y",
+            "/entry/counts",
+            "--p0",
+            "a=0,b=1",
+        ],
+        2,
+        &["/entry/t", "/entry/q"],
+    );
+    // A NaN in an HDF5 dataset names the row.
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a + b*x",
+            "--data",
+            h5,
+            "--x",
+            "/entry/q",
+            "--y",
+            "/entry/g2",
+            "--p0",
+            "a=0,b=1",
+        ],
+        2,
+        &["/entry/g2", "row 4"],
+    );
+}
+
+#[test]
+fn a_fit_that_fails_exits_with_status_1_and_says_why() {
+    // sqrt of a negative parameter: NaN everywhere at the start.
+    let misra = nist_dir().join("Misra1a.csv");
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "sqrt(-a)*x",
+            "--data",
+            misra.to_str().unwrap(),
+            "--p0",
+            "a=1",
+        ],
+        1,
+        &["the fit failed", "residuals"],
+    );
+}
