@@ -9,6 +9,9 @@
 //!    Jacobian) on the same data files;
 //! 4. prints the comparison and writes it as markdown to `target/bench-report.md`.
 //!
+//! `cargo xtask bench-cli`: a million-point CSV fit through `homodyne curve` against the
+//! same fit through the library API plus reading the file.
+//!
 //! `cargo xtask bench-dual`: the Jacobian cost per point of a 7-parameter model with
 //! hand-written derivatives, homodyne's `Dual<7>`, num-dual's `DualSVec64<7>` and central
 //! finite differences (`bench/dual-compare`, outside the workspace).
@@ -41,10 +44,14 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("bench") if args.len() == 1 => bench(),
         Some("bench-dual") if args.len() == 1 => bench_dual(),
+        Some("bench-cli") if args.len() == 1 => bench_cli(),
         _ => {
             eprintln!("usage: cargo xtask bench | bench-dual");
             eprintln!(
                 "  bench        criterion benchmark of the STANDARD path against scipy's least_squares"
+            );
+            eprintln!(
+                "  bench-cli    a million-point CSV fit: homodyne curve end to end against the library API plus reading the file"
             );
             eprintln!(
                 "  bench-dual   Jacobian cost per point: our dual numbers against num-dual, hand-written derivatives and finite differences"
@@ -107,6 +114,29 @@ fn bench_dual() -> Result<()> {
         .current_dir(root.join("bench/dual-compare"))
         .env("CARGO_TARGET_DIR", target)
         .args(["run", "--release", "--quiet"]))
+}
+
+/// The `cargo xtask bench-cli` task: builds the release binary, then runs the
+/// `million_point_csv` example of homodyne-cli.
+fn bench_cli() -> Result<()> {
+    let root = workspace_root();
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    run(Command::new(&cargo).current_dir(&root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "homodyne-cli",
+    ]))?;
+    run(Command::new(&cargo).current_dir(&root).args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "homodyne-cli",
+        "--example",
+        "million_point_csv",
+    ]))
 }
 
 /// The `cargo xtask bench` task (see the crate documentation).
