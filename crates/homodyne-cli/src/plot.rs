@@ -1083,17 +1083,4 @@ mod tests {
         assert_eq!(tick_label(2e6, 0.0, 1e7), "2e6");
         assert_eq!(tick_label(1.5e-5, 0.0, 1e-4), "1.5e-5");
     }
-
-    /// Regenerates the example image in the documentation, `docs/example-fit.png`: the
-    /// exponential decay of [`example`] with error bars, the model curve and normalized
-    /// residuals. Run `cargo test -p homodyne-cli plot::tests::docs_example -- --ignored`.
-    #[test]
-    #[ignore = "writes docs/example-fit.png into the source tree"]
-    fn docs_example() {
-        let e = example();
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/example-fit.png");
-        write_png(&path, &plot_data(&e, true, true), 800, 600).unwrap();
-        let (w, h, _) = decode(&path);
-        assert_eq!((w, h), (800, 600));
-    }
 }

@@ -95,11 +95,15 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     );
     let _ = writeln!(out, "    function evals     = {}", result.nfev);
     let _ = writeln!(out, "    iterations         = {}", result.iterations);
-    let _ = writeln!(out, "    chi-square         = {:.8e}", result.chi_squared);
     let _ = writeln!(
         out,
-        "    reduced chi-square = {:.8e}",
-        result.reduced_chi_squared
+        "    chi-square         = {}",
+        format_number(result.chi_squared, 10)
+    );
+    let _ = writeln!(
+        out,
+        "    reduced chi-square = {}",
+        format_number(result.reduced_chi_squared, 10)
     );
     let _ = writeln!(out, "    degrees of freedom = {dof}");
     let _ = writeln!(
