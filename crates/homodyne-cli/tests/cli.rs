@@ -431,3 +431,36 @@ fn a_fit_that_fails_exits_with_status_1_and_says_why() {
         &["the fit failed", "residuals"],
     );
 }
+
+#[test]
+fn a_parameter_ending_on_its_bound_is_flagged() {
+    let misra = nist_dir().join("Misra1a.csv");
+    let dir = scratch("bound");
+    let json = dir.join("bound.json");
+    for method in ["trf", "lm"] {
+        let out = homodyne(&[
+            "curve",
+            "--formula",
+            "b1*(1-exp(-b2*x))",
+            "--data",
+            misra.to_str().unwrap(),
+            "--p0",
+            "b1=150,b2=1e-3",
+            "--bounds",
+            "b1=0:200",
+            "--method",
+            method,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("[at upper bound]"),
+            "{method}: {}",
+            stdout(&out)
+        );
+        let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(result["parameters"]["b1"]["at_bound"], "at upper bound");
+        assert!(result["parameters"]["b2"]["at_bound"].is_null());
+    }
+}
