@@ -58,8 +58,10 @@ pub enum DetectionPoint {
     Jacobian,
     /// The gradient `J^T r`.
     Gradient,
-    /// The parameter vector after an update.
+    /// The parameter vector after an update (NaN or infinity).
     Parameters,
+    /// The parameter vector after an update lies outside the bounds.
+    ParameterBounds,
     /// The cost (loss) value.
     Loss,
 }
@@ -70,7 +72,8 @@ impl fmt::Display for DetectionPoint {
             Self::Residuals => "residuals",
             Self::Jacobian => "jacobian",
             Self::Gradient => "gradient",
-            Self::Parameters => "parameters",
+            Self::Parameters => "parameter",
+            Self::ParameterBounds => "parameter_bounds",
             Self::Loss => "loss",
         })
     }
@@ -249,6 +252,8 @@ pub enum ErrorKind {
     Checkpoint,
     /// The caller's input is unusable.
     InvalidInput,
+    /// The user's model panicked.
+    ModelPanicked,
 }
 
 /// The error of a homodyne fit.
@@ -284,6 +289,14 @@ pub enum OptimizationError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The user's model panicked; the panic was caught at the library's boundary.
+    #[error("the model panicked: {message}{context}")]
+    ModelPanicked {
+        /// The panic's message.
+        message: String,
+        /// Where.
+        context: Context,
+    },
     /// The input cannot be fitted as given.
     #[error("invalid input: {problem}{context}")]
     InvalidInput {
@@ -302,6 +315,7 @@ impl OptimizationError {
             Self::Numerical { .. } => ErrorKind::Numerical,
             Self::Checkpoint { .. } => ErrorKind::Checkpoint,
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Self::ModelPanicked { .. } => ErrorKind::ModelPanicked,
         }
     }
 
@@ -311,6 +325,7 @@ impl OptimizationError {
             Self::Convergence { context, .. }
             | Self::Numerical { context, .. }
             | Self::Checkpoint { context, .. }
+            | Self::ModelPanicked { context, .. }
             | Self::InvalidInput { context, .. } => context,
         }
     }
@@ -329,6 +344,7 @@ impl OptimizationError {
             Self::Convergence { context, .. }
             | Self::Numerical { context, .. }
             | Self::Checkpoint { context, .. }
+            | Self::ModelPanicked { context, .. }
             | Self::InvalidInput { context, .. } => context,
         };
         ctx.0.insert(key.into(), value.to_string());

@@ -27,7 +27,7 @@ pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointF
 pub use model::{JacobianKind, Model};
 pub use observer::{FitObserver, IterationReport, NoObserver};
 pub use result::{
-    ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, RecoveryAction,
-    StreamingDiagnostics, TerminationReason,
+    ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, ParameterFlag,
+    RecoveryAction, StreamingDiagnostics, TerminationReason,
 };
 pub use strategy::OptimizationStrategy;

@@ -204,6 +204,40 @@ pub struct OptimizationResult {
     pub wall_time: Duration,
     /// Number of data points.
     pub n_points: usize,
+    /// Where each parameter ended: free, never moved from its start, or on a bound.
+    pub parameter_flags: Vec<ParameterFlag>,
+}
+
+/// Where a fitted parameter ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ParameterFlag {
+    /// Moved and ended strictly inside its bounds.
+    Free,
+    /// Ended where it started (relative 1e-12): the data may not constrain it.
+    AtStart,
+    /// Ended on (within relative 1e-10 of) its lower bound.
+    AtLowerBound,
+    /// Ended on (within relative 1e-10 of) its upper bound.
+    AtUpperBound,
+}
+
+impl ParameterFlag {
+    /// Classifies `value`, fitted from `start` within `[lower, upper]`.
+    pub fn classify(value: f64, start: f64, lower: f64, upper: f64) -> Self {
+        let near = |bound: f64| {
+            bound.is_finite()
+                && (value - bound).abs() <= 1e-10 * bound.abs().max(value.abs()).max(1e-300)
+        };
+        if near(lower) {
+            Self::AtLowerBound
+        } else if near(upper) {
+            Self::AtUpperBound
+        } else if (value - start).abs() <= 1e-12 * start.abs().max(1e-300) {
+            Self::AtStart
+        } else {
+            Self::Free
+        }
+    }
 }
 
 impl OptimizationResult {

@@ -21,6 +21,7 @@ pub mod options;
 pub mod outcome;
 pub mod trf;
 pub mod trust_region;
+pub mod validation;
 
 pub use covariance::covariance;
 pub use factor::RFactor;
@@ -30,6 +31,7 @@ pub use objective::{CostEvaluation, InMemoryObjective, Linearization, Objective}
 pub use options::{SolverOptions, XScale};
 pub use outcome::SolverOutcome;
 pub use trf::trf;
+pub use validation::NumericalValidator;
 
 /// Worker threads the solvers' data passes may use.
 pub fn worker_threads() -> usize {

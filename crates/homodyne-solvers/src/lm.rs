@@ -24,6 +24,7 @@ use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
 use crate::trf::{check_linearization, evaluate_trial};
 use crate::trust_region::gradient_cosine;
+use crate::validation::NumericalValidator;
 
 /// Minimises the objective's cost from `p0` within `bounds` by Levenberg-Marquardt
 /// iterations, reporting each iteration to `observer`. `p0` must lie within the bounds (the
@@ -46,6 +47,8 @@ pub fn lm<O: Objective + ?Sized>(
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
+    let validator = NumericalValidator::new(options.validate);
+    validator.check_loss(cost, 0)?;
     observer.on_iteration(&IterationReport {
         iteration: 0,
         nfev,
@@ -66,6 +69,7 @@ pub fn lm<O: Objective + ?Sized>(
 
     'outer: loop {
         let g = lin.factor.gradient();
+        validator.check_gradient(&g, iterations)?;
         let column_norms = lin.factor.column_norms();
         if matches!(options.x_scale, XScale::Jac) {
             for (d, &c) in diag.iter_mut().zip(&column_norms) {
@@ -79,6 +83,7 @@ pub fn lm<O: Objective + ?Sized>(
             if delta == 0.0 {
                 delta = 100.0;
             }
+            delta *= options.initial_step_scale;
         }
 
         // Parameters held at a bound this iteration.
@@ -185,7 +190,9 @@ pub fn lm<O: Objective + ?Sized>(
             speculate = ratio >= 1e-4;
             if ratio >= 1e-4 {
                 x = x_new;
+                validator.check_parameters(&x, lb, ub, iterations + 1)?;
                 cost = evaluation.cost;
+                validator.check_loss(cost, iterations + 1)?;
                 accepted_lin = trial_lin;
                 xnorm = norm(&(0..n).map(|j| diag[j] * x[j]).collect::<Vec<_>>());
                 accepted = true;

@@ -43,6 +43,11 @@ pub struct SolverOptions {
     pub loss: Loss,
     /// Soft margin between inlier and outlier residuals for robust losses.
     pub f_scale: f64,
+    /// Check gradient, parameters and loss every iteration (see [`crate::validation`]).
+    pub validate: bool,
+    /// Multiplies the initial trust radius (TRF) or step bound (LM); the recovery layer
+    /// halves it after a numerical failure.
+    pub initial_step_scale: f64,
 }
 
 impl Default for SolverOptions {
@@ -55,6 +60,8 @@ impl Default for SolverOptions {
             x_scale: XScale::Jac,
             loss: Loss::Linear,
             f_scale: 1.0,
+            validate: true,
+            initial_step_scale: 1.0,
         }
     }
 }
@@ -86,6 +93,14 @@ impl SolverOptions {
             return Err(InvalidInput::InvalidOption {
                 option: "f_scale",
                 value: self.f_scale.to_string(),
+                reason: "must be finite and positive",
+            }
+            .into());
+        }
+        if !(self.initial_step_scale > 0.0 && self.initial_step_scale.is_finite()) {
+            return Err(InvalidInput::InvalidOption {
+                option: "initial_step_scale",
+                value: self.initial_step_scale.to_string(),
                 reason: "must be finite and positive",
             }
             .into());

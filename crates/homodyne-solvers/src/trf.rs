@@ -38,6 +38,7 @@ use crate::trust_region::{
     check_termination, gradient_cosine, minimize_quadratic_1d, quadratic_1d,
     solve_lsq_trust_region, update_radius,
 };
+use crate::validation::NumericalValidator;
 
 /// Checks that a linearisation holds only finite numbers.
 pub(crate) fn check_linearization(
@@ -264,7 +265,10 @@ pub fn trf<O: Objective + ?Sized>(
         nfev,
         cost,
     });
+    let validator = NumericalValidator::new(options.validate);
+    validator.check_loss(cost, 0)?;
     let mut g = lin.factor.gradient();
+    validator.check_gradient(&g, 0)?;
     let jac_scale = matches!(options.x_scale, XScale::Jac);
     let (mut scale, mut scale_inv) = initial_scale(options, &lin.factor);
 
@@ -294,6 +298,7 @@ pub fn trf<O: Objective + ?Sized>(
     if radius_from_first_step {
         delta = 1.0;
     }
+    delta *= options.initial_step_scale;
 
     let mut alpha = 0.0;
     let mut speculate = true;
@@ -361,7 +366,7 @@ pub fn trf<O: Objective + ?Sized>(
                 let coef: Vec<f64> = (0..n).map(|k| uf[k] / s[k]).collect();
                 let gauss_newton = norm(&coef);
                 if gauss_newton.is_finite() && gauss_newton > 0.0 {
-                    delta = gauss_newton;
+                    delta = gauss_newton * options.initial_step_scale;
                 }
             }
         }
@@ -453,13 +458,16 @@ pub fn trf<O: Objective + ?Sized>(
 
         if let Some((x_new, evaluation, trial_lin)) = trial.filter(|_| actual_reduction > 0.0) {
             x = x_new;
+            validator.check_parameters(&x, lb, ub, iterations + 1)?;
             cost = evaluation.cost;
+            validator.check_loss(cost, iterations + 1)?;
             lin = trial_lin.unwrap_or_else(|| {
                 njev += 1;
                 objective.linearize(&x)
             });
             check_linearization(&lin, &x, iterations + 1)?;
             g = lin.factor.gradient();
+            validator.check_gradient(&g, iterations + 1)?;
             if jac_scale {
                 for (inv, c) in scale_inv.iter_mut().zip(lin.factor.column_norms()) {
                     *inv = inv.max(c);

@@ -70,6 +70,7 @@ impl FitConfig {
             x_scale: self.x_scale.clone(),
             loss: self.loss,
             f_scale: self.f_scale,
+            ..SolverOptions::default()
         }
     }
 }

@@ -33,6 +33,7 @@
 
 pub mod config;
 pub mod example;
+pub mod recovery;
 pub mod validate;
 pub mod wrapper;
 
@@ -41,10 +42,12 @@ pub use homodyne_core::{
     AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
     DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel, InvalidInput,
     InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
-    OptimizationResult, OptimizationStrategy, RecoveryAction, Scalar, StreamingDiagnostics,
-    TerminationReason,
+    OptimizationResult, OptimizationStrategy, ParameterFlag, RecoveryAction, Scalar,
+    StreamingDiagnostics, TerminationReason,
 };
+pub use homodyne_solvers::NumericalValidator;
 pub use homodyne_solvers::{Loss, XScale};
+pub use recovery::{RecoveryStrategy, RecoveryStrategyApplicator};
 pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
 
 /// Everything the quick start needs: `use homodyne::prelude::*;`.

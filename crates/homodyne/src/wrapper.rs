@@ -3,10 +3,12 @@
 use std::time::Instant;
 
 use homodyne_core::{
-    Bounds, ConvergenceStatus, DeviceInfo, FitObserver, Method, Model, NoObserver,
-    OptimizationError, OptimizationResult, OptimizationStrategy,
+    Bounds, Context, ConvergenceStatus, DeviceInfo, FitObserver, Method, Model, NoObserver,
+    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, RecoveryAction,
 };
-use homodyne_solvers::{InMemoryObjective, covariance, lm, trf};
+use homodyne_solvers::{InMemoryObjective, SolverOptions, covariance, lm, trf};
+
+use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
 
 use crate::config::FitConfig;
 use crate::validate::validate_inputs;
@@ -168,18 +170,134 @@ impl NlsqWrapper {
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
-        let options = config.solver_options();
+        let mut attempt = Attempt {
+            p0: p0.to_vec(),
+            bounds,
+            options: config.solver_options(),
+            sigma_scale: 1.0,
+        };
+        attempt.options.validate = self.enable_numerical_validation && !self.fast_mode;
+        let applicator = RecoveryStrategyApplicator::new(if self.enable_recovery {
+            self.max_retries
+        } else {
+            0
+        });
+        let mut actions: Vec<RecoveryAction> = Vec::new();
+        let mut history: Vec<String> = Vec::new();
+        for retry in 0.. {
+            let outcome = self.run_attempt(model, xdata, ydata, method, config, &attempt, observer);
+            let error = match outcome {
+                Ok(mut result) => {
+                    if result.converged() || !self.enable_recovery {
+                        result.recovery_actions = actions;
+                        result.wall_time = started.elapsed();
+                        return Ok(result);
+                    }
+                    let error = OptimizationError::Convergence {
+                        message: format!(
+                            "{} after {} evaluations",
+                            result.termination_reason, result.nfev
+                        ),
+                        context: Context::new(),
+                    };
+                    match applicator.strategy(&error, retry) {
+                        Some(strategy) => {
+                            history.push(format!("attempt {}: {error}", retry + 1));
+                            actions.push(RecoveryAction {
+                                attempt: retry + 1,
+                                trigger: error.to_string(),
+                                action: strategy.name().to_string(),
+                            });
+                            attempt.apply(strategy, &applicator, retry, ydata);
+                            continue;
+                        }
+                        None => {
+                            // Retries exhausted: the best parameters found are the result;
+                            // its status says it did not converge.
+                            result.recovery_actions = actions;
+                            result.wall_time = started.elapsed();
+                            return Ok(result);
+                        }
+                    }
+                }
+                Err(error) => error,
+            };
+            history.push(format!("attempt {}: {error}", retry + 1));
+            let Some(strategy) = applicator.strategy(&error, retry) else {
+                if history.len() == 1 {
+                    return Err(error);
+                }
+                // Every attempt failed: the last error, with every attempt and its cause.
+                let tried: Vec<&str> = actions.iter().map(|a| a.action.as_str()).collect();
+                return Err(error
+                    .with_context("attempts", history.join(" | "))
+                    .with_context("recovery_tried", tried.join(", ")));
+            };
+            actions.push(RecoveryAction {
+                attempt: retry + 1,
+                trigger: error.to_string(),
+                action: strategy.name().to_string(),
+            });
+            attempt.apply(strategy, &applicator, retry, ydata);
+        }
+        unreachable!("the retry loop returns")
+    }
+
+    /// One attempt: the solver on the attempt's settings, with a panic in the user's model
+    /// caught at this boundary.
+    #[allow(clippy::too_many_arguments)]
+    fn run_attempt<M: Model + ?Sized>(
+        &self,
+        model: &M,
+        xdata: &[f64],
+        ydata: &[f64],
+        method: Method,
+        config: &FitConfig,
+        attempt: &Attempt,
+        observer: &dyn FitObserver,
+    ) -> Result<OptimizationResult, OptimizationError> {
+        let sigma: Option<Vec<f64>> = match (&config.sigma, attempt.sigma_scale) {
+            (Some(s), scale) => Some(s.iter().map(|v| v * scale).collect()),
+            (None, scale) if scale != 1.0 => Some(vec![scale; ydata.len()]),
+            (None, _) => None,
+        };
         let objective = InMemoryObjective::new(
             model,
             xdata,
             ydata,
-            config.sigma.as_deref(),
+            sigma.as_deref(),
             config.loss,
             config.f_scale,
         );
-        let outcome = match method {
-            Method::Trf => trf(&objective, p0, &bounds, &options, observer),
-            Method::Lm => lm(&objective, p0, &bounds, &options, observer),
+        let solve = || match method {
+            Method::Trf => trf(
+                &objective,
+                &attempt.p0,
+                &attempt.bounds,
+                &attempt.options,
+                observer,
+            ),
+            Method::Lm => lm(
+                &objective,
+                &attempt.p0,
+                &attempt.bounds,
+                &attempt.options,
+                observer,
+            ),
+        };
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(solve)) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                Err(OptimizationError::ModelPanicked {
+                    message,
+                    context: Context::new(),
+                })
+            }
         }
         .map_err(|e| {
             e.with_context("method", method)
@@ -187,14 +305,32 @@ impl NlsqWrapper {
         })?;
 
         let n_points = ydata.len();
-        let n_params = p0.len();
+        let n_params = attempt.p0.len();
         let lin = &outcome.linearization;
-        let covariance = covariance(&lin.factor, n_points, lin.cost.cost, config.absolute_sigma);
+        // Map a rescaled problem back: residuals were divided by `sigma_scale`.
+        let s2 = attempt.sigma_scale * attempt.sigma_scale;
+        let mut covariance =
+            covariance(&lin.factor, n_points, lin.cost.cost, config.absolute_sigma);
+        if config.absolute_sigma {
+            // (J'^T J')^-1 = scale^2 (J^T J)^-1; without absolute_sigma the reduced
+            // chi-squared's 1/scale^2 cancels it.
+            covariance.matrix /= s2;
+        }
         let uncertainties = (0..n_params)
             .map(|k| covariance.matrix[(k, k)].sqrt())
             .collect();
-        let chi_squared = lin.cost.chi_squared;
+        let chi_squared = lin.cost.chi_squared * s2;
         let dof = n_points - n_params;
+        let parameter_flags = (0..n_params)
+            .map(|k| {
+                ParameterFlag::classify(
+                    outcome.x[k],
+                    attempt.p0[k],
+                    attempt.bounds.lower()[k],
+                    attempt.bounds.upper()[k],
+                )
+            })
+            .collect();
         Ok(OptimizationResult {
             parameters: outcome.x,
             covariance,
@@ -214,15 +350,66 @@ impl NlsqWrapper {
             iterations: outcome.iterations,
             nfev: outcome.nfev,
             njev: outcome.njev,
-            final_cost: lin.cost.cost,
+            final_cost: lin.cost.cost * s2,
             method,
             jacobian_kind: model.jacobian_kind(),
             device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
             recovery_actions: Vec::new(),
             strategy: OptimizationStrategy::Standard,
             streaming_diagnostics: None,
-            wall_time: started.elapsed(),
+            wall_time: Default::default(),
             n_points,
+            parameter_flags,
         })
+    }
+}
+
+/// The settings of one attempt, changed by each recovery strategy.
+#[derive(Debug, Clone)]
+struct Attempt {
+    p0: Vec<f64>,
+    bounds: Bounds,
+    options: SolverOptions,
+    /// Residuals are divided by this (the `rescale_data` strategy).
+    sigma_scale: f64,
+}
+
+impl Attempt {
+    /// Applies `strategy` before retry number `retry` (0 for the first retry).
+    fn apply(
+        &mut self,
+        strategy: RecoveryStrategy,
+        applicator: &RecoveryStrategyApplicator,
+        retry: usize,
+        ydata: &[f64],
+    ) {
+        self.p0 = applicator.start_for(strategy, &self.p0, retry, &self.bounds);
+        match strategy {
+            RecoveryStrategy::PerturbParameters => {}
+            RecoveryStrategy::IncreaseIterations => {
+                let budget = self.options.max_nfev_for(self.p0.len());
+                self.options.max_nfev = Some(budget + budget / 2);
+            }
+            RecoveryStrategy::LoosenTolerances => {
+                self.options.ftol *= 10.0;
+                self.options.xtol *= 10.0;
+                self.options.gtol *= 10.0;
+            }
+            RecoveryStrategy::HalveStep => self.options.initial_step_scale *= 0.5,
+            RecoveryStrategy::TightenBounds => {
+                self.bounds = tightened_bounds(&self.bounds, &self.p0)
+            }
+            RecoveryStrategy::RescaleData => {
+                let (lo, hi) = ydata
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                        (a.min(y), b.max(y))
+                    });
+                let range = hi - lo;
+                if range.is_finite() && range > 0.0 {
+                    self.sigma_scale *= range;
+                }
+            }
+        }
     }
 }

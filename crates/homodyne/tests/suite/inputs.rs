@@ -277,7 +277,10 @@ fn non_finite_model_is_a_numerical_error_with_a_sample() {
             (true, DetectionPoint::Residuals),
             (false, DetectionPoint::Jacobian),
         ] {
-            let err = NlsqWrapper::new()
+            // Without recovery: the first failure is the error.
+            let err = NlsqWrapper::builder()
+                .enable_recovery(false)
+                .build()
                 .fit(
                     &Broken { nan_values },
                     &X,

@@ -26,7 +26,10 @@ fn exhausted_budget_is_not_called_convergence() {
             max_nfev: Some(3),
             ..FitConfig::default()
         };
-        let fit = NlsqWrapper::new()
+        // Without recovery (which would retry with a larger budget).
+        let fit = NlsqWrapper::builder()
+            .enable_recovery(false)
+            .build()
             .fit(&decay(), &x, &y, &[1.0, 0.1, 0.0], None, method, &config)
             .unwrap();
         assert_eq!(

@@ -1,0 +1,258 @@
+//! Error-specific recovery: what to change before retrying a failed fit.
+//!
+//! By the kind of the failure, in this order (one strategy per retry, at most
+//! `max_retries` retries):
+//!
+//! | failure | retry 1 | retry 2 | retry 3 |
+//! |---|---|---|---|
+//! | convergence (budget exhausted) | `perturb_parameters`: each start value moved by up to 5% (seeded) | `increase_iterations`: 1.5x the evaluation budget | `loosen_tolerances`: ftol, xtol, gtol 10x looser |
+//! | numerical (NaN or infinity) | `halve_step`: half the initial trust radius / step bound | `tighten_bounds`: bounds shrunk to 90% of their range around the start | `rescale_data`: residuals divided by the range of `y` (an equivalent problem; every reported quantity is mapped back) |
+//!
+//! Invalid input, checkpoint failures and a panicking model are not retried.
+
+use homodyne_core::{Bounds, ErrorKind, OptimizationError};
+
+/// One recovery strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecoveryStrategy {
+    /// Move each start value by up to 5%, from a seeded generator.
+    PerturbParameters,
+    /// Allow 1.5x the evaluations.
+    IncreaseIterations,
+    /// Make ftol, xtol and gtol 10x looser.
+    LoosenTolerances,
+    /// Halve the initial trust radius (TRF) or step bound (LM).
+    HalveStep,
+    /// Shrink each finite bound interval to 90% of its width around the start.
+    TightenBounds,
+    /// Solve the equivalent problem with residuals divided by the range of `y`.
+    RescaleData,
+}
+
+impl RecoveryStrategy {
+    /// The strategy's name as the Python package spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PerturbParameters => "perturb_parameters",
+            Self::IncreaseIterations => "increase_iterations",
+            Self::LoosenTolerances => "loosen_tolerances",
+            Self::HalveStep => "halve_step",
+            Self::TightenBounds => "tighten_bounds",
+            Self::RescaleData => "rescale_data",
+        }
+    }
+
+    /// The strategies for an error kind, in the order they are tried.
+    pub fn for_kind(kind: ErrorKind) -> &'static [RecoveryStrategy] {
+        match kind {
+            ErrorKind::Convergence => &[
+                Self::PerturbParameters,
+                Self::IncreaseIterations,
+                Self::LoosenTolerances,
+            ],
+            ErrorKind::Numerical => &[Self::HalveStep, Self::TightenBounds, Self::RescaleData],
+            _ => &[],
+        }
+    }
+}
+
+/// Chooses the recovery strategy for a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryStrategyApplicator {
+    max_retries: usize,
+    seed: u64,
+}
+
+impl Default for RecoveryStrategyApplicator {
+    fn default() -> Self {
+        Self::new(2)
+    }
+}
+
+impl RecoveryStrategyApplicator {
+    /// An applicator allowing `max_retries` retries, with the default seed.
+    pub fn new(max_retries: usize) -> Self {
+        Self {
+            max_retries,
+            seed: 0x005E_ED0F_4EC0_7E47,
+        }
+    }
+
+    /// The same, with the seed of the parameter perturbation: the same seed gives the same
+    /// retry.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Retries allowed.
+    pub fn max_retries(&self) -> usize {
+        self.max_retries
+    }
+
+    /// The strategy for retry number `attempt` (0 for the first retry) after `error`, with
+    /// the parameters to start it from; `None` when the retries are exhausted or the error
+    /// is not recoverable.
+    ///
+    /// ```
+    /// use homodyne::recovery::RecoveryStrategyApplicator;
+    /// use homodyne::{Bounds, Context, OptimizationError};
+    ///
+    /// let applicator = RecoveryStrategyApplicator::new(2);
+    /// let error = OptimizationError::Convergence { message: "budget".into(), context: Context::new() };
+    /// let bounds = Bounds::unbounded(2);
+    /// let first = applicator.get_recovery_strategy(&error, &[1.0, 2.0], 0, &bounds).unwrap();
+    /// assert_eq!(first.0, "perturb_parameters");
+    /// let second = applicator.get_recovery_strategy(&error, &[1.0, 2.0], 1, &bounds).unwrap();
+    /// assert_eq!(second, ("increase_iterations", vec![1.0, 2.0]));
+    /// assert!(applicator.get_recovery_strategy(&error, &[1.0, 2.0], 2, &bounds).is_none());
+    /// ```
+    pub fn get_recovery_strategy(
+        &self,
+        error: &OptimizationError,
+        params: &[f64],
+        attempt: usize,
+        bounds: &Bounds,
+    ) -> Option<(&'static str, Vec<f64>)> {
+        let strategy = self.strategy(error, attempt)?;
+        Some((
+            strategy.name(),
+            self.start_for(strategy, params, attempt, bounds),
+        ))
+    }
+
+    /// The strategy for retry `attempt` after `error`, if any.
+    pub fn strategy(&self, error: &OptimizationError, attempt: usize) -> Option<RecoveryStrategy> {
+        if attempt >= self.max_retries {
+            return None;
+        }
+        RecoveryStrategy::for_kind(error.kind())
+            .get(attempt)
+            .copied()
+    }
+
+    /// The start of the retry: perturbed for [`RecoveryStrategy::PerturbParameters`]
+    /// (kept strictly within the bounds), unchanged otherwise.
+    pub fn start_for(
+        &self,
+        strategy: RecoveryStrategy,
+        params: &[f64],
+        attempt: usize,
+        bounds: &Bounds,
+    ) -> Vec<f64> {
+        if strategy != RecoveryStrategy::PerturbParameters {
+            return params.to_vec();
+        }
+        let mut state = self.seed ^ (attempt as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        params
+            .iter()
+            .enumerate()
+            .map(|(k, &p)| {
+                // SplitMix64 step: a uniform value in [-1, 1).
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                let u = ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 52) as f64 - 1.0;
+                let scale = if p != 0.0 { p.abs() } else { 1e-3 };
+                let moved = p + 0.05 * scale * u;
+                let (lo, hi) = (bounds.lower()[k], bounds.upper()[k]);
+                if moved <= lo || moved >= hi { p } else { moved }
+            })
+            .collect()
+    }
+}
+
+/// Bounds shrunk to 90% of each finite interval's width, centred on `params` and kept
+/// within the original bounds; infinite bounds stay infinite.
+pub fn tightened_bounds(bounds: &Bounds, params: &[f64]) -> Bounds {
+    let (lower, upper): (Vec<f64>, Vec<f64>) = params
+        .iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            let (lo, hi) = (bounds.lower()[k], bounds.upper()[k]);
+            if lo.is_finite() && hi.is_finite() {
+                let half = 0.45 * (hi - lo);
+                ((p - half).max(lo), (p + half).min(hi))
+            } else {
+                (lo, hi)
+            }
+        })
+        .unzip();
+    Bounds::new(lower, upper).unwrap_or_else(|_| bounds.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use homodyne_core::{Context, DetectionPoint, InvalidSample};
+
+    fn numerical() -> OptimizationError {
+        OptimizationError::Numerical {
+            detection_point: DetectionPoint::Loss,
+            sample: InvalidSample::default(),
+            context: Context::new(),
+        }
+    }
+
+    #[test]
+    fn numerical_failures_follow_their_order() {
+        let a = RecoveryStrategyApplicator::new(3);
+        let names: Vec<_> = (0..4)
+            .map(|k| a.strategy(&numerical(), k).map(RecoveryStrategy::name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Some("halve_step"),
+                Some("tighten_bounds"),
+                Some("rescale_data"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn perturbation_is_seeded_small_and_within_bounds() {
+        let a = RecoveryStrategyApplicator::new(2).with_seed(7);
+        let bounds = Bounds::new(vec![0.0, -1.0, 0.99], vec![10.0, 1.0, 1.0]).unwrap();
+        let p = [2.0, 0.0, 0.995];
+        let one = a.start_for(RecoveryStrategy::PerturbParameters, &p, 0, &bounds);
+        assert_eq!(
+            one,
+            a.start_for(RecoveryStrategy::PerturbParameters, &p, 0, &bounds)
+        );
+        assert_ne!(
+            one,
+            a.start_for(RecoveryStrategy::PerturbParameters, &p, 1, &bounds)
+        );
+        assert!((one[0] - 2.0).abs() <= 0.1 && one[0] != 2.0);
+        assert!(bounds.contains(&one));
+        let other = RecoveryStrategyApplicator::new(2).with_seed(8);
+        assert_ne!(
+            one,
+            other.start_for(RecoveryStrategy::PerturbParameters, &p, 0, &bounds)
+        );
+    }
+
+    #[test]
+    fn tightened_bounds_keep_ninety_percent_around_the_point() {
+        let b = Bounds::new(vec![0.0, f64::NEG_INFINITY], vec![10.0, 5.0]).unwrap();
+        let t = tightened_bounds(&b, &[5.0, 1.0]);
+        assert_eq!(t.lower(), &[0.5, f64::NEG_INFINITY]);
+        assert_eq!(t.upper(), &[9.5, 5.0]);
+        let edge = tightened_bounds(&b, &[1.0, 1.0]);
+        assert_eq!(edge.lower()[0], 0.0);
+        assert_eq!(edge.upper()[0], 5.5);
+    }
+
+    #[test]
+    fn invalid_input_is_not_retried() {
+        let a = RecoveryStrategyApplicator::new(2);
+        let e: OptimizationError = homodyne_core::InvalidInput::EmptyData.into();
+        assert!(
+            a.get_recovery_strategy(&e, &[1.0], 0, &Bounds::unbounded(1))
+                .is_none()
+        );
+    }
+}
