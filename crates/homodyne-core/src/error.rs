@@ -133,7 +133,7 @@ impl fmt::Display for InvalidSample {
         if !self.values.is_empty() {
             f.write_str(", first at")?;
             for v in &self.values {
-                write!(f, " [{}]={}", v.index, v.value)?;
+                write!(f, " [{}]={:?}", v.index, v.value)?;
             }
         }
         Ok(())

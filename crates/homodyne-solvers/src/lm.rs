@@ -121,6 +121,20 @@ pub fn lm<O: Objective + ?Sized>(
         let (r_pivoted, ipvt, qtb) = pivoted_qr(&mut a, n, k, &mut b);
         let diag_free: Vec<f64> = free.iter().map(|&j| diag[j]).collect();
 
+        if first && options.initial_step_scale < 1.0 {
+            // A reduced first step (recovery's halve_step): at most that fraction of the
+            // Gauss-Newton step, which lmpar would otherwise take whenever it fits.
+            let mut r = r_pivoted.clone();
+            let (gauss_newton, _) = lmpar(k, &mut r, &ipvt, &diag_free, &qtb, f64::INFINITY, 0.0);
+            let length = norm(
+                &(0..k)
+                    .map(|c| diag_free[c] * gauss_newton[c])
+                    .collect::<Vec<_>>(),
+            );
+            if length.is_finite() && length > 0.0 {
+                delta = delta.min(options.initial_step_scale * length);
+            }
+        }
         let mut accepted = false;
         let mut accepted_lin = None;
         loop {

@@ -294,11 +294,13 @@ pub fn trf<O: Objective + ?Sized>(
     // A start at the origin gives no length scale: take the first Gauss-Newton step's
     // length instead (below), rather than scipy's radius of 1, from which a parameter
     // whose optimum is 1e4 scaled units away needs a dozen doublings of the radius.
-    let mut radius_from_first_step = delta == 0.0 || !delta.is_finite();
-    if radius_from_first_step {
+    let from_origin = delta == 0.0 || !delta.is_finite();
+    if from_origin {
         delta = 1.0;
     }
     delta *= options.initial_step_scale;
+    // Settled at the first iteration from the Gauss-Newton step (see below).
+    let mut first_radius_pending = from_origin || options.initial_step_scale < 1.0;
 
     let mut alpha = 0.0;
     let mut speculate = true;
@@ -359,14 +361,22 @@ pub fn trf<O: Objective + ?Sized>(
         let uf: Vec<f64> = (0..n)
             .map(|k| (0..n).map(|i| decomposition.u[i * n + k] * qtf[i]).sum())
             .collect();
-        if radius_from_first_step {
-            radius_from_first_step = false;
+        if first_radius_pending {
+            // From the origin, the radius is the Gauss-Newton step's length; with a reduced
+            // initial step (recovery's halve_step), at most that fraction of it, so the
+            // first step really is shorter even when the Gauss-Newton step fits the region.
+            first_radius_pending = false;
             let s = &decomposition.s;
             if s.last().is_some_and(|&s_min| s_min > f64::EPSILON * s[0]) {
                 let coef: Vec<f64> = (0..n).map(|k| uf[k] / s[k]).collect();
                 let gauss_newton = norm(&coef);
                 if gauss_newton.is_finite() && gauss_newton > 0.0 {
-                    delta = gauss_newton * options.initial_step_scale;
+                    let scaled = gauss_newton * options.initial_step_scale;
+                    delta = if from_origin {
+                        scaled
+                    } else {
+                        delta.min(scaled)
+                    };
                 }
             }
         }

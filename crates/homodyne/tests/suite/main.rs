@@ -1,6 +1,7 @@
 //! Cross-crate tests of the homodyne facade, in one test binary (one link on 2 cores).
 
 mod bounds;
+mod fault_tolerance;
 mod inputs;
 mod mgh;
 mod nist;
