@@ -17,13 +17,19 @@ use crate::validate::validate_inputs;
 ///
 /// The constructor options mirror the Python package's `NLSQWrapper`:
 ///
-/// | option | default | status |
+/// | option | default | effect |
 /// |---|---|---|
 /// | `enable_large_dataset` | true | stored; every fit runs STANDARD until the LARGE, CHUNKED and STREAMING strategies land |
-/// | `enable_recovery` | true | stored; error-specific recovery with retries is **not implemented yet** |
-/// | `enable_numerical_validation` | true | stored; non-finite inputs are always refused and a non-finite Jacobian always stops the fit with a numerical error |
-/// | `max_retries` | 2 | stored for the recovery layer (not implemented yet) |
-/// | `fast_mode` | false | stored for the validation layer (not implemented yet) |
+/// | `enable_recovery` | true | a failed attempt is retried with the next strategy of [`crate::recovery`]; each applied strategy is recorded in `recovery_actions` |
+/// | `enable_numerical_validation` | true | gradient, parameters and loss are checked every iteration ([`homodyne_solvers::validation`]); non-finite inputs and Jacobians are refused either way |
+/// | `max_retries` | 2 | retries after the first attempt |
+/// | `fast_mode` | false | validation off; nothing else changes |
+///
+/// When every attempt fails, the error is the last attempt's, with every attempt and its
+/// cause in its context (`attempts`, `recovery_tried`). When the evaluation budget runs out
+/// on every attempt, the best result is returned with status `MaxEvaluationsReached` and
+/// the retries in `recovery_actions`. A panic inside the user's model is caught and
+/// returned as [`OptimizationError::ModelPanicked`].
 ///
 /// # Example
 /// ```
