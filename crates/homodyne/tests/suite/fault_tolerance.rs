@@ -416,3 +416,60 @@ fn parameters_stuck_at_the_start_or_a_bound_are_flagged() {
         ]
     );
 }
+
+#[test]
+fn rescaled_data_report_the_original_problem() {
+    // The Jacobian is NaN at the start in the first three attempts: halve_step,
+    // tighten_bounds and rescale_data are applied in turn, and the last attempt (on
+    // residuals divided by the range of y) must report the same numbers as a clean fit.
+    let (x, y) = data();
+    let sigma: Vec<f64> = (0..y.len())
+        .map(|i| 0.002 + 0.001 * (i % 3) as f64)
+        .collect();
+    let bounds = Bounds::new(vec![0.0, 0.0, -5.0], vec![10.0, 5.0, 5.0]).unwrap();
+    for absolute_sigma in [true, false] {
+        let config = FitConfig {
+            sigma: Some(sigma.clone()),
+            absolute_sigma,
+            ..FitConfig::default()
+        };
+        let starts = AtomicUsize::new(0);
+        let model = Faulty::new(|p: &[f64], call| {
+            if call != usize::MAX && p == P0 && starts.fetch_add(1, Ordering::SeqCst) < 3 {
+                Fault::NanJacobian
+            } else {
+                Fault::None
+            }
+        });
+        let wrapper = NlsqWrapper::builder().max_retries(3).build();
+        let fit = wrapper
+            .fit(&model, &x, &y, &P0, Some(&bounds), Method::Trf, &config)
+            .unwrap();
+        assert_eq!(
+            actions(&fit),
+            ["halve_step", "tighten_bounds", "rescale_data"]
+        );
+        let clean = NlsqWrapper::new()
+            .fit(
+                &Faulty::new(|_, _| Fault::None),
+                &x,
+                &y,
+                &P0,
+                Some(&bounds),
+                Method::Trf,
+                &config,
+            )
+            .unwrap();
+        for (a, b) in fit.parameters.iter().zip(&clean.parameters) {
+            assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
+        }
+        assert!((fit.chi_squared / clean.chi_squared - 1.0).abs() < 1e-8);
+        assert!((fit.final_cost / clean.final_cost - 1.0).abs() < 1e-8);
+        for (a, b) in fit.uncertainties.iter().zip(&clean.uncertainties) {
+            assert!(
+                (a / b - 1.0).abs() < 1e-6,
+                "absolute_sigma={absolute_sigma}: {a} vs {b}"
+            );
+        }
+    }
+}
