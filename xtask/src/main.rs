@@ -15,6 +15,10 @@
 //! `cargo xtask bench-dual`: the Jacobian cost per point of a 7-parameter model with
 //! hand-written derivatives, homodyne's `Dual<7>`, num-dual's `DualSVec64<7>` and central
 //! finite differences (`bench/dual-compare`, outside the workspace).
+//!
+//! `cargo xtask bench-ft`: the overhead of fault tolerance when nothing fails; runs
+//! `cargo bench -p homodyne --bench fault_tolerance` and prints, per model, the median time
+//! of each configuration and the ratios validation/none, full/none and fast_mode/none.
 
 use std::env;
 use std::ffi::OsString;
@@ -45,8 +49,9 @@ fn main() -> ExitCode {
         Some("bench") if args.len() == 1 => bench(),
         Some("bench-dual") if args.len() == 1 => bench_dual(),
         Some("bench-cli") if args.len() == 1 => bench_cli(),
+        Some("bench-ft") if args.len() == 1 => bench_ft(),
         _ => {
-            eprintln!("usage: cargo xtask bench | bench-dual");
+            eprintln!("usage: cargo xtask bench | bench-cli | bench-dual | bench-ft");
             eprintln!(
                 "  bench        criterion benchmark of the STANDARD path against scipy's least_squares"
             );
@@ -55,6 +60,9 @@ fn main() -> ExitCode {
             );
             eprintln!(
                 "  bench-dual   Jacobian cost per point: our dual numbers against num-dual, hand-written derivatives and finite differences"
+            );
+            eprintln!(
+                "  bench-ft     overhead of numerical validation, recovery and fast mode when nothing fails"
             );
             return ExitCode::from(2);
         }
@@ -137,6 +145,173 @@ fn bench_cli() -> Result<()> {
         "--example",
         "million_point_csv",
     ]))
+}
+
+/// Criterion groups of the fault-tolerance benchmark with a description of each, in report
+/// order; the same as the groups in `crates/homodyne/benches/fault_tolerance.rs`.
+const FT_GROUPS: [(&str, &str); 2] = [
+    (
+        "fault_tolerance_decay",
+        "y = a exp(-b x) + c, 1e6 points, hand-written exact Jacobian",
+    ),
+    (
+        "fault_tolerance_7param",
+        "y = b1 + b2 exp(-b3 x) + b4 exp(-b5 x) cos(b6 x + b7), 2e5 points, AutoDiff::<_, 7>",
+    ),
+];
+/// Configurations of the fault-tolerance benchmark, the baseline first and its repeat
+/// (timed last, to measure the drift of the machine during the run) last; the same as
+/// `CONFIGS` in `crates/homodyne/benches/fault_tolerance.rs`.
+const FT_CONFIGS: [&str; 5] = ["none", "validation", "full", "fast_mode", "none_repeat"];
+/// Targets of the acceptance criterion: a configuration, the bound on its ratio to `none`
+/// (`None`: within noise of 1) and the target in words.
+const FT_TARGETS: [(&str, Option<f64>, &str); 3] = [
+    ("validation", Some(1.01), "validation/none < 1.01"),
+    ("full", Some(1.05), "full/none < 1.05"),
+    ("fast_mode", None, "fast_mode/none within noise of 1"),
+];
+
+/// Whether one ratio meets its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Below the bound (or, without a bound, within noise of 1).
+    Met,
+    /// Above the bound by less than the noise: the measurement cannot tell.
+    WithinNoise,
+    /// Above the bound by more than the noise (or, without a bound, away from 1).
+    Missed,
+}
+
+impl Verdict {
+    /// Judges `ratio` against `bound` (`None`: 1 within `noise`), `noise` being the
+    /// relative uncertainty of the ratio.
+    fn judge(ratio: f64, bound: Option<f64>, noise: f64) -> Self {
+        match bound {
+            Some(bound) if ratio < bound => Self::Met,
+            Some(bound) if ratio - noise < bound => Self::WithinNoise,
+            Some(_) => Self::Missed,
+            None if (ratio - 1.0).abs() <= noise => Self::Met,
+            None => Self::Missed,
+        }
+    }
+}
+
+/// The `cargo xtask bench-ft` task: runs the criterion benchmark `fault_tolerance` and
+/// prints, per model and method, the median time of each configuration (with the half
+/// width of its 95 % confidence interval), the ratios to `none`, and whether the targets
+/// hold ([`FT_TARGETS`]: validation under 1 % overhead, full fault tolerance under 5 %,
+/// fast mode within noise of `none`, noise being the two medians' relative half-widths
+/// plus the drift of the run, `|none_repeat/none - 1|`). Writes the report as markdown to
+/// `target/bench-ft-report.md`.
+fn bench_ft() -> Result<()> {
+    let root = workspace_root();
+    let target = target_dir(&root)?;
+    let started = SystemTime::now();
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask: cargo bench -p homodyne --bench fault_tolerance");
+    run(Command::new(cargo)
+        .args(["bench", "-p", "homodyne", "--bench", "fault_tolerance"])
+        .current_dir(&root))?;
+    let criterion = criterion_dir(&target)?;
+
+    let mut out = String::new();
+    out.push_str("# Overhead of fault tolerance when nothing fails\n\n");
+    out.push_str(
+        "Criterion medians of `NlsqWrapper::fit` (95 % confidence half-width of each median in \
+         parentheses). none: recovery and validation off; validation: validation on; full: \
+         recovery and validation on (the defaults); fast_mode: the defaults plus fast_mode; \
+         none_repeat: none again, timed last. Every configuration reached bit-identical \
+         parameters with the same evaluations.\n",
+    );
+    let threads = env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| {
+        std::thread::available_parallelism().map_or_else(|_| "?".to_string(), |n| n.to_string())
+    });
+    let _ = writeln!(
+        out,
+        "\nrustc: {}; worker threads: {threads}.",
+        rustc_version()
+    );
+    // One verdict per target, model and method.
+    let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
+    for (group, description) in FT_GROUPS {
+        let _ = writeln!(out, "\n## {group}: {description}\n");
+        out.push_str("| method |");
+        for config in FT_CONFIGS {
+            let _ = write!(out, " {config} |");
+        }
+        for config in &FT_CONFIGS[1..] {
+            let _ = write!(out, " {config}/none |");
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---:|".repeat(2 * FT_CONFIGS.len() - 1));
+        out.push('\n');
+        for method in METHODS {
+            let medians = FT_CONFIGS
+                .iter()
+                .map(|config| criterion_estimates(&criterion, &[group, method, config], started))
+                .collect::<Result<Vec<Median>>>()?;
+            let _ = write!(out, "| {method} |");
+            for m in &medians {
+                let _ = write!(
+                    out,
+                    " {} (±{:.1} %) |",
+                    format_seconds(m.median),
+                    100.0 * m.relative_half_width()
+                );
+            }
+            let none = medians[0];
+            for m in &medians[1..] {
+                let _ = write!(out, " {:.4} |", m.median / none.median);
+            }
+            out.push('\n');
+            let position = |config: &str| {
+                FT_CONFIGS
+                    .iter()
+                    .position(|&c| c == config)
+                    .expect("a configuration of the benchmark")
+            };
+            let drift = (medians[position("none_repeat")].median / none.median - 1.0).abs();
+            for (target, &(config, bound, _)) in FT_TARGETS.iter().enumerate() {
+                let k = position(config);
+                let ratio = medians[k].median / none.median;
+                let noise = none.relative_half_width() + medians[k].relative_half_width() + drift;
+                verdicts.push((target, Verdict::judge(ratio, bound, noise)));
+            }
+        }
+    }
+    out.push_str("\n## Targets\n\n");
+    out.push_str(
+        "Noise of a ratio: the two medians' relative 95 % half-widths plus the drift of the \
+         run, |none_repeat/none - 1|. A ratio above its bound by less than the noise is within \
+         noise of the bound: the run cannot tell.\n\n",
+    );
+    for (target, &(_, _, goal)) in FT_TARGETS.iter().enumerate() {
+        let cases: Vec<Verdict> = verdicts
+            .iter()
+            .filter(|(t, _)| *t == target)
+            .map(|&(_, v)| v)
+            .collect();
+        let count = |v: Verdict| cases.iter().filter(|&&c| c == v).count();
+        let (met, unclear) = (count(Verdict::Met), count(Verdict::WithinNoise));
+        let verdict = if met == cases.len() {
+            "met"
+        } else if met + unclear == cases.len() {
+            "not refuted (within noise)"
+        } else {
+            "NOT met"
+        };
+        let _ = writeln!(
+            out,
+            "- {goal}: **{verdict}** (met in {met} of {} model and method pairs, within noise \
+             in {unclear})",
+            cases.len()
+        );
+    }
+    let path = target.join("bench-ft-report.md");
+    std::fs::write(&path, &out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("\n{out}");
+    println!("(written to {})", path.display());
+    Ok(())
 }
 
 /// The `cargo xtask bench` task (see the crate documentation).
@@ -235,10 +410,35 @@ fn read_json(path: &Path) -> Result<Value> {
 /// Criterion's median estimate, in seconds, of `method` at `n` points; refuses an estimate
 /// older than `since` (left over from an earlier run).
 fn criterion_median(criterion: &Path, method: &str, n: usize, since: SystemTime) -> Result<f64> {
-    let path = criterion
-        .join(GROUP)
-        .join(method)
-        .join(n.to_string())
+    let id = [GROUP, method, &n.to_string()];
+    Ok(criterion_estimates(criterion, &id, since)?.median)
+}
+
+/// Criterion's median of one benchmark and its 95 % confidence interval, in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Median {
+    /// The point estimate.
+    median: f64,
+    /// Lower bound of the confidence interval.
+    lower: f64,
+    /// Upper bound of the confidence interval.
+    upper: f64,
+}
+
+impl Median {
+    /// Half the width of the confidence interval, relative to the median.
+    fn relative_half_width(&self) -> f64 {
+        (self.upper - self.lower) / (2.0 * self.median)
+    }
+}
+
+/// Criterion's median estimate of the benchmark `id` (group, then the id's parts, as
+/// folders under `criterion`); refuses an estimate older than `since` (left over from an
+/// earlier run).
+fn criterion_estimates(criterion: &Path, id: &[&str], since: SystemTime) -> Result<Median> {
+    let path = id
+        .iter()
+        .fold(criterion.to_path_buf(), |path, part| path.join(part))
         .join("new")
         .join("estimates.json");
     let modified = std::fs::metadata(&path)
@@ -251,10 +451,25 @@ fn criterion_median(criterion: &Path, method: &str, n: usize, since: SystemTime)
         )
         .into());
     }
-    let nanos = read_json(&path)?["median"]["point_estimate"]
-        .as_f64()
-        .ok_or_else(|| format!("{}: no median.point_estimate", path.display()))?;
-    Ok(nanos * 1e-9)
+    let estimates = read_json(&path)?;
+    let median = &estimates["median"];
+    let seconds = |value: &Value, what: &str| {
+        value
+            .as_f64()
+            .map(|nanos| nanos * 1e-9)
+            .ok_or_else(|| format!("{}: no median.{what}", path.display()))
+    };
+    Ok(Median {
+        median: seconds(&median["point_estimate"], "point_estimate")?,
+        lower: seconds(
+            &median["confidence_interval"]["lower_bound"],
+            "confidence_interval.lower_bound",
+        )?,
+        upper: seconds(
+            &median["confidence_interval"]["upper_bound"],
+            "confidence_interval.upper_bound",
+        )?,
+    })
 }
 
 /// One fit's summary: the median time, the parameters found and the evaluations used.

@@ -1,0 +1,278 @@
+//! Criterion benchmark of the cost of fault tolerance when nothing fails: the same fit,
+//! same data and same start, under four configurations of [`NlsqWrapper`]:
+//!
+//! - `none`: recovery off, numerical validation off;
+//! - `validation`: recovery off, numerical validation on;
+//! - `full`: recovery on, numerical validation on (the defaults);
+//! - `fast_mode`: the defaults plus `fast_mode(true)`;
+//! - `none_repeat`: `none` again, timed last: its ratio to `none` measures how much the
+//!   machine drifted during the run, the noise floor of the other ratios.
+//!
+//! Two models, one criterion group each, both fitted with TRF and LM:
+//!
+//! - `fault_tolerance_decay`: `y = a exp(-b x) + c` on 1e6 points with a hand-written exact
+//!   Jacobian (the data of `homodyne::example::decay`, as in the `standard` benchmark);
+//! - `fault_tolerance_7param`: `y = b1 + b2 exp(-b3 x) + b4 exp(-b5 x) cos(b6 x + b7)` on
+//!   2e5 points, differentiated by `AutoDiff::<_, 7>`.
+//!
+//! Benchmark ids are `{group}/{method}/{configuration}`. Before timing, every configuration
+//! is fitted once and must converge to bit-identical parameters with the same evaluation
+//! counts and no recovery action, so the timings compare the same arithmetic. Sampling is
+//! flat (the same number of fits in every sample): a fit takes tens of milliseconds, and
+//! criterion's linear sampling would need 210 of them for 20 samples.
+//!
+//! Run it alone with `cargo bench -p homodyne --bench fault_tolerance`, or through
+//! `cargo xtask bench-ft`, which reads the estimates and prints the overhead ratios.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    criterion_main, measurement::WallTime,
+};
+use homodyne::example::GaussianNoise;
+use homodyne::prelude::*;
+
+/// Seed of the noise of both data sets.
+const SEED: u64 = 0x0DEC_A7ED_5EED_0001;
+/// Standard deviation of the Gaussian noise of both data sets.
+const NOISE_SIGMA: f64 = 0.01;
+
+/// Points of the decay fit.
+const DECAY_N: usize = 1_000_000;
+/// The decay's true parameters `(a, b, c)`.
+const DECAY_TRUTH: [f64; 3] = [2.5, 1.3, 0.5];
+/// Starting point of the decay fits (that of the `standard` benchmark).
+const DECAY_P0: [f64; 3] = [1.0, 1.0, 0.0];
+
+/// Points of the 7-parameter fit.
+const SEVEN_N: usize = 200_000;
+/// The 7-parameter model's true parameters.
+const SEVEN_TRUTH: [f64; 7] = [0.5, 2.0, 1.3, 1.0, 0.4, 3.0, 0.5];
+/// Starting point of the 7-parameter fits: each parameter 3 to 10 % off the truth.
+const SEVEN_P0: [f64; 7] = [0.55, 1.8, 1.4, 0.92, 0.44, 2.95, 0.45];
+
+/// The configurations compared, in the order they are timed and reported.
+const CONFIGS: [&str; 5] = ["none", "validation", "full", "fast_mode", "none_repeat"];
+
+/// The wrapper of configuration `name` (one of [`CONFIGS`]).
+fn wrapper(name: &str) -> NlsqWrapper {
+    match name {
+        "none" | "none_repeat" => NlsqWrapper::builder()
+            .enable_recovery(false)
+            .enable_numerical_validation(false)
+            .build(),
+        "validation" => NlsqWrapper::builder()
+            .enable_recovery(false)
+            .enable_numerical_validation(true)
+            .build(),
+        "full" => NlsqWrapper::builder()
+            .enable_recovery(true)
+            .enable_numerical_validation(true)
+            .build(),
+        "fast_mode" => NlsqWrapper::builder().fast_mode(true).build(),
+        other => unreachable!("unknown configuration {other}"),
+    }
+}
+
+/// `y = a exp(-b x) + c` with its exact Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
+struct Decay;
+
+impl Model for Decay {
+    fn n_params(&self) -> usize {
+        3
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for (v, &xi) in values.iter_mut().zip(x) {
+            *v = a * (-b * xi).exp() + c;
+        }
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
+            let e = (-b * xi).exp();
+            *v = a * e + c;
+            row[0] = e;
+            row[1] = -a * xi * e;
+            row[2] = 1.0;
+        }
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+}
+
+/// `y = b1 + b2 exp(-b3 x) + b4 exp(-b5 x) cos(b6 x + b7)`: a baseline, a decay and a
+/// damped oscillation.
+struct DampedOscillation;
+
+impl GenericModel for DampedOscillation {
+    fn n_params(&self) -> usize {
+        7
+    }
+
+    #[inline(always)]
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        let x = x[0];
+        p[0] + p[1] * (p[2] * -x).exp() + p[3] * (p[4] * -x).exp() * (p[5] * x + p[6]).cos()
+    }
+}
+
+/// The decay data: `homodyne::example::decay`, `x = linspace(0, 10, n)`.
+fn decay_data() -> (Vec<f64>, Vec<f64>) {
+    let data = homodyne::example::decay(DECAY_N, NOISE_SIGMA, SEED);
+    assert_eq!(
+        data.truth, DECAY_TRUTH,
+        "the example's truth is the benchmark's"
+    );
+    (data.x, data.y)
+}
+
+/// The 7-parameter data: the model at [`SEVEN_TRUTH`] on `x = linspace(0, 10, n)` plus
+/// Gaussian noise of standard deviation [`NOISE_SIGMA`] from [`SEED`].
+fn seven_data() -> (Vec<f64>, Vec<f64>) {
+    let step = 10.0 / (SEVEN_N - 1) as f64;
+    let x: Vec<f64> = (0..SEVEN_N).map(|i| i as f64 * step).collect();
+    let mut noise = GaussianNoise::new(SEED);
+    let y = x
+        .iter()
+        .map(|xi| {
+            DampedOscillation.eval(std::slice::from_ref(xi), &SEVEN_TRUTH)
+                + NOISE_SIGMA * noise.next_normal()
+        })
+        .collect();
+    (x, y)
+}
+
+/// Fits once under every configuration and checks that each converged near `truth`
+/// (within `tolerance`) to bit-identical parameters with the same work and no recovery, so
+/// the benchmark compares the very same arithmetic.
+fn check_configs<M: Model>(
+    model: &M,
+    x: &[f64],
+    y: &[f64],
+    p0: &[f64],
+    truth: &[f64],
+    tolerance: f64,
+    method: Method,
+) {
+    let fits: Vec<(&str, OptimizationResult)> = CONFIGS
+        .iter()
+        .map(|&name| {
+            let fit = wrapper(name)
+                .fit(model, x, y, p0, None, method, &FitConfig::default())
+                .unwrap_or_else(|e| {
+                    panic!("{method} {name} fit of {} points failed: {e}", y.len())
+                });
+            assert!(
+                fit.termination_reason.is_converged(),
+                "{method} {name} at n = {}: {:?}",
+                y.len(),
+                fit.termination_reason
+            );
+            assert!(
+                fit.recovery_actions.is_empty(),
+                "{method} {name}: recovery ran: {:?}",
+                fit.recovery_actions
+            );
+            for (p, t) in fit.parameters.iter().zip(truth) {
+                assert!(
+                    (p - t).abs() < tolerance,
+                    "{method} {name} at n = {}: {:?} is far from {truth:?}",
+                    y.len(),
+                    fit.parameters
+                );
+            }
+            (name, fit)
+        })
+        .collect();
+    let (first, reference) = &fits[0];
+    for (name, fit) in &fits[1..] {
+        let same_bits = fit
+            .parameters
+            .iter()
+            .zip(&reference.parameters)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same_bits,
+            "{method}: {name} found {:?}, {first} found {:?}",
+            fit.parameters, reference.parameters
+        );
+        assert_eq!(
+            (fit.iterations, fit.nfev, fit.njev),
+            (reference.iterations, reference.nfev, reference.njev),
+            "{method}: {name} and {first} did different work"
+        );
+    }
+}
+
+/// Times every method and configuration on one data set, as `{method}/{configuration}`.
+fn bench_model<M: Model>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    model: &M,
+    (x, y): (&[f64], &[f64]),
+    p0: &[f64],
+    truth: &[f64],
+    tolerance: f64,
+) {
+    group.throughput(Throughput::Elements(y.len() as u64));
+    for method in [Method::Trf, Method::Lm] {
+        check_configs(model, x, y, p0, truth, tolerance, method);
+        for name in CONFIGS {
+            let wrapper = wrapper(name);
+            group.bench_function(BenchmarkId::new(method.to_string(), name), |b| {
+                b.iter(|| {
+                    wrapper
+                        .fit(
+                            model,
+                            black_box(x),
+                            black_box(y),
+                            p0,
+                            None,
+                            method,
+                            &FitConfig::default(),
+                        )
+                        .expect("the fit succeeded once already")
+                })
+            });
+        }
+    }
+}
+
+/// The decay on 1e6 points: group `fault_tolerance_decay`.
+fn bench_decay(c: &mut Criterion) {
+    let (x, y) = decay_data();
+    let mut group = c.benchmark_group("fault_tolerance_decay");
+    group.sampling_mode(SamplingMode::Flat);
+    bench_model(&mut group, &Decay, (&x, &y), &DECAY_P0, &DECAY_TRUTH, 0.05);
+    group.finish();
+}
+
+/// The 7-parameter model on 2e5 points: group `fault_tolerance_7param`.
+fn bench_seven(c: &mut Criterion) {
+    let (x, y) = seven_data();
+    let model = AutoDiff::<_, 7>::new(DampedOscillation).expect("7 parameters");
+    let mut group = c.benchmark_group("fault_tolerance_7param");
+    group.sampling_mode(SamplingMode::Flat);
+    bench_model(&mut group, &model, (&x, &y), &SEVEN_P0, &SEVEN_TRUTH, 0.01);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench_decay, bench_seven
+}
+criterion_main!(benches);
