@@ -31,7 +31,7 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main, measurement::WallTime,
 };
-use homodyne::example::GaussianNoise;
+use homodyne::example::{Decay, GaussianNoise};
 use homodyne::prelude::*;
 
 /// Seed of the noise of both data sets.
@@ -73,41 +73,6 @@ fn wrapper(name: &str) -> NlsqWrapper {
             .build(),
         "fast_mode" => NlsqWrapper::builder().fast_mode(true).build(),
         other => unreachable!("unknown configuration {other}"),
-    }
-}
-
-/// `y = a exp(-b x) + c` with its exact Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
-struct Decay;
-
-impl Model for Decay {
-    fn n_params(&self) -> usize {
-        3
-    }
-
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        let (a, b, c) = (p[0], p[1], p[2]);
-        for (v, &xi) in values.iter_mut().zip(x) {
-            *v = a * (-b * xi).exp() + c;
-        }
-    }
-
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        let (a, b, c) = (p[0], p[1], p[2]);
-        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
-            let e = (-b * xi).exp();
-            *v = a * e + c;
-            row[0] = e;
-            row[1] = -a * xi * e;
-            row[2] = 1.0;
-        }
-    }
-
-    fn jacobian_kind(&self) -> JacobianKind {
-        JacobianKind::Exact
-    }
-
-    fn param_names(&self) -> Vec<String> {
-        vec!["a".into(), "b".into(), "c".into()]
     }
 }
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use homodyne::example::Decay;
 use homodyne::prelude::*;
 
 /// Point counts of the benchmark.
@@ -28,41 +29,6 @@ const SEED: u64 = 0x0DEC_A7ED_5EED_0001;
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 /// Environment variable naming the folder for the data files and fit summaries.
 const DATA_DIR_VAR: &str = "HOMODYNE_BENCH_DATA_DIR";
-
-/// `y = a exp(-b x) + c` with its exact Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
-struct Decay;
-
-impl Model for Decay {
-    fn n_params(&self) -> usize {
-        3
-    }
-
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        let (a, b, c) = (p[0], p[1], p[2]);
-        for (v, &xi) in values.iter_mut().zip(x) {
-            *v = a * (-b * xi).exp() + c;
-        }
-    }
-
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        let (a, b, c) = (p[0], p[1], p[2]);
-        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
-            let e = (-b * xi).exp();
-            *v = a * e + c;
-            row[0] = e;
-            row[1] = -a * xi * e;
-            row[2] = 1.0;
-        }
-    }
-
-    fn jacobian_kind(&self) -> JacobianKind {
-        JacobianKind::Exact
-    }
-
-    fn param_names(&self) -> Vec<String> {
-        vec!["a".into(), "b".into(), "c".into()]
-    }
-}
 
 /// The benchmark data: the built-in example `y = 2.5 exp(-1.3 x) + 0.5 + noise` on
 /// `x = linspace(0, 10, n)`, noise Gaussian with standard deviation 0.01 from a fixed seed.

@@ -1,6 +1,8 @@
 //! Built-in example data: reproducible synthetic fits for the quick start, the benchmarks
 //! and anyone trying the library without data of their own.
 
+use homodyne_core::{JacobianKind, Model};
+
 /// A deterministic stream of standard normal deviates: SplitMix64 (Steele, Lea and Flood
 /// 2014) for the bits and the Box-Muller transform for the normals. Hand-written so the
 /// stream is the same on every platform and with every version of every dependency: the
@@ -43,6 +45,42 @@ impl GaussianNoise {
         let theta = std::f64::consts::TAU * self.next_uniform();
         self.spare = Some(r * theta.sin());
         r * theta.cos()
+    }
+}
+
+/// The model of [`decay`]'s data, `y = a exp(-b x) + c`, with its hand-written exact
+/// Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
+pub struct Decay;
+
+impl Model for Decay {
+    fn n_params(&self) -> usize {
+        3
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for (v, &xi) in values.iter_mut().zip(x) {
+            *v = a * (-b * xi).exp() + c;
+        }
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
+            let e = (-b * xi).exp();
+            *v = a * e + c;
+            row[0] = e;
+            row[1] = -a * xi * e;
+            row[2] = 1.0;
+        }
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
     }
 }
 
