@@ -13,6 +13,7 @@ use homodyne_core::{InvalidSample, Model};
 
 use crate::factor::RFactor;
 use crate::loss::{Loss, scale_residual};
+use crate::normal::NormalAccumulator;
 
 /// The cost at one parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +67,17 @@ pub const CHUNK_ROWS: usize = 256;
 /// bit-for-bit identical with any number of threads.
 pub const LEAF_CHUNKS: usize = 32;
 
+/// How a linearisation pass sums the Jacobian (see DESIGN.md, section 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Accumulation {
+    /// Fold each chunk into `R` by Householder QR: exact to rounding at any conditioning.
+    #[default]
+    Qr,
+    /// Sum `J^T J` and `J^T f` (about half the flops), falling back to the QR fold for a
+    /// pass whose `cond(J)` exceeds [`crate::normal::MAX_CONDITION`].
+    NormalEquations,
+}
+
 /// Data held in memory: `x` (`N * x_dim` values), `y` (`N`), optional `sigma` (`N`).
 ///
 /// Residuals are `r_i = (model(x_i, p) - y_i) / sigma_i`.
@@ -76,6 +88,7 @@ pub struct InMemoryObjective<'a, M: Model + ?Sized> {
     inv_sigma: Option<Vec<f64>>,
     loss: Loss,
     f_scale: f64,
+    accumulation: Accumulation,
 }
 
 /// Partial sums of one pass over a range of points.
@@ -86,6 +99,7 @@ struct PassSums {
     invalid_residuals: InvalidSample,
     invalid_jacobian: InvalidSample,
     factor: Option<RFactor>,
+    normal: Option<NormalAccumulator>,
 }
 
 impl PassSums {
@@ -96,6 +110,9 @@ impl PassSums {
         self.invalid_residuals.merge(&other.invalid_residuals);
         self.invalid_jacobian.merge(&other.invalid_jacobian);
         if let (Some(a), Some(b)) = (self.factor.as_mut(), other.factor.as_ref()) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (self.normal.as_mut(), other.normal.as_ref()) {
             a.merge(b);
         }
         self
@@ -120,7 +137,14 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             inv_sigma: sigma.map(|s| s.iter().map(|v| 1.0 / v).collect()),
             loss,
             f_scale,
+            accumulation: Accumulation::Qr,
         }
+    }
+
+    /// Chooses how linearisation passes sum the Jacobian (default [`Accumulation::Qr`]).
+    pub fn with_accumulation(mut self, accumulation: Accumulation) -> Self {
+        self.accumulation = accumulation;
+        self
     }
 
     fn n_leaves(&self) -> usize {
@@ -164,6 +188,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             invalid_residuals: InvalidSample::default(),
             invalid_jacobian: InvalidSample::default(),
             factor: None,
+            normal: None,
         };
         let mut lo = range.start;
         while lo < range.end {
@@ -202,7 +227,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         sums
     }
 
-    fn linearize_leaf(&self, leaf: usize, p: &[f64]) -> PassSums {
+    fn linearize_leaf(&self, leaf: usize, p: &[f64], accumulation: Accumulation) -> PassSums {
         let d = self.model.x_dim();
         let n = p.len();
         let range = self.leaf_range(leaf);
@@ -211,6 +236,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let mut columns = vec![0.0; CHUNK_ROWS * n];
         let mut residuals = vec![0.0; CHUNK_ROWS];
         let mut factor = RFactor::zeros(n);
+        let mut normal = NormalAccumulator::zeros(n);
         let mut sums = PassSums {
             cost: 0.0,
             chi_squared: 0.0,
@@ -218,6 +244,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             invalid_residuals: InvalidSample::default(),
             invalid_jacobian: InvalidSample::default(),
             factor: None,
+            normal: None,
         };
         let mut lo = range.start;
         while lo < range.end {
@@ -248,10 +275,16 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                     &mut sums,
                 );
             }
-            factor.fold(&mut columns[..m * n], &mut residuals[..m], m);
+            match accumulation {
+                Accumulation::Qr => factor.fold(&mut columns[..m * n], &mut residuals[..m], m),
+                Accumulation::NormalEquations => normal.add(&columns[..m * n], &residuals[..m], m),
+            }
             lo = hi;
         }
-        sums.factor = Some(factor);
+        match accumulation {
+            Accumulation::Qr => sums.factor = Some(factor),
+            Accumulation::NormalEquations => sums.normal = Some(normal),
+        }
         sums
     }
 }
@@ -361,7 +394,20 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
     }
 
     fn linearize(&self, p: &[f64]) -> Linearization {
-        let sums = self.reduce(0..self.n_leaves(), &|leaf| self.linearize_leaf(leaf, p));
+        let mut sums = self.reduce(0..self.n_leaves(), &|leaf| {
+            self.linearize_leaf(leaf, p, self.accumulation)
+        });
+        if let Some(normal) = sums.normal.take() {
+            match normal.factor() {
+                Some(factor) => sums.factor = Some(factor),
+                // Too ill-conditioned for the normal equations: redo this pass exactly.
+                None => {
+                    sums = self.reduce(0..self.n_leaves(), &|leaf| {
+                        self.linearize_leaf(leaf, p, Accumulation::Qr)
+                    })
+                }
+            }
+        }
         let cost = if sums.invalid_residuals.is_empty() {
             sums.cost
         } else {

@@ -1,5 +1,6 @@
 //! Per-fit settings.
 
+use homodyne_core::OptimizationStrategy;
 use homodyne_solvers::{Loss, SolverOptions, XScale};
 
 pub use homodyne_solvers::options::{
@@ -40,6 +41,9 @@ pub struct FitConfig {
     /// Treat `sigma` as absolute (the covariance is not rescaled by the reduced
     /// chi-squared), as scipy's `curve_fit(absolute_sigma=True)`.
     pub absolute_sigma: bool,
+    /// Force a strategy instead of choosing one from the data size and the memory
+    /// available (`None`, the default).
+    pub strategy: Option<OptimizationStrategy>,
 }
 
 impl Default for FitConfig {
@@ -55,6 +59,7 @@ impl Default for FitConfig {
             f_scale: solver.f_scale,
             sigma: None,
             absolute_sigma: false,
+            strategy: None,
         }
     }
 }

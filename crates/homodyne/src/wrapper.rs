@@ -6,7 +6,8 @@ use homodyne_core::{
     Bounds, Context, ConvergenceStatus, DeviceInfo, FitObserver, Method, Model, NoObserver,
     OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, RecoveryAction,
 };
-use homodyne_solvers::{InMemoryObjective, SolverOptions, covariance, lm, trf};
+use homodyne_solvers::{Accumulation, InMemoryObjective, SolverOptions, covariance, lm, trf};
+use homodyne_strategy::DatasetSizeStrategy;
 
 use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
 
@@ -176,7 +177,9 @@ impl NlsqWrapper {
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
+        let strategy = self.choose_strategy(model.x_dim(), ydata.len(), p0.len(), config);
         let mut attempt = Attempt {
+            strategy,
             p0: p0.to_vec(),
             bounds,
             options: config.solver_options(),
@@ -249,6 +252,35 @@ impl NlsqWrapper {
         unreachable!("the retry loop returns")
     }
 
+    /// The strategy of a fit: the override of `config.strategy` if any, STANDARD when large
+    /// datasets are disabled, else by size and available memory
+    /// ([`DatasetSizeStrategy::select_strategy`]). All in-memory strategies fold the
+    /// Jacobian chunk by chunk and never hold it whole; STANDARD folds by exact QR, LARGE
+    /// and CHUNKED sum the normal equations (falling back to QR for ill-conditioned passes).
+    /// Data passed in memory cannot be streamed: where STREAMING would be chosen, the fit
+    /// runs (and reports) CHUNKED.
+    fn choose_strategy(
+        &self,
+        x_dim: usize,
+        n_points: usize,
+        n_params: usize,
+        config: &FitConfig,
+    ) -> OptimizationStrategy {
+        let chosen = match (config.strategy, self.enable_large_dataset) {
+            (Some(forced), _) => forced,
+            (None, false) => OptimizationStrategy::Standard,
+            (None, true) => {
+                DatasetSizeStrategy::new(x_dim)
+                    .select_strategy(n_points, n_params, None, true, None)
+                    .strategy
+            }
+        };
+        match chosen {
+            OptimizationStrategy::Streaming => OptimizationStrategy::Chunked,
+            other => other,
+        }
+    }
+
     /// One attempt: the solver on the attempt's settings, with a panic in the user's model
     /// caught at this boundary.
     #[allow(clippy::too_many_arguments)]
@@ -267,6 +299,10 @@ impl NlsqWrapper {
             (None, scale) if scale != 1.0 => Some(vec![scale; ydata.len()]),
             (None, _) => None,
         };
+        let accumulation = match attempt.strategy {
+            OptimizationStrategy::Standard => Accumulation::Qr,
+            _ => Accumulation::NormalEquations,
+        };
         let objective = InMemoryObjective::new(
             model,
             xdata,
@@ -274,7 +310,8 @@ impl NlsqWrapper {
             sigma.as_deref(),
             config.loss,
             config.f_scale,
-        );
+        )
+        .with_accumulation(accumulation);
         let solve = || match method {
             Method::Trf => trf(
                 &objective,
@@ -307,7 +344,7 @@ impl NlsqWrapper {
         }
         .map_err(|e| {
             e.with_context("method", method)
-                .with_context("strategy", OptimizationStrategy::Standard)
+                .with_context("strategy", attempt.strategy)
         })?;
 
         let n_points = ydata.len();
@@ -361,7 +398,7 @@ impl NlsqWrapper {
             jacobian_kind: model.jacobian_kind(),
             device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
             recovery_actions: Vec::new(),
-            strategy: OptimizationStrategy::Standard,
+            strategy: attempt.strategy,
             streaming_diagnostics: None,
             wall_time: Default::default(),
             n_points,
@@ -373,6 +410,8 @@ impl NlsqWrapper {
 /// The settings of one attempt, changed by each recovery strategy.
 #[derive(Debug, Clone)]
 struct Attempt {
+    /// How the data are held (see `NlsqWrapper::choose_strategy`).
+    strategy: OptimizationStrategy,
     p0: Vec<f64>,
     bounds: Bounds,
     options: SolverOptions,

@@ -7,4 +7,5 @@ mod mgh;
 mod nist;
 mod properties;
 mod scipy_reference;
+mod strategies;
 mod termination;

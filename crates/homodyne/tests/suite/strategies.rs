@@ -1,0 +1,198 @@
+//! Every strategy reaches the same optimum: STANDARD folds the Jacobian by exact QR, LARGE
+//! and CHUNKED sum the normal equations (with an exact fallback when ill-conditioned).
+
+use homodyne::example::{Decay, decay};
+use homodyne::prelude::*;
+
+const FORCED: [OptimizationStrategy; 3] = [
+    OptimizationStrategy::Standard,
+    OptimizationStrategy::Large,
+    OptimizationStrategy::Chunked,
+];
+
+fn forced(strategy: OptimizationStrategy) -> FitConfig {
+    FitConfig {
+        strategy: Some(strategy),
+        ..FitConfig::default()
+    }
+}
+
+/// Parameters agree to 1e-8 relative, or to 1e-6 of their uncertainty where the data
+/// determine them less well than that (MGH09's b2 has a relative uncertainty near 100%: a
+/// cost-based stopping rule pins it to about 1e-7 relative, whatever the accumulation).
+fn assert_same(a: &OptimizationResult, b: &OptimizationResult, what: &str) {
+    for (k, (p, q)) in a.parameters.iter().zip(&b.parameters).enumerate() {
+        let tolerance = 1e-8 * q.abs() + 1e-6 * b.uncertainties[k];
+        assert!((p - q).abs() <= tolerance, "{what}: p[{k}] {p} vs {q}");
+    }
+    for (k, (u, v)) in a.uncertainties.iter().zip(&b.uncertainties).enumerate() {
+        assert!(
+            (u - v).abs() <= 1e-6 * v.abs(),
+            "{what}: sigma[{k}] {u} vs {v}"
+        );
+    }
+}
+
+#[test]
+fn forced_strategies_agree_on_a_large_well_posed_fit() {
+    let data = decay(100_000, 0.01, 11);
+    for method in [Method::Trf, Method::Lm] {
+        let fits: Vec<OptimizationResult> = FORCED
+            .iter()
+            .map(|&s| {
+                NlsqWrapper::new()
+                    .fit(
+                        &Decay,
+                        &data.x,
+                        &data.y,
+                        &[1.0, 1.0, 0.0],
+                        None,
+                        method,
+                        &forced(s),
+                    )
+                    .unwrap()
+            })
+            .collect();
+        for (fit, s) in fits.iter().zip(FORCED) {
+            assert_eq!(fit.strategy, s);
+        }
+        assert_same(&fits[1], &fits[0], &format!("{method} LARGE"));
+        assert_same(&fits[2], &fits[0], &format!("{method} CHUNKED"));
+    }
+}
+
+#[test]
+fn forced_strategies_agree_on_the_nist_problems() {
+    // The ill-conditioned NIST problems exercise the fallback to the exact fold.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nist");
+    /// A problem's name, parameter count and model.
+    type Problem = (&'static str, usize, fn(f64, &[f64]) -> f64);
+    let problems: [Problem; 4] = [
+        ("Misra1a", 2, |x, b| b[0] * (1.0 - (-b[1] * x).exp())),
+        ("Thurber", 7, |x, b| {
+            (b[0] + b[1] * x + b[2] * x * x + b[3] * x * x * x)
+                / (1.0 + b[4] * x + b[5] * x * x + b[6] * x * x * x)
+        }),
+        ("MGH09", 4, |x, b| {
+            b[0] * (x * x + x * b[1]) / (x * x + x * b[2] + b[3])
+        }),
+        ("Lanczos2", 6, |x, b| {
+            b[0] * (-b[1] * x).exp() + b[2] * (-b[3] * x).exp() + b[4] * (-b[5] * x).exp()
+        }),
+    ];
+    for (name, n, f) in problems {
+        let text = std::fs::read_to_string(format!("{dir}/{name}.dat")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let data_at = lines
+            .iter()
+            .rposition(|l| l.trim_start().starts_with("Data:"))
+            .unwrap()
+            + 1;
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for l in &lines[data_at..] {
+            let v: Vec<f64> = l
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            if v.len() == 2 {
+                y.push(v[0]);
+                x.push(v[1]);
+            }
+        }
+        let start: Vec<f64> = lines
+            .iter()
+            .filter_map(|l| {
+                let (label, values) = l.trim_start().split_once('=')?;
+                let v: Vec<f64> = values
+                    .split_whitespace()
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
+                (label.trim().starts_with('b') && v.len() == 4).then(|| v[1])
+            })
+            .collect();
+        assert_eq!(start.len(), n);
+        let model = ClosureModel::new(n, f);
+        for method in [Method::Trf, Method::Lm] {
+            let fits: Vec<OptimizationResult> = FORCED
+                .iter()
+                .map(|&s| {
+                    NlsqWrapper::new()
+                        .fit(&model, &x, &y, &start, None, method, &forced(s))
+                        .unwrap()
+                })
+                .collect();
+            assert_same(&fits[1], &fits[0], &format!("{name} {method} LARGE"));
+            assert_same(&fits[2], &fits[0], &format!("{name} {method} CHUNKED"));
+        }
+    }
+}
+
+#[test]
+fn small_fits_choose_standard_and_large_fits_large() {
+    let data = decay(1000, 0.01, 3);
+    let fit = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &data.x,
+            &data.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(fit.strategy, OptimizationStrategy::Standard);
+    let off = NlsqWrapper::builder().enable_large_dataset(false).build();
+    let big = decay(1_000_000, 0.01, 3);
+    let fit = off
+        .fit(
+            &Decay,
+            &big.x,
+            &big.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(fit.strategy, OptimizationStrategy::Standard);
+    let fit = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &big.x,
+            &big.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(fit.strategy, OptimizationStrategy::Large);
+}
+
+#[test]
+fn large_strategy_gives_the_same_bits_with_one_or_two_threads() {
+    let data = decay(60_000, 0.01, 5);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                NlsqWrapper::new()
+                    .fit(
+                        &Decay,
+                        &data.x,
+                        &data.y,
+                        &[1.0, 1.0, 0.0],
+                        None,
+                        Method::Trf,
+                        &forced(OptimizationStrategy::Large),
+                    )
+                    .unwrap()
+            })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.parameters, two.parameters);
+    assert_eq!(one.covariance.matrix, two.covariance.matrix);
+}
