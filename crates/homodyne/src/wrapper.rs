@@ -20,7 +20,7 @@ use crate::validate::validate_inputs;
 ///
 /// | option | default | effect |
 /// |---|---|---|
-/// | `enable_large_dataset` | true | stored; every fit runs STANDARD until the LARGE, CHUNKED and STREAMING strategies land |
+/// | `enable_large_dataset` | true | the strategy is chosen from the data size and the memory available (LARGE from 1M points, CHUNKED from 10M); false keeps STANDARD. `FitConfig::strategy` forces one |
 /// | `enable_recovery` | true | a failed attempt is retried with the next strategy of [`crate::recovery`]; each applied strategy is recorded in `recovery_actions` |
 /// | `enable_numerical_validation` | true | gradient, parameters and loss are checked every iteration ([`homodyne_solvers::validation`]); non-finite inputs and Jacobians are refused either way |
 /// | `max_retries` | 2 | retries after the first attempt |
