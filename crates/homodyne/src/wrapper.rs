@@ -193,46 +193,38 @@ impl NlsqWrapper {
         });
         let mut actions: Vec<RecoveryAction> = Vec::new();
         let mut history: Vec<String> = Vec::new();
-        for retry in 0.. {
-            let outcome = self.run_attempt(model, xdata, ydata, method, config, &attempt, observer);
-            let error = match outcome {
-                Ok(mut result) => {
-                    if result.converged() || !self.enable_recovery {
+        let mut retry = 0;
+        loop {
+            // Each attempt ends in a result to return, or an error to recover from (an
+            // unconverged result is a convergence error, kept in case retries run out).
+            let (error, unconverged) =
+                match self.run_attempt(model, xdata, ydata, method, config, &attempt, observer) {
+                    Ok(mut result) if result.converged() || !self.enable_recovery => {
                         result.recovery_actions = actions;
                         result.wall_time = started.elapsed();
                         return Ok(result);
                     }
-                    let error = OptimizationError::Convergence {
-                        message: format!(
-                            "{} after {} evaluations",
-                            result.termination_reason, result.nfev
-                        ),
-                        context: Context::new(),
-                    };
-                    match applicator.strategy(&error, retry) {
-                        Some(strategy) => {
-                            history.push(format!("attempt {}: {error}", retry + 1));
-                            actions.push(RecoveryAction {
-                                attempt: retry + 1,
-                                trigger: error.to_string(),
-                                action: strategy.name().to_string(),
-                            });
-                            attempt.apply(strategy, &applicator, retry, ydata);
-                            continue;
-                        }
-                        None => {
-                            // Retries exhausted: the best parameters found are the result;
-                            // its status says it did not converge.
-                            result.recovery_actions = actions;
-                            result.wall_time = started.elapsed();
-                            return Ok(result);
-                        }
+                    Ok(result) => {
+                        let error = OptimizationError::Convergence {
+                            message: format!(
+                                "{} after {} evaluations",
+                                result.termination_reason, result.nfev
+                            ),
+                            context: Context::new(),
+                        };
+                        (error, Some(result))
                     }
-                }
-                Err(error) => error,
-            };
+                    Err(error) => (error, None),
+                };
             history.push(format!("attempt {}: {error}", retry + 1));
             let Some(strategy) = applicator.strategy(&error, retry) else {
+                if let Some(mut result) = unconverged {
+                    // Retries exhausted on the budget: the best parameters found are the
+                    // result; its status says it did not converge.
+                    result.recovery_actions = actions;
+                    result.wall_time = started.elapsed();
+                    return Ok(result);
+                }
                 if history.len() == 1 {
                     return Err(error);
                 }
@@ -248,8 +240,8 @@ impl NlsqWrapper {
                 action: strategy.name().to_string(),
             });
             attempt.apply(strategy, &applicator, retry, ydata);
+            retry += 1;
         }
-        unreachable!("the retry loop returns")
     }
 
     /// The strategy of a fit: the override of `config.strategy` if any, STANDARD when large
