@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use homodyne::prelude::*;
 
 /// One NIST problem as published.
-struct Problem {
-    name: String,
-    x: Vec<f64>,
-    y: Vec<f64>,
-    starts: [Vec<f64>; 2],
-    certified: Vec<f64>,
-    certified_rss: f64,
+pub(super) struct Problem {
+    pub(super) name: String,
+    pub(super) x: Vec<f64>,
+    pub(super) y: Vec<f64>,
+    pub(super) starts: [Vec<f64>; 2],
+    pub(super) certified: Vec<f64>,
+    pub(super) certified_rss: f64,
 }
 
 fn data_dir() -> PathBuf {
@@ -24,7 +24,7 @@ fn data_dir() -> PathBuf {
 
 /// Parses a NIST `.dat` file by its labels. Nelson's response is fitted as `ln(y)`, as its
 /// certified model `log[y] = b1 - b2 x1 exp(-b3 x2)` states.
-fn load(name: &str) -> Problem {
+pub(super) fn load(name: &str) -> Problem {
     let text =
         std::fs::read_to_string(data_dir().join(format!("{name}.dat"))).expect("NIST data file");
     let lines: Vec<&str> = text.lines().collect();
@@ -75,7 +75,7 @@ fn load(name: &str) -> Problem {
 
 /// The 12 NIST models, written once for any scalar type.
 #[derive(Clone, Copy)]
-struct Nist(&'static str, usize);
+pub(super) struct Nist(pub(super) &'static str, pub(super) usize);
 
 impl GenericModel for Nist {
     fn n_params(&self) -> usize {

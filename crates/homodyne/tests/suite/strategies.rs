@@ -4,6 +4,8 @@
 use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 
+use super::nist::{Nist, load};
+
 const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Standard,
     OptimizationStrategy::Large,
@@ -64,60 +66,22 @@ fn forced_strategies_agree_on_a_large_well_posed_fit() {
 #[test]
 fn forced_strategies_agree_on_the_nist_problems() {
     // The ill-conditioned NIST problems exercise the fallback to the exact fold.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nist");
-    /// A problem's name, parameter count and model.
-    type Problem = (&'static str, usize, fn(f64, &[f64]) -> f64);
-    let problems: [Problem; 4] = [
-        ("Misra1a", 2, |x, b| b[0] * (1.0 - (-b[1] * x).exp())),
-        ("Thurber", 7, |x, b| {
-            (b[0] + b[1] * x + b[2] * x * x + b[3] * x * x * x)
-                / (1.0 + b[4] * x + b[5] * x * x + b[6] * x * x * x)
-        }),
-        ("MGH09", 4, |x, b| {
-            b[0] * (x * x + x * b[1]) / (x * x + x * b[2] + b[3])
-        }),
-        ("Lanczos2", 6, |x, b| {
-            b[0] * (-b[1] * x).exp() + b[2] * (-b[3] * x).exp() + b[4] * (-b[5] * x).exp()
-        }),
-    ];
-    for (name, n, f) in problems {
-        let text = std::fs::read_to_string(format!("{dir}/{name}.dat")).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        let data_at = lines
-            .iter()
-            .rposition(|l| l.trim_start().starts_with("Data:"))
-            .unwrap()
-            + 1;
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        for l in &lines[data_at..] {
-            let v: Vec<f64> = l
-                .split_whitespace()
-                .filter_map(|s| s.parse().ok())
-                .collect();
-            if v.len() == 2 {
-                y.push(v[0]);
-                x.push(v[1]);
-            }
-        }
-        let start: Vec<f64> = lines
-            .iter()
-            .filter_map(|l| {
-                let (label, values) = l.trim_start().split_once('=')?;
-                let v: Vec<f64> = values
-                    .split_whitespace()
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
-                (label.trim().starts_with('b') && v.len() == 4).then(|| v[1])
-            })
-            .collect();
-        assert_eq!(start.len(), n);
-        let model = ClosureModel::new(n, f);
+    for (name, n) in [
+        ("Misra1a", 2),
+        ("Thurber", 7),
+        ("MGH09", 4),
+        ("Lanczos2", 6),
+    ] {
+        let problem = load(name);
+        let (x, y, start) = (&problem.x, &problem.y, &problem.starts[1]);
+        let nist = Nist(name, n);
+        let model = ClosureModel::new(n, move |x: f64, b: &[f64]| nist.eval::<f64>(&[x], b));
         for method in [Method::Trf, Method::Lm] {
             let fits: Vec<OptimizationResult> = FORCED
                 .iter()
                 .map(|&s| {
                     NlsqWrapper::new()
-                        .fit(&model, &x, &y, &start, None, method, &forced(s))
+                        .fit(&model, x, y, start, None, method, &forced(s))
                         .unwrap()
                 })
                 .collect();
