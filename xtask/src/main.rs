@@ -16,6 +16,15 @@
 //! hand-written derivatives, homodyne's `Dual<7>`, num-dual's `DualSVec64<7>` and central
 //! finite differences (`bench/dual-compare`, outside the workspace).
 //!
+//! `cargo xtask bench-large`: the LARGE and CHUNKED paths at 1e6 and 1e7 points against
+//! scipy's `least_squares` and nlsq's `curve_fit`/`curve_fit_large` (installed into
+//! `target/pyvenv`), the time per iteration against the model and Jacobian alone, and one
+//! thread against all; writes `target/bench-large-report.md`.
+//!
+//! `cargo xtask memory`: peak resident set size of 1e7-point fits with 3 and 53 parameters
+//! (the example `large_fit` under `/usr/bin/time -v`) against the data and the memory
+//! estimate; writes `target/memory-report.md`.
+//!
 //! `cargo xtask bench-ft`: the overhead of fault tolerance when nothing fails; runs
 //! `cargo bench -p homodyne --bench fault_tolerance` and prints, per model, the median time
 //! of each configuration and the ratios validation/none, full/none and fast_mode/none.
@@ -28,6 +37,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::SystemTime;
 
 use serde_json::Value;
+
+mod large;
 
 /// Errors of a task, as a message for the user.
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -50,8 +61,12 @@ fn main() -> ExitCode {
         Some("bench-dual") if args.len() == 1 => bench_dual(),
         Some("bench-cli") if args.len() == 1 => bench_cli(),
         Some("bench-ft") if args.len() == 1 => bench_ft(),
+        Some("bench-large") if args.len() == 1 => large::bench_large(),
+        Some("memory") if args.len() == 1 => large::memory(),
         _ => {
-            eprintln!("usage: cargo xtask bench | bench-cli | bench-dual | bench-ft");
+            eprintln!(
+                "usage: cargo xtask bench | bench-cli | bench-dual | bench-ft | bench-large | memory"
+            );
             eprintln!(
                 "  bench        criterion benchmark of the STANDARD path against scipy's least_squares"
             );
@@ -63,6 +78,12 @@ fn main() -> ExitCode {
             );
             eprintln!(
                 "  bench-ft     overhead of numerical validation, recovery and fast mode when nothing fails"
+            );
+            eprintln!(
+                "  bench-large  1e6 and 1e7 points: homodyne against scipy and nlsq, per-iteration cost, threads"
+            );
+            eprintln!(
+                "  memory       peak RSS of 1e7-point fits (3 and 53 parameters) under /usr/bin/time -v"
             );
             return ExitCode::from(2);
         }
@@ -341,16 +362,22 @@ fn bench() -> Result<()> {
 /// `PYENV_VERSION=3.12.1 python3.12 -m venv` and installing them with pip where needed.
 /// Returns the venv's Python interpreter.
 fn ensure_venv(root: &Path, venv: &Path) -> Result<PathBuf> {
+    ensure_venv_with(root, venv, &["numpy", "scipy"])
+}
+
+/// [`ensure_venv`] for the given PyPI packages (each importable under its own name).
+fn ensure_venv_with(root: &Path, venv: &Path, packages: &[&str]) -> Result<PathBuf> {
     let python = venv.join("bin").join("python");
-    let has_scipy = |python: &Path| {
+    let imports = format!("import {}", packages.join(", "));
+    let has_all = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import numpy, scipy"])
+            .args(["-c", &imports])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
-    if python.exists() && has_scipy(&python) {
+    if python.exists() && has_all(&python) {
         return Ok(python);
     }
     if !python.exists() {
@@ -360,10 +387,16 @@ fn ensure_venv(root: &Path, venv: &Path) -> Result<PathBuf> {
             .args([OsString::from("-m"), "venv".into(), venv.into()])
             .current_dir(root))?;
     }
-    eprintln!("xtask: installing numpy and scipy into {}", venv.display());
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "numpy", "scipy"]))?;
-    if !has_scipy(&python) {
-        return Err(format!("{} still cannot import numpy and scipy", python.display()).into());
+    eprintln!(
+        "xtask: installing {} into {}",
+        packages.join(", "),
+        venv.display()
+    );
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(packages))?;
+    if !has_all(&python) {
+        return Err(format!("{} still cannot {imports}", python.display()).into());
     }
     Ok(python)
 }

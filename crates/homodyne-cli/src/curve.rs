@@ -1,12 +1,11 @@
 //! `homodyne curve`: fit a formula to columns of a data file.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use homodyne::prelude::*;
-use homodyne::{ErrorKind, FitObserver, IterationReport};
+use homodyne::{ErrorKind, FitObserver, IterationReport, PassKind, PassProgress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::{CurveArgs, LossArg, MethodArg, is_identifier, parse_assignments, parse_bounds};
 use crate::data::Table;
@@ -41,41 +40,50 @@ impl Failure {
     }
 }
 
-/// A progress line on stderr, at most ten times a second.
+/// The progress bar of a fit on stderr: the points of the current pass over the data, with
+/// the iteration, the cost and the evaluations so far (indicatif draws it at most 20 times a
+/// second, from whichever thread reports).
 struct Progress {
-    started: Instant,
-    last: Mutex<Option<Instant>>,
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(20));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "  {prefix:>13} [{bar:30}] {percent:>3}%  {msg}  {elapsed_precise}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("starting");
+        Self { bar }
+    }
+
+    /// Removes the bar.
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 impl FitObserver for Progress {
     fn on_iteration(&self, report: &IterationReport) {
-        let now = Instant::now();
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.is_some_and(|t| now - t < Duration::from_millis(100)) {
-            return;
-        }
-        *last = Some(now);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r  iteration {:>4}  cost {:>14.8e}  nfev {:>5}  elapsed {:>7.2} s ",
-            report.iteration,
-            report.cost,
-            report.nfev,
-            (now - self.started).as_secs_f64()
-        );
-        let _ = err.flush();
+        self.bar.set_message(format!(
+            "iteration {}  cost {:.8e}  nfev {}",
+            report.iteration, report.cost, report.nfev
+        ));
     }
-}
 
-impl Progress {
-    /// Clears the progress line if one was drawn.
-    fn finish(&self) {
-        if self.last.lock().map(|l| l.is_some()).unwrap_or(false) {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{:80}\r", "");
-            let _ = err.flush();
+    fn on_pass_progress(&self, progress: &PassProgress) {
+        if self.bar.length() != Some(progress.points_total as u64) {
+            self.bar.set_length(progress.points_total as u64);
         }
+        self.bar.set_prefix(match progress.kind {
+            PassKind::Cost => "cost pass",
+            PassKind::Linearization => "Jacobian pass",
+        });
+        self.bar.set_position(progress.points_done as u64);
     }
 }
 
@@ -200,10 +208,7 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
         MethodArg::Trf => Method::Trf,
         MethodArg::Lm => Method::Lm,
     };
-    let progress = Progress {
-        started: Instant::now(),
-        last: Mutex::new(None),
-    };
+    let progress = Progress::new();
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let observer: &dyn FitObserver = if show_progress {
         &progress

@@ -15,6 +15,7 @@ pub mod model;
 pub mod observer;
 pub mod result;
 pub mod strategy;
+pub mod vector_math;
 
 pub use autodiff::{AutoDiff, GenericModel};
 pub use bounds::Bounds;
@@ -25,7 +26,7 @@ pub use error::{
 };
 pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointFunction};
 pub use model::{JacobianKind, Model};
-pub use observer::{FitObserver, IterationReport, NoObserver};
+pub use observer::{FitObserver, IterationReport, NoObserver, PassKind, PassProgress};
 pub use result::{
     ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, ParameterFlag,
     RecoveryAction, StreamingDiagnostics, TerminationReason,

@@ -14,30 +14,14 @@
 //! stack: column `k`'s Householder reflector touches only row `k` of `R` and the chunk
 //! rows, so folding `m` rows costs `2 m P^2` flops and the chunk stays in cache.
 
+use crate::kernels::dot;
+
 /// The upper-triangular factor `R` (row-major, `P x P`) with `Q^T f`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RFactor {
     n: usize,
     r: Vec<f64>,
     qtf: Vec<f64>,
-}
-
-/// Dot product with four accumulators, so the compiler can vectorise it.
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut tail = 0.0;
-    for (x, y) in ra.iter().zip(rb) {
-        tail += x * y;
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// `y -= alpha * x`.

@@ -13,6 +13,7 @@ pub mod covariance;
 pub mod dense;
 pub mod factor;
 pub mod feasible;
+pub mod kernels;
 pub mod lm;
 pub mod lmpar;
 pub mod loss;

@@ -11,6 +11,19 @@
 
 use crate::dense::svd;
 use crate::factor::RFactor;
+use crate::kernels::dot;
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Parameters from which a chunk's `J^T J` is summed by faer's matrix product rather than
+/// by one dot product per pair of columns (below, the product's set-up costs more than it
+/// saves).
+pub const GEMM_MIN_PARAMS: usize = 8;
+
+/// Largest parameter count of [`NormalAccumulator::add_rows`], the copy-free kernel for
+/// unweighted rows with the linear loss.
+pub const ROW_KERNEL_MAX_PARAMS: usize = 7;
 
 /// Largest `cond(J)` accepted from the normal equations: `1e4` keeps `cond(J)^2 eps` near
 /// `2e-8`, so `R`, the steps and the covariance stay accurate to about 8 digits.
@@ -22,23 +35,6 @@ pub struct NormalAccumulator {
     n: usize,
     jtj: Vec<f64>,
     jtf: Vec<f64>,
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 impl NormalAccumulator {
@@ -55,6 +51,34 @@ impl NormalAccumulator {
     /// residuals.
     pub fn add(&mut self, columns: &[f64], residuals: &[f64], m: usize) {
         let n = self.n;
+        if n >= GEMM_MIN_PARAMS {
+            // `J^T J` of a wide chunk is a matrix product: faer's blocked kernel (run-time
+            // chosen SIMD, sequential: the chunks are already spread over the threads).
+            // Only the lower triangle of the column-major sum (the upper of the row-major
+            // one) is computed.
+            let a = MatRef::from_column_major_slice(&columns[..m * n], m, n);
+            let r = MatRef::from_column_major_slice(&residuals[..m], m, 1);
+            triangular::matmul(
+                MatMut::from_column_major_slice_mut(&mut self.jtj, n, n),
+                BlockStructure::TriangularLower,
+                Accum::Add,
+                a.transpose(),
+                BlockStructure::Rectangular,
+                a,
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut self.jtf, n, 1),
+                Accum::Add,
+                a.transpose(),
+                r,
+                1.0,
+                Par::Seq,
+            );
+            return;
+        }
         for i in 0..n {
             let ci = &columns[i * m..(i + 1) * m];
             for j in i..n {
@@ -62,6 +86,108 @@ impl NormalAccumulator {
             }
             self.jtf[i] += dot(ci, residuals);
         }
+    }
+
+    /// Adds `m` rows given row by row (`rows[i * P + k] = J[i][k]`, the layout models
+    /// write), each multiplied by its weight `weights[i]` (all 1 when `None`), with their
+    /// (already weighted) residuals, for `P <= ROW_KERNEL_MAX_PARAMS`, in one pass and with
+    /// no copy. Returns `f^T f`, or `None`, adding nothing, when `P` is larger or when a
+    /// residual or Jacobian entry is NaN or infinite (or so large that its square
+    /// overflows): the caller then takes the general path.
+    ///
+    /// Four rows are summed at a time into four sets of partial sums, which the compiler
+    /// keeps in vector registers; the sets are combined in a fixed order at the end.
+    #[inline(always)]
+    pub fn add_rows(
+        &mut self,
+        rows: &[f64],
+        weights: Option<&[f64]>,
+        residuals: &[f64],
+    ) -> Option<f64> {
+        match (self.n, weights) {
+            (1, None) => self.add_rows_fixed::<1, false>(rows, &[], residuals),
+            (2, None) => self.add_rows_fixed::<2, false>(rows, &[], residuals),
+            (3, None) => self.add_rows_fixed::<3, false>(rows, &[], residuals),
+            (4, None) => self.add_rows_fixed::<4, false>(rows, &[], residuals),
+            (5, None) => self.add_rows_fixed::<5, false>(rows, &[], residuals),
+            (6, None) => self.add_rows_fixed::<6, false>(rows, &[], residuals),
+            (7, None) => self.add_rows_fixed::<7, false>(rows, &[], residuals),
+            (1, Some(w)) => self.add_rows_fixed::<1, true>(rows, w, residuals),
+            (2, Some(w)) => self.add_rows_fixed::<2, true>(rows, w, residuals),
+            (3, Some(w)) => self.add_rows_fixed::<3, true>(rows, w, residuals),
+            (4, Some(w)) => self.add_rows_fixed::<4, true>(rows, w, residuals),
+            (5, Some(w)) => self.add_rows_fixed::<5, true>(rows, w, residuals),
+            (6, Some(w)) => self.add_rows_fixed::<6, true>(rows, w, residuals),
+            (7, Some(w)) => self.add_rows_fixed::<7, true>(rows, w, residuals),
+            _ => None,
+        }
+    }
+
+    /// [`Self::add_rows`] for `N` parameters; `WEIGHTED` says whether `weights` applies.
+    #[inline(always)]
+    fn add_rows_fixed<const N: usize, const WEIGHTED: bool>(
+        &mut self,
+        rows: &[f64],
+        weights: &[f64],
+        residuals: &[f64],
+    ) -> Option<f64> {
+        let weight = |i: usize| if WEIGHTED { weights[i] } else { 1.0 };
+        let mut jtj = [[[0.0; 4]; N]; N];
+        let mut jtf = [[0.0; 4]; N];
+        let mut ftf = [0.0; 4];
+        let blocks = rows.chunks_exact(4 * N).zip(residuals.chunks_exact(4));
+        let tail_rows = blocks.len() * 4;
+        for (b, (block, r)) in blocks.enumerate() {
+            let mut a = [[0.0; 4]; N];
+            for l in 0..4 {
+                let w = weight(4 * b + l);
+                for i in 0..N {
+                    a[i][l] = block[l * N + i] * w;
+                }
+                ftf[l] += r[l] * r[l];
+            }
+            for i in 0..N {
+                for j in i..N {
+                    for l in 0..4 {
+                        jtj[i][j][l] += a[i][l] * a[j][l];
+                    }
+                }
+                for l in 0..4 {
+                    jtf[i][l] += a[i][l] * r[l];
+                }
+            }
+        }
+        let tail = rows[tail_rows * N..]
+            .chunks_exact(N)
+            .zip(&residuals[tail_rows..]);
+        for (t, (row, r)) in tail.enumerate() {
+            let w = weight(tail_rows + t);
+            ftf[0] += r * r;
+            for i in 0..N {
+                for j in i..N {
+                    jtj[i][j][0] += (row[i] * w) * (row[j] * w);
+                }
+                jtf[i][0] += row[i] * w * r;
+            }
+        }
+        let lanes = |v: [f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+        // A NaN or infinity anywhere reaches `f^T f` or a diagonal entry of `J^T J`.
+        let ftf = lanes(ftf);
+        let mut finite = ftf.is_finite();
+        for i in 0..N {
+            finite &= lanes(jtj[i][i]).is_finite();
+        }
+        if !finite {
+            return None;
+        }
+        let n = self.n;
+        for i in 0..N {
+            for j in i..N {
+                self.jtj[i * n + j] += lanes(jtj[i][j]);
+            }
+            self.jtf[i] += lanes(jtf[i]);
+        }
+        Some(ftf)
     }
 
     /// Adds another accumulator's sums.

@@ -9,11 +9,15 @@
 //! memory (the STANDARD strategy); later strategies stream them from elsewhere and reach the
 //! same numbers, because every strategy computes the same sums.
 
-use homodyne_core::{InvalidSample, Model};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use homodyne_core::vector_math::vectorized;
+use homodyne_core::{FitObserver, InvalidSample, Model, NoObserver, PassKind, PassProgress};
 
 use crate::factor::RFactor;
+use crate::kernels::{dot, non_finite_flag};
 use crate::loss::{Loss, scale_residual};
-use crate::normal::NormalAccumulator;
+use crate::normal::{NormalAccumulator, ROW_KERNEL_MAX_PARAMS};
 
 /// The cost at one parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +93,7 @@ pub struct InMemoryObjective<'a, M: Model + ?Sized> {
     loss: Loss,
     f_scale: f64,
     accumulation: Accumulation,
+    observer: &'a dyn FitObserver,
 }
 
 /// Partial sums of one pass over a range of points.
@@ -138,7 +143,15 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             loss,
             f_scale,
             accumulation: Accumulation::Qr,
+            observer: &NoObserver,
         }
+    }
+
+    /// Reports the progress of every pass to `observer`, leaf by leaf
+    /// ([`FitObserver::on_pass_progress`]).
+    pub fn with_observer(mut self, observer: &'a dyn FitObserver) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// Chooses how linearisation passes sum the Jacobian (default [`Accumulation::Qr`]).
@@ -151,7 +164,26 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         self.y.len().div_ceil(CHUNK_ROWS * LEAF_CHUNKS).max(1)
     }
 
-    /// Runs `leaf` over every leaf and combines the results in a fixed binary tree.
+    /// Runs `leaf` over every leaf and combines the results in a fixed binary tree,
+    /// reporting each finished leaf to the observer as progress of a `kind` pass.
+    fn pass(&self, kind: PassKind, leaf: &(dyn Fn(usize) -> PassSums + Sync)) -> PassSums {
+        let done = AtomicUsize::new(0);
+        let total = self.y.len();
+        let counted = |index: usize| {
+            let sums = leaf(index);
+            let points = self.leaf_range(index).len();
+            let points_done = done.fetch_add(points, Ordering::Relaxed) + points;
+            self.observer.on_pass_progress(&PassProgress {
+                kind,
+                points_done,
+                points_total: total,
+            });
+            sums
+        };
+        self.reduce(0..self.n_leaves(), &counted)
+    }
+
+    /// Runs `leaf` over `leaves` and combines the results in a fixed binary tree.
     fn reduce(
         &self,
         leaves: std::ops::Range<usize>,
@@ -181,6 +213,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let d = self.model.x_dim();
         let range = self.leaf_range(leaf);
         let mut values = vec![0.0; CHUNK_ROWS];
+        let mut residuals = vec![0.0; CHUNK_ROWS];
         let mut sums = PassSums {
             cost: 0.0,
             chi_squared: 0.0,
@@ -197,16 +230,24 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             self.model
                 .eval(&self.x[lo * d..hi * d], p, &mut values[..m]);
             if self.loss.is_linear() {
-                // Fast path: no per-point branches; `r * 0.0` flags NaN and infinities.
+                // Fast path: no per-point branches. A NaN or infinite residual (or one whose
+                // square overflows) makes the sum non-finite; the careful path then runs.
                 let y = &self.y[lo..hi];
-                let weights = self.inv_sigma.as_ref().map(|w| &w[lo..hi]);
-                let (mut sq, mut flag) = (0.0, 0.0);
-                for row in 0..m {
-                    let r = (values[row] - y[row]) * weights.map_or(1.0, |w| w[row]);
-                    sq += r * r;
-                    flag += r * 0.0;
+                let r = &mut residuals[..m];
+                match self.inv_sigma.as_ref().map(|w| &w[lo..hi]) {
+                    Some(w) => {
+                        for row in 0..m {
+                            r[row] = (values[row] - y[row]) * w[row];
+                        }
+                    }
+                    None => {
+                        for row in 0..m {
+                            r[row] = values[row] - y[row];
+                        }
+                    }
                 }
-                if flag == 0.0 && sq.is_finite() {
+                let sq = dot(r, r);
+                if sq.is_finite() {
                     sums.chi_squared += sq;
                     sums.cost += 0.5 * sq;
                     lo = hi;
@@ -227,6 +268,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         sums
     }
 
+    #[inline(always)]
     fn linearize_leaf(&self, leaf: usize, p: &[f64], accumulation: Accumulation) -> PassSums {
         let d = self.model.x_dim();
         let n = p.len();
@@ -256,6 +298,29 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                 &mut values[..m],
                 &mut jac[..m * n],
             );
+            if accumulation == Accumulation::NormalEquations
+                && self.loss.is_linear()
+                && n <= ROW_KERNEL_MAX_PARAMS
+            {
+                // Small P: J^T J straight from the model's rows, no copy.
+                let weights = self.inv_sigma.as_ref().map(|w| &w[lo..hi]);
+                let r = &mut residuals[..m];
+                for (row, (v, y)) in r.iter_mut().zip(values[..m].iter().zip(&self.y[lo..hi])) {
+                    *row = v - y;
+                }
+                if let Some(w) = weights {
+                    for (row, w) in r.iter_mut().zip(w) {
+                        *row *= w;
+                    }
+                }
+                if let Some(sq) = normal.add_rows(&jac[..m * n], weights, r) {
+                    sums.chi_squared += sq;
+                    sums.cost += 0.5 * sq;
+                    sums.scaled_sq += sq;
+                    lo = hi;
+                    continue;
+                }
+            }
             let fast = self.loss.is_linear()
                 && self.fill_linear_rows(
                     lo,
@@ -294,6 +359,7 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     /// residuals and Jacobian columns, with no per-entry branches. Returns false (having
     /// added nothing to `sums`) when a non-finite value is present; the caller then takes
     /// the careful path.
+    #[inline(always)]
     fn fill_linear_rows(
         &self,
         lo: usize,
@@ -305,23 +371,33 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     ) -> bool {
         let (m, n) = (values.len(), jac.len() / values.len().max(1));
         let y = &self.y[lo..lo + m];
-        let weights = self.inv_sigma.as_ref().map(|w| &w[lo..lo + m]);
-        // `v * 0.0` is 0 for finite v and NaN otherwise: the sum flags any NaN or infinity.
-        let mut flag = 0.0;
-        let mut sq = 0.0;
-        for row in 0..m {
-            let w = weights.map_or(1.0, |w| w[row]);
-            let r = (values[row] - y[row]) * w;
-            residuals[row] = r;
-            sq += r * r;
-            flag += r * 0.0;
-            for k in 0..n {
-                let v = jac[row * n + k];
-                flag += v * 0.0;
-                columns[k * m + row] = v * w;
+        // Column k of the chunk is every n-th entry of the row-major Jacobian from k.
+        let columns_of = columns.chunks_exact_mut(m).enumerate();
+        match self.inv_sigma.as_ref().map(|w| &w[lo..lo + m]) {
+            Some(w) => {
+                for ((r, (v, y)), w) in residuals.iter_mut().zip(values.iter().zip(y)).zip(w) {
+                    *r = (v - y) * w;
+                }
+                for (k, column) in columns_of {
+                    for ((c, j), w) in column.iter_mut().zip(jac[k..].iter().step_by(n)).zip(w) {
+                        *c = j * w;
+                    }
+                }
+            }
+            None => {
+                for (r, (v, y)) in residuals.iter_mut().zip(values.iter().zip(y)) {
+                    *r = v - y;
+                }
+                for (k, column) in columns_of {
+                    for (c, j) in column.iter_mut().zip(jac[k..].iter().step_by(n)) {
+                        *c = *j;
+                    }
+                }
             }
         }
-        if !(flag == 0.0 && sq.is_finite()) {
+        // A NaN or infinite residual or Jacobian entry makes one of these non-finite.
+        let sq = dot(residuals, residuals);
+        if !(sq.is_finite() && non_finite_flag(columns) == 0.0) {
             return false;
         }
         sums.chi_squared += sq;
@@ -380,7 +456,7 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
     }
 
     fn cost(&self, p: &[f64]) -> CostEvaluation {
-        let sums = self.reduce(0..self.n_leaves(), &|leaf| self.cost_leaf(leaf, p));
+        let sums = self.pass(PassKind::Cost, &|leaf| self.cost_leaf(leaf, p));
         let cost = if sums.invalid_residuals.is_empty() {
             sums.cost
         } else {
@@ -394,15 +470,18 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
     }
 
     fn linearize(&self, p: &[f64]) -> Linearization {
-        let mut sums = self.reduce(0..self.n_leaves(), &|leaf| {
-            self.linearize_leaf(leaf, p, self.accumulation)
+        let mut sums = self.pass(PassKind::Linearization, &|leaf| {
+            vectorized(
+                #[inline(always)]
+                || self.linearize_leaf(leaf, p, self.accumulation),
+            )
         });
         if let Some(normal) = sums.normal.take() {
             match normal.factor() {
                 Some(factor) => sums.factor = Some(factor),
                 // Too ill-conditioned for the normal equations: redo this pass exactly.
                 None => {
-                    sums = self.reduce(0..self.n_leaves(), &|leaf| {
+                    sums = self.pass(PassKind::Linearization, &|leaf| {
                         self.linearize_leaf(leaf, p, Accumulation::Qr)
                     })
                 }

@@ -77,6 +77,9 @@ pub struct DatasetSizeStrategy {
     pub x_dim: usize,
     /// Worker threads the estimate assumes. Default [`memory::default_workers`].
     pub workers: usize,
+    /// Whether the fit is weighted (carries `sigma`), for the memory estimate. Default
+    /// false.
+    pub weighted: bool,
 }
 
 impl Default for DatasetSizeStrategy {
@@ -84,6 +87,7 @@ impl Default for DatasetSizeStrategy {
         Self {
             x_dim: 1,
             workers: memory::default_workers(),
+            weighted: false,
         }
     }
 }
@@ -98,7 +102,7 @@ impl DatasetSizeStrategy {
     }
 
     fn estimate(&self, s: OptimizationStrategy, n: usize, p: usize) -> u64 {
-        memory::estimate_bytes_with_workers(s, n, p, self.x_dim, self.workers)
+        memory::estimate_bytes_with_workers(s, n, p, self.x_dim, self.weighted, self.workers)
     }
 
     /// Chooses the strategy for `n_points` points and `n_parameters` parameters.
@@ -162,13 +166,14 @@ impl DatasetSizeStrategy {
                 estimated = next_estimate;
             }
             if estimated > b && strategy == OptimizationStrategy::Streaming {
-                let smallest = memory::data_bytes_per_point(self.x_dim)
+                let smallest = memory::data_bytes_per_point(self.x_dim, true)
                     .saturating_mul(MIN_BATCH_SIZE.min(n_points) as u64)
                     .saturating_add(memory::overhead_bytes(
                         MIN_BATCH_SIZE.min(n_points),
                         n_parameters,
                         self.workers,
-                    ));
+                    ))
+                    .saturating_add(memory::BASE_BYTES);
                 if smallest > b {
                     warnings.push(format!(
                         "even STREAMING with its smallest batch ({MIN_BATCH_SIZE} points) needs \
@@ -202,6 +207,7 @@ mod tests {
         DatasetSizeStrategy {
             x_dim: 1,
             workers: 2,
+            weighted: false,
         }
     }
 
@@ -223,7 +229,7 @@ mod tests {
             assert!(sel.reasons.is_empty() && sel.warnings.is_empty());
             assert_eq!(
                 sel.estimated_bytes,
-                memory::estimate_bytes_with_workers(s, n, 7, 1, 2)
+                memory::estimate_bytes_with_workers(s, n, 7, 1, false, 2)
             );
         }
     }
@@ -262,7 +268,7 @@ mod tests {
     fn a_limit_between_strategies_stops_at_streaming_without_complaint() {
         // Budget above STREAMING's full-batch estimate, below CHUNKED's.
         let s = selector();
-        let streaming = memory::estimate_bytes_with_workers(Streaming, 50_000_000, 7, 1, 2);
+        let streaming = memory::estimate_bytes_with_workers(Streaming, 50_000_000, 7, 1, false, 2);
         let gb = (streaming as f64 * 2.0) / memory::BYTES_PER_GB;
         let sel = s.select_strategy(50_000_000, 7, None, true, Some(gb));
         assert_eq!(sel.strategy, Streaming);

@@ -6,37 +6,43 @@
 //! `n` points, `p` parameters, `d = x_dim` coordinates a point and `W` worker threads:
 //!
 //! ```text
-//! data(m)      = 8 * m * (d + 3)                 x (d a point), y, sigma and 1/sigma
+//! data(m)      = 8 * m * (d + 1)                 x (d a point) and y
+//!              + 16 * m, for a weighted fit      sigma, and the 1/sigma the objective keeps
 //! workers      = 8 * W * CHUNK_ROWS * (2p + 2)   per-leaf chunk buffers: values, Jacobian
 //!                                                rows, weighted columns, residuals
-//! factors(m)   = 8 * W * (depth(m) + 1) * p * (p + 1)
-//!                                                R (p x p) and Q^T f (p) for the leaf each
-//!                                                worker runs, plus the partial results
-//!                                                waiting in the reduction tree
+//! factors(m)   = 16 * W * (depth(m) + 1) * p * (p + 1)
+//!                                                the R factor and the normal-equations sums
+//!                                                (each p x p plus p) of the leaf each worker
+//!                                                runs, plus the partial results waiting in
+//!                                                the reduction tree
 //! depth(m)     = ceil(log2(ceil(m / (CHUNK_ROWS * LEAF_CHUNKS))))
+//! base         = BASE_BYTES                      the program itself: code, libraries,
+//!                                                thread stacks, allocator
 //!
-//! STANDARD, LARGE, CHUNKED:  data(n) + workers + factors(n)
-//! STREAMING:                 data(b) + workers + factors(b),  b = min(n, MAX_BATCH_SIZE)
+//! STANDARD, LARGE, CHUNKED:  base + data(n) + workers + factors(n)
+//! STREAMING:                 base + data(b) + workers + factors(b),  b = min(n, MAX_BATCH_SIZE)
+//!                            (a batch is counted as weighted: it may carry sigma)
 //! ```
 //!
 //! What each term stands for, and why STANDARD is not larger than LARGE: the solver never
 //! forms the whole `n x p` Jacobian (see `homodyne_solvers::objective`). Every in-memory
 //! strategy holds the data, and each leaf task (`LEAF_CHUNKS` chunks of `CHUNK_ROWS` rows)
-//! allocates its own chunk buffers and folds them into a `p x p` triangular factor. So today
-//! STANDARD, LARGE and CHUNKED hold the same bytes; the formula will change for STANDARD if
-//! a dense path that factors the whole Jacobian (`8 * n * p` more) is added. (The Python
-//! package budgets STANDARD as `n * p * 8 * 6.5` bytes, for its whole Jacobian and the
-//! copies its solver makes; that does not describe this code.) STREAMING holds one batch of
-//! data, never more than [`MAX_BATCH_SIZE`](crate::MAX_BATCH_SIZE) points, and the same
-//! per-worker buffers.
+//! allocates its own chunk buffers and folds them into `p x p` sums. So STANDARD, LARGE
+//! and CHUNKED hold the same bytes. (The Python package budgets STANDARD as
+//! `n * p * 8 * 6.5` bytes, for its whole Jacobian and the copies its solver makes; that
+//! does not describe this code.) STREAMING holds one batch of data, never more than
+//! [`MAX_BATCH_SIZE`](crate::MAX_BATCH_SIZE) points, and the same per-worker buffers.
 //!
-//! The estimate is deliberately generous in two places: it counts `sigma` and its reciprocal
-//! (the objective keeps `1/sigma`) even for an unweighted fit, and it assumes every worker
-//! waits on a full path of partial factors. It leaves out what does not scale with `n` or
-//! `p` (the solver's small vectors, the thread stacks, the program itself) and copies made
-//! outside the objective (for example a recovery step that rescales the data).
+//! The data term counts what the caller passes in (`x`, `y`, `sigma`) because a fit's
+//! peak includes it. It leaves out copies made outside the objective (a recovery step that
+//! rescales the data allocates one more `sigma`).
 //!
-//! It has not been validated against a measured resident set size.
+//! # Validation
+//!
+//! The formula is checked against the measured peak resident set size of real fits by
+//! `crates/homodyne/tests/memory.rs` (within 25%, from 1e6 to 4e6 points, 3 and 53
+//! parameters, weighted and not) and by `cargo xtask memory` (`/usr/bin/time -v` on the
+//! example `large_fit` at 1e7 points).
 
 use homodyne_core::OptimizationStrategy;
 
@@ -47,6 +53,11 @@ pub const CHUNK_ROWS: usize = 256;
 /// Chunks per leaf task of the solver's reduction tree (mirrors
 /// `homodyne_solvers::objective::LEAF_CHUNKS`).
 pub const LEAF_CHUNKS: usize = 32;
+
+/// What a fit's process holds before any data: code, shared libraries, the allocator's
+/// arenas and thread stacks as touched. Measured as the peak resident set size of the
+/// example `large_fit` at 1,000 points on Linux x86-64 (3.9 MB); rounded up.
+pub const BASE_BYTES: u64 = 4 << 20;
 
 /// Bytes in a GiB: `memory_limit_gb` arguments are read as binary gigabytes (2^30 bytes).
 pub const BYTES_PER_GB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -124,20 +135,21 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Bytes of data a point holds: `8 * (x_dim + 3)` (x, y, sigma and 1/sigma).
-pub fn data_bytes_per_point(x_dim: usize) -> u64 {
-    8 * (x_dim as u64 + 3)
+/// Bytes of data a point holds: `8 * (x_dim + 1)` for `x` and `y`, plus 16 for a
+/// weighted fit (`sigma` and the objective's `1/sigma`).
+pub fn data_bytes_per_point(x_dim: usize, weighted: bool) -> u64 {
+    8 * (x_dim as u64 + 1) + if weighted { 16 } else { 0 }
 }
 
 /// Bytes that do not grow with the data held: `workers + factors(m)` of the module formula,
-/// for `m` points held at once.
+/// for `m` points held at once (without [`BASE_BYTES`]).
 pub fn overhead_bytes(points_held: usize, n_parameters: usize, workers: usize) -> u64 {
     let p = n_parameters as u64;
     let w = workers.max(1) as u64;
     let leaves = points_held.div_ceil(CHUNK_ROWS * LEAF_CHUNKS).max(1) as u64;
     let depth = u64::from(leaves.next_power_of_two().trailing_zeros());
     let chunk_buffers = 8 * w * CHUNK_ROWS as u64 * (2 * p + 2);
-    let factors = 8 * w * (depth + 1) * p * (p + 1);
+    let factors = 16 * w * (depth + 1) * p * (p + 1);
     chunk_buffers.saturating_add(factors)
 }
 
@@ -147,28 +159,39 @@ pub fn estimate_bytes_with_workers(
     n_points: usize,
     n_parameters: usize,
     x_dim: usize,
+    weighted: bool,
     workers: usize,
 ) -> u64 {
-    let held = match strategy {
+    let (held, weighted) = match strategy {
         OptimizationStrategy::Standard
         | OptimizationStrategy::Large
-        | OptimizationStrategy::Chunked => n_points,
-        OptimizationStrategy::Streaming => n_points.min(crate::MAX_BATCH_SIZE),
+        | OptimizationStrategy::Chunked => (n_points, weighted),
+        OptimizationStrategy::Streaming => (n_points.min(crate::MAX_BATCH_SIZE), true),
     };
-    data_bytes_per_point(x_dim)
+    data_bytes_per_point(x_dim, weighted)
         .saturating_mul(held as u64)
         .saturating_add(overhead_bytes(held, n_parameters, workers))
+        .saturating_add(BASE_BYTES)
 }
 
 /// Peak bytes `strategy` holds for `n_points` points, `n_parameters` parameters and
-/// `x_dim` coordinates a point, by the module formula with [`default_workers`] workers.
+/// `x_dim` coordinates a point, weighted (with `sigma`) or not, by the module formula with
+/// [`default_workers`] workers.
 pub fn estimate_bytes(
     strategy: OptimizationStrategy,
     n_points: usize,
     n_parameters: usize,
     x_dim: usize,
+    weighted: bool,
 ) -> u64 {
-    estimate_bytes_with_workers(strategy, n_points, n_parameters, x_dim, default_workers())
+    estimate_bytes_with_workers(
+        strategy,
+        n_points,
+        n_parameters,
+        x_dim,
+        weighted,
+        default_workers(),
+    )
 }
 
 #[cfg(test)]
@@ -181,32 +204,43 @@ mod tests {
     #[test]
     fn formula_by_hand() {
         // 1000 points, p = 2, x_dim = 1, one worker: one leaf, depth 0.
-        let data = 8 * 1000 * 4;
+        let data = 8 * 1000 * 2;
         let buffers = 8 * 256 * 6;
-        let factors = 8 * 2 * 3;
+        let factors = 16 * 2 * 3;
         assert_eq!(
-            estimate_bytes_with_workers(Large, 1000, 2, 1, 1),
-            data + buffers + factors
+            estimate_bytes_with_workers(Large, 1000, 2, 1, false, 1),
+            BASE_BYTES + data + buffers + factors
+        );
+        // Weighted: sigma and 1/sigma on top.
+        assert_eq!(
+            estimate_bytes_with_workers(Large, 1000, 2, 1, true, 1),
+            BASE_BYTES + data + 16 * 1000 + buffers + factors
         );
         // 3 leaves -> depth 2.
-        assert_eq!(overhead_bytes(3 * 8192, 2, 1), buffers + 8 * 3 * 2 * 3);
+        assert_eq!(overhead_bytes(3 * 8192, 2, 1), buffers + 16 * 3 * 2 * 3);
     }
 
     #[test]
     fn in_memory_strategies_hold_the_same() {
         for n in [10, 1_000_000, 50_000_000] {
-            let large = estimate_bytes_with_workers(Large, n, 7, 2, 4);
-            assert_eq!(estimate_bytes_with_workers(Standard, n, 7, 2, 4), large);
-            assert_eq!(estimate_bytes_with_workers(Chunked, n, 7, 2, 4), large);
+            let large = estimate_bytes_with_workers(Large, n, 7, 2, false, 4);
+            assert_eq!(
+                estimate_bytes_with_workers(Standard, n, 7, 2, false, 4),
+                large
+            );
+            assert_eq!(
+                estimate_bytes_with_workers(Chunked, n, 7, 2, false, 4),
+                large
+            );
         }
     }
 
     #[test]
     fn streaming_is_bounded_by_one_batch() {
-        let big = estimate_bytes_with_workers(Streaming, 1_000_000_000, 7, 1, 4);
-        let batch = estimate_bytes_with_workers(Streaming, crate::MAX_BATCH_SIZE, 7, 1, 4);
+        let big = estimate_bytes_with_workers(Streaming, 1_000_000_000, 7, 1, false, 4);
+        let batch = estimate_bytes_with_workers(Streaming, crate::MAX_BATCH_SIZE, 7, 1, false, 4);
         assert_eq!(big, batch);
-        assert!(big < estimate_bytes_with_workers(Chunked, 1_000_000_000, 7, 1, 4));
+        assert!(big < estimate_bytes_with_workers(Chunked, 1_000_000_000, 7, 1, false, 4));
     }
 
     #[test]
@@ -228,13 +262,13 @@ mod tests {
             for w in [1, 2, 16] {
                 for p in 1..12 {
                     for pair in ns.windows(2) {
-                        let a = estimate_bytes_with_workers(s, pair[0], p, 2, w);
-                        let b = estimate_bytes_with_workers(s, pair[1], p, 2, w);
+                        let a = estimate_bytes_with_workers(s, pair[0], p, 2, false, w);
+                        let b = estimate_bytes_with_workers(s, pair[1], p, 2, false, w);
                         assert!(a <= b, "{s} n {pair:?} p {p}: {a} > {b}");
                     }
                     for &n in &ns {
-                        let a = estimate_bytes_with_workers(s, n, p, 2, w);
-                        let b = estimate_bytes_with_workers(s, n, p + 1, 2, w);
+                        let a = estimate_bytes_with_workers(s, n, p, 2, false, w);
+                        let b = estimate_bytes_with_workers(s, n, p + 1, 2, false, w);
                         assert!(a < b, "{s} n {n} p {p}: {a} >= {b}");
                     }
                 }

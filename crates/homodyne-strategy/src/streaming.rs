@@ -132,7 +132,7 @@ pub fn build_streaming_config_for_budget(
     workers: usize,
 ) -> StreamingConfig {
     let fixed = overhead_bytes(MAX_BATCH_SIZE, n_parameters, workers);
-    let per_point = data_bytes_per_point(STREAMING_ASSUMED_X_DIM);
+    let per_point = data_bytes_per_point(STREAMING_ASSUMED_X_DIM, true);
     let batch = batch_size_for_budget(budget_bytes, fixed, per_point);
     let cap = n_points.div_ceil(BATCH_ROUNDING).max(1) * BATCH_ROUNDING;
     StreamingConfig {
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn config_from_an_explicit_budget() {
         let fixed = overhead_bytes(MAX_BATCH_SIZE, 7, 2);
-        let per_point = data_bytes_per_point(STREAMING_ASSUMED_X_DIM);
+        let per_point = data_bytes_per_point(STREAMING_ASSUMED_X_DIM, true);
         // A budget whose 10% holds the overhead and 37_400 points -> 37_000.
         let budget = (fixed + 37_400 * per_point) * 10;
         let ck = CheckpointSettings {

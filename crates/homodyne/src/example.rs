@@ -1,6 +1,7 @@
 //! Built-in example data: reproducible synthetic fits for the quick start, the benchmarks
 //! and anyone trying the library without data of their own.
 
+use homodyne_core::vector_math::{exp, vectorized};
 use homodyne_core::{JacobianKind, Model};
 
 /// A deterministic stream of standard normal deviates: SplitMix64 (Steele, Lea and Flood
@@ -59,20 +60,30 @@ impl Model for Decay {
 
     fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
         let (a, b, c) = (p[0], p[1], p[2]);
-        for (v, &xi) in values.iter_mut().zip(x) {
-            *v = a * (-b * xi).exp() + c;
-        }
+        vectorized(
+            #[inline(always)]
+            || {
+                for (v, &xi) in values.iter_mut().zip(x) {
+                    *v = a * exp(-b * xi) + c;
+                }
+            },
+        );
     }
 
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
         let (a, b, c) = (p[0], p[1], p[2]);
-        for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
-            let e = (-b * xi).exp();
-            *v = a * e + c;
-            row[0] = e;
-            row[1] = -a * xi * e;
-            row[2] = 1.0;
-        }
+        vectorized(
+            #[inline(always)]
+            || {
+                for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(3)).zip(x) {
+                    let e = exp(-b * xi);
+                    *v = a * e + c;
+                    row[0] = e;
+                    row[1] = -a * xi * e;
+                    row[2] = 1.0;
+                }
+            },
+        );
     }
 
     fn jacobian_kind(&self) -> JacobianKind {
@@ -81,6 +92,118 @@ impl Model for Decay {
 
     fn param_names(&self) -> Vec<String> {
         vec!["a".into(), "b".into(), "c".into()]
+    }
+}
+
+/// Peaks of [`Peaks`].
+pub const PEAKS: usize = 17;
+
+/// A 53-parameter model, the size of an XPCS fit: 17 Gaussian peaks on a linear
+/// background, with its hand-written exact Jacobian,
+///
+/// ```text
+/// y = c0 + c1 x + sum_{k<17} A_k exp(-z_k^2 / 2),   z_k = (x - mu_k) / s_k
+/// dy/dA_k = e_k,  dy/dmu_k = A_k e_k z_k / s_k,  dy/ds_k = A_k e_k z_k^2 / s_k
+/// ```
+///
+/// Parameters `(A_k, mu_k, s_k)` for each peak in turn, then `(c0, c1)`.
+pub struct Peaks;
+
+impl Peaks {
+    /// The parameters of the example data on `[0, 10]`: peaks every 0.58 from 0.36, of
+    /// height `1 + 0.1 k` and width 0.08, on `0.2 + 0.03 x`.
+    pub fn truth() -> Vec<f64> {
+        let mut p = Vec::with_capacity(3 * PEAKS + 2);
+        for k in 0..PEAKS {
+            p.extend([1.0 + 0.1 * k as f64, 0.36 + 0.58 * k as f64, 0.08]);
+        }
+        p.extend([0.2, 0.03]);
+        p
+    }
+
+    /// A start near [`Peaks::truth`]: heights and widths 5% off, centres shifted by 0.01.
+    pub fn start() -> Vec<f64> {
+        Self::truth()
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| match (k < 3 * PEAKS, k % 3) {
+                (true, 1) => t + 0.01,
+                (true, _) => 1.05 * t,
+                (false, _) => t,
+            })
+            .collect()
+    }
+}
+
+impl Model for Peaks {
+    fn n_params(&self) -> usize {
+        3 * PEAKS + 2
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        vectorized(
+            #[inline(always)]
+            || {
+                for (v, &xi) in values.iter_mut().zip(x) {
+                    let mut sum = p[3 * PEAKS] + p[3 * PEAKS + 1] * xi;
+                    for peak in p[..3 * PEAKS].chunks_exact(3) {
+                        let z = (xi - peak[1]) / peak[2];
+                        sum += peak[0] * exp(-0.5 * z * z);
+                    }
+                    *v = sum;
+                }
+            },
+        );
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        let n = self.n_params();
+        vectorized(
+            #[inline(always)]
+            || {
+                for ((v, row), &xi) in values.iter_mut().zip(jacobian.chunks_exact_mut(n)).zip(x) {
+                    let mut sum = p[3 * PEAKS] + p[3 * PEAKS + 1] * xi;
+                    for (peak, d) in p[..3 * PEAKS].chunks_exact(3).zip(row.chunks_exact_mut(3)) {
+                        let z = (xi - peak[1]) / peak[2];
+                        let e = exp(-0.5 * z * z);
+                        let g = peak[0] * e;
+                        sum += g;
+                        d[0] = e;
+                        d[1] = g * z / peak[2];
+                        d[2] = g * z * z / peak[2];
+                    }
+                    row[3 * PEAKS] = 1.0;
+                    row[3 * PEAKS + 1] = xi;
+                    *v = sum;
+                }
+            },
+        );
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+}
+
+/// `n >= 2` points `x = linspace(0, 10, n)` of `model` at `truth` plus Gaussian noise of
+/// standard deviation `sigma` from `seed`, computed a chunk at a time (nothing but `x` and
+/// `y` is allocated).
+pub fn synthetic(model: &dyn Model, truth: &[f64], n: usize, sigma: f64, seed: u64) -> ExampleData {
+    let step = 10.0 / (n.max(2) - 1) as f64;
+    let x: Vec<f64> = (0..n).map(|i| i as f64 * step).collect();
+    let mut y = vec![0.0; n];
+    let mut noise = GaussianNoise::new(seed);
+    for (xc, yc) in x.chunks(4096).zip(y.chunks_mut(4096)) {
+        model.eval(xc, truth, yc);
+        for v in yc.iter_mut() {
+            *v += sigma * noise.next_normal();
+        }
+    }
+    ExampleData {
+        x,
+        y,
+        sigma,
+        truth: truth.to_vec(),
     }
 }
 

@@ -42,8 +42,8 @@ pub use homodyne_core::{
     AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
     DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel, InvalidInput,
     InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
-    OptimizationResult, OptimizationStrategy, ParameterFlag, RecoveryAction, Scalar,
-    StreamingDiagnostics, TerminationReason,
+    OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,
+    RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason, vector_math,
 };
 pub use homodyne_solvers::NumericalValidator;
 pub use homodyne_solvers::{Loss, XScale};

@@ -262,7 +262,11 @@ impl NlsqWrapper {
             (Some(forced), _) => forced,
             (None, false) => OptimizationStrategy::Standard,
             (None, true) => {
-                DatasetSizeStrategy::new(x_dim)
+                let selector = DatasetSizeStrategy {
+                    weighted: config.sigma.is_some(),
+                    ..DatasetSizeStrategy::new(x_dim)
+                };
+                selector
                     .select_strategy(n_points, n_params, None, true, None)
                     .strategy
             }
@@ -303,7 +307,8 @@ impl NlsqWrapper {
             config.loss,
             config.f_scale,
         )
-        .with_accumulation(accumulation);
+        .with_accumulation(accumulation)
+        .with_observer(observer);
         let solve = || match method {
             Method::Trf => trf(
                 &objective,

@@ -164,8 +164,29 @@ impl<T: Scalar> MulInvExp for T {
     }
 }
 
+/// Fits `problem` from start `start` (0 or 1) with exact derivatives (dual numbers).
+pub(super) fn fit_exact(
+    problem: &Problem,
+    model: Nist,
+    start: usize,
+    method: Method,
+    config: &FitConfig,
+) -> Result<OptimizationResult, OptimizationError> {
+    macro_rules! fit_n {
+        ($($n:literal)*) => {
+            match model.1 {
+                $($n => NlsqWrapper::new().fit(
+                    &AutoDiff::<_, $n>::new(model)?,
+                    &problem.x, &problem.y, &problem.starts[start], None, method, config),)*
+                n => panic!("no NIST problem has {n} parameters"),
+            }
+        };
+    }
+    fit_n!(2 3 4 5 6 7 8 9)
+}
+
 /// The problems with their parameter counts.
-const PROBLEMS: [(&str, usize); 12] = [
+pub(super) const PROBLEMS: [(&str, usize); 12] = [
     ("Misra1a", 2),
     ("Chwirut2", 3),
     ("Gauss1", 8),
@@ -234,20 +255,7 @@ fn run(
     derivatives: Derivatives,
 ) -> Score {
     let fit = match derivatives {
-        Derivatives::Exact => {
-            macro_rules! fit_n {
-                ($($n:literal)*) => {
-                    match model.1 {
-                        $($n => NlsqWrapper::new().fit(
-                            &AutoDiff::<_, $n>::new(model).unwrap(),
-                            &problem.x, &problem.y, &problem.starts[start], None, method,
-                            &FitConfig::default()),)*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            fit_n!(2 3 4 5 6 7 8 9)
-        }
+        Derivatives::Exact => fit_exact(problem, model, start, method, &FitConfig::default()),
         Derivatives::FiniteDifference => {
             let closure =
                 ClosureModel::multi(model.x_dim(), model.1, move |x: &[f64], p: &[f64]| {

@@ -25,7 +25,11 @@
 //!    units of the peak amplitude), with TRF and LM, unbounded and within bounds;
 //! 3. TRF and LM, unbounded, reach the same optimum of noisy data to 1e-8 relative plus
 //!    1e-5 of the parameter's uncertainty (the stopping tolerance's reach, see
-//!    [`AGREEMENT_IN_SIGMA`]).
+//!    [`AGREEMENT_IN_SIGMA`]);
+//! 4. forcing the STANDARD, LARGE and CHUNKED strategies gives the same parameters to 1e-8
+//!    relative and the same uncertainties to 1e-6 relative, with TRF and LM (every
+//!    strategy folds the same sums; STANDARD by exact QR, the others by the normal
+//!    equations).
 
 use homodyne::prelude::*;
 use proptest::prelude::*;
@@ -497,6 +501,50 @@ fn trf_and_lm_agree(problem: &Problem) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Property 4: the STANDARD, LARGE and CHUNKED strategies, forced, reach the same
+/// optimum of the same noisy data: parameters to 1e-8 relative, uncertainties to 1e-6.
+fn strategies_agree(problem: &Problem, method: Method) -> Result<(), TestCaseError> {
+    let (y, sigma) = problem.noisy_data();
+    let fit = |strategy| {
+        let config = FitConfig {
+            sigma: Some(sigma.clone()),
+            absolute_sigma: true,
+            strategy: Some(strategy),
+            ..FitConfig::default()
+        };
+        problem.fit(&y, None, method, &config)
+    };
+    let standard = fit(OptimizationStrategy::Standard)?;
+    for strategy in [OptimizationStrategy::Large, OptimizationStrategy::Chunked] {
+        let other = fit(strategy)?;
+        prop_assert_eq!(other.strategy, strategy);
+        for (k, (a, b)) in other
+            .parameters
+            .iter()
+            .zip(&standard.parameters)
+            .enumerate()
+        {
+            prop_assert!(
+                (a - b).abs() <= problem.tolerance(k, *b, 1e-8),
+                "{method} p[{k}]: {strategy} {a}, STANDARD {b} (difference {:e})",
+                a - b
+            );
+        }
+        for (k, (a, b)) in other
+            .uncertainties
+            .iter()
+            .zip(&standard.uncertainties)
+            .enumerate()
+        {
+            prop_assert!(
+                (a - b).abs() <= 1e-6 * b,
+                "{method} sigma[{k}]: {strategy} {a}, STANDARD {b}"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn methods() -> impl Strategy<Value = Method> {
     prop_oneof![Just(Method::Trf), Just(Method::Lm)]
 }
@@ -577,5 +625,20 @@ proptest! {
     #[test]
     fn gaussian_trf_and_lm_agree(problem in gaussian()) {
         trf_and_lm_agree(&problem)?;
+    }
+
+    #[test]
+    fn two_exponentials_strategies_agree(problem in two_exponentials(), method in methods()) {
+        strategies_agree(&problem, method)?;
+    }
+
+    #[test]
+    fn rational_strategies_agree(problem in rational(), method in methods()) {
+        strategies_agree(&problem, method)?;
+    }
+
+    #[test]
+    fn gaussian_strategies_agree(problem in gaussian(), method in methods()) {
+        strategies_agree(&problem, method)?;
     }
 }

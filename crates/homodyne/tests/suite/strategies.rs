@@ -4,7 +4,7 @@
 use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 
-use super::nist::{Nist, load};
+use super::nist::{Nist, PROBLEMS, fit_exact, load};
 
 const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Standard,
@@ -65,28 +65,26 @@ fn forced_strategies_agree_on_a_large_well_posed_fit() {
 
 #[test]
 fn forced_strategies_agree_on_the_nist_problems() {
-    // The ill-conditioned NIST problems exercise the fallback to the exact fold.
-    for (name, n) in [
-        ("Misra1a", 2),
-        ("Thurber", 7),
-        ("MGH09", 4),
-        ("Lanczos2", 6),
-    ] {
+    // All 12 problems of the acceptance set, both starts, both methods, exact derivatives.
+    // The ill-conditioned ones (MGH09, Thurber, Lanczos2, Hahn1, ...) exercise the
+    // fallback from the normal equations to the exact fold.
+    for (name, n) in PROBLEMS {
         let problem = load(name);
-        let (x, y, start) = (&problem.x, &problem.y, &problem.starts[1]);
-        let nist = Nist(name, n);
-        let model = ClosureModel::new(n, move |x: f64, b: &[f64]| nist.eval::<f64>(&[x], b));
-        for method in [Method::Trf, Method::Lm] {
-            let fits: Vec<OptimizationResult> = FORCED
-                .iter()
-                .map(|&s| {
-                    NlsqWrapper::new()
-                        .fit(&model, x, y, start, None, method, &forced(s))
-                        .unwrap()
-                })
-                .collect();
-            assert_same(&fits[1], &fits[0], &format!("{name} {method} LARGE"));
-            assert_same(&fits[2], &fits[0], &format!("{name} {method} CHUNKED"));
+        for start in 0..2 {
+            for method in [Method::Trf, Method::Lm] {
+                let fits: Vec<OptimizationResult> = FORCED
+                    .iter()
+                    .map(|&s| {
+                        fit_exact(&problem, Nist(name, n), start, method, &forced(s)).unwrap()
+                    })
+                    .collect();
+                for (fit, s) in fits.iter().zip(FORCED) {
+                    assert_eq!(fit.strategy, s);
+                }
+                let what = format!("{name} start {} {method}", start + 1);
+                assert_same(&fits[1], &fits[0], &format!("{what} LARGE"));
+                assert_same(&fits[2], &fits[0], &format!("{what} CHUNKED"));
+            }
         }
     }
 }
