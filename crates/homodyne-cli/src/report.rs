@@ -88,6 +88,9 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
         "    method             = {} ({} strategy)",
         result.method, result.strategy
     );
+    for note in &result.strategy_notes {
+        let _ = writeln!(out, "    strategy note      = {note}");
+    }
     let _ = writeln!(
         out,
         "    status             = {}: {}",
@@ -199,6 +202,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
         "convergence_status": result.convergence_status.to_string(),
         "termination_reason": format!("{:?}", result.termination_reason),
         "strategy": result.strategy.to_string(),
+        "strategy_notes": result.strategy_notes,
         "method": result.method.to_string(),
         "wall_time_s": result.wall_time.as_secs_f64(),
     })

@@ -197,6 +197,11 @@ pub struct OptimizationResult {
     pub recovery_actions: Vec<RecoveryAction>,
     /// How the data were held.
     pub strategy: OptimizationStrategy,
+    /// Why that strategy: each step the selector took to a leaner strategy because the
+    /// memory estimate exceeded the budget, a warning when a requested strategy does not
+    /// fit, and a note when STREAMING was chosen for data already in memory (which run
+    /// CHUNKED). Empty when the size alone decided.
+    pub strategy_notes: Vec<String>,
     /// STREAMING only.
     pub streaming_diagnostics: Option<StreamingDiagnostics>,
     /// Wall-clock time of the fit.

@@ -54,8 +54,8 @@ pub fn vectorized<R>(work: impl FnOnce() -> R) -> R {
 pub fn exp(x: f64) -> f64 {
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
     // ln 2 = LN2_HI + LN2_LO, LN2_HI with trailing zero bits so that k * LN2_HI is exact.
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // Adding 1.5 * 2^52 rounds a float of magnitude below 2^51 to an integer, and leaves
     // that integer in the low bits of the sum.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
@@ -75,14 +75,8 @@ pub fn exp(x: f64) -> f64 {
         1.0 / 479_001_600.0,
         1.0 / 6_227_020_800.0,
     ];
-    // Comparisons with NaN are false: NaN passes through unchanged.
-    let x = if x < -746.0 {
-        -746.0
-    } else if x > 710.0 {
-        710.0
-    } else {
-        x
-    };
+    // `clamp` passes NaN through unchanged.
+    let x = x.clamp(-746.0, 710.0);
     let k = (x * LOG2_E + SHIFTER) - SHIFTER;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let r2 = r * r;

@@ -244,15 +244,16 @@ mod tests {
 
     #[test]
     fn a_small_limit_forces_streaming() {
-        let sel = selector().select_strategy(10_000_000, 7, None, true, Some(0.001));
+        let sel = selector().select_strategy(10_000_000, 7, None, true, Some(0.006));
         assert_eq!(sel.strategy, Streaming);
-        assert_eq!(sel.budget_bytes, Some(memory::gb_to_bytes(0.001)));
+        assert_eq!(sel.budget_bytes, Some(memory::gb_to_bytes(0.006)));
         assert!(
             sel.reasons[0].starts_with("CHUNKED needs"),
             "{:?}",
             sel.reasons
         );
-        // The full batch (100k points, 32 bytes each) does not fit 1 MiB, a 1k batch does.
+        // The full batch (100k points, 32 bytes each, 7.5 MB with the program's base) does
+        // not fit 6.4 MB; a 1k batch (4.3 MB) does.
         assert_eq!(sel.reasons.len(), 2, "{:?}", sel.reasons);
         assert!(sel.warnings.is_empty(), "{:?}", sel.warnings);
 

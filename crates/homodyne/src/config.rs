@@ -44,6 +44,11 @@ pub struct FitConfig {
     /// Force a strategy instead of choosing one from the data size and the memory
     /// available (`None`, the default).
     pub strategy: Option<OptimizationStrategy>,
+    /// The memory budget, in GiB, that the strategy is chosen for; `None` (the default):
+    /// the memory available to this process (capped by a cgroup limit where there is one).
+    /// A strategy whose memory estimate exceeds it is replaced by a leaner one, and the
+    /// result's `strategy_notes` say why.
+    pub memory_limit_gb: Option<f64>,
 }
 
 impl Default for FitConfig {
@@ -60,6 +65,7 @@ impl Default for FitConfig {
             sigma: None,
             absolute_sigma: false,
             strategy: None,
+            memory_limit_gb: None,
         }
     }
 }

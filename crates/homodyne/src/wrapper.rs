@@ -1,5 +1,6 @@
 //! [`NlsqWrapper`]: the entry point of a homodyne fit.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use homodyne_core::{
@@ -177,7 +178,8 @@ impl NlsqWrapper {
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
-        let strategy = self.choose_strategy(model.x_dim(), ydata.len(), p0.len(), config);
+        let (strategy, strategy_notes) =
+            self.choose_strategy(model.x_dim(), ydata.len(), p0.len(), config);
         let mut attempt = Attempt {
             strategy,
             p0: p0.to_vec(),
@@ -201,6 +203,7 @@ impl NlsqWrapper {
                 match self.run_attempt(model, xdata, ydata, method, config, &attempt, observer) {
                     Ok(mut result) if result.converged() || !self.enable_recovery => {
                         result.recovery_actions = actions;
+                        result.strategy_notes = strategy_notes;
                         result.wall_time = started.elapsed();
                         return Ok(result);
                     }
@@ -222,6 +225,7 @@ impl NlsqWrapper {
                     // Retries exhausted on the budget: the best parameters found are the
                     // result; its status says it did not converge.
                     result.recovery_actions = actions;
+                    result.strategy_notes = strategy_notes;
                     result.wall_time = started.elapsed();
                     return Ok(result);
                 }
@@ -257,24 +261,40 @@ impl NlsqWrapper {
         n_points: usize,
         n_params: usize,
         config: &FitConfig,
-    ) -> OptimizationStrategy {
-        let chosen = match (config.strategy, self.enable_large_dataset) {
-            (Some(forced), _) => forced,
-            (None, false) => OptimizationStrategy::Standard,
-            (None, true) => {
-                let selector = DatasetSizeStrategy {
-                    weighted: config.sigma.is_some(),
-                    ..DatasetSizeStrategy::new(x_dim)
-                };
-                selector
-                    .select_strategy(n_points, n_params, None, true, None)
-                    .strategy
-            }
-        };
-        match chosen {
-            OptimizationStrategy::Streaming => OptimizationStrategy::Chunked,
-            other => other,
+    ) -> (OptimizationStrategy, Vec<String>) {
+        if config.strategy.is_none() && !self.enable_large_dataset {
+            return (OptimizationStrategy::Standard, Vec::new());
         }
+        let selector = DatasetSizeStrategy {
+            weighted: config.sigma.is_some(),
+            ..DatasetSizeStrategy::new(x_dim)
+        };
+        let selection = selector.select_strategy(
+            n_points,
+            n_params,
+            config.strategy,
+            true,
+            config.memory_limit_gb,
+        );
+        let mut notes = selection.reasons;
+        notes.extend(
+            selection
+                .warnings
+                .into_iter()
+                .map(|w| format!("warning: {w}")),
+        );
+        let strategy = match selection.strategy {
+            OptimizationStrategy::Streaming => {
+                notes.push(
+                    "STREAMING was selected, but the data are already in memory: running \
+                     CHUNKED, which holds nothing more than the data"
+                        .to_string(),
+                );
+                OptimizationStrategy::Chunked
+            }
+            other => other,
+        };
+        (strategy, notes)
     }
 
     /// One attempt: the solver on the attempt's settings, with a panic in the user's model
@@ -290,10 +310,13 @@ impl NlsqWrapper {
         attempt: &Attempt,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        let sigma: Option<Vec<f64>> = match (&config.sigma, attempt.sigma_scale) {
-            (Some(s), scale) => Some(s.iter().map(|v| v * scale).collect()),
-            (None, scale) if scale != 1.0 => Some(vec![scale; ydata.len()]),
-            (None, _) => None,
+        // The user's sigma as it is, unless a recovery step rescaled the data (no copy of
+        // `n` values otherwise: the memory estimate counts sigma once).
+        let sigma: Option<Cow<[f64]>> = match (&config.sigma, attempt.sigma_scale) {
+            (Some(s), 1.0) => Some(Cow::Borrowed(s)),
+            (Some(s), scale) => Some(Cow::Owned(s.iter().map(|v| v * scale).collect())),
+            (None, 1.0) => None,
+            (None, scale) => Some(Cow::Owned(vec![scale; ydata.len()])),
         };
         let accumulation = match attempt.strategy {
             OptimizationStrategy::Standard => Accumulation::Qr,
@@ -396,6 +419,7 @@ impl NlsqWrapper {
             device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
             recovery_actions: Vec::new(),
             strategy: attempt.strategy,
+            strategy_notes: Vec::new(),
             streaming_diagnostics: None,
             wall_time: Default::default(),
             n_points,

@@ -27,9 +27,9 @@
 //!    1e-5 of the parameter's uncertainty (the stopping tolerance's reach, see
 //!    [`AGREEMENT_IN_SIGMA`]);
 //! 4. forcing the STANDARD, LARGE and CHUNKED strategies gives the same parameters to 1e-8
-//!    relative and the same uncertainties to 1e-6 relative, with TRF and LM (every
-//!    strategy folds the same sums; STANDARD by exact QR, the others by the normal
-//!    equations).
+//!    relative plus 1e-5 of their uncertainty (as in 3) and the same uncertainties to 1e-6
+//!    relative, with TRF and LM (every strategy folds the same sums; STANDARD by exact QR,
+//!    the others by the normal equations).
 
 use homodyne::prelude::*;
 use proptest::prelude::*;
@@ -502,7 +502,13 @@ fn trf_and_lm_agree(problem: &Problem) -> Result<(), TestCaseError> {
 }
 
 /// Property 4: the STANDARD, LARGE and CHUNKED strategies, forced, reach the same
-/// optimum of the same noisy data: parameters to 1e-8 relative, uncertainties to 1e-6.
+/// optimum of the same noisy data: parameters to 1e-8 relative plus
+/// [`AGREEMENT_IN_SIGMA`] of their uncertainty, uncertainties to 1e-6 relative.
+///
+/// The strategies' `P x P` systems differ by rounding (QR against normal equations), so
+/// their iterations differ by rounding too, until the `ftol` test stops one of them an
+/// iteration before the other: they then differ by one last step, within the stopping
+/// rule's reach (see [`AGREEMENT_IN_SIGMA`]).
 fn strategies_agree(problem: &Problem, method: Method) -> Result<(), TestCaseError> {
     let (y, sigma) = problem.noisy_data();
     let fit = |strategy| {
@@ -518,16 +524,18 @@ fn strategies_agree(problem: &Problem, method: Method) -> Result<(), TestCaseErr
     for strategy in [OptimizationStrategy::Large, OptimizationStrategy::Chunked] {
         let other = fit(strategy)?;
         prop_assert_eq!(other.strategy, strategy);
-        for (k, (a, b)) in other
+        for (k, ((a, b), u)) in other
             .parameters
             .iter()
             .zip(&standard.parameters)
+            .zip(&standard.uncertainties)
             .enumerate()
         {
             prop_assert!(
-                (a - b).abs() <= problem.tolerance(k, *b, 1e-8),
-                "{method} p[{k}]: {strategy} {a}, STANDARD {b} (difference {:e})",
-                a - b
+                (a - b).abs() <= problem.tolerance(k, *b, 1e-8) + AGREEMENT_IN_SIGMA * u,
+                "{method} p[{k}]: {strategy} {a}, STANDARD {b} (difference {:e}, {:e} sigma)",
+                a - b,
+                (a - b) / u
             );
         }
         for (k, (a, b)) in other

@@ -158,3 +158,122 @@ fn large_strategy_gives_the_same_bits_with_one_or_two_threads() {
     assert_eq!(one.parameters, two.parameters);
     assert_eq!(one.covariance.matrix, two.covariance.matrix);
 }
+
+/// Records what a fit reports: iterations, and the progress of every pass.
+#[derive(Default)]
+struct Recorder {
+    iterations: std::sync::Mutex<Vec<usize>>,
+    passes: std::sync::Mutex<Vec<homodyne::PassProgress>>,
+}
+
+impl homodyne::FitObserver for Recorder {
+    fn on_iteration(&self, report: &homodyne::IterationReport) {
+        self.iterations.lock().unwrap().push(report.iteration);
+    }
+    fn on_pass_progress(&self, progress: &homodyne::PassProgress) {
+        self.passes.lock().unwrap().push(*progress);
+    }
+}
+
+#[test]
+fn the_observer_sees_every_pass_complete() {
+    let n = 100_000;
+    let data = decay(n, 0.01, 17);
+    let recorder = Recorder::default();
+    let fit = NlsqWrapper::new()
+        .fit_observed(
+            &Decay,
+            &data.x,
+            &data.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &forced(OptimizationStrategy::Chunked),
+            &recorder,
+        )
+        .unwrap();
+    let passes = recorder.passes.into_inner().unwrap();
+    assert!(
+        passes
+            .iter()
+            .all(|p| p.points_total == n && p.points_done <= n)
+    );
+    // Every pass over the data ends with all its points done; one linearisation per
+    // Jacobian evaluation (the trial point's cost comes with it).
+    let completed: Vec<_> = passes.iter().filter(|p| p.points_done == n).collect();
+    let linearizations = completed
+        .iter()
+        .filter(|p| p.kind == homodyne::PassKind::Linearization)
+        .count();
+    assert_eq!(linearizations, fit.njev);
+    // 100,000 points make 13 pieces of 8192: progress arrives in pieces, not only at the end.
+    assert!(
+        passes.len() >= 13 * completed.len(),
+        "{} reports",
+        passes.len()
+    );
+    let iterations = recorder.iterations.into_inner().unwrap();
+    assert_eq!(iterations.first(), Some(&0));
+    assert_eq!(iterations.last(), Some(&fit.iterations));
+}
+
+#[test]
+fn a_small_memory_limit_moves_to_a_leaner_strategy_and_says_why() {
+    let data = decay(2_000_000, 0.01, 19);
+    let config = FitConfig {
+        memory_limit_gb: Some(0.01),
+        ..FitConfig::default()
+    };
+    let fit = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &data.x,
+            &data.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &config,
+        )
+        .unwrap();
+    // LARGE by size; 2e6 points need 32 MB: leaner until STREAMING, which for data in
+    // memory runs CHUNKED.
+    assert_eq!(fit.strategy, OptimizationStrategy::Chunked);
+    let notes = fit.strategy_notes.join("\n");
+    assert!(notes.starts_with("LARGE needs an estimated"), "{notes}");
+    assert!(notes.contains("running CHUNKED"), "{notes}");
+
+    // A forced strategy that does not fit runs anyway, with a warning.
+    let config = FitConfig {
+        strategy: Some(OptimizationStrategy::Standard),
+        ..config
+    };
+    let fit = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &data.x,
+            &data.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &config,
+        )
+        .unwrap();
+    assert_eq!(fit.strategy, OptimizationStrategy::Standard);
+    assert_eq!(fit.strategy_notes.len(), 1, "{:?}", fit.strategy_notes);
+    assert!(fit.strategy_notes[0].starts_with("warning: strategy STANDARD was requested"));
+
+    // Size alone decides: no notes.
+    let fit = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &data.x,
+            &data.y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(fit.strategy, OptimizationStrategy::Large);
+    assert!(fit.strategy_notes.is_empty(), "{:?}", fit.strategy_notes);
+}
