@@ -121,6 +121,14 @@ impl InvalidSample {
         }
     }
 
+    /// Adds `offset` to every recorded index (a sample taken over a batch, placed in the
+    /// whole data set).
+    pub fn offset(&mut self, offset: usize) {
+        for v in &mut self.values {
+            v.index += offset;
+        }
+    }
+
     /// True when nothing invalid was recorded.
     pub fn is_empty(&self) -> bool {
         self.count == 0
@@ -176,6 +184,20 @@ pub enum InvalidInput {
         index: usize,
         /// The value.
         value: f64,
+    },
+    /// Too many batches of a streamed data source could not be used.
+    #[error(
+        "{failed} of {total} batches failed, more than a success rate of {min_success_rate} allows: {details}"
+    )]
+    TooManyFailedBatches {
+        /// Batches excluded.
+        failed: usize,
+        /// Batches in all.
+        total: usize,
+        /// The smallest share of good batches allowed.
+        min_success_rate: f64,
+        /// Which batches failed and why (the first ten).
+        details: String,
     },
     /// The starting point lies outside the bounds.
     #[error("p0[{index}] = {value} lies outside its bounds [{lower}, {upper}]")]

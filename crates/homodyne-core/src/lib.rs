@@ -14,6 +14,7 @@ pub mod finite_diff;
 pub mod model;
 pub mod observer;
 pub mod result;
+pub mod source;
 pub mod strategy;
 pub mod vector_math;
 
@@ -31,4 +32,5 @@ pub use result::{
     ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, ParameterFlag,
     RecoveryAction, StreamingDiagnostics, TerminationReason,
 };
+pub use source::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use strategy::OptimizationStrategy;

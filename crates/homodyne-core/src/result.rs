@@ -127,15 +127,34 @@ pub struct RecoveryAction {
     pub action: String,
 }
 
-/// Diagnostics of a STREAMING fit: how the data passed through memory.
+/// Diagnostics of a STREAMING fit: how the data passed through memory, which batches
+/// failed, and the checkpoints.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StreamingDiagnostics {
     /// Points per batch.
     pub batch_size: usize,
-    /// Batches read in all.
-    pub batches_processed: usize,
-    /// Full passes over the data.
+    /// Batches in the data.
+    pub n_batches: usize,
+    /// Share of batch reads that succeeded, over the whole fit (1.0 when none failed).
+    pub batch_success_rate: f64,
+    /// Batches excluded from the objective, in order.
+    pub failed_batch_indices: Vec<usize>,
+    /// Why each of them failed (same order).
+    pub failed_batch_reasons: Vec<String>,
+    /// Failures by kind (`read_error`, `invalid_data`).
+    pub error_type_distribution: std::collections::BTreeMap<String, u64>,
+    /// Reads per batch, on average (1.0 when no batch needed a retry).
+    pub average_iterations_per_batch: f64,
+    /// Batches folded in, over every pass (including passes a resume did not repeat).
+    pub total_batches_processed: u64,
+    /// Passes over the data completed.
     pub passes: usize,
+    /// Checkpoints written by this call.
+    pub checkpoints_written: usize,
+    /// Checkpoints that could not be written, and why (the fit went on).
+    pub checkpoint_errors: Vec<String>,
+    /// The checkpoint this fit resumed from, if any.
+    pub resumed_from: Option<String>,
 }
 
 /// The covariance of the fitted parameters,

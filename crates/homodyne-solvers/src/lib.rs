@@ -21,6 +21,7 @@ pub mod normal;
 pub mod objective;
 pub mod options;
 pub mod outcome;
+pub mod streaming;
 pub mod trf;
 pub mod trust_region;
 pub mod validation;

@@ -43,7 +43,7 @@ pub fn lm<O: Objective + ?Sized>(
     let eps = f64::EPSILON;
 
     let mut x = p0.to_vec();
-    let mut lin = objective.linearize(&x);
+    let mut lin = objective.linearize(&x)?;
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
@@ -155,7 +155,7 @@ pub fn lm<O: Objective + ?Sized>(
             if first {
                 delta = delta.min(pnorm);
             }
-            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev);
+            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev)?;
             nfev += 1;
 
             // Reductions relative to the current cost, as MINPACK's (with fnorm^2 = 2 cost).
@@ -232,10 +232,13 @@ pub fn lm<O: Objective + ?Sized>(
         first = false;
         if accepted {
             iterations += 1;
-            lin = accepted_lin.unwrap_or_else(|| {
-                njev += 1;
-                objective.linearize(&x)
-            });
+            lin = match accepted_lin {
+                Some(lin) => lin,
+                None => {
+                    njev += 1;
+                    objective.linearize(&x)?
+                }
+            };
             check_linearization(&lin, &x, iterations)?;
             observer.on_iteration(&IterationReport {
                 iteration: iterations,

@@ -190,6 +190,16 @@ impl NormalAccumulator {
         Some(ftf)
     }
 
+    /// The sums as stored: `J^T J` (row-major, upper triangle meaningful) and `J^T f`.
+    pub fn parts(&self) -> (&[f64], &[f64]) {
+        (&self.jtj, &self.jtf)
+    }
+
+    /// Sums restored from [`Self::parts`]; `None` when the lengths do not fit `n`.
+    pub fn from_parts(n: usize, jtj: Vec<f64>, jtf: Vec<f64>) -> Option<Self> {
+        (jtj.len() == n * n && jtf.len() == n).then_some(Self { n, jtj, jtf })
+    }
+
     /// Adds another accumulator's sums.
     pub fn merge(&mut self, other: &NormalAccumulator) {
         for (a, b) in self.jtj.iter_mut().zip(&other.jtj) {

@@ -37,7 +37,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne_core::vector_math::vectorized;
-use homodyne_core::{FitObserver, InvalidSample, Model, NoObserver, PassKind, PassProgress};
+use homodyne_core::{
+    FitObserver, InvalidSample, Model, NoObserver, OptimizationError, PassKind, PassProgress,
+};
 
 use crate::factor::RFactor;
 use crate::kernels::{dot, non_finite_flag};
@@ -76,15 +78,20 @@ pub struct Linearization {
 }
 
 /// A least-squares problem as the solvers see it.
+///
+/// Both evaluations may fail for reasons outside the mathematics (a streamed source that
+/// cannot be read, a checkpoint that must stop the fit); the solvers pass such errors on.
+/// Non-finite values are not errors here: they are reported in the evaluations, and the
+/// solvers decide (a trial point with a non-finite cost is rejected).
 pub trait Objective: Sync {
     /// Number of parameters `P`.
     fn n_params(&self) -> usize;
     /// Number of residuals `N`.
     fn n_residuals(&self) -> usize;
     /// The cost at `p`.
-    fn cost(&self, p: &[f64]) -> CostEvaluation;
+    fn cost(&self, p: &[f64]) -> Result<CostEvaluation, OptimizationError>;
     /// The linearisation at `p`.
-    fn linearize(&self, p: &[f64]) -> Linearization;
+    fn linearize(&self, p: &[f64]) -> Result<Linearization, OptimizationError>;
 }
 
 /// Rows per chunk handed to the model: small enough that a chunk's Jacobian stays in the
@@ -122,28 +129,47 @@ pub struct InMemoryObjective<'a, M: Model + ?Sized> {
 }
 
 /// Partial sums of one pass over a range of points.
-struct PassSums {
-    cost: f64,
-    chi_squared: f64,
-    scaled_sq: f64,
-    invalid_residuals: InvalidSample,
-    invalid_jacobian: InvalidSample,
-    factor: Option<RFactor>,
-    normal: Option<NormalAccumulator>,
+pub(crate) struct PassSums {
+    pub(crate) cost: f64,
+    pub(crate) chi_squared: f64,
+    pub(crate) scaled_sq: f64,
+    pub(crate) invalid_residuals: InvalidSample,
+    pub(crate) invalid_jacobian: InvalidSample,
+    pub(crate) factor: Option<RFactor>,
+    pub(crate) normal: Option<NormalAccumulator>,
 }
 
 impl PassSums {
-    fn combine(mut self, other: PassSums) -> PassSums {
+    /// Sums over no points.
+    pub(crate) fn empty() -> PassSums {
+        PassSums {
+            cost: 0.0,
+            chi_squared: 0.0,
+            scaled_sq: 0.0,
+            invalid_residuals: InvalidSample::default(),
+            invalid_jacobian: InvalidSample::default(),
+            factor: None,
+            normal: None,
+        }
+    }
+
+    /// These sums followed by `other`'s (a later range of points). Sums of one kind merge;
+    /// empty sums take the other's factor or normal equations.
+    pub(crate) fn combine(mut self, other: PassSums) -> PassSums {
         self.cost += other.cost;
         self.chi_squared += other.chi_squared;
         self.scaled_sq += other.scaled_sq;
         self.invalid_residuals.merge(&other.invalid_residuals);
         self.invalid_jacobian.merge(&other.invalid_jacobian);
-        if let (Some(a), Some(b)) = (self.factor.as_mut(), other.factor.as_ref()) {
-            a.merge(b);
+        match (self.factor.as_mut(), other.factor) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (None, b) => self.factor = b,
+            (Some(_), None) => {}
         }
-        if let (Some(a), Some(b)) = (self.normal.as_mut(), other.normal.as_ref()) {
-            a.merge(b);
+        match (self.normal.as_mut(), other.normal) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (None, b) => self.normal = b,
+            (Some(_), None) => {}
         }
         self
     }
@@ -471,6 +497,79 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     }
 }
 
+impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
+    /// The cost at `p` (one pass over the data, values only).
+    pub fn evaluate_cost(&self, p: &[f64]) -> CostEvaluation {
+        self.cost_sums(p).into_cost()
+    }
+
+    /// The linearisation at `p` (one pass with derivatives; a second, exact one when the
+    /// normal equations are too ill-conditioned).
+    pub fn evaluate_linearization(&self, p: &[f64]) -> Linearization {
+        let sums = self.linearization_sums(p, self.accumulation);
+        sums.into_linearization(p.len(), || self.linearization_sums(p, Accumulation::Qr))
+    }
+
+    /// The unfinished sums of a linearisation pass with `accumulation`.
+    pub(crate) fn linearization_sums(&self, p: &[f64], accumulation: Accumulation) -> PassSums {
+        self.pass(PassKind::Linearization, &|leaf| {
+            vectorized(
+                #[inline(always)]
+                || self.linearize_leaf(leaf, p, accumulation),
+            )
+        })
+    }
+
+    /// The unfinished sums of a cost pass.
+    pub(crate) fn cost_sums(&self, p: &[f64]) -> PassSums {
+        self.pass(PassKind::Cost, &|leaf| self.cost_leaf(leaf, p))
+    }
+}
+
+impl PassSums {
+    /// The cost these sums make (infinite when a residual was not finite).
+    pub(crate) fn into_cost(self) -> CostEvaluation {
+        let cost = if self.invalid_residuals.is_empty() {
+            self.cost
+        } else {
+            f64::INFINITY
+        };
+        CostEvaluation {
+            cost,
+            chi_squared: self.chi_squared,
+            invalid_residuals: self.invalid_residuals,
+        }
+    }
+
+    /// The linearisation these sums make. Normal-equation sums too ill-conditioned to
+    /// factor are replaced by the exact sums `exact()` computes.
+    pub(crate) fn into_linearization(
+        mut self,
+        n_params: usize,
+        exact: impl FnOnce() -> PassSums,
+    ) -> Linearization {
+        if let Some(normal) = self.normal.take() {
+            match normal.factor() {
+                Some(factor) => self.factor = Some(factor),
+                // Too ill-conditioned for the normal equations: redo this pass exactly.
+                None => self = exact(),
+            }
+        }
+        let factor = self
+            .factor
+            .take()
+            .unwrap_or_else(|| RFactor::zeros(n_params));
+        let (scaled_residual_sq, invalid_jacobian) =
+            (self.scaled_sq, self.invalid_jacobian.clone());
+        Linearization {
+            cost: self.into_cost(),
+            factor,
+            scaled_residual_sq,
+            invalid_jacobian,
+        }
+    }
+}
+
 impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
     fn n_params(&self) -> usize {
         self.model.n_params()
@@ -480,52 +579,11 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
         self.y.len()
     }
 
-    fn cost(&self, p: &[f64]) -> CostEvaluation {
-        let sums = self.pass(PassKind::Cost, &|leaf| self.cost_leaf(leaf, p));
-        let cost = if sums.invalid_residuals.is_empty() {
-            sums.cost
-        } else {
-            f64::INFINITY
-        };
-        CostEvaluation {
-            cost,
-            chi_squared: sums.chi_squared,
-            invalid_residuals: sums.invalid_residuals,
-        }
+    fn cost(&self, p: &[f64]) -> Result<CostEvaluation, OptimizationError> {
+        Ok(self.evaluate_cost(p))
     }
 
-    fn linearize(&self, p: &[f64]) -> Linearization {
-        let mut sums = self.pass(PassKind::Linearization, &|leaf| {
-            vectorized(
-                #[inline(always)]
-                || self.linearize_leaf(leaf, p, self.accumulation),
-            )
-        });
-        if let Some(normal) = sums.normal.take() {
-            match normal.factor() {
-                Some(factor) => sums.factor = Some(factor),
-                // Too ill-conditioned for the normal equations: redo this pass exactly.
-                None => {
-                    sums = self.pass(PassKind::Linearization, &|leaf| {
-                        self.linearize_leaf(leaf, p, Accumulation::Qr)
-                    })
-                }
-            }
-        }
-        let cost = if sums.invalid_residuals.is_empty() {
-            sums.cost
-        } else {
-            f64::INFINITY
-        };
-        Linearization {
-            cost: CostEvaluation {
-                cost,
-                chi_squared: sums.chi_squared,
-                invalid_residuals: sums.invalid_residuals,
-            },
-            factor: sums.factor.unwrap_or_else(|| RFactor::zeros(p.len())),
-            scaled_residual_sq: sums.scaled_sq,
-            invalid_jacobian: sums.invalid_jacobian,
-        }
+    fn linearize(&self, p: &[f64]) -> Result<Linearization, OptimizationError> {
+        Ok(self.evaluate_linearization(p))
     }
 }

@@ -225,13 +225,13 @@ pub(crate) fn evaluate_trial<O: Objective + ?Sized>(
     x: &[f64],
     speculate: bool,
     njev: &mut usize,
-) -> (CostEvaluation, Option<Linearization>) {
+) -> Result<(CostEvaluation, Option<Linearization>), OptimizationError> {
     if speculate {
         *njev += 1;
-        let lin = objective.linearize(x);
-        (lin.cost.clone(), Some(lin))
+        let lin = objective.linearize(x)?;
+        Ok((lin.cost.clone(), Some(lin)))
     } else {
-        (objective.cost(x), None)
+        Ok((objective.cost(x)?, None))
     }
 }
 
@@ -256,7 +256,7 @@ pub fn trf<O: Objective + ?Sized>(
     } else {
         p0.to_vec()
     };
-    let mut lin = objective.linearize(&x);
+    let mut lin = objective.linearize(&x)?;
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
@@ -428,7 +428,7 @@ pub fn trf<O: Objective + ?Sized>(
             } else {
                 moved
             };
-            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev);
+            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev)?;
             nfev += 1;
             let step_h_norm = norm(&step_h);
             if !evaluation.is_finite() {
@@ -471,10 +471,13 @@ pub fn trf<O: Objective + ?Sized>(
             validator.check_parameters(&x, lb, ub, iterations + 1)?;
             cost = evaluation.cost;
             validator.check_loss(cost, iterations + 1)?;
-            lin = trial_lin.unwrap_or_else(|| {
-                njev += 1;
-                objective.linearize(&x)
-            });
+            lin = match trial_lin {
+                Some(lin) => lin,
+                None => {
+                    njev += 1;
+                    objective.linearize(&x)?
+                }
+            };
             check_linearization(&lin, &x, iterations + 1)?;
             g = lin.factor.gradient();
             validator.check_gradient(&g, iterations + 1)?;

@@ -34,6 +34,7 @@
 pub mod config;
 pub mod example;
 pub mod recovery;
+pub mod streaming;
 pub mod validate;
 pub mod wrapper;
 
@@ -45,9 +46,11 @@ pub use homodyne_core::{
     OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,
     RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason, vector_math,
 };
+pub use homodyne_core::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use homodyne_solvers::NumericalValidator;
 pub use homodyne_solvers::{Loss, XScale};
 pub use recovery::{RecoveryStrategy, RecoveryStrategyApplicator};
+pub use streaming::{CheckpointOptions, StreamingOptions};
 pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
 
 /// Everything the quick start needs: `use homodyne::prelude::*;`.

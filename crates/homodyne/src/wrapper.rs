@@ -4,9 +4,11 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use homodyne_core::{
-    Bounds, Context, ConvergenceStatus, DeviceInfo, FitObserver, Method, Model, NoObserver,
-    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, RecoveryAction,
+    Bounds, Context, ConvergenceStatus, DeviceInfo, FitObserver, JacobianKind, Method, Model,
+    NoObserver, OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag,
+    RecoveryAction,
 };
+use homodyne_solvers::outcome::SolverOutcome;
 use homodyne_solvers::{Accumulation, InMemoryObjective, SolverOptions, covariance, lm, trf};
 use homodyne_strategy::DatasetSizeStrategy;
 
@@ -367,64 +369,84 @@ impl NlsqWrapper {
                 .with_context("strategy", attempt.strategy)
         })?;
 
-        let n_points = ydata.len();
-        let n_params = attempt.p0.len();
-        let lin = &outcome.linearization;
-        // Map a rescaled problem back: residuals were divided by `sigma_scale`.
-        let s2 = attempt.sigma_scale * attempt.sigma_scale;
-        let mut covariance =
-            covariance(&lin.factor, n_points, lin.cost.cost, config.absolute_sigma);
-        if config.absolute_sigma {
-            // (J'^T J')^-1 = scale^2 (J^T J)^-1; without absolute_sigma the reduced
-            // chi-squared's 1/scale^2 cancels it.
-            covariance.matrix /= s2;
-        }
-        let uncertainties = (0..n_params)
-            .map(|k| covariance.matrix[(k, k)].sqrt())
-            .collect();
-        let chi_squared = lin.cost.chi_squared * s2;
-        let dof = n_points - n_params;
-        let parameter_flags = (0..n_params)
-            .map(|k| {
-                ParameterFlag::classify(
-                    outcome.x[k],
-                    attempt.p0[k],
-                    attempt.bounds.lower()[k],
-                    attempt.bounds.upper()[k],
-                )
-            })
-            .collect();
-        Ok(OptimizationResult {
-            parameters: outcome.x,
-            covariance,
-            uncertainties,
-            chi_squared,
-            reduced_chi_squared: if dof > 0 {
-                chi_squared / dof as f64
-            } else {
-                f64::NAN
-            },
-            convergence_status: if outcome.termination.is_converged() {
-                ConvergenceStatus::Converged
-            } else {
-                ConvergenceStatus::MaxEvaluationsReached
-            },
-            termination_reason: outcome.termination,
-            iterations: outcome.iterations,
-            nfev: outcome.nfev,
-            njev: outcome.njev,
-            final_cost: lin.cost.cost * s2,
+        Ok(result_from_outcome(
+            outcome,
+            model.jacobian_kind(),
             method,
-            jacobian_kind: model.jacobian_kind(),
-            device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
-            recovery_actions: Vec::new(),
-            strategy: attempt.strategy,
-            strategy_notes: Vec::new(),
-            streaming_diagnostics: None,
-            wall_time: Default::default(),
-            n_points,
-            parameter_flags,
-        })
+            config.absolute_sigma,
+            ydata.len(),
+            &attempt.p0,
+            &attempt.bounds,
+            attempt.sigma_scale,
+            attempt.strategy,
+        ))
+    }
+}
+
+/// The result of a solver's `outcome` on `n_points` points started at `p0` within
+/// `bounds`: covariance, uncertainties, chi-squared and flags, with the residuals' rescaling
+/// by `sigma_scale` (a recovery step) mapped back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn result_from_outcome(
+    outcome: SolverOutcome,
+    jacobian_kind: JacobianKind,
+    method: Method,
+    absolute_sigma: bool,
+    n_points: usize,
+    p0: &[f64],
+    bounds: &Bounds,
+    sigma_scale: f64,
+    strategy: OptimizationStrategy,
+) -> OptimizationResult {
+    let n_params = p0.len();
+    let lin = &outcome.linearization;
+    // Map a rescaled problem back: residuals were divided by `sigma_scale`.
+    let s2 = sigma_scale * sigma_scale;
+    let mut covariance = covariance(&lin.factor, n_points, lin.cost.cost, absolute_sigma);
+    if absolute_sigma {
+        // (J'^T J')^-1 = scale^2 (J^T J)^-1; without absolute_sigma the reduced
+        // chi-squared's 1/scale^2 cancels it.
+        covariance.matrix /= s2;
+    }
+    let uncertainties = (0..n_params)
+        .map(|k| covariance.matrix[(k, k)].sqrt())
+        .collect();
+    let chi_squared = lin.cost.chi_squared * s2;
+    let dof = n_points.saturating_sub(n_params);
+    let parameter_flags = (0..n_params)
+        .map(|k| ParameterFlag::classify(outcome.x[k], p0[k], bounds.lower()[k], bounds.upper()[k]))
+        .collect();
+    let final_cost = lin.cost.cost * s2;
+    OptimizationResult {
+        parameters: outcome.x,
+        covariance,
+        uncertainties,
+        chi_squared,
+        reduced_chi_squared: if dof > 0 {
+            chi_squared / dof as f64
+        } else {
+            f64::NAN
+        },
+        convergence_status: if outcome.termination.is_converged() {
+            ConvergenceStatus::Converged
+        } else {
+            ConvergenceStatus::MaxEvaluationsReached
+        },
+        termination_reason: outcome.termination,
+        iterations: outcome.iterations,
+        nfev: outcome.nfev,
+        njev: outcome.njev,
+        final_cost,
+        method,
+        jacobian_kind,
+        device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
+        recovery_actions: Vec::new(),
+        strategy,
+        strategy_notes: Vec::new(),
+        streaming_diagnostics: None,
+        wall_time: Default::default(),
+        n_points,
+        parameter_flags,
     }
 }
 

@@ -1,0 +1,241 @@
+//! A reader the project did not write reads the checkpoints: h5py (on the HDF5 C library)
+//! opens a file written here, `tests/read_checkpoint.py` prints every field as JSON, and
+//! this test compares it with what was saved, bit for bit. The script also recomputes the
+//! SHA-256 checksum from the documented canonical byte stream.
+//!
+//! The interpreter is `$HOMODYNE_PYTHON`, or else `target/pyvenv/bin/python` at the
+//! workspace root. Without one that imports h5py the test fails and says how to make one,
+//! unless `HOMODYNE_SKIP_H5PY=1` is set, in which case it prints that it skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use homodyne_checkpoint::{
+    CheckpointManager, FORMAT_VERSION, LIBRARY_VERSION, OptimizerState, StateArray, load_checkpoint,
+};
+use serde_json::Value;
+
+/// The Python interpreter to use and where it came from.
+fn python() -> (PathBuf, &'static str) {
+    match std::env::var_os("HOMODYNE_PYTHON") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), "HOMODYNE_PYTHON"),
+        _ => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pyvenv/bin/python"),
+            "the default target/pyvenv",
+        ),
+    }
+}
+
+/// The interpreter when it can import h5py; otherwise `None` after printing a skip notice
+/// (HOMODYNE_SKIP_H5PY=1) or a failure with instructions.
+fn python_with_h5py() -> Option<PathBuf> {
+    let (python, origin) = python();
+    let probe = Command::new(&python)
+        .args(["-c", "import h5py, numpy"])
+        .output();
+    let problem = match probe {
+        Ok(out) if out.status.success() => return Some(python),
+        Ok(out) => format!(
+            "{} ({origin}) cannot import h5py and numpy: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => format!("{} ({origin}) cannot be run: {e}", python.display()),
+    };
+    if std::env::var("HOMODYNE_SKIP_H5PY").as_deref() == Ok("1") {
+        println!("SKIPPED h5py interop test (HOMODYNE_SKIP_H5PY=1): {problem}");
+        return None;
+    }
+    panic!(
+        "{problem}\n\
+         The h5py interop test needs a Python with h5py and numpy. Create it from the workspace root with\n\
+         \x20   python3 -m venv target/pyvenv && target/pyvenv/bin/pip install h5py numpy\n\
+         or point HOMODYNE_PYTHON at an interpreter that has them, or set HOMODYNE_SKIP_H5PY=1 to skip."
+    );
+}
+
+/// Runs `read_checkpoint.py` on `path` and parses its JSON.
+fn read_with_h5py(python: &Path, path: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_checkpoint.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(path)
+        .output()
+        .expect("run read_checkpoint.py");
+    assert!(
+        out.status.success(),
+        "read_checkpoint.py failed on {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "read_checkpoint.py printed invalid JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Checks one field printed by the script against the array that was saved.
+fn assert_field(json: &Value, expected: &StateArray, what: &str) {
+    let shape: Vec<usize> = json["shape"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: no shape in {json}"))
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(shape, expected.shape(), "{what}: shape");
+    match expected {
+        StateArray::F64 { data, .. } => {
+            assert_eq!(json["dtype"], "float64", "{what}");
+            let bits: Vec<u64> = json["bits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap())
+                .collect();
+            let want: Vec<u64> = data.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(bits, want, "{what}: values (as bit patterns)");
+        }
+        StateArray::I64 { data, .. } => {
+            assert_eq!(json["dtype"], "int64", "{what}");
+            let values: Vec<i64> = json["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            assert_eq!(&values, data, "{what}: values");
+        }
+    }
+}
+
+#[test]
+fn h5py_reads_every_field_and_recomputes_the_checksum() {
+    let Some(python) = python_with_h5py() else {
+        return;
+    };
+    let params: Vec<f64> = (0..53)
+        .map(|i| 0.5 + i as f64 / 3.0)
+        .chain([f64::NAN, -0.0])
+        .collect();
+    let state = OptimizerState::new()
+        .with("trust_radius", StateArray::scalar_f64(0.125))
+        .unwrap()
+        .with("iteration", StateArray::scalar_i64(-12))
+        .unwrap()
+        .with(
+            "r_factor",
+            StateArray::matrix_f64(53, 53, (0..53 * 53).map(|i| i as f64 * 0.01).collect())
+                .unwrap(),
+        )
+        .unwrap()
+        .with(
+            "special",
+            StateArray::vector_f64(vec![
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::from_bits(0x7ff8_0000_dead_beef),
+                f64::from_bits(1),
+            ]),
+        )
+        .unwrap()
+        .with(
+            "cube",
+            StateArray::f64_with_shape(vec![2, 3, 4], (0..24).map(f64::from).collect()).unwrap(),
+        )
+        .unwrap()
+        .with("empty", StateArray::vector_f64(Vec::new()))
+        .unwrap()
+        .with(
+            "empty_matrix",
+            StateArray::matrix_f64(0, 4, Vec::new()).unwrap(),
+        )
+        .unwrap()
+        .with(
+            "rng_state",
+            StateArray::vector_i64(vec![i64::MIN, -1, 0, i64::MAX]),
+        )
+        .unwrap();
+    let metadata = BTreeMap::from([
+        ("strategy".to_owned(), "streaming".to_owned()),
+        ("unicode".to_owned(), "Δτ = 1 µs ✓".to_owned()),
+        ("empty".to_owned(), String::new()),
+    ]);
+
+    for compress in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let manager = CheckpointManager::new(dir.path(), 10, 3, compress).unwrap();
+        let path = manager
+            .save_checkpoint(19, &params, &state, 3.5, &metadata)
+            .unwrap();
+        let saved = load_checkpoint(&path).unwrap();
+        let json = read_with_h5py(&python, &path);
+
+        assert_field(
+            &json["parameters"],
+            &StateArray::vector_f64(params.clone()),
+            "/parameters",
+        );
+        assert_field(&json["loss"], &StateArray::scalar_f64(3.5), "/loss");
+        assert_field(
+            &json["batch_idx"],
+            &StateArray::scalar_i64(19),
+            "/batch_idx",
+        );
+        let fields = json["optimizer_state"].as_object().unwrap();
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let expected_names: Vec<&str> = state.names().collect();
+        assert_eq!(names, expected_names);
+        for (name, array) in state.iter() {
+            assert_field(&fields[name], array, &format!("/optimizer_state/{name}"));
+        }
+        let read_metadata: BTreeMap<String, String> = json["metadata"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(read_metadata, metadata);
+        assert_eq!(json["format_version"], FORMAT_VERSION);
+        assert_eq!(json["library_version"], LIBRARY_VERSION);
+        assert_eq!(json["timestamp"], saved.timestamp.as_str());
+
+        // The checksum stored by Rust equals the one h5py's view of the data hashes to.
+        let stored = json["checksum"].as_str().unwrap();
+        assert_eq!(stored.len(), 64);
+        assert_eq!(
+            json["computed_checksum"], stored,
+            "independent checksum differs"
+        );
+
+        // No attributes anywhere; non-empty arrays are gzip-compressed when asked.
+        assert_eq!(json["attributes"], Value::Array(Vec::new()));
+        let compression = json["compression"].as_object().unwrap();
+        for (field, array) in [
+            ("/parameters", true),
+            ("/optimizer_state/r_factor", true),
+            ("/optimizer_state/cube", true),
+            ("/optimizer_state/trust_radius", false),
+            ("/optimizer_state/empty", false),
+            ("/loss", false),
+        ] {
+            let want = if compress && array {
+                Value::from("gzip")
+            } else {
+                Value::Null
+            };
+            assert_eq!(
+                compression[field], want,
+                "{field} with compression={compress}"
+            );
+        }
+        println!(
+            "h5py {} (HDF5 {}) read {} (compression={compress})",
+            json["h5py_version"],
+            json["hdf5_version"],
+            path.display()
+        );
+    }
+}
