@@ -518,11 +518,13 @@ fn every_single_byte_flip_is_refused_or_harmless() {
             .unwrap();
         let original = fs::read(&path).unwrap();
         let reference = load_checkpoint(&path).unwrap();
-        let probe = dir.path().join("probe.h5");
         let (mut refused, mut harmless) = (0, 0);
         for i in 0..original.len() {
             let mut bytes = original.clone();
             bytes[i] ^= 0x5a;
+            // A fresh file each time: rewriting one file in place makes ext4 flush it to
+            // disk on every close (auto_da_alloc), which is slow on a loaded machine.
+            let probe = dir.path().join(format!("probe_{i}.h5"));
             fs::write(&probe, &bytes).unwrap();
             match load_checkpoint(&probe) {
                 Ok(ck) => {
@@ -543,6 +545,7 @@ fn every_single_byte_flip_is_refused_or_harmless() {
                     refused += 1;
                 }
             }
+            fs::remove_file(&probe).unwrap();
         }
         println!(
             "compress={compress}: {} bytes, {refused} flips refused, {harmless} harmless",
@@ -558,11 +561,12 @@ fn every_truncation_is_refused() {
     let m = manager(dir.path(), 3, true);
     let path = save_simple(&m, 1);
     let original = fs::read(&path).unwrap();
-    let probe = dir.path().join("probe.h5");
     for len in 0..original.len() {
+        let probe = dir.path().join(format!("probe_{len}.h5"));
         fs::write(&probe, &original[..len]).unwrap();
         let err = load_checkpoint(&probe).expect_err(&format!("truncated to {len} bytes"));
         assert!(err.is_invalid_file(), "{len}: {err:?}");
+        fs::remove_file(&probe).unwrap();
     }
 }
 
