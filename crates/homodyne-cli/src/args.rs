@@ -98,6 +98,52 @@ pub struct CurveArgs {
     /// Print nothing but errors (no report, no progress line).
     #[arg(long)]
     pub quiet: bool,
+
+    /// How the data are held: chosen from their size and the memory available (auto), or
+    /// forced. streaming reads the data batch by batch on every pass and is the one that
+    /// checkpoints. Example: --strategy streaming
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
+    pub strategy: StrategyArg,
+
+    /// Points per batch of a streaming fit [default: from the memory available].
+    /// Example: --batch-size 100000
+    #[arg(long, value_name = "POINTS")]
+    pub batch_size: Option<usize>,
+
+    /// Save the state of a streaming fit in this directory (homodyne_state_batch_NNNN.h5,
+    /// HDF5 with a SHA-256 checksum); implies --strategy streaming. Example:
+    /// --checkpoint-dir ckpt
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+
+    /// Save a checkpoint every N batches. Example: --checkpoint-every 10
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        requires = "checkpoint_dir"
+    )]
+    pub checkpoint_every: usize,
+
+    /// Continue from the newest valid checkpoint in --checkpoint-dir (a fit killed and run
+    /// again with the same arguments ends on the same numbers). Example: --resume
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
+}
+
+/// `--strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// From the data size and the memory available.
+    Auto,
+    /// Below 1M points: exact QR fold.
+    Standard,
+    /// 1M-10M points: normal equations, chunk by chunk.
+    Large,
+    /// 10M-100M points: as large, with progress.
+    Chunked,
+    /// Batch by batch, with checkpoints.
+    Streaming,
 }
 
 /// `--method`.

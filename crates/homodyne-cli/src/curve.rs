@@ -4,10 +4,15 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use homodyne::prelude::*;
-use homodyne::{ErrorKind, FitObserver, IterationReport, PassKind, PassProgress};
+use homodyne::{
+    CheckpointOptions, ErrorKind, FitObserver, IterationReport, PassKind, PassProgress,
+    SliceSource, StreamingOptions,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::{CurveArgs, LossArg, MethodArg, is_identifier, parse_assignments, parse_bounds};
+use crate::args::{
+    CurveArgs, LossArg, MethodArg, StrategyArg, is_identifier, parse_assignments, parse_bounds,
+};
 use crate::data::Table;
 use crate::formula::Formula;
 use crate::plot::{PlotData, write_png};
@@ -215,16 +220,56 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     } else {
         &homodyne::NoObserver
     };
-    let outcome = NlsqWrapper::new().fit_observed(
-        &formula,
-        &xdata,
-        y,
-        &initial,
-        Some(&bounds),
-        method,
-        &config,
-        observer,
-    );
+    let streaming = args.strategy == StrategyArg::Streaming || args.checkpoint_dir.is_some();
+    let outcome = if streaming {
+        // The table is already in memory; the fit still reads it batch by batch, with the
+        // checkpoints and resume of STREAMING.
+        let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
+            .ok_or_else(|| Failure::input("the data columns have different lengths"))?;
+        let options = StreamingOptions {
+            batch_size: args.batch_size,
+            checkpoint: args.checkpoint_dir.as_ref().map(|dir| CheckpointOptions {
+                frequency: args.checkpoint_every,
+                resume: args.resume,
+                ..CheckpointOptions::new(dir)
+            }),
+            ..StreamingOptions::default()
+        };
+        let config = FitConfig {
+            sigma: None,
+            ..config.clone()
+        };
+        NlsqWrapper::new().fit_streaming_observed(
+            &formula,
+            &source,
+            &initial,
+            Some(&bounds),
+            method,
+            &config,
+            &options,
+            observer,
+        )
+    } else {
+        let config = FitConfig {
+            strategy: match args.strategy {
+                StrategyArg::Auto | StrategyArg::Streaming => None,
+                StrategyArg::Standard => Some(OptimizationStrategy::Standard),
+                StrategyArg::Large => Some(OptimizationStrategy::Large),
+                StrategyArg::Chunked => Some(OptimizationStrategy::Chunked),
+            },
+            ..config.clone()
+        };
+        NlsqWrapper::new().fit_observed(
+            &formula,
+            &xdata,
+            y,
+            &initial,
+            Some(&bounds),
+            method,
+            &config,
+            observer,
+        )
+    };
     progress.finish();
     let result = outcome.map_err(|e| describe(&e, &names))?;
 

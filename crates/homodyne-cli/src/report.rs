@@ -91,6 +91,27 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     for note in &result.strategy_notes {
         let _ = writeln!(out, "    strategy note      = {note}");
     }
+    if let Some(d) = &result.streaming_diagnostics {
+        let _ = writeln!(
+            out,
+            "    streaming          = {} batches of {} points, {} passes, {} batches read",
+            d.n_batches, d.batch_size, d.passes, d.total_batches_processed
+        );
+        for (b, why) in d.failed_batch_indices.iter().zip(&d.failed_batch_reasons) {
+            let _ = writeln!(out, "    excluded batch     = {b}: {why}");
+        }
+        if d.checkpoints_written > 0 || !d.checkpoint_errors.is_empty() {
+            let _ = writeln!(
+                out,
+                "    checkpoints        = {} written, {} failed",
+                d.checkpoints_written,
+                d.checkpoint_errors.len()
+            );
+        }
+        if let Some(path) = &d.resumed_from {
+            let _ = writeln!(out, "    resumed from       = {path}");
+        }
+    }
     let _ = writeln!(
         out,
         "    status             = {}: {}",
@@ -203,6 +224,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
         "termination_reason": format!("{:?}", result.termination_reason),
         "strategy": result.strategy.to_string(),
         "strategy_notes": result.strategy_notes,
+        "streaming_diagnostics": result.streaming_diagnostics,
         "method": result.method.to_string(),
         "wall_time_s": result.wall_time.as_secs_f64(),
     })

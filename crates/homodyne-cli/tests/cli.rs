@@ -53,6 +53,11 @@ fn curve_help_documents_every_option_with_an_example() {
         "--json",
         "--plot",
         "--quiet",
+        "--strategy",
+        "--batch-size",
+        "--checkpoint-dir",
+        "--checkpoint-every",
+        "--resume",
     ] {
         assert!(
             help.contains(option),
@@ -463,4 +468,71 @@ fn a_parameter_ending_on_its_bound_is_flagged() {
         assert_eq!(result["parameters"]["b1"]["at_bound"], "at upper bound");
         assert!(result["parameters"]["b2"]["at_bound"].is_null());
     }
+}
+
+#[test]
+fn streaming_with_checkpoints_and_resume() {
+    let dir = scratch("streaming");
+    let data = dir.join("decay.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..5000 {
+        let x = i as f64 * 0.002;
+        let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
+        text.push_str(&format!(
+            "{x},{}\n",
+            2.5 * (-1.3 * x).exp() + 0.5 + 0.01 * noise
+        ));
+    }
+    std::fs::write(&data, text).unwrap();
+    let ckpt = dir.join("ckpt");
+    let run = |resume: bool, json: &str| {
+        let json = dir.join(json);
+        let mut args = vec![
+            "curve",
+            "--formula",
+            "a*exp(-b*x)+c",
+            "--data",
+            data.to_str().unwrap(),
+            "--p0",
+            "a=1,b=1,c=0",
+            "--checkpoint-dir",
+            ckpt.to_str().unwrap(),
+            "--checkpoint-every",
+            "3",
+            "--batch-size",
+            "500",
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        if resume {
+            args.push("--resume");
+        }
+        let out = homodyne(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        (stdout(&out), value)
+    };
+    let (report, first) = run(false, "first.json");
+    assert!(report.contains("STREAMING strategy"), "{report}");
+    assert!(report.contains("10 batches of 500 points"), "{report}");
+    assert_eq!(first["strategy"], "STREAMING");
+    let written = first["streaming_diagnostics"]["checkpoints_written"]
+        .as_u64()
+        .unwrap();
+    assert!(written > 3, "{first}");
+    let files: Vec<_> = std::fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "keep the last 3: {files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("homodyne_state_batch_") && f.ends_with(".h5"))
+    );
+
+    // Resuming from the last checkpoint of a finished fit replays it: the same numbers.
+    let (report, second) = run(true, "second.json");
+    assert!(report.contains("resumed from"), "{report}");
+    assert_eq!(first["parameters"], second["parameters"]);
 }

@@ -207,18 +207,31 @@ impl NlsqWrapper {
             stop_on_checkpoint_error: options.stop_on_checkpoint_error,
         };
 
+        // A directory that cannot be created is a checkpoint error like any failed save:
+        // recorded, and the fit goes on without checkpoints (unless told to stop).
+        let mut setup_errors = Vec::new();
         let checkpointer = match &options.checkpoint {
-            Some(c) => Some(HdfCheckpointer {
-                manager: CheckpointManager::new(&c.dir, c.frequency, c.keep_last_n, c.compression)
-                    .map_err(OptimizationError::from)?,
-                metadata: BTreeMap::from([
-                    ("strategy".to_string(), "STREAMING".to_string()),
-                    ("n_points".to_string(), n_points.to_string()),
-                    ("n_params".to_string(), p0.len().to_string()),
-                    ("batch_size".to_string(), batch_size.to_string()),
-                    ("source".to_string(), source.describe()),
-                ]),
-            }),
+            Some(c) => {
+                match CheckpointManager::new(&c.dir, c.frequency, c.keep_last_n, c.compression) {
+                    Ok(manager) => Some(HdfCheckpointer {
+                        manager,
+                        metadata: BTreeMap::from([
+                            ("strategy".to_string(), "STREAMING".to_string()),
+                            ("n_points".to_string(), n_points.to_string()),
+                            ("n_params".to_string(), p0.len().to_string()),
+                            ("batch_size".to_string(), batch_size.to_string()),
+                            ("source".to_string(), source.describe()),
+                        ]),
+                    }),
+                    Err(e) if options.stop_on_checkpoint_error || c.resume => {
+                        return Err(OptimizationError::from(e));
+                    }
+                    Err(e) => {
+                        setup_errors.push(e.to_string());
+                        None
+                    }
+                }
+            }
             None => None,
         };
         let mut resumed_from = None;
@@ -302,7 +315,10 @@ impl NlsqWrapper {
             total_batches_processed: state.batches_done,
             passes: state.passes_done,
             checkpoints_written: objective.checkpoints_written(),
-            checkpoint_errors: objective.checkpoint_errors(),
+            checkpoint_errors: setup_errors
+                .into_iter()
+                .chain(objective.checkpoint_errors())
+                .collect(),
             resumed_from,
         });
         result.recovery_actions = actions;

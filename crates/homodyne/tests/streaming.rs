@@ -234,8 +234,30 @@ fn an_unwritable_checkpoint_directory_is_reported_and_the_fit_goes_on() {
             ..options(1_000)
         },
     );
-    // The directory cannot even be created: a checkpoint error up front.
-    let error = result.unwrap_err();
+    // The directory cannot even be created: a checkpoint error in the diagnostics, and
+    // the fit goes on without checkpoints.
+    let fit = result.unwrap();
+    assert!(fit.converged());
+    let d = fit.streaming_diagnostics.as_ref().unwrap();
+    assert_eq!(d.checkpoints_written, 0);
+    assert_eq!(d.checkpoint_errors.len(), 1, "{d:?}");
+    assert!(d.checkpoint_errors[0].contains("not-a-directory"), "{d:?}");
+    // Unless told to stop.
+    let error = NlsqWrapper::new()
+        .fit_streaming(
+            &Decay,
+            &source,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &StreamingOptions {
+                checkpoint: Some(CheckpointOptions::new(file.join("checkpoints"))),
+                stop_on_checkpoint_error: true,
+                ..options(1_000)
+            },
+        )
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Checkpoint, "{error}");
 
     // A directory that disappears after the start: errors in the diagnostics, fit done.

@@ -1,0 +1,207 @@
+//! Why a file could not be opened as a data source, or written.
+
+use std::path::PathBuf;
+
+/// Why a file cannot serve as a data source (found when the source is opened), or could
+/// not be written.
+///
+/// Every variant names the file and the array in it: for `.npy` files `dataset` is the
+/// array's role (`x`, `y`, `sigma`, or `columns` for a table holding all of them), for
+/// HDF5 files the dataset's path (`/entry/g2`). Messages read
+/// `FILE [DATASET]: problem: what to give instead`, on one line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The file could not be opened, read or written.
+    #[error("{} [{dataset}]: {action}: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+        /// What was being done ("cannot open", "cannot read the header", ...).
+        action: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not in the expected format (bad magic number, unreadable header, not
+    /// HDF5).
+    #[error("{} [{dataset}]: {message}", file.display())]
+    Format {
+        /// The file.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+        /// What is wrong, and what to give instead.
+        message: String,
+    },
+    /// The array's element type is not one the sources read.
+    #[error(
+        "{} [{dataset}]: element type {dtype} is not supported: give float64 or float32 values",
+        file.display()
+    )]
+    UnsupportedDtype {
+        /// The file.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+        /// The element type as the file states it (`'<i4'`, `32-bit integer`, ...).
+        dtype: String,
+    },
+    /// A multi-dimensional `.npy` array stored in Fortran (column-major) order.
+    #[error(
+        "{} [{dataset}]: the array is stored in Fortran order: save it in C order \
+         (numpy.save(path, numpy.ascontiguousarray(a)))",
+        file.display()
+    )]
+    FortranOrder {
+        /// The file.
+        file: PathBuf,
+        /// The array's role.
+        dataset: String,
+    },
+    /// The array has a shape the source cannot use (wrong number of dimensions, a
+    /// zero-width x).
+    #[error("{} [{dataset}]: has shape {}: {expected}", file.display(), shape_text(shape))]
+    BadShape {
+        /// The file.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// The shapes that would do.
+        expected: String,
+    },
+    /// Two arrays disagree on the number of points.
+    #[error(
+        "{} [{dataset}]: holds {found} points but {other} holds {expected}: give arrays of the same length",
+        file.display()
+    )]
+    LengthMismatch {
+        /// The file of the array that disagrees.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+        /// Its number of points.
+        found: usize,
+        /// The number of points of the array it is compared with.
+        expected: usize,
+        /// The array it is compared with (role or dataset, and file).
+        other: String,
+    },
+    /// The file ends before the data its header announces.
+    #[error(
+        "{} [{dataset}]: the file is truncated: the header announces {expected} bytes of data \
+         but only {found} follow it",
+        file.display()
+    )]
+    Truncated {
+        /// The file.
+        file: PathBuf,
+        /// The array's role.
+        dataset: String,
+        /// Bytes of data the header announces.
+        expected: u64,
+        /// Bytes of data the file holds.
+        found: u64,
+    },
+    /// The array holds no points.
+    #[error("{} [{dataset}]: holds no points: give a non-empty array", file.display())]
+    Empty {
+        /// The file.
+        file: PathBuf,
+        /// The array's role or the dataset's path.
+        dataset: String,
+    },
+    /// The HDF5 file has no dataset at the path given.
+    #[error(
+        "{} [{dataset}]: no such dataset (datasets: {})",
+        file.display(),
+        list(available)
+    )]
+    MissingDataset {
+        /// The file.
+        file: PathBuf,
+        /// The dataset path asked for.
+        dataset: String,
+        /// The file's datasets, as absolute paths, sorted.
+        available: Vec<String>,
+    },
+    /// The HDF5 library could not open, read or write a dataset.
+    #[error("{} [{dataset}]: {message}", file.display())]
+    Hdf5 {
+        /// The file.
+        file: PathBuf,
+        /// The dataset path (empty for the file itself).
+        dataset: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A writer was given values that do not match the array it writes.
+    #[error("{} [{dataset}]: {message}", file.display())]
+    Write {
+        /// The file.
+        file: PathBuf,
+        /// The array or dataset being written.
+        dataset: String,
+        /// What does not match.
+        message: String,
+    },
+}
+
+impl DataError {
+    /// The file the error is about.
+    pub fn file(&self) -> &std::path::Path {
+        match self {
+            Self::Io { file, .. }
+            | Self::Format { file, .. }
+            | Self::UnsupportedDtype { file, .. }
+            | Self::FortranOrder { file, .. }
+            | Self::BadShape { file, .. }
+            | Self::LengthMismatch { file, .. }
+            | Self::Truncated { file, .. }
+            | Self::Empty { file, .. }
+            | Self::MissingDataset { file, .. }
+            | Self::Hdf5 { file, .. }
+            | Self::Write { file, .. } => file,
+        }
+    }
+
+    /// The array's role (`.npy`) or the dataset's path (HDF5) the error is about.
+    pub fn dataset(&self) -> &str {
+        match self {
+            Self::Io { dataset, .. }
+            | Self::Format { dataset, .. }
+            | Self::UnsupportedDtype { dataset, .. }
+            | Self::FortranOrder { dataset, .. }
+            | Self::BadShape { dataset, .. }
+            | Self::LengthMismatch { dataset, .. }
+            | Self::Truncated { dataset, .. }
+            | Self::Empty { dataset, .. }
+            | Self::MissingDataset { dataset, .. }
+            | Self::Hdf5 { dataset, .. }
+            | Self::Write { dataset, .. } => dataset,
+        }
+    }
+}
+
+/// `(6, 3)`-style text of a shape (`()` for a scalar).
+pub(crate) fn shape_text(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("({n},)"),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
