@@ -153,6 +153,10 @@ pub struct StreamingDiagnostics {
     pub checkpoints_written: usize,
     /// Checkpoints that could not be written, and why (the fit went on).
     pub checkpoint_errors: Vec<String>,
+    /// Time spent writing checkpoints, in all, in seconds.
+    pub checkpoint_seconds_total: f64,
+    /// The longest checkpoint write, in seconds.
+    pub checkpoint_seconds_max: f64,
     /// The checkpoint this fit resumed from, if any.
     pub resumed_from: Option<String>,
 }

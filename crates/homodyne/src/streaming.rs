@@ -30,6 +30,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use homodyne_checkpoint::{CheckpointManager, OptimizerState, StateArray};
@@ -107,10 +108,12 @@ impl Default for StreamingOptions {
     }
 }
 
-/// Saves [`StreamState`]s as HDF5 checkpoints.
+/// Saves [`StreamState`]s as HDF5 checkpoints, timing each save.
 struct HdfCheckpointer {
     manager: CheckpointManager,
     metadata: BTreeMap<String, String>,
+    /// Total and longest save time, in seconds.
+    timing: Mutex<(f64, f64)>,
 }
 
 impl PassCheckpointer for HdfCheckpointer {
@@ -119,6 +122,18 @@ impl PassCheckpointer for HdfCheckpointer {
     }
 
     fn save(&self, state: &StreamState, loss: f64) -> Result<(), String> {
+        let started = Instant::now();
+        let saved = self.save_untimed(state, loss);
+        let seconds = started.elapsed().as_secs_f64();
+        let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        timing.0 += seconds;
+        timing.1 = timing.1.max(seconds);
+        saved
+    }
+}
+
+impl HdfCheckpointer {
+    fn save_untimed(&self, state: &StreamState, loss: f64) -> Result<(), String> {
         let parameters = state
             .partial
             .as_ref()
@@ -222,6 +237,7 @@ impl NlsqWrapper {
                             ("batch_size".to_string(), batch_size.to_string()),
                             ("source".to_string(), source.describe()),
                         ]),
+                        timing: Mutex::new((0.0, 0.0)),
                     }),
                     Err(e) if options.stop_on_checkpoint_error || c.resume => {
                         return Err(OptimizationError::from(e));
@@ -304,6 +320,10 @@ impl NlsqWrapper {
             OptimizationStrategy::Streaming,
         );
         let stats = state.stats.get_statistics();
+        let (checkpoint_seconds_total, checkpoint_seconds_max) =
+            checkpointer.as_ref().map_or((0.0, 0.0), |c| {
+                *c.timing.lock().unwrap_or_else(|e| e.into_inner())
+            });
         result.streaming_diagnostics = Some(StreamingDiagnostics {
             batch_size,
             n_batches: objective.n_batches(),
@@ -319,6 +339,8 @@ impl NlsqWrapper {
                 .into_iter()
                 .chain(objective.checkpoint_errors())
                 .collect(),
+            checkpoint_seconds_total,
+            checkpoint_seconds_max,
             resumed_from,
         });
         result.recovery_actions = actions;
