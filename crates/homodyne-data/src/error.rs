@@ -7,13 +7,14 @@ use std::path::PathBuf;
 ///
 /// Every variant names the file and the array in it: for `.npy` files `dataset` is the
 /// array's role (`x`, `y`, `sigma`, or `columns` for a table holding all of them), for
-/// HDF5 files the dataset's path (`/entry/g2`). Messages read
+/// HDF5 files the dataset's path (`/entry/g2`), empty when the error is about the file
+/// as a whole (an HDF5 file that cannot be opened). Messages read
 /// `FILE [DATASET]: problem: what to give instead`, on one line.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
     /// The file could not be opened, read or written.
-    #[error("{} [{dataset}]: {action}: {source}", file.display())]
+    #[error("{}: {action}: {source}", at(file, dataset))]
     Io {
         /// The file.
         file: PathBuf,
@@ -27,7 +28,7 @@ pub enum DataError {
     },
     /// The file is not in the expected format (bad magic number, unreadable header, not
     /// HDF5).
-    #[error("{} [{dataset}]: {message}", file.display())]
+    #[error("{}: {message}", at(file, dataset))]
     Format {
         /// The file.
         file: PathBuf,
@@ -38,8 +39,8 @@ pub enum DataError {
     },
     /// The array's element type is not one the sources read.
     #[error(
-        "{} [{dataset}]: element type {dtype} is not supported: give float64 or float32 values",
-        file.display()
+        "{}: element type {dtype} is not supported: give float64 or float32 values",
+        at(file, dataset)
     )]
     UnsupportedDtype {
         /// The file.
@@ -51,9 +52,9 @@ pub enum DataError {
     },
     /// A multi-dimensional `.npy` array stored in Fortran (column-major) order.
     #[error(
-        "{} [{dataset}]: the array is stored in Fortran order: save it in C order \
+        "{}: the array is stored in Fortran order: save it in C order \
          (numpy.save(path, numpy.ascontiguousarray(a)))",
-        file.display()
+        at(file, dataset)
     )]
     FortranOrder {
         /// The file.
@@ -63,7 +64,7 @@ pub enum DataError {
     },
     /// The array has a shape the source cannot use (wrong number of dimensions, a
     /// zero-width x).
-    #[error("{} [{dataset}]: has shape {}: {expected}", file.display(), shape_text(shape))]
+    #[error("{}: has shape {}: {expected}", at(file, dataset), shape_text(shape))]
     BadShape {
         /// The file.
         file: PathBuf,
@@ -76,8 +77,8 @@ pub enum DataError {
     },
     /// Two arrays disagree on the number of points.
     #[error(
-        "{} [{dataset}]: holds {found} points but {other} holds {expected}: give arrays of the same length",
-        file.display()
+        "{}: holds {found} points but {other} holds {expected}: give arrays of the same length",
+        at(file, dataset)
     )]
     LengthMismatch {
         /// The file of the array that disagrees.
@@ -93,9 +94,9 @@ pub enum DataError {
     },
     /// The file ends before the data its header announces.
     #[error(
-        "{} [{dataset}]: the file is truncated: the header announces {expected} bytes of data \
+        "{}: the file is truncated: the header announces {expected} bytes of data \
          but only {found} follow it",
-        file.display()
+        at(file, dataset)
     )]
     Truncated {
         /// The file.
@@ -108,7 +109,7 @@ pub enum DataError {
         found: u64,
     },
     /// The array holds no points.
-    #[error("{} [{dataset}]: holds no points: give a non-empty array", file.display())]
+    #[error("{}: holds no points: give a non-empty array", at(file, dataset))]
     Empty {
         /// The file.
         file: PathBuf,
@@ -117,8 +118,8 @@ pub enum DataError {
     },
     /// The HDF5 file has no dataset at the path given.
     #[error(
-        "{} [{dataset}]: no such dataset (datasets: {})",
-        file.display(),
+        "{}: no such dataset (datasets: {})",
+        at(file, dataset),
         list(available)
     )]
     MissingDataset {
@@ -130,7 +131,7 @@ pub enum DataError {
         available: Vec<String>,
     },
     /// The HDF5 library could not open, read or write a dataset.
-    #[error("{} [{dataset}]: {message}", file.display())]
+    #[error("{}: {message}", at(file, dataset))]
     Hdf5 {
         /// The file.
         file: PathBuf,
@@ -140,7 +141,7 @@ pub enum DataError {
         message: String,
     },
     /// A writer was given values that do not match the array it writes.
-    #[error("{} [{dataset}]: {message}", file.display())]
+    #[error("{}: {message}", at(file, dataset))]
     Write {
         /// The file.
         file: PathBuf,
@@ -184,6 +185,15 @@ impl DataError {
             | Self::Hdf5 { dataset, .. }
             | Self::Write { dataset, .. } => dataset,
         }
+    }
+}
+
+/// `FILE [DATASET]`, or `FILE` when the error is about the whole file.
+fn at(file: &std::path::Path, dataset: &str) -> String {
+    if dataset.is_empty() {
+        file.display().to_string()
+    } else {
+        format!("{} [{dataset}]", file.display())
     }
 }
 

@@ -119,7 +119,10 @@ fn decode_rows<const N: usize>(
             *o = convert(*v);
         }
     } else {
-        for (out_row, row) in out.chunks_exact_mut(width).zip(values.chunks_exact(row_width)) {
+        for (out_row, row) in out
+            .chunks_exact_mut(width)
+            .zip(values.chunks_exact(row_width))
+        {
             for (o, v) in out_row.iter_mut().zip(row.iter().skip(col)) {
                 *o = convert(*v);
             }
@@ -220,13 +223,12 @@ impl NpyArray {
             ))
         })?;
 
-        let dtype = NpyDtype::from_descr(&header.descr).ok_or_else(|| {
-            DataError::UnsupportedDtype {
+        let dtype =
+            NpyDtype::from_descr(&header.descr).ok_or_else(|| DataError::UnsupportedDtype {
                 file: path.to_path_buf(),
                 dataset: role.to_owned(),
                 dtype: format!("'{}'", header.descr),
-            }
-        })?;
+            })?;
         let shape: Vec<usize> = header
             .shape
             .iter()
@@ -1061,8 +1063,8 @@ mod tests {
 
     #[test]
     fn headers_parse() {
-        let h = Header::parse("{'descr': '<f8', 'fortran_order': False, 'shape': (10,), }")
-            .unwrap();
+        let h =
+            Header::parse("{'descr': '<f8', 'fortran_order': False, 'shape': (10,), }").unwrap();
         assert_eq!(
             h,
             Header {
@@ -1076,8 +1078,10 @@ mod tests {
         assert_eq!(h.shape, [3, 2]);
         assert!(h.fortran_order);
         assert_eq!(h.descr, ">f4");
-        let h = Header::parse("{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': ()}")
-            .unwrap();
+        let h = Header::parse(
+            "{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': ()}",
+        )
+        .unwrap();
         assert_eq!(h.descr, "[('a', '<f8'), ('b', '<i4')]");
         assert!(h.shape.is_empty());
 
