@@ -1,16 +1,23 @@
 //! The checkpoint file format: which datasets, how they are written, read and checksummed.
 //!
 //! Everything that knows about HDF5 lives here (and only here): [`write_file`] and
-//! [`read_file`] are the two entry points the manager uses. A second backend (for example
-//! the HDF5 C library through `hdf5-metno`) would provide these two functions for the same
-//! layout; the checksum is computed from the decoded values, not from HDF5 bytes, so it
-//! does not depend on the backend.
+//! [`read_file`] are the two entry points the manager uses. They hold the layout, the
+//! checks and the checksum, and leave creating and opening datasets to a [`Backend`]:
+//! `pure` (rust-hdf5, the default) or `c` (the HDF5 C library through `hdf5-metno`,
+//! with the `hdf5-c` feature). The checksum is computed from the decoded values, not from
+//! HDF5 bytes, so it does not depend on the backend, and each backend reads the other's
+//! files.
+
+#[cfg(feature = "hdf5-c")]
+mod c;
+// With the `hdf5-c` feature, rust-hdf5 is still built for the tests that check that each
+// backend reads the other's files.
+#[cfg(any(not(feature = "hdf5-c"), test))]
+mod pure;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rust_hdf5::dataset::DatasetBuilder;
-use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, H5Type, Hdf5Error};
 use sha2::{Digest, Sha256};
 
 use crate::state::validate_name;
@@ -44,6 +51,9 @@ pub(crate) const FORMAT_VERSION_PATH: &str = "/version/format_version";
 pub(crate) const LIBRARY_VERSION_PATH: &str = "/version/library_version";
 pub(crate) const TIMESTAMP: &str = "/timestamp";
 pub(crate) const CHECKSUM: &str = "/checksum";
+
+/// The groups every checkpoint has, even when empty.
+const GROUPS: [&str; 3] = [OPTIMIZER_STATE, METADATA, VERSION_GROUP];
 
 /// A checkpoint read back from disk (by [`load_checkpoint`](crate::load_checkpoint)): every
 /// field exactly as it was saved, after its checksum and format version were checked.
@@ -228,33 +238,92 @@ fn chunk_dims(shape: &[usize], element_size: usize) -> Vec<usize> {
     chunk
 }
 
-/// Creates `name` from `builder` with `shape` and writes `data`. Arrays of rank >= 1 with
-/// at least one element are chunked and deflated when `compress` is set; scalars and empty
-/// arrays are stored contiguously (HDF5 cannot chunk them).
-fn write_numeric<T: H5Type>(
-    builder: DatasetBuilder<T>,
-    name: &str,
-    shape: &[usize],
-    data: &[T],
-    compress: bool,
-) -> rust_hdf5::Result<()> {
-    let mut builder = builder.shape(shape);
-    if compress && !shape.is_empty() && !data.is_empty() {
-        builder = builder
-            .chunk(&chunk_dims(shape, T::element_size()))
-            .deflate(DEFLATE_LEVEL);
-    }
-    let dataset = builder.create(name)?;
-    if !data.is_empty() {
-        dataset.write_raw(data)?;
-    }
-    Ok(())
+/// The chunk shape of `field` when it is stored compressed: numeric arrays of rank >= 1
+/// with at least one element, when `compress` is set. Scalars and empty arrays are stored
+/// contiguously (HDF5 cannot chunk them), and strings are never compressed.
+fn chunking(field: &Field<'_>, compress: bool) -> Option<Vec<usize>> {
+    let numeric_len = match field.values {
+        Values::F64(d) => d.len(),
+        Values::I64(d) => d.len(),
+        Values::Str(_) => return None,
+    };
+    // float64 and int64 are both 8 bytes.
+    (compress && !field.shape.is_empty() && numeric_len > 0).then(|| chunk_dims(&field.shape, 8))
 }
 
-/// Writes a complete checkpoint file at `path` (truncating anything there) and closes it,
-/// which flushes and fsyncs it. Not atomic by itself: the manager writes to a temporary
-/// name and renames.
+/// A [`CheckpointError::Format`] about `field` of the file at `path`.
+fn format_error(path: &Path, field: &str, message: impl Into<String>) -> CheckpointError {
+    CheckpointError::Format {
+        path: path.to_path_buf(),
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A [`CheckpointError::MissingField`] about `field` of the file at `path`.
+fn missing(path: &Path, field: &str) -> CheckpointError {
+    CheckpointError::MissingField {
+        path: path.to_path_buf(),
+        field: field.to_owned(),
+    }
+}
+
+/// An HDF5 library that writes and reads checkpoint files: the only place that knows
+/// which one. Both implementations store the same layout, so either reads the other's
+/// files; the checks and the checksum are here, independent of the backend.
+trait Backend {
+    /// A file open for reading.
+    type File: Source;
+
+    /// Writes a complete file at `path` (truncating anything there): the groups
+    /// [`GROUPS`], every field of `fields` (absolute paths, sorted), chunked and deflated as
+    /// [`chunking`] says, and the `checksum` string as [`CHECKSUM`]; then closes it.
+    fn write(
+        path: &Path,
+        fields: &[Field<'_>],
+        checksum: &str,
+        compress: bool,
+    ) -> Result<(), CheckpointError>;
+
+    /// Opens the file at `path` (known to be a regular file) for reading:
+    /// [`CheckpointError::Io`] when the operating system refuses,
+    /// [`CheckpointError::NotHdf5`] when it cannot be parsed as HDF5.
+    fn open(path: &Path) -> Result<Self::File, CheckpointError>;
+}
+
+/// The datasets of one open file. Errors name the file and the field:
+/// [`CheckpointError::MissingField`] when the object is absent, [`CheckpointError::Format`]
+/// when it cannot be opened or read as asked.
+trait Source {
+    /// The shape and elements of a string dataset.
+    fn strings(&self, field: &str) -> Result<(Vec<usize>, Vec<String>), CheckpointError>;
+
+    /// A float64 or int64 dataset with its shape as stored (not yet checked against the
+    /// number of elements read).
+    fn numbers(&self, field: &str) -> Result<StateArray, CheckpointError>;
+
+    /// The names of the datasets directly in `group`, in any order.
+    fn dataset_names(&self, group: &str) -> Result<Vec<String>, CheckpointError>;
+}
+
+/// The backend this build uses: the C library with the `hdf5-c` feature, else rust-hdf5.
+#[cfg(feature = "hdf5-c")]
+type Active = c::C;
+#[cfg(not(feature = "hdf5-c"))]
+type Active = pure::Pure;
+
+/// Writes a complete checkpoint file at `path` (truncating anything there) and closes it.
+/// Not atomic by itself: the manager writes to a temporary name, fsyncs and renames.
 pub(crate) fn write_file(
+    path: &Path,
+    payload: &Payload<'_>,
+    compress: bool,
+) -> Result<(), CheckpointError> {
+    write_with::<Active>(path, payload, compress)
+}
+
+/// [`write_file`] with backend `B`.
+fn write_with<B: Backend>(
     path: &Path,
     payload: &Payload<'_>,
     compress: bool,
@@ -262,58 +331,7 @@ pub(crate) fn write_file(
     let sum = checksum(payload);
     let batch_idx = [payload.batch_idx];
     let loss = [payload.loss];
-    let fields = fields(payload, &batch_idx, &loss);
-    let err = |field: &str, e: Hdf5Error| match e {
-        Hdf5Error::Io(io) => CheckpointError::io(path, format!("write {field} to"), io),
-        other => CheckpointError::Format {
-            path: path.to_path_buf(),
-            field: field.to_owned(),
-            message: format!("cannot be written: {other}"),
-        },
-    };
-
-    let file = H5File::create(path).map_err(|e| match e {
-        Hdf5Error::Io(io) => CheckpointError::io(path, "create", io),
-        other => CheckpointError::Format {
-            path: path.to_path_buf(),
-            field: "/".to_owned(),
-            message: format!("cannot create the file: {other}"),
-        },
-    })?;
-    let mut groups = BTreeMap::new();
-    for group in [OPTIMIZER_STATE, METADATA, VERSION_GROUP] {
-        let name = group.trim_start_matches('/');
-        let handle = file.create_group(name).map_err(|e| err(group, e))?;
-        groups.insert(name, handle);
-    }
-    for field in &fields {
-        let relative = field.path.trim_start_matches('/');
-        let (group, name) = match relative.split_once('/') {
-            Some((g, n)) => (groups.get(g), n),
-            None => (None, relative),
-        };
-        let result = match (field.values, group) {
-            (Values::Str(s), Some(g)) => g.write_vlen_strings(name, &[s]).map(drop),
-            (Values::Str(s), None) => file.write_vlen_strings(name, &[s]).map(drop),
-            (Values::F64(d), Some(g)) => {
-                write_numeric(g.new_dataset::<f64>(), name, &field.shape, d, compress)
-            }
-            (Values::F64(d), None) => {
-                write_numeric(file.new_dataset::<f64>(), name, &field.shape, d, compress)
-            }
-            (Values::I64(d), Some(g)) => {
-                write_numeric(g.new_dataset::<i64>(), name, &field.shape, d, compress)
-            }
-            (Values::I64(d), None) => {
-                write_numeric(file.new_dataset::<i64>(), name, &field.shape, d, compress)
-            }
-        };
-        result.map_err(|e| err(&field.path, e))?;
-    }
-    let checksum_name = CHECKSUM.trim_start_matches('/');
-    file.write_vlen_strings(checksum_name, &[sum.as_str()])
-        .map_err(|e| err(CHECKSUM, e))?;
-    file.close().map_err(|e| err("/", e))
+    B::write(path, &fields(payload, &batch_idx, &loss), &sum, compress)
 }
 
 /// Reads, checks and decodes the checkpoint at `path`.
@@ -324,6 +342,11 @@ pub(crate) fn write_file(
 /// right type and shape ([`CheckpointError::MissingField`], [`CheckpointError::Format`]);
 /// the checksum of the contents must equal the stored one ([`CheckpointError::Corrupt`]).
 pub(crate) fn read_file(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    read_with::<Active>(path)
+}
+
+/// [`read_file`] with backend `B`.
+fn read_with<B: Backend>(path: &Path) -> Result<Checkpoint, CheckpointError> {
     let meta = std::fs::metadata(path).map_err(|e| CheckpointError::io(path, "read", e))?;
     if !meta.is_file() {
         return Err(CheckpointError::NotHdf5 {
@@ -331,20 +354,11 @@ pub(crate) fn read_file(path: &Path) -> Result<Checkpoint, CheckpointError> {
             message: "it is not a regular file".to_owned(),
         });
     }
-    let file = H5File::open(path).map_err(|e| match e {
-        Hdf5Error::Io(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-            CheckpointError::io(path, "open", io)
-        }
-        Hdf5Error::Io(io) => CheckpointError::NotHdf5 {
-            path: path.to_path_buf(),
-            message: format!("the file ends early ({io}); it is probably truncated"),
-        },
-        other => CheckpointError::NotHdf5 {
-            path: path.to_path_buf(),
-            message: other.to_string(),
-        },
-    })?;
-    let reader = Reader { path, file: &file };
+    let file = B::open(path)?;
+    let reader = Reader {
+        path,
+        source: &file,
+    };
 
     let format_version = reader.string(FORMAT_VERSION_PATH)?;
     if parse_major(&format_version) != Some(FORMAT_MAJOR) {
@@ -432,27 +446,16 @@ fn parse_major(version: &str) -> Option<u64> {
     major.parse().ok()
 }
 
-/// Reads fields of one open file, turning reader errors into [`CheckpointError`]s that
-/// name the file and the field.
-struct Reader<'a> {
+/// Reads fields of one open file through its backend and checks their shapes, with errors
+/// that name the file and the field.
+struct Reader<'a, S> {
     path: &'a Path,
-    file: &'a H5File,
+    source: &'a S,
 }
 
-impl Reader<'_> {
+impl<S: Source> Reader<'_, S> {
     fn format(&self, field: &str, message: impl Into<String>) -> CheckpointError {
-        CheckpointError::Format {
-            path: self.path.to_path_buf(),
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    fn missing(&self, field: &str) -> CheckpointError {
-        CheckpointError::MissingField {
-            path: self.path.to_path_buf(),
-            field: field.to_owned(),
-        }
+        format_error(self.path, field, message)
     }
 
     fn wrong_kind(&self, field: &str, expected: &str, found: &StateArray) -> CheckpointError {
@@ -466,90 +469,40 @@ impl Reader<'_> {
         )
     }
 
-    fn dataset(&self, field: &str) -> Result<H5Dataset, CheckpointError> {
-        self.file
-            .dataset(field.trim_start_matches('/'))
-            .map_err(|e| match e {
-                Hdf5Error::NotFound(_) => self.missing(field),
-                other => self.format(field, format!("cannot be opened: {other}")),
-            })
-    }
-
-    /// A string field: a string dataset holding exactly one element.
+    /// A string field: a string dataset of shape `[1]`.
     fn string(&self, field: &str) -> Result<String, CheckpointError> {
-        let dataset = self.dataset(field)?;
-        let shape = dataset.shape();
+        let (shape, mut strings) = self.source.strings(field)?;
         if shape != STRING_SHAPE {
             return Err(self.format(
                 field,
                 format!("has shape {shape:?}; a string field has shape [1]"),
             ));
         }
-        let mut strings = dataset
-            .read_strings()
-            .map_err(|e| self.format(field, format!("cannot be read as a string: {e}")))?;
         match (strings.pop(), strings.is_empty()) {
             (Some(s), true) => Ok(s),
             _ => Err(self.format(field, "does not hold exactly one string")),
         }
     }
 
-    /// A numeric field: float64 or int64, any shape.
+    /// A numeric field: float64 or int64, any shape, as many elements as the shape says.
     fn numeric(&self, field: &str) -> Result<StateArray, CheckpointError> {
-        let dataset = self.dataset(field)?;
-        let shape = dataset.shape();
-        let datatype = dataset
-            .datatype()
-            .map_err(|e| self.format(field, format!("has an unreadable datatype: {e}")))?;
-        let unsupported = || {
+        let array = self.source.numbers(field)?;
+        array.check_shape(Some(self.path), field).map_err(|_| {
             self.format(
                 field,
-                format!("has datatype {datatype}; the format stores float64 and int64 only"),
+                format!(
+                    "has shape {:?} but {} element(s) were read; the data are truncated or damaged",
+                    array.shape(),
+                    array.len()
+                ),
             )
-        };
-        let read_err = |e: Hdf5Error| self.format(field, format!("cannot be read: {e}"));
-        let array = match &datatype {
-            DatatypeMessage::FloatingPoint { size: 8, .. } => StateArray::F64 {
-                shape: shape.clone(),
-                data: dataset.read_numeric_as::<f64>().map_err(read_err)?,
-            },
-            DatatypeMessage::FixedPoint {
-                size: 8,
-                signed: true,
-                ..
-            } => StateArray::I64 {
-                shape: shape.clone(),
-                data: dataset.read_numeric_as::<i64>().map_err(read_err)?,
-            },
-            _ => return Err(unsupported()),
-        };
-        array
-            .check_shape(Some(self.path), field)
-            .map_err(|_| {
-                self.format(
-                    field,
-                    format!(
-                        "has shape {shape:?} but {} element(s) were read; the data are truncated or damaged",
-                        array.len()
-                    ),
-                )
-            })?;
+        })?;
         Ok(array)
     }
 
     /// The dataset names directly under the group `group`, sorted.
     fn children(&self, group: &str) -> Result<Vec<String>, CheckpointError> {
-        let handle = self
-            .file
-            .root_group()
-            .group(group.trim_start_matches('/'))
-            .map_err(|e| match e {
-                Hdf5Error::NotFound(_) => self.missing(group),
-                other => self.format(group, format!("cannot be opened: {other}")),
-            })?;
-        let mut names = handle
-            .dataset_names()
-            .map_err(|e| self.format(group, format!("cannot be listed: {e}")))?;
+        let mut names = self.source.dataset_names(group)?;
         names.sort();
         Ok(names)
     }
@@ -557,6 +510,8 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
+    use rust_hdf5::H5File;
+
     use super::*;
 
     fn sample_state() -> OptimizerState {
@@ -810,6 +765,203 @@ mod tests {
                 assert_eq!(p, path);
                 assert_eq!(field, PARAMETERS);
                 assert!(message.contains("float64 and int64 only"), "{message}");
+            }
+            other => panic!("expected Format, got {other:?}"),
+        }
+    }
+}
+
+/// Each backend reads what the other wrote, bit for bit (only with the `hdf5-c` feature,
+/// where both are built).
+#[cfg(all(test, feature = "hdf5-c"))]
+mod cross_backend_tests {
+    use super::*;
+
+    fn rich_state() -> OptimizerState {
+        OptimizerState::new()
+            .with("trust_radius", StateArray::scalar_f64(0.375))
+            .unwrap()
+            .with("iteration", StateArray::scalar_i64(i64::MIN))
+            .unwrap()
+            .with(
+                "special",
+                StateArray::vector_f64(vec![
+                    f64::NAN,
+                    f64::from_bits(0x7ff8_0000_dead_beef),
+                    f64::from_bits(0x7ff0_0000_0000_0001),
+                    f64::from_bits(0xfff8_0000_0000_0000),
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    -0.0,
+                    f64::from_bits(1),
+                    f64::MAX,
+                ]),
+            )
+            .unwrap()
+            .with(
+                "r",
+                StateArray::matrix_f64(53, 53, (0..53 * 53).map(|i| f64::from(i) * 0.01).collect())
+                    .unwrap(),
+            )
+            .unwrap()
+            .with(
+                "cube",
+                StateArray::f64_with_shape(vec![2, 3, 4], (0..24).map(f64::from).collect())
+                    .unwrap(),
+            )
+            .unwrap()
+            .with("empty_vector", StateArray::vector_f64(Vec::new()))
+            .unwrap()
+            .with(
+                "empty_matrix",
+                StateArray::matrix_f64(0, 5, Vec::new()).unwrap(),
+            )
+            .unwrap()
+            .with("empty_ints", StateArray::vector_i64(Vec::new()))
+            .unwrap()
+            .with(
+                "counts",
+                StateArray::i64_with_shape(vec![2, 2], vec![1, -2, 3, i64::MAX]).unwrap(),
+            )
+            .unwrap()
+            .with(
+                // 400 x 400 float64 = 1.28 MB: split into several chunks when compressed.
+                "big",
+                StateArray::matrix_f64(
+                    400,
+                    400,
+                    (0..400 * 400)
+                        .map(|i| f64::from((i * 7919) % 1000) / 7.0)
+                        .collect(),
+                )
+                .unwrap(),
+            )
+            .unwrap()
+    }
+
+    fn bits(values: &[f64]) -> Vec<u64> {
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// Writes with `W`, reads with `R`, and compares everything.
+    fn write_then_read<W: Backend, R: Backend>(what: &str) {
+        let state = rich_state();
+        let metadata = BTreeMap::from([
+            ("strategy".to_owned(), "streaming".to_owned()),
+            ("empty".to_owned(), String::new()),
+            ("unicode".to_owned(), "Δτ = 1 µs, ångström ✓".to_owned()),
+            ("multiline".to_owned(), "line 1\nline 2\ttab".to_owned()),
+        ]);
+        let params: Vec<f64> = (0..53).map(|i| 0.5 + f64::from(i) / 3.0).collect();
+        for compress in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("cross.h5");
+            let payload = Payload {
+                batch_idx: 19,
+                parameters: &params,
+                loss: -0.0,
+                optimizer_state: &state,
+                metadata: &metadata,
+                format_version: FORMAT_VERSION,
+                library_version: LIBRARY_VERSION,
+                timestamp: "2026-05-01T12:34:56.789012Z",
+            };
+            write_with::<W>(&path, &payload, compress).unwrap();
+            let ck = read_with::<R>(&path)
+                .unwrap_or_else(|e| panic!("{what}, compress={compress}: {e}"));
+            assert_eq!(ck.batch_idx, 19, "{what}");
+            assert_eq!(bits(&ck.parameters), bits(&params), "{what}");
+            assert_eq!(ck.loss.to_bits(), (-0.0f64).to_bits(), "{what}");
+            assert_eq!(ck.metadata, metadata, "{what}");
+            assert_eq!(ck.format_version, FORMAT_VERSION, "{what}");
+            assert_eq!(ck.library_version, LIBRARY_VERSION, "{what}");
+            assert_eq!(ck.timestamp, payload.timestamp, "{what}");
+            let names: Vec<&str> = ck.optimizer_state.names().collect();
+            let want: Vec<&str> = state.names().collect();
+            assert_eq!(names, want, "{what}");
+            for (name, array) in state.iter() {
+                let read = ck.optimizer_state.get(name).unwrap();
+                assert_eq!(read.shape(), array.shape(), "{what}: {name}");
+                match (array, read) {
+                    (StateArray::F64 { data: a, .. }, StateArray::F64 { data: b, .. }) => {
+                        assert_eq!(bits(a), bits(b), "{what}: {name}");
+                    }
+                    (StateArray::I64 { data: a, .. }, StateArray::I64 { data: b, .. }) => {
+                        assert_eq!(a, b, "{what}: {name}");
+                    }
+                    _ => panic!("{what}: {name} changed dtype"),
+                }
+            }
+            // The writer's own backend reads it too.
+            read_with::<W>(&path).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_c_library_reads_what_rust_hdf5_wrote() {
+        write_then_read::<pure::Pure, c::C>("rust-hdf5 -> C");
+    }
+
+    #[test]
+    fn rust_hdf5_reads_what_the_c_library_wrote() {
+        write_then_read::<c::C, pure::Pure>("C -> rust-hdf5");
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused_by_both_backends() {
+        // The same corruption in a C-written file is caught by either reader.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.h5");
+        let state = OptimizerState::new();
+        let metadata = BTreeMap::new();
+        let marker = 1_234.567_890_123_456_7_f64;
+        let payload = Payload {
+            batch_idx: 1,
+            parameters: &[0.5, marker],
+            loss: 1.0,
+            optimizer_state: &state,
+            metadata: &metadata,
+            format_version: FORMAT_VERSION,
+            library_version: LIBRARY_VERSION,
+            timestamp: "t",
+        };
+        write_with::<c::C>(&path, &payload, false).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let needle = marker.to_le_bytes();
+        let at = bytes
+            .windows(8)
+            .position(|w| w == needle)
+            .expect("the uncompressed value is in the file");
+        bytes[at + 3] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        for result in [read_with::<c::C>(&path), read_with::<pure::Pure>(&path)] {
+            assert!(
+                matches!(result, Err(CheckpointError::Corrupt { .. })),
+                "{result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_c_library_refuses_a_string_with_a_nul() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nul.h5");
+        let state = OptimizerState::new();
+        let metadata = BTreeMap::from([("k".to_owned(), "a\0b".to_owned())]);
+        let payload = Payload {
+            batch_idx: 1,
+            parameters: &[],
+            loss: 1.0,
+            optimizer_state: &state,
+            metadata: &metadata,
+            format_version: FORMAT_VERSION,
+            library_version: LIBRARY_VERSION,
+            timestamp: "t",
+        };
+        match write_with::<c::C>(&path, &payload, true) {
+            Err(CheckpointError::Format { field, message, .. }) => {
+                assert_eq!(field, "/metadata/k");
+                assert!(message.contains("cannot store this string"), "{message}");
             }
             other => panic!("expected Format, got {other:?}"),
         }

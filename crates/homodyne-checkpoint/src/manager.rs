@@ -305,8 +305,9 @@ impl CheckpointManager {
             .open(tmp_path)
             .map_err(|e| CheckpointError::io(tmp_path, "create", e))?;
         file::write_file(tmp_path, payload, self.compression)?;
-        // rust-hdf5's close already fsyncs; syncing again through our own handle makes the
-        // durability of the bytes before the rename independent of that detail.
+        // rust-hdf5's close already fsyncs (the C library's does not); syncing through our
+        // own handle makes the durability of the bytes before the rename independent of the
+        // backend.
         fs::File::open(tmp_path)
             .and_then(|f| f.sync_all())
             .map_err(|e| CheckpointError::io(tmp_path, "sync", e))?;

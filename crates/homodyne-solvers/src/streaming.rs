@@ -38,7 +38,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 
 use homodyne_core::{
     Batch, Context, DataSource, FitObserver, InvalidSample, Model, NoObserver, OptimizationError,
@@ -448,108 +448,150 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         let n_batches = self.n_batches();
         let weighted = self.source.has_sigma();
         let mut acc = sums.unwrap_or_else(PassSums::empty);
-        for b in start..n_batches {
-            if inner.state.failed_batches.contains_key(&b) {
-                continue;
-            }
-            let range = self.batch_range(b);
-            let mut batch = std::mem::take(&mut inner.batch);
-            let read = self.read_valid(range.clone(), &mut batch);
-            match read {
-                Ok(attempts) => {
-                    let sigma = weighted.then_some(batch.sigma.as_slice());
-                    let objective = InMemoryObjective::new(
-                        self.model,
-                        &batch.x,
-                        &batch.y,
-                        sigma,
-                        self.loss,
-                        self.f_scale,
-                    )
-                    .with_accumulation(accumulation);
-                    let mut batch_sums = match kind {
-                        PassKind::Cost => objective.cost_sums(p),
-                        PassKind::Linearization => objective.linearization_sums(p, accumulation),
+        let todo: Vec<usize> = (start..n_batches)
+            .filter(|b| !inner.state.failed_batches.contains_key(b))
+            .collect();
+        // A reader thread fills the next batch while this one is folded in (two buffers,
+        // passed back and forth), so reading overlaps the computation. Batches arrive in
+        // order; the sums are the same as with reading in line.
+        let first_buffer = std::mem::take(&mut inner.batch);
+        std::thread::scope(|scope| {
+            // The channels live inside the scope: an early return drops them, which ends
+            // the reader thread before the scope joins it.
+            let (full_tx, full_rx) = mpsc::sync_channel::<(usize, Batch, ReadOutcome)>(1);
+            let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+            let _ = empty_tx.send(first_buffer);
+            let _ = empty_tx.send(Batch::default());
+            scope.spawn(move || {
+                for b in todo {
+                    let Ok(mut batch) = empty_rx.recv() else {
+                        return;
                     };
-                    batch_sums.invalid_residuals.offset(range.start);
-                    batch_sums.invalid_jacobian.offset(range.start * p.len());
-                    let batch_cost = batch_sums.cost;
-                    acc = acc.combine(batch_sums);
-                    inner.state.stats.record_batch(
-                        b,
-                        true,
-                        Some(batch_cost),
-                        attempts,
-                        Vec::new(),
-                        None,
-                    );
-                }
-                Err((attempts, why)) => {
-                    inner.state.stats.record_batch(
-                        b,
-                        false,
-                        None,
-                        attempts,
-                        vec!["excluded".to_string()],
-                        Some(why.kind),
-                    );
-                    inner.state.failed_batches.insert(b, why.message);
-                    self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-                    if index > 0 {
-                        inner.batch = batch;
-                        inner.restart = true;
-                        return Err(OptimizationError::Convergence {
-                            message: format!(
-                                "batch {b} (points {}..{}) failed during pass {index}: the \
-                                 objective changed and the solver restarts",
-                                range.start, range.end
-                            ),
-                            context: Context::new().with("batch", b),
-                        });
+                    let read = self.read_valid(self.batch_range(b), &mut batch);
+                    if full_tx.send((b, batch, read)).is_err() {
+                        return;
                     }
                 }
-            }
-            inner.batch = batch;
-            inner.state.batches_done += 1;
-            self.observer.on_pass_progress(&PassProgress {
-                kind,
-                points_done: range.end,
-                points_total: self.source.n_points(),
             });
-            if let Some(checkpointer) = self.checkpointer
-                && checkpointer.should_save(inner.state.batches_done)
-            {
-                let mut snapshot = inner.state.clone();
-                snapshot.partial = Some(PartialPass {
-                    index,
-                    kind,
-                    accumulation,
-                    parameters: p.to_vec(),
-                    next_batch: b + 1,
-                    sums: SumsState::from_sums(&acc),
-                });
-                let loss = snapshot
-                    .passes
-                    .last()
-                    .map_or(f64::NAN, |r| match &r.result {
-                        PassResult::Cost(c) => c.cost,
-                        PassResult::Linearization(l) => l.cost.cost,
-                    });
-                match checkpointer.save(&snapshot, loss) {
-                    Ok(()) => inner.checkpoints_written += 1,
-                    Err(e) if self.settings.stop_on_checkpoint_error => {
-                        return Err(OptimizationError::Checkpoint {
-                            message: e,
-                            context: Context::new().with("batch", b),
-                            source: None,
-                        });
+            for (b, batch, read) in full_rx.iter() {
+                let range = self.batch_range(b);
+                match read {
+                    Ok(attempts) => {
+                        let sigma = weighted.then_some(batch.sigma.as_slice());
+                        let objective = InMemoryObjective::new(
+                            self.model,
+                            &batch.x,
+                            &batch.y,
+                            sigma,
+                            self.loss,
+                            self.f_scale,
+                        )
+                        .with_accumulation(accumulation);
+                        let mut batch_sums = match kind {
+                            PassKind::Cost => objective.cost_sums(p),
+                            PassKind::Linearization => {
+                                objective.linearization_sums(p, accumulation)
+                            }
+                        };
+                        batch_sums.invalid_residuals.offset(range.start);
+                        batch_sums.invalid_jacobian.offset(range.start * p.len());
+                        let batch_cost = batch_sums.cost;
+                        acc = std::mem::replace(&mut acc, PassSums::empty()).combine(batch_sums);
+                        inner.state.stats.record_batch(
+                            b,
+                            true,
+                            Some(batch_cost),
+                            attempts,
+                            Vec::new(),
+                            None,
+                        );
                     }
-                    Err(e) => inner.checkpoint_errors.push(e),
+                    Err((attempts, why)) => {
+                        inner.state.stats.record_batch(
+                            b,
+                            false,
+                            None,
+                            attempts,
+                            vec!["excluded".to_string()],
+                            Some(why.kind),
+                        );
+                        inner.state.failed_batches.insert(b, why.message);
+                        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                        if index > 0 {
+                            inner.batch = batch;
+                            inner.restart = true;
+                            return Err(OptimizationError::Convergence {
+                                message: format!(
+                                    "batch {b} (points {}..{}) failed during pass {index}: the \
+                                     objective changed and the solver restarts",
+                                    range.start, range.end
+                                ),
+                                context: Context::new().with("batch", b),
+                            });
+                        }
+                    }
                 }
+                let _ = empty_tx.send(batch);
+                inner.state.batches_done += 1;
+                self.observer.on_pass_progress(&PassProgress {
+                    kind,
+                    points_done: range.end,
+                    points_total: self.source.n_points(),
+                });
+                self.maybe_checkpoint(inner, index, kind, accumulation, p, b, &acc)?;
             }
-        }
+            Ok(())
+        })?;
         self.check_success_rate(&inner.state.failed_batches, n_batches)?;
         Ok(acc)
+    }
+
+    /// Saves a checkpoint after batch `b` of pass `index` when the checkpointer says so.
+    #[allow(clippy::too_many_arguments)]
+    fn maybe_checkpoint(
+        &self,
+        inner: &mut Inner,
+        index: usize,
+        kind: PassKind,
+        accumulation: Accumulation,
+        p: &[f64],
+        b: usize,
+        acc: &PassSums,
+    ) -> Result<(), OptimizationError> {
+        let Some(checkpointer) = self.checkpointer else {
+            return Ok(());
+        };
+        if !checkpointer.should_save(inner.state.batches_done) {
+            return Ok(());
+        }
+        let mut snapshot = inner.state.clone();
+        snapshot.partial = Some(PartialPass {
+            index,
+            kind,
+            accumulation,
+            parameters: p.to_vec(),
+            next_batch: b + 1,
+            sums: SumsState::from_sums(acc),
+        });
+        let loss = snapshot
+            .passes
+            .last()
+            .map_or(f64::NAN, |r| match &r.result {
+                PassResult::Cost(c) => c.cost,
+                PassResult::Linearization(l) => l.cost.cost,
+            });
+        match checkpointer.save(&snapshot, loss) {
+            Ok(()) => inner.checkpoints_written += 1,
+            Err(e) if self.settings.stop_on_checkpoint_error => {
+                return Err(OptimizationError::Checkpoint {
+                    message: e,
+                    context: Context::new().with("batch", b),
+                    source: None,
+                });
+            }
+            Err(e) => inner.checkpoint_errors.push(e),
+        }
+        Ok(())
     }
 
     /// Reads the points of `range` into `batch` and checks them, retrying; the number of
@@ -616,6 +658,9 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         })
     }
 }
+
+/// What reading one batch gave: the number of reads, or that and why it failed.
+type ReadOutcome = Result<usize, (usize, BatchFailure)>;
 
 /// Why a batch failed: a short kind (for the statistics) and the message.
 struct BatchFailure {

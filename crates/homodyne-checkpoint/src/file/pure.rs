@@ -1,0 +1,194 @@
+//! The pure-Rust backend: `rust-hdf5` writes and reads the files; nothing needs the HDF5 C
+//! library. The default; with the `hdf5-c` feature it is compiled only for the tests that
+//! check that the two backends read each other's files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rust_hdf5::dataset::DatasetBuilder;
+use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, H5Type, Hdf5Error};
+
+use super::{
+    Backend, CHECKSUM, DEFLATE_LEVEL, Field, GROUPS, Source, Values, chunking, format_error,
+    missing,
+};
+use crate::{CheckpointError, StateArray};
+
+/// The `rust-hdf5` backend.
+pub(super) enum Pure {}
+
+impl Backend for Pure {
+    type File = PureFile;
+
+    fn write(
+        path: &Path,
+        fields: &[Field<'_>],
+        checksum: &str,
+        compress: bool,
+    ) -> Result<(), CheckpointError> {
+        let err = |field: &str, e: Hdf5Error| match e {
+            Hdf5Error::Io(io) => CheckpointError::io(path, format!("write {field} to"), io),
+            other => format_error(path, field, format!("cannot be written: {other}")),
+        };
+
+        let file = H5File::create(path).map_err(|e| match e {
+            Hdf5Error::Io(io) => CheckpointError::io(path, "create", io),
+            other => format_error(path, "/", format!("cannot create the file: {other}")),
+        })?;
+        let mut groups = BTreeMap::new();
+        for group in GROUPS {
+            let name = group.trim_start_matches('/');
+            let handle = file.create_group(name).map_err(|e| err(group, e))?;
+            groups.insert(name, handle);
+        }
+        for field in fields {
+            let relative = field.path.trim_start_matches('/');
+            let (group, name) = match relative.split_once('/') {
+                Some((g, n)) => (groups.get(g), n),
+                None => (None, relative),
+            };
+            let chunk = chunking(field, compress);
+            let result = match (field.values, group) {
+                (Values::Str(s), Some(g)) => g.write_vlen_strings(name, &[s]).map(drop),
+                (Values::Str(s), None) => file.write_vlen_strings(name, &[s]).map(drop),
+                (Values::F64(d), Some(g)) => {
+                    write_numeric(g.new_dataset::<f64>(), name, &field.shape, d, chunk)
+                }
+                (Values::F64(d), None) => {
+                    write_numeric(file.new_dataset::<f64>(), name, &field.shape, d, chunk)
+                }
+                (Values::I64(d), Some(g)) => {
+                    write_numeric(g.new_dataset::<i64>(), name, &field.shape, d, chunk)
+                }
+                (Values::I64(d), None) => {
+                    write_numeric(file.new_dataset::<i64>(), name, &field.shape, d, chunk)
+                }
+            };
+            result.map_err(|e| err(&field.path, e))?;
+        }
+        file.write_vlen_strings(CHECKSUM.trim_start_matches('/'), &[checksum])
+            .map_err(|e| err(CHECKSUM, e))?;
+        // rust-hdf5's close flushes and fsyncs the file.
+        file.close().map_err(|e| err("/", e))
+    }
+
+    fn open(path: &Path) -> Result<PureFile, CheckpointError> {
+        let file = H5File::open(path).map_err(|e| match e {
+            Hdf5Error::Io(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
+                CheckpointError::io(path, "open", io)
+            }
+            Hdf5Error::Io(io) => CheckpointError::NotHdf5 {
+                path: path.to_path_buf(),
+                message: format!("the file ends early ({io}); it is probably truncated"),
+            },
+            other => CheckpointError::NotHdf5 {
+                path: path.to_path_buf(),
+                message: other.to_string(),
+            },
+        })?;
+        Ok(PureFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+}
+
+/// Creates `name` from `builder` with `shape` and writes `data`, chunked and deflated when
+/// `chunk` is given.
+fn write_numeric<T: H5Type>(
+    builder: DatasetBuilder<T>,
+    name: &str,
+    shape: &[usize],
+    data: &[T],
+    chunk: Option<Vec<usize>>,
+) -> rust_hdf5::Result<()> {
+    let mut builder = builder.shape(shape);
+    if let Some(chunk) = chunk {
+        builder = builder.chunk(&chunk).deflate(DEFLATE_LEVEL);
+    }
+    let dataset = builder.create(name)?;
+    if !data.is_empty() {
+        dataset.write_raw(data)?;
+    }
+    Ok(())
+}
+
+/// A checkpoint file open for reading with `rust-hdf5`.
+pub(super) struct PureFile {
+    path: PathBuf,
+    file: H5File,
+}
+
+impl PureFile {
+    fn dataset(&self, field: &str) -> Result<H5Dataset, CheckpointError> {
+        self.file
+            .dataset(field.trim_start_matches('/'))
+            .map_err(|e| match e {
+                Hdf5Error::NotFound(_) => missing(&self.path, field),
+                other => format_error(&self.path, field, format!("cannot be opened: {other}")),
+            })
+    }
+}
+
+impl Source for PureFile {
+    fn strings(&self, field: &str) -> Result<(Vec<usize>, Vec<String>), CheckpointError> {
+        let dataset = self.dataset(field)?;
+        let strings = dataset.read_strings().map_err(|e| {
+            format_error(
+                &self.path,
+                field,
+                format!("cannot be read as a string: {e}"),
+            )
+        })?;
+        Ok((dataset.shape(), strings))
+    }
+
+    fn numbers(&self, field: &str) -> Result<StateArray, CheckpointError> {
+        let dataset = self.dataset(field)?;
+        let shape = dataset.shape();
+        let datatype = dataset.datatype().map_err(|e| {
+            format_error(
+                &self.path,
+                field,
+                format!("has an unreadable datatype: {e}"),
+            )
+        })?;
+        let read_err =
+            |e: Hdf5Error| format_error(&self.path, field, format!("cannot be read: {e}"));
+        Ok(match &datatype {
+            DatatypeMessage::FloatingPoint { size: 8, .. } => StateArray::F64 {
+                shape,
+                data: dataset.read_numeric_as::<f64>().map_err(read_err)?,
+            },
+            DatatypeMessage::FixedPoint {
+                size: 8,
+                signed: true,
+                ..
+            } => StateArray::I64 {
+                shape,
+                data: dataset.read_numeric_as::<i64>().map_err(read_err)?,
+            },
+            _ => {
+                return Err(format_error(
+                    &self.path,
+                    field,
+                    format!("has datatype {datatype}; the format stores float64 and int64 only"),
+                ));
+            }
+        })
+    }
+
+    fn dataset_names(&self, group: &str) -> Result<Vec<String>, CheckpointError> {
+        let handle = self
+            .file
+            .root_group()
+            .group(group.trim_start_matches('/'))
+            .map_err(|e| match e {
+                Hdf5Error::NotFound(_) => missing(&self.path, group),
+                other => format_error(&self.path, group, format!("cannot be opened: {other}")),
+            })?;
+        handle
+            .dataset_names()
+            .map_err(|e| format_error(&self.path, group, format!("cannot be listed: {e}")))
+    }
+}

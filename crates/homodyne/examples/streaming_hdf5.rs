@@ -1,0 +1,113 @@
+//! A STREAMING fit over an HDF5 file, against CHUNKED on the same data in memory: the
+//! memory and speed figures of `cargo xtask bench-streaming`.
+//!
+//! ```text
+//! cargo run --release -p homodyne --example streaming_hdf5 -- write FILE POINTS
+//! cargo run --release -p homodyne --example streaming_hdf5 -- streaming FILE [BATCH]
+//! cargo run --release -p homodyne --example streaming_hdf5 -- chunked FILE
+//! ```
+//!
+//! `write` creates `FILE` with datasets `/x` and `/y` (chunked, 65,536 points a chunk) of
+//! `y = 2.5 exp(-1.3 x) + 0.5 + noise` on `x = linspace(0, 10, POINTS)`, one batch at a time
+//! (nothing but a batch is held). `streaming` fits it reading batch by batch (default
+//! 100,000 points); `chunked` reads it whole into memory and fits with CHUNKED. Both print
+//! the fit time and the process's peak resident set size (`VmHWM`).
+
+use std::time::Instant;
+
+use homodyne::example::{Decay, GaussianNoise};
+use homodyne::prelude::*;
+use homodyne::{Batch, DataSource, StreamingOptions};
+use homodyne_data::{Hdf5Source, Hdf5Writer};
+
+/// Peak resident set size in MB, where the system reports it.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0 / 1e6)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: streaming_hdf5 write FILE POINTS | streaming FILE [BATCH] | chunked FILE";
+    let (mode, file) = (args.first().ok_or(usage)?, args.get(1).ok_or(usage)?);
+    let p0 = [1.0, 1.0, 0.0];
+    match mode.as_str() {
+        "write" => {
+            let n: usize = args.get(2).ok_or(usage)?.replace('_', "").parse()?;
+            let step = 10.0 / (n.max(2) - 1) as f64;
+            let mut noise = GaussianNoise::new(0x0DEC_A7ED_5EED_0003);
+            let started = Instant::now();
+            Hdf5Writer::new(file, n)
+                .chunked(65_536)
+                .write(|range, batch: &mut Batch| {
+                    for (k, i) in range.enumerate() {
+                        let x = i as f64 * step;
+                        batch.x[k] = x;
+                        batch.y[k] = 2.5 * (-1.3 * x).exp() + 0.5 + 0.01 * noise.next_normal();
+                    }
+                })?;
+            println!(
+                "wrote {n} points to {file} in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        "streaming" => {
+            let batch: usize = args
+                .get(2)
+                .map_or(Ok(100_000), |s| s.replace('_', "").parse())?;
+            let source = Hdf5Source::open(file, "/x", "/y", None)?;
+            let started = Instant::now();
+            let fit = NlsqWrapper::new().fit_streaming(
+                &Decay,
+                &source,
+                &p0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                &StreamingOptions {
+                    batch_size: Some(batch),
+                    ..StreamingOptions::default()
+                },
+            )?;
+            let seconds = started.elapsed().as_secs_f64();
+            let d = fit.streaming_diagnostics.as_ref().ok_or("no diagnostics")?;
+            println!(
+                "streaming points {} batch {batch}: fit {seconds:.3} s, {} passes, parameters {:?}, peak RSS {:.1} MB",
+                source.n_points(),
+                d.passes,
+                fit.parameters,
+                peak_rss_mb().unwrap_or(f64::NAN)
+            );
+        }
+        "chunked" => {
+            let source = Hdf5Source::open(file, "/x", "/y", None)?;
+            let mut all = Batch::default();
+            source.read(0..source.n_points(), &mut all)?;
+            let started = Instant::now();
+            let fit = NlsqWrapper::new().fit(
+                &Decay,
+                &all.x,
+                &all.y,
+                &p0,
+                None,
+                Method::Trf,
+                &FitConfig {
+                    strategy: Some(OptimizationStrategy::Chunked),
+                    ..FitConfig::default()
+                },
+            )?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "chunked points {}: fit {seconds:.3} s, {} passes, parameters {:?}, peak RSS {:.1} MB",
+                all.len(),
+                fit.njev,
+                fit.parameters,
+                peak_rss_mb().unwrap_or(f64::NAN)
+            );
+        }
+        _ => return Err(usage.into()),
+    }
+    Ok(())
+}
