@@ -38,13 +38,16 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
 
+use homodyne_core::vector_math::vectorized;
 use homodyne_core::{
     Batch, Context, DataSource, FitObserver, InvalidSample, Model, NoObserver, OptimizationError,
     PassKind, PassProgress,
 };
 use homodyne_stats::BatchStatistics;
+
+use crate::kernels::non_finite_flag;
 
 use crate::factor::RFactor;
 use crate::loss::Loss;
@@ -451,97 +454,99 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         let todo: Vec<usize> = (start..n_batches)
             .filter(|b| !inner.state.failed_batches.contains_key(b))
             .collect();
-        // A reader thread fills the next batch while this one is folded in (two buffers,
-        // passed back and forth), so reading overlaps the computation. Batches arrive in
-        // order; the sums are the same as with reading in line.
-        let first_buffer = std::mem::take(&mut inner.batch);
-        std::thread::scope(|scope| {
-            // The channels live inside the scope: an early return drops them, which ends
-            // the reader thread before the scope joins it.
-            let (full_tx, full_rx) = mpsc::sync_channel::<(usize, Batch, ReadOutcome)>(1);
-            let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-            let _ = empty_tx.send(first_buffer);
-            let _ = empty_tx.send(Batch::default());
-            scope.spawn(move || {
-                for b in todo {
-                    let Ok(mut batch) = empty_rx.recv() else {
-                        return;
-                    };
-                    let read = self.read_valid(self.batch_range(b), &mut batch);
-                    if full_tx.send((b, batch, read)).is_err() {
-                        return;
-                    }
-                }
-            });
-            for (b, batch, read) in full_rx.iter() {
-                let range = self.batch_range(b);
-                match read {
-                    Ok(attempts) => {
-                        let sigma = weighted.then_some(batch.sigma.as_slice());
+        // The data are checked for NaN, infinities and non-positive sigma when first read in
+        // a solver run (its first pass); later passes read the same values (the
+        // `DataSource` contract) and only read errors can make them fail.
+        let check = index == 0;
+        // The next batch is read while this one is folded in, as one more task of the
+        // thread pool (`rayon::join`): reading overlaps the computation, and the sums are
+        // the same as with reading in line.
+        let mut current = std::mem::take(&mut inner.batch);
+        let mut spare = Batch::default();
+        let mut read = match todo.first() {
+            Some(&b) => Some(self.read_valid(self.batch_range(b), &mut current, check)),
+            None => None,
+        };
+        for (k, &b) in todo.iter().enumerate() {
+            let range = self.batch_range(b);
+            let next = todo.get(k + 1).copied();
+            let outcome = read
+                .take()
+                .expect("every batch is read before it is folded");
+            let (batch_sums, next_read) = rayon::join(
+                || {
+                    outcome.as_ref().ok().map(|_| {
+                        let sigma = weighted.then_some(current.sigma.as_slice());
                         let objective = InMemoryObjective::new(
                             self.model,
-                            &batch.x,
-                            &batch.y,
+                            &current.x,
+                            &current.y,
                             sigma,
                             self.loss,
                             self.f_scale,
                         )
                         .with_accumulation(accumulation);
-                        let mut batch_sums = match kind {
+                        match kind {
                             PassKind::Cost => objective.cost_sums(p),
                             PassKind::Linearization => {
                                 objective.linearization_sums(p, accumulation)
                             }
-                        };
-                        batch_sums.invalid_residuals.offset(range.start);
-                        batch_sums.invalid_jacobian.offset(range.start * p.len());
-                        let batch_cost = batch_sums.cost;
-                        acc = std::mem::replace(&mut acc, PassSums::empty()).combine(batch_sums);
-                        inner.state.stats.record_batch(
-                            b,
-                            true,
-                            Some(batch_cost),
-                            attempts,
-                            Vec::new(),
-                            None,
-                        );
-                    }
-                    Err((attempts, why)) => {
-                        inner.state.stats.record_batch(
-                            b,
-                            false,
-                            None,
-                            attempts,
-                            vec!["excluded".to_string()],
-                            Some(why.kind),
-                        );
-                        inner.state.failed_batches.insert(b, why.message);
-                        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-                        if index > 0 {
-                            inner.batch = batch;
-                            inner.restart = true;
-                            return Err(OptimizationError::Convergence {
-                                message: format!(
-                                    "batch {b} (points {}..{}) failed during pass {index}: the \
-                                     objective changed and the solver restarts",
-                                    range.start, range.end
-                                ),
-                                context: Context::new().with("batch", b),
-                            });
                         }
+                    })
+                },
+                || next.map(|nb| self.read_valid(self.batch_range(nb), &mut spare, check)),
+            );
+            match outcome {
+                Ok(attempts) => {
+                    let mut batch_sums = batch_sums.expect("a good batch is summed");
+                    batch_sums.invalid_residuals.offset(range.start);
+                    batch_sums.invalid_jacobian.offset(range.start * p.len());
+                    let batch_cost = batch_sums.cost;
+                    acc = std::mem::replace(&mut acc, PassSums::empty()).combine(batch_sums);
+                    inner.state.stats.record_batch(
+                        b,
+                        true,
+                        Some(batch_cost),
+                        attempts,
+                        Vec::new(),
+                        None,
+                    );
+                }
+                Err((attempts, why)) => {
+                    inner.state.stats.record_batch(
+                        b,
+                        false,
+                        None,
+                        attempts,
+                        vec!["excluded".to_string()],
+                        Some(why.kind),
+                    );
+                    inner.state.failed_batches.insert(b, why.message);
+                    self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                    if index > 0 {
+                        inner.restart = true;
+                        return Err(OptimizationError::Convergence {
+                            message: format!(
+                                "batch {b} (points {}..{}) failed during pass {index}: the \
+                                 objective changed and the solver restarts",
+                                range.start, range.end
+                            ),
+                            context: Context::new().with("batch", b),
+                        });
                     }
                 }
-                let _ = empty_tx.send(batch);
-                inner.state.batches_done += 1;
-                self.observer.on_pass_progress(&PassProgress {
-                    kind,
-                    points_done: range.end,
-                    points_total: self.source.n_points(),
-                });
-                self.maybe_checkpoint(inner, index, kind, accumulation, p, b, &acc)?;
             }
-            Ok(())
-        })?;
+            std::mem::swap(&mut current, &mut spare);
+            read = next_read;
+            inner.state.batches_done += 1;
+            self.observer.on_pass_progress(&PassProgress {
+                kind,
+                points_done: range.end,
+                points_total: self.source.n_points(),
+            });
+            self.maybe_checkpoint(inner, index, kind, accumulation, p, b, &acc)?;
+        }
+        inner.batch = current;
         self.check_success_rate(&inner.state.failed_batches, n_batches)?;
         Ok(acc)
     }
@@ -594,12 +599,13 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         Ok(())
     }
 
-    /// Reads the points of `range` into `batch` and checks them, retrying; the number of
-    /// reads made, or that and why the batch failed.
+    /// Reads the points of `range` into `batch` and, when `check`, checks the values,
+    /// retrying; the number of reads made, or that and why the batch failed.
     fn read_valid(
         &self,
         range: Range<usize>,
         batch: &mut Batch,
+        check: bool,
     ) -> Result<usize, (usize, BatchFailure)> {
         let mut last = None;
         for attempt in 1..=self.settings.max_retries_per_batch + 1 {
@@ -608,6 +614,7 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                     kind: "read_error",
                     message: e.to_string(),
                 },
+                Ok(()) if !check => return Ok(attempt),
                 Ok(()) => match invalid_data(batch, range.start, self.source.x_dim()) {
                     None => return Ok(attempt),
                     Some(message) => BatchFailure {
@@ -659,17 +666,26 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
     }
 }
 
-/// What reading one batch gave: the number of reads, or that and why it failed.
-type ReadOutcome = Result<usize, (usize, BatchFailure)>;
-
 /// Why a batch failed: a short kind (for the statistics) and the message.
 struct BatchFailure {
     kind: &'static str,
     message: String,
 }
 
-/// The first unusable value of a batch, described; `None` when all are usable.
+/// The first unusable value of a batch, described; `None` when all are usable. A
+/// branch-free pass first (vectorised); the values are searched one by one only when it
+/// finds something.
 fn invalid_data(batch: &Batch, first_point: usize, x_dim: usize) -> Option<String> {
+    let all_finite = vectorized(
+        #[inline(always)]
+        || non_finite_flag(&batch.x) == 0.0 && non_finite_flag(&batch.y) == 0.0,
+    );
+    let sigma_ok = batch.sigma.is_empty()
+        || (non_finite_flag(&batch.sigma) == 0.0
+            && batch.sigma.iter().fold(f64::INFINITY, |m, &v| m.min(v)) > 0.0);
+    if all_finite && sigma_ok {
+        return None;
+    }
     if let Some(i) = batch.x.iter().position(|v| !v.is_finite()) {
         return Some(format!(
             "x of point {} is {}",
