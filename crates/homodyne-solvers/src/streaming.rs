@@ -463,10 +463,9 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         // the same as with reading in line.
         let mut current = std::mem::take(&mut inner.batch);
         let mut spare = Batch::default();
-        let mut read = match todo.first() {
-            Some(&b) => Some(self.read_valid(self.batch_range(b), &mut current, check)),
-            None => None,
-        };
+        let mut read = todo
+            .first()
+            .map(|&b| self.read_valid(self.batch_range(b), &mut current, check));
         for (k, &b) in todo.iter().enumerate() {
             let range = self.batch_range(b);
             let next = todo.get(k + 1).copied();

@@ -22,6 +22,9 @@ use homodyne::prelude::*;
 use homodyne::{Batch, DataSource, StreamingOptions};
 use homodyne_data::{Hdf5Source, Hdf5Writer};
 
+/// A model with the parameters that made the data and where the fit starts.
+type Problem = (Box<dyn Model>, Vec<f64>, Vec<f64>);
+
 /// Peak resident set size in MB, where the system reports it.
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -35,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: streaming_hdf5 write FILE POINTS | streaming FILE [BATCH] | chunked FILE";
     let (mode, file) = (args.first().ok_or(usage)?, args.get(1).ok_or(usage)?);
     let params_at = |k: usize| args.get(k).map_or(Ok(3), |s| s.parse::<usize>());
-    let setup = |n_params: usize| -> Result<(Box<dyn Model>, Vec<f64>, Vec<f64>), String> {
+    let setup = |n_params: usize| -> Result<Problem, String> {
         match n_params {
             3 => Ok((Box::new(Decay), vec![2.5, 1.3, 0.5], vec![1.0, 1.0, 0.0])),
             53 => Ok((Box::new(Peaks), Peaks::truth(), Peaks::start())),
