@@ -25,8 +25,14 @@
 //! # Ok::<(), homodyne::OptimizationError>(())
 //! ```
 //!
-//! The crates behind the facade: `homodyne-core` (model trait, results, errors),
-//! `homodyne-solvers` (TRF and LM), `homodyne-strategy` (strategy selection).
+//! Data that do not fit in memory are fitted batch by batch from a [`DataSource`] (files
+//! through `homodyne-data`), with checkpoints and resume: see [`streaming`] and
+//! [`NlsqWrapper::fit_streaming`].
+//!
+//! The crates behind the facade: `homodyne-core` (model trait, results, errors, data
+//! sources), `homodyne-solvers` (TRF and LM, the in-memory and streaming objectives),
+//! `homodyne-strategy` (strategy selection, memory estimates), `homodyne-checkpoint` (HDF5
+//! checkpoints), `homodyne-stats` (batch statistics).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
