@@ -473,3 +473,63 @@ fn an_interrupted_pass_resumes_from_its_sums() {
     assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
     assert_eq!(resumed.nfev, reference.nfev);
 }
+
+#[test]
+fn a_batch_that_goes_bad_mid_fit_is_excluded_and_the_solver_restarts() {
+    // Batch 7 reads fine twice (the first two passes), then fails for good: the objective
+    // changes under the solver, which starts again from its last linearised point without
+    // the batch. The result is the fit of the other batches.
+    let data = decay(20_000, 0.01, 71);
+    let (x, y) = (data.x.clone(), data.y.clone());
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    let source = CallbackSource::new(
+        20_000,
+        1,
+        false,
+        "aging disk",
+        move |range, b: &mut Batch| {
+            if range.start == 7_000 && reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 2
+            {
+                return Err("sector unreadable".into());
+            }
+            b.x.copy_from_slice(&x[range.clone()]);
+            b.y.copy_from_slice(&y[range]);
+            Ok(())
+        },
+    );
+    let fit = NlsqWrapper::new()
+        .fit_streaming(
+            &Decay,
+            &source,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options(1_000),
+        )
+        .unwrap();
+    assert!(fit.converged(), "{fit}");
+    assert_eq!(fit.recovery_actions.len(), 1, "{:?}", fit.recovery_actions);
+    assert_eq!(fit.recovery_actions[0].action, "exclude_batch_and_restart");
+    let d = fit.streaming_diagnostics.as_ref().unwrap();
+    assert_eq!(d.failed_batch_indices, [7]);
+    assert!(d.failed_batch_reasons[0].contains("sector unreadable"));
+    assert_eq!(fit.n_points, 19_000);
+    let keep: Vec<usize> = (0..20_000).filter(|i| i / 1_000 != 7).collect();
+    let xs: Vec<f64> = keep.iter().map(|&i| data.x[i]).collect();
+    let ys: Vec<f64> = keep.iter().map(|&i| data.y[i]).collect();
+    let reference = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &xs,
+            &ys,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    for (a, b) in fit.parameters.iter().zip(&reference.parameters) {
+        assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
+    }
+}
