@@ -301,6 +301,24 @@ fn an_unwritable_checkpoint_directory_is_reported_and_the_fit_goes_on() {
     assert!(!d.checkpoint_errors.is_empty());
 }
 
+/// The highest batch index among the checkpoint files in `dir` (0 when none).
+fn latest_batch(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|name| {
+                    name.strip_prefix("homodyne_state_batch_")?
+                        .strip_suffix(".h5")?
+                        .parse()
+                        .ok()
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+}
+
 /// The data and fit of the resume tests: 60,000 points in batches of 1,500, a checkpoint
 /// every 4 batches in `dir`, resuming when asked.
 fn checkpointed_fit(dir: &Path, resume: bool) -> OptimizationResult {
@@ -341,14 +359,26 @@ fn killed_runs_resume_to_the_same_bits() {
     let duration = started.elapsed();
     assert!(reference.converged());
     let exe = std::env::current_exe().unwrap();
-    // Kill times spread over the whole fit, from a fixed generator.
+    // The reference run's batches: the kill comes after a random number of them (seen
+    // through the checkpoint files' names, every 4 batches), plus a random few
+    // milliseconds, so that it lands anywhere in a pass and the child has something to
+    // resume from whatever the machine's speed.
+    let total_batches = reference
+        .streaming_diagnostics
+        .as_ref()
+        .unwrap()
+        .total_batches_processed;
     let mut state: u64 = 0x6b11_7e57;
-    let mut resumed_from = 0;
-    for trial in 0..10 {
+    let mut next = || {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        let fraction = (state >> 11) as f64 / (1u64 << 53) as f64;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut resumed_from = 0;
+    for trial in 0..10 {
+        let after_batches = 4 + (next() * (total_batches as f64 - 8.0)) as u64;
+        let extra = Duration::from_micros((next() * 5_000.0) as u64);
         let dir = scratch_dir(&format!("resume-{trial}"));
         let mut child = Command::new(&exe)
             .args([
@@ -360,8 +390,14 @@ fn killed_runs_resume_to_the_same_bits() {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // The child also starts a process and builds its data: give it that time too.
-        std::thread::sleep(Duration::from_millis(50) + duration.mul_f64(1.2 * fraction));
+        let deadline = Instant::now() + Duration::from_secs(60) + 20 * duration;
+        while latest_batch(&dir) < after_batches
+            && child.try_wait().unwrap().is_none()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        std::thread::sleep(extra);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let resumed = checkpointed_fit(&dir, true);
@@ -369,8 +405,7 @@ fn killed_runs_resume_to_the_same_bits() {
         assert_eq!(
             bits(&resumed.parameters),
             bits(&reference.parameters),
-            "trial {trial} (killed at {:.0}% of the fit)",
-            100.0 * fraction
+            "trial {trial} (killed after batch {after_batches} of {total_batches})"
         );
         if resumed
             .streaming_diagnostics
@@ -382,9 +417,9 @@ fn killed_runs_resume_to_the_same_bits() {
             resumed_from += 1;
         }
     }
-    // Most kills land after a checkpoint: the resume test is not vacuous.
-    assert!(
-        resumed_from >= 5,
+    // Every kill came after a checkpoint: the resume test is not vacuous.
+    assert_eq!(
+        resumed_from, 10,
         "only {resumed_from} of 10 runs resumed from a checkpoint"
     );
 }
