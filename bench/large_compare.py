@@ -37,29 +37,11 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy.optimize import least_squares  # noqa: E402
 
-P0 = np.array([1.0, 1.0, 0.0])
+# The model, its Jacobian, the start and the data files are those of the STANDARD
+# benchmark's script (this folder), so both benchmarks fit the same problem.
+from scipy_standard import P0, jacobian, load, residuals  # noqa: E402
+
 MATCHED = {"ftol": 1e-15, "xtol": 1e-15, "gtol": 1e-15, "x_scale": "jac"}
-
-
-def residuals(p, x, y):
-    return p[0] * np.exp(-p[1] * x) + p[2] - y
-
-
-def jacobian(p, x, y):
-    e = np.exp(-p[1] * x)
-    jac = np.empty((x.size, 3))
-    jac[:, 0] = e
-    jac[:, 1] = -p[0] * x * e
-    jac[:, 2] = 1.0
-    return jac
-
-
-def load(data_dir, n):
-    path = Path(data_dir) / f"decay_{n}.f64"
-    values = np.fromfile(path, dtype="<f8")
-    if values.size != 2 * n:
-        raise SystemExit(f"{path}: expected {2 * n} values, found {values.size}")
-    return values[:n].copy(), values[n:].copy()
 
 
 def timed(fit, repeats):
