@@ -13,10 +13,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::args::{
     CurveArgs, LossArg, MethodArg, StrategyArg, is_identifier, parse_assignments, parse_bounds,
 };
-use crate::data::Table;
+use crate::data::{Format, Table};
 use crate::formula::Formula;
 use crate::plot::{PlotData, write_png};
 use crate::report::{self, FitContext};
+use homodyne_data::Hdf5Source;
 
 /// Why the program stops, and with which exit status.
 #[derive(Debug)]
@@ -102,6 +103,9 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     let y_column = args.y.clone().unwrap_or_else(|| "y".to_string());
     let mut datasets = vec![x_column.clone(), y_column.clone()];
     datasets.extend(args.sigma.clone());
+    if is_streaming(args) && args.plot.is_none() && Format::of(&args.data) == Format::Hdf5 {
+        return run_streaming_hdf5(args, &names, &initial, &x_column, &y_column);
+    }
     let table = Table::load(&args.data, &datasets).map_err(|e| Failure::input(e.to_string()))?;
 
     // The names a formula may use: the columns that are identifiers, and `x` for --x.
@@ -181,38 +185,12 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
         None => None,
     };
 
-    let mut lower = vec![f64::NEG_INFINITY; names.len()];
-    let mut upper = vec![f64::INFINITY; names.len()];
-    if let Some(text) = &args.bounds {
-        for (name, lo, hi) in parse_bounds(text).map_err(Failure::input)? {
-            let k = names.iter().position(|n| *n == name).ok_or_else(|| {
-                Failure::input(format!(
-                    "--bounds names '{name}', which is not a parameter in --p0 ({})",
-                    names.join(", ")
-                ))
-            })?;
-            lower[k] = lo;
-            upper[k] = hi;
-        }
-    }
-    let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| describe(&e, &names))?;
-
+    let (lower, upper, bounds) = parse_bounds_option(args, &names)?;
     let config = FitConfig {
-        loss: match args.loss {
-            LossArg::Linear => Loss::Linear,
-            LossArg::SoftL1 => Loss::SoftL1,
-            LossArg::Huber => Loss::Huber,
-            LossArg::Cauchy => Loss::Cauchy,
-            LossArg::Arctan => Loss::Arctan,
-        },
-        f_scale: args.f_scale,
         sigma,
-        ..FitConfig::default()
+        ..base_config(args)
     };
-    let method = match args.method {
-        MethodArg::Trf => Method::Trf,
-        MethodArg::Lm => Method::Lm,
-    };
+    let method = method_of(args);
     let progress = Progress::new();
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let observer: &dyn FitObserver = if show_progress {
@@ -220,21 +198,12 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     } else {
         &homodyne::NoObserver
     };
-    let streaming = args.strategy == StrategyArg::Streaming || args.checkpoint_dir.is_some();
-    let outcome = if streaming {
+    let outcome = if is_streaming(args) {
         // The table is already in memory; the fit still reads it batch by batch, with the
         // checkpoints and resume of STREAMING.
         let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
             .ok_or_else(|| Failure::input("the data columns have different lengths"))?;
-        let options = StreamingOptions {
-            batch_size: args.batch_size,
-            checkpoint: args.checkpoint_dir.as_ref().map(|dir| CheckpointOptions {
-                frequency: args.checkpoint_every,
-                resume: args.resume,
-                ..CheckpointOptions::new(dir)
-            }),
-            ..StreamingOptions::default()
-        };
+        let options = streaming_options(args);
         let config = FitConfig {
             sigma: None,
             ..config.clone()
@@ -273,24 +242,7 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     progress.finish();
     let result = outcome.map_err(|e| describe(&e, &names))?;
 
-    let data_label = args.data.display().to_string();
-    let ctx = FitContext {
-        formula: &args.formula,
-        data: &data_label,
-        names: &names,
-        initial: &initial,
-        lower: &lower,
-        upper: &upper,
-    };
-    if !args.quiet {
-        print!("{}", report::text(&result, &ctx));
-    }
-    if let Some(path) = &args.json {
-        let document = serde_json::to_string_pretty(&report::json(&result, &ctx))
-            .map_err(|e| Failure::fit(e.to_string()))?;
-        std::fs::write(path, document + "\n")
-            .map_err(|e| Failure::fit(format!("cannot write {}: {e}", path.display())))?;
-    }
+    report_result(args, &result, &names, &initial, &lower, &upper)?;
     if let Some(path) = &args.plot {
         let x_label = formula.variables().first().cloned().unwrap_or(x_column);
         plot(
@@ -305,6 +257,105 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
             &args.formula,
         )?;
     }
+    converged(&result)
+}
+
+/// Whether the fit runs STREAMING: asked for, or implied by checkpoints.
+fn is_streaming(args: &CurveArgs) -> bool {
+    args.strategy == StrategyArg::Streaming || args.checkpoint_dir.is_some()
+}
+
+/// The lower and upper bounds of `--bounds` by parameter, and the `Bounds` they make.
+fn parse_bounds_option(
+    args: &CurveArgs,
+    names: &[String],
+) -> Result<(Vec<f64>, Vec<f64>, Bounds), Failure> {
+    let mut lower = vec![f64::NEG_INFINITY; names.len()];
+    let mut upper = vec![f64::INFINITY; names.len()];
+    if let Some(text) = &args.bounds {
+        for (name, lo, hi) in parse_bounds(text).map_err(Failure::input)? {
+            let k = names.iter().position(|n| *n == name).ok_or_else(|| {
+                Failure::input(format!(
+                    "--bounds names '{name}', which is not a parameter in --p0 ({})",
+                    names.join(", ")
+                ))
+            })?;
+            lower[k] = lo;
+            upper[k] = hi;
+        }
+    }
+    let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| describe(&e, names))?;
+    Ok((lower, upper, bounds))
+}
+
+/// The fit settings of the options (loss and its scale).
+fn base_config(args: &CurveArgs) -> FitConfig {
+    FitConfig {
+        loss: match args.loss {
+            LossArg::Linear => Loss::Linear,
+            LossArg::SoftL1 => Loss::SoftL1,
+            LossArg::Huber => Loss::Huber,
+            LossArg::Cauchy => Loss::Cauchy,
+            LossArg::Arctan => Loss::Arctan,
+        },
+        f_scale: args.f_scale,
+        ..FitConfig::default()
+    }
+}
+
+/// `--method`.
+fn method_of(args: &CurveArgs) -> Method {
+    match args.method {
+        MethodArg::Trf => Method::Trf,
+        MethodArg::Lm => Method::Lm,
+    }
+}
+
+/// The streaming settings of the options (batch size, checkpoints, resume).
+fn streaming_options(args: &CurveArgs) -> StreamingOptions {
+    StreamingOptions {
+        batch_size: args.batch_size,
+        checkpoint: args.checkpoint_dir.as_ref().map(|dir| CheckpointOptions {
+            frequency: args.checkpoint_every,
+            resume: args.resume,
+            ..CheckpointOptions::new(dir)
+        }),
+        ..StreamingOptions::default()
+    }
+}
+
+/// Prints the report (unless `--quiet`) and writes `--json`.
+fn report_result(
+    args: &CurveArgs,
+    result: &OptimizationResult,
+    names: &[String],
+    initial: &[f64],
+    lower: &[f64],
+    upper: &[f64],
+) -> Result<(), Failure> {
+    let data_label = args.data.display().to_string();
+    let ctx = FitContext {
+        formula: &args.formula,
+        data: &data_label,
+        names,
+        initial,
+        lower,
+        upper,
+    };
+    if !args.quiet {
+        print!("{}", report::text(result, &ctx));
+    }
+    if let Some(path) = &args.json {
+        let document = serde_json::to_string_pretty(&report::json(result, &ctx))
+            .map_err(|e| Failure::fit(e.to_string()))?;
+        std::fs::write(path, document + "\n")
+            .map_err(|e| Failure::fit(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Exit status 1 when the fit did not converge (its best parameters were reported).
+fn converged(result: &OptimizationResult) -> Result<(), Failure> {
     if !result.converged() {
         return Err(Failure::fit(format!(
             "the fit did not converge: {} after {} evaluations (the best parameters found are reported)",
@@ -312,6 +363,61 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// `--strategy streaming` on an HDF5 file without `--plot`: the datasets are read batch by
+/// batch from the file on every pass (`homodyne_data::Hdf5Source`), never loaded whole, so
+/// files larger than memory can be fitted. The formula may use one variable, the x
+/// dataset (as `x`, or by its name when that is an identifier).
+fn run_streaming_hdf5(
+    args: &CurveArgs,
+    names: &[String],
+    initial: &[f64],
+    x_column: &str,
+    y_column: &str,
+) -> Result<(), Failure> {
+    let source = Hdf5Source::open(&args.data, x_column, y_column, args.sigma.as_deref())
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let short = x_column.trim_start_matches('/');
+    let mut variable_names = vec!["x".to_string()];
+    if is_identifier(short) && short != "x" && !names.iter().any(|n| n == short) {
+        variable_names.push(short.to_string());
+    }
+    let formula = Formula::parse(&args.formula, names, &variable_names)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    if formula.variables().len() > 1 {
+        return Err(Failure::input(format!(
+            "streaming from an HDF5 file reads one x dataset ({x_column}), but the formula uses {}; \
+             give --plot or drop --strategy streaming to load the data instead",
+            formula.variables().join(", ")
+        )));
+    }
+    if !args.quiet {
+        for unused in formula.unused_params() {
+            eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
+        }
+    }
+    let (lower, upper, bounds) = parse_bounds_option(args, names)?;
+    let progress = Progress::new();
+    let observer: &dyn FitObserver = if !args.quiet && std::io::stderr().is_terminal() {
+        &progress
+    } else {
+        &homodyne::NoObserver
+    };
+    let outcome = NlsqWrapper::new().fit_streaming_observed(
+        &formula,
+        &source,
+        initial,
+        Some(&bounds),
+        method_of(args),
+        &base_config(args),
+        &streaming_options(args),
+        observer,
+    );
+    progress.finish();
+    let result = outcome.map_err(|e| describe(&e, names))?;
+    report_result(args, &result, names, initial, &lower, &upper)?;
+    converged(&result)
 }
 
 /// Turns a library error into the program's failure, naming parameters by their names.

@@ -536,3 +536,79 @@ fn streaming_with_checkpoints_and_resume() {
     assert!(report.contains("resumed from"), "{report}");
     assert_eq!(first["parameters"], second["parameters"]);
 }
+
+#[test]
+fn streaming_reads_an_hdf5_file_batch_by_batch() {
+    let dir = scratch("streaming-hdf5");
+    let file = dir.join("decay.h5");
+    let n = 20_000;
+    homodyne_data::Hdf5Writer::new(&file, n)
+        .datasets("/entry/t", "/entry/g2")
+        .write(|range, batch: &mut homodyne::Batch| {
+            for (k, i) in range.enumerate() {
+                let t = i as f64 * 5e-4;
+                let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
+                batch.x[k] = t;
+                batch.y[k] = 2.5 * (-1.3 * t).exp() + 0.5 + 0.01 * noise;
+            }
+        })
+        .unwrap();
+    let fit = |extra: &[&str], json: &str| {
+        let json = dir.join(json);
+        let mut args = vec![
+            "curve",
+            "--formula",
+            "a*exp(-b*x)+c",
+            "--data",
+            file.to_str().unwrap(),
+            "--x",
+            "/entry/t",
+            "--y",
+            "/entry/g2",
+            "--p0",
+            "a=1,b=1,c=0",
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = homodyne(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        value
+    };
+    let streamed = fit(
+        &["--strategy", "streaming", "--batch-size", "3000"],
+        "streamed.json",
+    );
+    let loaded = fit(&["--strategy", "chunked"], "loaded.json");
+    assert_eq!(streamed["strategy"], "STREAMING");
+    assert_eq!(streamed["streaming_diagnostics"]["n_batches"], 7);
+    assert_eq!(loaded["strategy"], "CHUNKED");
+    for name in ["a", "b", "c"] {
+        let (a, b) = (
+            streamed["parameters"][name]["value"].as_f64().unwrap(),
+            loaded["parameters"][name]["value"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-8 * b.abs(), "{name}: {a} vs {b}");
+    }
+    // A formula naming something other than the x dataset: a clear error.
+    expect_error(
+        &[
+            "curve",
+            "--formula",
+            "a*x+c*g2",
+            "--data",
+            file.to_str().unwrap(),
+            "--x",
+            "/entry/t",
+            "--y",
+            "/entry/g2",
+            "--p0",
+            "a=1,c=0",
+            "--strategy",
+            "streaming",
+        ],
+        2,
+        &["g2"],
+    );
+}

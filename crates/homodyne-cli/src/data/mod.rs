@@ -233,14 +233,18 @@ fn positional_name(index: usize) -> String {
 
 /// The data file formats, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub enum Format {
+    /// Delimited text (anything not below).
     Text,
+    /// NumPy `.npy`.
     Npy,
+    /// HDF5: `.h5`, `.hdf5`, `.nxs`.
     Hdf5,
 }
 
 impl Format {
-    fn of(path: &Path) -> Format {
+    /// The format of `path`, from its extension.
+    pub fn of(path: &Path) -> Format {
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
