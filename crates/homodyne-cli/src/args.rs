@@ -101,7 +101,8 @@ pub struct CurveArgs {
 
     /// How the data are held: chosen from their size and the memory available (auto), or
     /// forced. streaming reads the data batch by batch on every pass and is the one that
-    /// checkpoints. Example: --strategy streaming
+    /// checkpoints; on an HDF5 file (without --plot) it reads the datasets from the file
+    /// and never loads them whole. Example: --strategy streaming
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub strategy: StrategyArg,
 
