@@ -704,11 +704,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_missing_dataset_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("partial.h5");
-        let file = H5File::create(&path).unwrap();
+    /// A new file at `path` holding a checkpoint's string fields (version, timestamp, a
+    /// dummy checksum) and nothing else, for the tests of incomplete files.
+    fn file_with_strings(path: &Path) -> H5File {
+        let file = H5File::create(path).unwrap();
         let version = file.create_group("version").unwrap();
         version
             .write_vlen_strings("format_version", &["1.0"])
@@ -718,6 +717,14 @@ mod tests {
             .unwrap();
         file.write_vlen_strings("timestamp", &["t"]).unwrap();
         file.write_vlen_strings("checksum", &["00"]).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_missing_dataset_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("partial.h5");
+        let file = file_with_strings(&path);
         let ds = file
             .new_dataset::<f64>()
             .shape([2usize])
@@ -739,16 +746,7 @@ mod tests {
         // A file laid out like a checkpoint whose /parameters are float32.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f32.h5");
-        let file = H5File::create(&path).unwrap();
-        let version = file.create_group("version").unwrap();
-        version
-            .write_vlen_strings("format_version", &["1.0"])
-            .unwrap();
-        version
-            .write_vlen_strings("library_version", &["0.1.0"])
-            .unwrap();
-        file.write_vlen_strings("timestamp", &["t"]).unwrap();
-        file.write_vlen_strings("checksum", &["00"]).unwrap();
+        let file = file_with_strings(&path);
         let ds = file
             .new_dataset::<f32>()
             .shape([1usize])

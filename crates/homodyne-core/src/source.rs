@@ -55,6 +55,35 @@ pub struct SourceError {
     pub message: String,
 }
 
+impl SourceError {
+    /// The error of reading `range` from the source named `source_name`.
+    pub fn new(source_name: String, range: &Range<usize>, message: impl Into<String>) -> Self {
+        Self {
+            source_name,
+            start: range.start,
+            end: range.end,
+            message: message.into(),
+        }
+    }
+
+    /// Checks that `range` is a range of the `n_points` points of the source named by
+    /// `source_name` (called only on failure): the error every source gives otherwise.
+    pub fn check_range(
+        source_name: impl FnOnce() -> String,
+        range: &Range<usize>,
+        n_points: usize,
+    ) -> Result<(), SourceError> {
+        if range.start > range.end || range.end > n_points {
+            return Err(Self::new(
+                source_name(),
+                range,
+                format!("the source holds {n_points} points"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Points read by range. `read` is called with ranges in increasing order during a pass,
 /// every pass, from one thread at a time; it must fill the batch with exactly the range's
 /// points (the same values every time it is asked for them: a fit that resumes from a
@@ -102,14 +131,7 @@ impl DataSource for SliceSource<'_> {
         self.sigma.is_some()
     }
     fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        if range.end > self.y.len() || range.start > range.end {
-            return Err(SourceError {
-                source_name: self.describe(),
-                start: range.start,
-                end: range.end,
-                message: format!("the source holds {} points", self.y.len()),
-            });
-        }
+        SourceError::check_range(|| self.describe(), &range, self.y.len())?;
         let d = self.x_dim;
         batch.x.clear();
         batch
@@ -184,15 +206,8 @@ impl DataSource for CallbackSource {
         self.has_sigma
     }
     fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        let fail = |message: String| SourceError {
-            source_name: self.name.clone(),
-            start: range.start,
-            end: range.end,
-            message,
-        };
-        if range.end > self.n_points || range.start > range.end {
-            return Err(fail(format!("the source holds {} points", self.n_points)));
-        }
+        SourceError::check_range(|| self.name.clone(), &range, self.n_points)?;
+        let fail = |message: String| SourceError::new(self.name.clone(), &range, message);
         let m = range.len();
         batch.resize(m, self.x_dim, self.has_sigma);
         (self.read)(range.clone(), batch).map_err(fail)?;

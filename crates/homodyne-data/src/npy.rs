@@ -792,15 +792,8 @@ impl DataSource for NpySource {
     }
 
     fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        let fail = |message: String| SourceError {
-            source_name: self.describe(),
-            start: range.start,
-            end: range.end,
-            message,
-        };
-        if range.start > range.end || range.end > self.n_points {
-            return Err(fail(format!("the source holds {} points", self.n_points)));
-        }
+        SourceError::check_range(|| self.describe(), &range, self.n_points)?;
+        let fail = |message: String| SourceError::new(self.describe(), &range, message);
         batch.resize(range.len(), self.x_dim, self.has_sigma);
         if range.is_empty() {
             return Ok(());
