@@ -1,0 +1,33 @@
+//! XPCS homodyne analysis: the two-time correlation models of X-ray photon correlation
+//! spectroscopy under static (isotropic diffusion) and laminar-flow conditions.
+//!
+//! A measurement is a set of two-time correlation matrices `c2(phi, t1, t2)`, one per
+//! azimuthal angle `phi`, at one wavevector `q`. The model (He, Chen et al., PNAS 121 (48)
+//! e2401162121, 2024) is
+//!
+//! ```text
+//! c2(phi, t_i, t_j) = offset_phi + contrast_phi * exp(-q^2 * int_{t_j}^{t_i} D dt)
+//!                     * sinc^2(q h Gamma_ij cos(phi0 - phi) / 2)
+//! ```
+//!
+//! with the diffusion rate `D(t) = D0 t^alpha + D_offset`, the shear rate
+//! `gamma_dot(t) = gamma_dot_t0 t^beta + gamma_dot_t_offset`, `Gamma_ij` its integral between
+//! the two times and `h` the stator-rotor gap. The static mode has no shear factor.
+//!
+//! - [`parameters`]: analysis and scaling modes, the parameter layout, names, default bounds
+//!   and starting values.
+//! - [`rates`]: the time grid and the cumulative trapezoid integrals of the rates, with
+//!   their derivatives.
+//! - [`model`]: [`HomodyneModel`], a [`homodyne_core::Model`] with hand-written exact
+//!   derivatives, in the published form or the Python package's form
+//!   ([`ModelForm::PythonCompat`]).
+
+pub mod error;
+pub mod model;
+pub mod parameters;
+pub mod rates;
+
+pub use error::XpcsError;
+pub use model::{HomodyneModel, ModelForm};
+pub use parameters::{AnalysisMode, ParameterLayout, ScalingMode};
+pub use rates::TimeGrid;

@@ -1,0 +1,578 @@
+//! [`HomodyneModel`]: `c2(phi, t_i, t_j)` for every angle and frame pair, with exact
+//! derivatives.
+//!
+//! # Points
+//!
+//! A point is one element `(angle k, row i, column j)` of one of the `n_phi` matrices,
+//! given to the solver as its flat index `x = k n_t^2 + i n_t + j` (one `f64` a point:
+//! exact below `2^53`). [`HomodyneModel::point`] builds it; points may come in any order
+//! and any subset, though runs of consecutive indices are decoded fastest.
+//!
+//! # The two forms
+//!
+//! With `S_ij = dt M^D_ij` (the integral of `D`) and `Gamma_ij = dt M^G_ij` (the integral
+//! of the shear rate), see [`crate::rates`]:
+//!
+//! - [`ModelForm::Published`] (the default), the published theory:
+//!   ```text
+//!   c2 = offset + contrast * exp(-q^2 S_ij) * sinc^2(u),   u = q h Gamma_ij cos(phi0 - phi) / 2
+//!   ```
+//! - [`ModelForm::PythonCompat`], what the Python `homodyne` package (2.23) computes, for
+//!   comparing results with it:
+//!   ```text
+//!   g1_D = exp(max(-q^2 S_ij / 2, -700)),   x = q h Gamma_ij cos(phi0 - phi) / (2 pi)
+//!   g1   = max(g1_D sinc^2(x), 1e-10),      c2 = offset + contrast * g1^2
+//!   ```
+//!   which is `sinc^4` of an argument `pi` times smaller than the published one.
+//!
+//! `sinc(x) = sin(x) / x`, with the series `1 - x^2/6 + x^4/120` below `|x| = 1e-4`
+//! (see [`sinc_with_derivative`] for the derivative).
+//! The static mode has no shear factor.
+//!
+//! # Derivatives
+//!
+//! `c2` is linear in its contrast and offset: `dc2/doffset = 1`, `dc2/dcontrast = c2 - offset
+//! over contrast`. For the published form, with `E = exp(-q^2 S)` and `F = sinc^2(u)`:
+//!
+//! ```text
+//! dc2/dθ_D = -contrast E F q^2 dt dM^D/dθ_D                   (D0, alpha, D_offset)
+//! dc2/dθ_G =  contrast E 2 sinc(u) sinc'(u) du/dθ_G            (gamma_dot_t0, beta, offset)
+//!             du/dθ_G = (q h dt / 2) cos(phi0 - phi) dM^G/dθ_G
+//! dc2/dphi0 = contrast E 2 sinc(u) sinc'(u) (q h dt / 2) M^G (-sin(phi0 - phi)) pi / 180
+//! ```
+//!
+//! The compatibility form differentiates `offset + contrast g1^2` the same way (zero where
+//! the clip or the floor holds). The diffusion integral and its three derivatives are
+//! shared by all angles; each angle enters through `cos(phi0 - phi)` alone; each row has
+//! nonzero entries only in its angle's contrast and offset and in the physical columns.
+
+use std::f64::consts::PI;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use homodyne_core::{JacobianKind, Model};
+
+use crate::error::XpcsError;
+use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
+use crate::rates::{RateIntegral, TimeGrid};
+
+/// Below this `|x|`, `sinc(x)` is evaluated by its series.
+pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
+/// Floor of `g1` in the compatibility form.
+pub const G1_FLOOR: f64 = 1e-10;
+
+/// Which formula [`HomodyneModel`] evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ModelForm {
+    /// The published theory (PNAS 2024): `exp(-q^2 int D dt) sinc^2(q h Gamma cos / 2)`.
+    #[default]
+    Published,
+    /// The Python `homodyne` package's numbers: `sinc^4` of an argument `pi` times smaller,
+    /// `g1` floored at `1e-10` and the diffusion exponent clipped at `-700`.
+    PythonCompat,
+}
+
+impl ModelForm {
+    /// The name used in configuration files (`published`, `python_compat`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::PythonCompat => "python_compat",
+        }
+    }
+}
+
+/// The per-parameter-vector tables: rate integrals and angle factors.
+#[derive(Debug)]
+struct Tables {
+    /// Bits of the physical parameters these tables were computed for.
+    key: Vec<u64>,
+    diffusion: RateIntegral,
+    shear: Option<RateIntegral>,
+    /// `cos(phi0 - phi_k)` and `sin(phi0 - phi_k)` per angle (radians).
+    cos: Vec<f64>,
+    sin: Vec<f64>,
+}
+
+/// The homodyne two-time correlation model over `n_phi` angles and `n_t` frames.
+///
+/// ```
+/// use homodyne_core::Model;
+/// use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
+///
+/// let grid = TimeGrid::new(0.1, 50)?;
+/// let model = HomodyneModel::new(
+///     AnalysisMode::Static, ScalingMode::Individual, ModelForm::Published,
+///     grid, &[0.0, 45.0], 0.0054, 2e6,
+/// )?;
+/// // contrast_0, contrast_1, offset_0, offset_1, D0, alpha, D_offset
+/// let p = [0.3, 0.3, 1.0, 1.0, 1000.0, 0.0, 0.0];
+/// let x = [model.point(1, 10, 10) as f64, model.point(1, 10, 20) as f64];
+/// let mut c2 = [0.0; 2];
+/// model.eval(&x, &p, &mut c2);
+/// assert!((c2[0] - 1.3).abs() < 1e-6); // t1 = t2: g1 = 1
+/// assert!(c2[1] < c2[0]);               // decorrelated 1 s later
+/// # Ok::<(), homodyne_xpcs::XpcsError>(())
+/// ```
+#[derive(Debug)]
+pub struct HomodyneModel {
+    layout: ParameterLayout,
+    form: ModelForm,
+    grid: TimeGrid,
+    q: f64,
+    gap: f64,
+    phi: Vec<f64>,
+    cache: RwLock<Option<Arc<Tables>>>,
+}
+
+impl Clone for HomodyneModel {
+    fn clone(&self) -> Self {
+        Self {
+            layout: self.layout,
+            form: self.form,
+            grid: self.grid.clone(),
+            q: self.q,
+            gap: self.gap,
+            phi: self.phi.clone(),
+            cache: RwLock::new(None),
+        }
+    }
+}
+
+impl HomodyneModel {
+    /// A model for the angles `phi` (degrees) on `grid`, at wavevector `q` (1/Angstrom)
+    /// with stator-rotor gap `gap` (Angstrom; used by the laminar-flow mode only).
+    pub fn new(
+        mode: AnalysisMode,
+        scaling: ScalingMode,
+        form: ModelForm,
+        grid: TimeGrid,
+        phi: &[f64],
+        q: f64,
+        gap: f64,
+    ) -> Result<Self, XpcsError> {
+        if phi.is_empty() {
+            return Err(XpcsError::setting(
+                "phi angles",
+                "at least one angle is needed",
+            ));
+        }
+        if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
+            return Err(XpcsError::setting(
+                "phi angles",
+                format!("every angle must be finite, got {bad}"),
+            ));
+        }
+        if !(q.is_finite() && q > 0.0) {
+            return Err(XpcsError::setting(
+                "wavevector_q",
+                format!("q must be positive and finite, got {q}"),
+            ));
+        }
+        if !(gap.is_finite() && gap > 0.0) {
+            return Err(XpcsError::setting(
+                "stator_rotor_gap",
+                format!("the gap must be positive and finite, got {gap}"),
+            ));
+        }
+        let points = (phi.len() as u128) * (grid.len() as u128) * (grid.len() as u128);
+        if points >= 1 << 53 {
+            return Err(XpcsError::setting(
+                "data size",
+                format!("{points} points cannot be indexed exactly by f64"),
+            ));
+        }
+        Ok(Self {
+            layout: ParameterLayout::new(mode, scaling, phi.len()),
+            form,
+            grid,
+            q,
+            gap,
+            phi: phi.to_vec(),
+            cache: RwLock::new(None),
+        })
+    }
+
+    /// The parameter layout.
+    pub fn layout(&self) -> &ParameterLayout {
+        &self.layout
+    }
+
+    /// The formula evaluated.
+    pub fn form(&self) -> ModelForm {
+        self.form
+    }
+
+    /// The frame grid.
+    pub fn grid(&self) -> &TimeGrid {
+        &self.grid
+    }
+
+    /// The angles (degrees).
+    pub fn phi(&self) -> &[f64] {
+        &self.phi
+    }
+
+    /// The wavevector `q` (1/Angstrom).
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// The stator-rotor gap `h` (Angstrom).
+    pub fn gap(&self) -> f64 {
+        self.gap
+    }
+
+    /// Number of points: `n_phi n_t^2`.
+    pub fn n_points(&self) -> usize {
+        self.phi.len() * self.grid.len() * self.grid.len()
+    }
+
+    /// The flat index of element `(i, j)` of angle `angle`'s matrix.
+    pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
+        let n = self.grid.len();
+        (angle * n + i) * n + j
+    }
+
+    /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
+    pub fn decode(&self, x: f64) -> Option<(usize, usize, usize)> {
+        let n = self.grid.len();
+        if !(x >= 0.0 && x < self.n_points() as f64 && x.fract() == 0.0) {
+            return None;
+        }
+        let index = x as usize;
+        Some((index / (n * n), (index / n) % n, index % n))
+    }
+
+    /// The tables for the physical parameters `physical`, from the cache when they match.
+    fn tables(&self, physical: &[f64]) -> Arc<Tables> {
+        let key: Vec<u64> = physical.iter().map(|v| v.to_bits()).collect();
+        if let Some(tables) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|t| t.key == key)
+        {
+            return Arc::clone(tables);
+        }
+        let diffusion = self
+            .grid
+            .rate_integral(physical[0], physical[1], physical[2]);
+        let (shear, cos, sin) = match self.layout.mode {
+            AnalysisMode::Static => (None, Vec::new(), Vec::new()),
+            AnalysisMode::LaminarFlow => {
+                let shear = self
+                    .grid
+                    .rate_integral(physical[3], physical[4], physical[5]);
+                let phi0 = physical[6];
+                let (cos, sin) = self
+                    .phi
+                    .iter()
+                    .map(|&phi| {
+                        let angle = (phi0 - phi) * PI / 180.0;
+                        (angle.cos(), angle.sin())
+                    })
+                    .unzip();
+                (Some(shear), cos, sin)
+            }
+        };
+        let tables = Arc::new(Tables {
+            key,
+            diffusion,
+            shear,
+            cos,
+            sin,
+        });
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&tables));
+        tables
+    }
+
+    /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
+    /// is given.
+    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], mut jacobian: Option<&mut [f64]>) {
+        let n_params = self.layout.n_params();
+        if p.len() != n_params {
+            values.fill(f64::NAN);
+            if let Some(jacobian) = jacobian {
+                jacobian.fill(f64::NAN);
+            }
+            return;
+        }
+        let tables = self.tables(self.layout.physical(p));
+        let n = self.grid.len();
+        let mut cursor: Option<(f64, usize, usize, usize)> = None;
+        for (r, (&xr, value)) in x.iter().zip(values.iter_mut()).enumerate() {
+            let row = jacobian
+                .as_deref_mut()
+                .map(|j| &mut j[r * n_params..(r + 1) * n_params]);
+            // Consecutive indices step j with a carry instead of dividing.
+            let decoded = match cursor {
+                Some((previous, k, i, j)) if xr == previous + 1.0 => Some(if j + 1 < n {
+                    (k, i, j + 1)
+                } else if i + 1 < n {
+                    (k, i + 1, 0)
+                } else {
+                    (k + 1, 0, 0)
+                })
+                .filter(|&(k, _, _)| k < self.phi.len()),
+                _ => self.decode(xr),
+            };
+            let Some((k, i, j)) = decoded else {
+                *value = f64::NAN;
+                if let Some(row) = row {
+                    row.fill(f64::NAN);
+                }
+                cursor = None;
+                continue;
+            };
+            cursor = Some((xr, k, i, j));
+            *value = self.point_value(&tables, p, k, i, j, row);
+        }
+    }
+
+    /// `c2` at `(angle, i, j)`, and its gradient into `row` when given.
+    #[inline(always)]
+    fn point_value(
+        &self,
+        tables: &Tables,
+        p: &[f64],
+        angle: usize,
+        i: usize,
+        j: usize,
+        row: Option<&mut [f64]>,
+    ) -> f64 {
+        let layout = &self.layout;
+        let (ci, oi) = (layout.contrast_index(angle), layout.offset_index(angle));
+        let (contrast, offset) = (p[ci], p[oi]);
+        let start = layout.physical_start();
+        let q2dt = self.q * self.q * self.grid.dt();
+        let (m_d, diff_d) = tables.diffusion.between(i, j);
+        // Shear: the sinc argument, per unit M^G, and the rate integral.
+        let shear = tables.shear.as_ref().map(|shear| {
+            let (m_g, diff_g) = shear.between(i, j);
+            let scale = match self.form {
+                ModelForm::Published => self.q * self.gap * self.grid.dt() / 2.0,
+                ModelForm::PythonCompat => self.q * self.gap * self.grid.dt() / (2.0 * PI),
+            };
+            (shear, m_g, diff_g, scale)
+        });
+        match self.form {
+            ModelForm::Published => {
+                let e = (-q2dt * m_d).exp();
+                let (f, shear_grad) = match &shear {
+                    None => (1.0, None),
+                    Some((_, m_g, _, scale)) => {
+                        let u = scale * tables.cos[angle] * m_g;
+                        let (s, ds) = sinc_with_derivative(u);
+                        (s * s, Some(2.0 * s * ds))
+                    }
+                };
+                let g = e * f;
+                if let Some(row) = row {
+                    row.fill(0.0);
+                    row[ci] += g;
+                    row[oi] += 1.0;
+                    let dm = tables.diffusion.between_derivative(i, j, m_d, diff_d);
+                    let factor = -contrast * g * q2dt;
+                    for t in 0..3 {
+                        row[start + t] = factor * dm[t];
+                    }
+                    if let (Some((integral, m_g, diff_g, scale)), Some(dfdu)) = (&shear, shear_grad)
+                    {
+                        let dm_g = integral.between_derivative(i, j, *m_g, *diff_g);
+                        let per_m = contrast * e * dfdu * scale * tables.cos[angle];
+                        for t in 0..3 {
+                            row[start + 3 + t] = per_m * dm_g[t];
+                        }
+                        row[start + 6] =
+                            contrast * e * dfdu * scale * m_g * (-tables.sin[angle]) * PI / 180.0;
+                    }
+                }
+                offset + contrast * g
+            }
+            ModelForm::PythonCompat => {
+                let exponent = -q2dt * m_d / 2.0;
+                let clipped = exponent < -700.0;
+                let g1_d = exponent.max(-700.0).exp();
+                let (g1_s, shear_grad) = match &shear {
+                    None => (1.0, None),
+                    Some((_, m_g, _, scale)) => {
+                        let x = scale * tables.cos[angle] * m_g;
+                        let (s, ds) = sinc_with_derivative(x);
+                        (s * s, Some(2.0 * s * ds))
+                    }
+                };
+                let raw = g1_d * g1_s;
+                let floored = raw < G1_FLOOR;
+                let g1 = raw.max(G1_FLOOR);
+                if let Some(row) = row {
+                    row.fill(0.0);
+                    row[ci] += g1 * g1;
+                    row[oi] += 1.0;
+                    if !floored {
+                        let dc2_dg1 = 2.0 * contrast * g1;
+                        if !clipped {
+                            let dm = tables.diffusion.between_derivative(i, j, m_d, diff_d);
+                            let factor = dc2_dg1 * g1_s * g1_d * (-q2dt / 2.0);
+                            for t in 0..3 {
+                                row[start + t] = factor * dm[t];
+                            }
+                        }
+                        if let (Some((integral, m_g, diff_g, scale)), Some(dsdx)) =
+                            (&shear, shear_grad)
+                        {
+                            let dm_g = integral.between_derivative(i, j, *m_g, *diff_g);
+                            let per_m = dc2_dg1 * g1_d * dsdx * scale * tables.cos[angle];
+                            for t in 0..3 {
+                                row[start + 3 + t] = per_m * dm_g[t];
+                            }
+                            row[start + 6] =
+                                dc2_dg1 * g1_d * dsdx * scale * m_g * (-tables.sin[angle]) * PI
+                                    / 180.0;
+                        }
+                    }
+                }
+                offset + contrast * g1 * g1
+            }
+        }
+    }
+}
+
+/// `sinc(x) = sin(x) / x` and its derivative `sinc'(x) = (x cos x - sin x) / x^2`.
+///
+/// The value is the series `1 - x^2/6 + x^4/120` below [`SINC_SERIES_THRESHOLD`] and
+/// `sin(x) / x` above, as the Python package evaluates it. The closed form of the
+/// derivative loses `log10(3 / x^2)` digits to cancellation for small `x` (6 at
+/// `x = 1e-3`), so below `|x| = 1` it is the series
+/// `sinc'(x) = sum_{n >= 1} (-1)^n 2n x^(2n-1) / (2n+1)!`, to `n = 9` (the next term is
+/// below `1e-17` there).
+#[inline(always)]
+pub fn sinc_with_derivative(x: f64) -> (f64, f64) {
+    let x2 = x * x;
+    let value = if x.abs() < SINC_SERIES_THRESHOLD {
+        1.0 - x2 / 6.0 + x2 * x2 / 120.0
+    } else {
+        x.sin() / x
+    };
+    let derivative = if x.abs() < 1.0 {
+        // Coefficients (-1)^n 2n / (2n+1)!, n = 1..9, in Horner form in x^2.
+        const C: [f64; 9] = [
+            -1.0 / 3.0,
+            1.0 / 30.0,
+            -1.0 / 840.0,
+            1.0 / 45_360.0,
+            -1.0 / 3_991_680.0,
+            1.0 / 518_918_400.0,
+            -1.0 / 93_405_312_000.0,
+            1.0 / 22_230_464_256_000.0,
+            -1.0 / 6_758_061_133_824_000.0,
+        ];
+        x * C.iter().rev().fold(0.0, |sum, &c| sum * x2 + c)
+    } else {
+        let (sin, cos) = x.sin_cos();
+        (x * cos - sin) / x2
+    };
+    (value, derivative)
+}
+
+impl Model for HomodyneModel {
+    fn n_params(&self) -> usize {
+        self.layout.n_params()
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        self.evaluate(x, p, values, None);
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        self.evaluate(x, p, values, Some(jacobian));
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        self.layout.names()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(mode: AnalysisMode, form: ModelForm) -> HomodyneModel {
+        let grid = TimeGrid::new(0.1, 7).unwrap();
+        HomodyneModel::new(
+            mode,
+            ScalingMode::Individual,
+            form,
+            grid,
+            &[-20.0, 0.0, 45.0],
+            0.0054,
+            2e6,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn indices_decode_in_any_order() {
+        let m = model(AnalysisMode::Static, ModelForm::Published);
+        assert_eq!(m.point(2, 3, 4), 2 * 49 + 3 * 7 + 4);
+        assert_eq!(m.decode(m.point(2, 3, 4) as f64), Some((2, 3, 4)));
+        assert_eq!(m.decode(147.0), None);
+        assert_eq!(m.decode(1.5), None);
+        assert_eq!(m.decode(-1.0), None);
+        let p = [0.3, 0.2, 0.1, 1.0, 1.1, 1.2, 800.0, -0.3, 5.0];
+        let forward: Vec<f64> = (0..m.n_points()).map(|i| i as f64).collect();
+        let backward: Vec<f64> = forward.iter().rev().copied().collect();
+        let mut a = vec![0.0; forward.len()];
+        let mut b = vec![0.0; forward.len()];
+        m.eval(&forward, &p, &mut a);
+        m.eval(&backward, &p, &mut b);
+        b.reverse();
+        assert_eq!(a, b);
+        let mut bad = [0.0; 2];
+        m.eval(&[3.0, 1e9], &p, &mut bad);
+        assert!(bad[0].is_finite() && bad[1].is_nan());
+    }
+
+    #[test]
+    fn the_diagonal_is_offset_plus_contrast() {
+        for form in [ModelForm::Published, ModelForm::PythonCompat] {
+            let m = model(AnalysisMode::LaminarFlow, form);
+            let p = [
+                0.3, 0.2, 0.1, 1.0, 1.1, 1.2, 800.0, -0.3, 5.0, 0.01, 0.2, 0.001, 3.0,
+            ];
+            let mut c2 = [0.0];
+            m.eval(&[m.point(1, 4, 4) as f64], &p, &mut c2);
+            // M_ii = 1e-6: the shear argument is 5.4e-4 (published), so g1 is 1 to 1e-7.
+            assert!((c2[0] - 1.3).abs() < 1e-7, "{form:?}: {}", c2[0]);
+        }
+    }
+
+    #[test]
+    fn a_wrong_parameter_count_gives_nan_not_a_panic() {
+        let m = model(AnalysisMode::Static, ModelForm::Published);
+        let mut c2 = [0.0];
+        m.eval(&[0.0], &[1.0; 3], &mut c2);
+        assert!(c2[0].is_nan());
+    }
+
+    #[test]
+    fn sinc_series_and_closed_form_meet_at_the_threshold() {
+        let below = sinc_with_derivative(SINC_SERIES_THRESHOLD * (1.0 - 1e-12));
+        let above = sinc_with_derivative(SINC_SERIES_THRESHOLD * (1.0 + 1e-12));
+        assert!((below.0 - above.0).abs() < 1e-15);
+        assert!((below.1 - above.1).abs() < 1e-15);
+        assert_eq!(sinc_with_derivative(0.0), (1.0, 0.0));
+        // Series and closed form of the derivative meet at |x| = 1.
+        let (_, series) = sinc_with_derivative(1.0 - 1e-15);
+        let closed = (1.0f64.cos() - 1.0f64.sin()) / 1.0;
+        assert!((series - closed).abs() < 1e-15, "{series} vs {closed}");
+        // At x = 1e-3 the series is right where the closed form has lost 6 digits:
+        // sinc'(x) = -x/3 + x^3/30 - x^5/840 + ...
+        let (_, d) = sinc_with_derivative(1e-3);
+        assert!((d - (-1e-3 / 3.0 + 1e-9 / 30.0 - 1e-15 / 840.0)).abs() < 1e-19);
+    }
+}
