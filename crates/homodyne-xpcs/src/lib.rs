@@ -21,13 +21,19 @@
 //! - [`model`]: [`HomodyneModel`], a [`homodyne_core::Model`] with hand-written exact
 //!   derivatives, in the published form or the Python package's form
 //!   ([`ModelForm::PythonCompat`]).
+//! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
+//! - [`initial`]: contrasts and offsets estimated from the data.
 
+pub mod data;
 pub mod error;
+pub mod initial;
 pub mod model;
 pub mod parameters;
 pub mod rates;
 
+pub use data::CorrelationData;
 pub use error::XpcsError;
+pub use initial::estimate_scaling;
 pub use model::{HomodyneModel, ModelForm};
 pub use parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 pub use rates::TimeGrid;

@@ -37,20 +37,35 @@ pub struct TimeGrid {
 impl TimeGrid {
     /// `n_t` frames `dt` seconds apart, from `t = 0`.
     pub fn new(dt: f64, n_t: usize) -> Result<Self, XpcsError> {
+        Self::from_times(dt, (0..n_t).map(|k| k as f64 * dt).collect())
+    }
+
+    /// A grid with the given frame times, `dt` apart: for frames that do not start at
+    /// `t = 0` (the Python package's command line drops `t = 0` and fits from `t = dt`), or
+    /// times taken from a file. The integrals still step in frames of `dt`.
+    pub fn from_times(dt: f64, times: Vec<f64>) -> Result<Self, XpcsError> {
         if !(dt.is_finite() && dt > 0.0) {
             return Err(XpcsError::setting(
                 "dt",
                 format!("the frame time must be positive and finite, got {dt}"),
             ));
         }
-        if n_t < 2 {
+        if times.len() < 2 {
             return Err(XpcsError::setting(
                 "frames",
-                format!("a two-time matrix needs at least 2 frames, got {n_t}"),
+                format!(
+                    "a two-time matrix needs at least 2 frames, got {}",
+                    times.len()
+                ),
+            ));
+        }
+        if let Some(bad) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+            return Err(XpcsError::setting(
+                "frame times",
+                format!("every time must be finite and non-negative, got {bad}"),
             ));
         }
         let eps = (dt / 2.0).max(1e-8);
-        let times: Vec<f64> = (0..n_t).map(|k| k as f64 * dt).collect();
         let safe: Vec<f64> = times.iter().map(|&t| t.max(eps)).collect();
         let ln_safe = safe.iter().map(|t| t.ln()).collect();
         Ok(Self {
@@ -76,7 +91,7 @@ impl TimeGrid {
         self.times.is_empty()
     }
 
-    /// The frame times `t_k = k dt`.
+    /// The frame times (`t_k = k dt` for [`TimeGrid::new`]).
     pub fn times(&self) -> &[f64] {
         &self.times
     }

@@ -1,0 +1,115 @@
+//! [`CorrelationData`]: the measured `c2` matrices of one wavevector, and synthetic data
+//! with known truth.
+
+use homodyne::example::GaussianNoise;
+use homodyne_core::Model;
+
+use crate::error::XpcsError;
+use crate::model::HomodyneModel;
+
+/// Two-time correlation matrices `c2(phi_k, t_i, t_j)` at one wavevector.
+///
+/// `c2` holds the `n_phi` full `n_t x n_t` matrices one after another, each row-major, so
+/// that element `(k, i, j)` sits at the flat index `(k n_t + i) n_t + j`: the same index
+/// [`HomodyneModel::point`] gives, so `c2` is the `y` of a fit whose `x` is
+/// [`CorrelationData::points`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelationData {
+    /// Wavevector `q` (1/Angstrom).
+    pub q: f64,
+    /// Frame time `dt` (seconds).
+    pub dt: f64,
+    /// Azimuthal angles (degrees).
+    pub phi: Vec<f64>,
+    /// Frames per matrix side.
+    pub n_t: usize,
+    /// The matrices, angle after angle, row-major.
+    pub c2: Vec<f64>,
+}
+
+impl CorrelationData {
+    /// Checks the sizes and that every value is finite.
+    pub fn new(
+        q: f64,
+        dt: f64,
+        phi: Vec<f64>,
+        n_t: usize,
+        c2: Vec<f64>,
+    ) -> Result<Self, XpcsError> {
+        if phi.is_empty() {
+            return Err(XpcsError::setting("phi angles", "the data hold no angle"));
+        }
+        let expected = phi.len() * n_t * n_t;
+        if c2.len() != expected {
+            return Err(XpcsError::setting(
+                "c2",
+                format!(
+                    "{} angles of {n_t} x {n_t} frames need {expected} values, got {}",
+                    phi.len(),
+                    c2.len()
+                ),
+            ));
+        }
+        if let Some(position) = c2.iter().position(|v| !v.is_finite()) {
+            let (k, rest) = (position / (n_t * n_t), position % (n_t * n_t));
+            return Err(XpcsError::setting(
+                "c2",
+                format!(
+                    "value {} at angle {k} ({} deg), t1 index {}, t2 index {} is not finite",
+                    c2[position],
+                    phi[k],
+                    rest / n_t,
+                    rest % n_t
+                ),
+            ));
+        }
+        Ok(Self {
+            q,
+            dt,
+            phi,
+            n_t,
+            c2,
+        })
+    }
+
+    /// Number of points `n_phi n_t^2`.
+    pub fn n_points(&self) -> usize {
+        self.c2.len()
+    }
+
+    /// The matrix of angle `angle`, row-major.
+    pub fn matrix(&self, angle: usize) -> &[f64] {
+        let size = self.n_t * self.n_t;
+        &self.c2[angle * size..(angle + 1) * size]
+    }
+
+    /// The flat point indices `0 .. n_points` as `f64`: the `x` of a fit.
+    pub fn points(&self) -> Vec<f64> {
+        (0..self.n_points()).map(|i| i as f64).collect()
+    }
+
+    /// `model` at `parameters` on every point, plus Gaussian noise of standard deviation
+    /// `noise` from the deterministic stream `seed`.
+    pub fn synthetic(
+        model: &HomodyneModel,
+        parameters: &[f64],
+        noise: f64,
+        seed: u64,
+    ) -> Result<Self, XpcsError> {
+        model.layout().check(parameters)?;
+        let x: Vec<f64> = (0..model.n_points()).map(|i| i as f64).collect();
+        let mut c2 = vec![0.0; x.len()];
+        model.eval(&x, parameters, &mut c2);
+        let mut rng = GaussianNoise::new(seed);
+        for value in &mut c2 {
+            *value += noise * rng.next_normal();
+        }
+        Self::new(
+            model.q(),
+            model.grid().dt(),
+            model.phi().to_vec(),
+            model.grid().len(),
+            c2,
+        )
+    }
+}
