@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// An XPCS model, dataset or configuration that cannot be used.
-#[derive(Debug, Error, Clone, PartialEq)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum XpcsError {
     /// A model or grid setting out of its domain (`dt <= 0`, fewer than two frames, ...).
@@ -14,6 +14,9 @@ pub enum XpcsError {
         /// What is wrong with it.
         message: String,
     },
+    /// The fit itself failed (bad start, bounds, or no convergence).
+    #[error(transparent)]
+    Fit(#[from] homodyne_core::OptimizationError),
     /// A parameter vector of the wrong length for the model's layout.
     #[error("the {layout} layout has {expected} parameters, but {actual} were given")]
     ParameterCount {

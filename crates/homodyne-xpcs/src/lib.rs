@@ -23,7 +23,9 @@
 //!   ([`ModelForm::PythonCompat`]).
 //! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
 //! - [`initial`]: contrasts and offsets estimated from the data.
+//! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start.
 
+pub mod analysis;
 pub mod data;
 pub mod error;
 pub mod initial;
@@ -31,6 +33,7 @@ pub mod model;
 pub mod parameters;
 pub mod rates;
 
+pub use analysis::{XpcsFit, XpcsFitOptions, fit};
 pub use data::CorrelationData;
 pub use error::XpcsError;
 pub use initial::estimate_scaling;

@@ -1,0 +1,94 @@
+//! Synthetic data with known truth (Gaussian noise of standard deviation 0.005), fitted
+//! from the Python package's default starting values (`beta`, `gamma_dot_t_offset` and
+//! `phi0` at 0): every physical parameter must land within 3 reported standard errors of
+//! the truth. The sizes include the 100k-1M window that the Python package gets wrong.
+
+use std::time::Instant;
+
+use homodyne_core::NoObserver;
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
+    fit,
+};
+
+const NOISE: f64 = 0.005;
+const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
+const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
+
+fn recover(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64) {
+    let phi: Vec<f64> = (0..n_phi)
+        .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
+        .collect();
+    let model = HomodyneModel::new(
+        mode,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, n_t).unwrap(),
+        &phi,
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let layout = *model.layout();
+    let contrasts: Vec<f64> = (0..n_phi).map(|k| 0.25 + 0.01 * k as f64).collect();
+    let offsets: Vec<f64> = (0..n_phi).map(|k| 1.0 + 0.002 * k as f64).collect();
+    let physical: &[f64] = match mode {
+        AnalysisMode::Static => &STATIC_TRUTH,
+        AnalysisMode::LaminarFlow => &LAMINAR_TRUTH,
+    };
+    let truth = layout.assemble(&contrasts, &offsets, physical).unwrap();
+    let data = CorrelationData::synthetic(&model, &truth, NOISE, seed).unwrap();
+    let started = Instant::now();
+    let fitted = fit(&model, &data, &XpcsFitOptions::default(), &NoObserver).unwrap();
+    let result = &fitted.result;
+    let names = layout.names();
+    println!(
+        "{} {n_phi} x {n_t} ({} points): {:.2} s, {} iterations, {:?}, reduced chi2 {:.4}",
+        mode.name(),
+        data.n_points(),
+        started.elapsed().as_secs_f64(),
+        result.iterations,
+        result.convergence_status,
+        result.reduced_chi_squared,
+    );
+    for k in layout.physical_start()..layout.n_params() {
+        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
+        let z = (got - want) / error;
+        println!(
+            "  {:<20} {got:>14.6e} truth {want:>12.4e} +- {error:.2e} ({z:+.2} sigma)",
+            names[k]
+        );
+        assert!(
+            z.abs() <= 3.0,
+            "{} {n_phi} x {n_t}: {} = {got} is {z:.1} standard errors from the truth {want}",
+            mode.name(),
+            names[k]
+        );
+    }
+    assert!(
+        (result.reduced_chi_squared / (NOISE * NOISE) - 1.0).abs() < 0.05,
+        "the residuals are the noise: reduced chi2 {} against {}",
+        result.reduced_chi_squared,
+        NOISE * NOISE
+    );
+}
+
+#[test]
+fn static_3_angles_200_frames() {
+    recover(AnalysisMode::Static, 3, 200, 11);
+}
+
+#[test]
+fn laminar_3_angles_200_frames() {
+    recover(AnalysisMode::LaminarFlow, 3, 200, 12);
+}
+
+#[test]
+fn laminar_3_angles_500_frames() {
+    recover(AnalysisMode::LaminarFlow, 3, 500, 13);
+}
+
+#[test]
+fn laminar_10_angles_300_frames() {
+    recover(AnalysisMode::LaminarFlow, 10, 300, 14);
+}
