@@ -6,18 +6,27 @@ use ndarray::Array2;
 use crate::dense::svd;
 use crate::factor::RFactor;
 
-/// The covariance `C = s^2 (J^T J)^+` from the factor `R` of the (weighted, rescaled)
-/// Jacobian at the solution, with the SVD `R = U diag(sigma) V^T` (the same `sigma` and
-/// `V` as `J`):
+/// The covariance `C = s^2 (J^T J)^+` from the factor `R` of the (weighted) Jacobian at
+/// the solution (`R^T R = J^T J`).
+///
+/// The columns are first equilibrated, `R_s = R D` with `D = diag(1 / ||R e_k||)` (the
+/// column norms of `J`), so that the rank decision does not depend on the parameters'
+/// units: a diffusion coefficient near `1e4` next to a contrast near `0.3` would otherwise
+/// put a factor of `1e8` into the singular values and see a full-rank problem as
+/// deficient. With the SVD `R_s = U diag(sigma) V^T`:
 ///
 /// ```text
-/// (J^T J)^+ = V diag(1 / sigma_k^2) V^T   over sigma_k > eps * max(N, P) * sigma_max
-/// s^2       = 2 C(p) / (N - P)            (1 with absolute_sigma)
+/// (J^T J)^+ = D V diag(1 / sigma_k^2) V^T D   over sigma_k > eps * max(N, P) * sigma_max
+/// s^2       = 2 C(p) / (N - P)                (1 with absolute_sigma)
 /// ```
 ///
-/// as scipy's `curve_fit`. Dropped singular values lower the reported rank: the matrix is
-/// then a pseudo-inverse, never a silent identity. Without degrees of freedom (`N == P`)
-/// and without `absolute_sigma`, the scale is unknown and every entry is infinite.
+/// the threshold being scipy `curve_fit`'s. For a full-rank problem this is the inverse of
+/// `J^T J`, the same as without equilibration up to rounding. Dropped singular values lower
+/// the reported rank: the matrix is then a pseudo-inverse, never a silent identity; a
+/// parameter whose column is zero gets zero variance and lowers the rank. The reported
+/// condition number is that of the equilibrated `R_s`. Without degrees of freedom
+/// (`N == P`) and without `absolute_sigma`, the scale is unknown and every entry is
+/// infinite.
 pub fn covariance(
     factor: &RFactor,
     n_points: usize,
@@ -25,7 +34,22 @@ pub fn covariance(
     absolute_sigma: bool,
 ) -> Covariance {
     let n = factor.n();
-    let Some(dec) = svd(factor.r_matrix(), n, n) else {
+    let r = factor.r_matrix();
+    let inverse_norms: Vec<f64> = (0..n)
+        .map(|k| {
+            let norm = (0..n)
+                .map(|i| r[i * n + k] * r[i * n + k])
+                .sum::<f64>()
+                .sqrt();
+            if norm > 0.0 && norm.is_finite() {
+                1.0 / norm
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let scaled: Vec<f64> = (0..n * n).map(|ik| r[ik] * inverse_norms[ik % n]).collect();
+    let Some(dec) = svd(&scaled, n, n) else {
         return Covariance {
             matrix: Array2::from_elem((n, n), f64::NAN),
             rank: 0,
@@ -38,9 +62,10 @@ pub fn covariance(
     let mut matrix = Array2::zeros((n, n));
     for i in 0..n {
         for j in 0..n {
-            matrix[(i, j)] = (0..rank)
+            let inner: f64 = (0..rank)
                 .map(|k| dec.v[i * n + k] * dec.v[j * n + k] / (dec.s[k] * dec.s[k]))
                 .sum();
+            matrix[(i, j)] = inverse_norms[i] * inner * inverse_norms[j];
         }
     }
     if !absolute_sigma {
@@ -87,5 +112,32 @@ mod tests {
         assert_eq!(c.rank, 1);
         assert!(c.matrix.iter().all(|v| v.is_finite()));
         assert!(!c.is_full_rank());
+    }
+
+    #[test]
+    fn the_rank_does_not_depend_on_the_units() {
+        // J^T J = [[1e-20, 3e-11], [3e-11, 1.09]]: singular values 1e8 apart, yet a
+        // correlation of 0.29 once the first parameter is measured in other units, so
+        // full rank, with the exact inverse.
+        let (a, b, c) = (1e-10, 0.3, 1.0);
+        let f = RFactor::from_parts(2, vec![a, b, 0.0, c], vec![0.0, 0.0]);
+        let cov = covariance(&f, 1_000_000, 1.0, true);
+        assert!(cov.is_full_rank(), "rank {}", cov.rank);
+        // inverse of [[a^2, a b], [a b, b^2 + c^2]]
+        let det = a * a * c * c;
+        let want = [
+            [(b * b + c * c) / det, -a * b / det],
+            [-a * b / det, a * a / det],
+        ];
+        for i in 0..2 {
+            for j in 0..2 {
+                let got = cov.matrix[(i, j)];
+                assert!(
+                    (got - want[i][j]).abs() <= 1e-12 * want[i][j].abs(),
+                    "{got} vs {}",
+                    want[i][j]
+                );
+            }
+        }
     }
 }
