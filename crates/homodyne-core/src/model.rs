@@ -80,6 +80,47 @@ pub trait Model: Sync {
     /// How [`Model::eval_with_jacobian`] obtains its derivatives.
     fn jacobian_kind(&self) -> JacobianKind;
 
+    /// The parameters whose Jacobian columns can be nonzero at the points `x` (one chunk
+    /// of consecutive points), written to `active` in increasing order; `false` (the
+    /// default) when that is every parameter.
+    ///
+    /// A model whose rows each involve few of its parameters (a contrast and an offset per
+    /// angle beside shared physical parameters, say) lets the solver sum a small
+    /// `A x A` block per chunk instead of the full `P x P` one, through
+    /// [`Model::eval_with_active_jacobian`]. The sums are the same: the other columns are
+    /// zero on these points.
+    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        let _ = (x, active);
+        false
+    }
+
+    /// [`Model::eval_with_jacobian`] restricted to the columns `active` (as
+    /// [`Model::active_parameters`] gave them for these points): `jacobian` is row-major,
+    /// `values.len() x active.len()`.
+    ///
+    /// The default evaluates the full Jacobian and gathers the columns; a model that
+    /// reports active parameters should write the narrow rows directly.
+    fn eval_with_active_jacobian(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        active: &[usize],
+        values: &mut [f64],
+        jacobian: &mut [f64],
+    ) {
+        let n = self.n_params();
+        let mut full = vec![0.0; values.len() * n];
+        self.eval_with_jacobian(x, p, values, &mut full);
+        for (row, narrow) in full
+            .chunks_exact(n)
+            .zip(jacobian.chunks_exact_mut(active.len()))
+        {
+            for (out, &k) in narrow.iter_mut().zip(active) {
+                *out = row[k];
+            }
+        }
+    }
+
     /// Parameter names for reports (`b1`, `b2`, ... by default).
     fn param_names(&self) -> Vec<String> {
         (1..=self.n_params()).map(|k| format!("b{k}")).collect()
@@ -102,6 +143,19 @@ impl<M: Model + ?Sized> Model for &M {
     fn jacobian_kind(&self) -> JacobianKind {
         (**self).jacobian_kind()
     }
+    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        (**self).active_parameters(x, active)
+    }
+    fn eval_with_active_jacobian(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        active: &[usize],
+        values: &mut [f64],
+        jacobian: &mut [f64],
+    ) {
+        (**self).eval_with_active_jacobian(x, p, active, values, jacobian)
+    }
     fn param_names(&self) -> Vec<String> {
         (**self).param_names()
     }
@@ -122,6 +176,19 @@ impl<M: Model + ?Sized> Model for Box<M> {
     }
     fn jacobian_kind(&self) -> JacobianKind {
         (**self).jacobian_kind()
+    }
+    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        (**self).active_parameters(x, active)
+    }
+    fn eval_with_active_jacobian(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        active: &[usize],
+        values: &mut [f64],
+        jacobian: &mut [f64],
+    ) {
+        (**self).eval_with_active_jacobian(x, p, active, values, jacobian)
     }
     fn param_names(&self) -> Vec<String> {
         (**self).param_names()

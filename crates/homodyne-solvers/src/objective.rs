@@ -339,10 +339,64 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             factor: None,
             normal: None,
         };
+        // Chunks whose rows involve only some parameters (`Model::active_parameters`).
+        let mut active = Vec::new();
+        let mut narrow = Vec::new();
+        let mut block = NormalAccumulator::zeros(0);
         let mut lo = range.start;
         while lo < range.end {
             let hi = (lo + CHUNK_ROWS).min(range.end);
             let m = hi - lo;
+            if self.loss.is_linear()
+                && self
+                    .model
+                    .active_parameters(&self.x[lo * d..hi * d], &mut active)
+                && active.len() < n
+            {
+                let a = active.len();
+                narrow.resize(CHUNK_ROWS * a, 0.0);
+                self.model.eval_with_active_jacobian(
+                    &self.x[lo * d..hi * d],
+                    p,
+                    &active,
+                    &mut values[..m],
+                    &mut jac[..m * a],
+                );
+                if self.fill_linear_rows(
+                    lo,
+                    &values[..m],
+                    &jac[..m * a],
+                    &mut narrow[..m * a],
+                    &mut residuals[..m],
+                    &mut sums,
+                ) {
+                    match accumulation {
+                        Accumulation::NormalEquations => {
+                            if block.n() == a {
+                                block.clear();
+                            } else {
+                                block = NormalAccumulator::zeros(a);
+                            }
+                            block.add(&narrow[..m * a], &residuals[..m], m);
+                            normal.scatter_add(&block, &active);
+                        }
+                        Accumulation::Qr => {
+                            // The QR fold works on full rows: the block's columns in
+                            // their places, zeros elsewhere.
+                            let full = &mut columns[..m * n];
+                            full.fill(0.0);
+                            for (k, &column) in active.iter().enumerate() {
+                                full[column * m..(column + 1) * m]
+                                    .copy_from_slice(&narrow[k * m..(k + 1) * m]);
+                            }
+                            factor.fold(full, &mut residuals[..m], m);
+                        }
+                    }
+                    lo = hi;
+                    continue;
+                }
+                // A non-finite value: the full rows below record where it is.
+            }
             self.model.eval_with_jacobian(
                 &self.x[lo * d..hi * d],
                 p,

@@ -81,6 +81,15 @@ impl ModelForm {
     }
 }
 
+/// Where one angle's parameters sit in a Jacobian row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    contrast: usize,
+    offset: usize,
+    /// The first physical column; the others follow.
+    physical: usize,
+}
+
 /// The per-parameter-vector tables: rate integrals and angle factors.
 #[derive(Debug)]
 struct Tables {
@@ -288,23 +297,32 @@ impl HomodyneModel {
     }
 
     /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
-    /// is given.
-    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], mut jacobian: Option<&mut [f64]>) {
+    /// is given: full rows, or rows of the columns `active` alone.
+    fn evaluate(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        values: &mut [f64],
+        mut jacobian: Option<(&mut [f64], Option<&[usize]>)>,
+    ) {
         let n_params = self.layout.n_params();
         if p.len() != n_params {
             values.fill(f64::NAN);
-            if let Some(jacobian) = jacobian {
+            if let Some((jacobian, _)) = jacobian {
                 jacobian.fill(f64::NAN);
             }
             return;
         }
+        let width = match &jacobian {
+            Some((_, Some(active))) => active.len(),
+            _ => n_params,
+        };
         let tables = self.tables(self.layout.physical(p));
         let n = self.grid.len();
         let mut cursor: Option<(f64, usize, usize, usize)> = None;
+        // Where the current angle's contrast, offset and physical columns sit in a row.
+        let mut columns: Option<(usize, Option<Columns>)> = None;
         for (r, (&xr, value)) in x.iter().zip(values.iter_mut()).enumerate() {
-            let row = jacobian
-                .as_deref_mut()
-                .map(|j| &mut j[r * n_params..(r + 1) * n_params]);
             // Consecutive indices step j with a carry instead of dividing.
             let decoded = match cursor {
                 Some((previous, k, i, j)) if xr == previous + 1.0 => Some(if j + 1 < n {
@@ -317,16 +335,68 @@ impl HomodyneModel {
                 .filter(|&(k, _, _)| k < self.phi.len()),
                 _ => self.decode(xr),
             };
+            let row = jacobian
+                .as_mut()
+                .map(|(j, active)| (&mut j[r * width..(r + 1) * width], *active));
             let Some((k, i, j)) = decoded else {
                 *value = f64::NAN;
-                if let Some(row) = row {
+                if let Some((row, _)) = row {
                     row.fill(f64::NAN);
                 }
                 cursor = None;
                 continue;
             };
             cursor = Some((xr, k, i, j));
+            let row = match row {
+                None => None,
+                Some((row, active)) => {
+                    let cols = match columns {
+                        Some((angle, cols)) if angle == k => cols,
+                        _ => {
+                            let cols = self.columns(k, active);
+                            columns = Some((k, cols));
+                            cols
+                        }
+                    };
+                    match cols {
+                        Some(cols) => Some((row, cols)),
+                        None => {
+                            // The angle is not among the active columns.
+                            *value = f64::NAN;
+                            row.fill(f64::NAN);
+                            continue;
+                        }
+                    }
+                }
+            };
             *value = self.point_value(&tables, p, k, i, j, row);
+        }
+    }
+
+    /// The row positions of angle `angle`'s contrast, offset and physical columns, in full
+    /// rows (`active` is `None`) or among the columns `active`.
+    fn columns(&self, angle: usize, active: Option<&[usize]>) -> Option<Columns> {
+        let layout = &self.layout;
+        let (contrast, offset) = (layout.contrast_index(angle), layout.offset_index(angle));
+        match active {
+            None => Some(Columns {
+                contrast,
+                offset,
+                physical: layout.physical_start(),
+            }),
+            Some(active) => {
+                let physical = active.len().checked_sub(layout.mode.n_physical())?;
+                active[physical..]
+                    .iter()
+                    .copied()
+                    .eq(layout.physical_start()..layout.n_params())
+                    .then_some(())?;
+                Some(Columns {
+                    contrast: active[..physical].binary_search(&contrast).ok()?,
+                    offset: active[..physical].binary_search(&offset).ok()?,
+                    physical,
+                })
+            }
         }
     }
 
@@ -339,12 +409,13 @@ impl HomodyneModel {
         angle: usize,
         i: usize,
         j: usize,
-        row: Option<&mut [f64]>,
+        row: Option<(&mut [f64], Columns)>,
     ) -> f64 {
         let layout = &self.layout;
-        let (ci, oi) = (layout.contrast_index(angle), layout.offset_index(angle));
-        let (contrast, offset) = (p[ci], p[oi]);
-        let start = layout.physical_start();
+        let (contrast, offset) = (
+            p[layout.contrast_index(angle)],
+            p[layout.offset_index(angle)],
+        );
         let q2dt = self.q * self.q * self.grid.dt();
         let (m_d, diff_d) = tables.diffusion.between(i, j);
         // Shear: the sinc argument, per unit M^G, and the rate integral.
@@ -368,7 +439,8 @@ impl HomodyneModel {
                     }
                 };
                 let g = e * f;
-                if let Some(row) = row {
+                if let Some((row, cols)) = row {
+                    let (ci, oi, start) = (cols.contrast, cols.offset, cols.physical);
                     row.fill(0.0);
                     row[ci] += g;
                     row[oi] += 1.0;
@@ -405,7 +477,8 @@ impl HomodyneModel {
                 let raw = g1_d * g1_s;
                 let floored = raw < G1_FLOOR;
                 let g1 = raw.max(G1_FLOOR);
-                if let Some(row) = row {
+                if let Some((row, cols)) = row {
+                    let (ci, oi, start) = (cols.contrast, cols.offset, cols.physical);
                     row.fill(0.0);
                     row[ci] += g1 * g1;
                     row[oi] += 1.0;
@@ -485,7 +558,54 @@ impl Model for HomodyneModel {
     }
 
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        self.evaluate(x, p, values, Some(jacobian));
+        self.evaluate(x, p, values, Some((jacobian, None)));
+    }
+
+    /// The contrasts and offsets of the angles among `x`, and the physical parameters.
+    /// With individual scaling a chunk within one angle involves `2 + n_physical` of the
+    /// `2 n_phi + n_physical` parameters.
+    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        if self.layout.scaling == ScalingMode::Constant || x.is_empty() {
+            return false;
+        }
+        let angle_of = |v: f64| self.decode(v).map(|(k, _, _)| k);
+        active.clear();
+        // Consecutive indices (the usual case) span the angles from the first to the last.
+        let consecutive = x.windows(2).all(|w| w[1] == w[0] + 1.0);
+        if consecutive {
+            let (Some(first), Some(last)) = (angle_of(x[0]), angle_of(x[x.len() - 1])) else {
+                return false;
+            };
+            active.extend(first..=last);
+        } else {
+            for &v in x {
+                let Some(k) = angle_of(v) else {
+                    return false;
+                };
+                if let Err(at) = active.binary_search(&k) {
+                    active.insert(at, k);
+                }
+            }
+        }
+        let angles = active.len();
+        for a in 0..angles {
+            let k = active[a];
+            active[a] = self.layout.contrast_index(k);
+            active.push(self.layout.offset_index(k));
+        }
+        active.extend(self.layout.physical_start()..self.layout.n_params());
+        true
+    }
+
+    fn eval_with_active_jacobian(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        active: &[usize],
+        values: &mut [f64],
+        jacobian: &mut [f64],
+    ) {
+        self.evaluate(x, p, values, Some((jacobian, Some(active))));
     }
 
     fn jacobian_kind(&self) -> JacobianKind {
@@ -557,6 +677,44 @@ mod tests {
         let mut c2 = [0.0];
         m.eval(&[0.0], &[1.0; 3], &mut c2);
         assert!(c2[0].is_nan());
+    }
+
+    #[test]
+    fn narrow_rows_are_the_full_rows_active_columns() {
+        let m = model(AnalysisMode::LaminarFlow, ModelForm::Published);
+        let p = [
+            0.3, 0.2, 0.1, 1.0, 1.1, 1.2, 800.0, -0.3, 5.0, 0.01, 0.2, 0.001, 3.0,
+        ];
+        let n = m.n_params();
+        // A run across the boundary of angles 0 and 1, and a scattered set.
+        let chunks: [Vec<f64>; 2] = [
+            (40..60).map(|i| i as f64).collect(),
+            vec![120.0, 3.0, 140.0, 7.0],
+        ];
+        for x in chunks {
+            let mut active = Vec::new();
+            assert!(m.active_parameters(&x, &mut active));
+            let mut values = vec![0.0; x.len()];
+            let mut full = vec![0.0; x.len() * n];
+            m.eval_with_jacobian(&x, &p, &mut values, &mut full);
+            let mut narrow_values = vec![0.0; x.len()];
+            let mut narrow = vec![0.0; x.len() * active.len()];
+            m.eval_with_active_jacobian(&x, &p, &active, &mut narrow_values, &mut narrow);
+            assert_eq!(values, narrow_values);
+            for r in 0..x.len() {
+                for c in 0..n {
+                    let expected = full[r * n + c];
+                    match active.iter().position(|&a| a == c) {
+                        Some(k) => assert_eq!(narrow[r * active.len() + k], expected),
+                        None => assert_eq!(expected, 0.0, "column {c} is active at point {}", x[r]),
+                    }
+                }
+            }
+        }
+        let mut active = Vec::new();
+        assert!(m.active_parameters(&[40.0, 41.0], &mut active));
+        assert_eq!(active, [0, 3, 6, 7, 8, 9, 10, 11, 12]);
+        assert!(!m.active_parameters(&[40.0, 1e9], &mut active));
     }
 
     #[test]
