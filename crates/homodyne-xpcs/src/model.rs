@@ -434,8 +434,12 @@ impl HomodyneModel {
                     None => (1.0, None),
                     Some((_, m_g, _, scale)) => {
                         let u = scale * tables.cos[angle] * m_g;
-                        let (s, ds) = sinc_with_derivative(u);
-                        (s * s, Some(2.0 * s * ds))
+                        if row.is_some() {
+                            let (s, ds) = sinc_with_derivative(u);
+                            (s * s, Some(2.0 * s * ds))
+                        } else {
+                            (sinc(u).powi(2), None)
+                        }
                     }
                 };
                 let g = e * f;
@@ -470,8 +474,12 @@ impl HomodyneModel {
                     None => (1.0, None),
                     Some((_, m_g, _, scale)) => {
                         let x = scale * tables.cos[angle] * m_g;
-                        let (s, ds) = sinc_with_derivative(x);
-                        (s * s, Some(2.0 * s * ds))
+                        if row.is_some() {
+                            let (s, ds) = sinc_with_derivative(x);
+                            (s * s, Some(2.0 * s * ds))
+                        } else {
+                            (sinc(x).powi(2), None)
+                        }
                     }
                 };
                 let raw = g1_d * g1_s;
@@ -521,13 +529,8 @@ impl HomodyneModel {
 /// below `1e-17` there).
 #[inline(always)]
 pub fn sinc_with_derivative(x: f64) -> (f64, f64) {
-    let x2 = x * x;
-    let value = if x.abs() < SINC_SERIES_THRESHOLD {
-        1.0 - x2 / 6.0 + x2 * x2 / 120.0
-    } else {
-        x.sin() / x
-    };
-    let derivative = if x.abs() < 1.0 {
+    if x.abs() < 1.0 {
+        let x2 = x * x;
         // Coefficients (-1)^n 2n / (2n+1)!, n = 1..9, in Horner form in x^2.
         const C: [f64; 9] = [
             -1.0 / 3.0,
@@ -540,12 +543,26 @@ pub fn sinc_with_derivative(x: f64) -> (f64, f64) {
             1.0 / 22_230_464_256_000.0,
             -1.0 / 6_758_061_133_824_000.0,
         ];
-        x * C.iter().rev().fold(0.0, |sum, &c| sum * x2 + c)
+        (
+            sinc(x),
+            x * C.iter().rev().fold(0.0, |sum, &c| sum * x2 + c),
+        )
     } else {
         let (sin, cos) = x.sin_cos();
-        (x * cos - sin) / x2
-    };
-    (value, derivative)
+        (sin / x, (x * cos - sin) / (x * x))
+    }
+}
+
+/// `sinc(x) = sin(x) / x`, by the series `1 - x^2/6 + x^4/120` below
+/// [`SINC_SERIES_THRESHOLD`], as the Python package evaluates it.
+#[inline(always)]
+pub fn sinc(x: f64) -> f64 {
+    if x.abs() < SINC_SERIES_THRESHOLD {
+        let x2 = x * x;
+        1.0 - x2 / 6.0 + x2 * x2 / 120.0
+    } else {
+        x.sin() / x
+    }
 }
 
 impl Model for HomodyneModel {
