@@ -20,6 +20,38 @@ pub enum Command {
     /// Fit a formula typed on the command line to columns of a data file.
     #[command(after_help = CURVE_EXAMPLES)]
     Curve(CurveArgs),
+    /// Fit the XPCS homodyne models (static, laminar flow) to two-time correlation data.
+    #[command(after_help = XPCS_EXAMPLES)]
+    Xpcs(XpcsArgs),
+}
+
+const XPCS_EXAMPLES: &str = "\
+Examples:
+  homodyne xpcs --demo                      a laminar-flow dataset with known truth, fitted
+  homodyne xpcs --demo --angles 23 --frames 1001
+
+Exit status: 0 fitted; 1 the fit failed or did not converge; 2 bad usage or bad input.";
+
+/// The options of `homodyne xpcs`.
+#[derive(Debug, Args)]
+pub struct XpcsArgs {
+    /// Generate a laminar-flow dataset with known truth in memory, fit it from the Python
+    /// package's default start, and print fitted and true values side by side.
+    #[arg(long)]
+    pub demo: bool,
+    /// Angles of the demo dataset.
+    #[arg(long, default_value_t = 3, requires = "demo")]
+    pub angles: usize,
+    /// Frames of the demo dataset (each angle is a frames x frames matrix).
+    #[arg(long, default_value_t = 300, requires = "demo")]
+    pub frames: usize,
+    /// Evaluate the Python homodyne package's form of the model (sinc^4 of an argument pi
+    /// times smaller) instead of the published one.
+    #[arg(long)]
+    pub python_compat: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const CURVE_EXAMPLES: &str = "\

@@ -49,12 +49,12 @@ impl Failure {
 /// The progress bar of a fit on stderr: the points of the current pass over the data, with
 /// the iteration, the cost and the evaluations so far (indicatif draws it at most 20 times a
 /// second, from whichever thread reports).
-struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(20));
         bar.set_style(
             ProgressStyle::with_template(
@@ -68,7 +68,7 @@ impl Progress {
     }
 
     /// Removes the bar.
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

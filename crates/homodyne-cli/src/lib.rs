@@ -10,3 +10,4 @@ pub mod data;
 pub mod formula;
 pub mod plot;
 pub mod report;
+pub mod xpcs;

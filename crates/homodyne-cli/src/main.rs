@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Curve(args) => homodyne_cli::curve::run(args),
+        Command::Xpcs(args) => homodyne_cli::xpcs::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
