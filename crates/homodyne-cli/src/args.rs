@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Fit a formula typed on the command line to columns of a data file.
     #[command(after_help = CURVE_EXAMPLES)]
-    Curve(CurveArgs),
+    Curve(Box<CurveArgs>),
     /// Fit the XPCS homodyne models (static, laminar flow) to two-time correlation data.
     #[command(after_help = XPCS_EXAMPLES)]
     Xpcs(XpcsArgs),
