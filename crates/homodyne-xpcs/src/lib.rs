@@ -26,17 +26,21 @@
 //! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start.
 
 pub mod analysis;
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod initial;
+pub mod loader;
 pub mod model;
 pub mod parameters;
 pub mod rates;
 
 pub use analysis::{XpcsFit, XpcsFitOptions, fit};
+pub use config::{XpcsConfig, config_template};
 pub use data::CorrelationData;
 pub use error::XpcsError;
 pub use initial::estimate_scaling;
+pub use loader::{LoadOptions, LoadedXpcs, load_experimental_data, load_hdf5, load_npz_cache};
 pub use model::{HomodyneModel, ModelForm};
 pub use parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 pub use rates::TimeGrid;
