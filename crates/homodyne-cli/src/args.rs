@@ -23,18 +23,43 @@ pub enum Command {
     /// Fit the XPCS homodyne models (static, laminar flow) to two-time correlation data.
     #[command(after_help = XPCS_EXAMPLES)]
     Xpcs(XpcsArgs),
+    /// Write a commented XPCS configuration template (YAML, the Python package's keys).
+    Config(ConfigArgs),
+}
+
+/// The options of `homodyne config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The analysis mode: static or laminar_flow.
+    #[arg(long, default_value = "laminar_flow")]
+    pub mode: String,
+    /// Where to write the template (standard output when absent).
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    /// Overwrite an existing --output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 const XPCS_EXAMPLES: &str = "\
 Examples:
   homodyne xpcs --demo                      a laminar-flow dataset with known truth, fitted
   homodyne xpcs --demo --angles 23 --frames 1001
+  homodyne config --mode laminar_flow --output my.yaml
+  homodyne xpcs --config my.yaml --output-dir results
 
 Exit status: 0 fitted; 1 the fit failed or did not converge; 2 bad usage or bad input.";
 
 /// The options of `homodyne xpcs`.
 #[derive(Debug, Args)]
 pub struct XpcsArgs {
+    /// The YAML configuration (the Python homodyne package's keys): data file, frames,
+    /// wavevector, mode, initial values, bounds.
+    #[arg(long, conflicts_with = "demo")]
+    pub config: Option<std::path::PathBuf>,
+    /// Where the results go (`<DIR>/nlsq/`).
+    #[arg(long)]
+    pub output_dir: Option<std::path::PathBuf>,
     /// Generate a laminar-flow dataset with known truth in memory, fit it from the Python
     /// package's default start, and print fitted and true values side by side.
     #[arg(long)]

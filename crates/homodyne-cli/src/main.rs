@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Curve(args) => homodyne_cli::curve::run(args),
         Command::Xpcs(args) => homodyne_cli::xpcs::run(args),
+        Command::Config(args) => homodyne_cli::xpcs::run_template(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

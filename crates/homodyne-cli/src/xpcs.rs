@@ -2,16 +2,19 @@
 //! `--demo`, to a laminar-flow dataset generated in memory with known truth.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Instant;
 
 use homodyne::prelude::*;
 use homodyne::{ConvergenceStatus, FitObserver, NoObserver};
+use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
+use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ParameterLayout, ScalingMode,
-    TimeGrid, XpcsFitOptions,
+    TimeGrid, XpcsError, XpcsFitOptions,
 };
 
-use crate::args::XpcsArgs;
+use crate::args::{ConfigArgs, XpcsArgs};
 use crate::curve::{Failure, Progress};
 
 /// The demo's physical parameters: `D0, alpha, D_offset, gamma_dot_t0, beta,
@@ -24,13 +27,189 @@ const DEMO_SEED: u64 = 0x00C2_DE30;
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
-    if args.demo {
-        run_demo(args)
-    } else {
-        Err(Failure::input(
-            "give --demo, or --config FILE (the configuration file support is not finished)",
-        ))
+    match (&args.config, args.demo) {
+        (_, true) => run_demo(args),
+        (Some(path), false) => run_config(args, path),
+        (None, false) => Err(Failure::input(
+            "give --config FILE (a YAML configuration; `homodyne config --mode laminar_flow \
+             --output my.yaml` writes a template), or --demo",
+        )),
     }
+}
+
+/// Runs `homodyne config`: writes a commented configuration template.
+pub fn run_template(args: &ConfigArgs) -> Result<(), Failure> {
+    let mode: AnalysisMode = args
+        .mode
+        .parse()
+        .map_err(|e: XpcsError| Failure::input(e.to_string()))?;
+    let text = config_template(mode);
+    match &args.output {
+        None => print!("{text}"),
+        Some(path) => {
+            if path.exists() && !args.force {
+                return Err(Failure::input(format!(
+                    "{} exists; give --force to overwrite it",
+                    path.display()
+                )));
+            }
+            std::fs::write(path, text)
+                .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!(
+                "wrote a {} configuration template to {}",
+                mode.name(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A fit described by a YAML configuration file: load, fit, report.
+fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
+    let input = |e: XpcsError| Failure::input(e.to_string());
+    let config = XpcsConfig::from_file(path).map_err(input)?;
+    for key in &config.unknown_keys {
+        eprintln!("homodyne: warning: unknown configuration key {key} (ignored)");
+    }
+    for warning in &config.warnings {
+        eprintln!("homodyne: warning: {warning}");
+    }
+    let started = Instant::now();
+    let loaded = load_experimental_data(
+        &config.data_location().map_err(input)?,
+        &config.load_options().map_err(input)?,
+    )
+    .map_err(input)?;
+    for warning in &loaded.warnings {
+        eprintln!("homodyne: warning: {warning}");
+    }
+    let prepared = loaded.cli_prepared().map_err(input)?;
+    let data = prepared.data;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let mode = config.analysis_mode;
+    let n_phi = data.phi.len();
+    let scaling = config.per_angle_scaling.resolve(n_phi).ok_or_else(|| {
+        Failure::input(format!(
+            "per_angle_scaling.per_angle_mode '{}' (per-angle values held fixed, or a Fourier \
+             series in the angle) is not supported yet: use 'individual' or 'auto'",
+            config.per_angle_scaling.mode.name()
+        ))
+    })?;
+    let dt = config
+        .dt()
+        .ok_or_else(|| Failure::input("analyzer_parameters.dt is not set"))?;
+    let grid = TimeGrid::from_times(dt, prepared.t.clone()).map_err(input)?;
+    let form = if args.python_compat {
+        ModelForm::PythonCompat
+    } else {
+        ModelForm::Published
+    };
+    let model = HomodyneModel::new(
+        mode,
+        scaling,
+        form,
+        grid,
+        &data.phi,
+        data.q,
+        config.stator_rotor_gap(),
+    )
+    .map_err(input)?;
+    let layout = *model.layout();
+    let physical_start = physical_start(&config, mode)?;
+    let scaling_start = scaling_start(&config, &layout)?;
+    let options = XpcsFitOptions {
+        physical_start: Some(physical_start),
+        scaling_start,
+        bounds: Some(config.layout_bounds(&layout)),
+        method: Method::Trf,
+        config: FitConfig {
+            strategy: config.performance.strategy_override.map(|s| match s {
+                StrategyOverride::Standard => OptimizationStrategy::Standard,
+                StrategyOverride::Large => OptimizationStrategy::Large,
+                StrategyOverride::Chunked => OptimizationStrategy::Chunked,
+                StrategyOverride::Streaming => OptimizationStrategy::Streaming,
+            }),
+            memory_limit_gb: config.performance.memory_limit_gb,
+            ..FitConfig::default()
+        },
+    };
+    println!(
+        "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {} \
+         parameters ({} scaling, {} form); loaded in {load_seconds:.2} s",
+        mode.name(),
+        loaded.path.display(),
+        n_phi,
+        data.n_t,
+        data.n_points(),
+        data.q,
+        layout.n_params(),
+        scaling.name(),
+        form.name()
+    );
+    let progress = Progress::new();
+    let observer: &dyn FitObserver = if !args.quiet && std::io::stderr().is_terminal() {
+        &progress
+    } else {
+        &NoObserver
+    };
+    let fit_started = Instant::now();
+    let fitted = homodyne_xpcs::fit(&model, &data, &options, observer);
+    progress.finish();
+    let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
+    let seconds = fit_started.elapsed().as_secs_f64();
+    print_summary(&layout, &fitted.result, None, seconds);
+    println!("total {:.2} s", started.elapsed().as_secs_f64());
+    converged(&fitted.result)
+}
+
+/// The physical start: `initial_parameters` where given, else the package's defaults.
+fn physical_start(config: &XpcsConfig, mode: AnalysisMode) -> Result<Vec<f64>, Failure> {
+    let defaults = mode.default_start();
+    let Some(initial) = &config.initial_parameters else {
+        return Ok(defaults.to_vec());
+    };
+    if initial.values.is_none() {
+        return Ok(defaults.to_vec());
+    }
+    Ok(mode
+        .physical_names()
+        .iter()
+        .zip(defaults)
+        .map(|(name, &default)| initial.value_of(name).unwrap_or(default))
+        .collect())
+}
+
+/// Starting contrasts and offsets from `initial_parameters` (per-angle lists, or one
+/// `contrast` / `offset` value), or `None` to estimate them from the data.
+fn scaling_start(
+    config: &XpcsConfig,
+    layout: &ParameterLayout,
+) -> Result<Option<(Vec<f64>, Vec<f64>)>, Failure> {
+    let Some(initial) = &config.initial_parameters else {
+        return Ok(None);
+    };
+    let groups = layout.n_scaling_groups();
+    let per_angle = |values: &Option<Vec<f64>>, name: &str| -> Result<Option<Vec<f64>>, Failure> {
+        match values {
+            None => Ok(None),
+            Some(v) if v.len() == groups => Ok(Some(v.clone())),
+            Some(v) if groups == 1 && !v.is_empty() => {
+                Ok(Some(vec![v.iter().sum::<f64>() / v.len() as f64]))
+            }
+            Some(v) => Err(Failure::input(format!(
+                "initial_parameters.per_angle_scaling.{name} has {} values, but the fit has {groups} \
+                 scaling groups ({})",
+                v.len(),
+                layout.describe()
+            ))),
+        }
+    };
+    let contrast = per_angle(&initial.per_angle_contrast, "contrast")?
+        .or_else(|| initial.value_of("contrast").map(|c| vec![c; groups]));
+    let offset = per_angle(&initial.per_angle_offset, "offset")?
+        .or_else(|| initial.value_of("offset").map(|o| vec![o; groups]));
+    Ok(contrast.zip(offset))
 }
 
 /// The demo: synthetic laminar-flow data, fitted from the Python package's default start.

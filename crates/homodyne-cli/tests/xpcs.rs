@@ -1,0 +1,127 @@
+//! `homodyne xpcs` and `homodyne config` end to end.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn homodyne(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_homodyne"))
+        .args(args)
+        .output()
+        .expect("the homodyne binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("xpcs")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_demo_prints_fitted_and_true_values_side_by_side() {
+    let out = homodyne(&["xpcs", "--demo", "--angles", "3", "--frames", "80"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("fitted") && stdout.contains("true"),
+        "{stdout}"
+    );
+    for name in [
+        "D0",
+        "alpha",
+        "D_offset",
+        "gamma_dot_t0",
+        "beta",
+        "gamma_dot_t_offset",
+        "phi0",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{stdout}"));
+        // name, fitted, +-, true, off-by in standard errors ("1.23s")
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        let off_by: f64 = fields[4].trim_end_matches('s').parse().unwrap();
+        assert!(
+            off_by.abs() < 4.0,
+            "{name} is {off_by} standard errors off: {line}"
+        );
+    }
+    assert!(stdout.contains("Converged"), "{stdout}");
+}
+
+#[test]
+fn a_template_round_trips_through_a_fit_of_a_data_file() {
+    let dir = scratch("template");
+    let config = dir.join("run.yaml");
+    let out = homodyne(&[
+        "config",
+        "--mode",
+        "laminar_flow",
+        "--output",
+        config.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Writing over it needs --force.
+    let again = homodyne(&[
+        "config",
+        "--mode",
+        "static",
+        "--output",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("--force"));
+    // Point the template at the h5py-written APS-U fixture (random matrices: the fit runs
+    // and converges somewhere; its values mean nothing).
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../homodyne-xpcs/tests/data/aps_u_fixture.h5"
+    );
+    std::fs::copy(fixture, dir.join("data/experiment.hdf")).unwrap();
+    let yaml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("  dt: 0.001", "  dt: 0.1");
+    std::fs::write(&config, yaml).unwrap();
+    let out = homodyne(&["xpcs", "--config", config.to_str().unwrap(), "--quiet"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("laminar_flow from"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("phi0"), "{stdout}");
+    // The package's cache was written next to the data.
+    assert!(
+        std::fs::read_dir(dir.join("data"))
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().ends_with(".npz") })
+    );
+}
+
+#[test]
+fn configuration_mistakes_are_named() {
+    let dir = scratch("mistakes");
+    let config = dir.join("bad.yaml");
+    std::fs::write(
+        &config,
+        "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: 0.1\n  scatering: {}\nexperimental_data:\n  data_folder_path: ./nowhere\n  data_file_name: missing.hdf\n",
+    )
+    .unwrap();
+    let out = homodyne(&["xpcs", "--config", config.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("analyzer_parameters.scatering"), "{stderr}");
+    assert!(stderr.contains("missing.hdf"), "{stderr}");
+    let out = homodyne(&["xpcs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--config"));
+}
