@@ -180,12 +180,15 @@ fn physical_start(config: &XpcsConfig, mode: AnalysisMode) -> Result<Vec<f64>, F
         .collect())
 }
 
+/// Starting contrasts and offsets, one per scaling group.
+type ScalingStart = (Vec<f64>, Vec<f64>);
+
 /// Starting contrasts and offsets from `initial_parameters` (per-angle lists, or one
 /// `contrast` / `offset` value), or `None` to estimate them from the data.
 fn scaling_start(
     config: &XpcsConfig,
     layout: &ParameterLayout,
-) -> Result<Option<(Vec<f64>, Vec<f64>)>, Failure> {
+) -> Result<Option<ScalingStart>, Failure> {
     let Some(initial) = &config.initial_parameters else {
         return Ok(None);
     };
