@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use homodyne::prelude::*;
-use homodyne::{ConvergenceStatus, FitObserver, NoObserver};
+use homodyne::{CheckpointOptions, ConvergenceStatus, FitObserver, NoObserver, StreamingOptions};
 use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
@@ -118,18 +118,36 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     let layout = *model.layout();
     let physical_start = physical_start(&config, mode)?;
     let scaling_start = scaling_start(&config, &layout)?;
+    let strategy = config.performance.strategy_override.map(|s| match s {
+        StrategyOverride::Standard => OptimizationStrategy::Standard,
+        StrategyOverride::Large => OptimizationStrategy::Large,
+        StrategyOverride::Chunked => OptimizationStrategy::Chunked,
+        StrategyOverride::Streaming => OptimizationStrategy::Streaming,
+    });
+    // STREAMING (asked for, or above 100M points) runs batch by batch with the
+    // configuration's checkpoints, so that a killed fit resumes.
+    let streaming = (strategy == Some(OptimizationStrategy::Streaming)
+        || (strategy.is_none() && data.n_points() > 100_000_000))
+        .then(|| {
+            let settings = &config.streaming;
+            StreamingOptions {
+                checkpoint: settings.enable_checkpoints.then(|| CheckpointOptions {
+                    frequency: settings.checkpoint_frequency,
+                    keep_last_n: settings.keep_last_checkpoints,
+                    resume: settings.resume_from_checkpoint,
+                    ..CheckpointOptions::new(resolve(&config, &settings.checkpoint_dir))
+                }),
+                ..StreamingOptions::default()
+            }
+        });
     let options = XpcsFitOptions {
+        streaming,
         physical_start: Some(physical_start),
         scaling_start,
         bounds: Some(config.layout_bounds(&layout)),
         method: Method::Trf,
         config: FitConfig {
-            strategy: config.performance.strategy_override.map(|s| match s {
-                StrategyOverride::Standard => OptimizationStrategy::Standard,
-                StrategyOverride::Large => OptimizationStrategy::Large,
-                StrategyOverride::Chunked => OptimizationStrategy::Chunked,
-                StrategyOverride::Streaming => OptimizationStrategy::Streaming,
-            }),
+            strategy,
             memory_limit_gb: config.performance.memory_limit_gb,
             ..FitConfig::default()
         },
@@ -161,6 +179,14 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     print_summary(&layout, &fitted.result, None, seconds);
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
+}
+
+/// A path of the configuration, relative to the configuration file's folder.
+fn resolve(config: &XpcsConfig, path: &Path) -> std::path::PathBuf {
+    match &config.base_dir {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The physical start: `initial_parameters` where given, else the package's defaults.
@@ -299,6 +325,22 @@ fn print_summary(
         "chi-squared {:.6e}, reduced {:.6e}",
         result.chi_squared, result.reduced_chi_squared
     );
+    if let Some(d) = &result.streaming_diagnostics {
+        println!(
+            "streaming: {} batches of {} points, {} passes, {} checkpoints written{}",
+            d.n_batches,
+            d.batch_size,
+            d.passes,
+            d.checkpoints_written,
+            d.resumed_from
+                .as_ref()
+                .map(|p| format!(", resumed from {p}"))
+                .unwrap_or_default()
+        );
+        for error in &d.checkpoint_errors {
+            eprintln!("homodyne: warning: checkpoint not written: {error}");
+        }
+    }
     let names = layout.names();
     let start = layout.physical_start();
     match truth {

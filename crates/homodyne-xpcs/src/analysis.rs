@@ -2,6 +2,7 @@
 //! and the call to [`NlsqWrapper`].
 
 use homodyne::prelude::*;
+use homodyne::{SliceSource, StreamingOptions};
 use homodyne_core::{Bounds, FitObserver};
 
 use crate::data::CorrelationData;
@@ -34,6 +35,10 @@ pub struct XpcsFitOptions {
     pub method: Method,
     /// Solver settings, strategy and memory limit.
     pub config: FitConfig,
+    /// Fit batch by batch with [`NlsqWrapper::fit_streaming`] (STREAMING: the same optimum,
+    /// with checkpoints and resume when [`StreamingOptions::checkpoint`] is set) instead of
+    /// [`NlsqWrapper::fit`]. The matrices stay in memory either way.
+    pub streaming: Option<StreamingOptions>,
 }
 
 impl Default for XpcsFitOptions {
@@ -44,6 +49,7 @@ impl Default for XpcsFitOptions {
             bounds: None,
             method: Method::Trf,
             config: FitConfig::default(),
+            streaming: None,
         }
     }
 }
@@ -84,15 +90,32 @@ pub fn fit(
         .unwrap_or_else(|| layout.default_bounds());
     let bounds = Bounds::new(lower, upper)?;
     let x = data.points();
-    let result = NlsqWrapper::new().fit_observed(
-        model,
-        &x,
-        &data.c2,
-        &start,
-        Some(&bounds),
-        options.method,
-        &options.config,
-        observer,
-    )?;
+    let result = match &options.streaming {
+        None => NlsqWrapper::new().fit_observed(
+            model,
+            &x,
+            &data.c2,
+            &start,
+            Some(&bounds),
+            options.method,
+            &options.config,
+            observer,
+        )?,
+        Some(streaming) => {
+            let source = SliceSource::new(&x, &data.c2, None, 1).ok_or_else(|| {
+                XpcsError::setting("data", "the points and values differ in number")
+            })?;
+            NlsqWrapper::new().fit_streaming_observed(
+                model,
+                &source,
+                &start,
+                Some(&bounds),
+                options.method,
+                &options.config,
+                streaming,
+                observer,
+            )?
+        }
+    };
     Ok(XpcsFit { start, result })
 }
