@@ -85,7 +85,15 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
         eprintln!("homodyne: warning: {warning}");
     }
     let prepared = loaded.cli_prepared().map_err(input)?;
-    let data = prepared.data;
+    let (angles, warning) = config.phi_filtering.select(&prepared.data.phi);
+    if let Some(warning) = warning {
+        eprintln!("homodyne: warning: {warning}");
+    }
+    let data = if angles.len() < prepared.data.phi.len() {
+        prepared.data.select_angles(&angles)
+    } else {
+        prepared.data
+    };
     let load_seconds = started.elapsed().as_secs_f64();
     let mode = config.analysis_mode;
     let n_phi = data.phi.len();

@@ -26,6 +26,7 @@
 //! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start.
 
 pub mod analysis;
+pub mod angle_filter;
 pub mod config;
 pub mod data;
 pub mod error;
