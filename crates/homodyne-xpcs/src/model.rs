@@ -57,6 +57,9 @@ use crate::rates::{RateIntegral, TimeGrid};
 
 /// Below this `|x|`, `sinc(x)` is evaluated by its series.
 pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
+/// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
+/// point by point.
+pub const MAX_FACTOR_TABLE: usize = 1 << 22;
 /// Floor of `g1` in the compatibility form.
 pub const G1_FLOOR: f64 = 1e-10;
 
@@ -96,6 +99,9 @@ struct Tables {
     /// Bits of the physical parameters these tables were computed for.
     key: Vec<u64>,
     diffusion: RateIntegral,
+    /// The diffusion factor of every frame pair, row-major, when there are several angles
+    /// to share it (and at most [`MAX_FACTOR_TABLE`] pairs).
+    diffusion_factor: Option<Vec<f64>>,
     shear: Option<RateIntegral>,
     /// `cos(phi0 - phi_k)` and `sin(phi0 - phi_k)` per angle (radians).
     cos: Vec<f64>,
@@ -264,6 +270,12 @@ impl HomodyneModel {
         {
             return Arc::clone(tables);
         }
+        // Built under the write lock: the other threads of a pass wait for these tables
+        // instead of building their own.
+        let mut slot = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tables) = slot.as_ref().filter(|t| t.key == key) {
+            return Arc::clone(tables);
+        }
         let diffusion = self
             .grid
             .rate_integral(physical[0], physical[1], physical[2]);
@@ -285,15 +297,40 @@ impl HomodyneModel {
                 (Some(shear), cos, sin)
             }
         };
+        // The diffusion factor depends on (i, j) alone: with several angles it is
+        // computed once per pair instead of once per point.
+        let n = self.grid.len();
+        let diffusion_factor = (self.phi.len() > 1 && n * n <= MAX_FACTOR_TABLE).then(|| {
+            let q2dt = self.q * self.q * self.grid.dt();
+            let mut table = vec![0.0; n * n];
+            for i in 0..n {
+                for j in 0..n {
+                    let (m_d, _) = diffusion.between(i, j);
+                    table[i * n + j] = self.diffusion_factor(q2dt, m_d);
+                }
+            }
+            table
+        });
         let tables = Arc::new(Tables {
             key,
             diffusion,
+            diffusion_factor,
             shear,
             cos,
             sin,
         });
-        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&tables));
+        *slot = Some(Arc::clone(&tables));
         tables
+    }
+
+    /// The diffusion factor at `M^D_ij = m_d`: `exp(-q^2 dt M)` (published) or
+    /// `g1_D = exp(max(-q^2 dt M / 2, -700))` (compatibility form).
+    #[inline(always)]
+    fn diffusion_factor(&self, q2dt: f64, m_d: f64) -> f64 {
+        match self.form {
+            ModelForm::Published => (-q2dt * m_d).exp(),
+            ModelForm::PythonCompat => (-q2dt * m_d / 2.0).max(-700.0).exp(),
+        }
     }
 
     /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
@@ -429,7 +466,10 @@ impl HomodyneModel {
         });
         match self.form {
             ModelForm::Published => {
-                let e = (-q2dt * m_d).exp();
+                let e = match &tables.diffusion_factor {
+                    Some(table) => table[i * self.grid.len() + j],
+                    None => self.diffusion_factor(q2dt, m_d),
+                };
                 let (f, shear_grad) = match &shear {
                     None => (1.0, None),
                     Some((_, m_g, _, scale)) => {
@@ -469,7 +509,10 @@ impl HomodyneModel {
             ModelForm::PythonCompat => {
                 let exponent = -q2dt * m_d / 2.0;
                 let clipped = exponent < -700.0;
-                let g1_d = exponent.max(-700.0).exp();
+                let g1_d = match &tables.diffusion_factor {
+                    Some(table) => table[i * self.grid.len() + j],
+                    None => self.diffusion_factor(q2dt, m_d),
+                };
                 let (g1_s, shear_grad) = match &shear {
                     None => (1.0, None),
                     Some((_, m_g, _, scale)) => {
