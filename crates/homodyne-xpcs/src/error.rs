@@ -91,6 +91,17 @@ pub enum XpcsError {
         /// What the file holds.
         message: String,
     },
+    /// An output file that cannot be written for a reason other than the operating
+    /// system's: an encoder or the HDF5 writer refused an array.
+    #[error("cannot write {}{}: {message}", path.display(), item_suffix(item))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The array or key concerned (`c2_exp`); empty for the file as a whole.
+        item: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A configuration that is not valid YAML, or whose top level is not a mapping.
     #[error("configuration {source_name}: {message}")]
     ConfigSyntax {

@@ -33,6 +33,7 @@ pub mod error;
 pub mod initial;
 pub mod loader;
 pub mod model;
+pub mod output;
 pub mod parameters;
 pub mod rates;
 
@@ -43,5 +44,6 @@ pub use error::XpcsError;
 pub use initial::estimate_scaling;
 pub use loader::{LoadOptions, LoadedXpcs, load_experimental_data, load_hdf5, load_npz_cache};
 pub use model::{HomodyneModel, ModelForm};
+pub use output::{NlsqOutputs, write_nlsq_outputs};
 pub use parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 pub use rates::TimeGrid;

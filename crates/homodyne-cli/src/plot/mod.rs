@@ -16,6 +16,7 @@
 mod axes;
 mod clip;
 mod draw;
+pub mod heatmap;
 mod prepare;
 mod raster;
 #[cfg(test)]
