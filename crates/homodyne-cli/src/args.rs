@@ -57,7 +57,10 @@ pub struct XpcsArgs {
     /// wavevector, mode, initial values, bounds.
     #[arg(long, conflicts_with = "demo")]
     pub config: Option<std::path::PathBuf>,
-    /// Where the results go (`<DIR>/nlsq/`).
+    /// Where the results go (`<DIR>/nlsq/`: parameters.json, analysis_results_nlsq.json,
+    /// convergence_metrics.json, fitted_data.npz and .h5, one heatmap PNG per angle).
+    /// Default for --config: output.directory, else ./homodyne_results; --demo writes
+    /// files only when this is given.
     #[arg(long)]
     pub output_dir: Option<std::path::PathBuf>,
     /// Generate a laminar-flow dataset with known truth in memory, fit it from the Python

@@ -10,12 +10,13 @@ use homodyne::{CheckpointOptions, ConvergenceStatus, FitObserver, NoObserver, St
 use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ParameterLayout, ScalingMode,
-    TimeGrid, XpcsError, XpcsFitOptions,
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ParameterLayout,
+    ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, write_nlsq_outputs,
 };
 
 use crate::args::{ConfigArgs, XpcsArgs};
 use crate::curve::{Failure, Progress};
+use crate::plot::heatmap::write_heatmaps;
 
 /// The demo's physical parameters: `D0, alpha, D_offset, gamma_dot_t0, beta,
 /// gamma_dot_t_offset, phi0`.
@@ -185,6 +186,18 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = fit_started.elapsed().as_secs_f64();
     print_summary(&layout, &fitted.result, None, seconds);
+    let output_dir = args
+        .output_dir
+        .clone()
+        .or_else(|| {
+            config
+                .output
+                .directory
+                .as_deref()
+                .map(|d| resolve(&config, d))
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_OUTPUT_DIR));
+    write_outputs(&output_dir, &model, &data, &fitted.result, seconds)?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
 }
@@ -313,6 +326,9 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
     print_summary(&layout, &fitted.result, Some(&truth), seconds);
+    if let Some(dir) = &args.output_dir {
+        write_outputs(dir, &model, &data, &fitted.result, seconds)?;
+    }
     converged(&fitted.result)
 }
 
@@ -388,6 +404,61 @@ fn print_summary(
         groups,
         mean(groups)
     );
+}
+
+/// Where `homodyne xpcs --config` writes its results without `--output-dir` or
+/// `output.directory`: the Python package's default.
+pub const DEFAULT_OUTPUT_DIR: &str = "./homodyne_results";
+
+/// The result files (`<dir>/nlsq/`: the package's three JSON files, the fitted data as
+/// `.npz` and HDF5) and one heatmap PNG per angle.
+fn write_outputs(
+    dir: &Path,
+    model: &HomodyneModel,
+    data: &CorrelationData,
+    result: &OptimizationResult,
+    seconds: f64,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let written = write_nlsq_outputs(
+        dir,
+        &NlsqOutputs {
+            model,
+            data,
+            result,
+            execution_time: seconds,
+            sigma: None,
+        },
+    )
+    .map_err(|e| {
+        Failure::fit(format!(
+            "the fit worked but its results could not be written: {e}"
+        ))
+    })?;
+    let mut fit = vec![0.0; data.n_points()];
+    model.eval(&data.points(), &result.parameters, &mut fit);
+    let nlsq = dir.join("nlsq");
+    let heatmaps = write_heatmaps(
+        &nlsq,
+        &data.phi,
+        data.n_t,
+        model.grid().times(),
+        &data.c2,
+        &fit,
+    )
+    .map_err(|e| {
+        Failure::fit(format!(
+            "the fit worked but its heatmaps could not be drawn: {e}"
+        ))
+    })?;
+    println!(
+        "wrote {} files and {} heatmaps to {} in {:.2} s",
+        written.len(),
+        heatmaps.len(),
+        nlsq.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Exit status 1 when the fit did not converge.

@@ -91,7 +91,15 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
         .unwrap()
         .replace("  dt: 0.001", "  dt: 0.1");
     std::fs::write(&config, yaml).unwrap();
-    let out = homodyne(&["xpcs", "--config", config.to_str().unwrap(), "--quiet"]);
+    let results = dir.join("results");
+    let out = homodyne(&[
+        "xpcs",
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+        "--output-dir",
+        results.to_str().unwrap(),
+    ]);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("laminar_flow from"),
@@ -105,6 +113,81 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
             .unwrap()
             .any(|e| { e.unwrap().file_name().to_string_lossy().ends_with(".npz") })
     );
+    // The package's result files, and a heatmap per angle.
+    let nlsq = results.join("nlsq");
+    for file in [
+        "parameters.json",
+        "analysis_results_nlsq.json",
+        "convergence_metrics.json",
+        "fitted_data.npz",
+        "fitted_data.h5",
+    ] {
+        assert!(nlsq.join(file).is_file(), "{file} missing: {stdout}");
+    }
+    let parameters: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(nlsq.join("parameters.json")).unwrap())
+            .unwrap();
+    assert_eq!(parameters["analysis_mode"], "laminar_flow");
+    assert!(parameters["parameters"]["phi0"]["value"].is_number());
+    let heatmaps = std::fs::read_dir(&nlsq)
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.starts_with("c2_heatmaps_phi_") && name.ends_with("deg.png")
+        })
+        .count();
+    assert!(heatmaps >= 1, "no heatmap in {}", nlsq.display());
+
+    // STREAMING with the configuration's checkpoints; a second run resumes from them and
+    // reaches the same values.
+    let yaml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(
+            "  strategy_override: null",
+            "  strategy_override: streaming",
+        )
+        .replace(
+            "    checkpoint_frequency: 10",
+            "    checkpoint_frequency: 1",
+        );
+    assert!(
+        yaml.contains("strategy_override: streaming") && yaml.contains("checkpoint_frequency: 1\n")
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let run = || {
+        homodyne(&[
+            "xpcs",
+            "--config",
+            config.to_str().unwrap(),
+            "--quiet",
+            "--output-dir",
+            results.to_str().unwrap(),
+        ])
+    };
+    let first = run();
+    let first_out = text(&first.stdout);
+    assert!(
+        first_out.contains("strategy Streaming"),
+        "{first_out}\n{}",
+        text(&first.stderr)
+    );
+    assert!(std::fs::read_dir(dir.join("checkpoints")).unwrap().count() > 0);
+    let second = run();
+    let second_out = text(&second.stdout);
+    assert!(second_out.contains("resumed from"), "{second_out}");
+    let table = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("D0") || l.starts_with("phi0"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(table(&first_out).len(), 2);
+    assert_eq!(table(&first_out), table(&second_out));
 }
 
 #[test]
