@@ -151,6 +151,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
         });
     let options = XpcsFitOptions {
         streaming,
+        exclude_diagonal: true,
         physical_start: Some(physical_start),
         scaling_start,
         bounds: Some(config.layout_bounds(&layout)),

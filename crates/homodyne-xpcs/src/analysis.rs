@@ -35,6 +35,12 @@ pub struct XpcsFitOptions {
     pub method: Method,
     /// Solver settings, strategy and memory limit.
     pub config: FitConfig,
+    /// Leave the diagonal `t1 = t2` out of the fit (default true). Measured matrices have
+    /// no measurement there: the loader replaces the diagonal by the mean of its
+    /// neighbours (the Python package's correction), which the model does not describe,
+    /// and fitting it biases the rates. The package's large-data path zeroes those
+    /// residuals; its small-data path applies the same correction to the model.
+    pub exclude_diagonal: bool,
     /// Fit batch by batch with [`NlsqWrapper::fit_streaming`] (STREAMING: the same optimum,
     /// with checkpoints and resume when [`StreamingOptions::checkpoint`] is set) instead of
     /// [`NlsqWrapper::fit`]. The matrices stay in memory either way.
@@ -49,6 +55,7 @@ impl Default for XpcsFitOptions {
             bounds: None,
             method: Method::Trf,
             config: FitConfig::default(),
+            exclude_diagonal: true,
             streaming: None,
         }
     }
@@ -89,12 +96,16 @@ pub fn fit(
         .clone()
         .unwrap_or_else(|| layout.default_bounds());
     let bounds = Bounds::new(lower, upper)?;
-    let x = data.points();
+    let (x, y) = if options.exclude_diagonal {
+        data.off_diagonal_points()
+    } else {
+        (data.points(), data.c2.clone())
+    };
     let result = match &options.streaming {
         None => NlsqWrapper::new().fit_observed(
             model,
             &x,
-            &data.c2,
+            &y,
             &start,
             Some(&bounds),
             options.method,
@@ -102,7 +113,7 @@ pub fn fit(
             observer,
         )?,
         Some(streaming) => {
-            let source = SliceSource::new(&x, &data.c2, None, 1).ok_or_else(|| {
+            let source = SliceSource::new(&x, &y, None, 1).ok_or_else(|| {
                 XpcsError::setting("data", "the points and values differ in number")
             })?;
             NlsqWrapper::new().fit_streaming_observed(

@@ -88,6 +88,23 @@ impl CorrelationData {
         (0..self.n_points()).map(|i| i as f64).collect()
     }
 
+    /// The off-diagonal points (`t1 != t2`) and their values: the `x` and `y` of a fit that
+    /// leaves out the diagonal, which in measured matrices is not a measurement (the loader
+    /// replaces it by the mean of its neighbours, as the Python package does).
+    pub fn off_diagonal_points(&self) -> (Vec<f64>, Vec<f64>) {
+        let n = self.n_t;
+        let kept = self.n_points() - self.phi.len() * n;
+        let (mut x, mut y) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
+        for (index, &value) in self.c2.iter().enumerate() {
+            let within = index % (n * n);
+            if within / n != within % n {
+                x.push(index as f64);
+                y.push(value);
+            }
+        }
+        (x, y)
+    }
+
     /// `model` at `parameters` on every point, plus Gaussian noise of standard deviation
     /// `noise` from the deterministic stream `seed`.
     pub fn synthetic(

@@ -630,9 +630,10 @@ impl Model for HomodyneModel {
         }
         let angle_of = |v: f64| self.decode(v).map(|(k, _, _)| k);
         active.clear();
-        // Consecutive indices (the usual case) span the angles from the first to the last.
-        let consecutive = x.windows(2).all(|w| w[1] == w[0] + 1.0);
-        if consecutive {
+        // Increasing indices (the usual case, with or without the diagonal) lie in the
+        // angles from the first one's to the last one's.
+        let increasing = x.windows(2).all(|w| w[1] > w[0]);
+        if increasing {
             let (Some(first), Some(last)) = (angle_of(x[0]), angle_of(x[x.len() - 1])) else {
                 return false;
             };

@@ -57,6 +57,8 @@ fn block_and_dense_sums_reach_the_same_fit() {
                 strategy: Some(strategy),
                 ..FitConfig::default()
             },
+            // The dense fit below uses every point.
+            exclude_diagonal: false,
             ..XpcsFitOptions::default()
         };
         let block = fit(&model, &data, &options, &NoObserver).unwrap();
