@@ -11,7 +11,7 @@ use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ParameterLayout,
-    ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, write_nlsq_outputs,
+    PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, write_nlsq_outputs,
 };
 
 use crate::args::{ConfigArgs, XpcsArgs};
@@ -70,9 +70,6 @@ pub fn run_template(args: &ConfigArgs) -> Result<(), Failure> {
 fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     let input = |e: XpcsError| Failure::input(e.to_string());
     let config = XpcsConfig::from_file(path).map_err(input)?;
-    for key in &config.unknown_keys {
-        eprintln!("homodyne: warning: unknown configuration key {key} (ignored)");
-    }
     for warning in &config.warnings {
         eprintln!("homodyne: warning: {warning}");
     }
@@ -151,7 +148,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
         });
     let options = XpcsFitOptions {
         streaming,
-        exclude_diagonal: true,
+        points: PointSelection::default(),
         physical_start: Some(physical_start),
         scaling_start,
         bounds: Some(config.layout_bounds(&layout)),
@@ -186,7 +183,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = fit_started.elapsed().as_secs_f64();
-    print_summary(&layout, &fitted.result, None, seconds);
+    print_summary(&layout, &data.phi, &fitted.result, None, seconds);
     let output_dir = args
         .output_dir
         .clone()
@@ -326,7 +323,7 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
-    print_summary(&layout, &fitted.result, Some(&truth), seconds);
+    print_summary(&layout, &data.phi, &fitted.result, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
         write_outputs(dir, &model, &data, &fitted.result, seconds)?;
     }
@@ -337,6 +334,7 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
 /// statistics.
 fn print_summary(
     layout: &ParameterLayout,
+    phi: &[f64],
     result: &OptimizationResult,
     truth: Option<&[f64]>,
     seconds: f64,
@@ -395,16 +393,27 @@ fn print_summary(
             }
         }
     }
+    // The scaling, group by group (one row per angle, or one shared row).
     let groups = layout.n_scaling_groups();
-    let mean =
-        |from: usize| result.parameters[from..from + groups].iter().sum::<f64>() / groups as f64;
     println!(
-        "{} contrast(s), mean {:.5}; {} offset(s), mean {:.5}",
-        groups,
-        mean(0),
-        groups,
-        mean(groups)
+        "\n{:<20} {:>12} {:>10} {:>12} {:>10}",
+        "scaling", "contrast", "+-", "offset", "+-"
     );
+    for group in 0..groups {
+        let label = if groups == 1 {
+            "all angles".to_string()
+        } else {
+            format!("phi {:.2} deg", phi[group])
+        };
+        let (c, o) = (layout.contrast_index(group), layout.offset_index(group));
+        println!(
+            "{label:<20} {:>12.6} {:>10.2e} {:>12.6} {:>10.2e}",
+            result.parameters[c],
+            result.uncertainties[c],
+            result.parameters[o],
+            result.uncertainties[o]
+        );
+    }
 }
 
 /// Where `homodyne xpcs --config` writes its results without `--output-dir` or
@@ -429,6 +438,7 @@ fn write_outputs(
             result,
             execution_time: seconds,
             sigma: None,
+            points: PointSelection::default(),
         },
     )
     .map_err(|e| {

@@ -57,6 +57,45 @@ fn the_demo_prints_fitted_and_true_values_side_by_side() {
     assert!(stdout.contains("Converged"), "{stdout}");
 }
 
+/// A `.npz` cache in the package's format holding laminar-flow matrices with known truth
+/// (the fixture's angles, q and frames; noise 0.002, symmetric as measured matrices are).
+fn write_synthetic_cache(path: &std::path::Path) {
+    use homodyne_xpcs::loader::{LoadOptions, load_hdf5, write_npz_cache};
+    use homodyne_xpcs::{
+        AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
+    };
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../homodyne-xpcs/tests/data/aps_u_fixture.h5"
+    );
+    let options = LoadOptions::new(0.1, 1, -1, 0.0054);
+    let mut loaded = load_hdf5(fixture, &options).unwrap();
+    let grid = TimeGrid::from_times(0.1, loaded.t.clone()).unwrap();
+    let model = HomodyneModel::new(
+        AnalysisMode::LaminarFlow,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        grid,
+        &loaded.data.phi,
+        loaded.data.q,
+        2e6,
+    )
+    .unwrap();
+    let n_phi = loaded.data.phi.len();
+    let truth = model
+        .layout()
+        .assemble(
+            &vec![0.3; n_phi],
+            &vec![1.0; n_phi],
+            &[2e5 / 4.0, 0.2, 100.0, 0.02, 0.1, 1e-3, 3.0],
+        )
+        .unwrap();
+    let synthetic = CorrelationData::synthetic(&model, &truth, 0.002, 9).unwrap();
+    loaded.c2_before_correction = synthetic.c2.clone();
+    loaded.data.c2 = synthetic.c2;
+    write_npz_cache(path, &loaded, &options, false).unwrap();
+}
+
 #[test]
 fn a_template_round_trips_through_a_fit_of_a_data_file() {
     let dir = scratch("template");
@@ -79,17 +118,15 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
     ]);
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("--force"));
-    // Point the template at the h5py-written APS-U fixture (random matrices: the fit runs
-    // and converges somewhere; its values mean nothing).
+    // The data: the h5py-written APS-U fixture's layout (angles, q, 11 frames) with
+    // matrices replaced by a laminar-flow model plus symmetric noise, saved as the
+    // package's .npz cache, which the configuration names as its data file.
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../homodyne-xpcs/tests/data/aps_u_fixture.h5"
-    );
-    std::fs::copy(fixture, dir.join("data/experiment.hdf")).unwrap();
+    write_synthetic_cache(&dir.join("data/experiment.npz"));
     let yaml = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("  dt: 0.001", "  dt: 0.1");
+        .replace("  dt: 0.001", "  dt: 0.1")
+        .replace("experiment.hdf", "experiment.npz");
     std::fs::write(&config, yaml).unwrap();
     let results = dir.join("results");
     let out = homodyne(&[
@@ -107,12 +144,6 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
         text(&out.stderr)
     );
     assert!(stdout.contains("phi0"), "{stdout}");
-    // The package's cache was written next to the data.
-    assert!(
-        std::fs::read_dir(dir.join("data"))
-            .unwrap()
-            .any(|e| { e.unwrap().file_name().to_string_lossy().ends_with(".npz") })
-    );
     // The package's result files, and a heatmap per angle.
     let nlsq = results.join("nlsq");
     for file in [

@@ -5,7 +5,7 @@ use homodyne::prelude::*;
 use homodyne::{SliceSource, StreamingOptions};
 use homodyne_core::{Bounds, FitObserver};
 
-use crate::data::CorrelationData;
+use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::initial::estimate_scaling;
 use crate::model::HomodyneModel;
@@ -21,6 +21,10 @@ impl AnalysisMode {
     }
 }
 
+/// Where [`NlsqWrapper`]'s own choice takes over from LARGE (its STANDARD-to-LARGE
+/// threshold): see [`fit`].
+pub const LARGE_FROM_POINTS: usize = 1_000_000;
+
 /// What a fit starts from and how it runs.
 #[derive(Debug, Clone)]
 pub struct XpcsFitOptions {
@@ -33,14 +37,14 @@ pub struct XpcsFitOptions {
     pub bounds: Option<(Vec<f64>, Vec<f64>)>,
     /// `trf` (the default, with bounds) or `lm`.
     pub method: Method,
-    /// Solver settings, strategy and memory limit.
+    /// Solver settings, strategy and memory limit. Without a strategy, fits below 1M
+    /// points run as LARGE rather than STANDARD (see [`fit`]).
     pub config: FitConfig,
-    /// Leave the diagonal `t1 = t2` out of the fit (default true). Measured matrices have
-    /// no measurement there: the loader replaces the diagonal by the mean of its
-    /// neighbours (the Python package's correction), which the model does not describe,
-    /// and fitting it biases the rates. The package's large-data path zeroes those
-    /// residuals; its small-data path applies the same correction to the model.
-    pub exclude_diagonal: bool,
+    /// The elements fitted: by default `t1 < t2`, each measured value once. The diagonal
+    /// is never a measurement in loaded data (fitting the loader's correction biases the
+    /// rates), and the lower half repeats the upper (fitting both halves makes the
+    /// standard errors `sqrt(2)` too small). See [`PointSelection`].
+    pub points: PointSelection,
     /// Fit batch by batch with [`NlsqWrapper::fit_streaming`] (STREAMING: the same optimum,
     /// with checkpoints and resume when [`StreamingOptions::checkpoint`] is set) instead of
     /// [`NlsqWrapper::fit`]. The matrices stay in memory either way.
@@ -55,7 +59,7 @@ impl Default for XpcsFitOptions {
             bounds: None,
             method: Method::Trf,
             config: FitConfig::default(),
-            exclude_diagonal: true,
+            points: PointSelection::UpperTriangle,
             streaming: None,
         }
     }
@@ -96,11 +100,16 @@ pub fn fit(
         .clone()
         .unwrap_or_else(|| layout.default_bounds());
     let bounds = Bounds::new(lower, upper)?;
-    let (x, y) = if options.exclude_diagonal {
-        data.off_diagonal_points()
-    } else {
-        (data.points(), data.c2.clone())
-    };
+    let (x, y) = data.select_points(options.points);
+    // Below 1M points the wrapper would pick STANDARD, whose Householder fold works on
+    // full rows; an XPCS row is a small block (its angle's contrast and offset and the
+    // physical parameters) that the normal equations sum as a block. LARGE keeps the
+    // exactness of STANDARD: a pass whose equilibrated cond(J) exceeds 1e4 is redone by
+    // the fold.
+    let mut config = options.config.clone();
+    if config.strategy.is_none() && x.len() < LARGE_FROM_POINTS {
+        config.strategy = Some(OptimizationStrategy::Large);
+    }
     let result = match &options.streaming {
         None => NlsqWrapper::new().fit_observed(
             model,
@@ -109,7 +118,7 @@ pub fn fit(
             &start,
             Some(&bounds),
             options.method,
-            &options.config,
+            &config,
             observer,
         )?,
         Some(streaming) => {
@@ -122,7 +131,7 @@ pub fn fit(
                 &start,
                 Some(&bounds),
                 options.method,
-                &options.config,
+                &config,
                 streaming,
                 observer,
             )?

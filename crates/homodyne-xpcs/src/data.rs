@@ -7,6 +7,44 @@ use homodyne_core::Model;
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;
 
+/// Which elements of the matrices a fit uses.
+///
+/// Measured two-time matrices are symmetric by construction (the file holds one half;
+/// the loader mirrors it), so the two halves are the same measurements, and their
+/// diagonal is not a measurement at all (the loader replaces it by the mean of its
+/// neighbours, the Python package's correction, which the model does not describe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PointSelection {
+    /// `t1 < t2`: each measured value once (the default). Fitting both halves would count
+    /// every value twice and report standard errors `sqrt(2)` too small.
+    #[default]
+    UpperTriangle,
+    /// `t1 != t2`: both halves (the Python package's large-data path).
+    OffDiagonal,
+    /// Every element, the diagonal included (data whose diagonal is genuine).
+    All,
+}
+
+impl PointSelection {
+    /// Whether element `(i, j)` is used.
+    pub fn includes(self, i: usize, j: usize) -> bool {
+        match self {
+            Self::UpperTriangle => i < j,
+            Self::OffDiagonal => i != j,
+            Self::All => true,
+        }
+    }
+
+    /// A short description for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::UpperTriangle => "t1 < t2 (each measured value once)",
+            Self::OffDiagonal => "t1 != t2 (both halves)",
+            Self::All => "every element",
+        }
+    }
+}
+
 /// Two-time correlation matrices `c2(phi_k, t_i, t_j)` at one wavevector.
 ///
 /// `c2` holds the `n_phi` full `n_t x n_t` matrices one after another, each row-major, so
@@ -88,16 +126,13 @@ impl CorrelationData {
         (0..self.n_points()).map(|i| i as f64).collect()
     }
 
-    /// The off-diagonal points (`t1 != t2`) and their values: the `x` and `y` of a fit that
-    /// leaves out the diagonal, which in measured matrices is not a measurement (the loader
-    /// replaces it by the mean of its neighbours, as the Python package does).
-    pub fn off_diagonal_points(&self) -> (Vec<f64>, Vec<f64>) {
+    /// The points of `selection` and their values: the `x` and `y` of a fit.
+    pub fn select_points(&self, selection: PointSelection) -> (Vec<f64>, Vec<f64>) {
         let n = self.n_t;
-        let kept = self.n_points() - self.phi.len() * n;
-        let (mut x, mut y) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
+        let (mut x, mut y) = (Vec::new(), Vec::new());
         for (index, &value) in self.c2.iter().enumerate() {
             let within = index % (n * n);
-            if within / n != within % n {
+            if selection.includes(within / n, within % n) {
                 x.push(index as f64);
                 y.push(value);
             }
@@ -106,7 +141,9 @@ impl CorrelationData {
     }
 
     /// `model` at `parameters` on every point, plus Gaussian noise of standard deviation
-    /// `noise` from the deterministic stream `seed`.
+    /// `noise` from the deterministic stream `seed`. The noise is symmetric, as measured
+    /// matrices are (the file holds one half, mirrored by the loader): one draw for each
+    /// `(i, j)` with `i <= j`, copied to `(j, i)`.
     pub fn synthetic(
         model: &HomodyneModel,
         parameters: &[f64],
@@ -118,8 +155,17 @@ impl CorrelationData {
         let mut c2 = vec![0.0; x.len()];
         model.eval(&x, parameters, &mut c2);
         let mut rng = GaussianNoise::new(seed);
-        for value in &mut c2 {
-            *value += noise * rng.next_normal();
+        let n = model.grid().len();
+        for matrix in c2.chunks_exact_mut(n * n) {
+            for i in 0..n {
+                for j in i..n {
+                    let draw = noise * rng.next_normal();
+                    matrix[i * n + j] += draw;
+                    if j != i {
+                        matrix[j * n + i] += draw;
+                    }
+                }
+            }
         }
         Self::new(
             model.q(),

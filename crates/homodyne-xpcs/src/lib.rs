@@ -39,7 +39,7 @@ pub mod rates;
 
 pub use analysis::{XpcsFit, XpcsFitOptions, fit};
 pub use config::{XpcsConfig, config_template};
-pub use data::CorrelationData;
+pub use data::{CorrelationData, PointSelection};
 pub use error::XpcsError;
 pub use initial::estimate_scaling;
 pub use loader::{LoadOptions, LoadedXpcs, load_experimental_data, load_hdf5, load_npz_cache};

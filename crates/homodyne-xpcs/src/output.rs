@@ -28,7 +28,7 @@
 //! # `analysis_results_nlsq.json`
 //!
 //! `method` (`nlsq`), `timestamp`, `analysis_mode`, `fit_quality` {`chi_squared`,
-//! `reduced_chi_squared`, `degrees_of_freedom` (`n N^2 - P`), `quality_flag`},
+//! `reduced_chi_squared`, `degrees_of_freedom` (`M - P`), `quality_flag`},
 //! `dataset_info` {`n_angles`, `n_time_points` (`N^2`, as the package counts it),
 //! `total_data_points`, `q_value`}, `optimization_summary` {`convergence_status`,
 //! `iterations`, `execution_time`}. **Added**: `fit_quality.sigma`,
@@ -70,25 +70,25 @@
 //! | `q` | (1,) | the wavevector (1/Angstrom) |
 //! | `c2_solver_scaled` | (n, N, N) | the model at the fitted parameters |
 //!
-//! The `.npz` members are deflated as `np.savez_compressed` writes them (at level 1, not
-//! zlib's default 6: twice as fast, about 12% larger); the HDF5 matrices are chunked (rows
-//! of one angle, about 1 MiB a chunk) with the shuffle and deflate filters, which h5py
-//! reads with no plugin. Both files are written to a temporary name and renamed, so an
-//! interrupted write never leaves a truncated file under the final name. The arrays are
-//! computed and written one at a time, to both files at once: besides the data, at most
-//! two `n N^2` arrays are held. Three angles of 1000 frames (3 million points) took 3 s
-//! in a test build on a busy two-core machine, nearly all of it compression.
+//! The `.npz` members are stored uncompressed (`np.savez`, where the package uses
+//! `np.savez_compressed`): noisy c2 matrices do not compress, deflate made the members
+//! 1-6% larger and took most of the writing time. The HDF5 matrices are chunked (rows of
+//! one angle, about 1 MiB a chunk), uncompressed for the same reason. Both files are
+//! written to a temporary name and renamed, so an interrupted write never leaves a
+//! truncated file under the final name. The arrays are computed and written one at a
+//! time, to both files at once: besides the data, at most two `n N^2` arrays are held.
 //!
 //! # Where this differs from the package, on purpose
 //!
-//! - **Chi-squared is of the residuals**: `sum (c2_exp - c2_solver_scaled)^2` over every
-//!   point written, divided by `sigma^2` when [`NlsqOutputs::sigma`] is given. The
+//! - **Chi-squared is of the residuals**: `sum (c2_exp - c2_solver_scaled)^2` over the
+//!   elements that were fitted ([`NlsqOutputs::points`]; the arrays hold every element),
+//!   divided by `sigma^2` when [`NlsqOutputs::sigma`] is given. The
 //!   package's standard path reports the sum of the *model* squared. Without `sigma` the
 //!   residuals are unweighted (so the reduced chi-squared is the residual variance in c2
 //!   units, and `quality_flag` says little); the package assumes a default sigma of 0.01
 //!   that it then does not use on that path. What was used is written as `sigma` (a number
 //!   or `null`) and `chi_squared_definition` next to the values.
-//! - `reduced_chi_squared = chi_squared / (n N^2 - P)`; with no degrees of freedom it is
+//! - `reduced_chi_squared = chi_squared / (M - P)`, `M` the elements fitted; with no degrees of freedom it is
 //!   `null` (the package writes `Infinity`).
 //! - **`iterations` is the solver's count of outer iterations** (the package reports 0).
 //! - `convergence_status` is `converged`, or `max_iter` when the evaluation budget ran out
@@ -124,7 +124,7 @@ use std::path::{Path, PathBuf};
 use homodyne_core::{ConvergenceStatus, Model, OptimizationResult, ParameterFlag};
 use rust_hdf5::{H5File, Hdf5Error};
 
-use crate::data::CorrelationData;
+use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::loader::npy;
 use crate::model::HomodyneModel;
@@ -162,11 +162,6 @@ pub const MIN_PARAMETER_SIGNIFICANCE: f64 = 2.0;
 /// The `condition_number` check fails above this covariance condition number.
 pub const MAX_CONDITION_NUMBER: f64 = 1e12;
 
-/// Deflate level of the HDF5 matrices (after the shuffle filter).
-const H5_DEFLATE_LEVEL: u32 = 1;
-/// Deflate level of the `.npz` members. NumPy's `savez_compressed` uses zlib's default, 6;
-/// on c2 matrices level 1 is twice as fast for files about 12% larger.
-const NPZ_DEFLATE_LEVEL: i64 = 1;
 /// Values converted to bytes at a time when streaming an array into the `.npz`.
 const NPZ_WRITE_BLOCK: usize = 1 << 16;
 
@@ -184,6 +179,9 @@ pub struct NlsqOutputs<'a> {
     /// The measurement uncertainty of every c2 value: chi-squared is `sum r^2 / sigma^2`
     /// when given, the unweighted `sum r^2` when `None` (see the module documentation).
     pub sigma: Option<f64>,
+    /// The elements that were fitted: chi-squared and the degrees of freedom count these
+    /// alone, so that they are the fit's own.
+    pub points: PointSelection,
 }
 
 /// Writes `parameters.json`, `analysis_results_nlsq.json`, `convergence_metrics.json`,
@@ -407,11 +405,22 @@ fn write_arrays(
 
     let solver = evaluate(model, parameters);
     put("c2_solver_scaled", &cube, &solver)?;
-    // Summed angle by angle, row by row: partial sums keep the rounding small.
+    // Over the fitted elements, summed angle by angle, row by row: partial sums keep the
+    // rounding small.
+    let selection = outputs.points;
     let residual_sum_of_squares = exp
         .chunks(n_t.max(1))
         .zip(solver.chunks(n_t.max(1)))
-        .map(|(y, f)| y.iter().zip(f).map(|(y, f)| (y - f) * (y - f)).sum::<f64>())
+        .enumerate()
+        .map(|(row, (y, f))| {
+            let i = row % n_t.max(1);
+            y.iter()
+                .zip(f)
+                .enumerate()
+                .filter(|&(j, _)| selection.includes(i, j))
+                .map(|(_, (y, f))| (y - f) * (y - f))
+                .sum::<f64>()
+        })
         .sum();
     Ok(residual_sum_of_squares)
 }
@@ -533,9 +542,10 @@ impl NpzSink {
             message,
         })?;
         let bytes = header.len() as u64 + 8 * values.len() as u64;
+        // Stored, not deflated: noisy c2 matrices do not compress (deflate made the members
+        // 1-6% larger, at most of the writing time). NumPy reads either.
         let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(NPZ_DEFLATE_LEVEL))
+            .compression_method(zip::CompressionMethod::Stored)
             .large_file(bytes >= u64::from(u32::MAX));
         let path = &self.path;
         let Some(writer) = self.writer.as_mut() else {
@@ -631,9 +641,7 @@ impl H5Sink {
             && columns > 0
         {
             let chunk_rows = ((1 << 17) / columns).clamp(1, rows);
-            builder = builder
-                .chunk(&[1, chunk_rows, columns])
-                .shuffle_deflate(H5_DEFLATE_LEVEL);
+            builder = builder.chunk(&[1, chunk_rows, columns]);
         }
         let dataset = builder
             .create(key)
@@ -673,8 +681,12 @@ impl Statistics {
                 "sum((c2_exp - c2_solver_scaled)^2), unweighted (no sigma given)",
             ),
         };
-        let degrees_of_freedom =
-            outputs.data.c2.len() as i128 - outputs.result.parameters.len() as i128;
+        let n_t = outputs.data.n_t;
+        let fitted_per_angle = (0..n_t)
+            .map(|i| (0..n_t).filter(|&j| outputs.points.includes(i, j)).count())
+            .sum::<usize>();
+        let degrees_of_freedom = (outputs.data.phi.len() * fitted_per_angle) as i128
+            - outputs.result.parameters.len() as i128;
         let reduced_chi_squared = if degrees_of_freedom > 0 {
             chi_squared / degrees_of_freedom as f64
         } else {

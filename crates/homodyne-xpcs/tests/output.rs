@@ -14,8 +14,8 @@ use homodyne_xpcs::output::{
     PARAMETERS_FILE,
 };
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ScalingMode, TimeGrid,
-    XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
+    ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
 
@@ -67,6 +67,7 @@ fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
         result: &case.result,
         execution_time: 1.25,
         sigma,
+        points: PointSelection::All,
     }
 }
 
@@ -489,6 +490,39 @@ fn files_keys_shapes_and_values() {
     assert_eq!(params["sigma"], 0.004);
     let reduced = params["reduced_chi_squared"].as_f64().unwrap();
     assert!((reduced - 1.0).abs() < 0.25, "sigma = the noise: {reduced}");
+}
+
+/// Chi-squared and the degrees of freedom count the fitted elements alone.
+#[test]
+fn statistics_count_the_fitted_elements() {
+    let case = case(ScalingMode::Individual);
+    let dir = tempfile::tempdir().unwrap();
+    let upper = NlsqOutputs {
+        points: PointSelection::UpperTriangle,
+        ..outputs(&case, None)
+    };
+    write_nlsq_outputs(dir.path(), &upper).unwrap();
+    let (_, analysis) = read_json(&dir.path().join("nlsq/analysis_results_nlsq.json"));
+    let (n_phi, n_t) = (case.data.phi.len(), case.data.n_t);
+    let fitted = n_phi * n_t * (n_t - 1) / 2;
+    let quality = &analysis["fit_quality"];
+    assert_eq!(
+        quality["degrees_of_freedom"],
+        (fitted - case.result.parameters.len()) as u64
+    );
+    let model = model_values(&case.model, &case.result.parameters);
+    let mut expected = 0.0;
+    for (index, (y, f)) in case.data.c2.iter().zip(&model).enumerate() {
+        let within = index % (n_t * n_t);
+        if within / n_t < within % n_t {
+            expected += (y - f) * (y - f);
+        }
+    }
+    let chi2 = quality["chi_squared"].as_f64().unwrap();
+    assert!(
+        (chi2 - expected).abs() <= 1e-12 * expected,
+        "{chi2} vs {expected}"
+    );
 }
 
 #[test]

@@ -58,7 +58,7 @@ fn block_and_dense_sums_reach_the_same_fit() {
                 ..FitConfig::default()
             },
             // The dense fit below uses every point.
-            exclude_diagonal: false,
+            points: homodyne_xpcs::PointSelection::All,
             ..XpcsFitOptions::default()
         };
         let block = fit(&model, &data, &options, &NoObserver).unwrap();

@@ -375,7 +375,12 @@ fn render_angle(
         }
         root.present()?;
     }
-    Ok(encode_png(&rgb, HEATMAP_WIDTH, HEATMAP_HEIGHT)?)
+    Ok(encode_png(
+        &rgb,
+        HEATMAP_WIDTH,
+        HEATMAP_HEIGHT,
+        png::Compression::Fast,
+    )?)
 }
 
 /// A range around `lo..hi`, widened when the two are equal.

@@ -153,10 +153,11 @@ pub fn write_png(path: &Path, data: &PlotData, width: u32, height: u32) -> Resul
         path: owned(),
         message: format!("drawing failed: {e}"),
     })?;
-    let png = encode_png(&rgb, width, height).map_err(|e| PlotError::Render {
-        path: owned(),
-        message: format!("PNG encoding failed: {e}"),
-    })?;
+    let png =
+        encode_png(&rgb, width, height, png::Compression::High).map_err(|e| PlotError::Render {
+            path: owned(),
+            message: format!("PNG encoding failed: {e}"),
+        })?;
     std::fs::write(path, png).map_err(|source| PlotError::Io {
         path: owned(),
         source,
