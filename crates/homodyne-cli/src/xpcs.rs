@@ -141,7 +141,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
                     frequency: settings.checkpoint_frequency,
                     keep_last_n: settings.keep_last_checkpoints,
                     resume: settings.resume_from_checkpoint,
-                    ..CheckpointOptions::new(resolve(&config, &settings.checkpoint_dir))
+                    ..CheckpointOptions::new(config.resolve_path(&settings.checkpoint_dir))
                 }),
                 ..StreamingOptions::default()
             }
@@ -192,20 +192,12 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
                 .output
                 .directory
                 .as_deref()
-                .map(|d| resolve(&config, d))
+                .map(|d| config.resolve_path(d))
         })
         .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_OUTPUT_DIR));
     write_outputs(&output_dir, &model, &data, &fitted.result, seconds)?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
-}
-
-/// A path of the configuration, relative to the configuration file's folder.
-fn resolve(config: &XpcsConfig, path: &Path) -> std::path::PathBuf {
-    match &config.base_dir {
-        Some(base) if path.is_relative() => base.join(path),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// The physical start: `initial_parameters` where given, else the package's defaults.
@@ -446,8 +438,7 @@ fn write_outputs(
             "the fit worked but its results could not be written: {e}"
         ))
     })?;
-    let mut fit = vec![0.0; data.n_points()];
-    model.eval(&data.points(), &result.parameters, &mut fit);
+    let fit = model.values(&result.parameters);
     let nlsq = dir.join("nlsq");
     let heatmaps = write_heatmaps(
         &nlsq,

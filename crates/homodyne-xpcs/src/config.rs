@@ -464,6 +464,13 @@ impl XpcsConfig {
         })
     }
 
+    /// `path` (a checkpoint or output folder, say) relative to the configuration file's
+    /// folder, as the data paths are resolved; unchanged when absolute or when the
+    /// configuration was not read from a file.
+    pub fn resolve_path(&self, path: &Path) -> PathBuf {
+        resolve_path(path, self.base_dir.as_deref())
+    }
+
     /// The frame time: `analyzer_parameters.dt`, else `experimental_data.dt`.
     pub fn dt(&self) -> Option<f64> {
         self.analyzer.dt.or(self.experimental_data.dt)
@@ -840,7 +847,11 @@ fn python_float_parse(text: &str) -> Option<f64> {
 
 /// Resolves a relative path against `base`, dropping `.` components.
 fn resolve(path: &str, base: Option<&Path>) -> PathBuf {
-    let path = Path::new(path);
+    resolve_path(Path::new(path), base)
+}
+
+/// [`resolve`] for a path.
+fn resolve_path(path: &Path, base: Option<&Path>) -> PathBuf {
     let joined = match base {
         Some(base) if path.is_relative() => base.join(path),
         _ => path.to_path_buf(),

@@ -14,7 +14,6 @@
 //! longest quarter of the lags (where the correlation has decayed the most) and the
 //! contrast the mean at the shortest lags (`|i - j| <= 1`) less that offset.
 
-use homodyne_core::Model;
 
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
@@ -47,9 +46,7 @@ pub fn estimate_scaling(
     }
     let groups = layout.n_scaling_groups();
     let unit = layout.assemble(&vec![1.0; groups], &vec![0.0; groups], physical)?;
-    let x = data.points();
-    let mut g = vec![0.0; x.len()];
-    model.eval(&x, &unit, &mut g);
+    let g = model.values(&unit);
     let n_t = data.n_t;
     let size = n_t * n_t;
     let (mut contrasts, mut offsets) = (Vec::with_capacity(groups), Vec::with_capacity(groups));

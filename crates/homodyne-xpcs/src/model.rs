@@ -248,6 +248,22 @@ impl HomodyneModel {
         (angle * n + i) * n + j
     }
 
+    /// The model at `parameters` on every point, in the order of [`HomodyneModel::point`]
+    /// (the layout of [`crate::CorrelationData::c2`]). Evaluated angle by angle, so that
+    /// besides the result only one matrix's indices are held.
+    pub fn values(&self, parameters: &[f64]) -> Vec<f64> {
+        let size = self.grid.len() * self.grid.len();
+        let mut values = vec![0.0; self.n_points()];
+        let mut x = vec![0.0; size];
+        for (k, out) in values.chunks_mut(size.max(1)).enumerate() {
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi = (k * size + i) as f64;
+            }
+            self.eval(&x[..out.len()], parameters, out);
+        }
+        values
+    }
+
     /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
     pub fn decode(&self, x: f64) -> Option<(usize, usize, usize)> {
         let n = self.grid.len();

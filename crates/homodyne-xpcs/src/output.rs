@@ -121,7 +121,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use homodyne_core::{ConvergenceStatus, Model, OptimizationResult, ParameterFlag};
+use homodyne_core::{ConvergenceStatus, OptimizationResult, ParameterFlag};
 use rust_hdf5::{H5File, Hdf5Error};
 
 use crate::data::{CorrelationData, PointSelection};
@@ -359,7 +359,7 @@ fn write_arrays(
         &vec![1.0; groups],
         layout.physical(parameters),
     )?;
-    let mut buffer = evaluate(model, &raw_parameters);
+    let mut buffer = model.values(&raw_parameters);
     put("c2_theoretical_raw", &cube, &buffer)?;
 
     // Post-hoc per-angle least squares of the data on [raw, 1], applied in place.
@@ -403,7 +403,7 @@ fn write_arrays(
     put("t2", &[n_t], times)?;
     put("q", &[1], &[model.q()])?;
 
-    let solver = evaluate(model, parameters);
+    let solver = model.values(parameters);
     put("c2_solver_scaled", &cube, &solver)?;
     // Over the fitted elements, summed angle by angle, row by row: partial sums keep the
     // rounding small.
@@ -423,21 +423,6 @@ fn write_arrays(
         })
         .sum();
     Ok(residual_sum_of_squares)
-}
-
-/// The model at `parameters` on every point, angle by angle.
-fn evaluate(model: &HomodyneModel, parameters: &[f64]) -> Vec<f64> {
-    let n_t = model.grid().len();
-    let size = n_t * n_t;
-    let mut values = vec![0.0; model.n_points()];
-    let mut x = vec![0.0; size];
-    for (k, out) in values.chunks_mut(size.max(1)).enumerate() {
-        for (i, xi) in x.iter_mut().enumerate() {
-            *xi = (k * size + i) as f64;
-        }
-        model.eval(&x[..out.len()], parameters, out);
-    }
-    values
 }
 
 /// `(a, b)` minimising `sum (a raw + b - y)^2`, as NumPy's `lstsq` of `y` on `[raw, 1]`:
