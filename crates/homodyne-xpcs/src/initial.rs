@@ -14,7 +14,6 @@
 //! longest quarter of the lags (where the correlation has decayed the most) and the
 //! contrast the mean at the shortest lags (`|i - j| <= 1`) less that offset.
 
-
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;
