@@ -10,8 +10,9 @@ use homodyne::{CheckpointOptions, ConvergenceStatus, FitObserver, NoObserver, St
 use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ParameterLayout,
-    PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, write_nlsq_outputs,
+    AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
+    ParameterLayout, PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFit, XpcsFitOptions,
+    write_nlsq_outputs,
 };
 
 use crate::args::{ConfigArgs, XpcsArgs};
@@ -148,6 +149,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
         });
     let options = XpcsFitOptions {
         streaming,
+        coarse_to_fine: CoarseToFine::Auto,
         points: PointSelection::default(),
         physical_start: Some(physical_start),
         scaling_start,
@@ -183,7 +185,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = fit_started.elapsed().as_secs_f64();
-    print_summary(&layout, &data.phi, &fitted.result, None, seconds);
+    print_summary(&layout, &data.phi, &fitted, None, seconds);
     let output_dir = args
         .output_dir
         .clone()
@@ -315,7 +317,7 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
-    print_summary(&layout, &data.phi, &fitted.result, Some(&truth), seconds);
+    print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
         write_outputs(dir, &model, &data, &fitted.result, seconds)?;
     }
@@ -327,10 +329,29 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
 fn print_summary(
     layout: &ParameterLayout,
     phi: &[f64],
-    result: &OptimizationResult,
+    fitted: &XpcsFit,
     truth: Option<&[f64]>,
     seconds: f64,
 ) {
+    let result = &fitted.result;
+    if !fitted.stages.is_empty() {
+        println!("\ncoarse stages (the start of the full fit; see CoarseToFine):");
+    }
+    for stage in &fitted.stages {
+        let outcome = match &stage.result {
+            Ok(r) => format!(
+                "{} iterations, {:?}{}",
+                r.iterations,
+                r.convergence_status,
+                if stage.used { "" } else { ", not used" }
+            ),
+            Err(e) => format!("failed, not used: {e}"),
+        };
+        println!(
+            "  every {}th row ({} points): {outcome}, {:.2} s",
+            stage.stride, stage.n_points, stage.seconds
+        );
+    }
     println!(
         "\nfit: {:?} in {seconds:.2} s, {} iterations ({} cost and {} Jacobian evaluations), \
          strategy {:?}",

@@ -136,6 +136,9 @@ pub struct HomodyneModel {
     q: f64,
     gap: f64,
     phi: Vec<f64>,
+    /// Whether the diffusion factor of every frame pair is tabulated (see
+    /// [`HomodyneModel::with_factor_table`]).
+    factor_table: bool,
     cache: RwLock<Option<Arc<Tables>>>,
 }
 
@@ -148,6 +151,7 @@ impl Clone for HomodyneModel {
             q: self.q,
             gap: self.gap,
             phi: self.phi.clone(),
+            factor_table: self.factor_table,
             cache: RwLock::new(None),
         }
     }
@@ -203,8 +207,21 @@ impl HomodyneModel {
             q,
             gap,
             phi: phi.to_vec(),
+            factor_table: true,
             cache: RwLock::new(None),
         })
+    }
+
+    /// Whether the diffusion factor `exp(-q^2 dt M^D_ij)` of every frame pair is
+    /// tabulated once per parameter vector and shared by the angles (the default, with
+    /// several angles and at most [`MAX_FACTOR_TABLE`] pairs). The table costs one
+    /// exponential per frame pair, `n_t^2`; a fit over far fewer points than that (a
+    /// coarse stage on a few rows) is faster without it, one exponential per point. The
+    /// values are the same either way.
+    pub fn with_factor_table(mut self, tabulate: bool) -> Self {
+        self.factor_table = tabulate;
+        self.cache = RwLock::new(None);
+        self
     }
 
     /// The parameter layout.
@@ -316,17 +333,18 @@ impl HomodyneModel {
         // The diffusion factor depends on (i, j) alone: with several angles it is
         // computed once per pair instead of once per point.
         let n = self.grid.len();
-        let diffusion_factor = (self.phi.len() > 1 && n * n <= MAX_FACTOR_TABLE).then(|| {
-            let q2dt = self.q * self.q * self.grid.dt();
-            let mut table = vec![0.0; n * n];
-            for i in 0..n {
-                for j in 0..n {
-                    let (m_d, _) = diffusion.between(i, j);
-                    table[i * n + j] = self.diffusion_factor(q2dt, m_d);
+        let diffusion_factor =
+            (self.factor_table && self.phi.len() > 1 && n * n <= MAX_FACTOR_TABLE).then(|| {
+                let q2dt = self.q * self.q * self.grid.dt();
+                let mut table = vec![0.0; n * n];
+                for i in 0..n {
+                    for j in 0..n {
+                        let (m_d, _) = diffusion.between(i, j);
+                        table[i * n + j] = self.diffusion_factor(q2dt, m_d);
+                    }
                 }
-            }
-            table
-        });
+                table
+            });
         let tables = Arc::new(Tables {
             key,
             diffusion,

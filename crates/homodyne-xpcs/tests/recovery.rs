@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use homodyne_core::NoObserver;
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
-    fit,
+    AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
+    XpcsFitOptions, fit,
 };
 
 const NOISE: f64 = 0.005;
@@ -22,6 +22,60 @@ fn recover(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64) {
 /// With `corrected`, each matrix's diagonal is replaced by its neighbours' mean, as the
 /// loader does to measured data.
 fn recover_data(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64, corrected: bool) {
+    let (model, truth, data) = synthetic(mode, n_phi, n_t, seed, corrected);
+    let layout = *model.layout();
+    let started = Instant::now();
+    let fitted = fit(&model, &data, &XpcsFitOptions::default(), &NoObserver).unwrap();
+    let result = &fitted.result;
+    let names = layout.names();
+    let stages: Vec<String> = fitted
+        .stages
+        .iter()
+        .map(|stage| match &stage.result {
+            Ok(r) => format!("every {} frames: {} iterations", stage.stride, r.iterations),
+            Err(e) => format!("every {} frames: failed ({e})", stage.stride),
+        })
+        .collect();
+    println!(
+        "{} {n_phi} x {n_t} ({} points): {:.2} s, [{}] then {} iterations, {:?}, reduced chi2 {:.4}",
+        mode.name(),
+        data.n_points(),
+        started.elapsed().as_secs_f64(),
+        stages.join(", "),
+        result.iterations,
+        result.convergence_status,
+        result.reduced_chi_squared,
+    );
+    for k in layout.physical_start()..layout.n_params() {
+        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
+        let z = (got - want) / error;
+        println!(
+            "  {:<20} {got:>14.6e} truth {want:>12.4e} +- {error:.2e} ({z:+.2} sigma)",
+            names[k]
+        );
+        assert!(
+            z.abs() <= 3.0,
+            "{} {n_phi} x {n_t}: {} = {got} is {z:.1} standard errors from the truth {want}",
+            mode.name(),
+            names[k]
+        );
+    }
+    assert!(
+        (result.reduced_chi_squared / (NOISE * NOISE) - 1.0).abs() < 0.05,
+        "the residuals are the noise: reduced chi2 {} against {}",
+        result.reduced_chi_squared,
+        NOISE * NOISE
+    );
+}
+
+/// The model, the truth and noisy data for `n_phi` angles of `n_t` frames.
+fn synthetic(
+    mode: AnalysisMode,
+    n_phi: usize,
+    n_t: usize,
+    seed: u64,
+    corrected: bool,
+) -> (HomodyneModel, Vec<f64>, CorrelationData) {
     let phi: Vec<f64> = (0..n_phi)
         .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
         .collect();
@@ -50,39 +104,7 @@ fn recover_data(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64, correct
             homodyne_xpcs::loader::correct_diagonal(matrix, n_t).unwrap();
         }
     }
-    let started = Instant::now();
-    let fitted = fit(&model, &data, &XpcsFitOptions::default(), &NoObserver).unwrap();
-    let result = &fitted.result;
-    let names = layout.names();
-    println!(
-        "{} {n_phi} x {n_t} ({} points): {:.2} s, {} iterations, {:?}, reduced chi2 {:.4}",
-        mode.name(),
-        data.n_points(),
-        started.elapsed().as_secs_f64(),
-        result.iterations,
-        result.convergence_status,
-        result.reduced_chi_squared,
-    );
-    for k in layout.physical_start()..layout.n_params() {
-        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
-        let z = (got - want) / error;
-        println!(
-            "  {:<20} {got:>14.6e} truth {want:>12.4e} +- {error:.2e} ({z:+.2} sigma)",
-            names[k]
-        );
-        assert!(
-            z.abs() <= 3.0,
-            "{} {n_phi} x {n_t}: {} = {got} is {z:.1} standard errors from the truth {want}",
-            mode.name(),
-            names[k]
-        );
-    }
-    assert!(
-        (result.reduced_chi_squared / (NOISE * NOISE) - 1.0).abs() < 0.05,
-        "the residuals are the noise: reduced chi2 {} against {}",
-        result.reduced_chi_squared,
-        NOISE * NOISE
-    );
+    (model, truth, data)
 }
 
 #[test]
@@ -110,4 +132,57 @@ fn laminar_10_angles_300_frames() {
 #[test]
 fn laminar_3_angles_200_frames_diagonal_corrected() {
     recover_data(AnalysisMode::LaminarFlow, 3, 200, 15, true);
+}
+
+/// The coarse stages move the start, not the optimum: with and without them the fit ends
+/// at the same parameters, far inside their standard errors, with the same covariance.
+#[test]
+fn coarse_stages_reach_the_direct_fits_optimum() {
+    let (model, _, data) = synthetic(AnalysisMode::LaminarFlow, 3, 200, 13, false);
+    let staged = fit(&model, &data, &XpcsFitOptions::default(), &NoObserver).unwrap();
+    let direct = XpcsFitOptions {
+        coarse_to_fine: CoarseToFine::Off,
+        ..XpcsFitOptions::default()
+    };
+    let direct = fit(&model, &data, &direct, &NoObserver).unwrap();
+    assert!(direct.stages.is_empty());
+    // Rows 0, 16, ..., 192, then 0, 4, ..., 196 of each upper triangle (row i holds
+    // 199 - i points), each stage from where the one before ended.
+    let strides: Vec<usize> = staged.stages.iter().map(|s| s.stride).collect();
+    assert_eq!(strides, [16, 4]);
+    let mut from = &staged.start;
+    for stage in &staged.stages {
+        let rows = (0..200).step_by(stage.stride);
+        assert_eq!(stage.n_points, 3 * rows.map(|i| 199 - i).sum::<usize>());
+        assert!(stage.used, "{:?}", stage.result);
+        assert_eq!(&stage.start, from);
+        from = &stage.result.as_ref().unwrap().parameters;
+    }
+    let (a, b) = (&staged.result, &direct.result);
+    println!(
+        "staged: {:?} + {} iterations, direct: {}",
+        staged
+            .stages
+            .iter()
+            .map(|s| s.result.as_ref().unwrap().iterations)
+            .collect::<Vec<_>>(),
+        a.iterations,
+        b.iterations
+    );
+    for k in 0..a.parameters.len() {
+        let z = (a.parameters[k] - b.parameters[k]) / b.uncertainties[k];
+        assert!(
+            z.abs() < 1e-2,
+            "parameter {k}: {} against {} ({z:.1e} sigma)",
+            a.parameters[k],
+            b.parameters[k]
+        );
+        let relative = (a.uncertainties[k] / b.uncertainties[k] - 1.0).abs();
+        assert!(
+            relative < 1e-3,
+            "uncertainty {k}: {} against {}",
+            a.uncertainties[k],
+            b.uncertainties[k]
+        );
+    }
 }
