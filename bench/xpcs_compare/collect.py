@@ -65,6 +65,8 @@ def parse_ours(path: Path) -> dict:
     if m:
         r.update(status=m.group(1), fit_s=float(m.group(2)), iterations=int(m.group(3)),
                  cost_evals=int(m.group(4)), jac_evals=int(m.group(5)), strategy=m.group(6))
+    r["stages"] = [f"every {a}th row ({b} points): {c}" for a, b, c in
+                   re.findall(r"^  every (\d+)th row \((\d+) points\): (.*)$", s, re.M)]
     m = re.search(r"loaded in ([\d.]+) s", s)
     if m:
         r["load_s"] = float(m.group(1))
@@ -221,6 +223,8 @@ for c in cases:
               f"{o0.get('jac_evals')} Jacobian evaluations), strategy {o0.get('strategy')}, chi-squared "
               f"{o0.get('chi_squared')}, reduced {o0.get('reduced_chi_squared')}; fit {o0.get('fit_s')} s, "
               f"load {o0.get('load_s')} s, total {o0.get('total_s')} s (run 1)")
+    if o0.get("stages"):
+        md.append(f"- ours, coarse stages before that full fit (run 1): {'; '.join(o0['stages'])}")
     md.append(f"- package: convergence_status {pkg.get('convergence_status')}, iterations {osum.get('iterations')}, "
               f"execution_time {osum.get('execution_time')}, chi_squared {pkg.get('chi_squared')}, reduced "
               f"{pkg.get('reduced_chi_squared')}, quality_flag {fq.get('quality_flag')}, dof {fq.get('degrees_of_freedom')}")

@@ -197,7 +197,7 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
                 .map(|d| config.resolve_path(d))
         })
         .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_OUTPUT_DIR));
-    write_outputs(&output_dir, &model, &data, &fitted.result, seconds)?;
+    write_outputs(&output_dir, &model, &data, &fitted, seconds)?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
 }
@@ -319,7 +319,7 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
     let seconds = started.elapsed().as_secs_f64();
     print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
-        write_outputs(dir, &model, &data, &fitted.result, seconds)?;
+        write_outputs(dir, &model, &data, &fitted, seconds)?;
     }
     converged(&fitted.result)
 }
@@ -439,9 +439,10 @@ fn write_outputs(
     dir: &Path,
     model: &HomodyneModel,
     data: &CorrelationData,
-    result: &OptimizationResult,
+    fitted: &XpcsFit,
     seconds: f64,
 ) -> Result<(), Failure> {
+    let result = &fitted.result;
     let started = Instant::now();
     let written = write_nlsq_outputs(
         dir,
@@ -452,6 +453,7 @@ fn write_outputs(
             execution_time: seconds,
             sigma: None,
             points: PointSelection::default(),
+            coarse_stages: &fitted.stages,
         },
     )
     .map_err(|e| {

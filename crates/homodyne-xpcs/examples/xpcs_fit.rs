@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let r = &fitted.result;
     println!(
         "{} {n_phi} x {n_t}: {} points, {} parameters; data made in {generated:.2} s; fit {seconds:.2} s \
-         ({:?}, {} iterations, nfev {}, njev {}, {:?}); peak RSS {:.0} MB",
+         (full fit: {:?}, {} iterations, nfev {}, njev {}, {:?}); peak RSS {:.0} MB",
         mode.name(),
         data.n_points(),
         layout.n_params(),
@@ -63,6 +63,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.convergence_status,
         peak_rss_mb().unwrap_or(f64::NAN)
     );
+    for stage in &fitted.stages {
+        match &stage.result {
+            Ok(r) => println!(
+                "  coarse stage, every {}th row ({} points): {} iterations, {:?}, {:.2} s",
+                stage.stride, stage.n_points, r.iterations, r.convergence_status, stage.seconds
+            ),
+            Err(e) => println!("  coarse stage, every {}th row: failed: {e}", stage.stride),
+        }
+    }
     let names = layout.names();
     for k in layout.physical_start()..layout.n_params() {
         println!(

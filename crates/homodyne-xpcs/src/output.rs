@@ -33,7 +33,11 @@
 //! `total_data_points`, `q_value`}, `optimization_summary` {`convergence_status`,
 //! `iterations`, `execution_time`}. **Added**: `fit_quality.sigma`,
 //! `fit_quality.chi_squared_definition`, `dataset_info.n_frames`, `dataset_info.dt`, and
-//! `optimization_summary.{nfev, njev, termination_reason, method, strategy}`.
+//! `optimization_summary.{nfev, njev, termination_reason, method, strategy}`, and
+//! `optimization_summary.coarse_stages`: one object per coarse stage that ran before the
+//! full fit ([`crate::CoarseToFine`]), `{stride, n_points, convergence_status,
+//! iterations, nfev, used, seconds}` (`convergence_status` "failed" with an `error` when
+//! the stage did not finish; `iterations` and `nfev` then null).
 //!
 //! # `convergence_metrics.json`
 //!
@@ -124,6 +128,7 @@ use std::path::{Path, PathBuf};
 use homodyne_core::{ConvergenceStatus, OptimizationResult, ParameterFlag};
 use rust_hdf5::{H5File, Hdf5Error};
 
+use crate::analysis::CoarseStage;
 use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::loader::npy;
@@ -182,6 +187,9 @@ pub struct NlsqOutputs<'a> {
     /// The elements that were fitted: chi-squared and the degrees of freedom count these
     /// alone, so that they are the fit's own.
     pub points: PointSelection,
+    /// The coarse stages that ran before the fit ([`crate::XpcsFit::stages`]; empty when
+    /// none did).
+    pub coarse_stages: &'a [CoarseStage],
 }
 
 /// Writes `parameters.json`, `analysis_results_nlsq.json`, `convergence_metrics.json`,
@@ -1017,9 +1025,39 @@ fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) ->
                 ),
                 ("method", Json::Str(result.method.to_string())),
                 ("strategy", Json::Str(result.strategy.to_string())),
+                (
+                    "coarse_stages",
+                    Json::Array(outputs.coarse_stages.iter().map(stage_json).collect()),
+                ),
             ]),
         ),
     ])
+}
+
+/// One coarse stage in `optimization_summary.coarse_stages`.
+fn stage_json(stage: &CoarseStage) -> Json {
+    let (status, iterations, nfev, error) = match &stage.result {
+        Ok(r) => (
+            status_name(r.convergence_status),
+            Json::count(r.iterations),
+            Json::count(r.nfev),
+            None,
+        ),
+        Err(e) => ("failed", Json::Null, Json::Null, Some(e.clone())),
+    };
+    let mut fields = vec![
+        ("stride".to_owned(), Json::count(stage.stride)),
+        ("n_points".to_owned(), Json::count(stage.n_points)),
+        ("convergence_status".to_owned(), Json::str(status)),
+        ("iterations".to_owned(), iterations),
+        ("nfev".to_owned(), nfev),
+        ("used".to_owned(), Json::Bool(stage.used)),
+        ("seconds".to_owned(), Json::Float(stage.seconds)),
+    ];
+    if let Some(error) = error {
+        fields.push(("error".to_owned(), Json::Str(error)));
+    }
+    Json::Object(fields)
 }
 
 fn convergence_json(outputs: &NlsqOutputs, stats: &Statistics) -> Json {

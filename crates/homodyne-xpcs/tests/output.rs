@@ -14,8 +14,8 @@ use homodyne_xpcs::output::{
     PARAMETERS_FILE,
 };
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
-    ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CoarseStage, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
+    PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
 
@@ -68,6 +68,7 @@ fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
         execution_time: 1.25,
         sigma,
         points: PointSelection::All,
+        coarse_stages: &[],
     }
 }
 
@@ -318,7 +319,14 @@ fn files_keys_shapes_and_values() {
         &text,
         summary,
         &["convergence_status", "iterations", "execution_time"],
-        &["nfev", "njev", "termination_reason", "method", "strategy"],
+        &[
+            "nfev",
+            "njev",
+            "termination_reason",
+            "method",
+            "strategy",
+            "coarse_stages",
+        ],
     );
     assert_eq!(summary["iterations"], result.iterations as u64);
     assert!(result.iterations > 0, "the real iteration count");
@@ -490,6 +498,57 @@ fn files_keys_shapes_and_values() {
     assert_eq!(params["sigma"], 0.004);
     let reduced = params["reduced_chi_squared"].as_f64().unwrap();
     assert!((reduced - 1.0).abs() < 0.25, "sigma = the noise: {reduced}");
+}
+
+/// The coarse stages before the fit are listed in the summary, a failed one with its
+/// error; without stages the list is empty.
+#[test]
+fn coarse_stages_are_listed_in_the_summary() {
+    let case = case(ScalingMode::Individual);
+    let dir = tempfile::tempdir().unwrap();
+    write_nlsq_outputs(dir.path(), &outputs(&case, None)).unwrap();
+    let (_, analysis) = read_json(&dir.path().join("nlsq/analysis_results_nlsq.json"));
+    assert_eq!(
+        analysis["optimization_summary"]["coarse_stages"],
+        Value::Array(Vec::new())
+    );
+    let stages = [
+        CoarseStage {
+            stride: 16,
+            n_points: 120,
+            start: case.result.parameters.clone(),
+            result: Err("the data hold no point".to_owned()),
+            used: false,
+            seconds: 0.001,
+        },
+        CoarseStage {
+            stride: 4,
+            n_points: 450,
+            start: case.result.parameters.clone(),
+            result: Ok(case.result.clone()),
+            used: true,
+            seconds: 0.25,
+        },
+    ];
+    let staged = NlsqOutputs {
+        coarse_stages: &stages,
+        ..outputs(&case, None)
+    };
+    write_nlsq_outputs(dir.path(), &staged).unwrap();
+    let (_, analysis) = read_json(&dir.path().join("nlsq/analysis_results_nlsq.json"));
+    let listed = &analysis["optimization_summary"]["coarse_stages"];
+    assert_eq!(listed[0]["stride"], 16);
+    assert_eq!(listed[0]["convergence_status"], "failed");
+    assert_eq!(listed[0]["error"], "the data hold no point");
+    assert_eq!(listed[0]["iterations"], Value::Null);
+    assert_eq!(listed[0]["used"], false);
+    assert_eq!(listed[1]["n_points"], 450);
+    assert_eq!(listed[1]["convergence_status"], "converged");
+    assert_eq!(listed[1]["iterations"], case.result.iterations as u64);
+    assert_eq!(listed[1]["nfev"], case.result.nfev as u64);
+    assert_eq!(listed[1]["used"], true);
+    assert_eq!(listed[1]["seconds"], 0.25);
+    assert!(listed[1].get("error").is_none());
 }
 
 /// Chi-squared and the degrees of freedom count the fitted elements alone.
