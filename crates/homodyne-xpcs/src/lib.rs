@@ -23,7 +23,9 @@
 //!   ([`ModelForm::PythonCompat`]).
 //! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
 //! - [`initial`]: contrasts and offsets estimated from the data.
-//! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start.
+//! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start,
+//!   through coarse stages on a few rows of each matrix ([`CoarseToFine`]) to the full
+//!   data's optimum.
 
 pub mod analysis;
 pub mod angle_filter;
