@@ -32,8 +32,8 @@ fn recover_data(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64, correct
         .stages
         .iter()
         .map(|stage| match &stage.result {
-            Ok(r) => format!("every {} frames: {} iterations", stage.stride, r.iterations),
-            Err(e) => format!("every {} frames: failed ({e})", stage.stride),
+            Ok(r) => format!("every {}th row: {} iterations", stage.stride, r.iterations),
+            Err(e) => format!("every {}th row: failed ({e})", stage.stride),
         })
         .collect();
     println!(
