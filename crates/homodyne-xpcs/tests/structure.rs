@@ -57,8 +57,9 @@ fn block_and_dense_sums_reach_the_same_fit() {
                 strategy: Some(strategy),
                 ..FitConfig::default()
             },
-            // The dense fit below uses every point.
+            // The dense fit below uses every point, from the same start: no coarse stages.
             points: homodyne_xpcs::PointSelection::All,
+            coarse_to_fine: homodyne_xpcs::CoarseToFine::Off,
             ..XpcsFitOptions::default()
         };
         let block = fit(&model, &data, &options, &NoObserver).unwrap();

@@ -39,6 +39,7 @@
 
 pub mod config;
 pub mod example;
+pub mod nist;
 pub mod recovery;
 pub mod streaming;
 pub mod validate;

@@ -4,7 +4,8 @@
 use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 
-use super::nist::{Nist, PROBLEMS, fit_exact, load};
+use super::nist::load;
+use homodyne::nist::{Nist, PROBLEMS, fit_exact};
 
 const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Standard,
