@@ -1,6 +1,10 @@
 //! Developer tasks for the homodyne workspace, run as `cargo xtask <task>`.
 //!
-//! `cargo xtask bench`:
+//! `cargo xtask bench [--quick]`: every performance claim in one command, against scipy,
+//! nlsq and the Python homodyne package: criterion benchmarks, end-to-end comparisons, a
+//! Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]).
+//!
+//! `cargo xtask bench-standard`:
 //! 1. makes sure the Python venv `target/pyvenv` exists with numpy and scipy;
 //! 2. runs the criterion benchmark `cargo bench -p homodyne --bench standard`, which fits
 //!    `y = a exp(-b x) + c` at 1e4, 1e5 and 1e6 points and writes its data to
@@ -39,6 +43,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 mod large;
+mod suite;
 
 /// Errors of a task, as a message for the user.
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -57,7 +62,9 @@ const GOAL_RATIO: f64 = 5.0;
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
-        Some("bench") if args.len() == 1 => bench(),
+        Some("bench") if args.len() == 1 => suite::bench(false),
+        Some("bench") if args.len() == 2 && args[1] == "--quick" => suite::bench(true),
+        Some("bench-standard") if args.len() == 1 => bench(),
         Some("bench-dual") if args.len() == 1 => bench_dual(),
         Some("bench-cli") if args.len() == 1 => bench_cli(),
         Some("bench-ft") if args.len() == 1 => bench_ft(),
@@ -65,10 +72,14 @@ fn main() -> ExitCode {
         Some("memory") if args.len() == 1 => large::memory(),
         _ => {
             eprintln!(
-                "usage: cargo xtask bench | bench-cli | bench-dual | bench-ft | bench-large | memory"
+                "usage: cargo xtask bench [--quick] | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
             );
             eprintln!(
-                "  bench        criterion benchmark of the STANDARD path against scipy's least_squares"
+                "  bench        everything against scipy, nlsq and the Python homodyne: report, plots, BENCHMARKS.md"
+            );
+            eprintln!("  bench --quick  homodyne alone, no Python, every benchmark once (for CI)");
+            eprintln!(
+                "  bench-standard  criterion benchmark of the STANDARD path against scipy's least_squares"
             );
             eprintln!(
                 "  bench-cli    a million-point CSV fit: homodyne curve end to end against the library API plus reading the file"
