@@ -2,10 +2,11 @@
 //! side with the tools users would otherwise pick.
 //!
 //! A full run (about 25 minutes on 2 cores):
-//! 1. **Criterion benchmarks** of the crates: model evaluation (`homodyne-xpcs`, bench
-//!    `model`), accumulation per chunk and one linearisation pass (`homodyne-solvers`,
-//!    `kernels`), checkpoint save (`homodyne-checkpoint`, `save`) and the overhead of
-//!    validation and fault tolerance (`homodyne`, `fault_tolerance`).
+//! 1. **Criterion benchmarks** of the crates: model evaluation per solver chunk
+//!    (`homodyne-xpcs`, bench `model`), accumulation per chunk (`homodyne-solvers`,
+//!    `kernels`), one solver iteration's linearisation pass (`homodyne`, `iteration`),
+//!    checkpoint save (`homodyne-checkpoint`, `save`) and the overhead of validation and
+//!    fault tolerance (`homodyne`, `fault_tolerance`).
 //! 2. **End-to-end comparisons**, every run in its own process, under `/usr/bin/time` for
 //!    the peak resident set size:
 //!    - `y = a exp(-b x) + c` at 1e4 to 1e7 points: homodyne TRF and LM
@@ -56,9 +57,10 @@ const NIST_REPEATS: usize = 5;
 /// The longest a single run may take before it is stopped and reported as such.
 const TIME_LIMIT_S: u64 = 900;
 /// The criterion benchmarks: (package, bench target).
-const CRITERION: [(&str, &str); 4] = [
+const CRITERION: [(&str, &str); 5] = [
     ("homodyne-xpcs", "model"),
     ("homodyne-solvers", "kernels"),
+    ("homodyne", "iteration"),
     ("homodyne-checkpoint", "save"),
     ("homodyne", "fault_tolerance"),
 ];

@@ -30,7 +30,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use homodyne::example::Decay;
 use homodyne::prelude::*;
 use homodyne_solvers::normal::NormalAccumulator;
@@ -77,6 +79,9 @@ fn normal_equations_factor(x: &[f64]) -> bool {
 /// The benchmark: one group, `decay_pass/{pass}/{n}`.
 fn bench_decay_pass(c: &mut Criterion) {
     let mut group = c.benchmark_group("decay_pass");
+    // A pass over 1e6 points takes milliseconds: flat sampling (the same number of passes
+    // in every sample), where criterion's linear sampling would need 210 for 20 samples.
+    group.sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         let data = homodyne::example::decay(n, NOISE_SIGMA, SEED);
         let (x, y) = (&data.x[..], &data.y[..]);
