@@ -66,22 +66,33 @@ fn method_of(args: &[String]) -> Result<Method, String> {
     }
 }
 
-/// `n` values of `x` then `n` of `y`, little-endian `f64`.
+/// `n` values of `x` then `n` of `y`, little-endian `f64`, read straight into the two
+/// vectors (the file is never held whole, so peak memory is the data's own).
 fn read_decay(path: &Path) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.is_empty() || bytes.len() % 16 != 0 {
+    use std::io::Read;
+    let context = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(context)?;
+    let bytes = file.metadata().map_err(context)?.len();
+    if bytes == 0 || bytes % 16 != 0 {
         return Err(format!(
-            "{}: {} bytes is not 2 n little-endian f64 values",
-            path.display(),
-            bytes.len()
+            "{}: {bytes} bytes is not 2 n little-endian f64 values",
+            path.display()
         ));
     }
-    let values: Vec<f64> = bytes
-        .chunks_exact(8)
-        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
-        .collect();
-    let n = values.len() / 2;
-    Ok((values[..n].to_vec(), values[n..].to_vec()))
+    let n = usize::try_from(bytes / 16).map_err(|e| e.to_string())?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut read = |n: usize| -> Result<Vec<f64>, String> {
+        let mut values = Vec::with_capacity(n);
+        let mut word = [0u8; 8];
+        for _ in 0..n {
+            reader.read_exact(&mut word).map_err(context)?;
+            values.push(f64::from_le_bytes(word));
+        }
+        Ok(values)
+    };
+    let x = read(n)?;
+    let y = read(n)?;
+    Ok((x, y))
 }
 
 fn decay(args: &[String], tool: &str, method: Method) -> Result<Value, String> {
