@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--quick]`: every performance claim measured in one command, side by
 //! side with the tools users would otherwise pick.
 //!
-//! A full run (about 25 minutes on 2 cores):
+//! A full run (about 10 minutes on 2 cores, 13 the first time, when it makes its Python
+//! environments):
 //! 1. **Criterion benchmarks** of the crates: model evaluation per solver chunk
 //!    (`homodyne-xpcs`, bench `model`), accumulation per chunk (`homodyne-solvers`,
 //!    `kernels`), one solver iteration's linearisation pass (`homodyne`, `iteration`),
@@ -759,7 +760,7 @@ impl Bench {
         let text = format!(
             "# Benchmarks\n\nThe latest full run of `cargo xtask bench` (how it measures: \
              `xtask/src/suite.rs`). To reproduce on your machine: `cargo xtask bench` (about \
-             25 minutes on 2 cores; it makes its Python environments under `target/` on first \
+             10 minutes on 2 cores; it makes its Python environments under `target/` on first \
              use) or `cargo xtask bench --quick` (homodyne alone, no Python, a few minutes). \
              Every figure below is from one run; the raw runs are in \
              `target/bench-report/results.json`.\n\n![fit time against points](bench/plots/time_vs_points.png)\n\n\
