@@ -11,6 +11,7 @@
 
 pub mod covariance;
 pub mod dense;
+pub mod distributed;
 pub mod factor;
 pub mod feasible;
 pub mod kernels;

@@ -45,6 +45,7 @@ use crate::factor::RFactor;
 use crate::kernels::{dot, non_finite_flag};
 use crate::loss::{Loss, scale_residual};
 use crate::normal::{NormalAccumulator, ROW_KERNEL_MAX_PARAMS};
+use crate::streaming::SumsState;
 
 /// The cost at one parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -562,6 +563,25 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     pub fn evaluate_linearization(&self, p: &[f64]) -> Linearization {
         let sums = self.linearization_sums(p, self.accumulation);
         sums.into_linearization(p.len(), || self.linearization_sums(p, Accumulation::Qr))
+    }
+
+    /// The unfinished sums of a linearisation pass with `accumulation`, to be combined with
+    /// other shares' ([`crate::distributed`]).
+    /// Over no points these are empty sums, which add nothing when combined.
+    pub fn linearization_state(&self, p: &[f64], accumulation: Accumulation) -> SumsState {
+        if self.y.is_empty() {
+            return SumsState::from_pass(&PassSums::empty());
+        }
+        SumsState::from_pass(&self.linearization_sums(p, accumulation))
+    }
+
+    /// The unfinished sums of a cost pass, to be combined with other shares'
+    /// ([`crate::distributed`]).
+    pub fn cost_state(&self, p: &[f64]) -> SumsState {
+        if self.y.is_empty() {
+            return SumsState::from_pass(&PassSums::empty());
+        }
+        SumsState::from_pass(&self.cost_sums(p))
     }
 
     /// The unfinished sums of a linearisation pass with `accumulation`.

@@ -117,6 +117,33 @@ impl SumsState {
         }
     }
 
+    /// These sums followed by `other`'s (a later range of points): the costs added, the
+    /// samples of invalid values merged, the factors or normal equations merged.
+    pub fn combine(self, other: SumsState) -> SumsState {
+        SumsState::from_sums(&self.into_sums().combine(other.into_sums()))
+    }
+
+    /// The cost these sums make (infinite when a residual was not finite).
+    pub fn into_cost(self) -> CostEvaluation {
+        self.into_sums().into_cost()
+    }
+
+    /// The linearisation these sums make; normal-equation sums too ill-conditioned to
+    /// factor are replaced by the exact sums `exact()` computes (all of them, for every
+    /// share).
+    pub fn into_linearization(
+        self,
+        n_params: usize,
+        exact: impl FnOnce() -> SumsState,
+    ) -> Linearization {
+        self.into_sums()
+            .into_linearization(n_params, || exact().into_sums())
+    }
+
+    pub(crate) fn from_pass(sums: &PassSums) -> Self {
+        Self::from_sums(sums)
+    }
+
     fn into_sums(self) -> PassSums {
         PassSums {
             cost: self.cost,
