@@ -26,6 +26,7 @@ pub mod streaming;
 pub mod trf;
 pub mod trust_region;
 pub mod validation;
+pub mod wire;
 
 pub use covariance::covariance;
 pub use factor::RFactor;
