@@ -121,6 +121,9 @@ impl SumsState {
     }
 }
 
+/// `n`, an `n x n` matrix (row-major) and an `n`-vector, as read.
+type Matrix = (usize, Vec<f64>, Vec<f64>);
+
 /// A cursor over the bytes of a message.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -166,7 +169,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An optional `n x n` matrix and `n`-vector.
-    fn matrix(&mut self) -> Result<Option<(usize, Vec<f64>, Vec<f64>)>, String> {
+    fn matrix(&mut self) -> Result<Option<Matrix>, String> {
         match self.take(1)?[0] {
             0 => Ok(None),
             1 => {
