@@ -1,7 +1,8 @@
 //! The error type every homodyne layer reports to the user.
 //!
 //! One enum, [`OptimizationError`], with the four kinds of the Python package's hierarchy
-//! (convergence, numerical, checkpoint, invalid input). Each variant carries a
+//! (convergence, numerical, checkpoint, invalid input), plus a panicking model and a
+//! failed exchange between the processes of a distributed fit. Each variant carries a
 //! [`Context`]: an ordered map of `key = value` pairs naming what was being done (which
 //! parameter, which point, which detection point) so that a log line is enough to find the
 //! cause.
@@ -276,6 +277,8 @@ pub enum ErrorKind {
     InvalidInput,
     /// The user's model panicked.
     ModelPanicked,
+    /// The processes of a distributed fit could not exchange their sums.
+    Communication,
 }
 
 /// The error of a homodyne fit.
@@ -319,6 +322,15 @@ pub enum OptimizationError {
         /// Where.
         context: Context,
     },
+    /// The processes of a distributed fit could not exchange a pass's sums (a process
+    /// failed or sent something else).
+    #[error("communication failure: {message}{context}")]
+    Communication {
+        /// What happened.
+        message: String,
+        /// Where: the rank, the pass.
+        context: Context,
+    },
     /// The input cannot be fitted as given.
     #[error("invalid input: {problem}{context}")]
     InvalidInput {
@@ -338,6 +350,7 @@ impl OptimizationError {
             Self::Checkpoint { .. } => ErrorKind::Checkpoint,
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::ModelPanicked { .. } => ErrorKind::ModelPanicked,
+            Self::Communication { .. } => ErrorKind::Communication,
         }
     }
 
@@ -348,6 +361,7 @@ impl OptimizationError {
             | Self::Numerical { context, .. }
             | Self::Checkpoint { context, .. }
             | Self::ModelPanicked { context, .. }
+            | Self::Communication { context, .. }
             | Self::InvalidInput { context, .. } => context,
         }
     }
@@ -367,6 +381,7 @@ impl OptimizationError {
             | Self::Numerical { context, .. }
             | Self::Checkpoint { context, .. }
             | Self::ModelPanicked { context, .. }
+            | Self::Communication { context, .. }
             | Self::InvalidInput { context, .. } => context,
         };
         ctx.0.insert(key.into(), value.to_string());

@@ -3,7 +3,7 @@
 //!
 //! # The mathematics
 //!
-//! A pass of [`InMemoryObjective`](crate::InMemoryObjective) cuts the points into leaves of
+//! A pass of [`InMemoryObjective`] cuts the points into leaves of
 //! `LEAF = CHUNK_ROWS * LEAF_CHUNKS` points and combines the leaves' `P x P` sums over a
 //! fixed binary tree: the leaf range `[a, b)` splits at `a + (b - a) / 2`, down to single
 //! leaves. Floating-point addition is not associative, so the bits of the result depend on
@@ -20,15 +20,24 @@
 //!
 //! The sums exchanged are `O(P^2)` numbers, whatever the number of points.
 //!
-//! This module is the arithmetic of a distributed fit without the transport: an MPI
-//! process (or a test) computes its share's sums with
-//! [`InMemoryObjective::cost_state`](crate::InMemoryObjective::cost_state) or
-//! [`InMemoryObjective::linearization_state`](crate::InMemoryObjective::linearization_state), exchanges [`SumsState`]s, and every process
+//! Every process runs the same solver on a [`DistributedObjective`]: its own share of the
+//! points and a [`Communicator`] that hands every process every share's sums (as bytes,
+//! [`crate::wire`]). The combined sums, hence every step, are the same bits on every
+//! process. The transport is the communicator's business (MPI in a cluster, threads in
+//! the tests below).
+//!
+//! Underneath, a process computes its share's sums with
+//! [`InMemoryObjective::cost_state`] or [`InMemoryObjective::linearization_state`], exchanges [`SumsState`]s, and every process
 //! combines them with [`combine_shares`], so that every process takes the same step.
 
 use std::ops::Range;
 
-use crate::objective::{CHUNK_ROWS, LEAF_CHUNKS};
+use homodyne_core::{Context, InvalidSample, Model, OptimizationError};
+
+use crate::objective::{
+    Accumulation, CHUNK_ROWS, CostEvaluation, InMemoryObjective, LEAF_CHUNKS, Linearization,
+    Objective,
+};
 use crate::streaming::SumsState;
 
 /// Points per leaf of the reduction tree.
@@ -84,6 +93,131 @@ pub fn combine_shares(shares: Vec<SumsState>) -> Option<SumsState> {
     }
 }
 
+/// How the processes of a distributed fit exchange a pass's sums.
+pub trait Communicator: Sync {
+    /// This process's rank, from 0.
+    fn rank(&self) -> usize;
+    /// The number of processes.
+    fn size(&self) -> usize;
+    /// Every process's `bytes`, in rank order. A collective call: every process makes it,
+    /// the same number of times. An implementation must end with an error, not wait
+    /// forever, when a process has failed.
+    fn all_gather(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, String>;
+}
+
+/// One process's objective in a distributed fit: the points of its share (the rank's
+/// entry of [`tree_shares`] over all `n_points`), with every pass's sums combined across
+/// the processes by [`combine_shares`], so that every process sees the sums of the whole
+/// data, the same bits as a single process would.
+pub struct DistributedObjective<'a, M: Model + ?Sized, C: Communicator> {
+    local: InMemoryObjective<'a, M>,
+    communicator: &'a C,
+    /// Index of the share's first point among all the points.
+    offset: usize,
+    n_points: usize,
+    accumulation: Accumulation,
+}
+
+impl<'a, M: Model + ?Sized, C: Communicator> DistributedObjective<'a, M, C> {
+    /// The objective of this process: `local` over the points of its share, which starts
+    /// at point `offset` of `n_points` in all; `accumulation` as for
+    /// [`InMemoryObjective::with_accumulation`].
+    pub fn new(
+        local: InMemoryObjective<'a, M>,
+        communicator: &'a C,
+        offset: usize,
+        n_points: usize,
+        accumulation: Accumulation,
+    ) -> Self {
+        Self {
+            local,
+            communicator,
+            offset,
+            n_points,
+            accumulation,
+        }
+    }
+
+    /// Every share's sums, combined: this share's `local` (with its invalid-value indices
+    /// made global) exchanged for every other's.
+    fn exchange(&self, mut local: SumsState, pass: &str) -> Result<SumsState, OptimizationError> {
+        for sample in [&mut local.invalid_residuals, &mut local.invalid_jacobian] {
+            shift(sample, self.offset);
+        }
+        let failure = |message: String| OptimizationError::Communication {
+            message,
+            context: Context::new()
+                .with("rank", self.communicator.rank())
+                .with("processes", self.communicator.size())
+                .with("pass", pass),
+        };
+        let all = self
+            .communicator
+            .all_gather(local.to_bytes())
+            .map_err(failure)?;
+        if all.len() != self.communicator.size() {
+            return Err(failure(format!(
+                "{} shares came back from {} processes",
+                all.len(),
+                self.communicator.size()
+            )));
+        }
+        let shares = all
+            .iter()
+            .enumerate()
+            .map(|(rank, bytes)| {
+                SumsState::from_bytes(bytes).map_err(|e| failure(format!("rank {rank}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        combine_shares(shares).ok_or_else(|| failure("no shares".to_owned()))
+    }
+}
+
+/// Adds `offset` to the indices of a sample of invalid values.
+fn shift(sample: &mut InvalidSample, offset: usize) {
+    for value in &mut sample.values {
+        value.index += offset;
+    }
+}
+
+impl<M: Model + ?Sized, C: Communicator> Objective for DistributedObjective<'_, M, C> {
+    fn n_params(&self) -> usize {
+        self.local.n_params()
+    }
+
+    fn n_residuals(&self) -> usize {
+        self.n_points
+    }
+
+    fn cost(&self, p: &[f64]) -> Result<CostEvaluation, OptimizationError> {
+        Ok(self.exchange(self.local.cost_state(p), "cost")?.into_cost())
+    }
+
+    fn linearize(&self, p: &[f64]) -> Result<Linearization, OptimizationError> {
+        let sums = self.exchange(
+            self.local.linearization_state(p, self.accumulation),
+            "linearization",
+        )?;
+        // Too ill-conditioned for the normal equations: every process sees the same sums,
+        // so every process redoes the pass exactly, and exchanges again.
+        let mut exact_failure = None;
+        let linearization = sums.into_linearization(p.len(), || {
+            self.exchange(
+                self.local.linearization_state(p, Accumulation::Qr),
+                "exact linearization",
+            )
+            .unwrap_or_else(|e| {
+                exact_failure = Some(e);
+                SumsState::from_pass(&crate::objective::PassSums::empty())
+            })
+        });
+        match exact_failure {
+            Some(e) => Err(e),
+            None => Ok(linearization),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +228,7 @@ mod tests {
     use crate::options::SolverOptions;
     use crate::{lm, trf};
     use homodyne_core::{Bounds, JacobianKind, Model, NoObserver, OptimizationError};
+    use std::sync::{Barrier, Mutex};
 
     /// `y = a exp(-b x) + c`.
     struct Decay;
@@ -204,6 +339,148 @@ mod tests {
             }
             assert!((single.x[1] - 1.3).abs() < 1e-2, "{:?}", single.x);
         }
+    }
+
+    /// `size` processes as threads of one test: `all_gather` waits until every thread has
+    /// put its bytes, and again until every thread has read them all.
+    struct Threads {
+        size: usize,
+        slots: Mutex<Vec<Vec<u8>>>,
+        barrier: Barrier,
+    }
+
+    /// One thread's view of [`Threads`].
+    struct ThreadRank<'a> {
+        rank: usize,
+        threads: &'a Threads,
+    }
+
+    impl Communicator for ThreadRank<'_> {
+        fn rank(&self) -> usize {
+            self.rank
+        }
+        fn size(&self) -> usize {
+            self.threads.size
+        }
+        fn all_gather(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+            self.threads.slots.lock().unwrap()[self.rank] = bytes;
+            self.threads.barrier.wait();
+            let all = self.threads.slots.lock().unwrap().clone();
+            self.threads.barrier.wait();
+            Ok(all)
+        }
+    }
+
+    /// A communicator whose exchange always fails.
+    struct Broken;
+
+    impl Communicator for Broken {
+        fn rank(&self) -> usize {
+            1
+        }
+        fn size(&self) -> usize {
+            2
+        }
+        fn all_gather(&self, _: Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+            Err("rank 0 did not answer within 60 s".to_owned())
+        }
+    }
+
+    /// 1, 2 and 4 processes, each a thread with only its share of the points, run TRF on
+    /// a [`DistributedObjective`]: every one ends on the single-process bits.
+    #[test]
+    fn processes_with_their_shares_alone_end_on_the_single_process_bits() {
+        let n = 9 * LEAF_POINTS + 55;
+        let (x, y) = data(n);
+        let (options, bounds, p0) = (
+            SolverOptions::default(),
+            Bounds::unbounded(3),
+            [1.0, 1.0, 0.0],
+        );
+        let accumulation = Accumulation::NormalEquations;
+        let whole = InMemoryObjective::new(&Decay, &x, &y, None, Loss::Linear, 1.0)
+            .with_accumulation(accumulation);
+        let single = trf(&whole, &p0, &bounds, &options, &NoObserver).unwrap();
+        for size in [1, 2, 4] {
+            let threads = Threads {
+                size,
+                slots: Mutex::new(vec![Vec::new(); size]),
+                barrier: Barrier::new(size),
+            };
+            let shares = tree_shares(n, size);
+            let outcomes: Vec<Vec<f64>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = shares
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, share)| {
+                        let (x, y, threads) = (&x, &y, &threads);
+                        let (bounds, options) = (&bounds, &options);
+                        scope.spawn(move || {
+                            let communicator = ThreadRank { rank, threads };
+                            let local = InMemoryObjective::new(
+                                &Decay,
+                                &x[share.clone()],
+                                &y[share.clone()],
+                                None,
+                                Loss::Linear,
+                                1.0,
+                            );
+                            let objective = DistributedObjective::new(
+                                local,
+                                &communicator,
+                                share.start,
+                                n,
+                                accumulation,
+                            );
+                            trf(&objective, &p0, bounds, options, &NoObserver)
+                                .unwrap()
+                                .x
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for (rank, x) in outcomes.iter().enumerate() {
+                assert_eq!(x, &single.x, "{size} processes, rank {rank}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_exchange_is_a_communication_error_naming_the_rank() {
+        let (x, y) = data(1000);
+        let local = InMemoryObjective::new(&Decay, &x, &y, None, Loss::Linear, 1.0);
+        let objective =
+            DistributedObjective::new(local, &Broken, 0, 2000, Accumulation::NormalEquations);
+        let err = objective.cost(&[1.0, 1.0, 0.0]).unwrap_err();
+        assert_eq!(err.kind(), homodyne_core::ErrorKind::Communication);
+        let text = err.to_string();
+        assert!(
+            text.contains("did not answer") && text.contains("rank=1"),
+            "{text}"
+        );
+    }
+
+    /// Invalid values found in a share are reported at their index among all the points.
+    #[test]
+    fn invalid_values_keep_their_global_index() {
+        let threads = Threads {
+            size: 1,
+            slots: Mutex::new(vec![Vec::new()]),
+            barrier: Barrier::new(1),
+        };
+        let (x, mut y) = data(100);
+        y[17] = f64::NAN;
+        let local = InMemoryObjective::new(&Decay, &x, &y, None, Loss::Linear, 1.0);
+        let communicator = ThreadRank {
+            rank: 0,
+            threads: &threads,
+        };
+        let objective =
+            DistributedObjective::new(local, &communicator, 5000, 5100, Accumulation::Qr);
+        let cost = objective.cost(&[1.0, 1.0, 0.0]).unwrap();
+        assert!(cost.cost.is_infinite());
+        assert_eq!(cost.invalid_residuals.values[0].index, 5017);
     }
 
     #[test]
