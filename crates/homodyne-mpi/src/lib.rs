@@ -1,0 +1,81 @@
+//! homodyne fits across processes and nodes.
+//!
+//! Every iteration of a homodyne fit is a sum over points folded into `P x P`
+//! accumulators, so a distributed fit needs one exchange per pass: each process holds its
+//! share of the points ([`homodyne_solvers::distributed::tree_shares`]), sums it, and every
+//! process combines every share's sums in the order of the fixed reduction tree. With a
+//! power-of-two number of processes the combined sums are the bits of a single-process
+//! pass, so every process takes the single-process steps and reaches the single-process
+//! parameters ([`homodyne_solvers::distributed`] has the mathematics and its tests).
+//!
+//! This crate is the transport:
+//! - [`SingleProcess`]: one process, no MPI (the default build);
+//! - `MpiCommunicator` and `with_mpi` (feature `mpi`): the processes of an MPI job,
+//!   exchanging the sums with one `MPI_Allgatherv` per pass. The bytes exchanged per pass are `O(P^2)`
+//!   ([`homodyne_solvers::wire`]), whatever the number of points.
+//!
+//! Status: the communicator and a distributed fit of the example model
+//! (`examples/mpi_fit.rs`, `mpirun -np 4 target/release/examples/mpi_fit`) work. Not yet:
+//! reading each process's share from a file, checkpoints written by rank 0 with resume
+//! under another number of processes, `--distributed` in the `homodyne` program.
+
+pub use homodyne_solvers::distributed::{
+    Communicator, DistributedObjective, combine_shares, tree_shares,
+};
+
+#[cfg(feature = "mpi")]
+mod world;
+#[cfg(feature = "mpi")]
+pub use world::{MpiCommunicator, with_mpi};
+
+/// One process on its own: rank 0 of 1; the exchange returns this process's bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SingleProcess;
+
+impl Communicator for SingleProcess {
+    fn rank(&self) -> usize {
+        0
+    }
+
+    fn size(&self) -> usize {
+        1
+    }
+
+    fn all_gather(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+        Ok(vec![bytes])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use homodyne::example::{Decay, decay};
+    use homodyne_core::{Bounds, NoObserver};
+    use homodyne_solvers::{Accumulation, InMemoryObjective, Loss, SolverOptions, trf};
+
+    /// One process through the exchange fits as one process without it, to the bit.
+    #[test]
+    fn a_single_process_exchange_changes_nothing() {
+        let data = decay(50_000, 0.01, 3);
+        let objective = || {
+            InMemoryObjective::new(&Decay, &data.x, &data.y, None, Loss::Linear, 1.0)
+                .with_accumulation(Accumulation::NormalEquations)
+        };
+        let (options, bounds, p0) = (
+            SolverOptions::default(),
+            Bounds::unbounded(3),
+            [1.0, 1.0, 0.0],
+        );
+        let direct = trf(&objective(), &p0, &bounds, &options, &NoObserver).unwrap();
+        let shared = DistributedObjective::new(
+            objective(),
+            &SingleProcess,
+            0,
+            data.x.len(),
+            Accumulation::NormalEquations,
+        );
+        let exchanged = trf(&shared, &p0, &bounds, &options, &NoObserver).unwrap();
+        assert_eq!(exchanged.x, direct.x);
+        assert_eq!(tree_shares(data.x.len(), 1), vec![0..data.x.len()]);
+    }
+}
