@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 profile=debug
-build=(cargo build -p homodyne-mpi --features mpi --example mpi_fit)
+# --workspace: the dependencies' features as the test suite unifies them (no rebuild).
+build=(cargo build --workspace --features homodyne-mpi/mpi --example mpi_fit)
 if [ "${1:-}" = "--release" ]; then profile=release; build+=(--release); fi
 "${build[@]}"
 bin="${CARGO_TARGET_DIR:-target}/$profile/examples/mpi_fit"

@@ -32,8 +32,8 @@
 //! (`bench/requirements-homodyne.txt`: homodyne 2.23.3, which needs Python 3.12). When one cannot be made, its tools are reported as not
 //! run, with the reason, and the rest goes on.
 //!
-//! `--quick` (for CI, no Python, no timing thresholds): the criterion benchmarks once each
-//! in test mode, homodyne alone on the exponential model at 1e4 and 1e5 points, the NIST
+//! `--quick` (for CI, no Python, no timing thresholds): every criterion benchmark of the
+//! workspace once in test mode (`cargo test --workspace --benches`), homodyne alone on the exponential model at 1e4 and 1e5 points, the NIST
 //! problems and the XPCS demo, in the dev profile. It fails when a benchmark breaks: a
 //! criterion benchmark that fails, a fit that errors or does not converge, a NIST run below
 //! LRE 4. Its report goes to `target/bench-report/quick.md`.
@@ -153,15 +153,16 @@ pub fn bench(quick: bool) -> Result<()> {
     let profile = if quick { "debug" } else { "release" };
     eprintln!("xtask: building bench_case and the homodyne program ({profile})");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // `--workspace`: the features of the dependencies unified as for `cargo test
+    // --workspace`, so that a quick run after the test suite (as in CI) rebuilds nothing.
     let mut build = Command::new(&cargo);
     build.args([
         "build",
-        "-p",
-        "homodyne",
+        "--workspace",
         "--example",
         "bench_case",
-        "-p",
-        "homodyne-cli",
+        "--bin",
+        "homodyne",
     ]);
     if !quick {
         build.arg("--release");
@@ -370,13 +371,23 @@ impl Bench {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let since = SystemTime::now();
         let mut outcomes = Vec::new();
+        if self.quick {
+            // Every benchmark of the workspace once, in one build that shares the test
+            // suite's (per-package builds would unify features differently and rebuild).
+            eprintln!(
+                "xtask: criterion benchmarks in test mode (cargo test --workspace --benches)"
+            );
+            let ok = Command::new(&cargo)
+                .args(["test", "--workspace", "--benches"])
+                .current_dir(&self.root)
+                .status()
+                .is_ok_and(|s| s.success());
+            outcomes.push(json!({ "package": "--workspace", "bench": "every benchmark, test mode", "ok": ok }));
+            return Ok(json!({ "targets": outcomes, "estimates": [] }));
+        }
         for (package, target) in CRITERION {
             let mut command = Command::new(&cargo);
-            if self.quick {
-                command.args(["test", "-p", package, "--bench", target]);
-            } else {
-                command.args(["bench", "-p", package, "--bench", target]);
-            }
+            command.args(["bench", "-p", package, "--bench", target]);
             eprintln!("xtask: criterion {package} {target}");
             let ok = command
                 .current_dir(&self.root)
@@ -384,11 +395,7 @@ impl Bench {
                 .is_ok_and(|s| s.success());
             outcomes.push(json!({ "package": package, "bench": target, "ok": ok }));
         }
-        let estimates = if self.quick {
-            Vec::new()
-        } else {
-            criterion_estimates(&criterion_dir(&target_dir(&self.root)?)?, since)
-        };
+        let estimates = criterion_estimates(&criterion_dir(&target_dir(&self.root)?)?, since);
         Ok(json!({ "targets": outcomes, "estimates": estimates }))
     }
 
