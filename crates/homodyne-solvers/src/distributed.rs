@@ -208,7 +208,7 @@ impl<M: Model + ?Sized, C: Communicator> Objective for DistributedObjective<'_, 
             )
             .unwrap_or_else(|e| {
                 exact_failure = Some(e);
-                SumsState::from_pass(&crate::objective::PassSums::empty())
+                SumsState::empty()
             })
         });
         match exact_failure {

@@ -570,7 +570,7 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     /// Over no points these are empty sums, which add nothing when combined.
     pub fn linearization_state(&self, p: &[f64], accumulation: Accumulation) -> SumsState {
         if self.y.is_empty() {
-            return SumsState::from_pass(&PassSums::empty());
+            return SumsState::empty();
         }
         SumsState::from_pass(&self.linearization_sums(p, accumulation))
     }
@@ -579,7 +579,7 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
     /// ([`crate::distributed`]).
     pub fn cost_state(&self, p: &[f64]) -> SumsState {
         if self.y.is_empty() {
-            return SumsState::from_pass(&PassSums::empty());
+            return SumsState::empty();
         }
         SumsState::from_pass(&self.cost_sums(p))
     }

@@ -140,6 +140,11 @@ impl SumsState {
             .into_linearization(n_params, || exact().into_sums())
     }
 
+    /// Sums over no points: they add nothing when combined.
+    pub fn empty() -> Self {
+        Self::from_sums(&PassSums::empty())
+    }
+
     pub(crate) fn from_pass(sums: &PassSums) -> Self {
         Self::from_sums(sums)
     }

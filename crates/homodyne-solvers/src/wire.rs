@@ -227,7 +227,7 @@ mod tests {
         assert!(back.invalid_residuals.values[0].value.is_nan());
         assert_eq!(back.invalid_residuals.values[1].index, 9);
         assert_eq!(back.scaled_sq.to_bits(), (-0.0f64).to_bits());
-        let empty = SumsState::from_bytes(&SumsState::default_empty().to_bytes()).unwrap();
+        let empty = SumsState::from_bytes(&SumsState::empty().to_bytes()).unwrap();
         assert!(empty.factor.is_none() && empty.normal.is_none());
     }
 
@@ -256,19 +256,5 @@ mod tests {
                 .unwrap_err()
                 .contains("truncated")
         );
-    }
-
-    impl SumsState {
-        fn default_empty() -> SumsState {
-            SumsState {
-                cost: 0.0,
-                chi_squared: 0.0,
-                scaled_sq: 0.0,
-                invalid_residuals: InvalidSample::default(),
-                invalid_jacobian: InvalidSample::default(),
-                factor: None,
-                normal: None,
-            }
-        }
     }
 }
