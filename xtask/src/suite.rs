@@ -562,13 +562,13 @@ impl Bench {
         let xpcs_out = self.out.join("xpcs");
         if self.quick {
             let dir = xpcs_out.join("demo");
-            let args = vec![
-                "xpcs".to_owned(),
-                "--demo".to_owned(),
-                "--quiet".to_owned(),
-                "--output-dir".to_owned(),
-                dir.to_string_lossy().into_owned(),
-            ];
+            let args = strings(&[
+                "xpcs",
+                "--demo",
+                "--quiet",
+                "--output-dir",
+                &dir.to_string_lossy(),
+            ]);
             let read = || read_xpcs_outputs(&dir, None);
             self.measure(
                 Key {
@@ -619,15 +619,15 @@ impl Bench {
                 let _ = std::fs::remove_dir_all(&cache);
                 let dir = xpcs_out.join(format!("{case}_ours_{repeat}"));
                 let _ = std::fs::remove_dir_all(&dir);
-                let args = vec![
-                    "xpcs".to_owned(),
-                    "--config".to_owned(),
-                    yaml.to_string_lossy().into_owned(),
-                    "--python-compat".to_owned(),
-                    "--quiet".to_owned(),
-                    "--output-dir".to_owned(),
-                    dir.to_string_lossy().into_owned(),
-                ];
+                let args = strings(&[
+                    "xpcs",
+                    "--config",
+                    &yaml.to_string_lossy(),
+                    "--python-compat",
+                    "--quiet",
+                    "--output-dir",
+                    &dir.to_string_lossy(),
+                ]);
                 let read = || read_xpcs_outputs(&dir, truth.as_ref());
                 self.measure(
                     Key {
@@ -647,14 +647,14 @@ impl Bench {
                     let cwd = xpcs_out.join(format!("{case}_package_cwd"));
                     let _ = std::fs::remove_dir_all(&dir);
                     std::fs::create_dir_all(&cwd)?;
-                    let args = vec![
-                        "--config".to_owned(),
-                        yaml.to_string_lossy().into_owned(),
-                        "--method".to_owned(),
-                        "nlsq".to_owned(),
-                        "--output-dir".to_owned(),
-                        dir.to_string_lossy().into_owned(),
-                    ];
+                    let args = strings(&[
+                        "--config",
+                        &yaml.to_string_lossy(),
+                        "--method",
+                        "nlsq",
+                        "--output-dir",
+                        &dir.to_string_lossy(),
+                    ]);
                     let read = || read_xpcs_outputs(&dir, truth.as_ref());
                     self.measure(
                         Key {
@@ -678,17 +678,17 @@ impl Bench {
         let points = angles * frames * (frames - 1) / 2;
         for repeat in 0..2 {
             let dir = xpcs_out.join(format!("{case}_ours_{repeat}"));
-            let args = vec![
-                "xpcs".to_owned(),
-                "--demo".to_owned(),
-                "--angles".to_owned(),
-                angles.to_string(),
-                "--frames".to_owned(),
-                frames.to_string(),
-                "--quiet".to_owned(),
-                "--output-dir".to_owned(),
-                dir.to_string_lossy().into_owned(),
-            ];
+            let args = strings(&[
+                "xpcs",
+                "--demo",
+                "--angles",
+                &angles.to_string(),
+                "--frames",
+                &frames.to_string(),
+                "--quiet",
+                "--output-dir",
+                &dir.to_string_lossy(),
+            ]);
             let read = || read_xpcs_outputs(&dir, None);
             self.measure(
                 Key {
