@@ -200,6 +200,13 @@ pub enum InvalidInput {
         /// Which batches failed and why (the first ten).
         details: String,
     },
+    /// Points that could not be read, or hold a NaN, an infinity or a sigma that is not
+    /// positive, where a fit cannot leave them out (a distributed fit).
+    #[error("unusable data: {details}")]
+    UnusableData {
+        /// Which points, and why.
+        details: String,
+    },
     /// The starting point lies outside the bounds.
     #[error("p0[{index}] = {value} lies outside its bounds [{lower}, {upper}]")]
     P0OutsideBounds {

@@ -20,31 +20,13 @@
 //! under another number of processes, `--distributed` in the `homodyne` program.
 
 pub use homodyne_solvers::distributed::{
-    Communicator, DistributedObjective, combine_shares, tree_shares,
+    Communicator, DistributedObjective, SingleProcess, combine_shares, tree_shares,
 };
 
 #[cfg(feature = "mpi")]
 mod world;
 #[cfg(feature = "mpi")]
 pub use world::{MpiCommunicator, with_mpi};
-
-/// One process on its own: rank 0 of 1; the exchange returns this process's bytes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SingleProcess;
-
-impl Communicator for SingleProcess {
-    fn rank(&self) -> usize {
-        0
-    }
-
-    fn size(&self) -> usize {
-        1
-    }
-
-    fn all_gather(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
-        Ok(vec![bytes])
-    }
-}
 
 #[cfg(test)]
 mod tests {

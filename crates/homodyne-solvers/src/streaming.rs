@@ -703,10 +703,11 @@ struct BatchFailure {
     message: String,
 }
 
-/// The first unusable value of a batch, described; `None` when all are usable. A
+/// The first unusable value of a batch (NaN, an infinity, a sigma that is not positive),
+/// described with its point's index counted from `first_point`; `None` when all are usable. A
 /// branch-free pass first (vectorised); the values are searched one by one only when it
 /// finds something.
-fn invalid_data(batch: &Batch, first_point: usize, x_dim: usize) -> Option<String> {
+pub fn invalid_data(batch: &Batch, first_point: usize, x_dim: usize) -> Option<String> {
     let all_finite = vectorized(
         #[inline(always)]
         || non_finite_flag(&batch.x) == 0.0 && non_finite_flag(&batch.y) == 0.0,

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod distributed;
 pub mod example;
 pub mod nist;
 pub mod recovery;

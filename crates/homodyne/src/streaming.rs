@@ -109,7 +109,7 @@ impl Default for StreamingOptions {
 }
 
 /// Saves [`StreamState`]s as HDF5 checkpoints, timing each save.
-struct HdfCheckpointer {
+pub(crate) struct HdfCheckpointer {
     manager: CheckpointManager,
     metadata: BTreeMap<String, String>,
     /// Total and longest save time, in seconds.
@@ -133,6 +133,20 @@ impl PassCheckpointer for HdfCheckpointer {
 }
 
 impl HdfCheckpointer {
+    /// Saves through `manager`, adding `metadata` to every checkpoint.
+    pub(crate) fn new(manager: CheckpointManager, metadata: BTreeMap<String, String>) -> Self {
+        Self {
+            manager,
+            metadata,
+            timing: Mutex::new((0.0, 0.0)),
+        }
+    }
+
+    /// Total and longest save time so far, in seconds.
+    pub(crate) fn timing(&self) -> (f64, f64) {
+        *self.timing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn save_untimed(&self, state: &StreamState, loss: f64) -> Result<(), String> {
         let parameters = state
             .partial
@@ -258,6 +272,21 @@ impl NlsqWrapper {
                 .map_err(OptimizationError::from)?
             {
                 Some(checkpoint) => {
+                    if checkpoint
+                        .metadata
+                        .get(crate::distributed::FOLD_KEY)
+                        .map(String::as_str)
+                        == Some(crate::distributed::FOLD_TREE)
+                    {
+                        return Err(OptimizationError::Checkpoint {
+                            message: "the checkpoint was written by a distributed fit (its \
+                                      passes summed in tree order): resume it with \
+                                      fit_streaming_distributed"
+                                .to_owned(),
+                            context: Context::new().with("path", checkpoint.path.display()),
+                            source: None,
+                        });
+                    }
                     check_compatible(&checkpoint.metadata, n_points, p0.len(), batch_size)
                         .map_err(|e| e.with_context("path", checkpoint.path.display()))?;
                     let state = decode_state(&checkpoint.optimizer_state, &checkpoint.metadata)
@@ -349,7 +378,11 @@ impl NlsqWrapper {
     }
 }
 
-fn invalid_option(option: &'static str, value: String, reason: &'static str) -> OptimizationError {
+pub(crate) fn invalid_option(
+    option: &'static str,
+    value: String,
+    reason: &'static str,
+) -> OptimizationError {
     OptimizationError::InvalidInput {
         problem: InvalidInput::InvalidOption {
             option,
@@ -362,7 +395,7 @@ fn invalid_option(option: &'static str, value: String, reason: &'static str) -> 
 
 /// The checks of a streaming fit's inputs that need no data: the source's shape against the
 /// model, `p0` and the bounds. The data are checked batch by batch as they are read.
-fn validate_streaming<M: Model + ?Sized>(
+pub(crate) fn validate_streaming<M: Model + ?Sized>(
     model: &M,
     source: &dyn DataSource,
     p0: &[f64],
@@ -394,7 +427,7 @@ fn validate_streaming<M: Model + ?Sized>(
 }
 
 /// Refuses a checkpoint written for another problem.
-fn check_compatible(
+pub(crate) fn check_compatible(
     metadata: &BTreeMap<String, String>,
     n_points: usize,
     n_params: usize,
@@ -699,7 +732,7 @@ impl Fields<'_> {
     }
 }
 
-fn decode_state(
+pub(crate) fn decode_state(
     fields: &OptimizerState,
     metadata: &BTreeMap<String, String>,
 ) -> Result<StreamState, OptimizationError> {

@@ -190,6 +190,29 @@ impl NlsqWrapper {
             sigma_scale: 1.0,
         };
         attempt.options.validate = self.enable_numerical_validation && !self.fast_mode;
+        let y_range = || {
+            ydata
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                    (a.min(y), b.max(y))
+                })
+        };
+        self.run_with_recovery(started, attempt, strategy_notes, &y_range, |attempt| {
+            self.run_attempt(model, xdata, ydata, method, config, attempt, observer)
+        })
+    }
+
+    /// Runs `run_attempt` on `attempt`, then on each recovery strategy's changed attempt
+    /// while attempts fail and retries remain (see the type's documentation); `y_range` is
+    /// the smallest and largest observation, for the rescaling strategy.
+    pub(crate) fn run_with_recovery(
+        &self,
+        started: Instant,
+        mut attempt: Attempt,
+        strategy_notes: Vec<String>,
+        y_range: &dyn Fn() -> (f64, f64),
+        mut run_attempt: impl FnMut(&Attempt) -> Result<OptimizationResult, OptimizationError>,
+    ) -> Result<OptimizationResult, OptimizationError> {
         let applicator = RecoveryStrategyApplicator::new(if self.enable_recovery {
             self.max_retries
         } else {
@@ -201,26 +224,25 @@ impl NlsqWrapper {
         loop {
             // Each attempt ends in a result to return, or an error to recover from (an
             // unconverged result is a convergence error, kept in case retries run out).
-            let (error, unconverged) =
-                match self.run_attempt(model, xdata, ydata, method, config, &attempt, observer) {
-                    Ok(mut result) if result.converged() || !self.enable_recovery => {
-                        result.recovery_actions = actions;
-                        result.strategy_notes = strategy_notes;
-                        result.wall_time = started.elapsed();
-                        return Ok(result);
-                    }
-                    Ok(result) => {
-                        let error = OptimizationError::Convergence {
-                            message: format!(
-                                "{} after {} evaluations",
-                                result.termination_reason, result.nfev
-                            ),
-                            context: Context::new(),
-                        };
-                        (error, Some(result))
-                    }
-                    Err(error) => (error, None),
-                };
+            let (error, unconverged) = match run_attempt(&attempt) {
+                Ok(mut result) if result.converged() || !self.enable_recovery => {
+                    result.recovery_actions = actions;
+                    result.strategy_notes = strategy_notes;
+                    result.wall_time = started.elapsed();
+                    return Ok(result);
+                }
+                Ok(result) => {
+                    let error = OptimizationError::Convergence {
+                        message: format!(
+                            "{} after {} evaluations",
+                            result.termination_reason, result.nfev
+                        ),
+                        context: Context::new(),
+                    };
+                    (error, Some(result))
+                }
+                Err(error) => (error, None),
+            };
             history.push(format!("attempt {}: {error}", retry + 1));
             let Some(strategy) = applicator.strategy(&error, retry) else {
                 if let Some(mut result) = unconverged {
@@ -245,7 +267,7 @@ impl NlsqWrapper {
                 trigger: error.to_string(),
                 action: strategy.name().to_string(),
             });
-            attempt.apply(strategy, &applicator, retry, ydata);
+            attempt.apply(strategy, &applicator, retry, y_range);
             retry += 1;
         }
     }
@@ -257,7 +279,7 @@ impl NlsqWrapper {
     /// and CHUNKED sum the normal equations (falling back to QR for ill-conditioned passes).
     /// Data passed in memory cannot be streamed: where STREAMING would be chosen, the fit
     /// runs (and reports) CHUNKED.
-    fn choose_strategy(
+    pub(crate) fn choose_strategy(
         &self,
         x_dim: usize,
         n_points: usize,
@@ -452,14 +474,14 @@ pub(crate) fn result_from_outcome(
 
 /// The settings of one attempt, changed by each recovery strategy.
 #[derive(Debug, Clone)]
-struct Attempt {
+pub(crate) struct Attempt {
     /// How the data are held (see `NlsqWrapper::choose_strategy`).
-    strategy: OptimizationStrategy,
-    p0: Vec<f64>,
-    bounds: Bounds,
-    options: SolverOptions,
+    pub(crate) strategy: OptimizationStrategy,
+    pub(crate) p0: Vec<f64>,
+    pub(crate) bounds: Bounds,
+    pub(crate) options: SolverOptions,
     /// Residuals are divided by this (the `rescale_data` strategy).
-    sigma_scale: f64,
+    pub(crate) sigma_scale: f64,
 }
 
 impl Attempt {
@@ -469,7 +491,7 @@ impl Attempt {
         strategy: RecoveryStrategy,
         applicator: &RecoveryStrategyApplicator,
         retry: usize,
-        ydata: &[f64],
+        y_range: &dyn Fn() -> (f64, f64),
     ) {
         self.p0 = applicator.start_for(strategy, &self.p0, retry, &self.bounds);
         match strategy {
@@ -488,11 +510,7 @@ impl Attempt {
                 self.bounds = tightened_bounds(&self.bounds, &self.p0)
             }
             RecoveryStrategy::RescaleData => {
-                let (lo, hi) = ydata
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                        (a.min(y), b.max(y))
-                    });
+                let (lo, hi) = y_range();
                 let range = hi - lo;
                 if range.is_finite() && range > 0.0 {
                     self.sigma_scale *= range;

@@ -1,0 +1,258 @@
+//! A process's share read batch by batch from a [`DataSource`] on every pass, summed in
+//! the order of the fixed reduction tree.
+//!
+//! # The mathematics
+//!
+//! The share is a node of the reduction tree (or, for other process counts, a run of
+//! leaves) that covers the leaves `[a, b)`. Its sums are computed by descending the tree:
+//! a node of at most `batch_leaves` leaves is read whole (one batch) and summed by
+//! [`InMemoryObjective`], which builds over it the very subtree the whole data would
+//! (the split of a node depends only on its number of leaves); a larger node is split at
+//! `a + (b - a) / 2`, as the tree splits it, and its halves' sums are combined. The sums
+//! are therefore the in-memory sums of the share, bit for bit, and with [`combine_shares`]
+//! over power-of-two process counts, the sums of a single-process in-memory pass over all
+//! the points (LARGE and CHUNKED). Memory is one batch plus one pending sum per tree
+//! level, `O(P^2 log N)`.
+//!
+//! [`combine_shares`]: super::combine_shares
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use homodyne_core::{Batch, Context, DataSource, InvalidInput, Model, OptimizationError};
+
+use super::{LEAF_POINTS, ShareSums, catching_panics};
+use crate::loss::Loss;
+use crate::objective::{Accumulation, InMemoryObjective};
+use crate::streaming::{SumsState, invalid_data};
+
+/// One process's share of the points of a [`DataSource`], read batch by batch on every
+/// pass (the data of the share are never held whole).
+pub struct StreamedShare<'a, M: Model + ?Sized> {
+    model: &'a M,
+    source: &'a dyn DataSource,
+    share: Range<usize>,
+    loss: Loss,
+    f_scale: f64,
+    batch_leaves: usize,
+    max_retries: usize,
+    batch: Mutex<Batch>,
+}
+
+impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
+    /// The points `share` of `source` (an entry of [`super::tree_shares`] over all of
+    /// them), read in batches of at most `batch_points` points (rounded down to whole
+    /// leaves of [`LEAF_POINTS`], at least one), each read tried `1 + max_retries` times.
+    pub fn new(
+        model: &'a M,
+        source: &'a dyn DataSource,
+        share: Range<usize>,
+        loss: Loss,
+        f_scale: f64,
+        batch_points: usize,
+        max_retries: usize,
+    ) -> Self {
+        Self {
+            model,
+            source,
+            share,
+            loss,
+            f_scale,
+            batch_leaves: (batch_points / LEAF_POINTS).max(1),
+            max_retries,
+            batch: Mutex::new(Batch::default()),
+        }
+    }
+
+    /// Points per batch: whole leaves.
+    pub fn batch_points(&self) -> usize {
+        self.batch_leaves * LEAF_POINTS
+    }
+
+    /// The sums of the share, `sums` computing each batch's.
+    fn fold(
+        &self,
+        sums: &dyn Fn(&InMemoryObjective<'_, M>) -> SumsState,
+    ) -> Result<SumsState, OptimizationError> {
+        if self.share.is_empty() {
+            return Ok(SumsState::empty());
+        }
+        let leaves = self.share.start / LEAF_POINTS..self.share.end.div_ceil(LEAF_POINTS);
+        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        catching_panics(|| self.node(leaves, sums, &mut batch))
+    }
+
+    /// The sums of the tree node over `leaves`.
+    fn node(
+        &self,
+        leaves: Range<usize>,
+        sums: &dyn Fn(&InMemoryObjective<'_, M>) -> SumsState,
+        batch: &mut Batch,
+    ) -> Result<SumsState, OptimizationError> {
+        if leaves.len() > self.batch_leaves {
+            let mid = leaves.start + leaves.len() / 2;
+            let left = self.node(leaves.start..mid, sums, batch)?;
+            let right = self.node(mid..leaves.end, sums, batch)?;
+            return Ok(left.combine(right));
+        }
+        let points = (leaves.start * LEAF_POINTS).max(self.share.start)
+            ..(leaves.end * LEAF_POINTS).min(self.share.end);
+        self.read(points.clone(), batch)?;
+        let sigma = self.source.has_sigma().then_some(batch.sigma.as_slice());
+        let objective = InMemoryObjective::new(
+            self.model,
+            &batch.x,
+            &batch.y,
+            sigma,
+            self.loss,
+            self.f_scale,
+        );
+        let mut state = sums(&objective);
+        for sample in [&mut state.invalid_residuals, &mut state.invalid_jacobian] {
+            for value in &mut sample.values {
+                value.index += points.start - self.share.start;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Reads `points` into `batch` and checks them (finite, positive sigma), trying again
+    /// up to `max_retries` times.
+    fn read(&self, points: Range<usize>, batch: &mut Batch) -> Result<(), OptimizationError> {
+        let mut why = String::new();
+        for _ in 0..=self.max_retries {
+            match self.source.read(points.clone(), batch) {
+                Err(e) => why = e.to_string(),
+                Ok(()) => match invalid_data(batch, points.start, self.source.x_dim()) {
+                    None => return Ok(()),
+                    Some(message) => why = message,
+                },
+            }
+        }
+        Err(OptimizationError::InvalidInput {
+            problem: InvalidInput::UnusableData {
+                details: format!(
+                    "points {}..{}: {why} (a distributed fit leaves no batch out)",
+                    points.start, points.end
+                ),
+            },
+            context: Context::new().with("source", self.source.describe()),
+        })
+    }
+}
+
+impl<M: Model + ?Sized> ShareSums for StreamedShare<'_, M> {
+    fn n_params(&self) -> usize {
+        self.model.n_params()
+    }
+
+    fn cost_sums(&self, p: &[f64]) -> Result<SumsState, OptimizationError> {
+        self.fold(&|objective| objective.cost_state(p))
+    }
+
+    fn linearization_sums(
+        &self,
+        p: &[f64],
+        accumulation: Accumulation,
+    ) -> Result<SumsState, OptimizationError> {
+        self.fold(&|objective| objective.linearization_state(p, accumulation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distributed::{combine_shares, tree_shares};
+    use homodyne_core::{JacobianKind, SliceSource};
+
+    /// `y = a exp(-b x) + c`.
+    struct Decay;
+
+    impl Model for Decay {
+        fn n_params(&self) -> usize {
+            3
+        }
+        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+            for (v, &x) in values.iter_mut().zip(x) {
+                *v = p[0] * (-p[1] * x).exp() + p[2];
+            }
+        }
+        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+            for (i, &x) in x.iter().enumerate() {
+                let e = (-p[1] * x).exp();
+                values[i] = p[0] * e + p[2];
+                jac[3 * i..3 * i + 3].copy_from_slice(&[e, -p[0] * x * e, 1.0]);
+            }
+        }
+        fn jacobian_kind(&self) -> JacobianKind {
+            JacobianKind::Exact
+        }
+    }
+
+    /// Streamed shares, whatever the batch size, sum to the bits of the in-memory pass
+    /// over all the points, for power-of-two share counts.
+    #[test]
+    fn streamed_shares_are_the_in_memory_sums() {
+        let n = 13 * LEAF_POINTS + 777;
+        let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / n as f64).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| 2.5 * (-1.3 * x).exp() + 0.5 + 1e-3 * ((i % 97) as f64 - 48.0))
+            .collect();
+        let source = SliceSource::new(&x, &y, None, 1).unwrap();
+        let p = [2.4, 1.2, 0.45];
+        let whole = InMemoryObjective::new(&Decay, &x, &y, None, Loss::Linear, 1.0);
+        for accumulation in [Accumulation::Qr, Accumulation::NormalEquations] {
+            let reference = whole.linearization_state(&p, accumulation);
+            for count in [1, 2, 4] {
+                for batch_points in [1, 2 * LEAF_POINTS, 3 * LEAF_POINTS, 100 * LEAF_POINTS] {
+                    let states: Vec<SumsState> = tree_shares(n, count)
+                        .into_iter()
+                        .map(|share| {
+                            StreamedShare::new(
+                                &Decay,
+                                &source,
+                                share,
+                                Loss::Linear,
+                                1.0,
+                                batch_points,
+                                0,
+                            )
+                            .linearization_sums(&p, accumulation)
+                            .unwrap()
+                        })
+                        .collect();
+                    assert_eq!(
+                        combine_shares(states).unwrap(),
+                        reference,
+                        "{count} shares, batches of {batch_points}, {accumulation:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            StreamedShare::new(&Decay, &source, 0..n, Loss::Linear, 1.0, 5, 0)
+                .cost_sums(&p)
+                .unwrap(),
+            whole.cost_state(&p)
+        );
+    }
+
+    /// A NaN in the data is an error naming the point, not a silent exclusion.
+    #[test]
+    fn data_that_are_not_finite_are_refused_with_the_point() {
+        let n = 3 * LEAF_POINTS;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        let mut y = vec![1.0; n];
+        y[LEAF_POINTS + 5] = f64::NAN;
+        let source = SliceSource::new(&x, &y, None, 1).unwrap();
+        let share = StreamedShare::new(&Decay, &source, 0..n, Loss::Linear, 1.0, LEAF_POINTS, 1);
+        let err = share.cost_sums(&[1.0, 1.0, 0.0]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("y of point {}", LEAF_POINTS + 5)),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,368 @@
+//! Distributed fits with threads as the processes ([`ThreadGroup`]): the single-process
+//! bits for 1, 2 and 4 processes, a failing process, and a STREAMING fit checkpointed under
+//! 2 processes, stopped, and resumed under 4 to the same bits.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use homodyne::distributed::Communicator;
+use homodyne::distributed::{LEAF_POINTS, ThreadGroup};
+use homodyne::example::{Decay, decay};
+use homodyne::prelude::*;
+use homodyne::{
+    Batch, CheckpointOptions, DataSource, NoObserver, SliceSource, SourceError, StreamingOptions,
+};
+
+const P0: [f64; 3] = [1.0, 1.0, 0.0];
+
+/// A fresh, empty directory under the target folder.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `fit` on `size` threads, each with its rank's communicator; the results by rank.
+fn on_threads<T: Send>(size: usize, fit: impl Fn(&dyn Communicator) -> T + Sync) -> Vec<T> {
+    let group = ThreadGroup::new(size);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..size)
+            .map(|rank| {
+                let (group, fit) = (&group, &fit);
+                scope.spawn(move || fit(&group.rank(rank)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// 1, 2 and 4 processes end on the bits of the in-memory fit of all the points, with the
+/// same covariance, for STANDARD (exact QR) and LARGE (normal equations).
+#[test]
+fn every_process_ends_on_the_single_process_bits() {
+    let data = decay(6 * LEAF_POINTS + 1234, 0.01, 7);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
+        let config = FitConfig {
+            strategy: Some(strategy),
+            ..FitConfig::default()
+        };
+        let single = NlsqWrapper::new()
+            .fit(&Decay, &data.x, &data.y, &P0, None, Method::Trf, &config)
+            .unwrap();
+        for size in [1, 2, 4] {
+            let results = on_threads(size, |communicator| {
+                NlsqWrapper::new()
+                    .fit_distributed(
+                        &Decay,
+                        &source,
+                        &P0,
+                        None,
+                        Method::Trf,
+                        &config,
+                        communicator,
+                        &NoObserver,
+                    )
+                    .unwrap()
+            });
+            for (rank, result) in results.iter().enumerate() {
+                assert_eq!(
+                    result.parameters, single.parameters,
+                    "{strategy:?}, {size} processes, rank {rank}"
+                );
+                assert_eq!(result.covariance.matrix, single.covariance.matrix);
+                assert_eq!(result.strategy, strategy);
+                assert_eq!(result.n_points, data.y.len());
+                assert!(
+                    result.strategy_notes.iter().any(|n| n
+                        .contains(&format!("distributed over {size} process(es); rank {rank}"))),
+                    "{:?}",
+                    result.strategy_notes
+                );
+            }
+        }
+    }
+}
+
+/// A process whose share holds a NaN ends with the error naming the point; every other
+/// process with a communication error naming that process. Nobody waits forever.
+#[test]
+fn a_process_with_unusable_data_stops_every_process() {
+    let mut data = decay(4 * LEAF_POINTS, 0.01, 8);
+    let bad = 3 * LEAF_POINTS + 10;
+    data.y[bad] = f64::NAN;
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let errors = on_threads(2, |communicator| {
+        NlsqWrapper::new()
+            .fit_distributed(
+                &Decay,
+                &source,
+                &P0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                communicator,
+                &NoObserver,
+            )
+            .unwrap_err()
+    });
+    assert_eq!(errors[1].kind(), ErrorKind::InvalidInput);
+    assert!(
+        errors[1]
+            .to_string()
+            .contains(&format!("y of point {bad} is NaN")),
+        "{}",
+        errors[1]
+    );
+    assert_eq!(errors[0].kind(), ErrorKind::Communication);
+    assert!(
+        errors[0].to_string().contains("process 1 failed"),
+        "{}",
+        errors[0]
+    );
+}
+
+/// A source that fails for good once it has served `limit` reads: a process killed
+/// mid-fit, as far as the fit can tell.
+struct DiesAfter<'a> {
+    inner: SliceSource<'a>,
+    reads: AtomicUsize,
+    limit: usize,
+}
+
+impl DataSource for DiesAfter<'_> {
+    fn n_points(&self) -> usize {
+        self.inner.n_points()
+    }
+    fn x_dim(&self) -> usize {
+        1
+    }
+    fn has_sigma(&self) -> bool {
+        false
+    }
+    fn read(&self, range: std::ops::Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
+        if self.reads.fetch_add(1, Ordering::SeqCst) >= self.limit {
+            return Err(SourceError::new(
+                "dying source".into(),
+                &range,
+                "the node is gone",
+            ));
+        }
+        self.inner.read(range, batch)
+    }
+    fn describe(&self) -> String {
+        "dying source".into()
+    }
+}
+
+/// STREAMING under 2 processes writes checkpoints (rank 0), stops when a process loses its
+/// data, and resumes under 4 processes to the bits of the uninterrupted fit, which are the
+/// bits of the in-memory LARGE fit.
+#[test]
+fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bits() {
+    let data = decay(8 * LEAF_POINTS + 999, 0.01, 9);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let large = NlsqWrapper::new()
+        .fit(
+            &Decay,
+            &data.x,
+            &data.y,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig {
+                strategy: Some(OptimizationStrategy::Large),
+                ..FitConfig::default()
+            },
+        )
+        .unwrap();
+    let dir = scratch_dir("distributed_resume");
+    let options = |resume: bool| StreamingOptions {
+        batch_size: Some(2 * LEAF_POINTS),
+        checkpoint: Some(CheckpointOptions {
+            frequency: 1,
+            resume,
+            ..CheckpointOptions::new(&dir)
+        }),
+        ..StreamingOptions::default()
+    };
+    let uninterrupted = on_threads(2, |communicator| {
+        NlsqWrapper::new()
+            .fit_streaming_distributed(
+                &Decay,
+                &source,
+                &P0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                &StreamingOptions {
+                    checkpoint: None,
+                    ..options(false)
+                },
+                communicator,
+                &NoObserver,
+            )
+            .unwrap()
+    });
+    assert_eq!(uninterrupted[0].parameters, large.parameters);
+    assert_eq!(uninterrupted[1].parameters, large.parameters);
+    let passes = uninterrupted[0]
+        .streaming_diagnostics
+        .as_ref()
+        .unwrap()
+        .passes;
+    assert!(passes >= 6, "{passes} passes");
+
+    // Each process reads 2 batches a pass (its share is 4 of 9 leaves, or 5): rank 1 loses
+    // its data in the 4th pass.
+    let stopped = on_threads(2, |communicator| {
+        let dying = DiesAfter {
+            inner: source,
+            reads: AtomicUsize::new(0),
+            limit: if communicator.rank() == 1 {
+                7
+            } else {
+                usize::MAX
+            },
+        };
+        NlsqWrapper::new().fit_streaming_distributed(
+            &Decay,
+            &dying,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options(false),
+            communicator,
+            &NoObserver,
+        )
+    });
+    let rank0 = stopped[0].as_ref().unwrap_err();
+    assert_eq!(rank0.kind(), ErrorKind::Communication, "{rank0}");
+    assert!(rank0.to_string().contains("the node is gone"), "{rank0}");
+    assert_eq!(
+        stopped[1].as_ref().unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    let written = std::fs::read_dir(&dir).unwrap().count();
+    assert!(written >= 1, "no checkpoint written");
+
+    let resumed = on_threads(4, |communicator| {
+        NlsqWrapper::new()
+            .fit_streaming_distributed(
+                &Decay,
+                &source,
+                &P0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                &options(true),
+                communicator,
+                &NoObserver,
+            )
+            .unwrap()
+    });
+    for (rank, result) in resumed.iter().enumerate() {
+        assert_eq!(result.parameters, large.parameters, "rank {rank}");
+        let diagnostics = result.streaming_diagnostics.as_ref().unwrap();
+        assert!(
+            diagnostics.resumed_from.is_some(),
+            "rank {rank} did not resume"
+        );
+        assert_eq!(diagnostics.passes, passes, "rank {rank}");
+    }
+    assert_eq!(
+        resumed[0].covariance.matrix,
+        uninterrupted[0].covariance.matrix
+    );
+}
+
+/// Checkpoints of single-process STREAMING (batch order) and of distributed fits (tree
+/// order) are not interchangeable: each is refused by the other with a message saying so.
+#[test]
+fn checkpoints_of_the_two_folds_are_not_mixed() {
+    let data = decay(3 * LEAF_POINTS, 0.01, 10);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let dir = scratch_dir("distributed_mixed");
+    let options = |resume| StreamingOptions {
+        batch_size: Some(LEAF_POINTS),
+        checkpoint: Some(CheckpointOptions {
+            frequency: 1,
+            resume,
+            ..CheckpointOptions::new(&dir)
+        }),
+        ..StreamingOptions::default()
+    };
+    NlsqWrapper::new()
+        .fit_streaming(
+            &Decay,
+            &source,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options(false),
+        )
+        .unwrap();
+    let refused = on_threads(1, |communicator| {
+        NlsqWrapper::new()
+            .fit_streaming_distributed(
+                &Decay,
+                &source,
+                &P0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                &options(true),
+                communicator,
+                &NoObserver,
+            )
+            .unwrap_err()
+    });
+    assert!(
+        refused[0].to_string().contains("single-process STREAMING"),
+        "{}",
+        refused[0]
+    );
+
+    let dir2 = scratch_dir("distributed_mixed_2");
+    let options2 = |resume| StreamingOptions {
+        checkpoint: Some(CheckpointOptions {
+            frequency: 1,
+            resume,
+            ..CheckpointOptions::new(&dir2)
+        }),
+        ..options(resume)
+    };
+    on_threads(1, |communicator| {
+        NlsqWrapper::new()
+            .fit_streaming_distributed(
+                &Decay,
+                &source,
+                &P0,
+                None,
+                Method::Trf,
+                &FitConfig::default(),
+                &options2(false),
+                communicator,
+                &NoObserver,
+            )
+            .unwrap()
+    });
+    let err = NlsqWrapper::new()
+        .fit_streaming(
+            &Decay,
+            &source,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options2(true),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("written by a distributed fit"),
+        "{err}"
+    );
+}
