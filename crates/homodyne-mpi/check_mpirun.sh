@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# The MPI check of homodyne-mpi: the example fit of 1e6 points under mpirun with 1, 2 and
-# 4 processes must end on the very bits of the one-process fit without any exchange.
+# The MPI check of homodyne-mpi, under mpirun on this machine's loopback:
+#  1. the 1e6-point example fit, each process reading its share of an HDF5 file (and of
+#     .npy files), with 1, 2 and 4 processes: the bits of the single-process fit without
+#     MPI (`--reference`);
+#  2. STREAMING under 2 processes: the same bits; then under 2 processes with checkpoints,
+#     one process killed (SIGABRT) mid-fit, and resumed under 4 processes: the same bits;
+#  3. a process that stops answering: the job ends with the timeout's exit status, not a
+#     hang;
+#  4. the XPCS demo, `homodyne xpcs --demo --distributed` under 1, 2 and 4 processes: the
+#     bits of `homodyne xpcs --demo`.
 #
 #   crates/homodyne-mpi/check_mpirun.sh [--release]
 #
@@ -10,23 +18,62 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 profile=debug
 # --workspace: the dependencies' features as the test suite unifies them (no rebuild).
-build=(cargo build --workspace --features homodyne-mpi/mpi --example mpi_fit)
+build=(cargo build --workspace --features homodyne-mpi/mpi,homodyne-cli/mpi --example mpi_fit --bin homodyne)
 if [ "${1:-}" = "--release" ]; then profile=release; build+=(--release); fi
 "${build[@]}"
-bin="${CARGO_TARGET_DIR:-target}/$profile/examples/mpi_fit"
-n=1000000
+target="${CARGO_TARGET_DIR:-target}"
+bin="$PWD/$target/$profile/examples/mpi_fit"
+homodyne="$PWD/$target/$profile/homodyne"
+work="$target/check-mpirun"
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+mpirun=(mpirun --allow-run-as-root --oversubscribe)
+status=0
+fail() { echo "check_mpirun: $*" >&2; status=1; }
 bits() { sed -n 's/.*"bits": \[\([^]]*\)\].*/\1/p'; }
-reference=$("$bin" "$n" --reference | tail -n 1)
+expect_bits() { # label line
+    echo "$2"
+    [ "$(echo "$2" | bits)" = "$want" ] || fail "$1 ended on other bits than one process"
+}
+
+"$bin" write data.h5 1000000
+"$bin" write data.npy 1000000
+reference=$("$bin" fit data.h5 --reference | tail -n 1)
 echo "$reference"
 want=$(echo "$reference" | bits)
-status=0
+[ -n "$want" ] || fail "the reference fit printed no parameters"
+
 for np in 1 2 4; do
-    line=$(mpirun --allow-run-as-root --oversubscribe -np "$np" "$bin" "$n" | tail -n 1)
-    echo "$line"
-    if [ "$(echo "$line" | bits)" != "$want" ]; then
-        echo "check_mpirun: $np processes ended on other bits than one process" >&2
-        status=1
-    fi
+    expect_bits "-np $np (HDF5)" "$("${mpirun[@]}" -np "$np" "$bin" fit data.h5 | tail -n 1)"
 done
-[ "$status" -eq 0 ] && echo "check_mpirun: 1, 2 and 4 processes end on the one-process bits"
+expect_bits "-np 2 (.npy)" "$("${mpirun[@]}" -np 2 "$bin" fit data.npy | tail -n 1)"
+
+stream=(fit data.h5 --streaming --batch 65536)
+expect_bits "STREAMING -np 2" "$("${mpirun[@]}" -np 2 "$bin" "${stream[@]}" | tail -n 1)"
+if "${mpirun[@]}" -np 2 "$bin" "${stream[@]}" --checkpoint-dir ck --crash 1:20 >crash.log 2>&1; then
+    fail "the run told to crash did not fail"
+fi
+ls ck | grep -q '\.h5$' || fail "the crashed run left no checkpoint"
+line=$("${mpirun[@]}" -np 4 "$bin" "${stream[@]}" --checkpoint-dir ck --resume | tail -n 1)
+expect_bits "STREAMING killed under 2, resumed under 4" "$line"
+echo "$line" | grep -q '"resumed_from": "homodyne_state_batch_' || fail "the resumed run did not resume"
+
+set +e
+"${mpirun[@]}" -np 2 "$bin" fit data.h5 --stall 1 --timeout 3 >stall.log 2>&1
+code=$?
+set -e
+grep -h "waited 3 s for the other processes" stall.log || fail "no timeout message (exit $code)"
+[ "$code" -ne 0 ] || fail "a stalled process did not end the job"
+
+demo=(xpcs --demo --output-dir)
+"$homodyne" "${demo[@]}" xpcs-single --quiet
+want=$(sed -n 's/.*"parameter_bits": \[\([^]]*\)\].*/\1/p' xpcs-single/nlsq/fit_summary.json | head -n 1)
+[ -n "$want" ] || fail "homodyne xpcs --demo wrote no parameter bits"
+for np in 1 2 4; do
+    "${mpirun[@]}" -np "$np" "$homodyne" "${demo[@]}" "xpcs-$np" --quiet --distributed
+    got=$(sed -n 's/.*"parameter_bits": \[\([^]]*\)\].*/\1/p' "xpcs-$np/nlsq/fit_summary.json" | head -n 1)
+    echo "xpcs demo, $np processes: $got"
+    [ "$got" = "$want" ] || fail "the XPCS demo under $np processes ended on other bits"
+done
+
+[ "$status" -eq 0 ] && echo "check_mpirun: every run ends on the one-process bits; the killed run resumed; the stalled run ended"
 exit "$status"

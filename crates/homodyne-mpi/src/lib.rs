@@ -26,7 +26,9 @@ pub use homodyne_solvers::distributed::{
 #[cfg(feature = "mpi")]
 mod world;
 #[cfg(feature = "mpi")]
-pub use world::{MpiCommunicator, with_mpi};
+pub use world::{
+    DEFAULT_EXCHANGE_TIMEOUT, MpiCommunicator, TIMEOUT_EXIT_CODE, with_mpi, with_mpi_timeout,
+};
 
 #[cfg(test)]
 mod tests {
