@@ -1,8 +1,9 @@
 //! Fitting a [`HomodyneModel`] to [`CorrelationData`]: the starting values, the bounds
 //! and the call to [`NlsqWrapper`].
 
+use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{ConvergenceStatus, SliceSource, StreamingOptions};
+use homodyne::{ConvergenceStatus, NoObserver, SliceSource, StreamingOptions};
 use homodyne_core::{Bounds, FitObserver};
 
 use crate::data::{CorrelationData, PointSelection};
@@ -172,6 +173,110 @@ pub fn fit(
     options: &XpcsFitOptions,
     observer: &dyn FitObserver,
 ) -> Result<XpcsFit, XpcsError> {
+    fit_on(model, data, options, observer, None)
+}
+
+/// [`fit`] shared among the processes of a distributed job: every process calls it with
+/// the same model, data and options, and each stage and the full fit run through
+/// [`NlsqWrapper::fit_distributed`] (or [`NlsqWrapper::fit_streaming_distributed`] with
+/// [`XpcsFitOptions::streaming`]), each process evaluating the model on its share of the
+/// selected points only. With 1, 2, 4, ... processes every process ends on the bits of
+/// [`fit`]. Each process holds the whole data set (the loaders read whole matrices).
+pub fn fit_distributed(
+    model: &HomodyneModel,
+    data: &CorrelationData,
+    options: &XpcsFitOptions,
+    observer: &dyn FitObserver,
+    communicator: &dyn Communicator,
+) -> Result<XpcsFit, XpcsError> {
+    fit_on(model, data, options, observer, Some(communicator))
+}
+
+/// One fit of `x`, `y` (the model's point indices and values) with `config`, by this
+/// process alone or shared among the processes of `communicator`.
+#[allow(clippy::too_many_arguments)]
+fn fit_points(
+    model: &HomodyneModel,
+    x: &[f64],
+    y: &[f64],
+    start: &[f64],
+    bounds: &Bounds,
+    method: Method,
+    config: &FitConfig,
+    streaming: Option<&StreamingOptions>,
+    observer: &dyn FitObserver,
+    communicator: Option<&dyn Communicator>,
+) -> Result<OptimizationResult, OptimizationError> {
+    let wrapper = NlsqWrapper::new();
+    let Some(communicator) = communicator else {
+        return match streaming {
+            None => wrapper.fit_observed(model, x, y, start, Some(bounds), method, config, observer),
+            Some(streaming) => {
+                let source = SliceSource::new(x, y, None, 1).ok_or_else(|| points_differ(x, y))?;
+                wrapper.fit_streaming_observed(
+                    model,
+                    &source,
+                    start,
+                    Some(bounds),
+                    method,
+                    config,
+                    streaming,
+                    observer,
+                )
+            }
+        };
+    };
+    // A source brings its own sigma.
+    let source = SliceSource::new(x, y, config.sigma.as_deref(), 1)
+        .ok_or_else(|| points_differ(x, y))?;
+    let config = FitConfig {
+        sigma: None,
+        ..config.clone()
+    };
+    match streaming {
+        None => wrapper.fit_distributed(
+            model,
+            &source,
+            start,
+            Some(bounds),
+            method,
+            &config,
+            communicator,
+            observer,
+        ),
+        Some(streaming) => wrapper.fit_streaming_distributed(
+            model,
+            &source,
+            start,
+            Some(bounds),
+            method,
+            &config,
+            streaming,
+            communicator,
+            observer,
+        ),
+    }
+}
+
+/// The error of points and values (or sigma) of different lengths.
+fn points_differ(x: &[f64], y: &[f64]) -> OptimizationError {
+    OptimizationError::InvalidInput {
+        problem: homodyne::InvalidInput::LengthMismatch {
+            x_len: x.len(),
+            y_len: y.len(),
+            x_dim: 1,
+        },
+        context: homodyne::Context::new(),
+    }
+}
+
+fn fit_on(
+    model: &HomodyneModel,
+    data: &CorrelationData,
+    options: &XpcsFitOptions,
+    observer: &dyn FitObserver,
+    communicator: Option<&dyn Communicator>,
+) -> Result<XpcsFit, XpcsError> {
     let layout = *model.layout();
     let physical = options
         .physical_start
@@ -213,17 +318,19 @@ pub fn fit(
         };
         // The shared table of diffusion factors costs one exponential per frame pair.
         let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-        let result = NlsqWrapper::new()
-            .fit(
-                &stage_model,
-                &stage_x,
-                &stage_y,
-                &from,
-                Some(&bounds),
-                options.method,
-                &config,
-            )
-            .map_err(|e| e.to_string());
+        let result = fit_points(
+            &stage_model,
+            &stage_x,
+            &stage_y,
+            &from,
+            &bounds,
+            options.method,
+            &config,
+            None,
+            &NoObserver,
+            communicator,
+        )
+        .map_err(|e| e.to_string());
         let used = matches!(&result, Ok(r) if r.convergence_status == ConvergenceStatus::Converged);
         let stage_start = match &result {
             Ok(r) if used => std::mem::replace(&mut from, r.parameters.clone()),
@@ -247,33 +354,18 @@ pub fn fit(
     if config.strategy.is_none() && x.len() < LARGE_FROM_POINTS {
         config.strategy = Some(OptimizationStrategy::Large);
     }
-    let result = match &options.streaming {
-        None => NlsqWrapper::new().fit_observed(
-            model,
-            &x,
-            &y,
-            &from,
-            Some(&bounds),
-            options.method,
-            &config,
-            observer,
-        )?,
-        Some(streaming) => {
-            let source = SliceSource::new(&x, &y, None, 1).ok_or_else(|| {
-                XpcsError::setting("data", "the points and values differ in number")
-            })?;
-            NlsqWrapper::new().fit_streaming_observed(
-                model,
-                &source,
-                &from,
-                Some(&bounds),
-                options.method,
-                &config,
-                streaming,
-                observer,
-            )?
-        }
-    };
+    let result = fit_points(
+        model,
+        &x,
+        &y,
+        &from,
+        &bounds,
+        options.method,
+        &config,
+        options.streaming.as_ref(),
+        observer,
+        communicator,
+    )?;
     Ok(XpcsFit {
         start,
         stages,

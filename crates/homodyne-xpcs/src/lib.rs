@@ -39,7 +39,7 @@ pub mod output;
 pub mod parameters;
 pub mod rates;
 
-pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit};
+pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
 pub use config::{XpcsConfig, config_template};
 pub use data::{CorrelationData, PointSelection};
 pub use error::XpcsError;

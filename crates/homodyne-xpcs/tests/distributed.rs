@@ -1,0 +1,62 @@
+//! The XPCS fit shared among processes (threads here, MPI under `homodyne xpcs
+//! --distributed`): coarse stages and the full fit end on the bits of the one-process fit.
+
+use homodyne::distributed::ThreadGroup;
+use homodyne_core::NoObserver;
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
+    XpcsFitOptions, fit, fit_distributed,
+};
+
+#[test]
+fn two_and_four_processes_end_on_the_one_process_bits() {
+    let phi = [-60.0, -10.0, 40.0];
+    let model = HomodyneModel::new(
+        AnalysisMode::LaminarFlow,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, 160).unwrap(),
+        &phi,
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let truth = model
+        .layout()
+        .assemble(
+            &[0.25, 0.26, 0.27],
+            &[1.0, 1.002, 1.004],
+            &[15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0],
+        )
+        .unwrap();
+    let data = CorrelationData::synthetic(&model, &truth, 0.005, 21).unwrap();
+    let options = XpcsFitOptions::default();
+    let single = fit(&model, &data, &options, &NoObserver).unwrap();
+    assert!(!single.stages.is_empty(), "the demo size runs coarse stages");
+    for size in [2, 4] {
+        let group = ThreadGroup::new(size);
+        let fits: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..size)
+                .map(|rank| {
+                    let (group, model, data, options) = (&group, &model, &data, &options);
+                    scope.spawn(move || {
+                        fit_distributed(model, data, options, &NoObserver, &group.rank(rank))
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (rank, fitted) in fits.iter().enumerate() {
+            assert_eq!(
+                fitted.result.parameters, single.result.parameters,
+                "{size} processes, rank {rank}"
+            );
+            assert_eq!(fitted.result.uncertainties, single.result.uncertainties);
+            assert_eq!(fitted.stages.len(), single.stages.len());
+            for (a, b) in fitted.stages.iter().zip(&single.stages) {
+                assert_eq!(a.start, b.start, "stage of stride {}", a.stride);
+            }
+        }
+    }
+}
