@@ -80,6 +80,9 @@ pub struct XpcsArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Running under MPI.
+    #[command(flatten)]
+    pub processes: DistributedArgs,
 }
 
 const CURVE_EXAMPLES: &str = "\
@@ -96,6 +99,26 @@ tan asin acos atan (arctan) sinh cosh tanh pow(a, b), and the constants pi and e
 Derivatives are exact.
 
 Exit status: 0 fitted; 1 the fit failed or did not converge; 2 bad usage or bad input.";
+
+/// `--distributed` and its timeout, shared by `homodyne curve` and `homodyne xpcs`.
+#[derive(Debug, Clone, Args)]
+pub struct DistributedArgs {
+    /// Share the fit among the processes of an MPI job (start with `mpirun -np N` or
+    /// `srun`): each process fits its share of the points; rank 0 prints and writes the
+    /// results. Needs a build with the `mpi` feature.
+    #[arg(long)]
+    pub distributed: bool,
+
+    /// With --distributed: seconds a process waits for the others in one exchange before
+    /// it ends the job (a process that stopped answering).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1800.0,
+        requires = "distributed"
+    )]
+    pub exchange_timeout: f64,
+}
 
 /// The options of `homodyne curve`.
 #[derive(Debug, Args)]
@@ -190,6 +213,10 @@ pub struct CurveArgs {
     /// again with the same arguments ends on the same numbers). Example: --resume
     #[arg(long, requires = "checkpoint_dir")]
     pub resume: bool,
+
+    /// Running under MPI.
+    #[command(flatten)]
+    pub processes: DistributedArgs,
 }
 
 /// `--strategy`.

@@ -16,7 +16,10 @@ use crate::args::{
 use crate::data::{Format, Table};
 use crate::formula::Formula;
 use crate::plot::{PlotData, write_png};
+use crate::processes::Processes;
 use crate::report::{self, FitContext};
+use homodyne::DataSource;
+use homodyne::distributed::SingleProcess;
 use homodyne_data::Hdf5Source;
 
 /// Why the program stops, and with which exit status.
@@ -95,6 +98,14 @@ impl FitObserver for Progress {
 
 /// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
 pub fn run(args: &CurveArgs) -> Result<(), Failure> {
+    let processes = Processes::start(&args.processes)?;
+    run_on(args, &processes).map_err(|failure| processes.name(failure))
+}
+
+/// `homodyne curve` on `processes` (this process alone, or an MPI job: every process fits
+/// its share of the points, rank 0 reports).
+fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
+    let leads = processes.leads();
     let p0 = parse_assignments("--p0", &args.p0).map_err(Failure::input)?;
     let names: Vec<String> = p0.iter().map(|(n, _)| n.clone()).collect();
     let initial: Vec<f64> = p0.iter().map(|(_, v)| *v).collect();
@@ -103,8 +114,13 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     let y_column = args.y.clone().unwrap_or_else(|| "y".to_string());
     let mut datasets = vec![x_column.clone(), y_column.clone()];
     datasets.extend(args.sigma.clone());
-    if is_streaming(args) && args.plot.is_none() && Format::of(&args.data) == Format::Hdf5 {
-        return run_streaming_hdf5(args, &names, &initial, &x_column, &y_column);
+    // From an HDF5 file, a streaming fit reads batches from the file on every pass, and a
+    // distributed fit reads each process's share (a hyperslab): neither loads the file.
+    if (is_streaming(args) || processes.distributed())
+        && args.plot.is_none()
+        && Format::of(&args.data) == Format::Hdf5
+    {
+        return run_hdf5_source(args, &names, &initial, &x_column, &y_column, processes);
     }
     let table = Table::load(&args.data, &datasets).map_err(|e| Failure::input(e.to_string()))?;
 
@@ -128,7 +144,7 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
 
     let formula = Formula::parse(&args.formula, &names, &variable_names)
         .map_err(|e| Failure::input(e.to_string()))?;
-    if !args.quiet {
+    if !args.quiet && leads {
         for unused in formula.unused_params() {
             eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
         }
@@ -192,13 +208,31 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     };
     let method = method_of(args);
     let progress = Progress::new();
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let show_progress = leads && !args.quiet && std::io::stderr().is_terminal();
     let observer: &dyn FitObserver = if show_progress {
         &progress
     } else {
         &homodyne::NoObserver
     };
-    let outcome = if is_streaming(args) {
+    let outcome = if processes.distributed() {
+        // Every process loaded the table; each fits its share of the points.
+        let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
+            .ok_or_else(|| Failure::input("the data columns have different lengths"))?;
+        let unweighted = FitConfig {
+            sigma: None,
+            ..config.clone()
+        };
+        fit_source(
+            args,
+            processes,
+            &formula,
+            &source,
+            &initial,
+            &bounds,
+            &unweighted,
+            observer,
+        )
+    } else if is_streaming(args) {
         // The table is already in memory; the fit still reads it batch by batch, with the
         // checkpoints and resume of STREAMING.
         let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
@@ -220,12 +254,7 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
         )
     } else {
         let config = FitConfig {
-            strategy: match args.strategy {
-                StrategyArg::Auto | StrategyArg::Streaming => None,
-                StrategyArg::Standard => Some(OptimizationStrategy::Standard),
-                StrategyArg::Large => Some(OptimizationStrategy::Large),
-                StrategyArg::Chunked => Some(OptimizationStrategy::Chunked),
-            },
+            strategy: strategy_of(args),
             ..config.clone()
         };
         NlsqWrapper::new().fit_observed(
@@ -241,6 +270,9 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
     };
     progress.finish();
     let result = outcome.map_err(|e| describe(&e, &names))?;
+    if !leads {
+        return converged(&result);
+    }
 
     report_result(args, &result, &names, &initial, &lower, &upper)?;
     if let Some(path) = &args.plot {
@@ -300,6 +332,16 @@ fn base_config(args: &CurveArgs) -> FitConfig {
         },
         f_scale: args.f_scale,
         ..FitConfig::default()
+    }
+}
+
+/// The strategy `--strategy` forces on an in-memory fit (`None`: chosen from the size).
+fn strategy_of(args: &CurveArgs) -> Option<OptimizationStrategy> {
+    match args.strategy {
+        StrategyArg::Auto | StrategyArg::Streaming => None,
+        StrategyArg::Standard => Some(OptimizationStrategy::Standard),
+        StrategyArg::Large => Some(OptimizationStrategy::Large),
+        StrategyArg::Chunked => Some(OptimizationStrategy::Chunked),
     }
 }
 
@@ -365,17 +407,20 @@ fn converged(result: &OptimizationResult) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `--strategy streaming` on an HDF5 file without `--plot`: the datasets are read batch by
-/// batch from the file on every pass (`homodyne_data::Hdf5Source`), never loaded whole, so
-/// files larger than memory can be fitted. The formula may use one variable, the x
-/// dataset (as `x`, or by its name when that is an identifier).
-fn run_streaming_hdf5(
+/// `--strategy streaming` or `--distributed` on an HDF5 file without `--plot`: the
+/// datasets are read from the file (`homodyne_data::Hdf5Source`), never loaded whole:
+/// batch by batch on every pass (streaming), or each process's share once (distributed),
+/// so files larger than one machine's memory can be fitted. The formula may use one
+/// variable, the x dataset (as `x`, or by its name when that is an identifier).
+fn run_hdf5_source(
     args: &CurveArgs,
     names: &[String],
     initial: &[f64],
     x_column: &str,
     y_column: &str,
+    processes: &Processes,
 ) -> Result<(), Failure> {
+    let leads = processes.leads();
     let source = Hdf5Source::open(&args.data, x_column, y_column, args.sigma.as_deref())
         .map_err(|e| Failure::input(e.to_string()))?;
     let short = x_column.trim_start_matches('/');
@@ -387,37 +432,101 @@ fn run_streaming_hdf5(
         .map_err(|e| Failure::input(e.to_string()))?;
     if formula.variables().len() > 1 {
         return Err(Failure::input(format!(
-            "streaming from an HDF5 file reads one x dataset ({x_column}), but the formula uses {}; \
-             give --plot or drop --strategy streaming to load the data instead",
+            "reading an HDF5 file batch by batch or by shares reads one x dataset ({x_column}), \
+             but the formula uses {}; give --plot, or drop --strategy streaming and \
+             --distributed, to load the data instead",
             formula.variables().join(", ")
         )));
     }
-    if !args.quiet {
+    if !args.quiet && leads {
         for unused in formula.unused_params() {
             eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
         }
     }
     let (lower, upper, bounds) = parse_bounds_option(args, names)?;
     let progress = Progress::new();
-    let observer: &dyn FitObserver = if !args.quiet && std::io::stderr().is_terminal() {
+    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
         &progress
     } else {
         &homodyne::NoObserver
     };
-    let outcome = NlsqWrapper::new().fit_streaming_observed(
-        &formula,
-        &source,
-        initial,
-        Some(&bounds),
-        method_of(args),
-        &base_config(args),
-        &streaming_options(args),
-        observer,
-    );
+    let outcome = if processes.distributed() {
+        fit_source(
+            args,
+            processes,
+            &formula,
+            &source,
+            initial,
+            &bounds,
+            &base_config(args),
+            observer,
+        )
+    } else {
+        NlsqWrapper::new().fit_streaming_observed(
+            &formula,
+            &source,
+            initial,
+            Some(&bounds),
+            method_of(args),
+            &base_config(args),
+            &streaming_options(args),
+            observer,
+        )
+    };
     progress.finish();
     let result = outcome.map_err(|e| describe(&e, names))?;
-    report_result(args, &result, names, initial, &lower, &upper)?;
+    if leads {
+        report_result(args, &result, names, initial, &lower, &upper)?;
+    }
     converged(&result)
+}
+
+/// The fit of `source` shared among `processes` (STREAMING when asked for, else in
+/// memory with the strategy of `--strategy`).
+#[allow(clippy::too_many_arguments)]
+fn fit_source(
+    args: &CurveArgs,
+    processes: &Processes,
+    formula: &Formula,
+    source: &dyn DataSource,
+    initial: &[f64],
+    bounds: &Bounds,
+    config: &FitConfig,
+    observer: &dyn FitObserver,
+) -> Result<OptimizationResult, OptimizationError> {
+    let method = method_of(args);
+    let wrapper = NlsqWrapper::new();
+    processes.run(|communicator| {
+        let communicator = communicator.unwrap_or(&SingleProcess);
+        if is_streaming(args) {
+            wrapper.fit_streaming_distributed(
+                formula,
+                source,
+                initial,
+                Some(bounds),
+                method,
+                config,
+                &streaming_options(args),
+                communicator,
+                observer,
+            )
+        } else {
+            let config = FitConfig {
+                strategy: strategy_of(args),
+                ..config.clone()
+            };
+            wrapper.fit_distributed(
+                formula,
+                source,
+                initial,
+                Some(bounds),
+                method,
+                &config,
+                communicator,
+                observer,
+            )
+        }
+    })
 }
 
 /// Turns a library error into the program's failure, naming parameters by their names.

@@ -9,5 +9,6 @@ pub mod curve;
 pub mod data;
 pub mod formula;
 pub mod plot;
+pub mod processes;
 pub mod report;
 pub mod xpcs;

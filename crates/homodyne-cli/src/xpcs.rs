@@ -18,6 +18,7 @@ use homodyne_xpcs::{
 use crate::args::{ConfigArgs, XpcsArgs};
 use crate::curve::{Failure, Progress};
 use crate::plot::heatmap::write_heatmaps;
+use crate::processes::Processes;
 
 /// The demo's physical parameters: `D0, alpha, D_offset, gamma_dot_t0, beta,
 /// gamma_dot_t_offset, phi0`.
@@ -29,14 +30,40 @@ const DEMO_SEED: u64 = 0x00C2_DE30;
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
+    let processes = Processes::start(&args.processes)?;
     match (&args.config, args.demo) {
-        (_, true) => run_demo(args),
-        (Some(path), false) => run_config(args, path),
+        (_, true) => run_demo(args, &processes),
+        (Some(path), false) => run_config(args, path, &processes),
         (None, false) => Err(Failure::input(
             "give --config FILE (a YAML configuration; `homodyne config --mode laminar_flow \
              --output my.yaml` writes a template), or --demo",
         )),
     }
+    .map_err(|failure| processes.name(failure))
+}
+
+/// `"; shared among N processes"` under MPI, else nothing.
+fn shared_among(processes: &Processes) -> String {
+    match processes.size() {
+        1 if !processes.distributed() => String::new(),
+        n => format!("; shared among {n} MPI process(es)"),
+    }
+}
+
+/// The fit, by this process or shared among the processes of `processes`.
+fn fit_on(
+    processes: &Processes,
+    model: &HomodyneModel,
+    data: &CorrelationData,
+    options: &XpcsFitOptions,
+    observer: &dyn FitObserver,
+) -> Result<XpcsFit, XpcsError> {
+    processes.run(|communicator| match communicator {
+        None => homodyne_xpcs::fit(model, data, options, observer),
+        Some(communicator) => {
+            homodyne_xpcs::fit_distributed(model, data, options, observer, communicator)
+        }
+    })
 }
 
 /// Runs `homodyne config`: writes a commented configuration template.
@@ -68,10 +95,11 @@ pub fn run_template(args: &ConfigArgs) -> Result<(), Failure> {
 }
 
 /// A fit described by a YAML configuration file: load, fit, report.
-fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
+fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(), Failure> {
+    let leads = processes.leads();
     let input = |e: XpcsError| Failure::input(e.to_string());
     let config = XpcsConfig::from_file(path).map_err(input)?;
-    for warning in &config.warnings {
+    for warning in config.warnings.iter().filter(|_| leads) {
         eprintln!("homodyne: warning: {warning}");
     }
     let started = Instant::now();
@@ -80,12 +108,12 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
         &config.load_options().map_err(input)?,
     )
     .map_err(input)?;
-    for warning in &loaded.warnings {
+    for warning in loaded.warnings.iter().filter(|_| leads) {
         eprintln!("homodyne: warning: {warning}");
     }
     let prepared = loaded.cli_prepared().map_err(input)?;
     let (angles, warning) = config.phi_filtering.select(&prepared.data.phi);
-    if let Some(warning) = warning {
+    if let Some(warning) = warning.filter(|_| leads) {
         eprintln!("homodyne: warning: {warning}");
     }
     let data = if angles.len() < prepared.data.phi.len() {
@@ -161,30 +189,36 @@ fn run_config(args: &XpcsArgs, path: &Path) -> Result<(), Failure> {
             ..FitConfig::default()
         },
     };
-    println!(
-        "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {} \
-         parameters ({} scaling, {} form); loaded in {load_seconds:.2} s",
-        mode.name(),
-        loaded.path.display(),
-        n_phi,
-        data.n_t,
-        data.n_points(),
-        data.q,
-        layout.n_params(),
-        scaling.name(),
-        form.name()
-    );
+    if leads {
+        println!(
+            "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {} \
+             parameters ({} scaling, {} form); loaded in {load_seconds:.2} s{}",
+            mode.name(),
+            loaded.path.display(),
+            n_phi,
+            data.n_t,
+            data.n_points(),
+            data.q,
+            layout.n_params(),
+            scaling.name(),
+            form.name(),
+            shared_among(processes)
+        );
+    }
     let progress = Progress::new();
-    let observer: &dyn FitObserver = if !args.quiet && std::io::stderr().is_terminal() {
+    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
         &progress
     } else {
         &NoObserver
     };
     let fit_started = Instant::now();
-    let fitted = homodyne_xpcs::fit(&model, &data, &options, observer);
+    let fitted = fit_on(processes, &model, &data, &options, observer);
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = fit_started.elapsed().as_secs_f64();
+    if !leads {
+        return converged(&fitted.result);
+    }
     print_summary(&layout, &data.phi, &fitted, None, seconds);
     let output_dir = args
         .output_dir
@@ -255,7 +289,8 @@ fn scaling_start(
 }
 
 /// The demo: synthetic laminar-flow data, fitted from the Python package's default start.
-fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
+fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
+    let leads = processes.leads();
     if args.angles == 0 || args.frames < 2 {
         return Err(Failure::input(format!(
             "--angles must be at least 1 and --frames at least 2 (got {} and {})",
@@ -293,30 +328,42 @@ fn run_demo(args: &XpcsArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input(e.to_string()))?;
     let data = CorrelationData::synthetic(&model, &truth, DEMO_NOISE, DEMO_SEED)
         .map_err(|e| Failure::input(e.to_string()))?;
-    println!(
-        "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} parameters \
-         ({} form), noise sigma {DEMO_NOISE}",
-        args.angles,
-        args.frames,
-        data.n_points(),
-        layout.n_params(),
-        form.name()
-    );
-    println!(
-        "start: the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, the \
-         rest 0), contrasts and offsets estimated from the data"
-    );
+    if leads {
+        println!(
+            "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} \
+             parameters ({} form), noise sigma {DEMO_NOISE}{}",
+            args.angles,
+            args.frames,
+            data.n_points(),
+            layout.n_params(),
+            form.name(),
+            shared_among(processes)
+        );
+        println!(
+            "start: the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, the \
+             rest 0), contrasts and offsets estimated from the data"
+        );
+    }
     let progress = Progress::new();
-    let observer: &dyn FitObserver = if !args.quiet && std::io::stderr().is_terminal() {
+    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
         &progress
     } else {
         &NoObserver
     };
     let started = Instant::now();
-    let fitted = homodyne_xpcs::fit(&model, &data, &XpcsFitOptions::default(), observer);
+    let fitted = fit_on(
+        processes,
+        &model,
+        &data,
+        &XpcsFitOptions::default(),
+        observer,
+    );
     progress.finish();
     let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
+    if !leads {
+        return converged(&fitted.result);
+    }
     print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
         write_outputs(dir, &model, &data, &fitted, seconds)?;

@@ -210,7 +210,9 @@ fn fit_points(
     let wrapper = NlsqWrapper::new();
     let Some(communicator) = communicator else {
         return match streaming {
-            None => wrapper.fit_observed(model, x, y, start, Some(bounds), method, config, observer),
+            None => {
+                wrapper.fit_observed(model, x, y, start, Some(bounds), method, config, observer)
+            }
             Some(streaming) => {
                 let source = SliceSource::new(x, y, None, 1).ok_or_else(|| points_differ(x, y))?;
                 wrapper.fit_streaming_observed(
@@ -227,8 +229,8 @@ fn fit_points(
         };
     };
     // A source brings its own sigma.
-    let source = SliceSource::new(x, y, config.sigma.as_deref(), 1)
-        .ok_or_else(|| points_differ(x, y))?;
+    let source =
+        SliceSource::new(x, y, config.sigma.as_deref(), 1).ok_or_else(|| points_differ(x, y))?;
     let config = FitConfig {
         sigma: None,
         ..config.clone()

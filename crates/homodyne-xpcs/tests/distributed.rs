@@ -4,8 +4,8 @@
 use homodyne::distributed::ThreadGroup;
 use homodyne_core::NoObserver;
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
-    XpcsFitOptions, fit, fit_distributed,
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
+    fit, fit_distributed,
 };
 
 #[test]
@@ -32,7 +32,10 @@ fn two_and_four_processes_end_on_the_one_process_bits() {
     let data = CorrelationData::synthetic(&model, &truth, 0.005, 21).unwrap();
     let options = XpcsFitOptions::default();
     let single = fit(&model, &data, &options, &NoObserver).unwrap();
-    assert!(!single.stages.is_empty(), "the demo size runs coarse stages");
+    assert!(
+        !single.stages.is_empty(),
+        "the demo size runs coarse stages"
+    );
     for size in [2, 4] {
         let group = ThreadGroup::new(size);
         let fits: Vec<_> = std::thread::scope(|scope| {
