@@ -78,5 +78,22 @@ for np in 1 2 4; do
     fi
 done
 
+# homodyne curve: in memory (each process reads its share of the HDF5 file) and STREAMING,
+# against the one-process fit; parameters, uncertainties and covariance to the bit.
+fitted() { sed -n '/"parameters"/,/"covariance_rank"/p' "$1"; }
+curve=(curve --formula 'a*exp(-b*x)+c' --data data.h5 --x x --y y --p0 a=1,b=1,c=0 --quiet)
+"$homodyne" "${curve[@]}" --json curve-single.json
+for run in "2 in-memory" "4 in-memory" "2 streaming"; do
+    set -- $run
+    extra=()
+    [ "$2" = streaming ] && extra=(--strategy streaming --batch-size 65536)
+    "${mpirun[@]}" -np "$1" "$homodyne" "${curve[@]}" "${extra[@]}" --distributed --json "curve-$1-$2.json"
+    if diff <(fitted curve-single.json) <(fitted "curve-$1-$2.json") >/dev/null; then
+        echo "homodyne curve --distributed, $1 processes, $2: the one-process fit, to the bit"
+    else
+        fail "homodyne curve --distributed, $1 processes, $2, ended on other values"
+    fi
+done
+
 [ "$status" -eq 0 ] && echo "check_mpirun: every run ends on the one-process bits; the killed run resumed; the stalled run ended"
 exit "$status"

@@ -239,3 +239,34 @@ fn configuration_mistakes_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--config"));
 }
+
+/// Without the `mpi` feature, `--distributed` is refused with how to get it, for both
+/// subcommands, before any work.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_mpi_says_how_to_build_it() {
+    for args in [
+        &["xpcs", "--demo", "--distributed"][..],
+        &[
+            "curve",
+            "--formula",
+            "a*x",
+            "--data",
+            "missing.csv",
+            "--p0",
+            "a=1",
+            "--distributed",
+        ][..],
+    ] {
+        let out = homodyne(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--features mpi"), "{args:?}: {stderr}");
+    }
+    let out = homodyne(&["xpcs", "--demo", "--exchange-timeout", "5"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the timeout needs --distributed"
+    );
+}

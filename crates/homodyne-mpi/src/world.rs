@@ -129,7 +129,7 @@ fn wait_until<'a, D: ?Sized, S: Scope<'a>>(
         } else {
             std::thread::sleep(Duration::from_micros(100));
         }
-        if tests % 64 == 0 && Instant::now() >= deadline {
+        if tests.is_multiple_of(64) && Instant::now() >= deadline {
             eprintln!(
                 "homodyne-mpi: rank {} of {}: exchange {exchange} waited {} s for the other \
                  processes; one of them has stopped or is stuck. Ending the job.",
