@@ -10,14 +10,17 @@
 //!
 //! This crate is the transport:
 //! - [`SingleProcess`]: one process, no MPI (the default build);
-//! - `MpiCommunicator` and `with_mpi` (feature `mpi`): the processes of an MPI job,
-//!   exchanging the sums with one `MPI_Allgatherv` per pass. The bytes exchanged per pass are `O(P^2)`
+//! - `MpiCommunicator`, `with_mpi` and `with_mpi_timeout` (feature `mpi`): the processes of
+//!   an MPI job, each exchange a non-blocking all-gather waited for against a timeout (a
+//!   process that waits too long ends the job). The bytes exchanged per pass are `O(P^2)`
 //!   ([`homodyne_solvers::wire`]), whatever the number of points.
 //!
-//! Status: the communicator and a distributed fit of the example model
-//! (`examples/mpi_fit.rs`, `mpirun -np 4 target/release/examples/mpi_fit`) work. Not yet:
-//! reading each process's share from a file, checkpoints written by rank 0 with resume
-//! under another number of processes, `--distributed` in the `homodyne` program.
+//! The fits themselves are `NlsqWrapper::fit_distributed` and
+//! `NlsqWrapper::fit_streaming_distributed` in the `homodyne` facade (module
+//! `homodyne::distributed`): each process reads its share of a data source, failures reach
+//! every process, and STREAMING checkpoints written by rank 0 resume under any number of
+//! processes. `homodyne curve|xpcs --distributed` (crate `homodyne-cli`, feature `mpi`) and
+//! `examples/mpi_fit.rs` use them; `check_mpirun.sh` is the CI check under `mpirun`.
 
 pub use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, SingleProcess, combine_shares, tree_shares,

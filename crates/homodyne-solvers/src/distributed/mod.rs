@@ -26,6 +26,14 @@
 //! process. The transport is the communicator's business (MPI in a cluster, threads in
 //! the tests below).
 //!
+//! A share is held in memory ([`InMemoryObjective`]) or read batch by batch from a data
+//! source on every pass ([`StreamedShare`], in tree order, hence the same bits); both are
+//! [`ShareSums`]. A process whose share fails hands the failure in at the exchange
+//! ([`all_gather_checked`]), so that every process ends with an error and none waits for
+//! it. [`DistributedObjective`] records every completed pass, the sums of all the points,
+//! so that a checkpoint written by one process resumes under any number of processes.
+//! [`ThreadGroup`] runs the processes as threads of one process, for tests.
+//!
 //! Underneath, a process computes its share's sums with
 //! [`InMemoryObjective::cost_state`] or [`InMemoryObjective::linearization_state`], exchanges [`SumsState`]s, and every process
 //! combines them with [`combine_shares`], so that every process takes the same step.
