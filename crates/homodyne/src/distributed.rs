@@ -529,7 +529,9 @@ fn load_for_resume(
     if checkpoint.metadata.get(FOLD_KEY).map(String::as_str) != Some(FOLD_TREE) {
         return Err(in_path(OptimizationError::Checkpoint {
             message: "the checkpoint was written by a single-process STREAMING fit, whose \
-                      sums are folded in batch order: a distributed fit cannot continue it"
+                      sums are folded in batch order: a distributed fit cannot continue it \
+                      (resume it without distributing, or remove the checkpoints to start \
+                      afresh)"
                 .to_owned(),
             context: Context::new().with("rank", communicator.rank()),
             source: None,
