@@ -114,7 +114,10 @@ fn three_and_five_processes_agree_to_rounding() {
                 .unwrap()
         });
         for result in &results {
-            assert_eq!(result.parameters, results[0].parameters, "every process agrees");
+            assert_eq!(
+                result.parameters, results[0].parameters,
+                "every process agrees"
+            );
             for (got, want) in result.parameters.iter().zip(&single.parameters) {
                 assert!(
                     (got - want).abs() <= 1e-12 * want.abs(),
