@@ -742,7 +742,7 @@ pub fn invalid_data(batch: &Batch, first_point: usize, x_dim: usize) -> Option<S
     None
 }
 
-fn same_bits(a: &[f64], b: &[f64]) -> bool {
+pub(crate) fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 

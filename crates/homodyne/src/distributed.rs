@@ -51,7 +51,6 @@ use homodyne_core::{
 use homodyne_solvers::distributed::{DistributedObjective, StreamedShare, all_gather_checked};
 use homodyne_solvers::streaming::{StreamState, invalid_data};
 use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, lm, trf};
-use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
 pub use homodyne_solvers::distributed::{
     Communicator, LEAF_POINTS, SingleProcess, ThreadGroup, ThreadRank, tree_shares,
@@ -59,8 +58,8 @@ pub use homodyne_solvers::distributed::{
 
 use crate::config::FitConfig;
 use crate::streaming::{
-    HdfCheckpointer, StreamingOptions, check_compatible, decode_state, invalid_option,
-    validate_streaming,
+    HdfCheckpointer, StreamingOptions, batch_size_of, check_compatible, decode_state,
+    invalid_option, validate_streaming,
 };
 use crate::wrapper::{Attempt, NlsqWrapper, result_from_outcome};
 
@@ -337,22 +336,7 @@ impl NlsqWrapper {
                      stopping alone would stop the job",
                 ));
             }
-            let batch_points = options.batch_size.unwrap_or_else(|| {
-                build_streaming_config(
-                    n_points,
-                    p0.len(),
-                    CheckpointSettings::default(),
-                    config.memory_limit_gb,
-                )
-                .batch_size
-            });
-            if batch_points == 0 {
-                return Err(invalid_option(
-                    "batch_size",
-                    "0".into(),
-                    "a batch holds at least one point",
-                ));
-            }
+            let batch_points = batch_size_of(options, n_points, p0.len(), config)?;
             Ok((
                 bounds,
                 Setup {

@@ -205,22 +205,7 @@ impl NlsqWrapper {
         let started = Instant::now();
         let bounds = validate_streaming(model, source, p0, bounds, config)?;
         let n_points = source.n_points();
-        let batch_size = options.batch_size.unwrap_or_else(|| {
-            build_streaming_config(
-                n_points,
-                p0.len(),
-                CheckpointSettings::default(),
-                config.memory_limit_gb,
-            )
-            .batch_size
-        });
-        if batch_size == 0 {
-            return Err(invalid_option(
-                "batch_size",
-                "0".into(),
-                "a batch holds at least one point",
-            ));
-        }
+        let batch_size = batch_size_of(options, n_points, p0.len(), config)?;
         if !(0.0..=1.0).contains(&options.min_success_rate) {
             return Err(invalid_option(
                 "min_success_rate",
@@ -376,6 +361,33 @@ impl NlsqWrapper {
         result.wall_time = started.elapsed();
         Ok(result)
     }
+}
+
+/// The points per batch: `options.batch_size`, else from the memory budget
+/// (`build_streaming_config`); 0 is refused.
+pub(crate) fn batch_size_of(
+    options: &StreamingOptions,
+    n_points: usize,
+    n_params: usize,
+    config: &FitConfig,
+) -> Result<usize, OptimizationError> {
+    let batch_size = options.batch_size.unwrap_or_else(|| {
+        build_streaming_config(
+            n_points,
+            n_params,
+            CheckpointSettings::default(),
+            config.memory_limit_gb,
+        )
+        .batch_size
+    });
+    if batch_size == 0 {
+        return Err(invalid_option(
+            "batch_size",
+            "0".into(),
+            "a batch holds at least one point",
+        ));
+    }
+    Ok(batch_size)
 }
 
 pub(crate) fn invalid_option(

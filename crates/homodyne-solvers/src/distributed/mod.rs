@@ -50,7 +50,9 @@ use crate::objective::{
     Accumulation, CHUNK_ROWS, CostEvaluation, InMemoryObjective, LEAF_CHUNKS, Linearization,
     Objective,
 };
-use crate::streaming::{PassCheckpointer, PassRecord, PassResult, StreamState, SumsState};
+use crate::streaming::{
+    PassCheckpointer, PassRecord, PassResult, StreamState, SumsState, same_bits,
+};
 
 pub use stream::StreamedShare;
 pub use threads::{ThreadGroup, ThreadRank};
@@ -479,11 +481,6 @@ impl<'a, S: ShareSums, C: Communicator + ?Sized> DistributedObjective<'a, S, C> 
         }
         Ok(result)
     }
-}
-
-/// Whether two parameter vectors are the same bits.
-fn same_bits(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// Adds `offset` to the indices of a sample of invalid values.
