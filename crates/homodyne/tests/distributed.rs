@@ -409,3 +409,49 @@ fn checkpoints_of_the_two_folds_are_not_mixed() {
         "{err}"
     );
 }
+
+/// A checkpoint directory that not every process sees (not on a shared file system) is
+/// found out before the first pass: every process ends with an error saying so.
+#[test]
+fn processes_that_see_different_checkpoints_refuse_to_resume() {
+    let data = decay(3 * LEAF_POINTS, 0.01, 11);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let written = scratch_dir("distributed_unshared_written");
+    let empty = scratch_dir("distributed_unshared_empty");
+    let options = |dir: &PathBuf| StreamingOptions {
+        batch_size: Some(LEAF_POINTS),
+        checkpoint: Some(CheckpointOptions {
+            frequency: 1,
+            resume: true,
+            ..CheckpointOptions::new(dir)
+        }),
+        ..StreamingOptions::default()
+    };
+    let fit = |communicator: &dyn Communicator, dir: &PathBuf| {
+        NlsqWrapper::new().fit_streaming_distributed(
+            &Decay,
+            &source,
+            &P0,
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options(dir),
+            communicator,
+            &NoObserver,
+        )
+    };
+    on_threads(1, |communicator| fit(communicator, &written).unwrap());
+    // Rank 0 sees the checkpoints, rank 1 an empty directory of the same name.
+    let errors = on_threads(2, |communicator| {
+        let dir = if communicator.rank() == 0 { &written } else { &empty };
+        fit(communicator, dir).unwrap_err()
+    });
+    for (rank, error) in errors.iter().enumerate() {
+        let text = error.to_string();
+        assert!(
+            text.contains("sees no checkpoint") || text.contains("sees homodyne_state_batch_"),
+            "rank {rank}: {text}"
+        );
+        assert!(text.contains("file system every process sees"), "rank {rank}: {text}");
+    }
+}
