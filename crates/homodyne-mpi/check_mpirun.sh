@@ -78,15 +78,18 @@ for np in 1 2 4; do
     fi
 done
 
-# homodyne curve: in memory (each process reads its share of the HDF5 file) and STREAMING,
-# against the one-process fit; parameters, uncertainties and covariance to the bit.
+# homodyne curve: in memory (each process reads its share of the HDF5 file, or of the rows
+# of a .npy table) and STREAMING, against the one-process fit; parameters, uncertainties
+# and covariance to the bit.
 fitted() { sed -n '/"parameters"/,/"covariance_rank"/p' "$1"; }
-curve=(curve --formula 'a*exp(-b*x)+c' --data data.h5 --x x --y y --p0 a=1,b=1,c=0 --quiet)
-"$homodyne" "${curve[@]}" --json curve-single.json
-for run in "2 in-memory" "4 in-memory" "2 streaming"; do
+curve=(curve --formula 'a*exp(-b*x)+c' --x x --y y --p0 a=1,b=1,c=0 --quiet)
+"$homodyne" "${curve[@]}" --data data.h5 --json curve-single.json
+"$bin" write data.columns.npy 1000000
+for run in "2 in-memory" "4 in-memory" "2 streaming" "2 npy-table"; do
     set -- $run
-    extra=()
-    [ "$2" = streaming ] && extra=(--strategy streaming --batch-size 65536)
+    extra=(--data data.h5)
+    [ "$2" = streaming ] && extra+=(--strategy streaming --batch-size 65536)
+    [ "$2" = npy-table ] && extra=(--data data.columns.npy)
     "${mpirun[@]}" -np "$1" "$homodyne" "${curve[@]}" "${extra[@]}" --distributed --json "curve-$1-$2.json"
     if diff <(fitted curve-single.json) <(fitted "curve-$1-$2.json") >/dev/null; then
         echo "homodyne curve --distributed, $1 processes, $2: the one-process fit, to the bit"

@@ -20,7 +20,7 @@ use crate::processes::Processes;
 use crate::report::{self, FitContext};
 use homodyne::DataSource;
 use homodyne::distributed::SingleProcess;
-use homodyne_data::Hdf5Source;
+use homodyne_data::{Hdf5Source, NpySource};
 
 /// Why the program stops, and with which exit status.
 #[derive(Debug)]
@@ -121,6 +121,19 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         && Format::of(&args.data) == Format::Hdf5
     {
         return run_hdf5_source(args, &names, &initial, &x_column, &y_column, processes);
+    }
+    // A distributed fit of a .npy table of columns x, y (and c2 as --sigma) reads each
+    // process's share of its rows.
+    if processes.distributed()
+        && args.plot.is_none()
+        && Format::of(&args.data) == Format::Npy
+        && (x_column.as_str(), y_column.as_str()) == ("x", "y")
+        && matches!(args.sigma.as_deref(), None | Some("c2"))
+        && let Ok(source) = NpySource::open_columns(&args.data)
+        && source.has_sigma() == args.sigma.is_some()
+    {
+        let variables = vec!["x".to_string()];
+        return run_source(args, &names, &initial, &source, &variables, "x", processes);
     }
     let table = Table::load(&args.data, &datasets).map_err(|e| Failure::input(e.to_string()))?;
 
@@ -420,7 +433,6 @@ fn run_hdf5_source(
     y_column: &str,
     processes: &Processes,
 ) -> Result<(), Failure> {
-    let leads = processes.leads();
     let source = Hdf5Source::open(&args.data, x_column, y_column, args.sigma.as_deref())
         .map_err(|e| Failure::input(e.to_string()))?;
     let short = x_column.trim_start_matches('/');
@@ -428,11 +440,34 @@ fn run_hdf5_source(
     if is_identifier(short) && short != "x" && !names.iter().any(|n| n == short) {
         variable_names.push(short.to_string());
     }
-    let formula = Formula::parse(&args.formula, names, &variable_names)
+    run_source(
+        args,
+        names,
+        initial,
+        &source,
+        &variable_names,
+        x_column,
+        processes,
+    )
+}
+
+/// The fit of `source`'s points, read from their file (see [`run_hdf5_source`]): the
+/// formula may use `variable_names`, all naming the one x column `x_column`.
+fn run_source(
+    args: &CurveArgs,
+    names: &[String],
+    initial: &[f64],
+    source: &dyn DataSource,
+    variable_names: &[String],
+    x_column: &str,
+    processes: &Processes,
+) -> Result<(), Failure> {
+    let leads = processes.leads();
+    let formula = Formula::parse(&args.formula, names, variable_names)
         .map_err(|e| Failure::input(e.to_string()))?;
     if formula.variables().len() > 1 {
         return Err(Failure::input(format!(
-            "reading an HDF5 file batch by batch or by shares reads one x dataset ({x_column}), \
+            "reading a file batch by batch or by shares reads one x dataset ({x_column}), \
              but the formula uses {}; give --plot, or drop --strategy streaming and \
              --distributed, to load the data instead",
             formula.variables().join(", ")
@@ -455,7 +490,7 @@ fn run_hdf5_source(
             args,
             processes,
             &formula,
-            &source,
+            source,
             initial,
             &bounds,
             &base_config(args),
@@ -464,7 +499,7 @@ fn run_hdf5_source(
     } else {
         NlsqWrapper::new().fit_streaming_observed(
             &formula,
-            &source,
+            source,
             initial,
             Some(&bounds),
             method_of(args),

@@ -61,7 +61,8 @@ fn main() -> ExitCode {
 }
 
 /// `write FILE N`: the example data (1e6 points unless `N`) as `/x`, `/y` of an HDF5
-/// file, or as `FILE` (y) and `FILE` with `.x.npy` (x) for a `.npy` name.
+/// file; as `FILE` (y) and `FILE` with `.x.npy` (x) for a `.npy` name; as one `N x 2`
+/// table for a `.columns.npy` name (for `homodyne curve`).
 fn write(args: &[String]) -> Result<(), String> {
     let path = args.first().ok_or("write: which file?")?;
     let n: usize = match args.get(1) {
@@ -72,7 +73,16 @@ fn write(args: &[String]) -> Result<(), String> {
         None => 1_000_000,
     };
     let data = decay(n, 0.01, SEED);
-    if path.ends_with(".npy") {
+    if path.ends_with(".columns.npy") {
+        // One table of n rows x (x, y), as `homodyne curve --data` reads it.
+        let table: Vec<f64> = data
+            .x
+            .iter()
+            .zip(&data.y)
+            .flat_map(|(&x, &y)| [x, y])
+            .collect();
+        write_npy_f64(path, &table, &[n, 2]).map_err(|e| e.to_string())
+    } else if path.ends_with(".npy") {
         write_npy_f64(x_path_of(path), &data.x, &[n]).map_err(|e| e.to_string())?;
         write_npy_f64(path, &data.y, &[n]).map_err(|e| e.to_string())
     } else {

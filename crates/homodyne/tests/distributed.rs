@@ -443,7 +443,11 @@ fn processes_that_see_different_checkpoints_refuse_to_resume() {
     on_threads(1, |communicator| fit(communicator, &written).unwrap());
     // Rank 0 sees the checkpoints, rank 1 an empty directory of the same name.
     let errors = on_threads(2, |communicator| {
-        let dir = if communicator.rank() == 0 { &written } else { &empty };
+        let dir = if communicator.rank() == 0 {
+            &written
+        } else {
+            &empty
+        };
         fit(communicator, dir).unwrap_err()
     });
     for (rank, error) in errors.iter().enumerate() {
@@ -452,6 +456,9 @@ fn processes_that_see_different_checkpoints_refuse_to_resume() {
             text.contains("sees no checkpoint") || text.contains("sees homodyne_state_batch_"),
             "rank {rank}: {text}"
         );
-        assert!(text.contains("file system every process sees"), "rank {rank}: {text}");
+        assert!(
+            text.contains("file system every process sees"),
+            "rank {rank}: {text}"
+        );
     }
 }
