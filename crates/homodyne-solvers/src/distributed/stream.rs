@@ -11,8 +11,8 @@
 //! `a + (b - a) / 2`, as the tree splits it, and its halves' sums are combined. The sums
 //! are therefore the in-memory sums of the share, bit for bit, and with [`combine_shares`]
 //! over power-of-two process counts, the sums of a single-process in-memory pass over all
-//! the points (LARGE and CHUNKED). Memory is one batch plus one pending sum per tree
-//! level, `O(P^2 log N)`.
+//! the points (LARGE and CHUNKED). The next batch is read while one is summed. Memory is
+//! two batches plus one pending sum per tree level, `O(P^2 log N)`.
 //!
 //! [`combine_shares`]: super::combine_shares
 
@@ -36,7 +36,18 @@ pub struct StreamedShare<'a, M: Model + ?Sized> {
     f_scale: f64,
     batch_leaves: usize,
     max_retries: usize,
-    batch: Mutex<Batch>,
+    /// The batch being summed and the one being read.
+    buffers: Mutex<(Batch, Batch)>,
+}
+
+/// Where a pass over the share stands: the batches in summing order, the next one's index,
+/// its buffer (read, or failed to read: `read`) and the buffer of the one after it.
+struct Cursor<'b> {
+    batches: &'b [Range<usize>],
+    next: usize,
+    current: &'b mut Batch,
+    spare: &'b mut Batch,
+    read: Result<(), OptimizationError>,
 }
 
 impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
@@ -60,7 +71,7 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
             f_scale,
             batch_leaves: (batch_points / LEAF_POINTS).max(1),
             max_retries,
-            batch: Mutex::new(Batch::default()),
+            buffers: Mutex::new((Batch::default(), Batch::default())),
         }
     }
 
@@ -72,42 +83,91 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
     /// The sums of the share, `sums` computing each batch's.
     fn fold(
         &self,
-        sums: &dyn Fn(&InMemoryObjective<'_, M>) -> SumsState,
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
     ) -> Result<SumsState, OptimizationError> {
         if self.share.is_empty() {
             return Ok(SumsState::empty());
         }
         let leaves = self.share.start / LEAF_POINTS..self.share.end.div_ceil(LEAF_POINTS);
-        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
-        catching_panics(|| self.node(leaves, sums, &mut batch))
+        let mut batches = Vec::new();
+        self.batch_ranges(leaves.clone(), &mut batches);
+        let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        let (current, spare) = &mut *buffers;
+        catching_panics(|| {
+            let first = self.read(batches[0].clone(), current);
+            let mut cursor = Cursor {
+                batches: &batches,
+                next: 0,
+                current,
+                spare,
+                read: first,
+            };
+            self.node(leaves, sums, &mut cursor)
+        })
+    }
+
+    /// The point ranges of the batches, in the order [`Self::node`] sums them: the nodes of
+    /// at most `batch_leaves` leaves, left to right.
+    fn batch_ranges(&self, leaves: Range<usize>, out: &mut Vec<Range<usize>>) {
+        if leaves.len() > self.batch_leaves {
+            let mid = leaves.start + leaves.len() / 2;
+            self.batch_ranges(leaves.start..mid, out);
+            self.batch_ranges(mid..leaves.end, out);
+        } else {
+            out.push(
+                (leaves.start * LEAF_POINTS).max(self.share.start)
+                    ..(leaves.end * LEAF_POINTS).min(self.share.end),
+            );
+        }
     }
 
     /// The sums of the tree node over `leaves`.
     fn node(
         &self,
         leaves: Range<usize>,
-        sums: &dyn Fn(&InMemoryObjective<'_, M>) -> SumsState,
-        batch: &mut Batch,
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
+        cursor: &mut Cursor<'_>,
     ) -> Result<SumsState, OptimizationError> {
         if leaves.len() > self.batch_leaves {
             let mid = leaves.start + leaves.len() / 2;
-            let left = self.node(leaves.start..mid, sums, batch)?;
-            let right = self.node(mid..leaves.end, sums, batch)?;
+            let left = self.node(leaves.start..mid, sums, cursor)?;
+            let right = self.node(mid..leaves.end, sums, cursor)?;
             return Ok(left.combine(right));
         }
-        let points = (leaves.start * LEAF_POINTS).max(self.share.start)
-            ..(leaves.end * LEAF_POINTS).min(self.share.end);
-        self.read(points.clone(), batch)?;
-        let sigma = self.source.has_sigma().then_some(batch.sigma.as_slice());
-        let objective = InMemoryObjective::new(
-            self.model,
-            &batch.x,
-            &batch.y,
-            sigma,
-            self.loss,
-            self.f_scale,
+        self.next_batch(sums, cursor)
+    }
+
+    /// The sums of the cursor's next batch (already read), while the batch after it is
+    /// read: one more task of the thread pool (`rayon::join`), as single-process STREAMING
+    /// overlaps reading and computing. The sums do not depend on it.
+    fn next_batch(
+        &self,
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
+        cursor: &mut Cursor<'_>,
+    ) -> Result<SumsState, OptimizationError> {
+        let k = cursor.next;
+        cursor.next += 1;
+        std::mem::replace(&mut cursor.read, Ok(()))?;
+        let points = cursor.batches[k].clone();
+        let following = cursor.batches.get(k + 1).cloned();
+        let (current, spare) = (&*cursor.current, &mut *cursor.spare);
+        let (mut state, read) = rayon::join(
+            || {
+                let sigma = self.source.has_sigma().then_some(current.sigma.as_slice());
+                let objective = InMemoryObjective::new(
+                    self.model,
+                    &current.x,
+                    &current.y,
+                    sigma,
+                    self.loss,
+                    self.f_scale,
+                );
+                sums(&objective)
+            },
+            || following.map_or(Ok(()), |range| self.read(range, spare)),
         );
-        let mut state = sums(&objective);
+        std::mem::swap(cursor.current, cursor.spare);
+        cursor.read = read;
         for sample in [&mut state.invalid_residuals, &mut state.invalid_jacobian] {
             for value in &mut sample.values {
                 value.index += points.start - self.share.start;
