@@ -24,13 +24,14 @@ impl Processes {
     /// This process alone, or, with `--distributed`, the processes of the MPI job this
     /// process belongs to (MPI initialised here, on the main thread).
     pub fn start(args: &DistributedArgs) -> Result<Self, Failure> {
-        let timeout = Duration::from_secs_f64(args.exchange_timeout);
-        if !(args.exchange_timeout > 0.0 && args.exchange_timeout.is_finite()) {
+        // Checked before the conversion, which panics on a negative or non-finite value.
+        if !(args.exchange_timeout > 0.0 && args.exchange_timeout < 1e12) {
             return Err(Failure::input(format!(
                 "--exchange-timeout must be a positive number of seconds (got {})",
                 args.exchange_timeout
             )));
         }
+        let timeout = Duration::from_secs_f64(args.exchange_timeout);
         if !args.distributed {
             return Ok(Self::alone());
         }

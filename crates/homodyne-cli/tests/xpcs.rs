@@ -269,4 +269,17 @@ fn distributed_without_mpi_says_how_to_build_it() {
         Some(2),
         "the timeout needs --distributed"
     );
+    for bad in [
+        "--exchange-timeout=-1",
+        "--exchange-timeout=nan",
+        "--exchange-timeout=inf",
+    ] {
+        let out = homodyne(&["xpcs", "--demo", "--distributed", bad]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("must be a positive number of seconds"),
+            "{bad}: {stderr}"
+        );
+    }
 }
