@@ -37,18 +37,8 @@ fn two_and_four_processes_end_on_the_one_process_bits() {
         "the demo size runs coarse stages"
     );
     for size in [2, 4] {
-        let group = ThreadGroup::new(size);
-        let fits: Vec<_> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..size)
-                .map(|rank| {
-                    let (group, model, data, options) = (&group, &model, &data, &options);
-                    scope.spawn(move || {
-                        fit_distributed(model, data, options, &NoObserver, &group.rank(rank))
-                            .unwrap()
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let fits = ThreadGroup::new(size).run_each(|process| {
+            fit_distributed(&model, &data, &options, &NoObserver, &process).unwrap()
         });
         for (rank, fitted) in fits.iter().enumerate() {
             assert_eq!(

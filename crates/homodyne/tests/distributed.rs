@@ -25,16 +25,7 @@ fn scratch_dir(name: &str) -> PathBuf {
 
 /// Runs `fit` on `size` threads, each with its rank's communicator; the results by rank.
 fn on_threads<T: Send>(size: usize, fit: impl Fn(&dyn Communicator) -> T + Sync) -> Vec<T> {
-    let group = ThreadGroup::new(size);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..size)
-            .map(|rank| {
-                let (group, fit) = (&group, &fit);
-                scope.spawn(move || fit(&group.rank(rank)))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
+    ThreadGroup::new(size).run_each(|process| fit(&process))
 }
 
 /// 1, 2 and 4 processes end on the bits of the in-memory fit of all the points, with the

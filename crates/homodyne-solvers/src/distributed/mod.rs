@@ -556,8 +556,8 @@ mod tests {
     use crate::{lm, trf};
     use homodyne_core::{Bounds, JacobianKind, Model, NoObserver, OptimizationError};
 
-    /// `y = a exp(-b x) + c`.
-    struct Decay;
+    /// `y = a exp(-b x) + c` (also the model of the `stream` module's tests).
+    pub(super) struct Decay;
 
     impl Model for Decay {
         fn n_params(&self) -> usize {
@@ -700,37 +700,21 @@ mod tests {
         for size in [1, 2, 4] {
             let threads = ThreadGroup::new(size);
             let shares = tree_shares(n, size);
-            let outcomes: Vec<Vec<f64>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = shares
-                    .iter()
-                    .enumerate()
-                    .map(|(rank, share)| {
-                        let (x, y, threads) = (&x, &y, &threads);
-                        let (bounds, options) = (&bounds, &options);
-                        scope.spawn(move || {
-                            let communicator = threads.rank(rank);
-                            let local = InMemoryObjective::new(
-                                &Decay,
-                                &x[share.clone()],
-                                &y[share.clone()],
-                                None,
-                                Loss::Linear,
-                                1.0,
-                            );
-                            let objective = DistributedObjective::new(
-                                local,
-                                &communicator,
-                                share.start,
-                                n,
-                                accumulation,
-                            );
-                            trf(&objective, &p0, bounds, options, &NoObserver)
-                                .unwrap()
-                                .x
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            let outcomes: Vec<Vec<f64>> = threads.run_each(|communicator| {
+                let share = shares[communicator.rank()].clone();
+                let local = InMemoryObjective::new(
+                    &Decay,
+                    &x[share.clone()],
+                    &y[share.clone()],
+                    None,
+                    Loss::Linear,
+                    1.0,
+                );
+                let objective =
+                    DistributedObjective::new(local, &communicator, share.start, n, accumulation);
+                trf(&objective, &p0, &bounds, &options, &NoObserver)
+                    .unwrap()
+                    .x
             });
             for (rank, x) in outcomes.iter().enumerate() {
                 assert_eq!(x, &single.x, "{size} processes, rank {rank}");
@@ -772,42 +756,32 @@ mod tests {
         let (x, y) = data(n);
         let threads = ThreadGroup::new(2);
         let shares = tree_shares(n, 2);
-        let errors: Vec<OptimizationError> = std::thread::scope(|scope| {
-            let handles: Vec<_> = shares
-                .iter()
-                .enumerate()
-                .map(|(rank, share)| {
-                    let (x, y, threads) = (&x, &y, &threads);
-                    scope.spawn(move || {
-                        let communicator = threads.rank(rank);
-                        let local = InMemoryObjective::new(
-                            &PanicsBeyondFive,
-                            &x[share.clone()],
-                            &y[share.clone()],
-                            None,
-                            Loss::Linear,
-                            1.0,
-                        );
-                        let objective = DistributedObjective::new(
-                            local,
-                            &communicator,
-                            share.start,
-                            n,
-                            Accumulation::NormalEquations,
-                        );
-                        let options = SolverOptions::default();
-                        trf(
-                            &objective,
-                            &[1.0, 1.0, 0.0],
-                            &Bounds::unbounded(3),
-                            &options,
-                            &NoObserver,
-                        )
-                        .unwrap_err()
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let errors: Vec<OptimizationError> = threads.run_each(|communicator| {
+            let share = shares[communicator.rank()].clone();
+            let local = InMemoryObjective::new(
+                &PanicsBeyondFive,
+                &x[share.clone()],
+                &y[share.clone()],
+                None,
+                Loss::Linear,
+                1.0,
+            );
+            let objective = DistributedObjective::new(
+                local,
+                &communicator,
+                share.start,
+                n,
+                Accumulation::NormalEquations,
+            );
+            let options = SolverOptions::default();
+            trf(
+                &objective,
+                &[1.0, 1.0, 0.0],
+                &Bounds::unbounded(3),
+                &options,
+                &NoObserver,
+            )
+            .unwrap_err()
         });
         assert_eq!(errors[1].kind(), homodyne_core::ErrorKind::ModelPanicked);
         assert!(

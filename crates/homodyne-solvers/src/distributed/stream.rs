@@ -222,32 +222,9 @@ impl<M: Model + ?Sized> ShareSums for StreamedShare<'_, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distributed::tests::Decay;
     use crate::distributed::{combine_shares, tree_shares};
-    use homodyne_core::{JacobianKind, SliceSource};
-
-    /// `y = a exp(-b x) + c`.
-    struct Decay;
-
-    impl Model for Decay {
-        fn n_params(&self) -> usize {
-            3
-        }
-        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-            for (v, &x) in values.iter_mut().zip(x) {
-                *v = p[0] * (-p[1] * x).exp() + p[2];
-            }
-        }
-        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
-            for (i, &x) in x.iter().enumerate() {
-                let e = (-p[1] * x).exp();
-                values[i] = p[0] * e + p[2];
-                jac[3 * i..3 * i + 3].copy_from_slice(&[e, -p[0] * x * e, 1.0]);
-            }
-        }
-        fn jacobian_kind(&self) -> JacobianKind {
-            JacobianKind::Exact
-        }
-    }
+    use homodyne_core::SliceSource;
 
     /// Streamed shares, whatever the batch size, sum to the bits of the in-memory pass
     /// over all the points, for power-of-two share counts.

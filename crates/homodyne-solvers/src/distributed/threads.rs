@@ -15,15 +15,8 @@ use super::Communicator;
 /// ```
 /// use homodyne_solvers::distributed::{Communicator, ThreadGroup};
 ///
-/// let group = ThreadGroup::new(3);
-/// let gathered: Vec<Vec<Vec<u8>>> = std::thread::scope(|scope| {
-///     let handles: Vec<_> = (0..3)
-///         .map(|r| {
-///             let group = &group;
-///             scope.spawn(move || group.rank(r).all_gather(vec![r as u8]).unwrap())
-///         })
-///         .collect();
-///     handles.into_iter().map(|h| h.join().unwrap()).collect()
+/// let gathered = ThreadGroup::new(3).run_each(|process| {
+///     process.all_gather(vec![process.rank() as u8]).unwrap()
 /// });
 /// assert!(gathered.iter().all(|g| g == &vec![vec![0], vec![1], vec![2]]));
 /// ```
@@ -43,6 +36,27 @@ impl ThreadGroup {
             slots: Mutex::new(vec![Vec::new(); size]),
             barrier: Barrier::new(size),
         }
+    }
+
+    /// Runs `work` on one thread per rank, each with its communicator, and returns what
+    /// each returned, in rank order. A panic on a thread is raised again here.
+    pub fn run_each<T: Send>(&self, work: impl Fn(ThreadRank<'_>) -> T + Sync) -> Vec<T> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..self.size)
+                .map(|rank| {
+                    let work = &work;
+                    scope.spawn(move || work(self.rank(rank)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
     }
 
     /// The communicator of the thread of rank `rank` (from 0; taken modulo the size).
