@@ -61,7 +61,7 @@ use crate::streaming::{
     HdfCheckpointer, StreamingOptions, batch_size_of, check_compatible, decode_state,
     invalid_option, validate_streaming,
 };
-use crate::wrapper::{Attempt, NlsqWrapper, result_from_outcome};
+use crate::wrapper::{Attempt, NlsqWrapper, range_of, result_from_outcome, scaled_sigma};
 
 /// The metadata key and value that mark a checkpoint of a distributed fit (its passes
 /// summed in tree order).
@@ -118,15 +118,6 @@ fn strategy_of(code: u8) -> Option<OptimizationStrategy> {
         3 => OptimizationStrategy::Streaming,
         _ => return None,
     })
-}
-
-/// The smallest and largest of `values` (infinities when empty).
-fn range_of(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-            (a.min(y), b.max(y))
-        })
 }
 
 /// The set-up exchange: this process's set-up (or why it failed) for everyone's; the
@@ -259,11 +250,11 @@ impl NlsqWrapper {
         let y_range = || (setup.y_min, setup.y_max);
         let weighted = source.has_sigma();
         self.run_with_recovery(started, attempt, notes, &y_range, |attempt| {
-            let sigma: Option<Vec<f64>> = match (weighted, attempt.sigma_scale) {
-                (true, scale) => Some(batch.sigma.iter().map(|s| s * scale).collect()),
-                (false, 1.0) => None,
-                (false, scale) => Some(vec![scale; batch.y.len()]),
-            };
+            let sigma = scaled_sigma(
+                weighted.then_some(batch.sigma.as_slice()),
+                attempt.sigma_scale,
+                batch.y.len(),
+            );
             let accumulation = match attempt.strategy {
                 OptimizationStrategy::Standard => Accumulation::Qr,
                 _ => Accumulation::NormalEquations,

@@ -190,13 +190,7 @@ impl NlsqWrapper {
             sigma_scale: 1.0,
         };
         attempt.options.validate = self.enable_numerical_validation && !self.fast_mode;
-        let y_range = || {
-            ydata
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                    (a.min(y), b.max(y))
-                })
-        };
+        let y_range = || range_of(ydata);
         self.run_with_recovery(started, attempt, strategy_notes, &y_range, |attempt| {
             self.run_attempt(model, xdata, ydata, method, config, attempt, observer)
         })
@@ -334,14 +328,7 @@ impl NlsqWrapper {
         attempt: &Attempt,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        // The user's sigma as it is, unless a recovery step rescaled the data (no copy of
-        // `n` values otherwise: the memory estimate counts sigma once).
-        let sigma: Option<Cow<[f64]>> = match (&config.sigma, attempt.sigma_scale) {
-            (Some(s), 1.0) => Some(Cow::Borrowed(s)),
-            (Some(s), scale) => Some(Cow::Owned(s.iter().map(|v| v * scale).collect())),
-            (None, 1.0) => None,
-            (None, scale) => Some(Cow::Owned(vec![scale; ydata.len()])),
-        };
+        let sigma = scaled_sigma(config.sigma.as_deref(), attempt.sigma_scale, ydata.len());
         let accumulation = match attempt.strategy {
             OptimizationStrategy::Standard => Accumulation::Qr,
             _ => Accumulation::NormalEquations,
@@ -403,6 +390,31 @@ impl NlsqWrapper {
             attempt.strategy,
         ))
     }
+}
+
+/// The sigma of an attempt over `n_points` points: the user's `sigma` as it is, unless a
+/// recovery step rescaled the data by `scale` (no copy of `n` values otherwise: the memory
+/// estimate counts sigma once).
+pub(crate) fn scaled_sigma(
+    sigma: Option<&[f64]>,
+    scale: f64,
+    n_points: usize,
+) -> Option<Cow<'_, [f64]>> {
+    match (sigma, scale) {
+        (Some(s), 1.0) => Some(Cow::Borrowed(s)),
+        (Some(s), scale) => Some(Cow::Owned(s.iter().map(|v| v * scale).collect())),
+        (None, 1.0) => None,
+        (None, scale) => Some(Cow::Owned(vec![scale; n_points])),
+    }
+}
+
+/// The smallest and largest of `values` (infinities when empty).
+pub(crate) fn range_of(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+            (a.min(y), b.max(y))
+        })
 }
 
 /// The result of a solver's `outcome` on `n_points` points started at `p0` within
