@@ -10,7 +10,9 @@ pub struct Bounds {
 }
 
 impl Bounds {
-    /// Bounds from two vectors of equal length. Each `lower[k] < upper[k]` (NaN refused).
+    /// Bounds from two vectors of equal length. Each `lower[k] <= upper[k]` (NaN refused);
+    /// equal finite bounds `lower[k] == upper[k]` hold parameter `k` fixed at that value
+    /// (the facade leaves it out of the solve, see [`Bounds::fixed_value`]).
     pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Result<Self, OptimizationError> {
         if lower.len() != upper.len() {
             return Err(InvalidInput::WrongParameterCount {
@@ -22,7 +24,7 @@ impl Bounds {
         }
         for (index, (&lo, &hi)) in lower.iter().zip(&upper).enumerate() {
             // A NaN bound compares as not-less, so it is refused here too.
-            let ordered = lo.partial_cmp(&hi) == Some(std::cmp::Ordering::Less);
+            let ordered = lo < hi || (lo == hi && lo.is_finite());
             if !ordered || lo == f64::INFINITY || hi == f64::NEG_INFINITY {
                 return Err(InvalidInput::InvertedBounds {
                     index,
@@ -69,6 +71,16 @@ impl Bounds {
             && self.upper.iter().all(|v| *v == f64::INFINITY)
     }
 
+    /// The value parameter `k` is held at when its bounds are equal, else `None`.
+    pub fn fixed_value(&self, k: usize) -> Option<f64> {
+        (self.lower[k] == self.upper[k]).then_some(self.lower[k])
+    }
+
+    /// True when some parameter has equal bounds (is held fixed).
+    pub fn has_fixed(&self) -> bool {
+        (0..self.len()).any(|k| self.fixed_value(k).is_some())
+    }
+
     /// True when `p` satisfies every bound.
     pub fn contains(&self, p: &[f64]) -> bool {
         p.iter()
@@ -112,13 +124,24 @@ mod tests {
 
     #[test]
     fn refuses_inverted_and_nan_bounds() {
-        let e = Bounds::new(vec![0.0, 1.0], vec![1.0, 1.0]).unwrap_err();
+        let e = Bounds::new(vec![0.0, 1.0], vec![1.0, 0.5]).unwrap_err();
         assert!(matches!(
             e.invalid_input(),
             Some(InvalidInput::InvertedBounds { index: 1, .. })
         ));
+        let e = Bounds::new(vec![f64::INFINITY], vec![f64::INFINITY]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
         let e = Bounds::new(vec![f64::NAN], vec![1.0]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn equal_bounds_hold_a_parameter_fixed() {
+        let b = Bounds::new(vec![0.0, 2.5], vec![1.0, 2.5]).unwrap();
+        assert_eq!(b.fixed_value(0), None);
+        assert_eq!(b.fixed_value(1), Some(2.5));
+        assert!(b.has_fixed());
+        assert!(!Bounds::unbounded(2).has_fixed());
     }
 
     #[test]

@@ -219,8 +219,8 @@ pub enum InvalidInput {
         /// Upper bound.
         upper: f64,
     },
-    /// A lower bound is not strictly below its upper bound (or is NaN).
-    #[error("bound {index} is empty: lower {lower} is not below upper {upper}")]
+    /// A lower bound is above its upper bound, NaN, or both are the same infinity.
+    #[error("bound {index} is empty: lower {lower} is above upper {upper} (or not a number)")]
     InvertedBounds {
         /// Parameter index.
         index: usize,

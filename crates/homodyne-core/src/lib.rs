@@ -29,8 +29,8 @@ pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointF
 pub use model::{JacobianKind, Model};
 pub use observer::{FitObserver, IterationReport, NoObserver, PassKind, PassProgress};
 pub use result::{
-    ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult, ParameterFlag,
-    RecoveryAction, StreamingDiagnostics, TerminationReason,
+    AttemptSummary, ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult,
+    ParameterFlag, RecoveryAction, STATIONARY_COSINE, StreamingDiagnostics, TerminationReason,
 };
 pub use source::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use strategy::OptimizationStrategy;

@@ -79,12 +79,51 @@ impl fmt::Display for TerminationReason {
 }
 
 /// Whether the fit converged.
+///
+/// `Converged` means a convergence test passed *at a stationary point*: either the gradient
+/// test (`gtol`) held, the residuals are zero, or `ftol` / `xtol` held with the largest
+/// column cosine ([`OptimizationResult::gradient_cosine`]) at most
+/// [`STATIONARY_COSINE`]. A stop on `ftol` or `xtol` with a larger cosine is `Stalled`: the
+/// steps became too small to measure, but the residual vector still has a component along
+/// some Jacobian column, so the point is not a minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConvergenceStatus {
-    /// A tolerance was met.
+    /// A tolerance was met at a stationary point.
     Converged,
     /// The budget ran out first: the parameters are the best found, not an optimum.
     MaxEvaluationsReached,
+    /// The steps stopped (`ftol` or `xtol`) where the gradient is not small: the parameters
+    /// are not a minimum. Try another start, `x_scale`, or tighter `ftol` / `xtol`.
+    Stalled,
+}
+
+/// The largest column cosine (see [`OptimizationResult::gradient_cosine`]) at which a stop
+/// on `ftol` or `xtol` still counts as converged.
+///
+/// The cosine `|J_j^T r| / (||J_j|| ||r||)` is 0 at a stationary point and 1 where the
+/// residual vector lies along a column. After a stop on the cost or step tolerances at
+/// a true minimum of a well-posed problem it is at the rounding level (below `1e-6` on
+/// every NIST StRD and MGH problem of the test suite from their standard starts), while
+/// a stall leaves it above `1e-2` (Powell's badly scaled function from 100 times its
+/// start: 1.0). `1e-4` separates the two with two orders of magnitude on each side.
+pub const STATIONARY_COSINE: f64 = 1e-4;
+
+impl ConvergenceStatus {
+    /// What a user can try when the fit did not converge (`None` when it did).
+    pub fn advice(self) -> Option<&'static str> {
+        match self {
+            Self::Converged => None,
+            Self::MaxEvaluationsReached => Some(
+                "raise the evaluation budget (max_nfev), start closer to the optimum, or check \
+                 that the model and data agree",
+            ),
+            Self::Stalled => Some(
+                "the steps stopped where the gradient is not small: start from other values, \
+                 rescale the parameters (x_scale) so that they are of similar size, or tighten \
+                 ftol and xtol",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for ConvergenceStatus {
@@ -92,6 +131,7 @@ impl fmt::Display for ConvergenceStatus {
         f.write_str(match self {
             Self::Converged => "converged",
             Self::MaxEvaluationsReached => "max evaluations reached",
+            Self::Stalled => "stalled",
         })
     }
 }
@@ -125,6 +165,21 @@ pub struct RecoveryAction {
     pub trigger: String,
     /// What was changed before retrying.
     pub action: String,
+}
+
+/// What one attempt of a fit (the first try or a recovery retry) did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttemptSummary {
+    /// Attempt number, from 1.
+    pub attempt: usize,
+    /// Outer iterations of this attempt.
+    pub iterations: usize,
+    /// Cost evaluations of this attempt (0 when it failed before reporting them).
+    pub nfev: usize,
+    /// Jacobian evaluations of this attempt.
+    pub njev: usize,
+    /// `converged`, `stalled`, `max evaluations reached`, or the error that ended it.
+    pub outcome: String,
 }
 
 /// Diagnostics of a STREAMING fit: how the data passed through memory, which batches
@@ -165,6 +220,14 @@ pub struct StreamingDiagnostics {
 /// `C = s^2 (J^T J)^+ = s^2 V diag(1/sigma_i^2) V^T`, from the SVD `J = U Sigma V^T` at the
 /// solution, where `s^2` is the reduced chi-squared unless `absolute_sigma` is set (then 1),
 /// and singular values below `eps * max(N, P) * sigma_max` are dropped (pseudo-inverse).
+///
+/// Rows and columns of special parameters:
+/// - an [`ParameterFlag::Undetermined`] parameter (zero Jacobian column, or a component
+///   along a dropped singular direction) has `+inf` on the diagonal and NaN elsewhere in
+///   its row and column, as scipy's `curve_fit` fills `pcov` with `inf`: the data do not
+///   determine it;
+/// - a [`ParameterFlag::Fixed`] parameter, held at its value and left out of the solve, has
+///   zeros in its row and column: it does not vary.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Covariance {
     /// The `P x P` matrix. Infinite everywhere when there are no degrees of freedom to
@@ -202,12 +265,30 @@ pub struct OptimizationResult {
     pub convergence_status: ConvergenceStatus,
     /// Why the solver stopped.
     pub termination_reason: TerminationReason,
-    /// Outer iterations (Jacobian evaluations after the first).
+    /// Outer iterations (Jacobian evaluations after the first), over every attempt.
     pub iterations: usize,
-    /// Cost (residual) evaluations.
+    /// Cost (residual) evaluations, over every attempt.
     pub nfev: usize,
-    /// Jacobian evaluations.
+    /// Jacobian evaluations, over every attempt.
     pub njev: usize,
+    /// Each attempt's own figures, in order (one entry when no retry was needed).
+    pub attempts: Vec<AttemptSummary>,
+    /// First-order optimality at the solution, scipy's `optimality`: the infinity norm of
+    /// the gradient `J^T r` of the cost, scaled by the Coleman-Li vector `v` when bounded
+    /// (`||v * g||_inf`, zero on an active bound).
+    pub optimality: f64,
+    /// The largest cosine between the residual vector and a Jacobian column at the
+    /// solution (MINPACK's gradient test, weighted by how far each parameter can still
+    /// move towards its bound): 0 at a stationary point, 1 where the residuals lie along a
+    /// column. NaN when the residuals are zero.
+    pub gradient_cosine: f64,
+    /// Whether `sigma` was taken as absolute: true, the covariance is `(J^T J)^-1`; false
+    /// (the default), it is scaled by the reduced chi-squared, so multiplying every sigma
+    /// by a constant leaves the uncertainties unchanged.
+    pub absolute_sigma: bool,
+    /// What the fit did that a reader should know: Jacobian entries taken by finite
+    /// differences where the exact derivative was not finite, and similar notes.
+    pub notes: Vec<String>,
     /// Final cost `0.5 * sum rho(r_i^2)` (equals `chi_squared / 2` for the linear loss).
     pub final_cost: f64,
     /// The algorithm used.
@@ -232,7 +313,8 @@ pub struct OptimizationResult {
     pub wall_time: Duration,
     /// Number of data points.
     pub n_points: usize,
-    /// Where each parameter ended: free, never moved from its start, or on a bound.
+    /// Where each parameter ended: free, never moved from its start, on a bound, held
+    /// fixed, or undetermined by the data.
     pub parameter_flags: Vec<ParameterFlag>,
 }
 
@@ -247,6 +329,26 @@ pub enum ParameterFlag {
     AtLowerBound,
     /// Ended on (within relative 1e-10 of) its upper bound.
     AtUpperBound,
+    /// Held at its value and left out of the solve (`FitConfig::fixed`, or equal lower and
+    /// upper bounds); its uncertainty is 0 and its covariance row and column are zero.
+    Fixed,
+    /// The data do not determine it: its Jacobian column is zero (the model does not use
+    /// it, or its term underflows), or it moves along a direction the Jacobian cannot see.
+    /// Its uncertainty is `+inf`; reports print "undetermined", never a `+/- 0`.
+    Undetermined,
+}
+
+impl fmt::Display for ParameterFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Free => "free",
+            Self::AtStart => "at start",
+            Self::AtLowerBound => "at lower bound",
+            Self::AtUpperBound => "at upper bound",
+            Self::Fixed => "fixed",
+            Self::Undetermined => "undetermined",
+        })
+    }
 }
 
 impl ParameterFlag {
@@ -269,9 +371,36 @@ impl ParameterFlag {
 }
 
 impl OptimizationResult {
-    /// True when a tolerance was met.
+    /// True when a convergence test passed at a stationary point (see
+    /// [`ConvergenceStatus`]).
     pub fn converged(&self) -> bool {
         self.convergence_status == ConvergenceStatus::Converged
+    }
+
+    /// Indices of the parameters the data do not determine.
+    pub fn undetermined(&self) -> Vec<usize> {
+        self.flagged(ParameterFlag::Undetermined)
+    }
+
+    /// Indices of the parameters held fixed.
+    pub fn fixed(&self) -> Vec<usize> {
+        self.flagged(ParameterFlag::Fixed)
+    }
+
+    fn flagged(&self, flag: ParameterFlag) -> Vec<usize> {
+        (self.parameter_flags.iter().enumerate())
+            .filter(|(_, f)| **f == flag)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// How the uncertainties were obtained, for reports.
+    pub fn sigma_convention(&self) -> &'static str {
+        if self.absolute_sigma {
+            "absolute sigma: covariance (J^T J)^-1, not rescaled"
+        } else {
+            "relative sigma: covariance scaled by the reduced chi-squared"
+        }
     }
 }
 
@@ -301,8 +430,25 @@ impl fmt::Display for OptimizationResult {
             self.nfev
         )?;
         writeln!(f, "  termination: {}", self.termination_reason)?;
+        writeln!(
+            f,
+            "  optimality {:.3e}, largest column cosine {:.3e}",
+            self.optimality, self.gradient_cosine
+        )?;
         for (k, (p, u)) in self.parameters.iter().zip(&self.uncertainties).enumerate() {
-            writeln!(f, "  p[{k}] = {p:.10e} +/- {u:.3e}")?;
+            match self.parameter_flags.get(k) {
+                Some(ParameterFlag::Fixed) => writeln!(f, "  p[{k}] = {p:.10e} (fixed)")?,
+                Some(ParameterFlag::Undetermined) => {
+                    writeln!(f, "  p[{k}] = {p:.10e} (undetermined)")?
+                }
+                _ => writeln!(f, "  p[{k}] = {p:.10e} +/- {u:.3e}")?,
+            }
+        }
+        if let Some(advice) = self.convergence_status.advice() {
+            writeln!(f, "  {}: {advice}", self.convergence_status)?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
         }
         write!(
             f,

@@ -22,17 +22,23 @@ use crate::factor::RFactor;
 ///
 /// the threshold being scipy `curve_fit`'s. For a full-rank problem this is the inverse of
 /// `J^T J`, the same as without equilibration up to rounding. Dropped singular values lower
-/// the reported rank: the matrix is then a pseudo-inverse, never a silent identity; a
-/// parameter whose column is zero gets zero variance and lowers the rank. The reported
-/// condition number is that of the equilibrated `R_s`. Without degrees of freedom
+/// the reported rank: the matrix is then a pseudo-inverse, never a silent identity. The
+/// reported condition number is that of the equilibrated `R_s`. Without degrees of freedom
 /// (`N == P`) and without `absolute_sigma`, the scale is unknown and every entry is
 /// infinite.
+///
+/// Parameter `j` is *undetermined* when its column of `J` is zero (or not finite), or when
+/// it has a component `|V_jk| > `[`NULL_COMPONENT`] along a dropped direction `k`: the
+/// data then cannot tell its value apart from others. Its variance is `+inf` and the rest
+/// of its row and column NaN (scipy's `curve_fit` returns `inf` where it cannot estimate
+/// the covariance); the pseudo-inverse would report a finite, meaningless number, zero for
+/// a zero column. The second value returned marks these parameters.
 pub fn covariance(
     factor: &RFactor,
     n_points: usize,
     cost: f64,
     absolute_sigma: bool,
-) -> Covariance {
+) -> (Covariance, Vec<bool>) {
     let n = factor.n();
     let r = factor.r_matrix();
     let inverse_norms: Vec<f64> = (0..n)
@@ -50,11 +56,12 @@ pub fn covariance(
         .collect();
     let scaled: Vec<f64> = (0..n * n).map(|ik| r[ik] * inverse_norms[ik % n]).collect();
     let Some(dec) = svd(&scaled, n, n) else {
-        return Covariance {
+        let covariance = Covariance {
             matrix: Array2::from_elem((n, n), f64::NAN),
             rank: 0,
             condition_number: f64::NAN,
         };
+        return (covariance, vec![true; n]);
     };
     let s_max = dec.s.first().copied().unwrap_or(0.0);
     let threshold = f64::EPSILON * n_points.max(n) as f64 * s_max;
@@ -75,8 +82,21 @@ pub fn covariance(
             matrix.fill(f64::INFINITY);
         }
     }
+    let undetermined: Vec<bool> = (0..n)
+        .map(|j| {
+            inverse_norms[j] == 0.0
+                || (rank..n).any(|k| dec.v[j * n + k].abs() > NULL_COMPONENT)
+        })
+        .collect();
+    for j in (0..n).filter(|&j| undetermined[j]) {
+        for i in 0..n {
+            matrix[(i, j)] = f64::NAN;
+            matrix[(j, i)] = f64::NAN;
+        }
+        matrix[(j, j)] = f64::INFINITY;
+    }
     let s_min = dec.s.last().copied().unwrap_or(0.0);
-    Covariance {
+    let covariance = Covariance {
         matrix,
         rank,
         condition_number: if s_min > 0.0 {
@@ -84,8 +104,15 @@ pub fn covariance(
         } else {
             f64::INFINITY
         },
-    }
+    };
+    (covariance, undetermined)
 }
+
+/// The smallest component along a dropped singular direction (of the equilibrated
+/// Jacobian, whose singular vectors have unit length) that makes a parameter
+/// undetermined. Exact degeneracies give components of order 1 (two equal columns:
+/// `1/sqrt(2)`); parameters outside them, components at the rounding level.
+pub const NULL_COMPONENT: f64 = 1e-6;
 
 #[cfg(test)]
 mod tests {
@@ -95,7 +122,8 @@ mod tests {
     fn inverse_of_normal_matrix_scaled_by_reduced_chi_squared() {
         // R = [[2, 1], [0, 1]]: J^T J = [[4, 2], [2, 2]], inverse [[0.5, -0.5], [-0.5, 1]].
         let f = RFactor::from_parts(2, vec![2.0, 1.0, 0.0, 1.0], vec![0.0, 0.0]);
-        let c = covariance(&f, 12, 5.0, false); // s^2 = 10 / 10 = 1
+        let (c, undetermined) = covariance(&f, 12, 5.0, false); // s^2 = 10 / 10 = 1
+        assert_eq!(undetermined, [false, false]);
         let want = [[0.5, -0.5], [-0.5, 1.0]];
         for i in 0..2 {
             for j in 0..2 {
@@ -107,11 +135,31 @@ mod tests {
 
     #[test]
     fn rank_deficiency_is_reported() {
+        // J = [[1, 1]]: the two parameters enter as their sum, so neither is determined.
         let f = RFactor::from_parts(2, vec![1.0, 1.0, 0.0, 0.0], vec![0.0, 0.0]);
-        let c = covariance(&f, 10, 1.0, true);
+        let (c, undetermined) = covariance(&f, 10, 1.0, true);
         assert_eq!(c.rank, 1);
-        assert!(c.matrix.iter().all(|v| v.is_finite()));
         assert!(!c.is_full_rank());
+        assert_eq!(undetermined, [true, true]);
+        assert_eq!(c.matrix[(0, 0)], f64::INFINITY);
+        assert!(c.matrix[(0, 1)].is_nan());
+    }
+
+    #[test]
+    fn a_zero_column_is_undetermined_and_the_others_keep_their_variance() {
+        // J^T J = diag(4, 0, 1): the middle parameter does not enter the model.
+        let f = RFactor::from_parts(
+            3,
+            vec![2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+            vec![0.0; 3],
+        );
+        let (c, undetermined) = covariance(&f, 10, 1.0, true);
+        assert_eq!(undetermined, [false, true, false]);
+        assert!((c.matrix[(0, 0)] - 0.25).abs() < 1e-15);
+        assert!((c.matrix[(2, 2)] - 1.0).abs() < 1e-15);
+        assert_eq!(c.matrix[(1, 1)], f64::INFINITY);
+        assert!(c.matrix[(0, 1)].is_nan() && c.matrix[(1, 2)].is_nan());
+        assert_eq!(c.matrix[(0, 2)], 0.0);
     }
 
     #[test]
@@ -121,7 +169,8 @@ mod tests {
         // full rank, with the exact inverse.
         let (a, b, c) = (1e-10, 0.3, 1.0);
         let f = RFactor::from_parts(2, vec![a, b, 0.0, c], vec![0.0, 0.0]);
-        let cov = covariance(&f, 1_000_000, 1.0, true);
+        let (cov, undetermined) = covariance(&f, 1_000_000, 1.0, true);
+        assert_eq!(undetermined, [false, false]);
         assert!(cov.is_full_rank(), "rank {}", cov.rank);
         // inverse of [[a^2, a b], [a b, b^2 + c^2]]
         let det = a * a * c * c;

@@ -711,6 +711,7 @@ fn status_name(status: ConvergenceStatus) -> &'static str {
     match status {
         ConvergenceStatus::Converged => "converged",
         ConvergenceStatus::MaxEvaluationsReached => "max_iter",
+        ConvergenceStatus::Stalled => "stalled",
     }
 }
 
@@ -836,6 +837,7 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
 
     // Physical parameters on a bound.
     let layout = outputs.model.layout();
+    let layout_names = layout.names();
     if result.parameter_flags.len() == result.parameters.len() {
         let names = layout.names();
         let at_bounds: Vec<String> = result
@@ -847,7 +849,10 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
                 let status = match flag {
                     ParameterFlag::AtLowerBound => "at_lower_bound",
                     ParameterFlag::AtUpperBound => "at_upper_bound",
-                    ParameterFlag::Free | ParameterFlag::AtStart => return None,
+                    ParameterFlag::Free
+                    | ParameterFlag::AtStart
+                    | ParameterFlag::Fixed
+                    | ParameterFlag::Undetermined => return None,
                 };
                 let name = names.get(i).map_or("?", String::as_str);
                 Some(format!("{name} ({status})"))
@@ -864,6 +869,22 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
             ));
             report.passed = false;
         }
+    }
+
+    // Parameters the data do not determine.
+    let undetermined: Vec<&str> = (result.undetermined().into_iter())
+        .map(|i| layout_names.get(i).map_or("?", String::as_str))
+        .collect();
+    report
+        .checks
+        .push(("parameters_determined", undetermined.is_empty()));
+    if !undetermined.is_empty() {
+        report.warnings.push(format!(
+            "The data do not determine {}: their uncertainties are infinite. Hold them \
+             fixed (parameter_space.bounds: fixed) or give data that constrain them.",
+            undetermined.join(", ")
+        ));
+        report.passed = false;
     }
 
     // Convergence.

@@ -49,6 +49,13 @@ pub struct FitConfig {
     /// A strategy whose memory estimate exceeds it is replaced by a leaner one, and the
     /// result's `strategy_notes` say why.
     pub memory_limit_gb: Option<f64>,
+    /// Parameters held at a value and left out of the solve, as lmfit's `vary=False`:
+    /// empty (the default) for none, else one entry per parameter, `Some(value)` to hold
+    /// it. Equal lower and upper bounds hold a parameter too. A held parameter is reported
+    /// with its value, [`ParameterFlag::Fixed`](homodyne_core::ParameterFlag::Fixed), an
+    /// uncertainty of 0 and zeros in its covariance row and column; the fit of the others
+    /// equals the fit of the model with the value substituted.
+    pub fixed: Vec<Option<f64>>,
 }
 
 impl Default for FitConfig {
@@ -66,11 +73,28 @@ impl Default for FitConfig {
             absolute_sigma: false,
             strategy: None,
             memory_limit_gb: None,
+            fixed: Vec::new(),
         }
     }
 }
 
 impl FitConfig {
+    /// These settings with parameter `index` of `n_params` held at `value`.
+    ///
+    /// ```
+    /// use homodyne::prelude::*;
+    ///
+    /// let config = FitConfig::default().with_fixed(3, 1, 0.0);
+    /// assert_eq!(config.fixed, vec![None, Some(0.0), None]);
+    /// ```
+    pub fn with_fixed(mut self, n_params: usize, index: usize, value: f64) -> Self {
+        if self.fixed.len() < n_params {
+            self.fixed.resize(n_params, None);
+        }
+        self.fixed[index] = Some(value);
+        self
+    }
+
     /// The solver options these settings imply.
     pub fn solver_options(&self) -> SolverOptions {
         SolverOptions {

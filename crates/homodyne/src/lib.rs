@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod counted;
 pub mod distributed;
 pub mod example;
 pub mod nist;
@@ -48,7 +49,7 @@ pub mod wrapper;
 
 pub use config::FitConfig;
 pub use homodyne_core::{
-    AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
+    AttemptSummary, AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
     DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel, InvalidInput,
     InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
     OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,

@@ -8,9 +8,18 @@
 //! | convergence (budget exhausted) | `perturb_parameters`: each start value moved by up to 5% (seeded) | `increase_iterations`: 1.5x the evaluation budget | `loosen_tolerances`: ftol, xtol, gtol 10x looser |
 //! | numerical (NaN or infinity) | `halve_step`: half the initial trust radius / step bound | `tighten_bounds`: bounds shrunk to 90% of their range around the start | `rescale_data`: residuals divided by the range of `y` (an equivalent problem; every reported quantity is mapped back) |
 //!
-//! Invalid input, checkpoint failures and a panicking model are not retried.
+//! Invalid input, checkpoint failures and a panicking model are not retried, and neither
+//! is a strategy that cannot change the outcome ([`RecoveryStrategyApplicator::plan`]):
+//!
+//! - a fit that *stalled* (stopped on `ftol` / `xtol` away from a stationary point) is
+//!   retried from perturbed parameters only: more evaluations or looser tolerances stop
+//!   it at the same place;
+//! - a non-finite residual, Jacobian or gradient at the *start* (iteration 0) is not
+//!   retried: no numerical strategy changes the start point, so the model would be
+//!   evaluated where it failed. A cost that overflows at the start is retried with
+//!   `rescale_data` alone.
 
-use homodyne_core::{Bounds, ErrorKind, OptimizationError};
+use homodyne_core::{Bounds, ConvergenceStatus, DetectionPoint, ErrorKind, OptimizationError};
 
 /// One recovery strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,9 +135,51 @@ impl RecoveryStrategyApplicator {
         if attempt >= self.max_retries {
             return None;
         }
-        RecoveryStrategy::for_kind(error.kind())
-            .get(attempt)
-            .copied()
+        Self::plan(error).get(attempt).copied()
+    }
+
+    /// The strategies that can change the outcome of an attempt that ended in `error`,
+    /// in the order they are tried (see the module's documentation): the error kind's
+    /// list, less those that would repeat the failure.
+    ///
+    /// ```
+    /// use homodyne::recovery::{RecoveryStrategy, RecoveryStrategyApplicator};
+    /// use homodyne::{Context, DetectionPoint, InvalidSample, OptimizationError};
+    ///
+    /// // NaN in the Jacobian at the start: every numerical strategy keeps the start.
+    /// let at_start = OptimizationError::Numerical {
+    ///     detection_point: DetectionPoint::Jacobian,
+    ///     sample: InvalidSample::default(),
+    ///     context: Context::new().with("iteration", 0),
+    /// };
+    /// assert!(RecoveryStrategyApplicator::plan(&at_start).is_empty());
+    /// let stalled = OptimizationError::Convergence {
+    ///     message: "stalled".into(),
+    ///     context: Context::new().with("status", "stalled"),
+    /// };
+    /// assert_eq!(
+    ///     RecoveryStrategyApplicator::plan(&stalled),
+    ///     [RecoveryStrategy::PerturbParameters]
+    /// );
+    /// ```
+    pub fn plan(error: &OptimizationError) -> Vec<RecoveryStrategy> {
+        let all = RecoveryStrategy::for_kind(error.kind());
+        match error {
+            OptimizationError::Convergence { context, .. }
+                if context.get("status") == Some(&ConvergenceStatus::Stalled.to_string()) =>
+            {
+                vec![RecoveryStrategy::PerturbParameters]
+            }
+            OptimizationError::Numerical {
+                detection_point,
+                context,
+                ..
+            } if context.get("iteration") == Some("0") => match detection_point {
+                DetectionPoint::Loss => vec![RecoveryStrategy::RescaleData],
+                _ => Vec::new(),
+            },
+            _ => all.to_vec(),
+        }
     }
 
     /// The start of the retry: perturbed for [`RecoveryStrategy::PerturbParameters`]
@@ -209,6 +260,26 @@ mod tests {
                 Some("rescale_data"),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn a_failure_at_the_start_is_retried_only_where_a_strategy_can_help() {
+        let at = |detection_point, iteration: usize| OptimizationError::Numerical {
+            detection_point,
+            sample: InvalidSample::default(),
+            context: Context::new().with("iteration", iteration),
+        };
+        let a = RecoveryStrategyApplicator::new(3);
+        assert_eq!(a.strategy(&at(DetectionPoint::Residuals, 0), 0), None);
+        assert_eq!(a.strategy(&at(DetectionPoint::Jacobian, 0), 0), None);
+        assert_eq!(
+            a.strategy(&at(DetectionPoint::Loss, 0), 0),
+            Some(RecoveryStrategy::RescaleData)
+        );
+        assert_eq!(
+            a.strategy(&at(DetectionPoint::Jacobian, 4), 0),
+            Some(RecoveryStrategy::HalveStep)
         );
     }
 

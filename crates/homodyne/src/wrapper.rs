@@ -4,17 +4,22 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use homodyne_core::{
-    Bounds, Context, ConvergenceStatus, DeviceInfo, FitObserver, JacobianKind, Method, Model,
+    Bounds, Context, ConvergenceStatus, DetectionPoint, DeviceInfo, FitObserver, JacobianKind, Method, Model,
     NoObserver, OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag,
-    RecoveryAction,
+    RecoveryAction, STATIONARY_COSINE, TerminationReason, AttemptSummary,
 };
+use homodyne_solvers::feasible::coleman_li_scaling;
 use homodyne_solvers::outcome::SolverOutcome;
-use homodyne_solvers::{Accumulation, InMemoryObjective, SolverOptions, covariance, lm, trf};
+use homodyne_solvers::trust_region::gradient_cosine;
+use homodyne_solvers::{
+    Accumulation, InMemoryObjective, Linearization, SolverOptions, covariance, lm, trf,
+};
 use homodyne_strategy::DatasetSizeStrategy;
 
 use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
 
 use crate::config::FitConfig;
+use crate::counted::Counted;
 use crate::validate::validate_inputs;
 
 /// Fits models to data with TRF or LM, choosing how to hold the data from its size.
@@ -199,6 +204,11 @@ impl NlsqWrapper {
     /// Runs `run_attempt` on `attempt`, then on each recovery strategy's changed attempt
     /// while attempts fail and retries remain (see the type's documentation); `y_range` is
     /// the smallest and largest observation, for the rescaling strategy.
+    ///
+    /// The result's `nfev`, `njev` and `iterations` are totals over every attempt, with
+    /// each attempt's own figures in `attempts` (a failed attempt counts the evaluations
+    /// its error reports in the context keys `nfev` and `njev`). A strategy that cannot
+    /// change the outcome is not tried ([`RecoveryStrategyApplicator::plan`]).
     pub(crate) fn run_with_recovery(
         &self,
         started: Instant,
@@ -213,52 +223,101 @@ impl NlsqWrapper {
             0
         });
         let mut actions: Vec<RecoveryAction> = Vec::new();
-        let mut history: Vec<String> = Vec::new();
+        let mut attempts: Vec<AttemptSummary> = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
+        let finish = |mut result: OptimizationResult,
+                      actions: Vec<RecoveryAction>,
+                      attempts: Vec<AttemptSummary>| {
+            result.nfev = attempts.iter().map(|a| a.nfev).sum();
+            result.njev = attempts.iter().map(|a| a.njev).sum();
+            result.iterations = attempts.iter().map(|a| a.iterations).sum();
+            result.attempts = attempts;
+            result.recovery_actions = actions;
+            result.strategy_notes = strategy_notes.clone();
+            result.wall_time = started.elapsed();
+            result
+        };
         let mut retry = 0;
         loop {
             // Each attempt ends in a result to return, or an error to recover from (an
             // unconverged result is a convergence error, kept in case retries run out).
+            let number = retry + 1;
             let (error, unconverged) = match run_attempt(&attempt) {
-                Ok(mut result) if result.converged() || !self.enable_recovery => {
-                    result.recovery_actions = actions;
-                    result.strategy_notes = strategy_notes;
-                    result.wall_time = started.elapsed();
-                    return Ok(result);
-                }
                 Ok(result) => {
+                    attempts.push(AttemptSummary {
+                        attempt: number,
+                        iterations: result.iterations,
+                        nfev: result.nfev,
+                        njev: result.njev,
+                        outcome: result.convergence_status.to_string(),
+                    });
+                    if result.converged() || !self.enable_recovery {
+                        return Ok(finish(result, actions, attempts));
+                    }
                     let error = OptimizationError::Convergence {
                         message: format!(
-                            "{} after {} evaluations",
-                            result.termination_reason, result.nfev
+                            "{}: {} after {} evaluations",
+                            result.convergence_status, result.termination_reason, result.nfev
                         ),
-                        context: Context::new(),
+                        context: Context::new()
+                            .with("status", result.convergence_status)
+                            .with("optimality", format!("{:.3e}", result.optimality)),
                     };
                     (error, Some(result))
                 }
-                Err(error) => (error, None),
-            };
-            history.push(format!("attempt {}: {error}", retry + 1));
-            let Some(strategy) = applicator.strategy(&error, retry) else {
-                if let Some(mut result) = unconverged {
-                    // Retries exhausted on the budget: the best parameters found are the
-                    // result; its status says it did not converge.
-                    result.recovery_actions = actions;
-                    result.strategy_notes = strategy_notes;
-                    result.wall_time = started.elapsed();
-                    return Ok(result);
+                Err(error) => {
+                    let count = |key: &str| {
+                        (error.context().get(key))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0)
+                    };
+                    attempts.push(AttemptSummary {
+                        attempt: number,
+                        iterations: count("iteration"),
+                        nfev: count("nfev"),
+                        njev: count("njev"),
+                        outcome: error.to_string(),
+                    });
+                    (error, None)
                 }
-                if history.len() == 1 {
+            };
+            let plan = RecoveryStrategyApplicator::plan(&error);
+            let Some(strategy) = plan.get(retry).copied().filter(|_| retry < applicator.max_retries())
+            else {
+                if let Some(result) = unconverged {
+                    // Retries exhausted or pointless: the best parameters found are the
+                    // result; its status says it did not converge.
+                    return Ok(finish(result, actions, attempts));
+                }
+                if attempts.len() == 1 {
                     return Err(error);
                 }
-                // Every attempt failed: the last error, with every attempt and its cause.
-                let tried: Vec<&str> = actions.iter().map(|a| a.action.as_str()).collect();
-                return Err(error
-                    .with_context("attempts", history.join(" | "))
-                    .with_context("recovery_tried", tried.join(", ")));
+                // Every attempt failed: the last error, with the distinct earlier causes
+                // and each recovery tried, once.
+                let last = error.to_string();
+                errors.retain(|e| *e != last);
+                errors.dedup();
+                let mut tried: Vec<&str> = Vec::new();
+                for a in &actions {
+                    if !tried.contains(&a.action.as_str()) {
+                        tried.push(&a.action);
+                    }
+                }
+                let mut error = error
+                    .with_context("attempts", attempts.len())
+                    .with_context("recovery_tried", tried.join(", "));
+                if !errors.is_empty() {
+                    error = error.with_context("earlier_errors", errors.join(" | "));
+                }
+                return Err(error);
             };
+            let message = error.to_string();
+            if !errors.contains(&message) {
+                errors.push(message.clone());
+            }
             actions.push(RecoveryAction {
-                attempt: retry + 1,
-                trigger: error.to_string(),
+                attempt: number,
+                trigger: message,
                 action: strategy.name().to_string(),
             });
             attempt.apply(strategy, &applicator, retry, y_range);
@@ -343,6 +402,7 @@ impl NlsqWrapper {
         )
         .with_accumulation(accumulation)
         .with_observer(observer);
+        let objective = Counted::new(&objective);
         let solve = || match method {
             Method::Trf => trf(
                 &objective,
@@ -374,6 +434,7 @@ impl NlsqWrapper {
             }
         }
         .map_err(|e| {
+            let e = locate(objective.annotate(e), &model.param_names());
             e.with_context("method", method)
                 .with_context("strategy", attempt.strategy)
         })?;
@@ -389,6 +450,32 @@ impl NlsqWrapper {
             attempt.sigma_scale,
             attempt.strategy,
         ))
+    }
+}
+
+/// `error` with the first invalid value of a non-finite residual or Jacobian placed in the
+/// data: context `point`, the 1-based index of the data point, and for the Jacobian
+/// `parameter`, the parameter's name from `names`.
+pub(crate) fn locate(error: OptimizationError, names: &[String]) -> OptimizationError {
+    let (point, parameter) = match &error {
+        OptimizationError::Numerical {
+            detection_point,
+            sample,
+            ..
+        } => match (detection_point, sample.values.first()) {
+            (DetectionPoint::Residuals, Some(first)) => (first.index, None),
+            (DetectionPoint::Jacobian, Some(first)) if !names.is_empty() => (
+                first.index / names.len(),
+                Some(names[first.index % names.len()].clone()),
+            ),
+            _ => return error,
+        },
+        _ => return error,
+    };
+    let error = error.with_context("point", point + 1);
+    match parameter {
+        Some(name) => error.with_context("parameter", name),
+        None => error,
     }
 }
 
@@ -418,8 +505,13 @@ pub(crate) fn range_of(values: &[f64]) -> (f64, f64) {
 }
 
 /// The result of a solver's `outcome` on `n_points` points started at `p0` within
-/// `bounds`: covariance, uncertainties, chi-squared and flags, with the residuals' rescaling
-/// by `sigma_scale` (a recovery step) mapped back.
+/// `bounds`: covariance, uncertainties, chi-squared, first-order optimality and flags, with
+/// the residuals' rescaling by `sigma_scale` (a recovery step) mapped back.
+///
+/// The status is `Converged` only at a stationary point: a stop on `ftol` or `xtol` whose
+/// largest column cosine exceeds [`STATIONARY_COSINE`] is `Stalled`. A parameter the data
+/// do not determine (see [`homodyne_solvers::covariance()`]) is flagged
+/// [`ParameterFlag::Undetermined`] with an infinite uncertainty.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn result_from_outcome(
     outcome: SolverOutcome,
@@ -436,7 +528,8 @@ pub(crate) fn result_from_outcome(
     let lin = &outcome.linearization;
     // Map a rescaled problem back: residuals were divided by `sigma_scale`.
     let s2 = sigma_scale * sigma_scale;
-    let mut covariance = covariance(&lin.factor, n_points, lin.cost.cost, absolute_sigma);
+    let (mut covariance, undetermined) =
+        covariance(&lin.factor, n_points, lin.cost.cost, absolute_sigma);
     if absolute_sigma {
         // (J'^T J')^-1 = scale^2 (J^T J)^-1; without absolute_sigma the reduced
         // chi-squared's 1/scale^2 cancels it.
@@ -448,9 +541,25 @@ pub(crate) fn result_from_outcome(
     let chi_squared = lin.cost.chi_squared * s2;
     let dof = n_points.saturating_sub(n_params);
     let parameter_flags = (0..n_params)
-        .map(|k| ParameterFlag::classify(outcome.x[k], p0[k], bounds.lower()[k], bounds.upper()[k]))
+        .map(|k| {
+            if undetermined[k] {
+                ParameterFlag::Undetermined
+            } else {
+                ParameterFlag::classify(outcome.x[k], p0[k], bounds.lower()[k], bounds.upper()[k])
+            }
+        })
         .collect();
     let final_cost = lin.cost.cost * s2;
+    let stationarity = Stationarity::at(&outcome.x, lin, bounds);
+    let convergence_status = match outcome.termination {
+        TerminationReason::MaxEvaluations => ConvergenceStatus::MaxEvaluationsReached,
+        TerminationReason::Ftol | TerminationReason::Xtol | TerminationReason::FtolAndXtol
+            if stationarity.cosine > STATIONARY_COSINE =>
+        {
+            ConvergenceStatus::Stalled
+        }
+        _ => ConvergenceStatus::Converged,
+    };
     OptimizationResult {
         parameters: outcome.x,
         covariance,
@@ -461,15 +570,17 @@ pub(crate) fn result_from_outcome(
         } else {
             f64::NAN
         },
-        convergence_status: if outcome.termination.is_converged() {
-            ConvergenceStatus::Converged
-        } else {
-            ConvergenceStatus::MaxEvaluationsReached
-        },
+        convergence_status,
         termination_reason: outcome.termination,
         iterations: outcome.iterations,
         nfev: outcome.nfev,
         njev: outcome.njev,
+        attempts: Vec::new(),
+        // The gradient of the rescaled cost is 1/scale^2 times the original's.
+        optimality: stationarity.optimality * s2,
+        gradient_cosine: stationarity.cosine,
+        absolute_sigma,
+        notes: Vec::new(),
         final_cost,
         method,
         jacobian_kind,
@@ -481,6 +592,36 @@ pub(crate) fn result_from_outcome(
         wall_time: Default::default(),
         n_points,
         parameter_flags,
+    }
+}
+
+/// First-order measures at a solution.
+struct Stationarity {
+    /// `||v * g||_inf`, scipy's `optimality`.
+    optimality: f64,
+    /// The largest column cosine (NaN for zero residuals).
+    cosine: f64,
+}
+
+impl Stationarity {
+    /// The measures at `x` from its linearisation: the gradient `g = J^T r` of the cost,
+    /// scaled by the Coleman-Li vector `v` (distance to the bound the anti-gradient points
+    /// at; 1 without one), and the cosine of [`gradient_cosine`] with the same distances.
+    fn at(x: &[f64], lin: &Linearization, bounds: &Bounds) -> Self {
+        let g = lin.factor.gradient();
+        let (v, dv) = coleman_li_scaling(x, &g, bounds.lower(), bounds.upper());
+        let optimality = g.iter().zip(&v).map(|(g, v)| (g * v).abs()).fold(0.0, f64::max);
+        let distances: Vec<f64> = (v.iter().zip(&dv))
+            .map(|(&v, &dv)| if dv != 0.0 { v } else { f64::INFINITY })
+            .collect();
+        let cosine = gradient_cosine(
+            &g,
+            &lin.factor.column_norms(),
+            lin.scaled_residual_sq.sqrt(),
+            Some(&distances),
+        )
+        .unwrap_or(f64::NAN);
+        Self { optimality, cosine }
     }
 }
 
