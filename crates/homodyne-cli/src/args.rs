@@ -48,7 +48,8 @@ Examples:
   homodyne config --mode laminar_flow --output my.yaml
   homodyne xpcs --config my.yaml --output-dir results
 
-Exit status: 0 fitted; 1 the fit failed or did not converge; 2 bad usage or bad input.";
+Exit status: 0 fitted; 1 the fit failed, did not converge or stalled (it says what to try);
+2 bad usage or bad input (found before the fit: sizes beyond the memory, output paths).";
 
 /// The options of `homodyne xpcs`.
 #[derive(Debug, Args)]
@@ -60,7 +61,7 @@ pub struct XpcsArgs {
     /// Where the results go (`<DIR>/nlsq/`: parameters.json, analysis_results_nlsq.json,
     /// convergence_metrics.json, fitted_data.npz and .h5, one heatmap PNG per angle).
     /// Default for --config: output.directory, else ./homodyne_results; --demo writes
-    /// files only when this is given.
+    /// files only when this is given. Checked writable before the fit.
     #[arg(long)]
     pub output_dir: Option<std::path::PathBuf>,
     /// Generate a laminar-flow dataset with known truth in memory, fit it from the Python
@@ -70,7 +71,8 @@ pub struct XpcsArgs {
     /// Angles of the demo dataset.
     #[arg(long, default_value_t = 3, requires = "demo")]
     pub angles: usize,
-    /// Frames of the demo dataset (each angle is a frames x frames matrix).
+    /// Frames of the demo dataset (each angle is a frames x frames matrix). The memory the
+    /// dataset needs (24 bytes a point) is checked against the memory available first.
     #[arg(long, default_value_t = 300, requires = "demo")]
     pub frames: usize,
     /// Evaluate the Python homodyne package's form of the model (sinc^4 of an argument pi
@@ -98,7 +100,13 @@ Formula language: numbers (1e-4, .5), the parameters of --p0, the data's column 
 tan asin acos atan (arctan) sinh cosh tanh pow(a, b), and the constants pi and e.
 Derivatives are exact.
 
-Exit status: 0 fitted; 1 the fit failed or did not converge; 2 bad usage or bad input.";
+Uncertainties: relative sigma by default (the covariance is scaled by the reduced
+chi-squared, as scipy's curve_fit); --absolute-sigma takes --sigma as absolute. A parameter
+the data cannot determine (its column of the Jacobian is zero, e.g. a --p0 name the formula
+does not use) is reported \"undetermined\", never +/- 0.
+
+Exit status: 0 fitted; 1 the fit failed, did not converge or stalled (the report says what
+to try); 2 bad usage or bad input (found before the fit: output paths, too few points).";
 
 /// `--distributed` and its timeout, shared by `homodyne curve` and `homodyne xpcs`.
 #[derive(Debug, Clone, Args)]
@@ -152,10 +160,24 @@ pub struct CurveArgs {
     #[arg(long, value_name = "COLUMN")]
     pub sigma: Option<String>,
 
-    /// Bounds as NAME=LOWER:UPPER, either side may be empty for no bound.
-    /// Example: --bounds b1=0:1e4,b2=0:
+    /// Bounds as NAME=LOWER:UPPER, either side may be empty for no bound; equal lower and
+    /// upper hold the parameter at that value, as --fix does. Example: --bounds b1=0:1e4,b2=0:
     #[arg(long, value_name = "NAME=LO:HI,...")]
     pub bounds: Option<String>,
+
+    /// Hold parameters at these values (lmfit's vary=False): each must be in --p0, its
+    /// value replaces the start, the others are fitted with it held, and the report shows
+    /// it "(fixed)" with no uncertainty. Example: --fix b2=1e-4
+    #[arg(long, value_name = "NAME=VALUE,...")]
+    pub fix: Option<String>,
+
+    /// Take the --sigma column as absolute one-sigma errors: the covariance is (J^T J)^-1.
+    /// By default (relative sigma, as scipy's curve_fit) the covariance is scaled by the
+    /// reduced chi-squared, so multiplying every sigma by a constant leaves the
+    /// uncertainties unchanged. The report says which convention was used.
+    /// Example: --sigma dy --absolute-sigma
+    #[arg(long)]
+    pub absolute_sigma: bool,
 
     /// The algorithm: trust-region reflective or Levenberg-Marquardt. Example: --method lm
     #[arg(long, value_enum, default_value_t = MethodArg::Trf)]
@@ -170,11 +192,16 @@ pub struct CurveArgs {
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     pub f_scale: f64,
 
-    /// Write the whole result as JSON. Example: --json result.json
+    /// Write the whole result as JSON: each parameter's value, uncertainty and flag (free,
+    /// at start, at lower bound, at upper bound, fixed, undetermined; the uncertainty is
+    /// null when the parameter is fixed or undetermined, and non-finite numbers are null),
+    /// optimality, totals and per-attempt figures, notes. The path is checked before the
+    /// fit. Example: --json result.json
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Write a PNG of the data, the fitted curve and the residuals. Example: --plot fit.png
+    /// Write a PNG of the data, the fitted curve and the residuals; the path is checked
+    /// before the fit. Example: --plot fit.png
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 
@@ -210,7 +237,9 @@ pub struct CurveArgs {
     pub checkpoint_every: usize,
 
     /// Continue from the newest valid checkpoint in --checkpoint-dir (a fit killed and run
-    /// again with the same arguments ends on the same numbers). Example: --resume
+    /// again with the same arguments ends on the same numbers). When the folder holds no
+    /// valid checkpoint, a notice on stderr says so and the fit starts afresh.
+    /// Example: --resume
     #[arg(long, requires = "checkpoint_dir")]
     pub resume: bool,
 

@@ -4,96 +4,145 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use homodyne::prelude::*;
-use homodyne::{
-    CheckpointOptions, ErrorKind, FitObserver, IterationReport, PassKind, PassProgress,
-    SliceSource, StreamingOptions,
-};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use homodyne::{CheckpointOptions, FitObserver, SliceSource, StreamingOptions};
 
 use crate::args::{
     CurveArgs, LossArg, MethodArg, StrategyArg, is_identifier, parse_assignments, parse_bounds,
 };
+use crate::checks::{self, InputError};
 use crate::data::{Format, Table};
+pub use crate::failure::Failure;
+use crate::failure::{Locate, describe};
 use crate::formula::Formula;
 use crate::plot::{PlotData, write_png};
 use crate::processes::Processes;
+pub(crate) use crate::progress::Progress;
 use crate::report::{self, FitContext};
 use homodyne::DataSource;
 use homodyne::distributed::SingleProcess;
 use homodyne_data::{Hdf5Source, NpySource};
 
-/// Why the program stops, and with which exit status.
-#[derive(Debug)]
-pub struct Failure {
-    /// 1: the fit failed; 2: bad usage or bad input.
-    pub status: u8,
-    /// What to tell the user (one line, or a formula with a caret).
-    pub message: String,
+/// The parameters of `--p0`, with `--fix` and equal `--bounds` applied.
+struct Parameters {
+    /// Names, in `--p0` order.
+    names: Vec<String>,
+    /// Starting values (the held value for a held parameter).
+    initial: Vec<f64>,
+    /// `--fix`, one entry per parameter (empty when nothing is held by `--fix`).
+    fixed: Vec<Option<f64>>,
+    /// Lower bounds (`-inf` for none).
+    lower: Vec<f64>,
+    /// Upper bounds (`+inf` for none).
+    upper: Vec<f64>,
+    /// The bounds the fit gets.
+    bounds: Bounds,
 }
 
-impl Failure {
-    /// Bad usage or input: exit status 2.
-    pub fn input(message: impl Into<String>) -> Self {
-        Self {
-            status: 2,
-            message: message.into(),
+impl Parameters {
+    /// `--p0`, `--fix` and `--bounds` of `args`. A `--fix` or `--bounds` name that is not
+    /// in `--p0` is an input error; a held value replaces the start.
+    fn of(args: &CurveArgs) -> Result<Self, Failure> {
+        let p0 = parse_assignments("--p0", &args.p0).map_err(Failure::input)?;
+        let names: Vec<String> = p0.iter().map(|(n, _)| n.clone()).collect();
+        let mut initial: Vec<f64> = p0.iter().map(|(_, v)| *v).collect();
+        let mut fixed = Vec::new();
+        if let Some(text) = &args.fix {
+            fixed = vec![None; names.len()];
+            for (name, value) in parse_assignments("--fix", text).map_err(Failure::input)? {
+                let k = position(&names, &name, "--fix")?;
+                fixed[k] = Some(value);
+                initial[k] = value;
+            }
+        }
+        let (lower, upper, bounds) = parse_bounds_option(args, &names)?;
+        // Equal bounds hold the parameter at that value: the fit starts there.
+        for k in 0..names.len() {
+            if lower[k] == upper[k]
+                && lower[k].is_finite()
+                && fixed.get(k).is_none_or(Option::is_none)
+            {
+                initial[k] = lower[k];
+            }
+        }
+        Ok(Self {
+            names,
+            initial,
+            fixed,
+            lower,
+            upper,
+            bounds,
+        })
+    }
+
+    /// Whether parameter `k` is held (by `--fix` or equal bounds).
+    fn is_held(&self, k: usize) -> bool {
+        matches!(self.fixed.get(k), Some(Some(_)))
+            || (self.lower[k] == self.upper[k] && self.lower[k].is_finite())
+    }
+
+    /// The parameters the fit determines.
+    fn n_free(&self) -> usize {
+        (0..self.names.len()).filter(|&k| !self.is_held(k)).count()
+    }
+}
+
+/// The index of `name` in the `--p0` names; an input error naming `option` otherwise.
+fn position(names: &[String], name: &str, option: &str) -> Result<usize, Failure> {
+    names.iter().position(|n| n == name).ok_or_else(|| {
+        Failure::input(format!(
+            "{option} names '{name}', which is not a parameter in --p0 ({})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Checks made before any data are read: the output paths can be written, and a
+/// checkpoint is there to resume from (a notice when not).
+fn check_before_work(args: &CurveArgs, leads: bool) -> Result<(), Failure> {
+    if let Some(path) = &args.json {
+        checks::output_file("--json", path)?;
+    }
+    if let Some(path) = &args.plot {
+        checks::output_file("--plot", path)?;
+    }
+    if let (true, Some(dir)) = (args.resume, &args.checkpoint_dir)
+        && leads
+        && let Some(notice) = checks::resume_notice(dir)
+    {
+        eprintln!("homodyne: notice: {notice}");
+    }
+    Ok(())
+}
+
+/// Refuses a formula that uses none of the parameters; warns of each unused one that is
+/// not held (the result reports it undetermined).
+fn check_formula_parameters(
+    args: &CurveArgs,
+    formula: &Formula,
+    parameters: &Parameters,
+    leads: bool,
+) -> Result<(), Failure> {
+    let unused = formula.unused_params();
+    if unused.len() == parameters.names.len() {
+        return Err(InputError::NoParameters {
+            names: parameters.names.clone(),
+        }
+        .into());
+    }
+    if !args.quiet && leads {
+        for name in unused {
+            let held = (parameters.names.iter().position(|n| *n == name))
+                .is_some_and(|k| parameters.is_held(k));
+            if !held {
+                eprintln!(
+                    "homodyne: warning: parameter '{name}' in --p0 is not used by the formula: \
+                     the data cannot determine it (it is reported undetermined); drop it from \
+                     --p0 or hold it with --fix {name}=VALUE"
+                );
+            }
         }
     }
-
-    /// The fit itself failed: exit status 1.
-    pub fn fit(message: impl Into<String>) -> Self {
-        Self {
-            status: 1,
-            message: message.into(),
-        }
-    }
-}
-
-/// The progress bar of a fit on stderr: the points of the current pass over the data, with
-/// the iteration, the cost and the evaluations so far (indicatif draws it at most 20 times a
-/// second, from whichever thread reports).
-pub(crate) struct Progress {
-    bar: ProgressBar,
-}
-
-impl Progress {
-    pub(crate) fn new() -> Self {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(20));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "  {prefix:>13} [{bar:30}] {percent:>3}%  {msg}  {elapsed_precise}",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix("starting");
-        Self { bar }
-    }
-
-    /// Removes the bar.
-    pub(crate) fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl FitObserver for Progress {
-    fn on_iteration(&self, report: &IterationReport) {
-        self.bar.set_message(format!(
-            "iteration {}  cost {:.8e}  nfev {}",
-            report.iteration, report.cost, report.nfev
-        ));
-    }
-
-    fn on_pass_progress(&self, progress: &PassProgress) {
-        if self.bar.length() != Some(progress.points_total as u64) {
-            self.bar.set_length(progress.points_total as u64);
-        }
-        self.bar.set_prefix(match progress.kind {
-            PassKind::Cost => "cost pass",
-            PassKind::Linearization => "Jacobian pass",
-        });
-        self.bar.set_position(progress.points_done as u64);
-    }
+    Ok(())
 }
 
 /// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
@@ -106,9 +155,9 @@ pub fn run(args: &CurveArgs) -> Result<(), Failure> {
 /// its share of the points, rank 0 reports).
 fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
-    let p0 = parse_assignments("--p0", &args.p0).map_err(Failure::input)?;
-    let names: Vec<String> = p0.iter().map(|(n, _)| n.clone()).collect();
-    let initial: Vec<f64> = p0.iter().map(|(_, v)| *v).collect();
+    let parameters = Parameters::of(args)?;
+    check_before_work(args, leads)?;
+    let names = &parameters.names;
 
     let x_column = args.x.clone().unwrap_or_else(|| "x".to_string());
     let y_column = args.y.clone().unwrap_or_else(|| "y".to_string());
@@ -120,7 +169,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         && args.plot.is_none()
         && Format::of(&args.data) == Format::Hdf5
     {
-        return run_hdf5_source(args, &names, &initial, &x_column, &y_column, processes);
+        return run_hdf5_source(args, &parameters, &x_column, &y_column, processes);
     }
     // A distributed fit of a .npy table of columns x, y (and c2 as --sigma) reads each
     // process's share of its rows.
@@ -133,7 +182,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         && source.has_sigma() == args.sigma.is_some()
     {
         let variables = vec!["x".to_string()];
-        return run_source(args, &names, &initial, &source, &variables, "x", processes);
+        return run_source(args, &parameters, &source, &variables, "x", processes);
     }
     let table = Table::load(&args.data, &datasets).map_err(|e| Failure::input(e.to_string()))?;
 
@@ -155,13 +204,9 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     variables.retain(|(name, _)| !names.contains(name));
     let variable_names: Vec<String> = variables.iter().map(|(n, _)| n.clone()).collect();
 
-    let formula = Formula::parse(&args.formula, &names, &variable_names)
+    let formula = Formula::parse(&args.formula, names, &variable_names)
         .map_err(|e| Failure::input(e.to_string()))?;
-    if !args.quiet && leads {
-        for unused in formula.unused_params() {
-            eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
-        }
-    }
+    check_formula_parameters(args, &formula, &parameters, leads)?;
 
     let y = table
         .column(&y_column)
@@ -189,6 +234,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         })
         .collect::<Result<_, _>>()?;
     let n = y.len();
+    checks::enough_points(&args.data.display().to_string(), n, parameters.n_free())?;
     let mut xdata = Vec::with_capacity(n * columns.len().max(1));
     if columns.is_empty() {
         // A formula of the parameters alone still reads one (unused) value per point.
@@ -214,10 +260,11 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         None => None,
     };
 
-    let (lower, upper, bounds) = parse_bounds_option(args, &names)?;
+    let bounds = &parameters.bounds;
+    let initial = &parameters.initial;
     let config = FitConfig {
         sigma,
-        ..base_config(args)
+        ..base_config(args, &parameters)
     };
     let method = method_of(args);
     let progress = Progress::new();
@@ -240,8 +287,8 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
             processes,
             &formula,
             &source,
-            &initial,
-            &bounds,
+            initial,
+            bounds,
             &unweighted,
             observer,
         )
@@ -258,8 +305,8 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         NlsqWrapper::new().fit_streaming_observed(
             &formula,
             &source,
-            &initial,
-            Some(&bounds),
+            initial,
+            Some(bounds),
             method,
             &config,
             &options,
@@ -274,20 +321,21 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
             &formula,
             &xdata,
             y,
-            &initial,
-            Some(&bounds),
+            initial,
+            Some(bounds),
             method,
             &config,
             observer,
         )
     };
     progress.finish();
-    let result = outcome.map_err(|e| describe(&e, &names))?;
+    let locate = |row: usize| table.locate_row(row);
+    let result = outcome.map_err(|e| describe(&e, names, &locate))?;
     if !leads {
         return converged(&result);
     }
 
-    report_result(args, &result, &names, &initial, &lower, &upper)?;
+    report_result(args, &result, &parameters)?;
     if let Some(path) = &args.plot {
         let x_label = formula.variables().first().cloned().unwrap_or(x_column);
         plot(
@@ -319,23 +367,21 @@ fn parse_bounds_option(
     let mut upper = vec![f64::INFINITY; names.len()];
     if let Some(text) = &args.bounds {
         for (name, lo, hi) in parse_bounds(text).map_err(Failure::input)? {
-            let k = names.iter().position(|n| *n == name).ok_or_else(|| {
-                Failure::input(format!(
-                    "--bounds names '{name}', which is not a parameter in --p0 ({})",
-                    names.join(", ")
-                ))
-            })?;
+            let k = position(names, &name, "--bounds")?;
             lower[k] = lo;
             upper[k] = hi;
         }
     }
-    let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| describe(&e, names))?;
+    let bounds = Bounds::new(lower.clone(), upper.clone())
+        .map_err(|e| describe(&e, names, &crate::failure::by_index))?;
     Ok((lower, upper, bounds))
 }
 
-/// The fit settings of the options (loss and its scale).
-fn base_config(args: &CurveArgs) -> FitConfig {
+/// The fit settings of the options (loss and its scale, `--absolute-sigma`, `--fix`).
+fn base_config(args: &CurveArgs, parameters: &Parameters) -> FitConfig {
     FitConfig {
+        absolute_sigma: args.absolute_sigma,
+        fixed: parameters.fixed.clone(),
         loss: match args.loss {
             LossArg::Linear => Loss::Linear,
             LossArg::SoftL1 => Loss::SoftL1,
@@ -383,19 +429,16 @@ fn streaming_options(args: &CurveArgs) -> StreamingOptions {
 fn report_result(
     args: &CurveArgs,
     result: &OptimizationResult,
-    names: &[String],
-    initial: &[f64],
-    lower: &[f64],
-    upper: &[f64],
+    parameters: &Parameters,
 ) -> Result<(), Failure> {
     let data_label = args.data.display().to_string();
     let ctx = FitContext {
         formula: &args.formula,
         data: &data_label,
-        names,
-        initial,
-        lower,
-        upper,
+        names: &parameters.names,
+        initial: &parameters.initial,
+        lower: &parameters.lower,
+        upper: &parameters.upper,
     };
     if !args.quiet {
         print!("{}", report::text(result, &ctx));
@@ -409,15 +452,13 @@ fn report_result(
     Ok(())
 }
 
-/// Exit status 1 when the fit did not converge (its best parameters were reported).
-fn converged(result: &OptimizationResult) -> Result<(), Failure> {
-    if !result.converged() {
-        return Err(Failure::fit(format!(
-            "the fit did not converge: {} after {} evaluations (the best parameters found are reported)",
-            result.termination_reason, result.nfev
-        )));
+/// Exit status 1 when the fit did not converge (its best parameters were reported), with
+/// what to try.
+pub(crate) fn converged(result: &OptimizationResult) -> Result<(), Failure> {
+    if result.converged() {
+        return Ok(());
     }
-    Ok(())
+    Err(Failure::fit(report::not_converged(result)))
 }
 
 /// `--strategy streaming` or `--distributed` on an HDF5 file without `--plot`: the
@@ -427,8 +468,7 @@ fn converged(result: &OptimizationResult) -> Result<(), Failure> {
 /// variable, the x dataset (as `x`, or by its name when that is an identifier).
 fn run_hdf5_source(
     args: &CurveArgs,
-    names: &[String],
-    initial: &[f64],
+    parameters: &Parameters,
     x_column: &str,
     y_column: &str,
     processes: &Processes,
@@ -437,13 +477,12 @@ fn run_hdf5_source(
         .map_err(|e| Failure::input(e.to_string()))?;
     let short = x_column.trim_start_matches('/');
     let mut variable_names = vec!["x".to_string()];
-    if is_identifier(short) && short != "x" && !names.iter().any(|n| n == short) {
+    if is_identifier(short) && short != "x" && !parameters.names.iter().any(|n| n == short) {
         variable_names.push(short.to_string());
     }
     run_source(
         args,
-        names,
-        initial,
+        parameters,
         &source,
         &variable_names,
         x_column,
@@ -455,14 +494,14 @@ fn run_hdf5_source(
 /// formula may use `variable_names`, all naming the one x column `x_column`.
 fn run_source(
     args: &CurveArgs,
-    names: &[String],
-    initial: &[f64],
+    parameters: &Parameters,
     source: &dyn DataSource,
     variable_names: &[String],
     x_column: &str,
     processes: &Processes,
 ) -> Result<(), Failure> {
     let leads = processes.leads();
+    let (names, initial, bounds) = (&parameters.names, &parameters.initial, &parameters.bounds);
     let formula = Formula::parse(&args.formula, names, variable_names)
         .map_err(|e| Failure::input(e.to_string()))?;
     if formula.variables().len() > 1 {
@@ -473,12 +512,7 @@ fn run_source(
             formula.variables().join(", ")
         )));
     }
-    if !args.quiet && leads {
-        for unused in formula.unused_params() {
-            eprintln!("homodyne: warning: parameter '{unused}' in --p0 is not used by the formula");
-        }
-    }
-    let (lower, upper, bounds) = parse_bounds_option(args, names)?;
+    check_formula_parameters(args, &formula, parameters, leads)?;
     let progress = Progress::new();
     let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
         &progress
@@ -492,8 +526,8 @@ fn run_source(
             &formula,
             source,
             initial,
-            &bounds,
-            &base_config(args),
+            bounds,
+            &base_config(args, parameters),
             observer,
         )
     } else {
@@ -501,17 +535,20 @@ fn run_source(
             &formula,
             source,
             initial,
-            Some(&bounds),
+            Some(bounds),
             method_of(args),
-            &base_config(args),
+            &base_config(args, parameters),
             &streaming_options(args),
             observer,
         )
     };
     progress.finish();
-    let result = outcome.map_err(|e| describe(&e, names))?;
+    let file = args.data.display().to_string();
+    let locate = move |row: usize| format!("{file}: row {row} (counting from 0)");
+    let locate: Locate<'_> = &locate;
+    let result = outcome.map_err(|e| describe(&e, names, locate))?;
     if leads {
-        report_result(args, &result, names, initial, &lower, &upper)?;
+        report_result(args, &result, parameters)?;
     }
     converged(&result)
 }
@@ -562,42 +599,6 @@ fn fit_source(
             )
         }
     })
-}
-
-/// Turns a library error into the program's failure, naming parameters by their names.
-fn describe(error: &OptimizationError, names: &[String]) -> Failure {
-    let mut message = error.to_string();
-    if let Some(problem) = error.invalid_input() {
-        use homodyne::InvalidInput as I;
-        message = match problem {
-            I::P0OutsideBounds {
-                index,
-                value,
-                lower,
-                upper,
-            } => format!(
-                "the start value {}={value} lies outside its bounds [{lower}, {upper}]: change --p0 or --bounds",
-                names[*index]
-            ),
-            I::InvertedBounds {
-                index,
-                lower,
-                upper,
-            } => format!(
-                "the bounds of {} are empty: lower {lower} is not below upper {upper}",
-                names[*index]
-            ),
-            I::NonPositiveSigma { index, value } => format!(
-                "sigma of data row {} is {value}: uncertainties must be positive",
-                index + 1
-            ),
-            other => other.to_string(),
-        };
-    }
-    match error.kind() {
-        ErrorKind::InvalidInput => Failure::input(message),
-        _ => Failure::fit(format!("the fit failed: {message}")),
-    }
 }
 
 /// Writes the `--plot` PNG: data against the first variable, the fitted curve (on a fine

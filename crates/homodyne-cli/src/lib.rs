@@ -5,10 +5,13 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod checks;
 pub mod curve;
 pub mod data;
+pub mod failure;
 pub mod formula;
 pub mod plot;
 pub mod processes;
+mod progress;
 pub mod report;
 pub mod xpcs;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use homodyne::OptimizationResult;
+use homodyne::{OptimizationResult, ParameterFlag};
 use serde_json::{Map, Value, json};
 
 /// What the report says about the fit besides the result itself.
@@ -65,6 +65,69 @@ fn at_bound(value: f64, lower: f64, upper: f64) -> Option<&'static str> {
     }
 }
 
+/// The flag of parameter `k`: fixed and undetermined from the library; else the bound it
+/// ended on, if any; else the library's flag (free, at start).
+pub fn flag_of(result: &OptimizationResult, k: usize, lower: f64, upper: f64) -> String {
+    match result.parameter_flags.get(k) {
+        Some(ParameterFlag::Fixed) => "fixed".to_string(),
+        Some(ParameterFlag::Undetermined) => "undetermined".to_string(),
+        other => match at_bound(result.parameters[k], lower, upper) {
+            Some(bound) => bound.to_string(),
+            None => other.map_or("free".to_string(), ToString::to_string),
+        },
+    }
+}
+
+/// Whether the uncertainty of parameter `k` means something (not fixed, not undetermined,
+/// finite).
+pub fn has_uncertainty(result: &OptimizationResult, k: usize) -> bool {
+    !matches!(
+        result.parameter_flags.get(k),
+        Some(ParameterFlag::Fixed | ParameterFlag::Undetermined)
+    ) && result.uncertainties[k].is_finite()
+}
+
+/// The exit message of a fit that did not converge: the status, why it stopped, the
+/// optimality, and what to try.
+pub fn not_converged(result: &OptimizationResult) -> String {
+    let mut message = format!(
+        "the fit {}: {} after {} evaluations (optimality {}, largest column cosine {}); \
+         the best parameters found are reported",
+        match result.convergence_status {
+            homodyne::ConvergenceStatus::Stalled => "stalled".to_string(),
+            other => format!("did not converge ({other})"),
+        },
+        result.termination_reason,
+        result.nfev,
+        format_number(result.optimality, 3),
+        format_number(result.gradient_cosine, 3),
+    );
+    if let Some(advice) = result.convergence_status.advice() {
+        message.push_str(&format!("\n  what to try: {advice}"));
+    }
+    message
+}
+
+/// The evaluations of every attempt, when there were retries: `"3 attempts: 40 + 12 + 9"`.
+fn per_attempt(
+    result: &OptimizationResult,
+    count: impl Fn(&homodyne::AttemptSummary) -> usize,
+) -> String {
+    if result.attempts.len() <= 1 {
+        return String::new();
+    }
+    let parts: Vec<String> = result
+        .attempts
+        .iter()
+        .map(|a| count(a).to_string())
+        .collect();
+    format!(
+        " ({} attempts: {})",
+        result.attempts.len(),
+        parts.join(" + ")
+    )
+}
+
 /// Correlation `C_ij / sqrt(C_ii C_jj)`, NaN when undefined.
 fn correlation(result: &OptimizationResult, i: usize, j: usize) -> f64 {
     let c = &result.covariance.matrix;
@@ -74,7 +137,8 @@ fn correlation(result: &OptimizationResult, i: usize, j: usize) -> f64 {
 /// The human-readable report.
 pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     let n_params = result.parameters.len();
-    let dof = result.n_points.saturating_sub(n_params);
+    let n_varied = n_params - result.fixed().len();
+    let dof = result.n_points.saturating_sub(n_varied);
     let mut out = String::new();
     let _ = writeln!(out, "[[Fit]]");
     let _ = writeln!(out, "    formula            = {}", ctx.formula);
@@ -117,8 +181,42 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
         "    status             = {}: {}",
         result.convergence_status, result.termination_reason
     );
-    let _ = writeln!(out, "    function evals     = {}", result.nfev);
-    let _ = writeln!(out, "    iterations         = {}", result.iterations);
+    if let Some(advice) = result.convergence_status.advice() {
+        let _ = writeln!(out, "    what to try        = {advice}");
+    }
+    let _ = writeln!(
+        out,
+        "    optimality         = {} (largest column cosine {})",
+        format_number(result.optimality, 4),
+        format_number(result.gradient_cosine, 4)
+    );
+    let _ = writeln!(
+        out,
+        "    function evals     = {}{}",
+        result.nfev,
+        per_attempt(result, |a| a.nfev)
+    );
+    let _ = writeln!(
+        out,
+        "    Jacobian evals     = {}{}",
+        result.njev,
+        per_attempt(result, |a| a.njev)
+    );
+    let _ = writeln!(
+        out,
+        "    iterations         = {}{}",
+        result.iterations,
+        per_attempt(result, |a| a.iterations)
+    );
+    for action in &result.recovery_actions {
+        let _ = writeln!(
+            out,
+            "    retry {:<12} = {} (after: {})",
+            action.attempt,
+            action.action,
+            crate::failure::without_context(&action.trigger)
+        );
+    }
     let _ = writeln!(
         out,
         "    chi-square         = {}",
@@ -135,10 +233,19 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
         "    wall time          = {:.3} ms",
         result.wall_time.as_secs_f64() * 1e3
     );
-    if !result.covariance.is_full_rank() {
+    let _ = writeln!(
+        out,
+        "    uncertainties      = {}",
+        result.sigma_convention()
+    );
+    for note in &result.notes {
+        let _ = writeln!(out, "    note               = {note}");
+    }
+    if result.covariance.rank < n_varied {
         let _ = writeln!(
             out,
-            "    warning            = the Jacobian has rank {} of {n_params}: some parameters are not identifiable",
+            "    warning            = the Jacobian has rank {} of {n_varied} varied parameters: \
+             some parameters are not identifiable",
             result.covariance.rank
         );
     }
@@ -146,23 +253,31 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     let width = ctx.names.iter().map(String::len).max().unwrap_or(1);
     for k in 0..n_params {
         let (value, err) = (result.parameters[k], result.uncertainties[k]);
-        let relative = if value != 0.0 {
-            format!(" ({:.2}%)", 100.0 * (err / value).abs())
-        } else {
-            String::new()
+        let name = format!("{}:", ctx.names[k]);
+        let value_text = format!("{:>16}", format_number(value, 10));
+        let line = match result.parameter_flags.get(k) {
+            Some(ParameterFlag::Fixed) => format!("{value_text} (fixed)"),
+            Some(ParameterFlag::Undetermined) => format!(
+                "{value_text} undetermined (init = {}): the data do not determine it",
+                ctx.initial[k]
+            ),
+            _ => {
+                let relative = if value != 0.0 && err.is_finite() {
+                    format!(" ({:.2}%)", 100.0 * (err / value).abs())
+                } else {
+                    String::new()
+                };
+                let flag = at_bound(value, ctx.lower[k], ctx.upper[k])
+                    .map(|f| format!(" [{f}]"))
+                    .unwrap_or_default();
+                format!(
+                    "{value_text} +/- {}{relative} (init = {}){flag}",
+                    format_number(err, 5),
+                    ctx.initial[k]
+                )
+            }
         };
-        let flag = at_bound(value, ctx.lower[k], ctx.upper[k])
-            .map(|f| format!(" [{f}]"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "    {:<width$}  {:>16} +/- {}{relative} (init = {}){flag}",
-            format!("{}:", ctx.names[k]),
-            format_number(value, 10),
-            format_number(err, 5),
-            ctx.initial[k],
-            width = width + 1
-        );
+        let _ = writeln!(out, "    {name:<width$}  {line}", width = width + 1);
     }
     let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
     for i in 0..n_params {
@@ -184,16 +299,27 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     out
 }
 
-/// The `--json` document: parameters in `--p0` order with value, uncertainty and initial
-/// value, the covariance, the fit statistics and the run's metadata.
+/// The `--json` document: parameters in `--p0` order with value, uncertainty, flag and
+/// initial value, the covariance, the fit statistics, the totals and each attempt's
+/// figures, and the run's metadata.
+///
+/// A parameter's `"uncertainty"` is `null` when it is fixed or undetermined (its
+/// `"flag"` says which) and whenever it is not finite; `"flag"` is one of `free`,
+/// `at start`, `at lower bound`, `at upper bound`, `fixed`, `undetermined`.
 pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
     let mut parameters = Map::new();
     for (k, name) in ctx.names.iter().enumerate() {
+        let uncertainty = if has_uncertainty(result, k) {
+            json!(result.uncertainties[k])
+        } else {
+            Value::Null
+        };
         parameters.insert(
             name.clone(),
             json!({
                 "value": result.parameters[k],
-                "uncertainty": finite_or_null(result.uncertainties[k]),
+                "uncertainty": uncertainty,
+                "flag": flag_of(result, k, ctx.lower[k], ctx.upper[k]),
                 "initial": ctx.initial[k],
                 "at_bound": at_bound(result.parameters[k], ctx.lower[k], ctx.upper[k]),
             }),
@@ -215,13 +341,21 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
         "covariance_rank": result.covariance.rank,
         "chi_squared": result.chi_squared,
         "reduced_chi_squared": finite_or_null(result.reduced_chi_squared),
-        "degrees_of_freedom": result.n_points.saturating_sub(n),
+        "degrees_of_freedom": result.n_points.saturating_sub(n - result.fixed().len()),
         "n_points": result.n_points,
         "iterations": result.iterations,
         "nfev": result.nfev,
         "njev": result.njev,
+        "attempts": result.attempts,
+        "recovery_actions": result.recovery_actions,
         "convergence_status": result.convergence_status.to_string(),
+        "advice": result.convergence_status.advice(),
         "termination_reason": format!("{:?}", result.termination_reason),
+        "optimality": finite_or_null(result.optimality),
+        "gradient_cosine": finite_or_null(result.gradient_cosine),
+        "absolute_sigma": result.absolute_sigma,
+        "sigma_convention": result.sigma_convention(),
+        "notes": result.notes,
         "strategy": result.strategy.to_string(),
         "strategy_notes": result.strategy_notes,
         "streaming_diagnostics": result.streaming_diagnostics,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use homodyne::prelude::*;
-use homodyne::{CheckpointOptions, ConvergenceStatus, FitObserver, NoObserver, StreamingOptions};
+use homodyne::{CheckpointOptions, FitObserver, NoObserver, ParameterFlag, StreamingOptions};
 use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
@@ -16,9 +16,12 @@ use homodyne_xpcs::{
 };
 
 use crate::args::{ConfigArgs, XpcsArgs};
-use crate::curve::{Failure, Progress};
+use crate::checks;
+use crate::curve::{Failure, Progress, converged};
+use crate::failure::{by_index, describe};
 use crate::plot::heatmap::write_heatmaps;
 use crate::processes::Processes;
+use crate::report::has_uncertainty;
 
 /// The demo's physical parameters: `D0, alpha, D_offset, gamma_dot_t0, beta,
 /// gamma_dot_t_offset, phi0`.
@@ -31,6 +34,9 @@ const DEMO_SEED: u64 = 0x00C2_DE30;
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
     let processes = Processes::start(&args.processes)?;
+    if let Some(dir) = &args.output_dir {
+        checks::output_dir("--output-dir", dir)?;
+    }
     match (&args.config, args.demo) {
         (_, true) => run_demo(args, &processes),
         (Some(path), false) => run_config(args, path, &processes),
@@ -47,6 +53,16 @@ fn shared_among(processes: &Processes) -> String {
     match processes.size() {
         1 if !processes.distributed() => String::new(),
         n => format!("; shared among {n} MPI process(es)"),
+    }
+}
+
+/// The failure of a fit: the library's errors as `homodyne curve` describes them (bad
+/// input is exit status 2, a failed fit 1), naming parameters by `names`; the other errors
+/// of an XPCS fit (a start outside the bounds, a wrong number of values) are bad input.
+fn fit_failure(error: XpcsError, names: &[String]) -> Failure {
+    match error {
+        XpcsError::Fit(e) => describe(&e, names, &by_index),
+        other => Failure::input(other.to_string()),
     }
 }
 
@@ -99,6 +115,22 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
     let leads = processes.leads();
     let input = |e: XpcsError| Failure::input(e.to_string());
     let config = XpcsConfig::from_file(path).map_err(input)?;
+    // Where the results go, checked before the data are loaded.
+    let output_dir = args
+        .output_dir
+        .clone()
+        .or_else(|| {
+            config
+                .output
+                .directory
+                .as_deref()
+                .map(|d| config.resolve_path(d))
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_OUTPUT_DIR));
+    checks::output_dir(
+        "the output folder (--output-dir, output.directory)",
+        &output_dir,
+    )?;
     for warning in config.warnings.iter().filter(|_| leads) {
         eprintln!("homodyne: warning: {warning}");
     }
@@ -214,23 +246,12 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
     let fit_started = Instant::now();
     let fitted = fit_on(processes, &model, &data, &options, observer);
     progress.finish();
-    let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
+    let fitted = fitted.map_err(|e| fit_failure(e, &layout.names()))?;
     let seconds = fit_started.elapsed().as_secs_f64();
     if !leads {
         return converged(&fitted.result);
     }
     print_summary(&layout, &data.phi, &fitted, None, seconds);
-    let output_dir = args
-        .output_dir
-        .clone()
-        .or_else(|| {
-            config
-                .output
-                .directory
-                .as_deref()
-                .map(|d| config.resolve_path(d))
-        })
-        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_OUTPUT_DIR));
     write_outputs(&output_dir, &model, &data, &fitted, seconds)?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
@@ -297,6 +318,18 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
             args.angles, args.frames
         )));
     }
+    // Before anything is allocated: the memory the data need, and enough points (the
+    // fit takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
+    checks::demo_memory(args.angles, args.frames, checks::memory_budget())?;
+    let pairs = args.frames * (args.frames - 1) / 2;
+    checks::enough_points(
+        &format!(
+            "--demo with {} angles x {} frames ({} pairs t1 < t2 per angle)",
+            args.angles, args.frames, pairs
+        ),
+        args.angles * pairs,
+        7 + 2 * args.angles,
+    )?;
     let phi: Vec<f64> = (0..args.angles)
         .map(|k| -60.0 + 150.0 * k as f64 / args.angles as f64)
         .collect();
@@ -359,7 +392,7 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
         observer,
     );
     progress.finish();
-    let fitted = fitted.map_err(|e| Failure::fit(e.to_string()))?;
+    let fitted = fitted.map_err(|e| fit_failure(e, &layout.names()))?;
     let seconds = started.elapsed().as_secs_f64();
     if !leads {
         return converged(&fitted.result);
@@ -400,14 +433,37 @@ fn print_summary(
         );
     }
     println!(
-        "\nfit: {:?} in {seconds:.2} s, {} iterations ({} cost and {} Jacobian evaluations), \
+        "\nfit: {} ({}) in {seconds:.2} s, {} iterations ({} cost and {} Jacobian evaluations), \
          strategy {:?}",
-        result.convergence_status, result.iterations, result.nfev, result.njev, result.strategy
+        result.convergence_status,
+        result.termination_reason,
+        result.iterations,
+        result.nfev,
+        result.njev,
+        result.strategy
     );
+    if result.attempts.len() > 1 {
+        let each: Vec<String> = (result.attempts.iter())
+            .map(|a| format!("#{} {} evaluations: {}", a.attempt, a.nfev, a.outcome))
+            .collect();
+        println!("attempts: {}", each.join("; "));
+    }
     println!(
-        "chi-squared {:.6e}, reduced {:.6e}",
-        result.chi_squared, result.reduced_chi_squared
+        "optimality {:.3e}, largest column cosine {:.3e}",
+        result.optimality, result.gradient_cosine
     );
+    if let Some(advice) = result.convergence_status.advice() {
+        println!("what to try: {advice}");
+    }
+    println!(
+        "chi-squared {:.6e}, reduced {:.6e}; uncertainties: {}",
+        result.chi_squared,
+        result.reduced_chi_squared,
+        result.sigma_convention()
+    );
+    for note in &result.notes {
+        println!("note: {note}");
+    }
     if let Some(d) = &result.streaming_diagnostics {
         println!(
             "streaming: {} batches of {} points, {} passes, {} checkpoints written{}",
@@ -434,11 +490,16 @@ fn print_summary(
             );
             for k in start..layout.n_params() {
                 let (value, error) = (result.parameters[k], result.uncertainties[k]);
+                let off = if has_uncertainty(result, k) {
+                    format!("{:>8.2}s", (value - truth[k]) / error)
+                } else {
+                    format!("{:>9}", "")
+                };
                 println!(
-                    "{:<20} {value:>14.6e} {error:>12.3e} {:>14.6e} {:>8.2}s",
+                    "{:<20} {value:>14.6e} {:>12} {:>14.6e} {off}",
                     names[k],
+                    error_text(result, k, 3),
                     truth[k],
-                    (value - truth[k]) / error
                 );
             }
             println!("('off by' is (fitted - true) in standard errors: s = sigma)");
@@ -447,8 +508,10 @@ fn print_summary(
             println!("\n{:<20} {:>14} {:>12}", "parameter", "fitted", "+-");
             for k in start..layout.n_params() {
                 println!(
-                    "{:<20} {:>14.6e} {:>12.3e}",
-                    names[k], result.parameters[k], result.uncertainties[k]
+                    "{:<20} {:>14.6e} {:>12}",
+                    names[k],
+                    result.parameters[k],
+                    error_text(result, k, 3)
                 );
             }
         }
@@ -467,12 +530,22 @@ fn print_summary(
         };
         let (c, o) = (layout.contrast_index(group), layout.offset_index(group));
         println!(
-            "{label:<20} {:>12.6} {:>10.2e} {:>12.6} {:>10.2e}",
+            "{label:<20} {:>12.6} {:>10} {:>12.6} {:>10}",
             result.parameters[c],
-            result.uncertainties[c],
+            error_text(result, c, 2),
             result.parameters[o],
-            result.uncertainties[o]
+            error_text(result, o, 2)
         );
+    }
+}
+
+/// The standard error of parameter `k` in scientific notation with `digits` decimals, or
+/// `fixed` / `undetermined` (never a `0` for a parameter the data do not determine).
+fn error_text(result: &OptimizationResult, k: usize, digits: usize) -> String {
+    match result.parameter_flags.get(k) {
+        Some(ParameterFlag::Fixed) => "fixed".to_string(),
+        Some(ParameterFlag::Undetermined) => "undetermined".to_string(),
+        _ => format!("{:.digits$e}", result.uncertainties[k]),
     }
 }
 
@@ -531,16 +604,4 @@ fn write_outputs(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Exit status 1 when the fit did not converge.
-fn converged(result: &OptimizationResult) -> Result<(), Failure> {
-    if result.convergence_status == ConvergenceStatus::Converged {
-        Ok(())
-    } else {
-        Err(Failure::fit(format!(
-            "the fit stopped without converging: {:?}",
-            result.termination_reason
-        )))
-    }
 }

@@ -342,6 +342,19 @@ impl Table {
         })
     }
 
+    /// Where the 0-based `row` of the table sits in its file, for messages: `file:line`
+    /// (the 1-based line) for a text file, `file: row N (counting from 0)` for NumPy and
+    /// HDF5, as [`DataError::NonFinite`] names them.
+    pub fn locate_row(&self, row: usize) -> String {
+        match &self.rows {
+            RowOrigin::Lines(lines) => match lines.get(row) {
+                Some(line) => format!("{}:{line}", self.path.display()),
+                None => format!("{}: data row {}", self.path.display(), row + 1),
+            },
+            RowOrigin::Index => format!("{}: row {row} (counting from 0)", self.path.display()),
+        }
+    }
+
     /// The position of `name` in `columns`. Dataset paths match with or without their
     /// leading `/`.
     fn index_of(&self, name: &str) -> Option<usize> {
@@ -395,6 +408,15 @@ mod tests {
         assert_eq!(Format::of(Path::new("a.csv")), Format::Text);
         assert_eq!(Format::of(Path::new("a.dat")), Format::Text);
         assert_eq!(Format::of(Path::new("data")), Format::Text);
+    }
+
+    #[test]
+    fn rows_are_located_in_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run7.csv");
+        std::fs::write(&path, "# comment\nx,y\n1,2\n\n2,4\n").unwrap();
+        let table = Table::load(&path, &[]).unwrap();
+        assert_eq!(table.locate_row(1), format!("{}:5", path.display()));
     }
 
     #[test]
