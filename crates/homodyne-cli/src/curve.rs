@@ -331,6 +331,10 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     progress.finish();
     let locate = |row: usize| table.locate_row(row);
     let result = outcome.map_err(|e| describe(&e, names, &locate))?;
+    if !result.chi_squared.is_finite() {
+        let sigma = config.sigma.as_deref();
+        return Err(overflow(&formula, &result, &xdata, y, sigma, &locate));
+    }
     if !leads {
         return converged(&result);
     }
@@ -599,6 +603,32 @@ fn fit_source(
             )
         }
     })
+}
+
+/// The failure of a fit whose sum of squares is not finite: the first residual whose
+/// square overflows (or that is not finite), located in the data file.
+fn overflow(
+    formula: &Formula,
+    result: &OptimizationResult,
+    xdata: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    locate: Locate<'_>,
+) -> Failure {
+    let mut fitted = vec![0.0; y.len()];
+    formula.eval(xdata, &result.parameters, &mut fitted);
+    let residual = |i: usize| (fitted[i] - y[i]) / sigma.map_or(1.0, |s| s[i]);
+    let Some(i) = (0..y.len()).find(|&i| !(residual(i) * residual(i)).is_finite()) else {
+        return Failure::fit("the fit failed: the sum of squared residuals is not finite");
+    };
+    Failure::fit(format!(
+        "the fit failed: the sum of squared residuals is not finite: the residual at {} (data \
+         point {}) is {:e}, whose square overflows: rescale the data (a weighted residual \
+         beyond 1e154 cannot be squared) or fix the value",
+        locate(i),
+        i + 1,
+        residual(i)
+    ))
 }
 
 /// Writes the `--plot` PNG: data against the first variable, the fitted curve (on a fine

@@ -61,7 +61,10 @@ pub fn describe(error: &OptimizationError, names: &[String], locate: Locate<'_>)
     let mut message = format!("the fit failed: {}", headline(error));
     if let Some(point) = context.get("point").and_then(|p| p.parse::<usize>().ok()) {
         let place = point.checked_sub(1).map(locate).unwrap_or_default();
-        message.push_str(&format!(" at {place}"));
+        let several =
+            matches!(error, OptimizationError::Numerical { sample, .. } if sample.count > 1);
+        let first = if several { ", the first" } else { "" };
+        message.push_str(&format!("{first} at {place}"));
         if !place.starts_with("data point") {
             message.push_str(&format!(" (data point {point})"));
         }
@@ -99,28 +102,20 @@ fn headline(error: &OptimizationError) -> String {
             ..
         } => {
             let what = match detection_point {
-                DetectionPoint::Residuals => "a residual is not finite".to_string(),
-                DetectionPoint::Jacobian => {
-                    "a derivative (Jacobian entry) is not finite".to_string()
-                }
+                DetectionPoint::Residuals => "the residuals are not finite".to_string(),
+                DetectionPoint::Jacobian => "the derivatives (Jacobian) are not finite".to_string(),
                 DetectionPoint::Loss => {
                     "the cost (sum of squared residuals) is not finite".to_string()
                 }
-                other => format!("a non-finite value in the {other}"),
+                other => format!("non-finite values in the {other}"),
             };
-            let first = sample
-                .values
-                .first()
-                .map(|v| format!(" ({:?}", v.value))
-                .unwrap_or_default();
-            let count = if first.is_empty() {
-                String::new()
-            } else if sample.count > 1 {
-                format!(", {} values in all)", sample.count)
-            } else {
-                ")".to_string()
-            };
-            format!("{what}{first}{count}")
+            match sample.values.first() {
+                None => what,
+                Some(first) if sample.count > 1 => {
+                    format!("{what}: {:?} ({} values in all)", first.value, sample.count)
+                }
+                Some(first) => format!("{what}: {:?}", first.value),
+            }
         }
         OptimizationError::Convergence { message, .. }
         | OptimizationError::ModelPanicked { message, .. }
@@ -221,7 +216,7 @@ mod tests {
         let lines: Vec<&str> = failure.message.lines().collect();
         assert_eq!(
             lines[0],
-            "the fit failed: a residual is not finite (inf) at run7.csv:6 (data point 5)"
+            "the fit failed: the residuals are not finite: inf at run7.csv:6 (data point 5)"
         );
         assert_eq!(
             lines[1],
