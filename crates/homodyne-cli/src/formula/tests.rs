@@ -534,3 +534,123 @@ fn sums_share_their_operands_gradients() {
         &[1.0, 2.0, 3.0],
     );
 }
+
+/// The Jacobian of `f` at the points `x` (one predictor).
+fn jacobian(f: &Formula, x: &[f64], p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (mut y, mut jac) = (vec![f64::NAN; x.len()], vec![f64::NAN; x.len() * p.len()]);
+    f.eval_with_jacobian(x, p, &mut y, &mut jac);
+    (y, jac)
+}
+
+/// The one-time XPCS correlation, exponent a parameter, for the dual numbers.
+struct Stretched;
+impl GenericModel for Stretched {
+    fn n_params(&self) -> usize {
+        4
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        p[0] * ((p[1] * x[0]).pow(p[2]) * -2.0).exp() + p[3]
+    }
+}
+
+/// Lags from 0, then log-spaced: the stretched exponential's Jacobian at lag 0 is finite,
+/// zero in gamma and alpha; elsewhere it matches central differences and the dual numbers.
+#[test]
+fn stretched_exponential_at_lag_zero() {
+    let lags: Vec<f64> = std::iter::once(0.0)
+        .chain((0..40).map(|i| 1e-6 * 10f64.powf(i as f64 * 0.15)))
+        .collect();
+    let params = ["beta1", "gamma", "alpha", "g_inf"];
+    let f = formula("beta1*exp(-2*(gamma*lag)^alpha)+g_inf", &params, &["lag"]);
+    let dual = AutoDiff::<_, 4>::new(Stretched).unwrap();
+    for alpha in [0.35, 0.999, 1.0, 1.6, 2.5] {
+        let p = [0.3, 1.3, alpha, 1.01];
+        let (y, jac) = jacobian(&f, &lags, &p);
+        assert_eq!(y[0], 0.3 + 1.01);
+        assert_eq!(jac[..4], [1.0, 0.0, 0.0, 1.0], "alpha {alpha}");
+        check_jacobian(&f, &lags, &p);
+        let (mut y2, mut j2) = (vec![0.0; lags.len()], vec![0.0; 4 * lags.len()]);
+        dual.eval_with_jacobian(&lags, &p, &mut y2, &mut j2);
+        for (i, (a, b)) in y.iter().zip(&y2).chain(jac.iter().zip(&j2)).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-13 * (1.0 + b.abs()),
+                "alpha {alpha}: [{i}] formula {a}, dual numbers {b}"
+            );
+        }
+        // gamma = -0: the base is -0 at lag 0, the same limits.
+        let (_, jac) = jacobian(&f, &[0.0], &[0.3, -0.0, alpha, 1.01]);
+        assert_eq!(jac, [1.0, 0.0, 0.0, 1.0], "alpha {alpha}, gamma -0");
+    }
+    // A constant exponent: PowF (0 < c < 1, c > 1), sqrt, PowI.
+    for c in ["0.35", "0.5", "1.6", "3"] {
+        let src = format!("beta1*exp(-2*(gamma*lag)^{c})+g_inf");
+        let f = formula(&src, &["beta1", "gamma", "g_inf"], &["lag"]);
+        let p = [0.3, 1.3, 1.01];
+        let (y, jac) = jacobian(&f, &lags, &p);
+        assert_eq!(y[0], 0.3 + 1.01, "{src}");
+        assert_eq!(jac[..3], [1.0, 0.0, 1.0], "{src}");
+        check_jacobian(&f, &lags, &p);
+    }
+}
+
+/// Powers and functions at the edge of their domain, operand fixed (`du = 0`): 0 where the
+/// limit exists; a moving operand keeps its infinite slope; poles stay non-finite.
+#[test]
+fn powers_and_roots_at_the_edge_of_their_domain() {
+    let x = [0.0, 0.25, 2.0];
+    for (src, p) in [
+        // A power law of the data, the exponent a parameter: d/da (x^a) = x^a ln x -> 0.
+        ("b*x^a", [0.6, 1.7]),
+        ("b*x^a", [2.4, 1.7]),
+        ("sqrt(a*x) + b", [1.7, 0.6]),
+        ("(a*x)^0.3 * b", [1.7, 0.6]),
+        ("(a*x)^b", [1.7, 0.6]),
+        // u = 1 - a x = 1 at x = 0: asin and acos have infinite slopes at 1.
+        ("asin(1 - a*x*x) + b", [0.2, 0.6]),
+        ("acos(1 - a*x*x) * b", [0.2, 0.6]),
+        // A parameter-only base (the uniform program): u = 0*a stays 0.
+        ("(0*a)^b + x", [1.7, 0.6]),
+        ("sqrt(0*a) + b*x", [1.7, 0.6]),
+    ] {
+        let f = formula(src, &["a", "b"], &["x"]);
+        let (y, jac) = jacobian(&f, &x, &p);
+        assert!(y.iter().all(|y| y.is_finite()), "{src}: {y:?}");
+        assert!(jac.iter().all(|j| j.is_finite()), "{src}: {jac:?}");
+        check_jacobian(&f, &x[1..], &p);
+    }
+    // The limits are the exact values: the function does not move with the parameter.
+    let (_, jac) = jacobian(&formula("b*x^a", &["a", "b"], &["x"]), &[0.0], &[0.6, 1.7]);
+    assert_eq!(jac, [0.0, 0.0]);
+    let (_, jac) = jacobian(&formula("sqrt(a*x)", &["a"], &["x"]), &[0.0], &[1.7]);
+    assert_eq!(jac, [0.0]);
+
+    // A base that moves with the parameter: the one-sided slope, infinite for 0 < v < 1.
+    for src in ["(a - x)^0.3", "sqrt(a - x)", "(a - x)^b"] {
+        let f = formula(src, &["a", "b"], &["x"]);
+        let (y, jac) = jacobian(&f, &[1.0], &[1.0, 0.3]);
+        assert_eq!(y[0], 0.0, "{src}");
+        assert_eq!(jac[0], f64::INFINITY, "{src}");
+    }
+    let (_, jac) = jacobian(&formula("(a - x)^1.5", &["a"], &["x"]), &[1.0], &[1.0]);
+    assert_eq!(jac, [0.0]);
+
+    // Poles: 0^v for v < 0 has no finite value or derivative; 0^v jumps at v = 0.
+    for (src, b) in [
+        ("(a*x)^b", -0.5),
+        ("(a*x)^-0.5 + b", -0.5),
+        ("(a*x)^-2 + b", -0.5),
+        ("x^b * a", -1.5),
+        ("(a*x)^b", 0.0),
+    ] {
+        let f = formula(src, &["a", "b"], &["x"]);
+        let (y, jac) = jacobian(&f, &[0.0], &[1.7, b]);
+        let derivative_in = |k: usize| jac[k].is_finite();
+        if b < 0.0 {
+            assert!(!y[0].is_finite(), "{src}: {y:?}");
+            assert!(!derivative_in(0), "{src}: {jac:?}");
+        } else {
+            assert_eq!(y[0], 1.0, "{src}");
+            assert!(!derivative_in(1), "{src}: {jac:?}");
+        }
+    }
+}
