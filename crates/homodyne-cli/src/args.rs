@@ -192,6 +192,32 @@ pub struct CurveArgs {
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     pub f_scale: f64,
 
+    /// Relative cost-reduction tolerance: stop when a step lowers the cost by less than this
+    /// fraction [default: 1e-15]. Example: --ftol 1e-12
+    #[arg(long, value_name = "TOL")]
+    pub ftol: Option<f64>,
+
+    /// Relative step tolerance: stop when a step is smaller than this fraction of the
+    /// parameters [default: 1e-15]. Example: --xtol 1e-12
+    #[arg(long, value_name = "TOL")]
+    pub xtol: Option<f64>,
+
+    /// Gradient tolerance: stop when every column cosine of the residuals is below it
+    /// [default: 1e-15]. Example: --gtol 1e-12
+    #[arg(long, value_name = "TOL")]
+    pub gtol: Option<f64>,
+
+    /// Cost evaluations allowed, over every attempt [default: 1000 per parameter].
+    /// Example: --max-nfev 20000
+    #[arg(long, value_name = "N")]
+    pub max_nfev: Option<usize>,
+
+    /// The typical size of each parameter, as NAME=SCALE (unnamed parameters: 1), for
+    /// parameters of very different sizes; "jac" (the default) takes the scales from the
+    /// Jacobian's columns. Example: --x-scale b1=100,b2=1e-4
+    #[arg(long, value_name = "jac|NAME=SCALE,...")]
+    pub x_scale: Option<String>,
+
     /// Write the whole result as JSON: each parameter's value, uncertainty and flag (free,
     /// at start, at lower bound, at upper bound, fixed, undetermined; the uncertainty is
     /// null when the parameter is fixed or undetermined, and non-finite numbers are null),

@@ -4,12 +4,10 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use homodyne::prelude::*;
-use homodyne::{CheckpointOptions, FitObserver, SliceSource, StreamingOptions};
+use homodyne::{FitObserver, SliceSource};
 
-use crate::args::{
-    CurveArgs, LossArg, MethodArg, StrategyArg, is_identifier, parse_assignments, parse_bounds,
-};
-use crate::checks::{self, InputError};
+use crate::args::{CurveArgs, is_identifier};
+use crate::checks;
 use crate::data::{Format, Table};
 pub use crate::failure::Failure;
 use crate::failure::{Locate, describe};
@@ -18,132 +16,13 @@ use crate::plot::{PlotData, write_png};
 use crate::processes::Processes;
 pub(crate) use crate::progress::Progress;
 use crate::report::{self, FitContext};
+use crate::settings::{
+    Parameters, base_config, check_before_work, check_formula_parameters, is_streaming, method_of,
+    strategy_of, streaming_options,
+};
 use homodyne::DataSource;
 use homodyne::distributed::SingleProcess;
 use homodyne_data::{Hdf5Source, NpySource};
-
-/// The parameters of `--p0`, with `--fix` and equal `--bounds` applied.
-struct Parameters {
-    /// Names, in `--p0` order.
-    names: Vec<String>,
-    /// Starting values (the held value for a held parameter).
-    initial: Vec<f64>,
-    /// `--fix`, one entry per parameter (empty when nothing is held by `--fix`).
-    fixed: Vec<Option<f64>>,
-    /// Lower bounds (`-inf` for none).
-    lower: Vec<f64>,
-    /// Upper bounds (`+inf` for none).
-    upper: Vec<f64>,
-    /// The bounds the fit gets.
-    bounds: Bounds,
-}
-
-impl Parameters {
-    /// `--p0`, `--fix` and `--bounds` of `args`. A `--fix` or `--bounds` name that is not
-    /// in `--p0` is an input error; a held value replaces the start.
-    fn of(args: &CurveArgs) -> Result<Self, Failure> {
-        let p0 = parse_assignments("--p0", &args.p0).map_err(Failure::input)?;
-        let names: Vec<String> = p0.iter().map(|(n, _)| n.clone()).collect();
-        let mut initial: Vec<f64> = p0.iter().map(|(_, v)| *v).collect();
-        let mut fixed = Vec::new();
-        if let Some(text) = &args.fix {
-            fixed = vec![None; names.len()];
-            for (name, value) in parse_assignments("--fix", text).map_err(Failure::input)? {
-                let k = position(&names, &name, "--fix")?;
-                fixed[k] = Some(value);
-                initial[k] = value;
-            }
-        }
-        let (lower, upper, bounds) = parse_bounds_option(args, &names)?;
-        // Equal bounds hold the parameter at that value: the fit starts there.
-        for k in 0..names.len() {
-            if lower[k] == upper[k]
-                && lower[k].is_finite()
-                && fixed.get(k).is_none_or(Option::is_none)
-            {
-                initial[k] = lower[k];
-            }
-        }
-        Ok(Self {
-            names,
-            initial,
-            fixed,
-            lower,
-            upper,
-            bounds,
-        })
-    }
-
-    /// Whether parameter `k` is held (by `--fix` or equal bounds).
-    fn is_held(&self, k: usize) -> bool {
-        matches!(self.fixed.get(k), Some(Some(_)))
-            || (self.lower[k] == self.upper[k] && self.lower[k].is_finite())
-    }
-
-    /// The parameters the fit determines.
-    fn n_free(&self) -> usize {
-        (0..self.names.len()).filter(|&k| !self.is_held(k)).count()
-    }
-}
-
-/// The index of `name` in the `--p0` names; an input error naming `option` otherwise.
-fn position(names: &[String], name: &str, option: &str) -> Result<usize, Failure> {
-    names.iter().position(|n| n == name).ok_or_else(|| {
-        Failure::input(format!(
-            "{option} names '{name}', which is not a parameter in --p0 ({})",
-            names.join(", ")
-        ))
-    })
-}
-
-/// Checks made before any data are read: the output paths can be written, and a
-/// checkpoint is there to resume from (a notice when not).
-fn check_before_work(args: &CurveArgs, leads: bool) -> Result<(), Failure> {
-    if let Some(path) = &args.json {
-        checks::output_file("--json", path)?;
-    }
-    if let Some(path) = &args.plot {
-        checks::output_file("--plot", path)?;
-    }
-    if let (true, Some(dir)) = (args.resume, &args.checkpoint_dir)
-        && leads
-        && let Some(notice) = checks::resume_notice(dir)
-    {
-        eprintln!("homodyne: notice: {notice}");
-    }
-    Ok(())
-}
-
-/// Refuses a formula that uses none of the parameters; warns of each unused one that is
-/// not held (the result reports it undetermined).
-fn check_formula_parameters(
-    args: &CurveArgs,
-    formula: &Formula,
-    parameters: &Parameters,
-    leads: bool,
-) -> Result<(), Failure> {
-    let unused = formula.unused_params();
-    if unused.len() == parameters.names.len() {
-        return Err(InputError::NoParameters {
-            names: parameters.names.clone(),
-        }
-        .into());
-    }
-    if !args.quiet && leads {
-        for name in unused {
-            let held = (parameters.names.iter().position(|n| *n == name))
-                .is_some_and(|k| parameters.is_held(k));
-            if !held {
-                eprintln!(
-                    "homodyne: warning: parameter '{name}' in --p0 is not used by the formula: \
-                     the data cannot determine it (it is reported undetermined); drop it from \
-                     --p0 or hold it with --fix {name}=VALUE"
-                );
-            }
-        }
-    }
-    Ok(())
-}
 
 /// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
 pub fn run(args: &CurveArgs) -> Result<(), Failure> {
@@ -357,78 +236,6 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     converged(&result)
 }
 
-/// Whether the fit runs STREAMING: asked for, or implied by checkpoints.
-fn is_streaming(args: &CurveArgs) -> bool {
-    args.strategy == StrategyArg::Streaming || args.checkpoint_dir.is_some()
-}
-
-/// The lower and upper bounds of `--bounds` by parameter, and the `Bounds` they make.
-fn parse_bounds_option(
-    args: &CurveArgs,
-    names: &[String],
-) -> Result<(Vec<f64>, Vec<f64>, Bounds), Failure> {
-    let mut lower = vec![f64::NEG_INFINITY; names.len()];
-    let mut upper = vec![f64::INFINITY; names.len()];
-    if let Some(text) = &args.bounds {
-        for (name, lo, hi) in parse_bounds(text).map_err(Failure::input)? {
-            let k = position(names, &name, "--bounds")?;
-            lower[k] = lo;
-            upper[k] = hi;
-        }
-    }
-    let bounds = Bounds::new(lower.clone(), upper.clone())
-        .map_err(|e| describe(&e, names, &crate::failure::by_index))?;
-    Ok((lower, upper, bounds))
-}
-
-/// The fit settings of the options (loss and its scale, `--absolute-sigma`, `--fix`).
-fn base_config(args: &CurveArgs, parameters: &Parameters) -> FitConfig {
-    FitConfig {
-        absolute_sigma: args.absolute_sigma,
-        fixed: parameters.fixed.clone(),
-        loss: match args.loss {
-            LossArg::Linear => Loss::Linear,
-            LossArg::SoftL1 => Loss::SoftL1,
-            LossArg::Huber => Loss::Huber,
-            LossArg::Cauchy => Loss::Cauchy,
-            LossArg::Arctan => Loss::Arctan,
-        },
-        f_scale: args.f_scale,
-        ..FitConfig::default()
-    }
-}
-
-/// The strategy `--strategy` forces on an in-memory fit (`None`: chosen from the size).
-fn strategy_of(args: &CurveArgs) -> Option<OptimizationStrategy> {
-    match args.strategy {
-        StrategyArg::Auto | StrategyArg::Streaming => None,
-        StrategyArg::Standard => Some(OptimizationStrategy::Standard),
-        StrategyArg::Large => Some(OptimizationStrategy::Large),
-        StrategyArg::Chunked => Some(OptimizationStrategy::Chunked),
-    }
-}
-
-/// `--method`.
-fn method_of(args: &CurveArgs) -> Method {
-    match args.method {
-        MethodArg::Trf => Method::Trf,
-        MethodArg::Lm => Method::Lm,
-    }
-}
-
-/// The streaming settings of the options (batch size, checkpoints, resume).
-fn streaming_options(args: &CurveArgs) -> StreamingOptions {
-    StreamingOptions {
-        batch_size: args.batch_size,
-        checkpoint: args.checkpoint_dir.as_ref().map(|dir| CheckpointOptions {
-            frequency: args.checkpoint_every,
-            resume: args.resume,
-            ..CheckpointOptions::new(dir)
-        }),
-        ..StreamingOptions::default()
-    }
-}
-
 /// Prints the report (unless `--quiet`) and writes `--json`.
 fn report_result(
     args: &CurveArgs,
@@ -458,11 +265,11 @@ fn report_result(
 
 /// Exit status 1 when the fit did not converge (its best parameters were reported), with
 /// what to try.
-pub(crate) fn converged(result: &OptimizationResult) -> Result<(), Failure> {
+fn converged(result: &OptimizationResult) -> Result<(), Failure> {
     if result.converged() {
         return Ok(());
     }
-    Err(Failure::fit(report::not_converged(result)))
+    Err(Failure::fit(report::not_converged(result, true)))
 }
 
 /// `--strategy streaming` or `--distributed` on an HDF5 file without `--plot`: the

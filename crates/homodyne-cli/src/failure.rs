@@ -101,7 +101,12 @@ fn headline(error: &OptimizationError) -> String {
             sample,
             ..
         } => {
+            let overflow = sample.values.first().is_some_and(|v| v.value.is_finite());
             let what = match detection_point {
+                // A finite value reported as invalid is one whose square overflows.
+                DetectionPoint::Residuals if overflow => {
+                    "a residual is too large to square (the sum of squares overflows)".to_string()
+                }
                 DetectionPoint::Residuals => "the residuals are not finite".to_string(),
                 DetectionPoint::Jacobian => "the derivatives (Jacobian) are not finite".to_string(),
                 DetectionPoint::Loss => {

@@ -14,4 +14,6 @@ pub mod plot;
 pub mod processes;
 mod progress;
 pub mod report;
+mod settings;
 pub mod xpcs;
+mod xpcs_summary;

@@ -88,8 +88,9 @@ pub fn has_uncertainty(result: &OptimizationResult, k: usize) -> bool {
 }
 
 /// The exit message of a fit that did not converge: the status, why it stopped, the
-/// optimality, and what to try.
-pub fn not_converged(result: &OptimizationResult) -> String {
+/// optimality, and what to try (with the `homodyne curve` options that do it when
+/// `curve_options`).
+pub fn not_converged(result: &OptimizationResult, curve_options: bool) -> String {
     let mut message = format!(
         "the fit {}: {} after {} evaluations (optimality {}, largest column cosine {}); \
          the best parameters found are reported",
@@ -104,6 +105,13 @@ pub fn not_converged(result: &OptimizationResult) -> String {
     );
     if let Some(advice) = result.convergence_status.advice() {
         message.push_str(&format!("\n  what to try: {advice}"));
+        message.push_str(match result.convergence_status {
+            _ if !curve_options => "",
+            homodyne::ConvergenceStatus::Stalled => {
+                "\n  (homodyne curve options: --p0, --x-scale, --ftol, --xtol)"
+            }
+            _ => "\n  (homodyne curve options: --max-nfev, --p0)",
+        });
     }
     message
 }

@@ -58,6 +58,13 @@ fn curve_help_documents_every_option_with_an_example() {
         "--checkpoint-dir",
         "--checkpoint-every",
         "--resume",
+        "--fix",
+        "--absolute-sigma",
+        "--ftol",
+        "--xtol",
+        "--gtol",
+        "--max-nfev",
+        "--x-scale",
     ] {
         assert!(
             help.contains(option),
@@ -66,7 +73,7 @@ fn curve_help_documents_every_option_with_an_example() {
     }
     assert!(help.contains("Examples:"), "{help}");
     // Every option that takes a value shows an example of it.
-    assert!(help.matches("Example:").count() >= 11, "{help}");
+    assert!(help.matches("Example:").count() >= 18, "{help}");
 }
 
 #[test]

@@ -1,0 +1,153 @@
+//! What `homodyne xpcs` prints after a fit: the coarse stages, the fit's status and
+//! statistics, and the parameters (beside the truth, for the demo) with their standard
+//! errors, "fixed" or "undetermined".
+
+use homodyne::{OptimizationResult, ParameterFlag};
+use homodyne_xpcs::{ParameterLayout, XpcsFit};
+
+use crate::report::has_uncertainty;
+
+/// The table of fitted values (with the truth beside them, when known) and the fit's
+/// statistics.
+pub(crate) fn print_summary(
+    layout: &ParameterLayout,
+    phi: &[f64],
+    fitted: &XpcsFit,
+    truth: Option<&[f64]>,
+    seconds: f64,
+) {
+    let result = &fitted.result;
+    if !fitted.stages.is_empty() {
+        println!("\ncoarse stages (the start of the full fit; see CoarseToFine):");
+    }
+    for stage in &fitted.stages {
+        let outcome = match &stage.result {
+            Ok(r) => format!(
+                "{} iterations, {:?}{}",
+                r.iterations,
+                r.convergence_status,
+                if stage.used { "" } else { ", not used" }
+            ),
+            Err(e) => format!("failed, not used: {e}"),
+        };
+        println!(
+            "  every {}th row ({} points): {outcome}, {:.2} s",
+            stage.stride, stage.n_points, stage.seconds
+        );
+    }
+    println!(
+        "\nfit: {} ({}) in {seconds:.2} s, {} iterations ({} cost and {} Jacobian evaluations), \
+         strategy {:?}",
+        result.convergence_status,
+        result.termination_reason,
+        result.iterations,
+        result.nfev,
+        result.njev,
+        result.strategy
+    );
+    if result.attempts.len() > 1 {
+        let each: Vec<String> = (result.attempts.iter())
+            .map(|a| format!("#{} {} evaluations: {}", a.attempt, a.nfev, a.outcome))
+            .collect();
+        println!("attempts: {}", each.join("; "));
+    }
+    println!(
+        "optimality {:.3e}, largest column cosine {:.3e}",
+        result.optimality, result.gradient_cosine
+    );
+    if let Some(advice) = result.convergence_status.advice() {
+        println!("what to try: {advice}");
+    }
+    println!(
+        "chi-squared {:.6e}, reduced {:.6e}; uncertainties: {}",
+        result.chi_squared,
+        result.reduced_chi_squared,
+        result.sigma_convention()
+    );
+    for note in &result.notes {
+        println!("note: {note}");
+    }
+    if let Some(d) = &result.streaming_diagnostics {
+        println!(
+            "streaming: {} batches of {} points, {} passes, {} checkpoints written{}",
+            d.n_batches,
+            d.batch_size,
+            d.passes,
+            d.checkpoints_written,
+            d.resumed_from
+                .as_ref()
+                .map(|p| format!(", resumed from {p}"))
+                .unwrap_or_default()
+        );
+        for error in &d.checkpoint_errors {
+            eprintln!("homodyne: warning: checkpoint not written: {error}");
+        }
+    }
+    let names = layout.names();
+    let start = layout.physical_start();
+    match truth {
+        Some(truth) => {
+            println!(
+                "\n{:<20} {:>14} {:>12} {:>14} {:>9}",
+                "parameter", "fitted", "+-", "true", "off by"
+            );
+            for k in start..layout.n_params() {
+                let (value, error) = (result.parameters[k], result.uncertainties[k]);
+                let off = if has_uncertainty(result, k) {
+                    format!("{:>8.2}s", (value - truth[k]) / error)
+                } else {
+                    format!("{:>9}", "")
+                };
+                println!(
+                    "{:<20} {value:>14.6e} {:>12} {:>14.6e} {off}",
+                    names[k],
+                    error_text(result, k, 3),
+                    truth[k],
+                );
+            }
+            println!("('off by' is (fitted - true) in standard errors: s = sigma)");
+        }
+        None => {
+            println!("\n{:<20} {:>14} {:>12}", "parameter", "fitted", "+-");
+            for k in start..layout.n_params() {
+                println!(
+                    "{:<20} {:>14.6e} {:>12}",
+                    names[k],
+                    result.parameters[k],
+                    error_text(result, k, 3)
+                );
+            }
+        }
+    }
+    // The scaling, group by group (one row per angle, or one shared row).
+    let groups = layout.n_scaling_groups();
+    println!(
+        "\n{:<20} {:>12} {:>10} {:>12} {:>10}",
+        "scaling", "contrast", "+-", "offset", "+-"
+    );
+    for group in 0..groups {
+        let label = if groups == 1 {
+            "all angles".to_string()
+        } else {
+            format!("phi {:.2} deg", phi[group])
+        };
+        let (c, o) = (layout.contrast_index(group), layout.offset_index(group));
+        println!(
+            "{label:<20} {:>12.6} {:>10} {:>12.6} {:>10}",
+            result.parameters[c],
+            error_text(result, c, 2),
+            result.parameters[o],
+            error_text(result, o, 2)
+        );
+    }
+}
+
+/// The standard error of parameter `k` in scientific notation with `digits` decimals, or
+/// `fixed` / `undetermined` (never a `0` for a parameter the data do not determine).
+fn error_text(result: &OptimizationResult, k: usize, digits: usize) -> String {
+    match result.parameter_flags.get(k) {
+        Some(ParameterFlag::Fixed) => "fixed".to_string(),
+        Some(ParameterFlag::Undetermined) => "undetermined".to_string(),
+        _ => format!("{:.digits$e}", result.uncertainties[k]),
+    }
+}
