@@ -249,7 +249,8 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
     for note in &result.notes {
         let _ = writeln!(out, "    note               = {note}");
     }
-    if result.covariance.rank < n_varied {
+    // A deficiency the undetermined flags do not account for.
+    if result.covariance.rank + result.undetermined().len() < n_varied {
         let _ = writeln!(
             out,
             "    warning            = the Jacobian has rank {} of {n_varied} varied parameters: \
