@@ -86,7 +86,8 @@ impl fmt::Display for DetectionPoint {
 pub struct InvalidValue {
     /// Position of the value (see the type's documentation).
     pub index: usize,
-    /// The value itself (NaN, +inf or -inf).
+    /// The value itself (NaN, +inf or -inf), or for a residual whose square overflows,
+    /// that residual.
     pub value: f64,
 }
 
@@ -237,6 +238,9 @@ pub enum InvalidInput {
         /// The value.
         value: f64,
     },
+    /// Every parameter is held fixed: nothing is left to fit.
+    #[error("every parameter is held fixed: nothing to fit (free at least one)")]
+    NothingToFit,
     /// A per-parameter vector (p0, bounds, x_scale) with the wrong number of entries.
     #[error("{what} has {got} entries but the model has {expected} parameters")]
     WrongParameterCount {

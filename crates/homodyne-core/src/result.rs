@@ -81,9 +81,11 @@ impl fmt::Display for TerminationReason {
 /// Whether the fit converged.
 ///
 /// `Converged` means a convergence test passed *at a stationary point*: either the gradient
-/// test (`gtol`) held, the residuals are zero, or `ftol` / `xtol` held with the largest
-/// column cosine ([`OptimizationResult::gradient_cosine`]) at most
-/// [`STATIONARY_COSINE`]. A stop on `ftol` or `xtol` with a larger cosine is `Stalled`: the
+/// test (`gtol`) held, the residuals are zero (to rounding: the cost fell below `1e-16`
+/// of the start's), or `ftol` / `xtol` held with the largest column cosine
+/// ([`OptimizationResult::gradient_cosine`]) at most [`STATIONARY_COSINE`], or `sqrt(ftol)`
+/// when that is larger (a deliberately loose `ftol` stops where the Gauss-Newton step
+/// would still reduce the cost by about `cos^2` of it). A stop on `ftol` or `xtol` with a larger cosine is `Stalled`: the
 /// steps became too small to measure, but the residual vector still has a component along
 /// some Jacobian column, so the point is not a minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -84,8 +84,7 @@ pub fn covariance(
     }
     let undetermined: Vec<bool> = (0..n)
         .map(|j| {
-            inverse_norms[j] == 0.0
-                || (rank..n).any(|k| dec.v[j * n + k].abs() > NULL_COMPONENT)
+            inverse_norms[j] == 0.0 || (rank..n).any(|k| dec.v[j * n + k].abs() > NULL_COMPONENT)
         })
         .collect();
     for j in (0..n).filter(|&j| undetermined[j]) {

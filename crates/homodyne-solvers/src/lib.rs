@@ -14,6 +14,7 @@ pub mod dense;
 pub mod distributed;
 pub mod factor;
 pub mod feasible;
+pub mod jacobian_patch;
 pub mod kernels;
 pub mod lm;
 pub mod lmpar;

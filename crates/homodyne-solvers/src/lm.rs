@@ -47,6 +47,7 @@ pub fn lm<O: Objective + ?Sized>(
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
+    let initial_cost = cost;
     let validator = NumericalValidator::new(options.validate);
     validator.check_loss(cost, 0)?;
     observer.on_iteration(&IterationReport {
@@ -258,5 +259,6 @@ pub fn lm<O: Objective + ?Sized>(
         njev,
         iterations,
         termination: termination.unwrap_or(TerminationReason::MaxEvaluations),
+        initial_cost,
     })
 }

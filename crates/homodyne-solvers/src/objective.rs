@@ -34,6 +34,7 @@
 //! An observer given with [`InMemoryObjective::with_observer`] hears of each finished leaf
 //! ([`FitObserver::on_pass_progress`]).
 
+use crate::jacobian_patch::patch_non_finite_jacobian;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne_core::vector_math::vectorized;
@@ -127,6 +128,8 @@ pub struct InMemoryObjective<'a, M: Model + ?Sized> {
     f_scale: f64,
     accumulation: Accumulation,
     observer: &'a dyn FitObserver,
+    /// Jacobian entries taken by finite differences so far ([`crate::jacobian_patch`]).
+    finite_difference_entries: AtomicUsize,
 }
 
 /// Partial sums of one pass over a range of points.
@@ -196,7 +199,15 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             f_scale,
             accumulation: Accumulation::Qr,
             observer: &NoObserver,
+            finite_difference_entries: AtomicUsize::new(0),
         }
+    }
+
+    /// How many Jacobian entries the passes so far took by finite differences because the
+    /// model's derivative was not finite where its value was
+    /// ([`crate::jacobian_patch::patch_non_finite_jacobian`]).
+    pub fn finite_difference_entries(&self) -> usize {
+        self.finite_difference_entries.load(Ordering::Relaxed)
     }
 
     /// Reports the progress of every pass to `observer`, leaf by leaf
@@ -308,8 +319,10 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
             }
             for (i, &v) in (lo..hi).zip(&values[..m]) {
                 let r = (v - self.y[i]) * self.weight(i);
-                if !r.is_finite() {
-                    sums.invalid_residuals.push(i, v);
+                if !(r * r).is_finite() {
+                    // A residual that is not finite, or whose square overflows.
+                    sums.invalid_residuals
+                        .push(i, if r.is_finite() { r } else { v });
                     continue;
                 }
                 sums.chi_squared += r * r;
@@ -404,6 +417,16 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                 &mut values[..m],
                 &mut jac[..m * n],
             );
+            let patched = patch_non_finite_jacobian(
+                self.model,
+                &self.x[lo * d..hi * d],
+                p,
+                &values[..m],
+                &mut jac[..m * n],
+            );
+            if patched > 0 {
+                (self.finite_difference_entries).fetch_add(patched, Ordering::Relaxed);
+            }
             if accumulation == Accumulation::NormalEquations
                 && self.loss.is_linear()
                 && n <= ROW_KERNEL_MAX_PARAMS
@@ -528,11 +551,13 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
             let i = lo + row;
             let w = self.weight(i);
             let r = (values[row] - self.y[i]) * w;
-            let scaled = if r.is_finite() {
+            let scaled = if (r * r).is_finite() {
                 sums.chi_squared += r * r;
                 scale_residual(self.loss, self.f_scale, r)
             } else {
-                sums.invalid_residuals.push(i, values[row]);
+                // A residual that is not finite, or whose square overflows.
+                sums.invalid_residuals
+                    .push(i, if r.is_finite() { r } else { values[row] });
                 scale_residual(Loss::Linear, 1.0, 0.0)
             };
             sums.cost += scaled.cost;

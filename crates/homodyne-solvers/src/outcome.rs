@@ -19,4 +19,6 @@ pub struct SolverOutcome {
     pub iterations: usize,
     /// Why it stopped.
     pub termination: TerminationReason,
+    /// The cost at the start, for judging how far the fit went.
+    pub initial_cost: f64,
 }

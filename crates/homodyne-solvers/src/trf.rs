@@ -260,6 +260,7 @@ pub fn trf<O: Objective + ?Sized>(
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
+    let initial_cost = cost;
     observer.on_iteration(&IterationReport {
         iteration: 0,
         nfev,
@@ -503,5 +504,6 @@ pub fn trf<O: Objective + ?Sized>(
         njev,
         iterations,
         termination: termination.unwrap_or(TerminationReason::MaxEvaluations),
+        initial_cost,
     })
 }

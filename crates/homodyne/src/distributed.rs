@@ -57,6 +57,7 @@ pub use homodyne_solvers::distributed::{
 };
 
 use crate::config::FitConfig;
+use crate::held::Held;
 use crate::streaming::{
     HdfCheckpointer, StreamingOptions, batch_size_of, check_compatible, decode_state,
     invalid_option, validate_streaming,
@@ -212,6 +213,25 @@ impl NlsqWrapper {
         communicator: &dyn Communicator,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
+        if let Some(held) = Held::of(p0.len(), bounds, config)? {
+            let p0 = held.substitute(p0);
+            validate_streaming(model, source, &p0, bounds, config)?;
+            let reduced: &dyn Model = &held.model(model);
+            let bounds = held.reduce_bounds(bounds);
+            let config = held.reduce_config(config);
+            return self
+                .fit_distributed(
+                    reduced,
+                    source,
+                    &held.reduce(&p0),
+                    bounds.as_ref(),
+                    method,
+                    &config,
+                    communicator,
+                    observer,
+                )
+                .map(|result| held.expand(result));
+        }
         let started = Instant::now();
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
@@ -278,6 +298,7 @@ impl NlsqWrapper {
                 model.jacobian_kind(),
                 method,
                 config.absolute_sigma,
+                attempt.options.ftol,
                 n_points,
                 &attempt.p0,
                 &attempt.bounds,
@@ -314,6 +335,26 @@ impl NlsqWrapper {
         communicator: &dyn Communicator,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
+        if let Some(held) = Held::of(p0.len(), bounds, config)? {
+            let p0 = held.substitute(p0);
+            validate_streaming(model, source, &p0, bounds, config)?;
+            let reduced: &dyn Model = &held.model(model);
+            let bounds = held.reduce_bounds(bounds);
+            let config = held.reduce_config(config);
+            return self
+                .fit_streaming_distributed(
+                    reduced,
+                    source,
+                    &held.reduce(&p0),
+                    bounds.as_ref(),
+                    method,
+                    &config,
+                    options,
+                    communicator,
+                    observer,
+                )
+                .map(|result| held.expand(result));
+        }
         let started = Instant::now();
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
@@ -423,6 +464,7 @@ impl NlsqWrapper {
             model.jacobian_kind(),
             method,
             config.absolute_sigma,
+            attempt.options.ftol,
             n_points,
             p0,
             &attempt.bounds,

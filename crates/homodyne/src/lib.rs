@@ -41,6 +41,7 @@ pub mod config;
 mod counted;
 pub mod distributed;
 pub mod example;
+mod held;
 pub mod nist;
 pub mod recovery;
 pub mod streaming;
@@ -49,11 +50,12 @@ pub mod wrapper;
 
 pub use config::FitConfig;
 pub use homodyne_core::{
-    AttemptSummary, AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance, DetectionPoint,
-    DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel, InvalidInput,
-    InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
-    OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,
-    RecoveryAction, Scalar, StreamingDiagnostics, TerminationReason, vector_math,
+    AttemptSummary, AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance,
+    DetectionPoint, DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel,
+    InvalidInput, InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver,
+    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind,
+    PassProgress, RecoveryAction, STATIONARY_COSINE, Scalar, StreamingDiagnostics,
+    TerminationReason, vector_math,
 };
 pub use homodyne_core::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use homodyne_solvers::NumericalValidator;

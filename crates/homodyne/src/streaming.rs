@@ -51,6 +51,7 @@ use homodyne_stats::BatchStatistics;
 use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
 use crate::config::FitConfig;
+use crate::held::Held;
 use crate::wrapper::{NlsqWrapper, result_from_outcome};
 
 /// Where and how often a streaming fit saves its state.
@@ -203,6 +204,25 @@ impl NlsqWrapper {
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
+        if let Some(held) = Held::of(p0.len(), bounds, config)? {
+            let p0 = held.substitute(p0);
+            validate_streaming(model, source, &p0, bounds, config)?;
+            let reduced: &dyn Model = &held.model(model);
+            let bounds = held.reduce_bounds(bounds);
+            let config = held.reduce_config(config);
+            return self
+                .fit_streaming_observed(
+                    reduced,
+                    source,
+                    &held.reduce(&p0),
+                    bounds.as_ref(),
+                    method,
+                    &config,
+                    options,
+                    observer,
+                )
+                .map(|result| held.expand(result));
+        }
         let bounds = validate_streaming(model, source, p0, bounds, config)?;
         let n_points = source.n_points();
         let batch_size = batch_size_of(options, n_points, p0.len(), config)?;
@@ -327,6 +347,7 @@ impl NlsqWrapper {
             model.jacobian_kind(),
             method,
             config.absolute_sigma,
+            solver_options.ftol,
             n_used,
             p0,
             &bounds,

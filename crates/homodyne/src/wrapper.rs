@@ -4,9 +4,9 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use homodyne_core::{
-    Bounds, Context, ConvergenceStatus, DetectionPoint, DeviceInfo, FitObserver, JacobianKind, Method, Model,
-    NoObserver, OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag,
-    RecoveryAction, STATIONARY_COSINE, TerminationReason, AttemptSummary,
+    AttemptSummary, Bounds, Context, ConvergenceStatus, DetectionPoint, DeviceInfo, FitObserver,
+    JacobianKind, Method, Model, NoObserver, OptimizationError, OptimizationResult,
+    OptimizationStrategy, ParameterFlag, RecoveryAction, STATIONARY_COSINE, TerminationReason,
 };
 use homodyne_solvers::feasible::coleman_li_scaling;
 use homodyne_solvers::outcome::SolverOutcome;
@@ -16,6 +16,7 @@ use homodyne_solvers::{
 };
 use homodyne_strategy::DatasetSizeStrategy;
 
+use crate::held::Held;
 use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
 
 use crate::config::FitConfig;
@@ -184,6 +185,25 @@ impl NlsqWrapper {
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
+        if let Some(held) = Held::of(p0.len(), bounds, config)? {
+            let p0 = held.substitute(p0);
+            validate_inputs(model, xdata, ydata, &p0, bounds, config)?;
+            let reduced: &dyn Model = &held.model(model);
+            let bounds = held.reduce_bounds(bounds);
+            let config = held.reduce_config(config);
+            return self
+                .fit_observed(
+                    reduced,
+                    xdata,
+                    ydata,
+                    &held.reduce(&p0),
+                    bounds.as_ref(),
+                    method,
+                    &config,
+                    observer,
+                )
+                .map(|result| held.expand(result));
+        }
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
         let (strategy, strategy_notes) =
             self.choose_strategy(model.x_dim(), ydata.len(), p0.len(), config);
@@ -282,7 +302,10 @@ impl NlsqWrapper {
                 }
             };
             let plan = RecoveryStrategyApplicator::plan(&error);
-            let Some(strategy) = plan.get(retry).copied().filter(|_| retry < applicator.max_retries())
+            let Some(strategy) = plan
+                .get(retry)
+                .copied()
+                .filter(|_| retry < applicator.max_retries())
             else {
                 if let Some(result) = unconverged {
                     // Retries exhausted or pointless: the best parameters found are the
@@ -402,17 +425,17 @@ impl NlsqWrapper {
         )
         .with_accumulation(accumulation)
         .with_observer(observer);
-        let objective = Counted::new(&objective);
+        let counted = Counted::new(&objective);
         let solve = || match method {
             Method::Trf => trf(
-                &objective,
+                &counted,
                 &attempt.p0,
                 &attempt.bounds,
                 &attempt.options,
                 observer,
             ),
             Method::Lm => lm(
-                &objective,
+                &counted,
                 &attempt.p0,
                 &attempt.bounds,
                 &attempt.options,
@@ -434,23 +457,39 @@ impl NlsqWrapper {
             }
         }
         .map_err(|e| {
-            let e = locate(objective.annotate(e), &model.param_names());
+            let e = locate(counted.annotate(e), &model.param_names());
             e.with_context("method", method)
                 .with_context("strategy", attempt.strategy)
         })?;
 
-        Ok(result_from_outcome(
+        let mut result = result_from_outcome(
             outcome,
             model.jacobian_kind(),
             method,
             config.absolute_sigma,
+            attempt.options.ftol,
             ydata.len(),
             &attempt.p0,
             &attempt.bounds,
             attempt.sigma_scale,
             attempt.strategy,
-        ))
+        );
+        result.notes.extend(finite_difference_note(
+            objective.finite_difference_entries(),
+        ));
+        Ok(result)
     }
+}
+
+/// The note of a fit that took `entries` Jacobian entries by finite differences, if any.
+pub(crate) fn finite_difference_note(entries: usize) -> Option<String> {
+    (entries > 0).then(|| {
+        format!(
+            "{entries} Jacobian entries were taken by finite differences: the exact \
+             derivative was not finite where the model value was (as at a zero base of a \
+             power)"
+        )
+    })
 }
 
 /// `error` with the first invalid value of a non-finite residual or Jacobian placed in the
@@ -509,7 +548,10 @@ pub(crate) fn range_of(values: &[f64]) -> (f64, f64) {
 /// the residuals' rescaling by `sigma_scale` (a recovery step) mapped back.
 ///
 /// The status is `Converged` only at a stationary point: a stop on `ftol` or `xtol` whose
-/// largest column cosine exceeds [`STATIONARY_COSINE`] is `Stalled`. A parameter the data
+/// largest column cosine exceeds [`STATIONARY_COSINE`] (or `sqrt(ftol)` for a looser
+/// `ftol`: near a minimum the Gauss-Newton step reduces the cost by about `cos^2` of it,
+/// so a stop on `ftol` admits cosines up to `sqrt(ftol)`) is `Stalled`, unless the cost fell
+/// below [`ROUNDING_FLOOR`] times the start's (zero residuals to rounding). A parameter the data
 /// do not determine (see [`homodyne_solvers::covariance()`]) is flagged
 /// [`ParameterFlag::Undetermined`] with an infinite uncertainty.
 #[allow(clippy::too_many_arguments)]
@@ -518,6 +560,7 @@ pub(crate) fn result_from_outcome(
     jacobian_kind: JacobianKind,
     method: Method,
     absolute_sigma: bool,
+    ftol: f64,
     n_points: usize,
     p0: &[f64],
     bounds: &Bounds,
@@ -554,7 +597,8 @@ pub(crate) fn result_from_outcome(
     let convergence_status = match outcome.termination {
         TerminationReason::MaxEvaluations => ConvergenceStatus::MaxEvaluationsReached,
         TerminationReason::Ftol | TerminationReason::Xtol | TerminationReason::FtolAndXtol
-            if stationarity.cosine > STATIONARY_COSINE =>
+            if stationarity.cosine > STATIONARY_COSINE.max(ftol.sqrt())
+                && lin.cost.cost > ROUNDING_FLOOR * outcome.initial_cost =>
         {
             ConvergenceStatus::Stalled
         }
@@ -595,6 +639,12 @@ pub(crate) fn result_from_outcome(
     }
 }
 
+/// The share of the start's cost below which the residuals count as zero for the
+/// stationarity test: there the residual vector is rounding noise, whose cosine with the
+/// Jacobian's columns measures nothing (a fit of noise-free data ends with the cost 1e-20
+/// to 1e-30 of the start's and cosines of order 1).
+const ROUNDING_FLOOR: f64 = 1e-16;
+
 /// First-order measures at a solution.
 struct Stationarity {
     /// `||v * g||_inf`, scipy's `optimality`.
@@ -610,7 +660,11 @@ impl Stationarity {
     fn at(x: &[f64], lin: &Linearization, bounds: &Bounds) -> Self {
         let g = lin.factor.gradient();
         let (v, dv) = coleman_li_scaling(x, &g, bounds.lower(), bounds.upper());
-        let optimality = g.iter().zip(&v).map(|(g, v)| (g * v).abs()).fold(0.0, f64::max);
+        let optimality = g
+            .iter()
+            .zip(&v)
+            .map(|(g, v)| (g * v).abs())
+            .fold(0.0, f64::max);
         let distances: Vec<f64> = (v.iter().zip(&dv))
             .map(|(&v, &dv)| if dv != 0.0 { v } else { f64::INFINITY })
             .collect();

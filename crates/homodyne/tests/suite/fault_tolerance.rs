@@ -96,13 +96,52 @@ fn assert_truth(fit: &OptimizationResult) {
 }
 
 #[test]
-fn nan_jacobian_on_the_first_iteration_only_is_recovered_by_halving_the_step() {
+fn a_nan_jacobian_where_the_values_are_finite_is_taken_by_finite_differences() {
+    // The exact Jacobian is NaN at the start, the model's values are finite: its entries
+    // are taken by central differences, the first attempt converges, and the result says
+    // so in a note. No recovery strategy is spent on it.
     let (x, y) = data();
     for method in [Method::Trf, Method::Lm] {
         let model = Faulty::new(|_, call| {
             if call == 0 {
                 Fault::NanJacobian
             } else {
+                Fault::None
+            }
+        });
+        let fit = NlsqWrapper::new()
+            .fit(&model, &x, &y, &P0, None, method, &FitConfig::default())
+            .unwrap();
+        assert!(actions(&fit).is_empty(), "{method}: {:?}", actions(&fit));
+        assert_eq!(fit.attempts.len(), 1);
+        assert!(
+            fit.notes.iter().any(|n| n.contains("finite differences")),
+            "{method}: {:?}",
+            fit.notes
+        );
+        assert_truth(&fit);
+    }
+}
+
+#[test]
+fn a_nan_jacobian_after_the_start_is_recovered_by_halving_the_step() {
+    // The first linearisation away from the start has a NaN Jacobian that finite
+    // differences cannot mend (the model is NaN around that point too): a numerical
+    // error at iteration 1, which halve_step recovers.
+    let (x, y) = data();
+    for method in [Method::Trf, Method::Lm] {
+        let faults = AtomicUsize::new(0);
+        let model = Faulty::new(|p: &[f64], call| {
+            let away = p != P0;
+            if call != usize::MAX && away && faults.load(Ordering::SeqCst) == 0 {
+                faults.fetch_add(1, Ordering::SeqCst);
+                Fault::NanJacobian
+            } else if call == usize::MAX && away && faults.load(Ordering::SeqCst) == 1 {
+                Fault::NanValues
+            } else {
+                if call != usize::MAX && faults.load(Ordering::SeqCst) == 1 {
+                    faults.fetch_add(1, Ordering::SeqCst);
+                }
                 Fault::None
             }
         });
@@ -116,6 +155,9 @@ fn nan_jacobian_on_the_first_iteration_only_is_recovered_by_halving_the_step() {
             "{}",
             fit.recovery_actions[0].trigger
         );
+        assert_eq!(fit.attempts.len(), 2);
+        assert_eq!(fit.nfev, fit.attempts[0].nfev + fit.attempts[1].nfev);
+        assert!(fit.attempts[0].nfev > 0, "{:?}", fit.attempts);
         assert_truth(&fit);
     }
 }
@@ -252,7 +294,9 @@ fn a_fit_that_needs_a_larger_budget_gets_it() {
 }
 
 #[test]
-fn a_model_that_is_always_nan_fails_clearly_after_every_attempt() {
+fn a_model_that_is_nan_at_the_start_fails_at_once_naming_the_point() {
+    // No recovery strategy changes the start, where the model is evaluated first: the
+    // error comes after one attempt, with the 1-based point where it failed.
     let (x, y) = data();
     let bounds = Bounds::new(vec![-10.0; 3], vec![10.0; 3]).unwrap();
     for method in [Method::Trf, Method::Lm] {
@@ -269,15 +313,8 @@ fn a_model_that_is_always_nan_fails_clearly_after_every_attempt() {
             )
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Numerical);
-        let attempts = err
-            .context()
-            .get("attempts")
-            .expect("the attempts are listed");
-        assert_eq!(attempts.matches("attempt ").count(), 3, "{attempts}");
-        assert_eq!(
-            err.context().get("recovery_tried"),
-            Some("halve_step, tighten_bounds")
-        );
+        assert_eq!(err.context().get("attempts"), None, "{err}");
+        assert_eq!(err.context().get("point"), Some("1"), "{err}");
         assert!(matches!(
             &err,
             OptimizationError::Numerical {
@@ -285,8 +322,8 @@ fn a_model_that_is_always_nan_fails_clearly_after_every_attempt() {
                 ..
             }
         ));
-        // max_retries + 1 linearisations of the start, one per attempt.
-        assert_eq!(model.linearizations.load(Ordering::SeqCst), 3);
+        assert!(err.to_string().len() < 400, "{err}");
+        assert_eq!(model.linearizations.load(Ordering::SeqCst), 1);
     }
 }
 
@@ -390,7 +427,7 @@ fn validation_can_be_switched_off_and_fast_mode_skips_it() {
 #[test]
 fn parameters_stuck_at_the_start_or_a_bound_are_flagged() {
     let (x, y) = data();
-    // d never enters the model: it stays at its start.
+    // d never enters the model: the data do not determine it.
     let model = ClosureModel::new(4, |x: f64, p: &[f64]| {
         p[0] * (-p[1] * x).exp() + p[2] + 0.0 * p[3]
     });
@@ -412,16 +449,18 @@ fn parameters_stuck_at_the_start_or_a_bound_are_flagged() {
             ParameterFlag::Free,
             ParameterFlag::Free,
             ParameterFlag::AtLowerBound,
-            ParameterFlag::AtStart
+            ParameterFlag::Undetermined
         ]
     );
 }
 
 #[test]
 fn rescaled_data_report_the_original_problem() {
-    // The Jacobian is NaN at the start in the first three attempts: halve_step,
-    // tighten_bounds and rescale_data are applied in turn, and the last attempt (on
-    // residuals divided by the range of y) must report the same numbers as a clean fit.
+    // The Jacobian is NaN at the first point away from the start in the first three
+    // attempts, and the model NaN around it, so finite differences cannot mend it:
+    // halve_step, tighten_bounds and rescale_data are applied in turn, and the last
+    // attempt (on residuals divided by the range of y) must report the same numbers as a
+    // clean fit.
     let (x, y) = data();
     let sigma: Vec<f64> = (0..y.len())
         .map(|i| 0.002 + 0.001 * (i % 3) as f64)
@@ -433,11 +472,20 @@ fn rescaled_data_report_the_original_problem() {
             absolute_sigma,
             ..FitConfig::default()
         };
-        let starts = AtomicUsize::new(0);
+        // Odd: a fault was just injected and the next linearisation clears it.
+        let faults = AtomicUsize::new(0);
         let model = Faulty::new(|p: &[f64], call| {
-            if call != usize::MAX && p == P0 && starts.fetch_add(1, Ordering::SeqCst) < 3 {
+            let away = p != P0;
+            let state = faults.load(Ordering::SeqCst);
+            if call != usize::MAX && away && state % 2 == 0 && state < 6 {
+                faults.fetch_add(1, Ordering::SeqCst);
                 Fault::NanJacobian
+            } else if call == usize::MAX && away && state % 2 == 1 {
+                Fault::NanValues
             } else {
+                if call != usize::MAX && state % 2 == 1 {
+                    faults.fetch_add(1, Ordering::SeqCst);
+                }
                 Fault::None
             }
         });

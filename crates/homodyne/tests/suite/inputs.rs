@@ -136,8 +136,15 @@ fn p0_outside_bounds() {
 }
 
 #[test]
-fn lower_not_below_upper() {
-    let err = Bounds::new(vec![0.0, 2.0], vec![1.0, 2.0]).unwrap_err();
+fn lower_above_upper() {
+    // Equal bounds hold a parameter fixed; a lower bound above the upper one is refused.
+    assert_eq!(
+        Bounds::new(vec![0.0, 2.0], vec![1.0, 2.0])
+            .unwrap()
+            .fixed_value(1),
+        Some(2.0)
+    );
+    let err = Bounds::new(vec![0.0, 2.0], vec![1.0, 1.5]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(matches!(
         err.invalid_input(),
@@ -247,7 +254,8 @@ fn invalid_options_and_method_names() {
     assert_eq!("LM".parse::<Method>().unwrap(), Method::Lm);
 }
 
-/// A model that is NaN everywhere, or whose Jacobian is.
+/// A model that is NaN everywhere, or whose Jacobian is NaN and whose values are NaN
+/// everywhere but at `p = 1` (so that finite differences cannot mend the Jacobian).
 struct Broken {
     nan_values: bool,
 }
@@ -258,7 +266,11 @@ impl Model for Broken {
     }
     fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
         for (v, xi) in values.iter_mut().zip(x) {
-            *v = if self.nan_values { f64::NAN } else { p[0] * xi };
+            *v = if self.nan_values || p[0] != 1.0 {
+                f64::NAN
+            } else {
+                p[0] * xi
+            };
         }
     }
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
@@ -302,11 +314,57 @@ fn non_finite_model_is_a_numerical_error_with_a_sample() {
                     assert_eq!(sample.count, 4);
                     assert!(sample.values[0].value.is_nan());
                     assert_eq!(context.get("iteration"), Some("0"));
+                    assert_eq!(context.get("point"), Some("1"));
                     assert_eq!(context.get("method"), Some(method.to_string().as_str()));
                 }
                 other => panic!("unexpected {other}"),
             }
         }
+    }
+}
+
+#[test]
+fn a_non_finite_jacobian_where_the_model_is_smooth_is_taken_by_finite_differences() {
+    /// y = b x with a hand-written Jacobian that is NaN everywhere.
+    struct NanJacobian;
+    impl Model for NanJacobian {
+        fn n_params(&self) -> usize {
+            1
+        }
+        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+            for (v, xi) in values.iter_mut().zip(x) {
+                *v = p[0] * xi;
+            }
+        }
+        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+            self.eval(x, p, values);
+            jac.fill(f64::NAN);
+        }
+        fn jacobian_kind(&self) -> JacobianKind {
+            JacobianKind::Exact
+        }
+    }
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(
+                &NanJacobian,
+                &X,
+                &Y,
+                &[1.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        assert!(fit.converged(), "{method}: {fit}");
+        assert!(
+            fit.notes[0].contains("finite differences"),
+            "{:?}",
+            fit.notes
+        );
+        let sxy: f64 = X.iter().zip(&Y).map(|(x, y)| x * y).sum();
+        let sxx: f64 = X.iter().map(|x| x * x).sum();
+        assert!((fit.parameters[0] - sxy / sxx).abs() < 1e-9 * (sxy / sxx).abs());
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod bounds;
 mod fault_tolerance;
+mod honest;
 mod inputs;
 mod mgh;
 mod nist;

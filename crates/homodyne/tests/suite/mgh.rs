@@ -223,7 +223,7 @@ const OSBORNE1_P0: [f64; 5] = [0.5, 1.5, -1.0, 0.01, 0.02];
 const OSBORNE1_F: f64 = 5.46489469748e-5;
 
 /// MGH 19, Osborne 2: n = 11, m = 65.
-struct Osborne2;
+pub(crate) struct Osborne2;
 const OSBORNE2_Y: [f64; 65] = [
     1.366, 1.191, 1.112, 1.013, 0.991, 0.885, 0.831, 0.847, 0.786, 0.725, 0.746, 0.679, 0.608,
     0.655, 0.616, 0.606, 0.602, 0.626, 0.651, 0.724, 0.649, 0.649, 0.694, 0.644, 0.624, 0.661,
@@ -246,8 +246,8 @@ impl GenericModel for Osborne2 {
             + OSBORNE2_Y[i - 1]
     }
 }
-const OSBORNE2_M: usize = 65;
-const OSBORNE2_P0: [f64; 11] = [1.3, 0.65, 0.65, 0.7, 0.6, 3.0, 5.0, 7.0, 2.0, 4.5, 5.5];
+pub(crate) const OSBORNE2_M: usize = 65;
+pub(crate) const OSBORNE2_P0: [f64; 11] = [1.3, 0.65, 0.65, 0.7, 0.6, 3.0, 5.0, 7.0, 2.0, 4.5, 5.5];
 const OSBORNE2_F: f64 = 4.01377362935e-2;
 
 /// MGH 20, Watson with n = 6: m = 31.
@@ -285,7 +285,7 @@ const WATSON6_F: f64 = 2.28767005355e-3;
 // ---------------------------------------------------------------------------------------
 
 /// The residual indices `1..=m` as predictors and the `m` zero observations.
-fn problem_data(m: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn problem_data(m: usize) -> (Vec<f64>, Vec<f64>) {
     ((1..=m).map(|i| i as f64).collect(), vec![0.0; m])
 }
 
@@ -304,11 +304,12 @@ fn solve<M: GenericModel, const N: usize>(
         .fit(&model, &x, &y, &p0, None, method, &FitConfig::default())
         .unwrap_or_else(|e| panic!("{name} {method}: the fit failed: {e}"));
     eprintln!(
-        "{name} {method}: F = {:.15e}, final_cost = {:.6e}, termination = {:?}, nfev = {}, \
+        "{name} {method}: F = {:.15e}, final_cost = {:.6e}, termination = {:?}, cosine = {:.3e}, nfev = {}, \
          iterations = {}, p = {:?}",
         fit.chi_squared,
         fit.final_cost,
         fit.termination_reason,
+        fit.gradient_cosine,
         fit.nfev,
         fit.iterations,
         fit.parameters

@@ -1,0 +1,344 @@
+//! honest tests
+//!
+//! A result says what it is: `Converged` only at a stationary point, `Stalled` where the
+//! steps stopped elsewhere, `Undetermined` (infinite uncertainty) for a parameter the data
+//! do not see, totals over retries, and held (fixed) parameters that give exactly the fit
+//! of the model with their values substituted.
+
+use homodyne::prelude::*;
+use homodyne::{ConvergenceStatus, ParameterFlag};
+
+use super::mgh::{OSBORNE2_M, OSBORNE2_P0, Osborne2, problem_data};
+
+/// MGH 3, Powell badly scaled: n = 2, m = 2, F* = 0 at (1.098e-5, 9.106).
+struct PowellBadlyScaled;
+impl GenericModel for PowellBadlyScaled {
+    fn n_params(&self) -> usize {
+        2
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        if x[0] < 1.5 {
+            p[0] * p[1] * 1e4 - 1.0
+        } else {
+            (-p[0]).exp() + (-p[1]).exp() - 1.0001
+        }
+    }
+}
+
+/// A fit that reports converged must be at a stationary point, and none may show a
+/// parameter as determined to +-0 unless it is held fixed.
+fn assert_honest(name: &str, fit: &OptimizationResult) {
+    eprintln!("{name}: {fit}");
+    for (k, (&u, flag)) in fit
+        .uncertainties
+        .iter()
+        .zip(&fit.parameter_flags)
+        .enumerate()
+    {
+        if *flag != ParameterFlag::Fixed {
+            assert!(u != 0.0, "{name}: p[{k}] shown as +-0 ({flag})");
+        }
+        if *flag == ParameterFlag::Undetermined {
+            assert_eq!(u, f64::INFINITY, "{name}: undetermined p[{k}]");
+        }
+    }
+    if fit.converged() {
+        assert!(
+            fit.gradient_cosine <= homodyne::STATIONARY_COSINE || fit.gradient_cosine.is_nan(),
+            "{name}: converged with cosine {}",
+            fit.gradient_cosine
+        );
+    }
+    let clean = fit.converged() && fit.undetermined().is_empty();
+    let stalled = fit.convergence_status == ConvergenceStatus::Stalled;
+    assert!(
+        clean || stalled || !fit.undetermined().is_empty() || !fit.converged(),
+        "{name}"
+    );
+}
+
+#[test]
+fn powell_badly_scaled_from_100_times_its_start_is_not_a_clean_convergence() {
+    let model = AutoDiff::<_, 2>::new(PowellBadlyScaled).unwrap();
+    let (x, y) = problem_data(2);
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(
+                &model,
+                &x,
+                &y,
+                &[0.0, 100.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        // Either it reached a stationary point (F* = 0, or the stationary point of F
+        // near (-0.00995, -0.00995) that TRF finds from this start) and says so, or it
+        // says it did not converge.
+        assert_honest(&format!("Powell badly scaled x100 {method}"), &fit);
+        assert!(fit.optimality.is_finite());
+        assert_eq!(
+            fit.nfev,
+            fit.attempts.iter().map(|a| a.nfev).sum::<usize>(),
+            "{method}"
+        );
+    }
+}
+
+#[test]
+fn osborne2_from_10_times_its_start_is_not_a_clean_convergence_with_zero_errors() {
+    let model = AutoDiff::<_, 11>::new(Osborne2).unwrap();
+    let (x, y) = problem_data(OSBORNE2_M);
+    let p0 = OSBORNE2_P0.map(|v| 10.0 * v);
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(&model, &x, &y, &p0, None, method, &FitConfig::default())
+            .unwrap();
+        assert_honest(&format!("Osborne 2 x10 {method}"), &fit);
+    }
+}
+
+/// y = a exp(-b x) + c, with a fourth parameter the model never reads.
+struct DecayWithUnused;
+impl GenericModel for DecayWithUnused {
+    fn n_params(&self) -> usize {
+        4
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        p[0] * (p[1] * -x[0]).exp() + p[2]
+    }
+}
+
+fn decay_data() -> (Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..80).map(|i| i as f64 * 0.05).collect();
+    let y = x
+        .iter()
+        .enumerate()
+        .map(|(i, x)| 2.0 * (-1.3 * x).exp() + 0.4 + 0.01 * ((i * 7 % 11) as f64 - 5.0) / 5.0)
+        .collect();
+    (x, y)
+}
+
+#[test]
+fn a_parameter_the_model_does_not_use_is_undetermined_never_plus_minus_zero() {
+    let model = AutoDiff::<_, 4>::new(DecayWithUnused).unwrap();
+    let (x, y) = decay_data();
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(
+                &model,
+                &x,
+                &y,
+                &[1.0, 1.0, 0.0, 3.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        assert_eq!(fit.undetermined(), [3], "{method}: {fit}");
+        assert_eq!(fit.uncertainties[3], f64::INFINITY);
+        assert!(fit.covariance.matrix[(0, 3)].is_nan());
+        for k in 0..3 {
+            assert!(fit.uncertainties[k].is_finite() && fit.uncertainties[k] > 0.0);
+        }
+        assert!(fit.converged(), "{method}: {fit}");
+        assert!(fit.to_string().contains("(undetermined)"));
+    }
+}
+
+/// y = a exp(-b x) + c with c substituted.
+struct DecayWithOffset(f64);
+impl GenericModel for DecayWithOffset {
+    fn n_params(&self) -> usize {
+        2
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        p[0] * (p[1] * -x[0]).exp() + self.0
+    }
+}
+
+struct Decay;
+impl GenericModel for Decay {
+    fn n_params(&self) -> usize {
+        3
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        p[0] * (p[1] * -x[0]).exp() + p[2]
+    }
+}
+
+fn assert_close(a: f64, b: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= 1e-10 * b.abs().max(1e-300),
+        "{what}: {a} vs {b}"
+    );
+}
+
+#[test]
+fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
+    let (x, y) = decay_data();
+    let sigma: Vec<f64> = (0..y.len())
+        .map(|i| 0.01 + 0.001 * (i % 5) as f64)
+        .collect();
+    let full = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let substituted = AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    for method in [Method::Trf, Method::Lm] {
+        for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
+            let config = FitConfig {
+                sigma: Some(sigma.clone()),
+                strategy: Some(strategy),
+                ..FitConfig::default()
+            };
+            let held = NlsqWrapper::new()
+                .fit(
+                    &full,
+                    &x,
+                    &y,
+                    &[1.0, 1.0, 7.0],
+                    None,
+                    method,
+                    &config.clone().with_fixed(3, 2, 0.4),
+                )
+                .unwrap();
+            let reference = NlsqWrapper::new()
+                .fit(&substituted, &x, &y, &[1.0, 1.0], None, method, &config)
+                .unwrap();
+            let what = format!("{method} {strategy}");
+            assert_eq!(held.parameters[2], 0.4, "{what}");
+            assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed, "{what}");
+            assert_eq!(held.uncertainties[2], 0.0, "{what}");
+            for k in 0..2 {
+                assert_close(held.parameters[k], reference.parameters[k], &what);
+                assert_close(held.uncertainties[k], reference.uncertainties[k], &what);
+                assert_eq!(held.covariance.matrix[(k, 2)], 0.0);
+            }
+            assert_close(held.chi_squared, reference.chi_squared, &what);
+            assert!(held.converged(), "{what}: {held}");
+            assert!(held.to_string().contains("(fixed)"));
+
+            // Equal bounds hold it too.
+            let bounds = Bounds::new(vec![0.0, 0.0, 0.4], vec![10.0, 10.0, 0.4]).unwrap();
+            let bounded = NlsqWrapper::new()
+                .fit(
+                    &full,
+                    &x,
+                    &y,
+                    &[1.0, 1.0, 0.4],
+                    Some(&bounds),
+                    method,
+                    &config,
+                )
+                .unwrap();
+            let free_bounds = Bounds::new(vec![0.0, 0.0], vec![10.0, 10.0]).unwrap();
+            let bounded_reference = NlsqWrapper::new()
+                .fit(
+                    &substituted,
+                    &x,
+                    &y,
+                    &[1.0, 1.0],
+                    Some(&free_bounds),
+                    method,
+                    &config,
+                )
+                .unwrap();
+            assert_eq!(bounded.parameter_flags[2], ParameterFlag::Fixed, "{what}");
+            for k in 0..2 {
+                assert_close(
+                    bounded.parameters[k],
+                    bounded_reference.parameters[k],
+                    &what,
+                );
+                // The bounded path takes other steps: the same optimum to the tolerances.
+                let gap = (bounded.parameters[k] - reference.parameters[k]).abs();
+                assert!(gap <= 1e-8 * reference.parameters[k].abs(), "{what}: {gap}");
+            }
+        }
+    }
+}
+
+#[test]
+fn held_values_are_checked_and_something_must_stay_free() {
+    let (x, y) = decay_data();
+    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let fit = |config: &FitConfig, bounds: Option<&Bounds>| {
+        NlsqWrapper::new().fit(
+            &model,
+            &x,
+            &y,
+            &[1.0, 1.0, 0.0],
+            bounds,
+            Method::Trf,
+            config,
+        )
+    };
+    let all = FitConfig::default()
+        .with_fixed(3, 0, 1.0)
+        .with_fixed(3, 1, 1.0)
+        .with_fixed(3, 2, 1.0);
+    let e = fit(&all, None).unwrap_err();
+    assert!(e.to_string().contains("nothing to fit"), "{e}");
+    let nan = FitConfig::default().with_fixed(3, 1, f64::NAN);
+    assert_eq!(fit(&nan, None).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let bounds = Bounds::new(vec![0.0; 3], vec![5.0; 3]).unwrap();
+    let outside = FitConfig::default().with_fixed(3, 2, 9.0);
+    let e = fit(&outside, Some(&bounds)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let short = FitConfig {
+        fixed: vec![Some(1.0)],
+        ..FitConfig::default()
+    };
+    assert_eq!(
+        fit(&short, None).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[test]
+fn a_retried_fit_reports_the_evaluations_of_every_attempt() {
+    let (x, y) = decay_data();
+    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    // A budget too small to converge: every attempt runs out, and retries follow.
+    let config = FitConfig {
+        max_nfev: Some(3),
+        ..FitConfig::default()
+    };
+    let fit = NlsqWrapper::new()
+        .fit(&model, &x, &y, &[1.0, 5.0, 0.0], None, Method::Trf, &config)
+        .unwrap();
+    assert_eq!(
+        fit.convergence_status,
+        ConvergenceStatus::MaxEvaluationsReached
+    );
+    assert_eq!(fit.attempts.len(), 3, "{:?}", fit.attempts);
+    assert_eq!(fit.recovery_actions.len(), 2);
+    let total: usize = fit.attempts.iter().map(|a| a.nfev).sum();
+    assert_eq!(fit.nfev, total);
+    assert!(fit.nfev > fit.attempts[2].nfev);
+    assert_eq!(
+        fit.iterations,
+        fit.attempts.iter().map(|a| a.iterations).sum::<usize>()
+    );
+}
+
+#[test]
+fn a_converged_fit_is_stationary_and_reports_its_optimality() {
+    let (x, y) = decay_data();
+    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let fit = NlsqWrapper::new()
+        .fit(
+            &model,
+            &x,
+            &y,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+        )
+        .unwrap();
+    assert!(fit.converged());
+    assert!(fit.gradient_cosine < 1e-8, "{}", fit.gradient_cosine);
+    assert!(fit.optimality < 1e-8, "{}", fit.optimality);
+    assert_eq!(fit.attempts.len(), 1);
+    assert!(!fit.absolute_sigma);
+}
