@@ -538,7 +538,6 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
 }
 
 #[test]
-#[ignore = "the library's TooFewPoints still counts held parameters (homodyne::validate)"]
 fn holding_parameters_leaves_fewer_to_determine() {
     let dir = scratch("few-held");
     let two = dir.join("two.csv");

@@ -35,7 +35,7 @@ pub fn validate_inputs<M: Model + ?Sized>(
         }
         .into());
     }
-    check_point_count(ydata.len(), p0.len())?;
+    check_point_count(ydata.len(), free_parameters(p0.len(), bounds, config))?;
     for (array, values) in [("xdata", xdata), ("ydata", ydata), ("p0", p0)] {
         if let Some((index, value)) = first_non_finite(values) {
             return Err(InvalidInput::NonFinite {
@@ -83,7 +83,7 @@ pub fn validate_parameters<M: Model + ?Sized>(
     if n_points == 0 {
         return Err(InvalidInput::EmptyData.into());
     }
-    check_point_count(n_points, p0.len())?;
+    check_point_count(n_points, free_parameters(p0.len(), bounds, config))?;
     if let Some((index, value)) = first_non_finite(p0) {
         return Err(InvalidInput::NonFinite {
             array: "p0",
@@ -126,6 +126,18 @@ fn check_model<M: Model + ?Sized>(model: &M, p0: &[f64]) -> Result<(), Optimizat
 }
 
 /// No fewer points than parameters.
+/// The parameters left to fit: `n_params` less those held by `config.fixed` or by equal
+/// bounds (a held parameter needs no data point).
+fn free_parameters(n_params: usize, bounds: Option<&Bounds>, config: &FitConfig) -> usize {
+    (0..n_params)
+        .filter(|&k| {
+            let by_config = config.fixed.get(k).is_some_and(Option::is_some);
+            let by_bounds = bounds.is_some_and(|b| b.len() == n_params && b.fixed_value(k).is_some());
+            !(by_config || by_bounds)
+        })
+        .count()
+}
+
 fn check_point_count(n_points: usize, n_params: usize) -> Result<(), OptimizationError> {
     if n_points < n_params {
         return Err(InvalidInput::TooFewPoints { n_points, n_params }.into());
