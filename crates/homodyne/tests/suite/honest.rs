@@ -342,3 +342,42 @@ fn a_converged_fit_is_stationary_and_reports_its_optimality() {
     assert_eq!(fit.attempts.len(), 1);
     assert!(!fit.absolute_sigma);
 }
+
+/// `y = (a x + 1e16) - 1e16`: the exact derivative is `x`, but the values move in steps of
+/// 2 (the spacing of doubles near 1e16), so no small step changes the cost.
+struct Staircase;
+impl GenericModel for Staircase {
+    fn n_params(&self) -> usize {
+        1
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        (p[0] * x[0] + 1e16) - 1e16
+    }
+}
+
+#[test]
+fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
+    let model = AutoDiff::<_, 1>::new(Staircase).unwrap();
+    let x: Vec<f64> = (1..=20).map(f64::from).collect();
+    let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
+    for method in [Method::Trf, Method::Lm] {
+        let fit = NlsqWrapper::new()
+            .fit(&model, &x, &y, &[0.2], None, method, &FitConfig::default())
+            .unwrap();
+        assert_eq!(
+            fit.convergence_status,
+            ConvergenceStatus::Stalled,
+            "{method}: {fit}"
+        );
+        assert!(fit.gradient_cosine > homodyne::STATIONARY_COSINE);
+        assert!(!fit.converged());
+        assert!(fit.convergence_status.advice().unwrap().contains("start"));
+        // A stall is retried from perturbed parameters only: more evaluations or looser
+        // tolerances would stop at the same place.
+        for action in &fit.recovery_actions {
+            assert_eq!(action.action, "perturb_parameters", "{method}");
+        }
+        assert_eq!(fit.attempts.len(), fit.recovery_actions.len() + 1);
+        assert!(fit.to_string().contains("stalled"));
+    }
+}

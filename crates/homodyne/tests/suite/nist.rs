@@ -54,6 +54,16 @@ fn run(
             )
         }
     };
+    if let Ok(fit) = &fit {
+        eprintln!(
+            "{} start {} {method} {derivatives:?}: {} {:?}, cosine {:.3e}",
+            problem.name,
+            start + 1,
+            fit.convergence_status,
+            fit.termination_reason,
+            fit.gradient_cosine
+        );
+    }
     match fit {
         Ok(fit) => Score {
             problem: problem.name.clone(),
