@@ -477,7 +477,7 @@ fn rescaled_data_report_the_original_problem() {
         let model = Faulty::new(|p: &[f64], call| {
             let away = p != P0;
             let state = faults.load(Ordering::SeqCst);
-            if call != usize::MAX && away && state % 2 == 0 && state < 6 {
+            if call != usize::MAX && away && state.is_multiple_of(2) && state < 6 {
                 faults.fetch_add(1, Ordering::SeqCst);
                 Fault::NanJacobian
             } else if call == usize::MAX && away && state % 2 == 1 {
