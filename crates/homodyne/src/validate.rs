@@ -132,7 +132,8 @@ fn free_parameters(n_params: usize, bounds: Option<&Bounds>, config: &FitConfig)
     (0..n_params)
         .filter(|&k| {
             let by_config = config.fixed.get(k).is_some_and(Option::is_some);
-            let by_bounds = bounds.is_some_and(|b| b.len() == n_params && b.fixed_value(k).is_some());
+            let by_bounds =
+                bounds.is_some_and(|b| b.len() == n_params && b.fixed_value(k).is_some());
             !(by_config || by_bounds)
         })
         .count()
