@@ -10,7 +10,7 @@ use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::initial::estimate_scaling;
 use crate::model::HomodyneModel;
-use crate::parameters::AnalysisMode;
+use crate::parameters::{AnalysisMode, ParameterLayout};
 
 impl AnalysisMode {
     /// Where the physical parameters start when the user gives no values: the Python
@@ -119,7 +119,10 @@ pub struct XpcsFitOptions {
     /// `trf` (the default, with bounds) or `lm`.
     pub method: Method,
     /// Solver settings, strategy and memory limit. Without a strategy, fits below 1M
-    /// points run as LARGE rather than STANDARD (see [`fit`]).
+    /// points run as LARGE rather than STANDARD (see [`fit`]). Its `fixed` (one entry per
+    /// parameter of [`HomodyneModel::layout`], or none; [`crate::XpcsConfig::layout_fixed`]
+    /// gives it from a configuration) holds parameters at values in the coarse stages and
+    /// the full fit alike, as equal bounds do.
     pub config: FitConfig,
     /// The elements fitted: by default `t1 < t2`, each measured value once. The diagonal
     /// is never a measurement in loaded data (fitting the loader's correction biases the
@@ -165,7 +168,10 @@ pub struct XpcsFit {
 ///
 /// The starting contrasts and offsets are estimated from the data unless given, then
 /// clipped into the bounds with the physical start; a start outside the bounds after that
-/// is refused with the parameter named. The coarse stages of
+/// is refused with the parameter named. A parameter held at a value
+/// ([`FitConfig::fixed`] in [`XpcsFitOptions::config`], or equal bounds) starts at it, the
+/// contrasts and offsets are estimated with the held physical values, and the result
+/// reports it with that value and [`homodyne::ParameterFlag::Fixed`]. The coarse stages of
 /// [`XpcsFitOptions::coarse_to_fine`] run first; the last fit is over every selected point.
 pub fn fit(
     model: &HomodyneModel,
@@ -272,6 +278,26 @@ fn points_differ(x: &[f64], y: &[f64]) -> OptimizationError {
     }
 }
 
+/// The value each parameter is held at (`None`: fitted): `fixed` (the layout's order, or
+/// empty), else equal bounds. Lengths that do not match the layout are left to the
+/// solver to refuse.
+fn held_values(
+    layout: &ParameterLayout,
+    fixed: &[Option<f64>],
+    lower: &[f64],
+    upper: &[f64],
+) -> Vec<Option<f64>> {
+    (0..layout.n_params())
+        .map(|k| {
+            let by_bounds = match (lower.get(k), upper.get(k)) {
+                (Some(lo), Some(hi)) if lo == hi => Some(*lo),
+                _ => None,
+            };
+            fixed.get(k).copied().flatten().or(by_bounds)
+        })
+        .collect()
+}
+
 fn fit_on(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -280,19 +306,30 @@ fn fit_on(
     communicator: Option<&dyn Communicator>,
 ) -> Result<XpcsFit, XpcsError> {
     let layout = *model.layout();
-    let physical = options
-        .physical_start
-        .clone()
-        .unwrap_or_else(|| layout.mode.default_start().to_vec());
-    let (contrasts, offsets) = match &options.scaling_start {
-        Some(scaling) => scaling.clone(),
-        None => estimate_scaling(model, data, &physical)?,
-    };
-    let start = layout.assemble(&contrasts, &offsets, &physical)?;
     let (lower, upper) = options
         .bounds
         .clone()
         .unwrap_or_else(|| layout.default_bounds());
+    let held = held_values(&layout, &options.config.fixed, &lower, &upper);
+    let hold = |values: &mut [f64], first: usize| {
+        for (k, v) in values.iter_mut().enumerate() {
+            if let Some(Some(h)) = held.get(first + k) {
+                *v = *h;
+            }
+        }
+    };
+    let mut physical = options
+        .physical_start
+        .clone()
+        .unwrap_or_else(|| layout.mode.default_start().to_vec());
+    hold(&mut physical, layout.physical_start());
+    let (mut contrasts, mut offsets) = match &options.scaling_start {
+        Some(scaling) => scaling.clone(),
+        None => estimate_scaling(model, data, &physical)?,
+    };
+    hold(&mut contrasts, 0);
+    hold(&mut offsets, layout.n_scaling_groups());
+    let start = layout.assemble(&contrasts, &offsets, &physical)?;
     let bounds = Bounds::new(lower, upper)?;
     let (x, y) = data.select_points(options.points);
     let mut stages = Vec::new();

@@ -17,7 +17,9 @@
 //! | `experimental_data.cache_compression` | true |
 //! | `initial_parameters.parameter_names`, `.values` | none (values may be `null`) |
 //! | `initial_parameters.per_angle_scaling.{contrast, offset}` | none |
+//! | `initial_parameters.fixed_parameters` | none (`{name: value}`: parameters held at values) |
 //! | `parameter_space.bounds[{name, min, max}]` | the package's default bounds |
+//! | `parameter_space.bounds[{name, fixed}]` | fitted (a number: held at it; `true`: at its initial value) |
 //! | `optimization.nlsq.anti_degeneracy.per_angle_mode` | `auto` |
 //! | `optimization.nlsq.anti_degeneracy.constant_scaling_threshold` | 3 |
 //! | `optimization.streaming.enable_checkpoints` | true |
@@ -51,6 +53,11 @@
 //! against the working directory, which is what [`XpcsConfig::from_yaml_str`] keeps.
 //! Other paths (`checkpoint_dir`, output folders) are kept as written.
 //!
+//! A parameter is held fixed (left out of the fit, reported with its value and the flag
+//! `fixed`) by `fixed: <value>` or `fixed: true` on its `parameter_space.bounds` entry, by
+//! `initial_parameters.fixed_parameters`, or by equal `min` and `max`: see
+//! [`crate::fixed`] for the rules and [`XpcsConfig::layout_fixed`] for the values.
+//!
 //! YAML is read with YAML 1.1 booleans (`yes`/`no`/`on`/`off`) as PyYAML reads them;
 //! `1e-3` is a number here, where PyYAML reads a string. Duplicate keys are a syntax
 //! error (PyYAML keeps the last).
@@ -64,6 +71,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::XpcsError;
+use crate::fixed::{Hold, read_fixed_parameters, read_hold};
 use crate::loader::{
     DEFAULT_CACHE_TEMPLATE, DEFAULT_Q_TOLERANCE_FRACTION, DEFAULT_WAVEVECTOR_Q, DataLocation,
     LoadOptions, python_float,
@@ -153,6 +161,9 @@ pub struct InitialParameters {
     pub per_angle_contrast: Option<Vec<f64>>,
     /// `per_angle_scaling.offset`.
     pub per_angle_offset: Option<Vec<f64>>,
+    /// `fixed_parameters`: parameters held at values (canonical names, in file order);
+    /// see [`crate::fixed`].
+    pub fixed_parameters: Vec<(String, f64)>,
 }
 
 impl InitialParameters {
@@ -177,6 +188,10 @@ pub struct ParameterBound {
     pub min: Option<f64>,
     /// `max`; `None` keeps the default.
     pub max: Option<f64>,
+    /// `fixed`; `None` when absent or `null` (see [`crate::fixed`]).
+    pub fixed: Option<Hold>,
+    /// The entry's dotted path, `parameter_space.bounds[2]`, for messages.
+    pub path: String,
 }
 
 /// `optimization.nlsq.anti_degeneracy.per_angle_mode`: how the package treats the
@@ -578,7 +593,8 @@ impl XpcsConfig {
 // Parameter names
 // ---------------------------------------------------------------------------------------
 
-const PARAMETER_NAMES: [&str; 9] = [
+/// Every parameter's canonical name.
+pub(crate) const PARAMETER_NAMES: [&str; 9] = [
     "contrast",
     "offset",
     "D0",
@@ -591,7 +607,7 @@ const PARAMETER_NAMES: [&str; 9] = [
 ];
 
 /// The canonical name of a parameter or one of the package's aliases.
-fn canonical_name(name: &str) -> Option<&'static str> {
+pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
     let name = match name {
         "gamma_dot_0" => "gamma_dot_t0",
         "gamma_dot_offset" => "gamma_dot_t_offset",
@@ -660,7 +676,7 @@ fn describe(value: &Value) -> String {
     }
 }
 
-fn type_error(key: &str, expected: &str, found: &Value) -> XpcsError {
+pub(crate) fn type_error(key: &str, expected: &str, found: &Value) -> XpcsError {
     XpcsError::ConfigType {
         key: key.to_owned(),
         expected: expected.to_owned(),
@@ -828,7 +844,7 @@ fn number(value: &Value, key: &str) -> Result<f64, XpcsError> {
 
 /// A number, or a string Python's `float()` reads (the package calls `float()` on bounds
 /// and initial values, so `"1e5"` works there).
-fn lenient_number(value: &Value, key: &str) -> Result<f64, XpcsError> {
+pub(crate) fn lenient_number(value: &Value, key: &str) -> Result<f64, XpcsError> {
     match value {
         Value::String(s) => python_float_parse(s).ok_or_else(|| type_error(key, "a number", value)),
         other => number(other, key),
@@ -969,6 +985,7 @@ fn read_root(
     }
     top.accept(ROOT_ACCEPTED, report);
     top.finish(report);
+    report.warnings.extend(crate::fixed::check(&config)?);
     Ok(config)
 }
 
@@ -1130,7 +1147,11 @@ fn read_initial(
             s.key("per_angle_scaling")
         )),
     }
-    s.accept(&["units", "active_parameters", "fixed_parameters"], report);
+    let fixed_key = s.key("fixed_parameters");
+    if let Some(value) = s.get("fixed_parameters") {
+        out.fixed_parameters = read_fixed_parameters(value, &fixed_key)?;
+    }
+    s.accept(&["units", "active_parameters"], report);
     s.finish(report);
     Ok(out)
 }
@@ -1165,6 +1186,11 @@ fn read_parameter_space(
                 .get("max")
                 .map(|v| lenient_number(v, &max_key))
                 .transpose()?;
+            let fixed_key = entry.key("fixed");
+            let fixed = entry
+                .get("fixed")
+                .map(|v| read_hold(v, &fixed_key))
+                .transpose()?;
             entry.accept(&["type", "prior_mu", "prior_sigma", "unit"], report);
             let path = entry.path.clone();
             entry.finish(report);
@@ -1181,6 +1207,8 @@ fn read_parameter_space(
                     name: canonical.to_owned(),
                     min,
                     max,
+                    fixed,
+                    path,
                 }),
                 None => report.warnings.push(format!(
                     "`{name_key}`: {name:?} is no parameter; its bounds are ignored"
@@ -1509,7 +1537,17 @@ pub fn config_template(mode: AnalysisMode) -> String {
          \x20   offset: null\n\n",
         listed.join(", ")
     ));
-    t.push_str("parameter_space:\n  bounds: # [min, max] of each parameter\n");
+    t.push_str(
+        "parameter_space:\n\
+         \x20 # [min, max] of each parameter. To hold one fixed (left out of the fit, reported\n\
+         \x20 # with its value and \"flag\": \"fixed\"), add `fixed: <value>` to its entry, or\n\
+         \x20 # `fixed: true` to hold it at its initial value; equal min and max hold it too:\n\
+         \x20 #   - name: D_offset\n\
+         \x20 #     min: -100000.0\n\
+         \x20 #     max: 100000.0\n\
+         \x20 #     fixed: 0.0\n\
+         \x20 bounds:\n",
+    );
     let mut bounds: Vec<(&str, (f64, f64))> =
         vec![("contrast", CONTRAST_BOUNDS), ("offset", OFFSET_BOUNDS)];
     bounds.extend(

@@ -22,6 +22,8 @@
 //!   derivatives, in the published form or the Python package's form
 //!   ([`ModelForm::PythonCompat`]).
 //! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
+//! - [`config`]: the YAML configuration of the Python package, and [`fixed`]: the
+//!   parameters it holds fixed.
 //! - [`initial`]: contrasts and offsets estimated from the data.
 //! - [`analysis`]: [`fit`], the model fitted to the data from the package's default start,
 //!   through coarse stages on a few rows of each matrix ([`CoarseToFine`]) to the full
@@ -32,6 +34,7 @@ pub mod angle_filter;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod fixed;
 pub mod initial;
 pub mod loader;
 pub mod model;

@@ -25,10 +25,22 @@
 //! "scaling_mode": "individual" | "constant"}` (with constant scaling the shared value is
 //! repeated for every angle), and `sigma` and `chi_squared_definition` (see below).
 //!
+//! **Fixed and undetermined parameters.** A parameter held fixed (a `fixed` key in the
+//! configuration, equal bounds: [`crate::fixed`]) is written with its value, `"uncertainty":
+//! null` and `"flag": "fixed"`; one the data do not determine
+//! ([`ParameterFlag::Undetermined`]) with its value, `"uncertainty": null` and `"flag":
+//! "undetermined"` (never an uncertainty of 0). Other parameters have no `flag`, as in the
+//! package. The `contrast` and `offset` summaries are `fixed` when every angle's value is,
+//! `undetermined` (uncertainty `null`) when any is, and otherwise their uncertainty is the
+//! root mean square over the fitted angles. When any contrast or offset is flagged,
+//! `per_angle` also holds `contrast_flag` and `offset_flag`: `"fixed"`, `"undetermined"`
+//! or `"free"` per angle; the per-angle uncertainties of flagged values are `null`.
+//!
 //! # `analysis_results_nlsq.json`
 //!
 //! `method` (`nlsq`), `timestamp`, `analysis_mode`, `fit_quality` {`chi_squared`,
-//! `reduced_chi_squared`, `degrees_of_freedom` (`M - P`), `quality_flag`},
+//! `reduced_chi_squared`, `degrees_of_freedom` (`M - P`, `P` the parameters fitted: those
+//! held fixed are not counted), `quality_flag`},
 //! `dataset_info` {`n_angles`, `n_time_points` (`N^2`, as the package counts it),
 //! `total_data_points`, `q_value`}, `optimization_summary` {`convergence_status`,
 //! `iterations`, `execution_time`}. **Added**: `fit_quality.sigma`,
@@ -51,9 +63,10 @@
 //! (reduced chi-squared at most 10; `chi2_quality` "good or acceptable" up to 5; significance
 //! `|p| / u >= 2`; covariance condition number at most 1e12). As in the package, a failed
 //! `parameter_significance` or `chi2_quality` check warns (or not) without failing the
-//! validation. **Added**: `convergence.{nfev, njev, termination_reason}`,
-//! `device_info.{threads, strategy, strategy_notes}`, `covariance` {`rank`,
-//! `n_parameters`, `jacobian_condition_number`, `condition_number`}, and
+//! validation. **Added**: `quality_checks.parameters_determined` (false, with a warning,
+//! when the data do not determine a parameter), `convergence.{nfev, njev,
+//! termination_reason}`, `device_info.{threads, strategy, strategy_notes}`, `covariance`
+//! {`rank`, `n_parameters`, `jacobian_condition_number`, `condition_number`}, and
 //! `streaming_diagnostics` for a STREAMING fit.
 //!
 //! # `fitted_data.npz` and `fitted_data.h5`
@@ -92,7 +105,8 @@
 //!   units, and `quality_flag` says little); the package assumes a default sigma of 0.01
 //!   that it then does not use on that path. What was used is written as `sigma` (a number
 //!   or `null`) and `chi_squared_definition` next to the values.
-//! - `reduced_chi_squared = chi_squared / (M - P)`, `M` the elements fitted; with no degrees of freedom it is
+//! - `reduced_chi_squared = chi_squared / (M - P)`, `M` the elements fitted, `P` the
+//!   parameters not held fixed; with no degrees of freedom it is
 //!   `null` (the package writes `Infinity`).
 //! - **`iterations` is the solver's count of outer iterations** (the package reports 0).
 //! - `convergence_status` is `converged`, or `max_iter` when the evaluation budget ran out
@@ -107,7 +121,8 @@
 //!   2-norm condition number NumPy's `cond` computes from the covariance when the Jacobian
 //!   has full rank); a rank-deficient covariance fails the check with a warning that says
 //!   so (the package's `cond` is then infinite or meaningless and it skips or fails the
-//!   check by chance).
+//!   check by chance). Rank and condition are those of the parameters fitted: the zero
+//!   rows and columns of parameters held fixed do not count as a deficiency.
 //! - `physical_bounds` uses the solver's [`ParameterFlag`]s (on a bound within relative
 //!   1e-10) of the physical parameters, as the package does with its configured bounds
 //!   (absolute 1e-9). There is no CMA-ES, so no `cmaes_convergence` check.
@@ -678,8 +693,8 @@ impl Statistics {
         let fitted_per_angle = (0..n_t)
             .map(|i| (0..n_t).filter(|&j| outputs.points.includes(i, j)).count())
             .sum::<usize>();
-        let degrees_of_freedom = (outputs.data.phi.len() * fitted_per_angle) as i128
-            - outputs.result.parameters.len() as i128;
+        let degrees_of_freedom =
+            (outputs.data.phi.len() * fitted_per_angle) as i128 - n_varied(outputs.result) as i128;
         let reduced_chi_squared = if degrees_of_freedom > 0 {
             chi_squared / degrees_of_freedom as f64
         } else {
@@ -715,9 +730,35 @@ fn status_name(status: ConvergenceStatus) -> &'static str {
     }
 }
 
-/// The uncertainty of parameter `index`, NaN when the result has none for it.
+/// The flag of parameter `index`, when the result has flags.
+fn flag(result: &OptimizationResult, index: usize) -> Option<ParameterFlag> {
+    if result.parameter_flags.len() == result.parameters.len() {
+        result.parameter_flags.get(index).copied()
+    } else {
+        None
+    }
+}
+
+/// `"fixed"` or `"undetermined"` for a parameter so flagged, else `None`.
+fn marker(result: &OptimizationResult, index: usize) -> Option<&'static str> {
+    match flag(result, index)? {
+        ParameterFlag::Fixed => Some("fixed"),
+        ParameterFlag::Undetermined => Some("undetermined"),
+        _ => None,
+    }
+}
+
+/// Number of parameters the fit varied (those not held fixed).
+fn n_varied(result: &OptimizationResult) -> usize {
+    result.parameters.len() - result.fixed().len()
+}
+
+/// The uncertainty of parameter `index`, NaN (written `null`) when the result has none for
+/// it, and for a parameter held fixed or undetermined by the data.
 fn uncertainty(result: &OptimizationResult, index: usize) -> f64 {
-    if result.uncertainties.len() == result.parameters.len() {
+    if marker(result, index).is_some() {
+        f64::NAN
+    } else if result.uncertainties.len() == result.parameters.len() {
         result.uncertainties.get(index).copied().unwrap_or(f64::NAN)
     } else {
         f64::NAN
@@ -809,11 +850,12 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
     let covariance = &result.covariance;
     let n_params = covariance.matrix.nrows();
     let finite_matrix = covariance.matrix.iter().all(|v| v.is_finite());
-    if n_params > 0 && finite_matrix {
-        if covariance.rank < n_params {
+    let varied = n_varied(result);
+    if n_params > 0 && varied > 0 && finite_matrix {
+        if covariance.rank < varied {
             report.checks.push(("condition_number", false));
             report.warnings.push(format!(
-                "Covariance matrix is rank-deficient (rank {} of {n_params} parameters): \
+                "Covariance matrix is rank-deficient (rank {} of {varied} fitted parameters): \
                  some parameter combinations are not determined by the data.",
                 covariance.rank
             ));
@@ -903,7 +945,7 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
 /// `cond(C) = cond(J)^2` for a full-rank Jacobian; NaN when unknown.
 fn covariance_condition_number(outputs: &NlsqOutputs) -> f64 {
     let covariance = &outputs.result.covariance;
-    let n = covariance.matrix.nrows();
+    let n = n_varied(outputs.result);
     if n == 0 || covariance.rank < n || !covariance.matrix.iter().all(|v| v.is_finite()) {
         return f64::NAN;
     }
@@ -919,11 +961,28 @@ fn float_list(values: impl IntoIterator<Item = f64>) -> Json {
     Json::Array(values.into_iter().map(Json::Float).collect())
 }
 
-fn value_and_uncertainty(value: f64, uncertainty: f64) -> Json {
-    Json::object([
-        ("value", Json::Float(value)),
-        ("uncertainty", Json::Float(uncertainty)),
-    ])
+/// `{value, uncertainty}`, with `flag` added for a parameter held fixed or undetermined.
+fn value_and_uncertainty(value: f64, uncertainty: f64, flag: Option<&str>) -> Json {
+    let mut fields = vec![
+        ("value".to_owned(), Json::Float(value)),
+        ("uncertainty".to_owned(), Json::Float(uncertainty)),
+    ];
+    if let Some(flag) = flag {
+        fields.push(("flag".to_owned(), Json::str(flag)));
+    }
+    Json::Object(fields)
+}
+
+/// The flag of the mean of per-angle values: `undetermined` when any is, `fixed` when all
+/// are.
+fn summary_marker(markers: &[Option<&'static str>]) -> Option<&'static str> {
+    if markers.contains(&Some("undetermined")) {
+        Some("undetermined")
+    } else if !markers.is_empty() && markers.iter().all(|m| *m == Some("fixed")) {
+        Some("fixed")
+    } else {
+        None
+    }
 }
 
 fn sigma_json(outputs: &NlsqOutputs) -> Json {
@@ -944,29 +1003,63 @@ fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) 
     let offset_u: Vec<f64> = (0..n_phi)
         .map(|k| uncertainty(result, layout.offset_index(k)))
         .collect();
-    let rms = |u: &[f64]| nan_mean(u.iter().map(|v| v * v)).sqrt();
+    let contrast_m: Vec<_> = (0..n_phi)
+        .map(|k| marker(result, layout.contrast_index(k)))
+        .collect();
+    let offset_m: Vec<_> = (0..n_phi)
+        .map(|k| marker(result, layout.offset_index(k)))
+        .collect();
+    // Over the angles whose value was fitted; none (null) when one is undetermined.
+    let rms = |u: &[f64], m: Option<&str>| match m {
+        Some(_) => f64::NAN,
+        None => nan_mean(u.iter().map(|v| v * v)).sqrt(),
+    };
+    let summary = |values: &[f64], u: &[f64], markers: &[Option<&'static str>]| {
+        let m = summary_marker(markers);
+        value_and_uncertainty(nan_mean(values.iter().copied()), rms(u, m), m)
+    };
 
     let mut parameters = vec![
         (
             "contrast".to_owned(),
-            value_and_uncertainty(nan_mean(contrast.iter().copied()), rms(&contrast_u)),
+            summary(&contrast, &contrast_u, &contrast_m),
         ),
-        (
-            "offset".to_owned(),
-            value_and_uncertainty(nan_mean(offset.iter().copied()), rms(&offset_u)),
-        ),
+        ("offset".to_owned(), summary(&offset, &offset_u, &offset_m)),
     ];
     let start = layout.physical_start();
     for (i, name) in layout.mode.physical_names().iter().enumerate() {
         parameters.push((
             (*name).to_owned(),
-            value_and_uncertainty(p[start + i], uncertainty(result, start + i)),
+            value_and_uncertainty(
+                p[start + i],
+                uncertainty(result, start + i),
+                marker(result, start + i),
+            ),
         ));
     }
     let scaling_mode = match layout.scaling {
         ScalingMode::Individual => "individual",
         ScalingMode::Constant => "constant",
     };
+    let mut per_angle = vec![
+        ("phi".to_owned(), float_list(model.phi().iter().copied())),
+        ("contrast".to_owned(), float_list(contrast)),
+        ("contrast_uncertainty".to_owned(), float_list(contrast_u)),
+        ("offset".to_owned(), float_list(offset)),
+        ("offset_uncertainty".to_owned(), float_list(offset_u)),
+        ("scaling_mode".to_owned(), Json::str(scaling_mode)),
+    ];
+    if contrast_m.iter().chain(&offset_m).any(Option::is_some) {
+        let flags = |markers: Vec<Option<&str>>| {
+            Json::Array(
+                (markers.into_iter())
+                    .map(|m| Json::str(m.unwrap_or("free")))
+                    .collect(),
+            )
+        };
+        per_angle.push(("contrast_flag".to_owned(), flags(contrast_m)));
+        per_angle.push(("offset_flag".to_owned(), flags(offset_m)));
+    }
     Json::object([
         ("timestamp", timestamp.clone()),
         ("analysis_mode", Json::str(layout.mode.name())),
@@ -980,17 +1073,7 @@ fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) 
             Json::str(status_name(result.convergence_status)),
         ),
         ("parameters", Json::Object(parameters)),
-        (
-            "per_angle",
-            Json::object([
-                ("phi", float_list(model.phi().iter().copied())),
-                ("contrast", float_list(contrast)),
-                ("contrast_uncertainty", float_list(contrast_u)),
-                ("offset", float_list(offset)),
-                ("offset_uncertainty", float_list(offset_u)),
-                ("scaling_mode", Json::str(scaling_mode)),
-            ]),
-        ),
+        ("per_angle", Json::Object(per_angle)),
         ("sigma", sigma_json(outputs)),
         ("chi_squared_definition", Json::str(stats.definition)),
     ])

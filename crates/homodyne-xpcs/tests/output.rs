@@ -394,6 +394,7 @@ fn files_keys_shapes_and_values() {
         "parameter_significance",
         "condition_number",
         "physical_bounds",
+        "parameters_determined",
         "convergence_status",
     ]
     .iter()
