@@ -218,6 +218,7 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
         config: FitConfig {
             strategy,
             memory_limit_gb: config.performance.memory_limit_gb,
+            fixed: config.layout_fixed(&layout).map_err(input)?,
             ..FitConfig::default()
         },
     };
