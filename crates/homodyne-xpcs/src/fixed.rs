@@ -27,7 +27,8 @@
 //! 2. `initial_parameters.fixed_parameters`, the package's own mapping of names to
 //!    values (`{D_offset: 0.0, beta: 0.0}`), for a parameter whose bounds entries have no
 //!    `fixed` key. Both keys for one parameter must agree.
-//! 3. Equal `min` and `max`: held at that value.
+//! 3. Equal `min` and `max`: held at that value (even with `fixed: false`: the solver
+//!    holds a parameter whose bounds are equal).
 //!
 //! A held value must be finite and within the parameter's `[min, max]` (after every
 //! entry): anything else is an [`XpcsError::ConfigValue`] naming the key and the
@@ -182,7 +183,11 @@ fn resolve(config: &XpcsConfig, name: &str) -> Result<Option<Resolved>, XpcsErro
             if let Some(list) = &by_list {
                 let entry_values = resolved.as_ref().map(|r| r.values.as_slice());
                 if entry_values != Some(list.values.as_slice()) {
-                    let said = entry_values.map_or("free".to_owned(), |v| format!("{v:?}"));
+                    let said = match entry_values {
+                        None => "fitted".to_owned(),
+                        Some([v]) => format!("held at {v}"),
+                        Some(v) => format!("held at {v:?}"),
+                    };
                     return Err(XpcsError::config_value(
                         &key,
                         format!(
@@ -198,18 +203,19 @@ fn resolve(config: &XpcsConfig, name: &str) -> Result<Option<Resolved>, XpcsErro
     let (min, max) = config
         .parameter_bounds(name)
         .expect("a canonical parameter name has bounds");
-    let resolved = match by_entry {
+    let by_keys = match by_entry {
         Some(resolved) => resolved,
-        None => by_list.or_else(|| {
-            (min == max).then(|| Resolved {
-                key: entries
-                    .last()
-                    .map_or_else(|| "parameter_space.bounds".to_owned(), |b| b.path.clone()),
-                values: vec![min],
-                per_angle_key: None,
-            })
-        }),
+        None => by_list,
     };
+    let resolved = by_keys.or_else(|| {
+        (min == max).then(|| Resolved {
+            key: entries
+                .last()
+                .map_or_else(|| "parameter_space.bounds".to_owned(), |b| b.path.clone()),
+            values: vec![min],
+            per_angle_key: None,
+        })
+    });
     if let Some(r) = &resolved {
         for &v in &r.values {
             if !v.is_finite() {

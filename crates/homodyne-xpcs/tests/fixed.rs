@@ -142,6 +142,14 @@ fn equal_min_and_max_hold_the_parameter() {
         config.layout_fixed(&layout).unwrap(),
         [None, None, None, Some(-0.6), Some(0.0)]
     );
+    // `fixed: false` does not free it: the solver holds equal bounds.
+    let text = yaml(
+        "static",
+        "  values: null",
+        "    - {name: D_offset, min: 7, max: 7, fixed: false}",
+    );
+    let fixed = read(&text).layout_fixed(&layout).unwrap();
+    assert_eq!(fixed, [None, None, None, None, Some(7.0)]);
     // The bounds stay as given: the solver holds a parameter with equal bounds too.
     let (lower, upper) = config.layout_bounds(&layout);
     assert_eq!((lower[4], upper[4]), (0.0, 0.0));
