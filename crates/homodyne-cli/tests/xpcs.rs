@@ -283,3 +283,78 @@ fn distributed_without_mpi_says_how_to_build_it() {
         );
     }
 }
+
+#[test]
+fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
+    // The template's laminar-flow configuration on the synthetic cache, with
+    // `fixed: 0.0` on gamma_dot_t_offset's bounds entry and D_offset held by equal bounds.
+    let dir = scratch("fixed");
+    let config = dir.join("run.yaml");
+    let out = homodyne(&[
+        "config",
+        "--mode",
+        "laminar_flow",
+        "--output",
+        config.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_synthetic_cache(&dir.join("data/experiment.npz"));
+    let template = std::fs::read_to_string(&config).unwrap();
+    let held = "    - name: gamma_dot_t_offset\n      min: -0.1\n      max: 0.1\n";
+    let offset = "    - name: D_offset\n      min: -100000.0\n      max: 100000.0\n";
+    assert!(template.contains(held) && template.contains(offset));
+    let yaml = template
+        .replace("  dt: 0.001", "  dt: 0.1")
+        .replace("experiment.hdf", "experiment.npz")
+        .replace(held, &format!("{held}      fixed: 0.0\n"))
+        .replace(offset, "    - name: D_offset\n      min: 0.0\n      max: 0.0\n");
+    std::fs::write(&config, &yaml).unwrap();
+    let results = dir.join("results");
+    let out = homodyne(&[
+        "xpcs",
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+        "--output-dir",
+        results.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("laminar_flow from"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for name in ["gamma_dot_t_offset", "D_offset"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {stdout}"));
+        assert!(line.contains("fixed"), "{line}");
+    }
+    let parameters: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(results.join("nlsq/parameters.json")).unwrap(),
+    )
+    .unwrap();
+    for name in ["gamma_dot_t_offset", "D_offset"] {
+        let entry = &parameters["parameters"][name];
+        assert_eq!(entry["value"], 0.0, "{entry}");
+        assert_eq!(entry["flag"], "fixed", "{entry}");
+        assert!(entry["uncertainty"].is_null(), "{entry}");
+    }
+    assert!(parameters["parameters"]["D0"]["uncertainty"].as_f64().unwrap() > 0.0);
+
+    // A held value outside its bounds is a configuration error naming the key.
+    std::fs::write(
+        &config,
+        yaml.replace("      fixed: 0.0\n", "      fixed: 5.0\n"),
+    )
+    .unwrap();
+    let out = homodyne(&["xpcs", "--config", config.to_str().unwrap(), "--quiet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("fixed") && stderr.contains("gamma_dot_t_offset"),
+        "{stderr}"
+    );
+}
