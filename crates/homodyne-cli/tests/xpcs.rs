@@ -308,7 +308,10 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
         .replace("  dt: 0.001", "  dt: 0.1")
         .replace("experiment.hdf", "experiment.npz")
         .replace(held, &format!("{held}      fixed: 0.0\n"))
-        .replace(offset, "    - name: D_offset\n      min: 0.0\n      max: 0.0\n");
+        .replace(
+            offset,
+            "    - name: D_offset\n      min: 0.0\n      max: 0.0\n",
+        );
     std::fs::write(&config, &yaml).unwrap();
     let results = dir.join("results");
     let out = homodyne(&[
@@ -342,7 +345,12 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
         assert_eq!(entry["flag"], "fixed", "{entry}");
         assert!(entry["uncertainty"].is_null(), "{entry}");
     }
-    assert!(parameters["parameters"]["D0"]["uncertainty"].as_f64().unwrap() > 0.0);
+    assert!(
+        parameters["parameters"]["D0"]["uncertainty"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 
     // A held value outside its bounds is a configuration error naming the key.
     std::fs::write(
