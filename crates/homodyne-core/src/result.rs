@@ -187,6 +187,19 @@ pub struct AttemptSummary {
     pub outcome: String,
 }
 
+impl AttemptSummary {
+    /// The summary of `result` as attempt number `attempt`.
+    pub fn of(attempt: usize, result: &OptimizationResult) -> Self {
+        Self {
+            attempt,
+            iterations: result.iterations,
+            nfev: result.nfev,
+            njev: result.njev,
+            outcome: result.convergence_status.to_string(),
+        }
+    }
+}
+
 /// Diagnostics of a STREAMING fit: how the data passed through memory, which batches
 /// failed, and the checkpoints.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -291,8 +304,9 @@ pub struct OptimizationResult {
     /// (the default), it is scaled by the reduced chi-squared, so multiplying every sigma
     /// by a constant leaves the uncertainties unchanged.
     pub absolute_sigma: bool,
-    /// What the fit did that a reader should know: Jacobian entries taken by finite
-    /// differences where the exact derivative was not finite, and similar notes.
+    /// What the fit did that a reader should know: how many Jacobian entries were taken
+    /// by finite differences where the exact derivative was not finite (counted for fits
+    /// in memory; STREAMING and distributed fits take them the same way without counting).
     pub notes: Vec<String>,
     /// Final cost `0.5 * sum rho(r_i^2)` (equals `chi_squared / 2` for the linear loss).
     pub final_cost: f64,

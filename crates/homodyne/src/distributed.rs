@@ -44,6 +44,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use homodyne_checkpoint::CheckpointManager;
+use homodyne_core::AttemptSummary;
 use homodyne_core::{
     Batch, Bounds, Context, DataSource, FitObserver, InvalidInput, Method, Model,
     OptimizationError, OptimizationResult, OptimizationStrategy, StreamingDiagnostics,
@@ -471,6 +472,7 @@ impl NlsqWrapper {
             1.0,
             OptimizationStrategy::Streaming,
         );
+        result.attempts = vec![AttemptSummary::of(1, &result)];
         let (checkpoint_seconds_total, checkpoint_seconds_max) = checkpointer
             .as_ref()
             .map_or((0.0, 0.0), HdfCheckpointer::timing);

@@ -34,6 +34,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use homodyne_checkpoint::{CheckpointManager, OptimizerState, StateArray};
+use homodyne_core::AttemptSummary;
 use homodyne_core::{
     Bounds, Context, DataSource, FitObserver, InvalidInput, InvalidSample, Method, Model,
     NoObserver, OptimizationError, OptimizationResult, OptimizationStrategy, PassKind,
@@ -354,6 +355,7 @@ impl NlsqWrapper {
             1.0,
             OptimizationStrategy::Streaming,
         );
+        result.attempts = vec![AttemptSummary::of(1, &result)];
         let stats = state.stats.get_statistics();
         let (checkpoint_seconds_total, checkpoint_seconds_max) =
             checkpointer.as_ref().map_or((0.0, 0.0), |c| {

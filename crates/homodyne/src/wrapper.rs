@@ -264,13 +264,7 @@ impl NlsqWrapper {
             let number = retry + 1;
             let (error, unconverged) = match run_attempt(&attempt) {
                 Ok(result) => {
-                    attempts.push(AttemptSummary {
-                        attempt: number,
-                        iterations: result.iterations,
-                        nfev: result.nfev,
-                        njev: result.njev,
-                        outcome: result.convergence_status.to_string(),
-                    });
+                    attempts.push(AttemptSummary::of(number, &result));
                     if result.converged() || !self.enable_recovery {
                         return Ok(finish(result, actions, attempts));
                     }

@@ -381,3 +381,46 @@ fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
         assert!(fit.to_string().contains("stalled"));
     }
 }
+
+#[test]
+fn a_streaming_fit_holds_parameters_and_reports_its_attempt() {
+    use homodyne::{SliceSource, StreamingOptions};
+    let (x, y) = decay_data();
+    let full = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let substituted = AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    let source = SliceSource::new(&x, &y, None, 1).unwrap();
+    let options = StreamingOptions {
+        batch_size: Some(16),
+        ..StreamingOptions::default()
+    };
+    let wrapper = NlsqWrapper::new();
+    let held = wrapper
+        .fit_streaming(
+            &full,
+            &source,
+            &[1.0, 1.0, 0.0],
+            None,
+            Method::Trf,
+            &FitConfig::default().with_fixed(3, 2, 0.4),
+            &options,
+        )
+        .unwrap();
+    let reference = wrapper
+        .fit_streaming(
+            &substituted,
+            &source,
+            &[1.0, 1.0],
+            None,
+            Method::Trf,
+            &FitConfig::default(),
+            &options,
+        )
+        .unwrap();
+    assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed);
+    assert_eq!(held.parameters[2], 0.4);
+    for k in 0..2 {
+        assert_close(held.parameters[k], reference.parameters[k], "streaming");
+    }
+    assert_eq!(held.attempts.len(), 1);
+    assert_eq!(held.attempts[0].nfev, held.nfev);
+}
