@@ -59,11 +59,12 @@ pub use homodyne_solvers::distributed::{
 
 use crate::config::FitConfig;
 use crate::held::Held;
+use crate::outcome::result_from_outcome;
 use crate::streaming::{
     HdfCheckpointer, StreamingOptions, batch_size_of, check_compatible, decode_state,
     invalid_option, validate_streaming,
 };
-use crate::wrapper::{Attempt, NlsqWrapper, range_of, result_from_outcome, scaled_sigma};
+use crate::wrapper::{Attempt, NlsqWrapper, range_of, scaled_sigma};
 
 /// The metadata key and value that mark a checkpoint of a distributed fit (its passes
 /// summed in tree order).

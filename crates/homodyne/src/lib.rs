@@ -43,6 +43,7 @@ pub mod distributed;
 pub mod example;
 mod held;
 pub mod nist;
+mod outcome;
 pub mod recovery;
 pub mod streaming;
 pub mod validate;

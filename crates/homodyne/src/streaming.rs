@@ -53,7 +53,8 @@ use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
 use crate::config::FitConfig;
 use crate::held::Held;
-use crate::wrapper::{NlsqWrapper, result_from_outcome};
+use crate::outcome::result_from_outcome;
+use crate::wrapper::NlsqWrapper;
 
 /// Where and how often a streaming fit saves its state.
 #[derive(Debug, Clone, PartialEq)]
