@@ -161,8 +161,8 @@ pub struct InitialParameters {
     pub per_angle_contrast: Option<Vec<f64>>,
     /// `per_angle_scaling.offset`.
     pub per_angle_offset: Option<Vec<f64>>,
-    /// `fixed_parameters`: parameters held at values (canonical names, in the order of
-    /// the names as written); see [`crate::fixed`].
+    /// `fixed_parameters`: parameters held at values (canonical names, sorted by name);
+    /// see [`crate::fixed`].
     pub fixed_parameters: Vec<(String, f64)>,
 }
 

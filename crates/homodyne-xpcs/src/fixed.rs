@@ -72,7 +72,8 @@ pub(crate) fn read_hold(value: &Value, key: &str) -> Result<Hold, XpcsError> {
     }
 }
 
-/// Reads `initial_parameters.fixed_parameters`: a mapping of parameter names to values.
+/// Reads `initial_parameters.fixed_parameters`: a mapping of parameter names to values,
+/// returned by canonical name.
 pub(crate) fn read_fixed_parameters(
     value: &Value,
     key: &str,
@@ -104,6 +105,9 @@ pub(crate) fn read_fixed_parameters(
         }
         out.push((canonical.to_owned(), lenient_number(v, &entry_key)?));
     }
+    // By name: a mapping's order depends on how serde_json was built (its
+    // `preserve_order` feature), and the result must not.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
