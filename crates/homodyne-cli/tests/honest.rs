@@ -3,34 +3,17 @@
 //! `--absolute-sigma` against scipy, and bad input found before any work (exit 2).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn homodyne(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_homodyne"))
-        .args(args)
-        .output()
-        .expect("the homodyne binary runs")
-}
+mod common;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{homodyne, stderr, stdout};
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("honest")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("honest", test)
 }
 
 fn data(path: &str) -> String {
