@@ -73,11 +73,43 @@ fn powell_badly_scaled_from_100_times_its_start_is_not_a_clean_convergence() {
                 &FitConfig::default(),
             )
             .unwrap();
-        // Either it reached a stationary point (F* = 0, or the stationary point of F
-        // near (-0.00995, -0.00995) that TRF finds from this start) and says so, or it
-        // says it did not converge.
+        // With the default retries: either a stationary point (F* = 0, or the local
+        // minimum F = 1.04 near (-0.00995, -0.00995) that TRF reaches from the perturbed
+        // start) said as such, or a status that says it did not converge.
         assert_honest(&format!("Powell badly scaled x100 {method}"), &fit);
         assert!(fit.optimality.is_finite());
+        // The first attempt stops after at most one iteration with a gradient of 1e6: a
+        // stall, said as such, and retried from perturbed parameters.
+        assert_eq!(
+            fit.attempts[0].outcome, "stalled",
+            "{method}: {:?}",
+            fit.attempts
+        );
+        assert_eq!(fit.recovery_actions[0].action, "perturb_parameters");
+        let single = NlsqWrapper::builder()
+            .enable_recovery(false)
+            .build()
+            .fit(
+                &model,
+                &x,
+                &y,
+                &[0.0, 100.0],
+                None,
+                method,
+                &FitConfig::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            single.convergence_status,
+            ConvergenceStatus::Stalled,
+            "{method}: {single}"
+        );
+        assert!(single.optimality > 1e5, "{method}: {}", single.optimality);
+        assert!(
+            single.gradient_cosine > 0.9,
+            "{method}: {}",
+            single.gradient_cosine
+        );
         assert_eq!(
             fit.nfev,
             fit.attempts.iter().map(|a| a.nfev).sum::<usize>(),
