@@ -13,8 +13,10 @@
 //!
 //! or a one-sided difference where one side is not finite; an entry no quotient makes
 //! finite is left as it was, for the objective to report. The quotients cost two model
-//! evaluations of one point per entry, and nothing where the Jacobian is finite (one
-//! vectorised test per chunk, [`non_finite_flag`]).
+//! evaluations of one point per entry. The objective calls it only for a chunk where it
+//! found a non-finite value (or with a robust loss, where it checks every row anyway), so
+//! a finite Jacobian costs nothing more; inside, one vectorised test
+//! ([`non_finite_flag`]) passes over a chunk whose Jacobian is finite.
 
 use homodyne_core::Model;
 

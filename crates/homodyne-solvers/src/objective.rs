@@ -417,16 +417,6 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                 &mut values[..m],
                 &mut jac[..m * n],
             );
-            let patched = patch_non_finite_jacobian(
-                self.model,
-                &self.x[lo * d..hi * d],
-                p,
-                &values[..m],
-                &mut jac[..m * n],
-            );
-            if patched > 0 {
-                (self.finite_difference_entries).fetch_add(patched, Ordering::Relaxed);
-            }
             if accumulation == Accumulation::NormalEquations
                 && self.loss.is_linear()
                 && n <= ROW_KERNEL_MAX_PARAMS
@@ -450,7 +440,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                     continue;
                 }
             }
-            let fast = self.loss.is_linear()
+            let mut fast = self.loss.is_linear()
                 && self.fill_linear_rows(
                     lo,
                     &values[..m],
@@ -459,6 +449,29 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                     &mut residuals[..m],
                     &mut sums,
                 );
+            if !fast {
+                // A non-finite value (or a robust loss): mend the Jacobian entries that
+                // finite differences can, then take the rows again.
+                let patched = patch_non_finite_jacobian(
+                    self.model,
+                    &self.x[lo * d..hi * d],
+                    p,
+                    &values[..m],
+                    &mut jac[..m * n],
+                );
+                if patched > 0 {
+                    (self.finite_difference_entries).fetch_add(patched, Ordering::Relaxed);
+                    fast = self.loss.is_linear()
+                        && self.fill_linear_rows(
+                            lo,
+                            &values[..m],
+                            &jac[..m * n],
+                            &mut columns[..m * n],
+                            &mut residuals[..m],
+                            &mut sums,
+                        );
+                }
+            }
             if !fast {
                 self.fill_rows(
                     lo,
