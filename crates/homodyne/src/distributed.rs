@@ -215,24 +215,27 @@ impl NlsqWrapper {
         communicator: &dyn Communicator,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        if let Some(held) = Held::of(p0.len(), bounds, config)? {
-            let p0 = held.substitute(p0);
-            validate_streaming(model, source, &p0, bounds, config)?;
-            let reduced: &dyn Model = &held.model(model);
-            let bounds = held.reduce_bounds(bounds);
-            let config = held.reduce_config(config);
-            return self
-                .fit_distributed(
-                    reduced,
+        let reduced = Held::fit_reduced(
+            model,
+            p0,
+            bounds,
+            config,
+            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
+            |model, p0, bounds, config| {
+                self.fit_distributed(
+                    model,
                     source,
-                    &held.reduce(&p0),
-                    bounds.as_ref(),
+                    p0,
+                    bounds,
                     method,
-                    &config,
+                    config,
                     communicator,
                     observer,
                 )
-                .map(|result| held.expand(result));
+            },
+        )?;
+        if let Some(result) = reduced {
+            return Ok(result);
         }
         let started = Instant::now();
         let n_points = source.n_points();
@@ -337,25 +340,28 @@ impl NlsqWrapper {
         communicator: &dyn Communicator,
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        if let Some(held) = Held::of(p0.len(), bounds, config)? {
-            let p0 = held.substitute(p0);
-            validate_streaming(model, source, &p0, bounds, config)?;
-            let reduced: &dyn Model = &held.model(model);
-            let bounds = held.reduce_bounds(bounds);
-            let config = held.reduce_config(config);
-            return self
-                .fit_streaming_distributed(
-                    reduced,
+        let reduced = Held::fit_reduced(
+            model,
+            p0,
+            bounds,
+            config,
+            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
+            |model, p0, bounds, config| {
+                self.fit_streaming_distributed(
+                    model,
                     source,
-                    &held.reduce(&p0),
-                    bounds.as_ref(),
+                    p0,
+                    bounds,
                     method,
-                    &config,
+                    config,
                     options,
                     communicator,
                     observer,
                 )
-                .map(|result| held.expand(result));
+            },
+        )?;
+        if let Some(result) = reduced {
+            return Ok(result);
         }
         let started = Instant::now();
         let n_points = source.n_points();

@@ -86,15 +86,48 @@ impl Held {
         Ok(Some(Held { values, free }))
     }
 
+    /// The fit of a problem with held parameters: `check` runs on the whole problem with
+    /// the held values in place (so that its errors name parameters by their own
+    /// indices), then `fit` on the reduced one (the free parameters' model, start, bounds
+    /// and settings), whose result comes back on the whole parameter vector. `None` when
+    /// every parameter is free: the caller fits as it is.
+    pub(crate) fn fit_reduced<M: Model + ?Sized>(
+        model: &M,
+        p0: &[f64],
+        bounds: Option<&Bounds>,
+        config: &FitConfig,
+        check: impl FnOnce(&[f64]) -> Result<(), OptimizationError>,
+        fit: impl FnOnce(
+            &dyn Model,
+            &[f64],
+            Option<&Bounds>,
+            &FitConfig,
+        ) -> Result<OptimizationResult, OptimizationError>,
+    ) -> Result<Option<OptimizationResult>, OptimizationError> {
+        let Some(held) = Held::of(p0.len(), bounds, config)? else {
+            return Ok(None);
+        };
+        let p0 = held.substitute(p0);
+        check(&p0)?;
+        let reduced = held.model(model);
+        let result = fit(
+            &reduced,
+            &held.reduce(&p0),
+            held.reduce_bounds(bounds).as_ref(),
+            &held.reduce_config(config),
+        )?;
+        Ok(Some(held.expand(result)))
+    }
+
     /// `p0` with the held values in place (for the checks on the whole problem).
-    pub(crate) fn substitute(&self, p0: &[f64]) -> Vec<f64> {
+    fn substitute(&self, p0: &[f64]) -> Vec<f64> {
         (p0.iter().zip(&self.values))
             .map(|(&p, held)| held.unwrap_or(p))
             .collect()
     }
 
     /// The free entries of a parameter vector.
-    pub(crate) fn reduce(&self, p: &[f64]) -> Vec<f64> {
+    fn reduce(&self, p: &[f64]) -> Vec<f64> {
         self.free.iter().map(|&k| p[k]).collect()
     }
 
@@ -108,14 +141,14 @@ impl Held {
     }
 
     /// The bounds of the free parameters.
-    pub(crate) fn reduce_bounds(&self, bounds: Option<&Bounds>) -> Option<Bounds> {
+    fn reduce_bounds(&self, bounds: Option<&Bounds>) -> Option<Bounds> {
         let b = bounds?;
         let reduced = Bounds::new(self.reduce(b.lower()), self.reduce(b.upper()));
         Some(reduced.expect("a subset of valid bounds is valid"))
     }
 
     /// The settings of the reduced fit: a parameter-scale vector reduced, nothing held.
-    pub(crate) fn reduce_config(&self, config: &FitConfig) -> FitConfig {
+    fn reduce_config(&self, config: &FitConfig) -> FitConfig {
         let x_scale = match &config.x_scale {
             XScale::Vector(s) if s.len() == self.values.len() => XScale::Vector(self.reduce(s)),
             other => other.clone(),
@@ -128,13 +161,13 @@ impl Held {
     }
 
     /// The reduced model: `model` with the held parameters taken out.
-    pub(crate) fn model<'a, M: Model + ?Sized>(&'a self, model: &'a M) -> HeldModel<'a, M> {
+    fn model<'a, M: Model + ?Sized>(&'a self, model: &'a M) -> HeldModel<'a, M> {
         HeldModel { held: self, model }
     }
 
     /// The result of the reduced fit on the whole parameter vector (see the module
     /// documentation).
-    pub(crate) fn expand(&self, mut result: OptimizationResult) -> OptimizationResult {
+    fn expand(&self, mut result: OptimizationResult) -> OptimizationResult {
         let n = self.values.len();
         let reduced = &result.covariance.matrix;
         let mut matrix = Array2::zeros((n, n));

@@ -206,24 +206,20 @@ impl NlsqWrapper {
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
-        if let Some(held) = Held::of(p0.len(), bounds, config)? {
-            let p0 = held.substitute(p0);
-            validate_streaming(model, source, &p0, bounds, config)?;
-            let reduced: &dyn Model = &held.model(model);
-            let bounds = held.reduce_bounds(bounds);
-            let config = held.reduce_config(config);
-            return self
-                .fit_streaming_observed(
-                    reduced,
-                    source,
-                    &held.reduce(&p0),
-                    bounds.as_ref(),
-                    method,
-                    &config,
-                    options,
-                    observer,
+        let reduced = Held::fit_reduced(
+            model,
+            p0,
+            bounds,
+            config,
+            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
+            |model, p0, bounds, config| {
+                self.fit_streaming_observed(
+                    model, source, p0, bounds, method, config, options, observer,
                 )
-                .map(|result| held.expand(result));
+            },
+        )?;
+        if let Some(result) = reduced {
+            return Ok(result);
         }
         let bounds = validate_streaming(model, source, p0, bounds, config)?;
         let n_points = source.n_points();

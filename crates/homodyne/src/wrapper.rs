@@ -180,24 +180,18 @@ impl NlsqWrapper {
         observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
-        if let Some(held) = Held::of(p0.len(), bounds, config)? {
-            let p0 = held.substitute(p0);
-            validate_inputs(model, xdata, ydata, &p0, bounds, config)?;
-            let reduced: &dyn Model = &held.model(model);
-            let bounds = held.reduce_bounds(bounds);
-            let config = held.reduce_config(config);
-            return self
-                .fit_observed(
-                    reduced,
-                    xdata,
-                    ydata,
-                    &held.reduce(&p0),
-                    bounds.as_ref(),
-                    method,
-                    &config,
-                    observer,
-                )
-                .map(|result| held.expand(result));
+        let reduced = Held::fit_reduced(
+            model,
+            p0,
+            bounds,
+            config,
+            |p0| validate_inputs(model, xdata, ydata, p0, bounds, config).map(drop),
+            |model, p0, bounds, config| {
+                self.fit_observed(model, xdata, ydata, p0, bounds, method, config, observer)
+            },
+        )?;
+        if let Some(result) = reduced {
+            return Ok(result);
         }
         let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
         let (strategy, strategy_notes) =
