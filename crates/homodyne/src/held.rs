@@ -245,8 +245,15 @@ impl<M: Model + ?Sized> Model for HeldModel<'_, M> {
         let mut wide = vec![0.0; values.len() * n];
         self.model
             .eval_with_jacobian(x, &self.held.full(p), values, &mut wide);
-        let all: Vec<usize> = (0..n).collect();
-        self.gather(&wide, &all, jacobian);
+        let free = &self.held.free;
+        for (row, out) in wide
+            .chunks_exact(n)
+            .zip(jacobian.chunks_exact_mut(free.len()))
+        {
+            for (o, &k) in out.iter_mut().zip(free) {
+                *o = row[k];
+            }
+        }
     }
     fn jacobian_kind(&self) -> JacobianKind {
         self.model.jacobian_kind()
