@@ -224,6 +224,35 @@ impl HomodyneModel {
         self
     }
 
+    /// The same model (grid, angles, `q`, gap, form and factor-table setting) with another
+    /// scaling layout: the parameter vector it takes is `scaling`'s.
+    ///
+    /// ```
+    /// use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
+    ///
+    /// let grid = TimeGrid::new(0.1, 20)?;
+    /// let individual = HomodyneModel::new(
+    ///     AnalysisMode::Static, ScalingMode::Individual, ModelForm::Published,
+    ///     grid, &[0.0, 45.0, 90.0], 0.0054, 2e6,
+    /// )?;
+    /// let constant = individual.with_scaling(ScalingMode::Constant)?;
+    /// assert_eq!(constant.layout().n_params(), 5);
+    /// assert_eq!(constant.phi(), individual.phi());
+    /// # Ok::<(), homodyne_xpcs::XpcsError>(())
+    /// ```
+    pub fn with_scaling(&self, scaling: ScalingMode) -> Result<HomodyneModel, XpcsError> {
+        Ok(Self::new(
+            self.layout.mode,
+            scaling,
+            self.form,
+            self.grid.clone(),
+            &self.phi,
+            self.q,
+            self.gap,
+        )?
+        .with_factor_table(self.factor_table))
+    }
+
     /// The parameter layout.
     pub fn layout(&self) -> &ParameterLayout {
         &self.layout
@@ -728,6 +757,34 @@ mod tests {
             2e6,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn another_scaling_keeps_grid_angles_q_gap_form_and_table() {
+        let individual =
+            model(AnalysisMode::LaminarFlow, ModelForm::PythonCompat).with_factor_table(false);
+        let constant = individual.with_scaling(ScalingMode::Constant).unwrap();
+        assert_eq!(constant.layout().scaling, ScalingMode::Constant);
+        assert_eq!(constant.layout().n_params(), 9);
+        assert_eq!(constant.phi(), individual.phi());
+        assert_eq!(constant.grid().len(), individual.grid().len());
+        assert_eq!(constant.grid().dt(), individual.grid().dt());
+        assert_eq!(
+            (constant.q(), constant.gap()),
+            (individual.q(), individual.gap())
+        );
+        assert_eq!(constant.form(), ModelForm::PythonCompat);
+        assert!(!constant.factor_table);
+        // Equal per-angle scaling gives the same values through either layout.
+        let physical = [800.0, -0.3, 5.0, 0.01, 0.2, 0.001, 3.0];
+        let p_individual = [&[0.3, 0.3, 0.3, 1.1, 1.1, 1.1][..], &physical].concat();
+        let p_constant = [&[0.3, 1.1][..], &physical].concat();
+        assert_eq!(
+            individual.values(&p_individual),
+            constant.values(&p_constant)
+        );
+        let back = constant.with_scaling(ScalingMode::Individual).unwrap();
+        assert_eq!(back.layout(), individual.layout());
     }
 
     #[test]
