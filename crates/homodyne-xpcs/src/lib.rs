@@ -22,6 +22,7 @@
 //!   derivatives, in the published form or the Python package's form
 //!   ([`ModelForm::PythonCompat`]).
 //! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
+//! - [`demo`]: the demo dataset with known truth, written as an APS-U file with a YAML.
 //! - [`config`]: the YAML configuration of the Python package, and [`fixed`]: the
 //!   parameters it holds fixed.
 //! - [`initial`]: contrasts and offsets estimated from the data.
@@ -33,6 +34,7 @@ pub mod analysis;
 pub mod angle_filter;
 pub mod config;
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod fixed;
 pub mod initial;

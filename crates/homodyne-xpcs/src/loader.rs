@@ -60,6 +60,7 @@
 //!   quality-control and preprocessing stages (all off by default) are not implemented.
 
 pub mod npy;
+pub mod write;
 
 use std::fs::File;
 use std::io::{Read, Write};
