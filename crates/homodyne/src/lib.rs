@@ -39,6 +39,7 @@
 
 pub mod config;
 mod counted;
+pub mod diagnostics;
 pub mod distributed;
 pub mod example;
 mod held;
