@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, NoObserver, StreamingOptions};
-use homodyne_xpcs::config::{StrategyOverride, XpcsConfig, config_template};
+use homodyne_xpcs::config::{ScalingPlan, StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
     AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
@@ -156,13 +156,28 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
     let load_seconds = started.elapsed().as_secs_f64();
     let mode = config.analysis_mode;
     let n_phi = data.phi.len();
-    let scaling = config.per_angle_scaling.resolve(n_phi).ok_or_else(|| {
-        Failure::input(format!(
-            "per_angle_scaling.per_angle_mode '{}' (per-angle values held fixed, or a Fourier \
-             series in the angle) is not supported yet: use 'individual' or 'auto'",
-            config.per_angle_scaling.mode.name()
-        ))
-    })?;
+    let scaling = match config.per_angle_scaling.plan(n_phi) {
+        ScalingPlan::Fit(scaling) => scaling,
+        ScalingPlan::HeldAtEstimate => {
+            return Err(Failure::input(
+                "optimization.nlsq.anti_degeneracy.per_angle_mode 'constant' (per-angle \
+                 contrasts and offsets estimated from the data and held fixed) is not wired \
+                 into homodyne xpcs yet: use 'individual' or 'fourier'",
+            ));
+        }
+        ScalingPlan::ChooseByEvidence(modes) => {
+            let names: Vec<String> = modes.iter().map(|m| m.describe()).collect();
+            return Err(Failure::input(format!(
+                "optimization.nlsq.anti_degeneracy.per_angle_mode 'auto' with {n_phi} angles \
+                 chooses among {} scaling by evidence, which homodyne xpcs does not do yet: use \
+                 'individual' or 'fourier'",
+                names.join(", ")
+            )));
+        }
+    };
+    if let Some(note) = config.per_angle_scaling.plan_note(n_phi).filter(|_| leads) {
+        eprintln!("homodyne: warning: {note}");
+    }
     let dt = config
         .dt()
         .ok_or_else(|| Failure::input("analyzer_parameters.dt is not set"))?;
@@ -184,7 +199,7 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
     .map_err(input)?;
     let layout = *model.layout();
     let physical_start = physical_start(&config, mode)?;
-    let scaling_start = scaling_start(&config, &layout)?;
+    let scaling_start = scaling_start(&config, &layout, &data.phi)?;
     let strategy = config.performance.strategy_override.map(|s| match s {
         StrategyOverride::Standard => OptimizationStrategy::Standard,
         StrategyOverride::Large => OptimizationStrategy::Large,
@@ -279,14 +294,34 @@ fn physical_start(config: &XpcsConfig, mode: AnalysisMode) -> Result<Vec<f64>, F
 type ScalingStart = (Vec<f64>, Vec<f64>);
 
 /// Starting contrasts and offsets from `initial_parameters` (per-angle lists, or one
-/// `contrast` / `offset` value), or `None` to estimate them from the data.
+/// `contrast` / `offset` value), or `None` to estimate them from the data. For a Fourier
+/// series, the series closest to those per-angle values (at the angles `phi`).
 fn scaling_start(
     config: &XpcsConfig,
     layout: &ParameterLayout,
+    phi: &[f64],
 ) -> Result<Option<ScalingStart>, Failure> {
     let Some(initial) = &config.initial_parameters else {
         return Ok(None);
     };
+    if let ScalingMode::Fourier { .. } = layout.scaling {
+        let per_angle = |values: &Option<Vec<f64>>, name: &str| match values {
+            Some(v) if v.len() == phi.len() => Ok(Some(v.clone())),
+            Some(v) => Err(Failure::input(format!(
+                "initial_parameters.per_angle_scaling.{name} has {} values, but the data have {} \
+                 angles ({})",
+                v.len(),
+                phi.len(),
+                layout.describe()
+            ))),
+            None => Ok(initial.value_of(name).map(|c| vec![c; phi.len()])),
+        };
+        let contrast = per_angle(&initial.per_angle_contrast, "contrast")?;
+        let offset = per_angle(&initial.per_angle_offset, "offset")?;
+        return Ok(contrast
+            .zip(offset)
+            .map(|(c, o)| layout.scaling_from_per_angle(&c, &o, phi)));
+    }
     let groups = layout.n_scaling_groups();
     let per_angle = |values: &Option<Vec<f64>>, name: &str| -> Result<Option<Vec<f64>>, Failure> {
         match values {

@@ -3,7 +3,7 @@
 //! errors, "fixed" or "undetermined".
 
 use homodyne::{OptimizationResult, ParameterFlag};
-use homodyne_xpcs::{ParameterLayout, XpcsFit};
+use homodyne_xpcs::{ParameterLayout, ScalingMode, XpcsFit};
 
 use crate::report::has_uncertainty;
 
@@ -118,6 +118,24 @@ pub(crate) fn print_summary(
                 );
             }
         }
+    }
+    // A Fourier series: its coefficients, then the contrast and offset it gives each angle.
+    if let ScalingMode::Fourier { .. } = layout.scaling {
+        println!("\n{:<20} {:>12} {:>10}", "scaling", "coefficient", "+-");
+        for k in 0..start {
+            println!(
+                "{:<20} {:>12.6} {:>10}",
+                names[k],
+                result.parameters[k],
+                error_text(result, k, 2)
+            );
+        }
+        let (contrasts, offsets) = layout.per_angle_scaling(&result.parameters, phi);
+        println!("\n{:<20} {:>12} {:>12}", "series at", "contrast", "offset");
+        for ((angle, c), o) in phi.iter().zip(contrasts).zip(offsets) {
+            println!("{:<20} {c:>12.6} {o:>12.6}", format!("phi {angle:.2} deg"));
+        }
+        return;
     }
     // The scaling, group by group (one row per angle, or one shared row).
     let groups = layout.n_scaling_groups();

@@ -22,6 +22,8 @@
 //! | `parameter_space.bounds[{name, fixed}]` | fitted (a number: held at it; `true`: at its initial value) |
 //! | `optimization.nlsq.anti_degeneracy.per_angle_mode` | `auto` |
 //! | `optimization.nlsq.anti_degeneracy.constant_scaling_threshold` | 3 |
+//! | `optimization.nlsq.anti_degeneracy.fourier_order` | 2 (harmonics of the `fourier` mode's series, at least 1) |
+//! | `optimization.nlsq.anti_degeneracy.fourier_auto_threshold` | 6 (`auto` tries a Fourier series above this many angles) |
 //! | `optimization.streaming.enable_checkpoints` | true |
 //! | `optimization.streaming.checkpoint_dir` | `./checkpoints` |
 //! | `optimization.streaming.checkpoint_frequency` | 10 |
@@ -77,7 +79,8 @@ use crate::loader::{
     LoadOptions, python_float,
 };
 use crate::parameters::{
-    AnalysisMode, CONTRAST_BOUNDS, OFFSET_BOUNDS, ParameterLayout, ScalingMode,
+    AnalysisMode, CONTRAST_BOUNDS, DEFAULT_FOURIER_ORDER, OFFSET_BOUNDS, ParameterLayout,
+    ScalingMode,
 };
 
 /// The package's default stator-rotor gap `L` (Angstrom).
@@ -197,17 +200,24 @@ pub struct ParameterBound {
 /// `optimization.nlsq.anti_degeneracy.per_angle_mode`: how the package treats the
 /// per-angle contrasts and offsets on its stratified, CMA-ES and hybrid-streaming paths
 /// (its standard path always fits them per angle).
+///
+/// What a fit here does with each is [`PerAngleScaling::plan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PerAngleMode {
-    /// `auto` (the default): with at least `constant_scaling_threshold` angles, one
-    /// shared contrast and offset are fitted ("auto_averaged"); with fewer, one per angle.
+    /// `auto` (the default): with fewer than `constant_scaling_threshold` angles, one
+    /// contrast and offset per angle. From that many on the package fits one shared
+    /// contrast and offset ("auto_averaged"); here the shared, Fourier and per-angle
+    /// layouts are compared by evidence ([`ScalingPlan::ChooseByEvidence`]).
     Auto,
     /// `individual`: a contrast and an offset per angle.
     Individual,
     /// `constant`: in the package, per-angle values estimated once from quantiles of the
     /// data and then held fixed ("fixed_constant"), only the physical parameters fitted.
     Constant,
-    /// `fourier`: per-angle values as a truncated Fourier series in the angle.
+    /// `fourier`: per-angle values as a truncated Fourier series in the angle, of
+    /// `fourier_order` harmonics ([`ScalingMode::Fourier`]); with fewer than
+    /// `1 + 2 fourier_order` angles, one contrast and offset per angle instead (the
+    /// package's fallback, with a warning: [`PerAngleScaling::plan_note`]).
     Fourier,
 }
 
@@ -223,14 +233,23 @@ impl PerAngleMode {
     }
 }
 
+/// The package's default `fourier_auto_threshold`: `auto` considers a Fourier series
+/// above this many angles.
+pub const DEFAULT_FOURIER_AUTO_THRESHOLD: usize = 6;
+
 /// The per-angle scaling settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PerAngleScaling {
     /// `per_angle_mode`.
     pub mode: PerAngleMode,
-    /// `constant_scaling_threshold` (default 3): `auto` shares one contrast and offset
-    /// from this many angles on.
+    /// `constant_scaling_threshold` (default 3): below this many angles `auto` fits one
+    /// contrast and offset per angle.
     pub constant_scaling_threshold: usize,
+    /// `fourier_order` (default 2, at least 1): the harmonics of a Fourier series.
+    pub fourier_order: usize,
+    /// `fourier_auto_threshold` (default 6): `auto` considers a Fourier series only with
+    /// more angles than this.
+    pub fourier_auto_threshold: usize,
 }
 
 impl Default for PerAngleScaling {
@@ -238,24 +257,83 @@ impl Default for PerAngleScaling {
         Self {
             mode: PerAngleMode::Auto,
             constant_scaling_threshold: 3,
+            fourier_order: DEFAULT_FOURIER_ORDER,
+            fourier_auto_threshold: DEFAULT_FOURIER_AUTO_THRESHOLD,
         }
     }
 }
 
+/// What a fit does with the per-angle scaling, for a number of angles
+/// ([`PerAngleScaling::plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScalingPlan {
+    /// Fit with this layout.
+    Fit(ScalingMode),
+    /// `constant`: individual layout, contrasts and offsets estimated from the data (the
+    /// package's rule, [`crate::initial::quantile_scaling`]) and held fixed.
+    HeldAtEstimate,
+    /// `auto`: fit each of these layouts in turn, each from the previous optimum, and
+    /// keep the lowest BIC.
+    ChooseByEvidence(Vec<ScalingMode>),
+}
+
 impl PerAngleScaling {
-    /// The scaling the package's `auto`/`individual` resolution gives for `n_phi`
-    /// angles: [`ScalingMode::Constant`] for `auto` with at least
-    /// `constant_scaling_threshold` angles, else [`ScalingMode::Individual`]. `constant`
-    /// and `fourier` have no counterpart among [`ScalingMode`]s and give `None`.
-    pub fn resolve(&self, n_phi: usize) -> Option<ScalingMode> {
-        match self.mode {
-            PerAngleMode::Individual => Some(ScalingMode::Individual),
-            PerAngleMode::Auto if n_phi >= self.constant_scaling_threshold => {
-                Some(ScalingMode::Constant)
-            }
-            PerAngleMode::Auto => Some(ScalingMode::Individual),
-            PerAngleMode::Constant | PerAngleMode::Fourier => None,
+    /// The Fourier layout of `fourier_order`.
+    pub fn fourier(&self) -> ScalingMode {
+        ScalingMode::Fourier {
+            order: self.fourier_order,
         }
+    }
+
+    /// Whether `n_phi` angles determine a Fourier series of `fourier_order`: at least
+    /// `1 + 2 fourier_order` of them.
+    pub fn fourier_fits(&self, n_phi: usize) -> bool {
+        n_phi >= 1 + 2 * self.fourier_order
+    }
+
+    /// The plan for `n_phi` angles:
+    ///
+    /// | `per_angle_mode` | plan |
+    /// | --- | --- |
+    /// | `individual` | `Fit(Individual)` |
+    /// | `constant` | `HeldAtEstimate` (the package's "fixed_constant") |
+    /// | `fourier` | `Fit(Fourier { order })`; `Fit(Individual)` with fewer than `1 + 2 order` angles (see [`PerAngleScaling::plan_note`]) |
+    /// | `auto`, `n_phi < constant_scaling_threshold` | `Fit(Individual)` |
+    /// | `auto`, otherwise | `ChooseByEvidence([Constant, Fourier { order }, Individual])`, the Fourier series only with more than `fourier_auto_threshold` and at least `1 + 2 order` angles |
+    pub fn plan(&self, n_phi: usize) -> ScalingPlan {
+        match self.mode {
+            PerAngleMode::Individual => ScalingPlan::Fit(ScalingMode::Individual),
+            PerAngleMode::Constant => ScalingPlan::HeldAtEstimate,
+            PerAngleMode::Fourier if self.fourier_fits(n_phi) => ScalingPlan::Fit(self.fourier()),
+            PerAngleMode::Fourier => ScalingPlan::Fit(ScalingMode::Individual),
+            PerAngleMode::Auto if n_phi < self.constant_scaling_threshold => {
+                ScalingPlan::Fit(ScalingMode::Individual)
+            }
+            PerAngleMode::Auto => {
+                let mut modes = vec![ScalingMode::Constant];
+                if n_phi > self.fourier_auto_threshold && self.fourier_fits(n_phi) {
+                    modes.push(self.fourier());
+                }
+                modes.push(ScalingMode::Individual);
+                ScalingPlan::ChooseByEvidence(modes)
+            }
+        }
+    }
+
+    /// A warning for the console when [`PerAngleScaling::plan`] does not do what the
+    /// configuration asks: `fourier` with too few angles for its series falls back to one
+    /// contrast and offset per angle, as in the package. `None` otherwise.
+    pub fn plan_note(&self, n_phi: usize) -> Option<String> {
+        (self.mode == PerAngleMode::Fourier && !self.fourier_fits(n_phi)).then(|| {
+            format!(
+                "optimization.nlsq.anti_degeneracy.per_angle_mode 'fourier' with fourier_order \
+                 {order} needs at least {needed} angles for its {needed} coefficients per \
+                 contrast and offset, but the data have {n_phi}: fitting one contrast and \
+                 offset per angle (individual) instead",
+                order = self.fourier_order,
+                needed = 1 + 2 * self.fourier_order,
+            )
+        })
     }
 }
 
@@ -362,7 +440,8 @@ pub struct XpcsConfig {
     pub initial_parameters: Option<InitialParameters>,
     /// `parameter_space.bounds`, in file order.
     pub bounds: Vec<ParameterBound>,
-    /// `optimization.nlsq.anti_degeneracy.{per_angle_mode, constant_scaling_threshold}`.
+    /// `optimization.nlsq.anti_degeneracy.{per_angle_mode, constant_scaling_threshold,
+    /// fourier_order, fourier_auto_threshold}`.
     pub per_angle_scaling: PerAngleScaling,
     /// `optimization.streaming`.
     pub streaming: StreamingConfig,
@@ -569,14 +648,21 @@ impl XpcsConfig {
         Some((min, max))
     }
 
-    /// Lower and upper bounds of every parameter of `layout`, in its order.
+    /// Lower and upper bounds of every parameter of `layout`, in its order. The
+    /// configured `contrast` and `offset` bounds bound per-angle values; the coefficients
+    /// of a Fourier series take the package's defaults instead
+    /// ([`ParameterLayout::default_scaling_bounds`]), as its Fourier path does.
     pub fn layout_bounds(&self, layout: &ParameterLayout) -> (Vec<f64>, Vec<f64>) {
         let groups = layout.n_scaling_groups();
         let mut ranges = Vec::with_capacity(layout.n_params());
-        let contrast = self.parameter_bounds("contrast").unwrap_or(CONTRAST_BOUNDS);
-        let offset = self.parameter_bounds("offset").unwrap_or(OFFSET_BOUNDS);
-        ranges.extend(std::iter::repeat_n(contrast, groups));
-        ranges.extend(std::iter::repeat_n(offset, groups));
+        if let ScalingMode::Fourier { .. } = layout.scaling {
+            ranges.extend(layout.default_scaling_bounds());
+        } else {
+            let contrast = self.parameter_bounds("contrast").unwrap_or(CONTRAST_BOUNDS);
+            let offset = self.parameter_bounds("offset").unwrap_or(OFFSET_BOUNDS);
+            ranges.extend(std::iter::repeat_n(contrast, groups));
+            ranges.extend(std::iter::repeat_n(offset, groups));
+        }
         for (name, default) in layout
             .mode
             .physical_names()
@@ -1282,11 +1368,15 @@ fn read_optimization(
     if let Some(threshold) = anti.count("constant_scaling_threshold", 1)? {
         per_angle.constant_scaling_threshold = threshold;
     }
+    if let Some(order) = anti.count("fourier_order", 1)? {
+        per_angle.fourier_order = order;
+    }
+    if let Some(threshold) = anti.count("fourier_auto_threshold", 0)? {
+        per_angle.fourier_auto_threshold = threshold;
+    }
     anti.accept(
         &[
             "enable",
-            "fourier_order",
-            "fourier_auto_threshold",
             "hierarchical",
             "regularization",
             "gradient_monitoring",
@@ -1568,10 +1658,14 @@ pub fn config_template(mode: AnalysisMode) -> String {
         "optimization:\n\
          \x20 nlsq:\n\
          \x20   anti_degeneracy:\n\
-         \x20     # auto: one contrast and offset shared by all angles from\n\
-         \x20     # constant_scaling_threshold angles on, one per angle below; or individual.\n\
+         \x20     # auto: one contrast and offset per angle below constant_scaling_threshold\n\
+         \x20     # angles; from there on shared, Fourier (above fourier_auto_threshold angles)\n\
+         \x20     # and per-angle scaling compared by evidence. Or individual, constant (per-angle\n\
+         \x20     # values estimated from the data and held) or fourier (a series in the angle).\n\
          \x20     per_angle_mode: \"auto\"\n\
          \x20     constant_scaling_threshold: 3\n\
+         \x20     fourier_order: 2\n\
+         \x20     fourier_auto_threshold: 6\n\
          \x20 streaming: # checkpoints of long fits\n\
          \x20   enable_checkpoints: true\n\
          \x20   checkpoint_dir: \"./checkpoints\"\n\

@@ -41,7 +41,7 @@ use serde_json::Value;
 
 use crate::config::{PARAMETER_NAMES, XpcsConfig, canonical_name, lenient_number, type_error};
 use crate::error::XpcsError;
-use crate::parameters::{AnalysisMode, ParameterLayout};
+use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 
 /// What `fixed` on a `parameter_space.bounds` entry says.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -267,14 +267,17 @@ pub(crate) fn check(config: &XpcsConfig) -> Result<Vec<String>, XpcsError> {
 impl XpcsConfig {
     /// The values the configuration holds the parameters of `layout` at, in its order
     /// (`None` for a fitted parameter), for [`homodyne::FitConfig::fixed`]; empty when no
-    /// parameter is held. See the [module documentation](crate::fixed).
+    /// parameter is held. See the [module documentation](crate::fixed). With Fourier
+    /// scaling a held contrast (offset) is the constant series: `contrast_c0` at the value,
+    /// every harmonic at 0.
     ///
     /// # Errors
     ///
     /// [`XpcsError::ConfigValue`] for a held value that is not finite or outside the
     /// bounds (already refused when the configuration was read), and for per-angle
     /// starting values of a held contrast or offset whose number is neither the layout's
-    /// number of angles nor, with one contrast and offset for all angles, any.
+    /// number of angles nor, with one contrast and offset for all angles, any; with
+    /// Fourier scaling, for more than one held value.
     pub fn layout_fixed(&self, layout: &ParameterLayout) -> Result<Vec<Option<f64>>, XpcsError> {
         let groups = layout.n_scaling_groups();
         let mut fixed = vec![None; layout.n_params()];
@@ -283,6 +286,23 @@ impl XpcsConfig {
                 continue;
             };
             let values = match (resolved.values.len(), resolved.per_angle_key) {
+                // A Fourier series held at one value for every angle: the constant series.
+                (1, _) if matches!(layout.scaling, ScalingMode::Fourier { .. }) => {
+                    let mut coefficients = vec![0.0; groups];
+                    coefficients[0] = resolved.values[0];
+                    coefficients
+                }
+                (n, key) if matches!(layout.scaling, ScalingMode::Fourier { .. }) => {
+                    return Err(XpcsError::config_value(
+                        key.unwrap_or(resolved.key),
+                        format!(
+                            "holds {n} values of {name}, but a Fourier series ({}) can be held \
+                             only at one value for all angles: give one value, or use \
+                             per_angle_mode individual",
+                            layout.describe()
+                        ),
+                    ));
+                }
                 (1, None) => vec![resolved.values[0]; groups],
                 (n, _) if n == groups => resolved.values,
                 (n, Some(_)) if groups == 1 && n > 0 => {

@@ -13,18 +13,27 @@
 //! model is flat), the fit is ill-posed; the offset is then the mean of the data at the
 //! longest quarter of the lags (where the correlation has decayed the most) and the
 //! contrast the mean at the shortest lags (`|i - j| <= 1`) less that offset.
+//!
+//! A group is one angle with individual scaling and every angle with constant scaling.
+//! For a Fourier series each angle is estimated on its own and the per-angle values are
+//! projected on the series ([`crate::ParameterLayout::scaling_from_per_angle`]), the
+//! coefficients then clipped to their default bounds.
+//!
+//! [`quantile_scaling`] is the Python package's estimate for its `constant` per-angle
+//! mode, read off quantiles of the data alone, without a model.
 
-use crate::data::CorrelationData;
+use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;
-use crate::parameters::{CONTRAST_BOUNDS, OFFSET_BOUNDS};
+use crate::parameters::{CONTRAST_BOUNDS, OFFSET_BOUNDS, ScalingMode};
 
 /// Smallest contrast a start may have: a contrast of exactly 0 makes every physical
 /// derivative vanish, and the solver could not leave it.
 pub const MIN_START_CONTRAST: f64 = 1e-3;
 
-/// Contrasts and offsets (one per scaling group) for `data` at the physical parameters
-/// `physical`.
+/// The scaling parameters of `model`'s layout (contrast parameters, offset parameters:
+/// [`crate::ParameterLayout::n_scaling_groups`] of each) for `data` at the physical
+/// parameters `physical`.
 pub fn estimate_scaling(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -43,60 +52,182 @@ pub fn estimate_scaling(
             ),
         ));
     }
-    let groups = layout.n_scaling_groups();
-    let unit = layout.assemble(&vec![1.0; groups], &vec![0.0; groups], physical)?;
-    let g = model.values(&unit);
+    // g = c2 at contrast 1 and offset 0, angle by angle (through the individual layout,
+    // whose scaling parameters are the per-angle values).
+    let individual = match layout.scaling {
+        ScalingMode::Individual => None,
+        _ => Some(model.with_scaling(ScalingMode::Individual)?),
+    };
+    let unit_model = individual.as_ref().unwrap_or(model);
+    let unit = unit_model.layout().assemble(
+        &vec![1.0; layout.n_phi],
+        &vec![0.0; layout.n_phi],
+        physical,
+    )?;
+    let g = unit_model.values(&unit);
+    let groups: Vec<Vec<usize>> = match layout.scaling {
+        ScalingMode::Constant => vec![(0..layout.n_phi).collect()],
+        ScalingMode::Individual | ScalingMode::Fourier { .. } => {
+            (0..layout.n_phi).map(|k| vec![k]).collect()
+        }
+    };
+    let (contrasts, offsets): (Vec<f64>, Vec<f64>) = groups
+        .iter()
+        .map(|angles| {
+            let (contrast, offset) = fit_group(angles, &g, data);
+            (
+                contrast.clamp(MIN_START_CONTRAST, CONTRAST_BOUNDS.1),
+                offset.clamp(OFFSET_BOUNDS.0, OFFSET_BOUNDS.1),
+            )
+        })
+        .unzip();
+    if !matches!(layout.scaling, ScalingMode::Fourier { .. }) {
+        return Ok((contrasts, offsets));
+    }
+    let (mut a, mut b) = layout.scaling_from_per_angle(&contrasts, &offsets, model.phi());
+    let ranges = layout.default_scaling_bounds();
+    for (v, (lo, hi)) in a.iter_mut().chain(b.iter_mut()).zip(ranges) {
+        *v = v.clamp(lo, hi);
+    }
+    Ok((a, b))
+}
+
+/// The straight-line fit `c2 = offset + contrast g` over the angles `angles` (unclipped),
+/// or the lag-based reading of the data where `g` is flat.
+fn fit_group(angles: &[usize], g: &[f64], data: &CorrelationData) -> (f64, f64) {
     let n_t = data.n_t;
     let size = n_t * n_t;
-    let (mut contrasts, mut offsets) = (Vec::with_capacity(groups), Vec::with_capacity(groups));
-    for group in 0..groups {
-        let angles: Vec<usize> = (0..layout.n_phi)
-            .filter(|&k| layout.contrast_index(k) == group)
-            .collect();
-        let (mut n, mut mean_g, mut mean_y) = (0.0, 0.0, 0.0);
-        for &k in &angles {
-            for idx in k * size..(k + 1) * size {
-                n += 1.0;
-                mean_g += (g[idx] - mean_g) / n;
-                mean_y += (data.c2[idx] - mean_y) / n;
-            }
+    let (mut n, mut mean_g, mut mean_y) = (0.0, 0.0, 0.0);
+    for &k in angles {
+        for idx in k * size..(k + 1) * size {
+            n += 1.0;
+            mean_g += (g[idx] - mean_g) / n;
+            mean_y += (data.c2[idx] - mean_y) / n;
         }
-        let (mut cov, mut var) = (0.0, 0.0);
-        for &k in &angles {
-            for idx in k * size..(k + 1) * size {
-                cov += (g[idx] - mean_g) * (data.c2[idx] - mean_y);
-                var += (g[idx] - mean_g) * (g[idx] - mean_g);
-            }
+    }
+    let (mut cov, mut var) = (0.0, 0.0);
+    for &k in angles {
+        for idx in k * size..(k + 1) * size {
+            cov += (g[idx] - mean_g) * (data.c2[idx] - mean_y);
+            var += (g[idx] - mean_g) * (g[idx] - mean_g);
         }
-        let (contrast, offset) = if var > 1e-12 * n {
-            let contrast = cov / var;
-            (contrast, mean_y - contrast * mean_g)
-        } else {
-            // Model flat at the start: read the scaling off the data's lags.
-            let (mut long, mut long_n, mut short, mut short_n) = (0.0, 0.0, 0.0, 0.0);
-            for &k in &angles {
-                let matrix = data.matrix(k);
-                for i in 0..n_t {
-                    for j in 0..n_t {
-                        let lag = i.abs_diff(j);
-                        if lag <= 1 {
-                            short += matrix[i * n_t + j];
-                            short_n += 1.0;
-                        }
-                        if 4 * lag >= 3 * (n_t - 1) {
-                            long += matrix[i * n_t + j];
-                            long_n += 1.0;
-                        }
-                    }
+    }
+    if var > 1e-12 * n {
+        let contrast = cov / var;
+        return (contrast, mean_y - contrast * mean_g);
+    }
+    // Model flat at the start: read the scaling off the data's lags.
+    let (mut long, mut long_n, mut short, mut short_n) = (0.0, 0.0, 0.0, 0.0);
+    for &k in angles {
+        let matrix = data.matrix(k);
+        for i in 0..n_t {
+            for j in 0..n_t {
+                let lag = i.abs_diff(j);
+                if lag <= 1 {
+                    short += matrix[i * n_t + j];
+                    short_n += 1.0;
+                }
+                if 4 * lag >= 3 * (n_t - 1) {
+                    long += matrix[i * n_t + j];
+                    long_n += 1.0;
                 }
             }
-            let offset = long / long_n;
-            (short / short_n - offset, offset)
-        };
-        contrasts.push(contrast.clamp(MIN_START_CONTRAST, CONTRAST_BOUNDS.1));
-        offsets.push(offset.clamp(OFFSET_BOUNDS.0, OFFSET_BOUNDS.1));
+        }
     }
-    Ok((contrasts, offsets))
+    let offset = long / long_n;
+    (short / short_n - offset, offset)
+}
+
+/// Fewest points of an angle for [`quantile_scaling`] to estimate its scaling; below,
+/// the angle gets the middle of the bounds (the package's rule).
+pub const QUANTILE_MIN_POINTS: usize = 100;
+/// Fewest points a lag region needs in [`quantile_scaling`]; below, the quantile is taken
+/// over the whole angle.
+pub const QUANTILE_MIN_REGION: usize = 10;
+
+/// Each angle's contrast and offset read off quantiles of the data, the Python package's
+/// estimate for its `constant` per-angle mode (`compute_quantile_per_angle_scaling` in
+/// `optimization/nlsq/parameter_utils.py`), where they are then held fixed and only the
+/// physical parameters fitted.
+///
+/// `c2 = offset + contrast g1^2` with `g1^2 -> 0` at long lags and `g1^2 ~ 1` at short
+/// ones, so over the elements `points` of each angle's matrix, with lags `|t1 - t2|`:
+///
+/// - the offset is the 10th percentile of `c2` over the elements whose lag is at least
+///   the 80th percentile of the lags (the "floor"), clipped to `offset_bounds`;
+/// - the contrast is the 90th percentile of `c2` over the elements whose lag is at most
+///   the 20th percentile of the lags (the "ceiling"), less that offset, clipped to
+///   `contrast_bounds`.
+///
+/// Percentiles interpolate linearly between order statistics (NumPy's default) and skip
+/// non-finite values. A region of fewer than [`QUANTILE_MIN_REGION`] elements takes its
+/// percentile over the whole angle; an angle of fewer than [`QUANTILE_MIN_POINTS`]
+/// elements, or whose values are all non-finite, gets the middle of the bounds. The
+/// package takes the elements it fits (both halves of each matrix, the corrected diagonal
+/// included: [`PointSelection::All`]); with symmetric matrices the upper triangle gives
+/// nearly the same quantiles.
+///
+/// Returns `(contrasts, offsets)`, one per angle of `data`.
+pub fn quantile_scaling(
+    data: &CorrelationData,
+    points: PointSelection,
+    contrast_bounds: (f64, f64),
+    offset_bounds: (f64, f64),
+) -> (Vec<f64>, Vec<f64>) {
+    let contrast_mid = (contrast_bounds.0 + contrast_bounds.1) / 2.0;
+    let offset_mid = (offset_bounds.0 + offset_bounds.1) / 2.0;
+    let n_t = data.n_t;
+    (0..data.phi.len())
+        .map(|k| {
+            let matrix = data.matrix(k);
+            let mut lags = Vec::new();
+            let mut values = Vec::new();
+            for i in 0..n_t {
+                for j in (0..n_t).filter(|&j| points.includes(i, j)) {
+                    lags.push(i.abs_diff(j) as f64);
+                    values.push(matrix[i * n_t + j]);
+                }
+            }
+            if values.len() < QUANTILE_MIN_POINTS {
+                return (contrast_mid, offset_mid);
+            }
+            let high = percentile(&lags, 0.80).unwrap_or(f64::INFINITY);
+            let low = percentile(&lags, 0.20).unwrap_or(f64::NEG_INFINITY);
+            let region = |keep: &dyn Fn(f64) -> bool| -> Vec<f64> {
+                let selected: Vec<f64> = (lags.iter().zip(&values))
+                    .filter(|&(&lag, _)| keep(lag))
+                    .map(|(_, &v)| v)
+                    .collect();
+                if selected.len() >= QUANTILE_MIN_REGION {
+                    selected
+                } else {
+                    values.clone()
+                }
+            };
+            let offset = percentile(&region(&|lag| lag >= high), 0.10)
+                .unwrap_or(offset_mid)
+                .clamp(offset_bounds.0, offset_bounds.1);
+            let ceiling =
+                percentile(&region(&|lag| lag <= low), 0.90).unwrap_or(contrast_mid + offset_mid);
+            let contrast = (ceiling - offset).clamp(contrast_bounds.0, contrast_bounds.1);
+            (contrast, offset)
+        })
+        .unzip()
+}
+
+/// The `q`-quantile (`0 <= q <= 1`) of the finite `values`, interpolated linearly between
+/// order statistics as NumPy's `nanpercentile(values, 100 q)`; `None` when none is
+/// finite.
+fn percentile(values: &[f64], q: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let h = (sorted.len() - 1) as f64 * q;
+    let below = h.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    Some(sorted[below] + (h - below as f64) * (sorted[above] - sorted[below]))
 }
 
 #[cfg(test)]

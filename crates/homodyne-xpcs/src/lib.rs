@@ -16,6 +16,8 @@
 //!
 //! - [`parameters`]: analysis and scaling modes, the parameter layout, names, default bounds
 //!   and starting values.
+//! - [`scaling`]: the linear map from a layout's scaling parameters (per-angle values, one
+//!   shared value, or Fourier coefficients) to each angle's contrast and offset.
 //! - [`rates`]: the time grid and the cumulative trapezoid integrals of the rates, with
 //!   their derivatives.
 //! - [`model`]: [`HomodyneModel`], a [`homodyne_core::Model`] with hand-written exact
@@ -43,6 +45,7 @@ pub mod model;
 pub mod output;
 pub mod parameters;
 pub mod rates;
+pub mod scaling;
 
 pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
 pub use config::{XpcsConfig, config_template};

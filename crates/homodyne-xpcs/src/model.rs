@@ -32,7 +32,10 @@
 //! # Derivatives
 //!
 //! `c2` is linear in its contrast and offset: `dc2/doffset = 1`, `dc2/dcontrast = c2 - offset
-//! over contrast`. For the published form, with `E = exp(-q^2 S)` and `F = sinc^2(u)`:
+//! over contrast`. Each angle's contrast and offset are `B_k a` and `B_k b` for the layout's
+//! scaling parameters `a`, `b` (see [`crate::scaling`]: the angle's own pair, the shared
+//! pair, or Fourier coefficients), so `dc2/da_j = B_kj (c2 - offset) / contrast` and
+//! `dc2/db_j = B_kj`. For the published form, with `E = exp(-q^2 S)` and `F = sinc^2(u)`:
 //!
 //! ```text
 //! dc2/dθ_D = -contrast E F q^2 dt dM^D/dθ_D                   (D0, alpha, D_offset)
@@ -44,7 +47,9 @@
 //! The compatibility form differentiates `offset + contrast g1^2` the same way (zero where
 //! the clip or the floor holds). The diffusion integral and its three derivatives are
 //! shared by all angles; each angle enters through `cos(phi0 - phi)` alone; each row has
-//! nonzero entries only in its angle's contrast and offset and in the physical columns.
+//! nonzero entries only in its angle's scaling parameters (one contrast and one offset,
+//! except for a Fourier series, whose every coefficient scales every angle) and in the
+//! physical columns.
 
 use std::f64::consts::PI;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -85,10 +90,11 @@ impl ModelForm {
 }
 
 /// Where one angle's parameters sit in a Jacobian row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 struct Columns {
-    contrast: usize,
-    offset: usize,
+    /// `(contrast column, offset column, weight B_kj)` of each scaling parameter pair
+    /// that scales the angle.
+    scaling: Vec<(usize, usize, f64)>,
     /// The first physical column; the others follow.
     physical: usize,
 }
@@ -139,6 +145,8 @@ pub struct HomodyneModel {
     /// Whether the diffusion factor of every frame pair is tabulated (see
     /// [`HomodyneModel::with_factor_table`]).
     factor_table: bool,
+    /// Per angle, the nonzero `(group j, B_kj)` of the scaling map ([`crate::scaling`]).
+    scaling_terms: Vec<Vec<(usize, f64)>>,
     cache: RwLock<Option<Arc<Tables>>>,
 }
 
@@ -152,6 +160,7 @@ impl Clone for HomodyneModel {
             gap: self.gap,
             phi: self.phi.clone(),
             factor_table: self.factor_table,
+            scaling_terms: self.scaling_terms.clone(),
             cache: RwLock::new(None),
         }
     }
@@ -160,6 +169,13 @@ impl Clone for HomodyneModel {
 impl HomodyneModel {
     /// A model for the angles `phi` (degrees) on `grid`, at wavevector `q` (1/Angstrom)
     /// with stator-rotor gap `gap` (Angstrom; used by the laminar-flow mode only).
+    ///
+    /// # Errors
+    ///
+    /// [`XpcsError::InvalidSetting`] for no angles, a non-finite angle, a `q` or gap that
+    /// is not positive and finite, more points than `f64` indexes exactly, and a Fourier
+    /// scaling of order 0 or with fewer distinct angles than coefficients
+    /// ([`ParameterLayout::check_angles`]).
     pub fn new(
         mode: AnalysisMode,
         scaling: ScalingMode,
@@ -200,14 +216,17 @@ impl HomodyneModel {
                 format!("{points} points cannot be indexed exactly by f64"),
             ));
         }
+        let layout = ParameterLayout::new(mode, scaling, phi.len());
+        layout.check_angles(phi)?;
         Ok(Self {
-            layout: ParameterLayout::new(mode, scaling, phi.len()),
+            layout,
             form,
             grid,
             q,
             gap,
             phi: phi.to_vec(),
             factor_table: true,
+            scaling_terms: crate::scaling::terms(scaling, phi),
             cache: RwLock::new(None),
         })
     }
@@ -418,10 +437,13 @@ impl HomodyneModel {
             _ => n_params,
         };
         let tables = self.tables(self.layout.physical(p));
+        let (contrasts, offsets) = self.per_angle_scaling(p);
         let n = self.grid.len();
         let mut cursor: Option<(f64, usize, usize, usize)> = None;
-        // Where the current angle's contrast, offset and physical columns sit in a row.
-        let mut columns: Option<(usize, Option<Columns>)> = None;
+        // Where the current angle's scaling and physical columns sit in a row: the angle,
+        // and whether they are among the active columns.
+        let mut columns: Option<(usize, bool)> = None;
+        let mut cols = Columns::default();
         for (r, (&xr, value)) in x.iter().zip(values.iter_mut()).enumerate() {
             // Consecutive indices step j with a carry instead of dividing.
             let decoded = match cursor {
@@ -450,72 +472,96 @@ impl HomodyneModel {
             let row = match row {
                 None => None,
                 Some((row, active)) => {
-                    let cols = match columns {
-                        Some((angle, cols)) if angle == k => cols,
+                    let found = match columns {
+                        Some((angle, found)) if angle == k => found,
                         _ => {
-                            let cols = self.columns(k, active);
-                            columns = Some((k, cols));
-                            cols
+                            let found = self.columns(k, active, &mut cols);
+                            columns = Some((k, found));
+                            found
                         }
                     };
-                    match cols {
-                        Some(cols) => Some((row, cols)),
-                        None => {
-                            // The angle is not among the active columns.
-                            *value = f64::NAN;
-                            row.fill(f64::NAN);
-                            continue;
-                        }
+                    if !found {
+                        // The angle is not among the active columns.
+                        *value = f64::NAN;
+                        row.fill(f64::NAN);
+                        continue;
                     }
+                    Some((row, &cols))
                 }
             };
-            *value = self.point_value(&tables, p, k, i, j, row);
+            *value = self.point_value(&tables, (contrasts[k], offsets[k]), k, i, j, row);
         }
     }
 
-    /// The row positions of angle `angle`'s contrast, offset and physical columns, in full
-    /// rows (`active` is `None`) or among the columns `active`.
-    fn columns(&self, angle: usize, active: Option<&[usize]>) -> Option<Columns> {
+    /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
+    /// `B_k b` over the nonzero terms of the scaling map, so that an individual or shared
+    /// value is taken as it is.
+    fn per_angle_scaling(&self, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let groups = self.layout.n_scaling_groups();
+        self.scaling_terms
+            .iter()
+            .map(|terms| {
+                terms.iter().fold((0.0, 0.0), |(c, o), &(j, w)| {
+                    (c + w * p[j], o + w * p[groups + j])
+                })
+            })
+            .unzip()
+    }
+
+    /// Fills `cols` with the row positions of angle `angle`'s scaling and physical
+    /// columns, in full rows (`active` is `None`) or among the columns `active`; false
+    /// when one of them is not active.
+    fn columns(&self, angle: usize, active: Option<&[usize]>, cols: &mut Columns) -> bool {
         let layout = &self.layout;
-        let (contrast, offset) = (layout.contrast_index(angle), layout.offset_index(angle));
+        let groups = layout.n_scaling_groups();
+        let terms = &self.scaling_terms[angle];
+        cols.scaling.clear();
         match active {
-            None => Some(Columns {
-                contrast,
-                offset,
-                physical: layout.physical_start(),
-            }),
+            None => {
+                cols.scaling
+                    .extend(terms.iter().map(|&(j, w)| (j, groups + j, w)));
+                cols.physical = layout.physical_start();
+                true
+            }
             Some(active) => {
-                let physical = active.len().checked_sub(layout.mode.n_physical())?;
-                active[physical..]
+                let Some(physical) = active.len().checked_sub(layout.mode.n_physical()) else {
+                    return false;
+                };
+                if !active[physical..]
                     .iter()
                     .copied()
                     .eq(layout.physical_start()..layout.n_params())
-                    .then_some(())?;
-                Some(Columns {
-                    contrast: active[..physical].binary_search(&contrast).ok()?,
-                    offset: active[..physical].binary_search(&offset).ok()?,
-                    physical,
-                })
+                {
+                    return false;
+                }
+                let scaling = &active[..physical];
+                for &(j, w) in terms {
+                    match (
+                        scaling.binary_search(&j),
+                        scaling.binary_search(&(groups + j)),
+                    ) {
+                        (Ok(c), Ok(o)) => cols.scaling.push((c, o, w)),
+                        _ => return false,
+                    }
+                }
+                cols.physical = physical;
+                true
             }
         }
     }
 
-    /// `c2` at `(angle, i, j)`, and its gradient into `row` when given.
+    /// `c2` at `(angle, i, j)` for the angle's `(contrast, offset)`, and its gradient into
+    /// `row` when given.
     #[inline(always)]
     fn point_value(
         &self,
         tables: &Tables,
-        p: &[f64],
+        (contrast, offset): (f64, f64),
         angle: usize,
         i: usize,
         j: usize,
-        row: Option<(&mut [f64], Columns)>,
+        row: Option<(&mut [f64], &Columns)>,
     ) -> f64 {
-        let layout = &self.layout;
-        let (contrast, offset) = (
-            p[layout.contrast_index(angle)],
-            p[layout.offset_index(angle)],
-        );
         let q2dt = self.q * self.q * self.grid.dt();
         let (m_d, diff_d) = tables.diffusion.between(i, j);
         // Shear: the sinc argument, per unit M^G, and the rate integral.
@@ -547,10 +593,12 @@ impl HomodyneModel {
                 };
                 let g = e * f;
                 if let Some((row, cols)) = row {
-                    let (ci, oi, start) = (cols.contrast, cols.offset, cols.physical);
+                    let start = cols.physical;
                     row.fill(0.0);
-                    row[ci] += g;
-                    row[oi] += 1.0;
+                    for &(ci, oi, w) in &cols.scaling {
+                        row[ci] += w * g;
+                        row[oi] += w;
+                    }
                     let dm = tables.diffusion.between_derivative(i, j, m_d, diff_d);
                     let factor = -contrast * g * q2dt;
                     for t in 0..3 {
@@ -592,10 +640,12 @@ impl HomodyneModel {
                 let floored = raw < G1_FLOOR;
                 let g1 = raw.max(G1_FLOOR);
                 if let Some((row, cols)) = row {
-                    let (ci, oi, start) = (cols.contrast, cols.offset, cols.physical);
+                    let start = cols.physical;
                     row.fill(0.0);
-                    row[ci] += g1 * g1;
-                    row[oi] += 1.0;
+                    for &(ci, oi, w) in &cols.scaling {
+                        row[ci] += w * (g1 * g1);
+                        row[oi] += w;
+                    }
                     if !floored {
                         let dc2_dg1 = 2.0 * contrast * g1;
                         if !clipped {
@@ -686,9 +736,10 @@ impl Model for HomodyneModel {
 
     /// The contrasts and offsets of the angles among `x`, and the physical parameters.
     /// With individual scaling a chunk within one angle involves `2 + n_physical` of the
-    /// `2 n_phi + n_physical` parameters.
+    /// `2 n_phi + n_physical` parameters. With constant or Fourier scaling every point
+    /// involves every parameter: none is left out.
     fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        if self.layout.scaling == ScalingMode::Constant || x.is_empty() {
+        if self.layout.scaling != ScalingMode::Individual || x.is_empty() {
             return false;
         }
         let angle_of = |v: f64| self.decode(v).map(|(k, _, _)| k);

@@ -22,8 +22,13 @@
 //! over angles (NaN-skipping) and the uncertainty the root mean square of the per-angle
 //! uncertainties. **Added**: `per_angle` with the full lists, `{"phi": [..], "contrast":
 //! [..], "contrast_uncertainty": [..], "offset": [..], "offset_uncertainty": [..],
-//! "scaling_mode": "individual" | "constant"}` (with constant scaling the shared value is
-//! repeated for every angle), and `sigma` and `chi_squared_definition` (see below).
+//! "scaling_mode": "individual" | "constant" | "fourier"}` (with constant scaling the shared
+//! value is repeated for every angle), and `sigma` and `chi_squared_definition` (see below).
+//! With Fourier scaling ([`crate::scaling`]) the per-angle values are those of the series,
+//! `B a`, with uncertainties `sqrt(diag(B C_a B^T))` from the coefficients' covariance
+//! `C_a` (the package's covariance transform); `per_angle` then also holds `fourier_order`
+//! and `coefficients`: `{"contrast_c0": {value, uncertainty}, "contrast_c1": .., ..,
+//! "offset_c0": .., ..}`, flagged as parameters are.
 //!
 //! **Fixed and undetermined parameters.** A parameter held fixed (a `fixed` key in the
 //! configuration, equal bounds: [`crate::fixed`]) is written with its value, `"uncertainty":
@@ -77,10 +82,10 @@
 //! | --- | --- | --- |
 //! | `phi_angles` | (n,) | the angles (degrees) |
 //! | `c2_exp` | (n, N, N) | the fitted data |
-//! | `c2_theoretical_raw` | (n, N, N) | the model at the fitted physical parameters with every contrast and offset 1 (the package's `1 + g1^2`) |
+//! | `c2_theoretical_raw` | (n, N, N) | the model at the fitted physical parameters with every contrast and offset 1 (the package's `1 + g1^2`; for a Fourier series, the coefficients of the constant 1) |
 //! | `c2_theoretical_scaled` | (n, N, N) | `a_k raw + b_k`, with `[a_k, b_k]` the per-angle least squares of the data on `[raw, 1]` |
 //! | `per_angle_scaling` | (n, 2) | those `[a_k, b_k]` (post hoc, not the fitted values) |
-//! | `per_angle_scaling_solver` | (n, 2) | the fitted `[contrast, offset]` of each angle |
+//! | `per_angle_scaling_solver` | (n, 2) | the fitted `[contrast, offset]` of each angle (of the series, for Fourier scaling) |
 //! | `residuals` | (n, N, N) | `c2_exp - c2_theoretical_scaled` |
 //! | `residuals_normalized` | (n, N, N) | `residuals / (0.05 c2_exp)`, 0 where `c2_exp` is 0 |
 //! | `t1`, `t2` | (N,) | the frame times (seconds) |
@@ -375,13 +380,12 @@ fn write_arrays(
     put("phi_angles", &[n_phi], model.phi())?;
     put("c2_exp", &cube, exp)?;
 
-    // The raw theory: every contrast and offset 1.
-    let groups = layout.n_scaling_groups();
-    let raw_parameters = layout.assemble(
-        &vec![1.0; groups],
-        &vec![1.0; groups],
-        layout.physical(parameters),
-    )?;
+    // The raw theory: every contrast and offset 1 (for a Fourier series, the coefficients
+    // of the constant 1).
+    let ones = vec![1.0; n_phi];
+    let (unit_contrasts, unit_offsets) = layout.scaling_from_per_angle(&ones, &ones, model.phi());
+    let raw_parameters =
+        layout.assemble(&unit_contrasts, &unit_offsets, layout.physical(parameters))?;
     let mut buffer = model.values(&raw_parameters);
     put("c2_theoretical_raw", &cube, &buffer)?;
 
@@ -397,13 +401,11 @@ fn write_arrays(
     }
     put("c2_theoretical_scaled", &cube, &buffer)?;
     put("per_angle_scaling", &[n_phi, 2], &scaling)?;
-    let solver_scaling: Vec<f64> = (0..n_phi)
-        .flat_map(|k| {
-            [
-                parameters[layout.contrast_index(k)],
-                parameters[layout.offset_index(k)],
-            ]
-        })
+    let (solver_contrasts, solver_offsets) = layout.per_angle_scaling(parameters, model.phi());
+    let solver_scaling: Vec<f64> = solver_contrasts
+        .iter()
+        .zip(&solver_offsets)
+        .flat_map(|(&c, &o)| [c, o])
         .collect();
     put("per_angle_scaling_solver", &[n_phi, 2], &solver_scaling)?;
 
@@ -989,26 +991,89 @@ fn sigma_json(outputs: &NlsqOutputs) -> Json {
     outputs.sigma.map_or(Json::Null, Json::Float)
 }
 
-fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) -> Json {
+/// One kind (contrast or offset) of every angle's scaling: values, uncertainties (NaN
+/// where flagged) and flags.
+struct PerAngleKind {
+    values: Vec<f64>,
+    uncertainties: Vec<f64>,
+    markers: Vec<Option<&'static str>>,
+}
+
+/// The per-angle contrasts (`first = 0`) or offsets (`first = n_scaling_groups`) of the
+/// fit. With individual or constant scaling each angle's value is one parameter's; with a
+/// Fourier series it is `B_k a` over the coefficients `a` ([`crate::scaling`]), with the
+/// uncertainty `sqrt(B_k C_a B_k^T)` (`C_a` the coefficients' covariance block: the
+/// diagonal of `B C_a B^T`), `undetermined` when any coefficient it depends on is, and
+/// `fixed` when all of them are.
+fn per_angle_kind(outputs: &NlsqOutputs, first: usize) -> PerAngleKind {
     let model = outputs.model;
     let layout = model.layout();
     let result = outputs.result;
     let p = &result.parameters;
     let n_phi = model.phi().len();
-    let contrast: Vec<f64> = (0..n_phi).map(|k| p[layout.contrast_index(k)]).collect();
-    let offset: Vec<f64> = (0..n_phi).map(|k| p[layout.offset_index(k)]).collect();
-    let contrast_u: Vec<f64> = (0..n_phi)
-        .map(|k| uncertainty(result, layout.contrast_index(k)))
-        .collect();
-    let offset_u: Vec<f64> = (0..n_phi)
-        .map(|k| uncertainty(result, layout.offset_index(k)))
-        .collect();
-    let contrast_m: Vec<_> = (0..n_phi)
-        .map(|k| marker(result, layout.contrast_index(k)))
-        .collect();
-    let offset_m: Vec<_> = (0..n_phi)
-        .map(|k| marker(result, layout.offset_index(k)))
-        .collect();
+    if !matches!(layout.scaling, ScalingMode::Fourier { .. }) {
+        let index = |k: usize| {
+            if first == 0 {
+                layout.contrast_index(k)
+            } else {
+                layout.offset_index(k)
+            }
+        };
+        return PerAngleKind {
+            values: (0..n_phi).map(|k| p[index(k)]).collect(),
+            uncertainties: (0..n_phi).map(|k| uncertainty(result, index(k))).collect(),
+            markers: (0..n_phi).map(|k| marker(result, index(k))).collect(),
+        };
+    }
+    let groups = layout.n_scaling_groups();
+    let map = layout.scaling_map(model.phi());
+    let (contrasts, offsets) = layout.per_angle_scaling(p, model.phi());
+    let values = if first == 0 { contrasts } else { offsets };
+    let covariance = &result.covariance.matrix;
+    let has_covariance = covariance.nrows() == p.len() && covariance.ncols() == p.len();
+    let mut uncertainties = Vec::with_capacity(n_phi);
+    let mut markers = Vec::with_capacity(n_phi);
+    for k in 0..n_phi {
+        let row = &map[k * groups..(k + 1) * groups];
+        let used: Vec<usize> = (0..groups).filter(|&j| row[j] != 0.0).collect();
+        let flags: Vec<_> = used.iter().map(|&j| marker(result, first + j)).collect();
+        let m = summary_marker(&flags);
+        let u = if m.is_some() || !has_covariance {
+            f64::NAN
+        } else {
+            let mut variance = 0.0;
+            for &a in &used {
+                for &b in &used {
+                    variance += row[a] * row[b] * covariance[[first + a, first + b]];
+                }
+            }
+            variance.max(0.0).sqrt()
+        };
+        uncertainties.push(u);
+        markers.push(m);
+    }
+    PerAngleKind {
+        values,
+        uncertainties,
+        markers,
+    }
+}
+
+fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) -> Json {
+    let model = outputs.model;
+    let layout = model.layout();
+    let result = outputs.result;
+    let p = &result.parameters;
+    let PerAngleKind {
+        values: contrast,
+        uncertainties: contrast_u,
+        markers: contrast_m,
+    } = per_angle_kind(outputs, 0);
+    let PerAngleKind {
+        values: offset,
+        uncertainties: offset_u,
+        markers: offset_m,
+    } = per_angle_kind(outputs, layout.n_scaling_groups());
     // Over the angles whose value was fitted; none (null) when one is undetermined.
     let rms = |u: &[f64], m: Option<&str>| match m {
         Some(_) => f64::NAN,
@@ -1037,10 +1102,7 @@ fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) 
             ),
         ));
     }
-    let scaling_mode = match layout.scaling {
-        ScalingMode::Individual => "individual",
-        ScalingMode::Constant => "constant",
-    };
+    let scaling_mode = layout.scaling.name();
     let mut per_angle = vec![
         ("phi".to_owned(), float_list(model.phi().iter().copied())),
         ("contrast".to_owned(), float_list(contrast)),
@@ -1059,6 +1121,20 @@ fn parameters_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) 
         };
         per_angle.push(("contrast_flag".to_owned(), flags(contrast_m)));
         per_angle.push(("offset_flag".to_owned(), flags(offset_m)));
+    }
+    if let ScalingMode::Fourier { order } = layout.scaling {
+        let coefficients = (layout.names().into_iter())
+            .take(layout.physical_start())
+            .enumerate()
+            .map(|(k, name)| {
+                (
+                    name,
+                    value_and_uncertainty(p[k], uncertainty(result, k), marker(result, k)),
+                )
+            })
+            .collect();
+        per_angle.push(("fourier_order".to_owned(), Json::count(order)));
+        per_angle.push(("coefficients".to_owned(), Json::Object(coefficients)));
     }
     Json::object([
         ("timestamp", timestamp.clone()),

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use homodyne_xpcs::config::{PerAngleMode, StrategyOverride, XpcsConfig, config_template};
+use homodyne_xpcs::config::{
+    PerAngleMode, ScalingPlan, StrategyOverride, XpcsConfig, config_template,
+};
 use homodyne_xpcs::loader::{SourceFormat, load_experimental_data};
 use homodyne_xpcs::{AnalysisMode, ParameterLayout, ScalingMode, XpcsError};
 
@@ -142,12 +144,12 @@ fn the_packages_laminar_and_master_templates_read_with_no_unknown_key() {
             "{name}"
         );
         assert_eq!(
-            config.per_angle_scaling.resolve(3),
-            Some(ScalingMode::Constant)
+            config.per_angle_scaling.plan(3),
+            ScalingPlan::ChooseByEvidence(vec![ScalingMode::Constant, ScalingMode::Individual])
         );
         assert_eq!(
-            config.per_angle_scaling.resolve(2),
-            Some(ScalingMode::Individual)
+            config.per_angle_scaling.plan(2),
+            ScalingPlan::Fit(ScalingMode::Individual)
         );
         assert_eq!(config.phi_filtering.target_ranges[1].min_angle, 85.0);
     }

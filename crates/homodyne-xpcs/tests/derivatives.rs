@@ -1,6 +1,7 @@
 //! The model against an independent evaluation of the formula (values to 1e-12), and its
 //! hand-written derivatives against dual numbers (1e-12) and central differences (1e-6),
-//! at random parameters within the default bounds.
+//! at random parameters within the default bounds, for every scaling layout (individual,
+//! constant, and Fourier series of orders 1 and 2).
 
 mod reference;
 
@@ -23,6 +24,16 @@ impl SplitMix {
 }
 
 const PHI: [f64; 3] = [-30.0, 12.5, 95.0];
+/// Enough angles for a Fourier series of order 2 (5 coefficients), spread unevenly.
+const PHI5: [f64; 5] = [-150.0, -30.0, 12.5, 95.0, 170.0];
+
+/// The angles a layout is tested on: five for a Fourier series of order 2, else three.
+fn angles(scaling: ScalingMode) -> &'static [f64] {
+    match scaling {
+        ScalingMode::Fourier { order } if order >= 2 => &PHI5,
+        _ => &PHI,
+    }
+}
 
 fn setting(
     form: ModelForm,
@@ -30,12 +41,13 @@ fn setting(
     scaling: ScalingMode,
 ) -> (HomodyneModel, ReferenceC2) {
     let (dt, n_t, q, gap) = (0.1, 8, 0.0054, 2e6);
+    let phi = angles(scaling);
     let model = HomodyneModel::new(
         mode,
         scaling,
         form,
         TimeGrid::new(dt, n_t).unwrap(),
-        &PHI,
+        phi,
         q,
         gap,
     )
@@ -47,11 +59,15 @@ fn setting(
         },
         laminar: mode == AnalysisMode::LaminarFlow,
         individual: scaling == ScalingMode::Individual,
+        fourier: match scaling {
+            ScalingMode::Fourier { order } => Some(order),
+            _ => None,
+        },
         dt,
         n_t,
         q,
         gap,
-        phi: PHI.to_vec(),
+        phi: phi.to_vec(),
     };
     (model, reference)
 }
@@ -134,6 +150,14 @@ fn values_and_derivatives_match_the_formula_and_dual_numbers() {
         check_values_and_duals::<13>(form, AnalysisMode::LaminarFlow, ScalingMode::Individual);
         check_values_and_duals::<5>(form, AnalysisMode::Static, ScalingMode::Constant);
         check_values_and_duals::<9>(form, AnalysisMode::LaminarFlow, ScalingMode::Constant);
+        let (first, second) = (
+            ScalingMode::Fourier { order: 1 },
+            ScalingMode::Fourier { order: 2 },
+        );
+        check_values_and_duals::<9>(form, AnalysisMode::Static, first);
+        check_values_and_duals::<13>(form, AnalysisMode::LaminarFlow, first);
+        check_values_and_duals::<13>(form, AnalysisMode::Static, second);
+        check_values_and_duals::<17>(form, AnalysisMode::LaminarFlow, second);
     }
 }
 
@@ -150,7 +174,8 @@ const STEPS: [f64; 5] = [1e-5, 1e-6, 1e-7, 1e-8, 1e-9];
 /// `4 eps max|c2| / h`, at one of [`STEPS`] or the Richardson extrapolation of two
 /// neighbouring steps. The offsets are set to 0 for this check: an offset adds a constant
 /// to `c2` that raises that floor and enters no other derivative (its own column is
-/// exactly 1, checked here too).
+/// exactly the scaling map's weight `B_kj`, 1 for an angle's own or the shared offset,
+/// checked here too).
 #[test]
 fn derivatives_match_central_differences() {
     for form in [ModelForm::Published, ModelForm::PythonCompat] {
@@ -158,17 +183,19 @@ fn derivatives_match_central_differences() {
             (AnalysisMode::Static, ScalingMode::Individual),
             (AnalysisMode::LaminarFlow, ScalingMode::Individual),
             (AnalysisMode::LaminarFlow, ScalingMode::Constant),
+            (AnalysisMode::Static, ScalingMode::Fourier { order: 1 }),
+            (AnalysisMode::LaminarFlow, ScalingMode::Fourier { order: 2 }),
         ] {
             let (model, _) = setting(form, mode, scaling);
             let layout = *model.layout();
+            let groups = layout.n_scaling_groups();
+            let map = layout.scaling_map(model.phi());
             let n_params = model.n_params();
             let x = all_points(&model);
             let mut rng = SplitMix(0xD1FF + n_params as u64);
             for trial in 0..10 {
                 let mut p = random_parameters(&model, &mut rng);
-                for group in 0..layout.n_scaling_groups() {
-                    p[layout.offset_index(group)] = 0.0;
-                }
+                p[groups..2 * groups].fill(0.0);
                 let mut value = vec![0.0; x.len()];
                 let mut jacobian = vec![0.0; x.len() * n_params];
                 model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
@@ -222,16 +249,16 @@ fn derivatives_match_central_differences() {
                         );
                     }
                 }
-                for group in 0..layout.n_scaling_groups() {
-                    let column = layout.offset_index(group);
+                for group in 0..groups {
+                    let column = groups + group;
                     for r in 0..x.len() {
                         let angle = r / (model.grid().len() * model.grid().len());
-                        let expected = if layout.offset_index(angle) == column {
-                            1.0
-                        } else {
-                            0.0
-                        };
-                        assert_eq!(jacobian[r * n_params + column], expected);
+                        let expected = map[angle * groups + group];
+                        assert_eq!(
+                            jacobian[r * n_params + column],
+                            expected,
+                            "{scaling:?}: offset column {group} at angle {angle}"
+                        );
                     }
                 }
             }

@@ -20,6 +20,9 @@ pub struct ReferenceC2 {
     pub form: Form,
     pub laminar: bool,
     pub individual: bool,
+    /// A Fourier series of this order in the angle (radians) for the contrast and the
+    /// offset, `c0 + sum_k c_k cos(k phi) + s_k sin(k phi)`; overrides `individual`.
+    pub fourier: Option<usize>,
     pub dt: f64,
     pub n_t: usize,
     pub q: f64,
@@ -29,7 +32,33 @@ pub struct ReferenceC2 {
 
 impl ReferenceC2 {
     fn n_groups(&self) -> usize {
-        if self.individual { self.phi.len() } else { 1 }
+        match self.fourier {
+            Some(order) => 1 + 2 * order,
+            None if self.individual => self.phi.len(),
+            None => 1,
+        }
+    }
+
+    /// The contrast and offset of angle `k`: its own, the shared pair, or the Fourier
+    /// series `sum_j w_j a_j` with `w = [1, cos(phi), sin(phi), cos(2 phi), ..]`.
+    fn scaling<T: Scalar>(&self, k: usize, p: &[T]) -> (T, T) {
+        let groups = self.n_groups();
+        match self.fourier {
+            None => {
+                let group = if self.individual { k } else { 0 };
+                (p[group], p[groups + group])
+            }
+            Some(order) => {
+                let phi = self.phi[k] * std::f64::consts::PI / 180.0;
+                let (mut contrast, mut offset) = (p[0], p[groups]);
+                for h in 1..=order {
+                    let (c, s) = ((h as f64 * phi).cos(), (h as f64 * phi).sin());
+                    contrast = contrast + p[2 * h - 1] * c + p[2 * h] * s;
+                    offset = offset + p[groups + 2 * h - 1] * c + p[groups + 2 * h] * s;
+                }
+                (contrast, offset)
+            }
+        }
     }
 
     /// Step 2: a rate at frame `k`, floored at 1e-10 (step 1: safe times).
@@ -95,8 +124,7 @@ impl ReferenceC2 {
         let index = x as usize;
         let (k, i, j) = (index / (n * n), (index / n) % n, index % n);
         let groups = self.n_groups();
-        let group = if self.individual { k } else { 0 };
-        let (contrast, offset) = (p[group], p[groups + group]);
+        let (contrast, offset) = self.scaling(k, p);
         let phys = &p[2 * groups..];
         // Constants are grouped as the model groups them (q^2 dt, q h dt / 2), so that
         // both round alike where c2 is ill-conditioned (near the zeros of sinc).
