@@ -9,9 +9,13 @@
 //! | `analyzer_parameters.dt` | none; required to load data (falls back to `experimental_data.dt`) |
 //! | `analyzer_parameters.start_frame` | 1 |
 //! | `analyzer_parameters.end_frame` | -1 (the last frame) |
-//! | `analyzer_parameters.scattering.wavevector_q` | 0.0054 |
-//! | `analyzer_parameters.geometry.stator_rotor_gap` | 2e6 Angstrom (falls back to `experimental_data.geometry.stator_rotor_gap`, then `experimental_data.sample_detector_distance`) |
+//! | `analyzer_parameters.scattering.wavevector_q` | none: a file holding one q is fitted at it (with a warning naming it); a file holding several, or a bare matrix, needs it |
+//! | `analyzer_parameters.geometry.stator_rotor_gap` | 2e6 Angstrom, with a warning in `laminar_flow` mode (falls back to `experimental_data.geometry.stator_rotor_gap`, then `experimental_data.sample_detector_distance`) |
 //! | `experimental_data.data_folder_path`, `.data_file_name` | none; required to load data |
+//! | `experimental_data.format` | `auto`: a `.npy` file, a `.npz` without `c2_exp`, or any file with `dataset` is a bare matrix, else the package's files; `matrix`; `aps` (APS or APS-U HDF5, or the package's `.npz` cache) |
+//! | `experimental_data.dataset` | none: a bare matrix's HDF5 dataset path (`/exchange/c2`) or `.npz` array name (not needed for `.npy`, or a `.npz` of one array) |
+//! | `experimental_data.phi_angles` | none: a bare matrix's angles in degrees, one per matrix (`[0.0]` for one matrix); required for a bare matrix |
+//! | `experimental_data.triangle` | `auto` (`upper` when the values below the diagonal are all 0 or NaN, `lower` the other way round, else `full`); `full`, `upper`, `lower` |
 //! | `experimental_data.cache_file_path` | the data folder |
 //! | `experimental_data.cache_filename_template` | `cached_c2_frames_${start_frame}_${end_frame}.npz` |
 //! | `experimental_data.cache_compression` | true |
@@ -50,6 +54,11 @@
 //! wrong type is an [`XpcsError::ConfigType`] naming the key; a value of the right type
 //! that cannot be used is an [`XpcsError::ConfigValue`].
 //!
+//! A bare matrix (a 2-D `(frames, frames)` or 3-D `(angles, frames, frames)` array, as any
+//! beamline writes it) is read by [`crate::loader::matrix`] into the same data an APS
+//! file gives, so `start_frame`, `end_frame` and `phi_filtering` apply to it as to an APS
+//! file; its `dt`, `wavevector_q` and `phi_angles` come from the configuration.
+//!
 //! Relative data paths (`data_folder_path`, `cache_file_path`) are resolved against the
 //! configuration file's folder ([`XpcsConfig::from_file`]); the package resolves them
 //! against the working directory, which is what [`XpcsConfig::from_yaml_str`] keeps.
@@ -75,8 +84,8 @@ use serde_json::{Map, Value};
 use crate::error::XpcsError;
 use crate::fixed::{Hold, read_fixed_parameters, read_hold};
 use crate::loader::{
-    DEFAULT_CACHE_TEMPLATE, DEFAULT_Q_TOLERANCE_FRACTION, DEFAULT_WAVEVECTOR_Q, DataLocation,
-    LoadOptions, python_float,
+    DEFAULT_CACHE_TEMPLATE, DEFAULT_Q_TOLERANCE_FRACTION, DEFAULT_WAVEVECTOR_Q, DataFormat,
+    DataLocation, LoadOptions, MatrixSource, MatrixTriangle, python_float,
 };
 use crate::parameters::{
     AnalysisMode, CONTRAST_BOUNDS, DEFAULT_FOURIER_ORDER, OFFSET_BOUNDS, ParameterLayout,
@@ -95,8 +104,10 @@ pub struct AnalyzerParameters {
     pub start_frame: i64,
     /// `end_frame`, 1-based inclusive; -1 (the default) means the last frame.
     pub end_frame: i64,
-    /// `scattering.wavevector_q` (1/Angstrom, default 0.0054).
-    pub wavevector_q: f64,
+    /// `scattering.wavevector_q` (1/Angstrom); `None` when absent. The loader then
+    /// fits the only q of a file holding one (with a warning naming it) and refuses a
+    /// file holding several, or a bare matrix ([`XpcsConfig::load_options`]).
+    pub wavevector_q: Option<f64>,
     /// `geometry.stator_rotor_gap` (Angstrom); `None` when absent (see
     /// [`XpcsConfig::stator_rotor_gap`] for the fallbacks).
     pub stator_rotor_gap: Option<f64>,
@@ -108,7 +119,7 @@ impl Default for AnalyzerParameters {
             dt: None,
             start_frame: 1,
             end_frame: -1,
-            wavevector_q: DEFAULT_WAVEVECTOR_Q,
+            wavevector_q: None,
             stator_rotor_gap: None,
         }
     }
@@ -133,6 +144,14 @@ pub struct ExperimentalData {
     pub stator_rotor_gap: Option<f64>,
     /// `sample_detector_distance`: the last fallback for the gap.
     pub sample_detector_distance: Option<f64>,
+    /// `format`: which reader the data file goes to (default `auto`).
+    pub format: DataFormat,
+    /// `dataset`: a bare matrix's HDF5 dataset path or `.npz` array name.
+    pub dataset: Option<String>,
+    /// `phi_angles`: a bare matrix's angles (degrees), one per matrix.
+    pub phi_angles: Option<Vec<f64>>,
+    /// `triangle`: which triangle of a bare matrix holds the data (default `auto`).
+    pub triangle: MatrixTriangle,
 }
 
 impl Default for ExperimentalData {
@@ -146,6 +165,10 @@ impl Default for ExperimentalData {
             dt: None,
             stator_rotor_gap: None,
             sample_detector_distance: None,
+            format: DataFormat::Auto,
+            dataset: None,
+            phi_angles: None,
+            triangle: MatrixTriangle::Auto,
         }
     }
 }
@@ -573,16 +596,25 @@ impl XpcsConfig {
     /// The gap `L` (Angstrom) as the package finds it:
     /// `analyzer_parameters.geometry.stator_rotor_gap`, else
     /// `experimental_data.geometry.stator_rotor_gap`, else
-    /// `experimental_data.sample_detector_distance`, else 2e6.
+    /// `experimental_data.sample_detector_distance`, else 2e6 (in `laminar_flow` mode a
+    /// configuration that gives none says so in [`XpcsConfig::warnings`]).
     pub fn stator_rotor_gap(&self) -> f64 {
+        self.configured_gap().unwrap_or(DEFAULT_STATOR_ROTOR_GAP)
+    }
+
+    /// The gap the configuration gives, by the fallbacks of
+    /// [`XpcsConfig::stator_rotor_gap`]; `None` when it gives none.
+    pub fn configured_gap(&self) -> Option<f64> {
         self.analyzer
             .stator_rotor_gap
             .or(self.experimental_data.stator_rotor_gap)
             .or(self.experimental_data.sample_detector_distance)
-            .unwrap_or(DEFAULT_STATOR_ROTOR_GAP)
     }
 
-    /// The loader settings (the package's defaults for what is not configured).
+    /// The loader settings (the package's defaults for what is not configured). Without
+    /// a configured `wavevector_q` the options carry the package's default 0.0054 (it
+    /// names the cache file) marked as not configured
+    /// ([`LoadOptions::wavevector_q_configured`]), so the loader never picks a q by it.
     ///
     /// # Errors
     ///
@@ -599,8 +631,10 @@ impl XpcsConfig {
             dt,
             self.analyzer.start_frame,
             self.analyzer.end_frame,
-            self.analyzer.wavevector_q,
+            self.analyzer.wavevector_q.unwrap_or(DEFAULT_WAVEVECTOR_Q),
         );
+        options.wavevector_q_configured = self.analyzer.wavevector_q.is_some();
+        options.phi_angles = self.experimental_data.phi_angles.clone();
         options.q_tolerance_fraction = self.q_tolerance_fraction;
         Ok(options)
     }
@@ -630,6 +664,11 @@ impl XpcsConfig {
         location.cache_filename_template = data.cache_filename_template.clone();
         location.cache_compression = data.cache_compression;
         location.use_cache = self.use_cache;
+        location.format = data.format;
+        location.matrix = MatrixSource {
+            dataset: data.dataset.clone(),
+            triangle: data.triangle,
+        };
         Ok(location)
     }
 
@@ -1071,6 +1110,13 @@ fn read_root(
     }
     top.accept(ROOT_ACCEPTED, report);
     top.finish(report);
+    if config.analysis_mode == AnalysisMode::LaminarFlow && config.configured_gap().is_none() {
+        report.warnings.push(format!(
+            "no stator-rotor gap (`analyzer_parameters.geometry.stator_rotor_gap`): the \
+             package's default L = {DEFAULT_STATOR_ROTOR_GAP:e} Angstrom (200 um) is taken; \
+             the shear rates scale with 1/L"
+        ));
+    }
     report.warnings.extend(crate::fixed::check(&config)?);
     Ok(config)
 }
@@ -1087,9 +1133,7 @@ fn read_analyzer(mut s: Section<'_>, report: &mut Report) -> Result<AnalyzerPara
         out.end_frame = v;
     }
     let mut scattering = s.section("scattering")?;
-    if let Some(q) = scattering.positive("wavevector_q")? {
-        out.wavevector_q = q;
-    }
+    out.wavevector_q = scattering.positive("wavevector_q")?;
     scattering.finish(report);
     let mut geometry = s.section("geometry")?;
     out.stator_rotor_gap = geometry.positive("stator_rotor_gap")?;
@@ -1121,6 +1165,54 @@ fn read_experimental(
     let mut geometry = s.section("geometry")?;
     out.stator_rotor_gap = geometry.positive("stator_rotor_gap")?;
     geometry.finish(report);
+    let format_key = s.key("format");
+    if let Some(format) = s.string("format")? {
+        out.format = DataFormat::parse(format).ok_or_else(|| {
+            XpcsError::config_value(
+                &format_key,
+                format!("is {format:?}; give \"auto\", \"aps\" or \"matrix\""),
+            )
+        })?;
+    }
+    let dataset_key = s.key("dataset");
+    if let Some(dataset) = s.string("dataset")? {
+        if dataset.trim().is_empty() {
+            return Err(XpcsError::config_value(
+                dataset_key,
+                "is empty; give the HDF5 dataset path or the .npz array name",
+            ));
+        }
+        out.dataset = Some(dataset.to_owned());
+    }
+    let angles_key = s.key("phi_angles");
+    if let Some(value) = s.get("phi_angles") {
+        let angles = match value {
+            Value::Number(_) | Value::String(_) => vec![lenient_number(value, &angles_key)?],
+            other => number_list(other, &angles_key)?,
+        };
+        if angles.is_empty() {
+            return Err(XpcsError::config_value(
+                angles_key,
+                "is empty; give one angle in degrees per matrix",
+            ));
+        }
+        if let Some(k) = angles.iter().position(|a| !a.is_finite()) {
+            return Err(XpcsError::config_value(
+                format!("{angles_key}[{k}]"),
+                format!("is {}; give a finite angle in degrees", angles[k]),
+            ));
+        }
+        out.phi_angles = Some(angles);
+    }
+    let triangle_key = s.key("triangle");
+    if let Some(triangle) = s.string("triangle")? {
+        out.triangle = MatrixTriangle::parse(triangle).ok_or_else(|| {
+            XpcsError::config_value(
+                &triangle_key,
+                format!("is {triangle:?}; give \"auto\", \"full\", \"upper\" or \"lower\""),
+            )
+        })?;
+    }
     s.accept(
         &[
             "file_path",
@@ -1606,7 +1698,15 @@ pub fn config_template(mode: AnalysisMode) -> String {
          \x20 cache_file_path: \"./data\" # where the .npz cache is written and looked for\n\
          \x20 # ${wavevector_q}, ${start_frame} and ${end_frame} are filled in.\n\
          \x20 cache_filename_template: \"cached_c2_q${wavevector_q}_frames_${start_frame}_${end_frame}.npz\"\n\
-         \x20 cache_compression: true\n\n",
+         \x20 cache_compression: true\n\
+         \x20 # A bare two-time correlation instead (any facility): a (frames, frames) or\n\
+         \x20 # (angles, frames, frames) array in a .npy, .npz or HDF5 file, full or one triangle;\n\
+         \x20 # it carries no q or angles, so wavevector_q above and phi_angles are required:\n\
+         \x20 #   data_file_name: \"c2.h5\"\n\
+         \x20 #   format: matrix # auto (default): .npy, or any file with a dataset, is a matrix\n\
+         \x20 #   dataset: \"/exchange/c2\" # HDF5 dataset path or .npz array name\n\
+         \x20 #   phi_angles: [0.0, 45.0, 90.0] # degrees, one per matrix\n\
+         \x20 #   triangle: auto # auto, full, upper or lower\n\n",
     );
     t.push_str("initial_parameters:\n  parameter_names:\n");
     for name in names {

@@ -59,8 +59,11 @@
 //!   cannot be written is a warning, not an error; the optional `data_filtering`,
 //!   quality-control and preprocessing stages (all off by default) are not implemented.
 
+pub mod matrix;
 pub mod npy;
 pub mod write;
+
+pub use matrix::{DataFormat, MatrixSource, MatrixTriangle, load_matrix};
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -93,6 +96,8 @@ pub const DEFAULT_Q_TOLERANCE_FRACTION: f64 = 0.1;
 /// The package's default `analyzer_parameters.scattering.wavevector_q` (1/Angstrom).
 pub const DEFAULT_WAVEVECTOR_Q: f64 = 0.0054;
 
+/// The missing item of an HDF5 file with neither APS layout.
+const NO_LAYOUT_ITEM: &str = "APS-U or APS two-time datasets";
 /// APS-U: q values of one matrix equal to the selected q within this (absolute).
 const APS_U_Q_MATCH: f64 = 1e-10;
 /// Older layout: fewer matches than this widen the selection.
@@ -109,15 +114,19 @@ pub enum SourceFormat {
     ApsOld,
     /// The package's NumPy `.npz` cache.
     NpzCache,
+    /// A bare two-time correlation matrix or stack ([`matrix`]).
+    Matrix,
 }
 
 impl SourceFormat {
-    /// `aps_u`, `aps_old` or `npz_cache` (the package's names for the first two).
+    /// `aps_u`, `aps_old`, `npz_cache` or `matrix` (the package's names for the first
+    /// two).
     pub fn name(self) -> &'static str {
         match self {
             Self::ApsU => "aps_u",
             Self::ApsOld => "aps_old",
             Self::NpzCache => "npz_cache",
+            Self::Matrix => "matrix",
         }
     }
 }
@@ -144,6 +153,16 @@ pub struct LoadOptions {
     pub end_frame: i64,
     /// Requested wavevector (1/Angstrom), `analyzer_parameters.scattering.wavevector_q`.
     pub wavevector_q: f64,
+    /// Whether `wavevector_q` was configured (true from [`LoadOptions::new`]). When false
+    /// it is only the package's default, named in cache file names: a file holding
+    /// several q values is then a [`XpcsError::ConfigValue`] asking for the q to fit, the
+    /// q of a file holding one is used with a warning naming it, and a bare matrix
+    /// ([`matrix`]), which carries no q, is refused.
+    pub wavevector_q_configured: bool,
+    /// The angles (degrees) of a bare matrix, one per matrix
+    /// (`experimental_data.phi_angles`); an APS file or cache gives its own, and these
+    /// are then ignored with a warning.
+    pub phi_angles: Option<Vec<f64>>,
     /// Older layout: entries within this fraction of the closest q are kept
     /// (top-level `q_tolerance_fraction`, default 0.1).
     pub q_tolerance_fraction: f64,
@@ -157,13 +176,15 @@ pub struct LoadOptions {
 
 impl LoadOptions {
     /// Options with the package's defaults for everything but the four analyzer
-    /// settings.
+    /// settings (the wavevector counts as configured; no angles).
     pub fn new(dt: f64, start_frame: i64, end_frame: i64, wavevector_q: f64) -> Self {
         Self {
             dt,
             start_frame,
             end_frame,
             wavevector_q,
+            wavevector_q_configured: true,
+            phi_angles: None,
             q_tolerance_fraction: DEFAULT_Q_TOLERANCE_FRACTION,
             max_q_deviation: None,
             clamp_end_frame: false,
@@ -484,7 +505,7 @@ fn detect_layout(file: &H5File, path: &Path) -> Result<SourceFormat, XpcsError> 
     let top = members(file, "").unwrap_or_default();
     Err(XpcsError::MissingDataset {
         path: path.to_path_buf(),
-        item: "APS-U or APS two-time datasets".to_owned(),
+        item: NO_LAYOUT_ITEM.to_owned(),
         message: format!(
             "an APS-U file has /{APS_U_Q_LIST} and /{APS_U_CORRELATION_MAP}; an older APS \
              file has /{APS_OLD_Q_LIST}, /{APS_OLD_PHI_LIST} and /{APS_OLD_C2T_ALL}; this \
@@ -781,6 +802,46 @@ fn check_deviation(
     Ok(())
 }
 
+/// Without a configured q ([`LoadOptions::wavevector_q_configured`]): an error when the
+/// file holds several q values (which one to fit is the user's choice, not the package
+/// default's nearest), else a warning naming the q `used`.
+fn unconfigured_q(
+    path: &Path,
+    options: &LoadOptions,
+    available: &[f64],
+    used: f64,
+    warnings: &mut Vec<String>,
+) -> Result<(), XpcsError> {
+    if options.wavevector_q_configured {
+        return Ok(());
+    }
+    let mut distinct: Vec<f64> = available
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    if distinct.len() > 1 {
+        return Err(XpcsError::config_value(
+            matrix::WAVEVECTOR_KEY,
+            format!(
+                "is not set, and {} holds {} q values {}: give the one to fit, in 1/A \
+                 (homodyne xpcs: --q)",
+                path.display(),
+                distinct.len(),
+                summarize(available)
+            ),
+        ));
+    }
+    warnings.push(format!(
+        "{} is not set: the only q of {}, {used} 1/A, was used",
+        matrix::WAVEVECTOR_KEY,
+        path.display()
+    ));
+    Ok(())
+}
+
 /// The distinct values of `q`, sorted, for messages.
 fn summarize(q: &[f64]) -> String {
     let mut distinct: Vec<f64> = q.iter().copied().filter(|v| v.is_finite()).collect();
@@ -1028,6 +1089,7 @@ fn load_aps_u(file: &H5File, path: &Path, options: &LoadOptions) -> Result<Loade
             message: format!("every q of the processed bins in /{APS_U_Q_LIST} is NaN or infinite"),
         })?;
     let selected_q = pair_q[closest];
+    unconfigured_q(path, options, &pair_q, selected_q, &mut warnings)?;
     check_deviation(path, options, selected_q, &pair_q)?;
     let selected: Vec<Selected> = pairs
         .into_iter()
@@ -1100,6 +1162,7 @@ fn load_aps_old(
             message: format!("every entry of /{APS_OLD_Q_LIST} is NaN or infinite"),
         })?;
     let selected_q = dq[closest];
+    unconfigured_q(path, options, &dq, selected_q, &mut warnings)?;
     check_deviation(path, options, selected_q, &dq)?;
     let tolerance = selected_q * options.q_tolerance_fraction;
     let mut indices: Vec<usize> = (0..dq.len())
@@ -1479,6 +1542,13 @@ pub fn load_npz_cache(
             message: format!("the cache's first q (the one fitted) is {q}"),
         });
     }
+    if !options.wavevector_q_configured {
+        warnings.push(format!(
+            "{} is not set: the cache's q, {q} 1/A (the first of its q list, the one the \
+             package fits), was used",
+            matrix::WAVEVECTOR_KEY
+        ));
+    }
     if n_t >= 2 {
         let spacing = t[1] - t[0];
         if (spacing - options.dt).abs() > 1e-9 * options.dt.abs().max(spacing.abs()) {
@@ -1490,6 +1560,7 @@ pub fn load_npz_cache(
     }
     if let Some(meta) = &metadata {
         if let Some(cached_q) = meta.config_wavevector_q
+            && options.wavevector_q_configured
             && (options.wavevector_q - cached_q).abs() > 1e-8
         {
             warnings.push(format!(
@@ -1930,6 +2001,10 @@ pub struct DataLocation {
     pub cache_compression: bool,
     /// False when `v2_features.cache_strategy` is `none`: no cache is read or written.
     pub use_cache: bool,
+    /// `experimental_data.format`: which reader the data file goes to.
+    pub format: DataFormat,
+    /// `experimental_data.dataset` and `.triangle`: where a bare matrix is in its file.
+    pub matrix: MatrixSource,
 }
 
 impl DataLocation {
@@ -1942,6 +2017,8 @@ impl DataLocation {
             cache_filename_template: DEFAULT_CACHE_TEMPLATE.to_owned(),
             cache_compression: true,
             use_cache: true,
+            format: DataFormat::Auto,
+            matrix: MatrixSource::default(),
         }
     }
 
@@ -1966,18 +2043,51 @@ impl DataLocation {
     }
 }
 
-/// Loads data in the package's order (`load_experimental_data`): a data file ending in
-/// `.npz` is read as a cache; otherwise an existing cache is read (unless
+/// Loads data: a bare matrix ([`matrix::is_bare_matrix`]) with [`load_matrix`], with
+/// no cache; anything else in the package's order (`load_experimental_data`): a data
+/// file ending in `.npz` is read as a cache; otherwise an existing cache is read (unless
 /// [`DataLocation::use_cache`] is false); otherwise the HDF5 file is read and, when
 /// caching, the cache written ([`LoadedXpcs::cache_written`]). The diagonal correction
-/// is applied in every case.
+/// is applied in every case. Angles configured for a bare matrix
+/// ([`LoadOptions::phi_angles`]) are ignored for the package's files, with a warning.
 ///
 /// # Errors
 ///
-/// Those of [`load_hdf5`] and [`load_npz_cache`]; [`XpcsError::Io`] naming both paths
-/// when neither the cache nor the HDF5 file exists; [`XpcsError::ConfigValue`] for an
-/// unsafe cache file name. A cache that cannot be written is a warning.
+/// Those of [`load_matrix`], [`load_hdf5`] and [`load_npz_cache`]; [`XpcsError::Io`]
+/// naming both paths when neither the cache nor the HDF5 file exists;
+/// [`XpcsError::ConfigValue`] for an unsafe cache file name. An HDF5 file with neither
+/// APS layout is an [`XpcsError::MissingDataset`] that also says how to read it as a
+/// bare matrix. A cache that cannot be written is a warning.
 pub fn load_experimental_data(
+    location: &DataLocation,
+    options: &LoadOptions,
+) -> Result<LoadedXpcs, XpcsError> {
+    if matrix::is_bare_matrix(location)? {
+        return load_matrix(location.data_path(), &location.matrix, options);
+    }
+    let mut loaded = load_package_data(location, options).map_err(|e| match e {
+        XpcsError::MissingDataset {
+            ref path, ref item, ..
+        } if item == NO_LAYOUT_ITEM && location.format == DataFormat::Auto => {
+            let path = path.clone();
+            matrix::no_layout_hint(&path, e)
+        }
+        other => other,
+    })?;
+    if let Some(angles) = &options.phi_angles {
+        loaded.warnings.push(format!(
+            "{} {angles:?} was ignored: {} ({}) gives its own angles {:?}",
+            matrix::PHI_ANGLES_KEY,
+            loaded.path.display(),
+            loaded.format.name(),
+            loaded.data.phi
+        ));
+    }
+    Ok(loaded)
+}
+
+/// The package's `load_experimental_data`: cache or HDF5 file.
+fn load_package_data(
     location: &DataLocation,
     options: &LoadOptions,
 ) -> Result<LoadedXpcs, XpcsError> {

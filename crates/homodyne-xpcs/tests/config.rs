@@ -27,7 +27,7 @@ fn the_packages_static_template_reads_with_its_values() {
     assert_eq!(config.analyzer.dt, Some(0.001));
     assert_eq!(config.analyzer.start_frame, 1);
     assert_eq!(config.analyzer.end_frame, 2000);
-    assert_eq!(config.analyzer.wavevector_q, 0.0054);
+    assert_eq!(config.analyzer.wavevector_q, Some(0.0054));
     assert_eq!(config.stator_rotor_gap(), 2e6);
     // Relative data paths are relative to the configuration file's folder.
     let data = &config.experimental_data;
@@ -203,8 +203,8 @@ experimental_data:
     ] {
         assert!(said.contains(hint), "{hint} not in\n{said}");
     }
-    // The misspelled keys fall back to their defaults.
-    assert_eq!(config.analyzer.wavevector_q, 0.0054);
+    // The misspelled keys fall back to their defaults; a q is not invented.
+    assert_eq!(config.analyzer.wavevector_q, None);
     assert_eq!(config.streaming.checkpoint_frequency, 10);
     assert_eq!(config.parameter_bounds("D0"), Some((10.0, 1e5)));
     // Relative paths are kept as written for text.
@@ -371,11 +371,19 @@ fn text_that_is_not_a_configuration_is_a_syntax_error() {
 fn defaults_apply_to_what_is_not_configured() {
     let config = XpcsConfig::from_yaml_str("analysis_mode: LAMINAR_FLOW\n").unwrap();
     assert_eq!(config.analysis_mode, AnalysisMode::LaminarFlow);
-    assert!(config.unknown_keys.is_empty() && config.warnings.is_empty());
+    assert!(config.unknown_keys.is_empty());
+    // The gap's default is taken with a warning naming it (laminar flow needs it).
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(
+        config.warnings[0].contains("stator_rotor_gap")
+            && config.warnings[0].contains("2e6 Angstrom"),
+        "{:?}",
+        config.warnings
+    );
     assert_eq!(config.analyzer.dt, None);
     assert_eq!(config.analyzer.start_frame, 1);
     assert_eq!(config.analyzer.end_frame, -1);
-    assert_eq!(config.analyzer.wavevector_q, 0.0054);
+    assert_eq!(config.analyzer.wavevector_q, None);
     assert_eq!(config.stator_rotor_gap(), 2e6);
     assert_eq!(
         config.experimental_data.cache_filename_template,
@@ -429,6 +437,9 @@ fn defaults_apply_to_what_is_not_configured() {
 fn the_packages_spellings_are_understood() {
     let text = r#"
 analysis_mode: laminar_flow
+analyzer_parameters:
+  geometry:
+    stator_rotor_gap: 2.0e6
 initial_parameters:
   parameter_names: [D0, alpha, D_offset, gamma_dot_0, beta, gamma_dot_offset, phi_0]
   values: [1.0e4, "-1.5", 0, 0.001, 0.0, 0.0, 2]
