@@ -45,6 +45,8 @@ const XPCS_EXAMPLES: &str = "\
 Examples:
   homodyne xpcs --demo                      a laminar-flow dataset with known truth, fitted
   homodyne xpcs --demo --angles 23 --frames 1001
+  homodyne xpcs --demo --write-data demo_data     an APS-U file and a YAML that fits it
+  homodyne xpcs --config demo_data/demo_laminar_flow.yaml --output-dir results
   homodyne config --mode laminar_flow --output my.yaml
   homodyne xpcs --config my.yaml --output-dir results
 
@@ -59,7 +61,8 @@ pub struct XpcsArgs {
     #[arg(long, conflicts_with = "demo")]
     pub config: Option<std::path::PathBuf>,
     /// Where the results go (`<DIR>/nlsq/`: parameters.json, analysis_results_nlsq.json,
-    /// convergence_metrics.json, fitted_data.npz and .h5, one heatmap PNG per angle).
+    /// convergence_metrics.json, fitted_data.npz and .h5, and per angle a heatmap PNG and a
+    /// PNG of one-time cuts, c2 against delay).
     /// Default for --config: output.directory, else ./homodyne_results; --demo writes
     /// files only when this is given. Checked writable before the fit.
     #[arg(long)]
@@ -75,6 +78,18 @@ pub struct XpcsArgs {
     /// dataset needs (24 bytes a point) is checked against the memory available first.
     #[arg(long, default_value_t = 300, requires = "demo")]
     pub frames: usize,
+    /// With --demo: write the demo's data into DIR (created when missing) as an APS-U HDF5
+    /// file, demo_laminar_flow.h5 (frames + 1 frames from t = 0), with a YAML configuration
+    /// that fits it, demo_laminar_flow.yaml (the truth in its comments), replacing files of
+    /// those names; then stop, without fitting. Fit them with `homodyne xpcs --config
+    /// DIR/demo_laminar_flow.yaml`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "demo",
+        conflicts_with = "output_dir"
+    )]
+    pub write_data: Option<std::path::PathBuf>,
     /// Evaluate the Python homodyne package's form of the model (sinc^4 of an argument pi
     /// times smaller) instead of the published one.
     #[arg(long)]

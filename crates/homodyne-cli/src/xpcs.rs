@@ -8,6 +8,7 @@ use std::time::Instant;
 use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, NoObserver, StreamingOptions};
 use homodyne_xpcs::config::{ScalingPlan, StrategyOverride, XpcsConfig, config_template};
+use homodyne_xpcs::demo::DemoDataset;
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
     AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
@@ -19,17 +20,12 @@ use crate::args::{ConfigArgs, XpcsArgs};
 use crate::checks;
 use crate::curve::{Failure, Progress};
 use crate::failure::{by_index, describe};
+use crate::plot::cuts::write_cuts;
 use crate::plot::heatmap::write_heatmaps;
 use crate::processes::Processes;
 use crate::xpcs_summary::print_summary;
 
-/// The demo's physical parameters: `D0, alpha, D_offset, gamma_dot_t0, beta,
-/// gamma_dot_t_offset, phi0`.
-pub const DEMO_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
-/// Standard deviation of the demo's Gaussian noise.
-pub const DEMO_NOISE: f64 = 0.005;
-/// Seed of the demo's noise.
-const DEMO_SEED: u64 = 0x00C2_DE30;
+pub use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH};
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
@@ -345,14 +341,20 @@ fn scaling_start(
     Ok(contrast.zip(offset))
 }
 
-/// The demo: synthetic laminar-flow data, fitted from the Python package's default start.
+/// The demo: synthetic laminar-flow data ([`DemoDataset`]), fitted from the Python
+/// package's default start, or with `--write-data DIR` written as an APS-U file with a
+/// YAML that fits it, without a fit.
 fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
+    let input = |e: XpcsError| Failure::input(e.to_string());
     if args.angles == 0 || args.frames < 2 {
         return Err(Failure::input(format!(
             "--angles must be at least 1 and --frames at least 2 (got {} and {})",
             args.angles, args.frames
         )));
+    }
+    if let Some(dir) = &args.write_data {
+        checks::output_dir("--write-data", dir)?;
     }
     // Before anything is allocated: the memory the data need, and enough points (the
     // fit takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
@@ -366,37 +368,22 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
         args.angles * pairs,
         7 + 2 * args.angles,
     )?;
-    let phi: Vec<f64> = (0..args.angles)
-        .map(|k| -60.0 + 150.0 * k as f64 / args.angles as f64)
-        .collect();
-    let grid = TimeGrid::new(0.1, args.frames).map_err(|e| Failure::input(e.to_string()))?;
     let form = if args.python_compat {
         ModelForm::PythonCompat
     } else {
         ModelForm::Published
     };
-    let model = HomodyneModel::new(
-        AnalysisMode::LaminarFlow,
-        ScalingMode::Individual,
-        form,
-        grid,
-        &phi,
-        0.0054,
-        2e6,
-    )
-    .map_err(|e| Failure::input(e.to_string()))?;
+    let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(input)?;
+    if let Some(dir) = &args.write_data {
+        return if leads { write_demo_data(dir, &demo) } else { Ok(()) };
+    }
+    let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
+    let data = demo.into_fit_data().map_err(input)?;
+    let model = DemoDataset::fit_model(&data, ScalingMode::Individual, form).map_err(input)?;
     let layout = *model.layout();
-    let contrasts: Vec<f64> = (0..args.angles)
-        .map(|k| 0.25 + 0.01 * (k % 8) as f64)
-        .collect();
-    let offsets: Vec<f64> = (0..args.angles)
-        .map(|k| 1.0 + 0.002 * (k % 5) as f64)
-        .collect();
     let truth = layout
         .assemble(&contrasts, &offsets, &DEMO_TRUTH)
-        .map_err(|e| Failure::input(e.to_string()))?;
-    let data = CorrelationData::synthetic(&model, &truth, DEMO_NOISE, DEMO_SEED)
-        .map_err(|e| Failure::input(e.to_string()))?;
+        .map_err(input)?;
     if leads {
         println!(
             "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} \
@@ -440,12 +427,48 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     converged(&fitted.result)
 }
 
+/// `--demo --write-data DIR`: the demo's data as an APS-U file and the YAML that fits
+/// it, and the command that does.
+fn write_demo_data(dir: &Path, demo: &DemoDataset) -> Result<(), Failure> {
+    let started = Instant::now();
+    let files = demo
+        .write(dir)
+        .map_err(|e| Failure::input(format!("the demo data could not be written: {e}")))?;
+    let recorded = &demo.recorded;
+    println!(
+        "homodyne xpcs --demo: laminar flow, {} angles x {} frames of {} s ({} recorded from \
+         t = 0; the fit drops t = 0), {} form, noise sigma {DEMO_NOISE}",
+        recorded.phi.len(),
+        demo.frames(),
+        recorded.dt,
+        recorded.n_t,
+        demo.form.name()
+    );
+    println!(
+        "wrote {} (APS-U layout) and {} (the truth in its comments) in {:.2} s",
+        files.data.display(),
+        files.config.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "fit it with: homodyne xpcs --config {}{} --output-dir results",
+        files.config.display(),
+        if demo.form == ModelForm::PythonCompat {
+            " --python-compat"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
 /// Where `homodyne xpcs --config` writes its results without `--output-dir` or
 /// `output.directory`: the Python package's default.
 pub const DEFAULT_OUTPUT_DIR: &str = "./homodyne_results";
 
 /// The result files (`<dir>/nlsq/`: the package's three JSON files, the fitted data as
-/// `.npz` and HDF5) and one heatmap PNG per angle.
+/// `.npz` and HDF5), and per angle a heatmap PNG and a PNG of one-time cuts (c2 against
+/// the delay at a few ages, data and fit).
 fn write_outputs(
     dir: &Path,
     model: &HomodyneModel,
@@ -487,10 +510,24 @@ fn write_outputs(
             "the fit worked but its heatmaps could not be drawn: {e}"
         ))
     })?;
+    let cuts = write_cuts(
+        &nlsq,
+        &data.phi,
+        data.n_t,
+        model.grid().times(),
+        &data.c2,
+        &fit,
+    )
+    .map_err(|e| {
+        Failure::fit(format!(
+            "the fit worked but its one-time cuts could not be drawn: {e}"
+        ))
+    })?;
     println!(
-        "wrote {} files and {} heatmaps to {} in {:.2} s",
+        "wrote {} files, {} heatmaps and {} one-time cut plots to {} in {:.2} s",
         written.len(),
         heatmaps.len(),
+        cuts.len(),
         nlsq.display(),
         started.elapsed().as_secs_f64()
     );

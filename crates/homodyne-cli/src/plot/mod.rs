@@ -15,6 +15,7 @@
 
 mod axes;
 mod clip;
+pub mod cuts;
 mod draw;
 pub mod heatmap;
 mod prepare;
