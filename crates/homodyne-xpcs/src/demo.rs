@@ -270,7 +270,7 @@ impl DemoDataset {
             .zip(&self.contrasts)
             .zip(&self.offsets)
         {
-            text.push_str(&format!("#   {phi:<11} {contrast:<10.4} {offset:.4}\n"));
+            text.push_str(&format!("#   {phi:<11.1} {contrast:<10.4} {offset:.4}\n"));
         }
         text.push_str(&format!(
             "# Gaussian noise of standard deviation {DEMO_NOISE} (seed {DEMO_SEED:#x}), \
