@@ -311,7 +311,7 @@ impl PerAngleScaling {
     /// Whether `n_phi` angles determine a Fourier series of `fourier_order`: at least
     /// `1 + 2 fourier_order` of them.
     pub fn fourier_fits(&self, n_phi: usize) -> bool {
-        n_phi >= 1 + 2 * self.fourier_order
+        n_phi > 2 * self.fourier_order
     }
 
     /// The plan for `n_phi` angles:

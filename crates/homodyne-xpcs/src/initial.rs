@@ -259,6 +259,90 @@ mod tests {
         }
     }
 
+    /// Per-angle estimates projected on a series recover the coefficients of data made
+    /// with them.
+    #[test]
+    fn a_fourier_series_is_estimated_through_its_angles() {
+        let phi = [-150.0, -80.0, -20.0, 35.0, 100.0];
+        let m = HomodyneModel::new(
+            AnalysisMode::Static,
+            ScalingMode::Fourier { order: 1 },
+            ModelForm::Published,
+            TimeGrid::new(0.1, 30).unwrap(),
+            &phi,
+            0.0054,
+            2e6,
+        )
+        .unwrap();
+        let (a, b) = ([0.3, 0.02, -0.01], [1.0, 0.0, 0.004]);
+        let physical = [5000.0, -0.2, 10.0];
+        let truth = m.layout().assemble(&a, &b, &physical).unwrap();
+        let data = CorrelationData::synthetic(&m, &truth, 0.0, 1).unwrap();
+        let (got_a, got_b) = estimate_scaling(&m, &data, &physical).unwrap();
+        for (got, want) in got_a.iter().chain(&got_b).zip(a.iter().chain(&b)) {
+            assert!((got - want).abs() < 1e-10, "{got} vs {want}");
+        }
+        // Harmonics beyond their bounds are clipped into them.
+        let wild = m
+            .layout()
+            .assemble(&[0.3, 0.3, 0.0], &b, &physical)
+            .unwrap();
+        let data = CorrelationData::synthetic(&m, &wild, 0.0, 1).unwrap();
+        let (got_a, _) = estimate_scaling(&m, &data, &physical).unwrap();
+        assert_eq!(got_a[1], 0.2, "{got_a:?}");
+    }
+
+    /// Data whose only correlation is on the diagonal: the floor is the offset, the
+    /// ceiling of the shortest lags (0 to 2 frames of 20) offset plus contrast.
+    fn diagonal_data(n_t: usize, contrast: f64, offset: f64) -> CorrelationData {
+        let mut c2 = vec![offset; 2 * n_t * n_t];
+        for k in 0..2 {
+            for i in 0..n_t {
+                c2[(k * n_t + i) * n_t + i] = offset + contrast * (1.0 + k as f64);
+            }
+        }
+        CorrelationData::new(0.0054, 0.1, vec![0.0, 90.0], n_t, c2).unwrap()
+    }
+
+    #[test]
+    fn the_quantile_estimate_reads_floor_and_ceiling_as_the_package_does() {
+        let data = diagonal_data(20, 0.3, 1.02);
+        let (contrasts, offsets) =
+            quantile_scaling(&data, PointSelection::All, CONTRAST_BOUNDS, OFFSET_BOUNDS);
+        assert!((contrasts[0] - 0.3).abs() < 1e-15, "{contrasts:?}");
+        assert!((contrasts[1] - 0.6).abs() < 1e-15, "{contrasts:?}");
+        assert_eq!(offsets, [1.02, 1.02]);
+        // Clipped to the bounds given (the configured ones, in the package).
+        let (contrasts, offsets) =
+            quantile_scaling(&data, PointSelection::All, (0.0, 0.5), (0.5, 1.0));
+        assert_eq!(offsets, [1.0, 1.0]);
+        assert_eq!(contrasts, [0.32000000000000006, 0.5]);
+        // Without the diagonal nothing is correlated: no contrast.
+        let (contrasts, _) = quantile_scaling(
+            &data,
+            PointSelection::UpperTriangle,
+            CONTRAST_BOUNDS,
+            OFFSET_BOUNDS,
+        );
+        assert_eq!(contrasts, [0.0, 0.0]);
+        // Under 100 points an angle gets the middle of the bounds.
+        let small = diagonal_data(9, 0.3, 1.02);
+        assert_eq!(
+            quantile_scaling(&small, PointSelection::All, CONTRAST_BOUNDS, OFFSET_BOUNDS),
+            (vec![0.5, 0.5], vec![1.0, 1.0])
+        );
+    }
+
+    #[test]
+    fn percentiles_interpolate_as_numpy() {
+        // np.percentile([4, 1, 3, 2], 10) = 1.3, np.percentile([1, 2, 3, 4, 10], 90) = 7.6
+        assert!((percentile(&[4.0, 1.0, 3.0, 2.0], 0.1).unwrap() - 1.3).abs() < 1e-15);
+        assert!((percentile(&[1.0, 2.0, 3.0, 4.0, 10.0], 0.9).unwrap() - 7.6).abs() < 1e-14);
+        assert_eq!(percentile(&[f64::NAN, 1.0, 2.0], 0.5), Some(1.5));
+        assert_eq!(percentile(&[7.0], 0.9), Some(7.0));
+        assert_eq!(percentile(&[f64::NAN], 0.5), None);
+    }
+
     #[test]
     fn a_flat_start_falls_back_to_the_lags() {
         let m = model(ScalingMode::Constant);

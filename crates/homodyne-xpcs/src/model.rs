@@ -60,6 +60,10 @@ use crate::error::XpcsError;
 use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 use crate::rates::{RateIntegral, TimeGrid};
 
+mod scaling;
+
+use scaling::Columns;
+
 /// Below this `|x|`, `sinc(x)` is evaluated by its series.
 pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
 /// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
@@ -87,16 +91,6 @@ impl ModelForm {
             Self::PythonCompat => "python_compat",
         }
     }
-}
-
-/// Where one angle's parameters sit in a Jacobian row.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Columns {
-    /// `(contrast column, offset column, weight B_kj)` of each scaling parameter pair
-    /// that scales the angle.
-    scaling: Vec<(usize, usize, f64)>,
-    /// The first physical column; the others follow.
-    physical: usize,
 }
 
 /// The per-parameter-vector tables: rate integrals and angle factors.
@@ -493,63 +487,6 @@ impl HomodyneModel {
         }
     }
 
-    /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
-    /// `B_k b` over the nonzero terms of the scaling map, so that an individual or shared
-    /// value is taken as it is.
-    fn per_angle_scaling(&self, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let groups = self.layout.n_scaling_groups();
-        self.scaling_terms
-            .iter()
-            .map(|terms| {
-                terms.iter().fold((0.0, 0.0), |(c, o), &(j, w)| {
-                    (c + w * p[j], o + w * p[groups + j])
-                })
-            })
-            .unzip()
-    }
-
-    /// Fills `cols` with the row positions of angle `angle`'s scaling and physical
-    /// columns, in full rows (`active` is `None`) or among the columns `active`; false
-    /// when one of them is not active.
-    fn columns(&self, angle: usize, active: Option<&[usize]>, cols: &mut Columns) -> bool {
-        let layout = &self.layout;
-        let groups = layout.n_scaling_groups();
-        let terms = &self.scaling_terms[angle];
-        cols.scaling.clear();
-        match active {
-            None => {
-                cols.scaling
-                    .extend(terms.iter().map(|&(j, w)| (j, groups + j, w)));
-                cols.physical = layout.physical_start();
-                true
-            }
-            Some(active) => {
-                let Some(physical) = active.len().checked_sub(layout.mode.n_physical()) else {
-                    return false;
-                };
-                if !active[physical..]
-                    .iter()
-                    .copied()
-                    .eq(layout.physical_start()..layout.n_params())
-                {
-                    return false;
-                }
-                let scaling = &active[..physical];
-                for &(j, w) in terms {
-                    match (
-                        scaling.binary_search(&j),
-                        scaling.binary_search(&(groups + j)),
-                    ) {
-                        (Ok(c), Ok(o)) => cols.scaling.push((c, o, w)),
-                        _ => return false,
-                    }
-                }
-                cols.physical = physical;
-                true
-            }
-        }
-    }
-
     /// `c2` at `(angle, i, j)` for the angle's `(contrast, offset)`, and its gradient into
     /// `row` when given.
     #[inline(always)]
@@ -739,37 +676,7 @@ impl Model for HomodyneModel {
     /// `2 n_phi + n_physical` parameters. With constant or Fourier scaling every point
     /// involves every parameter: none is left out.
     fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        if self.layout.scaling != ScalingMode::Individual || x.is_empty() {
-            return false;
-        }
-        let angle_of = |v: f64| self.decode(v).map(|(k, _, _)| k);
-        active.clear();
-        // Increasing indices (the usual case, with or without the diagonal) lie in the
-        // angles from the first one's to the last one's.
-        let increasing = x.windows(2).all(|w| w[1] > w[0]);
-        if increasing {
-            let (Some(first), Some(last)) = (angle_of(x[0]), angle_of(x[x.len() - 1])) else {
-                return false;
-            };
-            active.extend(first..=last);
-        } else {
-            for &v in x {
-                let Some(k) = angle_of(v) else {
-                    return false;
-                };
-                if let Err(at) = active.binary_search(&k) {
-                    active.insert(at, k);
-                }
-            }
-        }
-        let angles = active.len();
-        for a in 0..angles {
-            let k = active[a];
-            active[a] = self.layout.contrast_index(k);
-            active.push(self.layout.offset_index(k));
-        }
-        active.extend(self.layout.physical_start()..self.layout.n_params());
-        true
+        self.active_scaling_columns(x, active)
     }
 
     fn eval_with_active_jacobian(
