@@ -49,6 +49,7 @@ Examples:
   homodyne xpcs --config demo_data/demo_laminar_flow.yaml --output-dir results
   homodyne config --mode laminar_flow --output my.yaml
   homodyne xpcs --config my.yaml --output-dir results
+  homodyne xpcs --config my.yaml --data c2.npy --dt 0.01 --q 0.0054 --phi 0   a bare matrix
 
 Exit status: 0 fitted; 1 the fit failed, did not converge or stalled (it says what to try);
 2 bad usage or bad input (found before the fit: sizes beyond the memory, output paths).";
@@ -60,6 +61,36 @@ pub struct XpcsArgs {
     /// wavevector, mode, initial values, bounds.
     #[arg(long, conflicts_with = "demo")]
     pub config: Option<std::path::PathBuf>,
+    /// The data file, instead of the configuration's: an APS or APS-U HDF5 file, the
+    /// package's .npz cache, or a bare two-time correlation from any facility, a (frames,
+    /// frames) or (angles, frames, frames) array in a .npy, .npz or HDF5 file, full or one
+    /// triangle. FILE:DATASET names the HDF5 dataset or .npz array. A bare matrix needs
+    /// --dt, --q and --phi (or their YAML keys). Without --config, the static model is
+    /// fitted with the package's defaults. Example: --data run12.h5:/exchange/C2T
+    #[arg(long, value_name = "FILE[:DATASET]", conflicts_with = "demo")]
+    pub data: Option<String>,
+    /// Frame time in seconds; overrides analyzer_parameters.dt.
+    #[arg(long, value_name = "SECONDS", conflicts_with = "demo")]
+    pub dt: Option<f64>,
+    /// Wavevector q in 1/A; overrides analyzer_parameters.scattering.wavevector_q: the q of
+    /// a bare matrix, or the q selected from an APS file.
+    #[arg(
+        long,
+        value_name = "INV_ANGSTROM",
+        visible_alias = "wavevector-q",
+        conflicts_with = "demo"
+    )]
+    pub q: Option<f64>,
+    /// The angles of a bare matrix in degrees, one per matrix in stack order; overrides
+    /// experimental_data.phi_angles. Example: --phi -30,0,30
+    #[arg(
+        long,
+        value_name = "DEG,...",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with = "demo"
+    )]
+    pub phi: Option<Vec<f64>>,
     /// Where the results go (`<DIR>/nlsq/`: parameters.json, analysis_results_nlsq.json,
     /// convergence_metrics.json, fitted_data.npz and .h5, and per angle a heatmap PNG and a
     /// PNG of one-time cuts, c2 against delay).

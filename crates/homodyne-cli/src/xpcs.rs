@@ -35,10 +35,12 @@ pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
     }
     match (&args.config, args.demo) {
         (_, true) => run_demo(args, &processes),
-        (Some(path), false) => run_config(args, path, &processes),
+        (Some(path), false) => run_config(args, Some(path), &processes),
+        (None, false) if args.data.is_some() => run_config(args, None, &processes),
         (None, false) => Err(Failure::input(
             "give --config FILE (a YAML configuration; `homodyne config --mode laminar_flow \
-             --output my.yaml` writes a template), or --demo",
+             --output my.yaml` writes a template), --data FILE (with --dt, --q and --phi for \
+             a bare matrix), or --demo",
         )),
     }
     .map_err(|failure| processes.name(failure))
@@ -107,10 +109,10 @@ pub fn run_template(args: &ConfigArgs) -> Result<(), Failure> {
 }
 
 /// A fit described by a YAML configuration file: load, fit, report.
-fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(), Failure> {
+fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
     let input = |e: XpcsError| Failure::input(e.to_string());
-    let config = XpcsConfig::from_file(path).map_err(input)?;
+    let config = configuration(args, path)?;
     // Where the results go, checked before the data are loaded.
     let output_dir = args
         .output_dir
@@ -267,6 +269,82 @@ fn run_config(args: &XpcsArgs, path: &Path, processes: &Processes) -> Result<(),
     write_outputs(&output_dir, &model, &data, &fitted, seconds)?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
+}
+
+/// The configuration file `path` (without one, the defaults: the static model), with
+/// the data flags laid over it: `--data FILE[:DATASET]` for
+/// `experimental_data.data_folder_path`, `.data_file_name` and `.dataset`, `--dt` for
+/// `analyzer_parameters.dt`, `--q` for `analyzer_parameters.scattering.wavevector_q` and
+/// `--phi` for `experimental_data.phi_angles`.
+fn configuration(args: &XpcsArgs, path: Option<&Path>) -> Result<XpcsConfig, Failure> {
+    let mut config = match path {
+        Some(path) => XpcsConfig::from_file(path).map_err(|e| Failure::input(e.to_string()))?,
+        None => {
+            let mut config = XpcsConfig::default();
+            config.warnings.push(
+                "no --config: the static model (D0, alpha, D_offset) is fitted from the \
+                 package's default start and bounds; give a configuration for laminar flow, \
+                 other bounds or frames"
+                    .to_owned(),
+            );
+            config
+        }
+    };
+    if let Some(argument) = &args.data {
+        let (file, dataset) = data_argument(argument);
+        let folder = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = file.file_name().ok_or_else(|| {
+            Failure::input(format!("--data {argument}: give a file, not a folder"))
+        })?;
+        let data = &mut config.experimental_data;
+        data.data_folder_path = Some(folder);
+        data.data_file_name = Some(name.to_string_lossy().into_owned());
+        if let Some(dataset) = dataset {
+            data.dataset = Some(dataset);
+        }
+    }
+    let positive = |flag: &str, value: f64, what: &str| {
+        if value.is_finite() && value > 0.0 {
+            Ok(value)
+        } else {
+            Err(Failure::input(format!(
+                "{flag} {value}: give a positive {what}"
+            )))
+        }
+    };
+    if let Some(dt) = args.dt {
+        config.analyzer.dt = Some(positive("--dt", dt, "frame time in seconds")?);
+    }
+    if let Some(q) = args.q {
+        config.analyzer.wavevector_q = Some(positive("--q", q, "wavevector in 1/A")?);
+    }
+    if let Some(phi) = &args.phi {
+        if let Some(bad) = phi.iter().find(|a| !a.is_finite()) {
+            return Err(Failure::input(format!(
+                "--phi: {bad} is not a finite angle in degrees"
+            )));
+        }
+        config.experimental_data.phi_angles = Some(phi.clone());
+    }
+    Ok(config)
+}
+
+/// `FILE` and the dataset of `--data FILE[:DATASET]`: the whole argument when it names an
+/// existing file (a file name may hold a colon), else split at its last colon.
+fn data_argument(argument: &str) -> (std::path::PathBuf, Option<String>) {
+    let whole = std::path::PathBuf::from(argument);
+    if whole.exists() {
+        return (whole, None);
+    }
+    match argument.rsplit_once(':') {
+        Some((file, dataset)) if !file.is_empty() && !dataset.is_empty() => {
+            (std::path::PathBuf::from(file), Some(dataset.to_owned()))
+        }
+        _ => (whole, None),
+    }
 }
 
 /// The physical start: `initial_parameters` where given, else the package's defaults.
