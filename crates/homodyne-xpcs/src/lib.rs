@@ -36,6 +36,7 @@ pub mod analysis;
 pub mod angle_filter;
 pub mod config;
 pub mod data;
+pub mod diagnostics;
 pub mod demo;
 pub mod error;
 pub mod fixed;

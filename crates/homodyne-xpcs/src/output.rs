@@ -56,6 +56,17 @@
 //! iterations, nfev, used, seconds}` (`convergence_status` "failed" with an `error` when
 //! the stage did not finish; `iterations` and `nfev` then null).
 //!
+//! **Added**: `diagnostics`, what the fit does not determine ([`crate::diagnostics`],
+//! [`homodyne::diagnostics`]): `{aic, bic, n_points, n_varying, correlation: {names,
+//! matrix}, warnings: [{kind, parameters, message, advice}]}`. AIC and BIC are lmfit's,
+//! from this file's `chi_squared` and the elements fitted (only differences between fits
+//! of the same data mean something); `matrix` is the parameters' correlation matrix in the
+//! order of `names`, `null` for parameters held fixed or undetermined; `warnings` name
+//! every pair correlated beyond |r| > 0.99, every varied parameter whose standard error
+//! exceeds its magnitude, on a bound or undetermined, and a stalled or unfinished fit, each
+//! with what to try (for a power-law amplitude and its offset: hold the offset fixed, or
+//! the exponent).
+//!
 //! # `convergence_metrics.json`
 //!
 //! `convergence` {`status`, `iterations`, `execution_time`, `final_chi_squared`,
@@ -68,8 +79,11 @@
 //! (reduced chi-squared at most 10; `chi2_quality` "good or acceptable" up to 5; significance
 //! `|p| / u >= 2`; covariance condition number at most 1e12). As in the package, a failed
 //! `parameter_significance` or `chi2_quality` check warns (or not) without failing the
-//! validation. **Added**: `quality_checks.parameters_determined` (false, with a warning,
-//! when the data do not determine a parameter), `convergence.{nfev, njev,
+//! validation; unlike the package, the significance warning names the parameters and their
+//! `|p| / u`. **Added**: `quality_checks.parameters_determined` (false, with a warning,
+//! when the data do not determine a parameter), `quality_checks.parameter_correlations`
+//! (false when a pair is correlated beyond |r| > 0.99; one warning per pair, naming both
+//! and saying what to try; the validation still passes), `convergence.{nfev, njev,
 //! termination_reason}`, `device_info.{threads, strategy, strategy_notes}`, `covariance`
 //! {`rank`, `n_parameters`, `jacobian_condition_number`, `condition_number`}, and
 //! `streaming_diagnostics` for a STREAMING fit.
@@ -128,6 +142,12 @@
 //!   so (the package's `cond` is then infinite or meaningless and it skips or fails the
 //!   check by chance). Rank and condition are those of the parameters fitted: the zero
 //!   rows and columns of parameters held fixed do not count as a deficiency.
+//! - **`quality_flag` is not the reduced chi-squared's alone.** The reduced chi-squared
+//!   grades the fit as the package does (`good` below 1.5, `marginal` below 3, else
+//!   `poor`); then a fit that did not converge is `poor`, and one with a varied parameter
+//!   on a bound, one below the significance threshold, one undetermined, or a pair
+//!   correlated beyond |r| > 0.99 is at most `marginal`: `good` means converged, inside its
+//!   bounds and determined. The same flag is written in both files.
 //! - `physical_bounds` uses the solver's [`ParameterFlag`]s (on a bound within relative
 //!   1e-10) of the physical parameters, as the package does with its configured bounds
 //!   (absolute 1e-9). There is no CMA-ES, so no `cmaes_convergence` check.
@@ -148,8 +168,11 @@ use std::path::{Path, PathBuf};
 use homodyne_core::{ConvergenceStatus, OptimizationResult, ParameterFlag};
 use rust_hdf5::{H5File, Hdf5Error};
 
+use homodyne::diagnostics::{Diagnostics, Warning};
+
 use crate::analysis::CoarseStage;
 use crate::data::{CorrelationData, PointSelection};
+use crate::diagnostics::{diagnose, significance, significance_warning};
 use crate::error::XpcsError;
 use crate::loader::npy;
 use crate::model::HomodyneModel;
@@ -265,7 +288,7 @@ pub fn write_nlsq_outputs(
         }
     };
 
-    let stats = Statistics::new(outputs, residual_sum_of_squares);
+    let stats = Statistics::new(outputs, residual_sum_of_squares)?;
     let documents = [
         (
             PARAMETERS_FILE,
@@ -295,6 +318,8 @@ fn check(outputs: &NlsqOutputs) -> Result<(), XpcsError> {
     let model = outputs.model;
     let data = outputs.data;
     model.layout().check(&outputs.result.parameters)?;
+    // Uncertainties, flags and covariance of one entry per parameter.
+    diagnose(model.layout(), outputs.result, None)?;
     let n_phi = model.phi().len();
     let n_t = model.grid().len();
     if data.phi.len() != n_phi {
@@ -677,10 +702,12 @@ struct Statistics {
     degrees_of_freedom: i128,
     quality_flag: &'static str,
     definition: &'static str,
+    /// The identifiability diagnostics, with this chi-squared and the elements fitted.
+    diagnostics: Diagnostics,
 }
 
 impl Statistics {
-    fn new(outputs: &NlsqOutputs, residual_sum_of_squares: f64) -> Self {
+    fn new(outputs: &NlsqOutputs, residual_sum_of_squares: f64) -> Result<Self, XpcsError> {
         let (chi_squared, definition) = match outputs.sigma {
             Some(sigma) => (
                 residual_sum_of_squares / (sigma * sigma),
@@ -695,20 +722,49 @@ impl Statistics {
         let fitted_per_angle = (0..n_t)
             .map(|i| (0..n_t).filter(|&j| outputs.points.includes(i, j)).count())
             .sum::<usize>();
-        let degrees_of_freedom =
-            (outputs.data.phi.len() * fitted_per_angle) as i128 - n_varied(outputs.result) as i128;
+        let n_fitted = outputs.data.phi.len() * fitted_per_angle;
+        let degrees_of_freedom = n_fitted as i128 - n_varied(outputs.result) as i128;
         let reduced_chi_squared = if degrees_of_freedom > 0 {
             chi_squared / degrees_of_freedom as f64
         } else {
             f64::NAN
         };
-        Self {
+        let layout = outputs.model.layout();
+        let diagnostics = diagnose(layout, outputs.result, Some((chi_squared, n_fitted)))?;
+        let identifiable = significance(layout, outputs.result).is_empty()
+            && diagnostics.warnings.iter().all(|w| {
+                !matches!(
+                    w,
+                    Warning::AtBound { .. }
+                        | Warning::Undetermined { .. }
+                        | Warning::Degenerate { .. }
+                )
+            });
+        let converged = outputs.result.convergence_status == ConvergenceStatus::Converged;
+        Ok(Self {
             chi_squared,
             reduced_chi_squared,
             degrees_of_freedom,
-            quality_flag: quality_flag(reduced_chi_squared),
+            quality_flag: graded_quality_flag(
+                quality_flag(reduced_chi_squared),
+                converged,
+                identifiable,
+            ),
             definition,
-        }
+            diagnostics,
+        })
+    }
+}
+
+/// The `quality_flag` written: the reduced chi-squared's `grade` ([`quality_flag`]), `poor`
+/// when the fit did not converge, and at most `marginal` when it is not `identifiable`
+/// (a varied parameter on a bound, below the significance threshold or undetermined, or a
+/// pair correlated beyond |r| > 0.99).
+fn graded_quality_flag(grade: &'static str, converged: bool, identifiable: bool) -> &'static str {
+    match (converged, identifiable, grade) {
+        (false, _, _) => "poor",
+        (true, false, "good") => "marginal",
+        (true, _, grade) => grade,
     }
 }
 
@@ -821,31 +877,27 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
         .push(("chi2_quality", reduced <= CHI2_ACCEPTABLE_THRESHOLD));
 
     // Parameter significance |p| / u over the parameters with a finite positive uncertainty
-    // (a warning only: the package does not fail the validation on it).
-    if result.uncertainties.len() == result.parameters.len() {
-        let ratios: Vec<f64> = result
-            .parameters
-            .iter()
-            .zip(&result.uncertainties)
-            .filter(|(_, u)| u.is_finite() && **u > 0.0)
-            .map(|(p, u)| p.abs() / u)
-            .collect();
-        if !ratios.is_empty() {
-            let insignificant = ratios
-                .iter()
-                .filter(|r| **r < MIN_PARAMETER_SIGNIFICANCE)
-                .count();
-            report
-                .checks
-                .push(("parameter_significance", insignificant == 0));
-            if insignificant > 0 {
-                report.warnings.push(format!(
-                    "{insignificant} parameter(s) below significance threshold \
-                     (|param/uncertainty| < {MIN_PARAMETER_SIGNIFICANCE:.1}). These parameters \
-                     may be poorly constrained."
-                ));
-            }
-        }
+    // (a warning only: the package does not fail the validation on it), by name.
+    let layout = outputs.model.layout();
+    let measured = (result.uncertainties.iter().enumerate())
+        .any(|(k, u)| u.is_finite() && *u > 0.0 && marker(result, k).is_none());
+    if measured {
+        let insignificant = significance(layout, result);
+        report
+            .checks
+            .push(("parameter_significance", insignificant.is_empty()));
+        report.warnings.extend(significance_warning(&insignificant));
+    }
+
+    // Pairs the data do not tell apart (a warning only, as significance).
+    let degenerate = stats.diagnostics.warnings_of("degenerate");
+    report
+        .checks
+        .push(("parameter_correlations", degenerate.is_empty()));
+    for warning in degenerate {
+        report
+            .warnings
+            .push(format!("{warning}. What to try: {}.", warning.advice()));
     }
 
     // Covariance condition number.
@@ -880,7 +932,6 @@ fn quality_report(outputs: &NlsqOutputs, stats: &Statistics) -> QualityReport {
     }
 
     // Physical parameters on a bound.
-    let layout = outputs.model.layout();
     let layout_names = layout.names();
     if result.parameter_flags.len() == result.parameters.len() {
         let names = layout.names();
@@ -1211,6 +1262,49 @@ fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) ->
                 ),
             ]),
         ),
+        ("diagnostics", diagnostics_json(&stats.diagnostics)),
+    ])
+}
+
+/// The `diagnostics` object (see the module documentation), keys in a fixed order.
+fn diagnostics_json(diagnostics: &Diagnostics) -> Json {
+    let matrix = diagnostics
+        .correlation
+        .matrix
+        .rows()
+        .into_iter()
+        .map(|row| float_list(row.iter().copied()))
+        .collect();
+    let names = |names: Vec<&str>| Json::Array(names.into_iter().map(Json::str).collect());
+    let warnings = (diagnostics.warnings.iter())
+        .map(|w| {
+            Json::object([
+                ("kind", Json::str(w.kind())),
+                ("parameters", names(w.parameters())),
+                ("message", Json::Str(w.to_string())),
+                ("advice", Json::Str(w.advice())),
+            ])
+        })
+        .collect();
+    let correlation_names = diagnostics
+        .correlation
+        .names
+        .iter()
+        .map(String::as_str)
+        .collect();
+    Json::object([
+        ("aic", Json::Float(diagnostics.aic)),
+        ("bic", Json::Float(diagnostics.bic)),
+        ("n_points", Json::count(diagnostics.n_points)),
+        ("n_varying", Json::count(diagnostics.n_varying)),
+        (
+            "correlation",
+            Json::object([
+                ("names", names(correlation_names)),
+                ("matrix", Json::Array(matrix)),
+            ]),
+        ),
+        ("warnings", Json::Array(warnings)),
     ])
 }
 
@@ -1563,5 +1657,10 @@ mod tests {
         assert_eq!(quality_flag(2.99), "marginal");
         assert_eq!(quality_flag(3.0), "poor");
         assert_eq!(quality_flag(f64::NAN), "poor");
+        assert_eq!(graded_quality_flag("good", true, true), "good");
+        assert_eq!(graded_quality_flag("good", true, false), "marginal");
+        assert_eq!(graded_quality_flag("marginal", true, false), "marginal");
+        assert_eq!(graded_quality_flag("poor", true, false), "poor");
+        assert_eq!(graded_quality_flag("good", false, true), "poor");
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use homodyne::diagnostics::correlation_text;
 use homodyne_core::{ConvergenceStatus, Model, NoObserver, OptimizationResult, ParameterFlag};
 use homodyne_xpcs::loader::{npy, read_npz};
 use homodyne_xpcs::output::{
@@ -282,7 +283,7 @@ fn files_keys_shapes_and_values() {
             "dataset_info",
             "optimization_summary",
         ],
-        &[],
+        &["diagnostics"],
     );
     assert_eq!(analysis["method"], "nlsq");
     assert_eq!(analysis["timestamp"], params["timestamp"]);
@@ -300,7 +301,18 @@ fn files_keys_shapes_and_values() {
         &["sigma", "chi_squared_definition"],
     );
     assert_eq!(quality["degrees_of_freedom"], (n_points - n_params) as u64);
-    assert_eq!(quality["quality_flag"], "good");
+    // 12 frames do not separate gamma_dot_t0 from gamma_dot_t_offset: a good reduced
+    // chi-squared, but not a "good" fit (see diagnostics_name_* for the whole rule).
+    let diagnosed = &analysis["diagnostics"];
+    assert!(
+        diagnosed["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "degenerate"),
+        "{diagnosed}"
+    );
+    assert_eq!(quality["quality_flag"], "marginal");
     let info = &analysis["dataset_info"];
     assert_package_keys(
         "dataset_info",
@@ -349,6 +361,7 @@ fn files_keys_shapes_and_values() {
         ],
         &["covariance"],
     );
+    assert_eq!(metrics["quality_flag"], quality["quality_flag"]);
     let convergence = &metrics["convergence"];
     assert_package_keys(
         "convergence",
@@ -395,6 +408,7 @@ fn files_keys_shapes_and_values() {
         "condition_number",
         "physical_bounds",
         "parameters_determined",
+        "parameter_correlations",
         "convergence_status",
     ]
     .iter()
@@ -819,4 +833,232 @@ fn numpy_h5py_and_json_read_the_files() {
             "Python's json reads {name} as serde_json does"
         );
     }
+}
+
+/// Static data whose rate is `D0 t^alpha + D_offset` with `alpha` near 0: both terms
+/// have the same shape. `fixed` holds parameters (one entry per parameter of the layout).
+fn static_case(fixed: Vec<Option<f64>>) -> Case {
+    let model = HomodyneModel::new(
+        AnalysisMode::Static,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, 40).unwrap(),
+        &[0.0, 60.0],
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let truth = [0.3, 0.28, 1.0, 1.01, 1.8e4, 0.02, 2e3];
+    let data = CorrelationData::synthetic(&model, &truth, NOISE, 11).unwrap();
+    let options = XpcsFitOptions {
+        physical_start: Some(vec![1.5e4, 0.0, if fixed[6].is_some() { 0.0 } else { 1e3 }]),
+        config: homodyne::FitConfig {
+            fixed,
+            ..homodyne::FitConfig::default()
+        },
+        ..XpcsFitOptions::default()
+    };
+    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
+    Case {
+        model,
+        data,
+        result,
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    (value.as_array().unwrap().iter())
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A static fit with alpha near 0 and D_offset free: D0 and D_offset are named in a
+/// degeneracy warning with the model's advice, in `diagnostics` and in
+/// `quality_warnings`, and the fit is not "good" however small its chi-squared. With
+/// D_offset held at 0 the pair is gone.
+#[test]
+fn diagnostics_name_d0_and_d_offset_when_alpha_is_near_zero() {
+    let case = static_case(vec![None; 7]);
+    assert!(case.result.converged(), "{}", case.result);
+    let dir = tempfile::tempdir().unwrap();
+    let sigma = Some(NOISE);
+    write_nlsq_outputs(dir.path(), &outputs(&case, sigma)).unwrap();
+    let nlsq = dir.path().join("nlsq");
+    let (_, analysis) = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let (_, metrics) = read_json(&nlsq.join(CONVERGENCE_METRICS_FILE));
+    let diagnostics = &analysis["diagnostics"];
+    assert_eq!(
+        keys(diagnostics),
+        [
+            "aic",
+            "bic",
+            "correlation",
+            "n_points",
+            "n_varying",
+            "warnings"
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    );
+    let reduced = analysis["fit_quality"]["reduced_chi_squared"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (reduced - 1.0).abs() < 0.1,
+        "the model fits the data: {reduced}"
+    );
+
+    // The pair, with the model's advice.
+    let warnings = diagnostics["warnings"].as_array().unwrap();
+    let pair = warnings
+        .iter()
+        .find(|w| {
+            w["kind"] == "degenerate" && w["parameters"] == serde_json::json!(["D0", "D_offset"])
+        })
+        .unwrap_or_else(|| panic!("no D0 / D_offset warning: {diagnostics}"));
+    let message = pair["message"].as_str().unwrap();
+    let r = diagnostics["correlation"]["matrix"][4][6].as_f64().unwrap();
+    assert!(r < -0.99, "{r}");
+    assert!(
+        message.starts_with(&format!(
+            "D0 and D_offset are correlated at {}",
+            correlation_text(r)
+        )),
+        "{message}"
+    );
+    let advice = pair["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("hold the offset fixed (`fixed: 0` on D_offset's entry"),
+        "{advice}"
+    );
+    assert!(advice.contains("or the exponent"), "{advice}");
+    let names = strings(&diagnostics["correlation"]["names"]);
+    assert_eq!(
+        names,
+        [
+            "contrast_0",
+            "contrast_1",
+            "offset_0",
+            "offset_1",
+            "D0",
+            "alpha",
+            "D_offset"
+        ]
+    );
+    let matrix = &diagnostics["correlation"]["matrix"];
+    assert_eq!(matrix[6][4], matrix[4][6]);
+    assert_eq!(matrix[4][4], 1.0);
+
+    // AIC and BIC from this file's chi-squared over the elements fitted.
+    let chi2 = analysis["fit_quality"]["chi_squared"].as_f64().unwrap();
+    let n = diagnostics["n_points"].as_u64().unwrap() as f64;
+    assert_eq!(n as usize, case.data.c2.len());
+    assert_eq!(diagnostics["n_varying"], 7);
+    let aic = n * (chi2 / n).ln() + 2.0 * 7.0;
+    let bic = n * (chi2 / n).ln() + n.ln() * 7.0;
+    assert!((diagnostics["aic"].as_f64().unwrap() - aic).abs() < 1e-9 * aic.abs());
+    assert!((diagnostics["bic"].as_f64().unwrap() - bic).abs() < 1e-9 * bic.abs());
+
+    // convergence_metrics.json says it too, and the flag is not "good".
+    assert_eq!(metrics["quality_checks"]["parameter_correlations"], false);
+    let quality_warnings = strings(&metrics["quality_warnings"]);
+    assert!(
+        quality_warnings
+            .iter()
+            .any(|w| w.starts_with("D0 and D_offset are correlated") && w.contains("fixed: 0")),
+        "{quality_warnings:?}"
+    );
+    // Insignificant parameters are named, never only counted.
+    for w in quality_warnings
+        .iter()
+        .filter(|w| w.contains("significance threshold"))
+    {
+        assert!(w.contains("): ") && w.contains(" ("), "{w}");
+    }
+    assert_ne!(metrics["quality_flag"], "good");
+    assert_eq!(
+        metrics["quality_flag"],
+        analysis["fit_quality"]["quality_flag"]
+    );
+
+    // D_offset held at 0: no D0 / D_offset pair is left to warn about.
+    let mut fixed = vec![None; 7];
+    fixed[6] = Some(0.0);
+    let held = static_case(fixed);
+    assert!(held.result.converged(), "{}", held.result);
+    write_nlsq_outputs(dir.path(), &outputs(&held, sigma)).unwrap();
+    let (_, analysis) = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let diagnostics = &analysis["diagnostics"];
+    assert_eq!(diagnostics["n_varying"], 6);
+    assert_eq!(diagnostics["correlation"]["matrix"][6][4], Value::Null);
+    assert!(
+        !diagnostics["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["parameters"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("D_offset"))),
+        "{diagnostics}"
+    );
+}
+
+/// `quality_flag` is "good" for a converged fit inside its bounds, every parameter
+/// significant and no degenerate pair; the insignificance of one parameter (named in
+/// `quality_warnings`) makes it "marginal".
+#[test]
+fn quality_flag_is_good_only_for_a_determined_fit() {
+    let mut fixed = vec![None; 7];
+    fixed[6] = Some(0.0);
+    fixed[5] = Some(0.02);
+    let case = static_case(fixed);
+    assert!(case.result.converged(), "{}", case.result);
+    let dir = tempfile::tempdir().unwrap();
+    write_nlsq_outputs(dir.path(), &outputs(&case, Some(NOISE))).unwrap();
+    let nlsq = dir.path().join("nlsq");
+    let (_, analysis) = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let (_, metrics) = read_json(&nlsq.join(CONVERGENCE_METRICS_FILE));
+    assert_eq!(
+        analysis["diagnostics"]["warnings"],
+        Value::Array(vec![]),
+        "{}",
+        analysis["diagnostics"]
+    );
+    assert_eq!(metrics["quality_flag"], "good", "{metrics}");
+    assert_eq!(analysis["fit_quality"]["quality_flag"], "good");
+
+    // The same fit with D0's uncertainty made larger than half its value.
+    let mut vague = case;
+    vague.result.uncertainties[4] = 0.6 * vague.result.parameters[4];
+    write_nlsq_outputs(dir.path(), &outputs(&vague, Some(NOISE))).unwrap();
+    let (_, metrics) = read_json(&nlsq.join(CONVERGENCE_METRICS_FILE));
+    assert_eq!(metrics["quality_flag"], "marginal");
+    assert_eq!(metrics["quality_checks"]["parameter_significance"], false);
+    let warnings = strings(&metrics["quality_warnings"]);
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "1 parameter(s) below significance threshold (|param/uncertainty| < 2.0): D0 (1.67)"
+        )),
+        "{warnings:?}"
+    );
+
+    // On a bound: at most marginal; not converged: poor.
+    let mut bound = vague;
+    bound.result.uncertainties[4] = 0.01 * bound.result.parameters[4];
+    bound.result.parameter_flags[0] = ParameterFlag::AtUpperBound;
+    write_nlsq_outputs(dir.path(), &outputs(&bound, Some(NOISE))).unwrap();
+    let (_, analysis) = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let (_, metrics) = read_json(&nlsq.join(CONVERGENCE_METRICS_FILE));
+    assert_eq!(metrics["quality_flag"], "marginal");
+    let at_bound = &analysis["diagnostics"]["warnings"][0];
+    assert_eq!(at_bound["kind"], "at_bound");
+    assert_eq!(at_bound["parameters"], serde_json::json!(["contrast_0"]));
+    bound.result.convergence_status = ConvergenceStatus::Stalled;
+    write_nlsq_outputs(dir.path(), &outputs(&bound, Some(NOISE))).unwrap();
+    let (_, analysis) = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let (_, metrics) = read_json(&nlsq.join(CONVERGENCE_METRICS_FILE));
+    assert_eq!(metrics["quality_flag"], "poor");
+    assert_eq!(analysis["diagnostics"]["warnings"][0]["kind"], "stalled");
 }
