@@ -236,7 +236,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     converged(&result)
 }
 
-/// Prints the report (unless `--quiet`) and writes `--json`.
+/// Prints the report with its diagnostics (unless `--quiet`) and writes `--json`.
 fn report_result(
     args: &CurveArgs,
     result: &OptimizationResult,
@@ -251,11 +251,13 @@ fn report_result(
         lower: &parameters.lower,
         upper: &parameters.upper,
     };
+    // Warnings do not change the exit status: a converged fit with warnings exits 0.
+    let diagnostics = report::diagnose(result, &ctx).map_err(|e| Failure::fit(e.to_string()))?;
     if !args.quiet {
-        print!("{}", report::text(result, &ctx));
+        print!("{}", report::text(result, &ctx, &diagnostics));
     }
     if let Some(path) = &args.json {
-        let document = serde_json::to_string_pretty(&report::json(result, &ctx))
+        let document = serde_json::to_string_pretty(&report::json(result, &ctx, &diagnostics))
             .map_err(|e| Failure::fit(e.to_string()))?;
         std::fs::write(path, document + "\n")
             .map_err(|e| Failure::fit(format!("cannot write {}: {e}", path.display())))?;

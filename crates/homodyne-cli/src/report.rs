@@ -1,8 +1,11 @@
-//! The fit report on stdout (in the spirit of lmfit's) and the `--json` result.
+//! The fit report on stdout (in the spirit of lmfit's) and the `--json` result, both with
+//! the fit's identifiability diagnostics ([`homodyne::diagnostics`]): AIC, BIC, the
+//! correlations, and warnings that name the parameters with what to try.
 
 use std::fmt::Write as _;
 
-use homodyne::{OptimizationResult, ParameterFlag};
+use homodyne::diagnostics::{Diagnostics, correlation_text};
+use homodyne::{OptimizationError, OptimizationResult, ParameterFlag};
 use serde_json::{Map, Value, json};
 
 /// What the report says about the fit besides the result itself.
@@ -136,14 +139,32 @@ fn per_attempt(
     )
 }
 
-/// Correlation `C_ij / sqrt(C_ii C_jj)`, NaN when undefined.
-fn correlation(result: &OptimizationResult, i: usize, j: usize) -> f64 {
-    let c = &result.covariance.matrix;
-    c[(i, j)] / (c[(i, i)] * c[(j, j)]).sqrt()
+/// Correlations below this magnitude are left out of the text report, as lmfit's
+/// `fit_report(min_correl=0.1)` leaves them.
+pub const MIN_REPORTED_CORRELATION: f64 = 0.1;
+
+/// The diagnostics of `result` with the parameter names and bounds of `ctx`.
+///
+/// # Errors
+///
+/// The result and `ctx` disagree on the number of parameters.
+pub fn diagnose(
+    result: &OptimizationResult,
+    ctx: &FitContext<'_>,
+) -> Result<Diagnostics, OptimizationError> {
+    Diagnostics::of(result, ctx.names)
+        .bounds(ctx.lower, ctx.upper)
+        .compute()
 }
 
-/// The human-readable report.
-pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
+/// The human-readable report: the fit's statistics with AIC and BIC, the variables, the
+/// correlations above [`MIN_REPORTED_CORRELATION`] (largest first) and every warning of
+/// `diagnostics` with what to try.
+pub fn text(
+    result: &OptimizationResult,
+    ctx: &FitContext<'_>,
+    diagnostics: &Diagnostics,
+) -> String {
     let n_params = result.parameters.len();
     let n_varied = n_params - result.fixed().len();
     let dof = result.n_points.saturating_sub(n_varied);
@@ -235,6 +256,16 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
         "    reduced chi-square = {}",
         format_number(result.reduced_chi_squared, 10)
     );
+    let _ = writeln!(
+        out,
+        "    Akaike info crit   = {}",
+        format_number(diagnostics.aic, 10)
+    );
+    let _ = writeln!(
+        out,
+        "    Bayesian info crit = {}",
+        format_number(diagnostics.bic, 10)
+    );
     let _ = writeln!(out, "    degrees of freedom = {dof}");
     let _ = writeln!(
         out,
@@ -288,34 +319,42 @@ pub fn text(result: &OptimizationResult, ctx: &FitContext<'_>) -> String {
         };
         let _ = writeln!(out, "    {name:<width$}  {line}", width = width + 1);
     }
-    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
-    for i in 0..n_params {
-        for j in i + 1..n_params {
-            let r = correlation(result, i, j);
-            if r.abs() > 0.1 {
-                pairs.push((i, j, r));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
     let _ = writeln!(
         out,
-        "[[Correlations]] (unreported correlations are < 0.100)"
+        "[[Correlations]] (unreported correlations are < {MIN_REPORTED_CORRELATION:.3})"
     );
-    for (i, j, r) in pairs {
-        let _ = writeln!(out, "    C({}, {}) = {r:+.4}", ctx.names[i], ctx.names[j]);
+    for (i, j, r) in diagnostics
+        .correlation
+        .pairs_above(MIN_REPORTED_CORRELATION)
+    {
+        let _ = writeln!(
+            out,
+            "    C({}, {}) = {}",
+            ctx.names[i],
+            ctx.names[j],
+            correlation_text(r)
+        );
+    }
+    if !diagnostics.warnings.is_empty() {
+        let _ = writeln!(out, "[[Warnings]]");
+        for warning in &diagnostics.warnings {
+            let _ = writeln!(out, "    warning: {warning}");
+            let _ = writeln!(out, "      what to try: {}", warning.advice());
+        }
     }
     out
 }
 
 /// The `--json` document: parameters in `--p0` order with value, uncertainty, flag and
 /// initial value, the covariance, the fit statistics, the totals and each attempt's
-/// figures, and the run's metadata.
+/// figures, the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
+/// `n_points`, `n_varying`, `correlation` {`names`, `matrix`}, `warnings` [{`kind`,
+/// `parameters`, `message`, `advice`}]).
 ///
 /// A parameter's `"uncertainty"` is `null` when it is fixed or undetermined (its
 /// `"flag"` says which) and whenever it is not finite; `"flag"` is one of `free`,
 /// `at start`, `at lower bound`, `at upper bound`, `fixed`, `undetermined`.
-pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
+pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Diagnostics) -> Value {
     let mut parameters = Map::new();
     for (k, name) in ctx.names.iter().enumerate() {
         let uncertainty = if has_uncertainty(result, k) {
@@ -370,6 +409,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>) -> Value {
         "streaming_diagnostics": result.streaming_diagnostics,
         "method": result.method.to_string(),
         "wall_time_s": result.wall_time.as_secs_f64(),
+        "diagnostics": diagnostics.to_json(),
     })
 }
 

@@ -1,14 +1,18 @@
 //! What `homodyne xpcs` prints after a fit: the coarse stages, the fit's status and
-//! statistics, and the parameters (beside the truth, for the demo) with their standard
-//! errors, "fixed" or "undetermined".
+//! statistics with AIC and BIC, the parameters (beside the truth, for the demo) with their
+//! standard errors, "fixed" or "undetermined", and every warning of the fit's diagnostics
+//! ([`homodyne_xpcs::diagnostics`]) naming its parameters, with what to try, on stderr as
+//! `homodyne: warning: ...` (the messages `analysis_results_nlsq.json` and
+//! `convergence_metrics.json` hold).
 
 use homodyne::{OptimizationResult, ParameterFlag};
+use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
 use homodyne_xpcs::{ParameterLayout, ScalingMode, XpcsFit};
 
 use crate::report::has_uncertainty;
 
-/// The table of fitted values (with the truth beside them, when known) and the fit's
-/// statistics.
+/// The table of fitted values (with the truth beside them, when known), the fit's
+/// statistics, and its warnings (see the module documentation).
 pub(crate) fn print_summary(
     layout: &ParameterLayout,
     phi: &[f64],
@@ -119,6 +123,15 @@ pub(crate) fn print_summary(
             }
         }
     }
+    print_scaling(layout, phi, result);
+    print_diagnostics(layout, result);
+}
+
+/// The contrasts and offsets: the Fourier coefficients and the series at each angle, or
+/// one row per scaling group.
+fn print_scaling(layout: &ParameterLayout, phi: &[f64], result: &OptimizationResult) {
+    let names = layout.names();
+    let start = layout.physical_start();
     // A Fourier series: its coefficients, then the contrast and offset it gives each angle.
     if let ScalingMode::Fourier { .. } = layout.scaling {
         println!("\n{:<20} {:>12} {:>10}", "scaling", "coefficient", "+-");
@@ -157,6 +170,31 @@ pub(crate) fn print_summary(
             result.parameters[o],
             error_text(result, o, 2)
         );
+    }
+}
+
+/// AIC and BIC on stdout; every warning of the diagnostics, and the parameters below the
+/// significance threshold, on stderr with what to try. Warnings never change the exit
+/// status.
+fn print_diagnostics(layout: &ParameterLayout, result: &OptimizationResult) {
+    let diagnostics = match diagnose(layout, result, None) {
+        Ok(diagnostics) => diagnostics,
+        Err(e) => {
+            eprintln!("homodyne: warning: no diagnostics of this fit: {e}");
+            return;
+        }
+    };
+    println!(
+        "\nAIC {:.6e}, BIC {:.6e} (lmfit's definitions: {} points, {} parameters varied; \
+         compare them only between fits of the same data)",
+        diagnostics.aic, diagnostics.bic, diagnostics.n_points, diagnostics.n_varying
+    );
+    for warning in &diagnostics.warnings {
+        eprintln!("homodyne: warning: {warning}");
+        eprintln!("  what to try: {}", warning.advice());
+    }
+    if let Some(warning) = significance_warning(&significance(layout, result)) {
+        eprintln!("homodyne: warning: {warning}");
     }
 }
 

@@ -1,0 +1,194 @@
+//! End-to-end tests of the identifiability diagnostics of `homodyne curve`: AIC and BIC
+//! in the report and `--json`, the correlations, and a warning that names both
+//! parameters of a near-degenerate pair with what to try; exit status 0 for a converged
+//! fit with warnings.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+mod common;
+
+use common::{homodyne, stderr, stdout};
+
+fn scratch(test: &str) -> PathBuf {
+    common::scratch("diagnostics", test)
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `y = 2 x^0.01 + 1` on `x` in `[1, 50]` with a small deterministic noise: with the
+/// exponent near 0, `a x^p` is nearly the constant `a`, so `a` and `c` are told apart
+/// only by the slight slope `a p ln x`.
+fn power_law_near_flat(dir: &Path) -> PathBuf {
+    let path = dir.join("flat.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..200 {
+        let x = 1.0 + 49.0 * i as f64 / 199.0;
+        let noise = 1e-3 * ((i as f64 * 12.9898).sin() * 43758.5453).fract();
+        let y = 2.0 * f64::powf(x, 0.01) + 1.0 + noise;
+        text.push_str(&format!("{x:?},{y:?}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `a*x^p + c` with `p` near 0: the report and the JSON warn about `a` and `c` by name,
+/// with what to try, and the fit still exits 0.
+#[test]
+fn a_near_degenerate_pair_is_named_and_the_exit_status_stays_0() {
+    let dir = scratch("degenerate");
+    let data = power_law_near_flat(&dir);
+    let json = dir.join("fit.json");
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "a*x^p + c",
+        "--data",
+        data.to_str().unwrap(),
+        "--p0",
+        "a=1,p=0.1,c=0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{report}\n{}", stderr(&out));
+    assert!(
+        report.contains("status             = converged"),
+        "{report}"
+    );
+    let result = read_json(&json);
+    let diagnostics = &result["diagnostics"];
+
+    // The pair, in the report and in the JSON.
+    let r = diagnostics["correlation"]["matrix"][0][2].as_f64().unwrap();
+    assert!(r < -0.99, "a and c are anticorrelated: {r}");
+    assert!(report.contains("[[Warnings]]"), "{report}");
+    assert!(
+        report.contains("    warning: a and c are correlated at -0.99"),
+        "{report}"
+    );
+    assert!(
+        report.contains("      what to try: hold one of a and c fixed"),
+        "{report}"
+    );
+    let warnings = diagnostics["warnings"].as_array().unwrap();
+    let pair = warnings
+        .iter()
+        .find(|w| w["kind"] == "degenerate" && w["parameters"] == serde_json::json!(["a", "c"]))
+        .unwrap_or_else(|| panic!("{diagnostics}"));
+    assert!(pair["message"].as_str().unwrap().contains("a and c"));
+    assert!(
+        pair["advice"]
+            .as_str()
+            .unwrap()
+            .contains("hold one of a and c fixed")
+    );
+    // Every warning of the JSON is in the report, with its advice.
+    for w in warnings {
+        let message = w["message"].as_str().unwrap();
+        let advice = w["advice"].as_str().unwrap();
+        assert!(report.contains(&format!("warning: {message}")), "{message}");
+        assert!(
+            report.contains(&format!("what to try: {advice}")),
+            "{advice}"
+        );
+    }
+    // The correlations of the report are the JSON's matrix, largest first.
+    let correlations = report
+        .split("[[Correlations]]")
+        .nth(1)
+        .unwrap()
+        .split("[[Warnings]]")
+        .next()
+        .unwrap();
+    assert!(correlations.contains("C(a, c) = -0.99"), "{correlations}");
+    let first = correlations.lines().nth(1).unwrap();
+    assert!(first.trim_start().starts_with("C(a, c)"), "{first}");
+    assert_criteria(&result, &report, 3);
+}
+
+/// The report's `Akaike info crit` and `Bayesian info crit` and the JSON's `aic` and
+/// `bic` are lmfit's, from the fit's chi-squared, points and `k` varied parameters.
+fn assert_criteria(result: &Value, report: &str, k: usize) {
+    let chi2 = result["chi_squared"].as_f64().unwrap();
+    let n = result["n_points"].as_f64().unwrap();
+    let aic = n * (chi2 / n).ln() + 2.0 * k as f64;
+    let bic = n * (chi2 / n).ln() + n.ln() * k as f64;
+    let diagnostics = &result["diagnostics"];
+    assert_eq!(diagnostics["n_varying"], k);
+    assert_eq!(diagnostics["n_points"], result["n_points"]);
+    for (name, label, want) in [
+        ("aic", "Akaike info crit   = ", aic),
+        ("bic", "Bayesian info crit = ", bic),
+    ] {
+        let got = diagnostics[name].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs(),
+            "{name}: {got} {want}"
+        );
+        let line = report
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} in {report}"));
+        let printed: f64 = line.trim().parse().unwrap();
+        assert!(
+            (printed - want).abs() <= 1e-6 * want.abs(),
+            "{name}: {printed} {want}"
+        );
+    }
+}
+
+/// A well-determined decay has no warnings section; a held parameter is not counted in
+/// `n_varying` and has no correlations (null).
+#[test]
+fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
+    let dir = scratch("determined");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/absolute_sigma/decay.csv");
+    let json = dir.join("fit.json");
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "a*exp(-b*x) + c",
+        "--data",
+        data.to_str().unwrap(),
+        "--p0",
+        "a=1,b=1,c=0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!report.contains("[[Warnings]]"), "{report}");
+    let result = read_json(&json);
+    assert_eq!(result["diagnostics"]["warnings"], serde_json::json!([]));
+    assert_criteria(&result, &report, 3);
+
+    let out = homodyne(&[
+        "curve",
+        "--formula",
+        "a*exp(-b*x) + c",
+        "--data",
+        data.to_str().unwrap(),
+        "--p0",
+        "a=1,b=1,c=0.4",
+        "--fix",
+        "c=0.4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = read_json(&json);
+    assert_criteria(&result, &report, 2);
+    let matrix = &result["diagnostics"]["correlation"]["matrix"];
+    assert_eq!(matrix[2][0], Value::Null);
+    assert_eq!(matrix[2][2], Value::Null);
+    assert_eq!(matrix[0][0], 1.0);
+    assert_eq!(
+        result["diagnostics"]["correlation"]["names"],
+        serde_json::json!(["a", "b", "c"])
+    );
+}
