@@ -288,9 +288,14 @@ fn number(v: f64) -> String {
 }
 
 /// A correlation with enough decimals to tell it from 1: four, or one past the first
-/// digit that differs from 9 (`-0.9999955`), at most eight.
+/// digit that differs from 9 (`-0.9999955`); closer to 1 than `5e-8`, the distance from
+/// it (`-(1 - 3.2e-11)`).
 pub fn correlation_text(r: f64) -> String {
     let gap = 1.0 - r.abs();
+    if gap > 0.0 && gap < 5e-8 {
+        let sign = if r < 0.0 { '-' } else { '+' };
+        return format!("{sign}(1 - {gap:.1e})");
+    }
     let decimals = if gap > 0.0 && gap.is_finite() {
         ((-gap.log10()).ceil() as i64 + 1).clamp(4, 8) as usize
     } else {
@@ -650,6 +655,8 @@ mod tests {
         assert_eq!(correlation_text(-0.99999546), "-0.9999955");
         assert_eq!(correlation_text(0.993), "+0.9930");
         assert_eq!(correlation_text(1.0), "+1.0000");
+        assert_eq!(correlation_text(-(1.0 - 3.2e-11)), "-(1 - 3.2e-11)");
+        assert_eq!(correlation_text(0.9999999), "+0.99999990");
     }
 
     #[test]
