@@ -260,7 +260,8 @@ pub struct LoadedXpcs {
     /// `wavevector_q_list`: the q of each returned matrix.
     pub wavevector_q_list: Vec<f64>,
     /// The q closest to the requested one (for the older layout, the centre of the
-    /// tolerance window); `None` for a cache, which does not record it.
+    /// tolerance window; for a bare matrix, the configured q); `None` for a cache, which
+    /// does not record it.
     pub selected_q: Option<f64>,
     /// The matrices before the diagonal correction (what the package caches), in the
     /// layout of `data.c2`.

@@ -585,6 +585,13 @@ fn the_configuration_chooses_the_reader() {
     // The package's cache still reads as a cache.
     let cache = load(&config(&dir, "cached_c2_frames_3_17.npz", Some(0.0054), "")).unwrap();
     assert_eq!(cache.format, SourceFormat::NpzCache);
+    // A cache missing its matrices is still taken for a (damaged) cache.
+    write_npz(&dir.join("damaged.npz"), &[("t1", &[N], &m[..N])]);
+    let err = load(&config(&dir, "damaged.npz", Some(0.0054), "")).unwrap_err();
+    assert!(
+        matches!(&err, XpcsError::MissingDataset { item, .. } if item.contains("wavevector_q_list")),
+        "{err}"
+    );
     // Angles given for an APS file are ignored, with a word.
     let loaded = load(&config(
         &dir,

@@ -16,8 +16,8 @@
 //! # Which reader ([`DataFormat`])
 //!
 //! With `experimental_data.format: auto` (the default) a `.npy` file is a bare matrix; a
-//! `.npz` file is the package's cache when it holds `c2_exp` and no
-//! `experimental_data.dataset` is given, else a bare matrix; any other file is HDF5, read
+//! `.npz` file is the package's cache when it holds one of the cache's arrays (`c2_exp`,
+//! `t1`, ...) and no `experimental_data.dataset` is given, else a bare matrix; any other file is HDF5, read
 //! as a bare matrix when a dataset is given and as an APS or APS-U file otherwise.
 //! `format: matrix` and `format: aps` decide without looking.
 //!
@@ -40,8 +40,8 @@ mod triangle;
 use std::path::Path;
 
 use super::{
-    DataLocation, LoadOptions, LoadedXpcs, SourceFormat, correct_diagonal, frame_window,
-    loader_times, open_hdf5, open_zip,
+    CACHE_KEYS, DataLocation, LoadOptions, LoadedXpcs, SourceFormat, correct_diagonal,
+    frame_window, loader_times, open_hdf5, open_zip,
 };
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
@@ -149,9 +149,16 @@ pub fn is_bare_matrix(location: &DataLocation) -> Result<bool, XpcsError> {
                     if location.matrix.dataset.is_some() {
                         return Ok(true);
                     }
+                    // Any of the cache's keys makes it the package's cache, so that a
+                    // damaged cache is reported as one.
                     let archive = open_zip(&path)?;
-                    let is_cache = archive.index_for_name("c2_exp.npy").is_some()
-                        || archive.index_for_name("c2_exp").is_some();
+                    let is_cache = CACHE_KEYS
+                        .iter()
+                        .chain(&["cache_metadata_json"])
+                        .any(|key| {
+                            archive.index_for_name(&format!("{key}.npy")).is_some()
+                                || archive.index_for_name(key).is_some()
+                        });
                     Ok(!is_cache)
                 }
                 FileKind::Hdf5 => Ok(location.matrix.dataset.is_some()),
