@@ -303,11 +303,13 @@ fn render_angle(phi: f64, n_t: usize, cuts: &Cuts) -> DrawResult<Vec<u8>> {
         draw_chart(&body, cuts)?;
         root.present()?;
     }
+    // Fast: 3 PNGs of 300-frame cuts encode in 0.05 s instead of 0.35 s with High, for
+    // files about 30% larger (76 kB against 57 kB).
     Ok(encode_png(
         &rgb,
         CUTS_WIDTH,
         CUTS_HEIGHT,
-        png::Compression::High,
+        png::Compression::Fast,
     )?)
 }
 
