@@ -236,8 +236,9 @@ impl DemoDataset {
     /// The YAML configuration that fits the file [`DemoDataset::write`] writes beside it
     /// (the Python package's keys; the data path is relative to the YAML's folder), with
     /// the truth in its comments. It starts from the package's default values, not the
-    /// truth, and turns the `.npz` cache off, so that writing new demo data over old can
-    /// never leave a stale cache to be read instead.
+    /// truth, fits a contrast and offset per angle (`per_angle_mode: individual`, the model
+    /// the data were made with), and turns the `.npz` cache off, so that writing new demo
+    /// data over old can never leave a stale cache to be read instead.
     pub fn config_yaml(&self) -> String {
         let names = AnalysisMode::LaminarFlow.physical_names();
         let start = AnalysisMode::LaminarFlow.default_start();
@@ -305,7 +306,8 @@ impl DemoDataset {
              optimization:\n  \
              nlsq:\n    \
              anti_degeneracy:\n      \
-             per_angle_mode: \"auto\" # the package's default\n",
+             per_angle_mode: \"individual\" # a contrast and offset per angle, as these \
+             data's differ\n",
             names.join(", "),
             start
                 .iter()

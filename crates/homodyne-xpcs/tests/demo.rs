@@ -50,6 +50,12 @@ fn the_written_file_loads_to_the_in_memory_demo_bit_for_bit() {
     assert_eq!(bits(grid.times()), bits(model.grid().times()));
     assert_eq!(config.stator_rotor_gap(), 2e6);
     assert_eq!(config.analysis_mode.name(), "laminar_flow");
+    assert!(
+        std::fs::read_to_string(&files.config)
+            .unwrap()
+            .contains("per_angle_mode: \"individual\""),
+        "the model the data were made with"
+    );
 }
 
 #[test]

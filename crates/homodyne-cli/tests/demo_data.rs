@@ -1,0 +1,167 @@
+//! The newcomer's path end to end: `homodyne xpcs --demo --write-data DIR` writes an
+//! APS-U file and a YAML, and `homodyne xpcs --config DIR/demo_laminar_flow.yaml` fits
+//! them and writes the results, heatmaps and one-time cuts.
+
+mod common;
+
+use common::{homodyne, scratch, stderr, stdout};
+
+/// The PNGs in `dir` whose names start with `prefix`, sorted.
+fn pngs(dir: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(prefix) && name.ends_with(".png"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_written_demo_data_fit_through_the_config_workflow() {
+    let dir = scratch("demo_data", "workflow");
+    let data = dir.join("demo_data");
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--write-data",
+        data.to_str().unwrap(),
+        "--angles",
+        "3",
+        "--frames",
+        "60",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let yaml = data.join("demo_laminar_flow.yaml");
+    let h5 = data.join("demo_laminar_flow.h5");
+    assert!(yaml.is_file() && h5.is_file(), "{text}");
+    assert!(text.contains("APS-U"), "{text}");
+    assert!(
+        text.contains(&format!("homodyne xpcs --config {}", yaml.display())),
+        "{text}"
+    );
+    // Written without a fit: nothing else in the folder.
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 2);
+    assert!(!text.contains("Converged"), "{text}");
+
+    let results = dir.join("results");
+    let out = homodyne(&[
+        "xpcs",
+        "--config",
+        yaml.to_str().unwrap(),
+        "--quiet",
+        "--output-dir",
+        results.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("laminar_flow from") && text.contains("demo_laminar_flow.h5"),
+        "{text}"
+    );
+    assert!(text.contains("3 angles x 60 frames"), "{text}");
+    let nlsq = results.join("nlsq");
+    for file in [
+        "parameters.json",
+        "analysis_results_nlsq.json",
+        "convergence_metrics.json",
+        "fitted_data.npz",
+        "fitted_data.h5",
+    ] {
+        assert!(nlsq.join(file).is_file(), "{file} missing: {text}");
+    }
+    let angles = ["-10.0", "-60.0", "40.0"];
+    let expected = |kind: &str| -> Vec<String> {
+        angles
+            .iter()
+            .map(|a| format!("c2_{kind}_phi_{a}deg.png"))
+            .collect()
+    };
+    assert_eq!(pngs(&nlsq, "c2_heatmaps_"), expected("heatmaps"));
+    assert_eq!(pngs(&nlsq, "c2_cuts_"), expected("cuts"));
+    assert!(text.contains("3 one-time cut plots"), "{text}");
+    // The fit found the flow: the shear rate and its angle are the truth's order.
+    let parameters: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(nlsq.join("parameters.json")).unwrap())
+            .unwrap();
+    let value = |name: &str| {
+        parameters["parameters"][name]["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no value for {name}: {parameters}"))
+    };
+    let d0 = value("D0");
+    assert!((5e3..5e4).contains(&d0), "D0 {d0}, truth 15000");
+    let phi0 = value("phi0");
+    assert!((0.0..8.0).contains(&phi0), "phi0 {phi0}, truth 4");
+
+    // The in-memory demo fits the same values (the loader's steps applied in memory)
+    // with the same model and start, so it ends on the same parameters.
+    let in_memory = dir.join("in_memory");
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--angles",
+        "3",
+        "--frames",
+        "60",
+        "--quiet",
+        "--output-dir",
+        in_memory.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let demo: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(in_memory.join("nlsq/parameters.json")).unwrap(),
+    )
+    .unwrap();
+    for name in [
+        "D0",
+        "alpha",
+        "D_offset",
+        "gamma_dot_t0",
+        "beta",
+        "gamma_dot_t_offset",
+        "phi0",
+    ] {
+        let (file, memory) = (
+            value(name),
+            demo["parameters"][name]["value"].as_f64().unwrap(),
+        );
+        assert!(
+            (file - memory).abs() <= 1e-9 * memory.abs(),
+            "{name}: {file} from the file, {memory} in memory"
+        );
+    }
+}
+
+#[test]
+fn write_data_needs_the_demo_and_a_folder() {
+    let dir = scratch("demo_data", "refused");
+    let out = homodyne(&["xpcs", "--write-data", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--demo"), "{}", stderr(&out));
+    // A regular file where the folder should be: refused before the data are made.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let target = file.join("demo");
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--frames",
+        "10",
+        "--write-data",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a-file"), "{}", stderr(&out));
+    // --output-dir belongs to a fit, which --write-data does not run.
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--write-data",
+        dir.join("d").to_str().unwrap(),
+        "--output-dir",
+        dir.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
