@@ -192,3 +192,60 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
         serde_json::json!(["a", "b", "c"])
     );
 }
+
+/// `homodyne xpcs` prints on stderr every warning that its result files hold, with the
+/// same words and advice: the diagnostics of `analysis_results_nlsq.json` and the named
+/// significance warning of `convergence_metrics.json`; AIC and BIC on stdout.
+#[test]
+fn xpcs_prints_every_warning_of_its_files() {
+    let dir = scratch("xpcs");
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--angles",
+        "3",
+        "--frames",
+        "60",
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let (console, messages) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{console}\n{messages}");
+    assert!(console.contains("\nAIC "), "{console}");
+    let analysis = read_json(&dir.join("nlsq/analysis_results_nlsq.json"));
+    let metrics = read_json(&dir.join("nlsq/convergence_metrics.json"));
+    let warnings = analysis["diagnostics"]["warnings"].as_array().unwrap();
+    for w in warnings {
+        let message = w["message"].as_str().unwrap();
+        let advice = w["advice"].as_str().unwrap();
+        assert!(
+            messages.contains(&format!(
+                "homodyne: warning: {message}\n  what to try: {advice}"
+            )),
+            "{message} not on the console:\n{messages}"
+        );
+        for name in w["parameters"].as_array().unwrap() {
+            assert!(message.contains(name.as_str().unwrap()), "{message}");
+        }
+    }
+    let quality = metrics["quality_warnings"].as_array().unwrap();
+    for w in quality.iter().map(|w| w.as_str().unwrap()) {
+        if w.contains("significance threshold") {
+            assert!(
+                messages.contains(&format!("homodyne: warning: {w}")),
+                "{w} not on the console:\n{messages}"
+            );
+        }
+    }
+    let significance = quality
+        .iter()
+        .filter(|w| w.as_str().unwrap().contains("significance threshold"))
+        .count();
+    // 60 frames do not determine D_offset (true 50, standard error about 400): the check
+    // above has something to check.
+    assert!(
+        !warnings.is_empty() && significance == 1,
+        "{analysis}\n{metrics}"
+    );
+    assert_ne!(metrics["quality_flag"], "good", "{metrics}");
+}
