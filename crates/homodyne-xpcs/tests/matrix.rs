@@ -462,6 +462,24 @@ fn every_refusal_names_the_file_and_dataset() {
         "{err}"
     );
 
+    // An HDF5 dataset claiming 32 GiB in a file of a few kB (chunked, nothing written)
+    // is refused before anything is read.
+    let claim = dir.join("claim.h5");
+    let file = H5File::create(&claim).unwrap();
+    file.new_dataset::<f64>()
+        .shape([1usize << 16, 1 << 16])
+        .chunk(&[1024, 1024])
+        .create("c2")
+        .unwrap();
+    file.close().unwrap();
+    let err = load_matrix(&claim, &source(Some("c2")), &options(&[0.0])).unwrap_err();
+    assert!(
+        err.to_string().contains("claim.h5")
+            && err.to_string().contains("/c2")
+            && err.to_string().contains("more than a file of"),
+        "{err}"
+    );
+
     // Frames past the data, as for an APS file.
     let mut far = options(&[0.0]);
     far.end_frame = N as i64 + 1;
