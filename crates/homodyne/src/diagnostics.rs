@@ -376,8 +376,8 @@ impl Diagnostics {
     }
 }
 
-/// `C_ij / sqrt(C_ii C_jj)` of the result's covariance, NaN for held and undetermined
-/// parameters and for any entry that is not finite.
+/// `C_ij / sqrt(C_ii C_jj)` of the result's covariance, exactly symmetric, NaN for held
+/// and undetermined parameters and for any entry that is not finite.
 fn correlation_matrix(result: &OptimizationResult) -> Array2<f64> {
     let c = &result.covariance.matrix;
     let n = c.nrows();
@@ -395,7 +395,9 @@ fn correlation_matrix(result: &OptimizationResult) -> Array2<f64> {
         if i == j {
             return 1.0;
         }
-        let r = c[(i, j)] / (c[(i, i)] * c[(j, j)]).sqrt();
+        // The mean of C_ij and C_ji: a covariance that is symmetric only to rounding
+        // still gives a symmetric matrix.
+        let r = 0.5 * (c[(i, j)] + c[(j, i)]) / (c[(i, i)] * c[(j, j)]).sqrt();
         // Rounding may carry |r| a hair past 1.
         if r.is_finite() {
             r.clamp(-1.0, 1.0)

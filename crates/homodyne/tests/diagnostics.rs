@@ -357,6 +357,14 @@ fn undetermined_and_fixed_parameters_have_no_correlation_and_the_undetermined_ar
         }
     }
     assert_eq!(d.correlation.matrix[(0, 0)], 1.0);
+    // Symmetric to the bit, whatever the rounding of the covariance.
+    let mut skewed = fit.clone();
+    skewed.covariance.matrix[(0, 1)] *= 1.0 + 1e-15;
+    let d2 = Diagnostics::of(&skewed, &names).compute().unwrap();
+    assert_eq!(
+        d2.correlation.matrix[(0, 1)].to_bits(),
+        d2.correlation.matrix[(1, 0)].to_bits()
+    );
     assert_eq!(
         d.warnings,
         [Warning::Undetermined {
