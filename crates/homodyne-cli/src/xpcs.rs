@@ -9,11 +9,12 @@ use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, NoObserver, StreamingOptions};
 use homodyne_xpcs::config::{ScalingPlan, StrategyOverride, XpcsConfig, config_template};
 use homodyne_xpcs::demo::DemoDataset;
+use homodyne_xpcs::initial::quantile_scaling;
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::{
     AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
-    ParameterLayout, PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFit, XpcsFitOptions,
-    write_nlsq_outputs,
+    ParameterLayout, PointSelection, ScalingChoice, ScalingMode, TimeGrid, XpcsError, XpcsFit,
+    XpcsFitOptions, fit_choosing_scaling, fit_choosing_scaling_distributed, write_nlsq_outputs,
 };
 
 use crate::args::{ConfigArgs, XpcsArgs};
@@ -154,24 +155,12 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     let load_seconds = started.elapsed().as_secs_f64();
     let mode = config.analysis_mode;
     let n_phi = data.phi.len();
-    let scaling = match config.per_angle_scaling.plan(n_phi) {
-        ScalingPlan::Fit(scaling) => scaling,
-        ScalingPlan::HeldAtEstimate => {
-            return Err(Failure::input(
-                "optimization.nlsq.anti_degeneracy.per_angle_mode 'constant' (per-angle \
-                 contrasts and offsets estimated from the data and held fixed) is not wired \
-                 into homodyne xpcs yet: use 'individual' or 'fourier'",
-            ));
-        }
-        ScalingPlan::ChooseByEvidence(modes) => {
-            let names: Vec<String> = modes.iter().map(|m| m.describe()).collect();
-            return Err(Failure::input(format!(
-                "optimization.nlsq.anti_degeneracy.per_angle_mode 'auto' with {n_phi} angles \
-                 chooses among {} scaling by evidence, which homodyne xpcs does not do yet: use \
-                 'individual' or 'fourier'",
-                names.join(", ")
-            )));
-        }
+    // `constant` holds the package's per-angle estimates in the individual layout;
+    // `auto` fits its candidates in turn and keeps the lowest BIC.
+    let (scaling, candidates, held_scaling) = match config.per_angle_scaling.plan(n_phi) {
+        ScalingPlan::Fit(scaling) => (scaling, Vec::new(), false),
+        ScalingPlan::HeldAtEstimate => (ScalingMode::Individual, Vec::new(), true),
+        ScalingPlan::ChooseByEvidence(modes) => (modes[0], modes, false),
     };
     if let Some(note) = config.per_angle_scaling.plan_note(n_phi).filter(|_| leads) {
         eprintln!("homodyne: warning: {note}");
@@ -197,7 +186,6 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     .map_err(input)?;
     let layout = *model.layout();
     let physical_start = physical_start(&config, mode)?;
-    let scaling_start = scaling_start(&config, &layout, &data.phi)?;
     let strategy = config.performance.strategy_override.map(|s| match s {
         StrategyOverride::Standard => OptimizationStrategy::Standard,
         StrategyOverride::Large => OptimizationStrategy::Large,
@@ -220,21 +208,55 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
                 ..StreamingOptions::default()
             }
         });
-    let options = XpcsFitOptions {
-        streaming,
-        coarse_to_fine: CoarseToFine::Auto,
-        points: PointSelection::default(),
-        physical_start: Some(physical_start),
-        scaling_start,
-        bounds: Some(config.layout_bounds(&layout)),
-        method: Method::Trf,
-        config: FitConfig {
-            strategy,
-            memory_limit_gb: config.performance.memory_limit_gb,
-            fixed: config.layout_fixed(&layout).map_err(input)?,
-            ..FitConfig::default()
-        },
+    // The options of every layout the fit may use, checked before any fit.
+    let mut layouts = vec![layout];
+    for &candidate in candidates.iter().skip(1) {
+        layouts.push(ParameterLayout::new(mode, candidate, n_phi));
+    }
+    let mut layout_options = Vec::with_capacity(layouts.len());
+    for candidate in &layouts {
+        let (lower, upper) = config.layout_bounds(candidate);
+        let mut fixed = config.layout_fixed(candidate).map_err(input)?;
+        let mut scaling_start = scaling_start(&config, candidate, &data.phi)?;
+        if held_scaling {
+            let (contrasts, offsets) = quantile_scaling(
+                &data,
+                PointSelection::default(),
+                (lower[0], upper[0]),
+                (lower[n_phi], upper[n_phi]),
+            );
+            fixed.resize(candidate.n_params(), None);
+            for k in 0..n_phi {
+                fixed[candidate.contrast_index(k)] = Some(contrasts[k]);
+                fixed[candidate.offset_index(k)] = Some(offsets[k]);
+            }
+            scaling_start = Some((contrasts, offsets));
+        }
+        layout_options.push(XpcsFitOptions {
+            streaming: streaming.clone(),
+            coarse_to_fine: CoarseToFine::Auto,
+            points: PointSelection::default(),
+            physical_start: Some(physical_start.clone()),
+            scaling_start,
+            bounds: Some((lower, upper)),
+            method: Method::Trf,
+            config: FitConfig {
+                strategy,
+                memory_limit_gb: config.performance.memory_limit_gb,
+                fixed,
+                ..FitConfig::default()
+            },
+            refer_power_laws: true,
+        });
+    }
+    let options_for = |candidate: &ParameterLayout| -> Result<XpcsFitOptions, XpcsError> {
+        layouts
+            .iter()
+            .position(|l| l == candidate)
+            .map(|k| layout_options[k].clone())
+            .ok_or_else(|| XpcsError::setting("per_angle_mode", candidate.describe()))
     };
+    let options = layout_options[0].clone();
     if leads {
         println!(
             "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {} \
@@ -258,12 +280,37 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
         &NoObserver
     };
     let fit_started = Instant::now();
-    let fitted = fit_on(processes, &model, &data, &options, observer);
+    let chosen = if candidates.len() > 1 {
+        processes
+            .run(|communicator| match communicator {
+                None => fit_choosing_scaling(&model, &candidates, &data, &options_for, observer),
+                Some(communicator) => fit_choosing_scaling_distributed(
+                    &model,
+                    &candidates,
+                    &data,
+                    &options_for,
+                    observer,
+                    communicator,
+                ),
+            })
+            .map(|chosen| (chosen.model, chosen.fit, Some(chosen.choice)))
+    } else {
+        fit_on(processes, &model, &data, &options, observer).map(|fit| (model, fit, None))
+    };
     progress.finish();
-    let fitted = fitted.map_err(|e| fit_failure(e, &layout.names()))?;
+    let (model, fitted, choice) = chosen.map_err(|e| fit_failure(e, &layout.names()))?;
+    let layout = *model.layout();
     let seconds = fit_started.elapsed().as_secs_f64();
     if !leads {
         return converged(&fitted.result);
+    }
+    if let Some(choice) = &choice {
+        print_choice(choice);
+    } else if held_scaling {
+        println!(
+            "per-angle scaling: contrasts and offsets estimated from the data's quantiles and \
+             held fixed (per_angle_mode: constant)"
+        );
     }
     print_summary(&layout, &data.phi, &fitted, None, seconds);
     write_outputs(&output_dir, &model, &data, &fitted, seconds)?;
@@ -345,6 +392,30 @@ fn data_argument(argument: &str) -> (std::path::PathBuf, Option<String>) {
         }
         _ => (whole, None),
     }
+}
+
+/// The scaling candidates of `per_angle_mode: auto`, their fit statistics and the one kept.
+fn print_choice(choice: &ScalingChoice) {
+    println!("per-angle scaling chosen by evidence (per_angle_mode: auto):");
+    println!(
+        "  {:<14} {:>6} {:>14} {:>12} {:>16} {:>16} {:>6}",
+        "scaling", "params", "chi2", "reduced", "AIC", "BIC", "iter"
+    );
+    for (k, c) in choice.candidates.iter().enumerate() {
+        println!(
+            "  {:<14} {:>6} {:>14.6e} {:>12.4e} {:>16.6e} {:>16.6e} {:>6}{}{}",
+            c.scaling.name(),
+            c.n_varying,
+            c.chi_squared,
+            c.reduced_chi_squared,
+            c.aic,
+            c.bic,
+            c.iterations,
+            if c.converged { "" } else { " (not converged)" },
+            if k == choice.chosen { "  <- kept" } else { "" }
+        );
+    }
+    println!("  {}", choice.reason());
 }
 
 /// The physical start: `initial_parameters` where given, else the package's defaults.
@@ -453,7 +524,11 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     };
     let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(input)?;
     if let Some(dir) = &args.write_data {
-        return if leads { write_demo_data(dir, &demo) } else { Ok(()) };
+        return if leads {
+            write_demo_data(dir, &demo)
+        } else {
+            Ok(())
+        };
     }
     let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
     let data = demo.into_fit_data().map_err(input)?;

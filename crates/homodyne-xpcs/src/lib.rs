@@ -36,8 +36,8 @@ pub mod analysis;
 pub mod angle_filter;
 pub mod config;
 pub mod data;
-pub mod diagnostics;
 pub mod demo;
+pub mod diagnostics;
 pub mod error;
 pub mod fixed;
 pub mod initial;
@@ -46,7 +46,9 @@ pub mod model;
 pub mod output;
 pub mod parameters;
 pub mod rates;
+pub mod reference_time;
 pub mod scaling;
+pub mod scaling_choice;
 
 pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
 pub use config::{XpcsConfig, config_template};
@@ -58,3 +60,7 @@ pub use model::{HomodyneModel, ModelForm};
 pub use output::{NlsqOutputs, write_nlsq_outputs};
 pub use parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 pub use rates::TimeGrid;
+pub use scaling_choice::{
+    ChosenFit, ScalingCandidate, ScalingChoice, fit_choosing_scaling,
+    fit_choosing_scaling_distributed,
+};

@@ -60,6 +60,8 @@ fn block_and_dense_sums_reach_the_same_fit() {
             // The dense fit below uses every point, from the same start: no coarse stages.
             points: homodyne_xpcs::PointSelection::All,
             coarse_to_fine: homodyne_xpcs::CoarseToFine::Off,
+            // The dense fit works in the package's parametrisation throughout.
+            refer_power_laws: false,
             ..XpcsFitOptions::default()
         };
         let block = fit(&model, &data, &options, &NoObserver).unwrap();
