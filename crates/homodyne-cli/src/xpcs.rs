@@ -313,7 +313,14 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
         );
     }
     print_summary(&layout, &data.phi, &fitted, None, seconds);
-    write_outputs(&output_dir, &model, &data, &fitted, seconds)?;
+    write_outputs(
+        &output_dir,
+        &model,
+        &data,
+        &fitted,
+        choice.as_ref(),
+        seconds,
+    )?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     converged(&fitted.result)
 }
@@ -575,7 +582,7 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     }
     print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
-        write_outputs(dir, &model, &data, &fitted, seconds)?;
+        write_outputs(dir, &model, &data, &fitted, None, seconds)?;
     }
     converged(&fitted.result)
 }
@@ -627,6 +634,7 @@ fn write_outputs(
     model: &HomodyneModel,
     data: &CorrelationData,
     fitted: &XpcsFit,
+    choice: Option<&ScalingChoice>,
     seconds: f64,
 ) -> Result<(), Failure> {
     let result = &fitted.result;
@@ -641,6 +649,7 @@ fn write_outputs(
             sigma: None,
             points: PointSelection::default(),
             coarse_stages: &fitted.stages,
+            scaling_choice: choice,
         },
     )
     .map_err(|e| {

@@ -177,6 +177,7 @@ use crate::error::XpcsError;
 use crate::loader::npy;
 use crate::model::HomodyneModel;
 use crate::parameters::ScalingMode;
+use crate::scaling_choice::ScalingChoice;
 
 /// The folder under the output directory that receives the files, as in the package.
 pub const NLSQ_DIR: &str = "nlsq";
@@ -233,6 +234,9 @@ pub struct NlsqOutputs<'a> {
     /// The coarse stages that ran before the fit ([`crate::XpcsFit::stages`]; empty when
     /// none did).
     pub coarse_stages: &'a [CoarseStage],
+    /// How `per_angle_mode: auto` chose the scaling ([`crate::fit_choosing_scaling`]):
+    /// written as `optimization_summary.scaling_choice`; `None` when the layout was given.
+    pub scaling_choice: Option<&'a ScalingChoice>,
 }
 
 /// Writes `parameters.json`, `analysis_results_nlsq.json`, `convergence_metrics.json`,
@@ -1260,6 +1264,10 @@ fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Json) ->
                     "coarse_stages",
                     Json::Array(outputs.coarse_stages.iter().map(stage_json).collect()),
                 ),
+                (
+                    "scaling_choice",
+                    outputs.scaling_choice.map_or(Json::Null, choice_json),
+                ),
             ]),
         ),
         ("diagnostics", diagnostics_json(&stats.diagnostics)),
@@ -1305,6 +1313,35 @@ fn diagnostics_json(diagnostics: &Diagnostics) -> Json {
             ]),
         ),
         ("warnings", Json::Array(warnings)),
+    ])
+}
+
+/// `optimization_summary.scaling_choice`: every candidate layout with its statistics, the
+/// one kept and why.
+fn choice_json(choice: &ScalingChoice) -> Json {
+    let candidates = choice
+        .candidates
+        .iter()
+        .map(|c| {
+            Json::object([
+                ("scaling", Json::str(c.scaling.name())),
+                ("n_varying", Json::count(c.n_varying)),
+                ("n_points", Json::count(c.n_points)),
+                ("chi_squared", Json::Float(c.chi_squared)),
+                ("reduced_chi_squared", Json::Float(c.reduced_chi_squared)),
+                ("aic", Json::Float(c.aic)),
+                ("bic", Json::Float(c.bic)),
+                ("iterations", Json::count(c.iterations)),
+                ("converged", Json::Bool(c.converged)),
+                ("seconds", Json::Float(c.seconds)),
+            ])
+        })
+        .collect();
+    Json::object([
+        ("chosen", Json::str(choice.kept().scaling.name())),
+        ("criterion", Json::str("bic")),
+        ("reason", Json::Str(choice.reason())),
+        ("candidates", Json::Array(candidates)),
     ])
 }
 

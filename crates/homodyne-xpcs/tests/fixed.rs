@@ -510,6 +510,7 @@ fn a_static_fit_with_d_offset_held_at_its_truth() {
         sigma: None,
         points: PointSelection::UpperTriangle,
         coarse_stages: &[],
+        scaling_choice: None,
     };
     write_nlsq_outputs(dir.path(), &outputs).unwrap();
     let nlsq = dir.path().join("nlsq");
@@ -591,6 +592,7 @@ fn fixed_and_undetermined_parameters_in_the_output_files() {
         sigma: None,
         points: PointSelection::UpperTriangle,
         coarse_stages: &[],
+        scaling_choice: None,
     };
     write_nlsq_outputs(dir.path(), &outputs).unwrap();
     let text = std::fs::read_to_string(dir.path().join("nlsq").join(PARAMETERS_FILE)).unwrap();

@@ -144,6 +144,7 @@ fn outputs_give_the_series_per_angle_and_its_coefficients() {
             sigma: None,
             points: PointSelection::UpperTriangle,
             coarse_stages: &fitted.stages,
+            scaling_choice: None,
         },
     )
     .unwrap();

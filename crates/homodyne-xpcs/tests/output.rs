@@ -70,6 +70,7 @@ fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
         sigma,
         points: PointSelection::All,
         coarse_stages: &[],
+        scaling_choice: None,
     }
 }
 
@@ -547,6 +548,7 @@ fn coarse_stages_are_listed_in_the_summary() {
     ];
     let staged = NlsqOutputs {
         coarse_stages: &stages,
+        scaling_choice: None,
         ..outputs(&case, None)
     };
     write_nlsq_outputs(dir.path(), &staged).unwrap();
