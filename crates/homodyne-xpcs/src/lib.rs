@@ -23,7 +23,8 @@
 //! - [`model`]: [`HomodyneModel`], a [`homodyne_core::Model`] with hand-written exact
 //!   derivatives, in the published form or the Python package's form
 //!   ([`ModelForm::PythonCompat`]).
-//! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data.
+//! - [`data`]: [`CorrelationData`], the measured matrices, and synthetic data; [`noise`]:
+//!   each angle's noise estimated from the matrices (`sigma: auto`).
 //! - [`demo`]: the demo dataset with known truth, written as an APS-U file with a YAML.
 //! - [`config`]: the YAML configuration of the Python package, and [`fixed`]: the
 //!   parameters it holds fixed.
@@ -43,6 +44,7 @@ pub mod fixed;
 pub mod initial;
 pub mod loader;
 pub mod model;
+pub mod noise;
 pub mod output;
 pub mod parameters;
 pub mod rates;
