@@ -28,6 +28,7 @@
 //! | `optimization.nlsq.anti_degeneracy.constant_scaling_threshold` | 3 |
 //! | `optimization.nlsq.anti_degeneracy.fourier_order` | 2 (harmonics of the `fourier` mode's series, at least 1) |
 //! | `optimization.nlsq.anti_degeneracy.fourier_auto_threshold` | 6 (`auto` tries a Fourier series above this many angles) |
+//! | `optimization.nlsq.sigma` | none: an unweighted fit, its covariance scaled by the residuals; `auto`: each angle's noise estimated from the data ([`crate::noise`]), the fit weighted by it and its covariance absolute ([`SigmaSetting`]) |
 //! | `optimization.streaming.enable_checkpoints` | true |
 //! | `optimization.streaming.checkpoint_dir` | `./checkpoints` |
 //! | `optimization.streaming.checkpoint_frequency` | 10 |
@@ -260,6 +261,33 @@ impl PerAngleMode {
 /// above this many angles.
 pub const DEFAULT_FOURIER_AUTO_THRESHOLD: usize = 6;
 
+/// `optimization.nlsq.sigma`: the measurement uncertainty a fit is weighted by. (The
+/// package has no such key: its standard path fits unweighted, and its top-level
+/// `noise_estimation` block, which its NLSQ path does not read, describes a Bayesian
+/// estimate; this key is read here alone.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SigmaSetting {
+    /// Absent or `null` (the default): every residual weighted alike, the covariance
+    /// scaled by the reduced chi-squared, as the package fits.
+    #[default]
+    Unweighted,
+    /// `auto`: each angle's noise `sigma_phi` estimated from its matrix
+    /// ([`crate::noise::estimate_noise`]), every residual divided by its angle's
+    /// `sigma_phi` and the covariance taken as absolute, so that a reduced chi-squared
+    /// near 1 means the model describes the data to the noise.
+    Auto,
+}
+
+impl SigmaSetting {
+    /// The configuration spelling (`null` for unweighted).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unweighted => "null",
+            Self::Auto => "auto",
+        }
+    }
+}
+
 /// The per-angle scaling settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PerAngleScaling {
@@ -468,6 +496,8 @@ pub struct XpcsConfig {
     pub per_angle_scaling: PerAngleScaling,
     /// `optimization.streaming`.
     pub streaming: StreamingConfig,
+    /// `optimization.nlsq.sigma`: unweighted (the default) or estimated from the data.
+    pub sigma: SigmaSetting,
     /// `performance`.
     pub performance: PerformanceConfig,
     /// `phi_filtering`.
@@ -502,6 +532,7 @@ impl Default for XpcsConfig {
             bounds: Vec::new(),
             per_angle_scaling: PerAngleScaling::default(),
             streaming: StreamingConfig::default(),
+            sigma: SigmaSetting::default(),
             performance: PerformanceConfig::default(),
             phi_filtering: PhiFiltering::default(),
             output: OutputConfig::default(),
@@ -1065,9 +1096,10 @@ fn read_root(
         initial.finish(report);
     }
     config.bounds = read_parameter_space(top.section("parameter_space")?, report)?;
-    let (per_angle, streaming) = read_optimization(top.section("optimization")?, report)?;
+    let (per_angle, streaming, sigma) = read_optimization(top.section("optimization")?, report)?;
     config.per_angle_scaling = per_angle;
     config.streaming = streaming;
+    config.sigma = sigma;
     config.performance = read_performance(top.section("performance")?, report)?;
     config.phi_filtering = read_phi_filtering(top.section("phi_filtering")?, report)?;
     config.output = read_output(top.section("output")?, report)?;
@@ -1436,9 +1468,23 @@ const NLSQ_ACCEPTED: &[&str] = &[
 fn read_optimization(
     mut s: Section<'_>,
     report: &mut Report,
-) -> Result<(PerAngleScaling, StreamingConfig), XpcsError> {
+) -> Result<(PerAngleScaling, StreamingConfig, SigmaSetting), XpcsError> {
     let mut per_angle = PerAngleScaling::default();
     let mut nlsq = s.section("nlsq")?;
+    let sigma_key = nlsq.key("sigma");
+    let sigma = match nlsq.string("sigma")? {
+        None => SigmaSetting::Unweighted,
+        Some("auto") => SigmaSetting::Auto,
+        Some(other) => {
+            return Err(XpcsError::config_value(
+                sigma_key,
+                format!(
+                    "is {other:?}; give \"auto\" (each angle's noise estimated from the data) \
+                     or leave it out (an unweighted fit)"
+                ),
+            ));
+        }
+    };
     let mut anti = nlsq.section("anti_degeneracy")?;
     let mode_key = anti.key("per_angle_mode");
     if let Some(mode) = anti.string("per_angle_mode")? {
@@ -1522,7 +1568,7 @@ fn read_optimization(
         report,
     );
     s.finish(report);
-    Ok((per_angle, streaming))
+    Ok((per_angle, streaming, sigma))
 }
 
 fn read_performance(
@@ -1757,6 +1803,9 @@ pub fn config_template(mode: AnalysisMode) -> String {
     t.push_str(
         "optimization:\n\
          \x20 nlsq:\n\
+         \x20   # sigma: auto weights each angle by its noise, estimated from the data, so that\n\
+         \x20   # a reduced chi-squared near 1 means a good fit (absent: unweighted).\n\
+         \x20   # sigma: \"auto\"\n\
          \x20   anti_degeneracy:\n\
          \x20     # auto: one contrast and offset per angle below constant_scaling_threshold\n\
          \x20     # angles; from there on shared, Fourier (above fourier_auto_threshold angles)\n\
