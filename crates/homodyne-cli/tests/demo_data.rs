@@ -96,7 +96,9 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
     assert!((0.0..8.0).contains(&phi0), "phi0 {phi0}, truth 4");
 
     // The in-memory demo fits the same values (the loader's steps applied in memory)
-    // with the same model and start, so it ends on the same parameters.
+    // with per-angle scaling from the package's start; the written YAML lets `auto` keep
+    // per-angle scaling after a shared fit, so the same optimum is reached along another
+    // path: the two agree far within a standard error (to the solver's tolerances).
     let in_memory = dir.join("in_memory");
     let out = homodyne(&[
         "xpcs",
@@ -127,9 +129,10 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
             value(name),
             demo["parameters"][name]["value"].as_f64().unwrap(),
         );
+        let error = demo["parameters"][name]["uncertainty"].as_f64().unwrap();
         assert!(
-            (file - memory).abs() <= 1e-9 * memory.abs(),
-            "{name}: {file} from the file, {memory} in memory"
+            (file - memory).abs() <= 1e-3 * error,
+            "{name}: {file} from the file, {memory} +- {error} in memory"
         );
     }
 }

@@ -521,6 +521,9 @@ fn fit_referenced(
         result.njev += earlier.njev;
         let mut attempts = earlier.attempts;
         attempts.append(&mut result.attempts);
+        for (k, attempt) in attempts.iter_mut().enumerate() {
+            attempt.attempt = k + 1;
+        }
         result.attempts = attempts;
     }
     Ok(result)

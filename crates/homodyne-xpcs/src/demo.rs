@@ -236,8 +236,9 @@ impl DemoDataset {
     /// The YAML configuration that fits the file [`DemoDataset::write`] writes beside it
     /// (the Python package's keys; the data path is relative to the YAML's folder), with
     /// the truth in its comments. It starts from the package's default values, not the
-    /// truth, fits a contrast and offset per angle (`per_angle_mode: individual`, the model
-    /// the data were made with), and turns the `.npz` cache off, so that writing new demo
+    /// truth, lets the data choose the per-angle scaling (`per_angle_mode: auto`: shared
+    /// against per-angle contrasts and offsets by BIC; these data's differ, so per angle is
+    /// kept), and turns the `.npz` cache off, so that writing new demo
     /// data over old can never leave a stale cache to be read instead.
     pub fn config_yaml(&self) -> String {
         let names = AnalysisMode::LaminarFlow.physical_names();
@@ -306,8 +307,8 @@ impl DemoDataset {
              optimization:\n  \
              nlsq:\n    \
              anti_degeneracy:\n      \
-             per_angle_mode: \"individual\" # a contrast and offset per angle, as these \
-             data's differ\n",
+             per_angle_mode: \"auto\" # shared or per-angle contrasts and offsets, \
+             chosen by BIC\n",
             names.join(", "),
             start
                 .iter()

@@ -53,8 +53,8 @@ fn the_written_file_loads_to_the_in_memory_demo_bit_for_bit() {
     assert!(
         std::fs::read_to_string(&files.config)
             .unwrap()
-            .contains("per_angle_mode: \"individual\""),
-        "the model the data were made with"
+            .contains("per_angle_mode: \"auto\""),
+        "the scaling chosen by the data"
     );
 }
 
