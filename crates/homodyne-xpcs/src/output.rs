@@ -118,12 +118,14 @@
 //!
 //! - **Chi-squared is of the residuals**: `sum (c2_exp - c2_solver_scaled)^2` over the
 //!   elements that were fitted ([`NlsqOutputs::points`]; the arrays hold every element),
-//!   divided by `sigma^2` when [`NlsqOutputs::sigma`] is given. The
+//!   divided by `sigma^2` when [`NlsqOutputs::sigma`] is given (with `sigma: auto`,
+//!   each angle's residuals by its own estimated `sigma_phi^2`, [`crate::noise`]). The
 //!   package's standard path reports the sum of the *model* squared. Without `sigma` the
 //!   residuals are unweighted (so the reduced chi-squared is the residual variance in c2
 //!   units, and `quality_flag` says little); the package assumes a default sigma of 0.01
-//!   that it then does not use on that path. What was used is written as `sigma` (a number
-//!   or `null`) and `chi_squared_definition` next to the values.
+//!   that it then does not use on that path. What was used is written as `sigma` (a number,
+//!   the list of per-angle estimates in the data's angle order, or `null`) and
+//!   `chi_squared_definition` next to the values (which says when sigma was estimated).
 //! - `reduced_chi_squared = chi_squared / (M - P)`, `M` the elements fitted, `P` the
 //!   parameters not held fixed; with no degrees of freedom it is
 //!   `null` (the package writes `Infinity`).
@@ -176,6 +178,7 @@ use crate::diagnostics::{diagnose, significance, significance_warning};
 use crate::error::XpcsError;
 use crate::loader::npy;
 use crate::model::HomodyneModel;
+use crate::noise::NoiseEstimate;
 use crate::parameters::ScalingMode;
 use crate::scaling_choice::ScalingChoice;
 
@@ -225,9 +228,10 @@ pub struct NlsqOutputs<'a> {
     pub result: &'a OptimizationResult,
     /// Wall-clock seconds of the whole analysis, as the package reports `execution_time`.
     pub execution_time: f64,
-    /// The measurement uncertainty of every c2 value: chi-squared is `sum r^2 / sigma^2`
-    /// when given, the unweighted `sum r^2` when `None` (see the module documentation).
-    pub sigma: Option<f64>,
+    /// The measurement uncertainty of the c2 values: chi-squared is `sum r^2 / sigma^2`
+    /// when given (one value, or each angle's estimate), the unweighted `sum r^2` when
+    /// `None` (see the module documentation).
+    pub sigma: Option<Sigma<'a>>,
     /// The elements that were fitted: chi-squared and the degrees of freedom count these
     /// alone, so that they are the fit's own.
     pub points: PointSelection,
@@ -237,6 +241,26 @@ pub struct NlsqOutputs<'a> {
     /// How `per_angle_mode: auto` chose the scaling ([`crate::fit_choosing_scaling`]):
     /// written as `optimization_summary.scaling_choice`; `None` when the layout was given.
     pub scaling_choice: Option<&'a ScalingChoice>,
+}
+
+/// The measurement uncertainty a fit was weighted by ([`NlsqOutputs::sigma`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sigma<'a> {
+    /// One value for every element, as given.
+    Given(f64),
+    /// One value per angle, estimated from the data (`sigma: auto`,
+    /// [`crate::noise::estimate_noise`]).
+    Estimated(&'a NoiseEstimate),
+}
+
+impl Sigma<'_> {
+    /// The sigma of angle `k`.
+    pub fn of_angle(&self, k: usize) -> f64 {
+        match self {
+            Self::Given(sigma) => *sigma,
+            Self::Estimated(estimate) => estimate.sigma.get(k).copied().unwrap_or(f64::NAN),
+        }
+    }
 }
 
 /// Writes `parameters.json`, `analysis_results_nlsq.json`, `convergence_metrics.json`,
@@ -283,7 +307,7 @@ pub fn write_nlsq_outputs(
         h5.finish()?;
         Ok(chi)
     });
-    let residual_sum_of_squares = match finished {
+    let chi_squared = match finished {
         Ok(value) => value,
         Err(e) => {
             npz.abandon();
@@ -292,7 +316,7 @@ pub fn write_nlsq_outputs(
         }
     };
 
-    let stats = Statistics::new(outputs, residual_sum_of_squares)?;
+    let stats = Statistics::new(outputs, chi_squared)?;
     let documents = [
         (
             PARAMETERS_FILE,
@@ -351,13 +375,27 @@ fn check(outputs: &NlsqOutputs) -> Result<(), XpcsError> {
             ),
         ));
     }
-    if let Some(sigma) = outputs.sigma
-        && !(sigma.is_finite() && sigma > 0.0)
+    if let Some(Sigma::Estimated(estimate)) = outputs.sigma
+        && estimate.sigma.len() != n_phi
     {
         return Err(XpcsError::setting(
             "sigma",
-            format!("the uncertainty of c2 must be positive and finite, got {sigma}"),
+            format!(
+                "{} estimated sigmas for {n_phi} angles",
+                estimate.sigma.len()
+            ),
         ));
+    }
+    if let Some(sigma) = outputs.sigma {
+        for k in 0..n_phi {
+            let value = sigma.of_angle(k);
+            if !(value.is_finite() && value > 0.0) {
+                return Err(XpcsError::setting(
+                    "sigma",
+                    format!("the uncertainty of c2 must be positive and finite, got {value}"),
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -460,9 +498,14 @@ fn write_arrays(
     let solver = model.values(parameters);
     put("c2_solver_scaled", &cube, &solver)?;
     // Over the fitted elements, summed angle by angle, row by row: partial sums keep the
-    // rounding small.
+    // rounding small. Each angle's squares are divided by its sigma^2 when one is given.
     let selection = outputs.points;
-    let residual_sum_of_squares = exp
+    let weight = |row: usize| {
+        outputs
+            .sigma
+            .map_or(1.0, |sigma| sigma.of_angle(row / n_t.max(1)).powi(-2))
+    };
+    let chi_squared = exp
         .chunks(n_t.max(1))
         .zip(solver.chunks(n_t.max(1)))
         .enumerate()
@@ -474,9 +517,10 @@ fn write_arrays(
                 .filter(|&(j, _)| selection.includes(i, j))
                 .map(|(_, (y, f))| (y - f) * (y - f))
                 .sum::<f64>()
+                * weight(row)
         })
         .sum();
-    Ok(residual_sum_of_squares)
+    Ok(chi_squared)
 }
 
 /// `(a, b)` minimising `sum (a raw + b - y)^2`, as NumPy's `lstsq` of `y` on `[raw, 1]`:
@@ -711,16 +755,17 @@ struct Statistics {
 }
 
 impl Statistics {
-    fn new(outputs: &NlsqOutputs, residual_sum_of_squares: f64) -> Result<Self, XpcsError> {
-        let (chi_squared, definition) = match outputs.sigma {
-            Some(sigma) => (
-                residual_sum_of_squares / (sigma * sigma),
-                "sum((c2_exp - c2_solver_scaled)^2) / sigma^2",
-            ),
-            None => (
-                residual_sum_of_squares,
-                "sum((c2_exp - c2_solver_scaled)^2), unweighted (no sigma given)",
-            ),
+    /// `chi_squared`: the fitted elements' squared residuals, each divided by its
+    /// angle's sigma^2 when a sigma is given ([`write_arrays`]).
+    fn new(outputs: &NlsqOutputs, chi_squared: f64) -> Result<Self, XpcsError> {
+        let definition = match outputs.sigma {
+            Some(Sigma::Given(_)) => "sum((c2_exp - c2_solver_scaled)^2) / sigma^2",
+            Some(Sigma::Estimated(_)) => {
+                "sum over angles of sum((c2_exp - c2_solver_scaled)^2) / sigma_phi^2, \
+                 sigma_phi each angle's noise estimated from the data (sigma: auto: \
+                 1.4826 MAD of second differences along each lag / sqrt(6))"
+            }
+            None => "sum((c2_exp - c2_solver_scaled)^2), unweighted (no sigma given)",
         };
         let n_t = outputs.data.n_t;
         let fitted_per_angle = (0..n_t)
@@ -1043,7 +1088,13 @@ fn summary_marker(markers: &[Option<&'static str>]) -> Option<&'static str> {
 }
 
 fn sigma_json(outputs: &NlsqOutputs) -> Json {
-    outputs.sigma.map_or(Json::Null, Json::Float)
+    match outputs.sigma {
+        None => Json::Null,
+        Some(Sigma::Given(sigma)) => Json::Float(sigma),
+        Some(Sigma::Estimated(estimate)) => {
+            Json::Array(estimate.sigma.iter().copied().map(Json::Float).collect())
+        }
+    }
 }
 
 /// One kind (contrast or offset) of every angle's scaling: values, uncertainties (NaN

@@ -12,7 +12,7 @@ use homodyne_core::{ConvergenceStatus, Model, NoObserver, OptimizationResult, Pa
 use homodyne_xpcs::loader::{npy, read_npz};
 use homodyne_xpcs::output::{
     ANALYSIS_RESULTS_FILE, CONVERGENCE_METRICS_FILE, FITTED_DATA_H5, FITTED_DATA_NPZ,
-    PARAMETERS_FILE,
+    PARAMETERS_FILE, Sigma,
 };
 use homodyne_xpcs::{
     AnalysisMode, CoarseStage, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
@@ -67,7 +67,7 @@ fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
         data: &case.data,
         result: &case.result,
         execution_time: 1.25,
-        sigma,
+        sigma: sigma.map(Sigma::Given),
         points: PointSelection::All,
         coarse_stages: &[],
         scaling_choice: None,

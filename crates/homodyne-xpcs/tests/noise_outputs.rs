@@ -1,0 +1,143 @@
+//! A fit weighted by each angle's noise estimated from the data (`sigma: auto`): the
+//! output files carry the per-angle estimates, say they were estimated, and their
+//! chi-squared is the fit's weighted one.
+
+use homodyne::{FitConfig, NoObserver};
+use homodyne_xpcs::noise::estimate_noise;
+use homodyne_xpcs::output::{ANALYSIS_RESULTS_FILE, PARAMETERS_FILE, Sigma};
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
+    ScalingMode, TimeGrid, XpcsFitOptions, fit, write_nlsq_outputs,
+};
+use serde_json::Value;
+
+const PHI: [f64; 2] = [0.0, 60.0];
+const NOISE: [f64; 2] = [0.004, 0.012];
+const TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
+    let model = HomodyneModel::new(
+        AnalysisMode::Static,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, 40).unwrap(),
+        &PHI,
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let truth = model
+        .layout()
+        .assemble(&[0.3, 0.28], &[1.0, 1.01], &TRUTH)
+        .unwrap();
+    let quiet = CorrelationData::synthetic(&model, &truth, NOISE[0], 3).unwrap();
+    let loud = CorrelationData::synthetic(&model, &truth, NOISE[1], 4).unwrap();
+    let mut c2 = quiet.matrix(0).to_vec();
+    c2.extend_from_slice(loud.matrix(1));
+    let data = CorrelationData::new(quiet.q, quiet.dt, PHI.to_vec(), 40, c2).unwrap();
+
+    let estimate = estimate_noise(&data).unwrap();
+    let options = XpcsFitOptions {
+        physical_start: Some(TRUTH.iter().map(|v| v * 1.1).collect()),
+        config: FitConfig {
+            sigma: Some(estimate.point_sigma(&data, PointSelection::default())),
+            absolute_sigma: true,
+            ..FitConfig::default()
+        },
+        ..XpcsFitOptions::default()
+    };
+    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
+    let dir = tempfile::tempdir().unwrap();
+    write_nlsq_outputs(
+        dir.path(),
+        &NlsqOutputs {
+            model: &model,
+            data: &data,
+            result: &result,
+            execution_time: 0.5,
+            sigma: Some(Sigma::Estimated(&estimate)),
+            points: PointSelection::default(),
+            coarse_stages: &[],
+            scaling_choice: None,
+        },
+    )
+    .unwrap();
+    let nlsq = dir.path().join("nlsq");
+    let analysis = read_json(&nlsq.join(ANALYSIS_RESULTS_FILE));
+    let quality = &analysis["fit_quality"];
+    let written: Vec<f64> = quality["sigma"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(written, estimate.sigma);
+    let definition = quality["chi_squared_definition"].as_str().unwrap();
+    assert!(
+        definition.contains("estimated from the data"),
+        "{definition}"
+    );
+    let chi_squared = quality["chi_squared"].as_f64().unwrap();
+    assert!(
+        (chi_squared / result.chi_squared - 1.0).abs() < 1e-9,
+        "file {chi_squared}, fit {}",
+        result.chi_squared
+    );
+    let reduced = quality["reduced_chi_squared"].as_f64().unwrap();
+    assert!(
+        (reduced - 1.0).abs() < 0.1,
+        "reduced chi-squared {reduced}, sigma {:?}",
+        estimate.sigma
+    );
+    let parameters = read_json(&nlsq.join(PARAMETERS_FILE));
+    assert_eq!(parameters["sigma"], quality["sigma"]);
+}
+
+#[test]
+fn an_estimate_for_other_angles_is_refused() {
+    let model = HomodyneModel::new(
+        AnalysisMode::Static,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, 20).unwrap(),
+        &PHI,
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let truth = model
+        .layout()
+        .assemble(&[0.3, 0.28], &[1.0, 1.01], &TRUTH)
+        .unwrap();
+    let data = CorrelationData::synthetic(&model, &truth, 0.01, 5).unwrap();
+    let mut estimate = estimate_noise(&data).unwrap();
+    estimate.sigma.pop();
+    let options = XpcsFitOptions::default();
+    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
+    let dir = tempfile::tempdir().unwrap();
+    let error = write_nlsq_outputs(
+        dir.path(),
+        &NlsqOutputs {
+            model: &model,
+            data: &data,
+            result: &result,
+            execution_time: 0.5,
+            sigma: Some(Sigma::Estimated(&estimate)),
+            points: PointSelection::default(),
+            coarse_stages: &[],
+            scaling_choice: None,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("1 estimated sigmas for 2 angles"),
+        "{error}"
+    );
+}
