@@ -25,7 +25,7 @@
 //! the contrasts is `B C_a B^T` for a covariance `C_a` of `a` (the package's
 //! `with_fourier_covariance_transform`).
 //!
-//! The other way, [`project`] finds the layout's scaling parameters closest to given
+//! The other way, `project` finds the layout's scaling parameters closest to given
 //! per-angle values in least squares: the values themselves (individual), their mean
 //! (constant), the least-squares Fourier coefficients (the package's `per_angle_to_fourier`).
 
