@@ -125,6 +125,11 @@ pub struct XpcsArgs {
     /// times smaller) instead of the published one.
     #[arg(long)]
     pub python_compat: bool,
+    /// `auto`: weight each angle by its noise estimated from the data (second differences
+    /// along each lag), so that a reduced chi-squared near 1 means a good fit and the
+    /// uncertainties are absolute; overrides the configuration's `optimization.nlsq.sigma`.
+    #[arg(long, value_parser = ["auto"], conflicts_with = "demo")]
+    pub sigma: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -7,10 +7,14 @@ use std::time::Instant;
 
 use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, NoObserver, StreamingOptions};
-use homodyne_xpcs::config::{ScalingPlan, StrategyOverride, XpcsConfig, config_template};
+use homodyne_xpcs::config::{
+    ScalingPlan, SigmaSetting, StrategyOverride, XpcsConfig, config_template,
+};
 use homodyne_xpcs::demo::DemoDataset;
 use homodyne_xpcs::initial::quantile_scaling;
 use homodyne_xpcs::loader::load_experimental_data;
+use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
+use homodyne_xpcs::output::Sigma;
 use homodyne_xpcs::{
     AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
     ParameterLayout, PointSelection, ScalingChoice, ScalingMode, TimeGrid, XpcsError, XpcsFit,
@@ -153,6 +157,16 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
         prepared.data
     };
     let load_seconds = started.elapsed().as_secs_f64();
+    // `sigma: auto` (or `--sigma auto`): each angle's noise from the data, before any fit;
+    // the fit is weighted by it and its covariance is absolute.
+    let noise = if args.sigma.is_some() || config.sigma == SigmaSetting::Auto {
+        Some(estimate_noise(&data).map_err(input)?)
+    } else {
+        None
+    };
+    let point_sigma = noise
+        .as_ref()
+        .map(|noise| noise.point_sigma(&data, PointSelection::default()));
     let mode = config.analysis_mode;
     let n_phi = data.phi.len();
     // `constant` holds the package's per-angle estimates in the individual layout;
@@ -244,6 +258,8 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
                 strategy,
                 memory_limit_gb: config.performance.memory_limit_gb,
                 fixed,
+                sigma: point_sigma.clone(),
+                absolute_sigma: point_sigma.is_some(),
                 ..FitConfig::default()
             },
             refer_power_laws: true,
@@ -272,6 +288,9 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
             form.name(),
             shared_among(processes)
         );
+    }
+    if let Some(noise) = noise.as_ref().filter(|_| leads) {
+        println!("{}", noise.describe());
     }
     let progress = Progress::new();
     let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
@@ -319,6 +338,7 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
         &data,
         &fitted,
         choice.as_ref(),
+        noise.as_ref(),
         seconds,
     )?;
     println!("total {:.2} s", started.elapsed().as_secs_f64());
@@ -582,7 +602,7 @@ fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     }
     print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
     if let Some(dir) = &args.output_dir {
-        write_outputs(dir, &model, &data, &fitted, None, seconds)?;
+        write_outputs(dir, &model, &data, &fitted, None, None, seconds)?;
     }
     converged(&fitted.result)
 }
@@ -628,13 +648,15 @@ pub const DEFAULT_OUTPUT_DIR: &str = "./homodyne_results";
 
 /// The result files (`<dir>/nlsq/`: the package's three JSON files, the fitted data as
 /// `.npz` and HDF5), and per angle a heatmap PNG and a PNG of one-time cuts (c2 against
-/// the delay at a few ages, data and fit).
+/// the delay at a few ages, data and fit). `noise`: each angle's sigma when the fit was
+/// weighted by it (`sigma: auto`), written with the chi-squared it defines.
 fn write_outputs(
     dir: &Path,
     model: &HomodyneModel,
     data: &CorrelationData,
     fitted: &XpcsFit,
     choice: Option<&ScalingChoice>,
+    noise: Option<&NoiseEstimate>,
     seconds: f64,
 ) -> Result<(), Failure> {
     let result = &fitted.result;
@@ -646,7 +668,7 @@ fn write_outputs(
             data,
             result,
             execution_time: seconds,
-            sigma: None,
+            sigma: noise.map(Sigma::Estimated),
             points: PointSelection::default(),
             coarse_stages: &fitted.stages,
             scaling_choice: choice,
