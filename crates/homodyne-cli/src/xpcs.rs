@@ -275,16 +275,24 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     let options = layout_options[0].clone();
     if leads {
         println!(
-            "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {} \
-             parameters ({} scaling, {} form); loaded in {load_seconds:.2} s{}",
+            "homodyne xpcs: {} from {} ({} angles x {} frames = {} points, q = {} 1/A), {}, \
+             {} form; loaded in {load_seconds:.2} s{}",
             mode.name(),
             loaded.path.display(),
             n_phi,
             data.n_t,
             data.n_points(),
             data.q,
-            layout.n_params(),
-            scaling.name(),
+            if candidates.len() > 1 {
+                let names: Vec<&str> = candidates.iter().map(|c| c.name()).collect();
+                format!("scaling chosen by BIC among {}", names.join(", "))
+            } else {
+                format!(
+                    "{} parameters ({} scaling)",
+                    layout.n_params(),
+                    scaling.name()
+                )
+            },
             form.name(),
             shared_among(processes)
         );

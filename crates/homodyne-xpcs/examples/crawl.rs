@@ -70,6 +70,12 @@ fn main() {
         start[4] = 0.0;
     }
     let options = XpcsFitOptions {
+        coarse_to_fine: if std::env::var_os("NO_STAGES").is_some() {
+            homodyne_xpcs::CoarseToFine::Off
+        } else {
+            homodyne_xpcs::CoarseToFine::Auto
+        },
+        refer_power_laws: std::env::var_os("NO_TREF").is_none(),
         physical_start: Some(start),
         ..XpcsFitOptions::default()
     };

@@ -55,6 +55,10 @@
 //! full fit ([`crate::CoarseToFine`]), `{stride, n_points, convergence_status,
 //! iterations, nfev, used, seconds}` (`convergence_status` "failed" with an `error` when
 //! the stage did not finish; `iterations` and `nfev` then null).
+//! `optimization_summary.scaling_choice`: how `per_angle_mode: auto` chose the per-angle
+//! scaling ([`crate::scaling_choice`]), `{chosen, criterion: "bic", reason, candidates:
+//! [{scaling, n_varying, n_points, chi_squared, reduced_chi_squared, aic, bic,
+//! iterations, converged, seconds}]}`; null when the layout was given.
 //!
 //! **Added**: `diagnostics`, what the fit does not determine ([`crate::diagnostics`],
 //! [`homodyne::diagnostics`]): `{aic, bic, n_points, n_varying, correlation: {names,

@@ -339,8 +339,11 @@ fn files_keys_shapes_and_values() {
             "method",
             "strategy",
             "coarse_stages",
+            "scaling_choice",
         ],
     );
+    // The layout was given, not chosen by evidence.
+    assert_eq!(summary["scaling_choice"], serde_json::Value::Null);
     assert_eq!(summary["iterations"], result.iterations as u64);
     assert!(result.iterations > 0, "the real iteration count");
     assert_eq!(summary["execution_time"], 1.25);
