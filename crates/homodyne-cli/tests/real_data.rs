@@ -219,3 +219,43 @@ fn a_power_law_with_exponent_near_zero_names_d0_and_d_offset_and_holding_the_off
         "with D_offset held the fit took {iterations} iterations"
     );
 }
+
+#[test]
+fn per_angle_mode_constant_holds_the_quantile_estimates() {
+    let dir = scratch("real_data", "constant");
+    let phi = [-30.0, 10.0, 50.0, 90.0];
+    let truth = [1.5e4, -0.6, 50.0, 2e-4, 0.2, 1e-5, 4.0];
+    let data = synthetic(
+        AnalysisMode::LaminarFlow,
+        &phi,
+        (80, 0.1),
+        (&[0.28, 0.30, 0.32, 0.29], &[0.99, 1.01, 1.0, 1.005]),
+        &truth,
+        0.005,
+    );
+    write_aps_u(&dir.join("flow.h5"), &data).unwrap();
+    let yaml = dir.join("flow.yaml");
+    std::fs::write(
+        &yaml,
+        "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: 0.1\n  scattering:\n    \
+         wavevector_q: 0.0054\n  geometry:\n    stator_rotor_gap: 2000000.0\n\
+         experimental_data:\n  data_folder_path: .\n  data_file_name: flow.h5\n\
+         optimization:\n  nlsq:\n    anti_degeneracy:\n      per_angle_mode: constant\n\
+         v2_features:\n  cache_strategy: none\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (o, _) = fit(&yaml, &out);
+    assert!(o.contains("held fixed (per_angle_mode: constant)"), "{o}");
+    let results = json(&out, "analysis_results_nlsq.json");
+    // Only the 7 physical parameters vary; the 8 contrasts and offsets are held.
+    assert_eq!(
+        results["diagnostics"]["n_varying"], 7,
+        "{:#}",
+        results["diagnostics"]
+    );
+    assert_eq!(
+        results["optimization_summary"]["scaling_choice"],
+        serde_json::Value::Null
+    );
+}
