@@ -10,7 +10,6 @@ use homodyne::{CheckpointOptions, FitObserver, NoObserver, StreamingOptions};
 use homodyne_xpcs::config::{
     ScalingPlan, SigmaSetting, StrategyOverride, XpcsConfig, config_template,
 };
-use homodyne_xpcs::demo::DemoDataset;
 use homodyne_xpcs::initial::quantile_scaling;
 use homodyne_xpcs::loader::load_experimental_data;
 use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
@@ -28,9 +27,12 @@ use crate::failure::{by_index, describe};
 use crate::plot::cuts::write_cuts;
 use crate::plot::heatmap::write_heatmaps;
 use crate::processes::Processes;
-use crate::xpcs_summary::print_summary;
+use crate::xpcs_summary::{print_choice, print_summary};
 
 pub use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH};
+
+mod demo;
+use demo::run_demo;
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
@@ -429,30 +431,6 @@ fn data_argument(argument: &str) -> (std::path::PathBuf, Option<String>) {
     }
 }
 
-/// The scaling candidates of `per_angle_mode: auto`, their fit statistics and the one kept.
-fn print_choice(choice: &ScalingChoice) {
-    println!("per-angle scaling chosen by evidence (per_angle_mode: auto):");
-    println!(
-        "  {:<14} {:>6} {:>14} {:>12} {:>16} {:>16} {:>6}",
-        "scaling", "params", "chi2", "reduced", "AIC", "BIC", "iter"
-    );
-    for (k, c) in choice.candidates.iter().enumerate() {
-        println!(
-            "  {:<14} {:>6} {:>14.6e} {:>12.4e} {:>16.6e} {:>16.6e} {:>6}{}{}",
-            c.scaling.name(),
-            c.n_varying,
-            c.chi_squared,
-            c.reduced_chi_squared,
-            c.aic,
-            c.bic,
-            c.iterations,
-            if c.converged { "" } else { " (not converged)" },
-            if k == choice.chosen { "  <- kept" } else { "" }
-        );
-    }
-    println!("  {}", choice.reason());
-}
-
 /// The physical start: `initial_parameters` where given, else the package's defaults.
 fn physical_start(config: &XpcsConfig, mode: AnalysisMode) -> Result<Vec<f64>, Failure> {
     let defaults = mode.default_start();
@@ -523,131 +501,6 @@ fn scaling_start(
     let offset = per_angle(&initial.per_angle_offset, "offset")?
         .or_else(|| initial.value_of("offset").map(|o| vec![o; groups]));
     Ok(contrast.zip(offset))
-}
-
-/// The demo: synthetic laminar-flow data ([`DemoDataset`]), fitted from the Python
-/// package's default start, or with `--write-data DIR` written as an APS-U file with a
-/// YAML that fits it, without a fit.
-fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
-    let leads = processes.leads();
-    let input = |e: XpcsError| Failure::input(e.to_string());
-    if args.angles == 0 || args.frames < 2 {
-        return Err(Failure::input(format!(
-            "--angles must be at least 1 and --frames at least 2 (got {} and {})",
-            args.angles, args.frames
-        )));
-    }
-    if let Some(dir) = &args.write_data {
-        checks::output_dir("--write-data", dir)?;
-    }
-    // Before anything is allocated: the memory the data need, and enough points (the
-    // fit takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
-    checks::demo_memory(args.angles, args.frames, checks::memory_budget())?;
-    let pairs = args.frames * (args.frames - 1) / 2;
-    checks::enough_points(
-        &format!(
-            "--demo with {} angles x {} frames ({} pairs t1 < t2 per angle)",
-            args.angles, args.frames, pairs
-        ),
-        args.angles * pairs,
-        7 + 2 * args.angles,
-    )?;
-    let form = if args.python_compat {
-        ModelForm::PythonCompat
-    } else {
-        ModelForm::Published
-    };
-    let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(input)?;
-    if let Some(dir) = &args.write_data {
-        return if leads {
-            write_demo_data(dir, &demo)
-        } else {
-            Ok(())
-        };
-    }
-    let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
-    let data = demo.into_fit_data().map_err(input)?;
-    let model = DemoDataset::fit_model(&data, ScalingMode::Individual, form).map_err(input)?;
-    let layout = *model.layout();
-    let truth = layout
-        .assemble(&contrasts, &offsets, &DEMO_TRUTH)
-        .map_err(input)?;
-    if leads {
-        println!(
-            "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} \
-             parameters ({} form), noise sigma {DEMO_NOISE}{}",
-            args.angles,
-            args.frames,
-            data.n_points(),
-            layout.n_params(),
-            form.name(),
-            shared_among(processes)
-        );
-        println!(
-            "start: the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, the \
-             rest 0), contrasts and offsets estimated from the data"
-        );
-    }
-    let progress = Progress::new();
-    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
-        &progress
-    } else {
-        &NoObserver
-    };
-    let started = Instant::now();
-    let fitted = fit_on(
-        processes,
-        &model,
-        &data,
-        &XpcsFitOptions::default(),
-        observer,
-    );
-    progress.finish();
-    let fitted = fitted.map_err(|e| fit_failure(e, &layout.names()))?;
-    let seconds = started.elapsed().as_secs_f64();
-    if !leads {
-        return converged(&fitted.result);
-    }
-    print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
-    if let Some(dir) = &args.output_dir {
-        write_outputs(dir, &model, &data, &fitted, None, None, seconds)?;
-    }
-    converged(&fitted.result)
-}
-
-/// `--demo --write-data DIR`: the demo's data as an APS-U file and the YAML that fits
-/// it, and the command that does.
-fn write_demo_data(dir: &Path, demo: &DemoDataset) -> Result<(), Failure> {
-    let started = Instant::now();
-    let files = demo
-        .write(dir)
-        .map_err(|e| Failure::input(format!("the demo data could not be written: {e}")))?;
-    let recorded = &demo.recorded;
-    println!(
-        "homodyne xpcs --demo: laminar flow, {} angles x {} frames of {} s ({} recorded from \
-         t = 0; the fit drops t = 0), {} form, noise sigma {DEMO_NOISE}",
-        recorded.phi.len(),
-        demo.frames(),
-        recorded.dt,
-        recorded.n_t,
-        demo.form.name()
-    );
-    println!(
-        "wrote {} (APS-U layout) and {} (the truth in its comments) in {:.2} s",
-        files.data.display(),
-        files.config.display(),
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "fit it with: homodyne xpcs --config {}{} --output-dir results",
-        files.config.display(),
-        if demo.form == ModelForm::PythonCompat {
-            " --python-compat"
-        } else {
-            ""
-        }
-    );
-    Ok(())
 }
 
 /// Where `homodyne xpcs --config` writes its results without `--output-dir` or

@@ -7,7 +7,7 @@
 
 use homodyne::{OptimizationResult, ParameterFlag};
 use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
-use homodyne_xpcs::{ParameterLayout, ScalingMode, XpcsFit};
+use homodyne_xpcs::{ParameterLayout, ScalingChoice, ScalingMode, XpcsFit};
 
 use crate::report::has_uncertainty;
 
@@ -206,4 +206,28 @@ fn error_text(result: &OptimizationResult, k: usize, digits: usize) -> String {
         Some(ParameterFlag::Undetermined) => "undetermined".to_string(),
         _ => format!("{:.digits$e}", result.uncertainties[k]),
     }
+}
+
+/// The scaling candidates of `per_angle_mode: auto`, their fit statistics and the one kept.
+pub(crate) fn print_choice(choice: &ScalingChoice) {
+    println!("per-angle scaling chosen by evidence (per_angle_mode: auto):");
+    println!(
+        "  {:<14} {:>6} {:>14} {:>12} {:>16} {:>16} {:>6}",
+        "scaling", "params", "chi2", "reduced", "AIC", "BIC", "iter"
+    );
+    for (k, c) in choice.candidates.iter().enumerate() {
+        println!(
+            "  {:<14} {:>6} {:>14.6e} {:>12.4e} {:>16.6e} {:>16.6e} {:>6}{}{}",
+            c.scaling.name(),
+            c.n_varying,
+            c.chi_squared,
+            c.reduced_chi_squared,
+            c.aic,
+            c.bic,
+            c.iterations,
+            if c.converged { "" } else { " (not converged)" },
+            if k == choice.chosen { "  <- kept" } else { "" }
+        );
+    }
+    println!("  {}", choice.reason());
 }
