@@ -78,32 +78,56 @@ fn parameter(parameters: &serde_json::Value, name: &str) -> (f64, f64) {
     }
 }
 
-#[test]
-fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
-    let dir = scratch("real_data", "laminar");
-    let phi = [-30.0, 10.0, 50.0, 90.0];
-    let truth = [1.5e4, -0.6, 50.0, 2e-4, 0.2, 1e-5, 4.0];
+/// The 4 angles and the physical parameters of the laminar-flow files.
+const FLOW_PHI: [f64; 4] = [-30.0, 10.0, 50.0, 90.0];
+const FLOW_TRUTH: [f64; 7] = [1.5e4, -0.6, 50.0, 2e-4, 0.2, 1e-5, 4.0];
+
+/// A laminar-flow APS-U file `<dir>/flow.h5` of the 4 angles x `frames` (frames of `dt`
+/// seconds, noise 0.005, these per-angle `scaling`), and a YAML `<dir>/flow.yaml` that
+/// fits it with `extra` appended (further sections).
+fn flow_file(
+    dir: &Path,
+    (frames, dt): (usize, f64),
+    scaling: (&[f64], &[f64]),
+    extra: &str,
+) -> std::path::PathBuf {
     let data = synthetic(
         AnalysisMode::LaminarFlow,
-        &phi,
-        (150, 1.0),
-        (&[0.28, 0.30, 0.32, 0.29], &[0.99, 1.01, 1.0, 1.005]),
-        &truth,
+        &FLOW_PHI,
+        (frames, dt),
+        scaling,
+        &FLOW_TRUTH,
         0.005,
     );
     write_aps_u(&dir.join("flow.h5"), &data).unwrap();
-    // The default per_angle_mode (auto), a start 40% low in D0 with the shear exponent at 0.
     let yaml = dir.join("flow.yaml");
     std::fs::write(
         &yaml,
-        "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: 1.0\n  scattering:\n    \
-         wavevector_q: 0.0054\n  geometry:\n    stator_rotor_gap: 2000000.0\n\
-         experimental_data:\n  data_folder_path: .\n  data_file_name: flow.h5\n\
-         initial_parameters:\n  parameter_names: [D0, alpha, D_offset, gamma_dot_t0, beta, \
-         gamma_dot_t_offset, phi0]\n  values: [9000.0, -0.6, 50.0, 2.0e-4, 0.0, 1.0e-5, 4.0]\n\
-         v2_features:\n  cache_strategy: none\n",
+        format!(
+            "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: {dt:?}\n  scattering:\n    \
+             wavevector_q: 0.0054\n  geometry:\n    stator_rotor_gap: 2000000.0\n\
+             experimental_data:\n  data_folder_path: .\n  data_file_name: flow.h5\n\
+             v2_features:\n  cache_strategy: none\n{extra}"
+        ),
     )
     .unwrap();
+    yaml
+}
+
+/// Per-angle contrasts and offsets that differ by angle, as detector sectors give them.
+const SPREAD: (&[f64], &[f64]) = (&[0.28, 0.30, 0.32, 0.29], &[0.99, 1.01, 1.0, 1.005]);
+
+#[test]
+fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
+    let dir = scratch("real_data", "laminar");
+    // The default per_angle_mode (auto), a start 40% low in D0 with the shear exponent at 0.
+    let yaml = flow_file(
+        &dir,
+        (150, 1.0),
+        SPREAD,
+        "initial_parameters:\n  parameter_names: [D0, alpha, D_offset, gamma_dot_t0, beta, \
+         gamma_dot_t_offset, phi0]\n  values: [9000.0, -0.6, 50.0, 2.0e-4, 0.0, 1.0e-5, 4.0]\n",
+    );
     let out = dir.join("out");
     let (o, _) = fit(&yaml, &out);
     assert!(
@@ -134,7 +158,7 @@ fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
         "gamma_dot_t_offset",
         "phi0",
     ];
-    for (name, want) in names.iter().zip(truth) {
+    for (name, want) in names.iter().zip(FLOW_TRUTH) {
         let (got, error) = parameter(&parameters, name);
         let z = (got - want) / error;
         assert!(
@@ -147,26 +171,7 @@ fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
 #[test]
 fn equal_contrasts_keep_the_shared_scaling() {
     let dir = scratch("real_data", "shared");
-    let phi = [-30.0, 10.0, 50.0, 90.0];
-    let truth = [1.5e4, -0.6, 50.0, 2e-4, 0.2, 1e-5, 4.0];
-    let data = synthetic(
-        AnalysisMode::LaminarFlow,
-        &phi,
-        (80, 1.0),
-        (&[0.3; 4], &[1.0; 4]),
-        &truth,
-        0.005,
-    );
-    write_aps_u(&dir.join("flow.h5"), &data).unwrap();
-    let yaml = dir.join("flow.yaml");
-    std::fs::write(
-        &yaml,
-        "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: 1.0\n  scattering:\n    \
-         wavevector_q: 0.0054\n  geometry:\n    stator_rotor_gap: 2000000.0\n\
-         experimental_data:\n  data_folder_path: .\n  data_file_name: flow.h5\n\
-         v2_features:\n  cache_strategy: none\n",
-    )
-    .unwrap();
+    let yaml = flow_file(&dir, (80, 1.0), (&[0.3; 4], &[1.0; 4]), "");
     let out = dir.join("out");
     let (o, _) = fit(&yaml, &out);
     assert!(o.contains("constant scaling kept"), "{o}");
@@ -223,27 +228,12 @@ fn a_power_law_with_exponent_near_zero_names_d0_and_d_offset_and_holding_the_off
 #[test]
 fn per_angle_mode_constant_holds_the_quantile_estimates() {
     let dir = scratch("real_data", "constant");
-    let phi = [-30.0, 10.0, 50.0, 90.0];
-    let truth = [1.5e4, -0.6, 50.0, 2e-4, 0.2, 1e-5, 4.0];
-    let data = synthetic(
-        AnalysisMode::LaminarFlow,
-        &phi,
+    let yaml = flow_file(
+        &dir,
         (80, 0.1),
-        (&[0.28, 0.30, 0.32, 0.29], &[0.99, 1.01, 1.0, 1.005]),
-        &truth,
-        0.005,
+        SPREAD,
+        "optimization:\n  nlsq:\n    anti_degeneracy:\n      per_angle_mode: constant\n",
     );
-    write_aps_u(&dir.join("flow.h5"), &data).unwrap();
-    let yaml = dir.join("flow.yaml");
-    std::fs::write(
-        &yaml,
-        "analysis_mode: laminar_flow\nanalyzer_parameters:\n  dt: 0.1\n  scattering:\n    \
-         wavevector_q: 0.0054\n  geometry:\n    stator_rotor_gap: 2000000.0\n\
-         experimental_data:\n  data_folder_path: .\n  data_file_name: flow.h5\n\
-         optimization:\n  nlsq:\n    anti_degeneracy:\n      per_angle_mode: constant\n\
-         v2_features:\n  cache_strategy: none\n",
-    )
-    .unwrap();
     let out = dir.join("out");
     let (o, _) = fit(&yaml, &out);
     assert!(o.contains("held fixed (per_angle_mode: constant)"), "{o}");
