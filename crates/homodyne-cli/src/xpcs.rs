@@ -248,8 +248,16 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
             }
             scaling_start = Some((contrasts, offsets));
         }
+        // Each candidate of a choice checkpoints in its own folder: a fit resumes only
+        // its own passes.
+        let mut streaming = streaming.clone();
+        if let Some(checkpoint) = streaming.as_mut().and_then(|s| s.checkpoint.as_mut())
+            && layouts.len() > 1
+        {
+            checkpoint.dir = checkpoint.dir.join(candidate.scaling.name());
+        }
         layout_options.push(XpcsFitOptions {
-            streaming: streaming.clone(),
+            streaming,
             coarse_to_fine: CoarseToFine::Auto,
             points: PointSelection::default(),
             physical_start: Some(physical_start.clone()),

@@ -249,3 +249,38 @@ fn per_angle_mode_constant_holds_the_quantile_estimates() {
         serde_json::Value::Null
     );
 }
+
+#[test]
+fn auto_with_streaming_checkpoints_each_candidate_apart_and_resumes() {
+    let dir = scratch("real_data", "streaming");
+    let checkpoints = dir.join("checkpoints");
+    let yaml = flow_file(
+        &dir,
+        (40, 1.0),
+        SPREAD,
+        &format!(
+            "performance:\n  strategy_override: streaming\noptimization:\n  streaming:\n    \
+             checkpoint_dir: {}\n",
+            checkpoints.display()
+        ),
+    );
+    let (first, _) = fit(&yaml, &dir.join("first"));
+    assert!(
+        first.contains("per-angle scaling chosen by evidence"),
+        "{first}"
+    );
+    for scaling in ["constant", "individual"] {
+        assert!(
+            checkpoints.join(scaling).is_dir(),
+            "no checkpoint folder for the {scaling} candidate"
+        );
+    }
+    // A second run resumes each candidate from its own checkpoints.
+    fit(&yaml, &dir.join("second"));
+    let value = |run: &str| {
+        json(&dir.join(run), "parameters.json")["parameters"]["D0"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(value("first").to_bits(), value("second").to_bits());
+}
