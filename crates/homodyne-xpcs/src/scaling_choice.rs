@@ -25,7 +25,7 @@ use homodyne::distributed::Communicator;
 use homodyne_core::FitObserver;
 
 use crate::analysis::{CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
-use crate::data::CorrelationData;
+use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;
 use crate::parameters::{ParameterLayout, ScalingMode};
@@ -148,6 +148,16 @@ pub fn fit_choosing_scaling_distributed(
     })
 }
 
+/// How many points `selection` takes from `data` (what [`CorrelationData::select_points`]
+/// would return, without copying them).
+fn selected_points(data: &CorrelationData, selection: PointSelection) -> usize {
+    let n = data.n_t;
+    let per_matrix = (0..n)
+        .map(|i| (0..n).filter(|&j| selection.includes(i, j)).count())
+        .sum::<usize>();
+    per_matrix * data.phi.len()
+}
+
 type FitOne<'a> =
     dyn Fn(&HomodyneModel, &CorrelationData, &XpcsFitOptions) -> Result<XpcsFit, XpcsError> + 'a;
 
@@ -182,7 +192,7 @@ fn choose(
             options.coarse_to_fine = CoarseToFine::Off;
         }
         let result = fit_one(&candidate_model, data, &options)?;
-        let n_points = data.select_points(options.points).0.len();
+        let n_points = selected_points(data, options.points);
         let r = &result.result;
         let n_varying = layout.n_params() - r.fixed().len();
         let (aic, bic) = information_criteria(r.chi_squared, n_points, n_varying);
