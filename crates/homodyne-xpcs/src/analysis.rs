@@ -554,7 +554,8 @@ fn fit_referenced(
 }
 
 /// `sum ((y - f(x; p)) / sigma)^2` over the points, in chunks (a model evaluation of every
-/// point at once would hold a second copy of the data); NaN where the model is not finite.
+/// point at once would hold a second copy of the data) shared among the machine's threads;
+/// NaN where the model is not finite.
 fn weighted_cost(
     model: &HomodyneModel,
     x: &[f64],
@@ -563,16 +564,35 @@ fn weighted_cost(
     p: &[f64],
 ) -> f64 {
     const CHUNK: usize = 1 << 16;
-    let mut values = vec![0.0; CHUNK.min(x.len())];
-    let mut cost = 0.0;
-    for (start, (xs, ys)) in x.chunks(CHUNK).zip(y.chunks(CHUNK)).enumerate() {
-        let values = &mut values[..xs.len()];
-        model.eval(xs, p, values);
-        for (k, (v, yv)) in values.iter().zip(ys).enumerate() {
-            let w = sigma.map_or(1.0, |s| s[start * CHUNK + k]);
-            let r = (yv - v) / w;
-            cost += r * r;
+    let n_chunks = x.len().div_ceil(CHUNK);
+    // One partial sum per chunk, added in chunk order: the same bits on any number of
+    // threads. The chunks are split among the machine's threads in contiguous runs.
+    let mut partial = vec![0.0; n_chunks];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, n_chunks.max(1));
+    let per_thread = n_chunks.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (run, sums) in partial.chunks_mut(per_thread).enumerate() {
+            scope.spawn(move || {
+                let mut values = vec![0.0; CHUNK];
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    let start = (run * per_thread + k) * CHUNK;
+                    let end = (start + CHUNK).min(x.len());
+                    let values = &mut values[..end - start];
+                    model.eval(&x[start..end], p, values);
+                    *sum = values
+                        .iter()
+                        .zip(&y[start..end])
+                        .enumerate()
+                        .map(|(i, (v, yv))| {
+                            let r = (yv - v) / sigma.map_or(1.0, |s| s[start + i]);
+                            r * r
+                        })
+                        .sum();
+                }
+            });
         }
-    }
-    cost
+    });
+    partial.iter().sum()
 }
