@@ -126,8 +126,8 @@ impl<'a> ReferencedModel<'a> {
 
     /// Bounds of the solver's parameters that contain every point of the package's
     /// `(lower, upper)`: an amplitude in `[lo t_ref^e, hi t_ref^e]` over the exponent's
-    /// range `e`. The box is wider than the package's (a relaxation): a fit must check its
-    /// optimum against the package's bounds ([`ReferencedModel::within`]).
+    /// range `e`. The box is wider than the package's (a relaxation): a fit clips its
+    /// optimum into the package's bounds before finishing there.
     pub fn bounds(&self, lower: &[f64], upper: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let (mut lo, mut hi) = (lower.to_vec(), upper.to_vec());
         for law in &self.power_laws {
@@ -139,15 +139,6 @@ impl<'a> ReferencedModel<'a> {
             hi[law.amplitude] = (a_hi * f_min).max(a_hi * f_max);
         }
         (lo, hi)
-    }
-
-    /// Whether the package's parameters `package` lie within `(lower, upper)` at the
-    /// referenced amplitudes.
-    pub fn within(&self, package: &[f64], lower: &[f64], upper: &[f64]) -> bool {
-        self.power_laws.iter().all(|law| {
-            let a = package[law.amplitude];
-            a >= lower[law.amplitude] && a <= upper[law.amplitude]
-        })
     }
 
     /// Applies the chain rule to `rows` of the package's Jacobian (row-major, one column
