@@ -7,8 +7,7 @@
 //! # let x: Vec<f64> = (0..50).map(|i| i as f64 * 0.1).collect();
 //! # let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.7 * x).exp() + 0.3).collect();
 //! # let model = ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2]);
-//! # let fit = NlsqWrapper::new().fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf,
-//! #                                  &FitConfig::default())?;
+//! # let fit = Fit::curve(&model, &x, &y).p0(&[1.0, 1.0, 0.0]).run()?;
 //! let names = ["a", "b", "c"].map(String::from);
 //! let diagnostics = Diagnostics::of(&fit, &names).compute()?;
 //! for warning in &diagnostics.warnings {

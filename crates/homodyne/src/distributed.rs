@@ -1,12 +1,15 @@
 //! Distributed fits: one fit over the points of a [`DataSource`] shared among the
 //! processes of a job (MPI through the `homodyne-mpi` crate, or any [`Communicator`]).
 //!
-//! Every process calls the same method with the same arguments and its communicator:
-//! - [`NlsqWrapper::fit_distributed`]: each process reads its share of the points
-//!   ([`tree_shares`]) into memory and the fit runs as LARGE, CHUNKED or STANDARD would;
-//! - [`NlsqWrapper::fit_streaming_distributed`]: each process reads its share batch by
-//!   batch on every pass (STREAMING), with checkpoints written by rank 0 and resume under
-//!   any number of processes.
+//! Every process runs the same [`Fit`](crate::Fit) with its own communicator
+//! ([`Fit::communicator`](crate::Fit::communicator)):
+//! - by default each process reads its share of the points ([`tree_shares`]) into memory
+//!   and the fit runs as LARGE, CHUNKED or STANDARD would;
+//! - with STREAMING asked for ([`Fit::strategy`](crate::Fit::strategy),
+//!   [`Fit::streaming`](crate::Fit::streaming) or
+//!   [`Fit::checkpoints`](crate::Fit::checkpoints)), each process reads its share batch by
+//!   batch on every pass, with checkpoints written by rank 0 and resume under any number
+//!   of processes.
 //!
 //! # The same answer as one process
 //!
@@ -29,7 +32,7 @@
 //! and every other process an [`OptimizationError::Communication`] naming it.
 //!
 //! # Checkpoints
-//! Under [`NlsqWrapper::fit_streaming_distributed`], rank 0 alone writes checkpoints, at
+//! Under distributed STREAMING, rank 0 alone writes checkpoints, at
 //! the end of the passes where the batch clock crosses a multiple of
 //! [`crate::CheckpointOptions::frequency`] (a pass advances it by the number of batches of
 //! all the points). A checkpoint holds the completed passes (sums over all the points),
@@ -46,8 +49,8 @@ use std::time::Instant;
 use homodyne_checkpoint::CheckpointManager;
 use homodyne_core::AttemptSummary;
 use homodyne_core::{
-    Batch, Bounds, Context, DataSource, FitObserver, InvalidInput, Method, Model,
-    OptimizationError, OptimizationResult, OptimizationStrategy, StreamingDiagnostics,
+    Batch, Context, DataSource, FitObserver, InvalidInput, Method, OptimizationError,
+    OptimizationResult, OptimizationStrategy, StreamingDiagnostics,
 };
 use homodyne_solvers::distributed::{DistributedObjective, StreamedShare, all_gather_checked};
 use homodyne_solvers::streaming::{StreamState, invalid_data};
@@ -57,13 +60,12 @@ pub use homodyne_solvers::distributed::{
     Communicator, LEAF_POINTS, SingleProcess, ThreadGroup, ThreadRank, tree_shares,
 };
 
-use crate::config::FitConfig;
-use crate::held::Held;
+use crate::fit::Fit;
 use crate::outcome::result_from_outcome;
 use crate::streaming::{
-    HdfCheckpointer, StreamingOptions, batch_size_of, check_compatible, decode_state,
-    invalid_option, validate_streaming,
+    HdfCheckpointer, batch_size_of, check_compatible, decode_state, invalid_option,
 };
+use crate::validate::validate;
 use crate::wrapper::{Attempt, NlsqWrapper, range_of, scaled_sigma};
 
 /// The metadata key and value that mark a checkpoint of a distributed fit (its passes
@@ -193,57 +195,30 @@ fn share_note(communicator: &dyn Communicator, share: &Range<usize>, n_points: u
 }
 
 impl NlsqWrapper {
-    /// Fits `model` to the points of `source` shared among the processes of
+    /// Fits `fit`'s model to the points of `source` shared among the processes of
     /// `communicator`: this process reads only its share ([`tree_shares`]) into memory.
-    /// Every process calls it with the same arguments and ends with the same result (see
-    /// the [module documentation](self)).
+    /// Every process calls it with the same fit and ends with the same result (see the
+    /// [module documentation](self)).
     ///
-    /// As [`NlsqWrapper::fit_observed`]: the strategy is chosen from the total number of
+    /// As a fit of points in memory: the strategy is chosen from the total number of
     /// points (rank 0's choice, STREAMING running as CHUNKED), the recovery strategies
-    /// apply, and the covariance is the whole data's. `config.sigma` must be `None` (the
-    /// source brings its own sigma). `observer` sees this process's passes and the common
-    /// iterations.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_distributed<M: Model + ?Sized>(
+    /// apply, and the covariance is the whole data's. The observer sees this process's
+    /// passes and the common iterations.
+    pub(crate) fn fit_distributed(
         &self,
-        model: &M,
+        fit: &Fit<'_>,
         source: &dyn DataSource,
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        method: Method,
-        config: &FitConfig,
         communicator: &dyn Communicator,
-        observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        let reduced = Held::fit_reduced(
-            model,
-            p0,
-            bounds,
-            config,
-            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
-            |model, p0, bounds, config| {
-                self.fit_distributed(
-                    model,
-                    source,
-                    p0,
-                    bounds,
-                    method,
-                    config,
-                    communicator,
-                    observer,
-                )
-            },
-        )?;
-        if let Some(result) = reduced {
-            return Ok(result);
-        }
+        let (model, method, observer) = (fit.model(), fit.method, fit.observer);
         let started = Instant::now();
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
         let mut batch = Batch::default();
-        let local = validate_streaming(model, source, p0, bounds, config).and_then(|bounds| {
+        let local = validate(fit).and_then(|bounds| {
             read_share(source, &share, &mut batch)?;
-            let (strategy, notes) = self.choose_strategy(model.x_dim(), n_points, p0.len(), config);
+            let (strategy, notes) =
+                self.choose_strategy(fit, model.x_dim(), n_points, source.has_sigma());
             let (y_min, y_max) = range_of(&batch.y);
             Ok((
                 bounds,
@@ -264,14 +239,7 @@ impl NlsqWrapper {
             local.map_err(|e| e.with_context("rank", communicator.rank()))?;
         let setup = setup?;
         notes.push(share_note(communicator, &share, n_points));
-        let mut attempt = Attempt {
-            strategy: setup.strategy,
-            p0: p0.to_vec(),
-            bounds,
-            options: config.solver_options(),
-            sigma_scale: 1.0,
-        };
-        attempt.options.validate = self.enable_numerical_validation() && !self.fast_mode();
+        let attempt = self.first_attempt(fit, setup.strategy, bounds);
         let y_range = || (setup.y_min, setup.y_max);
         let weighted = source.has_sigma();
         self.run_with_recovery(started, attempt, notes, &y_range, |attempt| {
@@ -289,8 +257,8 @@ impl NlsqWrapper {
                 &batch.x,
                 &batch.y,
                 sigma.as_deref(),
-                config.loss,
-                config.f_scale,
+                attempt.options.loss,
+                attempt.options.f_scale,
             )
             .with_accumulation(accumulation)
             .with_observer(observer);
@@ -298,76 +266,37 @@ impl NlsqWrapper {
                 DistributedObjective::new(local, communicator, share.start, n_points, accumulation);
             let outcome = solve(&objective, method, attempt, observer)
                 .map_err(|e| e.with_context("strategy", attempt.strategy))?;
-            Ok(result_from_outcome(
-                outcome,
-                model.jacobian_kind(),
-                method,
-                config.absolute_sigma,
-                attempt.options.ftol,
-                n_points,
-                &attempt.p0,
-                &attempt.bounds,
-                attempt.sigma_scale,
-                attempt.strategy,
-            ))
+            Ok(result_from_outcome(outcome, fit, attempt, n_points))
         })
     }
 
-    /// Fits `model` to the points of `source` with the STREAMING strategy, shared among the
-    /// processes of `communicator`: this process reads only its share ([`tree_shares`]),
-    /// batch by batch, on every pass. Rank 0 writes the checkpoints of
-    /// `options.checkpoint`; `resume` continues from the newest one under any number of
-    /// processes (see the [module documentation](self)).
+    /// Fits `fit`'s model to the points of `source` with the STREAMING strategy, shared
+    /// among the processes of `communicator`: this process reads only its share
+    /// ([`tree_shares`]), batch by batch, on every pass. Rank 0 writes the checkpoints of
+    /// the fit's streaming options; `resume` continues from the newest one under any
+    /// number of processes (see the [module documentation](self)).
     ///
-    /// As [`NlsqWrapper::fit_streaming_observed`], except: a batch that cannot be read, or
-    /// holds unusable values, ends the fit with [`InvalidInput::UnusableData`] on that
-    /// process (and a communication error naming it on the others) instead of being left
-    /// out; checkpoints are written between passes, not inside one; a failed checkpoint
-    /// save is recorded in the diagnostics of rank 0 and the fit goes on
+    /// As single-process STREAMING, except: a batch that cannot be read, or holds unusable
+    /// values, ends the fit with [`InvalidInput::UnusableData`] on that process (and a
+    /// communication error naming it on the others) instead of being left out;
+    /// checkpoints are written between passes, not inside one; a failed checkpoint save is
+    /// recorded in the diagnostics of rank 0 and the fit goes on
     /// (`stop_on_checkpoint_error` is refused, since rank 0 stopping alone would stop the
     /// job); the batch size is rounded down to whole leaves of the reduction tree
     /// ([`homodyne_solvers::distributed::LEAF_POINTS`] points).
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_streaming_distributed<M: Model + ?Sized>(
+    pub(crate) fn fit_streaming_distributed(
         &self,
-        model: &M,
+        fit: &Fit<'_>,
         source: &dyn DataSource,
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        method: Method,
-        config: &FitConfig,
-        options: &StreamingOptions,
         communicator: &dyn Communicator,
-        observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        let reduced = Held::fit_reduced(
-            model,
-            p0,
-            bounds,
-            config,
-            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
-            |model, p0, bounds, config| {
-                self.fit_streaming_distributed(
-                    model,
-                    source,
-                    p0,
-                    bounds,
-                    method,
-                    config,
-                    options,
-                    communicator,
-                    observer,
-                )
-            },
-        )?;
-        if let Some(result) = reduced {
-            return Ok(result);
-        }
+        let (model, p0, method, observer) = (fit.model(), &fit.p0[..], fit.method, fit.observer);
+        let options = &fit.streaming;
         let started = Instant::now();
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
         let rank = communicator.rank();
-        let local = validate_streaming(model, source, p0, bounds, config).and_then(|bounds| {
+        let local = validate(fit).and_then(|bounds| {
             if options.stop_on_checkpoint_error {
                 return Err(invalid_option(
                     "stop_on_checkpoint_error",
@@ -376,7 +305,7 @@ impl NlsqWrapper {
                      stopping alone would stop the job",
                 ));
             }
-            let batch_points = batch_size_of(options, n_points, p0.len(), config)?;
+            let batch_points = batch_size_of(fit, n_points)?;
             Ok((
                 bounds,
                 Setup {
@@ -397,8 +326,8 @@ impl NlsqWrapper {
             model,
             source,
             share.clone(),
-            config.loss,
-            config.f_scale,
+            fit.options.loss,
+            fit.options.f_scale,
             usize::try_from(setup.batch_points).unwrap_or(usize::MAX),
             options.max_retries_per_batch,
         );
@@ -453,32 +382,17 @@ impl NlsqWrapper {
         if let Some(ck) = &checkpointer {
             objective = objective.with_checkpointer(ck, n_batches as u64);
         }
-        let mut attempt = Attempt {
-            strategy: OptimizationStrategy::Streaming,
-            p0: start,
-            bounds,
-            options: config.solver_options(),
-            sigma_scale: 1.0,
-        };
-        attempt.options.validate = self.enable_numerical_validation() && !self.fast_mode();
+        let mut attempt = self.first_attempt(fit, OptimizationStrategy::Streaming, bounds);
+        attempt.p0 = start;
         let outcome = solve(&objective, method, &attempt, observer).map_err(|e| {
             e.with_context("strategy", OptimizationStrategy::Streaming)
                 .with_context("rank", rank)
         })?;
 
         let record = objective.state();
-        let mut result = result_from_outcome(
-            outcome,
-            model.jacobian_kind(),
-            method,
-            config.absolute_sigma,
-            attempt.options.ftol,
-            n_points,
-            p0,
-            &attempt.bounds,
-            1.0,
-            OptimizationStrategy::Streaming,
-        );
+        // The flags compare with the user's start, not the resumed run's.
+        attempt.p0 = p0.to_vec();
+        let mut result = result_from_outcome(outcome, fit, &attempt, n_points);
         result.attempts = vec![AttemptSummary::of(1, &result)];
         let (checkpoint_seconds_total, checkpoint_seconds_max) = checkpointer
             .as_ref()

@@ -9,16 +9,16 @@
 //! its value, the flag [`ParameterFlag::Fixed`], an uncertainty of 0 and zeros in its
 //! covariance row and column (a constant does not vary).
 //!
-//! A parameter is held when `FitConfig::fixed` gives it a value, or when its lower and
-//! upper bounds are equal (then at that value).
+//! A parameter is held when [`Fit::fix`] gives it a value, or when its lower and upper
+//! bounds are equal (then at that value).
 
 use homodyne_core::{
     Bounds, InvalidInput, JacobianKind, Model, OptimizationError, OptimizationResult, ParameterFlag,
 };
-use homodyne_solvers::XScale;
+use homodyne_solvers::{SolverOptions, XScale};
 use ndarray::Array2;
 
-use crate::config::FitConfig;
+use crate::fit::{Fit, ModelRef};
 
 /// Which parameters are held, and at what.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,27 +30,27 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// The held parameters of a fit of `n_params` parameters from `config.fixed` and equal
+    /// The held parameters of a fit of `n_params` parameters from `fixed` and equal
     /// `bounds`; `None` when every parameter is free. A held value must be finite and
-    /// within the parameter's bounds, `config.fixed` must have one entry per parameter
-    /// (or none), and at least one parameter must stay free.
+    /// within the parameter's bounds, `fixed` must have no more entries than parameters
+    /// (missing ones are free), and at least one parameter must stay free.
     pub(crate) fn of(
         n_params: usize,
         bounds: Option<&Bounds>,
-        config: &FitConfig,
+        fixed: &[Option<f64>],
     ) -> Result<Option<Held>, OptimizationError> {
-        if !config.fixed.is_empty() && config.fixed.len() != n_params {
+        if fixed.len() > n_params {
             return Err(InvalidInput::WrongParameterCount {
                 what: "fixed",
                 expected: n_params,
-                got: config.fixed.len(),
+                got: fixed.len(),
             }
             .into());
         }
         let values: Vec<Option<f64>> = (0..n_params)
             .map(|k| {
                 let by_bounds = || bounds.filter(|b| b.len() == n_params)?.fixed_value(k);
-                config.fixed.get(k).copied().flatten().or_else(by_bounds)
+                fixed.get(k).copied().flatten().or_else(by_bounds)
             })
             .collect();
         if values.iter().all(Option::is_none) {
@@ -88,34 +88,32 @@ impl Held {
 
     /// The fit of a problem with held parameters: `check` runs on the whole problem with
     /// the held values in place (so that its errors name parameters by their own
-    /// indices), then `fit` on the reduced one (the free parameters' model, start, bounds
-    /// and settings), whose result comes back on the whole parameter vector. `None` when
+    /// indices), then `run` on the reduced one (the free parameters' model, start, bounds
+    /// and options), whose result comes back on the whole parameter vector. `None` when
     /// every parameter is free: the caller fits as it is.
-    pub(crate) fn fit_reduced<M: Model + ?Sized>(
-        model: &M,
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        config: &FitConfig,
-        check: impl FnOnce(&[f64]) -> Result<(), OptimizationError>,
-        fit: impl FnOnce(
-            &dyn Model,
-            &[f64],
-            Option<&Bounds>,
-            &FitConfig,
-        ) -> Result<OptimizationResult, OptimizationError>,
+    pub(crate) fn fit_reduced(
+        fit: &Fit<'_>,
+        check: impl FnOnce(&Fit<'_>) -> Result<(), OptimizationError>,
+        run: impl FnOnce(&Fit<'_>) -> Result<OptimizationResult, OptimizationError>,
     ) -> Result<Option<OptimizationResult>, OptimizationError> {
-        let Some(held) = Held::of(p0.len(), bounds, config)? else {
+        let Some(held) = Held::of(fit.p0.len(), fit.bounds.as_ref(), &fit.fixed)? else {
             return Ok(None);
         };
-        let p0 = held.substitute(p0);
-        check(&p0)?;
-        let reduced = held.model(model);
-        let result = fit(
-            &reduced,
-            &held.reduce(&p0),
-            held.reduce_bounds(bounds).as_ref(),
-            &held.reduce_config(config),
-        )?;
+        let whole = Fit {
+            p0: held.substitute(&fit.p0),
+            ..fit.clone()
+        };
+        check(&whole)?;
+        let model = held.model(fit.model());
+        let reduced = Fit {
+            model: ModelRef::Borrowed(&model),
+            p0: held.reduce(&whole.p0),
+            bounds: held.reduce_bounds(fit.bounds.as_ref()),
+            fixed: Vec::new(),
+            options: held.reduce_options(&fit.options),
+            ..fit.clone()
+        };
+        let result = run(&reduced)?;
         Ok(Some(held.expand(result)))
     }
 
@@ -147,16 +145,15 @@ impl Held {
         Some(reduced.expect("a subset of valid bounds is valid"))
     }
 
-    /// The settings of the reduced fit: a parameter-scale vector reduced, nothing held.
-    fn reduce_config(&self, config: &FitConfig) -> FitConfig {
-        let x_scale = match &config.x_scale {
+    /// The options of the reduced fit: a parameter-scale vector reduced.
+    fn reduce_options(&self, options: &SolverOptions) -> SolverOptions {
+        let x_scale = match &options.x_scale {
             XScale::Vector(s) if s.len() == self.values.len() => XScale::Vector(self.reduce(s)),
             other => other.clone(),
         };
-        FitConfig {
+        SolverOptions {
             x_scale,
-            fixed: Vec::new(),
-            ..config.clone()
+            ..options.clone()
         }
     }
 

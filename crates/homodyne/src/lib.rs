@@ -19,15 +19,16 @@
 //! let x: Vec<f64> = (0..100).map(|i| i as f64 * 0.05).collect();
 //! let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.7 * x).exp() + 0.3).collect();
 //! let model = AutoDiff::<_, 3>::new(Decay)?;
-//! let fit = NlsqWrapper::new().fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf,
-//!                                  &FitConfig::default())?;
+//! let fit = Fit::curve(&model, &x, &y).p0(&[1.0, 1.0, 0.0]).run()?;
 //! assert!((fit.parameters[0] - 2.0).abs() < 1e-10);
 //! # Ok::<(), homodyne::OptimizationError>(())
 //! ```
 //!
-//! Data that do not fit in memory are fitted batch by batch from a [`DataSource`] (files
-//! through `homodyne-data`), with checkpoints and resume: see [`streaming`] and
-//! [`NlsqWrapper::fit_streaming`].
+//! [`Fit`] is the one way in: the problem (model, data, start, bounds, sigma, held
+//! parameters), then the settings (method, [`SolverOptions`], strategy, checkpoints,
+//! processes, observer, the [`NlsqWrapper`] flags), then [`Fit::run`]. Data that do not
+//! fit in memory are fitted batch by batch from a [`DataSource`] (files through
+//! `homodyne-data`) with [`Fit::source`], with checkpoints and resume: see [`streaming`].
 //!
 //! The crates behind the facade: `homodyne-core` (model trait, results, errors, data
 //! sources), `homodyne-solvers` (TRF and LM, the in-memory and streaming objectives),
@@ -37,20 +38,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod config;
 mod counted;
 pub mod diagnostics;
 pub mod distributed;
 pub mod example;
+pub mod fit;
 mod held;
 pub mod nist;
 mod outcome;
 pub mod recovery;
 pub mod streaming;
-pub mod validate;
+mod validate;
 pub mod wrapper;
 
-pub use config::FitConfig;
+pub use fit::{Fit, IntoBounds};
 pub use homodyne_core::{
     AttemptSummary, AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance,
     DetectionPoint, DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel,
@@ -61,7 +62,10 @@ pub use homodyne_core::{
 };
 pub use homodyne_core::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use homodyne_solvers::NumericalValidator;
-pub use homodyne_solvers::{Loss, XScale};
+pub use homodyne_solvers::options::{
+    DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_NFEV_PER_PARAM, DEFAULT_XTOL,
+};
+pub use homodyne_solvers::{Loss, SolverOptions, XScale};
 pub use recovery::{RecoveryStrategy, RecoveryStrategyApplicator};
 pub use streaming::{CheckpointOptions, StreamingOptions};
 pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
@@ -69,8 +73,8 @@ pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
 /// Everything the quick start needs: `use homodyne::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AutoDiff, Bounds, ClosureModel, DifferenceScheme, ErrorKind, FitConfig, GenericModel,
+        AutoDiff, Bounds, ClosureModel, DifferenceScheme, ErrorKind, Fit, GenericModel,
         JacobianKind, Loss, Method, Model, NlsqWrapper, OptimizationError, OptimizationResult,
-        OptimizationStrategy, Scalar, TerminationReason, XScale,
+        OptimizationStrategy, Scalar, SolverOptions, TerminationReason, XScale,
     };
 }

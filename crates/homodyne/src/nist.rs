@@ -209,14 +209,16 @@ pub fn fit_exact(
     model: Nist,
     start: usize,
     method: Method,
-    config: &FitConfig,
+    options: &SolverOptions,
 ) -> Result<OptimizationResult, OptimizationError> {
     macro_rules! fit_n {
         ($($n:literal)*) => {
             match model.1 {
-                $($n => NlsqWrapper::new().fit(
-                    &AutoDiff::<_, $n>::new(model)?,
-                    &problem.x, &problem.y, &problem.starts[start], None, method, config),)*
+                $($n => Fit::curve(&AutoDiff::<_, $n>::new(model)?, &problem.x, &problem.y)
+                    .p0(&problem.starts[start])
+                    .method(method)
+                    .options(options.clone())
+                    .run(),)*
                 n => Err(homodyne_core::InvalidInput::WrongParameterCount {
                     what: "the NIST model (2 to 9 parameters)",
                     expected: problem.certified.len(),

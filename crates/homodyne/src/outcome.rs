@@ -3,17 +3,21 @@
 //! errors placed in the data.
 
 use homodyne_core::{
-    Bounds, ConvergenceStatus, DetectionPoint, DeviceInfo, JacobianKind, Method, OptimizationError,
-    OptimizationResult, OptimizationStrategy, ParameterFlag, STATIONARY_COSINE, TerminationReason,
+    Bounds, ConvergenceStatus, DetectionPoint, DeviceInfo, OptimizationError, OptimizationResult,
+    ParameterFlag, STATIONARY_COSINE, TerminationReason,
 };
 use homodyne_solvers::feasible::coleman_li_scaling;
 use homodyne_solvers::outcome::SolverOutcome;
 use homodyne_solvers::trust_region::gradient_cosine;
 use homodyne_solvers::{Linearization, covariance};
 
-/// The result of a solver's `outcome` on `n_points` points started at `p0` within
-/// `bounds`: covariance, uncertainties, chi-squared, first-order optimality and flags, with
-/// the residuals' rescaling by `sigma_scale` (a recovery step) mapped back.
+use crate::fit::Fit;
+use crate::wrapper::Attempt;
+
+/// The result of a solver's `outcome` for `fit` on `n_points` points, run as `attempt`
+/// (its start, bounds, options and strategy): covariance, uncertainties, chi-squared,
+/// first-order optimality and flags, with the residuals' rescaling by the attempt's
+/// `sigma_scale` (a recovery step) mapped back.
 ///
 /// The status is `Converged` only at a stationary point: a stop on `ftol` or `xtol` whose
 /// largest column cosine exceeds [`STATIONARY_COSINE`] (or `sqrt(ftol)` for a looser
@@ -22,19 +26,14 @@ use homodyne_solvers::{Linearization, covariance};
 /// below [`ROUNDING_FLOOR`] times the start's (zero residuals to rounding). A parameter the data
 /// do not determine (see [`homodyne_solvers::covariance()`]) is flagged
 /// [`ParameterFlag::Undetermined`] with an infinite uncertainty.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn result_from_outcome(
     outcome: SolverOutcome,
-    jacobian_kind: JacobianKind,
-    method: Method,
-    absolute_sigma: bool,
-    ftol: f64,
+    fit: &Fit<'_>,
+    attempt: &Attempt,
     n_points: usize,
-    p0: &[f64],
-    bounds: &Bounds,
-    sigma_scale: f64,
-    strategy: OptimizationStrategy,
 ) -> OptimizationResult {
+    let (p0, bounds, sigma_scale) = (&attempt.p0, &attempt.bounds, attempt.sigma_scale);
+    let (absolute_sigma, ftol) = (fit.absolute_sigma, attempt.options.ftol);
     let n_params = p0.len();
     let lin = &outcome.linearization;
     // Map a rescaled problem back: residuals were divided by `sigma_scale`.
@@ -94,11 +93,11 @@ pub(crate) fn result_from_outcome(
         absolute_sigma,
         notes: Vec::new(),
         final_cost,
-        method,
-        jacobian_kind,
+        method: fit.method,
+        jacobian_kind: fit.model().jacobian_kind(),
         device_info: DeviceInfo::cpu(homodyne_solvers::worker_threads()),
         recovery_actions: Vec::new(),
-        strategy,
+        strategy: attempt.strategy,
         strategy_notes: Vec::new(),
         streaming_diagnostics: None,
         wall_time: Default::default(),

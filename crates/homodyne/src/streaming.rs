@@ -1,5 +1,6 @@
-//! STREAMING fits: [`NlsqWrapper::fit_streaming`] over a [`DataSource`], with batch-level
-//! fault tolerance, HDF5 checkpoints and resume.
+//! STREAMING fits over a [`DataSource`] ([`Fit::source`](crate::Fit::source), or points in
+//! memory with [`Fit::strategy`](crate::Fit::strategy)`(Streaming)`), with batch-level fault
+//! tolerance, HDF5 checkpoints and resume.
 //!
 //! The data are read batch by batch on every pass (`homodyne_solvers::streaming`), so
 //! memory is one batch plus `P x P` sums, whatever the number of points, and the optimum
@@ -36,9 +37,8 @@ use std::time::Instant;
 use homodyne_checkpoint::{CheckpointManager, OptimizerState, StateArray};
 use homodyne_core::AttemptSummary;
 use homodyne_core::{
-    Bounds, Context, DataSource, FitObserver, InvalidInput, InvalidSample, Method, Model,
-    NoObserver, OptimizationError, OptimizationResult, OptimizationStrategy, PassKind,
-    RecoveryAction, StreamingDiagnostics,
+    Context, DataSource, InvalidInput, InvalidSample, Method, OptimizationError, OptimizationResult,
+    OptimizationStrategy, PassKind, RecoveryAction, StreamingDiagnostics,
 };
 use homodyne_solvers::factor::RFactor;
 use homodyne_solvers::normal::NormalAccumulator;
@@ -51,9 +51,9 @@ use homodyne_solvers::{Accumulation, lm, trf};
 use homodyne_stats::BatchStatistics;
 use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
-use crate::config::FitConfig;
-use crate::held::Held;
+use crate::fit::Fit;
 use crate::outcome::result_from_outcome;
+use crate::validate::validate;
 use crate::wrapper::NlsqWrapper;
 
 /// Where and how often a streaming fit saves its state.
@@ -165,65 +165,18 @@ impl HdfCheckpointer {
 }
 
 impl NlsqWrapper {
-    /// Fits `model` to the points of `source` with the STREAMING strategy; see the module
-    /// documentation. `config.sigma` must be `None` (a source brings its own sigma);
-    /// `config.strategy` is ignored.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_streaming<M: Model + ?Sized>(
+    /// Fits `fit`'s model to the points of `source` with the STREAMING strategy; see the
+    /// module documentation. `fit.strategy` is ignored.
+    pub(crate) fn fit_streaming(
         &self,
-        model: &M,
+        fit: &Fit<'_>,
         source: &dyn DataSource,
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        method: Method,
-        config: &FitConfig,
-        options: &StreamingOptions,
-    ) -> Result<OptimizationResult, OptimizationError> {
-        self.fit_streaming_observed(
-            model,
-            source,
-            p0,
-            bounds,
-            method,
-            config,
-            options,
-            &NoObserver,
-        )
-    }
-
-    /// [`NlsqWrapper::fit_streaming`], reporting iterations and batch progress to
-    /// `observer`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_streaming_observed<M: Model + ?Sized>(
-        &self,
-        model: &M,
-        source: &dyn DataSource,
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        method: Method,
-        config: &FitConfig,
-        options: &StreamingOptions,
-        observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
-        let reduced = Held::fit_reduced(
-            model,
-            p0,
-            bounds,
-            config,
-            |p0| validate_streaming(model, source, p0, bounds, config).map(drop),
-            |model, p0, bounds, config| {
-                self.fit_streaming_observed(
-                    model, source, p0, bounds, method, config, options, observer,
-                )
-            },
-        )?;
-        if let Some(result) = reduced {
-            return Ok(result);
-        }
-        let bounds = validate_streaming(model, source, p0, bounds, config)?;
+        let bounds = validate(fit)?;
+        let (model, p0, method, options) = (fit.model(), &fit.p0[..], fit.method, &fit.streaming);
         let n_points = source.n_points();
-        let batch_size = batch_size_of(options, n_points, p0.len(), config)?;
+        let batch_size = batch_size_of(fit, n_points)?;
         if !(0.0..=1.0).contains(&options.min_success_rate) {
             return Err(invalid_option(
                 "min_success_rate",
@@ -283,8 +236,8 @@ impl NlsqWrapper {
                     {
                         return Err(OptimizationError::Checkpoint {
                             message: "the checkpoint was written by a distributed fit (its \
-                                      passes summed in tree order): resume it with \
-                                      fit_streaming_distributed"
+                                      passes summed in tree order): resume it with a \
+                                      communicator (Fit::communicator)"
                                 .to_owned(),
                             context: Context::new().with("path", checkpoint.path.display()),
                             source: None,
@@ -302,20 +255,27 @@ impl NlsqWrapper {
             _ => StreamState::new(p0),
         };
 
-        let mut objective =
-            StreamingObjective::resume(model, source, state, config.loss, config.f_scale, settings)
-                .with_observer(observer);
+        let attempt = self.first_attempt(fit, OptimizationStrategy::Streaming, bounds);
+        let (solver_options, bounds) = (&attempt.options, &attempt.bounds);
+        let observer = fit.observer;
+        let mut objective = StreamingObjective::resume(
+            model,
+            source,
+            state,
+            solver_options.loss,
+            solver_options.f_scale,
+            settings,
+        )
+        .with_observer(observer);
         if let Some(ck) = &checkpointer {
             objective = objective.with_checkpointer(ck);
         }
-        let mut solver_options = config.solver_options();
-        solver_options.validate = self.enable_numerical_validation() && !self.fast_mode();
         let mut start = objective.state().run_start;
         let mut actions = Vec::new();
         let outcome = loop {
             let solved = match method {
-                Method::Trf => trf(&objective, &start, &bounds, &solver_options, observer),
-                Method::Lm => lm(&objective, &start, &bounds, &solver_options, observer),
+                Method::Trf => trf(&objective, &start, bounds, solver_options, observer),
+                Method::Lm => lm(&objective, &start, bounds, solver_options, observer),
             };
             match solved {
                 Ok(outcome) => break outcome,
@@ -340,18 +300,7 @@ impl NlsqWrapper {
 
         let state = objective.state();
         let n_used = homodyne_solvers::Objective::n_residuals(&objective);
-        let mut result = result_from_outcome(
-            outcome,
-            model.jacobian_kind(),
-            method,
-            config.absolute_sigma,
-            solver_options.ftol,
-            n_used,
-            p0,
-            &bounds,
-            1.0,
-            OptimizationStrategy::Streaming,
-        );
+        let mut result = result_from_outcome(outcome, fit, &attempt, n_used);
         result.attempts = vec![AttemptSummary::of(1, &result)];
         let stats = state.stats.get_statistics();
         let (checkpoint_seconds_total, checkpoint_seconds_max) =
@@ -383,20 +332,15 @@ impl NlsqWrapper {
     }
 }
 
-/// The points per batch: `options.batch_size`, else from the memory budget
-/// (`build_streaming_config`); 0 is refused.
-pub(crate) fn batch_size_of(
-    options: &StreamingOptions,
-    n_points: usize,
-    n_params: usize,
-    config: &FitConfig,
-) -> Result<usize, OptimizationError> {
-    let batch_size = options.batch_size.unwrap_or_else(|| {
+/// The points per batch of `fit` over `n_points` points: its streaming options'
+/// `batch_size`, else from the memory budget (`build_streaming_config`); 0 is refused.
+pub(crate) fn batch_size_of(fit: &Fit<'_>, n_points: usize) -> Result<usize, OptimizationError> {
+    let batch_size = fit.streaming.batch_size.unwrap_or_else(|| {
         build_streaming_config(
             n_points,
-            n_params,
+            fit.p0.len(),
             CheckpointSettings::default(),
-            config.memory_limit_gb,
+            fit.memory_limit_gb,
         )
         .batch_size
     });
@@ -425,38 +369,6 @@ pub(crate) fn invalid_option(
     }
 }
 
-/// The checks of a streaming fit's inputs that need no data: the source's shape against the
-/// model, `p0` and the bounds. The data are checked batch by batch as they are read.
-pub(crate) fn validate_streaming<M: Model + ?Sized>(
-    model: &M,
-    source: &dyn DataSource,
-    p0: &[f64],
-    bounds: Option<&Bounds>,
-    config: &FitConfig,
-) -> Result<Bounds, OptimizationError> {
-    let fail = |problem| OptimizationError::InvalidInput {
-        problem,
-        context: Context::new().with("source", source.describe()),
-    };
-    if config.sigma.is_some() {
-        return Err(invalid_option(
-            "FitConfig::sigma",
-            "Some(..)".into(),
-            "a streaming fit reads sigma from its data source; leave FitConfig::sigma None",
-        ));
-    }
-    if source.n_points() == 0 {
-        return Err(fail(InvalidInput::EmptyData));
-    }
-    if source.x_dim() != model.x_dim() {
-        return Err(fail(InvalidInput::LengthMismatch {
-            x_len: source.x_dim(),
-            y_len: 1,
-            x_dim: model.x_dim(),
-        }));
-    }
-    crate::validate::validate_parameters(model, source.n_points(), p0, bounds, config)
-}
 
 /// Refuses a checkpoint written for another problem.
 pub(crate) fn check_compatible(

@@ -1,8 +1,8 @@
 //! Input checks run before any fit: every problem becomes a typed error, never a panic.
 
-use homodyne_core::{Bounds, InvalidInput, Model, OptimizationError};
+use homodyne_core::{Bounds, Context, DataSource, InvalidInput, Model, OptimizationError};
 
-use crate::config::FitConfig;
+use crate::fit::{Data, Fit};
 
 fn first_non_finite(values: &[f64]) -> Option<(usize, f64)> {
     values
@@ -12,21 +12,49 @@ fn first_non_finite(values: &[f64]) -> Option<(usize, f64)> {
         .find(|(_, v)| !v.is_finite())
 }
 
-/// Checks a fit's inputs before any work; returns the bounds to use (unbounded when
-/// `None`).
-pub fn validate_inputs<M: Model + ?Sized>(
-    model: &M,
+/// Checks a fit's inputs before any work; returns the bounds to use (unbounded when none
+/// were given).
+///
+/// Points in memory are checked whole: lengths, finite values, positive sigma. A source
+/// is checked for its shape and size only (a streaming fit checks its data batch by batch
+/// as it reads them), and must not be given a separate sigma: it brings its own.
+pub(crate) fn validate(fit: &Fit<'_>) -> Result<Bounds, OptimizationError> {
+    let model = fit.model();
+    let p0 = &fit.p0;
+    check_model(model, p0)?;
+    let n_points = match &fit.data {
+        Data::Points { x, y } => check_points(model.x_dim(), x, y, fit.sigma.as_deref())?,
+        Data::Source(source) => check_source(model.x_dim(), *source, fit.sigma.is_some())?,
+    };
+    check_point_count(n_points, free_parameters(fit))?;
+    if let Some((index, value)) = first_non_finite(p0) {
+        return Err(InvalidInput::NonFinite {
+            array: "p0",
+            index,
+            value,
+        }
+        .into());
+    }
+    fit.options.validate(p0.len())?;
+    let bounds = match &fit.bounds {
+        Some(b) => b.clone(),
+        None => Bounds::unbounded(p0.len()),
+    };
+    bounds.check_start(p0)?;
+    Ok(bounds)
+}
+
+/// The points in memory: their lengths, finite values and positive sigma; returns their
+/// number.
+fn check_points(
+    x_dim: usize,
     xdata: &[f64],
     ydata: &[f64],
-    p0: &[f64],
-    bounds: Option<&Bounds>,
-    config: &FitConfig,
-) -> Result<Bounds, OptimizationError> {
-    check_model(model, p0)?;
+    sigma: Option<&[f64]>,
+) -> Result<usize, OptimizationError> {
     if ydata.is_empty() {
         return Err(InvalidInput::EmptyData.into());
     }
-    let x_dim = model.x_dim();
     if xdata.len() != ydata.len() * x_dim {
         return Err(InvalidInput::LengthMismatch {
             x_len: xdata.len(),
@@ -35,8 +63,7 @@ pub fn validate_inputs<M: Model + ?Sized>(
         }
         .into());
     }
-    check_point_count(ydata.len(), free_parameters(p0.len(), bounds, config))?;
-    for (array, values) in [("xdata", xdata), ("ydata", ydata), ("p0", p0)] {
+    for (array, values) in [("xdata", xdata), ("ydata", ydata)] {
         if let Some((index, value)) = first_non_finite(values) {
             return Err(InvalidInput::NonFinite {
                 array,
@@ -46,7 +73,7 @@ pub fn validate_inputs<M: Model + ?Sized>(
             .into());
         }
     }
-    if let Some(sigma) = &config.sigma {
+    if let Some(sigma) = sigma {
         if sigma.len() != ydata.len() {
             return Err(InvalidInput::WrongSigmaLength {
                 expected: ydata.len(),
@@ -66,37 +93,42 @@ pub fn validate_inputs<M: Model + ?Sized>(
             return Err(InvalidInput::NonPositiveSigma { index, value }.into());
         }
     }
-    check_options_and_bounds(p0, bounds, config)
+    Ok(ydata.len())
 }
 
-/// The checks of [`validate_inputs`] that need no data, for `n_points` points read later
-/// (a streaming fit checks its data batch by batch): the model, `p0`, the options and the
-/// bounds.
-pub fn validate_parameters<M: Model + ?Sized>(
-    model: &M,
-    n_points: usize,
-    p0: &[f64],
-    bounds: Option<&Bounds>,
-    config: &FitConfig,
-) -> Result<Bounds, OptimizationError> {
-    check_model(model, p0)?;
-    if n_points == 0 {
-        return Err(InvalidInput::EmptyData.into());
+/// A source's shape against the model; returns its number of points.
+fn check_source(
+    x_dim: usize,
+    source: &dyn DataSource,
+    separate_sigma: bool,
+) -> Result<usize, OptimizationError> {
+    let fail = |problem| OptimizationError::InvalidInput {
+        problem,
+        context: Context::new().with("source", source.describe()),
+    };
+    if separate_sigma {
+        return Err(fail(InvalidInput::InvalidOption {
+            option: "sigma",
+            value: "given beside a data source".into(),
+            reason: "a data source brings its own sigma (DataSource::has_sigma): give it \
+                     there, not to the fit",
+        }));
     }
-    check_point_count(n_points, free_parameters(p0.len(), bounds, config))?;
-    if let Some((index, value)) = first_non_finite(p0) {
-        return Err(InvalidInput::NonFinite {
-            array: "p0",
-            index,
-            value,
-        }
-        .into());
+    if source.n_points() == 0 {
+        return Err(fail(InvalidInput::EmptyData));
     }
-    check_options_and_bounds(p0, bounds, config)
+    if source.x_dim() != x_dim {
+        return Err(fail(InvalidInput::LengthMismatch {
+            x_len: source.x_dim(),
+            y_len: 1,
+            x_dim,
+        }));
+    }
+    Ok(source.n_points())
 }
 
 /// At least one parameter, one x value per point, and `p0` of the model's length.
-fn check_model<M: Model + ?Sized>(model: &M, p0: &[f64]) -> Result<(), OptimizationError> {
+fn check_model(model: &dyn Model, p0: &[f64]) -> Result<(), OptimizationError> {
     let n_params = model.n_params();
     if n_params == 0 {
         return Err(InvalidInput::InvalidOption {
@@ -125,38 +157,25 @@ fn check_model<M: Model + ?Sized>(model: &M, p0: &[f64]) -> Result<(), Optimizat
     Ok(())
 }
 
-/// No fewer points than parameters.
-/// The parameters left to fit: `n_params` less those held by `config.fixed` or by equal
-/// bounds (a held parameter needs no data point).
-fn free_parameters(n_params: usize, bounds: Option<&Bounds>, config: &FitConfig) -> usize {
+/// The parameters left to fit: those not held by [`Fit::fix`] or by equal bounds (a held
+/// parameter needs no data point).
+fn free_parameters(fit: &Fit<'_>) -> usize {
+    let n_params = fit.p0.len();
+    let bounds = fit.bounds.as_ref();
     (0..n_params)
         .filter(|&k| {
-            let by_config = config.fixed.get(k).is_some_and(Option::is_some);
+            let by_fix = fit.fixed.get(k).is_some_and(Option::is_some);
             let by_bounds =
                 bounds.is_some_and(|b| b.len() == n_params && b.fixed_value(k).is_some());
-            !(by_config || by_bounds)
+            !(by_fix || by_bounds)
         })
         .count()
 }
 
+/// No fewer points than parameters.
 fn check_point_count(n_points: usize, n_params: usize) -> Result<(), OptimizationError> {
     if n_points < n_params {
         return Err(InvalidInput::TooFewPoints { n_points, n_params }.into());
     }
     Ok(())
-}
-
-/// The solver options, and `p0` within the bounds; returns the bounds.
-fn check_options_and_bounds(
-    p0: &[f64],
-    bounds: Option<&Bounds>,
-    config: &FitConfig,
-) -> Result<Bounds, OptimizationError> {
-    config.solver_options().validate(p0.len())?;
-    let bounds = match bounds {
-        Some(b) => b.clone(),
-        None => Bounds::unbounded(p0.len()),
-    };
-    bounds.check_start(p0)?;
-    Ok(bounds)
 }

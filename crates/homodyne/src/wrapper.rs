@@ -4,27 +4,28 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use homodyne_core::{
-    AttemptSummary, Bounds, Context, FitObserver, Method, Model, NoObserver, OptimizationError,
+    AttemptSummary, Bounds, Context, InvalidInput, Method, Model, OptimizationError,
     OptimizationResult, OptimizationStrategy, RecoveryAction,
 };
 use homodyne_solvers::{Accumulation, InMemoryObjective, SolverOptions, lm, trf};
 use homodyne_strategy::DatasetSizeStrategy;
 
-use crate::held::Held;
-use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
-
-use crate::config::FitConfig;
 use crate::counted::Counted;
+use crate::fit::{Data, Fit};
+use crate::held::Held;
 use crate::outcome::{finite_difference_note, locate, result_from_outcome};
-use crate::validate::validate_inputs;
+use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
+use crate::validate::validate;
 
-/// Fits models to data with TRF or LM, choosing how to hold the data from its size.
+/// Runs fits with TRF or LM, choosing how to hold the data from its size: the flags of the
+/// Python package's `NLSQWrapper`. A fit is described with [`Fit`] and run by the wrapper
+/// given to [`Fit::wrapper`] (the default wrapper when none is).
 ///
-/// The constructor options mirror the Python package's `NLSQWrapper`:
+/// The options:
 ///
 /// | option | default | effect |
 /// |---|---|---|
-/// | `enable_large_dataset` | true | the strategy is chosen from the data size and the memory available (LARGE from 1M points, CHUNKED from 10M); false keeps STANDARD. `FitConfig::strategy` forces one |
+/// | `enable_large_dataset` | true | the strategy is chosen from the data size and the memory available (LARGE from 1M points, CHUNKED from 10M); false keeps STANDARD. [`Fit::strategy`] forces one |
 /// | `enable_recovery` | true | a failed attempt is retried with the next strategy of [`crate::recovery`]; each applied strategy is recorded in `recovery_actions` |
 /// | `enable_numerical_validation` | true | gradient, parameters and loss are checked every iteration ([`homodyne_solvers::validation`]); non-finite inputs and Jacobians are refused either way |
 /// | `max_retries` | 2 | retries after the first attempt |
@@ -43,11 +44,14 @@ use crate::validate::validate_inputs;
 /// let x: Vec<f64> = (0..50).map(|i| i as f64 * 0.1).collect();
 /// let y: Vec<f64> = x.iter().map(|x| 3.0 * (-1.3 * x).exp() + 0.5).collect();
 /// let model = ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2]);
-/// let result = NlsqWrapper::new()
-///     .fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf, &FitConfig::default())
-///     .unwrap();
+/// let wrapper = NlsqWrapper::builder().enable_recovery(false).build();
+/// let result = Fit::curve(&model, &x, &y)
+///     .p0(&[1.0, 1.0, 0.0])
+///     .wrapper(wrapper)
+///     .run()?;
 /// assert!((result.parameters[1] - 1.3).abs() < 1e-8);
 /// assert_eq!(result.strategy, OptimizationStrategy::Standard);
+/// # Ok::<(), OptimizationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NlsqWrapper {
@@ -140,74 +144,120 @@ impl NlsqWrapper {
         self.fast_mode
     }
 
-    /// Fits `model` to `(xdata, ydata)` from `p0`.
+    /// The reference API's call: fits `model` to `(xdata, ydata)` from `p0` within
+    /// `bounds` (`None`: unbounded) with `method` and `options`. A convenience over
+    /// [`Fit`], which has everything else (sigma, held parameters, sources, STREAMING,
+    /// checkpoints, distributed fits, observers):
     ///
-    /// - `xdata`: `N * model.x_dim()` predictor values, point after point;
-    /// - `ydata`: the `N` observations;
-    /// - `bounds`: box constraints (`None`: unbounded); `p0` must lie within them;
-    /// - `method`: [`Method::Trf`] or [`Method::Lm`];
-    /// - `config`: tolerances, loss, `sigma` (see [`FitConfig`]).
+    /// ```
+    /// use homodyne::prelude::*;
     ///
-    /// Returns the fitted parameters with covariance and diagnostics, or a typed error
-    /// naming the problem: invalid input, or a non-finite model where the solver cannot
-    /// step around it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit<M: Model + ?Sized>(
+    /// let x = [0.0, 1.0, 2.0, 3.0];
+    /// let y = [1.0, 3.1, 4.9, 7.0];
+    /// let line = ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x);
+    /// let options = SolverOptions::default();
+    /// let fit = NlsqWrapper::new().fit(&line, &x, &y, &[0.0, 1.0], None, Method::Lm, &options)?;
+    /// assert!((fit.parameters[1] - 1.98).abs() < 1e-12);
+    /// # Ok::<(), OptimizationError>(())
+    /// ```
+    #[allow(clippy::too_many_arguments)] // the reference API's shape
+    pub fn fit(
         &self,
-        model: &M,
+        model: &dyn Model,
         xdata: &[f64],
         ydata: &[f64],
         p0: &[f64],
         bounds: Option<&Bounds>,
         method: Method,
-        config: &FitConfig,
+        options: &SolverOptions,
     ) -> Result<OptimizationResult, OptimizationError> {
-        self.fit_observed(model, xdata, ydata, p0, bounds, method, config, &NoObserver)
+        Fit::curve(model, xdata, ydata)
+            .p0(p0)
+            .bounds(bounds)
+            .method(method)
+            .options(options.clone())
+            .wrapper(self.clone())
+            .run()
     }
 
-    /// [`NlsqWrapper::fit`], reporting every iteration to `observer` (for progress lines
-    /// and logs).
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_observed<M: Model + ?Sized>(
-        &self,
-        model: &M,
-        xdata: &[f64],
-        ydata: &[f64],
-        p0: &[f64],
-        bounds: Option<&Bounds>,
-        method: Method,
-        config: &FitConfig,
-        observer: &dyn FitObserver,
-    ) -> Result<OptimizationResult, OptimizationError> {
-        let started = Instant::now();
+    /// Runs `fit` (see the table in [`crate::fit`]): held parameters are taken out first,
+    /// then the data decide the strategy.
+    pub(crate) fn run(&self, fit: &Fit<'_>) -> Result<OptimizationResult, OptimizationError> {
         let reduced = Held::fit_reduced(
-            model,
-            p0,
-            bounds,
-            config,
-            |p0| validate_inputs(model, xdata, ydata, p0, bounds, config).map(drop),
-            |model, p0, bounds, config| {
-                self.fit_observed(model, xdata, ydata, p0, bounds, method, config, observer)
-            },
+            fit,
+            |whole| validate(whole).map(drop),
+            |reduced| self.run(reduced),
         )?;
         if let Some(result) = reduced {
             return Ok(result);
         }
-        let bounds = validate_inputs(model, xdata, ydata, p0, bounds, config)?;
+        match (&fit.data, fit.communicator) {
+            (Data::Points { x, y }, None) if !fit.wants_streaming() => self.fit_points(fit, x, y),
+            (Data::Points { .. }, _) => {
+                // Streamed or shared points in memory: checked whole here, then read as a
+                // source (which carries their sigma).
+                validate(fit)?;
+                let source = fit.slice_source().ok_or_else(|| {
+                    OptimizationError::from(InvalidInput::InvalidOption {
+                        option: "xdata",
+                        value: "points in memory".into(),
+                        reason: "the points could not be read as a data source",
+                    })
+                })?;
+                let streamed = Fit {
+                    data: Data::Source(&source),
+                    sigma: None,
+                    ..fit.clone()
+                };
+                self.run(&streamed)
+            }
+            (Data::Source(source), None) => self.fit_streaming(fit, *source),
+            (Data::Source(source), Some(communicator)) if fit.wants_streaming() => {
+                self.fit_streaming_distributed(fit, *source, communicator)
+            }
+            (Data::Source(source), Some(communicator)) => {
+                self.fit_distributed(fit, *source, communicator)
+            }
+        }
+    }
+
+    /// Fits the points `(xdata, ydata)` held in memory: STANDARD, LARGE or CHUNKED, with
+    /// the recovery strategies.
+    fn fit_points(
+        &self,
+        fit: &Fit<'_>,
+        xdata: &[f64],
+        ydata: &[f64],
+    ) -> Result<OptimizationResult, OptimizationError> {
+        let started = Instant::now();
+        let bounds = validate(fit)?;
+        let model = fit.model();
         let (strategy, strategy_notes) =
-            self.choose_strategy(model.x_dim(), ydata.len(), p0.len(), config);
-        let mut attempt = Attempt {
-            strategy,
-            p0: p0.to_vec(),
-            bounds,
-            options: config.solver_options(),
-            sigma_scale: 1.0,
-        };
-        attempt.options.validate = self.enable_numerical_validation && !self.fast_mode;
+            self.choose_strategy(fit, model.x_dim(), ydata.len(), fit.sigma.is_some());
+        let attempt = self.first_attempt(fit, strategy, bounds);
         let y_range = || range_of(ydata);
         self.run_with_recovery(started, attempt, strategy_notes, &y_range, |attempt| {
-            self.run_attempt(model, xdata, ydata, method, config, attempt, observer)
+            self.run_attempt(fit, xdata, ydata, attempt)
         })
+    }
+
+    /// The first attempt of `fit` with `strategy` within `bounds`: the fit's start and
+    /// options, validated as this wrapper's flags say.
+    pub(crate) fn first_attempt(
+        &self,
+        fit: &Fit<'_>,
+        strategy: OptimizationStrategy,
+        bounds: Bounds,
+    ) -> Attempt {
+        let mut options = fit.options.clone();
+        options.validate &= self.enable_numerical_validation && !self.fast_mode;
+        Attempt {
+            strategy,
+            p0: fit.p0.clone(),
+            bounds,
+            options,
+            sigma_scale: 1.0,
+        }
     }
 
     /// Runs `run_attempt` on `attempt`, then on each recovery strategy's changed attempt
@@ -331,8 +381,9 @@ impl NlsqWrapper {
         }
     }
 
-    /// The strategy of a fit: the override of `config.strategy` if any, STANDARD when large
-    /// datasets are disabled, else by size and available memory
+    /// The strategy of `fit` over `n_points` points (`weighted`: with sigma): the one it
+    /// forces, if any, STANDARD when large datasets are disabled, else by size and
+    /// available memory
     /// ([`DatasetSizeStrategy::select_strategy`]). All in-memory strategies fold the
     /// Jacobian chunk by chunk and never hold it whole; STANDARD folds by exact QR, LARGE
     /// and CHUNKED sum the normal equations (falling back to QR for ill-conditioned passes).
@@ -340,24 +391,24 @@ impl NlsqWrapper {
     /// runs (and reports) CHUNKED.
     pub(crate) fn choose_strategy(
         &self,
+        fit: &Fit<'_>,
         x_dim: usize,
         n_points: usize,
-        n_params: usize,
-        config: &FitConfig,
+        weighted: bool,
     ) -> (OptimizationStrategy, Vec<String>) {
-        if config.strategy.is_none() && !self.enable_large_dataset {
+        if fit.strategy.is_none() && !self.enable_large_dataset {
             return (OptimizationStrategy::Standard, Vec::new());
         }
         let selector = DatasetSizeStrategy {
-            weighted: config.sigma.is_some(),
+            weighted,
             ..DatasetSizeStrategy::new(x_dim)
         };
         let selection = selector.select_strategy(
             n_points,
-            n_params,
-            config.strategy,
+            fit.p0.len(),
+            fit.strategy,
             true,
-            config.memory_limit_gb,
+            fit.memory_limit_gb,
         );
         let mut notes = selection.reasons;
         notes.extend(
@@ -382,48 +433,35 @@ impl NlsqWrapper {
 
     /// One attempt: the solver on the attempt's settings, with a panic in the user's model
     /// caught at this boundary.
-    #[allow(clippy::too_many_arguments)]
-    fn run_attempt<M: Model + ?Sized>(
+    fn run_attempt(
         &self,
-        model: &M,
+        fit: &Fit<'_>,
         xdata: &[f64],
         ydata: &[f64],
-        method: Method,
-        config: &FitConfig,
         attempt: &Attempt,
-        observer: &dyn FitObserver,
     ) -> Result<OptimizationResult, OptimizationError> {
-        let sigma = scaled_sigma(config.sigma.as_deref(), attempt.sigma_scale, ydata.len());
+        let model = fit.model();
+        let sigma = scaled_sigma(fit.sigma.as_deref(), attempt.sigma_scale, ydata.len());
         let accumulation = match attempt.strategy {
             OptimizationStrategy::Standard => Accumulation::Qr,
             _ => Accumulation::NormalEquations,
         };
+        let options = &attempt.options;
         let objective = InMemoryObjective::new(
             model,
             xdata,
             ydata,
             sigma.as_deref(),
-            config.loss,
-            config.f_scale,
+            options.loss,
+            options.f_scale,
         )
         .with_accumulation(accumulation)
-        .with_observer(observer);
+        .with_observer(fit.observer);
         let counted = Counted::new(&objective);
+        let method = fit.method;
         let solve = || match method {
-            Method::Trf => trf(
-                &counted,
-                &attempt.p0,
-                &attempt.bounds,
-                &attempt.options,
-                observer,
-            ),
-            Method::Lm => lm(
-                &counted,
-                &attempt.p0,
-                &attempt.bounds,
-                &attempt.options,
-                observer,
-            ),
+            Method::Trf => trf(&counted, &attempt.p0, &attempt.bounds, options, fit.observer),
+            Method::Lm => lm(&counted, &attempt.p0, &attempt.bounds, options, fit.observer),
         };
         let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(solve)) {
             Ok(outcome) => outcome,
@@ -445,18 +483,7 @@ impl NlsqWrapper {
                 .with_context("strategy", attempt.strategy)
         })?;
 
-        let mut result = result_from_outcome(
-            outcome,
-            model.jacobian_kind(),
-            method,
-            config.absolute_sigma,
-            attempt.options.ftol,
-            ydata.len(),
-            &attempt.p0,
-            &attempt.bounds,
-            attempt.sigma_scale,
-            attempt.strategy,
-        );
+        let mut result = result_from_outcome(outcome, fit, attempt, ydata.len());
         result.notes.extend(finite_difference_note(
             objective.finite_difference_entries(),
         ));
