@@ -190,6 +190,16 @@ pub struct PassRecord {
     pub result: PassResult,
 }
 
+/// A pass being folded: its number within the solver run, what it computes, how it sums
+/// the Jacobian, and where.
+#[derive(Debug, Clone, Copy)]
+struct Pass<'p> {
+    index: usize,
+    kind: PassKind,
+    accumulation: Accumulation,
+    parameters: &'p [f64],
+}
+
 /// The pass in progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartialPass {
@@ -431,14 +441,24 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
             }
             None => (self.pass_accumulation(kind), 0, None),
         };
-        let sums = self.fold_batches(&mut inner, index, kind, accumulation, p, start, sums)?;
+        let pass = Pass {
+            index,
+            kind,
+            accumulation,
+            parameters: p,
+        };
+        let sums = self.fold_batches(&mut inner, &pass, start, sums)?;
         let result = match kind {
             PassKind::Cost => PassResult::Cost(sums.into_cost()),
             PassKind::Linearization => {
                 let mut redo = None;
                 let lin = sums.into_linearization(p.len(), || {
                     // Too ill-conditioned for the normal equations: the pass again, exactly.
-                    match self.fold_batches(&mut inner, index, kind, Accumulation::Qr, p, 0, None) {
+                    let exact = Pass {
+                        accumulation: Accumulation::Qr,
+                        ..pass
+                    };
+                    match self.fold_batches(&mut inner, &exact, 0, None) {
                         Ok(sums) => sums,
                         Err(e) => {
                             redo = Some(e);
@@ -468,18 +488,20 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         }
     }
 
-    /// Folds batches `start..` into `sums` (empty when `None`).
-    #[allow(clippy::too_many_arguments)]
+    /// Folds batches `start..` of `pass` into `sums` (empty when `None`).
     fn fold_batches(
         &self,
         inner: &mut Inner,
-        index: usize,
-        kind: PassKind,
-        accumulation: Accumulation,
-        p: &[f64],
+        pass: &Pass<'_>,
         start: usize,
         sums: Option<PassSums>,
     ) -> Result<PassSums, OptimizationError> {
+        let Pass {
+            index,
+            kind,
+            accumulation,
+            parameters: p,
+        } = *pass;
         let n_batches = self.n_batches();
         let weighted = self.source.has_sigma();
         let mut acc = sums.unwrap_or_else(PassSums::empty);
@@ -575,22 +597,18 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                 points_done: range.end,
                 points_total: self.source.n_points(),
             });
-            self.maybe_checkpoint(inner, index, kind, accumulation, p, b, &acc)?;
+            self.maybe_checkpoint(inner, pass, b, &acc)?;
         }
         inner.batch = current;
         self.check_success_rate(&inner.state.failed_batches, n_batches)?;
         Ok(acc)
     }
 
-    /// Saves a checkpoint after batch `b` of pass `index` when the checkpointer says so.
-    #[allow(clippy::too_many_arguments)]
+    /// Saves a checkpoint after batch `b` of `pass` when the checkpointer says so.
     fn maybe_checkpoint(
         &self,
         inner: &mut Inner,
-        index: usize,
-        kind: PassKind,
-        accumulation: Accumulation,
-        p: &[f64],
+        pass: &Pass<'_>,
         b: usize,
         acc: &PassSums,
     ) -> Result<(), OptimizationError> {
@@ -602,10 +620,10 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         }
         let mut snapshot = inner.state.clone();
         snapshot.partial = Some(PartialPass {
-            index,
-            kind,
-            accumulation,
-            parameters: p.to_vec(),
+            index: pass.index,
+            kind: pass.kind,
+            accumulation: pass.accumulation,
+            parameters: pass.parameters.to_vec(),
             next_batch: b + 1,
             sums: SumsState::from_sums(acc),
         });
