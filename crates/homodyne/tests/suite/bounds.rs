@@ -59,16 +59,11 @@ fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
     let bounds = Bounds::new(vec![0.0, 0.0, 0.0], vec![10.0, 5.0, 3.0]).unwrap();
     for method in [Method::Trf, Method::Lm] {
         let model = RecordingDecay::new();
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.0, 1.0],
-                Some(&bounds),
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.0, 1.0])
+            .bounds(&bounds)
+            .method(method)
+            .run()
             .unwrap();
         assert!(fit.converged(), "{method}: {:?}", fit.termination_reason);
         // c ends on its lower bound (TRF keeps iterates strictly inside: within rounding).
@@ -88,16 +83,10 @@ fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
         // The constrained optimum: an unconstrained fit of a exp(-b x) to the same data
         // with c fixed at 0 must agree.
         let fixed = ClosureModel::new(2, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp());
-        let reference = NlsqWrapper::new()
-            .fit(
-                &fixed,
-                &x,
-                &y,
-                &[1.0, 1.0],
-                None,
-                Method::Lm,
-                &FitConfig::default(),
-            )
+        let reference = Fit::curve(&fixed, &x, &y)
+            .p0(&[1.0, 1.0])
+            .method(Method::Lm)
+            .run()
             .unwrap();
         for k in 0..2 {
             let rel =
@@ -118,16 +107,11 @@ fn start_on_a_bound_is_accepted() {
     let bounds = Bounds::new(vec![0.0, 0.0, 0.0], vec![10.0, 5.0, 3.0]).unwrap();
     for method in [Method::Trf, Method::Lm] {
         let model = RecordingDecay::new();
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0],
-                Some(&bounds),
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.0, 0.0])
+            .bounds(&bounds)
+            .method(method)
+            .run()
             .unwrap();
         assert!(bounds.contains(&fit.parameters));
         assert!(fit.parameters[2] < 1e-10);
@@ -140,16 +124,11 @@ fn inactive_bounds_do_not_change_the_optimum() {
     let y: Vec<f64> = x.iter().map(|x| 3.0 * (-0.4 * x).exp() + 0.25).collect();
     let wide = Bounds::new(vec![-100.0; 3], vec![100.0; 3]).unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &RecordingDecay::new(),
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0],
-                Some(&wide),
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&RecordingDecay::new(), &x, &y)
+            .p0(&[1.0, 1.0, 0.0])
+            .bounds(&wide)
+            .method(method)
+            .run()
             .unwrap();
         for (p, t) in fit.parameters.iter().zip([3.0, 0.4, 0.25]) {
             assert!((p - t).abs() < 1e-9, "{method}: {p} vs {t}");

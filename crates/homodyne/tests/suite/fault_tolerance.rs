@@ -20,6 +20,19 @@ fn data() -> (Vec<f64>, Vec<f64>) {
 
 const P0: [f64; 3] = [1.0, 0.5, 0.0];
 
+/// `model` fitted to `(x, y)` from [`P0`]: each test adds its settings.
+fn from_p0<'a>(model: &'a dyn Model, x: &'a [f64], y: &'a [f64]) -> Fit<'a> {
+    Fit::curve(model, x, y).p0(&P0)
+}
+
+/// [`SolverOptions::default`] with an evaluation budget of `n`.
+fn max_nfev(n: usize) -> SolverOptions {
+    SolverOptions {
+        max_nfev: Some(n),
+        ..SolverOptions::default()
+    }
+}
+
 /// `a exp(-b x) + c` with exact derivatives and a fault switched in by `fault`.
 struct Faulty<F: Fn(&[f64], usize) -> Fault + Sync> {
     fault: F,
@@ -109,9 +122,7 @@ fn a_nan_jacobian_where_the_values_are_finite_is_taken_by_finite_differences() {
                 Fault::None
             }
         });
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &P0, None, method, &FitConfig::default())
-            .unwrap();
+        let fit = from_p0(&model, &x, &y).method(method).run().unwrap();
         assert!(actions(&fit).is_empty(), "{method}: {:?}", actions(&fit));
         assert_eq!(fit.attempts.len(), 1);
         assert!(
@@ -145,9 +156,7 @@ fn a_nan_jacobian_after_the_start_is_recovered_by_halving_the_step() {
                 Fault::None
             }
         });
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &P0, None, method, &FitConfig::default())
-            .unwrap();
+        let fit = from_p0(&model, &x, &y).method(method).run().unwrap();
         assert_eq!(actions(&fit), ["halve_step"], "{method}");
         assert_eq!(fit.recovery_actions[0].attempt, 1);
         assert!(
@@ -175,16 +184,10 @@ fn infinite_loss_beyond_a_parameter_value_is_stepped_around() {
                 Fault::None
             }
         });
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.9, 0.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.9, 0.0])
+            .method(method)
+            .run()
             .unwrap();
         assert_eq!(actions(&fit), Vec::<&str>::new(), "{method}");
         assert_truth(&fit);
@@ -228,9 +231,7 @@ fn overflow_unless_the_step_is_halved() {
                 Fault::None
             }
         });
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &P0, None, method, &FitConfig::default())
-            .unwrap();
+        let fit = from_p0(&model, &x, &y).method(method).run().unwrap();
         assert_eq!(actions(&fit), ["halve_step"], "{method}");
         assert!(
             fit.recovery_actions[0].trigger.contains("gradient"),
@@ -246,12 +247,7 @@ fn a_fit_that_needs_a_larger_budget_gets_it() {
     use homodyne::{RecoveryStrategy, RecoveryStrategyApplicator};
     let (x, y) = data();
     let model = Faulty::new(|_, _| Fault::None);
-    let needed = |p0: &[f64]| {
-        NlsqWrapper::new()
-            .fit(&model, &x, &y, p0, None, Method::Trf, &FitConfig::default())
-            .unwrap()
-            .nfev
-    };
+    let needed = |p0: &[f64]| Fit::curve(&model, &x, &y).p0(p0).run().unwrap().nfev;
     // Starts from which the fit, and the fit from its perturbed start, need about the same
     // number of evaluations: a budget one short of both fails twice, 1.5x of it is enough.
     let candidates = [
@@ -275,12 +271,10 @@ fn a_fit_that_needs_a_larger_budget_gets_it() {
             (budget + budget / 2 >= a.max(b)).then_some((*start, budget))
         })
         .expect("one candidate start needs a larger budget");
-    let config = FitConfig {
-        max_nfev: Some(budget),
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::new()
-        .fit(&model, &x, &y, &start, None, Method::Trf, &config)
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&start)
+        .options(max_nfev(budget))
+        .run()
         .unwrap();
     assert_eq!(actions(&fit), ["perturb_parameters", "increase_iterations"]);
     assert!(
@@ -301,16 +295,10 @@ fn a_model_that_is_nan_at_the_start_fails_at_once_naming_the_point() {
     let bounds = Bounds::new(vec![-10.0; 3], vec![10.0; 3]).unwrap();
     for method in [Method::Trf, Method::Lm] {
         let model = Faulty::new(|_, _| Fault::NanValues);
-        let err = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &P0,
-                Some(&bounds),
-                method,
-                &FitConfig::default(),
-            )
+        let err = from_p0(&model, &x, &y)
+            .bounds(&bounds)
+            .method(method)
+            .run()
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Numerical);
         assert_eq!(err.context().get("attempts"), None, "{err}");
@@ -336,16 +324,9 @@ fn a_panicking_model_is_an_error_that_names_the_panic() {
         }
         p[0] * (-p[1] * x).exp() + p[2]
     });
-    let err = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, -0.5, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
+    let err = Fit::curve(&model, &x, &y)
+        .p0(&[1.0, -0.5, 0.0])
+        .run()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ModelPanicked);
     assert!(err.to_string().contains("rate must be positive"), "{err}");
@@ -356,13 +337,7 @@ fn recovery_is_deterministic() {
     let (x, y) = data();
     let run = || {
         let model = Faulty::new(|_, _| Fault::None);
-        let config = FitConfig {
-            max_nfev: Some(6),
-            ..FitConfig::default()
-        };
-        NlsqWrapper::new()
-            .fit(&model, &x, &y, &P0, None, Method::Trf, &config)
-            .unwrap()
+        from_p0(&model, &x, &y).options(max_nfev(6)).run().unwrap()
     };
     let (a, b) = (run(), run());
     assert!(!a.recovery_actions.is_empty());
@@ -375,19 +350,9 @@ fn recovery_is_deterministic() {
 fn validation_can_be_switched_off_and_fast_mode_skips_it() {
     // A Jacobian of 1e200 trips the gradient check; without validation the fit proceeds.
     let (x, y) = data();
-    let huge = || Faulty::new(|_, _| Fault::HugeJacobian);
+    let huge = Faulty::new(|_, _| Fault::HugeJacobian);
     let strict = NlsqWrapper::builder().enable_recovery(false).build();
-    let err = strict
-        .fit(
-            &huge(),
-            &x,
-            &y,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap_err();
+    let err = from_p0(&huge, &x, &y).wrapper(strict).run().unwrap_err();
     assert!(
         matches!(
             err,
@@ -408,19 +373,7 @@ fn validation_can_be_switched_off_and_fast_mode_skips_it() {
             .fast_mode(true)
             .build(),
     ] {
-        assert!(
-            wrapper
-                .fit(
-                    &huge(),
-                    &x,
-                    &y,
-                    &P0,
-                    None,
-                    Method::Trf,
-                    &FitConfig::default()
-                )
-                .is_ok()
-        );
+        assert!(from_p0(&huge, &x, &y).wrapper(wrapper).run().is_ok());
     }
 }
 
@@ -432,16 +385,11 @@ fn parameters_stuck_at_the_start_or_a_bound_are_flagged() {
         p[0] * (-p[1] * x).exp() + p[2] + 0.0 * p[3]
     });
     let bounds = Bounds::new(vec![0.0, 0.0, 0.6, -1.0], vec![10.0, 5.0, 3.0, 1.0]).unwrap();
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 0.5, 1.0, 0.25],
-            Some(&bounds),
-            Method::Lm,
-            &FitConfig::default(),
-        )
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&[1.0, 0.5, 1.0, 0.25])
+        .bounds(bounds)
+        .method(Method::Lm)
+        .run()
         .unwrap();
     assert_eq!(
         fit.parameter_flags,
@@ -467,11 +415,6 @@ fn rescaled_data_report_the_original_problem() {
         .collect();
     let bounds = Bounds::new(vec![0.0, 0.0, -5.0], vec![10.0, 5.0, 5.0]).unwrap();
     for absolute_sigma in [true, false] {
-        let config = FitConfig {
-            sigma: Some(sigma.clone()),
-            absolute_sigma,
-            ..FitConfig::default()
-        };
         // Odd: a fault was just injected and the next linearisation clears it.
         let faults = AtomicUsize::new(0);
         let model = Faulty::new(|p: &[f64], call| {
@@ -489,25 +432,21 @@ fn rescaled_data_report_the_original_problem() {
                 Fault::None
             }
         });
-        let wrapper = NlsqWrapper::builder().max_retries(3).build();
-        let fit = wrapper
-            .fit(&model, &x, &y, &P0, Some(&bounds), Method::Trf, &config)
+        let weighted = |model| {
+            from_p0(model, &x, &y)
+                .sigma(&sigma)
+                .absolute_sigma(absolute_sigma)
+                .bounds(&bounds)
+        };
+        let fit = weighted(&model as &dyn Model)
+            .wrapper(NlsqWrapper::builder().max_retries(3).build())
+            .run()
             .unwrap();
         assert_eq!(
             actions(&fit),
             ["halve_step", "tighten_bounds", "rescale_data"]
         );
-        let clean = NlsqWrapper::new()
-            .fit(
-                &Faulty::new(|_, _| Fault::None),
-                &x,
-                &y,
-                &P0,
-                Some(&bounds),
-                Method::Trf,
-                &config,
-            )
-            .unwrap();
+        let clean = weighted(&Faulty::new(|_, _| Fault::None)).run().unwrap();
         for (a, b) in fit.parameters.iter().zip(&clean.parameters) {
             assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
         }

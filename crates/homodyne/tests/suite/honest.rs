@@ -62,17 +62,8 @@ fn powell_badly_scaled_from_100_times_its_start_is_not_a_clean_convergence() {
     let model = AutoDiff::<_, 2>::new(PowellBadlyScaled).unwrap();
     let (x, y) = problem_data(2);
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[0.0, 100.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
-            .unwrap();
+        let powell = Fit::curve(&model, &x, &y).p0(&[0.0, 100.0]).method(method);
+        let fit = powell.run().unwrap();
         // With the default retries: either a stationary point (F* = 0, or the local
         // minimum F = 1.04 near (-0.00995, -0.00995) that TRF reaches from the perturbed
         // start) said as such, or a status that says it did not converge.
@@ -86,18 +77,9 @@ fn powell_badly_scaled_from_100_times_its_start_is_not_a_clean_convergence() {
             fit.attempts
         );
         assert_eq!(fit.recovery_actions[0].action, "perturb_parameters");
-        let single = NlsqWrapper::builder()
-            .enable_recovery(false)
-            .build()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[0.0, 100.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let single = powell
+            .wrapper(NlsqWrapper::builder().enable_recovery(false).build())
+            .run()
             .unwrap();
         assert_eq!(
             single.convergence_status,
@@ -124,8 +106,10 @@ fn osborne2_from_10_times_its_start_is_not_a_clean_convergence_with_zero_errors(
     let (x, y) = problem_data(OSBORNE2_M);
     let p0 = OSBORNE2_P0.map(|v| 10.0 * v);
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &p0, None, method, &FitConfig::default())
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&p0)
+            .method(method)
+            .run()
             .unwrap();
         assert_honest(&format!("Osborne 2 x10 {method}"), &fit);
     }
@@ -157,16 +141,10 @@ fn a_parameter_the_model_does_not_use_is_undetermined_never_plus_minus_zero() {
     let model = AutoDiff::<_, 4>::new(DecayWithUnused).unwrap();
     let (x, y) = decay_data();
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0, 3.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.0, 0.0, 3.0])
+            .method(method)
+            .run()
             .unwrap();
         assert_eq!(fit.undetermined(), [3], "{method}: {fit}");
         assert_eq!(fit.uncertainties[3], f64::INFINITY);
@@ -213,29 +191,22 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
     let sigma: Vec<f64> = (0..y.len())
         .map(|i| 0.01 + 0.001 * (i % 5) as f64)
         .collect();
-    let full = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let substituted = AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    let full: &dyn Model = &AutoDiff::<_, 3>::new(Decay).unwrap();
+    let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
     for method in [Method::Trf, Method::Lm] {
         for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
-            let config = FitConfig {
-                sigma: Some(sigma.clone()),
-                strategy: Some(strategy),
-                ..FitConfig::default()
+            let weighted = |model| {
+                Fit::curve(model, &x, &y)
+                    .sigma(&sigma)
+                    .method(method)
+                    .strategy(strategy)
             };
-            let held = NlsqWrapper::new()
-                .fit(
-                    &full,
-                    &x,
-                    &y,
-                    &[1.0, 1.0, 7.0],
-                    None,
-                    method,
-                    &config.clone().with_fixed(3, 2, 0.4),
-                )
+            let held = weighted(full)
+                .p0(&[1.0, 1.0, 7.0])
+                .fix(2, 0.4)
+                .run()
                 .unwrap();
-            let reference = NlsqWrapper::new()
-                .fit(&substituted, &x, &y, &[1.0, 1.0], None, method, &config)
-                .unwrap();
+            let reference = weighted(substituted).p0(&[1.0, 1.0]).run().unwrap();
             let what = format!("{method} {strategy}");
             assert_eq!(held.parameters[2], 0.4, "{what}");
             assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed, "{what}");
@@ -251,28 +222,16 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
 
             // Equal bounds hold it too.
             let bounds = Bounds::new(vec![0.0, 0.0, 0.4], vec![10.0, 10.0, 0.4]).unwrap();
-            let bounded = NlsqWrapper::new()
-                .fit(
-                    &full,
-                    &x,
-                    &y,
-                    &[1.0, 1.0, 0.4],
-                    Some(&bounds),
-                    method,
-                    &config,
-                )
+            let bounded = weighted(full)
+                .p0(&[1.0, 1.0, 0.4])
+                .bounds(bounds)
+                .run()
                 .unwrap();
             let free_bounds = Bounds::new(vec![0.0, 0.0], vec![10.0, 10.0]).unwrap();
-            let bounded_reference = NlsqWrapper::new()
-                .fit(
-                    &substituted,
-                    &x,
-                    &y,
-                    &[1.0, 1.0],
-                    Some(&free_bounds),
-                    method,
-                    &config,
-                )
+            let bounded_reference = weighted(substituted)
+                .p0(&[1.0, 1.0])
+                .bounds(free_bounds)
+                .run()
                 .unwrap();
             assert_eq!(bounded.parameter_flags[2], ParameterFlag::Fixed, "{what}");
             for k in 0..2 {
@@ -293,37 +252,23 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
 fn held_values_are_checked_and_something_must_stay_free() {
     let (x, y) = decay_data();
     let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let fit = |config: &FitConfig, bounds: Option<&Bounds>| {
-        NlsqWrapper::new().fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 1.0, 0.0],
-            bounds,
-            Method::Trf,
-            config,
-        )
-    };
-    let all = FitConfig::default()
-        .with_fixed(3, 0, 1.0)
-        .with_fixed(3, 1, 1.0)
-        .with_fixed(3, 2, 1.0);
-    let e = fit(&all, None).unwrap_err();
+    let fit = Fit::curve(&model, &x, &y).p0(&[1.0, 1.0, 0.0]);
+    let all = fit.clone().fix(0, 1.0).fix(1, 1.0).fix(2, 1.0);
+    let e = all.run().unwrap_err();
     assert!(e.to_string().contains("nothing to fit"), "{e}");
-    let nan = FitConfig::default().with_fixed(3, 1, f64::NAN);
-    assert_eq!(fit(&nan, None).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let nan = fit.clone().fix(1, f64::NAN);
+    assert_eq!(nan.run().unwrap_err().kind(), ErrorKind::InvalidInput);
     let bounds = Bounds::new(vec![0.0; 3], vec![5.0; 3]).unwrap();
-    let outside = FitConfig::default().with_fixed(3, 2, 9.0);
-    let e = fit(&outside, Some(&bounds)).unwrap_err();
+    let outside = fit.clone().fix(2, 9.0).bounds(bounds);
+    let e = outside.run().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
-    let short = FitConfig {
-        fixed: vec![Some(1.0)],
-        ..FitConfig::default()
-    };
-    assert_eq!(
-        fit(&short, None).unwrap_err().kind(),
-        ErrorKind::InvalidInput
-    );
+    // More held values than parameters are refused; fewer leave the rest free.
+    let long = fit.clone().fixed(&[None, None, None, Some(1.0)]);
+    assert_eq!(long.run().unwrap_err().kind(), ErrorKind::InvalidInput);
+    let short = fit.fixed(&[Some(1.0)]).run().unwrap();
+    assert_eq!(short.parameters[0], 1.0);
+    assert_eq!(short.parameter_flags[0], ParameterFlag::Fixed);
+    assert_eq!(short.parameter_flags[1..], [ParameterFlag::Free; 2]);
 }
 
 #[test]
@@ -331,12 +276,13 @@ fn a_retried_fit_reports_the_evaluations_of_every_attempt() {
     let (x, y) = decay_data();
     let model = AutoDiff::<_, 3>::new(Decay).unwrap();
     // A budget too small to converge: every attempt runs out, and retries follow.
-    let config = FitConfig {
-        max_nfev: Some(3),
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::new()
-        .fit(&model, &x, &y, &[1.0, 5.0, 0.0], None, Method::Trf, &config)
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&[1.0, 5.0, 0.0])
+        .options(SolverOptions {
+            max_nfev: Some(3),
+            ..SolverOptions::default()
+        })
+        .run()
         .unwrap();
     assert_eq!(
         fit.convergence_status,
@@ -357,16 +303,9 @@ fn a_retried_fit_reports_the_evaluations_of_every_attempt() {
 fn a_converged_fit_is_stationary_and_reports_its_optimality() {
     let (x, y) = decay_data();
     let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&[1.0, 1.0, 0.0])
+        .run()
         .unwrap();
     assert!(fit.converged());
     assert!(fit.gradient_cosine < 1e-8, "{}", fit.gradient_cosine);
@@ -393,8 +332,10 @@ fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
     let x: Vec<f64> = (1..=20).map(f64::from).collect();
     let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &[0.2], None, method, &FitConfig::default())
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[0.2])
+            .method(method)
+            .run()
             .unwrap();
         assert_eq!(
             fit.convergence_status,
@@ -418,36 +359,20 @@ fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
 fn a_streaming_fit_holds_parameters_and_reports_its_attempt() {
     use homodyne::{SliceSource, StreamingOptions};
     let (x, y) = decay_data();
-    let full = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let substituted = AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    let full: &dyn Model = &AutoDiff::<_, 3>::new(Decay).unwrap();
+    let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
     let source = SliceSource::new(&x, &y, None, 1).unwrap();
     let options = StreamingOptions {
         batch_size: Some(16),
         ..StreamingOptions::default()
     };
-    let wrapper = NlsqWrapper::new();
-    let held = wrapper
-        .fit_streaming(
-            &full,
-            &source,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default().with_fixed(3, 2, 0.4),
-            &options,
-        )
+    let streamed = |model| Fit::source(model, &source).streaming(options.clone());
+    let held = streamed(full)
+        .p0(&[1.0, 1.0, 0.0])
+        .fix(2, 0.4)
+        .run()
         .unwrap();
-    let reference = wrapper
-        .fit_streaming(
-            &substituted,
-            &source,
-            &[1.0, 1.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options,
-        )
-        .unwrap();
+    let reference = streamed(substituted).p0(&[1.0, 1.0]).run().unwrap();
     assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed);
     assert_eq!(held.parameters[2], 0.4);
     for k in 0..2 {

@@ -3,18 +3,32 @@
 use homodyne::prelude::*;
 use homodyne::{DetectionPoint, InvalidInput, JacobianKind};
 
-fn line() -> impl Model {
-    ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x)
+/// `y = p0 + p1 x`, with exact derivatives.
+struct Line;
+
+impl Model for Line {
+    fn n_params(&self) -> usize {
+        2
+    }
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        for (v, xi) in values.iter_mut().zip(x) {
+            *v = p[0] + p[1] * xi;
+        }
+    }
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+        self.eval(x, p, values);
+        for (row, &xi) in jac.chunks_exact_mut(2).zip(x) {
+            row.copy_from_slice(&[1.0, xi]);
+        }
+    }
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
 }
 
-fn fit_line(
-    x: &[f64],
-    y: &[f64],
-    p0: &[f64],
-    bounds: Option<&Bounds>,
-    config: &FitConfig,
-) -> Result<OptimizationResult, OptimizationError> {
-    NlsqWrapper::new().fit(&line(), x, y, p0, bounds, Method::Trf, config)
+/// A line fitted to `(x, y)` from `p0`: each test adds the input it checks.
+fn fit_line<'a>(x: &'a [f64], y: &'a [f64], p0: &[f64]) -> Fit<'a> {
+    Fit::curve(&Line, x, y).p0(p0)
 }
 
 fn invalid(result: Result<OptimizationResult, OptimizationError>) -> InvalidInput {
@@ -31,13 +45,7 @@ const Y: [f64; 4] = [1.0, 3.0, 5.0, 7.0];
 
 #[test]
 fn mismatched_lengths() {
-    let e = invalid(fit_line(
-        &X[..3],
-        &Y,
-        &[0.0, 0.0],
-        None,
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X[..3], &Y, &[0.0, 0.0]).run());
     assert!(matches!(
         e,
         InvalidInput::LengthMismatch {
@@ -51,20 +59,14 @@ fn mismatched_lengths() {
 #[test]
 fn empty_data() {
     assert_eq!(
-        invalid(fit_line(&[], &[], &[0.0, 0.0], None, &FitConfig::default())),
+        invalid(fit_line(&[], &[], &[0.0, 0.0]).run()),
         InvalidInput::EmptyData
     );
 }
 
 #[test]
 fn fewer_points_than_parameters() {
-    let e = invalid(fit_line(
-        &X[..1],
-        &Y[..1],
-        &[0.0, 0.0],
-        None,
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X[..1], &Y[..1], &[0.0, 0.0]).run());
     assert!(matches!(
         e,
         InvalidInput::TooFewPoints {
@@ -78,7 +80,7 @@ fn fewer_points_than_parameters() {
 fn non_finite_values_in_x_y_and_p0() {
     let mut x = X;
     x[2] = f64::NAN;
-    let e = invalid(fit_line(&x, &Y, &[0.0, 0.0], None, &FitConfig::default()));
+    let e = invalid(fit_line(&x, &Y, &[0.0, 0.0]).run());
     assert!(matches!(
         e,
         InvalidInput::NonFinite {
@@ -89,7 +91,7 @@ fn non_finite_values_in_x_y_and_p0() {
     ));
     let mut y = Y;
     y[1] = f64::INFINITY;
-    let e = invalid(fit_line(&X, &y, &[0.0, 0.0], None, &FitConfig::default()));
+    let e = invalid(fit_line(&X, &y, &[0.0, 0.0]).run());
     assert!(matches!(
         e,
         InvalidInput::NonFinite {
@@ -98,13 +100,7 @@ fn non_finite_values_in_x_y_and_p0() {
             ..
         }
     ));
-    let e = invalid(fit_line(
-        &X,
-        &Y,
-        &[0.0, f64::NEG_INFINITY],
-        None,
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X, &Y, &[0.0, f64::NEG_INFINITY]).run());
     assert!(matches!(
         e,
         InvalidInput::NonFinite {
@@ -118,13 +114,7 @@ fn non_finite_values_in_x_y_and_p0() {
 #[test]
 fn p0_outside_bounds() {
     let bounds = Bounds::new(vec![0.0, 0.0], vec![1.0, 1.0]).unwrap();
-    let e = invalid(fit_line(
-        &X,
-        &Y,
-        &[0.5, 2.0],
-        Some(&bounds),
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X, &Y, &[0.5, 2.0]).bounds(bounds).run());
     assert!(matches!(
         e,
         InvalidInput::P0OutsideBounds {
@@ -160,13 +150,7 @@ fn lower_above_upper() {
 #[test]
 fn bounds_of_the_wrong_length() {
     let bounds = Bounds::new(vec![0.0; 3], vec![1.0; 3]).unwrap();
-    let e = invalid(fit_line(
-        &X,
-        &Y,
-        &[0.5, 0.5],
-        Some(&bounds),
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X, &Y, &[0.5, 0.5]).bounds(bounds).run());
     assert!(matches!(
         e,
         InvalidInput::WrongParameterCount {
@@ -180,21 +164,14 @@ fn bounds_of_the_wrong_length() {
 #[test]
 fn zero_or_negative_sigma() {
     for bad in [0.0, -1.0] {
-        let config = FitConfig {
-            sigma: Some(vec![1.0, bad, 1.0, 1.0]),
-            ..FitConfig::default()
-        };
-        let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+        let sigma = [1.0, bad, 1.0, 1.0];
+        let e = invalid(fit_line(&X, &Y, &[0.0, 0.0]).sigma(&sigma).run());
         assert!(
             matches!(e, InvalidInput::NonPositiveSigma { index: 1, .. }),
             "{e:?}"
         );
     }
-    let config = FitConfig {
-        sigma: Some(vec![1.0; 3]),
-        ..FitConfig::default()
-    };
-    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0]).sigma(&[1.0; 3]).run());
     assert!(matches!(
         e,
         InvalidInput::WrongSigmaLength {
@@ -206,13 +183,7 @@ fn zero_or_negative_sigma() {
 
 #[test]
 fn wrong_p0_length() {
-    let e = invalid(fit_line(
-        &X,
-        &Y,
-        &[0.0, 0.0, 0.0],
-        None,
-        &FitConfig::default(),
-    ));
+    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0, 0.0]).run());
     assert!(matches!(
         e,
         InvalidInput::WrongParameterCount {
@@ -225,20 +196,19 @@ fn wrong_p0_length() {
 
 #[test]
 fn invalid_options_and_method_names() {
-    let config = FitConfig {
+    let with = |options| fit_line(&X, &Y, &[0.0, 0.0]).options(options).run();
+    let e = invalid(with(SolverOptions {
         ftol: -1.0,
-        ..FitConfig::default()
-    };
-    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+        ..SolverOptions::default()
+    }));
     assert!(matches!(
         e,
         InvalidInput::InvalidOption { option: "ftol", .. }
     ));
-    let config = FitConfig {
+    let e = invalid(with(SolverOptions {
         x_scale: XScale::Vector(vec![1.0, 0.0]),
-        ..FitConfig::default()
-    };
-    let e = invalid(fit_line(&X, &Y, &[0.0, 0.0], None, &config));
+        ..SolverOptions::default()
+    }));
     assert!(matches!(
         e,
         InvalidInput::InvalidOption {
@@ -290,18 +260,11 @@ fn non_finite_model_is_a_numerical_error_with_a_sample() {
             (false, DetectionPoint::Jacobian),
         ] {
             // Without recovery: the first failure is the error.
-            let err = NlsqWrapper::builder()
-                .enable_recovery(false)
-                .build()
-                .fit(
-                    &Broken { nan_values },
-                    &X,
-                    &Y,
-                    &[1.0],
-                    None,
-                    method,
-                    &FitConfig::default(),
-                )
+            let err = Fit::curve(&Broken { nan_values }, &X, &Y)
+                .p0(&[1.0])
+                .method(method)
+                .wrapper(NlsqWrapper::builder().enable_recovery(false).build())
+                .run()
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Numerical);
             match &err {
@@ -345,16 +308,10 @@ fn a_non_finite_jacobian_where_the_model_is_smooth_is_taken_by_finite_difference
         }
     }
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &NanJacobian,
-                &X,
-                &Y,
-                &[1.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&NanJacobian, &X, &Y)
+            .p0(&[1.0])
+            .method(method)
+            .run()
             .unwrap();
         assert!(fit.converged(), "{method}: {fit}");
         assert!(
@@ -376,8 +333,10 @@ fn steps_into_non_finite_regions_are_retried_smaller() {
     let y: Vec<f64> = x.iter().map(|x| (0.002 * x).sqrt()).collect();
     let model = ClosureModel::new(1, |x: f64, p: &[f64]| (p[0] * x).sqrt());
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(&model, &x, &y, &[1.0], None, method, &FitConfig::default())
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0])
+            .method(method)
+            .run()
             .unwrap();
         assert!(
             (fit.parameters[0] - 0.002).abs() < 1e-9,
@@ -433,17 +392,7 @@ fn models_without_parameters_or_predictors_are_refused() {
         ),
     ];
     for (model, p0, name) in cases {
-        let err = NlsqWrapper::new()
-            .fit(
-                &model,
-                &X,
-                &Y,
-                &p0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-            )
-            .unwrap_err();
+        let err = Fit::curve(&model, &X, &Y).p0(&p0).run().unwrap_err();
         assert!(
             matches!(err.invalid_input(), Some(InvalidInput::InvalidOption { option, .. }) if *option == name),
             "{err}"

@@ -3,7 +3,7 @@
 //! The Moré-Garbow-Hillstrom least-squares problems (J. J. Moré, B. S. Garbow,
 //! K. E. Hillstrom, "Testing unconstrained optimization software", ACM TOMS 7 (1981)
 //! 17-41), solved from their standard starting points with both methods and the default
-//! [`FitConfig`].
+//! [`SolverOptions`].
 //!
 //! Each problem is a residual vector `f_i(p)`, `i = 1..m`. It is written as a
 //! [`GenericModel`] whose single predictor is the residual index `i` (as `f64`), fitted to
@@ -289,7 +289,7 @@ pub(crate) fn problem_data(m: usize) -> (Vec<f64>, Vec<f64>) {
     ((1..=m).map(|i| i as f64).collect(), vec![0.0; m])
 }
 
-/// Fits `model` from `p0` with `method` and the default configuration; returns the fit
+/// Fits `model` from `p0` with `method` and the default options; returns the fit
 /// after printing its outcome (visible with `--nocapture`).
 fn solve<M: GenericModel, const N: usize>(
     name: &str,
@@ -300,8 +300,10 @@ fn solve<M: GenericModel, const N: usize>(
 ) -> OptimizationResult {
     let model = AutoDiff::<_, N>::new(model).unwrap();
     let (x, y) = problem_data(m);
-    let fit = NlsqWrapper::new()
-        .fit(&model, &x, &y, &p0, None, method, &FitConfig::default())
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&p0)
+        .method(method)
+        .run()
         .unwrap_or_else(|e| panic!("{name} {method}: the fit failed: {e}"));
     eprintln!(
         "{name} {method}: F = {:.15e}, final_cost = {:.6e}, termination = {:?}, cosine = {:.3e}, nfev = {}, \

@@ -37,21 +37,16 @@ fn run(
     derivatives: Derivatives,
 ) -> Score {
     let fit = match derivatives {
-        Derivatives::Exact => fit_exact(problem, model, start, method, &FitConfig::default()),
+        Derivatives::Exact => fit_exact(problem, model, start, method, &SolverOptions::default()),
         Derivatives::FiniteDifference => {
             let closure =
                 ClosureModel::multi(model.x_dim(), model.1, move |x: &[f64], p: &[f64]| {
                     model.eval::<f64>(x, p)
                 });
-            NlsqWrapper::new().fit(
-                &closure,
-                &problem.x,
-                &problem.y,
-                &problem.starts[start],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+            Fit::curve(&closure, &problem.x, &problem.y)
+                .p0(&problem.starts[start])
+                .method(method)
+                .run()
         }
     };
     if let Ok(fit) = &fit {
@@ -114,6 +109,21 @@ fn run_set(problems: &[(&'static str, usize)], derivatives: Derivatives) -> Vec<
     scores
 }
 
+/// Every run's lowest LRE is at least 6; the message lists those that fall short.
+fn assert_every_run_reaches_lre_6(scores: &[Score]) {
+    let failed: Vec<String> = scores
+        .iter()
+        .filter(|s| s.min_lre < 6.0)
+        .map(|s| {
+            format!(
+                "{} start {} {}: {:.2} ({})",
+                s.problem, s.start, s.method, s.min_lre, s.termination
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "runs below LRE 6: {failed:#?}");
+}
+
 #[test]
 fn nist_parser_reads_every_problem() {
     for (name, n) in PROBLEMS {
@@ -174,18 +184,7 @@ fn nist_models_match_finite_differences_at_the_starts() {
 
 #[test]
 fn nist_exact_derivatives_every_run_reaches_lre_6() {
-    let scores = run_all(Derivatives::Exact);
-    let failed: Vec<String> = scores
-        .iter()
-        .filter(|s| s.min_lre < 6.0)
-        .map(|s| {
-            format!(
-                "{} start {} {}: {:.2} ({})",
-                s.problem, s.start, s.method, s.min_lre, s.termination
-            )
-        })
-        .collect();
-    assert!(failed.is_empty(), "runs below LRE 6: {failed:#?}");
+    assert_every_run_reaches_lre_6(&run_all(Derivatives::Exact));
 }
 
 #[test]
@@ -208,16 +207,5 @@ fn nist_finite_differences_46_of_48_reach_lre_4() {
 /// methods, reaches LRE >= 6 as well.
 #[test]
 fn nist_extended_set_every_run_reaches_lre_6() {
-    let scores = run_set(&EXTENDED, Derivatives::Exact);
-    let failed: Vec<String> = scores
-        .iter()
-        .filter(|s| s.min_lre < 6.0)
-        .map(|s| {
-            format!(
-                "{} start {} {}: {:.2} ({})",
-                s.problem, s.start, s.method, s.min_lre, s.termination
-            )
-        })
-        .collect();
-    assert!(failed.is_empty(), "runs below LRE 6: {failed:#?}");
+    assert_every_run_reaches_lre_6(&run_set(&EXTENDED, Derivatives::Exact));
 }

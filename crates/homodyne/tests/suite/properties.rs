@@ -289,23 +289,23 @@ impl Problem {
         rel * v.abs().max(self.floor[k])
     }
 
+    /// Fits the model to `y` (with its one-sigma uncertainties `sigma`, if given) from the
+    /// start with `method` and the other `settings` a property asks for; the fit must
+    /// converge.
     fn fit(
         &self,
         y: &[f64],
-        bounds: Option<&Bounds>,
+        sigma: Option<&[f64]>,
         method: Method,
-        config: &FitConfig,
+        settings: impl FnOnce(Fit<'_>) -> Fit<'_>,
     ) -> Result<OptimizationResult, TestCaseError> {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &*self.model(),
-                &self.x(),
-                y,
-                &self.p0,
-                bounds,
-                method,
-                config,
-            )
+        let (model, x) = (self.model(), self.x());
+        let mut fit = Fit::curve(&*model, &x, y).p0(&self.p0).method(method);
+        if let Some(sigma) = sigma {
+            fit = fit.sigma(sigma);
+        }
+        let fit = settings(fit)
+            .run()
             .map_err(|e| TestCaseError::fail(format!("{method} fit failed: {e}")))?;
         prop_assert!(fit.converged(), "{method} did not converge: {fit}");
         Ok(fit)
@@ -365,12 +365,7 @@ fn reference_covariance(problem: &Problem, p: &[f64], sigma: &[f64]) -> Vec<Vec<
 /// `4` reported sigma of the truth, with a covariance equal to `(J^T W J)^-1`.
 fn recovers_truth_within_4_sigma(problem: &Problem, method: Method) -> Result<(), TestCaseError> {
     let (y, sigma) = problem.noisy_data();
-    let config = FitConfig {
-        sigma: Some(sigma.clone()),
-        absolute_sigma: true,
-        ..FitConfig::default()
-    };
-    let fit = problem.fit(&y, None, method, &config)?;
+    let fit = problem.fit(&y, Some(&sigma), method, |f| f.absolute_sigma(true))?;
     let p = &fit.parameters;
 
     // chi-squared as documented: sum ((f(x_i) - y_i) / sigma_i)^2 at the solution.
@@ -447,12 +442,7 @@ fn exact_on_noise_free_data(
             .unzip();
         Bounds::new(lower, upper).unwrap()
     });
-    let fit = problem.fit(
-        &problem.exact_y(),
-        bounds.as_ref(),
-        method,
-        &FitConfig::default(),
-    )?;
+    let fit = problem.fit(&problem.exact_y(), None, method, |f| f.bounds(bounds))?;
     for (k, (p, t)) in fit.parameters.iter().zip(&problem.truth).enumerate() {
         prop_assert!(
             (p - t).abs() <= problem.tolerance(k, *t, 1e-8),
@@ -477,13 +467,8 @@ const AGREEMENT_IN_SIGMA: f64 = 1e-5;
 /// 1e-8 relative plus [`AGREEMENT_IN_SIGMA`] of the parameter's uncertainty.
 fn trf_and_lm_agree(problem: &Problem) -> Result<(), TestCaseError> {
     let (y, sigma) = problem.noisy_data();
-    let config = FitConfig {
-        sigma: Some(sigma),
-        absolute_sigma: true,
-        ..FitConfig::default()
-    };
-    let trf = problem.fit(&y, None, Method::Trf, &config)?;
-    let lm = problem.fit(&y, None, Method::Lm, &config)?;
+    let fit = |method| problem.fit(&y, Some(&sigma), method, |f| f.absolute_sigma(true));
+    let (trf, lm) = (fit(Method::Trf)?, fit(Method::Lm)?);
     for (k, ((a, b), u)) in trf
         .parameters
         .iter()
@@ -512,13 +497,9 @@ fn trf_and_lm_agree(problem: &Problem) -> Result<(), TestCaseError> {
 fn strategies_agree(problem: &Problem, method: Method) -> Result<(), TestCaseError> {
     let (y, sigma) = problem.noisy_data();
     let fit = |strategy| {
-        let config = FitConfig {
-            sigma: Some(sigma.clone()),
-            absolute_sigma: true,
-            strategy: Some(strategy),
-            ..FitConfig::default()
-        };
-        problem.fit(&y, None, method, &config)
+        problem.fit(&y, Some(&sigma), method, |f| {
+            f.absolute_sigma(true).strategy(strategy)
+        })
     };
     let standard = fit(OptimizationStrategy::Standard)?;
     for strategy in [OptimizationStrategy::Large, OptimizationStrategy::Chunked] {

@@ -34,6 +34,34 @@ fn decay() -> impl Model {
     AutoDiff::<_, 3>::new(Decay).unwrap()
 }
 
+/// The reference's data: `x`, the observations of one case, their sigma and the start.
+struct Data {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    sigma: Vec<f64>,
+    p0: Vec<f64>,
+}
+
+impl Data {
+    /// The data of `r` with the observations `r[y]`.
+    fn new(r: &Value, y: &str) -> Self {
+        Self {
+            x: floats(&r["x"]),
+            y: floats(&r[y]),
+            sigma: floats(&r["sigma"]),
+            p0: floats(&r["p0"]),
+        }
+    }
+
+    /// `model` fitted to these data weighted by their sigma, from their start: each test
+    /// adds its settings.
+    fn fit<'a>(&'a self, model: &'a dyn Model) -> Fit<'a> {
+        Fit::curve(model, &self.x, &self.y)
+            .sigma(&self.sigma)
+            .p0(&self.p0)
+    }
+}
+
 fn assert_close(got: &[f64], want: &[f64], rtol: f64, what: &str) {
     for (k, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
@@ -46,23 +74,21 @@ fn assert_close(got: &[f64], want: &[f64], rtol: f64, what: &str) {
 #[test]
 fn robust_losses_match_scipy_least_squares() {
     let r = reference();
-    let (x, y, sigma, p0) = (
-        floats(&r["x"]),
-        floats(&r["y_outliers"]),
-        floats(&r["sigma"]),
-        floats(&r["p0"]),
-    );
+    let data = Data::new(&r, "y_outliers");
+    let model = decay();
     for (name, case) in r["robust"].as_object().unwrap() {
         let loss: Loss = case["loss"].as_str().unwrap().parse().unwrap();
         let method: Method = case["method"].as_str().unwrap().parse().unwrap();
-        let config = FitConfig {
+        let options = SolverOptions {
             loss,
             f_scale: case["f_scale"].as_f64().unwrap(),
-            sigma: Some(sigma.clone()),
-            ..FitConfig::default()
+            ..SolverOptions::default()
         };
-        let fit = NlsqWrapper::new()
-            .fit(&decay(), &x, &y, &p0, None, method, &config)
+        let fit = data
+            .fit(&model)
+            .method(method)
+            .options(options)
+            .run()
             .unwrap();
         // scipy's own trf and lm agree to about 1e-9 on this problem.
         assert_close(&fit.parameters, &floats(&case["parameters"]), 1e-7, name);
@@ -78,23 +104,17 @@ fn robust_losses_match_scipy_least_squares() {
 #[test]
 fn covariance_matches_curve_fit_with_both_sigma_semantics() {
     let r = reference();
-    let (x, y, sigma, p0) = (
-        floats(&r["x"]),
-        floats(&r["y"]),
-        floats(&r["sigma"]),
-        floats(&r["p0"]),
-    );
+    let data = Data::new(&r, "y");
+    let model = decay();
     for absolute in [true, false] {
         let want =
             &r["curve_fit"][format!("absolute_sigma_{}", if absolute { "True" } else { "False" })];
-        let config = FitConfig {
-            sigma: Some(sigma.clone()),
-            absolute_sigma: absolute,
-            ..FitConfig::default()
-        };
         for method in [Method::Trf, Method::Lm] {
-            let fit = NlsqWrapper::new()
-                .fit(&decay(), &x, &y, &p0, None, method, &config)
+            let fit = data
+                .fit(&model)
+                .absolute_sigma(absolute)
+                .method(method)
+                .run()
                 .unwrap();
             assert_close(
                 &fit.parameters,
@@ -122,23 +142,16 @@ fn covariance_matches_curve_fit_with_both_sigma_semantics() {
 fn bounded_fit_matches_scipy_trf() {
     let r = reference();
     let b = &r["bounded"];
-    let (x, y, sigma) = (floats(&r["x"]), floats(&r["y"]), floats(&r["sigma"]));
+    let data = Data::new(&r, "y");
     let bounds = Bounds::new(floats(&b["lower"]), floats(&b["upper"])).unwrap();
-    let config = FitConfig {
-        sigma: Some(sigma),
-        ..FitConfig::default()
-    };
+    let model = decay();
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &decay(),
-                &x,
-                &y,
-                &floats(&b["p0"]),
-                Some(&bounds),
-                method,
-                &config,
-            )
+        let fit = data
+            .fit(&model)
+            .p0(&floats(&b["p0"]))
+            .bounds(&bounds)
+            .method(method)
+            .run()
             .unwrap();
         assert_close(
             &fit.parameters,

@@ -1,11 +1,11 @@
 //! Every strategy reaches the same optimum: STANDARD folds the Jacobian by exact QR, LARGE
 //! and CHUNKED sum the normal equations (with an exact fallback when ill-conditioned).
 
-use homodyne::example::{Decay, decay};
+use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
 
 use super::nist::load;
-use homodyne::nist::{Nist, PROBLEMS, fit_exact};
+use homodyne::nist::{Nist, PROBLEMS, Problem};
 
 const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Standard,
@@ -13,11 +13,34 @@ const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Chunked,
 ];
 
-fn forced(strategy: OptimizationStrategy) -> FitConfig {
-    FitConfig {
-        strategy: Some(strategy),
-        ..FitConfig::default()
+/// `a exp(-b x) + c` fitted to `data` from `(1, 1, 0)` with TRF: each test adds its
+/// settings.
+fn decay_fit(data: &ExampleData) -> Fit<'_> {
+    Fit::curve(&Decay, &data.x, &data.y).p0(&[1.0, 1.0, 0.0])
+}
+
+/// NIST `problem` from start `start` with exact derivatives (dual numbers) and `strategy`
+/// forced.
+fn nist_forced(
+    problem: &Problem,
+    model: Nist,
+    start: usize,
+    method: Method,
+    strategy: OptimizationStrategy,
+) -> Result<OptimizationResult, OptimizationError> {
+    macro_rules! fit_n {
+        ($($n:literal)*) => {
+            match model.1 {
+                $($n => Fit::curve(&AutoDiff::<_, $n>::new(model)?, &problem.x, &problem.y)
+                    .p0(&problem.starts[start])
+                    .method(method)
+                    .strategy(strategy)
+                    .run(),)*
+                n => unreachable!("no NIST model has {n} parameters"),
+            }
+        };
     }
+    fit_n!(2 3 4 5 6 7 8 9)
 }
 
 /// Parameters agree to 1e-8 relative, or to 1e-6 of their uncertainty where the data
@@ -48,19 +71,7 @@ fn forced_strategies_agree_on_a_large_well_posed_fit() {
     for method in [Method::Trf, Method::Lm] {
         let fits: Vec<OptimizationResult> = FORCED
             .iter()
-            .map(|&s| {
-                NlsqWrapper::new()
-                    .fit(
-                        &Decay,
-                        &data.x,
-                        &data.y,
-                        &[1.0, 1.0, 0.0],
-                        None,
-                        method,
-                        &forced(s),
-                    )
-                    .unwrap()
-            })
+            .map(|&s| decay_fit(&data).method(method).strategy(s).run().unwrap())
             .collect();
         for (fit, s) in fits.iter().zip(FORCED) {
             assert_eq!(fit.strategy, s);
@@ -82,9 +93,7 @@ fn forced_strategies_agree_on_the_nist_problems() {
             for method in [Method::Trf, Method::Lm] {
                 let fits: Vec<OptimizationResult> = FORCED
                     .iter()
-                    .map(|&s| {
-                        fit_exact(&problem, Nist(name, n), start, method, &forced(s)).unwrap()
-                    })
+                    .map(|&s| nist_forced(&problem, Nist(name, n), start, method, s).unwrap())
                     .collect();
                 for (fit, s) in fits.iter().zip(FORCED) {
                     assert_eq!(fit.strategy, s);
@@ -115,43 +124,13 @@ fn forced_strategies_agree_on_the_nist_problems() {
 #[test]
 fn small_fits_choose_standard_and_large_fits_large() {
     let data = decay(1000, 0.01, 3);
-    let fit = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &data.x,
-            &data.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&data).run().unwrap();
     assert_eq!(fit.strategy, OptimizationStrategy::Standard);
     let off = NlsqWrapper::builder().enable_large_dataset(false).build();
     let big = decay(1_000_000, 0.01, 3);
-    let fit = off
-        .fit(
-            &Decay,
-            &big.x,
-            &big.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&big).wrapper(off).run().unwrap();
     assert_eq!(fit.strategy, OptimizationStrategy::Standard);
-    let fit = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &big.x,
-            &big.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&big).run().unwrap();
     assert_eq!(fit.strategy, OptimizationStrategy::Large);
 }
 
@@ -164,16 +143,9 @@ fn large_strategy_gives_the_same_bits_with_one_or_two_threads() {
             .build()
             .unwrap()
             .install(|| {
-                NlsqWrapper::new()
-                    .fit(
-                        &Decay,
-                        &data.x,
-                        &data.y,
-                        &[1.0, 1.0, 0.0],
-                        None,
-                        Method::Trf,
-                        &forced(OptimizationStrategy::Large),
-                    )
+                decay_fit(&data)
+                    .strategy(OptimizationStrategy::Large)
+                    .run()
                     .unwrap()
             })
     };
@@ -203,17 +175,10 @@ fn the_observer_sees_every_pass_complete() {
     let n = 100_000;
     let data = decay(n, 0.01, 17);
     let recorder = Recorder::default();
-    let fit = NlsqWrapper::new()
-        .fit_observed(
-            &Decay,
-            &data.x,
-            &data.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &forced(OptimizationStrategy::Chunked),
-            &recorder,
-        )
+    let fit = decay_fit(&data)
+        .strategy(OptimizationStrategy::Chunked)
+        .observer(&recorder)
+        .run()
         .unwrap();
     let passes = recorder.passes.into_inner().unwrap();
     assert!(
@@ -243,21 +208,8 @@ fn the_observer_sees_every_pass_complete() {
 #[test]
 fn a_small_memory_limit_moves_to_a_leaner_strategy_and_says_why() {
     let data = decay(2_000_000, 0.01, 19);
-    let config = FitConfig {
-        memory_limit_gb: Some(0.01),
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &data.x,
-            &data.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &config,
-        )
-        .unwrap();
+    let lean = decay_fit(&data).memory_limit_gb(0.01);
+    let fit = lean.run().unwrap();
     // LARGE by size; 2e6 points need 32 MB: leaner until STREAMING, which for data in
     // memory runs CHUNKED.
     assert_eq!(fit.strategy, OptimizationStrategy::Chunked);
@@ -266,37 +218,13 @@ fn a_small_memory_limit_moves_to_a_leaner_strategy_and_says_why() {
     assert!(notes.contains("running CHUNKED"), "{notes}");
 
     // A forced strategy that does not fit runs anyway, with a warning.
-    let config = FitConfig {
-        strategy: Some(OptimizationStrategy::Standard),
-        ..config
-    };
-    let fit = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &data.x,
-            &data.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &config,
-        )
-        .unwrap();
+    let fit = lean.strategy(OptimizationStrategy::Standard).run().unwrap();
     assert_eq!(fit.strategy, OptimizationStrategy::Standard);
     assert_eq!(fit.strategy_notes.len(), 1, "{:?}", fit.strategy_notes);
     assert!(fit.strategy_notes[0].starts_with("warning: strategy STANDARD was requested"));
 
     // Size alone decides: no notes.
-    let fit = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &data.x,
-            &data.y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&data).run().unwrap();
     assert_eq!(fit.strategy, OptimizationStrategy::Large);
     assert!(fit.strategy_notes.is_empty(), "{:?}", fit.strategy_notes);
 }

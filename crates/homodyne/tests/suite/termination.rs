@@ -18,19 +18,29 @@ fn decay() -> impl Model {
     ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2])
 }
 
+/// `model` fitted to `(x, y)` from `(1, 1, 0)` with `method`: each test adds its settings.
+fn fit_from_1_1_0<'a>(model: &'a dyn Model, x: &'a [f64], y: &'a [f64], method: Method) -> Fit<'a> {
+    Fit::curve(model, x, y).p0(&[1.0, 1.0, 0.0]).method(method)
+}
+
+/// [`SolverOptions::default`] changed by `change`.
+fn options(change: impl FnOnce(&mut SolverOptions)) -> SolverOptions {
+    let mut options = SolverOptions::default();
+    change(&mut options);
+    options
+}
+
 #[test]
 fn exhausted_budget_is_not_called_convergence() {
     let (x, y) = decay_data(200);
     for method in [Method::Trf, Method::Lm] {
-        let config = FitConfig {
-            max_nfev: Some(3),
-            ..FitConfig::default()
-        };
         // Without recovery (which would retry with a larger budget).
-        let fit = NlsqWrapper::builder()
-            .enable_recovery(false)
-            .build()
-            .fit(&decay(), &x, &y, &[1.0, 0.1, 0.0], None, method, &config)
+        let fit = Fit::curve(&decay(), &x, &y)
+            .p0(&[1.0, 0.1, 0.0])
+            .method(method)
+            .options(options(|o| o.max_nfev = Some(3)))
+            .wrapper(NlsqWrapper::builder().enable_recovery(false).build())
+            .run()
             .unwrap();
         assert_eq!(
             fit.termination_reason,
@@ -50,23 +60,13 @@ fn exhausted_budget_is_not_called_convergence() {
 fn loose_tolerances_stop_early_and_say_which() {
     let (x, y) = decay_data(200);
     for method in [Method::Trf, Method::Lm] {
-        let tight = NlsqWrapper::new()
-            .fit(
-                &decay(),
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
-            .unwrap();
-        let config = FitConfig {
-            ftol: 1e-3,
-            ..FitConfig::default()
-        };
-        let loose = NlsqWrapper::new()
-            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
+        let model = decay();
+        let fit = fit_from_1_1_0(&model, &x, &y, method);
+        let tight = fit.run().unwrap();
+        let loose = fit
+            .clone()
+            .options(options(|o| o.ftol = 1e-3))
+            .run()
             .unwrap();
         assert!(loose.converged());
         assert!(
@@ -83,13 +83,7 @@ fn loose_tolerances_stop_early_and_say_which() {
             loose.nfev,
             tight.nfev
         );
-        let config = FitConfig {
-            gtol: 1e-2,
-            ..FitConfig::default()
-        };
-        let fit = NlsqWrapper::new()
-            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
-            .unwrap();
+        let fit = fit.options(options(|o| o.gtol = 1e-2)).run().unwrap();
         assert_eq!(fit.termination_reason, TerminationReason::Gtol, "{method}");
     }
 }
@@ -101,16 +95,10 @@ fn a_parameter_starting_at_zero_does_not_crawl() {
     let y: Vec<f64> = x.iter().map(|x| 1e4 + 3.0 * x).collect();
     let model = ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x);
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[0.0, 0.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[0.0, 0.0])
+            .method(method)
+            .run()
             .unwrap();
         assert!(
             (fit.parameters[0] - 1e4).abs() < 1e-6,
@@ -124,24 +112,12 @@ fn a_parameter_starting_at_zero_does_not_crawl() {
 #[test]
 fn explicit_x_scale_vector_reaches_the_same_optimum() {
     let (x, y) = decay_data(300);
-    let reference = NlsqWrapper::new()
-        .fit(
-            &decay(),
-            &x,
-            &y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let model = decay();
+    let reference = fit_from_1_1_0(&model, &x, &y, Method::Trf).run().unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let config = FitConfig {
-            x_scale: XScale::Vector(vec![1.0, 0.5, 0.1]),
-            ..FitConfig::default()
-        };
-        let fit = NlsqWrapper::new()
-            .fit(&decay(), &x, &y, &[1.0, 1.0, 0.0], None, method, &config)
+        let fit = fit_from_1_1_0(&model, &x, &y, method)
+            .options(options(|o| o.x_scale = XScale::Vector(vec![1.0, 0.5, 0.1])))
+            .run()
             .unwrap();
         for (a, b) in fit.parameters.iter().zip(&reference.parameters) {
             assert!(
@@ -170,16 +146,10 @@ fn rank_deficiency_is_reported_not_hidden() {
     }
     let model = AutoDiff::<_, 2>::new(SumTimesX).unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let fit = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.0],
-                None,
-                method,
-                &FitConfig::default(),
-            )
+        let fit = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.0])
+            .method(method)
+            .run()
             .unwrap();
         assert_eq!(
             fit.covariance.rank, 1,
@@ -200,24 +170,13 @@ fn rank_deficiency_is_reported_not_hidden() {
 fn same_bits_with_one_or_two_threads() {
     // 50,000 points span several leaves of the reduction tree.
     let (x, y) = decay_data(50_000);
+    let model = decay();
     let run = |threads: usize, method: Method| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| {
-                NlsqWrapper::new()
-                    .fit(
-                        &decay(),
-                        &x,
-                        &y,
-                        &[1.0, 1.0, 0.0],
-                        None,
-                        method,
-                        &FitConfig::default(),
-                    )
-                    .unwrap()
-            })
+            .install(|| fit_from_1_1_0(&model, &x, &y, method).run().unwrap())
     };
     for method in [Method::Trf, Method::Lm] {
         let (one, two) = (run(1, method), run(2, method));
@@ -256,45 +215,21 @@ fn several_predictors_per_point() {
         }
     }
     let exact = AutoDiff::<_, 3>::new(Nelson).unwrap();
+    let p0 = [2.0, 0.1, 0.01];
     for method in [Method::Trf, Method::Lm] {
-        for fit in [
-            NlsqWrapper::new().fit(
-                &closure,
-                &x,
-                &y,
-                &[2.0, 0.1, 0.01],
-                None,
-                method,
-                &FitConfig::default(),
-            ),
-            NlsqWrapper::new().fit(
-                &exact,
-                &x,
-                &y,
-                &[2.0, 0.1, 0.01],
-                None,
-                method,
-                &FitConfig::default(),
-            ),
-        ] {
-            let fit = fit.unwrap();
+        for model in [&closure as &dyn Model, &exact] {
+            let fit = Fit::curve(model, &x, &y)
+                .p0(&p0)
+                .method(method)
+                .run()
+                .unwrap();
             for (p, t) in fit.parameters.iter().zip([2.5, 0.05, 0.03]) {
                 assert!((p - t).abs() < 1e-8 * t, "{method}: {p} vs {t}");
             }
         }
     }
     // Two predictors per point: x must hold 2 N values.
-    let err = NlsqWrapper::new()
-        .fit(
-            &exact,
-            &x[1..],
-            &y,
-            &[2.0, 0.1, 0.01],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap_err();
+    let err = Fit::curve(&exact, &x[1..], &y).p0(&p0).run().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
@@ -302,26 +237,27 @@ fn several_predictors_per_point() {
 fn observers_see_every_iteration_with_a_falling_cost() {
     use homodyne::{FitObserver, IterationReport};
     use std::sync::Mutex;
-    struct Recorder(Mutex<Vec<IterationReport>>);
+    /// What a report says (a report borrows the solver's parameters: not kept).
+    struct Seen {
+        iteration: usize,
+        cost: f64,
+    }
+    struct Recorder(Mutex<Vec<Seen>>);
     impl FitObserver for Recorder {
         fn on_iteration(&self, report: &IterationReport) {
-            self.0.lock().unwrap().push(*report);
+            self.0.lock().unwrap().push(Seen {
+                iteration: report.iteration,
+                cost: report.cost,
+            });
         }
     }
     let (x, y) = decay_data(500);
+    let model = decay();
     for method in [Method::Trf, Method::Lm] {
         let recorder = Recorder(Mutex::new(Vec::new()));
-        let fit = NlsqWrapper::new()
-            .fit_observed(
-                &decay(),
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0],
-                None,
-                method,
-                &FitConfig::default(),
-                &recorder,
-            )
+        let fit = fit_from_1_1_0(&model, &x, &y, method)
+            .observer(&recorder)
+            .run()
             .unwrap();
         let seen = recorder.0.into_inner().unwrap();
         assert_eq!(seen.len(), fit.iterations + 1, "{method}");
