@@ -249,7 +249,7 @@ fn bench_ft() -> Result<()> {
     let mut out = String::new();
     out.push_str("# Overhead of fault tolerance when nothing fails\n\n");
     out.push_str(
-        "Criterion medians of `NlsqWrapper::fit` (95 % confidence half-width of each median in \
+        "Criterion medians of `Fit::curve(..).run()` with each wrapper (95 % confidence half-width of each median in \
          parentheses). none: recovery and validation off; validation: validation on; full: \
          recovery and validation on (the defaults); fast_mode: the defaults plus fast_mode; \
          none_repeat: none again, timed last. Every configuration reached bit-identical \
@@ -563,7 +563,7 @@ struct Row {
     n: usize,
     /// `"trf"` or `"lm"`.
     method: &'static str,
-    /// homodyne with `FitConfig::default()`.
+    /// homodyne with `SolverOptions::default()`.
     homodyne: Timing,
     /// scipy with homodyne's settings (tolerances 1e-15, `x_scale='jac'`).
     scipy_matched: Timing,
@@ -681,8 +681,8 @@ impl Report {
         out.push_str(
             "Model y = a exp(-b x) + c with its analytic Jacobian; x = linspace(0, 10, n), truth \
              (2.5, 1.3, 0.5), Gaussian noise sigma 0.01 from a fixed seed, p0 = (1, 1, 0). Both \
-             sides fit the same data files. homodyne: criterion median of `NlsqWrapper::fit` with \
-             `FitConfig::default()`; scipy: median of repeated fits with `time.perf_counter`. \
+             sides fit the same data files. homodyne: criterion median of `Fit::curve(..).run()` \
+             with `SolverOptions::default()`; scipy: median of repeated fits with `time.perf_counter`. \
              Ratio = scipy time / homodyne time.\n\n",
         );
         let _ = writeln!(

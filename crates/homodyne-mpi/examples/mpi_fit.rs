@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Options of `fit`:
-//! - `--reference`: the single-process, non-MPI fit (`NlsqWrapper::fit`, LARGE);
+//! - `--reference`: the single-process, non-MPI fit (`Fit::curve`, LARGE);
 //! - `--streaming`, `--batch N`: STREAMING, reading batches of `N` points on every pass;
 //! - `--checkpoint-dir D` (every pass), `--resume`: rank-0 checkpoints and resume;
 //! - `--crash RANK:READS`: the process of rank `RANK` aborts (SIGABRT) at its read number
@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use homodyne::distributed::Communicator;
 use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
-use homodyne::{Batch, CheckpointOptions, DataSource, NoObserver, SourceError, StreamingOptions};
+use homodyne::{Batch, CheckpointOptions, DataSource, SourceError, StreamingOptions};
 use homodyne_data::{Hdf5Source, NpySource, write_hdf5_xy, write_npy_f64};
 use homodyne_mpi::{DEFAULT_EXCHANGE_TIMEOUT, MpiCommunicator, with_mpi_timeout};
 use mpi::traits::Communicator as _;
@@ -239,10 +239,6 @@ impl Communicator for Counting<'_> {
 fn fit(args: &[String]) -> Result<(), String> {
     let options = parse(args)?;
     let source = open(&options.file)?;
-    let config = FitConfig {
-        strategy: Some(OptimizationStrategy::Large),
-        ..FitConfig::default()
-    };
     if options.reference {
         // The single-process fit without MPI: all the points read into memory, then fitted
         // (timed together, as the distributed fit reads its shares inside its timing).
@@ -251,8 +247,10 @@ fn fit(args: &[String]) -> Result<(), String> {
         source
             .read(0..source.n_points(), &mut all)
             .map_err(|e| e.to_string())?;
-        let result = NlsqWrapper::new()
-            .fit(&Decay, &all.x, &all.y, &P0, None, Method::Trf, &config)
+        let result = Fit::curve(&Decay, &all.x, &all.y)
+            .p0(&P0)
+            .strategy(OptimizationStrategy::Large)
+            .run()
             .map_err(|e| e.to_string())?;
         print_line(&result, 1, true, started.elapsed().as_secs_f64(), (0, 0, 0));
         return Ok(());
@@ -274,6 +272,7 @@ fn fit(args: &[String]) -> Result<(), String> {
             inner: communicator,
             sent: Mutex::new((0, 0, 0)),
         };
+        let fit = Fit::source(&Decay, &faulty).p0(&P0).communicator(&counting);
         let outcome = if options.streaming {
             let streaming = StreamingOptions {
                 batch_size: options.batch,
@@ -287,28 +286,9 @@ fn fit(args: &[String]) -> Result<(), String> {
                     }),
                 ..StreamingOptions::default()
             };
-            NlsqWrapper::new().fit_streaming_distributed(
-                &Decay,
-                &faulty,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &streaming,
-                &counting,
-                &NoObserver,
-            )
+            fit.streaming(streaming).run()
         } else {
-            NlsqWrapper::new().fit_distributed(
-                &Decay,
-                &faulty,
-                &P0,
-                None,
-                Method::Trf,
-                &config,
-                &counting,
-                &NoObserver,
-            )
+            fit.strategy(OptimizationStrategy::Large).run()
         };
         let sent = *counting.sent.lock().unwrap_or_else(|e| e.into_inner());
         (outcome, sent)

@@ -15,12 +15,13 @@
 //!   process that waits too long ends the job). The bytes exchanged per pass are `O(P^2)`
 //!   ([`homodyne_solvers::wire`]), whatever the number of points.
 //!
-//! The fits themselves are `NlsqWrapper::fit_distributed` and
-//! `NlsqWrapper::fit_streaming_distributed` in the `homodyne` facade (module
-//! `homodyne::distributed`): each process reads its share of a data source, failures reach
-//! every process, and STREAMING checkpoints written by rank 0 resume under any number of
-//! processes. `homodyne curve|xpcs --distributed` (crate `homodyne-cli`, feature `mpi`) and
-//! `examples/mpi_fit.rs` use them; `check_mpirun.sh` is the CI check under `mpirun`.
+//! The fits themselves are the `homodyne` facade's one builder given a communicator,
+//! `Fit::source(&model, &source).p0(&p0).communicator(&communicator).run()`, with
+//! `.streaming(..)` for STREAMING (module `homodyne::distributed`): each process reads its
+//! share of a data source, failures reach every process, and STREAMING checkpoints written
+//! by rank 0 resume under any number of processes. `homodyne curve|xpcs --distributed`
+//! (crate `homodyne-cli`, feature `mpi`) and `examples/mpi_fit.rs` use them;
+//! `check_mpirun.sh` is the CI check under `mpirun`.
 
 pub use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, SingleProcess, combine_shares, tree_shares,

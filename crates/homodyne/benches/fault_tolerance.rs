@@ -118,30 +118,20 @@ fn seven_data() -> (Vec<f64>, Vec<f64>) {
     (x, y)
 }
 
-/// Fits once under every configuration and checks that each converged near `truth`
-/// (within `tolerance`) to bit-identical parameters with the same work and no recovery, so
-/// the benchmark compares the very same arithmetic.
-fn check_configs<M: Model>(
-    model: &M,
-    x: &[f64],
-    y: &[f64],
-    p0: &[f64],
-    truth: &[f64],
-    tolerance: f64,
-    method: Method,
-) {
+/// Fits `problem` with `method` once under every configuration and checks that each
+/// converged near `truth` (within `tolerance`) to bit-identical parameters with the same
+/// work and no recovery, so the benchmark compares the very same arithmetic.
+fn check_configs(problem: &Fit<'_>, method: Method, truth: &[f64], tolerance: f64) {
     let fits: Vec<(&str, OptimizationResult)> = CONFIGS
         .iter()
         .map(|&name| {
-            let fit = wrapper(name)
-                .fit(model, x, y, p0, None, method, &FitConfig::default())
-                .unwrap_or_else(|e| {
-                    panic!("{method} {name} fit of {} points failed: {e}", y.len())
-                });
+            let fit = configured(problem, method, name)
+                .run()
+                .unwrap_or_else(|e| panic!("{method} {name} fit failed: {e}"));
+            let n = fit.n_points;
             assert!(
                 fit.termination_reason.is_converged(),
-                "{method} {name} at n = {}: {:?}",
-                y.len(),
+                "{method} {name} at n = {n}: {:?}",
                 fit.termination_reason
             );
             assert!(
@@ -152,8 +142,7 @@ fn check_configs<M: Model>(
             for (p, t) in fit.parameters.iter().zip(truth) {
                 assert!(
                     (p - t).abs() < tolerance,
-                    "{method} {name} at n = {}: {:?} is far from {truth:?}",
-                    y.len(),
+                    "{method} {name} at n = {n}: {:?} is far from {truth:?}",
                     fit.parameters
                 );
             }
@@ -180,32 +169,29 @@ fn check_configs<M: Model>(
     }
 }
 
-/// Times every method and configuration on one data set, as `{method}/{configuration}`.
-fn bench_model<M: Model>(
+/// `problem` fitted with `method` under configuration `name` (one of [`CONFIGS`]).
+fn configured<'a>(problem: &Fit<'a>, method: Method, name: &str) -> Fit<'a> {
+    problem.clone().method(method).wrapper(wrapper(name))
+}
+
+/// Times every method and configuration on `problem` (the fit of `n` points), as
+/// `{method}/{configuration}`.
+fn bench_model(
     group: &mut BenchmarkGroup<'_, WallTime>,
-    model: &M,
-    (x, y): (&[f64], &[f64]),
-    p0: &[f64],
+    problem: &Fit<'_>,
+    n: usize,
     truth: &[f64],
     tolerance: f64,
 ) {
-    group.throughput(Throughput::Elements(y.len() as u64));
+    group.throughput(Throughput::Elements(n as u64));
     for method in [Method::Trf, Method::Lm] {
-        check_configs(model, x, y, p0, truth, tolerance, method);
+        check_configs(problem, method, truth, tolerance);
         for name in CONFIGS {
-            let wrapper = wrapper(name);
+            let fit = configured(problem, method, name);
             group.bench_function(BenchmarkId::new(method.to_string(), name), |b| {
                 b.iter(|| {
-                    wrapper
-                        .fit(
-                            model,
-                            black_box(x),
-                            black_box(y),
-                            p0,
-                            None,
-                            method,
-                            &FitConfig::default(),
-                        )
+                    black_box(&fit)
+                        .run()
                         .expect("the fit succeeded once already")
                 })
             });
@@ -216,9 +202,10 @@ fn bench_model<M: Model>(
 /// The decay on 1e6 points: group `fault_tolerance_decay`.
 fn bench_decay(c: &mut Criterion) {
     let (x, y) = decay_data();
+    let problem = Fit::curve(&Decay, &x, &y).p0(&DECAY_P0);
     let mut group = c.benchmark_group("fault_tolerance_decay");
     group.sampling_mode(SamplingMode::Flat);
-    bench_model(&mut group, &Decay, (&x, &y), &DECAY_P0, &DECAY_TRUTH, 0.05);
+    bench_model(&mut group, &problem, y.len(), &DECAY_TRUTH, 0.05);
     group.finish();
 }
 
@@ -226,12 +213,12 @@ fn bench_decay(c: &mut Criterion) {
 fn bench_seven(c: &mut Criterion) {
     let (x, y) = seven_data();
     let model = AutoDiff::<_, 7>::new(DampedOscillation).expect("7 parameters");
+    let problem = Fit::curve(&model, &x, &y).p0(&SEVEN_P0);
     let mut group = c.benchmark_group("fault_tolerance_7param");
     group.sampling_mode(SamplingMode::Flat);
-    bench_model(&mut group, &model, (&x, &y), &SEVEN_P0, &SEVEN_TRUTH, 0.01);
+    bench_model(&mut group, &problem, y.len(), &SEVEN_TRUTH, 0.01);
     group.finish();
 }
-
 criterion_group! {
     name = benches;
     config = Criterion::default()

@@ -8,7 +8,7 @@
 //! the solver evaluates the next trial point with derivatives straight away, so that pass
 //! both judges the step and linearises for the next one. A rejected step costs a cost pass
 //! instead (values only). So the pass is timed here, through the public
-//! [`InMemoryObjective`] the fit itself builds, rather than a whole `NlsqWrapper::fit`:
+//! [`InMemoryObjective`] the fit itself builds, rather than a whole `Fit::run`:
 //! even with `max_nfev = 1` a fit also checks its inputs, chooses a strategy, runs the
 //! initial linearisation and computes the covariance, and is not one iteration.
 //!

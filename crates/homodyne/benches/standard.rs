@@ -1,4 +1,4 @@
-//! Criterion benchmark of the STANDARD path: `NlsqWrapper::fit` on `y = a exp(-b x) + c`
+//! Criterion benchmark of the STANDARD path: `Fit::curve(..).run()` on `y = a exp(-b x) + c`
 //! with a hand-written exact Jacobian, at 1e4, 1e5 and 1e6 points, with TRF and LM.
 //!
 //! Run it alone with `cargo bench -p homodyne --bench standard`, or through
@@ -61,11 +61,16 @@ fn write_summary(path: &Path, n: usize, method: Method, fit: &OptimizationResult
     std::fs::write(path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
+/// The fit of the benchmark: [`Decay`] from [`P0`] with `method`, default options.
+fn decay_fit<'a>(x: &'a [f64], y: &'a [f64], method: Method) -> Fit<'a> {
+    Fit::curve(&Decay, x, y).p0(&P0).method(method)
+}
+
 /// Fits once and checks that the fit converged near the truth, so that a benchmark never
 /// times a failing fit.
 fn checked_fit(x: &[f64], y: &[f64], method: Method) -> OptimizationResult {
-    let fit = NlsqWrapper::new()
-        .fit(&Decay, x, y, &P0, None, method, &FitConfig::default())
+    let fit = decay_fit(x, y, method)
+        .run()
         .unwrap_or_else(|e| panic!("{method} fit of {} points failed: {e}", y.len()));
     assert!(
         fit.termination_reason.is_converged(),
@@ -113,16 +118,8 @@ fn bench_standard(c: &mut Criterion) {
                 &(&x, &y),
                 |b, (x, y)| {
                     b.iter(|| {
-                        NlsqWrapper::new()
-                            .fit(
-                                &Decay,
-                                black_box(x),
-                                black_box(y),
-                                &P0,
-                                None,
-                                method,
-                                &FitConfig::default(),
-                            )
+                        decay_fit(black_box(x), black_box(y), method)
+                            .run()
                             .expect("the fit succeeded once already")
                     })
                 },

@@ -101,15 +101,10 @@ fn decay(args: &[String], tool: &str, method: Method) -> Result<Value, String> {
     let (x, y) = read_decay(path)?;
     let load_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let fit = NlsqWrapper::new().fit(
-        &Decay,
-        &x,
-        &y,
-        &[1.0, 1.0, 0.0],
-        None,
-        method,
-        &FitConfig::default(),
-    );
+    let fit = Fit::curve(&Decay, &x, &y)
+        .p0(&[1.0, 1.0, 0.0])
+        .method(method)
+        .run();
     let fit_seconds = started.elapsed().as_secs_f64();
     let mut record = json!({
         "tool": tool, "case": "decay", "n": x.len(),
@@ -143,12 +138,12 @@ fn nist_case(args: &[String], tool: &str, method: Method) -> Result<Value, Strin
     if repeats == 0 {
         return Err("--repeats must be at least 1".to_owned());
     }
-    let config = FitConfig::default();
+    let options = SolverOptions::default();
     let mut results = Vec::new();
     for (name, n) in PROBLEMS {
         let problem = nist::load(dir, name)?;
         for start in 0..2 {
-            let fit = || nist::fit_exact(&problem, Nist(name, n), start, method, &config);
+            let fit = || nist::fit_exact(&problem, Nist(name, n), start, method, &options);
             let mut last = fit();
             let mut times = Vec::with_capacity(repeats);
             for _ in 0..repeats {

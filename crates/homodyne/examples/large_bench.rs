@@ -11,8 +11,8 @@
 //! the median of `REPEATS` runs (default 5) after one untimed run:
 //! - `eval_jacobian`: the model and its Jacobian at every point, alone, in the solver's
 //!   chunks and on the same threads: the floor for one iteration;
-//! - `fit_{trf,lm}`: the whole `NlsqWrapper::fit` from `p0 = (1, 1, 0)` with the default
-//!   configuration, on all threads and on one thread.
+//! - `fit_{trf,lm}`: the whole fit, `Fit::curve(..).run()`, from `p0 = (1, 1, 0)` with
+//!   the default options, on all threads and on one thread.
 //!
 //! The results go to stdout as JSON.
 
@@ -114,16 +114,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ];
         for method in [Method::Trf, Method::Lm] {
             let fit = || {
-                NlsqWrapper::new()
-                    .fit(
-                        &Decay,
-                        &data.x,
-                        &data.y,
-                        &[1.0, 1.0, 0.0],
-                        None,
-                        method,
-                        &FitConfig::default(),
-                    )
+                Fit::curve(&Decay, &data.x, &data.y)
+                    .p0(&[1.0, 1.0, 0.0])
+                    .method(method)
+                    .run()
                     .expect("the benchmark fit succeeds")
             };
             let (all, result) = median_seconds(repeats, fit);

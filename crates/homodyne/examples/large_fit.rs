@@ -61,12 +61,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         synthetic(model.as_ref(), &truth, n, 0.01, 0x1A46_E517);
     let data_time = t0.elapsed();
 
-    let config = FitConfig {
-        strategy,
-        ..FitConfig::default()
-    };
     let t1 = Instant::now();
-    let fit = NlsqWrapper::new().fit(model.as_ref(), &x, &y, &p0, None, method, &config)?;
+    let fit = Fit::curve(model.as_ref(), &x, &y).p0(&p0).method(method);
+    let fit = match strategy {
+        Some(strategy) => fit.strategy(strategy),
+        None => fit,
+    }
+    .run()?;
     let fit_time = t1.elapsed();
 
     let worst = fit

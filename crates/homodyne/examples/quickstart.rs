@@ -27,18 +27,18 @@ fn main() -> Result<(), OptimizationError> {
     let homodyne::example::ExampleData { x, y, sigma, .. } =
         homodyne::example::decay(200_000, 0.01, 0x5eed_1234_abcd_0001);
     let model = AutoDiff::<_, 3>::new(Decay)?;
-    let config = FitConfig {
-        sigma: Some(vec![sigma; y.len()]),
-        absolute_sigma: true,
-        ..FitConfig::default()
-    };
-    let wrapper = NlsqWrapper::new();
+    let sigma = vec![sigma; y.len()];
+    // The problem, described once: model, data with their uncertainties, start.
+    let decay = Fit::curve(&model, &x, &y)
+        .sigma(&sigma)
+        .absolute_sigma(true)
+        .p0(&[1.0, 1.0, 0.0]);
     println!(
         "Fitting y = a exp(-b x) + c to {} points (truth a = 2.5, b = 1.3, c = 0.5)\n",
         y.len()
     );
     for method in [Method::Trf, Method::Lm] {
-        let fit = wrapper.fit(&model, &x, &y, &[1.0, 1.0, 0.0], None, method, &config)?;
+        let fit = decay.clone().method(method).run()?;
         println!("{fit}\n");
     }
 
@@ -52,15 +52,9 @@ fn main() -> Result<(), OptimizationError> {
         81.78,
     ];
     let misra = ClosureModel::new(2, |x: f64, b: &[f64]| b[0] * (1.0 - (-b[1] * x).exp()));
-    let fit = wrapper.fit(
-        &misra,
-        &misra_x,
-        &misra_y,
-        &[500.0, 1e-4],
-        None,
-        Method::Trf,
-        &FitConfig::default(),
-    )?;
+    let fit = Fit::curve(&misra, &misra_x, &misra_y)
+        .p0(&[500.0, 1e-4])
+        .run()?;
     println!(
         "NIST Misra1a from start 1 (certified b1 = 2.3894212918E+02, b2 = 5.5015643181E-04):\n{fit}"
     );

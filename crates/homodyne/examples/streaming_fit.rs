@@ -45,15 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..StreamingOptions::default()
     };
     let started = Instant::now();
-    let fit = NlsqWrapper::new().fit_streaming(
-        model.as_ref(),
-        &source,
-        &p0,
-        None,
-        Method::Trf,
-        &FitConfig::default(),
-        &options,
-    )?;
+    let fit = Fit::source(model.as_ref(), &source)
+        .p0(&p0)
+        .streaming(options)
+        .run()?;
     let seconds = started.elapsed().as_secs_f64();
     let d = fit.streaming_diagnostics.as_ref().ok_or("no diagnostics")?;
     println!(

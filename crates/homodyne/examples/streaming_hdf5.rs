@@ -80,18 +80,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (model, _, p0) = setup(params_at(3)?)?;
             let source = Hdf5Source::open(file, "/x", "/y", None)?;
             let started = Instant::now();
-            let fit = NlsqWrapper::new().fit_streaming(
-                model.as_ref(),
-                &source,
-                &p0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &StreamingOptions {
+            let fit = Fit::source(model.as_ref(), &source)
+                .p0(&p0)
+                .streaming(StreamingOptions {
                     batch_size: Some(batch),
                     ..StreamingOptions::default()
-                },
-            )?;
+                })
+                .run()?;
             let seconds = started.elapsed().as_secs_f64();
             let d = fit.streaming_diagnostics.as_ref().ok_or("no diagnostics")?;
             println!(
@@ -108,18 +103,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut all = Batch::default();
             source.read(0..source.n_points(), &mut all)?;
             let started = Instant::now();
-            let fit = NlsqWrapper::new().fit(
-                model.as_ref(),
-                &all.x,
-                &all.y,
-                &p0,
-                None,
-                Method::Trf,
-                &FitConfig {
-                    strategy: Some(OptimizationStrategy::Chunked),
-                    ..FitConfig::default()
-                },
-            )?;
+            let fit = Fit::curve(model.as_ref(), &all.x, &all.y)
+                .p0(&p0)
+                .strategy(OptimizationStrategy::Chunked)
+                .run()?;
             let seconds = started.elapsed().as_secs_f64();
             println!(
                 "chunked points {}: fit {seconds:.3} s, {} passes, parameters {:?}, peak RSS {:.1} MB",

@@ -61,22 +61,29 @@ fn fit_case(case: &Value) -> OptimizationResult {
     let vary: Vec<bool> = (case["vary"].as_array().unwrap().iter())
         .map(|v| v.as_bool().unwrap())
         .collect();
-    let config = FitConfig {
-        sigma: case["sigma"].as_array().map(|_| floats(&case["sigma"])),
-        fixed: (start.iter().zip(&vary))
-            .map(|(&s, &v)| (!v).then_some(s))
-            .collect(),
-        ..FitConfig::default()
+    let fixed: Vec<Option<f64>> = (start.iter().zip(&vary))
+        .map(|(&s, &v)| (!v).then_some(s))
+        .collect();
+    let sigma = case["sigma"].as_array().map(|_| floats(&case["sigma"]));
+    let run = |model: &dyn Model| {
+        let fit = Fit::curve(model, &x, &y).p0(&start).fixed(&fixed);
+        match &sigma {
+            Some(sigma) => fit.sigma(sigma).run(),
+            None => fit.run(),
+        }
     };
-    let wrapper = NlsqWrapper::new();
     if start.len() == 3 {
-        let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-        wrapper.fit(&model, &x, &y, &start, None, Method::Trf, &config)
+        run(&AutoDiff::<_, 3>::new(Decay).unwrap())
     } else {
-        let model = AutoDiff::<_, 4>::new(TwoExponentials).unwrap();
-        wrapper.fit(&model, &x, &y, &start, None, Method::Trf, &config)
+        run(&AutoDiff::<_, 4>::new(TwoExponentials).unwrap())
     }
     .unwrap()
+}
+
+/// The fit of [`decay_data`] by `model` (a decay) from (1, 1, 0); a test adds its own
+/// settings.
+fn decay_fit<'a>(model: &'a dyn Model, (x, y): &'a (Vec<f64>, Vec<f64>)) -> Fit<'a> {
+    Fit::curve(model, x, y).p0(&[1.0, 1.0, 0.0])
 }
 
 #[test]
@@ -249,7 +256,7 @@ fn decay_data() -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn a_parameter_on_a_bound_is_named_with_its_side() {
-    let (x, y) = decay_data();
+    let data = decay_data();
     let model = AutoDiff::<_, 3>::new(Decay).unwrap();
     // c's optimum (0.4) lies above its upper bound 0.3.
     let (lower, upper) = (
@@ -257,17 +264,7 @@ fn a_parameter_on_a_bound_is_named_with_its_side() {
         vec![f64::INFINITY, 10.0, 0.3],
     );
     let bounds = Bounds::new(lower.clone(), upper.clone()).unwrap();
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 1.0, 0.0],
-            Some(&bounds),
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&model, &data).bounds(bounds).run().unwrap();
     let names = ["a", "b", "c"].map(String::from);
     let diagnostics = Diagnostics::of(&fit, &names)
         .bounds(&lower, &upper)
@@ -327,20 +324,10 @@ impl GenericModel for DecayWithUnused {
 fn undetermined_and_fixed_parameters_have_no_correlation_and_the_undetermined_are_named() {
     let (x, y) = decay_data();
     let model = AutoDiff::<_, 4>::new(DecayWithUnused).unwrap();
-    let config = FitConfig {
-        fixed: vec![None, None, Some(0.4), None],
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 1.0, 0.4, 3.0],
-            None,
-            Method::Trf,
-            &config,
-        )
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&[1.0, 1.0, 0.4, 3.0])
+        .fix(2, 0.4)
+        .run()
         .unwrap();
     assert_eq!(fit.undetermined(), [3]);
     assert_eq!(fit.fixed(), [2]);
@@ -425,17 +412,7 @@ fn a_stalled_or_unfinished_fit_is_said_first() {
     let model = AutoDiff::<_, 1>::new(Staircase).unwrap();
     let x: Vec<f64> = (1..=20).map(f64::from).collect();
     let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[0.2],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = Fit::curve(&model, &x, &y).p0(&[0.2]).run().unwrap();
     assert_eq!(fit.convergence_status, ConvergenceStatus::Stalled);
     let names = ["a".to_string()];
     let d = Diagnostics::of(&fit, &names).compute().unwrap();
@@ -452,16 +429,15 @@ fn a_stalled_or_unfinished_fit_is_said_first() {
     );
     assert!(d.warnings[0].parameters().is_empty());
 
-    let (x, y) = decay_data();
+    let data = decay_data();
     let decay = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let budget = FitConfig {
-        max_nfev: Some(2),
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::builder()
-        .enable_recovery(false)
-        .build()
-        .fit(&decay, &x, &y, &[1.0, 1.0, 0.0], None, Method::Trf, &budget)
+    let fit = decay_fit(&decay, &data)
+        .options(SolverOptions {
+            max_nfev: Some(2),
+            ..SolverOptions::default()
+        })
+        .wrapper(NlsqWrapper::builder().enable_recovery(false).build())
+        .run()
         .unwrap();
     assert_eq!(
         fit.convergence_status,
@@ -475,19 +451,9 @@ fn a_stalled_or_unfinished_fit_is_said_first() {
 
 #[test]
 fn inconsistent_inputs_are_typed_errors() {
-    let (x, y) = decay_data();
+    let data = decay_data();
     let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let fit = NlsqWrapper::new()
-        .fit(
-            &model,
-            &x,
-            &y,
-            &[1.0, 1.0, 0.0],
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
+    let fit = decay_fit(&model, &data).run().unwrap();
     let two = ["a", "b"].map(String::from);
     let error = Diagnostics::of(&fit, &two).compute().unwrap_err();
     assert_eq!(

@@ -2,16 +2,14 @@
 //! bits for 1, 2 and 4 processes, a failing process, and a STREAMING fit checkpointed under
 //! 2 processes, stopped, and resumed under 4 to the same bits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne::distributed::Communicator;
 use homodyne::distributed::{LEAF_POINTS, ThreadGroup};
-use homodyne::example::{Decay, decay};
+use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
-use homodyne::{
-    Batch, CheckpointOptions, DataSource, NoObserver, SliceSource, SourceError, StreamingOptions,
-};
+use homodyne::{Batch, CheckpointOptions, DataSource, SliceSource, SourceError, StreamingOptions};
 
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
@@ -28,6 +26,38 @@ fn on_threads<T: Send>(size: usize, fit: impl Fn(&dyn Communicator) -> T + Sync)
     ThreadGroup::new(size).run_each(|process| fit(&process))
 }
 
+/// The decay fit from [`P0`] of the points in memory, with `strategy`: the single-process
+/// fit a distributed one must reproduce.
+fn single(data: &ExampleData, strategy: OptimizationStrategy) -> OptimizationResult {
+    Fit::curve(&Decay, &data.x, &data.y)
+        .p0(&P0)
+        .strategy(strategy)
+        .run()
+        .unwrap()
+}
+
+/// The decay fit from [`P0`] of `source`, shared among the processes of `communicator`;
+/// a test adds its own settings.
+fn shared<'a>(source: &'a dyn DataSource, communicator: &'a dyn Communicator) -> Fit<'a> {
+    Fit::source(&Decay, source)
+        .p0(&P0)
+        .communicator(communicator)
+}
+
+/// STREAMING in batches of `batch_size` points, checkpointing every batch in `dir` (if
+/// any) and resuming from it when `resume` is set.
+fn checkpointed(batch_size: usize, dir: Option<&Path>, resume: bool) -> StreamingOptions {
+    StreamingOptions {
+        batch_size: Some(batch_size),
+        checkpoint: dir.map(|dir| CheckpointOptions {
+            frequency: 1,
+            resume,
+            ..CheckpointOptions::new(dir)
+        }),
+        ..StreamingOptions::default()
+    }
+}
+
 /// 1, 2 and 4 processes end on the bits of the in-memory fit of all the points, with the
 /// same covariance, for STANDARD (exact QR) and LARGE (normal equations).
 #[test]
@@ -35,26 +65,12 @@ fn every_process_ends_on_the_single_process_bits() {
     let data = decay(6 * LEAF_POINTS + 1234, 0.01, 7);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
-        let config = FitConfig {
-            strategy: Some(strategy),
-            ..FitConfig::default()
-        };
-        let single = NlsqWrapper::new()
-            .fit(&Decay, &data.x, &data.y, &P0, None, Method::Trf, &config)
-            .unwrap();
+        let single = single(&data, strategy);
         for size in [1, 2, 4] {
             let results = on_threads(size, |communicator| {
-                NlsqWrapper::new()
-                    .fit_distributed(
-                        &Decay,
-                        &source,
-                        &P0,
-                        None,
-                        Method::Trf,
-                        &config,
-                        communicator,
-                        &NoObserver,
-                    )
+                shared(&source, communicator)
+                    .strategy(strategy)
+                    .run()
                     .unwrap()
             });
             for (rank, result) in results.iter().enumerate() {
@@ -73,6 +89,18 @@ fn every_process_ends_on_the_single_process_bits() {
                 );
             }
         }
+        // The points in memory, shared by the builder itself: the same bits.
+        let from_memory = on_threads(2, |communicator| {
+            Fit::curve(&Decay, &data.x, &data.y)
+                .p0(&P0)
+                .strategy(strategy)
+                .communicator(communicator)
+                .run()
+                .unwrap()
+        });
+        for result in &from_memory {
+            assert_eq!(result.parameters, single.parameters, "{strategy:?}");
+        }
     }
 }
 
@@ -82,26 +110,12 @@ fn every_process_ends_on_the_single_process_bits() {
 fn three_and_five_processes_agree_to_rounding() {
     let data = decay(7 * LEAF_POINTS + 321, 0.01, 17);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    let config = FitConfig {
-        strategy: Some(OptimizationStrategy::Large),
-        ..FitConfig::default()
-    };
-    let single = NlsqWrapper::new()
-        .fit(&Decay, &data.x, &data.y, &P0, None, Method::Trf, &config)
-        .unwrap();
+    let single = single(&data, OptimizationStrategy::Large);
     for size in [3, 5] {
         let results = on_threads(size, |communicator| {
-            NlsqWrapper::new()
-                .fit_distributed(
-                    &Decay,
-                    &source,
-                    &P0,
-                    None,
-                    Method::Trf,
-                    &config,
-                    communicator,
-                    &NoObserver,
-                )
+            shared(&source, communicator)
+                .strategy(OptimizationStrategy::Large)
+                .run()
                 .unwrap()
         });
         for result in &results {
@@ -128,18 +142,7 @@ fn a_process_with_unusable_data_stops_every_process() {
     data.y[bad] = f64::NAN;
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     let errors = on_threads(2, |communicator| {
-        NlsqWrapper::new()
-            .fit_distributed(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                communicator,
-                &NoObserver,
-            )
-            .unwrap_err()
+        shared(&source, communicator).run().unwrap_err()
     });
     assert_eq!(errors[1].kind(), ErrorKind::InvalidInput);
     assert!(
@@ -197,46 +200,13 @@ impl DataSource for DiesAfter<'_> {
 fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bits() {
     let data = decay(8 * LEAF_POINTS + 999, 0.01, 9);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    let large = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &data.x,
-            &data.y,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig {
-                strategy: Some(OptimizationStrategy::Large),
-                ..FitConfig::default()
-            },
-        )
-        .unwrap();
+    let large = single(&data, OptimizationStrategy::Large);
     let dir = scratch_dir("distributed_resume");
-    let options = |resume: bool| StreamingOptions {
-        batch_size: Some(2 * LEAF_POINTS),
-        checkpoint: Some(CheckpointOptions {
-            frequency: 1,
-            resume,
-            ..CheckpointOptions::new(&dir)
-        }),
-        ..StreamingOptions::default()
-    };
+    let options = |resume| checkpointed(2 * LEAF_POINTS, Some(&dir), resume);
     let uninterrupted = on_threads(2, |communicator| {
-        NlsqWrapper::new()
-            .fit_streaming_distributed(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &StreamingOptions {
-                    checkpoint: None,
-                    ..options(false)
-                },
-                communicator,
-                &NoObserver,
-            )
+        shared(&source, communicator)
+            .streaming(checkpointed(2 * LEAF_POINTS, None, false))
+            .run()
             .unwrap()
     });
     assert_eq!(uninterrupted[0].parameters, large.parameters);
@@ -260,17 +230,7 @@ fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bi
                 usize::MAX
             },
         };
-        NlsqWrapper::new().fit_streaming_distributed(
-            &Decay,
-            &dying,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options(false),
-            communicator,
-            &NoObserver,
-        )
+        shared(&dying, communicator).streaming(options(false)).run()
     });
     let rank0 = stopped[0].as_ref().unwrap_err();
     assert_eq!(rank0.kind(), ErrorKind::Communication, "{rank0}");
@@ -283,18 +243,9 @@ fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bi
     assert!(written >= 1, "no checkpoint written");
 
     let resumed = on_threads(4, |communicator| {
-        NlsqWrapper::new()
-            .fit_streaming_distributed(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &options(true),
-                communicator,
-                &NoObserver,
-            )
+        shared(&source, communicator)
+            .streaming(options(true))
+            .run()
             .unwrap()
     });
     for (rank, result) in resumed.iter().enumerate() {
@@ -318,83 +269,31 @@ fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bi
 fn checkpoints_of_the_two_folds_are_not_mixed() {
     let data = decay(3 * LEAF_POINTS, 0.01, 10);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    let dir = scratch_dir("distributed_mixed");
-    let options = |resume| StreamingOptions {
-        batch_size: Some(LEAF_POINTS),
-        checkpoint: Some(CheckpointOptions {
-            frequency: 1,
-            resume,
-            ..CheckpointOptions::new(&dir)
-        }),
-        ..StreamingOptions::default()
+    let alone = |dir: &Path, resume| {
+        Fit::source(&Decay, &source)
+            .p0(&P0)
+            .streaming(checkpointed(LEAF_POINTS, Some(dir), resume))
+            .run()
     };
-    NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options(false),
-        )
-        .unwrap();
-    let refused = on_threads(1, |communicator| {
-        NlsqWrapper::new()
-            .fit_streaming_distributed(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &options(true),
-                communicator,
-                &NoObserver,
-            )
-            .unwrap_err()
-    });
+    let sharing = |dir: &Path, resume| {
+        on_threads(1, |communicator| {
+            shared(&source, communicator)
+                .streaming(checkpointed(LEAF_POINTS, Some(dir), resume))
+                .run()
+        })
+        .remove(0)
+    };
+    let dir = scratch_dir("distributed_mixed");
+    alone(&dir, false).unwrap();
+    let refused = sharing(&dir, true).unwrap_err();
     assert!(
-        refused[0].to_string().contains("single-process STREAMING"),
-        "{}",
-        refused[0]
+        refused.to_string().contains("single-process STREAMING"),
+        "{refused}"
     );
 
     let dir2 = scratch_dir("distributed_mixed_2");
-    let options2 = |resume| StreamingOptions {
-        checkpoint: Some(CheckpointOptions {
-            frequency: 1,
-            resume,
-            ..CheckpointOptions::new(&dir2)
-        }),
-        ..options(resume)
-    };
-    on_threads(1, |communicator| {
-        NlsqWrapper::new()
-            .fit_streaming_distributed(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-                &options2(false),
-                communicator,
-                &NoObserver,
-            )
-            .unwrap()
-    });
-    let err = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options2(true),
-        )
-        .unwrap_err();
+    sharing(&dir2, false).unwrap();
+    let err = alone(&dir2, true).unwrap_err();
     assert!(
         err.to_string().contains("written by a distributed fit"),
         "{err}"
@@ -409,27 +308,10 @@ fn processes_that_see_different_checkpoints_refuse_to_resume() {
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     let written = scratch_dir("distributed_unshared_written");
     let empty = scratch_dir("distributed_unshared_empty");
-    let options = |dir: &PathBuf| StreamingOptions {
-        batch_size: Some(LEAF_POINTS),
-        checkpoint: Some(CheckpointOptions {
-            frequency: 1,
-            resume: true,
-            ..CheckpointOptions::new(dir)
-        }),
-        ..StreamingOptions::default()
-    };
-    let fit = |communicator: &dyn Communicator, dir: &PathBuf| {
-        NlsqWrapper::new().fit_streaming_distributed(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options(dir),
-            communicator,
-            &NoObserver,
-        )
+    let fit = |communicator: &dyn Communicator, dir: &Path| {
+        shared(&source, communicator)
+            .streaming(checkpointed(LEAF_POINTS, Some(dir), true))
+            .run()
     };
     on_threads(1, |communicator| fit(communicator, &written).unwrap());
     // Rank 0 sees the checkpoints, rank 1 an empty directory of the same name.

@@ -53,15 +53,18 @@ fn run_case(i: usize) -> u64 {
         _ => (&Peaks, Peaks::truth(), Peaks::start()),
     };
     let data = synthetic(model, &truth, n, 0.01, 0x3E30_0001);
-    let config = FitConfig {
-        strategy: Some(OptimizationStrategy::Chunked),
-        max_nfev: Some(3),
-        sigma: weighted.then(|| vec![0.01; n]),
-        ..FitConfig::default()
-    };
-    let fit = NlsqWrapper::new()
-        .fit(model, &data.x, &data.y, &p0, None, Method::Trf, &config)
-        .expect("the fit runs");
+    let sigma = weighted.then(|| vec![0.01; n]);
+    let mut fit = Fit::curve(model, &data.x, &data.y)
+        .p0(&p0)
+        .strategy(OptimizationStrategy::Chunked)
+        .options(SolverOptions {
+            max_nfev: Some(3),
+            ..SolverOptions::default()
+        });
+    if let Some(sigma) = &sigma {
+        fit = fit.sigma(sigma);
+    }
+    let fit = fit.run().expect("the fit runs");
     assert_eq!(fit.strategy, OptimizationStrategy::Chunked);
     peak_rss()
 }

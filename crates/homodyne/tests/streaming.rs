@@ -4,13 +4,17 @@
 //! The kill test runs the fit in a child process: this test binary again, with
 //! `HOMODYNE_STREAMING_CHILD` naming the checkpoint directory.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use homodyne::example::{Decay, decay};
+use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
-use homodyne::{Batch, CallbackSource, CheckpointOptions, SliceSource, StreamingOptions};
+use homodyne::{
+    Batch, CallbackSource, CheckpointOptions, DataSource, SliceSource, StreamingOptions,
+};
 
 const CHILD_VAR: &str = "HOMODYNE_STREAMING_CHILD";
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
@@ -30,96 +34,112 @@ fn options(batch_size: usize) -> StreamingOptions {
     }
 }
 
+/// The decay fit from [`P0`] with `method`, streamed over `source` in batches of
+/// `batch_size` points; a test adds its own settings.
+fn streamed(source: &dyn DataSource, method: Method, batch_size: usize) -> Fit<'_> {
+    Fit::source(&Decay, source)
+        .p0(&P0)
+        .method(method)
+        .streaming(options(batch_size))
+}
+
+/// `data` served through a callback named `name`: each read copies its range, then
+/// `fault` may spoil the batch or fail the read, as a detector or a disk would.
+fn served(
+    data: &ExampleData,
+    name: &str,
+    fault: impl Fn(Range<usize>, &mut Batch) -> Result<(), String> + Send + Sync + 'static,
+) -> CallbackSource {
+    let (x, y) = (data.x.clone(), data.y.clone());
+    CallbackSource::new(y.len(), 1, false, name, move |range, b: &mut Batch| {
+        b.x.copy_from_slice(&x[range.clone()]);
+        b.y.copy_from_slice(&y[range.clone()]);
+        fault(range, b)
+    })
+}
+
+/// The in-memory TRF fit of `data` without its batches (of `batch_size` points) listed in
+/// `excluded`: what a STREAMING fit that excluded them must find.
+fn fit_without(data: &ExampleData, batch_size: usize, excluded: &[usize]) -> OptimizationResult {
+    let keep: Vec<usize> = (0..data.y.len())
+        .filter(|i| !excluded.contains(&(i / batch_size)))
+        .collect();
+    let x: Vec<f64> = keep.iter().map(|&i| data.x[i]).collect();
+    let y: Vec<f64> = keep.iter().map(|&i| data.y[i]).collect();
+    Fit::curve(&Decay, &x, &y).p0(&P0).run().unwrap()
+}
+
+/// Every `got[k]` within `relative * |want[k]|` of `want[k]`.
+fn assert_close(got: &[f64], want: &[f64], relative: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (k, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (a - b).abs() <= relative * b.abs(),
+            "{what} [{k}]: {a} against {b}"
+        );
+    }
+}
+
+/// The bits of `values`, to compare fits exactly.
+fn bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
 #[test]
 fn streaming_reaches_the_chunked_optimum() {
     let data = decay(200_000, 0.01, 41);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let chunked = NlsqWrapper::new()
-            .fit(
-                &Decay,
-                &data.x,
-                &data.y,
-                &P0,
-                None,
-                method,
-                &FitConfig {
-                    strategy: Some(OptimizationStrategy::Chunked),
-                    ..FitConfig::default()
-                },
-            )
+        let in_memory = Fit::curve(&Decay, &data.x, &data.y).p0(&P0).method(method);
+        let chunked = in_memory
+            .clone()
+            .strategy(OptimizationStrategy::Chunked)
+            .run()
             .unwrap();
-        let streaming = NlsqWrapper::new()
-            .fit_streaming(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                method,
-                &FitConfig::default(),
-                &options(7_000),
-            )
-            .unwrap();
+        let streaming = streamed(&source, method, 7_000).run().unwrap();
         assert_eq!(streaming.strategy, OptimizationStrategy::Streaming);
         assert!(streaming.converged(), "{streaming}");
-        for (k, (a, b)) in streaming
-            .parameters
-            .iter()
-            .zip(&chunked.parameters)
-            .enumerate()
-        {
-            assert!(
-                (a - b).abs() <= 1e-8 * b.abs(),
-                "{method} p[{k}]: STREAMING {a}, CHUNKED {b}"
-            );
-        }
-        for (a, b) in streaming.uncertainties.iter().zip(&chunked.uncertainties) {
-            assert!((a - b).abs() <= 1e-6 * b, "{a} vs {b}");
-        }
+        assert_close(
+            &streaming.parameters,
+            &chunked.parameters,
+            1e-8,
+            &format!("{method}: STREAMING against CHUNKED"),
+        );
+        assert_close(
+            &streaming.uncertainties,
+            &chunked.uncertainties,
+            1e-6,
+            "sigma",
+        );
         let d = streaming.streaming_diagnostics.as_ref().unwrap();
         assert_eq!(d.n_batches, 29);
         assert_eq!(d.batch_size, 7_000);
         assert!(d.failed_batch_indices.is_empty());
         assert_eq!(d.passes, streaming.nfev);
         assert_eq!(d.total_batches_processed, 29 * d.passes as u64);
+        // The points in memory, streamed by the builder itself: the same fit, to the bit.
+        let from_memory = in_memory.streaming(options(7_000)).run().unwrap();
+        assert_eq!(from_memory.strategy, OptimizationStrategy::Streaming);
+        assert_eq!(bits(&from_memory.parameters), bits(&streaming.parameters));
+        assert_eq!(from_memory.nfev, streaming.nfev);
     }
 }
 
 /// 100 batches of 500 points of the decay example, with NaN in the batches `bad`.
-fn faulty_source(data: &homodyne::example::ExampleData, bad: Vec<usize>) -> CallbackSource {
-    let (x, y) = (data.x.clone(), data.y.clone());
-    CallbackSource::new(
-        x.len(),
-        1,
-        false,
-        "faulty detector",
-        move |range, b: &mut Batch| {
-            let batch = range.start / 500;
-            b.x.copy_from_slice(&x[range.clone()]);
-            b.y.copy_from_slice(&y[range]);
-            if bad.contains(&batch) {
-                b.y[17] = f64::NAN;
-            }
-            Ok(())
-        },
-    )
+fn faulty_source(data: &ExampleData, bad: Vec<usize>) -> CallbackSource {
+    served(data, "faulty detector", move |range, b| {
+        if bad.contains(&(range.start / 500)) {
+            b.y[17] = f64::NAN;
+        }
+        Ok(())
+    })
 }
 
 #[test]
 fn batches_with_nan_are_excluded_and_listed() {
     let data = decay(50_000, 0.01, 43);
     let source = faulty_source(&data, vec![3, 50, 97]);
-    let fit = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options(500),
-        )
-        .unwrap();
+    let fit = streamed(&source, Method::Trf, 500).run().unwrap();
     assert!(fit.converged());
     let d = fit.streaming_diagnostics.as_ref().unwrap();
     assert_eq!(d.failed_batch_indices, [3, 50, 97]);
@@ -131,44 +151,20 @@ fn batches_with_nan_are_excluded_and_listed() {
     assert_eq!(d.error_type_distribution.get("invalid_data"), Some(&3));
     assert_eq!(fit.n_points, 50_000 - 3 * 500);
     // The same fit on the good batches alone.
-    let keep: Vec<usize> = (0..50_000)
-        .filter(|i| ![3, 50, 97].contains(&(i / 500)))
-        .collect();
-    let x: Vec<f64> = keep.iter().map(|&i| data.x[i]).collect();
-    let y: Vec<f64> = keep.iter().map(|&i| data.y[i]).collect();
-    let reference = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &x,
-            &y,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
-    for (a, b) in fit.parameters.iter().zip(&reference.parameters) {
-        assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
-    }
+    let reference = fit_without(&data, 500, &[3, 50, 97]);
+    assert_close(&fit.parameters, &reference.parameters, 1e-8, "good batches");
 }
 
 #[test]
 fn too_many_bad_batches_stop_the_fit_with_the_list() {
     let data = decay(50_000, 0.01, 47);
     let source = faulty_source(&data, (0..60).map(|k| k * 100 / 60).collect());
-    let error = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &StreamingOptions {
-                min_success_rate: 0.5,
-                ..options(500)
-            },
-        )
+    let error = streamed(&source, Method::Trf, 500)
+        .streaming(StreamingOptions {
+            min_success_rate: 0.5,
+            ..options(500)
+        })
+        .run()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let message = error.to_string();
@@ -182,34 +178,14 @@ fn too_many_bad_batches_stop_the_fit_with_the_list() {
 #[test]
 fn a_read_that_fails_once_is_retried() {
     let data = decay(20_000, 0.01, 53);
-    let (x, y) = (data.x.clone(), data.y.clone());
-    let failed_once = std::sync::atomic::AtomicBool::new(false);
-    let source = CallbackSource::new(
-        20_000,
-        1,
-        false,
-        "flaky disk",
-        move |range, b: &mut Batch| {
-            if range.start == 5_000 && !failed_once.swap(true, std::sync::atomic::Ordering::SeqCst)
-            {
-                return Err("EIO".into());
-            }
-            b.x.copy_from_slice(&x[range.clone()]);
-            b.y.copy_from_slice(&y[range]);
-            Ok(())
-        },
-    );
-    let fit = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Lm,
-            &FitConfig::default(),
-            &options(1_000),
-        )
-        .unwrap();
+    let failed_once = AtomicBool::new(false);
+    let source = served(&data, "flaky disk", move |range, _| {
+        if range.start == 5_000 && !failed_once.swap(true, Ordering::SeqCst) {
+            return Err("EIO".into());
+        }
+        Ok(())
+    });
+    let fit = streamed(&source, Method::Lm, 1_000).run().unwrap();
     let d = fit.streaming_diagnostics.as_ref().unwrap();
     assert!(d.failed_batch_indices.is_empty());
     assert!(d.average_iterations_per_batch > 1.0);
@@ -222,77 +198,46 @@ fn an_unwritable_checkpoint_directory_is_reported_and_the_fit_goes_on() {
     let dir = scratch_dir("unwritable");
     let file = dir.join("not-a-directory");
     std::fs::write(&file, b"x").unwrap();
-    let result = NlsqWrapper::new().fit_streaming(
-        &Decay,
-        &source,
-        &P0,
-        None,
-        Method::Trf,
-        &FitConfig::default(),
-        &StreamingOptions {
-            checkpoint: Some(CheckpointOptions::new(file.join("checkpoints"))),
-            ..options(1_000)
-        },
-    );
+    let checkpointed = |stop_on_checkpoint_error| {
+        streamed(&source, Method::Trf, 1_000)
+            .streaming(StreamingOptions {
+                checkpoint: Some(CheckpointOptions::new(file.join("checkpoints"))),
+                stop_on_checkpoint_error,
+                ..options(1_000)
+            })
+            .run()
+    };
     // The directory cannot even be created: a checkpoint error in the diagnostics, and
     // the fit goes on without checkpoints.
-    let fit = result.unwrap();
+    let fit = checkpointed(false).unwrap();
     assert!(fit.converged());
     let d = fit.streaming_diagnostics.as_ref().unwrap();
     assert_eq!(d.checkpoints_written, 0);
     assert_eq!(d.checkpoint_errors.len(), 1, "{d:?}");
     assert!(d.checkpoint_errors[0].contains("not-a-directory"), "{d:?}");
     // Unless told to stop.
-    let error = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &StreamingOptions {
-                checkpoint: Some(CheckpointOptions::new(file.join("checkpoints"))),
-                stop_on_checkpoint_error: true,
-                ..options(1_000)
-            },
-        )
-        .unwrap_err();
+    let error = checkpointed(true).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Checkpoint, "{error}");
 
     // A directory that disappears after the start: errors in the diagnostics, fit done.
     let gone = dir.join("gone");
-    let source_clone = source;
-    let fit = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &CallbackSource::new(10_000, 1, false, "deleting", {
-                let gone = gone.clone();
-                let (x, y) = (data.x.clone(), data.y.clone());
-                move |range, b: &mut Batch| {
-                    if range.start == 3_000 {
-                        let _ = std::fs::remove_dir_all(&gone);
-                        let _ = std::fs::write(&gone, b"now a file");
-                    }
-                    b.x.copy_from_slice(&x[range.clone()]);
-                    b.y.copy_from_slice(&y[range]);
-                    Ok(())
-                }
-            }),
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &StreamingOptions {
-                checkpoint: Some(CheckpointOptions {
-                    frequency: 1,
-                    ..CheckpointOptions::new(&gone)
-                }),
-                ..options(1_000)
-            },
-        )
+    let deleting = served(&data, "deleting", {
+        let gone = gone.clone();
+        move |range, _| {
+            if range.start == 3_000 {
+                let _ = std::fs::remove_dir_all(&gone);
+                let _ = std::fs::write(&gone, b"now a file");
+            }
+            Ok(())
+        }
+    });
+    let fit = streamed(&deleting, Method::Trf, 1_000)
+        .checkpoints(CheckpointOptions {
+            frequency: 1,
+            ..CheckpointOptions::new(&gone)
+        })
+        .run()
         .unwrap();
-    let _ = source_clone;
     let d = fit.streaming_diagnostics.as_ref().unwrap();
     assert!(fit.converged());
     // Batches 0-2 are checkpointed before the directory goes (the reader thread, one batch
@@ -324,24 +269,14 @@ fn latest_batch(dir: &Path) -> u64 {
 fn checkpointed_fit(dir: &Path, resume: bool) -> OptimizationResult {
     let data = decay(60_000, 0.01, 61);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &StreamingOptions {
-                checkpoint: Some(CheckpointOptions {
-                    frequency: 4,
-                    keep_last_n: 2,
-                    resume,
-                    ..CheckpointOptions::new(dir)
-                }),
-                ..options(1_500)
-            },
-        )
+    streamed(&source, Method::Trf, 1_500)
+        .checkpoints(CheckpointOptions {
+            frequency: 4,
+            keep_last_n: 2,
+            resume,
+            ..CheckpointOptions::new(dir)
+        })
+        .run()
         .unwrap()
 }
 
@@ -401,7 +336,6 @@ fn killed_runs_resume_to_the_same_bits() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let resumed = checkpointed_fit(&dir, true);
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(
             bits(&resumed.parameters),
             bits(&reference.parameters),
@@ -426,75 +360,37 @@ fn killed_runs_resume_to_the_same_bits() {
 
 #[test]
 fn an_interrupted_pass_resumes_from_its_sums() {
-    // In-process: a source that fails for good after 30 reads stops the fit (min success
+    // In-process: a source that fails for good after 45 reads stops the fit (min success
     // rate 1), after checkpoints inside a pass; the resume with a good source ends on the
     // bits of a fit never interrupted.
     let data = decay(30_000, 0.01, 67);
-    let reference = {
-        let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-        NlsqWrapper::new()
-            .fit_streaming(
-                &Decay,
-                &source,
-                &P0,
-                None,
-                Method::Lm,
-                &FitConfig::default(),
-                &options(1_000),
-            )
-            .unwrap()
-    };
-    let dir = scratch_dir("interrupted-pass");
-    let checkpointing = |resume| StreamingOptions {
-        checkpoint: Some(CheckpointOptions {
-            frequency: 7,
-            resume,
-            ..CheckpointOptions::new(&dir)
-        }),
-        min_success_rate: 1.0,
-        max_retries_per_batch: 0,
-        ..options(1_000)
-    };
-    let reads = std::sync::atomic::AtomicUsize::new(0);
-    let (x, y) = (data.x.clone(), data.y.clone());
-    let dying = CallbackSource::new(
-        30_000,
-        1,
-        false,
-        "dying disk",
-        move |range, b: &mut Batch| {
-            if reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 45 {
-                return Err("device gone".into());
-            }
-            b.x.copy_from_slice(&x[range.clone()]);
-            b.y.copy_from_slice(&y[range]);
-            Ok(())
-        },
-    );
-    let error = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &dying,
-            &P0,
-            None,
-            Method::Lm,
-            &FitConfig::default(),
-            &checkpointing(false),
-        )
-        .unwrap_err();
-    assert!(error.to_string().contains("device gone"), "{error}");
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    let resumed = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Lm,
-            &FitConfig::default(),
-            &checkpointing(true),
-        )
-        .unwrap();
+    let reference = streamed(&source, Method::Lm, 1_000).run().unwrap();
+    let dir = scratch_dir("interrupted-pass");
+    let checkpointing = |source: &dyn DataSource, resume: bool| {
+        streamed(source, Method::Lm, 1_000)
+            .streaming(StreamingOptions {
+                checkpoint: Some(CheckpointOptions {
+                    frequency: 7,
+                    resume,
+                    ..CheckpointOptions::new(&dir)
+                }),
+                min_success_rate: 1.0,
+                max_retries_per_batch: 0,
+                ..options(1_000)
+            })
+            .run()
+    };
+    let reads = AtomicUsize::new(0);
+    let dying = served(&data, "dying disk", move |_, _| {
+        if reads.fetch_add(1, Ordering::SeqCst) >= 45 {
+            return Err("device gone".into());
+        }
+        Ok(())
+    });
+    let error = checkpointing(&dying, false).unwrap_err();
+    assert!(error.to_string().contains("device gone"), "{error}");
+    let resumed = checkpointing(&source, true).unwrap();
     let d = resumed.streaming_diagnostics.as_ref().unwrap();
     // 45 reads, a checkpoint every 7 batches: the last at batch 42, inside the second pass.
     assert!(
@@ -504,7 +400,6 @@ fn an_interrupted_pass_resumes_from_its_sums() {
             .ends_with("homodyne_state_batch_0042.h5"),
         "{d:?}"
     );
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
     assert_eq!(resumed.nfev, reference.nfev);
 }
@@ -515,34 +410,14 @@ fn a_batch_that_goes_bad_mid_fit_is_excluded_and_the_solver_restarts() {
     // changes under the solver, which starts again from its last linearised point without
     // the batch. The result is the fit of the other batches.
     let data = decay(20_000, 0.01, 71);
-    let (x, y) = (data.x.clone(), data.y.clone());
-    let reads = std::sync::atomic::AtomicUsize::new(0);
-    let source = CallbackSource::new(
-        20_000,
-        1,
-        false,
-        "aging disk",
-        move |range, b: &mut Batch| {
-            if range.start == 7_000 && reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 2
-            {
-                return Err("sector unreadable".into());
-            }
-            b.x.copy_from_slice(&x[range.clone()]);
-            b.y.copy_from_slice(&y[range]);
-            Ok(())
-        },
-    );
-    let fit = NlsqWrapper::new()
-        .fit_streaming(
-            &Decay,
-            &source,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-            &options(1_000),
-        )
-        .unwrap();
+    let reads = AtomicUsize::new(0);
+    let source = served(&data, "aging disk", move |range, _| {
+        if range.start == 7_000 && reads.fetch_add(1, Ordering::SeqCst) >= 2 {
+            return Err("sector unreadable".into());
+        }
+        Ok(())
+    });
+    let fit = streamed(&source, Method::Trf, 1_000).run().unwrap();
     assert!(fit.converged(), "{fit}");
     assert_eq!(fit.recovery_actions.len(), 1, "{:?}", fit.recovery_actions);
     assert_eq!(fit.recovery_actions[0].action, "exclude_batch_and_restart");
@@ -550,21 +425,6 @@ fn a_batch_that_goes_bad_mid_fit_is_excluded_and_the_solver_restarts() {
     assert_eq!(d.failed_batch_indices, [7]);
     assert!(d.failed_batch_reasons[0].contains("sector unreadable"));
     assert_eq!(fit.n_points, 19_000);
-    let keep: Vec<usize> = (0..20_000).filter(|i| i / 1_000 != 7).collect();
-    let xs: Vec<f64> = keep.iter().map(|&i| data.x[i]).collect();
-    let ys: Vec<f64> = keep.iter().map(|&i| data.y[i]).collect();
-    let reference = NlsqWrapper::new()
-        .fit(
-            &Decay,
-            &xs,
-            &ys,
-            &P0,
-            None,
-            Method::Trf,
-            &FitConfig::default(),
-        )
-        .unwrap();
-    for (a, b) in fit.parameters.iter().zip(&reference.parameters) {
-        assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
-    }
+    let reference = fit_without(&data, 1_000, &[7]);
+    assert_close(&fit.parameters, &reference.parameters, 1e-8, "good batches");
 }
