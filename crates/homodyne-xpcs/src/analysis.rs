@@ -1,17 +1,19 @@
-//! Fitting a [`HomodyneModel`] to [`CorrelationData`]: the starting values, the bounds
-//! and the call to [`NlsqWrapper`].
+//! Fitting a [`HomodyneModel`] to [`CorrelationData`]: the starting values, the bounds,
+//! the coarse stages and the fits, each a [`homodyne::Fit`].
 
+mod solve;
+
+use homodyne::StreamingOptions;
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{NoObserver, SliceSource, StreamingOptions};
-use homodyne_core::{Bounds, FitObserver};
+use homodyne_core::FitObserver;
 
 use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::initial::estimate_scaling;
 use crate::model::HomodyneModel;
 use crate::parameters::{AnalysisMode, ParameterLayout};
-use crate::reference_time::ReferencedModel;
+use solve::{Solve, weighted_cost};
 
 impl AnalysisMode {
     /// Where the physical parameters start when the user gives no values: the Python
@@ -122,21 +124,40 @@ pub struct XpcsFitOptions {
     pub bounds: Option<(Vec<f64>, Vec<f64>)>,
     /// `trf` (the default, with bounds) or `lm`.
     pub method: Method,
-    /// Solver settings, strategy and memory limit. Without a strategy, fits below 1M
-    /// points run as LARGE rather than STANDARD (see [`fit`]). Its `fixed` (one entry per
-    /// parameter of [`HomodyneModel::layout`], or none; [`crate::XpcsConfig::layout_fixed`]
-    /// gives it from a configuration) holds parameters at values in the coarse stages and
-    /// the full fit alike, as equal bounds do.
-    pub config: FitConfig,
+    /// Tolerances, evaluation budget, parameter scaling and robust loss
+    /// ([`SolverOptions::default`]: NIST-grade tolerances). A coarse stage runs with these,
+    /// its budget capped at [`STAGE_MAX_NFEV`].
+    pub solver: SolverOptions,
+    /// The one-sigma uncertainty of each selected point, in the order of
+    /// [`CorrelationData::select_points`] for [`XpcsFitOptions::points`] (data, like the
+    /// matrices: [`crate::noise::NoiseEstimate::point_sigma`] gives it from the data's
+    /// noise); residuals are divided by it. `None` (the default): unweighted.
+    pub sigma: Option<Vec<f64>>,
+    /// Treat [`XpcsFitOptions::sigma`] as absolute: the covariance is not rescaled by the
+    /// reduced chi-squared (scipy's `curve_fit(absolute_sigma=True)`). Default false.
+    pub absolute_sigma: bool,
+    /// The values parameters are held at, in the order of [`HomodyneModel::layout`]
+    /// (`Some(value)`: held, `None`: fitted; missing trailing entries are fitted, and
+    /// empty, the default, holds none). [`crate::XpcsConfig::layout_fixed`] gives it from
+    /// a configuration. Held parameters stay at their values in the coarse stages and the
+    /// full fit alike, as equal bounds do; see [`homodyne::Fit::fixed`].
+    pub fixed: Vec<Option<f64>>,
+    /// A strategy forced on the full fit (a coarse stage always runs LARGE). `None` (the
+    /// default): LARGE below [`LARGE_FROM_POINTS`] selected points, the wrapper's choice
+    /// from the data size and the memory available above (see [`fit`]).
+    pub strategy: Option<OptimizationStrategy>,
+    /// The memory budget, in GiB, that the strategy and the batch size are chosen for;
+    /// `None` (the default): the memory available to this process.
+    pub memory_limit_gb: Option<f64>,
     /// The elements fitted: by default `t1 < t2`, each measured value once. The diagonal
     /// is never a measurement in loaded data (fitting the loader's correction biases the
     /// rates), and the lower half repeats the upper (fitting both halves makes the
     /// standard errors `sqrt(2)` too small). See [`PointSelection`].
     pub points: PointSelection,
-    /// Fit batch by batch with [`NlsqWrapper::fit_streaming`] (STREAMING: the same optimum,
-    /// with checkpoints and resume when [`StreamingOptions::checkpoint`] is set) instead of
-    /// [`NlsqWrapper::fit`]. The matrices stay in memory either way. Coarse stages run in
-    /// memory.
+    /// Fit batch by batch ([`homodyne::Fit::streaming`]: STREAMING, the same optimum, with
+    /// checkpoints and resume when [`StreamingOptions::checkpoint`] is set, and with
+    /// [`XpcsFitOptions::sigma`] if given) instead of in memory. The matrices stay in
+    /// memory either way. Coarse stages run in memory.
     pub streaming: Option<StreamingOptions>,
     /// Coarse stages before the full fit ([`CoarseToFine::Auto`] by default).
     pub coarse_to_fine: CoarseToFine,
@@ -158,7 +179,12 @@ impl Default for XpcsFitOptions {
             scaling_start: None,
             bounds: None,
             method: Method::Trf,
-            config: FitConfig::default(),
+            solver: SolverOptions::default(),
+            sigma: None,
+            absolute_sigma: false,
+            fixed: Vec::new(),
+            strategy: None,
+            memory_limit_gb: None,
             points: PointSelection::UpperTriangle,
             streaming: None,
             coarse_to_fine: CoarseToFine::Auto,
@@ -183,10 +209,12 @@ pub struct XpcsFit {
 /// The starting contrasts and offsets are estimated from the data unless given, then
 /// clipped into the bounds with the physical start; a start outside the bounds after that
 /// is refused with the parameter named. A parameter held at a value
-/// ([`FitConfig::fixed`] in [`XpcsFitOptions::config`], or equal bounds) starts at it, the
-/// contrasts and offsets are estimated with the held physical values, and the result
-/// reports it with that value and [`homodyne::ParameterFlag::Fixed`]. The coarse stages of
+/// ([`XpcsFitOptions::fixed`], or equal bounds) starts at it, the contrasts and offsets
+/// are estimated with the held physical values, and the result reports it with that value
+/// and [`homodyne::ParameterFlag::Fixed`]. The coarse stages of
 /// [`XpcsFitOptions::coarse_to_fine`] run first; the last fit is over every selected point.
+/// Each solve is a [`homodyne::Fit`] of the model to the selected points with the
+/// settings of `options`.
 pub fn fit(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -197,11 +225,11 @@ pub fn fit(
 }
 
 /// [`fit`] shared among the processes of a distributed job: every process calls it with
-/// the same model, data and options, and each stage and the full fit run through
-/// [`NlsqWrapper::fit_distributed`] (or [`NlsqWrapper::fit_streaming_distributed`] with
-/// [`XpcsFitOptions::streaming`]), each process evaluating the model on its share of the
-/// selected points only. With 1, 2, 4, ... processes every process ends on the bits of
-/// [`fit`]. Each process holds the whole data set (the loaders read whole matrices).
+/// the same model, data and options, and each stage and the full fit run with
+/// [`homodyne::Fit::communicator`] (streamed with [`XpcsFitOptions::streaming`]), each
+/// process evaluating the model on its share of the selected points only. With 1, 2, 4,
+/// ... processes every process ends on the bits of [`fit`]. Each process holds the whole
+/// data set (the loaders read whole matrices).
 pub fn fit_distributed(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -212,89 +240,9 @@ pub fn fit_distributed(
     fit_on(model, data, options, observer, Some(communicator))
 }
 
-/// One fit of `x`, `y` (the model's point indices and values) with `config`, by this
-/// process alone or shared among the processes of `communicator`.
-#[allow(clippy::too_many_arguments)]
-fn fit_points<M: Model>(
-    wrapper: &NlsqWrapper,
-    model: &M,
-    x: &[f64],
-    y: &[f64],
-    start: &[f64],
-    bounds: &Bounds,
-    method: Method,
-    config: &FitConfig,
-    streaming: Option<&StreamingOptions>,
-    observer: &dyn FitObserver,
-    communicator: Option<&dyn Communicator>,
-) -> Result<OptimizationResult, OptimizationError> {
-    let Some(communicator) = communicator else {
-        return match streaming {
-            None => {
-                wrapper.fit_observed(model, x, y, start, Some(bounds), method, config, observer)
-            }
-            Some(streaming) => {
-                let source = SliceSource::new(x, y, None, 1).ok_or_else(|| points_differ(x, y))?;
-                wrapper.fit_streaming_observed(
-                    model,
-                    &source,
-                    start,
-                    Some(bounds),
-                    method,
-                    config,
-                    streaming,
-                    observer,
-                )
-            }
-        };
-    };
-    // A source brings its own sigma.
-    let source =
-        SliceSource::new(x, y, config.sigma.as_deref(), 1).ok_or_else(|| points_differ(x, y))?;
-    let config = FitConfig {
-        sigma: None,
-        ..config.clone()
-    };
-    match streaming {
-        None => wrapper.fit_distributed(
-            model,
-            &source,
-            start,
-            Some(bounds),
-            method,
-            &config,
-            communicator,
-            observer,
-        ),
-        Some(streaming) => wrapper.fit_streaming_distributed(
-            model,
-            &source,
-            start,
-            Some(bounds),
-            method,
-            &config,
-            streaming,
-            communicator,
-            observer,
-        ),
-    }
-}
-
-/// The error of points and values (or sigma) of different lengths.
-fn points_differ(x: &[f64], y: &[f64]) -> OptimizationError {
-    OptimizationError::InvalidInput {
-        problem: homodyne::InvalidInput::LengthMismatch {
-            x_len: x.len(),
-            y_len: y.len(),
-            x_dim: 1,
-        },
-        context: homodyne::Context::new(),
-    }
-}
-
 /// The value each parameter is held at (`None`: fitted): `fixed` (the layout's order, or
-/// empty), else equal bounds. Lengths that do not match the layout are left to the
-/// solver to refuse.
+/// empty; missing entries are fitted), else equal bounds. A `fixed` or bounds longer than
+/// the layout is left to the fit to refuse.
 fn held_values(
     layout: &ParameterLayout,
     fixed: &[Option<f64>],
@@ -312,6 +260,7 @@ fn held_values(
         .collect()
 }
 
+/// [`fit`], by this process alone or shared among the processes of `communicator`.
 fn fit_on(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -324,7 +273,7 @@ fn fit_on(
         .bounds
         .clone()
         .unwrap_or_else(|| layout.default_bounds());
-    let held = held_values(&layout, &options.config.fixed, &lower, &upper);
+    let held = held_values(&layout, &options.fixed, &lower, &upper);
     let hold = |values: &mut [f64], first: usize| {
         for (k, v) in values.iter_mut().enumerate() {
             if let Some(Some(h)) = held.get(first + k) {
@@ -348,11 +297,10 @@ fn fit_on(
     let (x, y) = data.select_points(options.points);
     let mut stages = Vec::new();
     let mut from = start.clone();
-    let sigma = options.config.sigma.as_deref();
+    let sigma = options.sigma.as_deref();
     let full_cost = |p: &[f64]| weighted_cost(model, &x, &y, sigma, p);
     let mut start_cost: Option<f64> = None;
-    // A stage is a cheap guide: its budget is its own, not multiplied by retries.
-    let stage_wrapper = NlsqWrapper::builder().enable_recovery(false).build();
+    let mut full = Solve::full(options, observer, communicator);
     for stride in options.coarse_to_fine.strides(data.n_t) {
         let started = std::time::Instant::now();
         let n = model.grid().len();
@@ -368,30 +316,13 @@ fn fit_on(
                 .collect()
         };
         let (stage_x, stage_y) = (pick(&x), pick(&y));
-        let config = FitConfig {
-            strategy: Some(OptimizationStrategy::Large),
-            max_nfev: Some(STAGE_MAX_NFEV),
-            sigma: options.config.sigma.as_deref().map(pick),
-            ..options.config.clone()
-        };
+        let stage_sigma = sigma.map(pick);
         // The shared table of diffusion factors costs one exponential per frame pair.
         let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-        let result = fit_referenced(
-            &stage_wrapper,
-            &stage_model,
-            &stage_x,
-            &stage_y,
-            &from,
-            &bounds,
-            options.method,
-            &config,
-            None,
-            &NoObserver,
-            communicator,
-            options.refer_power_laws,
-            false,
-        )
-        .map_err(|e| e.to_string());
+        let result = full
+            .stage(stage_sigma.as_deref())
+            .referenced(&stage_model, &stage_x, &stage_y, &from, &bounds)
+            .map_err(|e| e.to_string());
         // Kept only when it lowers the full data's cost: a stage that ran out of
         // evaluations on its way down still helps, one that wandered off never hurts.
         let used = match &result {
@@ -423,176 +354,14 @@ fn fit_on(
     // full rows; an XPCS row is a small block (its angle's contrast and offset and the
     // physical parameters) that the normal equations sum as a block. LARGE keeps the
     // exactness of STANDARD: a pass whose equilibrated cond(J) exceeds 1e4 is redone by
-    // the fold.
-    let mut config = options.config.clone();
-    if config.strategy.is_none() && x.len() < LARGE_FROM_POINTS {
-        config.strategy = Some(OptimizationStrategy::Large);
+    // the fold. (A streamed fit reads batches whatever the strategy.)
+    if full.strategy.is_none() && full.streaming.is_none() && x.len() < LARGE_FROM_POINTS {
+        full.strategy = Some(OptimizationStrategy::Large);
     }
-    let result = fit_referenced(
-        &NlsqWrapper::new(),
-        model,
-        &x,
-        &y,
-        &from,
-        &bounds,
-        options.method,
-        &config,
-        options.streaming.as_ref(),
-        observer,
-        communicator,
-        options.refer_power_laws,
-        true,
-    )?;
+    let result = full.referenced(model, &x, &y, &from, &bounds)?;
     Ok(XpcsFit {
         start,
         stages,
         result,
     })
-}
-
-/// The full fit in the parametrisation about a reference time ([`ReferencedModel`]),
-/// then finished in the package's parametrisation from that optimum, so that the
-/// result, its covariance and its flags are the package's, and the package's bounds
-/// hold (the referenced fit's box is wider: a referenced optimum outside the package's
-/// bounds is clipped into them before the finish). The finish from a referenced optimum
-/// inside the bounds stops within an iteration or two; the totals (`iterations`, `nfev`,
-/// `njev`, `attempts`) count both fits. Without a free power law, or streamed (whose
-/// checkpoints belong to one fit), the fit runs once, in the package's parametrisation.
-#[allow(clippy::too_many_arguments)]
-fn fit_referenced(
-    wrapper: &NlsqWrapper,
-    model: &HomodyneModel,
-    x: &[f64],
-    y: &[f64],
-    start: &[f64],
-    bounds: &Bounds,
-    method: Method,
-    config: &FitConfig,
-    streaming: Option<&StreamingOptions>,
-    observer: &dyn FitObserver,
-    communicator: Option<&dyn Communicator>,
-    refer: bool,
-    finish: bool,
-) -> Result<OptimizationResult, OptimizationError> {
-    let (lower, upper) = (bounds.lower().to_vec(), bounds.upper().to_vec());
-    let held = held_values(model.layout(), &config.fixed, &lower, &upper);
-    let referenced = ReferencedModel::new(model, &held);
-    // A streamed fit checkpoints its passes; two fits in a row would resume each other's.
-    if !refer || streaming.is_some() || referenced.power_laws().is_empty() {
-        return fit_points(
-            wrapper,
-            model,
-            x,
-            y,
-            start,
-            bounds,
-            method,
-            config,
-            streaming,
-            observer,
-            communicator,
-        );
-    }
-    let (ref_lower, ref_upper) = referenced.bounds(&lower, &upper);
-    let ref_bounds = Bounds::new(ref_lower, ref_upper)?;
-    let first = fit_points(
-        wrapper,
-        &referenced,
-        x,
-        y,
-        &referenced.to_referenced(start),
-        &ref_bounds,
-        method,
-        config,
-        streaming,
-        observer,
-        communicator,
-    );
-    if !finish {
-        let mut result = first?;
-        result.parameters = referenced.to_package(&result.parameters);
-        for ((v, lo), hi) in result.parameters.iter_mut().zip(&lower).zip(&upper) {
-            *v = v.clamp(*lo, *hi);
-        }
-        return Ok(result);
-    }
-    let (finish_from, earlier) = match first {
-        Ok(r) => {
-            let mut p = referenced.to_package(&r.parameters);
-            for ((v, lo), hi) in p.iter_mut().zip(&lower).zip(&upper) {
-                *v = v.clamp(*lo, *hi);
-            }
-            (p, Some(r))
-        }
-        Err(_) => (start.to_vec(), None),
-    };
-    let mut result = fit_points(
-        wrapper,
-        model,
-        x,
-        y,
-        &finish_from,
-        bounds,
-        method,
-        config,
-        streaming,
-        observer,
-        communicator,
-    )?;
-    if let Some(earlier) = earlier {
-        result.iterations += earlier.iterations;
-        result.nfev += earlier.nfev;
-        result.njev += earlier.njev;
-        let mut attempts = earlier.attempts;
-        attempts.append(&mut result.attempts);
-        for (k, attempt) in attempts.iter_mut().enumerate() {
-            attempt.attempt = k + 1;
-        }
-        result.attempts = attempts;
-    }
-    Ok(result)
-}
-
-/// `sum ((y - f(x; p)) / sigma)^2` over the points, in chunks (a model evaluation of every
-/// point at once would hold a second copy of the data) shared among the machine's threads;
-/// NaN where the model is not finite.
-fn weighted_cost(
-    model: &HomodyneModel,
-    x: &[f64],
-    y: &[f64],
-    sigma: Option<&[f64]>,
-    p: &[f64],
-) -> f64 {
-    const CHUNK: usize = 1 << 16;
-    let n_chunks = x.len().div_ceil(CHUNK);
-    // One partial sum per chunk, added in chunk order: the same bits on any number of
-    // threads. The chunks are split among the machine's threads in contiguous runs.
-    let mut partial = vec![0.0; n_chunks];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, n_chunks.max(1));
-    let per_thread = n_chunks.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for (run, sums) in partial.chunks_mut(per_thread).enumerate() {
-            scope.spawn(move || {
-                let mut values = vec![0.0; CHUNK];
-                for (k, sum) in sums.iter_mut().enumerate() {
-                    let start = (run * per_thread + k) * CHUNK;
-                    let end = (start + CHUNK).min(x.len());
-                    let values = &mut values[..end - start];
-                    model.eval(&x[start..end], p, values);
-                    *sum = values
-                        .iter()
-                        .zip(&y[start..end])
-                        .enumerate()
-                        .map(|(i, (v, yv))| {
-                            let r = (yv - v) / sigma.map_or(1.0, |s| s[start + i]);
-                            r * r
-                        })
-                        .sum();
-                }
-            });
-        }
-    });
-    partial.iter().sum()
 }

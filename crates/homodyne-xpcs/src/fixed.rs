@@ -35,7 +35,7 @@
 //! parameter. A held parameter the analysis mode does not have (`gamma_dot_t0` in static
 //! mode) is ignored with a warning. Configurations without these keys fit exactly as
 //! before. [`XpcsConfig::layout_fixed`] gives the held values in the order of a
-//! [`ParameterLayout`], for [`homodyne::FitConfig::fixed`].
+//! [`ParameterLayout`], for [`crate::XpcsFitOptions::fixed`] (and [`homodyne::Fit::fixed`]).
 
 use serde_json::Value;
 
@@ -266,7 +266,7 @@ pub(crate) fn check(config: &XpcsConfig) -> Result<Vec<String>, XpcsError> {
 
 impl XpcsConfig {
     /// The values the configuration holds the parameters of `layout` at, in its order
-    /// (`None` for a fitted parameter), for [`homodyne::FitConfig::fixed`]; empty when no
+    /// (`None` for a fitted parameter), for [`crate::XpcsFitOptions::fixed`]; empty when no
     /// parameter is held. See the [module documentation](crate::fixed). With Fourier
     /// scaling a held contrast (offset) is the constant series: `contrast_c0` at the value,
     /// every harmonic at 0.

@@ -190,7 +190,7 @@ mod tests {
     use crate::model::{HomodyneModel, ModelForm};
     use crate::parameters::{AnalysisMode, ScalingMode};
     use crate::rates::TimeGrid;
-    use homodyne::{FitConfig, NoObserver};
+    use homodyne::NoObserver;
 
     const PHI: [f64; 2] = [-30.0, 45.0];
     const NOISE: [f64; 2] = [0.005, 0.02];
@@ -260,11 +260,8 @@ mod tests {
         assert_eq!(sigma[sigma.len() - 1], estimate.sigma[1]);
         let options = XpcsFitOptions {
             physical_start: Some(DEMO_TRUTH.iter().map(|v| v * 1.05).collect()),
-            config: FitConfig {
-                sigma: Some(sigma),
-                absolute_sigma: true,
-                ..FitConfig::default()
-            },
+            sigma: Some(sigma),
+            absolute_sigma: true,
             ..XpcsFitOptions::default()
         };
         let result = fit(&model, &data, &options, &NoObserver).unwrap().result;

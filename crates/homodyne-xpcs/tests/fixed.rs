@@ -2,7 +2,6 @@
 //! checked, equal bounds, the values in layout order, and fits on synthetic data with a
 //! parameter held at its true value, through to the output files.
 
-use homodyne::FitConfig;
 use homodyne_core::{NoObserver, OptimizationResult, ParameterFlag};
 use homodyne_xpcs::config::{XpcsConfig, config_template};
 use homodyne_xpcs::fixed::Hold;
@@ -396,10 +395,7 @@ fn fit_held(
     let fixed = config.layout_fixed(model.layout()).unwrap();
     assert!(!fixed.is_empty());
     let options = XpcsFitOptions {
-        config: FitConfig {
-            fixed,
-            ..options.config.clone()
-        },
+        fixed,
         ..options.clone()
     };
     fit(model, data, &options, &NoObserver).unwrap().result

@@ -2,8 +2,9 @@
 //! output files carry the per-angle estimates, say they were estimated, and their
 //! chi-squared is the fit's weighted one.
 
-use homodyne::{FitConfig, NoObserver};
-use homodyne_xpcs::noise::estimate_noise;
+use homodyne::NoObserver;
+use homodyne::{OptimizationStrategy, StreamingOptions};
+use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
 use homodyne_xpcs::output::{ANALYSIS_RESULTS_FILE, PARAMETERS_FILE, Sigma};
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
@@ -19,8 +20,9 @@ fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-#[test]
-fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
+/// Static data of two angles with different noise (0.004 and 0.012), its model and the
+/// noise estimated from it.
+fn two_noise_levels() -> (HomodyneModel, CorrelationData, NoiseEstimate) {
     let model = HomodyneModel::new(
         AnalysisMode::Static,
         ScalingMode::Individual,
@@ -40,17 +42,24 @@ fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
     let mut c2 = quiet.matrix(0).to_vec();
     c2.extend_from_slice(loud.matrix(1));
     let data = CorrelationData::new(quiet.q, quiet.dt, PHI.to_vec(), 40, c2).unwrap();
-
     let estimate = estimate_noise(&data).unwrap();
-    let options = XpcsFitOptions {
+    (model, data, estimate)
+}
+
+/// A fit weighted by `estimate` with absolute sigma, from 10% above the truth.
+fn weighted(data: &CorrelationData, estimate: &NoiseEstimate) -> XpcsFitOptions {
+    XpcsFitOptions {
         physical_start: Some(TRUTH.iter().map(|v| v * 1.1).collect()),
-        config: FitConfig {
-            sigma: Some(estimate.point_sigma(&data, PointSelection::default())),
-            absolute_sigma: true,
-            ..FitConfig::default()
-        },
+        sigma: Some(estimate.point_sigma(data, PointSelection::default())),
+        absolute_sigma: true,
         ..XpcsFitOptions::default()
-    };
+    }
+}
+
+#[test]
+fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
+    let (model, data, estimate) = two_noise_levels();
+    let options = weighted(&data, &estimate);
     let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
     let dir = tempfile::tempdir().unwrap();
     write_nlsq_outputs(
@@ -140,4 +149,46 @@ fn an_estimate_for_other_angles_is_refused() {
             .contains("1 estimated sigmas for 2 angles"),
         "{error}"
     );
+}
+
+/// Streamed, a weighted fit reads each point's sigma with its batch (a fit in memory
+/// streamed through `Fit::streaming`) and reaches the fit held in memory: the same
+/// optimum, chi-squared and uncertainties.
+#[test]
+fn a_streamed_weighted_fit_reaches_the_fit_in_memory() {
+    let (model, data, estimate) = two_noise_levels();
+    let in_memory = weighted(&data, &estimate);
+    let streamed = XpcsFitOptions {
+        streaming: Some(StreamingOptions {
+            batch_size: Some(500),
+            ..StreamingOptions::default()
+        }),
+        ..in_memory.clone()
+    };
+    let a = fit(&model, &data, &in_memory, &NoObserver).unwrap().result;
+    let b = fit(&model, &data, &streamed, &NoObserver).unwrap().result;
+    assert_eq!(a.strategy, OptimizationStrategy::Large);
+    assert_eq!(b.strategy, OptimizationStrategy::Streaming);
+    assert!(
+        (b.chi_squared / a.chi_squared - 1.0).abs() < 1e-9,
+        "chi-squared streamed {}, in memory {}",
+        b.chi_squared,
+        a.chi_squared
+    );
+    for (k, ((pa, pb), (ua, ub))) in a
+        .parameters
+        .iter()
+        .zip(&b.parameters)
+        .zip(a.uncertainties.iter().zip(&b.uncertainties))
+        .enumerate()
+    {
+        assert!(
+            (pa - pb).abs() <= 1e-6 * ua,
+            "parameter {k}: {pa} vs {pb} (+- {ua})"
+        );
+        assert!(
+            (ua / ub - 1.0).abs() < 1e-4,
+            "uncertainty {k}: {ua} vs {ub}"
+        );
+    }
 }

@@ -857,10 +857,7 @@ fn static_case(fixed: Vec<Option<f64>>) -> Case {
     let data = CorrelationData::synthetic(&model, &truth, NOISE, 11).unwrap();
     let options = XpcsFitOptions {
         physical_start: Some(vec![1.5e4, 0.0, if fixed[6].is_some() { 0.0 } else { 1e3 }]),
-        config: homodyne::FitConfig {
-            fixed,
-            ..homodyne::FitConfig::default()
-        },
+        fixed,
         ..XpcsFitOptions::default()
     };
     let result = fit(&model, &data, &options, &NoObserver).unwrap().result;

@@ -53,10 +53,7 @@ fn block_and_dense_sums_reach_the_same_fit() {
         OptimizationStrategy::Chunked,
     ] {
         let options = XpcsFitOptions {
-            config: FitConfig {
-                strategy: Some(strategy),
-                ..FitConfig::default()
-            },
+            strategy: Some(strategy),
             // The dense fit below uses every point, from the same start: no coarse stages.
             points: homodyne_xpcs::PointSelection::All,
             coarse_to_fine: homodyne_xpcs::CoarseToFine::Off,
@@ -66,16 +63,12 @@ fn block_and_dense_sums_reach_the_same_fit() {
         };
         let block = fit(&model, &data, &options, &NoObserver).unwrap();
         let (lower, upper) = layout.default_bounds();
-        let dense = NlsqWrapper::new()
-            .fit(
-                &Dense(&model),
-                &data.points(),
-                &data.c2,
-                &block.start,
-                Some(&Bounds::new(lower, upper).unwrap()),
-                Method::Trf,
-                &options.config,
-            )
+        let x = data.points();
+        let dense = Fit::curve(&Dense(&model), &x, &data.c2)
+            .p0(&block.start)
+            .bounds(Bounds::new(lower, upper).unwrap())
+            .strategy(strategy)
+            .run()
             .unwrap();
         assert_eq!(block.result.strategy, strategy);
         for (k, (a, b)) in block
