@@ -84,16 +84,9 @@ fn main() {
         read.push(started.elapsed().as_secs_f64());
 
         let started = Instant::now();
-        let result = NlsqWrapper::new()
-            .fit(
-                &model,
-                &x,
-                &y,
-                &[1.0, 1.0, 0.0],
-                None,
-                Method::Trf,
-                &FitConfig::default(),
-            )
+        let result = Fit::curve(&model, &x, &y)
+            .p0(&[1.0, 1.0, 0.0])
+            .run()
             .expect("fit");
         assert!(result.converged());
         fit.push(started.elapsed().as_secs_f64());
@@ -103,7 +96,7 @@ fn main() {
     println!("|---|---:|");
     println!("| `homodyne curve` end to end (process start, read, parse, fit) | {cli:.3} |");
     println!("| library: read the CSV (`homodyne_cli::data::Table`) | {read:.3} |");
-    println!("| library: `NlsqWrapper::fit` with an AutoDiff model | {fit:.3} |");
+    println!("| library: `Fit::curve(..).run()` with an AutoDiff model | {fit:.3} |");
     println!("| library: read + fit | {:.3} |", read + fit);
     println!("| CLI / (read + fit) | {:.2} |", cli / (read + fit));
 }

@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use homodyne::FitObserver;
 use homodyne::prelude::*;
-use homodyne::{FitObserver, SliceSource};
 
 use crate::args::{CurveArgs, is_identifier};
 use crate::checks;
@@ -17,11 +17,9 @@ use crate::processes::Processes;
 pub(crate) use crate::progress::Progress;
 use crate::report::{self, FitContext};
 use crate::settings::{
-    Parameters, base_config, check_before_work, check_formula_parameters, is_streaming, method_of,
-    strategy_of, streaming_options,
+    Parameters, check_before_work, check_formula_parameters, is_streaming, settings,
 };
 use homodyne::DataSource;
-use homodyne::distributed::SingleProcess;
 use homodyne_data::{Hdf5Source, NpySource};
 
 /// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
@@ -132,20 +130,17 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
             Some(
                 table
                     .column(name)
-                    .map_err(|e| Failure::input(e.to_string()))?
-                    .to_vec(),
+                    .map_err(|e| Failure::input(e.to_string()))?,
             )
         }
         None => None,
     };
-
-    let bounds = &parameters.bounds;
-    let initial = &parameters.initial;
-    let config = FitConfig {
+    let points = Points {
+        xdata: &xdata,
+        y,
         sigma,
-        ..base_config(args, &parameters)
     };
-    let method = method_of(args);
+
     let progress = Progress::new();
     let show_progress = leads && !args.quiet && std::io::stderr().is_terminal();
     let observer: &dyn FitObserver = if show_progress {
@@ -153,66 +148,22 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     } else {
         &homodyne::NoObserver
     };
-    let outcome = if processes.distributed() {
-        // Every process loaded the table; each fits its share of the points.
-        let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
-            .ok_or_else(|| Failure::input("the data columns have different lengths"))?;
-        let unweighted = FitConfig {
-            sigma: None,
-            ..config.clone()
+    // In memory with the strategy of --strategy; batch by batch, with the checkpoints and
+    // resume of STREAMING, when asked for; under MPI every process loaded the table and
+    // fits its share of the points.
+    let outcome = processes.run(|communicator| {
+        let fit = Fit::curve(&formula, points.xdata, points.y);
+        let fit = match points.sigma {
+            Some(sigma) => fit.sigma(sigma),
+            None => fit,
         };
-        fit_source(
-            args,
-            processes,
-            &formula,
-            &source,
-            initial,
-            bounds,
-            &unweighted,
-            observer,
-        )
-    } else if is_streaming(args) {
-        // The table is already in memory; the fit still reads it batch by batch, with the
-        // checkpoints and resume of STREAMING.
-        let source = SliceSource::new(&xdata, y, config.sigma.as_deref(), formula.x_dim())
-            .ok_or_else(|| Failure::input("the data columns have different lengths"))?;
-        let options = streaming_options(args);
-        let config = FitConfig {
-            sigma: None,
-            ..config.clone()
-        };
-        NlsqWrapper::new().fit_streaming_observed(
-            &formula,
-            &source,
-            initial,
-            Some(bounds),
-            method,
-            &config,
-            &options,
-            observer,
-        )
-    } else {
-        let config = FitConfig {
-            strategy: strategy_of(args),
-            ..config.clone()
-        };
-        NlsqWrapper::new().fit_observed(
-            &formula,
-            &xdata,
-            y,
-            initial,
-            Some(bounds),
-            method,
-            &config,
-            observer,
-        )
-    };
+        settings(fit, args, &parameters, communicator, observer).run()
+    });
     progress.finish();
     let locate = |row: usize| table.locate_row(row);
     let result = outcome.map_err(|e| describe(&e, names, &locate))?;
     if !result.chi_squared.is_finite() {
-        let sigma = config.sigma.as_deref();
-        return Err(overflow(&formula, &result, &xdata, y, sigma, &locate));
+        return Err(overflow(&formula, &result, &points, &locate));
     }
     if !leads {
         return converged(&result);
@@ -225,12 +176,9 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
             path,
             &formula,
             &result.parameters,
-            &xdata,
-            y,
-            config.sigma.as_deref(),
+            &points,
             &x_label,
             &y_column,
-            &args.formula,
         )?;
     }
     converged(&result)
@@ -314,7 +262,7 @@ fn run_source(
     processes: &Processes,
 ) -> Result<(), Failure> {
     let leads = processes.leads();
-    let (names, initial, bounds) = (&parameters.names, &parameters.initial, &parameters.bounds);
+    let names = &parameters.names;
     let formula = Formula::parse(&args.formula, names, variable_names)
         .map_err(|e| Failure::input(e.to_string()))?;
     if formula.variables().len() > 1 {
@@ -332,29 +280,17 @@ fn run_source(
     } else {
         &homodyne::NoObserver
     };
-    let outcome = if processes.distributed() {
-        fit_source(
+    // Batch by batch (STREAMING), or each process's share under MPI.
+    let outcome = processes.run(|communicator| {
+        settings(
+            Fit::source(&formula, source),
             args,
-            processes,
-            &formula,
-            source,
-            initial,
-            bounds,
-            &base_config(args, parameters),
+            parameters,
+            communicator,
             observer,
         )
-    } else {
-        NlsqWrapper::new().fit_streaming_observed(
-            &formula,
-            source,
-            initial,
-            Some(bounds),
-            method_of(args),
-            &base_config(args, parameters),
-            &streaming_options(args),
-            observer,
-        )
-    };
+        .run()
+    });
     progress.finish();
     let file = args.data.display().to_string();
     let locate = move |row: usize| format!("{file}: row {row} (counting from 0)");
@@ -366,52 +302,12 @@ fn run_source(
     converged(&result)
 }
 
-/// The fit of `source` shared among `processes` (STREAMING when asked for, else in
-/// memory with the strategy of `--strategy`).
-#[allow(clippy::too_many_arguments)]
-fn fit_source(
-    args: &CurveArgs,
-    processes: &Processes,
-    formula: &Formula,
-    source: &dyn DataSource,
-    initial: &[f64],
-    bounds: &Bounds,
-    config: &FitConfig,
-    observer: &dyn FitObserver,
-) -> Result<OptimizationResult, OptimizationError> {
-    let method = method_of(args);
-    let wrapper = NlsqWrapper::new();
-    processes.run(|communicator| {
-        let communicator = communicator.unwrap_or(&SingleProcess);
-        if is_streaming(args) {
-            wrapper.fit_streaming_distributed(
-                formula,
-                source,
-                initial,
-                Some(bounds),
-                method,
-                config,
-                &streaming_options(args),
-                communicator,
-                observer,
-            )
-        } else {
-            let config = FitConfig {
-                strategy: strategy_of(args),
-                ..config.clone()
-            };
-            wrapper.fit_distributed(
-                formula,
-                source,
-                initial,
-                Some(bounds),
-                method,
-                &config,
-                communicator,
-                observer,
-            )
-        }
-    })
+/// The points of a table fitted in memory: `xdata` holds the formula's variables point
+/// after point, `y` the observations and `sigma` their uncertainties.
+struct Points<'a> {
+    xdata: &'a [f64],
+    y: &'a [f64],
+    sigma: Option<&'a [f64]>,
 }
 
 /// The failure of a fit whose sum of squares is not finite: the first residual whose
@@ -419,11 +315,10 @@ fn fit_source(
 fn overflow(
     formula: &Formula,
     result: &OptimizationResult,
-    xdata: &[f64],
-    y: &[f64],
-    sigma: Option<&[f64]>,
+    points: &Points<'_>,
     locate: Locate<'_>,
 ) -> Failure {
+    let Points { xdata, y, sigma } = *points;
     let mut fitted = vec![0.0; y.len()];
     formula.eval(xdata, &result.parameters, &mut fitted);
     let residual = |i: usize| (fitted[i] - y[i]) / sigma.map_or(1.0, |s| s[i]);
@@ -441,19 +336,16 @@ fn overflow(
 }
 
 /// Writes the `--plot` PNG: data against the first variable, the fitted curve (on a fine
-/// grid when the formula has one variable) and the residuals.
-#[allow(clippy::too_many_arguments)]
+/// grid when the formula has one variable) and the residuals, titled with the formula.
 fn plot(
     path: &Path,
     formula: &Formula,
     parameters: &[f64],
-    xdata: &[f64],
-    y: &[f64],
-    sigma: Option<&[f64]>,
+    points: &Points<'_>,
     x_label: &str,
     y_label: &str,
-    title: &str,
 ) -> Result<(), Failure> {
+    let Points { xdata, y, sigma } = *points;
     let d = formula.x_dim();
     let x: Vec<f64> = xdata.iter().step_by(d).copied().collect();
     let mut fitted = vec![0.0; y.len()];
@@ -481,7 +373,7 @@ fn plot(
         curve: curve.as_ref().map(|(g, v)| (g.as_slice(), v.as_slice())),
         x_label,
         y_label,
-        title,
+        title: formula.source(),
     };
     write_png(path, &data, 900, 700).map_err(|e| Failure::fit(e.to_string()))
 }

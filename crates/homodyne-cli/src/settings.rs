@@ -1,9 +1,10 @@
 //! The settings of `homodyne curve` taken from its options: the parameters (`--p0`,
-//! `--fix`, `--bounds`), the fit configuration, the strategy and the streaming options, and
-//! the checks made on them before any work.
+//! `--fix`, `--bounds`), the fit's settings (solver options, strategy, streaming), and the
+//! checks made on them before any work.
 
+use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{CheckpointOptions, StreamingOptions};
+use homodyne::{CheckpointOptions, FitObserver, StreamingOptions};
 
 use crate::args::{CurveArgs, LossArg, MethodArg, StrategyArg, parse_assignments, parse_bounds};
 use crate::checks::{self, InputError};
@@ -182,14 +183,45 @@ fn parse_bounds_option(
     Ok((lower, upper, bounds))
 }
 
-/// The fit settings of the options (loss and its scale, `--absolute-sigma`, `--fix`, the
-/// tolerances, `--max-nfev`, `--x-scale`). Out-of-range values are refused by the library
-/// as invalid input (exit status 2).
-pub(crate) fn base_config(args: &CurveArgs, parameters: &Parameters) -> FitConfig {
-    let defaults = FitConfig::default();
-    FitConfig {
-        absolute_sigma: args.absolute_sigma,
-        fixed: parameters.fixed.clone(),
+/// `fit` (the problem: the formula and its data) with the settings of the options: the
+/// start, the bounds and `--fix`, `--method`, the solver options, `--absolute-sigma`, the
+/// strategy (STREAMING with its batches and checkpoints, or the one `--strategy` forces),
+/// the processes of an MPI job (`communicator`) and the progress bar (`observer`).
+pub(crate) fn settings<'a>(
+    fit: Fit<'a>,
+    args: &CurveArgs,
+    parameters: &Parameters,
+    communicator: Option<&'a dyn Communicator>,
+    observer: &'a dyn FitObserver,
+) -> Fit<'a> {
+    let fit = fit
+        .p0(&parameters.initial)
+        .bounds(&parameters.bounds)
+        .fixed(&parameters.fixed)
+        .absolute_sigma(args.absolute_sigma)
+        .method(method_of(args))
+        .options(solver_options(args, parameters))
+        .observer(observer);
+    let fit = match communicator {
+        Some(communicator) => fit.communicator(communicator),
+        None => fit,
+    };
+    if is_streaming(args) {
+        fit.streaming(streaming_options(args))
+    } else {
+        match strategy_of(args) {
+            Some(strategy) => fit.strategy(strategy),
+            None => fit,
+        }
+    }
+}
+
+/// The solver options of the options (the tolerances, `--max-nfev`, `--x-scale`, the loss
+/// and its scale). Out-of-range values are refused by the library as invalid input (exit
+/// status 2).
+fn solver_options(args: &CurveArgs, parameters: &Parameters) -> SolverOptions {
+    let defaults = SolverOptions::default();
+    SolverOptions {
         ftol: args.ftol.unwrap_or(defaults.ftol),
         xtol: args.xtol.unwrap_or(defaults.xtol),
         gtol: args.gtol.unwrap_or(defaults.gtol),
@@ -203,12 +235,12 @@ pub(crate) fn base_config(args: &CurveArgs, parameters: &Parameters) -> FitConfi
             LossArg::Arctan => Loss::Arctan,
         },
         f_scale: args.f_scale,
-        ..FitConfig::default()
+        ..defaults
     }
 }
 
 /// The strategy `--strategy` forces on an in-memory fit (`None`: chosen from the size).
-pub(crate) fn strategy_of(args: &CurveArgs) -> Option<OptimizationStrategy> {
+fn strategy_of(args: &CurveArgs) -> Option<OptimizationStrategy> {
     match args.strategy {
         StrategyArg::Auto | StrategyArg::Streaming => None,
         StrategyArg::Standard => Some(OptimizationStrategy::Standard),
@@ -218,7 +250,7 @@ pub(crate) fn strategy_of(args: &CurveArgs) -> Option<OptimizationStrategy> {
 }
 
 /// `--method`.
-pub(crate) fn method_of(args: &CurveArgs) -> Method {
+fn method_of(args: &CurveArgs) -> Method {
     match args.method {
         MethodArg::Trf => Method::Trf,
         MethodArg::Lm => Method::Lm,
@@ -226,7 +258,7 @@ pub(crate) fn method_of(args: &CurveArgs) -> Method {
 }
 
 /// The streaming settings of the options (batch size, checkpoints, resume).
-pub(crate) fn streaming_options(args: &CurveArgs) -> StreamingOptions {
+fn streaming_options(args: &CurveArgs) -> StreamingOptions {
     StreamingOptions {
         batch_size: args.batch_size,
         checkpoint: args.checkpoint_dir.as_ref().map(|dir| CheckpointOptions {

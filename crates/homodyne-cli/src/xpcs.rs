@@ -264,14 +264,12 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
             scaling_start,
             bounds: Some((lower, upper)),
             method: Method::Trf,
-            config: FitConfig {
-                strategy,
-                memory_limit_gb: config.performance.memory_limit_gb,
-                fixed,
-                sigma: point_sigma.clone(),
-                absolute_sigma: point_sigma.is_some(),
-                ..FitConfig::default()
-            },
+            solver: SolverOptions::default(),
+            sigma: point_sigma.clone(),
+            absolute_sigma: point_sigma.is_some(),
+            fixed,
+            strategy,
+            memory_limit_gb: config.performance.memory_limit_gb,
             refer_power_laws: true,
         });
     }
