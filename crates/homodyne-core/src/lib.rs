@@ -27,7 +27,7 @@ pub use error::{
 };
 pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointFunction};
 pub use model::{JacobianKind, Model};
-pub use observer::{FitObserver, IterationReport, NoObserver, PassKind, PassProgress};
+pub use observer::{FitObserver, IterationReport, NoObserver, PassKind, PassProgress, TrialReport};
 pub use result::{
     AttemptSummary, ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult,
     ParameterFlag, RecoveryAction, STATIONARY_COSINE, StreamingDiagnostics, TerminationReason,

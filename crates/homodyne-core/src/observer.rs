@@ -1,14 +1,47 @@
 //! Watching a fit as it runs: progress lines, logs, live plots.
+//!
+//! A solver reports three kinds of event to a [`FitObserver`], in this order within one
+//! outer iteration:
+//!
+//! 1. [`FitObserver::on_pass_progress`] while each pass over the data runs;
+//! 2. [`FitObserver::on_trial`] once for every trial point whose cost was evaluated,
+//!    accepted or not (the first linearisation, at the start point, is not a trial, so a fit
+//!    reports `nfev - 1` trials);
+//! 3. [`FitObserver::on_iteration`] when the outer iteration ends, with the iterate it ended
+//!    at (and once before the first, at the start point).
+//!
+//! An accepted trial's parameters are the parameters of the [`IterationReport`] that
+//! follows it.
 
 /// The state of a fit after one outer iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IterationReport {
+pub struct IterationReport<'a> {
     /// Outer iterations completed (0 before the first).
     pub iteration: usize,
     /// Cost evaluations so far.
     pub nfev: usize,
     /// Current cost `1/2 sum rho(r_i^2)`.
     pub cost: f64,
+    /// The current iterate: the parameters of the last accepted step (the start point
+    /// before the first).
+    pub parameters: &'a [f64],
+}
+
+/// One evaluated trial point of a solver, accepted or not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrialReport<'a> {
+    /// The outer iteration the trial belongs to, numbered as the [`IterationReport`] that
+    /// ends it (1 for the trials of the first).
+    pub iteration: usize,
+    /// Cost evaluations so far, this trial's included.
+    pub nfev: usize,
+    /// The trial point.
+    pub parameters: &'a [f64],
+    /// The cost there, `1/2 sum rho(r_i^2)`; `+infinity` when the model was not finite
+    /// there.
+    pub cost: f64,
+    /// Whether the solver moved to this point.
+    pub accepted: bool,
 }
 
 /// Which kind of pass over the data is under way.
@@ -33,15 +66,23 @@ pub struct PassProgress {
     pub points_total: usize,
 }
 
-/// Receives an [`IterationReport`] after every outer iteration of a solver, and a
-/// [`PassProgress`] as each piece of a pass over the data finishes. Implemented by front
-/// ends (the command-line program's progress bar); the solvers only call it.
+/// Receives an [`IterationReport`] after every outer iteration of a solver, a
+/// [`TrialReport`] for every trial point it evaluates, and a [`PassProgress`] as each piece
+/// of a pass over the data finishes (see the [module documentation](self) for the order).
+/// Implemented by front ends (the command-line program's progress bar); the solvers only
+/// call it.
 ///
-/// Both methods may be called from any of the fit's worker threads; they should return
-/// quickly (rate-limit any drawing). Nothing they do changes the fit's numbers.
+/// The methods may be called from any of the fit's worker threads; they should return
+/// quickly (rate-limit any drawing). Nothing they do changes the fit's numbers. The
+/// parameter slices live only for the call: copy what is to be kept.
 pub trait FitObserver: Sync {
-    /// Called after every outer iteration (and once before the first).
-    fn on_iteration(&self, report: &IterationReport);
+    /// Called after every outer iteration (and once before the first). TRF reports every
+    /// outer iteration, LM only those that moved (see `homodyne_solvers::driver`).
+    fn on_iteration(&self, report: &IterationReport<'_>);
+
+    /// Called after each trial point's cost is evaluated and judged, before the iteration
+    /// it belongs to is reported. The default ignores it.
+    fn on_trial(&self, _trial: &TrialReport<'_>) {}
 
     /// Called whenever a piece of a pass over the data (a few thousand points) is done.
     /// The default ignores it.
@@ -53,5 +94,5 @@ pub trait FitObserver: Sync {
 pub struct NoObserver;
 
 impl FitObserver for NoObserver {
-    fn on_iteration(&self, _report: &IterationReport) {}
+    fn on_iteration(&self, _report: &IterationReport<'_>) {}
 }

@@ -2,6 +2,10 @@
 //! Levenberg-Marquardt ([`lm()`]), both with bounds, both running on the triangular factor
 //! of the Jacobian so that every way of holding the data reaches the same optimum.
 //!
+//! Both run on one [`driver`]: it owns the loop, the evaluation budget, the counting, the
+//! numerical checks and the observer calls; each method supplies its steps
+//! ([`driver::TrustRegionMethod`]).
+//!
 //! The solvers see the problem only through the [`Objective`] trait: the cost at a point and
 //! the linearisation (`R`, `Q^T f`) there. [`InMemoryObjective`] provides it for data in
 //! memory.
@@ -12,6 +16,7 @@
 pub mod covariance;
 pub mod dense;
 pub mod distributed;
+pub mod driver;
 pub mod factor;
 pub mod feasible;
 pub mod jacobian_patch;

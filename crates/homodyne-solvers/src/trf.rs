@@ -20,65 +20,30 @@
 //! by `theta`), its reflection off the bound, and the constrained Cauchy step. Iterates stay
 //! strictly feasible. Without bounds this is a standard trust-region Gauss-Newton method.
 
+use std::ops::ControlFlow;
+
 use homodyne_core::{
-    Bounds, Context, DetectionPoint, FitObserver, IterationReport, OptimizationError,
+    Bounds, Context, DetectionPoint, FitObserver, InvalidSample, OptimizationError,
     TerminationReason,
 };
 
 use crate::dense::{dot, norm, svd};
+use crate::driver::{Bookkeeping, Iterate, Trial, TrustRegionMethod, Verdict, drive};
 use crate::factor::RFactor;
 use crate::feasible::{
     coleman_li_scaling, in_bounds, intersect_trust_region, make_strictly_feasible,
     step_size_to_bound,
 };
-use crate::objective::{CostEvaluation, Linearization, Objective};
+use crate::objective::{CostEvaluation, Objective};
 use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
 use crate::trust_region::{
     check_termination, gradient_cosine, minimize_quadratic_1d, quadratic_1d,
     solve_lsq_trust_region, update_radius,
 };
-use crate::validation::NumericalValidator;
-
-/// Checks that a linearisation holds only finite numbers.
-pub(crate) fn check_linearization(
-    lin: &Linearization,
-    x: &[f64],
-    iteration: usize,
-) -> Result<(), OptimizationError> {
-    let context = || {
-        Context::new()
-            .with("iteration", iteration)
-            .with("parameters", format!("{x:?}"))
-    };
-    if !lin.cost.invalid_residuals.is_empty() {
-        return Err(OptimizationError::Numerical {
-            detection_point: DetectionPoint::Residuals,
-            sample: lin.cost.invalid_residuals.clone(),
-            context: context(),
-        });
-    }
-    if !lin.invalid_jacobian.is_empty() {
-        return Err(OptimizationError::Numerical {
-            detection_point: DetectionPoint::Jacobian,
-            sample: lin.invalid_jacobian.clone(),
-            context: context(),
-        });
-    }
-    if !lin.cost.cost.is_finite() {
-        let mut sample = homodyne_core::InvalidSample::default();
-        sample.push(0, lin.cost.cost);
-        return Err(OptimizationError::Numerical {
-            detection_point: DetectionPoint::Loss,
-            sample,
-            context: context(),
-        });
-    }
-    Ok(())
-}
 
 /// The parameter scale and its inverse, from the options or the Jacobian's column norms.
-pub(crate) fn initial_scale(options: &SolverOptions, factor: &RFactor) -> (Vec<f64>, Vec<f64>) {
+fn initial_scale(options: &SolverOptions, factor: &RFactor) -> (Vec<f64>, Vec<f64>) {
     match &options.x_scale {
         XScale::Jac => {
             let inv: Vec<f64> = factor
@@ -217,27 +182,9 @@ fn select_step(
     }
 }
 
-/// Evaluates a trial point: the whole linearisation when `speculate` (the last trial was
-/// accepted, so this one probably will be and its Jacobian pass is then already done: one
-/// pass per accepted iteration instead of two), else the cost alone.
-pub(crate) fn evaluate_trial<O: Objective + ?Sized>(
-    objective: &O,
-    x: &[f64],
-    speculate: bool,
-    njev: &mut usize,
-) -> Result<(CostEvaluation, Option<Linearization>), OptimizationError> {
-    if speculate {
-        *njev += 1;
-        let lin = objective.linearize(x)?;
-        Ok((lin.cost.clone(), Some(lin)))
-    } else {
-        Ok((objective.cost(x)?, None))
-    }
-}
-
 /// Minimises the objective's cost from `p0` within `bounds` by trust-region reflective
-/// iterations, reporting each iteration to `observer`. `p0` must lie within the bounds (the
-/// facade checks).
+/// iterations, reporting each iteration and trial to `observer`. `p0` must lie within the
+/// bounds (the facade checks). Runs [`Trf`] on the [driver](crate::driver).
 pub fn trf<O: Objective + ?Sized>(
     objective: &O,
     p0: &[f64],
@@ -245,138 +192,189 @@ pub fn trf<O: Objective + ?Sized>(
     options: &SolverOptions,
     observer: &dyn FitObserver,
 ) -> Result<SolverOutcome, OptimizationError> {
-    let n = p0.len();
-    let m = objective.n_residuals();
-    let (lb, ub) = (bounds.lower(), bounds.upper());
-    let bounded = !bounds.is_unbounded();
-    let max_nfev = options.max_nfev_for(n);
+    drive::<Trf, O>(objective, p0, bounds, options, observer)
+}
 
-    let mut x = if bounded {
-        make_strictly_feasible(p0, lb, ub, 1e-10)
-    } else {
-        p0.to_vec()
-    };
-    let mut lin = objective.linearize(&x)?;
-    let (mut nfev, mut njev) = (1usize, 1usize);
-    check_linearization(&lin, &x, 0)?;
-    let mut cost = lin.cost.cost;
-    let initial_cost = cost;
-    observer.on_iteration(&IterationReport {
-        iteration: 0,
-        nfev,
-        cost,
-    });
-    let validator = NumericalValidator::new(options.validate);
-    validator.check_loss(cost, 0)?;
-    let mut g = lin.factor.gradient();
-    validator.check_gradient(&g, 0)?;
-    let jac_scale = matches!(options.x_scale, XScale::Jac);
-    let (mut scale, mut scale_inv) = initial_scale(options, &lin.factor);
+/// The state of a TRF run between iterations: the parameter scale, the trust radius and
+/// the last regularisation `alpha` of the subproblem (its warm start).
+#[derive(Debug, Clone)]
+pub struct Trf {
+    bounded: bool,
+    scale: Vec<f64>,
+    scale_inv: Vec<f64>,
+    delta: f64,
+    alpha: f64,
+    /// The start was at the origin: no length scale, the first radius is the Gauss-Newton
+    /// step's length.
+    from_origin: bool,
+    /// The first radius is still to be settled from the Gauss-Newton step.
+    first_radius_pending: bool,
+}
 
-    let unit_scaling = || (vec![1.0; n], vec![0.0; n]);
-    let scaling = |x: &[f64], g: &[f64]| {
-        if bounded {
-            coleman_li_scaling(x, g, lb, ub)
+/// One outer iteration's subproblem: the scaled variables and the SVD of the augmented
+/// matrix `[R D; diag(diag_h)^(1/2)]`.
+#[derive(Debug, Clone)]
+pub struct TrfSubproblem {
+    d: Vec<f64>,
+    diag_h: Vec<f64>,
+    g_h: Vec<f64>,
+    /// `U^T f` of the augmented system.
+    uf: Vec<f64>,
+    s: Vec<f64>,
+    v: Vec<f64>,
+    theta: f64,
+    n_rows: usize,
+}
+
+/// A TRF step: in the original and the scaled variables, with its predicted reduction.
+#[derive(Debug, Clone)]
+pub struct TrfStep {
+    step: Vec<f64>,
+    step_h: Vec<f64>,
+    predicted: f64,
+}
+
+impl Trf {
+    /// The Coleman-Li vector `v` and its derivative `dv` at the iterate (ones and zeros
+    /// without bounds).
+    fn scaling(&self, at: &Iterate<'_>) -> (Vec<f64>, Vec<f64>) {
+        if self.bounded {
+            coleman_li_scaling(at.x, at.gradient, at.bounds.lower(), at.bounds.upper())
         } else {
-            unit_scaling()
-        }
-    };
-    let (mut v, dv) = scaling(&x, &g);
-    for i in 0..n {
-        if dv[i] != 0.0 {
-            v[i] *= scale_inv[i];
+            let n = at.x.len();
+            (vec![1.0; n], vec![0.0; n])
         }
     }
-    let mut delta = norm(
-        &(0..n)
-            .map(|i| x[i] * scale_inv[i] / v[i].sqrt())
-            .collect::<Vec<_>>(),
-    );
-    // A start at the origin gives no length scale: take the first Gauss-Newton step's
-    // length instead (below), rather than scipy's radius of 1, from which a parameter
-    // whose optimum is 1e4 scaled units away needs a dozen doublings of the radius.
-    let from_origin = delta == 0.0 || !delta.is_finite();
-    if from_origin {
-        delta = 1.0;
-    }
-    delta *= options.initial_step_scale;
-    // Settled at the first iteration from the Gauss-Newton step (see below).
-    let mut first_radius_pending = from_origin || options.initial_step_scale < 1.0;
+}
 
-    let mut alpha = 0.0;
-    let mut speculate = true;
-    let mut termination = None;
-    let mut iterations = 0;
-    loop {
-        let (mut v, dv) = scaling(&x, &g);
-        let g_norm = (0..n).map(|i| (g[i] * v[i]).abs()).fold(0.0, f64::max);
-        if cost == 0.0 {
-            termination = Some(TerminationReason::ZeroResidual);
+impl TrustRegionMethod for Trf {
+    const BOOKKEEPING: Bookkeeping = Bookkeeping::EveryIteration;
+    type Subproblem = TrfSubproblem;
+    type Step = TrfStep;
+
+    /// Strictly inside the bounds.
+    fn start(p0: &[f64], bounds: &Bounds) -> Vec<f64> {
+        if bounds.is_unbounded() {
+            p0.to_vec()
         } else {
-            let distances: Vec<f64> = (0..n)
-                .map(|i| if dv[i] != 0.0 { v[i] } else { f64::INFINITY })
-                .collect();
-            let cosine = gradient_cosine(
-                &g,
-                &lin.factor.column_norms(),
-                lin.scaled_residual_sq.sqrt(),
-                bounded.then_some(&distances[..]),
-            );
-            if cosine.is_some_and(|c| c <= options.gtol) {
-                termination = Some(TerminationReason::Gtol);
-            }
+            make_strictly_feasible(p0, bounds.lower(), bounds.upper(), 1e-10)
         }
-        if termination.is_some() || nfev >= max_nfev {
-            break;
-        }
+    }
 
+    fn init(at: &Iterate<'_>) -> Self {
+        let options = at.options;
+        let (scale, scale_inv) = initial_scale(options, &at.linearization.factor);
+        let mut trf = Trf {
+            bounded: !at.bounds.is_unbounded(),
+            scale,
+            scale_inv,
+            delta: 0.0,
+            alpha: 0.0,
+            from_origin: false,
+            first_radius_pending: false,
+        };
+        let n = at.x.len();
+        let (mut v, dv) = trf.scaling(at);
         for i in 0..n {
             if dv[i] != 0.0 {
-                v[i] *= scale_inv[i];
+                v[i] *= trf.scale_inv[i];
             }
         }
-        let d: Vec<f64> = (0..n).map(|i| v[i].sqrt() * scale[i]).collect();
-        let diag_h: Vec<f64> = (0..n).map(|i| g[i] * dv[i] * scale[i]).collect();
+        let mut delta = norm(
+            &(0..n)
+                .map(|i| at.x[i] * trf.scale_inv[i] / v[i].sqrt())
+                .collect::<Vec<_>>(),
+        );
+        // A start at the origin gives no length scale: take the first Gauss-Newton step's
+        // length instead (in `prepare`), rather than scipy's radius of 1, from which a
+        // parameter whose optimum is 1e4 scaled units away needs a dozen doublings.
+        trf.from_origin = delta == 0.0 || !delta.is_finite();
+        if trf.from_origin {
+            delta = 1.0;
+        }
+        trf.delta = delta * options.initial_step_scale;
+        trf.first_radius_pending = trf.from_origin || options.initial_step_scale < 1.0;
+        trf
+    }
+
+    /// `cost == 0`, or the bound-weighted gradient cosine at most `gtol`.
+    fn stationarity(&mut self, at: &Iterate<'_>) -> Option<TerminationReason> {
+        if at.cost == 0.0 {
+            return Some(TerminationReason::ZeroResidual);
+        }
+        let (v, dv) = self.scaling(at);
+        let distances: Vec<f64> = (0..v.len())
+            .map(|i| if dv[i] != 0.0 { v[i] } else { f64::INFINITY })
+            .collect();
+        let lin = at.linearization;
+        let cosine = gradient_cosine(
+            at.gradient,
+            &lin.factor.column_norms(),
+            lin.scaled_residual_sq.sqrt(),
+            self.bounded.then_some(&distances[..]),
+        );
+        cosine
+            .is_some_and(|c| c <= at.options.gtol)
+            .then_some(TerminationReason::Gtol)
+    }
+
+    /// The SVD of the augmented matrix; ends the fit (`Ftol`) when even the full
+    /// Gauss-Newton step of the model cannot pass the `ftol` test.
+    fn prepare(
+        &mut self,
+        at: &Iterate<'_>,
+    ) -> Result<ControlFlow<TerminationReason, TrfSubproblem>, OptimizationError> {
+        let n = at.x.len();
+        let (g, factor) = (at.gradient, &at.linearization.factor);
+        let (mut v, dv) = self.scaling(at);
+        let g_norm = (0..n).map(|i| (g[i] * v[i]).abs()).fold(0.0, f64::max);
+        for i in 0..n {
+            if dv[i] != 0.0 {
+                v[i] *= self.scale_inv[i];
+            }
+        }
+        let d: Vec<f64> = (0..n).map(|i| v[i].sqrt() * self.scale[i]).collect();
+        let diag_h: Vec<f64> = (0..n).map(|i| g[i] * dv[i] * self.scale[i]).collect();
         let g_h: Vec<f64> = (0..n).map(|i| d[i] * g[i]).collect();
 
         // The augmented matrix [R D; diag(diag_h)^(1/2)] and its SVD.
-        let rows = if bounded { 2 * n } else { n };
+        let rows = if self.bounded { 2 * n } else { n };
         let mut aug = vec![0.0; rows * n];
         for i in 0..n {
             for j in i..n {
-                aug[i * n + j] = lin.factor.r(i, j) * d[j];
+                aug[i * n + j] = factor.r(i, j) * d[j];
             }
-            if bounded {
+            if self.bounded {
                 aug[(n + i) * n + i] = diag_h[i].sqrt();
             }
         }
         let decomposition = svd(&aug, rows, n).ok_or_else(|| OptimizationError::Numerical {
             detection_point: DetectionPoint::Jacobian,
-            sample: homodyne_core::InvalidSample::default(),
-            context: Context::new().with("iteration", iterations).with(
+            sample: InvalidSample::default(),
+            context: Context::new().with("iteration", at.iteration).with(
                 "stage",
                 "SVD of the scaled Jacobian factor did not converge",
             ),
         })?;
-        let qtf = lin.factor.qtf();
+        let qtf = factor.qtf();
         let uf: Vec<f64> = (0..n)
             .map(|k| (0..n).map(|i| decomposition.u[i * n + k] * qtf[i]).sum())
             .collect();
-        if first_radius_pending {
+        if self.first_radius_pending {
             // From the origin, the radius is the Gauss-Newton step's length; with a reduced
             // initial step (recovery's halve_step), at most that fraction of it, so the
             // first step really is shorter even when the Gauss-Newton step fits the region.
-            first_radius_pending = false;
+            self.first_radius_pending = false;
             let s = &decomposition.s;
             if s.last().is_some_and(|&s_min| s_min > f64::EPSILON * s[0]) {
                 let coef: Vec<f64> = (0..n).map(|k| uf[k] / s[k]).collect();
                 let gauss_newton = norm(&coef);
                 if gauss_newton.is_finite() && gauss_newton > 0.0 {
-                    let scaled = gauss_newton * options.initial_step_scale;
-                    delta = if from_origin {
+                    let scaled = gauss_newton * at.options.initial_step_scale;
+                    self.delta = if self.from_origin {
                         scaled
                     } else {
-                        delta.min(scaled)
+                        self.delta.min(scaled)
                     };
                 }
             }
@@ -385,125 +383,129 @@ pub fn trf<O: Objective + ?Sized>(
         // Gauss-Newton step of the augmented system). When even that is below ftol of the
         // cost, no step can pass the ftol test by more than rounding: stop here instead of
         // shrinking the region through a series of rejected steps at the rounding floor.
-        let best_predicted = 0.5 * dot(&uf, &uf);
-        if best_predicted <= options.ftol * cost {
-            termination = Some(TerminationReason::Ftol);
-            break;
+        if 0.5 * dot(&uf, &uf) <= at.options.ftol * at.cost {
+            return Ok(ControlFlow::Break(TerminationReason::Ftol));
         }
-        let theta = (1.0 - g_norm).max(0.995);
-        let n_rows = m + if bounded { n } else { 0 };
-
-        let mut actual_reduction = -1.0;
-        let mut trial = None;
-        while actual_reduction <= 0.0 && nfev < max_nfev {
-            let (p_h, new_alpha) = solve_lsq_trust_region(
-                n_rows,
-                &uf,
-                &decomposition.s,
-                &decomposition.v,
-                delta,
-                Some(alpha),
-            );
-            alpha = new_alpha;
-            let p: Vec<f64> = d.iter().zip(&p_h).map(|(a, b)| a * b).collect();
-            let (step, step_h, predicted) = if bounded {
-                let ctx = StepContext {
-                    x: &x,
-                    factor: &lin.factor,
-                    d: &d,
-                    diag_h: &diag_h,
-                    g_h: &g_h,
-                    lb,
-                    ub,
-                    delta,
-                    theta,
-                };
-                select_step(&ctx, p, p_h)
-            } else {
-                let value = evaluate_quadratic(&jh_times(&lin.factor, &d, &p_h), &g_h, &p_h, None);
-                (p, p_h, -value)
-            };
-            let moved: Vec<f64> = x.iter().zip(&step).map(|(a, b)| a + b).collect();
-            let x_new = if bounded {
-                make_strictly_feasible(&moved, lb, ub, 0.0)
-            } else {
-                moved
-            };
-            let (evaluation, trial_lin) = evaluate_trial(objective, &x_new, speculate, &mut njev)?;
-            nfev += 1;
-            let step_h_norm = norm(&step_h);
-            if !evaluation.is_finite() {
-                // Step into a region where the model is not finite: shrink and retry.
-                delta = 0.25 * step_h_norm;
-                speculate = false;
-                continue;
-            }
-            actual_reduction = cost - evaluation.cost;
-            let (delta_new, ratio) = update_radius(
-                delta,
-                actual_reduction,
-                predicted,
-                step_h_norm,
-                step_h_norm > 0.95 * delta,
-            );
-            let step_norm = norm(&step);
-            termination = check_termination(
-                actual_reduction,
-                cost,
-                step_norm,
-                norm(&x),
-                ratio,
-                options.ftol,
-                options.xtol,
-            );
-            speculate = actual_reduction > 0.0;
-            trial = Some((x_new, evaluation, trial_lin));
-            if termination.is_some() {
-                break;
-            }
-            if delta_new > 0.0 {
-                alpha *= delta / delta_new;
-            }
-            delta = delta_new;
-        }
-
-        if let Some((x_new, evaluation, trial_lin)) = trial.filter(|_| actual_reduction > 0.0) {
-            x = x_new;
-            validator.check_parameters(&x, lb, ub, iterations + 1)?;
-            cost = evaluation.cost;
-            validator.check_loss(cost, iterations + 1)?;
-            lin = match trial_lin {
-                Some(lin) => lin,
-                None => {
-                    njev += 1;
-                    objective.linearize(&x)?
-                }
-            };
-            check_linearization(&lin, &x, iterations + 1)?;
-            g = lin.factor.gradient();
-            validator.check_gradient(&g, iterations + 1)?;
-            if jac_scale {
-                for (inv, c) in scale_inv.iter_mut().zip(lin.factor.column_norms()) {
-                    *inv = inv.max(c);
-                }
-                scale = scale_inv.iter().map(|c| 1.0 / c).collect();
-            }
-        }
-        iterations += 1;
-        observer.on_iteration(&IterationReport {
-            iteration: iterations,
-            nfev,
-            cost,
-        });
+        Ok(ControlFlow::Continue(TrfSubproblem {
+            d,
+            diag_h,
+            g_h,
+            uf,
+            s: decomposition.s,
+            v: decomposition.v,
+            theta: (1.0 - g_norm).max(0.995),
+            n_rows: at.n_residuals + if self.bounded { n } else { 0 },
+        }))
     }
 
-    Ok(SolverOutcome {
-        x,
-        linearization: lin,
-        nfev,
-        njev,
-        iterations,
-        termination: termination.unwrap_or(TerminationReason::MaxEvaluations),
-        initial_cost,
-    })
+    /// The trust-region step for the current radius (warm-started from the last `alpha`),
+    /// with bounds the best of the cut, reflected and Cauchy steps, kept strictly inside.
+    fn propose(&mut self, at: &Iterate<'_>, sub: &TrfSubproblem) -> Trial<TrfStep> {
+        let (p_h, alpha) = solve_lsq_trust_region(
+            sub.n_rows,
+            &sub.uf,
+            &sub.s,
+            &sub.v,
+            self.delta,
+            Some(self.alpha),
+        );
+        self.alpha = alpha;
+        let factor = &at.linearization.factor;
+        let p: Vec<f64> = sub.d.iter().zip(&p_h).map(|(a, b)| a * b).collect();
+        let (lb, ub) = (at.bounds.lower(), at.bounds.upper());
+        let (step, step_h, predicted) = if self.bounded {
+            let ctx = StepContext {
+                x: at.x,
+                factor,
+                d: &sub.d,
+                diag_h: &sub.diag_h,
+                g_h: &sub.g_h,
+                lb,
+                ub,
+                delta: self.delta,
+                theta: sub.theta,
+            };
+            select_step(&ctx, p, p_h)
+        } else {
+            let value = evaluate_quadratic(&jh_times(factor, &sub.d, &p_h), &sub.g_h, &p_h, None);
+            (p, p_h, -value)
+        };
+        let moved: Vec<f64> = at.x.iter().zip(&step).map(|(a, b)| a + b).collect();
+        let point = if self.bounded {
+            make_strictly_feasible(&moved, lb, ub, 0.0)
+        } else {
+            moved
+        };
+        Trial {
+            point,
+            step: TrfStep {
+                step,
+                step_h,
+                predicted,
+            },
+        }
+    }
+
+    /// Accepts any decrease; a non-finite trial shrinks the radius to a quarter of the
+    /// step. Otherwise the radius follows the ratio of actual to predicted reduction and
+    /// the `ftol` / `xtol` tests may end the fit.
+    fn judge(
+        &mut self,
+        at: &Iterate<'_>,
+        trial: &Trial<TrfStep>,
+        evaluation: &CostEvaluation,
+    ) -> Verdict {
+        let TrfStep {
+            step,
+            step_h,
+            predicted,
+        } = &trial.step;
+        let step_h_norm = norm(step_h);
+        if !evaluation.is_finite() {
+            // A step into a region where the model is not finite: shrink and retry.
+            self.delta = 0.25 * step_h_norm;
+            return Verdict {
+                accepted: false,
+                termination: None,
+            };
+        }
+        let actual_reduction = at.cost - evaluation.cost;
+        let (delta_new, ratio) = update_radius(
+            self.delta,
+            actual_reduction,
+            *predicted,
+            step_h_norm,
+            step_h_norm > 0.95 * self.delta,
+        );
+        let termination = check_termination(
+            actual_reduction,
+            at.cost,
+            norm(step),
+            norm(at.x),
+            ratio,
+            at.options.ftol,
+            at.options.xtol,
+        );
+        if termination.is_none() {
+            if delta_new > 0.0 {
+                self.alpha *= self.delta / delta_new;
+            }
+            self.delta = delta_new;
+        }
+        Verdict {
+            accepted: actual_reduction > 0.0,
+            termination,
+        }
+    }
+
+    /// With `x_scale = jac`, the scale follows the running maximum of the column norms.
+    fn accepted(&mut self, at: &Iterate<'_>) {
+        if matches!(at.options.x_scale, XScale::Jac) {
+            let norms = at.linearization.factor.column_norms();
+            for (inv, c) in self.scale_inv.iter_mut().zip(norms) {
+                *inv = inv.max(c);
+            }
+            self.scale = self.scale_inv.iter().map(|c| 1.0 / c).collect();
+        }
+    }
 }
