@@ -56,8 +56,47 @@ pub struct ClosureModel<F> {
     f: F,
     n_params: usize,
     x_dim: usize,
-    scheme: DifferenceScheme,
-    typical_sizes: Option<Vec<f64>>,
+    steps: StepRule,
+}
+
+/// The steps of the module documentation: a scheme and the parameters' typical sizes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepRule {
+    /// Forward or central differences.
+    pub(crate) scheme: DifferenceScheme,
+    /// The step floors, by parameter ([`DEFAULT_STEP_FLOOR`] where not given).
+    pub(crate) typical_sizes: Option<Vec<f64>>,
+}
+
+impl StepRule {
+    /// `h_k = rel_step * max(|p_k|, floor_k)`.
+    pub(crate) fn step(&self, k: usize, pk: f64) -> f64 {
+        let floor = self
+            .typical_sizes
+            .as_ref()
+            .and_then(|t| t.get(k))
+            .map_or(DEFAULT_STEP_FLOOR, |t| t.abs());
+        self.scheme.relative_step() * pk.abs().max(floor)
+    }
+}
+
+/// The central quotient `(f_up - f_down) / (up - down)` of a value `f_at` at `p_k`, with the
+/// one-sided quotient on the other side where one side is not finite (the edge of the
+/// function's domain), NaN where neither is.
+pub(crate) fn central_quotient(
+    f_up: f64,
+    f_down: f64,
+    f_at: f64,
+    up: f64,
+    pk: f64,
+    down: f64,
+) -> f64 {
+    match (f_up.is_finite(), f_down.is_finite()) {
+        (true, true) => (f_up - f_down) / (up - down),
+        (true, false) => (f_up - f_at) / (up - pk),
+        (false, true) => (f_at - f_down) / (pk - down),
+        (false, false) => f64::NAN,
+    }
 }
 
 impl<F> std::fmt::Debug for ClosureModel<F> {
@@ -65,8 +104,8 @@ impl<F> std::fmt::Debug for ClosureModel<F> {
         f.debug_struct("ClosureModel")
             .field("n_params", &self.n_params)
             .field("x_dim", &self.x_dim)
-            .field("scheme", &self.scheme)
-            .field("typical_sizes", &self.typical_sizes)
+            .field("scheme", &self.steps.scheme)
+            .field("typical_sizes", &self.steps.typical_sizes)
             .finish_non_exhaustive()
     }
 }
@@ -104,8 +143,7 @@ impl<F: Fn(f64, &[f64]) -> f64 + Sync> ClosureModel<ScalarX<F>> {
             f: ScalarX(f),
             n_params,
             x_dim: 1,
-            scheme: DifferenceScheme::default(),
-            typical_sizes: None,
+            steps: StepRule::default(),
         }
     }
 }
@@ -117,8 +155,7 @@ impl<F: Fn(&[f64], &[f64]) -> f64 + Sync> ClosureModel<VectorX<F>> {
             f: VectorX(f),
             n_params,
             x_dim,
-            scheme: DifferenceScheme::default(),
-            typical_sizes: None,
+            steps: StepRule::default(),
         }
     }
 }
@@ -126,23 +163,14 @@ impl<F: Fn(&[f64], &[f64]) -> f64 + Sync> ClosureModel<VectorX<F>> {
 impl<F: PointFunction> ClosureModel<F> {
     /// Chooses forward or central differences.
     pub fn with_scheme(mut self, scheme: DifferenceScheme) -> Self {
-        self.scheme = scheme;
+        self.steps.scheme = scheme;
         self
     }
 
     /// Typical magnitudes of the parameters, used as the step floor of parameters near zero.
     pub fn with_typical_sizes(mut self, sizes: Vec<f64>) -> Self {
-        self.typical_sizes = Some(sizes);
+        self.steps.typical_sizes = Some(sizes);
         self
-    }
-
-    fn step(&self, k: usize, pk: f64) -> f64 {
-        let floor = self
-            .typical_sizes
-            .as_ref()
-            .and_then(|t| t.get(k))
-            .map_or(DEFAULT_STEP_FLOOR, |t| t.abs());
-        self.scheme.relative_step() * pk.abs().max(floor)
     }
 }
 
@@ -163,9 +191,9 @@ impl<F: PointFunction> Model for ClosureModel<F> {
         self.eval(x, p, values);
         let mut shifted = p.to_vec();
         for k in 0..n {
-            let h = self.step(k, p[k]);
+            let h = self.steps.step(k, p[k]);
             let up = p[k] + h;
-            match self.scheme {
+            match self.steps.scheme {
                 DifferenceScheme::Forward => {
                     let dh = up - p[k];
                     shifted[k] = up;
@@ -179,7 +207,6 @@ impl<F: PointFunction> Model for ClosureModel<F> {
                 }
                 DifferenceScheme::Central => {
                     let down = p[k] - h;
-                    let dh = up - down;
                     for ((row, xi), &v) in jacobian
                         .chunks_exact_mut(n)
                         .zip(x.chunks_exact(self.x_dim))
@@ -191,12 +218,7 @@ impl<F: PointFunction> Model for ClosureModel<F> {
                         let f_down = self.f.call(xi, &shifted);
                         // Near the edge of the model's domain one side may be undefined:
                         // fall back to the one-sided quotient on the other side.
-                        row[k] = match (f_up.is_finite(), f_down.is_finite()) {
-                            (true, true) => (f_up - f_down) / dh,
-                            (true, false) => (f_up - v) / (up - p[k]),
-                            (false, true) => (v - f_down) / (p[k] - down),
-                            (false, false) => f64::NAN,
-                        };
+                        row[k] = central_quotient(f_up, f_down, v, up, p[k], down);
                     }
                 }
             }

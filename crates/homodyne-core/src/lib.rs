@@ -13,12 +13,13 @@ pub mod error;
 pub mod finite_diff;
 pub mod model;
 pub mod observer;
+pub mod residuals;
 pub mod result;
 pub mod source;
 pub mod strategy;
 pub mod vector_math;
 
-pub use autodiff::{AutoDiff, GenericModel};
+pub use autodiff::{AutoDiff, DynAutoDiff, GenericModel};
 pub use bounds::Bounds;
 pub use dual::Scalar;
 pub use error::{
@@ -28,6 +29,9 @@ pub use error::{
 pub use finite_diff::{ClosureModel, DEFAULT_STEP_FLOOR, DifferenceScheme, PointFunction};
 pub use model::{JacobianKind, Model};
 pub use observer::{FitObserver, IterationReport, NoObserver, PassKind, PassProgress, TrialReport};
+pub use residuals::{
+    AutoDiffResiduals, FiniteDiffResiduals, GenericResiduals, ResidualModel, ResidualProblem,
+};
 pub use result::{
     AttemptSummary, ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult,
     ParameterFlag, RecoveryAction, STATIONARY_COSINE, StreamingDiagnostics, TerminationReason,

@@ -1,0 +1,159 @@
+//! Residual problems: the `m` residuals `r_i(p)` of the parameters, with no data `x` and
+//! `y` (scipy's `least_squares(fun, x0)`). A fit minimises
+//!
+//! ```text
+//! C(p) = 1/2 sum_i r_i(p)^2,    J[i][k] = d r_i / d p_k   (m x n, row-major)
+//! ```
+//!
+//! Two ways to state one:
+//! 1. implement [`GenericResiduals`] once, generic over the scalar type, and wrap it in
+//!    [`AutoDiffResiduals`]: the Jacobian by dual numbers, exact to rounding, for a
+//!    parameter count known only at run time;
+//! 2. wrap a closure `|p: &[f64], r: &mut [f64]|` in [`FiniteDiffResiduals`]: the Jacobian by
+//!    finite differences (the step rules of [`ClosureModel`](crate::ClosureModel)).
+//!
+//! Both are a [`ResidualProblem`]; [`ResidualModel`] presents one as a [`Model`](crate::Model)
+//! so the curve-fitting solvers run it: point `i` is the residual `r_i`, its predictor is the
+//! index `i` and its observation 0 ([`ResidualModel::points`]).
+
+use crate::dual::Scalar;
+use crate::model::JacobianKind;
+
+mod autodiff;
+mod finite_diff;
+mod model;
+
+pub use autodiff::AutoDiffResiduals;
+pub use finite_diff::FiniteDiffResiduals;
+pub use model::ResidualModel;
+
+/// A residual problem written once for any [`Scalar`]: evaluated with `f64` for the
+/// residuals and with dual numbers for the Jacobian. Wrap it in [`AutoDiffResiduals`].
+///
+/// # Example
+/// ```
+/// use homodyne_core::{AutoDiffResiduals, GenericResiduals, ResidualProblem, Scalar};
+///
+/// /// Rosenbrock's function as residuals: 10 (p1 - p0^2) and 1 - p0.
+/// struct Rosenbrock;
+/// impl GenericResiduals for Rosenbrock {
+///     fn n_params(&self) -> usize { 2 }
+///     fn n_residuals(&self) -> usize { 2 }
+///     fn residuals<T: Scalar>(&self, p: &[T], out: &mut [T]) {
+///         out[0] = (p[1] - p[0] * p[0]) * 10.0;
+///         out[1] = T::cst(1.0) - p[0];
+///     }
+/// }
+///
+/// let problem = AutoDiffResiduals::new(Rosenbrock);
+/// let (mut r, mut jac) = ([0.0; 2], [0.0; 4]);
+/// problem.residuals_with_jacobian(&[-1.2, 1.0], &mut r, &mut jac);
+/// assert_eq!(jac, [24.0, 10.0, -1.0, 0.0]);
+/// ```
+pub trait GenericResiduals: Sync {
+    /// Number of parameters `n`.
+    fn n_params(&self) -> usize;
+    /// Number of residuals `m`.
+    fn n_residuals(&self) -> usize;
+    /// Writes the `m` residuals at `p` (`n` values) to `out` (`m` values, set to zero on
+    /// entry).
+    fn residuals<T: Scalar>(&self, p: &[T], out: &mut [T]);
+    /// Parameter names for reports (`b1`, `b2`, ... by default).
+    fn param_names(&self) -> Vec<String> {
+        (1..=self.n_params()).map(|k| format!("b{k}")).collect()
+    }
+}
+
+/// What a fit needs of a residual problem: the residuals at `p` and their Jacobian.
+///
+/// Implemented by [`AutoDiffResiduals`] and [`FiniteDiffResiduals`]; implement it directly
+/// for hand-written derivatives. [`ResidualModel`] runs it through the solvers.
+///
+/// # Example
+/// ```
+/// use homodyne_core::{JacobianKind, ResidualProblem};
+///
+/// /// r_i = p0 exp(p1 t_i) - y_i: an exponential through three points, derivatives by hand.
+/// struct Growth { t: [f64; 3], y: [f64; 3] }
+/// impl ResidualProblem for Growth {
+///     fn n_params(&self) -> usize { 2 }
+///     fn n_residuals(&self) -> usize { 3 }
+///     fn residuals(&self, p: &[f64], out: &mut [f64]) {
+///         for ((r, t), y) in out.iter_mut().zip(self.t).zip(self.y) {
+///             *r = p[0] * (p[1] * t).exp() - y;
+///         }
+///     }
+///     fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jac: &mut [f64]) {
+///         self.residuals(p, out);
+///         for (row, t) in jac.chunks_exact_mut(2).zip(self.t) {
+///             let e = (p[1] * t).exp();
+///             row.copy_from_slice(&[e, p[0] * t * e]);
+///         }
+///     }
+///     fn jacobian_kind(&self) -> JacobianKind { JacobianKind::Exact }
+/// }
+///
+/// let problem = Growth { t: [0.0, 1.0, 2.0], y: [1.0, 2.0, 4.0] };
+/// let mut r = [0.0; 3];
+/// problem.residuals(&[1.0, 2f64.ln()], &mut r);
+/// assert!(r.iter().all(|r| r.abs() < 1e-14));
+/// ```
+pub trait ResidualProblem: Sync {
+    /// Number of parameters `n`.
+    fn n_params(&self) -> usize;
+    /// Number of residuals `m`.
+    fn n_residuals(&self) -> usize;
+    /// Writes the `m` residuals at `p` to `out`.
+    fn residuals(&self, p: &[f64], out: &mut [f64]);
+    /// Writes the residuals to `out` and their Jacobian to `jacobian` (`m x n`, row-major:
+    /// `jacobian[i * n + k] = d r_i / d p_k`).
+    fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]);
+    /// How [`ResidualProblem::residuals_with_jacobian`] obtains its derivatives.
+    fn jacobian_kind(&self) -> JacobianKind;
+    /// Parameter names for reports (`b1`, `b2`, ... by default).
+    fn param_names(&self) -> Vec<String> {
+        (1..=self.n_params()).map(|k| format!("b{k}")).collect()
+    }
+}
+
+impl<R: ResidualProblem + ?Sized> ResidualProblem for &R {
+    fn n_params(&self) -> usize {
+        (**self).n_params()
+    }
+    fn n_residuals(&self) -> usize {
+        (**self).n_residuals()
+    }
+    fn residuals(&self, p: &[f64], out: &mut [f64]) {
+        (**self).residuals(p, out)
+    }
+    fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]) {
+        (**self).residuals_with_jacobian(p, out, jacobian)
+    }
+    fn jacobian_kind(&self) -> JacobianKind {
+        (**self).jacobian_kind()
+    }
+    fn param_names(&self) -> Vec<String> {
+        (**self).param_names()
+    }
+}
+
+impl<R: ResidualProblem + ?Sized> ResidualProblem for Box<R> {
+    fn n_params(&self) -> usize {
+        (**self).n_params()
+    }
+    fn n_residuals(&self) -> usize {
+        (**self).n_residuals()
+    }
+    fn residuals(&self, p: &[f64], out: &mut [f64]) {
+        (**self).residuals(p, out)
+    }
+    fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]) {
+        (**self).residuals_with_jacobian(p, out, jacobian)
+    }
+    fn jacobian_kind(&self) -> JacobianKind {
+        (**self).jacobian_kind()
+    }
+    fn param_names(&self) -> Vec<String> {
+        (**self).param_names()
+    }
+}
