@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use homodyne_core::{
     Bounds, DataSource, FitObserver, Method, Model, NoObserver, OptimizationError,
-    OptimizationResult, OptimizationStrategy, SliceSource,
+    OptimizationResult, OptimizationStrategy, ResidualModel, ResidualProblem, SliceSource,
 };
 use homodyne_solvers::SolverOptions;
 use homodyne_solvers::distributed::Communicator;
@@ -176,6 +176,49 @@ impl<'a> Fit<'a> {
     /// ([`DataSource::has_sigma`]).
     pub fn source(model: &'a dyn Model, source: &'a dyn DataSource) -> Self {
         Self::with(ModelRef::Borrowed(model), Data::Source(source))
+    }
+
+    /// Minimises the sum of squares of the residuals `problem` returns (scipy's
+    /// `least_squares(fun, x0)`): no `x`, no `y`. Wrap a function written once for any
+    /// [`Scalar`](homodyne_core::Scalar) ([`GenericResiduals`](homodyne_core::GenericResiduals))
+    /// in [`AutoDiffResiduals`](homodyne_core::AutoDiffResiduals) for exact derivatives
+    /// whatever the number of parameters, or a plain closure in
+    /// [`FiniteDiffResiduals`](homodyne_core::FiniteDiffResiduals) for finite differences.
+    ///
+    /// The residuals are evaluated once per parameter vector, whatever their number (see
+    /// [`ResidualModel`]); the result's `n_points` is their number, and `chi_squared` twice
+    /// the cost.
+    ///
+    /// ```
+    /// use homodyne::prelude::*;
+    ///
+    /// /// Rosenbrock's function as residuals: 10 (p2 - p1^2) and 1 - p1.
+    /// struct Rosenbrock;
+    /// impl GenericResiduals for Rosenbrock {
+    ///     fn n_params(&self) -> usize { 2 }
+    ///     fn n_residuals(&self) -> usize { 2 }
+    ///     fn residuals<T: Scalar>(&self, p: &[T], r: &mut [T]) {
+    ///         r[0] = (p[1] - p[0] * p[0]) * 10.0;
+    ///         r[1] = T::cst(1.0) - p[0];
+    ///     }
+    /// }
+    ///
+    /// let problem = AutoDiffResiduals::new(Rosenbrock);
+    /// let fit = Fit::residuals(&problem).p0(&[-1.2, 1.0]).run()?;
+    /// assert!((fit.parameters[0] - 1.0).abs() < 1e-10);
+    /// assert!(fit.final_cost < 1e-20);
+    /// # Ok::<(), OptimizationError>(())
+    /// ```
+    pub fn residuals(problem: &'a dyn ResidualProblem) -> Self {
+        let adapter = ResidualModel::new(problem);
+        let (x, y) = adapter.points();
+        Self::with(
+            ModelRef::Owned(Arc::new(adapter)),
+            Data::Points {
+                x: Cow::Owned(x),
+                y: Cow::Owned(y),
+            },
+        )
     }
 
     /// The start (required: one value per parameter, within the bounds).
@@ -323,7 +366,11 @@ impl std::fmt::Debug for Fit<'_> {
             Data::Points { y, .. } => format!(
                 "{} points in memory{}",
                 y.len(),
-                if self.sigma.is_some() { " with sigma" } else { "" }
+                if self.sigma.is_some() {
+                    " with sigma"
+                } else {
+                    ""
+                }
             ),
             Data::Source(s) => s.describe(),
         };

@@ -53,12 +53,13 @@ pub mod wrapper;
 
 pub use fit::{Fit, IntoBounds};
 pub use homodyne_core::{
-    AttemptSummary, AutoDiff, Bounds, ClosureModel, Context, ConvergenceStatus, Covariance,
-    DetectionPoint, DeviceInfo, DifferenceScheme, ErrorKind, FitObserver, GenericModel,
-    InvalidInput, InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver,
-    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind,
-    PassProgress, RecoveryAction, STATIONARY_COSINE, Scalar, StreamingDiagnostics,
-    TerminationReason, vector_math,
+    AttemptSummary, AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, Context, ConvergenceStatus,
+    Covariance, DetectionPoint, DeviceInfo, DifferenceScheme, DynAutoDiff, ErrorKind,
+    FiniteDiffResiduals, FitObserver, GenericModel, GenericResiduals, InvalidInput, InvalidSample,
+    IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
+    OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,
+    RecoveryAction, ResidualModel, ResidualProblem, STATIONARY_COSINE, Scalar,
+    StreamingDiagnostics, TerminationReason, TrialReport, vector_math,
 };
 pub use homodyne_core::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use homodyne_solvers::NumericalValidator;
@@ -73,8 +74,9 @@ pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
 /// Everything the quick start needs: `use homodyne::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AutoDiff, Bounds, ClosureModel, DifferenceScheme, ErrorKind, Fit, GenericModel,
-        JacobianKind, Loss, Method, Model, NlsqWrapper, OptimizationError, OptimizationResult,
-        OptimizationStrategy, Scalar, SolverOptions, TerminationReason, XScale,
+        AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, DifferenceScheme, DynAutoDiff,
+        ErrorKind, FiniteDiffResiduals, Fit, GenericModel, GenericResiduals, JacobianKind, Loss,
+        Method, Model, NlsqWrapper, OptimizationError, OptimizationResult, OptimizationStrategy,
+        ResidualProblem, Scalar, SolverOptions, TerminationReason, XScale,
     };
 }

@@ -11,7 +11,8 @@
 //! use homodyne::prelude::*;
 //!
 //! let problem = nist::load(&nist::data_dir(), "Misra1a")?;
-//! let fit = nist::fit_exact(&problem, Nist("Misra1a", 2), 0, Method::Trf, &FitConfig::default())?;
+//! let model = DynAutoDiff::new(Nist("Misra1a", 2));
+//! let fit = problem.fit(&model, 0).method(Method::Lm).run()?;
 //! let score = nist::min_lre(&fit.parameters, &problem.certified);
 //! assert!(score >= 6.0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -19,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
-use homodyne_core::{AutoDiff, GenericModel, Scalar};
+use homodyne_core::{GenericModel, Scalar};
 
 use crate::prelude::*;
 
@@ -38,6 +39,15 @@ pub struct Problem {
     pub certified: Vec<f64>,
     /// The certified residual sum of squares.
     pub certified_rss: f64,
+}
+
+impl Problem {
+    /// The fit of `model` to this problem's data from its certified start `start` (0:
+    /// "Start 1", far; 1: "Start 2", closer), unbounded; add settings and
+    /// [`Fit::run`] it.
+    pub fn fit<'a>(&'a self, model: &'a dyn Model, start: usize) -> Fit<'a> {
+        Fit::curve(model, &self.x, &self.y).p0(&self.starts[start])
+    }
 }
 
 /// The folder of NIST's `.dat` files in this repository.
@@ -203,7 +213,8 @@ impl<T: Scalar> MulInvExp for T {
     }
 }
 
-/// Fits `problem` from start `start` (0 or 1) with exact derivatives (dual numbers).
+/// Fits `problem` from start `start` (0 or 1) with exact derivatives (dual numbers, the
+/// parameter count known at run time) by `method` with `options`.
 pub fn fit_exact(
     problem: &Problem,
     model: Nist,
@@ -211,24 +222,12 @@ pub fn fit_exact(
     method: Method,
     options: &SolverOptions,
 ) -> Result<OptimizationResult, OptimizationError> {
-    macro_rules! fit_n {
-        ($($n:literal)*) => {
-            match model.1 {
-                $($n => Fit::curve(&AutoDiff::<_, $n>::new(model)?, &problem.x, &problem.y)
-                    .p0(&problem.starts[start])
-                    .method(method)
-                    .options(options.clone())
-                    .run(),)*
-                n => Err(homodyne_core::InvalidInput::WrongParameterCount {
-                    what: "the NIST model (2 to 9 parameters)",
-                    expected: problem.certified.len(),
-                    got: n,
-                }
-                .into()),
-            }
-        };
-    }
-    fit_n!(2 3 4 5 6 7 8 9)
+    let model = DynAutoDiff::new(model);
+    problem
+        .fit(&model, start)
+        .method(method)
+        .options(options.clone())
+        .run()
 }
 
 /// The problems with their parameter counts.

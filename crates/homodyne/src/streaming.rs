@@ -37,8 +37,8 @@ use std::time::Instant;
 use homodyne_checkpoint::{CheckpointManager, OptimizerState, StateArray};
 use homodyne_core::AttemptSummary;
 use homodyne_core::{
-    Context, DataSource, InvalidInput, InvalidSample, Method, OptimizationError, OptimizationResult,
-    OptimizationStrategy, PassKind, RecoveryAction, StreamingDiagnostics,
+    Context, DataSource, InvalidInput, InvalidSample, Method, OptimizationError,
+    OptimizationResult, OptimizationStrategy, PassKind, RecoveryAction, StreamingDiagnostics,
 };
 use homodyne_solvers::factor::RFactor;
 use homodyne_solvers::normal::NormalAccumulator;
@@ -368,7 +368,6 @@ pub(crate) fn invalid_option(
         context: Context::new(),
     }
 }
-
 
 /// Refuses a checkpoint written for another problem.
 pub(crate) fn check_compatible(

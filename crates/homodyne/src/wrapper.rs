@@ -460,8 +460,20 @@ impl NlsqWrapper {
         let counted = Counted::new(&objective);
         let method = fit.method;
         let solve = || match method {
-            Method::Trf => trf(&counted, &attempt.p0, &attempt.bounds, options, fit.observer),
-            Method::Lm => lm(&counted, &attempt.p0, &attempt.bounds, options, fit.observer),
+            Method::Trf => trf(
+                &counted,
+                &attempt.p0,
+                &attempt.bounds,
+                options,
+                fit.observer,
+            ),
+            Method::Lm => lm(
+                &counted,
+                &attempt.p0,
+                &attempt.bounds,
+                options,
+                fit.observer,
+            ),
         };
         let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(solve)) {
             Ok(outcome) => outcome,

@@ -28,19 +28,12 @@ fn nist_forced(
     method: Method,
     strategy: OptimizationStrategy,
 ) -> Result<OptimizationResult, OptimizationError> {
-    macro_rules! fit_n {
-        ($($n:literal)*) => {
-            match model.1 {
-                $($n => Fit::curve(&AutoDiff::<_, $n>::new(model)?, &problem.x, &problem.y)
-                    .p0(&problem.starts[start])
-                    .method(method)
-                    .strategy(strategy)
-                    .run(),)*
-                n => unreachable!("no NIST model has {n} parameters"),
-            }
-        };
-    }
-    fit_n!(2 3 4 5 6 7 8 9)
+    let model = DynAutoDiff::new(model);
+    problem
+        .fit(&model, start)
+        .method(method)
+        .strategy(strategy)
+        .run()
 }
 
 /// Parameters agree to 1e-8 relative, or to 1e-6 of their uncertainty where the data
