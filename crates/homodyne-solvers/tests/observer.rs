@@ -202,7 +202,10 @@ fn run_both<M: Model>(
         .unwrap_or_else(|e| panic!("{label} {name}: {e}"));
         assert!(
             outcome.iterations >= 2,
-            "{label} {name}: too short a run to test: {:?} {} {}", outcome.termination, outcome.nfev, outcome.iterations
+            "{label} {name}: too short a run to test: {:?} {} {}",
+            outcome.termination,
+            outcome.nfev,
+            outcome.iterations
         );
         let events = recorder.0.into_inner().unwrap();
         non_finite += check(&format!("{label} {name}"), &events, &outcome, every);
