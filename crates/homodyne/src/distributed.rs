@@ -1,7 +1,7 @@
 //! Distributed fits: one fit over the points of a [`DataSource`] shared among the
 //! processes of a job (MPI through the `homodyne-mpi` crate, or any [`Communicator`]).
 //!
-//! Every process runs the same [`Fit`](crate::Fit) with its own communicator
+//! Every process runs the same [`Fit`] with its own communicator
 //! ([`Fit::communicator`](crate::Fit::communicator)):
 //! - by default each process reads its share of the points ([`tree_shares`]) into memory
 //!   and the fit runs as LARGE, CHUNKED or STANDARD would;
