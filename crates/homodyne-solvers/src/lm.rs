@@ -285,7 +285,11 @@ impl TrustRegionMethod for Lm {
             } else {
                 0.5 * dirder / (dirder + 0.5 * actred)
             };
-            if !tolerable || temp.is_nan() || temp < 0.1 {
+            // MINPACK's factor lies in [0.1, 0.5] for the damped step, whose directional
+            // derivative is negative. A step cut by the bounds can have a positive one,
+            // and the factor then exceeds 1/2 (even 1): the bound would not shrink, and
+            // the same cut step would be tried until the budget ran out. Shrink hard.
+            if !tolerable || temp.is_nan() || !(0.1..=0.5).contains(&temp) {
                 temp = 0.1;
             }
             self.delta = temp * self.delta.min(pnorm / 0.1);

@@ -135,3 +135,26 @@ fn inactive_bounds_do_not_change_the_optimum() {
         }
     }
 }
+
+/// A bounded LM fit whose first steps are cut by the bounds uphill (positive directional
+/// derivative) converges: the step bound used to grow after such a step, and the same cut
+/// step was tried until the evaluation budget ran out, with no iteration.
+#[test]
+fn lm_does_not_repeat_a_cut_step_that_goes_uphill() {
+    let data = homodyne::example::decay(200, 0.01, 7);
+    let bounds = Bounds::new(vec![0.0, 0.0, -1.0], vec![10.0, 1.2, 1.0]).unwrap();
+    let fit = Fit::curve(&homodyne::example::Decay, &data.x, &data.y)
+        .p0(&[1.0, 0.2, 0.0])
+        .bounds(&bounds)
+        .method(Method::Lm)
+        .run()
+        .unwrap();
+    assert!(fit.iterations > 0, "{fit}");
+    assert_ne!(
+        fit.convergence_status,
+        homodyne::ConvergenceStatus::MaxEvaluationsReached,
+        "{fit}"
+    );
+    // The optimum is on the bound b = 1.2 (the truth is 1.3).
+    assert_eq!(fit.parameters[1], 1.2, "{fit}");
+}
