@@ -127,70 +127,50 @@ pub trait Model: Sync {
     }
 }
 
-impl<M: Model + ?Sized> Model for &M {
-    fn n_params(&self) -> usize {
-        (**self).n_params()
-    }
-    fn x_dim(&self) -> usize {
-        (**self).x_dim()
-    }
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        (**self).eval(x, p, values)
-    }
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        (**self).eval_with_jacobian(x, p, values, jacobian)
-    }
-    fn jacobian_kind(&self) -> JacobianKind {
-        (**self).jacobian_kind()
-    }
-    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        (**self).active_parameters(x, active)
-    }
-    fn eval_with_active_jacobian(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        active: &[usize],
-        values: &mut [f64],
-        jacobian: &mut [f64],
-    ) {
-        (**self).eval_with_active_jacobian(x, p, active, values, jacobian)
-    }
-    fn param_names(&self) -> Vec<String> {
-        (**self).param_names()
-    }
+/// `Model` for references and boxes: every method forwards to the model pointed to, so
+/// that its own overrides (active columns, exact Jacobians) are kept.
+macro_rules! forward_model {
+    ($($pointer:ty),+) => {$(
+        impl<M: Model + ?Sized> Model for $pointer {
+            fn n_params(&self) -> usize {
+                (**self).n_params()
+            }
+            fn x_dim(&self) -> usize {
+                (**self).x_dim()
+            }
+            fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+                (**self).eval(x, p, values)
+            }
+            fn eval_with_jacobian(
+                &self,
+                x: &[f64],
+                p: &[f64],
+                values: &mut [f64],
+                jacobian: &mut [f64],
+            ) {
+                (**self).eval_with_jacobian(x, p, values, jacobian)
+            }
+            fn jacobian_kind(&self) -> JacobianKind {
+                (**self).jacobian_kind()
+            }
+            fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+                (**self).active_parameters(x, active)
+            }
+            fn eval_with_active_jacobian(
+                &self,
+                x: &[f64],
+                p: &[f64],
+                active: &[usize],
+                values: &mut [f64],
+                jacobian: &mut [f64],
+            ) {
+                (**self).eval_with_active_jacobian(x, p, active, values, jacobian)
+            }
+            fn param_names(&self) -> Vec<String> {
+                (**self).param_names()
+            }
+        }
+    )+};
 }
 
-impl<M: Model + ?Sized> Model for Box<M> {
-    fn n_params(&self) -> usize {
-        (**self).n_params()
-    }
-    fn x_dim(&self) -> usize {
-        (**self).x_dim()
-    }
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        (**self).eval(x, p, values)
-    }
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        (**self).eval_with_jacobian(x, p, values, jacobian)
-    }
-    fn jacobian_kind(&self) -> JacobianKind {
-        (**self).jacobian_kind()
-    }
-    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        (**self).active_parameters(x, active)
-    }
-    fn eval_with_active_jacobian(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        active: &[usize],
-        values: &mut [f64],
-        jacobian: &mut [f64],
-    ) {
-        (**self).eval_with_active_jacobian(x, p, active, values, jacobian)
-    }
-    fn param_names(&self) -> Vec<String> {
-        (**self).param_names()
-    }
-}
+forward_model!(&M, Box<M>);

@@ -116,44 +116,31 @@ pub trait ResidualProblem: Sync {
     }
 }
 
-impl<R: ResidualProblem + ?Sized> ResidualProblem for &R {
-    fn n_params(&self) -> usize {
-        (**self).n_params()
-    }
-    fn n_residuals(&self) -> usize {
-        (**self).n_residuals()
-    }
-    fn residuals(&self, p: &[f64], out: &mut [f64]) {
-        (**self).residuals(p, out)
-    }
-    fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]) {
-        (**self).residuals_with_jacobian(p, out, jacobian)
-    }
-    fn jacobian_kind(&self) -> JacobianKind {
-        (**self).jacobian_kind()
-    }
-    fn param_names(&self) -> Vec<String> {
-        (**self).param_names()
-    }
+/// `ResidualProblem` for references and boxes: every method forwards to the problem
+/// pointed to.
+macro_rules! forward_residual_problem {
+    ($($pointer:ty),+) => {$(
+        impl<R: ResidualProblem + ?Sized> ResidualProblem for $pointer {
+            fn n_params(&self) -> usize {
+                (**self).n_params()
+            }
+            fn n_residuals(&self) -> usize {
+                (**self).n_residuals()
+            }
+            fn residuals(&self, p: &[f64], out: &mut [f64]) {
+                (**self).residuals(p, out)
+            }
+            fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]) {
+                (**self).residuals_with_jacobian(p, out, jacobian)
+            }
+            fn jacobian_kind(&self) -> JacobianKind {
+                (**self).jacobian_kind()
+            }
+            fn param_names(&self) -> Vec<String> {
+                (**self).param_names()
+            }
+        }
+    )+};
 }
 
-impl<R: ResidualProblem + ?Sized> ResidualProblem for Box<R> {
-    fn n_params(&self) -> usize {
-        (**self).n_params()
-    }
-    fn n_residuals(&self) -> usize {
-        (**self).n_residuals()
-    }
-    fn residuals(&self, p: &[f64], out: &mut [f64]) {
-        (**self).residuals(p, out)
-    }
-    fn residuals_with_jacobian(&self, p: &[f64], out: &mut [f64], jacobian: &mut [f64]) {
-        (**self).residuals_with_jacobian(p, out, jacobian)
-    }
-    fn jacobian_kind(&self) -> JacobianKind {
-        (**self).jacobian_kind()
-    }
-    fn param_names(&self) -> Vec<String> {
-        (**self).param_names()
-    }
-}
+forward_residual_problem!(&R, Box<R>);

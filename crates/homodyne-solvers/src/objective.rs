@@ -277,15 +277,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let range = self.leaf_range(leaf);
         let mut values = vec![0.0; CHUNK_ROWS];
         let mut residuals = vec![0.0; CHUNK_ROWS];
-        let mut sums = PassSums {
-            cost: 0.0,
-            chi_squared: 0.0,
-            scaled_sq: 0.0,
-            invalid_residuals: InvalidSample::default(),
-            invalid_jacobian: InvalidSample::default(),
-            factor: None,
-            normal: None,
-        };
+        let mut sums = PassSums::empty();
         let mut lo = range.start;
         while lo < range.end {
             let hi = (lo + CHUNK_ROWS).min(range.end);
@@ -344,15 +336,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let mut residuals = vec![0.0; CHUNK_ROWS];
         let mut factor = RFactor::zeros(n);
         let mut normal = NormalAccumulator::zeros(n);
-        let mut sums = PassSums {
-            cost: 0.0,
-            chi_squared: 0.0,
-            scaled_sq: 0.0,
-            invalid_residuals: InvalidSample::default(),
-            invalid_jacobian: InvalidSample::default(),
-            factor: None,
-            normal: None,
-        };
+        let mut sums = PassSums::empty();
         // Chunks whose rows involve only some parameters (`Model::active_parameters`).
         let mut active = Vec::new();
         let mut narrow = Vec::new();
@@ -440,15 +424,18 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                     continue;
                 }
             }
-            let mut fast = self.loss.is_linear()
-                && self.fill_linear_rows(
-                    lo,
-                    &values[..m],
-                    &jac[..m * n],
-                    &mut columns[..m * n],
-                    &mut residuals[..m],
-                    &mut sums,
-                );
+            let mut linear_rows = |jac: &[f64]| {
+                self.loss.is_linear()
+                    && self.fill_linear_rows(
+                        lo,
+                        &values[..m],
+                        jac,
+                        &mut columns[..m * n],
+                        &mut residuals[..m],
+                        &mut sums,
+                    )
+            };
+            let mut fast = linear_rows(&jac[..m * n]);
             if !fast {
                 // A non-finite value (or a robust loss): mend the Jacobian entries that
                 // finite differences can, then take the rows again.
@@ -461,15 +448,7 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
                 );
                 if patched > 0 {
                     (self.finite_difference_entries).fetch_add(patched, Ordering::Relaxed);
-                    fast = self.loss.is_linear()
-                        && self.fill_linear_rows(
-                            lo,
-                            &values[..m],
-                            &jac[..m * n],
-                            &mut columns[..m * n],
-                            &mut residuals[..m],
-                            &mut sums,
-                        );
+                    fast = linear_rows(&jac[..m * n]);
                 }
             }
             if !fast {
