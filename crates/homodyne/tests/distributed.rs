@@ -2,7 +2,7 @@
 //! bits for 1, 2 and 4 processes, a failing process, and a STREAMING fit checkpointed under
 //! 2 processes, stopped, and resumed under 4 to the same bits.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne::distributed::Communicator;
@@ -11,15 +11,10 @@ use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
 use homodyne::{Batch, CheckpointOptions, DataSource, SliceSource, SourceError, StreamingOptions};
 
-const P0: [f64; 3] = [1.0, 1.0, 0.0];
+mod common;
+use common::scratch_dir;
 
-/// A fresh, empty directory under the target folder.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
 /// Runs `fit` on `size` threads, each with its rank's communicator; the results by rank.
 fn on_threads<T: Send>(size: usize, fit: impl Fn(&dyn Communicator) -> T + Sync) -> Vec<T> {

@@ -6,9 +6,8 @@ use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 use homodyne::{FitObserver, InvalidInput, IterationReport, SliceSource, TrialReport};
 
-fn bits(values: &[f64]) -> Vec<u64> {
-    values.iter().map(|v| v.to_bits()).collect()
-}
+mod common;
+use common::bits;
 
 #[test]
 fn a_builder_runs_again_and_its_clones_run_alike() {

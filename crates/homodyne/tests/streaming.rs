@@ -5,7 +5,7 @@
 //! `HOMODYNE_STREAMING_CHILD` naming the checkpoint directory.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,16 +16,11 @@ use homodyne::{
     Batch, CallbackSource, CheckpointOptions, DataSource, SliceSource, StreamingOptions,
 };
 
+mod common;
+use common::{bits, scratch_dir};
+
 const CHILD_VAR: &str = "HOMODYNE_STREAMING_CHILD";
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
-
-/// A fresh, empty directory under the target folder.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn options(batch_size: usize) -> StreamingOptions {
     StreamingOptions {
@@ -78,11 +73,6 @@ fn assert_close(got: &[f64], want: &[f64], relative: f64, what: &str) {
             "{what} [{k}]: {a} against {b}"
         );
     }
-}
-
-/// The bits of `values`, to compare fits exactly.
-fn bits(values: &[f64]) -> Vec<u64> {
-    values.iter().map(|v| v.to_bits()).collect()
 }
 
 #[test]
