@@ -2,7 +2,7 @@
 //! `--demo`, to a laminar-flow dataset generated in memory with known truth.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use homodyne::prelude::*;
@@ -548,32 +548,25 @@ fn write_outputs(
     })?;
     let fit = model.values(&result.parameters);
     let nlsq = dir.join("nlsq");
-    let heatmaps = write_heatmaps(
-        &nlsq,
-        &data.phi,
-        data.n_t,
-        model.grid().times(),
-        &data.c2,
-        &fit,
-    )
-    .map_err(|e| {
-        Failure::fit(format!(
-            "the fit worked but its heatmaps could not be drawn: {e}"
-        ))
-    })?;
-    let cuts = write_cuts(
-        &nlsq,
-        &data.phi,
-        data.n_t,
-        model.grid().times(),
-        &data.c2,
-        &fit,
-    )
-    .map_err(|e| {
-        Failure::fit(format!(
-            "the fit worked but its one-time cuts could not be drawn: {e}"
-        ))
-    })?;
+    // Heatmaps and one-time cuts draw the same matrices, measured and fitted.
+    type Plots = fn(&Path, &[f64], usize, &[f64], &[f64], &[f64]) -> Result<Vec<PathBuf>, String>;
+    let draw = |plots: Plots, what: &str| {
+        plots(
+            &nlsq,
+            &data.phi,
+            data.n_t,
+            model.grid().times(),
+            &data.c2,
+            &fit,
+        )
+        .map_err(|e| {
+            Failure::fit(format!(
+                "the fit worked but its {what} could not be drawn: {e}"
+            ))
+        })
+    };
+    let heatmaps = draw(write_heatmaps, "heatmaps")?;
+    let cuts = draw(write_cuts, "one-time cuts")?;
     println!(
         "wrote {} files, {} heatmaps and {} one-time cut plots to {} in {:.2} s",
         written.len(),
