@@ -6,7 +6,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{homodyne, stderr, stdout};
+use common::{curve, expect_error, homodyne, stderr, stdout};
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -85,20 +85,18 @@ fn nist_problems_through_the_command_line_reach_lre_6() {
             for method in ["trf", "lm"] {
                 let json = dir.join(format!("{name}-{s}-{method}.json"));
                 let data = nist_dir().join(format!("{name}.csv"));
-                let out = homodyne(&[
-                    "curve",
-                    "--formula",
+                let out = homodyne(&curve(
                     formula,
-                    "--data",
                     data.to_str().unwrap(),
-                    "--p0",
                     &p0.join(","),
-                    "--method",
-                    method,
-                    "--json",
-                    json.to_str().unwrap(),
-                    "--quiet",
-                ]);
+                    &[
+                        "--method",
+                        method,
+                        "--json",
+                        json.to_str().unwrap(),
+                        "--quiet",
+                    ],
+                ));
                 if !out.status.success() {
                     failures.push(format!(
                         "{name} start {} {method}: exit {:?}: {}",
@@ -149,19 +147,12 @@ fn two_predictors_and_the_report() {
     let data = dir.join("two.tsv");
     std::fs::write(&data, csv).unwrap();
     let json = dir.join("two.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "b1 - b2*x1*exp(-b3*x2)",
-        "--data",
         data.to_str().unwrap(),
-        "--y",
-        "logy",
-        "--p0",
         "b1=2,b2=0.1,b3=0.01",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--y", "logy", "--json", json.to_str().unwrap()],
+    ));
     assert!(out.status.success(), "{}", stderr(&out));
     let report = stdout(&out);
     for piece in [
@@ -215,48 +206,28 @@ fn plot_writes_a_png() {
     }
     std::fs::write(&data, csv).unwrap();
     let png = dir.join("fit.png");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a*exp(-k*x) + c",
-        "--data",
         data.to_str().unwrap(),
-        "--x",
-        "t",
-        "--y",
-        "signal",
-        "--sigma",
-        "dsignal",
-        "--p0",
         "a=1,k=1,c=0",
-        "--bounds",
-        "k=0:",
-        "--plot",
-        png.to_str().unwrap(),
-        "--quiet",
-    ]);
+        &[
+            "--x",
+            "t",
+            "--y",
+            "signal",
+            "--sigma",
+            "dsignal",
+            "--bounds",
+            "k=0:",
+            "--plot",
+            png.to_str().unwrap(),
+            "--quiet",
+        ],
+    ));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "--quiet prints nothing");
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-}
-
-/// Runs a failing invocation and checks its exit status and that its message names `needle`.
-fn expect_error(args: &[&str], status: i32, needles: &[&str]) {
-    let out = homodyne(args);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}: {}",
-        stderr(&out)
-    );
-    let message = stderr(&out);
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{args:?}: expected {needle:?} in:\n{message}"
-        );
-    }
 }
 
 #[test]
@@ -264,9 +235,7 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
     let dir = scratch("errors");
     let misra = nist_dir().join("Misra1a.csv");
     let misra = misra.to_str().unwrap();
-    let base = |formula: &'static str, p0: &'static str| {
-        vec!["curve", "--formula", formula, "--data", misra, "--p0", p0]
-    };
+    let base = |formula: &'static str, p0: &'static str| curve(formula, misra, p0, &[]);
 
     // A formula that does not parse: the position is shown with a caret.
     expect_error(&base("b1*(1-exp(-b2*x)", "b1=500,b2=1e-4"), 2, &["^"]);
@@ -282,15 +251,7 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
     expect_error(&args, 2, &["b1", "bounds"]);
     // A missing file.
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "a*x",
-            "--data",
-            "no/such/file.csv",
-            "--p0",
-            "a=1",
-        ],
+        &curve("a*x", "no/such/file.csv", "a=1", &[]),
         2,
         &["no/such/file.csv"],
     );
@@ -298,15 +259,7 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "x,y\n1,2\n2,4\n3,six\n").unwrap();
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "a*x",
-            "--data",
-            bad.to_str().unwrap(),
-            "--p0",
-            "a=1",
-        ],
+        &curve("a*x", bad.to_str().unwrap(), "a=1", &[]),
         2,
         &["bad.csv", "4", "six"],
     );
@@ -314,15 +267,7 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
     let nan = dir.join("nan.csv");
     std::fs::write(&nan, "x,y\n1,2\n2,nan\n3,6\n").unwrap();
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "a*x",
-            "--data",
-            nan.to_str().unwrap(),
-            "--p0",
-            "a=1",
-        ],
+        &curve("a*x", nan.to_str().unwrap(), "a=1", &[]),
         2,
         &["nan.csv", "3"],
     );
@@ -333,15 +278,12 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
 #[test]
 fn unused_parameter_is_a_warning_not_an_error() {
     let misra = nist_dir().join("Misra1a.csv");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "b1*(1-exp(-b2*x))",
-        "--data",
         misra.to_str().unwrap(),
-        "--p0",
         "b1=250,b2=5e-4,b3=1",
-    ]);
+        &[],
+    ));
     assert!(
         stderr(&out).contains("warning: parameter 'b3'"),
         "{}",
@@ -355,54 +297,32 @@ fn hdf5_datasets_by_path() {
     let h5 = h5.to_str().unwrap();
     // counts = 3 * index, against q: a straight line fits exactly... in the index; here we
     // only need a fit that runs through the HDF5 reader end to end.
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a + b*x",
-        "--data",
         h5,
-        "--x",
-        "/entry/q",
-        "--y",
-        "/entry/counts",
-        "--p0",
         "a=0,b=1",
-        "--quiet",
-    ]);
+        &["--x", "/entry/q", "--y", "/entry/counts", "--quiet"],
+    ));
     assert!(out.status.success(), "{}", stderr(&out));
     // An HDF5 path that does not exist: the message lists what the file holds.
     expect_error(
-        &[
-            "curve",
-            "--formula",
+        &curve(
             "a + b*x",
-            "--data",
             h5,
-            "--x",
-            "/entry/t",
-            "--y",
-            "/entry/counts",
-            "--p0",
             "a=0,b=1",
-        ],
+            &["--x", "/entry/t", "--y", "/entry/counts"],
+        ),
         2,
         &["/entry/t", "/entry/q"],
     );
     // A NaN in an HDF5 dataset names the row.
     expect_error(
-        &[
-            "curve",
-            "--formula",
+        &curve(
             "a + b*x",
-            "--data",
             h5,
-            "--x",
-            "/entry/q",
-            "--y",
-            "/entry/g2",
-            "--p0",
             "a=0,b=1",
-        ],
+            &["--x", "/entry/q", "--y", "/entry/g2"],
+        ),
         2,
         &["/entry/g2", "row 4"],
     );
@@ -413,15 +333,7 @@ fn a_fit_that_fails_exits_with_status_1_and_says_why() {
     // sqrt of a negative parameter: NaN everywhere at the start.
     let misra = nist_dir().join("Misra1a.csv");
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "sqrt(-a)*x",
-            "--data",
-            misra.to_str().unwrap(),
-            "--p0",
-            "a=1",
-        ],
+        &curve("sqrt(-a)*x", misra.to_str().unwrap(), "a=1", &[]),
         1,
         &["the fit failed", "residuals"],
     );
@@ -433,21 +345,19 @@ fn a_parameter_ending_on_its_bound_is_flagged() {
     let dir = scratch("bound");
     let json = dir.join("bound.json");
     for method in ["trf", "lm"] {
-        let out = homodyne(&[
-            "curve",
-            "--formula",
+        let out = homodyne(&curve(
             "b1*(1-exp(-b2*x))",
-            "--data",
             misra.to_str().unwrap(),
-            "--p0",
             "b1=150,b2=1e-3",
-            "--bounds",
-            "b1=0:200",
-            "--method",
-            method,
-            "--json",
-            json.to_str().unwrap(),
-        ]);
+            &[
+                "--bounds",
+                "b1=0:200",
+                "--method",
+                method,
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        ));
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(
             stdout(&out).contains("[at upper bound]"),
@@ -477,23 +387,21 @@ fn streaming_with_checkpoints_and_resume() {
     let ckpt = dir.join("ckpt");
     let run = |resume: bool, json: &str| {
         let json = dir.join(json);
-        let mut args = vec![
-            "curve",
-            "--formula",
+        let mut args = curve(
             "a*exp(-b*x)+c",
-            "--data",
             data.to_str().unwrap(),
-            "--p0",
             "a=1,b=1,c=0",
-            "--checkpoint-dir",
-            ckpt.to_str().unwrap(),
-            "--checkpoint-every",
-            "3",
-            "--batch-size",
-            "500",
-            "--json",
-            json.to_str().unwrap(),
-        ];
+            &[
+                "--checkpoint-dir",
+                ckpt.to_str().unwrap(),
+                "--checkpoint-every",
+                "3",
+                "--batch-size",
+                "500",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        );
         if resume {
             args.push("--resume");
         }
@@ -545,21 +453,19 @@ fn streaming_reads_an_hdf5_file_batch_by_batch() {
         .unwrap();
     let fit = |extra: &[&str], json: &str| {
         let json = dir.join(json);
-        let mut args = vec![
-            "curve",
-            "--formula",
+        let mut args = curve(
             "a*exp(-b*x)+c",
-            "--data",
             file.to_str().unwrap(),
-            "--x",
-            "/entry/t",
-            "--y",
-            "/entry/g2",
-            "--p0",
             "a=1,b=1,c=0",
-            "--json",
-            json.to_str().unwrap(),
-        ];
+            &[
+                "--x",
+                "/entry/t",
+                "--y",
+                "/entry/g2",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        );
         args.extend_from_slice(extra);
         let out = homodyne(&args);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -583,21 +489,19 @@ fn streaming_reads_an_hdf5_file_batch_by_batch() {
     }
     // A formula naming something other than the x dataset: a clear error.
     expect_error(
-        &[
-            "curve",
-            "--formula",
+        &curve(
             "a*x+c*g2",
-            "--data",
             file.to_str().unwrap(),
-            "--x",
-            "/entry/t",
-            "--y",
-            "/entry/g2",
-            "--p0",
             "a=1,c=0",
-            "--strategy",
-            "streaming",
-        ],
+            &[
+                "--x",
+                "/entry/t",
+                "--y",
+                "/entry/g2",
+                "--strategy",
+                "streaming",
+            ],
+        ),
         2,
         &["g2"],
     );

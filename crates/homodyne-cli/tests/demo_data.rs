@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{homodyne, scratch, stderr, stdout};
+use common::{
+    DEMO_YAML, LAMINAR_FLOW_PARAMETERS, fit_config, homodyne, scratch, stderr, stdout,
+    write_demo_data,
+};
 
 /// The PNGs in `dir` whose names start with `prefix`, sorted.
 fn pngs(dir: &std::path::Path, prefix: &str) -> Vec<String> {
@@ -21,19 +24,8 @@ fn pngs(dir: &std::path::Path, prefix: &str) -> Vec<String> {
 fn the_written_demo_data_fit_through_the_config_workflow() {
     let dir = scratch("demo_data", "workflow");
     let data = dir.join("demo_data");
-    let out = homodyne(&[
-        "xpcs",
-        "--demo",
-        "--write-data",
-        data.to_str().unwrap(),
-        "--angles",
-        "3",
-        "--frames",
-        "60",
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", stderr(&out));
-    let yaml = data.join("demo_laminar_flow.yaml");
+    let text = write_demo_data(&data, 3, 60);
+    let yaml = data.join(DEMO_YAML);
     let h5 = data.join("demo_laminar_flow.h5");
     assert!(yaml.is_file() && h5.is_file(), "{text}");
     assert!(text.contains("APS-U"), "{text}");
@@ -46,16 +38,7 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
     assert!(!text.contains("Converged"), "{text}");
 
     let results = dir.join("results");
-    let out = homodyne(&[
-        "xpcs",
-        "--config",
-        yaml.to_str().unwrap(),
-        "--quiet",
-        "--output-dir",
-        results.to_str().unwrap(),
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let (text, _) = fit_config(&yaml, &[], &results);
     assert!(
         text.contains("laminar_flow from") && text.contains("demo_laminar_flow.h5"),
         "{text}"
@@ -116,15 +99,7 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
         &std::fs::read_to_string(in_memory.join("nlsq/parameters.json")).unwrap(),
     )
     .unwrap();
-    for name in [
-        "D0",
-        "alpha",
-        "D_offset",
-        "gamma_dot_t0",
-        "beta",
-        "gamma_dot_t_offset",
-        "phi0",
-    ] {
+    for name in LAMINAR_FLOW_PARAMETERS {
         let (file, memory) = (
             value(name),
             demo["parameters"][name]["value"].as_f64().unwrap(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{homodyne, stderr, stdout};
+use common::{curve, homodyne, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
     common::scratch("diagnostics", test)
@@ -42,17 +42,12 @@ fn a_near_degenerate_pair_is_named_and_the_exit_status_stays_0() {
     let dir = scratch("degenerate");
     let data = power_law_near_flat(&dir);
     let json = dir.join("fit.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a*x^p + c",
-        "--data",
         data.to_str().unwrap(),
-        "--p0",
         "a=1,p=0.1,c=0",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--json", json.to_str().unwrap()],
+    ));
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{report}\n{}", stderr(&out));
     assert!(
@@ -148,17 +143,12 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
     let dir = scratch("determined");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/absolute_sigma/decay.csv");
     let json = dir.join("fit.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a*exp(-b*x) + c",
-        "--data",
         data.to_str().unwrap(),
-        "--p0",
         "a=1,b=1,c=0",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--json", json.to_str().unwrap()],
+    ));
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!report.contains("[[Warnings]]"), "{report}");
@@ -166,19 +156,12 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
     assert_eq!(result["diagnostics"]["warnings"], serde_json::json!([]));
     assert_criteria(&result, &report, 3);
 
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a*exp(-b*x) + c",
-        "--data",
         data.to_str().unwrap(),
-        "--p0",
         "a=1,b=1,c=0.4",
-        "--fix",
-        "c=0.4",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--fix", "c=0.4", "--json", json.to_str().unwrap()],
+    ));
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let result = read_json(&json);

@@ -8,25 +8,15 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{homodyne, scratch, stderr, stdout};
+use common::{DEMO_YAML, homodyne, scratch, stderr, stdout, write_demo_data};
 use serde_json::Value;
 
 /// Writes the demo's data of `angles` angles into `dir` and returns its YAML with
 /// `per_angle_mode` set to `mode`.
 fn demo_with_mode(dir: &Path, angles: usize, mode: &str) -> PathBuf {
     let data = dir.join("data");
-    let out = homodyne(&[
-        "xpcs",
-        "--demo",
-        "--write-data",
-        data.to_str().unwrap(),
-        "--angles",
-        &angles.to_string(),
-        "--frames",
-        "40",
-    ]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let yaml = data.join("demo_laminar_flow.yaml");
+    write_demo_data(&data, angles, 40);
+    let yaml = data.join(DEMO_YAML);
     let text = std::fs::read_to_string(&yaml).unwrap();
     // The demo's YAML names a mode; this one replaces it, indentation kept.
     let lines: Vec<String> = text

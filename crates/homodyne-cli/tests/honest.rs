@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{homodyne, stderr, stdout};
+use common::{curve, expect_error, homodyne, stderr, stdout};
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -29,11 +29,10 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// `--json` of a `homodyne curve` run that must succeed.
+/// `--json` of a `homodyne` run with `args` (a [`curve`]) that must succeed.
 fn fit_json(dir: &Path, name: &str, args: &[&str]) -> Value {
     let json = dir.join(format!("{name}.json"));
-    let mut all = vec!["curve"];
-    all.extend_from_slice(args);
+    let mut all = args.to_vec();
     all.extend(["--json", json.to_str().unwrap()]);
     let out = homodyne(&all);
     assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -49,6 +48,9 @@ fn number(result: &Value, name: &str, field: &str) -> f64 {
 fn close(a: f64, b: f64, rtol: f64) -> bool {
     (a - b).abs() <= rtol * b.abs().max(1e-300)
 }
+
+/// The formula of [`staircase`].
+const STAIRCASE: &str = "(a*x + 1e16) - 1e16";
 
 /// A residual `((a*x + 1e16) - 1e16) - y` is a staircase in `a` whose steps (the spacing
 /// of doubles near 1e16) are wider than the data: the exact derivative says the cost
@@ -66,19 +68,12 @@ fn a_stalled_fit_exits_1_with_what_to_try() {
     let stair = staircase(&dir);
     let json = dir.join("stalled.json");
     for method in ["trf", "lm"] {
-        let out = homodyne(&[
-            "curve",
-            "--formula",
-            "(a*x + 1e16) - 1e16",
-            "--data",
+        let out = homodyne(&curve(
+            STAIRCASE,
             stair.to_str().unwrap(),
-            "--p0",
             "a=0",
-            "--method",
-            method,
-            "--json",
-            json.to_str().unwrap(),
-        ]);
+            &["--method", method, "--json", json.to_str().unwrap()],
+        ));
         assert_eq!(out.status.code(), Some(1), "{method}: {}", stderr(&out));
         let (report, message) = (stdout(&out), stderr(&out));
         assert!(report.contains("status             = stalled"), "{report}");
@@ -126,49 +121,33 @@ fn fixing_a_parameter_equals_the_fit_with_its_value_substituted() {
         let substituted = fit_json(
             &dir,
             &format!("substituted-{method}"),
-            &[
-                "--formula",
+            &curve(
                 "a*exp(-b*x) + 0.4",
-                "--data",
                 &decay,
-                "--p0",
                 "a=1,b=1",
-                "--method",
-                method,
-            ],
+                &["--method", method],
+            ),
         );
         // --fix (its value replaces the start of --p0) and equal bounds.
         let fixed = fit_json(
             &dir,
             &format!("fixed-{method}"),
-            &[
-                "--formula",
+            &curve(
                 DECAY,
-                "--data",
                 &decay,
-                "--p0",
                 "a=1,b=1,c=0",
-                "--fix",
-                "c=0.4",
-                "--method",
-                method,
-            ],
+                &["--fix", "c=0.4", "--method", method],
+            ),
         );
         let bounded = fit_json(
             &dir,
             &format!("bounded-{method}"),
-            &[
-                "--formula",
+            &curve(
                 DECAY,
-                "--data",
                 &decay,
-                "--p0",
                 "a=1,b=1,c=0.4",
-                "--bounds",
-                "c=0.4:0.4",
-                "--method",
-                method,
-            ],
+                &["--bounds", "c=0.4:0.4", "--method", method],
+            ),
         );
         for held in [&fixed, &bounded] {
             for name in ["a", "b"] {
@@ -196,35 +175,17 @@ fn fixing_a_parameter_equals_the_fit_with_its_value_substituted() {
         }
     }
     // The text report shows the held value and "(fixed)".
-    let out = homodyne(&[
-        "curve",
-        "--formula",
-        DECAY,
-        "--data",
-        &decay,
-        "--p0",
-        "a=1,b=1,c=0",
-        "--fix",
-        "c=0.4",
-    ]);
+    let out = homodyne(&curve(DECAY, &decay, "a=1,b=1,c=0", &["--fix", "c=0.4"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let report = stdout(&out);
     assert!(report.contains("0.4000000000 (fixed)"), "{report}");
     assert!(report.contains("degrees of freedom = 58"), "{report}");
     // A --fix name that is not in --p0 is bad input.
-    let out = homodyne(&[
-        "curve",
-        "--formula",
-        DECAY,
-        "--data",
-        &decay,
-        "--p0",
-        "a=1,b=1,c=0",
-        "--fix",
-        "d=0.4",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--fix names 'd'"), "{}", stderr(&out));
+    expect_error(
+        &curve(DECAY, &decay, "a=1,b=1,c=0", &["--fix", "d=0.4"]),
+        2,
+        &["--fix names 'd'"],
+    );
 }
 
 #[test]
@@ -238,16 +199,7 @@ fn absolute_sigma_matches_scipy_curve_fit() {
                 "{}_sigma_x{scale}",
                 if absolute { "absolute" } else { "relative" }
             );
-            let mut args = vec![
-                "--formula",
-                DECAY,
-                "--data",
-                &decay,
-                "--sigma",
-                column,
-                "--p0",
-                "a=1,b=1,c=0",
-            ];
+            let mut args = curve(DECAY, &decay, "a=1,b=1,c=0", &["--sigma", column]);
             if absolute {
                 args.push("--absolute-sigma");
             }
@@ -270,18 +222,12 @@ fn absolute_sigma_matches_scipy_curve_fit() {
             }
         }
     }
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         DECAY,
-        "--data",
         &decay,
-        "--sigma",
-        "dy",
-        "--p0",
         "a=1,b=1,c=0",
-        "--absolute-sigma",
-    ]);
+        &["--sigma", "dy", "--absolute-sigma"],
+    ));
     assert!(
         stdout(&out).contains("uncertainties      = absolute sigma"),
         "{}",
@@ -298,17 +244,13 @@ fn absolute_sigma_matches_scipy_curve_fit() {
 fn a_parameter_the_formula_does_not_use_is_undetermined() {
     let dir = scratch("undetermined");
     let json = dir.join("fit.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let misra = data("nist/Misra1a.csv");
+    let out = homodyne(&curve(
         "b1*(1-exp(-b2*x))",
-        "--data",
-        &data("nist/Misra1a.csv"),
-        "--p0",
+        &misra,
         "b1=250,b2=5e-4,b3=1",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--json", json.to_str().unwrap()],
+    ));
     assert!(out.status.success(), "{}", stderr(&out));
     let (report, message) = (stdout(&out), stderr(&out));
     assert!(message.contains("parameter 'b3'"), "{message}");
@@ -324,33 +266,10 @@ fn a_parameter_the_formula_does_not_use_is_undetermined() {
     assert!(number(&result, "b1", "uncertainty") > 0.0);
 }
 
-/// Runs a failing invocation and checks its exit status and that its message names each
-/// of `needles`; returns the message.
-fn expect_error(args: &[&str], status: i32, needles: &[&str]) -> String {
-    let out = homodyne(args);
-    let message = stderr(&out);
-    assert_eq!(out.status.code(), Some(status), "{args:?}: {message}");
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{args:?}: expected {needle:?} in:\n{message}"
-        );
-    }
-    message
-}
-
 #[test]
 fn a_formula_without_parameters_is_bad_input() {
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "2*x",
-            "--data",
-            &data("nist/Misra1a.csv"),
-            "--p0",
-            "a=1",
-        ],
+        &curve("2*x", &data("nist/Misra1a.csv"), "a=1", &[]),
         2,
         &["uses none of the parameters", "(a)"],
     );
@@ -376,19 +295,7 @@ fn output_paths_are_checked_before_the_fit() {
     let stalled = |option: &'static str, path: &Path| {
         let path = path.to_str().unwrap().to_string();
         let stair = stair.to_str().unwrap().to_string();
-        move || {
-            homodyne(&[
-                "curve",
-                "--formula",
-                "(a*x + 1e16) - 1e16",
-                "--data",
-                &stair,
-                "--p0",
-                "a=0",
-                option,
-                &path,
-            ])
-        }
+        move || homodyne(&curve(STAIRCASE, &stair, "a=0", &[option, &path]))
     };
     for (option, path, needle) in [
         (
@@ -406,17 +313,12 @@ fn output_paths_are_checked_before_the_fit() {
     }
     // A good path is left as it was when the run stops early: no probe file stays.
     let good = dir.join("fit.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "2*x",
-        "--data",
         stair.to_str().unwrap(),
-        "--p0",
         "a=0",
-        "--json",
-        good.to_str().unwrap(),
-    ]);
+        &["--json", good.to_str().unwrap()],
+    ));
     assert_eq!(out.status.code(), Some(2));
     assert!(!good.exists());
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -442,15 +344,7 @@ fn too_few_points_is_bad_input() {
     let two = dir.join("two.csv");
     std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
     expect_error(
-        &[
-            "curve",
-            "--formula",
-            "a*x + b*x^2 + c",
-            "--data",
-            two.to_str().unwrap(),
-            "--p0",
-            "a=1,b=1,c=0",
-        ],
+        &curve("a*x + b*x^2 + c", two.to_str().unwrap(), "a=1,b=1,c=0", &[]),
         2,
         &["two.csv", "2 data point(s)", "3 free parameters"],
     );
@@ -468,15 +362,7 @@ fn a_residual_that_overflows_names_its_file_row() {
     // Line 5 of the file holds the 3rd data point.
     std::fs::write(&big, "x,y\n# a comment\n1,2\n2,4\n3,1e308\n4,8\n").unwrap();
     let message = expect_error(
-        &[
-            "curve",
-            "--formula",
-            "a*x",
-            "--data",
-            big.to_str().unwrap(),
-            "--p0",
-            "a=1",
-        ],
+        &curve("a*x", big.to_str().unwrap(), "a=1", &[]),
         1,
         &["big.csv:5", "data point 3"],
     );
@@ -490,22 +376,20 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
     let ckpt = dir.join("ckpt");
     let decay = data("absolute_sigma/decay.csv");
     let run = || {
-        let out = homodyne(&[
-            "curve",
-            "--formula",
+        let out = homodyne(&curve(
             DECAY,
-            "--data",
             &decay,
-            "--p0",
             "a=1,b=1,c=0",
-            "--checkpoint-dir",
-            ckpt.to_str().unwrap(),
-            "--checkpoint-every",
-            "1",
-            "--batch-size",
-            "20",
-            "--resume",
-        ]);
+            &[
+                "--checkpoint-dir",
+                ckpt.to_str().unwrap(),
+                "--checkpoint-every",
+                "1",
+                "--batch-size",
+                "20",
+                "--resume",
+            ],
+        ));
         assert!(out.status.success(), "{}", stderr(&out));
         (stdout(&out), stderr(&out))
     };
@@ -526,16 +410,11 @@ fn holding_parameters_leaves_fewer_to_determine() {
     let two = dir.join("two.csv");
     std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
     // Holding one of three parameters leaves two to determine from two points.
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let out = homodyne(&curve(
         "a*x + b*x^2 + c",
-        "--data",
         two.to_str().unwrap(),
-        "--p0",
         "a=1,b=1,c=0",
-        "--fix",
-        "c=0",
-    ]);
+        &["--fix", "c=0"],
+    ));
     assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{homodyne, scratch, stderr, stdout};
+use common::{LAMINAR_FLOW_PARAMETERS, fit_config, scratch};
 use homodyne_xpcs::loader::loader_times;
 use homodyne_xpcs::loader::write::write_aps_u;
 use homodyne_xpcs::{
@@ -53,18 +53,7 @@ fn json(dir: &Path, name: &str) -> serde_json::Value {
 
 /// Runs `homodyne xpcs --config yaml --output-dir out`, which must succeed.
 fn fit(yaml: &Path, out: &Path) -> (String, String) {
-    let args = [
-        "xpcs",
-        "--config",
-        yaml.to_str().unwrap(),
-        "--quiet",
-        "--output-dir",
-        out.to_str().unwrap(),
-    ];
-    let run = homodyne(&args);
-    let (o, e) = (stdout(&run), stderr(&run));
-    assert!(run.status.success(), "{args:?}\n{o}\n{e}");
-    (o, e)
+    fit_config(yaml, &[], out)
 }
 
 /// A parameter's value and standard error from `parameters.json`.
@@ -149,16 +138,7 @@ fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
         "the kept fit took {iterations} iterations"
     );
     let parameters = json(&out, "parameters.json");
-    let names = [
-        "D0",
-        "alpha",
-        "D_offset",
-        "gamma_dot_t0",
-        "beta",
-        "gamma_dot_t_offset",
-        "phi0",
-    ];
-    for (name, want) in names.iter().zip(FLOW_TRUTH) {
+    for (name, want) in LAMINAR_FLOW_PARAMETERS.iter().zip(FLOW_TRUTH) {
         let (got, error) = parameter(&parameters, name);
         let z = (got - want) / error;
         assert!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{homodyne, scratch, stderr, stdout};
+use common::{DEMO_YAML, fit_config, homodyne, scratch, stderr, write_demo_data};
 
 /// The number after `reduced ` on the summary's chi-squared line.
 fn reduced_chi_squared(text: &str) -> f64 {
@@ -26,31 +26,10 @@ fn reduced_chi_squared(text: &str) -> f64 {
 fn sigma_auto_estimates_each_angles_noise_and_gives_reduced_chi_squared_near_1() {
     let dir = scratch("sigma_auto", "demo");
     let data = dir.join("demo_data");
-    let out = homodyne(&[
-        "xpcs",
-        "--demo",
-        "--write-data",
-        data.to_str().unwrap(),
-        "--angles",
-        "3",
-        "--frames",
-        "60",
-    ]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let yaml = data.join("demo_laminar_flow.yaml");
+    write_demo_data(&data, 3, 60);
+    let yaml = data.join(DEMO_YAML);
     let results = dir.join("results");
-    let out = homodyne(&[
-        "xpcs",
-        "--config",
-        yaml.to_str().unwrap(),
-        "--sigma",
-        "auto",
-        "--quiet",
-        "--output-dir",
-        results.to_str().unwrap(),
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let (text, _) = fit_config(&yaml, &["--sigma", "auto"], &results);
     let line = text
         .lines()
         .find(|l| l.starts_with("noise estimated from the data: phi "))
@@ -70,16 +49,7 @@ fn sigma_auto_estimates_each_angles_noise_and_gives_reduced_chi_squared_near_1()
     }
 
     // Without it, the fit stays unweighted and nothing is estimated.
-    let out = homodyne(&[
-        "xpcs",
-        "--config",
-        yaml.to_str().unwrap(),
-        "--quiet",
-        "--output-dir",
-        dir.join("unweighted").to_str().unwrap(),
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let (text, _) = fit_config(&yaml, &[], &dir.join("unweighted"));
     assert!(!text.contains("noise estimated"), "{text}");
     assert!(reduced_chi_squared(&text) < 1e-3, "{text}");
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{homodyne, stderr, stdout};
+use common::{curve, homodyne, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
     common::scratch("strategies", test)
@@ -30,19 +30,14 @@ fn decay_csv(dir: &Path, zero_at: Option<usize>) -> PathBuf {
     path
 }
 
-/// `homodyne curve` of the decay in `data` with `extra` options.
-fn curve(data: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "curve",
-        "--formula",
+/// `homodyne curve` of the decay in `data`, weighted by its column `s`, with `extra` options.
+fn fit_decay(data: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = curve(
         "a*exp(-b*x)+c",
-        "--data",
         data.to_str().unwrap(),
-        "--sigma",
-        "s",
-        "--p0",
         "a=1,b=1,c=0",
-    ];
+        &["--sigma", "s"],
+    );
     args.extend(extra);
     homodyne(&args)
 }
@@ -53,7 +48,7 @@ fn a_zero_sigma_is_refused_at_its_row_by_every_strategy() {
     // Data point 1234 is line 1235 of the file (after the header).
     let data = decay_csv(&dir, Some(1234));
     for strategy in ["standard", "chunked", "streaming"] {
-        let out = curve(&data, &["--strategy", strategy, "--batch-size", "300"]);
+        let out = fit_decay(&data, &["--strategy", strategy, "--batch-size", "300"]);
         let message = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{strategy}: {message}");
         assert!(
@@ -72,7 +67,7 @@ fn streaming_a_table_gets_the_settings_and_the_optimum_of_the_fit_in_memory() {
         let mut args = vec!["--fix", "c=0.5", "--absolute-sigma", "--json"];
         args.push(json.to_str().unwrap());
         args.extend(extra);
-        let out = curve(&data, &args);
+        let out = fit_decay(&data, &args);
         assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
         let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
         (stdout(&out), value)

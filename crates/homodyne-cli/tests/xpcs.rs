@@ -1,26 +1,18 @@
 //! `homodyne xpcs` and `homodyne config` end to end.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn homodyne(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_homodyne"))
-        .args(args)
-        .output()
-        .expect("the homodyne binary runs")
-}
+mod common;
+
+use common::{LAMINAR_FLOW_PARAMETERS, homodyne, run_config};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("xpcs")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("xpcs", test)
 }
 
 #[test]
@@ -32,15 +24,7 @@ fn the_demo_prints_fitted_and_true_values_side_by_side() {
         stdout.contains("fitted") && stdout.contains("true"),
         "{stdout}"
     );
-    for name in [
-        "D0",
-        "alpha",
-        "D_offset",
-        "gamma_dot_t0",
-        "beta",
-        "gamma_dot_t_offset",
-        "phi0",
-    ] {
+    for name in LAMINAR_FLOW_PARAMETERS {
         let line = stdout
             .lines()
             .find(|l| l.split_whitespace().next() == Some(name))
@@ -129,14 +113,7 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
         .replace("experiment.hdf", "experiment.npz");
     std::fs::write(&config, yaml).unwrap();
     let results = dir.join("results");
-    let out = homodyne(&[
-        "xpcs",
-        "--config",
-        config.to_str().unwrap(),
-        "--quiet",
-        "--output-dir",
-        results.to_str().unwrap(),
-    ]);
+    let out = run_config(&config, &[], &results);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("laminar_flow from"),
@@ -190,16 +167,7 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
         yaml.contains("strategy_override: streaming") && yaml.contains("checkpoint_frequency: 1\n")
     );
     std::fs::write(&config, yaml).unwrap();
-    let run = || {
-        homodyne(&[
-            "xpcs",
-            "--config",
-            config.to_str().unwrap(),
-            "--quiet",
-            "--output-dir",
-            results.to_str().unwrap(),
-        ])
-    };
+    let run = || run_config(&config, &[], &results);
     let first = run();
     let first_out = text(&first.stdout);
     assert!(
@@ -314,14 +282,7 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
         );
     std::fs::write(&config, &yaml).unwrap();
     let results = dir.join("results");
-    let out = homodyne(&[
-        "xpcs",
-        "--config",
-        config.to_str().unwrap(),
-        "--quiet",
-        "--output-dir",
-        results.to_str().unwrap(),
-    ]);
+    let out = run_config(&config, &[], &results);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("laminar_flow from"),

@@ -7,14 +7,14 @@ use homodyne_xpcs::config::{XpcsConfig, config_template};
 use homodyne_xpcs::fixed::Hold;
 use homodyne_xpcs::output::{ANALYSIS_RESULTS_FILE, CONVERGENCE_METRICS_FILE, PARAMETERS_FILE};
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ParameterLayout,
-    PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CorrelationData, HomodyneModel, ParameterLayout, ScalingMode, XpcsError,
+    XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
 
-const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
-const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
-const NOISE: f64 = 0.005;
+mod common;
+
+use common::{LAMINAR_TRUTH, NOISE, STATIC_TRUTH, model_and_truth, plain_outputs};
 
 /// A configuration of `mode` with these `parameter_space.bounds` entries and
 /// `initial_parameters` lines (YAML, indented by four spaces and two).
@@ -363,23 +363,7 @@ fn synthetic(
     n_phi: usize,
     n_t: usize,
 ) -> (HomodyneModel, Vec<f64>, CorrelationData) {
-    let phi: Vec<f64> = (0..n_phi)
-        .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
-        .collect();
-    let model = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, n_t).unwrap(),
-        &phi,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
-    let layout = *model.layout();
-    let contrasts: Vec<f64> = (0..n_phi).map(|k| 0.25 + 0.01 * k as f64).collect();
-    let offsets: Vec<f64> = (0..n_phi).map(|k| 1.0 + 0.002 * k as f64).collect();
-    let truth = layout.assemble(&contrasts, &offsets, physical).unwrap();
+    let (model, truth) = model_and_truth(mode, physical, n_phi, n_t);
     let data = CorrelationData::synthetic(&model, &truth, NOISE, 0x5EED).unwrap();
     (model, truth, data)
 }
@@ -498,17 +482,7 @@ fn a_static_fit_with_d_offset_held_at_its_truth() {
 
     // The output files say so.
     let dir = tempfile::tempdir().unwrap();
-    let outputs = NlsqOutputs {
-        model: &model,
-        data: &data,
-        result: &held,
-        execution_time: 0.5,
-        sigma: None,
-        points: PointSelection::UpperTriangle,
-        coarse_stages: &[],
-        scaling_choice: None,
-    };
-    write_nlsq_outputs(dir.path(), &outputs).unwrap();
+    write_nlsq_outputs(dir.path(), &plain_outputs(&model, &data, &held)).unwrap();
     let nlsq = dir.path().join("nlsq");
     let json = |file: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(nlsq.join(file)).unwrap()).unwrap()
@@ -580,17 +554,7 @@ fn fixed_and_undetermined_parameters_in_the_output_files() {
     result.parameter_flags[layout.offset_index(1)] = ParameterFlag::Undetermined;
     result.uncertainties[layout.offset_index(1)] = f64::NAN;
     let dir = tempfile::tempdir().unwrap();
-    let outputs = NlsqOutputs {
-        model: &model,
-        data: &data,
-        result: &result,
-        execution_time: 0.5,
-        sigma: None,
-        points: PointSelection::UpperTriangle,
-        coarse_stages: &[],
-        scaling_choice: None,
-    };
-    write_nlsq_outputs(dir.path(), &outputs).unwrap();
+    write_nlsq_outputs(dir.path(), &plain_outputs(&model, &data, &result)).unwrap();
     let text = std::fs::read_to_string(dir.path().join("nlsq").join(PARAMETERS_FILE)).unwrap();
     assert!(!text.contains("NaN") && !text.contains("Infinity"));
     let params: Value = serde_json::from_str(&text).unwrap();

@@ -11,10 +11,14 @@ use homodyne_core::{Model, NoObserver};
 use homodyne_xpcs::loader::{npy, read_npz};
 use homodyne_xpcs::output::{FITTED_DATA_NPZ, NLSQ_DIR, PARAMETERS_FILE};
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
-    ScalingMode, TimeGrid, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ScalingMode, TimeGrid,
+    XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
+
+mod common;
+
+use common::plain_outputs;
 
 const NOISE: f64 = 0.005;
 const PHYSICAL: [f64; 3] = [15_000.0, -0.6, 50.0];
@@ -137,14 +141,9 @@ fn outputs_give_the_series_per_angle_and_its_coefficients() {
     write_nlsq_outputs(
         dir.path(),
         &NlsqOutputs {
-            model: &model,
-            data: &data,
-            result,
             execution_time: 1.0,
-            sigma: None,
-            points: PointSelection::UpperTriangle,
             coarse_stages: &fitted.stages,
-            scaling_choice: None,
+            ..plain_outputs(&model, &data, result)
         },
     )
     .unwrap();

@@ -16,18 +16,21 @@ const PHI: [f64; 2] = [0.0, 60.0];
 const NOISE: [f64; 2] = [0.004, 0.012];
 const TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
 
+mod common;
+
+use common::plain_outputs;
+
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Static data of two angles with different noise (0.004 and 0.012), its model and the
-/// noise estimated from it.
-fn two_noise_levels() -> (HomodyneModel, CorrelationData, NoiseEstimate) {
+/// The static model of the two angles `PHI` and `n_t` frames, and its truth.
+fn two_angles(n_t: usize) -> (HomodyneModel, Vec<f64>) {
     let model = HomodyneModel::new(
         AnalysisMode::Static,
         ScalingMode::Individual,
         ModelForm::Published,
-        TimeGrid::new(0.1, 40).unwrap(),
+        TimeGrid::new(0.1, n_t).unwrap(),
         &PHI,
         0.0054,
         2e6,
@@ -37,6 +40,13 @@ fn two_noise_levels() -> (HomodyneModel, CorrelationData, NoiseEstimate) {
         .layout()
         .assemble(&[0.3, 0.28], &[1.0, 1.01], &TRUTH)
         .unwrap();
+    (model, truth)
+}
+
+/// Static data of two angles with different noise (0.004 and 0.012), its model and the
+/// noise estimated from it.
+fn two_noise_levels() -> (HomodyneModel, CorrelationData, NoiseEstimate) {
+    let (model, truth) = two_angles(40);
     let quiet = CorrelationData::synthetic(&model, &truth, NOISE[0], 3).unwrap();
     let loud = CorrelationData::synthetic(&model, &truth, NOISE[1], 4).unwrap();
     let mut c2 = quiet.matrix(0).to_vec();
@@ -65,14 +75,8 @@ fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
     write_nlsq_outputs(
         dir.path(),
         &NlsqOutputs {
-            model: &model,
-            data: &data,
-            result: &result,
-            execution_time: 0.5,
             sigma: Some(Sigma::Estimated(&estimate)),
-            points: PointSelection::default(),
-            coarse_stages: &[],
-            scaling_choice: None,
+            ..plain_outputs(&model, &data, &result)
         },
     )
     .unwrap();
@@ -109,20 +113,7 @@ fn the_files_carry_the_estimated_sigma_and_the_weighted_chi_squared() {
 
 #[test]
 fn an_estimate_for_other_angles_is_refused() {
-    let model = HomodyneModel::new(
-        AnalysisMode::Static,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, 20).unwrap(),
-        &PHI,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
-    let truth = model
-        .layout()
-        .assemble(&[0.3, 0.28], &[1.0, 1.01], &TRUTH)
-        .unwrap();
+    let (model, truth) = two_angles(20);
     let data = CorrelationData::synthetic(&model, &truth, 0.01, 5).unwrap();
     let mut estimate = estimate_noise(&data).unwrap();
     estimate.sigma.pop();
@@ -132,14 +123,8 @@ fn an_estimate_for_other_angles_is_refused() {
     let error = write_nlsq_outputs(
         dir.path(),
         &NlsqOutputs {
-            model: &model,
-            data: &data,
-            result: &result,
-            execution_time: 0.5,
             sigma: Some(Sigma::Estimated(&estimate)),
-            points: PointSelection::default(),
-            coarse_stages: &[],
-            scaling_choice: None,
+            ..plain_outputs(&model, &data, &result)
         },
     )
     .unwrap_err();

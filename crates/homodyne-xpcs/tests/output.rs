@@ -719,27 +719,25 @@ fn bad_input_and_unwritable_folders_are_typed_errors() {
         Err(XpcsError::ParameterCount { .. })
     ));
 
-    // Data that do not match the model.
-    let mut data = case.data.clone();
-    data.phi.pop();
-    let bad = NlsqOutputs {
-        data: &data,
-        ..outputs(&case, None)
+    // Data that do not match the model: one angle or one value short.
+    let refused_data = |shorten: fn(&mut CorrelationData)| {
+        let mut data = case.data.clone();
+        shorten(&mut data);
+        let bad = NlsqOutputs {
+            data: &data,
+            ..outputs(&case, None)
+        };
+        matches!(
+            write_nlsq_outputs(dir.path(), &bad),
+            Err(XpcsError::InvalidSetting { .. })
+        )
     };
-    assert!(matches!(
-        write_nlsq_outputs(dir.path(), &bad),
-        Err(XpcsError::InvalidSetting { .. })
-    ));
-    let mut data = case.data.clone();
-    data.c2.pop();
-    let bad = NlsqOutputs {
-        data: &data,
-        ..outputs(&case, None)
-    };
-    assert!(matches!(
-        write_nlsq_outputs(dir.path(), &bad),
-        Err(XpcsError::InvalidSetting { .. })
-    ));
+    assert!(refused_data(|data| {
+        data.phi.pop();
+    }));
+    assert!(refused_data(|data| {
+        data.c2.pop();
+    }));
 
     // A sigma that is not positive.
     for sigma in [0.0, -1.0, f64::NAN] {

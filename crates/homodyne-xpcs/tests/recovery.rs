@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use homodyne_core::NoObserver;
 use homodyne_xpcs::{
-    AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
-    XpcsFitOptions, fit,
+    AnalysisMode, CoarseToFine, CorrelationData, HomodyneModel, XpcsFitOptions, fit,
 };
 
-const NOISE: f64 = 0.005;
-const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
-const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
+mod common;
+
+use common::{LAMINAR_TRUTH, NOISE, STATIC_TRUTH, model_and_truth};
 
 fn recover(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64) {
     recover_data(mode, n_phi, n_t, seed, false);
@@ -76,27 +75,11 @@ fn synthetic(
     seed: u64,
     corrected: bool,
 ) -> (HomodyneModel, Vec<f64>, CorrelationData) {
-    let phi: Vec<f64> = (0..n_phi)
-        .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
-        .collect();
-    let model = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, n_t).unwrap(),
-        &phi,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
-    let layout = *model.layout();
-    let contrasts: Vec<f64> = (0..n_phi).map(|k| 0.25 + 0.01 * k as f64).collect();
-    let offsets: Vec<f64> = (0..n_phi).map(|k| 1.0 + 0.002 * k as f64).collect();
     let physical: &[f64] = match mode {
         AnalysisMode::Static => &STATIC_TRUTH,
         AnalysisMode::LaminarFlow => &LAMINAR_TRUTH,
     };
-    let truth = layout.assemble(&contrasts, &offsets, physical).unwrap();
+    let (model, truth) = model_and_truth(mode, physical, n_phi, n_t);
     let mut data = CorrelationData::synthetic(&model, &truth, NOISE, seed).unwrap();
     if corrected {
         let size = n_t * n_t;

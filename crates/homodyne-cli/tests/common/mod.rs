@@ -33,3 +33,80 @@ pub fn scratch(group: &str, test: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The arguments of `homodyne curve` fitting `formula` to the file `data` from the start
+/// `p0` (`name=value,...`), followed by `more`.
+pub fn curve<'a>(formula: &'a str, data: &'a str, p0: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["curve", "--formula", formula, "--data", data, "--p0", p0];
+    args.extend_from_slice(more);
+    args
+}
+
+/// Runs a failing invocation and checks its exit status and that its message names each
+/// of `needles`; returns the message.
+pub fn expect_error(args: &[&str], status: i32, needles: &[&str]) -> String {
+    let out = homodyne(args);
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(status), "{args:?}: {message}");
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{message}"
+        );
+    }
+    message
+}
+
+/// The name of the YAML that [`write_demo_data`] writes beside its data file.
+pub const DEMO_YAML: &str = "demo_laminar_flow.yaml";
+
+/// Writes the demo's data of `angles` angles and `frames` frames into the folder `data`
+/// (`homodyne xpcs --demo --write-data`), which must succeed; returns what it printed.
+pub fn write_demo_data(data: &Path, angles: usize, frames: usize) -> String {
+    let out = homodyne(&[
+        "xpcs",
+        "--demo",
+        "--write-data",
+        data.to_str().unwrap(),
+        "--angles",
+        &angles.to_string(),
+        "--frames",
+        &frames.to_string(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    text
+}
+
+/// The arguments `xpcs --config yaml`, then `more`, then `--quiet --output-dir results`.
+fn config_args<'a>(yaml: &'a Path, more: &[&'a str], results: &'a Path) -> Vec<&'a str> {
+    let mut args = vec!["xpcs", "--config", yaml.to_str().unwrap()];
+    args.extend_from_slice(more);
+    args.extend(["--quiet", "--output-dir", results.to_str().unwrap()]);
+    args
+}
+
+/// Runs `homodyne xpcs --config yaml`, then `more`, then `--quiet --output-dir results`.
+pub fn run_config(yaml: &Path, more: &[&str], results: &Path) -> Output {
+    homodyne(&config_args(yaml, more, results))
+}
+
+/// [`run_config`], which must succeed; returns its stdout and stderr.
+pub fn fit_config(yaml: &Path, more: &[&str], results: &Path) -> (String, String) {
+    let args = config_args(yaml, more, results);
+    let out = homodyne(&args);
+    let (text, errors) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{args:?}\n{text}\n{errors}");
+    (text, errors)
+}
+
+/// The physical parameters of the laminar-flow model, in the package's order.
+pub const LAMINAR_FLOW_PARAMETERS: [&str; 7] = [
+    "D0",
+    "alpha",
+    "D_offset",
+    "gamma_dot_t0",
+    "beta",
+    "gamma_dot_t_offset",
+    "phi0",
+];

@@ -1,0 +1,66 @@
+//! What the fits on synthetic data share: the true parameters, the model and its truth,
+//! and the output files of a plain fit.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use homodyne_core::OptimizationResult;
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
+    ScalingMode, TimeGrid,
+};
+
+/// The standard deviation of the Gaussian noise on the synthetic data.
+pub const NOISE: f64 = 0.005;
+/// The static truth: `D0`, `alpha`, `D_offset`.
+pub const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
+/// The laminar-flow truth: the static three, then `gamma_dot_t0`, `beta`,
+/// `gamma_dot_t_offset`, `phi0`.
+pub const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
+
+/// The model of `mode` with a contrast and an offset per angle at `n_phi` angles
+/// `phi_k = -60 + 150 k / n_phi` degrees, `n_t` frames of 0.1 s, and its truth: the
+/// contrasts `0.25 + 0.01 k`, the offsets `1 + 0.002 k` and `physical`.
+pub fn model_and_truth(
+    mode: AnalysisMode,
+    physical: &[f64],
+    n_phi: usize,
+    n_t: usize,
+) -> (HomodyneModel, Vec<f64>) {
+    let phi: Vec<f64> = (0..n_phi)
+        .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
+        .collect();
+    let model = HomodyneModel::new(
+        mode,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        TimeGrid::new(0.1, n_t).unwrap(),
+        &phi,
+        0.0054,
+        2e6,
+    )
+    .unwrap();
+    let layout = *model.layout();
+    let contrasts: Vec<f64> = (0..n_phi).map(|k| 0.25 + 0.01 * k as f64).collect();
+    let offsets: Vec<f64> = (0..n_phi).map(|k| 1.0 + 0.002 * k as f64).collect();
+    let truth = layout.assemble(&contrasts, &offsets, physical).unwrap();
+    (model, truth)
+}
+
+/// What a fit of `model` to `data` writes when it took 0.5 s, fitted the upper triangle,
+/// and had no sigma, no coarse stages and no scaling choice.
+pub fn plain_outputs<'a>(
+    model: &'a HomodyneModel,
+    data: &'a CorrelationData,
+    result: &'a OptimizationResult,
+) -> NlsqOutputs<'a> {
+    NlsqOutputs {
+        model,
+        data,
+        result,
+        execution_time: 0.5,
+        sigma: None,
+        points: PointSelection::UpperTriangle,
+        coarse_stages: &[],
+        scaling_choice: None,
+    }
+}
