@@ -98,20 +98,33 @@ impl Bounds {
             }
             .into());
         }
-        for (index, (&value, (&lower, &upper))) in p0
-            .iter()
-            .zip(self.lower.iter().zip(&self.upper))
-            .enumerate()
-        {
-            if !(lower <= value && value <= upper) {
-                return Err(InvalidInput::P0OutsideBounds {
-                    index,
-                    value,
-                    lower,
-                    upper,
-                }
-                .into());
+        for (index, &value) in p0.iter().enumerate() {
+            self.check_within(index, value)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `value`, a start or held value of parameter `index`, satisfies
+    /// `lower[index] <= value <= upper[index]` (an `index` past the bounds is a
+    /// parameter-count error).
+    pub fn check_within(&self, index: usize, value: f64) -> Result<(), OptimizationError> {
+        if index >= self.len() {
+            return Err(InvalidInput::WrongParameterCount {
+                what: "bounds",
+                expected: index + 1,
+                got: self.len(),
             }
+            .into());
+        }
+        let (lower, upper) = (self.lower[index], self.upper[index]);
+        if !(lower <= value && value <= upper) {
+            return Err(InvalidInput::P0OutsideBounds {
+                index,
+                value,
+                lower,
+                upper,
+            }
+            .into());
         }
         Ok(())
     }
@@ -152,6 +165,26 @@ mod tests {
         assert!(matches!(
             b.check_start(&[1.5]).unwrap_err().invalid_input(),
             Some(InvalidInput::P0OutsideBounds { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn one_value_is_checked_against_its_own_bounds() {
+        let b = Bounds::new(vec![0.0, 2.0], vec![1.0, 3.0]).unwrap();
+        assert!(b.check_within(1, 2.5).is_ok());
+        assert!(matches!(
+            b.check_within(1, 0.5).unwrap_err().invalid_input(),
+            Some(InvalidInput::P0OutsideBounds {
+                index: 1,
+                lower: 2.0,
+                upper: 3.0,
+                ..
+            })
+        ));
+        assert!(b.check_within(0, f64::NAN).is_err());
+        assert!(matches!(
+            b.check_within(2, 0.5).unwrap_err().invalid_input(),
+            Some(InvalidInput::WrongParameterCount { got: 2, .. })
         ));
     }
 }

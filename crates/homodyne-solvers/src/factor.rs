@@ -173,6 +173,20 @@ mod tests {
             .collect()
     }
 
+    /// Folds the rows `rows` of the row-major `j` (`factor.n()` columns) and of `f` into
+    /// `factor`, as a pass folds one chunk.
+    fn fold_rows(factor: &mut RFactor, j: &[f64], f: &[f64], rows: std::ops::Range<usize>) {
+        let (m, n) = (rows.len(), factor.n());
+        let mut cols = vec![0.0; m * n];
+        for i in 0..m {
+            for k in 0..n {
+                cols[k * m + i] = j[(rows.start + i) * n + k];
+            }
+        }
+        let mut res = f[rows].to_vec();
+        factor.fold(&mut cols, &mut res, m);
+    }
+
     #[test]
     fn factor_reproduces_normal_equations_and_gradient() {
         let (m, n) = (37, 4);
@@ -181,15 +195,7 @@ mod tests {
         let mut factor = RFactor::zeros(n);
         // Fold in three uneven chunks.
         for (lo, hi) in [(0, 5), (5, 30), (30, 37)] {
-            let rows = hi - lo;
-            let mut cols = vec![0.0; rows * n];
-            for i in 0..rows {
-                for k in 0..n {
-                    cols[k * rows + i] = j[(lo + i) * n + k];
-                }
-            }
-            let mut res = f[lo..hi].to_vec();
-            factor.fold(&mut cols, &mut res, rows);
+            fold_rows(&mut factor, &j, &f, lo..hi);
         }
         for a in 0..n {
             for b in 0..n {
@@ -210,22 +216,14 @@ mod tests {
         let (m, n) = (20, 3);
         let j = matrix(m, n, 3);
         let f = matrix(m, 1, 4);
-        let fold_rows = |lo: usize, hi: usize| {
-            let rows = hi - lo;
-            let mut cols = vec![0.0; rows * n];
-            for i in 0..rows {
-                for k in 0..n {
-                    cols[k * rows + i] = j[(lo + i) * n + k];
-                }
-            }
-            let mut res = f[lo..hi].to_vec();
+        let folded = |rows: std::ops::Range<usize>| {
             let mut factor = RFactor::zeros(n);
-            factor.fold(&mut cols, &mut res, rows);
+            fold_rows(&mut factor, &j, &f, rows);
             factor
         };
-        let whole = fold_rows(0, m);
-        let mut left = fold_rows(0, 8);
-        left.merge(&fold_rows(8, m));
+        let whole = folded(0..m);
+        let mut left = folded(0..8);
+        left.merge(&folded(8..m));
         // R is unique up to the signs of its rows: compare R^T R and R^T qtf.
         for a in 0..n {
             assert!((whole.gradient()[a] - left.gradient()[a]).abs() < 1e-13);

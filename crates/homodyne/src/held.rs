@@ -67,16 +67,7 @@ impl Held {
                 .into());
             }
             if let Some(b) = bounds.filter(|b| b.len() == n_params) {
-                let (lower, upper) = (b.lower()[index], b.upper()[index]);
-                if !(lower <= value && value <= upper) {
-                    return Err(InvalidInput::P0OutsideBounds {
-                        index,
-                        value,
-                        lower,
-                        upper,
-                    }
-                    .into());
-                }
+                b.check_within(index, value)?;
             }
         }
         let free: Vec<usize> = (0..n_params).filter(|&k| values[k].is_none()).collect();
