@@ -219,24 +219,20 @@ pub fn text(
         format_number(result.optimality, 4),
         format_number(result.gradient_cosine, 4)
     );
-    let _ = writeln!(
-        out,
-        "    function evals     = {}{}",
-        result.nfev,
-        per_attempt(result, |a| a.nfev)
-    );
-    let _ = writeln!(
-        out,
-        "    Jacobian evals     = {}{}",
-        result.njev,
-        per_attempt(result, |a| a.njev)
-    );
-    let _ = writeln!(
-        out,
-        "    iterations         = {}{}",
-        result.iterations,
-        per_attempt(result, |a| a.iterations)
-    );
+    // Each count with, after several attempts, its share per attempt.
+    type Count = fn(&homodyne::AttemptSummary) -> usize;
+    let counts: [(&str, usize, Count); 3] = [
+        ("function evals", result.nfev, |a| a.nfev),
+        ("Jacobian evals", result.njev, |a| a.njev),
+        ("iterations", result.iterations, |a| a.iterations),
+    ];
+    for (label, total, count) in counts {
+        let _ = writeln!(
+            out,
+            "    {label:<18} = {total}{}",
+            per_attempt(result, count)
+        );
+    }
     for action in &result.recovery_actions {
         let _ = writeln!(
             out,
@@ -246,26 +242,15 @@ pub fn text(
             crate::failure::without_context(&action.trigger)
         );
     }
-    let _ = writeln!(
-        out,
-        "    chi-square         = {}",
-        format_number(result.chi_squared, 10)
-    );
-    let _ = writeln!(
-        out,
-        "    reduced chi-square = {}",
-        format_number(result.reduced_chi_squared, 10)
-    );
-    let _ = writeln!(
-        out,
-        "    Akaike info crit   = {}",
-        format_number(diagnostics.aic, 10)
-    );
-    let _ = writeln!(
-        out,
-        "    Bayesian info crit = {}",
-        format_number(diagnostics.bic, 10)
-    );
+    let statistics = [
+        ("chi-square", result.chi_squared),
+        ("reduced chi-square", result.reduced_chi_squared),
+        ("Akaike info crit", diagnostics.aic),
+        ("Bayesian info crit", diagnostics.bic),
+    ];
+    for (label, value) in statistics {
+        let _ = writeln!(out, "    {label:<18} = {}", format_number(value, 10));
+    }
     let _ = writeln!(out, "    degrees of freedom = {dof}");
     let _ = writeln!(
         out,
