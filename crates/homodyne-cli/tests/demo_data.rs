@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    DEMO_YAML, LAMINAR_FLOW_PARAMETERS, fit_config, homodyne, scratch, stderr, stdout,
-    write_demo_data,
+    DEMO_YAML, LAMINAR_FLOW_PARAMETERS, NLSQ_FILES, fit_config, homodyne, run_demo, scratch,
+    stderr, stdout, write_demo_data,
 };
 
 /// The PNGs in `dir` whose names start with `prefix`, sorted.
@@ -45,13 +45,7 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
     );
     assert!(text.contains("3 angles x 60 frames"), "{text}");
     let nlsq = results.join("nlsq");
-    for file in [
-        "parameters.json",
-        "analysis_results_nlsq.json",
-        "convergence_metrics.json",
-        "fitted_data.npz",
-        "fitted_data.h5",
-    ] {
+    for file in NLSQ_FILES {
         assert!(nlsq.join(file).is_file(), "{file} missing: {text}");
     }
     let angles = ["-10.0", "-60.0", "40.0"];
@@ -83,17 +77,11 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
     // per-angle scaling after a shared fit, so the same optimum is reached along another
     // path: the two agree far within a standard error (to the solver's tolerances).
     let in_memory = dir.join("in_memory");
-    let out = homodyne(&[
-        "xpcs",
-        "--demo",
-        "--angles",
-        "3",
-        "--frames",
-        "60",
-        "--quiet",
-        "--output-dir",
-        in_memory.to_str().unwrap(),
-    ]);
+    let out = run_demo(
+        3,
+        60,
+        &["--quiet", "--output-dir", in_memory.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let demo: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(in_memory.join("nlsq/parameters.json")).unwrap(),

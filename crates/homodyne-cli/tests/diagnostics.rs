@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, homodyne, stderr, stdout};
+use common::{curve, homodyne, run_demo, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
     common::scratch("diagnostics", test)
@@ -182,16 +182,7 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
 #[test]
 fn xpcs_prints_every_warning_of_its_files() {
     let dir = scratch("xpcs");
-    let out = homodyne(&[
-        "xpcs",
-        "--demo",
-        "--angles",
-        "3",
-        "--frames",
-        "60",
-        "--output-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let out = run_demo(3, 60, &["--output-dir", dir.to_str().unwrap()]);
     let (console, messages) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{console}\n{messages}");
     assert!(console.contains("\nAIC "), "{console}");

@@ -7,14 +7,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{LAMINAR_FLOW_PARAMETERS, fit_config, scratch};
-use homodyne_xpcs::loader::loader_times;
+use common::{LAMINAR_FLOW_PARAMETERS, fit_config, loader_model, scratch};
 use homodyne_xpcs::loader::write::write_aps_u;
-use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
-};
-
-const Q: f64 = 0.0054;
+use homodyne_xpcs::{AnalysisMode, CorrelationData};
 
 /// Noisy matrices of `mode` at the angles `phi`, `n` frames of `dt` as the loader times
 /// them, with the given per-angle scaling and physical parameters.
@@ -26,17 +21,7 @@ fn synthetic(
     physical: &[f64],
     noise: f64,
 ) -> CorrelationData {
-    let grid = TimeGrid::from_times(dt, loader_times(dt, n)).unwrap();
-    let model = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        grid,
-        phi,
-        Q,
-        2e6,
-    )
-    .unwrap();
+    let model = loader_model(mode, phi, n, dt);
     let truth = model
         .layout()
         .assemble(contrasts, offsets, physical)

@@ -1,10 +1,22 @@
 //! `homodyne xpcs` and `homodyne config` end to end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{LAMINAR_FLOW_PARAMETERS, homodyne, run_config};
+use common::{LAMINAR_FLOW_PARAMETERS, NLSQ_FILES, homodyne, run_config, run_demo};
+
+/// Writes `homodyne config`'s laminar-flow template to `config`, which must succeed.
+fn write_laminar_flow_template(config: &Path) {
+    let out = homodyne(&[
+        "config",
+        "--mode",
+        "laminar_flow",
+        "--output",
+        config.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -17,7 +29,7 @@ fn scratch(test: &str) -> PathBuf {
 
 #[test]
 fn the_demo_prints_fitted_and_true_values_side_by_side() {
-    let out = homodyne(&["xpcs", "--demo", "--angles", "3", "--frames", "80"]);
+    let out = run_demo(3, 80, &[]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
@@ -84,14 +96,7 @@ fn write_synthetic_cache(path: &std::path::Path) {
 fn a_template_round_trips_through_a_fit_of_a_data_file() {
     let dir = scratch("template");
     let config = dir.join("run.yaml");
-    let out = homodyne(&[
-        "config",
-        "--mode",
-        "laminar_flow",
-        "--output",
-        config.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    write_laminar_flow_template(&config);
     // Writing over it needs --force.
     let again = homodyne(&[
         "config",
@@ -123,13 +128,7 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
     assert!(stdout.contains("phi0"), "{stdout}");
     // The package's result files, and a heatmap per angle.
     let nlsq = results.join("nlsq");
-    for file in [
-        "parameters.json",
-        "analysis_results_nlsq.json",
-        "convergence_metrics.json",
-        "fitted_data.npz",
-        "fitted_data.h5",
-    ] {
+    for file in NLSQ_FILES {
         assert!(nlsq.join(file).is_file(), "{file} missing: {stdout}");
     }
     let parameters: serde_json::Value =
@@ -258,14 +257,7 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
     // `fixed: 0.0` on gamma_dot_t_offset's bounds entry and D_offset held by equal bounds.
     let dir = scratch("fixed");
     let config = dir.join("run.yaml");
-    let out = homodyne(&[
-        "config",
-        "--mode",
-        "laminar_flow",
-        "--output",
-        config.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    write_laminar_flow_template(&config);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     write_synthetic_cache(&dir.join("data/experiment.npz"));
     let template = std::fs::read_to_string(&config).unwrap();

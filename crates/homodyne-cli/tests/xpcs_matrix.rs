@@ -8,30 +8,16 @@ mod common;
 
 use std::path::Path;
 
-use common::{homodyne, scratch, stderr, stdout};
-use homodyne_xpcs::loader::loader_times;
-use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid,
-};
+use common::{homodyne, loader_model, scratch, stderr, stdout};
+use homodyne_xpcs::{AnalysisMode, CorrelationData};
 use rust_hdf5::H5File;
 
 const DT: f64 = 0.1;
-const Q: f64 = 0.0054;
 
 /// Synthetic matrices of `mode` at the angles `phi`, `n` frames from `t = 0`, with
 /// per-angle contrasts and offsets around 0.3 and 1, and symmetric noise.
 fn synthetic(mode: AnalysisMode, phi: &[f64], n: usize, physical: &[f64]) -> CorrelationData {
-    let grid = TimeGrid::from_times(DT, loader_times(DT, n)).unwrap();
-    let model = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        grid,
-        phi,
-        Q,
-        2e6,
-    )
-    .unwrap();
+    let model = loader_model(mode, phi, n, DT);
     let k = phi.len();
     let contrasts: Vec<f64> = (0..k).map(|i| 0.28 + 0.02 * i as f64).collect();
     let offsets: Vec<f64> = (0..k).map(|i| 0.99 + 0.01 * i as f64).collect();

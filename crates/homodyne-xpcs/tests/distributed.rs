@@ -4,23 +4,22 @@
 use homodyne::distributed::ThreadGroup;
 use homodyne_core::NoObserver;
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
-    fit, fit_distributed,
+    AnalysisMode, CorrelationData, ScalingMode, XpcsFitOptions, fit, fit_distributed,
 };
+
+mod common;
+
+use common::published_model;
 
 #[test]
 fn two_and_four_processes_end_on_the_one_process_bits() {
     let phi = [-60.0, -10.0, 40.0];
-    let model = HomodyneModel::new(
+    let model = published_model(
         AnalysisMode::LaminarFlow,
         ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, 160).unwrap(),
         &phi,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+        160,
+    );
     let truth = model
         .layout()
         .assemble(

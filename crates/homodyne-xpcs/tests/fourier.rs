@@ -11,14 +11,14 @@ use homodyne_core::{Model, NoObserver};
 use homodyne_xpcs::loader::{npy, read_npz};
 use homodyne_xpcs::output::{FITTED_DATA_NPZ, NLSQ_DIR, PARAMETERS_FILE};
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, ScalingMode, TimeGrid,
-    XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CorrelationData, HomodyneModel, NlsqOutputs, ScalingMode, XpcsFitOptions, fit,
+    write_nlsq_outputs,
 };
 use serde_json::Value;
 
 mod common;
 
-use common::plain_outputs;
+use common::{plain_outputs, published_model};
 
 const NOISE: f64 = 0.005;
 const PHYSICAL: [f64; 3] = [15_000.0, -0.6, 50.0];
@@ -40,16 +40,7 @@ fn case(n_t: usize, seed: u64) -> (HomodyneModel, CorrelationData) {
 }
 
 fn case_of(mode: AnalysisMode, n_t: usize, seed: u64) -> (HomodyneModel, CorrelationData) {
-    let individual = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, n_t).unwrap(),
-        &PHI,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+    let individual = published_model(mode, ScalingMode::Individual, &PHI, n_t);
     let contrasts: Vec<f64> = PHI.iter().map(|&p| true_contrast(p)).collect();
     let offsets: Vec<f64> = PHI.iter().map(|&p| true_offset(p)).collect();
     let physical: &[f64] = match mode {

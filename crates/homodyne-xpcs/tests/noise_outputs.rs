@@ -7,8 +7,8 @@ use homodyne::{OptimizationStrategy, StreamingOptions};
 use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
 use homodyne_xpcs::output::{ANALYSIS_RESULTS_FILE, PARAMETERS_FILE, Sigma};
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
-    ScalingMode, TimeGrid, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CorrelationData, HomodyneModel, NlsqOutputs, PointSelection, ScalingMode,
+    XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ const TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
 
 mod common;
 
-use common::plain_outputs;
+use common::{plain_outputs, published_model};
 
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -26,16 +26,7 @@ fn read_json(path: &std::path::Path) -> Value {
 
 /// The static model of the two angles `PHI` and `n_t` frames, and its truth.
 fn two_angles(n_t: usize) -> (HomodyneModel, Vec<f64>) {
-    let model = HomodyneModel::new(
-        AnalysisMode::Static,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, n_t).unwrap(),
-        &PHI,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+    let model = published_model(AnalysisMode::Static, ScalingMode::Individual, &PHI, n_t);
     let truth = model
         .layout()
         .assemble(&[0.3, 0.28], &[1.0, 1.01], &TRUTH)

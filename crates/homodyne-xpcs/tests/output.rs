@@ -15,10 +15,14 @@ use homodyne_xpcs::output::{
     PARAMETERS_FILE, Sigma,
 };
 use homodyne_xpcs::{
-    AnalysisMode, CoarseStage, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs,
-    PointSelection, ScalingMode, TimeGrid, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
+    AnalysisMode, CoarseStage, CorrelationData, HomodyneModel, NlsqOutputs, PointSelection,
+    ScalingMode, XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
 };
 use serde_json::Value;
+
+mod common;
+
+use common::published_model;
 
 const PHI: [f64; 3] = [-30.0, 0.0, 45.0];
 const N_T: usize = 12;
@@ -33,16 +37,7 @@ struct Case {
 }
 
 fn case(scaling: ScalingMode) -> Case {
-    let model = HomodyneModel::new(
-        AnalysisMode::LaminarFlow,
-        scaling,
-        ModelForm::Published,
-        TimeGrid::new(0.1, N_T).unwrap(),
-        &PHI,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+    let model = published_model(AnalysisMode::LaminarFlow, scaling, &PHI, N_T);
     let layout = *model.layout();
     let groups = layout.n_scaling_groups();
     let contrasts: Vec<f64> = (0..groups).map(|k| 0.25 + 0.02 * k as f64).collect();
@@ -841,16 +836,12 @@ fn numpy_h5py_and_json_read_the_files() {
 /// Static data whose rate is `D0 t^alpha + D_offset` with `alpha` near 0: both terms
 /// have the same shape. `fixed` holds parameters (one entry per parameter of the layout).
 fn static_case(fixed: Vec<Option<f64>>) -> Case {
-    let model = HomodyneModel::new(
+    let model = published_model(
         AnalysisMode::Static,
         ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, 40).unwrap(),
         &[0.0, 60.0],
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+        40,
+    );
     let truth = [0.3, 0.28, 1.0, 1.01, 1.8e4, 0.02, 2e3];
     let data = CorrelationData::synthetic(&model, &truth, NOISE, 11).unwrap();
     let options = XpcsFitOptions {

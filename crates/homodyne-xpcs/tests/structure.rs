@@ -5,9 +5,12 @@
 use homodyne::prelude::*;
 use homodyne_core::{JacobianKind, Model, NoObserver};
 use homodyne_xpcs::{
-    AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
-    fit,
+    AnalysisMode, CorrelationData, HomodyneModel, ScalingMode, XpcsFitOptions, fit,
 };
+
+mod common;
+
+use common::published_model;
 
 /// The model with its structure hidden: every row is dense to the solver.
 struct Dense<'a>(&'a HomodyneModel);
@@ -29,16 +32,12 @@ impl Model for Dense<'_> {
 
 #[test]
 fn block_and_dense_sums_reach_the_same_fit() {
-    let model = HomodyneModel::new(
+    let model = published_model(
         AnalysisMode::LaminarFlow,
         ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, 60).unwrap(),
         &[-40.0, 0.0, 35.0, 80.0],
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+        60,
+    );
     let layout = *model.layout();
     let truth = layout
         .assemble(

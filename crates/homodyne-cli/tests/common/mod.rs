@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use homodyne_xpcs::loader::loader_times;
+use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
+
 /// Runs the built `homodyne` with `args`.
 pub fn homodyne(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_homodyne"))
@@ -110,3 +113,40 @@ pub const LAMINAR_FLOW_PARAMETERS: [&str; 7] = [
     "gamma_dot_t_offset",
     "phi0",
 ];
+
+/// The package's result files that a fit writes into `<output-dir>/nlsq`.
+pub const NLSQ_FILES: [&str; 5] = [
+    "parameters.json",
+    "analysis_results_nlsq.json",
+    "convergence_metrics.json",
+    "fitted_data.npz",
+    "fitted_data.h5",
+];
+
+/// Runs `homodyne xpcs --demo` with `angles` angles and `frames` frames, then `more`.
+pub fn run_demo(angles: usize, frames: usize, more: &[&str]) -> Output {
+    let (angles, frames) = (angles.to_string(), frames.to_string());
+    let mut args = vec!["xpcs", "--demo", "--angles", &angles, "--frames", &frames];
+    args.extend_from_slice(more);
+    homodyne(&args)
+}
+
+/// The wave vector (1/Å) of the synthetic data files.
+pub const Q: f64 = 0.0054;
+
+/// The published model of `mode` with a contrast and an offset per angle at the angles
+/// `phi`, `n` frames of `dt` timed as the loader times them, the wave vector [`Q`] and a
+/// gap of 2e6 Å.
+pub fn loader_model(mode: AnalysisMode, phi: &[f64], n: usize, dt: f64) -> HomodyneModel {
+    let grid = TimeGrid::from_times(dt, loader_times(dt, n)).unwrap();
+    HomodyneModel::new(
+        mode,
+        ScalingMode::Individual,
+        ModelForm::Published,
+        grid,
+        phi,
+        Q,
+        2e6,
+    )
+    .unwrap()
+}

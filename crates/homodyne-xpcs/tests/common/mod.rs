@@ -17,6 +17,26 @@ pub const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
 /// `gamma_dot_t_offset`, `phi0`.
 pub const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
 
+/// The published model of `mode` and `scaling` at the angles `phi` (degrees), `n_t`
+/// frames of 0.1 s, the wave vector 0.0054 1/Å and a gap of 2e6 Å.
+pub fn published_model(
+    mode: AnalysisMode,
+    scaling: ScalingMode,
+    phi: &[f64],
+    n_t: usize,
+) -> HomodyneModel {
+    HomodyneModel::new(
+        mode,
+        scaling,
+        ModelForm::Published,
+        TimeGrid::new(0.1, n_t).unwrap(),
+        phi,
+        0.0054,
+        2e6,
+    )
+    .unwrap()
+}
+
 /// The model of `mode` with a contrast and an offset per angle at `n_phi` angles
 /// `phi_k = -60 + 150 k / n_phi` degrees, `n_t` frames of 0.1 s, and its truth: the
 /// contrasts `0.25 + 0.01 k`, the offsets `1 + 0.002 k` and `physical`.
@@ -29,16 +49,7 @@ pub fn model_and_truth(
     let phi: Vec<f64> = (0..n_phi)
         .map(|k| -60.0 + 150.0 * k as f64 / n_phi as f64)
         .collect();
-    let model = HomodyneModel::new(
-        mode,
-        ScalingMode::Individual,
-        ModelForm::Published,
-        TimeGrid::new(0.1, n_t).unwrap(),
-        &phi,
-        0.0054,
-        2e6,
-    )
-    .unwrap();
+    let model = published_model(mode, ScalingMode::Individual, &phi, n_t);
     let layout = *model.layout();
     let contrasts: Vec<f64> = (0..n_phi).map(|k| 0.25 + 0.01 * k as f64).collect();
     let offsets: Vec<f64> = (0..n_phi).map(|k| 1.0 + 0.002 * k as f64).collect();
