@@ -114,6 +114,14 @@ fn store<const N: usize>(y: DualSVec64<N>, value: &mut f64, row: &mut [f64]) {
     }
 }
 
+/// The values of `model` at the points of `x` (`x_dim` values each), in plain `f64`:
+/// what [`AutoDiff`] and [`DynAutoDiff`] give without a Jacobian.
+fn values_at<M: GenericModel>(model: &M, x: &[f64], p: &[f64], values: &mut [f64]) {
+    for (v, xi) in values.iter_mut().zip(x.chunks_exact(model.x_dim())) {
+        *v = model.eval::<f64>(xi, p);
+    }
+}
+
 impl<M: GenericModel, const N: usize> Model for AutoDiff<M, N> {
     fn n_params(&self) -> usize {
         N
@@ -122,10 +130,7 @@ impl<M: GenericModel, const N: usize> Model for AutoDiff<M, N> {
         self.model.x_dim()
     }
     fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        let d = self.model.x_dim();
-        for (v, xi) in values.iter_mut().zip(x.chunks_exact(d)) {
-            *v = self.model.eval::<f64>(xi, p);
-        }
+        values_at(&self.model, x, p, values);
     }
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
         let d = self.model.x_dim();

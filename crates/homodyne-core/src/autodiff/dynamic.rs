@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use num_dual::DualSVec64;
 
-use super::GenericModel;
 use super::seeding::{SeededPass, all_seeds, run_seeded, store};
+use super::{GenericModel, values_at};
 use crate::model::{JacobianKind, Model};
 
 /// Adapts a [`GenericModel`] into a [`Model`] whose Jacobian comes from forward-mode dual
@@ -156,10 +156,7 @@ impl<M: GenericModel> Model for DynAutoDiff<M> {
         self.model.x_dim()
     }
     fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        let d = self.model.x_dim();
-        for (v, xi) in values.iter_mut().zip(x.chunks_exact(d)) {
-            *v = self.model.eval::<f64>(xi, p);
-        }
+        values_at(&self.model, x, p, values);
     }
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
         if self.n_params == 0 {
