@@ -92,6 +92,29 @@ fn write_synthetic_cache(path: &std::path::Path) {
     write_npz_cache(path, &loaded, &options, false).unwrap();
 }
 
+/// Writes the synthetic cache into `dir/data` and returns the configuration `template`
+/// pointed at it: its file name, and its frame time 0.1 s.
+fn on_synthetic_cache(dir: &Path, template: &str) -> String {
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_synthetic_cache(&dir.join("data/experiment.npz"));
+    template
+        .replace("  dt: 0.001", "  dt: 0.1")
+        .replace("experiment.hdf", "experiment.npz")
+}
+
+/// Fits the laminar-flow configuration `config` into `results`; the report names its
+/// data. Returns the report.
+fn fit_laminar_flow(config: &Path, results: &Path) -> String {
+    let out = run_config(config, &[], results);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("laminar_flow from"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn a_template_round_trips_through_a_fit_of_a_data_file() {
     let dir = scratch("template");
@@ -110,21 +133,10 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
     // The data: the h5py-written APS-U fixture's layout (angles, q, 11 frames) with
     // matrices replaced by a laminar-flow model plus symmetric noise, saved as the
     // package's .npz cache, which the configuration names as its data file.
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_synthetic_cache(&dir.join("data/experiment.npz"));
-    let yaml = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("  dt: 0.001", "  dt: 0.1")
-        .replace("experiment.hdf", "experiment.npz");
+    let yaml = on_synthetic_cache(&dir, &std::fs::read_to_string(&config).unwrap());
     std::fs::write(&config, yaml).unwrap();
     let results = dir.join("results");
-    let out = run_config(&config, &[], &results);
-    let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("laminar_flow from"),
-        "{stdout}\n{}",
-        text(&out.stderr)
-    );
+    let stdout = fit_laminar_flow(&config, &results);
     assert!(stdout.contains("phi0"), "{stdout}");
     // The package's result files, and a heatmap per angle.
     let nlsq = results.join("nlsq");
@@ -258,15 +270,11 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
     let dir = scratch("fixed");
     let config = dir.join("run.yaml");
     write_laminar_flow_template(&config);
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_synthetic_cache(&dir.join("data/experiment.npz"));
     let template = std::fs::read_to_string(&config).unwrap();
     let held = "    - name: gamma_dot_t_offset\n      min: -0.1\n      max: 0.1\n";
     let offset = "    - name: D_offset\n      min: -100000.0\n      max: 100000.0\n";
     assert!(template.contains(held) && template.contains(offset));
-    let yaml = template
-        .replace("  dt: 0.001", "  dt: 0.1")
-        .replace("experiment.hdf", "experiment.npz")
+    let yaml = on_synthetic_cache(&dir, &template)
         .replace(held, &format!("{held}      fixed: 0.0\n"))
         .replace(
             offset,
@@ -274,13 +282,7 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
         );
     std::fs::write(&config, &yaml).unwrap();
     let results = dir.join("results");
-    let out = run_config(&config, &[], &results);
-    let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("laminar_flow from"),
-        "{stdout}\n{}",
-        text(&out.stderr)
-    );
+    let stdout = fit_laminar_flow(&config, &results);
     for name in ["gamma_dot_t_offset", "D_offset"] {
         let line = stdout
             .lines()

@@ -36,6 +36,18 @@ struct Case {
     result: OptimizationResult,
 }
 
+impl Case {
+    /// The fit of `model` to `data` from `options`.
+    fn fitted(model: HomodyneModel, data: CorrelationData, options: &XpcsFitOptions) -> Case {
+        let result = fit(&model, &data, options, &NoObserver).unwrap().result;
+        Case {
+            model,
+            data,
+            result,
+        }
+    }
+}
+
 fn case(scaling: ScalingMode) -> Case {
     let model = published_model(AnalysisMode::LaminarFlow, scaling, &PHI, N_T);
     let layout = *model.layout();
@@ -48,12 +60,7 @@ fn case(scaling: ScalingMode) -> Case {
         physical_start: Some(TRUTH.iter().map(|v| v * 1.1).collect()),
         ..XpcsFitOptions::default()
     };
-    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
-    Case {
-        model,
-        data,
-        result,
-    }
+    Case::fitted(model, data, &options)
 }
 
 fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
@@ -849,12 +856,7 @@ fn static_case(fixed: Vec<Option<f64>>) -> Case {
         fixed,
         ..XpcsFitOptions::default()
     };
-    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
-    Case {
-        model,
-        data,
-        result,
-    }
+    Case::fitted(model, data, &options)
 }
 
 fn strings(value: &Value) -> Vec<String> {
