@@ -65,7 +65,7 @@ use crate::outcome::result_from_outcome;
 use crate::streaming::{
     HdfCheckpointer, batch_size_of, check_compatible, decode_state, invalid_option,
 };
-use crate::validate::validate;
+use crate::validate::validate_start;
 use crate::wrapper::{Attempt, NlsqWrapper, range_of, scaled_sigma};
 
 /// The metadata key and value that mark a checkpoint of a distributed fit (its passes
@@ -215,7 +215,7 @@ impl NlsqWrapper {
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
         let mut batch = Batch::default();
-        let local = validate(fit).and_then(|bounds| {
+        let local = validate_start(fit).and_then(|bounds| {
             read_share(source, &share, &mut batch)?;
             let (strategy, notes) =
                 self.choose_strategy(fit, model.x_dim(), n_points, source.has_sigma());
@@ -296,7 +296,7 @@ impl NlsqWrapper {
         let n_points = source.n_points();
         let share = share_of(n_points, communicator);
         let rank = communicator.rank();
-        let local = validate(fit).and_then(|bounds| {
+        let local = validate_start(fit).and_then(|bounds| {
             if options.stop_on_checkpoint_error {
                 return Err(invalid_option(
                     "stop_on_checkpoint_error",

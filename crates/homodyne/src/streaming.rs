@@ -53,7 +53,7 @@ use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
 use crate::fit::Fit;
 use crate::outcome::result_from_outcome;
-use crate::validate::validate;
+use crate::validate::validate_start;
 use crate::wrapper::NlsqWrapper;
 
 /// Where and how often a streaming fit saves its state.
@@ -173,7 +173,7 @@ impl NlsqWrapper {
         source: &dyn DataSource,
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
-        let bounds = validate(fit)?;
+        let bounds = validate_start(fit)?;
         let (model, p0, method, options) = (fit.model(), &fit.p0[..], fit.method, &fit.streaming);
         let n_points = source.n_points();
         let batch_size = batch_size_of(fit, n_points)?;

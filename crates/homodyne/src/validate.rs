@@ -12,18 +12,32 @@ fn first_non_finite(values: &[f64]) -> Option<(usize, f64)> {
         .find(|(_, v)| !v.is_finite())
 }
 
-/// Checks a fit's inputs before any work; returns the bounds to use (unbounded when none
-/// were given).
+/// Checks points in memory before any work, whole: the model against `p0`'s length, then
+/// the points' lengths, finite values and positive sigma. Run once per fit
+/// ([`NlsqWrapper::run`](crate::NlsqWrapper)); [`validate_start`] checks the rest for each
+/// run of the solver (after held parameters are taken out, say) without reading the
+/// points again. A source's checks are all in [`validate_start`] (a distributed fit
+/// exchanges their outcome among its processes).
+pub(crate) fn validate_data(fit: &Fit<'_>) -> Result<(), OptimizationError> {
+    if let Data::Points { x, y } = &fit.data {
+        let model = fit.model();
+        check_model(model, &fit.p0)?;
+        check_points(model.x_dim(), x, y, fit.sigma.as_deref())?;
+    }
+    Ok(())
+}
+
+/// Checks the rest of a fit's inputs, whose data [`validate_data`] has checked; returns the
+/// bounds to use (unbounded when none were given).
 ///
-/// Points in memory are checked whole: lengths, finite values, positive sigma. A source
-/// is checked for its shape and size only (a streaming fit checks its data batch by batch
-/// as it reads them), and must not be given a separate sigma: it brings its own.
-pub(crate) fn validate(fit: &Fit<'_>) -> Result<Bounds, OptimizationError> {
+/// A source is checked for its shape and size only (a streaming fit checks its data batch
+/// by batch as it reads them), and must not be given a separate sigma: it brings its own.
+pub(crate) fn validate_start(fit: &Fit<'_>) -> Result<Bounds, OptimizationError> {
     let model = fit.model();
     let p0 = &fit.p0;
     check_model(model, p0)?;
     let n_points = match &fit.data {
-        Data::Points { x, y } => check_points(model.x_dim(), x, y, fit.sigma.as_deref())?,
+        Data::Points { y, .. } => y.len(),
         Data::Source(source) => check_source(model.x_dim(), *source, fit.sigma.is_some())?,
     };
     check_point_count(n_points, free_parameters(fit))?;

@@ -15,7 +15,7 @@ use crate::fit::{Data, Fit};
 use crate::held::Held;
 use crate::outcome::{finite_difference_note, locate, result_from_outcome};
 use crate::recovery::{RecoveryStrategy, RecoveryStrategyApplicator, tightened_bounds};
-use crate::validate::validate;
+use crate::validate::{validate_data, validate_start};
 
 /// Runs fits with TRF or LM, choosing how to hold the data from its size: the flags of the
 /// Python package's `NLSQWrapper`. A fit is described with [`Fit`] and run by the wrapper
@@ -180,13 +180,20 @@ impl NlsqWrapper {
             .run()
     }
 
-    /// Runs `fit` (see the table in [`crate::fit`]): held parameters are taken out first,
-    /// then the data decide the strategy.
+    /// Runs `fit` (see the table in [`crate::fit`]): its model and data are checked once,
+    /// held parameters are taken out, then the data decide the strategy.
     pub(crate) fn run(&self, fit: &Fit<'_>) -> Result<OptimizationResult, OptimizationError> {
+        validate_data(fit)?;
+        self.run_checked(fit)
+    }
+
+    /// [`NlsqWrapper::run`] on a fit whose data are checked: every path checks the rest
+    /// ([`validate_start`]) without reading the points again.
+    fn run_checked(&self, fit: &Fit<'_>) -> Result<OptimizationResult, OptimizationError> {
         let reduced = Held::fit_reduced(
             fit,
-            |whole| validate(whole).map(drop),
-            |reduced| self.run(reduced),
+            |whole| validate_start(whole).map(drop),
+            |reduced| self.run_checked(reduced),
         )?;
         if let Some(result) = reduced {
             return Ok(result);
@@ -194,9 +201,9 @@ impl NlsqWrapper {
         match (&fit.data, fit.communicator) {
             (Data::Points { x, y }, None) if !fit.wants_streaming() => self.fit_points(fit, x, y),
             (Data::Points { .. }, _) => {
-                // Streamed or shared points in memory: checked whole here, then read as a
-                // source (which carries their sigma).
-                validate(fit)?;
+                // Streamed or shared points in memory (checked whole by `run`): read as a
+                // source, which carries their sigma.
+                validate_start(fit)?;
                 let source = fit.slice_source().ok_or_else(|| {
                     OptimizationError::from(InvalidInput::InvalidOption {
                         option: "xdata",
@@ -209,7 +216,7 @@ impl NlsqWrapper {
                     sigma: None,
                     ..fit.clone()
                 };
-                self.run(&streamed)
+                self.run_checked(&streamed)
             }
             (Data::Source(source), None) => self.fit_streaming(fit, *source),
             (Data::Source(source), Some(communicator)) if fit.wants_streaming() => {
@@ -230,7 +237,7 @@ impl NlsqWrapper {
         ydata: &[f64],
     ) -> Result<OptimizationResult, OptimizationError> {
         let started = Instant::now();
-        let bounds = validate(fit)?;
+        let bounds = validate_start(fit)?;
         let model = fit.model();
         let (strategy, strategy_notes) =
             self.choose_strategy(fit, model.x_dim(), ydata.len(), fit.sigma.is_some());
