@@ -1,0 +1,2 @@
+"""homodyne_rs."""
+from ._native import __version__
