@@ -5,6 +5,7 @@
 //! checkpoint, statistics, validation and recovery classes, and XPCS.
 use pyo3::prelude::*;
 
+mod control;
 mod errors;
 mod least_squares;
 mod support;
