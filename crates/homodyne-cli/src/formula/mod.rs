@@ -172,6 +172,19 @@ impl Formula {
         })
     }
 
+    /// The parameters a formula implies: its names that are not `columns`, constants or
+    /// functions, in order of first appearance (for callers that have no parameter list,
+    /// such as Python's `curve_fit("a*exp(-b*x)+c", x, y)`).
+    ///
+    /// ```
+    /// use homodyne_cli::formula::Formula;
+    /// let names = Formula::free_names("a*exp(-b*x) + c + 0*pi", &["x".to_string()]).unwrap();
+    /// assert_eq!(names, ["a", "b", "c"]);
+    /// ```
+    pub fn free_names(source: &str, columns: &[String]) -> Result<Vec<String>, FormulaError> {
+        parse::free_names(source, columns)
+    }
+
     /// The data columns the formula reads, in the order they are laid out per point in `x`
     /// (the order of the data's columns; [`Model::x_dim`] is their number).
     ///

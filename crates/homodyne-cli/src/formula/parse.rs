@@ -534,3 +534,23 @@ impl Parser<'_> {
         })
     }
 }
+
+/// The names of a formula that are neither `columns`, constants (`pi`, `e`) nor called as
+/// functions, in order of first appearance: the parameters the formula implies.
+pub(super) fn free_names(source: &str, columns: &[String]) -> Result<Vec<String>, FormulaError> {
+    let tokens = lex(source)?;
+    let mut names: Vec<String> = Vec::new();
+    for (k, token) in tokens.iter().enumerate() {
+        let Tok::Name(name) = &token.tok else {
+            continue;
+        };
+        let called = matches!(tokens.get(k + 1).map(|t| &t.tok), Some(Tok::LParen));
+        let known = columns.contains(name)
+            || matches!(name.as_str(), "pi" | "e")
+            || lookup_function(name).is_some();
+        if !called && !known && !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    Ok(names)
+}
