@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use homodyne::{FitObserver, NoObserver};
 use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset};
-use homodyne_xpcs::{ModelForm, ScalingMode, XpcsError, XpcsFitOptions};
+use homodyne_xpcs::{CorrelationData, HomodyneModel, ModelForm, ScalingMode, XpcsFitOptions};
 
-use super::{converged, fit_failure, fit_on, print_summary, shared_among, write_outputs};
+use super::pipeline::{RunError, XpcsRun, fit_on};
+use super::{converged, print_summary, shared_among, write_outputs};
 use crate::args::XpcsArgs;
 use crate::checks;
 use crate::curve::{Failure, Progress};
@@ -20,34 +21,17 @@ use crate::processes::Processes;
 /// YAML that fits it, without a fit.
 pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
-    let input = |e: XpcsError| Failure::input(e.to_string());
-    if args.angles == 0 || args.frames < 2 {
-        return Err(Failure::input(format!(
-            "--angles must be at least 1 and --frames at least 2 (got {} and {})",
-            args.angles, args.frames
-        )));
-    }
+    check_counts(args.angles, args.frames)?;
     if let Some(dir) = &args.write_data {
         checks::output_dir("--write-data", dir)?;
     }
-    // Before anything is allocated: the memory the data need, and enough points (the
-    // fit takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
-    checks::demo_memory(args.angles, args.frames, checks::memory_budget())?;
-    let pairs = args.frames * (args.frames - 1) / 2;
-    checks::enough_points(
-        &format!(
-            "--demo with {} angles x {} frames ({} pairs t1 < t2 per angle)",
-            args.angles, args.frames, pairs
-        ),
-        args.angles * pairs,
-        7 + 2 * args.angles,
-    )?;
+    check_size(args.angles, args.frames)?;
     let form = if args.python_compat {
         ModelForm::PythonCompat
     } else {
         ModelForm::Published
     };
-    let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(input)?;
+    let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(RunError::input)?;
     if let Some(dir) = &args.write_data {
         return if leads {
             write_demo_data(dir, &demo)
@@ -55,21 +39,15 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
             Ok(())
         };
     }
-    let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
-    let data = demo.into_fit_data().map_err(input)?;
-    let model = DemoDataset::fit_model(&data, ScalingMode::Individual, form).map_err(input)?;
-    let layout = *model.layout();
-    let truth = layout
-        .assemble(&contrasts, &offsets, &DEMO_TRUTH)
-        .map_err(input)?;
+    let prepared = PreparedDemo::from_dataset(demo)?;
     if leads {
         println!(
             "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} \
              parameters ({} form), noise sigma {DEMO_NOISE}{}",
             args.angles,
             args.frames,
-            data.n_points(),
-            layout.n_params(),
+            prepared.data.n_points(),
+            prepared.model.layout().n_params(),
             form.name(),
             shared_among(processes)
         );
@@ -84,25 +62,123 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
     } else {
         &NoObserver
     };
-    let started = Instant::now();
-    let fitted = fit_on(
-        processes,
-        &model,
-        &data,
-        &XpcsFitOptions::default(),
-        observer,
-    );
+    let fitted = prepared.fit(processes, observer);
     progress.finish();
-    let fitted = fitted.map_err(|e| fit_failure(e, &layout.names()))?;
-    let seconds = started.elapsed().as_secs_f64();
+    let run = fitted?;
     if !leads {
-        return converged(&fitted.result);
+        return converged(run.result());
     }
-    print_summary(&layout, &data.phi, &fitted, Some(&truth), seconds);
+    print_summary(
+        run.model.layout(),
+        &run.data.phi,
+        &run.fitted,
+        run.truth.as_deref(),
+        run.seconds,
+    );
     if let Some(dir) = &args.output_dir {
-        write_outputs(dir, &model, &data, &fitted, None, None, seconds)?;
+        println!("{}", write_outputs(dir, &run)?.describe());
     }
-    converged(&fitted.result)
+    converged(run.result())
+}
+
+/// At least one angle and two frames (`--angles`, `--frames`).
+fn check_counts(angles: usize, frames: usize) -> Result<(), Failure> {
+    if angles == 0 || frames < 2 {
+        return Err(Failure::input(format!(
+            "--angles must be at least 1 and --frames at least 2 (got {angles} and {frames})"
+        )));
+    }
+    Ok(())
+}
+
+/// Before anything is allocated: the memory the data need, and enough points (the fit
+/// takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
+fn check_size(angles: usize, frames: usize) -> Result<(), Failure> {
+    checks::demo_memory(angles, frames, checks::memory_budget())?;
+    let pairs = frames * (frames - 1) / 2;
+    checks::enough_points(
+        &format!("--demo with {angles} angles x {frames} frames ({pairs} pairs t1 < t2 per angle)"),
+        angles * pairs,
+        7 + 2 * angles,
+    )?;
+    Ok(())
+}
+
+/// The demo's data set up for its fit: the data without the first frame, the
+/// laminar-flow model with one contrast and offset per angle, and the truth.
+#[derive(Debug)]
+pub struct PreparedDemo {
+    /// The data fitted (`frames` frames per angle).
+    pub data: CorrelationData,
+    /// The model fitted (laminar flow, individual scaling).
+    pub model: HomodyneModel,
+    /// The values the data were made from, in the model's layout.
+    pub truth: Vec<f64>,
+}
+
+impl PreparedDemo {
+    /// The demo of `angles` angles and `frames` frames made with the model's `form`, as
+    /// `homodyne xpcs --demo --angles A --frames F [--python-compat]` fits it; its size is
+    /// checked against the memory available before anything is allocated.
+    ///
+    /// # Errors
+    ///
+    /// Exit status 2: no angle, fewer than 2 frames, more memory than is available, or
+    /// fewer points than parameters.
+    pub fn prepare(angles: usize, frames: usize, form: ModelForm) -> Result<Self, RunError> {
+        check_counts(angles, frames)?;
+        check_size(angles, frames)?;
+        let demo = DemoDataset::generate(angles, frames, form).map_err(RunError::input)?;
+        Self::from_dataset(demo)
+    }
+
+    /// The fit of the generated `demo`.
+    fn from_dataset(demo: DemoDataset) -> Result<Self, RunError> {
+        let form = demo.form;
+        let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
+        let data = demo.into_fit_data().map_err(RunError::input)?;
+        let model = DemoDataset::fit_model(&data, ScalingMode::Individual, form)
+            .map_err(RunError::input)?;
+        let truth = model
+            .layout()
+            .assemble(&contrasts, &offsets, &DEMO_TRUTH)
+            .map_err(RunError::input)?;
+        Ok(Self { data, model, truth })
+    }
+
+    /// Fits the demo from the Python package's default start (contrasts and offsets
+    /// estimated from the data), on this process or shared among `processes`.
+    ///
+    /// # Errors
+    ///
+    /// The fit's error, its parameters named.
+    pub fn fit(
+        self,
+        processes: &Processes,
+        observer: &dyn FitObserver,
+    ) -> Result<XpcsRun, RunError> {
+        let started = Instant::now();
+        let fitted = fit_on(
+            processes,
+            &self.model,
+            &self.data,
+            &XpcsFitOptions::default(),
+            observer,
+        )
+        .map_err(|e| RunError::fit(e, &self.model.layout().names()))?;
+        Ok(XpcsRun {
+            config: None,
+            loaded: None,
+            data: self.data,
+            noise: None,
+            model: self.model,
+            fitted,
+            choice: None,
+            held_scaling: false,
+            truth: Some(self.truth),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
 }
 
 /// `--demo --write-data DIR`: the demo's data as an APS-U file and the YAML that fits

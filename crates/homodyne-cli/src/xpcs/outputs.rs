@@ -1,0 +1,101 @@
+//! The result files of an XPCS fit: `<dir>/nlsq/` holds the package's three JSON files and
+//! the fitted data as `.npz` and HDF5, and per angle a heatmap PNG and a PNG of one-time
+//! cuts (c2 against the delay at a few ages, data and fit).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use homodyne_xpcs::output::Sigma;
+use homodyne_xpcs::{NlsqOutputs, PointSelection, write_nlsq_outputs};
+
+use super::pipeline::XpcsRun;
+use crate::curve::Failure;
+use crate::plot::cuts::write_cuts;
+use crate::plot::heatmap::write_heatmaps;
+
+/// The files [`write_outputs`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenOutputs {
+    /// The folder they are in (`<dir>/nlsq`).
+    pub folder: PathBuf,
+    /// The JSON, `.npz` and HDF5 files.
+    pub files: Vec<PathBuf>,
+    /// One heatmap PNG per angle.
+    pub heatmaps: Vec<PathBuf>,
+    /// One PNG of one-time cuts per angle.
+    pub cuts: Vec<PathBuf>,
+    /// Seconds spent writing and drawing.
+    pub seconds: f64,
+}
+
+impl WrittenOutputs {
+    /// `wrote 5 files, 3 heatmaps and 3 one-time cut plots to DIR/nlsq in 0.42 s`.
+    pub fn describe(&self) -> String {
+        format!(
+            "wrote {} files, {} heatmaps and {} one-time cut plots to {} in {:.2} s",
+            self.files.len(),
+            self.heatmaps.len(),
+            self.cuts.len(),
+            self.folder.display(),
+            self.seconds
+        )
+    }
+}
+
+/// Writes the results of `run` under `dir` (module documentation). With noise estimated
+/// (`sigma: auto`), each angle's sigma is written with the chi-squared it defines; with a
+/// scaling choice, its candidates.
+///
+/// # Errors
+///
+/// A failure with exit status 1 (the fit worked) naming what could not be written.
+pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failure> {
+    let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
+    let started = Instant::now();
+    let files = write_nlsq_outputs(
+        dir,
+        &NlsqOutputs {
+            model,
+            data,
+            result,
+            execution_time: run.seconds,
+            sigma: run.noise.as_ref().map(Sigma::Estimated),
+            points: PointSelection::default(),
+            coarse_stages: &run.fitted.stages,
+            scaling_choice: run.choice.as_ref(),
+        },
+    )
+    .map_err(|e| {
+        Failure::fit(format!(
+            "the fit worked but its results could not be written: {e}"
+        ))
+    })?;
+    let fit = model.values(&result.parameters);
+    let folder = dir.join("nlsq");
+    // Heatmaps and one-time cuts draw the same matrices, measured and fitted.
+    type Plots = fn(&Path, &[f64], usize, &[f64], &[f64], &[f64]) -> Result<Vec<PathBuf>, String>;
+    let draw = |plots: Plots, what: &str| {
+        plots(
+            &folder,
+            &data.phi,
+            data.n_t,
+            model.grid().times(),
+            &data.c2,
+            &fit,
+        )
+        .map_err(|e| {
+            Failure::fit(format!(
+                "the fit worked but its {what} could not be drawn: {e}"
+            ))
+        })
+    };
+    let heatmaps = draw(write_heatmaps, "heatmaps")?;
+    let cuts = draw(write_cuts, "one-time cuts")?;
+    Ok(WrittenOutputs {
+        folder,
+        files,
+        heatmaps,
+        cuts,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
