@@ -52,10 +52,13 @@ pub fn by_index(point: usize) -> String {
 /// ```
 ///
 /// each distinct recovery and each distinct earlier error once, without the context the
-/// library attaches for logs.
+/// library attaches for logs. A fit stopped on request is exit status 1 and reads `the fit
+/// was interrupted on request`.
 pub fn describe(error: &OptimizationError, names: &[String], locate: Locate<'_>) -> Failure {
-    if error.kind() == ErrorKind::InvalidInput {
-        return Failure::input(describe_input(error, names, locate));
+    match error.kind() {
+        ErrorKind::InvalidInput => return Failure::input(describe_input(error, names, locate)),
+        ErrorKind::Interrupted => return Failure::fit(without_context(&error.to_string())),
+        _ => {}
     }
     let context = error.context();
     let mut message = format!("the fit failed: {}", headline(error));
@@ -243,6 +246,16 @@ mod tests {
         let failure = describe(&error, &[], &by_index);
         assert_eq!(failure.status, 2);
         assert!(failure.message.contains("--fix"), "{}", failure.message);
+    }
+
+    #[test]
+    fn an_interrupted_fit_says_so_without_context() {
+        let error = OptimizationError::interrupted()
+            .with_context("iteration", 4)
+            .with_context("nfev", 6);
+        let failure = describe(&error, &[], &by_index);
+        assert_eq!(failure.status, 1);
+        assert_eq!(failure.message, "the fit was interrupted on request");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The error type every homodyne layer reports to the user.
 //!
 //! One enum, [`OptimizationError`], with the four kinds of the Python package's hierarchy
-//! (convergence, numerical, checkpoint, invalid input), plus a panicking model and a
-//! failed exchange between the processes of a distributed fit. Each variant carries a
+//! (convergence, numerical, checkpoint, invalid input), plus a panicking model, a
+//! failed exchange between the processes of a distributed fit and a fit stopped on
+//! request. Each variant carries a
 //! [`Context`]: an ordered map of `key = value` pairs naming what was being done (which
 //! parameter, which point, which detection point) so that a log line is enough to find the
 //! cause.
@@ -290,6 +291,8 @@ pub enum ErrorKind {
     ModelPanicked,
     /// The processes of a distributed fit could not exchange their sums.
     Communication,
+    /// The fit was stopped on request ([`crate::FitObserver::stop_requested`]).
+    Interrupted,
 }
 
 /// The error of a homodyne fit.
@@ -342,6 +345,15 @@ pub enum OptimizationError {
         /// Where: the rank, the pass.
         context: Context,
     },
+    /// The fit was stopped on request: its observer's
+    /// [`stop_requested`](crate::FitObserver::stop_requested) answered true. No result is
+    /// made from an unfinished pass, and the error is never retried.
+    #[error("the fit was interrupted on request{context}")]
+    Interrupted {
+        /// Where: the outer iteration and the cost evaluations so far (`iteration`,
+        /// `nfev`), where known.
+        context: Context,
+    },
     /// The input cannot be fitted as given.
     #[error("invalid input: {problem}{context}")]
     InvalidInput {
@@ -362,6 +374,7 @@ impl OptimizationError {
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::ModelPanicked { .. } => ErrorKind::ModelPanicked,
             Self::Communication { .. } => ErrorKind::Communication,
+            Self::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
@@ -373,8 +386,22 @@ impl OptimizationError {
             | Self::Checkpoint { context, .. }
             | Self::ModelPanicked { context, .. }
             | Self::Communication { context, .. }
+            | Self::Interrupted { context }
             | Self::InvalidInput { context, .. } => context,
         }
+    }
+
+    /// The error of a fit stopped on request, with an empty context (the solver adds the
+    /// iteration and the evaluations so far).
+    pub fn interrupted() -> Self {
+        Self::Interrupted {
+            context: Context::new(),
+        }
+    }
+
+    /// True when the fit was stopped on request ([`OptimizationError::Interrupted`]).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Self::Interrupted { .. })
     }
 
     /// The invalid-input detail, when this is an invalid-input error.
@@ -393,6 +420,7 @@ impl OptimizationError {
             | Self::Checkpoint { context, .. }
             | Self::ModelPanicked { context, .. }
             | Self::Communication { context, .. }
+            | Self::Interrupted { context }
             | Self::InvalidInput { context, .. } => context,
         };
         ctx.0.insert(key.into(), value.to_string());
@@ -426,6 +454,24 @@ mod tests {
         assert!(text.contains("p0[2] = 5"), "{text}");
         assert!(text.contains("method=trf"), "{text}");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn an_interruption_names_where_it_stopped() {
+        let err = OptimizationError::interrupted()
+            .with_context("iteration", 3)
+            .with_context("nfev", 5);
+        assert_eq!(
+            err.to_string(),
+            "the fit was interrupted on request [iteration=3, nfev=5]"
+        );
+        assert_eq!(err.kind(), ErrorKind::Interrupted);
+        assert!(err.is_interrupted());
+        assert_eq!(err.context().get("nfev"), Some("5"));
+        assert_eq!(
+            OptimizationError::interrupted().to_string(),
+            "the fit was interrupted on request"
+        );
     }
 
     #[test]

@@ -12,6 +12,16 @@
 //!
 //! An accepted trial's parameters are the parameters of the [`IterationReport`] that
 //! follows it.
+//!
+//! # Stopping a fit on request
+//!
+//! An observer may also ask the fit to stop ([`FitObserver::stop_requested`]: a Ctrl-C
+//! seen by a front end, a callback that failed). The solvers ask between passes over the
+//! data and between the pieces of a pass; once the observer answers true, the pieces not
+//! yet begun are skipped, the numbers of the unfinished pass are never used, and the fit
+//! ends with [`OptimizationError::Interrupted`](crate::OptimizationError::Interrupted),
+//! which is never retried. A streamed fit stops between batches, after saving any
+//! checkpoint due for the batch it finished, so that it resumes as if never stopped.
 
 /// The state of a fit after one outer iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +97,36 @@ pub trait FitObserver: Sync {
     /// Called whenever a piece of a pass over the data (a few thousand points) is done.
     /// The default ignores it.
     fn on_pass_progress(&self, _progress: &PassProgress) {}
+
+    /// Whether the fit should stop now (see the [module documentation](self)). Asked
+    /// before and after every pass over the data and before each piece of a pass
+    /// (a chunk of a few hundred points, or a batch of a streamed fit), from any of the
+    /// fit's threads, so it must be cheap: an atomic load. Once it has answered true it
+    /// must keep answering true for the rest of the fit (a pass whose pieces saw `false`
+    /// throughout is then known to be whole). The default never asks to stop.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use homodyne_core::{FitObserver, IterationReport};
+    ///
+    /// /// Stops the fit once `flag` is set (by a signal handler, another thread, ...).
+    /// struct StopFlag(AtomicBool);
+    ///
+    /// impl FitObserver for StopFlag {
+    ///     fn on_iteration(&self, _report: &IterationReport<'_>) {}
+    ///     fn stop_requested(&self) -> bool {
+    ///         self.0.load(Ordering::Relaxed)
+    ///     }
+    /// }
+    ///
+    /// let stop = StopFlag(AtomicBool::new(false));
+    /// assert!(!stop.stop_requested());
+    /// stop.0.store(true, Ordering::Relaxed);
+    /// assert!(stop.stop_requested());
+    /// ```
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.

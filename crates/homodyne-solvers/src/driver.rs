@@ -36,6 +36,13 @@
 //! fit at the top of the next one, whose stationarity test may replace the reason; LM, as
 //! MINPACK's `lmder`, counts and reports only iterations with an accepted step, and ends as
 //! soon as an iteration sets a reason or spends the budget.
+//!
+//! # Stopping on request
+//! Before each evaluation (a linearisation or a cost) and after it, the driver asks the
+//! observer ([`FitObserver::stop_requested`]); when it answers true the fit ends with
+//! [`OptimizationError::Interrupted`] (its context: the iteration and `nfev` so far), and
+//! the numbers of an evaluation during which the stop was asked for are never used (the
+//! objective may have skipped part of that pass).
 
 use std::ops::ControlFlow;
 
@@ -181,6 +188,37 @@ pub(crate) fn check_linearization(
     Ok(())
 }
 
+/// Where a fit stands, for the context of an [`OptimizationError::Interrupted`].
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    iteration: usize,
+    nfev: usize,
+}
+
+/// `evaluate()`, run only when the observer has not asked to stop before it, and kept only
+/// when it has not asked during it (the objective may have skipped part of the pass). An
+/// interruption, whether seen here or by the objective, ends the fit with
+/// [`OptimizationError::Interrupted`] naming the iteration and the evaluations so far.
+fn unless_stopped<T>(
+    observer: &dyn FitObserver,
+    at: Progress,
+    evaluate: impl FnOnce() -> Result<T, OptimizationError>,
+) -> Result<T, OptimizationError> {
+    let interrupted = |error: OptimizationError| {
+        error
+            .with_context("iteration", at.iteration)
+            .with_context("nfev", at.nfev)
+    };
+    if observer.stop_requested() {
+        return Err(interrupted(OptimizationError::interrupted()));
+    }
+    match evaluate() {
+        Err(e) if e.is_interrupted() => Err(interrupted(e)),
+        Ok(_) if observer.stop_requested() => Err(interrupted(OptimizationError::interrupted())),
+        other => other,
+    }
+}
+
 /// Evaluates a trial point: the whole linearisation when `speculate` (module docs), else
 /// the cost alone.
 fn evaluate_trial<O: Objective + ?Sized>(
@@ -213,7 +251,11 @@ pub fn drive<M: TrustRegionMethod, O: Objective + ?Sized>(
     let (lb, ub) = (bounds.lower(), bounds.upper());
 
     let mut x = M::start(p0, bounds);
-    let mut lin = objective.linearize(&x)?;
+    let start = Progress {
+        iteration: 0,
+        nfev: 0,
+    };
+    let mut lin = unless_stopped(observer, start, || objective.linearize(&x))?;
     let (mut nfev, mut njev) = (1usize, 1usize);
     check_linearization(&lin, &x, 0)?;
     let mut cost = lin.cost.cost;
@@ -266,8 +308,13 @@ pub fn drive<M: TrustRegionMethod, O: Objective + ?Sized>(
         let mut accepted = None;
         loop {
             let trial = method.propose(&at, &subproblem);
-            let (evaluation, trial_lin) =
-                evaluate_trial(objective, &trial.point, speculate, &mut njev)?;
+            let progress = Progress {
+                iteration: iterations,
+                nfev,
+            };
+            let (evaluation, trial_lin) = unless_stopped(observer, progress, || {
+                evaluate_trial(objective, &trial.point, speculate, &mut njev)
+            })?;
             nfev += 1;
             let verdict = method.judge(&at, &trial, &evaluation);
             observer.on_trial(&TrialReport {
@@ -303,7 +350,11 @@ pub fn drive<M: TrustRegionMethod, O: Objective + ?Sized>(
                 Some(lin) => lin,
                 None => {
                     njev += 1;
-                    objective.linearize(&x)?
+                    let progress = Progress {
+                        iteration: iterations + 1,
+                        nfev,
+                    };
+                    unless_stopped(observer, progress, || objective.linearize(&x))?
                 }
             };
             check_linearization(&lin, &x, iterations + 1)?;

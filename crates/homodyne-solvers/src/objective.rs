@@ -32,7 +32,11 @@
 //! entries for the validator.
 //!
 //! An observer given with [`InMemoryObjective::with_observer`] hears of each finished leaf
-//! ([`FitObserver::on_pass_progress`]).
+//! ([`FitObserver::on_pass_progress`]), and may stop a pass
+//! ([`FitObserver::stop_requested`], asked before each chunk): once it asks, every chunk
+//! not yet begun is skipped, so that the pass ends within a chunk's work on each thread,
+//! and [`Objective::cost`] and [`Objective::linearize`] return
+//! [`OptimizationError::Interrupted`] instead of the unfinished pass's numbers.
 
 use crate::jacobian_patch::patch_non_finite_jacobian;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -280,6 +284,10 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let mut sums = PassSums::empty();
         let mut lo = range.start;
         while lo < range.end {
+            if self.observer.stop_requested() {
+                // The pass will not be used (module docs): skip the rest.
+                return PassSums::empty();
+            }
             let hi = (lo + CHUNK_ROWS).min(range.end);
             let m = hi - lo;
             self.model
@@ -343,6 +351,10 @@ impl<'a, M: Model + ?Sized> InMemoryObjective<'a, M> {
         let mut block = NormalAccumulator::zeros(0);
         let mut lo = range.start;
         while lo < range.end {
+            if self.observer.stop_requested() {
+                // The pass will not be used (module docs): skip the rest.
+                return PassSums::empty();
+            }
             let hi = (lo + CHUNK_ROWS).min(range.end);
             let m = hi - lo;
             if self.loss.is_linear()
@@ -671,10 +683,30 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
     }
 
     fn cost(&self, p: &[f64]) -> Result<CostEvaluation, OptimizationError> {
-        Ok(self.evaluate_cost(p))
+        let sums = self.cost_sums(p);
+        self.unless_stopped(())?;
+        Ok(sums.into_cost())
     }
 
     fn linearize(&self, p: &[f64]) -> Result<Linearization, OptimizationError> {
-        Ok(self.evaluate_linearization(p))
+        let sums = self.linearization_sums(p, self.accumulation);
+        self.unless_stopped(())?;
+        // Sums too ill-conditioned for the normal equations are redone exactly: a stop
+        // asked for during that pass is seen the same way.
+        let lin =
+            sums.into_linearization(p.len(), || self.linearization_sums(p, Accumulation::Qr));
+        self.unless_stopped(lin)
+    }
+}
+
+impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
+    /// [`OptimizationError::Interrupted`] when the observer has asked to stop (a pass it
+    /// asked during may have skipped chunks: its numbers are not to be used).
+    fn unless_stopped<T>(&self, value: T) -> Result<T, OptimizationError> {
+        if self.observer.stop_requested() {
+            Err(OptimizationError::interrupted())
+        } else {
+            Ok(value)
+        }
     }
 }

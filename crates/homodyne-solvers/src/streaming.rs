@@ -35,6 +35,15 @@
 //! pass continues from its saved sums at its next batch. The solver is deterministic and
 //! the sums are added in a fixed order, so the resumed fit ends on the same bits as one
 //! never interrupted, having read only the batches the interruption lost.
+//!
+//! # Stopping on request
+//!
+//! The observer given with [`StreamingObjective::with_observer`] is asked after every
+//! batch ([`FitObserver::stop_requested`]), once the batch is folded in and any checkpoint
+//! due for it is saved; when it asks, the pass ends with
+//! [`OptimizationError::Interrupted`]. A batch is never cut short, so every checkpoint
+//! holds whole batches, and a fit stopped on request resumes from its checkpoints to the
+//! bits of one never stopped.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -598,6 +607,12 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                 points_total: self.source.n_points(),
             });
             self.maybe_checkpoint(inner, pass, b, &acc)?;
+            if self.observer.stop_requested() {
+                inner.batch = current;
+                return Err(OptimizationError::interrupted()
+                    .with_context("pass", index)
+                    .with_context("batch", b));
+            }
         }
         inner.batch = current;
         self.check_success_rate(&inner.state.failed_batches, n_batches)?;

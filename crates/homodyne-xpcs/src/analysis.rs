@@ -13,7 +13,7 @@ use crate::error::XpcsError;
 use crate::initial::estimate_scaling;
 use crate::model::HomodyneModel;
 use crate::parameters::{AnalysisMode, ParameterLayout};
-use solve::{Solve, weighted_cost};
+use solve::{Solve, StopRequests, weighted_cost};
 
 impl AnalysisMode {
     /// Where the physical parameters start when the user gives no values: the Python
@@ -215,6 +215,11 @@ pub struct XpcsFit {
 /// [`XpcsFitOptions::coarse_to_fine`] run first; the last fit is over every selected point.
 /// Each solve is a [`homodyne::Fit`] of the model to the selected points with the
 /// settings of `options`.
+///
+/// The coarse stages report nothing to `observer`, but it may stop any solve
+/// ([`FitObserver::stop_requested`]): the fit then ends with
+/// [`XpcsError::Fit`]`(`[`OptimizationError::Interrupted`]`)` (its context names the
+/// stage it stopped in, if any), and no later stage or fit runs.
 pub fn fit(
     model: &HomodyneModel,
     data: &CorrelationData,
@@ -301,6 +306,7 @@ fn fit_on(
     let full_cost = |p: &[f64]| weighted_cost(model, &x, &y, sigma, p);
     let mut start_cost: Option<f64> = None;
     let mut full = Solve::full(options, observer, communicator);
+    let stop = StopRequests(observer);
     for stride in options.coarse_to_fine.strides(data.n_t) {
         let started = std::time::Instant::now();
         let n = model.grid().len();
@@ -319,10 +325,16 @@ fn fit_on(
         let stage_sigma = sigma.map(pick);
         // The shared table of diffusion factors costs one exponential per frame pair.
         let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-        let result = full
-            .stage(stage_sigma.as_deref())
+        let result = match full
+            .stage(stage_sigma.as_deref(), &stop)
             .referenced(&stage_model, &stage_x, &stage_y, &from, &bounds)
-            .map_err(|e| e.to_string());
+        {
+            // Stopped on request: no next stage, no full fit.
+            Err(e) if e.is_interrupted() => {
+                return Err(e.with_context("stage", format!("stride {stride}")).into());
+            }
+            other => other.map_err(|e| e.to_string()),
+        };
         // Kept only when it lowers the full data's cost: a stage that ran out of
         // evaluations on its way down still helps, one that wandered off never hurts.
         let used = match &result {

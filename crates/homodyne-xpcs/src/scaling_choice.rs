@@ -120,7 +120,10 @@ pub struct ChosenFit {
 /// in length). The first candidate starts as its options say, through its coarse stages;
 /// every later one starts from the previous optimum (the physical parameters as they
 /// ended, the per-angle contrasts and offsets projected onto the new layout), without
-/// coarse stages. A candidate that fails is an error: the choice needs every one.
+/// coarse stages. A candidate that fails is an error: the choice needs every one. A fit
+/// stopped on request ([`FitObserver::stop_requested`]) ends with
+/// [`XpcsError::Fit`]`(`[`homodyne_core::OptimizationError::Interrupted`]`)`, its context
+/// naming the candidate it stopped in, and no later candidate is fitted.
 pub fn fit_choosing_scaling(
     model: &HomodyneModel,
     scalings: &[ScalingMode],
@@ -191,7 +194,12 @@ fn choose(
             options.scaling_start = Some((contrasts, offsets));
             options.coarse_to_fine = CoarseToFine::Off;
         }
-        let result = fit_one(&candidate_model, data, &options)?;
+        let result = fit_one(&candidate_model, data, &options).map_err(|e| match e {
+            XpcsError::Fit(e) if e.is_interrupted() => {
+                XpcsError::Fit(e.with_context("scaling", scaling.name()))
+            }
+            other => other,
+        })?;
         let n_points = selected_points(data, options.points);
         let r = &result.result;
         let n_varying = layout.n_params() - r.fixed().len();

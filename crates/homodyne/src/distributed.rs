@@ -31,6 +31,14 @@
 //! in ([`homodyne_solvers::distributed::all_gather_checked`]): it returns its own error,
 //! and every other process an [`OptimizationError::Communication`] naming it.
 //!
+//! # Stopping on request
+//! Interrupting a distributed fit is per process: the observer of one process
+//! ([`FitObserver::stop_requested`]) stops that process at the next exchange of a pass,
+//! where it hands in [`OptimizationError::Interrupted`] as a failure; it ends with that
+//! error, every other process with a communication error naming it, and none waits (see
+//! [`homodyne_solvers::distributed::interrupt`]). To stop the whole job at once, ask
+//! every process's observer (an MPI job's launcher forwards a Ctrl-C to every process).
+//!
 //! # Checkpoints
 //! Under distributed STREAMING, rank 0 alone writes checkpoints, at
 //! the end of the passes where the batch clock crosses a multiple of
@@ -52,7 +60,9 @@ use homodyne_core::{
     Batch, Context, DataSource, FitObserver, InvalidInput, Method, OptimizationError,
     OptimizationResult, OptimizationStrategy, StreamingDiagnostics,
 };
-use homodyne_solvers::distributed::{DistributedObjective, StreamedShare, all_gather_checked};
+use homodyne_solvers::distributed::{
+    DistributedObjective, ReportsOnly, StreamedShare, all_gather_checked,
+};
 use homodyne_solvers::streaming::{StreamState, invalid_data};
 use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, lm, trf};
 
@@ -263,7 +273,8 @@ impl NlsqWrapper {
             .with_accumulation(accumulation)
             .with_observer(observer);
             let objective =
-                DistributedObjective::new(local, communicator, share.start, n_points, accumulation);
+                DistributedObjective::new(local, communicator, share.start, n_points, accumulation)
+                    .with_observer(observer);
             let outcome = solve(&objective, method, attempt, observer)
                 .map_err(|e| e.with_context("strategy", attempt.strategy))?;
             Ok(result_from_outcome(outcome, fit, attempt, n_points))
@@ -378,7 +389,8 @@ impl NlsqWrapper {
             n_points,
             Accumulation::NormalEquations,
         )
-        .resume(state)?;
+        .resume(state)?
+        .with_observer(observer);
         if let Some(ck) = &checkpointer {
             objective = objective.with_checkpointer(ck, n_batches as u64);
         }
@@ -422,13 +434,17 @@ impl NlsqWrapper {
     }
 }
 
-/// TRF or LM on `objective` from the attempt's start.
+/// TRF or LM on `objective` from the attempt's start. The solver hears `observer`'s
+/// reports but not its stop requests ([`ReportsOnly`]): the objective hands a stop in at
+/// a pass's exchange, so that no process is left waiting in one
+/// ([`homodyne_solvers::distributed::interrupt`]).
 fn solve(
     objective: &dyn Objective,
     method: Method,
     attempt: &Attempt,
     observer: &dyn FitObserver,
 ) -> Result<homodyne_solvers::SolverOutcome, OptimizationError> {
+    let observer = &ReportsOnly(observer);
     let run = |objective: &dyn Objective| match method {
         Method::Trf => trf(
             objective,

@@ -8,8 +8,9 @@
 //! | convergence (budget exhausted) | `perturb_parameters`: each start value moved by up to 5% (seeded) | `increase_iterations`: 1.5x the evaluation budget | `loosen_tolerances`: ftol, xtol, gtol 10x looser |
 //! | numerical (NaN or infinity) | `halve_step`: half the initial trust radius / step bound | `tighten_bounds`: bounds shrunk to 90% of their range around the start | `rescale_data`: residuals divided by the range of `y` (an equivalent problem; every reported quantity is mapped back) |
 //!
-//! Invalid input, checkpoint failures and a panicking model are not retried, and neither
-//! is a strategy that cannot change the outcome ([`RecoveryStrategyApplicator::plan`]):
+//! Invalid input, checkpoint failures, a panicking model and a fit stopped on request
+//! ([`OptimizationError::Interrupted`]) are not retried, and neither is a strategy that
+//! cannot change the outcome ([`RecoveryStrategyApplicator::plan`]):
 //!
 //! - a fit that *stalled* (stopped on `ftol` / `xtol` away from a stationary point) is
 //!   retried from perturbed parameters only: more evaluations or looser tolerances stop
@@ -315,6 +316,17 @@ mod tests {
         let edge = tightened_bounds(&b, &[1.0, 1.0]);
         assert_eq!(edge.lower()[0], 0.0);
         assert_eq!(edge.upper()[0], 5.5);
+    }
+
+    #[test]
+    fn an_interrupted_fit_is_not_retried() {
+        let a = RecoveryStrategyApplicator::new(3);
+        let e = OptimizationError::interrupted().with_context("iteration", 2);
+        assert!(RecoveryStrategyApplicator::plan(&e).is_empty());
+        assert!(
+            a.get_recovery_strategy(&e, &[1.0], 0, &Bounds::unbounded(1))
+                .is_none()
+        );
     }
 
     #[test]

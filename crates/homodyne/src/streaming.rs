@@ -279,6 +279,13 @@ impl NlsqWrapper {
             };
             match solved {
                 Ok(outcome) => break outcome,
+                // Stopped on request, after the checkpoint due for the last whole batch:
+                // never restarted.
+                Err(error) if error.is_interrupted() => {
+                    return Err(error
+                        .with_context("strategy", OptimizationStrategy::Streaming)
+                        .with_context("method", method));
+                }
                 Err(error) if objective.take_restart() => {
                     if actions.len() >= objective.n_batches() {
                         return Err(error);

@@ -32,7 +32,9 @@ use crate::validate::{validate_data, validate_start};
 /// | `fast_mode` | false | validation off; nothing else changes |
 ///
 /// When every attempt fails, the error is the last attempt's, with every attempt and its
-/// cause in its context (`attempts`, `recovery_tried`). When the evaluation budget runs out
+/// cause in its context (`attempts`, `recovery_tried`). A fit stopped on request
+/// ([`FitObserver::stop_requested`](homodyne_core::FitObserver::stop_requested)) is never
+/// retried: its [`OptimizationError::Interrupted`] is returned as the attempt ended with it. When the evaluation budget runs out
 /// on every attempt, the best result is returned with status `MaxEvaluationsReached` and
 /// the retries in `recovery_actions`. A panic inside the user's model is caught and
 /// returned as [`OptimizationError::ModelPanicked`].
@@ -325,6 +327,8 @@ impl NlsqWrapper {
                     };
                     (error, Some(result))
                 }
+                // Stopped on request: no retry, and the error as it is.
+                Err(error) if error.is_interrupted() => return Err(error),
                 Err(error) => {
                     let count = |key: &str| {
                         (error.context().get(key))

@@ -32,19 +32,23 @@
 //! ([`all_gather_checked`]), so that every process ends with an error and none waits for
 //! it. [`DistributedObjective`] records every completed pass, the sums of all the points,
 //! so that a checkpoint written by one process resumes under any number of processes.
-//! [`ThreadGroup`] runs the processes as threads of one process, for tests.
+//! [`ThreadGroup`] runs the processes as threads of one process, for tests. A stop
+//! requested of one process is handed in the same way ([`interrupt`]).
 //!
 //! Underneath, a process computes its share's sums with
 //! [`InMemoryObjective::cost_state`] or [`InMemoryObjective::linearization_state`], exchanges [`SumsState`]s, and every process
 //! combines them with [`combine_shares`], so that every process takes the same step.
 
+pub mod interrupt;
 mod stream;
 mod threads;
 
 use std::ops::Range;
 use std::sync::Mutex;
 
-use homodyne_core::{Context, InvalidSample, Model, OptimizationError, PassKind};
+use homodyne_core::{
+    Context, FitObserver, InvalidSample, Model, NoObserver, OptimizationError, PassKind,
+};
 
 use crate::objective::{
     Accumulation, CHUNK_ROWS, CostEvaluation, InMemoryObjective, LEAF_CHUNKS, Linearization,
@@ -54,6 +58,7 @@ use crate::streaming::{
     PassCheckpointer, PassRecord, PassResult, StreamState, SumsState, same_bits,
 };
 
+pub use interrupt::ReportsOnly;
 pub use stream::StreamedShare;
 pub use threads::{ThreadGroup, ThreadRank};
 
@@ -293,6 +298,8 @@ pub struct DistributedObjective<'a, S: ShareSums, C: Communicator + ?Sized> {
     offset: usize,
     n_points: usize,
     accumulation: Accumulation,
+    /// Asked whether to stop, before and after this share's part of each pass.
+    observer: &'a dyn FitObserver,
     checkpointer: Option<&'a dyn PassCheckpointer>,
     /// What the checkpoint clock advances by per pass (batches over all the points).
     batches_per_pass: u64,
@@ -325,6 +332,7 @@ impl<'a, S: ShareSums, C: Communicator + ?Sized> DistributedObjective<'a, S, C> 
             offset,
             n_points,
             accumulation,
+            observer: &NoObserver,
             checkpointer: None,
             batches_per_pass: 1,
             record: Mutex::new(Record {
@@ -367,6 +375,33 @@ impl<'a, S: ShareSums, C: Communicator + ?Sized> DistributedObjective<'a, S, C> 
         self.checkpointer = Some(checkpointer);
         self.batches_per_pass = batches_per_pass.max(1);
         self
+    }
+
+    /// Asks `observer` whether to stop before and after this process computes its share of
+    /// each pass; a stop is handed in at the pass's exchange, so that this process ends
+    /// with [`OptimizationError::Interrupted`] and every other one with a communication
+    /// error naming it ([`interrupt`]). Give the solver [`ReportsOnly`] of the same
+    /// observer.
+    pub fn with_observer(mut self, observer: &'a dyn FitObserver) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// This share's sums of a pass by `compute`, or [`OptimizationError::Interrupted`]
+    /// when the observer asks to stop before or during it (its sums may then miss
+    /// skipped chunks).
+    fn share_sums(
+        &self,
+        compute: impl FnOnce() -> Result<SumsState, OptimizationError>,
+    ) -> Result<SumsState, OptimizationError> {
+        if self.observer.stop_requested() {
+            return Err(OptimizationError::interrupted());
+        }
+        let sums = compute()?;
+        if self.observer.stop_requested() {
+            return Err(OptimizationError::interrupted());
+        }
+        Ok(sums)
     }
 
     /// The record now (a copy): `run_start`, the completed passes, the checkpoint clock.
@@ -501,7 +536,8 @@ impl<S: ShareSums, C: Communicator + ?Sized> Objective for DistributedObjective<
 
     fn cost(&self, p: &[f64]) -> Result<CostEvaluation, OptimizationError> {
         let result = self.pass(PassKind::Cost, p, || {
-            let sums = self.exchange(self.share.cost_sums(p), "cost")?;
+            let local = self.share_sums(|| self.share.cost_sums(p));
+            let sums = self.exchange(local, "cost")?;
             Ok(PassResult::Cost(sums.into_cost()))
         })?;
         match result {
@@ -512,18 +548,14 @@ impl<S: ShareSums, C: Communicator + ?Sized> Objective for DistributedObjective<
 
     fn linearize(&self, p: &[f64]) -> Result<Linearization, OptimizationError> {
         let result = self.pass(PassKind::Linearization, p, || {
-            let sums = self.exchange(
-                self.share.linearization_sums(p, self.accumulation),
-                "linearization",
-            )?;
+            let local = self.share_sums(|| self.share.linearization_sums(p, self.accumulation));
+            let sums = self.exchange(local, "linearization")?;
             // Too ill-conditioned for the normal equations: every process sees the same
             // sums, so every process redoes the pass exactly, and exchanges again.
             let mut exact_failure = None;
             let linearization = sums.into_linearization(p.len(), || {
-                self.exchange(
-                    self.share.linearization_sums(p, Accumulation::Qr),
-                    "exact linearization",
-                )
+                let local = self.share_sums(|| self.share.linearization_sums(p, Accumulation::Qr));
+                self.exchange(local, "exact linearization")
                 .unwrap_or_else(|e| {
                     exact_failure = Some(e);
                     SumsState::empty()

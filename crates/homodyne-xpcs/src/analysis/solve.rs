@@ -4,8 +4,8 @@
 
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{NoObserver, StreamingOptions};
-use homodyne_core::FitObserver;
+use homodyne::StreamingOptions;
+use homodyne_core::{FitObserver, IterationReport};
 
 use crate::analysis::{STAGE_MAX_NFEV, XpcsFitOptions, held_values};
 use crate::model::HomodyneModel;
@@ -73,8 +73,13 @@ impl<'a> Solve<'a> {
 
     /// A coarse stage of this fit over points whose uncertainties are `sigma`: a cheap
     /// guide, its budget its own ([`STAGE_MAX_NFEV`], no recovery retries), in memory
-    /// (LARGE), unobserved, ending on the referenced optimum without a finish.
-    pub(super) fn stage<'s>(&self, sigma: Option<&'s [f64]>) -> Solve<'s>
+    /// (LARGE), ending on the referenced optimum without a finish. It reports nothing;
+    /// `stop` (the fit's observer in [`StopRequests`]) may stop it.
+    pub(super) fn stage<'s>(
+        &self,
+        sigma: Option<&'s [f64]>,
+        stop: &'s StopRequests<'s>,
+    ) -> Solve<'s>
     where
         'a: 's,
     {
@@ -87,7 +92,7 @@ impl<'a> Solve<'a> {
             sigma,
             strategy: Some(OptimizationStrategy::Large),
             streaming: None,
-            observer: &NoObserver,
+            observer: stop,
             finish: false,
             ..self.clone()
         }
@@ -167,6 +172,8 @@ impl<'a> Solve<'a> {
         }
         let (finish_from, earlier) = match first {
             Ok(r) => (to_package(&r.parameters), Some(r)),
+            // Stopped on request: no finish.
+            Err(e) if e.is_interrupted() => return Err(e),
             Err(_) => (start.to_vec(), None),
         };
         let mut result = self
@@ -186,6 +193,20 @@ impl<'a> Solve<'a> {
             result.attempts = attempts;
         }
         Ok(result)
+    }
+}
+
+/// The stop requests of a fit's observer, without its reports: what a coarse stage is
+/// observed by (a stage's iterations and passes are not the fit's, and would make a
+/// progress bar jump), so that a fit stopped on request stops in its stage.
+#[derive(Clone, Copy)]
+pub(super) struct StopRequests<'a>(pub(super) &'a dyn FitObserver);
+
+impl FitObserver for StopRequests<'_> {
+    fn on_iteration(&self, _report: &IterationReport<'_>) {}
+
+    fn stop_requested(&self) -> bool {
+        self.0.stop_requested()
     }
 }
 
