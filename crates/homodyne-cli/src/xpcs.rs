@@ -20,12 +20,14 @@ pub use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH};
 
 mod demo;
 pub mod outputs;
+pub mod overrides;
 pub mod pipeline;
 pub mod starts;
 
 pub use demo::PreparedDemo;
 use demo::run_demo;
 pub use outputs::{WrittenOutputs, write_outputs};
+pub use overrides::{KeySetting, configuration_with};
 pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on};
 
 /// Runs `homodyne xpcs`.
