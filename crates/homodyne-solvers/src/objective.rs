@@ -693,8 +693,7 @@ impl<M: Model + ?Sized> Objective for InMemoryObjective<'_, M> {
         self.unless_stopped(())?;
         // Sums too ill-conditioned for the normal equations are redone exactly: a stop
         // asked for during that pass is seen the same way.
-        let lin =
-            sums.into_linearization(p.len(), || self.linearization_sums(p, Accumulation::Qr));
+        let lin = sums.into_linearization(p.len(), || self.linearization_sums(p, Accumulation::Qr));
         self.unless_stopped(lin)
     }
 }

@@ -325,10 +325,13 @@ fn fit_on(
         let stage_sigma = sigma.map(pick);
         // The shared table of diffusion factors costs one exponential per frame pair.
         let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-        let result = match full
-            .stage(stage_sigma.as_deref(), &stop)
-            .referenced(&stage_model, &stage_x, &stage_y, &from, &bounds)
-        {
+        let result = match full.stage(stage_sigma.as_deref(), &stop).referenced(
+            &stage_model,
+            &stage_x,
+            &stage_y,
+            &from,
+            &bounds,
+        ) {
             // Stopped on request: no next stage, no full fit.
             Err(e) if e.is_interrupted() => {
                 return Err(e.with_context("stage", format!("stride {stride}")).into());

@@ -556,10 +556,10 @@ impl<S: ShareSums, C: Communicator + ?Sized> Objective for DistributedObjective<
             let linearization = sums.into_linearization(p.len(), || {
                 let local = self.share_sums(|| self.share.linearization_sums(p, Accumulation::Qr));
                 self.exchange(local, "exact linearization")
-                .unwrap_or_else(|e| {
-                    exact_failure = Some(e);
-                    SumsState::empty()
-                })
+                    .unwrap_or_else(|e| {
+                        exact_failure = Some(e);
+                        SumsState::empty()
+                    })
             });
             match exact_failure {
                 Some(e) => Err(e),

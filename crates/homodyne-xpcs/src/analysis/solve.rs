@@ -2,9 +2,9 @@
 //! [`Fit`] they make of a model and its points, and the fit about a reference time
 //! ([`Solve::referenced`]).
 
+use homodyne::StreamingOptions;
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::StreamingOptions;
 use homodyne_core::{FitObserver, IterationReport};
 
 use crate::analysis::{STAGE_MAX_NFEV, XpcsFitOptions, held_values};
