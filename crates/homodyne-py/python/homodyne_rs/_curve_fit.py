@@ -1,0 +1,229 @@
+"""``curve_fit``: scipy's signature and return values, homodyne's solver."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from . import _native
+from ._fit_arguments import as_bounds, as_data, formula_variables, parameter_names
+from .exceptions import NLSQConvergenceError, NLSQInputError
+
+__all__ = ["curve_fit", "CovarianceWarning"]
+
+
+class CovarianceWarning(UserWarning):
+    """The data do not determine every parameter: their rows and columns of ``pcov`` are
+    infinite (scipy's ``OptimizeWarning`` in the same situation)."""
+
+
+# scipy's keyword names for the solver's settings, mapped to ours.
+_SOLVER_KEYWORDS = {
+    "ftol": "ftol", "xtol": "xtol", "gtol": "gtol", "max_nfev": "max_nfev",
+    "maxfev": "max_nfev", "loss": "loss", "f_scale": "f_scale", "x_scale": "x_scale",
+}
+# Our own keywords beyond scipy's.
+_HOMODYNE_KEYWORDS = ("progress", "strategy", "memory_limit_gb", "block", "variables",
+                      "validate")
+
+
+def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
+              absolute_sigma: bool = False, check_finite: Optional[bool] = None,
+              bounds: Any = (-np.inf, np.inf), method: Optional[str] = None, jac: Any = None,
+              *, full_output: bool = False, nan_policy: Optional[str] = None, **kwargs: Any):
+    """Fit ``f(xdata, *params)`` to ``ydata`` by nonlinear least squares: scipy's
+    ``curve_fit``, with homodyne's solver.
+
+    Change ``from scipy.optimize import curve_fit`` to ``from homodyne_rs import
+    curve_fit`` and the call stays the same. The model is called on blocks of the data
+    (numpy views of ``xdata``'s last axis, tens of thousands of points each), from two
+    threads, with the GIL held only for the call; or, as a formula string such as
+    ``"a*exp(-b*x)+c"``, it runs in Rust with exact derivatives.
+
+    Parameters
+    ----------
+    f : callable or str
+        ``f(x, p0, p1, ...)`` returning one value per point, shaped like ``ydata``; or a
+        formula in the variable ``x`` (rows ``x0, x1, ...`` of a 2-D ``xdata``, or the
+        names in ``variables=``) with ``+ - * / ^``, ``exp log log10 sqrt abs sin cos tan
+        asin acos atan sinh cosh tanh pow``, ``pi`` and ``e``; every other name is a
+        parameter, in order of first appearance.
+    xdata : array_like
+        The predictors, points along the last axis (``(M,)`` or ``(k, M)``).
+    ydata : array_like
+        The ``M`` observations.
+    p0 : array_like or dict, optional
+        The start; ones when omitted (as scipy). A dict ``{name: value}`` names the
+        parameters (and for a formula, orders them).
+    sigma : array_like, optional
+        Standard deviations of ``ydata`` (1-D): residuals are ``(f - y) / sigma``.
+    absolute_sigma : bool, optional
+        True: ``pcov`` is ``(J^T J)^-1`` in the units of ``sigma``. False (default): it is
+        scaled by the reduced chi-squared, as scipy does.
+    check_finite : bool, optional
+        Refuse NaN or infinite input (default True unless ``nan_policy='omit'``).
+    bounds : 2-tuple of array_like or scipy.optimize.Bounds, optional
+        Lower and upper bounds, scalars or one per parameter.
+    method : {'trf', 'lm'}, optional
+        Default 'trf' with bounds, else 'lm' (scipy's choice); unlike MINPACK's, our 'lm'
+        also takes bounds. 'dogbox' is not offered.
+    jac : callable or {'2-point'}, optional
+        ``jac(x, *params)`` returning the ``(M, n)`` Jacobian; by default forward
+        differences with steps scaled to each parameter (``'3-point'`` is refused: the
+        formula path is exact, and a callable's forward differences cost ``n + 1`` calls).
+    full_output : bool, optional
+        Also return ``infodict``, ``mesg`` and ``ier`` as scipy does.
+    nan_policy : {None, 'raise', 'omit'}, optional
+        'omit' drops the points where ``xdata`` or ``ydata`` is NaN.
+    **kwargs
+        scipy's solver settings ``ftol, xtol, gtol, max_nfev`` (``maxfev`` for 'lm'),
+        ``loss, f_scale, x_scale``; and homodyne's: ``progress=True`` (a progress bar),
+        ``strategy`` ('standard', 'large', 'chunked', 'streaming'), ``memory_limit_gb``,
+        ``block`` (points per call of ``f``), ``variables`` (a formula's predictor names).
+
+    Returns
+    -------
+    popt : ndarray
+        The fitted parameters.
+    pcov : ndarray
+        Their covariance; rows and columns of parameters the data do not determine are
+        ``inf`` (with a :class:`CovarianceWarning`).
+    infodict : dict
+        With ``full_output``: ``nfev``, ``njev``, ``fvec`` (the residuals at the solution),
+        ``model_calls`` (calls of ``f``, difference steps included), ``jacobian_calls``
+        and ``result`` (every figure of the fit).
+    mesg : str
+        With ``full_output``: why the solver stopped.
+    ier : int
+        With ``full_output``: scipy's status code (1 gtol, 2 ftol, 3 xtol, 4 both).
+
+    Raises
+    ------
+    NLSQInputError
+        (a ``ValueError``) inconsistent arguments, ``p0`` outside the bounds.
+    NLSQNumericalError
+        (a ``ValueError``) NaN or infinity in the data, or where the solver needed a number.
+    NLSQConvergenceError
+        (a ``RuntimeError``) the optimum was not found within ``max_nfev``.
+    NLSQOptimizationError
+        ``f`` raised (the original exception is the ``__cause__``).
+    KeyboardInterrupt
+        Ctrl-C: the fit stops within a pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from homodyne_rs import curve_fit
+    >>> x = np.linspace(0, 4, 50)
+    >>> y = 2.5 * np.exp(-1.3 * x) + 0.5
+    >>> popt, pcov = curve_fit(lambda x, a, b, c: a * np.exp(-b * x) + c, x, y, p0=[1, 1, 1])
+    >>> np.round(popt, 6)
+    array([2.5, 1.3, 0.5])
+    >>> popt, pcov = curve_fit("a*exp(-b*x) + c", x, y, p0={"a": 1, "b": 1, "c": 1})
+    >>> np.round(popt, 6)
+    array([2.5, 1.3, 0.5])
+    """
+    names, start = parameter_names(f, p0, kwargs.get("variables"), xdata)
+    lower, upper = as_bounds(bounds, names, start)
+    bounded = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
+    if method is None:
+        method = "trf" if bounded else "lm"
+    if method not in ("trf", "lm"):
+        raise NLSQInputError(
+            f"method={method!r} is not offered: use 'trf' (bounds, robust losses) or 'lm'")
+    if nan_policy not in (None, "raise", "omit"):
+        raise NLSQInputError(f"nan_policy={nan_policy!r}: expected None, 'raise' or 'omit'")
+    if check_finite is None:
+        check_finite = nan_policy != "omit"
+    if nan_policy == "omit":
+        xdata, ydata, sigma = _omit_nan(xdata, ydata, sigma)
+    x, y, s = as_data(xdata, ydata, sigma, check_finite)
+    if jac is not None and not callable(jac) and jac != "2-point":
+        raise NLSQInputError(
+            f"jac={jac!r}: give a callable jac(x, *params) or '2-point' (forward differences)")
+    if isinstance(f, str) and callable(jac):
+        raise NLSQInputError("jac is not used with a formula: its derivatives are exact")
+
+    options: dict = {}
+    extra: dict = {}
+    for key, value in kwargs.items():
+        if key in _SOLVER_KEYWORDS:
+            options[_SOLVER_KEYWORDS[key]] = value
+        elif key in _HOMODYNE_KEYWORDS:
+            extra[key] = value
+        elif key in ("diff_step", "epsfcn", "tr_solver", "tr_options", "jac_sparsity",
+                     "verbose", "factor", "diag", "col_deriv"):
+            raise NLSQInputError(
+                f"curve_fit(..., {key}=...) is scipy's and is not offered here: "
+                "steps are scaled to each parameter, the trust region is exact")
+        else:
+            raise NLSQInputError(f"curve_fit got an unexpected keyword argument {key!r}")
+    if "validate" in extra:
+        options["validate"] = extra.pop("validate")
+
+    result = _native.fit_curve(
+        f, x, y, list(map(float, start)), list(map(float, lower)), list(map(float, upper)),
+        list(names), sigma=s, absolute_sigma=absolute_sigma, method=method, options=options,
+        jac=jac if callable(jac) else None,
+        strategy_override=extra.get("strategy"), memory_limit_gb=extra.get("memory_limit_gb"),
+        progress=bool(extra.get("progress", False)), block=extra.get("block"),
+        variables=formula_variables(x, extra.get("variables")) if isinstance(f, str) else None,
+    )
+    if not result["converged"]:
+        raise NLSQConvergenceError(
+            f"Optimal parameters not found: {result['message']}",
+            error_context={"nfev": result["nfev"], "parameters": result["parameters"].tolist(),
+                           "convergence_status": result["convergence_status"]})
+    popt = result["parameters"]
+    pcov = _undetermined_as_inf(result, names)
+    if not full_output:
+        return popt, pcov
+    infodict = {
+        "nfev": result["nfev"],
+        "njev": result["njev"],
+        "fvec": _residuals(f, x, y, s, popt, names, extra.get("variables")),
+        "model_calls": result["model_calls"],
+        "jacobian_calls": result["jacobian_calls"],
+        "result": result,
+    }
+    return popt, pcov, infodict, result["message"], _ier(result["termination_reason"])
+
+
+def _omit_nan(xdata: Any, ydata: Any, sigma: Any) -> tuple:
+    x = np.asarray(xdata)
+    y = np.asarray(ydata, dtype=float)
+    keep = ~np.isnan(y)
+    if x.dtype.kind == "f":
+        keep &= ~np.isnan(x).reshape(-1, y.shape[0]).any(axis=0)
+    s = None if sigma is None else np.broadcast_to(np.asarray(sigma, dtype=float), y.shape)[keep]
+    return x[..., keep], y[keep], s
+
+
+def _undetermined_as_inf(result: dict, names: Sequence[str]) -> np.ndarray:
+    pcov = np.array(result["covariance"], dtype=float, copy=True)
+    undetermined = [k for k, flag in enumerate(result["parameter_flags"])
+                    if flag == "Undetermined"]
+    if undetermined:
+        pcov[undetermined, :] = np.inf
+        pcov[:, undetermined] = np.inf
+        warnings.warn(
+            "the data do not determine " + ", ".join(names[k] for k in undetermined)
+            + ": their covariance is infinite", CovarianceWarning, stacklevel=3)
+    return pcov
+
+
+def _residuals(f: Any, x: np.ndarray, y: np.ndarray, s: Optional[np.ndarray], popt: np.ndarray,
+               names: Sequence[str], variables: Optional[Sequence[str]]) -> np.ndarray:
+    if isinstance(f, str):
+        values = _native.formula_values(f, x, list(map(float, popt)), list(names),
+                                        formula_variables(x, variables))
+    else:
+        values = np.asarray(f(x, *popt), dtype=float)
+    r = values - y
+    return r if s is None else r / s
+
+
+def _ier(reason: str) -> int:
+    return {"Gtol": 1, "Ftol": 2, "Xtol": 3, "FtolAndXtol": 4, "ZeroResidual": 2}.get(reason, 5)

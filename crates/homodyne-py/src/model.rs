@@ -1,0 +1,367 @@
+//! A Python callable `f(x, *params)` as a [`Model`]: called on blocks of the data, with
+//! the GIL held only for the call.
+//!
+//! The solver asks for values (and Jacobians) a chunk of a few hundred points at a time, on
+//! several threads. Calling Python that often would cost more than the model's own work, so
+//! the model answers from blocks of [`PythonModel::block`] points (tens of thousands: large
+//! enough that the call overhead vanishes, small enough that numpy's temporaries stay in
+//! cache). The solver's predictor of point `i` is the index `i` itself (the points the fit
+//! sees are `x_i = i`, see [`index_points`]); a block `[lo, hi)` is evaluated as
+//! `f(xdata[..., lo:hi], *params)`, a numpy view of the caller's array (no copy), and kept
+//! in a small cache keyed on the block and the parameters' bits until the solver's chunks
+//! have read it. Blocks sit at fixed positions, so a point's value does not depend on which
+//! thread asked first: the fit is deterministic.
+//!
+//! The Jacobian is `jac(xdata[..., lo:hi], *params)` when given (an `(m, n)` array), else
+//! forward differences over the block, `n + 1` calls of `f`:
+//!
+//! ```text
+//! J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,   h_k = sqrt(eps) * max(|p_k|, floor)
+//! ```
+//!
+//! with the step taken backwards where the forward one would leave the upper bound (as
+//! scipy does), and the actual step `(p_k + h_k) - p_k` in the quotient.
+//!
+//! A call that raises (or returns the wrong shape) stops the fit ([`Control::stop_with`]):
+//! the block's values are NaN and the solver ends at its next check; the exception is then
+//! raised as `NLSQOptimizationError` with the original as its `__cause__`.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use homodyne_core::{DEFAULT_STEP_FLOOR, DifferenceScheme, JacobianKind, Model};
+use numpy::{AllowTypeChange, PyArrayLike1, PyArrayLike2};
+use pyo3::prelude::*;
+use pyo3::types::{PyEllipsis, PySlice, PyTuple};
+
+use crate::control::Control;
+use crate::errors::{self, ErrorClass};
+
+/// Points per call of the Python model when the caller does not choose: 32768 float64
+/// values are 256 KiB, so the handful of temporaries a numpy expression makes stay in L2.
+pub(crate) const DEFAULT_BLOCK: usize = 32_768;
+
+/// Blocks kept: one or two per worker thread, for the values and the linearisation.
+const CACHE_SLOTS: usize = 16;
+
+/// The predictors the solver sees for `n` points: `x_i = i` (exact in f64 below 2^53).
+pub(crate) fn index_points(n: usize) -> Vec<f64> {
+    (0..n).map(|i| i as f64).collect()
+}
+
+/// A Python model function over the caller's `xdata` (points along its last axis).
+pub(crate) struct PythonModel<'c> {
+    function: Py<PyAny>,
+    jacobian: Option<Py<PyAny>>,
+    xdata: Py<PyAny>,
+    n_points: usize,
+    n_params: usize,
+    names: Vec<String>,
+    upper: Vec<f64>,
+    block: usize,
+    control: &'c Control,
+    calls: AtomicUsize,
+    jacobian_calls: AtomicUsize,
+    cache: Mutex<VecDeque<Slot>>,
+}
+
+/// One cached block at one parameter vector.
+#[derive(Clone)]
+struct Slot {
+    block: usize,
+    key: Vec<u64>,
+    values: Arc<OnceLock<Vec<f64>>>,
+    linearized: Arc<OnceLock<(Vec<f64>, Vec<f64>)>>,
+}
+
+impl std::fmt::Debug for PythonModel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PythonModel")
+            .field("n_points", &self.n_points)
+            .field("n_params", &self.n_params)
+            .field("block", &self.block)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> PythonModel<'c> {
+    /// `function(xdata[..., lo:hi], *p)` over `n_points` points, with the parameters
+    /// `names`, their `upper` bounds (for the direction of a difference step), the optional
+    /// `jacobian` callable, `block` points per call, stopping through `control`.
+    #[allow(clippy::too_many_arguments)] // each is one fact about the caller's model
+    pub(crate) fn new(
+        function: Py<PyAny>,
+        jacobian: Option<Py<PyAny>>,
+        xdata: Py<PyAny>,
+        n_points: usize,
+        names: Vec<String>,
+        upper: Vec<f64>,
+        block: usize,
+        control: &'c Control,
+    ) -> Self {
+        Self {
+            function,
+            jacobian,
+            xdata,
+            n_points,
+            n_params: names.len(),
+            names,
+            upper,
+            block: block.max(1),
+            control,
+            calls: AtomicUsize::new(0),
+            jacobian_calls: AtomicUsize::new(0),
+            cache: Mutex::new(VecDeque::with_capacity(CACHE_SLOTS)),
+        }
+    }
+
+    /// Calls of the model function so far (difference steps included).
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Calls of the Jacobian function so far.
+    pub(crate) fn jacobian_calls(&self) -> usize {
+        self.jacobian_calls.load(Ordering::Relaxed)
+    }
+
+    /// The cache slot of block `block` at `p` (found and moved to the front, or new).
+    fn slot(&self, block: usize, p: &[f64]) -> Slot {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let key: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+        let slot = match cache.iter().position(|s| s.block == block && s.key == key) {
+            Some(i) => cache.remove(i).expect("a position found"),
+            None => Slot {
+                block,
+                key,
+                values: Arc::default(),
+                linearized: Arc::default(),
+            },
+        };
+        cache.push_front(slot.clone());
+        cache.truncate(CACHE_SLOTS);
+        slot
+    }
+
+    /// The points of block `block`.
+    fn block_range(&self, block: usize) -> std::ops::Range<usize> {
+        let lo = block * self.block;
+        lo..(lo + self.block).min(self.n_points)
+    }
+
+    /// `function(xdata[..., lo:hi], *p)` as `hi - lo` values; NaN (and the fit asked to
+    /// stop) when the call fails.
+    fn call_function(&self, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
+        let m = range.len();
+        if self.control.stopping() {
+            return vec![f64::NAN; m];
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Python::attach(|py| {
+            let call = || -> PyResult<Vec<f64>> {
+                let out = self.function.bind(py).call1(self.arguments(py, &range, p)?)?;
+                let values: PyArrayLike1<'_, f64, AllowTypeChange> = out.extract()?;
+                let values = values.as_array();
+                if values.len() != m {
+                    return Err(errors::input_error(
+                        py,
+                        format!(
+                            "model_func returned {} values for the {m} points {}..{} (it must \
+                             return one value per point, shaped like ydata)",
+                            values.len(),
+                            range.start,
+                            range.end
+                        ),
+                    ));
+                }
+                Ok(values.iter().copied().collect())
+            };
+            call().unwrap_or_else(|err| {
+                self.fail(py, "model_func", err, p, &range);
+                vec![f64::NAN; m]
+            })
+        })
+    }
+
+    /// Values and the row-major Jacobian of the points `range` at `p`.
+    fn call_linearization(&self, range: std::ops::Range<usize>, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (m, n) = (range.len(), self.n_params);
+        let values = self.call_function(range.clone(), p);
+        let jacobian = match &self.jacobian {
+            Some(jac) => self.call_jacobian(jac, range, p),
+            None => self.forward_differences(range, p, &values),
+        };
+        debug_assert_eq!(jacobian.len(), m * n);
+        (values, jacobian)
+    }
+
+    /// `jac(xdata[..., lo:hi], *p)`, an `(m, n)` array, row-major.
+    fn call_jacobian(&self, jac: &Py<PyAny>, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
+        let (m, n) = (range.len(), self.n_params);
+        if self.control.stopping() {
+            return vec![f64::NAN; m * n];
+        }
+        self.jacobian_calls.fetch_add(1, Ordering::Relaxed);
+        Python::attach(|py| {
+            let call = || -> PyResult<Vec<f64>> {
+                let out = jac.bind(py).call1(self.arguments(py, &range, p)?)?;
+                let matrix: PyArrayLike2<'_, f64, AllowTypeChange> = out.extract()?;
+                let matrix = matrix.as_array();
+                if matrix.dim() != (m, n) {
+                    return Err(errors::input_error(
+                        py,
+                        format!(
+                            "jac returned an array of shape {:?} for {m} points and {n} \
+                             parameters (expected ({m}, {n}))",
+                            matrix.dim()
+                        ),
+                    ));
+                }
+                Ok(matrix.iter().copied().collect())
+            };
+            call().unwrap_or_else(|err| {
+                self.fail(py, "jac", err, p, &range);
+                vec![f64::NAN; m * n]
+            })
+        })
+    }
+
+    /// Forward differences of the block (module docs).
+    fn forward_differences(&self, range: std::ops::Range<usize>, p: &[f64], at: &[f64]) -> Vec<f64> {
+        let (m, n) = (range.len(), self.n_params);
+        let mut jacobian = vec![0.0; m * n];
+        let relative = DifferenceScheme::Forward.relative_step();
+        for k in 0..n {
+            let h = relative * p[k].abs().max(DEFAULT_STEP_FLOOR);
+            let mut stepped = p.to_vec();
+            stepped[k] = if p[k] + h > self.upper[k] { p[k] - h } else { p[k] + h };
+            let step = stepped[k] - p[k];
+            let moved = self.call_function(range.clone(), &stepped);
+            for i in 0..m {
+                jacobian[i * n + k] = (moved[i] - at[i]) / step;
+            }
+        }
+        jacobian
+    }
+
+    /// `(xdata[..., lo:hi], p_0, ..., p_{n-1})`.
+    fn arguments<'py>(
+        &self,
+        py: Python<'py>,
+        range: &std::ops::Range<usize>,
+        p: &[f64],
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let slice = PySlice::new(py, range.start as isize, range.end as isize, 1);
+        let view = self
+            .xdata
+            .bind(py)
+            .get_item((PyEllipsis::get(py), slice))?;
+        let mut items = Vec::with_capacity(1 + p.len());
+        items.push(view);
+        for &v in p {
+            items.push(v.into_pyobject(py)?.into_any());
+        }
+        PyTuple::new(py, items)
+    }
+
+    /// Records a failed call as the reason the fit stops.
+    fn fail(&self, py: Python<'_>, what: &str, err: PyErr, p: &[f64], range: &std::ops::Range<usize>) {
+        if err.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+            self.control.stop_with(err);
+            return;
+        }
+        let mut context = std::collections::BTreeMap::new();
+        context.insert("parameters".to_string(), format!("{p:?}"));
+        context.insert("points".to_string(), format!("{}..{}", range.start, range.end));
+        let message = format!("{what} raised {}", describe(py, &err));
+        let wrapped = errors::error(py, ErrorClass::Optimization, &message, &context);
+        wrapped.set_cause(py, Some(err));
+        self.control.stop_with(wrapped);
+    }
+
+    /// Serves the chunk `x` (point indices) from the blocks, through `fill(block values,
+    /// block linearisation, offset in block, position in chunk)`.
+    fn for_each_point(&self, x: &[f64], mut fill: impl FnMut(Option<(usize, usize)>, usize)) {
+        for (i, &xi) in x.iter().enumerate() {
+            let index = (xi >= 0.0 && xi.fract() == 0.0 && xi < self.n_points as f64)
+                .then_some(xi as usize);
+            fill(index.map(|j| (j / self.block, j % self.block)), i);
+        }
+    }
+}
+
+/// `TypeName: message` of a Python exception.
+fn describe(py: Python<'_>, err: &PyErr) -> String {
+    let name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".to_string());
+    format!("{name}: {}", err.value(py))
+}
+
+impl Model for PythonModel<'_> {
+    fn n_params(&self) -> usize {
+        self.n_params
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        let mut current: Option<(usize, Slot)> = None;
+        self.for_each_point(x, |at, i| {
+            values[i] = match at {
+                Some((block, offset)) => {
+                    if current.as_ref().is_none_or(|(b, _)| *b != block) {
+                        current = Some((block, self.slot(block, p)));
+                    }
+                    let slot = &current.as_ref().expect("set above").1;
+                    let block_values = match slot.linearized.get() {
+                        Some((v, _)) => v,
+                        None => slot
+                            .values
+                            .get_or_init(|| self.call_function(self.block_range(block), p)),
+                    };
+                    block_values[offset]
+                }
+                None => f64::NAN,
+            };
+        });
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        let n = self.n_params;
+        let mut current: Option<(usize, Slot)> = None;
+        self.for_each_point(x, |at, i| {
+            let row = &mut jacobian[i * n..(i + 1) * n];
+            match at {
+                Some((block, offset)) => {
+                    if current.as_ref().is_none_or(|(b, _)| *b != block) {
+                        current = Some((block, self.slot(block, p)));
+                    }
+                    let slot = &current.as_ref().expect("set above").1;
+                    let (v, jac) = slot
+                        .linearized
+                        .get_or_init(|| self.call_linearization(self.block_range(block), p));
+                    values[i] = v[offset];
+                    row.copy_from_slice(&jac[offset * n..(offset + 1) * n]);
+                }
+                None => {
+                    values[i] = f64::NAN;
+                    row.fill(f64::NAN);
+                }
+            }
+        });
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        if self.jacobian.is_some() {
+            JacobianKind::Exact
+        } else {
+            JacobianKind::FiniteDifference
+        }
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+}
