@@ -1,7 +1,83 @@
-//! (being written)
+//! The reference's support classes, bound for `homodyne_rs.optimization`.
+//!
+//! Each submodule binds one Rust implementation; the Python classes of the same names
+//! (`python/homodyne_rs/optimization/*.py`) are thin wrappers over these:
+//!
+//! | submodule | Rust | Python |
+//! |---|---|---|
+//! | [`strategy`] | `homodyne_strategy::{DatasetSizeStrategy, build_streaming_config}` | `strategy.DatasetSizeStrategy` |
+//! | [`checkpoint`] | `homodyne_checkpoint::CheckpointManager` | `checkpoint_manager.CheckpointManager` |
+//! | [`statistics`] | `homodyne_stats::BatchStatistics` | `batch_statistics.BatchStatistics` |
+//! | [`validation`] | `homodyne::NumericalValidator` | `numerical_validation.NumericalValidator` |
+//! | [`recovery`] | `homodyne::RecoveryStrategyApplicator` | `recovery_strategies.RecoveryStrategyApplicator` |
+//!
+//! Arguments are checked here, before any work, and rejected with `NLSQInputError` naming
+//! the argument; failures of the work itself are the package's exceptions
+//! ([`crate::errors`]).
 use pyo3::prelude::*;
 
-/// Adds this module's functions and classes to `_native`.
-pub(crate) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+mod checkpoint;
+mod recovery;
+mod statistics;
+mod strategy;
+mod validation;
+
+#[allow(unused_imports)] // the lead's wrapper reports recovery actions by these names
+pub(crate) use recovery::reference_name;
+
+use crate::errors;
+
+/// Adds the support classes and functions to `_native`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    strategy::register(m)?;
+    checkpoint::register(m)?;
+    statistics::register(m)?;
+    validation::register(m)?;
+    recovery::register(m)?;
     Ok(())
+}
+
+/// The non-negative integer `value` of the argument `name` (a Python `int` or anything
+/// with `__index__`, such as NumPy integers); `NLSQInputError` naming the argument
+/// otherwise.
+pub(crate) fn count(value: &Bound<'_, PyAny>, name: &str) -> PyResult<usize> {
+    let py = value.py();
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(errors::input_error(
+            py,
+            format!("{name} must be a non-negative integer, not a bool ({value})"),
+        ));
+    }
+    match value.extract::<i64>() {
+        Ok(n) => usize::try_from(n).map_err(|_| {
+            errors::input_error(
+                py,
+                format!("{name} must be a non-negative integer, got {n}"),
+            )
+        }),
+        Err(_) => Err(errors::input_error(
+            py,
+            format!(
+                "{name} must be a non-negative integer, got {} ({})",
+                value
+                    .repr()
+                    .map_or_else(|_| "?".to_owned(), |r| r.to_string()),
+                value
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_owned(), |n| n.to_string())
+            ),
+        )),
+    }
+}
+
+/// The positive, finite memory limit in GiB of the argument `memory_limit_gb`, or `None`.
+pub(crate) fn memory_limit(py: Python<'_>, memory_limit_gb: Option<f64>) -> PyResult<Option<f64>> {
+    match memory_limit_gb {
+        Some(gb) if !(gb.is_finite() && gb > 0.0) => Err(errors::input_error(
+            py,
+            format!("memory_limit_gb must be a positive number of GiB, got {gb}"),
+        )),
+        other => Ok(other),
+    }
 }
