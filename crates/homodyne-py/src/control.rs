@@ -81,7 +81,11 @@ impl Control {
         work: impl FnOnce() -> T + Send,
     ) -> PyResult<T> {
         let bar = if self.show_progress {
-            Some(py.import("homodyne_rs._progress")?.getattr("Progress")?.call0()?)
+            Some(
+                py.import("homodyne_rs._progress")?
+                    .getattr("Progress")?
+                    .call0()?,
+            )
         } else {
             None
         };
@@ -128,7 +132,10 @@ impl Control {
             (Err(panic), None) => Err(crate::errors::error(
                 py,
                 crate::errors::ErrorClass::Optimization,
-                &format!("internal error: the fit's thread panicked: {}", panic_message(&panic)),
+                &format!(
+                    "internal error: the fit's thread panicked: {}",
+                    panic_message(&panic)
+                ),
                 &Default::default(),
             )),
         }
@@ -171,6 +178,7 @@ impl FitObserver for Control {
     fn on_pass_progress(&self, progress: &PassProgress) {
         let p = &self.progress;
         p.points_done.store(progress.points_done, Ordering::Relaxed);
-        p.points_total.store(progress.points_total, Ordering::Relaxed);
+        p.points_total
+            .store(progress.points_total, Ordering::Relaxed);
     }
 }
