@@ -42,6 +42,9 @@ pub(crate) fn reference_name(strategy: RecoveryStrategy) -> &'static str {
     }
 }
 
+/// A retry: the strategy's name and the parameters to start it from.
+type Retry<'py> = (&'static str, Bound<'py, PyArray1<f64>>);
+
 /// The Rust applicator behind `homodyne_rs.optimization.RecoveryStrategyApplicator`.
 #[pyclass(module = "homodyne_rs._native", frozen)]
 pub(crate) struct RecoveryStrategyApplicator {
@@ -78,7 +81,7 @@ impl RecoveryStrategyApplicator {
         attempt: &Bound<'py, PyAny>,
         lower: Option<PyReadonlyArray1<'py, f64>>,
         upper: Option<PyReadonlyArray1<'py, f64>>,
-    ) -> PyResult<Option<(&'static str, Bound<'py, PyArray1<f64>>)>> {
+    ) -> PyResult<Option<Retry<'py>>> {
         let attempt = count(attempt, "attempt")?;
         let params = params.as_array().to_vec();
         let bounds = bounds_for(py, params.len(), lower, upper)?;
