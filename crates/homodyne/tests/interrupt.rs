@@ -241,21 +241,47 @@ fn a_streamed_fit_stops_after_its_checkpoint_and_resumes_to_the_same_bits() {
 fn a_process_stopped_on_request_stops_the_others_without_waiting() {
     let data = decay(40_000, 0.01, 9);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
-    let errors: Vec<OptimizationError> = ThreadGroup::new(2).run_each(|process| {
-        // Only process 1 is asked to stop, after its first 2 pieces.
-        let observer = StopWhen::after_pieces(if process.rank() == 1 { 2 } else { usize::MAX });
-        Fit::source(&Decay, &source)
-            .p0(&P0)
-            .communicator(&process)
-            .observer(&observer)
-            .run()
-            .unwrap_err()
-    });
-    assert!(errors[1].is_interrupted(), "{}", errors[1]);
-    assert_eq!(errors[0].kind(), ErrorKind::Communication, "{}", errors[0]);
-    let text = errors[0].to_string();
-    assert!(
-        text.contains("process 1 failed") && text.contains("interrupted on request"),
-        "{text}"
-    );
+    // Process 1 alone is asked to stop: in the middle of its first pass (shares in
+    // memory), or between passes, after iteration 1 (shares in memory, and streamed).
+    let stops: [(&str, fn() -> StopWhen, bool); 3] = [
+        ("mid-pass", || StopWhen::after_pieces(2), false),
+        ("between passes", || StopWhen::after_iteration(1), false),
+        (
+            "streamed, between passes",
+            || StopWhen::after_iteration(1),
+            true,
+        ),
+    ];
+    for (case, stop, streamed) in stops {
+        let errors: Vec<OptimizationError> = ThreadGroup::new(2).run_each(|process| {
+            let observer = if process.rank() == 1 {
+                stop()
+            } else {
+                StopWhen::after_iteration(usize::MAX)
+            };
+            let mut fit = Fit::source(&Decay, &source)
+                .p0(&P0)
+                .communicator(&process)
+                .observer(&observer);
+            if streamed {
+                fit = fit.streaming(StreamingOptions {
+                    batch_size: Some(10_000),
+                    ..StreamingOptions::default()
+                });
+            }
+            fit.run().unwrap_err()
+        });
+        assert!(errors[1].is_interrupted(), "{case}: {}", errors[1]);
+        assert_eq!(
+            errors[0].kind(),
+            ErrorKind::Communication,
+            "{case}: {}",
+            errors[0]
+        );
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("process 1 failed") && text.contains("interrupted on request"),
+            "{case}: {text}"
+        );
+    }
 }
