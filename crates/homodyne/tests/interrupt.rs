@@ -243,7 +243,8 @@ fn a_process_stopped_on_request_stops_the_others_without_waiting() {
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     // Process 1 alone is asked to stop: in the middle of its first pass (shares in
     // memory), or between passes, after iteration 1 (shares in memory, and streamed).
-    let stops: [(&str, fn() -> StopWhen, bool); 3] = [
+    type Case = (&'static str, fn() -> StopWhen, bool);
+    let stops: [Case; 3] = [
         ("mid-pass", || StopWhen::after_pieces(2), false),
         ("between passes", || StopWhen::after_iteration(1), false),
         (
