@@ -318,7 +318,11 @@ impl<'a> Fit<'a> {
         self
     }
 
-    /// Reports iterations, trial points and pass progress to `observer`.
+    /// Reports iterations, trial points and pass progress to `observer`, which may also
+    /// stop the fit ([`FitObserver::stop_requested`]): [`Fit::run`] then returns
+    /// [`OptimizationError::Interrupted`] (never retried) within a chunk of a pass in
+    /// memory, or a batch when streamed (after any checkpoint due for it, so that the fit
+    /// resumes from it). A distributed fit stops per process ([`crate::distributed`]).
     pub fn observer(mut self, observer: &'a dyn FitObserver) -> Self {
         self.observer = observer;
         self
