@@ -22,8 +22,11 @@ mod statistics;
 mod strategy;
 mod validation;
 
-#[allow(unused_imports)] // the lead's wrapper reports recovery actions by these names
-pub(crate) use recovery::reference_name;
+/// The reference's names of recovery strategies and of the actions a fit records, for
+/// `OptimizationResult.recovery_actions` (the Rust crate spells two differently; also
+/// `_native.recovery_action_name`).
+#[allow(unused_imports)]
+pub(crate) use recovery::{reference_action, reference_name};
 
 use crate::errors;
 

@@ -114,6 +114,10 @@ def test_memory_estimate_grows_with_the_point_size():
         (lambda s: s.build_streaming_config(10, 3, {"checkpoint_every": 5}), "checkpoint_every"),
         (lambda s: s.build_streaming_config(10, 3, {"enable_checkpoints": "yes"}),
          "enable_checkpoints"),
+        (lambda s: s.build_streaming_config(10, 3, {"checkpoint_frequency": 0}),
+         "checkpoint_frequency"),
+        (lambda s: s.build_streaming_config(10, 3, {"keep_last_checkpoints": -2}),
+         "keep_last_checkpoints"),
     ],
 )
 def test_bad_arguments_are_named(call, argument):
@@ -521,6 +525,16 @@ def test_failures_no_strategy_can_help_are_not_retried():
     assert _names(applicator, loss_at_start, 2) == ["rescale_data", None]
     stalled = NLSQConvergenceError("stalled", error_context={"status": "stalled"})
     assert _names(applicator, stalled, 2) == ["perturb_parameters", None]
+
+
+def test_the_rust_action_names_map_to_the_references():
+    from homodyne_rs import _native
+
+    assert [_native.recovery_action_name(a) for a in (
+        "perturb_parameters", "increase_iterations", "loosen_tolerances", "halve_step",
+        "tighten_bounds", "rescale_data", "exclude_batch_and_restart")] == [
+        "perturb_parameters", "increase_iterations", "relax_tolerance", "reduce_step_size",
+        "tighten_bounds", "rescale_data", "exclude_batch_and_restart"]
 
 
 def test_recovery_refuses_bounds_that_do_not_fit():

@@ -26,7 +26,14 @@ use crate::errors;
 
 /// Adds the `RecoveryStrategyApplicator` class to `_native`.
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<RecoveryStrategyApplicator>()
+    m.add_class::<RecoveryStrategyApplicator>()?;
+    m.add_function(wrap_pyfunction!(recovery_action_name, m)?)
+}
+
+/// The reference's name of a recovery action (see [`reference_action`]).
+#[pyfunction]
+fn recovery_action_name(action: &str) -> &str {
+    reference_action(action)
 }
 
 /// The reference's name of a recovery strategy (the Rust names differ for two:
@@ -44,6 +51,26 @@ pub(crate) fn reference_name(strategy: RecoveryStrategy) -> &'static str {
 
 /// A retry: the strategy's name and the parameters to start it from.
 type Retry<'py> = (&'static str, Bound<'py, PyArray1<f64>>);
+
+/// The reference's name of a recovery action recorded by the Rust wrapper
+/// (`RecoveryAction::action`, a [`RecoveryStrategy::name`]): `halve_step` is
+/// `reduce_step_size`, `loosen_tolerances` is `relax_tolerance`; any other action (such
+/// as the streaming fit's `exclude_batch_and_restart`) keeps its name.
+pub(crate) fn reference_action(action: &str) -> &str {
+    use RecoveryStrategy::*;
+    let strategies = [
+        PerturbParameters,
+        IncreaseIterations,
+        LoosenTolerances,
+        HalveStep,
+        TightenBounds,
+        RescaleData,
+    ];
+    match strategies.into_iter().find(|s| s.name() == action) {
+        Some(strategy) => reference_name(strategy),
+        None => action,
+    }
+}
 
 /// The Rust applicator behind `homodyne_rs.optimization.RecoveryStrategyApplicator`.
 #[pyclass(module = "homodyne_rs._native", frozen)]

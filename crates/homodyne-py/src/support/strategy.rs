@@ -158,6 +158,17 @@ fn build_streaming_config<'py>(
     Ok(out)
 }
 
+/// The count `value` of the argument `name`, which must be at least 1.
+fn at_least_one(value: &Bound<'_, PyAny>, name: &str) -> PyResult<usize> {
+    match count(value, name)? {
+        0 => Err(errors::input_error(
+            value.py(),
+            format!("{name} must be at least 1, got 0"),
+        )),
+        n => Ok(n),
+    }
+}
+
 /// The checkpoint settings of a `checkpoint_config` dict, over the defaults.
 fn checkpoint_settings(config: &Bound<'_, PyDict>) -> PyResult<CheckpointSettings> {
     let py = config.py();
@@ -191,10 +202,12 @@ fn checkpoint_settings(config: &Bound<'_, PyDict>) -> PyResult<CheckpointSetting
                 })?;
             }
             "checkpoint_frequency" => {
-                settings.frequency = count(&value, "checkpoint_config[\"checkpoint_frequency\"]")?;
+                settings.frequency =
+                    at_least_one(&value, "checkpoint_config[\"checkpoint_frequency\"]")?;
             }
             "keep_last_checkpoints" => {
-                settings.keep_last = count(&value, "checkpoint_config[\"keep_last_checkpoints\"]")?;
+                settings.keep_last =
+                    at_least_one(&value, "checkpoint_config[\"keep_last_checkpoints\"]")?;
             }
             other => {
                 return Err(errors::input_error(

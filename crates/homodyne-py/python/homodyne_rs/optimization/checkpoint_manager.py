@@ -118,9 +118,16 @@ def _decode_metadata(metadata: Dict[str, str]) -> Dict[str, Any]:
     return decoded
 
 
-def _unix_time(rfc3339: str) -> float:
-    """``2026-05-01T12:34:56.789012Z`` as seconds since the epoch."""
-    stamp = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ")
+def _unix_time(rfc3339: str, path: Any) -> float:
+    """``2026-05-01T12:34:56.789012Z`` (the checkpoint's timestamp) as seconds since the
+    epoch."""
+    try:
+        stamp = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError as err:
+        raise NLSQCheckpointError(
+            f"{path}: the timestamp {rfc3339!r} is not RFC 3339 UTC with microseconds",
+            error_context={"file": str(path), "field": "/timestamp"},
+        ) from err
     return stamp.replace(tzinfo=timezone.utc).timestamp()
 
 
@@ -304,7 +311,7 @@ class CheckpointManager:
             "loss": raw["loss"],
             "metadata": _decode_metadata(raw["metadata"]),
             "version": raw["library_version"],
-            "timestamp": _unix_time(raw["timestamp"]),
+            "timestamp": _unix_time(raw["timestamp"], raw["path"]),
             "timestamp_iso": raw["timestamp"],
             "format_version": raw["format_version"],
             "path": Path(raw["path"]),
