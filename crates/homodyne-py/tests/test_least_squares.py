@@ -441,6 +441,15 @@ def test_residual_count_must_not_change():
 def test_a_jacobian_of_the_wrong_shape():
     with pytest.raises(NLSQInputError, match=r"expected \(2, 2\)"):
         least_squares(rosenbrock, [-1.2, 1.0], jac=lambda x: np.ones((3, 2)))
+    with pytest.raises(NLSQInputError, match="matrix of floats"):
+        least_squares(rosenbrock, [-1.2, 1.0], jac=lambda x: "d/dx")
+
+
+def test_a_sparse_jacobian_is_made_dense():
+    sparse = pytest.importorskip("scipy.sparse", reason="scipy.sparse gives the sparse matrix")
+    res = least_squares(rosenbrock, [-1.2, 1.0], jac=lambda x: sparse.csr_matrix(
+        rosenbrock_jac(x)), **TIGHT)
+    np.testing.assert_allclose(res.x, [1.0, 1.0], rtol=1e-12)
 
 
 # ---- reporting ------------------------------------------------------------------------

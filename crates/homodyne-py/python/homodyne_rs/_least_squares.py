@@ -433,7 +433,13 @@ def least_squares(
             matrix = jac(x, *args, **kwargs)
             if hasattr(matrix, "toarray"):  # a scipy.sparse matrix
                 matrix = matrix.toarray()
-            return np.atleast_2d(np.asarray(matrix, dtype=float))
+            try:
+                return np.atleast_2d(np.asarray(matrix, dtype=float))
+            except (TypeError, ValueError) as e:
+                raise NLSQInputError(
+                    f"jac must return a dense or sparse matrix of floats; at x = {x} it "
+                    f"returned {type(matrix).__name__}: {e}"
+                ) from e
 
     f0 = fun_x(x0.copy())
     if f0.size == 0:

@@ -187,10 +187,10 @@ impl<'a> PyResiduals<'a> {
         counted: bool,
     ) -> PyResult<Vec<f64>> {
         let bits = key(p);
-        if let Some((k, jacobian)) = &self.memory().jacobian {
-            if *k == bits {
-                return Ok(jacobian.clone());
-            }
+        if let Some((k, jacobian)) = &self.memory().jacobian
+            && *k == bits
+        {
+            return Ok(jacobian.clone());
         }
         let (m, n) = (self.n_residuals, p.len());
         let mut jacobian = vec![0.0; m * n];

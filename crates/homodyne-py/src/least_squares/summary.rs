@@ -36,7 +36,6 @@ impl Summary {
     /// The fields at `x` within `[lower, upper]`, where the residuals are `residuals` and
     /// their Jacobian `jacobian` (`m x n`, row-major); `xtol` is the relative distance
     /// within which a bound counts as active (scipy's `rtol = xtol`).
-    #[allow(clippy::too_many_arguments)] // the solution, its linearisation and the options
     pub(crate) fn at(
         x: &[f64],
         residuals: &[f64],
