@@ -24,8 +24,8 @@ pub mod overrides;
 pub mod pipeline;
 pub mod starts;
 
-pub use demo::PreparedDemo;
 use demo::run_demo;
+pub use demo::{PreparedDemo, write_demo};
 pub use outputs::{WrittenOutputs, write_outputs};
 pub use overrides::{KeySetting, configuration_with};
 pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on};

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use homodyne::{FitObserver, NoObserver};
-use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset};
+use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset, DemoFiles};
 use homodyne_xpcs::{CorrelationData, HomodyneModel, ModelForm, ScalingMode, XpcsFitOptions};
 
 use super::pipeline::{RunError, XpcsRun, fit_on};
@@ -102,6 +102,30 @@ fn check_size(angles: usize, frames: usize) -> Result<(), Failure> {
         7 + 2 * angles,
     )?;
     Ok(())
+}
+
+/// Writes the demo of `angles` angles and `frames` frames (made with the model's `form`)
+/// into `dir` as an APS-U HDF5 file with the YAML configuration that fits it, as
+/// `homodyne xpcs --demo --write-data DIR` does, after the same checks.
+///
+/// # Errors
+///
+/// Exit status 2: the counts or size of [`PreparedDemo::prepare`], a folder that cannot be
+/// written.
+pub fn write_demo(
+    dir: &Path,
+    angles: usize,
+    frames: usize,
+    form: ModelForm,
+) -> Result<DemoFiles, RunError> {
+    check_counts(angles, frames)?;
+    checks::output_dir("the demo's folder", dir).map_err(Failure::from)?;
+    check_size(angles, frames)?;
+    let demo = DemoDataset::generate(angles, frames, form).map_err(RunError::input)?;
+    demo.write(dir).map_err(|e| RunError {
+        failure: Failure::input(format!("the demo data could not be written: {e}")),
+        cause: Some(e),
+    })
 }
 
 /// The demo's data set up for its fit: the data without the first frame, the

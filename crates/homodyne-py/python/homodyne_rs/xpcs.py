@@ -1,0 +1,452 @@
+"""XPCS fits from Python: the homodyne two-time correlation models, as ``homodyne xpcs``.
+
+:func:`load` reads the data of a YAML configuration (the Python ``homodyne`` package's
+keys) as that package's loader returns them; :func:`fit` runs the command line's whole
+fit: configuration, loader, starts, the fit with its per-angle scaling choice, and, with
+``output_dir``, the result files. ``fit(demo=True)`` fits the command line's synthetic
+laminar-flow dataset (``homodyne xpcs --demo``). A fit from Python is the command line's
+fit: the same numbers, bit for bit.
+
+Configuration keys
+------------------
+Keyword arguments set configuration keys on top of the file, as if written in it. A
+nested key is spelt with ``__`` between its parts::
+
+    fit("my.yaml", analysis_mode="static")                       # analysis_mode
+    fit("my.yaml", analyzer_parameters__dt=0.1)                   # analyzer_parameters.dt
+    fit("my.yaml", optimization__nlsq__sigma="auto")              # optimization.nlsq.sigma
+    fit("my.yaml", optimization__nlsq__anti_degeneracy__per_angle_mode="individual")
+
+A value is any YAML value: a number, a string, a boolean, a list, a dict (which replaces
+the whole section). Relative data paths are relative to the configuration file's folder
+(to the working directory without a file). A key the configuration does not know raises
+:class:`~homodyne_rs.exceptions.NLSQInputError` naming it; a key the Python package reads
+but this fit does not use (``optimization__nlsq__max_iterations``) gives a warning.
+``homodyne config --mode laminar_flow`` writes a template with every key.
+
+Warnings of the configuration, the loader and the fit (unknown keys in the file, a
+clamped frame range, parameters the data do not determine) are issued as
+:class:`XpcsWarning`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Union
+
+import numpy as np
+
+from . import _native
+from .exceptions import NLSQInputError
+
+__all__ = ["XpcsResult", "XpcsWarning", "fit", "load"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class XpcsWarning(UserWarning):
+    """A warning of an XPCS configuration, load or fit (the command line's
+    ``homodyne: warning: ...`` lines).
+
+    >>> import warnings
+    >>> issubclass(XpcsWarning, UserWarning)
+    True
+    """
+
+
+@dataclass
+class XpcsResult:
+    """The result of :func:`fit`, shaped like the Python ``homodyne`` package's.
+
+    Attributes
+    ----------
+    parameters : dict
+        Name -> fitted value, in the model's order: the contrasts and offsets
+        (``contrast[0]``, ..., ``offset[0]``, ...) or their Fourier coefficients, then the
+        physical parameters (``D0``, ``alpha``, ``D_offset``, and in laminar flow
+        ``gamma_dot_t0``, ``beta``, ``gamma_dot_t_offset``, ``phi0``).
+    uncertainties : dict
+        Name -> one-sigma standard error ``sqrt(C_kk)`` (0 for a held parameter).
+    chi_squared : float
+        ``sum_i r_i^2`` at the optimum (residuals divided by sigma when weighted).
+    reduced_chi_squared : float
+        ``chi_squared / (N - P)``, ``P`` the parameters varied.
+    per_angle_scaling : dict
+        ``phi`` (degrees), ``contrast`` and ``offset``: numpy arrays, one value per fitted
+        angle (a Fourier series evaluated at each angle).
+    scaling_choice : dict or None
+        With ``per_angle_mode: auto`` choosing among several scalings: ``candidates`` (each
+        with ``scaling``, ``chi_squared``, ``reduced_chi_squared``, ``aic``, ``bic``,
+        ``n_varying``, ``iterations``, ``converged``), ``chosen`` (index) and ``reason``.
+    convergence_status : str
+        ``converged`` when a tolerance was met at a stationary point.
+    iterations : int
+        Solver iterations of the full fit.
+    result : dict
+        Every number of the fit: ``covariance`` (ndarray, P x P), ``parameters``,
+        ``uncertainties``, ``nfev``, ``njev``, ``optimality``, ``parameter_flags``,
+        ``strategy``, ... (the fields of ``OptimizationResult``).
+    analysis_mode : str
+        ``static`` or ``laminar_flow``.
+    scaling : str
+        The per-angle scaling fitted (``individual``, ``constant``, ``fourier``, ...).
+    truth : dict or None
+        Name -> the value the data were made from (the demo only).
+    info : dict
+        The rest: ``aic`` and ``bic`` (lmfit's definitions), ``q``, ``n_t``, ``times``
+        (the frame times fitted), ``start``, ``coarse_stages``, ``model_form``,
+        ``data_path``, ``noise_sigma`` (each angle's, with ``sigma: auto``),
+        ``held_scaling``, ``seconds``.
+    files : list of str
+        The result files written (with ``output_dir``).
+    warnings : list of str
+        The warnings issued on the way.
+
+    Examples
+    --------
+    >>> from homodyne_rs import xpcs
+    >>> r = xpcs.fit(demo=True, angles=2, frames=40)
+    >>> sorted(r.parameters)[:3]
+    ['D0', 'D_offset', 'alpha']
+    >>> r.per_angle_scaling["contrast"].shape
+    (2,)
+    >>> r.result["covariance"].shape == (len(r.parameters), len(r.parameters))
+    True
+    """
+
+    parameters: Dict[str, float]
+    uncertainties: Dict[str, float]
+    chi_squared: float
+    reduced_chi_squared: float
+    per_angle_scaling: Dict[str, np.ndarray]
+    scaling_choice: Optional[Dict[str, Any]]
+    convergence_status: str
+    iterations: int
+    result: Dict[str, Any]
+    analysis_mode: str = ""
+    scaling: str = ""
+    truth: Optional[Dict[str, float]] = None
+    info: Dict[str, Any] = field(default_factory=dict)
+    files: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def converged(self) -> bool:
+        """Whether the fit converged.
+
+        >>> from homodyne_rs import xpcs
+        >>> xpcs.fit(demo=True, angles=2, frames=40).converged
+        True
+        """
+        return self.convergence_status == "converged"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field as plain Python values (numpy arrays as lists), ready for
+        ``json.dump``.
+
+        >>> import json
+        >>> from homodyne_rs import xpcs
+        >>> d = xpcs.fit(demo=True, angles=2, frames=40).to_dict()
+        >>> json.loads(json.dumps(d))["parameters"]["D0"] == d["parameters"]["D0"]
+        True
+        """
+        return {
+            name: _plain_output(getattr(self, name))
+            for name in (
+                "parameters",
+                "uncertainties",
+                "chi_squared",
+                "reduced_chi_squared",
+                "per_angle_scaling",
+                "scaling_choice",
+                "convergence_status",
+                "iterations",
+                "result",
+                "analysis_mode",
+                "scaling",
+                "truth",
+                "info",
+                "files",
+                "warnings",
+            )
+        }
+
+
+def load(config: PathLike, **keys: Any) -> Dict[str, np.ndarray]:
+    """Load the data of the YAML configuration ``config`` as the Python ``homodyne``
+    package's loader returns them.
+
+    Parameters
+    ----------
+    config : str or path
+        The configuration file (the package's keys: ``experimental_data``,
+        ``analyzer_parameters``, ...).
+    **keys
+        Configuration keys set on top of the file (``analyzer_parameters__start_frame=100``;
+        see the module documentation for the spelling).
+
+    Returns
+    -------
+    dict
+        ``c2_exp``: ndarray ``(n_phi, n_t, n_t)``, the two-time correlation of each angle
+        (frames ``start_frame`` to ``end_frame``, diagonal corrected); ``t1``, ``t2``:
+        the ``n_t`` frame times in seconds from 0; ``phi_angles_list``: the angles in
+        degrees, as the file holds them; ``wavevector_q_list``: the q of each matrix,
+        1/Angstrom.
+
+    Raises
+    ------
+    NLSQInputError
+        A file that cannot be read or used (its ``error_context["path"]`` names it), a
+        configuration key that is unknown or whose value cannot be used.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from homodyne_rs import xpcs
+    >>> folder = tempfile.mkdtemp()
+    >>> written = xpcs.write_demo(folder, angles=2, frames=20)
+    >>> data = xpcs.load(written["config"])
+    >>> data["c2_exp"].shape, data["t1"].shape
+    ((2, 21, 21), (21,))
+    """
+    if config is None:
+        raise NLSQInputError("load() needs a configuration file")
+    data, issued = _native.xpcs_load(os.fspath(config), _settings(keys))
+    _warn(issued)
+    return data
+
+
+def fit(
+    config: Optional[PathLike] = None,
+    *,
+    output_dir: Optional[PathLike] = None,
+    progress: bool = False,
+    demo: bool = False,
+    angles: int = 3,
+    frames: int = 300,
+    python_compat: bool = False,
+    **keys: Any,
+) -> XpcsResult:
+    """Fit an XPCS dataset as ``homodyne xpcs --config config`` fits it.
+
+    Parameters
+    ----------
+    config : str or path, optional
+        The YAML configuration (the Python ``homodyne`` package's keys). Without it, the
+        keys alone describe the fit (``experimental_data__data_folder_path=...``, ...).
+    output_dir : str or path, optional
+        Where the result files go: ``<output_dir>/nlsq/`` gets the package's JSON files,
+        the fitted data as ``.npz`` and HDF5, and per angle a heatmap and a plot of
+        one-time cuts. Checked writable before the fit. No files without it.
+    progress : bool
+        Draw a progress bar (tqdm when installed, else a line on stderr).
+    demo : bool
+        Fit the command line's synthetic laminar-flow dataset (``homodyne xpcs --demo``)
+        of ``angles`` angles and ``frames`` frames (noise sigma 0.01, known truth in
+        :attr:`XpcsResult.truth`) instead of a configuration.
+    angles, frames : int
+        The demo's size (``--angles``, ``--frames``).
+    python_compat : bool
+        Evaluate the Python package's form of the model (``--python-compat``).
+    **keys
+        Configuration keys set on top of the file (see the module documentation):
+        ``analysis_mode="static"``, ``optimization__nlsq__sigma="auto"``.
+
+    Returns
+    -------
+    XpcsResult
+
+    Raises
+    ------
+    NLSQInputError
+        A configuration, key or data file that cannot be used (named in the message and
+        in ``error_context``), ``demo=True`` with a configuration.
+    NLSQOptimizationError
+        The fit failed (its subclass says how), or its files could not be written.
+    KeyboardInterrupt
+        Ctrl-C: the fit stops between passes.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from homodyne_rs import xpcs
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", xpcs.XpcsWarning)  # correlated shear terms
+    ...     r = xpcs.fit(demo=True)  # 3 angles x 300 frames, known truth
+    >>> r.convergence_status
+    'converged'
+    >>> abs(r.parameters["D0"] - r.truth["D0"]) < 3 * r.uncertainties["D0"]
+    True
+
+    A configuration file, with keys set on top of it:
+
+    >>> import tempfile
+    >>> written = xpcs.write_demo(tempfile.mkdtemp(), angles=3, frames=60)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", xpcs.XpcsWarning)
+    ...     s = xpcs.fit(written["config"], analysis_mode="static")
+    >>> list(s.parameters)[-3:]
+    ['D0', 'alpha', 'D_offset']
+    """
+    if demo:
+        if config is not None or keys:
+            raise NLSQInputError(
+                "demo=True fits the command line's demo dataset: give no configuration "
+                f"file and no configuration keys with it (got config={config!r}"
+                + (f", keys {sorted(keys)})" if keys else ")")
+            )
+        demo_size = (_count(angles, "angles"), _count(frames, "frames"))
+    else:
+        if config is None and not keys:
+            raise NLSQInputError(
+                "give a configuration file (fit('my.yaml')), configuration keys, or "
+                "demo=True; `homodyne config --mode laminar_flow --output my.yaml` writes "
+                "a template"
+            )
+        demo_size = None
+    raw, issued = _native.xpcs_fit(
+        None if config is None else os.fspath(config),
+        _settings(keys),
+        demo_size,
+        bool(python_compat),
+        None if output_dir is None else os.fspath(output_dir),
+        bool(progress),
+    )
+    _warn(issued)
+    result = _result(raw, issued)
+    if not result.converged:
+        message = f"the fit did not converge: {result.result.get('message', '')}"
+        result.warnings.append(message)
+        _warn([message])
+    return result
+
+
+def write_demo(folder: PathLike, angles: int = 3, frames: int = 300,
+               python_compat: bool = False) -> Dict[str, str]:
+    """Write the demo dataset into ``folder`` as an APS-U HDF5 file with the YAML
+    configuration that fits it (``homodyne xpcs --demo --write-data folder``).
+
+    Returns ``{"data": path, "config": path}``.
+
+    >>> import os, tempfile
+    >>> from homodyne_rs import xpcs
+    >>> written = xpcs.write_demo(tempfile.mkdtemp(), angles=2, frames=20)
+    >>> os.path.basename(written["config"])
+    'demo_laminar_flow.yaml'
+    """
+    return dict(_native.xpcs_write_demo(os.fspath(folder), _count(angles, "angles"),
+                                        _count(frames, "frames"), bool(python_compat)))
+
+
+def _count(value: Any, name: str) -> int:
+    """``value`` as a non-negative int, or NLSQInputError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise NLSQInputError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _settings(keys: Dict[str, Any]) -> str:
+    """The keyword arguments as a JSON object of dotted configuration keys."""
+    dotted = {}
+    for name, value in keys.items():
+        if name.startswith("__") or name.endswith("__") or "____" in name:
+            raise NLSQInputError(
+                f"configuration key {name}: spell nested keys with '__' between their "
+                "parts, e.g. optimization__nlsq__sigma"
+            )
+        dotted[name.replace("__", ".")] = _plain_input(value, name)
+    try:
+        return json.dumps(dotted, allow_nan=False)
+    except ValueError:
+        bad = [n for n, v in keys.items() if _has_non_finite(v)]
+        raise NLSQInputError(
+            f"configuration key {', '.join(bad) or '?'}: NaN and infinity cannot be set; "
+            "give finite numbers"
+        ) from None
+
+
+def _plain_input(value: Any, name: str) -> Any:
+    """``value`` as JSON-ready Python values (numpy scalars and arrays, paths, tuples)."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain_input(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_input(v, name) for k, v in value.items()}
+    raise NLSQInputError(
+        f"configuration key {name}: a {type(value).__name__} cannot be a configuration "
+        "value; give a number, string, boolean, list or dict"
+    )
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, (np.ndarray, np.generic)):
+        return not bool(np.all(np.isfinite(value)))
+    return False
+
+
+def _plain_output(value: Any) -> Any:
+    """``value`` with numpy arrays and scalars as lists and Python numbers."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain_output(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_output(v) for v in value]
+    return value
+
+
+def _warn(messages: List[str]) -> None:
+    for message in messages:
+        warnings.warn(message, XpcsWarning, stacklevel=3)
+
+
+def _result(raw: Dict[str, Any], issued: List[str]) -> XpcsResult:
+    """The :class:`XpcsResult` of ``_native.xpcs_fit``'s dict."""
+    names = list(raw["parameter_names"])
+    full = raw["result"]
+    values = [float(v) for v in full["parameters"]]
+    errors = [float(v) for v in full["uncertainties"]]
+    truth = raw["truth"]
+    info_keys = ("q", "n_t", "times", "start", "coarse_stages", "model_form", "data_path",
+                 "noise_sigma", "held_scaling", "seconds", "aic", "bic")
+    return XpcsResult(
+        parameters=dict(zip(names, values)),
+        uncertainties=dict(zip(names, errors)),
+        chi_squared=float(full["chi_squared"]),
+        reduced_chi_squared=float(full["reduced_chi_squared"]),
+        per_angle_scaling={
+            "phi": raw["phi"],
+            "contrast": raw["contrast"],
+            "offset": raw["offset"],
+        },
+        scaling_choice=raw["scaling_choice"],
+        convergence_status=str(full["convergence_status"]),
+        iterations=int(full["iterations"]),
+        result=full,
+        analysis_mode=raw["analysis_mode"],
+        scaling=raw["scaling"],
+        truth=None if truth is None else dict(zip(names, (float(v) for v in truth))),
+        info={k: raw[k] for k in info_keys},
+        files=list(raw["files"]),
+        warnings=list(issued),
+    )

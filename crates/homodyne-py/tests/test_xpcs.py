@@ -1,0 +1,267 @@
+"""homodyne_rs.xpcs: fits from Python are the command line's fits.
+
+The demo and a configuration file are fitted by the ``homodyne`` binary and through
+Python, each writing its result files; every parameter, standard error, per-angle
+contrast and offset and the chi-squared agree to 1e-12 relative. The binary is
+``$HOMODYNE_BIN`` when set, else built with cargo from this checkout (debug profile).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from homodyne_rs import xpcs
+from homodyne_rs.exceptions import NLSQInputError, NLSQOptimizationError
+
+REPO = Path(__file__).resolve().parents[3]
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="session")
+def homodyne_bin():
+    """The ``homodyne`` command-line program of this checkout."""
+    given = os.environ.get("HOMODYNE_BIN")
+    if given:
+        return given
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("no cargo on PATH to build the homodyne binary (set HOMODYNE_BIN)")
+    subprocess.run(
+        [cargo, "build", "-q", "-p", "homodyne-cli", "--bin", "homodyne"],
+        cwd=REPO,
+        check=True,
+    )
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    return str(target / "debug" / "homodyne")
+
+
+def run_cli(binary, *args):
+    """Runs ``homodyne`` with ``args``; its stdout."""
+    done = subprocess.run(
+        [binary, *map(str, args), "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def parameters_json(folder):
+    """``<folder>/nlsq/parameters.json``."""
+    with open(Path(folder) / "nlsq" / "parameters.json") as f:
+        return json.load(f)
+
+
+def close(a, b):
+    """Equal to 1e-12 relative (NaN equal to NaN)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(
+        np.all((np.abs(a - b) <= RTOL * np.abs(b)) | (np.isnan(a) & np.isnan(b)))
+    )
+
+
+def assert_same_fit(cli_dir, py_dir, result):
+    """The CLI's and Python's parameters.json agree, and so does ``result``."""
+    cli, py = parameters_json(cli_dir), parameters_json(py_dir)
+    assert cli["analysis_mode"] == py["analysis_mode"] == result.analysis_mode
+    assert cli["convergence_status"] == py["convergence_status"] == "converged"
+    for key in ("chi_squared", "reduced_chi_squared"):
+        assert close(py[key], cli[key]), (key, py[key], cli[key])
+    assert close(result.chi_squared, cli["chi_squared"])
+    assert close(result.reduced_chi_squared, cli["reduced_chi_squared"])
+    assert cli["parameters"].keys() == py["parameters"].keys()
+    for name, entry in cli["parameters"].items():
+        for field in ("value", "uncertainty"):
+            assert close(py["parameters"][name][field], entry[field]), (name, field)
+        if name in result.parameters:
+            assert close(result.parameters[name], entry["value"]), name
+            assert close(result.uncertainties[name], entry["uncertainty"]), name
+    for key in ("phi", "contrast", "offset"):
+        assert close(py["per_angle"][key], cli["per_angle"][key]), key
+        assert close(result.per_angle_scaling[key], cli["per_angle"][key]), key
+
+
+def test_the_demo_through_python_is_the_cli_demo(homodyne_bin, tmp_path):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--demo", "--output-dir", cli_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(demo=True, output_dir=py_dir)
+    assert_same_fit(cli_dir, py_dir, result)
+    # The demo's truth, and every physical parameter named.
+    assert result.analysis_mode == "laminar_flow"
+    assert set(result.truth) == set(result.parameters)
+    for name in ("D0", "alpha", "D_offset", "gamma_dot_t0", "beta", "gamma_dot_t_offset",
+                 "phi0"):
+        assert name in result.parameters
+    assert result.result["covariance"].shape == (13, 13)
+    assert any(f.endswith("parameters.json") for f in result.files)
+
+
+def test_the_python_compat_demo_is_the_cli_one(homodyne_bin, tmp_path):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--demo", "--angles", 2, "--frames", 80,
+            "--python-compat", "--output-dir", cli_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(demo=True, angles=2, frames=80, python_compat=True,
+                          output_dir=py_dir)
+    assert result.info["model_form"] == "python_compat"
+    assert_same_fit(cli_dir, py_dir, result)
+
+
+@pytest.fixture
+def demo_config(tmp_path):
+    """The demo written as an APS-U file with the YAML that fits it (3 angles, 60 frames)."""
+    return Path(xpcs.write_demo(tmp_path / "demo", angles=3, frames=60)["config"])
+
+
+def test_a_configuration_file_fit_is_the_cli_fit(homodyne_bin, demo_config, tmp_path):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--config", demo_config, "--output-dir", cli_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(demo_config, output_dir=py_dir)
+    assert_same_fit(cli_dir, py_dir, result)
+    assert result.info["data_path"].endswith("demo_laminar_flow.h5")
+
+
+def test_keys_set_from_python_fit_as_if_written_in_the_file(
+    homodyne_bin, demo_config, tmp_path
+):
+    text = demo_config.read_text()
+    assert 'analysis_mode: "laminar_flow"' in text
+    static = demo_config.with_name("static.yaml")
+    static.write_text(
+        text.replace('analysis_mode: "laminar_flow"', 'analysis_mode: "static"')
+    )
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--config", static, "--output-dir", cli_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(demo_config, analysis_mode="static", output_dir=py_dir)
+    assert result.analysis_mode == "static"
+    assert "gamma_dot_t0" not in result.parameters
+    assert_same_fit(cli_dir, py_dir, result)
+
+
+def test_a_nested_key_is_spelt_with_double_underscores(demo_config):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(
+            demo_config,
+            optimization__nlsq__anti_degeneracy__per_angle_mode="constant",
+        )
+    # Held at the data's estimates: one contrast and offset per angle, fixed.
+    assert result.info["held_scaling"]
+    flags = dict(zip(result.parameters, result.result["parameter_flags"]))
+    assert flags["contrast_0"].lower() == "fixed"
+
+
+def test_load_returns_the_package_loader_arrays(demo_config):
+    data = xpcs.load(demo_config)
+    assert set(data) == {"c2_exp", "t1", "t2", "phi_angles_list", "wavevector_q_list"}
+    c2 = data["c2_exp"]
+    # 60 fitted frames are 61 recorded from t = 0.
+    assert c2.shape == (3, 61, 61) and c2.dtype == np.float64
+    assert data["t1"].shape == data["t2"].shape == (61,)
+    np.testing.assert_array_equal(data["t1"], data["t2"])
+    assert data["t1"][0] == 0.0 and np.all(np.diff(data["t1"]) > 0)
+    assert data["phi_angles_list"].shape == (3,)
+    assert data["wavevector_q_list"].shape == (3,)
+    np.testing.assert_allclose(c2, np.transpose(c2, (0, 2, 1)), rtol=1e-6)
+    # A key set on top: the frames loaded.
+    fewer = xpcs.load(demo_config, analyzer_parameters__end_frame=31)
+    assert fewer["c2_exp"].shape == (3, 31, 31)
+
+
+def test_an_unknown_key_raises_naming_it(demo_config):
+    with pytest.raises(NLSQInputError) as caught:
+        xpcs.fit(demo_config, analysis_mod="static")
+    assert "analysis_mod" in str(caught.value)
+    assert "analysis_mode" in str(caught.value)  # the closest known key
+    with pytest.raises(NLSQInputError, match="optimization.nlsq.sigmaa"):
+        xpcs.load(demo_config, optimization__nlsq__sigmaa="auto")
+    # A ValueError too, as scipy's callers catch it.
+    with pytest.raises(ValueError):
+        xpcs.fit(demo_config, not_a_section__key=1)
+
+
+def test_a_key_the_fit_does_not_use_warns(demo_config):
+    with pytest.warns(xpcs.XpcsWarning, match="max_iterations.*no effect"):
+        xpcs.load(demo_config, optimization__nlsq__max_iterations=50)
+
+
+def test_a_missing_configuration_file_is_named(tmp_path):
+    missing = tmp_path / "no_such.yaml"
+    for call in (lambda: xpcs.load(missing), lambda: xpcs.fit(missing)):
+        with pytest.raises(NLSQInputError) as caught:
+            call()
+        assert str(missing) in str(caught.value)
+        assert caught.value.error_context["path"] == str(missing)
+
+
+def test_a_missing_data_file_is_named(demo_config):
+    with pytest.raises(NLSQInputError) as caught:
+        xpcs.fit(demo_config, experimental_data__data_file_name="gone.h5")
+    assert "gone.h5" in str(caught.value)
+    assert caught.value.error_context["path"].endswith("gone.h5")
+
+
+def test_a_bad_value_names_its_key(demo_config):
+    with pytest.raises(NLSQInputError) as caught:
+        xpcs.load(demo_config, analyzer_parameters__dt=-1.0)
+    assert "analyzer_parameters.dt" in str(caught.value)
+    assert caught.value.error_context["key"] == "analyzer_parameters.dt"
+    with pytest.raises(NLSQInputError, match="analysis_mode"):
+        xpcs.load(demo_config, analysis_mode__inner=1)
+    with pytest.raises(NLSQInputError, match="NaN"):
+        xpcs.load(demo_config, analyzer_parameters__dt=float("nan"))
+
+
+def test_the_demo_takes_no_configuration_and_fit_needs_something(demo_config):
+    with pytest.raises(NLSQInputError, match="demo"):
+        xpcs.fit(demo_config, demo=True)
+    with pytest.raises(NLSQInputError, match="configuration"):
+        xpcs.fit()
+    with pytest.raises(NLSQInputError, match="angles"):
+        xpcs.fit(demo=True, angles=0)
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_the_fit(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(NLSQInputError, match="output_dir"):
+        xpcs.fit(demo=True, angles=1, frames=20, output_dir=blocker / "out")
+
+
+def test_the_result_is_a_plain_dict_and_warnings_are_issued():
+    with pytest.warns(xpcs.XpcsWarning):
+        result = xpcs.fit(demo=True, angles=2, frames=40)
+    assert result.warnings
+    d = json.loads(json.dumps(result.to_dict()))
+    assert d["parameters"] == result.parameters
+    assert len(d["result"]["covariance"]) == len(result.parameters)
+    assert d["per_angle_scaling"]["contrast"] == result.per_angle_scaling["contrast"].tolist()
+
+
+def test_the_scaling_choice_lists_its_candidates(demo_config):
+    # per_angle_mode: auto with 3 angles (the threshold) chooses by BIC between one shared
+    # contrast and offset and one per angle.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(
+            demo_config, optimization__nlsq__anti_degeneracy__per_angle_mode="auto"
+        )
+    choice = result.scaling_choice
+    assert [c["scaling"] for c in choice["candidates"]] == ["constant", "individual"]
+    kept = choice["candidates"][choice["chosen"]]
+    assert kept["scaling"] == result.scaling
+    assert kept["bic"] == min(c["bic"] for c in choice["candidates"] if c["converged"])
+    assert "kept" in choice["reason"]
+    for candidate in choice["candidates"]:
+        assert candidate["aic"] < 0 and candidate["chi_squared"] > 0
