@@ -34,20 +34,11 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import _native
+from ._bounds import bound_sides
 
 __all__ = ["NumericalValidator"]
 
 Bounds = Tuple[Any, Any]
-
-
-def _side(bound: Any, n: int) -> Optional[np.ndarray]:
-    """One side of the bounds as a float64 vector of ``n`` values (a scalar is repeated)."""
-    if bound is None:
-        return None
-    side = np.asarray(bound, dtype=np.float64)
-    if side.ndim == 0:
-        return np.full(n, float(side))
-    return np.ascontiguousarray(side.ravel())
 
 
 class NumericalValidator:
@@ -134,11 +125,11 @@ class NumericalValidator:
         >>> NumericalValidator().validate_parameters([1.0, 2.0], bounds=([0, 0], [3, 3]))
         """
         values = np.ascontiguousarray(np.asarray(parameters, dtype=np.float64).ravel())
-        lower, upper = bounds if bounds is not None else self.bounds or (None, None)
+        lower, upper = bound_sides(bounds if bounds is not None else self.bounds, values.size)
         _native.validate_parameters(
             values,
-            _side(lower, values.size),
-            _side(upper, values.size),
+            lower,
+            upper,
             self.enable_validation,
             iteration,
         )

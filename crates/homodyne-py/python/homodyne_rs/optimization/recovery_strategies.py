@@ -44,18 +44,9 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import _native
+from ._bounds import bound_sides
 
 __all__ = ["RecoveryStrategyApplicator"]
-
-
-def _side(bound: Any, n: int) -> Optional[np.ndarray]:
-    """One side of the bounds as a float64 vector of ``n`` values (a scalar is repeated)."""
-    if bound is None:
-        return None
-    side = np.asarray(bound, dtype=np.float64)
-    if side.ndim == 0:
-        return np.full(n, float(side))
-    return np.ascontiguousarray(side.ravel())
 
 
 class RecoveryStrategyApplicator:
@@ -133,11 +124,5 @@ class RecoveryStrategyApplicator:
         ('perturb_parameters', True)
         """
         values = np.ascontiguousarray(np.asarray(params, dtype=np.float64).ravel())
-        lower, upper = bounds if bounds is not None else (None, None)
-        return self._native.get_recovery_strategy(
-            error,
-            values,
-            attempt,
-            _side(lower, values.size),
-            _side(upper, values.size),
-        )
+        lower, upper = bound_sides(bounds, values.size)
+        return self._native.get_recovery_strategy(error, values, attempt, lower, upper)
