@@ -10,7 +10,7 @@ use homodyne::{
     XScale,
 };
 use homodyne_cli::formula::Formula;
-use homodyne_core::{Model, OptimizationStrategy};
+use homodyne_core::{DifferenceScheme, Model, OptimizationStrategy};
 use ndarray::Array2;
 use numpy::{AllowTypeChange, PyArrayLike1, PyArrayLike2, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -41,7 +41,9 @@ fn solver_options(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResu
             "f_scale" => o.f_scale = value.extract()?,
             "loss" => {
                 let name: String = value.extract()?;
-                o.loss = name.parse::<Loss>().map_err(|e| input_error(py, e.to_string()))?;
+                o.loss = name
+                    .parse::<Loss>()
+                    .map_err(|e| input_error(py, e.to_string()))?;
             }
             "x_scale" => {
                 o.x_scale = if let Ok(name) = value.extract::<String>() {
@@ -74,7 +76,9 @@ fn strategy(py: Python<'_>, name: &str) -> PyResult<OptimizationStrategy> {
         "streaming" => Ok(OptimizationStrategy::Streaming),
         _ => Err(input_error(
             py,
-            format!("unknown strategy {name:?}: expected 'standard', 'large', 'chunked' or 'streaming'"),
+            format!(
+                "unknown strategy {name:?}: expected 'standard', 'large', 'chunked' or 'streaming'"
+            ),
         )),
     }
 }
@@ -97,7 +101,10 @@ fn streaming_options(
         if let Some(v) = d.get_item("batch_size")?.filter(|v| !v.is_none()) {
             s.batch_size = Some(v.extract()?);
         }
-        if let Some(v) = d.get_item("max_retries_per_batch")?.filter(|v| !v.is_none()) {
+        if let Some(v) = d
+            .get_item("max_retries_per_batch")?
+            .filter(|v| !v.is_none())
+        {
             s.max_retries_per_batch = v.extract()?;
         }
         if let Some(v) = d.get_item("min_success_rate")?.filter(|v| !v.is_none()) {
@@ -131,12 +138,13 @@ fn streaming_options(
 /// Fits `model` (a callable `f(x, *p)` or a formula string) to `ydata` over `xdata`.
 ///
 /// `names` are the parameter names (in `p0`'s order); `variables` the formula's names for
-/// the rows of a 2-D `xdata` (`x` for 1-D). Returns the result dict with `model_calls` and
+/// the rows of a 2-D `xdata` (`x` for 1-D); `difference` the finite differences of a
+/// callable without `jac` (`'2-point'` forward, `'3-point'` central). Returns the result dict with `model_calls` and
 /// `jacobian_calls` added.
 #[pyfunction]
 #[pyo3(signature = (
     model, xdata, ydata, p0, lower, upper, names, *, sigma=None, absolute_sigma=false,
-    fixed=None, method="trf", options=None, jac=None, strategy_override=None,
+    fixed=None, method="trf", options=None, jac=None, difference="2-point", strategy_override=None,
     memory_limit_gb=None, wrapper=None, streaming=None, checkpoint=None, progress=false,
     block=None, variables=None
 ))]
@@ -156,6 +164,7 @@ pub(crate) fn fit_curve<'py>(
     method: &str,
     options: Option<&Bound<'py, PyDict>>,
     jac: Option<Py<PyAny>>,
+    difference: &str,
     strategy_override: Option<&str>,
     memory_limit_gb: Option<f64>,
     wrapper: Option<WrapperFlags>,
@@ -165,15 +174,22 @@ pub(crate) fn fit_curve<'py>(
     block: Option<usize>,
     variables: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let y = ydata.as_slice().map_err(|_| input_error(py, "ydata must be contiguous"))?;
+    let y = ydata
+        .as_slice()
+        .map_err(|_| input_error(py, "ydata must be contiguous"))?;
     let n = y.len();
-    let method: Method = method.parse().map_err(|e: homodyne_core::OptimizationError| errors::fit_error(py, &e))?;
+    let method: Method = method
+        .parse()
+        .map_err(|e: homodyne_core::OptimizationError| errors::fit_error(py, &e))?;
     let options = solver_options(py, options)?;
     let strategy = strategy_override.map(|s| strategy(py, s)).transpose()?;
     let streaming = streaming_options(streaming, checkpoint)?;
     let sigma = sigma
         .as_ref()
-        .map(|s| s.as_slice().map_err(|_| input_error(py, "sigma must be contiguous")))
+        .map(|s| {
+            s.as_slice()
+                .map_err(|_| input_error(py, "sigma must be contiguous"))
+        })
         .transpose()?;
     let wrapper = wrapper.map(|(large, recovery, validation, retries, fast)| {
         NlsqWrapper::builder()
@@ -205,7 +221,11 @@ pub(crate) fn fit_curve<'py>(
         if columns.len() != rows.nrows() {
             return Err(input_error(
                 py,
-                format!("{} variable names for {} rows of xdata", columns.len(), rows.nrows()),
+                format!(
+                    "{} variable names for {} rows of xdata",
+                    columns.len(),
+                    rows.nrows()
+                ),
             ));
         }
         if rows.ncols() != n {
@@ -230,7 +250,11 @@ pub(crate) fn fit_curve<'py>(
         python_model = None;
         &formula
     } else {
-        let points = xdata.getattr("shape")?.extract::<Vec<usize>>()?.last().copied();
+        let points = xdata
+            .getattr("shape")?
+            .extract::<Vec<usize>>()?
+            .last()
+            .copied();
         if points != Some(n) {
             return Err(input_error(
                 py,
@@ -240,13 +264,24 @@ pub(crate) fn fit_curve<'py>(
                 ),
             ));
         }
+        let scheme = match difference {
+            "2-point" => DifferenceScheme::Forward,
+            "3-point" => DifferenceScheme::Central,
+            other => {
+                return Err(input_error(
+                    py,
+                    format!("jac={other:?}: expected a callable, '2-point' or '3-point'"),
+                ));
+            }
+        };
         python_model = Some(PythonModel::new(
             model.clone().unbind(),
             jac,
+            scheme,
             xdata.clone().unbind(),
             n,
             names.clone(),
-            upper.clone(),
+            (lower.clone(), upper.clone()),
             block.unwrap_or(DEFAULT_BLOCK),
             &control,
         ));
@@ -281,7 +316,7 @@ pub(crate) fn fit_curve<'py>(
         if let Some(w) = wrapper {
             fit = fit.wrapper(w);
         }
-    fit.run()
+        fit.run()
     };
     let outcome = control.run(py, run)?;
     let result = outcome.map_err(|e| errors::fit_error(py, &e))?;
@@ -297,7 +332,11 @@ pub(crate) fn fit_curve<'py>(
 
 /// The parameters a formula implies (`Formula::free_names`) for the variables `variables`.
 #[pyfunction]
-pub(crate) fn formula_parameters(py: Python<'_>, source: &str, variables: Vec<String>) -> PyResult<Vec<String>> {
+pub(crate) fn formula_parameters(
+    py: Python<'_>,
+    source: &str,
+    variables: Vec<String>,
+) -> PyResult<Vec<String>> {
     Formula::free_names(source, &variables).map_err(|e| input_error(py, format!("formula: {e}")))
 }
 

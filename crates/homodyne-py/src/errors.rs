@@ -106,9 +106,7 @@ pub(crate) fn fit_error(py: Python<'_>, err: &OptimizationError) -> PyErr {
             )
         }
         OptimizationError::InvalidInput {
-            problem: InvalidInput::NonFinite {
-                index, value, ..
-            },
+            problem: InvalidInput::NonFinite { index, value, .. },
             ..
         } => numerical_error(
             py,
@@ -118,6 +116,9 @@ pub(crate) fn fit_error(py: Python<'_>, err: &OptimizationError) -> PyErr {
             Some("data"),
             &[(*index, *value)],
         ),
+        _ if err.kind() == ErrorKind::Interrupted => {
+            pyo3::exceptions::PyKeyboardInterrupt::new_err(message)
+        }
         _ => {
             let class = match err.kind() {
                 ErrorKind::Convergence => ErrorClass::Convergence,

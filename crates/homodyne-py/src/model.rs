@@ -13,14 +13,17 @@
 //! thread asked first: the fit is deterministic.
 //!
 //! The Jacobian is `jac(xdata[..., lo:hi], *params)` when given (an `(m, n)` array), else
-//! forward differences over the block, `n + 1` calls of `f`:
+//! finite differences over the block: forward (`'2-point'`, the default, `n + 1` calls of
+//! `f`) or central (`'3-point'`, `2n + 1` calls, error `O(h^2)` instead of `O(h)`):
 //!
 //! ```text
-//! J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,   h_k = sqrt(eps) * max(|p_k|, floor)
+//! forward: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,          h_k = eps^(1/2) max(|p_k|, floor)
+//! central: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p - h_k e_k)) / 2h_k, h_k = eps^(1/3) max(|p_k|, floor)
 //! ```
 //!
-//! with the step taken backwards where the forward one would leave the upper bound (as
-//! scipy does), and the actual step `(p_k + h_k) - p_k` in the quotient.
+//! A forward step that would leave the upper bound is taken backwards (as scipy does); a
+//! central difference that would leave a bound becomes one-sided; the actual steps
+//! (`(p_k + h_k) - p_k`, rounding included) are used in the quotients.
 //!
 //! A call that raises (or returns the wrong shape) stops the fit ([`Control::stop_with`]):
 //! the block's values are NaN and the solver ends at its next check; the exception is then
@@ -58,7 +61,9 @@ pub(crate) struct PythonModel<'c> {
     n_points: usize,
     n_params: usize,
     names: Vec<String>,
+    lower: Vec<f64>,
     upper: Vec<f64>,
+    scheme: DifferenceScheme,
     block: usize,
     control: &'c Control,
     calls: AtomicUsize,
@@ -87,16 +92,18 @@ impl std::fmt::Debug for PythonModel<'_> {
 
 impl<'c> PythonModel<'c> {
     /// `function(xdata[..., lo:hi], *p)` over `n_points` points, with the parameters
-    /// `names`, their `upper` bounds (for the direction of a difference step), the optional
-    /// `jacobian` callable, `block` points per call, stopping through `control`.
+    /// `names`, their `bounds` (`(lower, upper)`, for the direction of a difference step),
+    /// the optional `jacobian` callable or else differences by `scheme`, `block` points per
+    /// call, stopping through `control`.
     #[allow(clippy::too_many_arguments)] // each is one fact about the caller's model
     pub(crate) fn new(
         function: Py<PyAny>,
         jacobian: Option<Py<PyAny>>,
+        scheme: DifferenceScheme,
         xdata: Py<PyAny>,
         n_points: usize,
         names: Vec<String>,
-        upper: Vec<f64>,
+        (lower, upper): (Vec<f64>, Vec<f64>),
         block: usize,
         control: &'c Control,
     ) -> Self {
@@ -107,7 +114,9 @@ impl<'c> PythonModel<'c> {
             n_points,
             n_params: names.len(),
             names,
+            lower,
             upper,
+            scheme,
             block: block.max(1),
             control,
             calls: AtomicUsize::new(0),
@@ -160,7 +169,10 @@ impl<'c> PythonModel<'c> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Python::attach(|py| {
             let call = || -> PyResult<Vec<f64>> {
-                let out = self.function.bind(py).call1(self.arguments(py, &range, p)?)?;
+                let out = self
+                    .function
+                    .bind(py)
+                    .call1(self.arguments(py, &range, p)?)?;
                 let values: PyArrayLike1<'_, f64, AllowTypeChange> = out.extract()?;
                 let values = values.as_array();
                 if values.len() != m {
@@ -190,7 +202,7 @@ impl<'c> PythonModel<'c> {
         let values = self.call_function(range.clone(), p);
         let jacobian = match &self.jacobian {
             Some(jac) => self.call_jacobian(jac, range, p),
-            None => self.forward_differences(range, p, &values),
+            None => self.differences(range, p, &values),
         };
         debug_assert_eq!(jacobian.len(), m * n);
         (values, jacobian)
@@ -227,19 +239,37 @@ impl<'c> PythonModel<'c> {
         })
     }
 
-    /// Forward differences of the block (module docs).
-    fn forward_differences(&self, range: std::ops::Range<usize>, p: &[f64], at: &[f64]) -> Vec<f64> {
+    /// Finite differences of the block (module docs).
+    fn differences(&self, range: std::ops::Range<usize>, p: &[f64], at: &[f64]) -> Vec<f64> {
         let (m, n) = (range.len(), self.n_params);
         let mut jacobian = vec![0.0; m * n];
-        let relative = DifferenceScheme::Forward.relative_step();
+        let relative = self.scheme.relative_step();
+        let moved = |k: usize, to: f64| {
+            let mut stepped = p.to_vec();
+            stepped[k] = to;
+            (
+                stepped[k] - p[k],
+                self.call_function(range.clone(), &stepped),
+            )
+        };
         for k in 0..n {
             let h = relative * p[k].abs().max(DEFAULT_STEP_FLOOR);
-            let mut stepped = p.to_vec();
-            stepped[k] = if p[k] + h > self.upper[k] { p[k] - h } else { p[k] + h };
-            let step = stepped[k] - p[k];
-            let moved = self.call_function(range.clone(), &stepped);
-            for i in 0..m {
-                jacobian[i * n + k] = (moved[i] - at[i]) / step;
+            let (up_fits, down_fits) = (p[k] + h <= self.upper[k], p[k] - h >= self.lower[k]);
+            let column: Vec<f64> = match self.scheme {
+                DifferenceScheme::Central if up_fits && down_fits => {
+                    let (up, f_up) = moved(k, p[k] + h);
+                    let (down, f_down) = moved(k, p[k] - h);
+                    (0..m)
+                        .map(|i| (f_up[i] - f_down[i]) / (up - down))
+                        .collect()
+                }
+                _ => {
+                    let (step, f) = moved(k, if up_fits { p[k] + h } else { p[k] - h });
+                    (0..m).map(|i| (f[i] - at[i]) / step).collect()
+                }
+            };
+            for (i, d) in column.into_iter().enumerate() {
+                jacobian[i * n + k] = d;
             }
         }
         jacobian
@@ -253,10 +283,7 @@ impl<'c> PythonModel<'c> {
         p: &[f64],
     ) -> PyResult<Bound<'py, PyTuple>> {
         let slice = PySlice::new(py, range.start as isize, range.end as isize, 1);
-        let view = self
-            .xdata
-            .bind(py)
-            .get_item((PyEllipsis::get(py), slice))?;
+        let view = self.xdata.bind(py).get_item((PyEllipsis::get(py), slice))?;
         let mut items = Vec::with_capacity(1 + p.len());
         items.push(view);
         for &v in p {
@@ -266,14 +293,24 @@ impl<'c> PythonModel<'c> {
     }
 
     /// Records a failed call as the reason the fit stops.
-    fn fail(&self, py: Python<'_>, what: &str, err: PyErr, p: &[f64], range: &std::ops::Range<usize>) {
+    fn fail(
+        &self,
+        py: Python<'_>,
+        what: &str,
+        err: PyErr,
+        p: &[f64],
+        range: &std::ops::Range<usize>,
+    ) {
         if err.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
             self.control.stop_with(err);
             return;
         }
         let mut context = std::collections::BTreeMap::new();
         context.insert("parameters".to_string(), format!("{p:?}"));
-        context.insert("points".to_string(), format!("{}..{}", range.start, range.end));
+        context.insert(
+            "points".to_string(),
+            format!("{}..{}", range.start, range.end),
+        );
         let message = format!("{what} raised {}", describe(py, &err));
         let wrapped = errors::error(py, ErrorClass::Optimization, &message, &context);
         wrapped.set_cause(py, Some(err));
