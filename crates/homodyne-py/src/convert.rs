@@ -38,12 +38,21 @@ pub(crate) fn result_dict<'py>(
     d.set_item("covariance", result.covariance.matrix.to_pyarray(py))?;
     d.set_item("covariance_rank", result.covariance.rank)?;
     d.set_item("condition_number", result.covariance.condition_number)?;
-    d.set_item("uncertainties", PyArray1::from_slice(py, &result.uncertainties))?;
+    d.set_item(
+        "uncertainties",
+        PyArray1::from_slice(py, &result.uncertainties),
+    )?;
     d.set_item("chi_squared", result.chi_squared)?;
     d.set_item("reduced_chi_squared", result.reduced_chi_squared)?;
     d.set_item("convergence_status", status_name(result.convergence_status))?;
-    d.set_item("converged", result.convergence_status == homodyne_core::ConvergenceStatus::Converged)?;
-    d.set_item("termination_reason", format!("{:?}", result.termination_reason))?;
+    d.set_item(
+        "converged",
+        result.convergence_status == homodyne_core::ConvergenceStatus::Converged,
+    )?;
+    d.set_item(
+        "termination_reason",
+        format!("{:?}", result.termination_reason),
+    )?;
     d.set_item("message", result.termination_reason.to_string())?;
     d.set_item("iterations", result.iterations)?;
     d.set_item("nfev", result.nfev)?;
@@ -59,10 +68,13 @@ pub(crate) fn result_dict<'py>(
     let actions: Vec<String> = result
         .recovery_actions
         .iter()
-        .map(|a| a.action.clone())
+        .map(|a| crate::support::reference_action(&a.action).to_string())
         .collect();
     d.set_item("recovery_actions", actions)?;
-    d.set_item("recovery_details", json_to_py(py, &result.recovery_actions)?)?;
+    d.set_item(
+        "recovery_details",
+        json_to_py(py, &result.recovery_actions)?,
+    )?;
     d.set_item("attempts", json_to_py(py, &result.attempts)?)?;
     d.set_item("strategy", strategy_name(result.strategy))?;
     d.set_item("strategy_notes", result.strategy_notes.clone())?;

@@ -168,12 +168,15 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     if "validate" in extra:
         options["validate"] = extra.pop("validate")
 
+    # scipy's max_nfev is the whole budget: no recovery retry may add to it.
+    wrapper = (True, False, True, 0, False) if "max_nfev" in options else None
     result = _native.fit_curve(
         f, x, y, list(map(float, start)), list(map(float, lower)), list(map(float, upper)),
         list(names), sigma=s, absolute_sigma=absolute_sigma, method=method, options=options,
         jac=jac if callable(jac) else None,
         difference=jac if isinstance(jac, str) else "2-point",
         strategy_override=extra.get("strategy"), memory_limit_gb=extra.get("memory_limit_gb"),
+        wrapper=wrapper,
         progress=bool(extra.get("progress", False)), block=extra.get("block"),
         variables=formula_variables(x, extra.get("variables")) if isinstance(f, str) else None,
     )
