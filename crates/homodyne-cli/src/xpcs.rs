@@ -28,7 +28,7 @@ use demo::run_demo;
 pub use demo::{PreparedDemo, write_demo};
 pub use outputs::{WrittenOutputs, write_outputs};
 pub use overrides::{KeySetting, configuration_with};
-pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on};
+pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on, given_data};
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {

@@ -19,11 +19,11 @@ use homodyne_cli::checks;
 use homodyne_cli::processes::Processes;
 use homodyne_cli::xpcs::{
     KeySetting, PreparedDemo, PreparedRun, RunError, RunSettings, XpcsRun, configuration_with,
-    write_demo, write_outputs,
+    given_data, write_demo, write_outputs,
 };
 use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
 use homodyne_xpcs::{ModelForm, XpcsError, load_experimental_data};
-use numpy::{PyArray1, PyArray3, ToPyArray};
+use numpy::{PyArray1, PyArray3, PyReadonlyArray1, PyReadonlyArray3, ToPyArray};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -38,6 +38,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(xpcs_write_demo, m)?)?;
     Ok(())
 }
+
+/// Data given as arrays: `(c2_exp, t1, phi_angles_list, wavevector_q_list)`.
+type GivenArrays<'py> = (
+    PyReadonlyArray3<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+);
 
 /// The keys of `settings_json` (a JSON object of dotted key paths and values).
 fn key_settings(py: Python<'_>, settings_json: &str) -> PyResult<Vec<KeySetting>> {
@@ -142,9 +150,13 @@ fn xpcs_load<'py>(
 /// `python_compat`: the Python package's form of the model (`--python-compat`).
 /// `output_dir`: where the result files go (`<dir>/nlsq/`), checked writable before the
 /// fit; no files without it. `progress`: draw a progress bar.
+/// `data`: the arrays `(c2_exp, t1, phi_angles_list, wavevector_q_list)` to fit instead
+/// of the configuration's data file (its frame range is not applied; `dt` is the
+/// configuration's, else the spacing of `t1`).
 #[pyfunction]
 #[pyo3(signature = (config = None, settings_json = "{}", demo = None, python_compat = false,
-    output_dir = None, progress = false))]
+    output_dir = None, progress = false, data = None))]
+#[allow(clippy::too_many_arguments)] // the keywords of homodyne_rs.xpcs.fit
 fn xpcs_fit<'py>(
     py: Python<'py>,
     config: Option<PathBuf>,
@@ -153,15 +165,26 @@ fn xpcs_fit<'py>(
     python_compat: bool,
     output_dir: Option<PathBuf>,
     progress: bool,
+    data: Option<GivenArrays<'py>>,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
     let settings = key_settings(py, settings_json)?;
-    if demo.is_some() && (config.is_some() || !settings.is_empty()) {
+    if demo.is_some() && (config.is_some() || !settings.is_empty() || data.is_some()) {
         return Err(errors::input_error(
             py,
-            "demo=True fits the command line's demo dataset: give no configuration file and \
-             no configuration keys with it",
+            "demo=True fits the command line's demo dataset: give no configuration file, \
+             configuration keys or data with it",
         ));
     }
+    // The arrays copied out of numpy before the GIL is released.
+    let given = data.map(|(c2, t, phi, q)| {
+        let values = |a: numpy::ndarray::ArrayViewD<'_, f64>| a.iter().copied().collect::<Vec<_>>();
+        (
+            values(c2.as_array().into_dyn()),
+            values(t.as_array().into_dyn()),
+            values(phi.as_array().into_dyn()),
+            values(q.as_array().into_dyn()),
+        )
+    });
     if let Some(dir) = &output_dir {
         checks::output_dir("output_dir", dir)
             .map_err(|e| errors::input_error(py, e.to_string()))?;
@@ -178,15 +201,24 @@ fn xpcs_fit<'py>(
         if let Some((angles, frames)) = demo {
             return PreparedDemo::prepare(angles, frames, form)?.fit(&processes, &control);
         }
-        let config = configuration_with(config.as_deref(), &settings)?;
+        let mut config = configuration_with(config.as_deref(), &settings)?;
         warnings.extend(config.warnings.iter().cloned());
         let settings = RunSettings {
             form,
             sigma_auto: false,
         };
-        let prepared = PreparedRun::prepare(config, &settings, &mut |warning| {
-            warnings.push(warning.to_owned());
-        })?;
+        let mut warn = |warning: &str| warnings.push(warning.to_owned());
+        let prepared = match given {
+            None => PreparedRun::prepare(config, &settings, &mut warn)?,
+            Some((c2, t, phi, q_list)) => {
+                if config.dt().is_none() && t.len() >= 2 {
+                    config.analyzer.dt = Some(t[1] - t[0]);
+                }
+                let dt = config.dt().unwrap_or(f64::NAN);
+                let loaded = given_data(c2, t, phi, q_list, dt)?;
+                PreparedRun::prepare_loaded(config, loaded, &settings, &mut warn)?
+            }
+        };
         prepared.fit(&processes, &control)
     })?;
     let run = outcome.map_err(|e| run_error(py, e))?;

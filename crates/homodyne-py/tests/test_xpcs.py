@@ -265,3 +265,45 @@ def test_the_scaling_choice_lists_its_candidates(demo_config):
     assert "kept" in choice["reason"]
     for candidate in choice["candidates"]:
         assert candidate["aic"] < 0 and candidate["chi_squared"] > 0
+
+
+def test_data_loaded_in_python_fit_as_the_file(demo_config):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        from_file = xpcs.fit(demo_config)
+        data = xpcs.load(demo_config)
+        from_arrays = xpcs.fit(demo_config, data=data)
+    assert from_arrays.info["data_path"] == "<arrays>"
+    assert from_arrays.parameters.keys() == from_file.parameters.keys()
+    for name, value in from_file.parameters.items():
+        assert close(from_arrays.parameters[name], value), name
+    assert close(from_arrays.chi_squared, from_file.chi_squared)
+
+
+def test_data_edited_in_python_is_what_is_fitted(demo_config):
+    data = xpcs.load(demo_config)
+    n = 31
+    cropped = {
+        "c2_exp": data["c2_exp"][:1, :n, :n],
+        "t1": data["t1"][:n],
+        "phi_angles_list": data["phi_angles_list"][:1],
+        "wavevector_q_list": data["wavevector_q_list"][:1],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        result = xpcs.fit(data=cropped, analysis_mode="static")
+    # One angle, the first frame dropped: 30 fitted frames; dt from the spacing of t1.
+    assert result.info["n_t"] == n - 1
+    assert result.per_angle_scaling["contrast"].shape == (1,)
+    np.testing.assert_allclose(result.info["times"], data["t1"][1:n], rtol=1e-12)
+    assert set(result.parameters) == {"contrast_0", "offset_0", "D0", "alpha", "D_offset"}
+
+
+def test_data_of_the_wrong_shape_is_refused(demo_config):
+    data = xpcs.load(demo_config)
+    with pytest.raises(NLSQInputError, match="shape"):
+        xpcs.fit(data={**data, "t1": data["t1"][:-1]}, analysis_mode="static")
+    with pytest.raises(NLSQInputError, match="wavevector_q_list"):
+        xpcs.fit(data={k: v for k, v in data.items() if k != "wavevector_q_list"})
+    with pytest.raises(NLSQInputError, match="data"):
+        xpcs.fit(demo=True, data=data)

@@ -13,7 +13,7 @@ use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, StreamingOptions};
 use homodyne_xpcs::config::{ScalingPlan, SigmaSetting, StrategyOverride, XpcsConfig};
 use homodyne_xpcs::initial::quantile_scaling;
-use homodyne_xpcs::loader::load_experimental_data;
+use homodyne_xpcs::loader::{Precision, SourceFormat, load_experimental_data};
 use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
 use homodyne_xpcs::{
     CoarseToFine, CorrelationData, HomodyneModel, LoadedXpcs, ModelForm, ParameterLayout,
@@ -152,6 +152,33 @@ impl PreparedRun {
             &config.load_options().map_err(RunError::input)?,
         )
         .map_err(RunError::input)?;
+        Self::set_up(config, loaded, settings, warn, started)
+    }
+
+    /// Sets up the fit of data already loaded (by the loader, or given as arrays:
+    /// [`given_data`]) as [`PreparedRun::prepare`] does after loading; the configuration's
+    /// data location and frame range are not used.
+    ///
+    /// # Errors
+    ///
+    /// As [`PreparedRun::prepare`].
+    pub fn prepare_loaded(
+        config: XpcsConfig,
+        loaded: LoadedXpcs,
+        settings: &RunSettings,
+        warn: &mut dyn FnMut(&str),
+    ) -> Result<Self, RunError> {
+        Self::set_up(config, loaded, settings, warn, Instant::now())
+    }
+
+    /// [`PreparedRun::prepare`] after the load that began at `started`.
+    fn set_up(
+        config: XpcsConfig,
+        loaded: LoadedXpcs,
+        settings: &RunSettings,
+        warn: &mut dyn FnMut(&str),
+        started: Instant,
+    ) -> Result<Self, RunError> {
         for warning in &loaded.warnings {
             warn(warning);
         }
@@ -345,6 +372,64 @@ impl PreparedRun {
             seconds: started.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// Two-time data given as arrays, as the package's loader returns them: `c2` the
+/// `n_phi` matrices of `n_t x n_t` frames one after another (row-major, diagonal
+/// corrected), `t` the `n_t` frame times from 0 (seconds), `phi` the angles (degrees),
+/// `q_list` the wavevector of each matrix (1/Angstrom; the first is fitted, as the
+/// package fits it), `dt` the frame time. The path is `<arrays>`.
+///
+/// # Errors
+///
+/// Exit status 2: sizes that do not agree (named), no angle, no wavevector, a
+/// non-positive `dt`.
+pub fn given_data(
+    c2: Vec<f64>,
+    t: Vec<f64>,
+    phi: Vec<f64>,
+    q_list: Vec<f64>,
+    dt: f64,
+) -> Result<LoadedXpcs, RunError> {
+    let n_t = t.len();
+    let n_phi = phi.len();
+    let sizes = |what: String| -> RunError { Failure::input(what).into() };
+    if c2.len() != n_phi * n_t * n_t {
+        return Err(sizes(format!(
+            "c2_exp holds {} values, but {n_phi} angles (phi_angles_list) of {n_t} x {n_t} \
+             frames (t1) need {}",
+            c2.len(),
+            n_phi * n_t * n_t
+        )));
+    }
+    let Some(&q) = q_list.first() else {
+        return Err(sizes(
+            "wavevector_q_list is empty: give the q of the data".to_owned(),
+        ));
+    };
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(sizes(format!(
+            "the frame time dt is {dt}: give a positive analyzer_parameters.dt"
+        )));
+    }
+    let data = CorrelationData::new(q, dt, phi, n_t, c2).map_err(RunError::input)?;
+    Ok(LoadedXpcs {
+        c2_before_correction: Vec::new(),
+        data,
+        t,
+        wavevector_q_list: q_list,
+        selected_q: Some(q),
+        precision: Precision::Float64,
+        format: SourceFormat::Matrix,
+        path: "<arrays>".into(),
+        source_indices: (0..n_phi).collect(),
+        source_datasets: (0..n_phi).map(|k| format!("c2_exp[{k}]")).collect(),
+        n_frames_in_file: None,
+        frames: None,
+        cache_metadata: None,
+        cache_written: None,
+        warnings: Vec::new(),
+    })
 }
 
 /// A finished XPCS fit: the data, the model kept, its fit and how it was chosen.

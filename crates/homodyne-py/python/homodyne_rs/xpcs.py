@@ -224,6 +224,7 @@ def load(config: PathLike, **keys: Any) -> Dict[str, np.ndarray]:
 def fit(
     config: Optional[PathLike] = None,
     *,
+    data: Optional[Dict[str, Any]] = None,
     output_dir: Optional[PathLike] = None,
     progress: bool = False,
     demo: bool = False,
@@ -239,6 +240,15 @@ def fit(
     config : str or path, optional
         The YAML configuration (the Python ``homodyne`` package's keys). Without it, the
         keys alone describe the fit (``experimental_data__data_folder_path=...``, ...).
+    data : dict, optional
+        The data to fit instead of the configuration's data file, shaped as :func:`load`
+        returns them (so ``fit(config, data=edited)`` fits data loaded and changed in
+        Python): ``c2_exp`` ``(n_phi, n_t, n_t)`` (or ``(n_t, n_t)`` for one angle),
+        ``t1`` (the ``n_t`` frame times from 0, seconds), ``phi_angles_list`` (degrees),
+        ``wavevector_q_list`` (1/Angstrom, or one q). The fit drops the first frame, as
+        for a file; the configuration's frame range is not applied; ``dt`` is
+        ``analyzer_parameters.dt`` when set, else the spacing of ``t1``. Without a
+        configuration the static model is fitted.
     output_dir : str or path, optional
         Where the result files go: ``<output_dir>/nlsq/`` gets the package's JSON files,
         the fitted data as ``.npz`` and HDF5, and per angle a heatmap and a plot of
@@ -300,9 +310,11 @@ def fit(
                 f"file and no configuration keys with it (got config={config!r}"
                 + (f", keys {sorted(keys)})" if keys else ")")
             )
+        if data is not None:
+            raise NLSQInputError("demo=True makes its own data: give no data with it")
         demo_size = (_count(angles, "angles"), _count(frames, "frames"))
     else:
-        if config is None and not keys:
+        if config is None and not keys and data is None:
             raise NLSQInputError(
                 "give a configuration file (fit('my.yaml')), configuration keys, or "
                 "demo=True; `homodyne config --mode laminar_flow --output my.yaml` writes "
@@ -316,6 +328,7 @@ def fit(
         bool(python_compat),
         None if output_dir is None else os.fspath(output_dir),
         bool(progress),
+        None if data is None else _given_arrays(data),
     )
     _warn(issued)
     result = _result(raw, issued)
@@ -341,6 +354,48 @@ def write_demo(folder: PathLike, angles: int = 3, frames: int = 300,
     """
     return dict(_native.xpcs_write_demo(os.fspath(folder), _count(angles, "angles"),
                                         _count(frames, "frames"), bool(python_compat)))
+
+
+def _given_arrays(data: Dict[str, Any]):
+    """``data`` (as :func:`load` returns it) as the float64 arrays ``(c2_exp, t1,
+    phi_angles_list, wavevector_q_list)``, checked for shape."""
+    if not hasattr(data, "keys"):
+        raise NLSQInputError(
+            f"data must be a dict like load()'s (c2_exp, t1, phi_angles_list, "
+            f"wavevector_q_list), got {type(data).__name__}"
+        )
+    missing = [k for k in ("c2_exp", "t1", "phi_angles_list", "wavevector_q_list")
+               if k not in data]
+    if missing:
+        raise NLSQInputError(f"data lacks {', '.join(missing)} (the keys load() returns)")
+
+    def array(key: str, ndim: int) -> np.ndarray:
+        try:
+            a = np.ascontiguousarray(data[key], dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise NLSQInputError(f"data[{key!r}] is not an array of numbers: {e}") from None
+        if a.ndim == 0 and ndim == 1:
+            a = a.reshape(1)
+        if a.ndim == 2 and ndim == 3:
+            a = a[np.newaxis]
+        if a.ndim != ndim:
+            raise NLSQInputError(f"data[{key!r}] has {a.ndim} dimensions; give {ndim}")
+        return a
+
+    c2 = array("c2_exp", 3)
+    t1 = array("t1", 1)
+    phi = array("phi_angles_list", 1)
+    q = array("wavevector_q_list", 1)
+    n_phi, n_a, n_b = c2.shape
+    if n_a != n_b or n_a != t1.size or n_phi != phi.size:
+        raise NLSQInputError(
+            f"data['c2_exp'] has shape {c2.shape}, but t1 has {t1.size} times and "
+            f"phi_angles_list {phi.size} angles: give (n_phi, n_t, n_t) = "
+            f"({phi.size}, {t1.size}, {t1.size})"
+        )
+    if "t2" in data and not np.array_equal(np.asarray(data["t2"], dtype=np.float64), t1):
+        raise NLSQInputError("data['t2'] differs from data['t1']: give the same frame times")
+    return c2, t1, phi, q
 
 
 def _count(value: Any, name: str) -> int:
