@@ -35,7 +35,9 @@ use summary::Summary;
 /// value at `x0`. `jac` is a callable returning the `m x n` Jacobian as a 2-D float64
 /// array, or `None` for finite differences by `scheme` (`"2-point"`, `"3-point"`) with
 /// relative steps `diff_step` (the library's when `None`). `x_scale` is one positive scale
-/// per parameter, or `None` for scipy's `'jac'`. Returns a dict of scipy's result fields.
+/// per parameter, or `None` for scipy's `'jac'`; the scales are also the parameters'
+/// typical sizes, the floors of the difference steps (1 for `'jac'`). Returns a dict of
+/// scipy's result fields.
 #[pyfunction]
 #[pyo3(signature = (
     fun, x0, f0, jac, scheme, lower, upper, method, ftol, xtol, gtol, x_scale, loss,
@@ -78,11 +80,19 @@ fn least_squares<'py>(
     };
     per_parameter("the lower bounds", &lower)?;
     per_parameter("the upper bounds", &upper)?;
+    let x_scale = match x_scale {
+        Some(scales) => XScale::Vector(scales.as_array().to_vec()),
+        None => XScale::Jac,
+    };
     let derivatives = match jac {
         Some(jac) => Derivatives::Callable(jac),
         None => Derivatives::Differences {
             scheme: parse_scheme(py, scheme)?,
             rel_steps: diff_step.map(|d| d.as_array().to_vec()),
+            typical_sizes: match &x_scale {
+                XScale::Vector(scales) => scales.clone(),
+                _ => vec![1.0; n],
+            },
         },
     };
     if let Derivatives::Differences {
@@ -92,10 +102,9 @@ fn least_squares<'py>(
     {
         per_parameter("diff_step", steps)?;
     }
-    let x_scale = match x_scale {
-        Some(scales) => XScale::Vector(scales.as_array().to_vec()),
-        None => XScale::Jac,
-    };
+    if let XScale::Vector(scales) = &x_scale {
+        per_parameter("x_scale", scales)?;
+    }
     let loss: Loss = loss.parse().map_err(|e: String| input_error(py, e))?;
     let method: Method = method.parse().map_err(|e| fit_error(py, &e))?;
     let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| fit_error(py, &e))?;

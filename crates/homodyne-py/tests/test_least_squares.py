@@ -32,7 +32,7 @@ import pytest
 from scipy.optimize import Bounds
 from scipy.optimize import least_squares as scipy_least_squares
 
-from homodyne_rs._least_squares import OptimizeResult, least_squares
+from homodyne_rs import OptimizeResult, least_squares
 from homodyne_rs.exceptions import NLSQInputError, NLSQNumericalError, NLSQOptimizationError
 
 TIGHT = dict(ftol=1e-14, xtol=1e-14, gtol=1e-14)
@@ -308,6 +308,31 @@ def test_finite_differences_stay_within_bounds():
         ours, theirs = both(fun, [1.0, 1.0], jac=jac, bounds=(lower, upper), **TIGHT)
         assert_same_optimum(ours, theirs)
         np.testing.assert_array_equal(ours.active_mask, [-1, 1])
+
+
+@pytest.mark.parametrize("jac, accuracy", [("2-point", 1e-7), ("3-point", 1e-9)])
+def test_finite_differences_on_a_bound_keep_their_order(jac, accuracy):
+    # The solution (0, 2) lies on the lower bound of x0 and the upper bound of x1: the
+    # differences there are one-sided (3-point: the one-sided three-point quotient).
+    def fun(x):
+        return np.array([np.exp(x[0]) + 1.0, x[1] ** 2 - 9.0])
+
+    res = least_squares(fun, [1.0, 1.0], jac=jac, bounds=([0.0, 0.0], [2.0, 2.0]), **TIGHT)
+    np.testing.assert_allclose(res.x, [0.0, 2.0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.jac, [[1.0, 0.0], [0.0, 4.0]], rtol=0, atol=4 * accuracy)
+
+
+def test_x_scale_sizes_the_steps_of_a_tiny_parameter():
+    # x* = 1e-7: a step of sqrt(eps) * 1 (the default floor, scipy's) is 15% of it.
+    def fun(x):
+        return np.array([np.exp(1e7 * x[0]) - np.e])
+
+    exact = 1e7 * np.e
+    sized = least_squares(fun, [2e-7], x_scale=1e-7, **TIGHT)
+    np.testing.assert_allclose(sized.x, [1e-7], rtol=1e-9)
+    np.testing.assert_allclose(sized.jac, [[exact]], rtol=1e-6)
+    unsized = least_squares(fun, [2e-7], **TIGHT)
+    assert abs(unsized.jac[0, 0] / exact - 1) > 1e-3
 
 
 def test_scipy_bounds_object_and_scalar_bounds():

@@ -12,7 +12,7 @@ it and what to use instead; nothing is silently ignored.
 Examples
 --------
 >>> import numpy as np
->>> from homodyne_rs._least_squares import least_squares
+>>> from homodyne_rs import least_squares
 >>> def rosenbrock(x):
 ...     return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
 >>> res = least_squares(rosenbrock, [-1.2, 1.0])
@@ -74,6 +74,7 @@ class OptimizeResult(dict):
 
     Examples
     --------
+    >>> from homodyne_rs import OptimizeResult
     >>> r = OptimizeResult(x=[1.0], status=1)
     >>> r.x, r["status"]
     ([1.0], 1)
@@ -183,9 +184,9 @@ def _check_supported(method, jac, loss, tr_solver, tr_options, jac_sparsity, ver
     """Refuses, with what to use instead, the options of scipy that homodyne lacks."""
     if method == "dogbox":
         raise _refuse("method='dogbox'", "use method='trf', which handles the same bounds")
-    if method not in ("trf", "lm"):
+    if not (isinstance(method, str) and method in ("trf", "lm")):
         raise NLSQInputError(f"method={method!r} is unknown: use 'trf' or 'lm'")
-    if not callable(jac) and jac not in _SCHEMES:
+    if not callable(jac) and not (isinstance(jac, str) and jac in _SCHEMES):
         if jac == "cs":
             raise _refuse("jac='cs'", "use '3-point' (central differences) or a callable jac")
         raise NLSQInputError(f"jac={jac!r} is unknown: use '2-point', '3-point' or a callable")
@@ -193,7 +194,7 @@ def _check_supported(method, jac, loss, tr_solver, tr_options, jac_sparsity, ver
         raise _refuse(
             "a callable loss", f"use one of {', '.join(map(repr, _LOSSES))} with f_scale"
         )
-    if loss not in _LOSSES:
+    if not (isinstance(loss, str) and loss in _LOSSES):
         raise NLSQInputError(f"loss={loss!r} is unknown: use one of {', '.join(_LOSSES)}")
     if tr_solver not in (None, "exact"):
         if tr_solver == "lsmr":
@@ -265,8 +266,10 @@ def least_squares(
         The Jacobian ``d f_i / d x_k``: by forward differences (``'2-point'``, the
         default), central differences (``'3-point'``), or ``jac(x, *args, **kwargs)``
         returning an ``(m, n)`` array (dense; a sparse matrix is made dense). Finite
-        differences use homodyne's steps, ``h_k = rel * max(|x_k|, 1e-6)`` with
-        ``rel = sqrt(eps)`` or ``eps**(1/3)``, and never step outside the bounds.
+        differences use homodyne's scaled steps ``h_k = rel * max(|x_k|, s_k)`` with
+        ``rel = sqrt(eps)`` or ``eps**(1/3)`` and ``s_k`` the parameter's typical size,
+        its ``x_scale`` (1 by default and for ``'jac'``, as scipy's), and never step
+        outside the bounds (one-sided near a bound, of the same order).
     bounds : 2-tuple of array_like or scipy.optimize.Bounds, optional
         Lower and upper bounds, each a scalar or one value per parameter; ``np.inf`` with
         the right sign means no bound. Each lower bound must be below its upper bound.
@@ -286,7 +289,8 @@ def least_squares(
     x_scale : array_like or 'jac' or None, optional
         Characteristic scale of each parameter (the trust region is a ball in
         ``x / x_scale``). ``None`` or 1.0 (default): unscaled. ``'jac'``: from the
-        Jacobian's column norms, updated as the fit goes.
+        Jacobian's column norms, updated as the fit goes. Numbers are also the floors of
+        the finite-difference steps (see ``jac``): give a parameter of size 1e-7 its size.
     loss : str, optional
         ``'linear'`` (default), ``'soft_l1'``, ``'huber'``, ``'cauchy'`` or ``'arctan'``:
         the robust loss ``rho`` of the squared scaled residual. A callable is not
@@ -294,7 +298,7 @@ def least_squares(
     f_scale : float, optional
         The soft margin between inlier and outlier residuals (default 1.0).
     diff_step : array_like or float, optional
-        The relative step of the finite differences, replacing ``rel`` above.
+        The relative step of the finite differences, replacing ``rel`` above (positive).
     tr_solver, tr_options, jac_sparsity : optional
         Only scipy's defaults (``None``, ``{}``, ``None``, or ``tr_solver='exact'``): the
         trust-region step is always solved exactly (QR).
@@ -333,16 +337,18 @@ def least_squares(
     Notes
     -----
     The tolerances have scipy's names and defaults but homodyne's definitions (see above),
-    so a fit may stop a few iterations apart from scipy's at the same minimum; ask for
-    tighter tolerances to agree to more digits. A minimum found by ``ftol`` or ``xtol``
-    reports ``success=True`` as scipy does.
+    so a fit may stop a step apart from scipy's near the same minimum: both stop once the
+    cost is within about ``ftol`` of it, which pins the parameters only to about
+    ``sqrt(ftol)`` relative; ask for tighter tolerances (``1e-14``) to agree to more
+    digits. ``success`` is ``status > 0``, as in scipy, also for a stop on ``ftol`` or
+    ``xtol`` where the gradient is not small.
 
     Examples
     --------
     Rosenbrock's function as two residuals, from scipy's documentation:
 
     >>> import numpy as np
-    >>> from homodyne_rs._least_squares import least_squares
+    >>> from homodyne_rs import least_squares
     >>> def fun_rosenbrock(x):
     ...     return np.array([10 * (x[1] - x[0]**2), (1 - x[0])])
     >>> res = least_squares(fun_rosenbrock, np.array([2.0, 2.0]))

@@ -38,8 +38,13 @@ pub(crate) enum Derivatives {
     /// Finite differences with this scheme and, optionally, the user's relative steps
     /// (`diff_step`, one per parameter).
     Differences {
+        /// Forward (`'2-point'`) or central (`'3-point'`).
         scheme: DifferenceScheme,
+        /// The relative step of each parameter, replacing the scheme's own.
         rel_steps: Option<Vec<f64>>,
+        /// The typical size of each parameter: the floor of its step
+        /// ([`super::stencil`]).
+        typical_sizes: Vec<f64>,
     },
 }
 
@@ -100,6 +105,7 @@ impl<'a> PyResiduals<'a> {
         }
     }
 
+    /// What has been evaluated and counted (a panic elsewhere does not lose it).
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -196,11 +202,21 @@ impl<'a> PyResiduals<'a> {
         let mut jacobian = vec![0.0; m * n];
         match &self.derivatives {
             Derivatives::Callable(jac) => self.call_jac(jac, p, &mut jacobian)?,
-            Derivatives::Differences { scheme, rel_steps } => {
+            Derivatives::Differences {
+                scheme,
+                rel_steps,
+                typical_sizes,
+            } => {
                 let mut shifted = p.to_vec();
                 for k in 0..n {
                     let rel = rel_steps.as_ref().map(|steps| steps[k]);
-                    let stencil = Stencil::choose(*scheme, rel, p[k], self.lower[k], self.upper[k]);
+                    let stencil = Stencil::choose(
+                        *scheme,
+                        rel,
+                        (p[k], typical_sizes[k]),
+                        self.lower[k],
+                        self.upper[k],
+                    );
                     let (first, second) = stencil.offsets(p[k]);
                     shifted[k] = first;
                     let f_first = self.call_fun(&shifted)?;

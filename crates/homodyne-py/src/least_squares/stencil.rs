@@ -4,12 +4,16 @@
 //! [`homodyne_core::finite_diff`]):
 //!
 //! ```text
-//! h_k = rel_step_k * max(|p_k|, floor)
+//! h_k = rel_step_k * max(|p_k|, floor_k)
 //! ```
 //!
 //! with `rel_step_k = eps^(1/2)` for forward differences (scipy's `'2-point'`),
-//! `eps^(1/3)` for central ones (`'3-point'`), or the user's `diff_step[k]`, and
-//! `floor` = [`DEFAULT_STEP_FLOOR`]. A stencil never leaves the box `[lower, upper]`
+//! `eps^(1/3)` for central ones (`'3-point'`), or the user's `diff_step[k]`, and `floor_k`
+//! the typical size of parameter `k`: its `x_scale`, 1 by default and for `x_scale='jac'`
+//! (scipy's floor), not the library's [`DEFAULT_STEP_FLOOR`] of `1e-6`. With that floor a
+//! parameter at 0 would get a forward step of `1.5e-14`, and residuals of order 1 a
+//! derivative wrong by percents (rounding `eps |f| / h`); a parameter whose values are
+//! far below 1 is given its size by `x_scale`. A stencil never leaves the box `[lower, upper]`
 //! (scipy's rule, so a function undefined outside its bounds is never called there):
 //!
 //! - forward: `(f(p + h) - f(p)) / h`, with `-h` where `p + h` is past the upper bound;
@@ -22,7 +26,9 @@
 //! The quotients use the steps as rounded (`(p + h) - p`), not `h`, so the rounding of
 //! `p + h` does not bias the derivative.
 
-use homodyne_core::{DEFAULT_STEP_FLOOR, DifferenceScheme};
+#[cfg(doc)]
+use homodyne_core::DEFAULT_STEP_FLOOR;
+use homodyne_core::DifferenceScheme;
 
 /// How one Jacobian column is differenced: the signed step `h` (the offsets from `p_k`
 /// are `h`, or `h` and `2h`, or `+h` and `-h`).
@@ -37,17 +43,18 @@ pub(crate) enum Stencil {
 }
 
 impl Stencil {
-    /// The stencil of parameter value `pk` within `[lower, upper]` for `scheme`, with the
-    /// relative step `rel_step` (the scheme's own when `None`).
+    /// The stencil of parameter value `pk` of typical size `floor` within
+    /// `[lower, upper]` for `scheme`, with the relative step `rel_step` (the scheme's own
+    /// when `None`).
     pub(crate) fn choose(
         scheme: DifferenceScheme,
         rel_step: Option<f64>,
-        pk: f64,
+        (pk, floor): (f64, f64),
         lower: f64,
         upper: f64,
     ) -> Self {
         let rel = rel_step.unwrap_or_else(|| scheme.relative_step());
-        let h = rel * pk.abs().max(DEFAULT_STEP_FLOOR);
+        let h = rel * pk.abs().max(floor);
         let (room_up, room_down) = (upper - pk, pk - lower);
         match scheme {
             DifferenceScheme::Forward => {
