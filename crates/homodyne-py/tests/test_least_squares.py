@@ -485,6 +485,8 @@ def test_verbose_1_reports_the_end(capsys):
     assert res.message in out and f"Function evaluations {res.nfev}" in out
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"),
+                    reason="sending SIGINT to the main thread needs POSIX pthread_kill")
 def test_ctrl_c_interrupts_a_slow_fit():
     def slow_rosenbrock(x):  # extended Rosenbrock, 20 parameters, 10 ms per call
         time.sleep(0.01)
