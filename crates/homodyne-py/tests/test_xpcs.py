@@ -9,7 +9,10 @@ contrast and offset and the chi-squared agree to 1e-12 relative. The binary is
 import json
 import os
 import shutil
+import signal
 import subprocess
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -307,3 +310,34 @@ def test_data_of_the_wrong_shape_is_refused(demo_config):
         xpcs.fit(data={k: v for k, v in data.items() if k != "wavevector_q_list"})
     with pytest.raises(NLSQInputError, match="data"):
         xpcs.fit(demo=True, data=data)
+
+
+def test_ctrl_c_stops_an_xpcs_fit_within_a_second():
+    # 3 angles x 1000 frames (3e6 points): about 3 s of fitting uninterrupted.
+    sent = {}
+
+    def interrupt():
+        sent["at"] = time.perf_counter()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.5, interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            xpcs.fit(demo=True, frames=1000)
+        stopped = time.perf_counter()
+    finally:
+        timer.cancel()
+    assert "at" in sent
+    assert stopped - sent["at"] < 1.0
+
+
+def test_a_value_that_is_not_finite_is_named_by_angle_and_frames(demo_config):
+    data = xpcs.load(demo_config)
+    data["c2_exp"][1, 5, 7] = np.nan
+    with pytest.raises(NLSQInputError) as caught:
+        xpcs.fit(demo_config, data=data)
+    assert isinstance(caught.value, NLSQOptimizationError)
+    message = str(caught.value)
+    assert "NaN" in message and "angle 1" in message
+    assert "t1 index 5" in message and "t2 index 7" in message
