@@ -341,3 +341,13 @@ def test_a_value_that_is_not_finite_is_named_by_angle_and_frames(demo_config):
     message = str(caught.value)
     assert "NaN" in message and "angle 1" in message
     assert "t1 index 5" in message and "t2 index 7" in message
+
+
+def test_a_progress_bar_leaves_the_numbers_alone(capfd):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        quiet = xpcs.fit(demo=True, angles=2, frames=60)
+        shown = xpcs.fit(demo=True, angles=2, frames=60, progress=True)
+    assert shown.parameters == quiet.parameters
+    assert shown.chi_squared == quiet.chi_squared
+    assert capfd.readouterr().err  # the bar (tqdm or the stderr line) was drawn

@@ -35,7 +35,7 @@ import json
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
@@ -154,26 +154,7 @@ class XpcsResult:
         >>> json.loads(json.dumps(d))["parameters"]["D0"] == d["parameters"]["D0"]
         True
         """
-        return {
-            name: _plain_output(getattr(self, name))
-            for name in (
-                "parameters",
-                "uncertainties",
-                "chi_squared",
-                "reduced_chi_squared",
-                "per_angle_scaling",
-                "scaling_choice",
-                "convergence_status",
-                "iterations",
-                "result",
-                "analysis_mode",
-                "scaling",
-                "truth",
-                "info",
-                "files",
-                "warnings",
-            )
-        }
+        return {f.name: _plain_output(getattr(self, f.name)) for f in fields(self)}
 
 
 def load(config: PathLike, **keys: Any) -> Dict[str, np.ndarray]:
