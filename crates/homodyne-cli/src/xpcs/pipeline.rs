@@ -476,3 +476,33 @@ impl XpcsRun {
             .per_angle_scaling(&self.fitted.result.parameters, &self.data.phi)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_data_names_sizes_that_do_not_agree() {
+        let message = |e: RunError| e.failure.message;
+        let error = given_data(vec![1.0; 8], vec![0.0, 0.1], vec![0.0], vec![0.01], 0.1);
+        let text = message(error.unwrap_err());
+        assert!(
+            text.contains("holds 8 values") && text.contains("need 4"),
+            "{text}"
+        );
+        let error = given_data(vec![1.0; 4], vec![0.0, 0.1], vec![0.0], vec![], 0.1);
+        assert!(message(error.unwrap_err()).contains("wavevector_q_list is empty"));
+        let error = given_data(vec![1.0; 4], vec![0.0, 0.1], vec![0.0], vec![0.01], -1.0);
+        assert!(message(error.unwrap_err()).contains("analyzer_parameters.dt"));
+        let loaded = given_data(
+            vec![1.0; 8],
+            vec![0.0, 0.1],
+            vec![0.0, 90.0],
+            vec![0.01],
+            0.1,
+        )
+        .unwrap();
+        assert_eq!((loaded.data.n_t, loaded.data.phi.len()), (2, 2));
+        assert_eq!(loaded.data.q, 0.01);
+    }
+}
