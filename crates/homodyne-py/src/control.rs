@@ -106,14 +106,14 @@ impl Control {
                         .unwrap_or_else(|e| e.into_inner());
                     *guard
                 });
+                if let Err(signal) = py.check_signals() {
+                    self.stop_with(signal);
+                }
                 if let Some(bar) = &bar {
-                    self.draw(bar);
+                    self.draw(py, bar);
                 }
                 if finished {
                     break;
-                }
-                if let Err(signal) = py.check_signals() {
-                    self.stop_with(signal);
                 }
             }
             worker.join()
@@ -141,11 +141,12 @@ impl Control {
         }
     }
 
-    /// Sends the latest state to the Python progress bar.
-    fn draw(&self, bar: &Bound<'_, PyAny>) {
+    /// Sends the latest state to the Python progress bar. A bar that fails to draw does not
+    /// fail the fit, but a signal handler's exception raised while it drew (Python runs
+    /// pending handlers in any Python code) stops it like any other.
+    fn draw(&self, py: Python<'_>, bar: &Bound<'_, PyAny>) {
         let p = &self.progress;
-        // A progress bar that fails to draw must not fail the fit.
-        let _ = bar.call_method1(
+        let drawn = bar.call_method1(
             "update",
             (
                 p.iteration.load(Ordering::Relaxed),
@@ -155,6 +156,12 @@ impl Control {
                 p.points_total.load(Ordering::Relaxed),
             ),
         );
+        if let Err(err) = drawn
+            && (err.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py)
+                || err.is_instance_of::<pyo3::exceptions::PySystemExit>(py))
+        {
+            self.stop_with(err);
+        }
     }
 }
 
@@ -180,5 +187,9 @@ impl FitObserver for Control {
         p.points_done.store(progress.points_done, Ordering::Relaxed);
         p.points_total
             .store(progress.points_total, Ordering::Relaxed);
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stopping()
     }
 }
