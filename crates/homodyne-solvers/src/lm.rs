@@ -25,7 +25,7 @@ use crate::lmpar::{lmpar, pivoted_qr};
 use crate::objective::{CostEvaluation, Objective};
 use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
-use crate::trust_region::gradient_cosine;
+use crate::trust_region::{gradient_cosine, stationarity_norm};
 
 /// Minimises the objective's cost from `p0` within `bounds` by Levenberg-Marquardt
 /// iterations, reporting each iteration and trial to `observer`. `p0` must lie within the
@@ -145,8 +145,7 @@ impl TrustRegionMethod for Lm {
         let g_free: Vec<f64> = (0..n)
             .map(|j| if self.free.contains(&j) { g[j] } else { 0.0 })
             .collect();
-        let residual_norm = at.linearization.scaled_residual_sq.sqrt();
-        let cosine = gradient_cosine(&g_free, &column_norms, residual_norm, None);
+        let cosine = gradient_cosine(&g_free, &column_norms, stationarity_norm(at), None);
         let gtol = at.options.gtol.max(f64::EPSILON);
         (self.free.is_empty() || cosine.is_some_and(|c| c <= gtol))
             .then_some(TerminationReason::Gtol)

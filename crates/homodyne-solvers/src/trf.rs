@@ -39,7 +39,7 @@ use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
 use crate::trust_region::{
     check_termination, gradient_cosine, minimize_quadratic_1d, quadratic_1d,
-    solve_lsq_trust_region, update_radius,
+    solve_lsq_trust_region, stationarity_norm, update_radius,
 };
 
 /// The parameter scale and its inverse, from the options or the Jacobian's column norms.
@@ -310,7 +310,7 @@ impl TrustRegionMethod for Trf {
         let cosine = gradient_cosine(
             at.gradient,
             &lin.factor.column_norms(),
-            lin.scaled_residual_sq.sqrt(),
+            stationarity_norm(at),
             self.bounded.then_some(&distances[..]),
         );
         cosine
