@@ -282,6 +282,7 @@ pub(crate) fn fit_curve<'py>(
             n,
             names.clone(),
             (lower.clone(), upper.clone()),
+            &p0,
             block.unwrap_or(DEFAULT_BLOCK),
             &control,
         ));

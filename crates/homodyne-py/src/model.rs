@@ -17,9 +17,13 @@
 //! `f`) or central (`'3-point'`, `2n + 1` calls, error `O(h^2)` instead of `O(h)`):
 //!
 //! ```text
-//! forward: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,          h_k = eps^(1/2) max(|p_k|, floor)
-//! central: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p - h_k e_k)) / 2h_k, h_k = eps^(1/3) max(|p_k|, floor)
+//! forward: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,          h_k = eps^(1/2) max(|p_k|, s_k)
+//! central: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p - h_k e_k)) / 2h_k, h_k = eps^(1/3) max(|p_k|, s_k)
 //! ```
+//!
+//! where the typical size `s_k` is `|p0_k|`, the caller's start, or 1 (scipy's floor) for a
+//! parameter that starts at 0: a start of 1e-7 (NIST's Hahn1) gets steps of its own size,
+//! and a parameter crossing 0 keeps a step a rounding error cannot swamp.
 //!
 //! A forward step that would leave the upper bound is taken backwards (as scipy does); a
 //! central difference that would leave a bound becomes one-sided; the actual steps
@@ -33,7 +37,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use homodyne_core::{DEFAULT_STEP_FLOOR, DifferenceScheme, JacobianKind, Model};
+use homodyne_core::{DifferenceScheme, JacobianKind, Model};
 use numpy::{AllowTypeChange, PyArrayLike1, PyArrayLike2};
 use pyo3::prelude::*;
 use pyo3::types::{PyEllipsis, PySlice, PyTuple};
@@ -64,6 +68,7 @@ pub(crate) struct PythonModel<'c> {
     lower: Vec<f64>,
     upper: Vec<f64>,
     scheme: DifferenceScheme,
+    typical: Vec<f64>,
     block: usize,
     control: &'c Control,
     calls: AtomicUsize,
@@ -93,8 +98,8 @@ impl std::fmt::Debug for PythonModel<'_> {
 impl<'c> PythonModel<'c> {
     /// `function(xdata[..., lo:hi], *p)` over `n_points` points, with the parameters
     /// `names`, their `bounds` (`(lower, upper)`, for the direction of a difference step),
-    /// the optional `jacobian` callable or else differences by `scheme`, `block` points per
-    /// call, stopping through `control`.
+    /// the optional `jacobian` callable or else differences by `scheme` with steps scaled
+    /// to the start `p0` (module docs), `block` points per call, stopping through `control`.
     #[allow(clippy::too_many_arguments)] // each is one fact about the caller's model
     pub(crate) fn new(
         function: Py<PyAny>,
@@ -104,9 +109,14 @@ impl<'c> PythonModel<'c> {
         n_points: usize,
         names: Vec<String>,
         (lower, upper): (Vec<f64>, Vec<f64>),
+        p0: &[f64],
         block: usize,
         control: &'c Control,
     ) -> Self {
+        let typical = p0
+            .iter()
+            .map(|&v| if v != 0.0 && v.is_finite() { v.abs() } else { 1.0 })
+            .collect();
         Self {
             function,
             jacobian,
@@ -117,6 +127,7 @@ impl<'c> PythonModel<'c> {
             lower,
             upper,
             scheme,
+            typical,
             block: block.max(1),
             control,
             calls: AtomicUsize::new(0),
@@ -253,7 +264,7 @@ impl<'c> PythonModel<'c> {
             )
         };
         for k in 0..n {
-            let h = relative * p[k].abs().max(DEFAULT_STEP_FLOOR);
+            let h = relative * p[k].abs().max(self.typical[k]);
             let (up_fits, down_fits) = (p[k] + h <= self.upper[k], p[k] - h >= self.lower[k]);
             let column: Vec<f64> = match self.scheme {
                 DifferenceScheme::Central if up_fits && down_fits => {
