@@ -6,8 +6,11 @@
 use pyo3::prelude::*;
 
 mod control;
+mod convert;
+mod curve;
 mod errors;
 mod least_squares;
+mod model;
 mod support;
 mod xpcs;
 
@@ -15,6 +18,9 @@ mod xpcs;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(curve::fit_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(curve::formula_parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(curve::formula_values, m)?)?;
     support::register(m)?;
     xpcs::register(m)?;
     least_squares::register(m)?;
