@@ -43,7 +43,7 @@ fn solver_options(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResu
                 let name: String = value.extract()?;
                 o.loss = name
                     .parse::<Loss>()
-                    .map_err(|e| input_error(py, e.to_string()))?;
+                    .map_err(|e| input_error(py, &e))?;
             }
             "x_scale" => {
                 o.x_scale = if let Ok(name) = value.extract::<String>() {
