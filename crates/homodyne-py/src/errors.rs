@@ -18,7 +18,6 @@ use pyo3::types::{PyDict, PyList};
 
 /// The exception classes of `homodyne_rs.exceptions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // until every class has its raiser
 pub(crate) enum ErrorClass {
     /// `NLSQOptimizationError`, the base class.
     Optimization,
