@@ -1,8 +1,10 @@
 //! Developer tasks for the homodyne workspace, run as `cargo xtask <task>`.
 //!
-//! `cargo xtask bench [--quick]`: every performance claim in one command, against scipy,
-//! nlsq and the Python homodyne package: criterion benchmarks, end-to-end comparisons, a
-//! Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]).
+//! `cargo xtask bench [--quick | --only python]`: every performance claim in one command,
+//! against scipy, nlsq and the Python homodyne package: criterion benchmarks, end-to-end
+//! comparisons, a Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]).
+//! `--only python` runs one step alone: the Python package `homodyne_rs` against scipy's
+//! `curve_fit` with the same callable (report in `target/bench-report/python.md`).
 //!
 //! `cargo xtask bench-standard`:
 //! 1. makes sure the Python venv `target/pyvenv` exists with numpy and scipy;
@@ -62,8 +64,11 @@ const GOAL_RATIO: f64 = 5.0;
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
-        Some("bench") if args.len() == 1 => suite::bench(false),
-        Some("bench") if args.len() == 2 && args[1] == "--quick" => suite::bench(true),
+        Some("bench") if args.len() == 1 => suite::bench(suite::Mode::Full),
+        Some("bench") if args[1..] == ["--quick"] => suite::bench(suite::Mode::Quick),
+        Some("bench") if args[1..] == ["--only", "python"] => {
+            suite::bench(suite::Mode::PythonPackage)
+        }
         Some("bench-standard") if args.len() == 1 => bench(),
         Some("bench-dual") if args.len() == 1 => bench_dual(),
         Some("bench-cli") if args.len() == 1 => bench_cli(),
@@ -72,12 +77,15 @@ fn main() -> ExitCode {
         Some("memory") if args.len() == 1 => large::memory(),
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
+                "usage: cargo xtask bench [--quick | --only python] | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
             );
             eprintln!(
                 "  bench        everything against scipy, nlsq and the Python homodyne: report, plots, BENCHMARKS.md"
             );
             eprintln!("  bench --quick  homodyne alone, no Python, every benchmark once (for CI)");
+            eprintln!(
+                "  bench --only python  the Python package homodyne_rs against scipy's curve_fit, same callable, 1e6 and 1e7 points"
+            );
             eprintln!(
                 "  bench-standard  criterion benchmark of the STANDARD path against scipy's least_squares"
             );

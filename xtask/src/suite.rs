@@ -19,7 +19,11 @@
 //!      `homodyne xpcs` against the Python homodyne package's command line, same file,
 //!      configuration and start;
 //!    - XPCS laminar 23 angles x 1001 frames: `homodyne xpcs --demo`; the package is run
-//!      only where its memory, projected from its laminar 3 x 500 run, fits the machine.
+//!      only where its memory, projected from its laminar 3 x 500 run, fits the machine;
+//!    - the Python package `homodyne_rs` (`crates/homodyne-py`, installed by pip into
+//!      `target/pyvenv-bench`) at 1e6 and 1e7 points: its `curve_fit` with a numpy
+//!      callable and with the formula string against scipy's `curve_fit` with the same
+//!      callable (`bench/python_package.py`; see [`python_package`]).
 //!
 //!    Runs alternate between the tools (A, B, A, B, ...), and each ratio is the median of
 //!    the per-repeat ratios, so a drifting machine does not bias it.
@@ -37,6 +41,11 @@
 //! problems and the XPCS demo, in the dev profile. It fails when a benchmark breaks: a
 //! criterion benchmark that fails, a fit that errors or does not converge, a NIST run below
 //! LRE 4. Its report goes to `target/bench-report/quick.md`.
+//!
+//! `--only python`: the Python package's step alone (it installs `homodyne_rs` into
+//! `target/pyvenv-bench`, making that venv first if needed, writes the data files at 1e6
+//! and 1e7 points and runs the three tools); its report goes to
+//! `target/bench-report/python.md` and `python.json`, and `BENCHMARKS.md` is left as is.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -47,6 +56,39 @@ use std::time::{Instant, SystemTime};
 use serde_json::{Value, json};
 
 use crate::{Result, criterion_dir, run, rustc_version, target_dir, workspace_root};
+
+mod python_package;
+
+/// Which part of the suite a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything, in the release profile, against every peer (`cargo xtask bench`).
+    Full,
+    /// Homodyne alone, no Python, every benchmark once (`cargo xtask bench --quick`).
+    Quick,
+    /// The Python package's step alone (`cargo xtask bench --only python`).
+    PythonPackage,
+}
+
+impl Mode {
+    /// The name of the mode in the report's title and in `results.json`.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Quick => "quick",
+            Mode::PythonPackage => "Python package only",
+        }
+    }
+
+    /// The stem of the report's files under `target/bench-report/`.
+    fn file_stem(self) -> &'static str {
+        match self {
+            Mode::Full => "results",
+            Mode::Quick => "quick",
+            Mode::PythonPackage => "python",
+        }
+    }
+}
 
 /// Point counts of the exponential model in a full run, and in a quick one.
 const DECAY_SIZES: [usize; 4] = [10_000, 100_000, 1_000_000, 10_000_000];
@@ -129,6 +171,8 @@ struct Bench {
     root: PathBuf,
     out: PathBuf,
     data: PathBuf,
+    mode: Mode,
+    /// `mode == Mode::Quick`.
     quick: bool,
     bench_case: PathBuf,
     homodyne_cli: PathBuf,
@@ -142,8 +186,9 @@ struct Bench {
     notes: Vec<String>,
 }
 
-/// The `cargo xtask bench` task.
-pub fn bench(quick: bool) -> Result<()> {
+/// The `cargo xtask bench` task, the whole suite or the part `mode` names.
+pub fn bench(mode: Mode) -> Result<()> {
+    let quick = mode == Mode::Quick;
     let root = workspace_root();
     let target = target_dir(&root)?;
     let out = target.join("bench-report");
@@ -184,6 +229,7 @@ pub fn bench(quick: bool) -> Result<()> {
         root,
         out,
         data,
+        mode,
         quick,
         runs: Vec::new(),
         unavailable: BTreeMap::new(),
@@ -191,20 +237,32 @@ pub fn bench(quick: bool) -> Result<()> {
     };
     if quick {
         let reason = "quick mode runs homodyne alone (no Python)".to_owned();
-        for tool in PEER_DECAY_TOOLS.iter().chain(["python_homodyne"].iter()) {
-            bench.unavailable.insert((*tool).to_owned(), reason.clone());
+        let python_tools = ["python_homodyne"].into_iter().chain(python_package::TOOLS);
+        for tool in PEER_DECAY_TOOLS.into_iter().chain(python_tools) {
+            bench.unavailable.insert(tool.to_owned(), reason.clone());
         }
     }
     let started = Instant::now();
-    let criterion = bench.criterion()?;
+    let criterion = if mode == Mode::PythonPackage {
+        json!({ "targets": [], "estimates": [] })
+    } else {
+        bench.criterion()?
+    };
     let peers = if quick { None } else { bench.peers_python() };
-    bench.decay(peers.as_deref())?;
-    bench.nist(peers.as_deref())?;
-    let package = if quick { None } else { bench.package_python() };
-    bench.xpcs(package.as_deref())?;
+    if mode == Mode::PythonPackage {
+        bench.python_package(peers.as_deref())?;
+    } else {
+        bench.decay(peers.as_deref())?;
+        bench.nist(peers.as_deref())?;
+        if !quick {
+            bench.python_package(peers.as_deref())?;
+        }
+        let package = if quick { None } else { bench.package_python() };
+        bench.xpcs(package.as_deref())?;
+    }
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let results = json!({
-        "mode": if quick { "quick" } else { "full" },
+        "mode": mode.name(),
         "machine": machine(),
         "minutes": minutes,
         "criterion": criterion,
@@ -212,15 +270,18 @@ pub fn bench(quick: bool) -> Result<()> {
         "notes": bench.notes,
         "runs": bench.runs.iter().map(Run::to_json).collect::<Vec<_>>(),
     });
-    let name = if quick { "quick" } else { "results" };
     std::fs::write(
-        bench.out.join(format!("{name}.json")),
+        bench.out.join(format!("{}.json", mode.file_stem())),
         serde_json::to_string_pretty(&results)?,
     )?;
     let report = bench.report(&criterion, minutes);
-    let report_path = bench.out.join(if quick { "quick.md" } else { "report.md" });
+    let report_path = bench.out.join(match mode {
+        Mode::Full => "report.md",
+        Mode::Quick => "quick.md",
+        Mode::PythonPackage => "python.md",
+    });
     std::fs::write(&report_path, &report)?;
-    if !quick {
+    if mode == Mode::Full {
         if let Some(python) = &peers {
             bench.plots(python)?;
         }
@@ -437,6 +498,21 @@ impl Bench {
         }
     }
 
+    /// Writes the exponential model's data at `n` points, `decay_{n}.f64` (`bench_case
+    /// write-decay`: `n` values of x, then `n` of y, little-endian float64); returns its path.
+    fn write_decay(&self, n: usize) -> Result<PathBuf> {
+        let file = self.data.join(format!("decay_{n}.f64"));
+        let written = Command::new(&self.bench_case)
+            .args(["write-decay", "--n", &n.to_string(), "--out"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .status()?;
+        if !written.success() {
+            return Err(format!("cannot write {}", file.display()).into());
+        }
+        Ok(file)
+    }
+
     /// The exponential model at every size, every tool, repeats interleaved.
     fn decay(&mut self, python: Option<&Path>) -> Result<()> {
         let sizes: &[usize] = if self.quick {
@@ -447,16 +523,7 @@ impl Bench {
         let repeats = if self.quick { 1 } else { REPEATS };
         let bench_case = self.bench_case.clone();
         for &n in sizes {
-            let file = self.data.join(format!("decay_{n}.f64"));
-            let written = Command::new(&bench_case)
-                .args(["write-decay", "--n", &n.to_string(), "--out"])
-                .arg(&file)
-                .stdout(Stdio::null())
-                .status()?;
-            if !written.success() {
-                return Err(format!("cannot write {}", file.display()).into());
-            }
-            let data = file.to_string_lossy().into_owned();
+            let data = self.write_decay(n)?.to_string_lossy().into_owned();
             for repeat in 0..repeats {
                 for method in ["trf", "lm"] {
                     let args = strings(&["decay", "--method", method, "--data", &data]);
@@ -825,11 +892,7 @@ impl Bench {
     fn report(&self, criterion: &Value, minutes: f64) -> String {
         let mut md = String::new();
         let m = machine();
-        let _ = writeln!(
-            md,
-            "# homodyne benchmarks ({} run)\n",
-            if self.quick { "quick" } else { "full" }
-        );
+        let _ = writeln!(md, "# homodyne benchmarks ({} run)\n", self.mode.name());
         let _ = writeln!(
             md,
             "Machine: {} ({} cores, {:.0} GB); {}; homodyne at git {}; {}; {:.1} minutes in all.",
@@ -847,12 +910,19 @@ impl Bench {
                  not comparable with a full run's; the run checks that every benchmark works.\n",
             );
         }
+        if self.mode == Mode::PythonPackage {
+            md.push_str(
+                "\nThe Python package's step alone (`cargo xtask bench --only python`), in \
+                 the release profile; the full run's other sections are not in this report.\n",
+            );
+        }
         let versions = self.peer_versions();
         if !versions.is_empty() {
             let _ = writeln!(md, "Peers: {versions}.");
         }
         self.headline(&mut md);
         self.decay_tables(&mut md);
+        self.python_package_tables(&mut md);
         self.nist_tables(&mut md);
         self.xpcs_tables(&mut md);
         criterion_table(&mut md, criterion);
@@ -876,24 +946,14 @@ impl Bench {
             "\n## How it measures\n\n\
              - Every end-to-end run is its own process; the peak resident set size is \
              `/usr/bin/time`'s. Runs alternate between tools, and a ratio is the median of \
-             the per-repeat ratios (peer time / homodyne time: above 1, homodyne is faster).\n\
-             - Exponential model: the fit call alone, timed by each tool around it (for nlsq \
-             that includes compiling the model, which a fresh process pays every run); \
-             `process` is the whole process, imports included. Data: \
-             `homodyne::example::decay` with noise 0.01, from `p0 = (1, 1, 0)`; error is the \
-             largest relative error of a parameter against the truth (2.5, 1.3, 0.5).\n\
-             - NIST: each fit once untimed, then the median of 5; LRE against the certified \
-             values, capped at 11. homodyne uses exact derivatives (dual numbers); scipy at \
-             its defaults uses forward differences; nlsq differentiates with JAX, and \
-             `nlsq.curve_fit` compiles the model again on every call, which is most of its \
-             time per fit here.\n\
-             - XPCS: both programs' whole command, end to end (loading the HDF5 file, fitting, \
-             writing results), same configuration file and start; the caches are removed \
-             before each run. `largest error` is the largest distance of a physical \
-             parameter from the truth the data were made with, in the run's own standard \
-             errors. The 23 x 1001 case is `homodyne xpcs --demo` (data made in memory, \
-             included in its time).\n",
+             the per-repeat ratios (peer time / homodyne time: above 1, homodyne is faster).\n",
         );
+        if self.mode != Mode::PythonPackage {
+            md.push_str(HOW_THE_SUITE_MEASURES);
+        }
+        if self.runs.iter().any(|r| r.case == python_package::CASE) {
+            md.push_str(python_package::HOW_IT_MEASURES);
+        }
         md
     }
 
@@ -916,7 +976,7 @@ impl Bench {
         }
         versions
             .iter()
-            .filter(|(k, _)| k.as_str() != "homodyne")
+            .filter(|(k, _)| !matches!(k.as_str(), "homodyne" | "homodyne_rs"))
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -952,6 +1012,7 @@ impl Bench {
                 );
             }
         }
+        self.python_package_headline(md);
         for (case, points) in XPCS_CASES {
             let ratio =
                 self.pairwise_ratio(case, points, "homodyne_xpcs", "python_homodyne", |r| {
@@ -1010,13 +1071,7 @@ impl Bench {
             let runs = self.decay_runs(tool, *n);
             let last = runs.iter().rev().find(|r| !r.record.is_null());
             let record = last.map_or(&Value::Null, |r| &r.record);
-            let truth = [2.5, 1.3, 0.5];
-            let error = record["parameters"].as_array().map(|p| {
-                p.iter()
-                    .zip(truth)
-                    .filter_map(|(v, t)| v.as_f64().map(|v| ((v - t) / t).abs()))
-                    .fold(0.0, f64::max)
-            });
+            let error = decay_error(record);
             let ratio = if tool == "homodyne_trf" {
                 None
             } else {
@@ -1283,6 +1338,24 @@ impl Bench {
     }
 }
 
+/// The report's "How it measures" lines of the exponential model, NIST and XPCS steps.
+const HOW_THE_SUITE_MEASURES: &str = "- Exponential model: the fit call alone, timed by each tool around it (for nlsq \
+             that includes compiling the model, which a fresh process pays every run); \
+             `process` is the whole process, imports included. Data: \
+             `homodyne::example::decay` with noise 0.01, from `p0 = (1, 1, 0)`; error is the \
+             largest relative error of a parameter against the truth (2.5, 1.3, 0.5).\n\
+             - NIST: each fit once untimed, then the median of 5; LRE against the certified \
+             values, capped at 11. homodyne uses exact derivatives (dual numbers); scipy at \
+             its defaults uses forward differences; nlsq differentiates with JAX, and \
+             `nlsq.curve_fit` compiles the model again on every call, which is most of its \
+             time per fit here.\n\
+             - XPCS: both programs' whole command, end to end (loading the HDF5 file, fitting, \
+             writing results), same configuration file and start; the caches are removed \
+             before each run. `largest error` is the largest distance of a physical \
+             parameter from the truth the data were made with, in the run's own standard \
+             errors. The 23 x 1001 case is `homodyne xpcs --demo` (data made in memory, \
+             included in its time).\n";
+
 /// Why scipy and nlsq have no XPCS rows of their own.
 const XPCS_PEERS_REASON: &str = "they fit a function the user writes, and have no XPCS \
     model; the Python homodyne package, which fits its model through nlsq, is the XPCS peer";
@@ -1315,9 +1388,25 @@ fn label(tool: &str) -> String {
         "scipy_curve_fit" => "scipy curve_fit",
         "nlsq_curve_fit" => "nlsq curve_fit",
         "nlsq_curve_fit_large" => "nlsq curve_fit_large",
+        "homodyne_rs_callable" => "homodyne_rs curve_fit, numpy callable",
+        "homodyne_rs_formula" => "homodyne_rs curve_fit, formula string",
+        "scipy_curve_fit_callable" => "scipy curve_fit, same callable",
         other => other,
     }
     .to_owned()
+}
+
+/// The largest relative error of a parameter of the exponential model in `record` against
+/// the truth the data were made with, `(a, b, c) = (2.5, 1.3, 0.5)`, or `None` when the
+/// record has no parameters.
+fn decay_error(record: &Value) -> Option<f64> {
+    let truth = [2.5, 1.3, 0.5];
+    record["parameters"].as_array().map(|p| {
+        p.iter()
+            .zip(truth)
+            .filter_map(|(v, t)| v.as_f64().map(|v| ((v - t) / t).abs()))
+            .fold(0.0, f64::max)
+    })
 }
 
 /// `ok` when every run converged, else what went wrong, once per distinct reason.
@@ -1455,6 +1544,9 @@ fn criterion_estimates(dir: &Path, since: SystemTime) -> Vec<Value> {
 }
 
 fn criterion_table(md: &mut String, criterion: &Value) {
+    if criterion["targets"].as_array().is_none_or(Vec::is_empty) {
+        return;
+    }
     md.push_str("\n## Criterion benchmarks\n\n");
     for target in criterion["targets"].as_array().into_iter().flatten() {
         let _ = writeln!(
