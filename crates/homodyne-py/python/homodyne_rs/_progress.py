@@ -40,7 +40,7 @@ class Progress:
         self._drawn = False
         if use_tqdm and stream is not None:
             try:
-                from tqdm.auto import tqdm
+                from tqdm.auto import tqdm  # type: ignore[import-untyped, unused-ignore]
             except ImportError:
                 tqdm = None
             if tqdm is not None:
