@@ -16,9 +16,13 @@ Examples
 from __future__ import annotations
 
 import sys
-from typing import IO, Optional
+from typing import IO, Any, Optional
 
 __all__ = ["Progress"]
+
+# The default stream: ``sys.stderr`` as it is when the bar is made, not when this module
+# was imported (Jupyter, pytest and ``contextlib.redirect_stderr`` replace it).
+_STDERR: Any = object()
 
 
 class Progress:
@@ -30,10 +34,13 @@ class Progress:
     use_tqdm : bool, optional
         Use tqdm when it can be imported (default True).
     stream : file, optional
-        Where the plain line goes (default ``sys.stderr``); None draws nothing (tests).
+        Where the plain line goes (default: ``sys.stderr`` at the time the bar is made);
+        None draws nothing (tests).
     """
 
-    def __init__(self, use_tqdm: bool = True, stream: Optional[IO[str]] = sys.stderr):
+    def __init__(self, use_tqdm: bool = True, stream: Optional[IO[str]] = _STDERR):
+        if stream is _STDERR:
+            stream = sys.stderr
         self._bar = None
         self._stream = stream
         self._state = (0, 0, float("nan"), 0, 0)
