@@ -17,7 +17,7 @@ bench/peers.py). The model is y = a exp(-b x) + c, fitted from p0 = (1, 1, 0). T
 
   homodyne_rs_callable      homodyne_rs.curve_fit(model, x, y, p0=p0, full_output=True),
                             the model the numpy callable below: homodyne_rs calls it on
-                            blocks of `--block` points (its default, 32768, when omitted),
+                            blocks of `--block` points (its default block when omitted),
                             forward differences for the Jacobian;
   homodyne_rs_formula       homodyne_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0,
                             full_output=True): the formula runs in Rust with exact

@@ -8,7 +8,7 @@
 //! interleaved (A, B, C, A, B, C, ...) [`REPEATS`] times:
 //! - `homodyne_rs_callable`: `homodyne_rs.curve_fit(model, x, y, p0=p0,
 //!   full_output=True)`, the model the numpy callable `a * np.exp(-b * x) + c`, called by
-//!   homodyne_rs on blocks of 32,768 points (views of `x`), forward differences;
+//!   homodyne_rs on blocks of its default size (views of `x`), forward differences;
 //! - `homodyne_rs_formula`: `homodyne_rs.curve_fit("a*exp(-b*x)+c", ...)`, the formula
 //!   in Rust with exact derivatives;
 //! - `scipy_curve_fit_callable`: `scipy.optimize.curve_fit` with the very same callable at
@@ -269,11 +269,12 @@ impl Bench {
             "\n## homodyne_rs from Python: `curve_fit` against scipy's, the same numpy callable\n\n\
              `y = a exp(-b x) + c` on the exponential model's data, from `p0 = (1, 1, 0)`; \
              homodyne_rs {version} installed by pip from `crates/homodyne-py`. The callable is \
-             `a * np.exp(-b * x) + c`: homodyne_rs calls it on blocks of 32,768 points with \
+             `a * np.exp(-b * x) + c`: homodyne_rs calls it on blocks of the data (its default \
+             block size: `points per call`) with \
              forward differences, scipy (method 'lm', MINPACK, forward differences) on every \
              point at each call; the formula string runs in Rust with exact derivatives.\n\n\
-             | points | tool | fit (median) | process | peak RSS | callable calls | points evaluated | nfev | error vs truth | status |\n\
-             |---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+             | points | tool | fit (median) | process | peak RSS | callable calls | points evaluated | points per call | nfev | error vs truth | status |\n\
+             |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
         );
         for &n in &sizes {
             for tool in TOOLS {
@@ -289,15 +290,24 @@ impl Bench {
                 let calls = if tool == FORMULA {
                     "0 (Rust)".to_owned()
                 } else {
-                    fmt_count(&record["callable_calls"])
+                    record["callable_calls"]
+                        .as_u64()
+                        .and_then(|c| usize::try_from(c).ok())
+                        .map_or_else(|| "n/a".to_owned(), thousands)
                 };
-                let points = record["points_evaluated"]
-                    .as_u64()
+                let evaluated = record["points_evaluated"].as_u64();
+                let points = evaluated
                     .and_then(|p| usize::try_from(p).ok())
                     .map_or_else(|| "n/a".to_owned(), thousands);
+                let per_call = match (evaluated, record["callable_calls"].as_u64()) {
+                    (Some(p), Some(c)) if c > 0 => {
+                        thousands((p as f64 / c as f64).round() as usize)
+                    }
+                    _ => "".to_owned(),
+                };
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {calls} | {points} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {calls} | {points} | {per_call} | {} | {} | {} |",
                     thousands(n),
                     label(tool),
                     fmt_s(median(runs.iter().filter_map(|r| r.seconds()))),
@@ -351,4 +361,99 @@ fn last_line(text: &str) -> &str {
         .rev()
         .find(|l| !l.trim().is_empty())
         .map_or("", str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::suite::Mode;
+
+    /// A bench of the Python package's step alone, with no runs.
+    fn bench() -> Bench {
+        Bench {
+            root: PathBuf::from("/nonexistent"),
+            out: PathBuf::from("/nonexistent"),
+            data: PathBuf::from("/nonexistent"),
+            mode: Mode::PythonPackage,
+            quick: false,
+            bench_case: PathBuf::from("/nonexistent/bench_case"),
+            homodyne_cli: PathBuf::from("/nonexistent/homodyne"),
+            time_v: false,
+            timeout: false,
+            runs: Vec::new(),
+            unavailable: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A converged run of `tool` at 1e7 points: `seconds` of fit, `rss` MB, `calls` calls.
+    fn run(tool: &str, repeat: usize, seconds: f64, rss: f64, calls: u64) -> Run {
+        Run {
+            tool: tool.to_owned(),
+            case: CASE.to_owned(),
+            size: GOAL_SIZE,
+            repeat,
+            process_seconds: seconds + 0.5,
+            peak_rss_mb: Some(rss),
+            record: json!({
+                "fit_seconds": seconds, "converged": true, "nfev": 7,
+                "callable_calls": calls, "points_evaluated": calls * 10_000,
+                "parameters": [2.5, 1.3, 0.5], "versions": {"homodyne_rs": "9.9.9"},
+            }),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn ratios_are_medians_of_per_repeat_ratios_and_goals_are_judged_at_1e7() {
+        let mut bench = bench();
+        // Repeat 1 is slow for every tool (a busy machine): per-repeat ratios ignore it.
+        for (repeat, slow) in [(0, 1.0), (1, 3.0), (2, 1.0)] {
+            bench
+                .runs
+                .push(run(CALLABLE, repeat, 1.0 * slow, 200.0, 1000));
+            bench.runs.push(run(FORMULA, repeat, 0.2 * slow, 180.0, 0));
+            bench.runs.push(run(SCIPY, repeat, 2.5 * slow, 800.0, 21));
+        }
+        let [time, memory, formula] = bench.python_package_ratios(GOAL_SIZE);
+        assert_eq!(time, Some(2.5));
+        assert_eq!(memory, Some(0.25));
+        assert_eq!(formula, Some(12.5));
+        let mut md = String::new();
+        bench.python_package_tables(&mut md);
+        assert!(md.contains("homodyne_rs 9.9.9"), "{md}");
+        assert!(md.contains("| 1,000 | 10,000,000 | 10,000 |"), "{md}");
+        assert!(md.contains("| 0 (Rust) | 0 |  |"), "{md}");
+        assert!(
+            md.contains(
+                "| 10,000,000 | **2.5x** (goal met) | **0.25** (goal met) | **12.5x** (goal not met) |"
+            ),
+            "{md}"
+        );
+        let mut headline = String::new();
+        bench.python_package_headline(&mut headline);
+        assert!(headline.contains("| **4.0x** (goal 3x) |"), "{headline}");
+    }
+
+    #[test]
+    fn without_a_venv_the_tools_are_not_run_with_the_reason() {
+        let mut bench = bench();
+        bench
+            .unavailable
+            .insert("scipy_curve_fit".to_owned(), "no Python 3.12".to_owned());
+        bench.python_package(None).expect("no error without a venv");
+        assert!(bench.runs.is_empty());
+        for tool in TOOLS {
+            let reason = &bench.unavailable[tool];
+            assert!(reason.contains("target/pyvenv-bench") && reason.contains("no Python 3.12"));
+        }
+        let mut md = String::new();
+        bench.python_package_tables(&mut md);
+        assert!(md.is_empty());
+    }
 }
