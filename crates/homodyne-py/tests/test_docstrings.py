@@ -2,10 +2,10 @@
 written, and every public function, class, method and property has a docstring.
 
 The modules are discovered (:func:`pkgutil.walk_packages`), so a module added later is
-checked without editing this file. A module's public items are its ``__all__`` when it
-has one, else the functions and classes it defines whose names do not start with ``_``;
-a class's public members are the methods and properties it defines itself (``__init__``
-is documented by the class docstring, numpy style).
+checked without editing this file. A module's public items are its ``__all__`` and the
+functions and classes it defines whose names do not start with ``_``; a class's public
+members are the methods and properties it defines itself (``__init__`` is documented by
+the class docstring, numpy style).
 """
 
 from __future__ import annotations
@@ -76,16 +76,16 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
 
 
 def _public_items(module) -> list[tuple[str, object]]:
-    """The module's public functions and classes (``__all__``, else what it defines)."""
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [
-            n
-            for n, v in vars(module).items()
-            if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-        ]
+    """The module's public functions and classes: its ``__all__`` and what it defines
+    under a name without a leading underscore."""
+    names = set(getattr(module, "__all__", ()))
+    names |= {
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+    }
     items = []
-    for n in names:
+    for n in sorted(names):
         value = getattr(module, n)
         if inspect.isclass(value) or inspect.isroutine(value):
             items.append((n, value))
