@@ -14,11 +14,16 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import re
 import warnings
+from pathlib import Path
 
 import pytest
 
 import homodyne_rs
+
+# The package's readme (pyproject.toml's `readme`), beside this folder in a checkout.
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 MODULES = ["homodyne_rs"] + sorted(
     info.name for info in pkgutil.walk_packages(homodyne_rs.__path__, "homodyne_rs.")
@@ -137,3 +142,17 @@ def test_the_docstring_check_sees_public_items():
     assert "NLSQWrapper" in optimization
     assert "fit" in dict(_public_members(optimization["NLSQWrapper"]))
     assert {"fit", "load"} <= {n for n, _ in found["homodyne_rs.xpcs"]}
+
+
+@pytest.mark.skipif(not README.is_file(), reason="the tests run outside a checkout")
+def test_the_readme_examples_run(tmp_path, monkeypatch):
+    """The ``pycon`` blocks of the package's README run in order, as one session."""
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```pycon\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 5, "the README lost its examples"
+    test = doctest.DocTestParser().get_doctest(
+        "\n".join(blocks), {}, "README.md", str(README), 0
+    )
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = runner.run(test)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} README examples failed"
