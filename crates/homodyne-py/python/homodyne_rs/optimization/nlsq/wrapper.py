@@ -124,7 +124,8 @@ _CHECKPOINT_KEYS = {"enable_checkpoints": None, "checkpoint_dir": "dir",
                     "resume_from_checkpoint": "resume", "enable_compression": "compression"}
 _SOLVER_KEYS = {"ftol", "xtol", "gtol", "max_nfev", "loss", "f_scale", "x_scale"}
 _OTHER_KEYS = {"strategy_override", "memory_limit_gb", "sigma", "absolute_sigma", "progress",
-               "fixed", "max_epochs", "enable_fault_tolerance", "validate_numerics", "block"}
+               "fixed", "max_epochs", "enable_fault_tolerance", "validate_numerics", "block",
+               "memory_budget_bytes"}
 
 
 class NLSQWrapper:
@@ -197,7 +198,11 @@ class NLSQWrapper:
             ``keep_last_checkpoints``, ``resume_from_checkpoint``,
             ``max_retries_per_batch``, ``min_success_rate``); ``sigma``,
             ``absolute_sigma``, ``fixed`` (one value or None per parameter); the solver's
-            ``ftol, xtol, gtol, max_nfev, loss, f_scale, x_scale``; ``progress``.
+            ``ftol, xtol, gtol, max_nfev, loss, f_scale, x_scale``; ``progress``. The other
+            keys of ``build_streaming_config`` (``max_epochs``, ``enable_fault_tolerance``,
+            ``validate_numerics``, ``memory_budget_bytes``) are accepted and have no effect
+            here: the fit is exact, fault tolerance is always on, validation follows the
+            wrapper's switches. An unknown key raises NLSQInputError.
 
         Returns
         -------
