@@ -23,7 +23,9 @@
 //!    - the Python package `homodyne_rs` (`crates/homodyne-py`, installed by pip into
 //!      `target/pyvenv-bench`) at 1e6 and 1e7 points: its `curve_fit` with a numpy
 //!      callable and with the formula string against scipy's `curve_fit` with the same
-//!      callable (`bench/python_package.py`; see [`python_package`]).
+//!      callable (`bench/python_package.py`; see [`python_package`]): about 2 minutes on 2
+//!      cores, plus the package's release build by pip (1 to 3 minutes when the crates
+//!      changed).
 //!
 //!    Runs alternate between the tools (A, B, A, B, ...), and each ratio is the median of
 //!    the per-repeat ratios, so a drifting machine does not bias it.
