@@ -41,9 +41,7 @@ fn solver_options(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResu
             "f_scale" => o.f_scale = value.extract()?,
             "loss" => {
                 let name: String = value.extract()?;
-                o.loss = name
-                    .parse::<Loss>()
-                    .map_err(|e| input_error(py, &e))?;
+                o.loss = name.parse::<Loss>().map_err(|e| input_error(py, &e))?;
             }
             "x_scale" => {
                 o.x_scale = if let Ok(name) = value.extract::<String>() {
@@ -205,48 +203,21 @@ pub(crate) fn fit_curve<'py>(
     // The formula's predictors, point-major; a callable's are the point indices.
     let formula;
     let python_model;
-    let x_points: Vec<f64>;
+    let x_borrowed: Predictors<'py>;
     let x_view;
     let model_ref: &dyn Model = if let Ok(source) = model.cast::<PyString>() {
         let source: String = source.extract()?;
         let source = source.as_str();
-        let rows = predictor_rows(xdata)?;
-        let columns = variables.unwrap_or_else(|| {
-            if rows.nrows() == 1 {
-                vec!["x".to_string()]
-            } else {
-                (0..rows.nrows()).map(|k| format!("x{k}")).collect()
-            }
-        });
-        if columns.len() != rows.nrows() {
+        let (parsed, points) = formula_points(py, xdata, source, &names, variables)?;
+        if points.as_slice().len() != n * parsed.x_dim() {
             return Err(input_error(
                 py,
-                format!(
-                    "{} variable names for {} rows of xdata",
-                    columns.len(),
-                    rows.nrows()
-                ),
+                format!("xdata has {} points, ydata {n}", points.as_slice().len() / parsed.x_dim()),
             ));
         }
-        if rows.ncols() != n {
-            return Err(input_error(
-                py,
-                format!("xdata has {} points, ydata {n}", rows.ncols()),
-            ));
-        }
-        formula = Formula::parse(source, &names, &columns)
-            .map_err(|e| input_error(py, format!("formula: {e}")))?;
-        // Only the variables the formula reads, point by point.
-        let used: Vec<usize> = formula
-            .variables()
-            .iter()
-            .map(|v| columns.iter().position(|c| c == v).expect("a column"))
-            .collect();
-        x_points = (0..n)
-            .flat_map(|i| used.iter().map(move |&r| (r, i)))
-            .map(|(r, i)| rows[[r, i]])
-            .collect();
-        x_view = &x_points[..];
+        formula = parsed;
+        x_borrowed = points;
+        x_view = x_borrowed.as_slice();
         python_model = None;
         &formula
     } else {
@@ -286,8 +257,8 @@ pub(crate) fn fit_curve<'py>(
             block.unwrap_or(DEFAULT_BLOCK),
             &control,
         ));
-        x_points = index_points(n);
-        x_view = &x_points[..];
+        x_borrowed = Predictors::Owned(index_points(n));
+        x_view = x_borrowed.as_slice();
         python_model.as_ref().expect("set just above")
     };
     let bounds = Bounds::new(lower, upper).map_err(|e| errors::fit_error(py, &e))?;
@@ -352,6 +323,51 @@ pub(crate) fn formula_values<'py>(
     names: Vec<String>,
     variables: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let (formula, points) = formula_points(py, xdata, source, &names, variables)?;
+    let n = points.as_slice().len() / formula.x_dim();
+    let x = points.as_slice();
+    let mut values = vec![0.0; n];
+    formula.eval(x, &p, &mut values);
+    Ok(numpy::PyArray1::from_vec(py, values))
+}
+
+/// The predictors the solver sees, point-major: the caller's own 1-D float64 array (no
+/// copy), the rows of a 2-D one interleaved point by point, or a Python model's point
+/// indices.
+enum Predictors<'py> {
+    /// A contiguous 1-D float64 array, borrowed.
+    Borrowed(PyReadonlyArray1<'py, f64>),
+    /// The variables the formula reads, point by point.
+    Owned(Vec<f64>),
+}
+
+impl Predictors<'_> {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            Self::Borrowed(array) => array.as_slice().expect("checked contiguous"),
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+/// Parses `source` over `xdata`'s rows (named `variables`, by default `x` for 1-D data and
+/// `x0, x1, ...` for the rows of 2-D data) and lays out its predictors.
+fn formula_points<'py>(
+    py: Python<'py>,
+    xdata: &Bound<'py, PyAny>,
+    source: &str,
+    names: &[String],
+    variables: Option<Vec<String>>,
+) -> PyResult<(Formula, Predictors<'py>)> {
+    if let Ok(one) = xdata.extract::<PyReadonlyArray1<'py, f64>>()
+        && one.as_slice().is_ok()
+        && variables.as_ref().is_none_or(|v| v.len() == 1)
+    {
+        let columns = variables.unwrap_or_else(|| vec!["x".to_string()]);
+        let formula = Formula::parse(source, names, &columns)
+            .map_err(|e| input_error(py, format!("formula: {e}")))?;
+        return Ok((formula, Predictors::Borrowed(one)));
+    }
     let rows = predictor_rows(xdata)?;
     let columns = variables.unwrap_or_else(|| {
         if rows.nrows() == 1 {
@@ -360,21 +376,25 @@ pub(crate) fn formula_values<'py>(
             (0..rows.nrows()).map(|k| format!("x{k}")).collect()
         }
     });
-    let formula = Formula::parse(source, &names, &columns)
+    if columns.len() != rows.nrows() {
+        return Err(input_error(
+            py,
+            format!("{} variable names for {} rows of xdata", columns.len(), rows.nrows()),
+        ));
+    }
+    let formula = Formula::parse(source, names, &columns)
         .map_err(|e| input_error(py, format!("formula: {e}")))?;
+    // Only the variables the formula reads, point by point.
     let used: Vec<usize> = formula
         .variables()
         .iter()
         .map(|v| columns.iter().position(|c| c == v).expect("a column"))
         .collect();
-    let n = rows.ncols();
-    let x: Vec<f64> = (0..n)
+    let points = (0..rows.ncols())
         .flat_map(|i| used.iter().map(move |&r| (r, i)))
         .map(|(r, i)| rows[[r, i]])
         .collect();
-    let mut values = vec![0.0; n];
-    formula.eval(&x, &p, &mut values);
-    Ok(numpy::PyArray1::from_vec(py, values))
+    Ok((formula, Predictors::Owned(points)))
 }
 
 /// `xdata` as one row per predictor: a 1-D array is one row.
