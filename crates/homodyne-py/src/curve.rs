@@ -19,7 +19,7 @@ use pyo3::types::{PyDict, PyString};
 use crate::control::Control;
 use crate::convert::result_dict;
 use crate::errors::{self, input_error};
-use crate::model::{DEFAULT_BLOCK, PythonModel, index_points};
+use crate::model::{DEFAULT_BLOCK, Points, PythonModel, index_points};
 
 /// The solver's settings as the Python layer passes them (a dict with the keys of
 /// [`solver_options`]).
@@ -212,7 +212,10 @@ pub(crate) fn fit_curve<'py>(
         if points.as_slice().len() != n * parsed.x_dim() {
             return Err(input_error(
                 py,
-                format!("xdata has {} points, ydata {n}", points.as_slice().len() / parsed.x_dim()),
+                format!(
+                    "xdata has {} points, ydata {n}",
+                    points.as_slice().len() / parsed.x_dim()
+                ),
             ));
         }
         formula = parsed;
@@ -245,19 +248,34 @@ pub(crate) fn fit_curve<'py>(
                 ));
             }
         };
+        // The caller's 1-D float64 array in place, unless the points stream (a streamed
+        // batch is a copy, whose address says nothing of its place in the data).
+        let streams =
+            matches!(strategy, Some(OptimizationStrategy::Streaming)) || streaming.is_some();
+        let in_place = xdata
+            .extract::<PyReadonlyArray1<'py, f64>>()
+            .ok()
+            .filter(|a| !streams && a.as_slice().is_ok());
+        let points = match &in_place {
+            Some(array) => Points::Caller(array.as_slice().expect("contiguous").as_ptr() as usize),
+            None => Points::Indices,
+        };
+        x_borrowed = match in_place {
+            Some(array) => Predictors::Borrowed(array),
+            None => Predictors::Owned(index_points(n)),
+        };
         python_model = Some(PythonModel::new(
             model.clone().unbind(),
             jac,
             scheme,
             xdata.clone().unbind(),
-            n,
+            (n, points),
             names.clone(),
             (lower.clone(), upper.clone()),
             &p0,
             block.unwrap_or(DEFAULT_BLOCK),
             &control,
         ));
-        x_borrowed = Predictors::Owned(index_points(n));
         x_view = x_borrowed.as_slice();
         python_model.as_ref().expect("set just above")
     };
@@ -379,7 +397,11 @@ fn formula_points<'py>(
     if columns.len() != rows.nrows() {
         return Err(input_error(
             py,
-            format!("{} variable names for {} rows of xdata", columns.len(), rows.nrows()),
+            format!(
+                "{} variable names for {} rows of xdata",
+                columns.len(),
+                rows.nrows()
+            ),
         ));
     }
     let formula = Formula::parse(source, names, &columns)

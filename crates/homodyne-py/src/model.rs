@@ -5,8 +5,11 @@
 //! several threads. Calling Python that often would cost more than the model's own work, so
 //! the model answers from blocks of [`PythonModel::block`] points (tens of thousands: large
 //! enough that the call overhead vanishes, small enough that numpy's temporaries stay in
-//! cache). The solver's predictor of point `i` is the index `i` itself (the points the fit
-//! sees are `x_i = i`, see [`index_points`]); a block `[lo, hi)` is evaluated as
+//! cache). A chunk's position in the data is known from its predictors: a 1-D float64
+//! `xdata` is handed to the solver as it is, and a chunk's offset from the array's start
+//! is its first point ([`Points::Caller`]); other layouts (2-D `xdata`, data streamed in
+//! copied batches) are handed over as the indices `x_i = i` ([`Points::Indices`],
+//! [`index_points`]), 8 bytes a point more. A block `[lo, hi)` is evaluated as
 //! `f(xdata[..., lo:hi], *params)`, a numpy view of the caller's array (no copy), and kept
 //! in a small cache keyed on the block and the parameters' bits until the solver's chunks
 //! have read it. Blocks sit at fixed positions, so a point's value does not depend on which
@@ -45,16 +48,26 @@ use pyo3::types::{PyEllipsis, PySlice, PyTuple};
 use crate::control::Control;
 use crate::errors::{self, ErrorClass};
 
-/// Points per call of the Python model when the caller does not choose: one leaf of the
-/// solver's pass (256-point chunks x 32), so each call serves one thread's run of chunks and
-/// no two threads wait on one block. 8192 float64 values are 64 KiB: numpy's temporaries
-/// stay in L2 and below glibc's 128 KiB mmap threshold. Measured on `a*exp(-b*x)+c` over
-/// 1e7 points (2-core EPYC), one pass: 19.5 ms in blocks of 8192, 17.5 ms of 16384, 77 ms
-/// of 32768 (every temporary is mmapped and faulted in), 122 ms as one array.
-pub(crate) const DEFAULT_BLOCK: usize = 8_192;
+/// Points per call of the Python model when the caller does not choose: four leaves of
+/// the solver's pass (256-point chunks x 32 x 4); 256 KiB a float64 array, so numpy's
+/// temporaries stay in the 1 MiB L2. A whole fit of `a*exp(-b*x)+c` over 1e7 points
+/// (`curve_fit`, 2-core EPYC, other work on the machine): 2.9 s in blocks of 8192, 2.6 s
+/// of 16384, 2.15 s of 32768, 2.19 s of 65536 and 2.15 s of 131072; scipy's `curve_fit`
+/// with the same callable 5.2 s. Larger blocks only cost memory.
+pub(crate) const DEFAULT_BLOCK: usize = 32_768;
 
 /// Blocks kept: one or two per worker thread, for the values and the linearisation.
 const CACHE_SLOTS: usize = 16;
+
+/// How a chunk's predictors tell where it lies in the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Points {
+    /// The solver reads the caller's 1-D `xdata` in place: the chunk's offset from the
+    /// array's first value (its address) is its first point.
+    Caller(usize),
+    /// The solver reads `x_i = i` ([`index_points`]).
+    Indices,
+}
 
 /// The predictors the solver sees for `n` points: `x_i = i` (exact in f64 below 2^53).
 pub(crate) fn index_points(n: usize) -> Vec<f64> {
@@ -67,6 +80,7 @@ pub(crate) struct PythonModel<'c> {
     jacobian: Option<Py<PyAny>>,
     xdata: Py<PyAny>,
     n_points: usize,
+    points: Points,
     n_params: usize,
     names: Vec<String>,
     lower: Vec<f64>,
@@ -82,6 +96,9 @@ pub(crate) struct PythonModel<'c> {
     /// float64 = 192 KiB) is above glibc's mmap threshold, and allocating it afresh for
     /// every block spent a third of a pass zeroing new pages.
     pool: Mutex<Vec<Vec<f64>>>,
+    /// Held around every call into Python: one thread at a time runs the model (see
+    /// [`PythonModel::with_python`]).
+    python: Mutex<()>,
 }
 
 /// A block's values and its row-major Jacobian.
@@ -117,7 +134,7 @@ impl<'c> PythonModel<'c> {
         jacobian: Option<Py<PyAny>>,
         scheme: DifferenceScheme,
         xdata: Py<PyAny>,
-        n_points: usize,
+        (n_points, points): (usize, Points),
         names: Vec<String>,
         (lower, upper): (Vec<f64>, Vec<f64>),
         p0: &[f64],
@@ -139,6 +156,7 @@ impl<'c> PythonModel<'c> {
             jacobian,
             xdata,
             n_points,
+            points,
             n_params: names.len(),
             names,
             lower,
@@ -151,6 +169,7 @@ impl<'c> PythonModel<'c> {
             jacobian_calls: AtomicUsize::new(0),
             cache: Mutex::new(VecDeque::with_capacity(CACHE_SLOTS)),
             pool: Mutex::new(Vec::new()),
+            python: Mutex::new(()),
         }
     }
 
@@ -226,6 +245,18 @@ impl<'c> PythonModel<'c> {
         }
     }
 
+    /// Runs `f` with the GIL, one thread at a time.
+    ///
+    /// Two threads calling numpy at once hand the GIL back and forth at every operation
+    /// (numpy releases it inside each loop): on blocks of a few thousand points an operation
+    /// takes microseconds and each handoff tens of them, so two threads ran the model three
+    /// times slower than one. Queued on this lock, the second thread waits once per call
+    /// instead of once per operation, and spends the wait on the solver's own work.
+    fn with_python<T>(&self, f: impl FnOnce(Python<'_>) -> T) -> T {
+        let _one_at_a_time = self.python.lock().unwrap_or_else(|e| e.into_inner());
+        Python::attach(f)
+    }
+
     /// The points of block `block`.
     fn block_range(&self, block: usize) -> std::ops::Range<usize> {
         let lo = block * self.block;
@@ -240,7 +271,7 @@ impl<'c> PythonModel<'c> {
             return vec![f64::NAN; m];
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
-        Python::attach(|py| {
+        self.with_python(|py| {
             let call = || -> PyResult<Vec<f64>> {
                 let out = self
                     .function
@@ -293,7 +324,7 @@ impl<'c> PythonModel<'c> {
             return vec![f64::NAN; m * n];
         }
         self.jacobian_calls.fetch_add(1, Ordering::Relaxed);
-        Python::attach(|py| {
+        self.with_python(|py| {
             let call = || -> PyResult<Vec<f64>> {
                 let out = jac.bind(py).call1(self.arguments(py, &range, p)?)?;
                 let matrix: PyArrayLike2<'_, f64, AllowTypeChange> = out.extract()?;
@@ -407,20 +438,42 @@ impl<'c> PythonModel<'c> {
     /// The block and the offset in it of a chunk of consecutive points that lies inside one
     /// block (every chunk of the solver's own passes), or None.
     fn within_one_block(&self, x: &[f64]) -> Option<(usize, usize)> {
-        let index = |v: f64| {
-            (v >= 0.0 && v.fract() == 0.0 && v < self.n_points as f64).then_some(v as usize)
+        let (first, last) = match self.points {
+            Points::Caller(_) => {
+                let first = self.caller_offset(x)?;
+                (first, first + x.len().checked_sub(1)?)
+            }
+            Points::Indices => (self.index(*x.first()?)?, self.index(*x.last()?)?),
         };
-        let (first, last) = (index(*x.first()?)?, index(*x.last()?)?);
         (last + 1 == first + x.len() && first / self.block == last / self.block)
             .then_some((first / self.block, first % self.block))
+    }
+
+    /// The point a predictor `x_i = i` stands for.
+    fn index(&self, v: f64) -> Option<usize> {
+        (v >= 0.0 && v.fract() == 0.0 && v < self.n_points as f64).then_some(v as usize)
+    }
+
+    /// The first point of a chunk of the caller's own array (its offset from the array's
+    /// start), if it is one.
+    fn caller_offset(&self, x: &[f64]) -> Option<usize> {
+        let Points::Caller(start) = self.points else {
+            return None;
+        };
+        let bytes = (x.as_ptr() as usize).checked_sub(start)?;
+        let first = bytes / size_of::<f64>();
+        (bytes % size_of::<f64>() == 0 && first + x.len() <= self.n_points).then_some(first)
     }
 
     /// Serves the chunk `x` (point indices) from the blocks, through `fill(block values,
     /// block linearisation, offset in block, position in chunk)`.
     fn for_each_point(&self, x: &[f64], mut fill: impl FnMut(Option<(usize, usize)>, usize)) {
+        let first = self.caller_offset(x);
         for (i, &xi) in x.iter().enumerate() {
-            let index = (xi >= 0.0 && xi.fract() == 0.0 && xi < self.n_points as f64)
-                .then_some(xi as usize);
+            let index = match self.points {
+                Points::Caller(_) => first.map(|f| f + i),
+                Points::Indices => self.index(xi),
+            };
             fill(index.map(|j| (j / self.block, j % self.block)), i);
         }
     }

@@ -96,7 +96,8 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         Their covariance; rows and columns of parameters the data do not determine are
         ``inf`` (with a :class:`CovarianceWarning`).
     infodict : dict
-        With ``full_output``: ``nfev``, ``njev``, ``fvec`` (the residuals at the solution),
+        With ``full_output``: ``nfev``, ``njev``, ``fvec`` (the residuals at the solution,
+        computed when first read),
         ``model_calls`` (calls of ``f``, difference steps included), ``jacobian_calls``
         and ``result`` (every figure of the fit).
     mesg : str
@@ -189,15 +190,46 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     pcov = _undetermined_as_inf(result, names)
     if not full_output:
         return popt, pcov
-    infodict = {
-        "nfev": result["nfev"],
-        "njev": result["njev"],
-        "fvec": _residuals(f, x, y, s, popt, names, extra.get("variables")),
-        "model_calls": result["model_calls"],
-        "jacobian_calls": result["jacobian_calls"],
-        "result": result,
-    }
+    infodict = _InfoDict(
+        lambda: _residuals(f, x, y, s, popt, names, extra.get("variables")),
+        nfev=result["nfev"], njev=result["njev"], model_calls=result["model_calls"],
+        jacobian_calls=result["jacobian_calls"], result=result)
     return popt, pcov, infodict, result["message"], _ier(result["termination_reason"])
+
+
+class _InfoDict(dict):
+    """scipy's ``infodict``, whose ``fvec`` (the residuals at the solution, one more call of
+    the model over every point) is computed on first use: a caller who wants only the
+    counts does not pay a pass over the data and its memory."""
+
+    def __init__(self, fvec, **items):
+        super().__init__(**items)
+        self._fvec = fvec
+
+    def __missing__(self, key):
+        if key != "fvec":
+            raise KeyError(key)
+        self["fvec"] = value = self._fvec()
+        return value
+
+    def __contains__(self, key):
+        return key == "fvec" or super().__contains__(key)
+
+    def keys(self):
+        if not super().__contains__("fvec"):
+            self["fvec"]
+        return super().keys()
+
+    def items(self):
+        self.keys()
+        return super().items()
+
+    def values(self):
+        self.keys()
+        return super().values()
+
+    def __iter__(self):
+        return iter(self.keys())
 
 
 def _omit_nan(xdata: Any, ydata: Any, sigma: Any) -> tuple:
