@@ -277,6 +277,12 @@ impl<'c> PythonModel<'c> {
                     .function
                     .bind(py)
                     .call1(self.arguments(py, &range, p)?)?;
+                // A model constant in x may return one number (scipy broadcasts it too).
+                if let Ok(constant) = out.extract::<f64>() {
+                    let mut filled = self.buffer(m);
+                    filled.resize(m, constant);
+                    return Ok(filled);
+                }
                 let values: PyArrayLike1<'_, f64, AllowTypeChange> = out.extract()?;
                 let values = values.as_array();
                 if values.len() != m {

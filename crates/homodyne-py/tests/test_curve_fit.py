@@ -234,3 +234,18 @@ def test_central_differences_reach_the_exact_covariance():
     _, pcov = homodyne_rs.curve_fit(problem.model, problem.x, problem.y, p0=p0, jac="3-point")
     _, exact_cov = exact_optimum(problem, p0)
     assert pcov_distance(pcov, exact_cov) <= 1e-6
+
+
+def test_inputs_scipy_accepts():
+    """Lists, strided views, float32 predictors (taken as float64, as scipy does, so the
+    difference steps are not lost to float32 rounding) and a model returning one number."""
+    x = np.linspace(0, 1, 100)
+    popt, _ = homodyne_rs.curve_fit(lambda x, a, b: a * x + b, list(x), list(2 * x + 1))
+    assert close(popt, [2, 1], 1e-9)
+    popt, _ = homodyne_rs.curve_fit(lambda x, a, b: a * x + b, x[::3], 2 * x[::3] + 1)
+    assert close(popt, [2, 1], 1e-9)
+    x32 = x.astype(np.float32)
+    popt, _ = homodyne_rs.curve_fit(lambda x, a, b: a * x + b, x32, 2 * x32.astype(float) + 1)
+    assert close(popt, [2, 1], 1e-7)
+    popt, _ = homodyne_rs.curve_fit(lambda x, a: a, x, np.full(100, 2.5))
+    assert close(popt, [2.5], 1e-12)

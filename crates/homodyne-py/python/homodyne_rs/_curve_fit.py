@@ -63,7 +63,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         True: ``pcov`` is ``(J^T J)^-1`` in the units of ``sigma``. False (default): it is
         scaled by the reduced chi-squared, as scipy does.
     check_finite : bool, optional
-        Refuse NaN or infinite input (default True unless ``nan_policy='omit'``).
+        Accepted for scipy's sake; NaN or infinite data are always refused, with the
+        array and position named (a NaN would make every result meaningless). Use
+        ``nan_policy='omit'`` to drop the points that hold one.
     bounds : 2-tuple of array_like or scipy.optimize.Bounds, optional
         Lower and upper bounds, scalars or one per parameter.
     method : {'trf', 'lm'}, optional
@@ -140,11 +142,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
             f"method={method!r} is not offered: use 'trf' (bounds, robust losses) or 'lm'")
     if nan_policy not in (None, "raise", "omit"):
         raise NLSQInputError(f"nan_policy={nan_policy!r}: expected None, 'raise' or 'omit'")
-    if check_finite is None:
-        check_finite = nan_policy != "omit"
     if nan_policy == "omit":
         xdata, ydata, sigma = _omit_nan(xdata, ydata, sigma)
-    x, y, s = as_data(xdata, ydata, sigma, check_finite)
+    x, y, s = as_data(xdata, ydata, sigma, check=True)
     if jac is not None and not callable(jac) and jac not in ("2-point", "3-point"):
         raise NLSQInputError(
             f"jac={jac!r}: give a callable jac(x, *params), '2-point' (forward differences, "

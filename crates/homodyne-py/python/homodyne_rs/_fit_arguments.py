@@ -141,11 +141,15 @@ def check_finite(name: str, values: np.ndarray) -> None:
 
 def as_data(xdata: Any, ydata: Any, sigma: Any, check: bool) -> tuple:
     """``xdata`` (points along its last axis), ``ydata`` and ``sigma`` as float64 arrays,
+    (``xdata`` copied only when it is not float64 already),
     ``ydata`` and ``sigma`` contiguous and 1-D, checked for length and, when ``check``,
     finiteness."""
-    x = np.asarray(xdata)
-    if x.dtype.kind not in "fiub":
+    # As scipy does: float64 predictors (a float32 xdata would swallow the difference
+    # steps, sqrt(eps) of float64 being below float32's resolution).
+    try:
         x = np.asarray(xdata, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise NLSQInputError(f"xdata must be numbers (an array of them): {exc}") from None
     y = np.ascontiguousarray(np.asarray(ydata, dtype=float).ravel() if np.ndim(ydata) > 1
                              else np.asarray(ydata, dtype=float))
     if y.ndim != 1:
@@ -170,8 +174,7 @@ def as_data(xdata: Any, ydata: Any, sigma: Any, check: bool) -> tuple:
             raise NLSQInputError(f"sigma[{k}] = {s[k]}: uncertainties must be positive",
                                  error_context={"array": "sigma", "index": k})
     if check:
-        if x.dtype.kind == "f":
-            check_finite("xdata", x)
+        check_finite("xdata", x)
         check_finite("ydata", y)
         if s is not None:
             check_finite("sigma", s)
