@@ -224,6 +224,19 @@ pub fn minimize_quadratic_1d(a: f64, b: f64, lo: f64, hi: f64, c: f64) -> (f64, 
     best
 }
 
+/// The residual norm of the gradient test: `||f||` for the linear loss and `sqrt(2 C)` for
+/// a robust one. Not the norm of the rescaled residuals `f~`: for huber and cauchy the
+/// rescaling divides by `sqrt(rho' + 2 rho'' f^2)`, clamped at `sqrt(eps)` for outliers, so
+/// `||f~||` can be 1e8 times `sqrt(2 C)` and the cosine would pass `gtol` far from the
+/// minimum (a huber fit stopped 2.5% above its minimum cost, a cauchy fit at its start).
+pub(crate) fn stationarity_norm(at: &crate::driver::Iterate<'_>) -> f64 {
+    if at.options.loss == crate::Loss::Linear {
+        at.linearization.scaled_residual_sq.sqrt()
+    } else {
+        (2.0 * at.cost).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,18 +280,5 @@ mod tests {
     fn quadratic_minimum() {
         assert_eq!(minimize_quadratic_1d(1.0, -2.0, 0.0, 5.0, 0.0), (1.0, -1.0));
         assert_eq!(minimize_quadratic_1d(1.0, -2.0, 2.0, 5.0, 0.0), (2.0, 0.0));
-    }
-}
-
-/// The residual norm of the gradient test: `||f||` for the linear loss and `sqrt(2 C)` for
-/// a robust one. Not the norm of the rescaled residuals `f~`: for huber and cauchy the
-/// rescaling divides by `sqrt(rho' + 2 rho'' f^2)`, clamped at `sqrt(eps)` for outliers, so
-/// `||f~||` can be 1e8 times `sqrt(2 C)` and the cosine would pass `gtol` far from the
-/// minimum (a huber fit stopped 2.5% above its minimum cost, a cauchy fit at its start).
-pub(crate) fn stationarity_norm(at: &crate::driver::Iterate<'_>) -> f64 {
-    if at.options.loss == crate::Loss::Linear {
-        at.linearization.scaled_residual_sq.sqrt()
-    } else {
-        (2.0 * at.cost).sqrt()
     }
 }
