@@ -92,10 +92,10 @@ impl Control {
         let done = (Mutex::new(false), Condvar::new());
         let outcome = std::thread::scope(|scope| {
             let worker = scope.spawn(|| {
-                let result = work();
-                *done.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-                done.1.notify_all();
-                result
+                // Set on the way out, a panic's unwinding included: the main thread
+                // waits for it and would otherwise wait for ever.
+                let _finished = Finished(&done);
+                work()
             });
             loop {
                 let finished = py.detach(|| {
@@ -162,6 +162,16 @@ impl Control {
         {
             self.stop_with(err);
         }
+    }
+}
+
+/// Marks the fit finished and wakes the main thread when dropped.
+struct Finished<'a>(&'a (Mutex<bool>, Condvar));
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.0.1.notify_all();
     }
 }
 

@@ -264,11 +264,17 @@ pub(crate) fn fit_curve<'py>(
             Some(array) => Predictors::Borrowed(array),
             None => Predictors::Owned(index_points(n)),
         };
+        // The model gets read-only views: the solver reads the same memory on other threads,
+        // and a model that wrote into its x (`x -= x0`) would change the data under it.
+        let readonly = xdata.call_method0("view")?;
+        let write_off = pyo3::types::PyDict::new(py);
+        write_off.set_item("write", false)?;
+        readonly.call_method("setflags", (), Some(&write_off))?;
         python_model = Some(PythonModel::new(
             model.clone().unbind(),
             jac,
             scheme,
-            xdata.clone().unbind(),
+            readonly.unbind(),
             (n, points),
             names.clone(),
             (lower.clone(), upper.clone()),

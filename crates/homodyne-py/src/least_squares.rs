@@ -22,7 +22,6 @@ use crate::control::Control;
 use crate::errors::{fit_error, input_error};
 
 mod problem;
-mod stencil;
 mod summary;
 
 use problem::{Derivatives, PyResiduals};

@@ -11,6 +11,7 @@ mod curve;
 mod errors;
 mod least_squares;
 mod model;
+mod stencil;
 mod support;
 mod xpcs;
 

@@ -17,20 +17,13 @@
 //!
 //! The Jacobian is `jac(xdata[..., lo:hi], *params)` when given (an `(m, n)` array), else
 //! finite differences over the block: forward (`'2-point'`, the default, `n + 1` calls of
-//! `f`) or central (`'3-point'`, `2n + 1` calls, error `O(h^2)` instead of `O(h)`):
-//!
-//! ```text
-//! forward: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p)) / h_k,          h_k = eps^(1/2) max(|p_k|, s_k)
-//! central: J[i][k] = (f(x_i; p + h_k e_k) - f(x_i; p - h_k e_k)) / 2h_k, h_k = eps^(1/3) max(|p_k|, s_k)
-//! ```
-//!
-//! where the typical size `s_k` is `|p0_k|`, the caller's start, or 1 (scipy's floor) for a
-//! parameter that starts at 0: a start of 1e-7 (NIST's Hahn1) gets steps of its own size,
-//! and a parameter crossing 0 keeps a step a rounding error cannot swamp.
-//!
-//! A forward step that would leave the upper bound is taken backwards (as scipy does); a
-//! central difference that would leave a bound becomes one-sided; the actual steps
-//! (`(p_k + h_k) - p_k`, rounding included) are used in the quotients.
+//! `f`) or central (`'3-point'`, `2n + 1` calls, error `O(h^2)` instead of `O(h)`), with
+//! the steps and stencils of [`Stencil`]: `h_k = eps^(1/2) max(|p_k|, s_k)` (forward) or
+//! `eps^(1/3) max(|p_k|, s_k)` (central), never outside the bounds, one-sided three-point
+//! next to a bound, the rounded step in the quotient. The typical size `s_k` is `|p0_k|`,
+//! the caller's start, or 1 (scipy's floor) for a parameter that starts at 0: a start of
+//! 1e-7 (NIST's Hahn1) gets steps of its own size, and a parameter crossing 0 keeps a step
+//! a rounding error cannot swamp.
 //!
 //! A call that raises (or returns the wrong shape) stops the fit ([`Control::stop_with`]):
 //! the block's values are NaN and the solver ends at its next check; the exception is then
@@ -47,6 +40,7 @@ use pyo3::types::{PyEllipsis, PySlice, PyTuple};
 
 use crate::control::Control;
 use crate::errors::{self, ErrorClass};
+use crate::stencil::Stencil;
 
 /// Points per call of the Python model when the caller does not choose: four leaves of
 /// the solver's pass (256-point chunks x 32 x 4); 256 KiB a float64 array, so numpy's
@@ -312,9 +306,22 @@ impl<'c> PythonModel<'c> {
     }
 
     /// Values and the row-major Jacobian of the points `range` at `p`.
-    fn call_linearization(&self, range: std::ops::Range<usize>, p: &[f64]) -> Linearized {
+    fn call_linearization(
+        &self,
+        range: std::ops::Range<usize>,
+        p: &[f64],
+        known: Option<&Vec<f64>>,
+    ) -> Linearized {
         let (m, n) = (range.len(), self.n_params);
-        let values = self.call_function(range.clone(), p);
+        // The values at p when a cost pass already asked for them (a copy: no new call).
+        let values = match known {
+            Some(values) => {
+                let mut copy = self.buffer(m);
+                copy.extend_from_slice(values);
+                copy
+            }
+            None => self.call_function(range.clone(), p),
+        };
         let jacobian = match &self.jacobian {
             Some(jac) => self.call_jacobian(jac, range, p),
             None => self.differences(range, p, &values),
@@ -359,41 +366,37 @@ impl<'c> PythonModel<'c> {
         })
     }
 
-    /// Finite differences of the block (module docs).
+    /// Finite differences of the block by the stencils of [`Stencil`] (module docs):
+    /// never outside the bounds, central differences one-sided (and still `O(h^2)`) next
+    /// to a bound.
     fn differences(&self, range: std::ops::Range<usize>, p: &[f64], at: &[f64]) -> Vec<f64> {
         let (m, n) = (range.len(), self.n_params);
         let mut jacobian = self.buffer(m * n);
         jacobian.resize(m * n, 0.0);
-        let relative = self.scheme.relative_step();
         let moved = |k: usize, to: f64| {
             let mut stepped = p.to_vec();
             stepped[k] = to;
-            (
-                stepped[k] - p[k],
-                self.call_function(range.clone(), &stepped),
-            )
+            self.call_function(range.clone(), &stepped)
         };
         for k in 0..n {
-            let h = relative * p[k].abs().max(self.typical[k]);
-            let (up_fits, down_fits) = (p[k] + h <= self.upper[k], p[k] - h >= self.lower[k]);
+            let stencil = Stencil::choose(
+                self.scheme,
+                None,
+                (p[k], self.typical[k]),
+                self.lower[k],
+                self.upper[k],
+            );
+            let (first, second) = stencil.offsets(p[k]);
+            let f_first = moved(k, first);
+            let f_second = second.map(|to| moved(k, to));
             let column = jacobian.iter_mut().skip(k).step_by(n);
-            match self.scheme {
-                DifferenceScheme::Central if up_fits && down_fits => {
-                    let (up, f_up) = moved(k, p[k] + h);
-                    let (down, f_down) = moved(k, p[k] - h);
-                    for ((d, u), w) in column.zip(&f_up).zip(&f_down) {
-                        *d = (u - w) / (up - down);
-                    }
-                    self.recycle(f_up);
-                    self.recycle(f_down);
-                }
-                _ => {
-                    let (step, f) = moved(k, if up_fits { p[k] + h } else { p[k] - h });
-                    for ((d, v), a) in column.zip(&f).zip(at) {
-                        *d = (v - a) / step;
-                    }
-                    self.recycle(f);
-                }
+            for (i, d) in column.enumerate() {
+                let second = f_second.as_ref().map_or(f64::NAN, |f| f[i]);
+                *d = stencil.quotient(p[k], at[i], f_first[i], second);
+            }
+            self.recycle(f_first);
+            if let Some(f) = f_second {
+                self.recycle(f);
             }
         }
         jacobian
@@ -540,16 +543,18 @@ impl Model for PythonModel<'_> {
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
         let n = self.n_params;
         let linearized = |block: usize| {
-            self.slot(block, p)
-                .linearized
-                .get_or_init(|| self.call_linearization(self.block_range(block), p))
+            let slot = self.slot(block, p);
+            slot.linearized
+                .get_or_init(|| {
+                    self.call_linearization(self.block_range(block), p, slot.values.get())
+                })
                 .clone()
         };
         if let Some((block, offset)) = self.within_one_block(x) {
             let slot = self.slot(block, p);
-            let (v, jac) = slot
-                .linearized
-                .get_or_init(|| self.call_linearization(self.block_range(block), p));
+            let (v, jac) = slot.linearized.get_or_init(|| {
+                self.call_linearization(self.block_range(block), p, slot.values.get())
+            });
             values.copy_from_slice(&v[offset..offset + x.len()]);
             jacobian.copy_from_slice(&jac[offset * n..(offset + x.len()) * n]);
             return;

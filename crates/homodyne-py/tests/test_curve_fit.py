@@ -249,3 +249,22 @@ def test_inputs_scipy_accepts():
     assert close(popt, [2, 1], 1e-7)
     popt, _ = homodyne_rs.curve_fit(lambda x, a: a, x, np.full(100, 2.5))
     assert close(popt, [2.5], 1e-12)
+
+
+@pytest.mark.parametrize("jac", ["2-point", "3-point"])
+def test_difference_steps_stay_within_the_bounds(jac):
+    """A model undefined outside its bounds (sqrt of b) is never called there, even with
+    the start on a bound, and the fit reaches the optimum on the bound."""
+    x = np.linspace(0, 1, 200)
+    y = 2.0 * x + 0.5
+    seen = []
+
+    def model(x, a, b):
+        seen.append(b)
+        assert 0.0 <= b <= 0.25, b
+        return a * x + np.sqrt(b)
+
+    popt, _ = homodyne_rs.curve_fit(model, x, y, p0=[1.0, 0.25], bounds=([0, 0], [5, 0.25]),
+                                    jac=jac)
+    assert min(seen) >= 0 and max(seen) <= 0.25
+    assert popt[1] == pytest.approx(0.25) and popt[0] == pytest.approx(2.0, rel=1e-3)

@@ -138,3 +138,19 @@ def test_mismatched_lengths_are_refused_before_any_call():
     with pytest.raises(NLSQInputError, match="xdata has 199 points"):
         homodyne_rs.curve_fit(model, X[:-1], Y, p0=[1.0])
     assert calls == []
+
+
+def test_the_model_gets_read_only_views_of_xdata():
+    """The solver reads xdata on other threads while the model runs: a model that writes
+    into its x gets numpy's read-only error, and the caller's array is unchanged."""
+    x = X.copy()
+
+    def writes(x, a, b, c):
+        x -= 1.0
+        return a * np.exp(-b * x) + c
+
+    with pytest.raises(NLSQOptimizationError) as info:
+        homodyne_rs.curve_fit(writes, x, Y, p0=[1, 1, 0])
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "read-only" in str(info.value.__cause__)
+    assert np.array_equal(x, X)

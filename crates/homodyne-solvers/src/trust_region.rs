@@ -225,16 +225,26 @@ pub fn minimize_quadratic_1d(a: f64, b: f64, lo: f64, hi: f64, c: f64) -> (f64, 
 }
 
 /// The residual norm of the gradient test: `||f||` for the linear loss and `sqrt(2 C)` for
-/// a robust one. Not the norm of the rescaled residuals `f~`: for huber and cauchy the
+/// a robust one (`cost` is `C`, `scaled_residual_sq` the linearisation's `||f~||^2`). Not
+/// the norm of the rescaled residuals `f~` under a robust loss: for huber and cauchy the
 /// rescaling divides by `sqrt(rho' + 2 rho'' f^2)`, clamped at `sqrt(eps)` for outliers, so
 /// `||f~||` can be 1e8 times `sqrt(2 C)` and the cosine would pass `gtol` far from the
 /// minimum (a huber fit stopped 2.5% above its minimum cost, a cauchy fit at its start).
-pub(crate) fn stationarity_norm(at: &crate::driver::Iterate<'_>) -> f64 {
-    if at.options.loss == crate::Loss::Linear {
-        at.linearization.scaled_residual_sq.sqrt()
+pub fn gradient_test_norm(loss: crate::Loss, cost: f64, scaled_residual_sq: f64) -> f64 {
+    if loss == crate::Loss::Linear {
+        scaled_residual_sq.sqrt()
     } else {
-        (2.0 * at.cost).sqrt()
+        (2.0 * cost).sqrt()
     }
+}
+
+/// [`gradient_test_norm`] at an iterate.
+pub(crate) fn stationarity_norm(at: &crate::driver::Iterate<'_>) -> f64 {
+    gradient_test_norm(
+        at.options.loss,
+        at.cost,
+        at.linearization.scaled_residual_sq,
+    )
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use homodyne_core::{
 };
 use homodyne_solvers::feasible::coleman_li_scaling;
 use homodyne_solvers::outcome::SolverOutcome;
-use homodyne_solvers::trust_region::gradient_cosine;
-use homodyne_solvers::{Linearization, covariance};
+use homodyne_solvers::trust_region::{gradient_cosine, gradient_test_norm};
+use homodyne_solvers::{Linearization, Loss, covariance};
 
 use crate::fit::Fit;
 use crate::wrapper::Attempt;
@@ -60,7 +60,7 @@ pub(crate) fn result_from_outcome(
         })
         .collect();
     let final_cost = lin.cost.cost * s2;
-    let stationarity = Stationarity::at(&outcome.x, lin, bounds);
+    let stationarity = Stationarity::at(&outcome.x, lin, bounds, attempt.options.loss);
     let convergence_status = match outcome.termination {
         TerminationReason::MaxEvaluations => ConvergenceStatus::MaxEvaluationsReached,
         TerminationReason::Ftol | TerminationReason::Xtol | TerminationReason::FtolAndXtol
@@ -123,8 +123,9 @@ struct Stationarity {
 impl Stationarity {
     /// The measures at `x` from its linearisation: the gradient `g = J^T r` of the cost,
     /// scaled by the Coleman-Li vector `v` (distance to the bound the anti-gradient points
-    /// at; 1 without one), and the cosine of [`gradient_cosine`] with the same distances.
-    fn at(x: &[f64], lin: &Linearization, bounds: &Bounds) -> Self {
+    /// at; 1 without one), and the cosine of [`gradient_cosine`] with the same distances,
+    /// the residuals measured as the solvers measure them under `loss` ([`gradient_test_norm`]).
+    fn at(x: &[f64], lin: &Linearization, bounds: &Bounds, loss: Loss) -> Self {
         let g = lin.factor.gradient();
         let (v, dv) = coleman_li_scaling(x, &g, bounds.lower(), bounds.upper());
         let optimality = g
@@ -138,7 +139,7 @@ impl Stationarity {
         let cosine = gradient_cosine(
             &g,
             &lin.factor.column_norms(),
-            lin.scaled_residual_sq.sqrt(),
+            gradient_test_norm(loss, lin.cost.cost, lin.scaled_residual_sq),
             Some(&distances),
         )
         .unwrap_or(f64::NAN);

@@ -38,8 +38,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
 
     Change ``from scipy.optimize import curve_fit`` to ``from homodyne_rs import
     curve_fit`` and the call stays the same. The model is called on blocks of the data
-    (numpy views of ``xdata``'s last axis, tens of thousands of points each), from two
-    threads, with the GIL held only for the call; or, as a formula string such as
+    (read-only numpy views of ``xdata``'s last axis, 32768 points each), one call at a
+    time while the solver's own work runs on every core, with the GIL held only for the
+    call; or, as a formula string such as
     ``"a*exp(-b*x)+c"``, it runs in Rust with exact derivatives.
 
     Parameters
@@ -169,8 +170,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     if "validate" in extra:
         options["validate"] = extra.pop("validate")
 
-    # scipy's max_nfev is the whole budget: no recovery retry may add to it.
-    wrapper = (True, False, True, 0, False) if "max_nfev" in options else None
+    # scipy's problem as posed: no recovery retry (a retry with looser tolerances or
+    # tighter bounds would answer another question), and max_nfev the whole budget.
+    wrapper = (True, False, True, 0, False)
     result = _native.fit_curve(
         f, x, y, list(map(float, start)), list(map(float, lower)), list(map(float, upper)),
         list(names), sigma=s, absolute_sigma=absolute_sigma, method=method, options=options,

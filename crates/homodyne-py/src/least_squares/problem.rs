@@ -24,9 +24,9 @@ use homodyne_core::{DifferenceScheme, JacobianKind, ResidualProblem};
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::stencil::Stencil;
 use crate::control::Control;
 use crate::errors::input_error;
+use crate::stencil::Stencil;
 
 /// Residual vectors kept: the current iterate, the trial and a little room.
 const KEPT_VECTORS: usize = 4;
