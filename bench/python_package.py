@@ -28,11 +28,12 @@ bench/peers.py). The model is y = a exp(-b x) + c, fitted from p0 = (1, 1, 0). T
                             all n points.
 
 The callable is `a * np.exp(-b * x) + c`, wrapped to count its calls and the points it was
-given (`len(x)` summed over the calls, under a lock since homodyne_rs calls it from
-several threads): a fit's cost in the model's own numpy work is `points_evaluated`, and
+given (`len(x)` summed over the calls, under a lock: homodyne_rs's calls come from the
+solver's threads, one at a time): a fit's cost in the model's own numpy work is `points_evaluated`, and
 its overhead per call is paid `callable_calls` times. Both libraries return `infodict`
-with `full_output=True` (asked of both, for the counts); homodyne_rs computes its `fvec`
-by one more call of the model on all n points after the fit, which the counts include.
+with `full_output=True` (asked of both, for the counts); scipy's holds `fvec` from its
+last call, homodyne_rs computes its `fvec` only when read (one more call on all n
+points), and this script does not read it.
 
 Only the fit call is timed (time.perf_counter), once. The data are read as two views of
 one buffer (no copy), so the process's peak memory beyond the 16 n bytes of data is the

@@ -60,6 +60,17 @@ def test_ctrl_c_stops_a_1e8_point_fit_within_a_second(big_data, model):
 
 
 def test_the_package_works_after_an_interrupt():
+    """A fit interrupted, then another in the same process: the stop of the first does
+    not reach the second."""
+    x = np.linspace(0, 10, 2_000_000)
+
+    def slow(x, a, b):
+        time.sleep(0.01)
+        return a * np.exp(-b * x)
+
+    interrupt_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        homodyne_rs.curve_fit(slow, x, 2 * np.exp(-0.5 * x), p0=[1, 1])
     x = np.linspace(0, 1, 1000)
     popt, _ = homodyne_rs.curve_fit(lambda x, a, b: a * x + b, x, 3 * x - 1, p0=[1, 1])
     assert np.allclose(popt, [3, -1])

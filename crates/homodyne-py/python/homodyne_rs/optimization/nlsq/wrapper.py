@@ -30,8 +30,8 @@ class OptimizationResult:
     covariance : ndarray
         Their covariance, scaled by the reduced chi-squared unless ``absolute_sigma``.
     uncertainties : ndarray
-        One-sigma uncertainties ``sqrt(diag(covariance))`` (``inf`` for a parameter the
-        data do not determine, never 0).
+        One-sigma uncertainties ``sqrt(diag(covariance))``: ``inf`` for a parameter the
+        data do not determine (never 0), 0 for one held by ``config['fixed']``.
     chi_squared : float
         ``sum(((f - y) / sigma)^2)`` at the solution.
     reduced_chi_squared : float
