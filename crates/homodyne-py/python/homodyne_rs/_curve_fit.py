@@ -16,7 +16,21 @@ __all__ = ["curve_fit", "CovarianceWarning"]
 
 class CovarianceWarning(UserWarning):
     """The data do not determine every parameter: their rows and columns of ``pcov`` are
-    infinite (scipy's ``OptimizeWarning`` in the same situation)."""
+    infinite (scipy's ``OptimizeWarning`` in the same situation).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from homodyne_rs import curve_fit, CovarianceWarning
+    >>> x = np.linspace(0, 1, 20)
+    >>> y = 2 * x + 0.01 * np.sin(40 * x)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     popt, pcov = curve_fit("(a + b) * x", x, y, p0=[1, 0.5])  # only a + b counts
+    >>> caught[0].category is CovarianceWarning, bool(np.isinf(pcov).all())
+    (True, True)
+    """
 
 
 # scipy's keyword names for the solver's settings, mapped to ours.

@@ -36,6 +36,16 @@ class Progress:
     stream : file, optional
         Where the plain line goes (default: ``sys.stderr`` at the time the bar is made);
         None draws nothing (tests).
+    
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> bar = Progress(use_tqdm=False, stream=out)
+    >>> bar.update(iteration=1, nfev=2, cost=3.0, points_done=10, points_total=40)
+    >>> bar.close()
+    >>> out.getvalue()
+    '\\riteration 1, 2 evaluations, cost 3, pass 25%\\n'
     """
 
     def __init__(self, use_tqdm: bool = True, stream: Optional[IO[str]] = _STDERR):
