@@ -84,3 +84,29 @@ pub(crate) fn memory_limit(py: Python<'_>, memory_limit_gb: Option<f64>) -> PyRe
         other => Ok(other),
     }
 }
+
+/// The lower and upper bounds of `n` parameters as given from Python (either side may be
+/// missing: unbounded there), each checked to hold `n` values.
+pub(crate) fn bound_sides(
+    py: Python<'_>,
+    n: usize,
+    lower: Option<numpy::PyReadonlyArray1<'_, f64>>,
+    upper: Option<numpy::PyReadonlyArray1<'_, f64>>,
+) -> PyResult<(Vec<f64>, Vec<f64>)> {
+    let side = |bound: Option<numpy::PyReadonlyArray1<'_, f64>>, name: &str, fill: f64| match bound
+    {
+        None => Ok(vec![fill; n]),
+        Some(b) if b.as_array().len() == n => Ok(b.as_array().to_vec()),
+        Some(b) => Err(crate::errors::input_error(
+            py,
+            format!(
+                "the {name} bounds have {} values but there are {n} parameters",
+                b.as_array().len()
+            ),
+        )),
+    };
+    Ok((
+        side(lower, "lower", f64::NEG_INFINITY)?,
+        side(upper, "upper", f64::INFINITY)?,
+    ))
+}

@@ -129,19 +129,7 @@ fn bounds_for(
     lower: Option<PyReadonlyArray1<'_, f64>>,
     upper: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<Bounds> {
-    let side = |bound: Option<PyReadonlyArray1<'_, f64>>, name: &str, fill: f64| match bound {
-        None => Ok(vec![fill; n]),
-        Some(b) if b.as_array().len() == n => Ok(b.as_array().to_vec()),
-        Some(b) => Err(errors::input_error(
-            py,
-            format!(
-                "the {name} bounds have {} values but params has {n}",
-                b.as_array().len()
-            ),
-        )),
-    };
-    let lower = side(lower, "lower", f64::NEG_INFINITY)?;
-    let upper = side(upper, "upper", f64::INFINITY)?;
+    let (lower, upper) = super::bound_sides(py, n, lower, upper)?;
     Bounds::new(lower, upper).map_err(|e| errors::fit_error(py, &e))
 }
 

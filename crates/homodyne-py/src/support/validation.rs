@@ -81,19 +81,7 @@ fn validate_parameters(
     let iteration = iteration_of(iteration)?;
     let values = parameters.as_array().to_vec();
     let n = values.len();
-    let side = |bound: Option<PyReadonlyArray1<'_, f64>>, name: &str, fill: f64| match bound {
-        None => Ok(vec![fill; n]),
-        Some(b) if b.as_array().len() == n => Ok(b.as_array().to_vec()),
-        Some(b) => Err(errors::input_error(
-            py,
-            format!(
-                "the {name} bounds have {} values but there are {n} parameters",
-                b.as_array().len()
-            ),
-        )),
-    };
-    let lower = side(lower, "lower", f64::NEG_INFINITY)?;
-    let upper = side(upper, "upper", f64::INFINITY)?;
+    let (lower, upper) = super::bound_sides(py, n, lower, upper)?;
     NumericalValidator::new(enabled)
         .check_parameters(&values, &lower, &upper, iteration.unwrap_or(0))
         .map_err(|e| raise(py, e, iteration))
