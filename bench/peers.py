@@ -105,7 +105,7 @@ def log(text):
 
 def fail_usage(text):
     """Reports a bad argument or an unreadable data file and exits with status 2."""
-    print(f"peers.py: error: {text}", file=sys.stderr, flush=True)
+    print(f"{Path(sys.argv[0]).name}: error: {text}", file=sys.stderr, flush=True)
     sys.exit(2)
 
 
@@ -198,8 +198,9 @@ def check_decay_file(path):
     return n
 
 
-def load_decay(path, n):
-    """(x, y) from the file: n values of x then n values of y, little-endian float64."""
+def load_decay(path, n, copy=True):
+    """(x, y) from the file: n values of x then n values of y, little-endian float64; with
+    `copy=False`, two views of the one buffer read (no second copy of the data in memory)."""
     import numpy as np
     try:
         values = np.fromfile(path, dtype="<f8")
@@ -207,6 +208,8 @@ def load_decay(path, n):
         fail_usage(f"{path}: {exc}")
     if values.size != 2 * n:
         fail_usage(f"{path}: expected {2 * n} values, read {values.size}")
+    if not copy:
+        return values[:n], values[n:]
     return values[:n].copy(), values[n:].copy()
 
 

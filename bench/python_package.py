@@ -59,28 +59,19 @@ Example:
 """
 
 import argparse
-import os
 import platform
-import re
 import sys
 import threading
 import time
-from pathlib import Path
 
-from peers import (error_text, finite_or_none, int_or_none, log, peak_rss_mb, print_report,
-                   stdout_to_stderr)
+from peers import (check_decay_file, error_text, fail_usage, finite_or_none, int_or_none,
+                   load_decay, log, peak_rss_mb, print_report, stdout_to_stderr)
 
 P0 = (1.0, 1.0, 0.0)
 FORMULA = "a*exp(-b*x)+c"
 TOOLS = ("homodyne_rs_callable", "homodyne_rs_formula", "scipy_curve_fit_callable")
 # Points per slice of the cost computed after the fit (small, so it adds no memory).
 COST_SLICE = 65536
-
-
-def fail_usage(text):
-    """Reports a bad argument or an unreadable data file and exits with status 2."""
-    print(f"python_package.py: error: {text}", file=sys.stderr, flush=True)
-    sys.exit(2)
 
 
 class CountingModel:
@@ -105,33 +96,6 @@ class CountingModel:
             self.calls += 1
             self.points += x.shape[-1]
         return a * np.exp(-b * x) + c
-
-
-def check_decay_file(path):
-    """n for a readable decay file (2 n float64 values); exits with status 2 otherwise."""
-    path = Path(path)
-    if not path.is_file() or not os.access(path, os.R_OK):
-        fail_usage(f"{path}: not a readable file")
-    size = path.stat().st_size
-    if size == 0 or size % 16:
-        fail_usage(f"{path}: {size} bytes is not 2 n float64 values")
-    n = size // 16
-    match = re.fullmatch(r"decay_(\d+)\.f64", path.name)
-    if match and int(match.group(1)) != n:
-        fail_usage(f"{path}: the name says n = {match.group(1)}, the size says n = {n}")
-    return n
-
-
-def load_decay(path, n):
-    """(x, y): views of the file's n values of x and n values of y, one buffer, no copy."""
-    import numpy as np
-    try:
-        values = np.fromfile(path, dtype="<f8")
-    except OSError as exc:
-        fail_usage(f"{path}: {exc}")
-    if values.size != 2 * n:
-        fail_usage(f"{path}: expected {2 * n} values, read {values.size}")
-    return values[:n], values[n:]
 
 
 def decay_cost(parameters, x, y):
@@ -221,7 +185,7 @@ def run(args):
     report["versions"] = versions(args.tool)
 
     start = time.perf_counter()
-    x, y = load_decay(args.data, n)
+    x, y = load_decay(args.data, n, copy=False)
     report["load_seconds"] = time.perf_counter() - start
     log(f"{args.tool}: n = {n}, imports {report['import_seconds']:.3f} s, "
         f"load {report['load_seconds']:.3f} s")
