@@ -14,7 +14,7 @@ use crate::failure::{Locate, describe};
 use crate::formula::Formula;
 use crate::plot::{PlotData, write_png};
 use crate::processes::Processes;
-pub(crate) use crate::progress::Progress;
+use crate::progress::Progress;
 use crate::report::{self, FitContext};
 use crate::settings::{
     Parameters, check_before_work, check_formula_parameters, is_streaming, settings,

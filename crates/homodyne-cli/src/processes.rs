@@ -12,7 +12,7 @@ use std::time::Duration;
 use homodyne::distributed::Communicator;
 
 use crate::args::DistributedArgs;
-use crate::curve::Failure;
+use crate::failure::Failure;
 
 /// The processes a fit runs on.
 pub struct Processes {
@@ -108,6 +108,15 @@ impl Processes {
             });
         }
         work(None)
+    }
+
+    /// `"; shared among N MPI process(es)"` under MPI, else nothing: the end of the line
+    /// that describes a run.
+    pub fn shared_among(&self) -> String {
+        match self.size() {
+            1 if !self.distributed() => String::new(),
+            n => format!("; shared among {n} MPI process(es)"),
+        }
     }
 
     /// `failure`, naming this process when there are several.

@@ -5,15 +5,15 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use homodyne::prelude::*;
 use homodyne::{FitObserver, NoObserver};
 use homodyne_xpcs::config::{XpcsConfig, config_template};
 use homodyne_xpcs::{AnalysisMode, ModelForm, XpcsError};
 
 use crate::args::{ConfigArgs, XpcsArgs};
 use crate::checks;
-use crate::curve::{Failure, Progress};
+use crate::failure::Failure;
 use crate::processes::Processes;
+use crate::progress::Progress;
 use crate::xpcs_summary::{print_choice, print_summary};
 
 pub use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH};
@@ -47,14 +47,6 @@ pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
         )),
     }
     .map_err(|failure| processes.name(failure))
-}
-
-/// `"; shared among N processes"` under MPI, else nothing.
-fn shared_among(processes: &Processes) -> String {
-    match processes.size() {
-        1 if !processes.distributed() => String::new(),
-        n => format!("; shared among {n} MPI process(es)"),
-    }
 }
 
 /// Runs `homodyne config`: writes a commented configuration template.
@@ -149,7 +141,7 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
             },
             settings.form.name(),
             prepared.load_seconds,
-            shared_among(processes)
+            processes.shared_among()
         );
     }
     if let Some(noise) = prepared.noise.as_ref().filter(|_| leads) {
@@ -165,7 +157,7 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     progress.finish();
     let run = fitted?;
     if !leads {
-        return converged(run.result());
+        return run.converged();
     }
     if let Some(choice) = &run.choice {
         print_choice(choice);
@@ -184,7 +176,7 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     );
     println!("{}", write_outputs(&output_dir, &run)?.describe());
     println!("total {:.2} s", started.elapsed().as_secs_f64());
-    converged(run.result())
+    run.converged()
 }
 
 /// The configuration file `path` (without one, the defaults: the static model), with
@@ -266,12 +258,3 @@ fn data_argument(argument: &str) -> (std::path::PathBuf, Option<String>) {
 /// Where `homodyne xpcs --config` writes its results without `--output-dir` or
 /// `output.directory`: the Python package's default.
 pub const DEFAULT_OUTPUT_DIR: &str = "./homodyne_results";
-
-/// Exit status 1 when the fit did not converge (its best parameters were reported), with
-/// what to try.
-fn converged(result: &OptimizationResult) -> Result<(), Failure> {
-    if result.converged() {
-        return Ok(());
-    }
-    Err(Failure::fit(crate::report::not_converged(result, false)))
-}

@@ -1,7 +1,9 @@
 //! Clipping of the curve to the upper panel, so that no coordinate far outside the axis
 //! ranges reaches plotters.
 
-use super::prepare::RANGE_LIMIT;
+/// Values of larger magnitude are treated like non-finite ones (so that range arithmetic
+/// stays finite): such data points are not drawn, and curves are clipped at the panel edge.
+pub(super) const RANGE_LIMIT: f64 = 1e300;
 
 /// The parts of a polyline inside the box `x` by `y`: split where a point is not finite and
 /// cut (Liang-Barsky) where it leaves the box. Plotters maps coordinates far outside its

@@ -6,8 +6,8 @@ use std::error::Error as StdError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::PlotData;
 use super::axes::{label_count, tick_label};
+use super::plot_data::PlotData;
 use super::prepare::Prepared;
 use super::raster::FONT_FAMILY;
 

@@ -18,6 +18,7 @@ mod clip;
 pub mod cuts;
 mod draw;
 pub mod heatmap;
+mod plot_data;
 mod prepare;
 mod raster;
 #[cfg(test)]
@@ -26,6 +27,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use draw::render;
+pub use plot_data::{MAX_DRAWN_POINTS, PlotData};
 use prepare::Prepared;
 use raster::{encode_png, font_registered};
 
@@ -33,36 +35,12 @@ use raster::{encode_png, font_registered};
 pub const DEFAULT_WIDTH: u32 = 900;
 /// Height in pixels of the image the CLI writes when none is asked for.
 pub const DEFAULT_HEIGHT: u32 = 700;
-/// Most data points (and curve points) drawn; larger inputs are evenly strided down to it.
-pub const MAX_DRAWN_POINTS: usize = 20_000;
 /// Smallest accepted image width in pixels: below it axes and labels do not fit.
 pub const MIN_WIDTH: u32 = 320;
 /// Smallest accepted image height in pixels.
 pub const MIN_HEIGHT: u32 = 240;
 /// Largest accepted width or height in pixels (an RGB buffer of 10,000 x 10,000 is 300 MB).
 pub const MAX_SIDE: u32 = 10_000;
-
-/// What to draw.
-#[derive(Debug, Clone, Copy)]
-pub struct PlotData<'a> {
-    /// Predictor of each data point (the first predictor when there are several).
-    pub x: &'a [f64],
-    /// Observations, one per data point.
-    pub y: &'a [f64],
-    /// Standard deviation of each observation; drawn as error bars when given.
-    pub sigma: Option<&'a [f64]>,
-    /// Model at each data point (for the residuals).
-    pub fitted: &'a [f64],
-    /// A smooth curve (x grid, model values); `None` draws `fitted` at the data points,
-    /// sorted by x, as a line.
-    pub curve: Option<(&'a [f64], &'a [f64])>,
-    /// Label of the horizontal axis.
-    pub x_label: &'a str,
-    /// Label of the vertical axis of the upper panel.
-    pub y_label: &'a str,
-    /// Title above the figure, e.g. the formula.
-    pub title: &'a str,
-}
 
 /// Why a plot could not be written. Each message is one line and names the file.
 #[derive(Debug, thiserror::Error)]

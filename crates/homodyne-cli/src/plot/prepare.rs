@@ -2,12 +2,8 @@
 //! thinned points and residuals that are drawn, and the curve cut into drawable runs.
 
 use super::axes::padded;
-use super::clip::clipped_runs;
-use super::{MAX_DRAWN_POINTS, PlotData};
-
-/// Values of larger magnitude are treated like non-finite ones (so that range arithmetic
-/// stays finite): such data points are not drawn, and curves are clipped at the panel edge.
-pub(super) const RANGE_LIMIT: f64 = 1e300;
+use super::clip::{RANGE_LIMIT, clipped_runs};
+use super::plot_data::{MAX_DRAWN_POINTS, PlotData};
 
 /// Everything computed from the data before drawing: ranges, thinned points, curve pieces.
 pub(super) struct Prepared {

@@ -9,12 +9,14 @@ use homodyne::{FitObserver, NoObserver};
 use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset, DemoFiles};
 use homodyne_xpcs::{CorrelationData, HomodyneModel, ModelForm, ScalingMode, XpcsFitOptions};
 
+use super::outputs::write_outputs;
 use super::pipeline::{RunError, XpcsRun, fit_on};
-use super::{converged, print_summary, shared_among, write_outputs};
 use crate::args::XpcsArgs;
 use crate::checks;
-use crate::curve::{Failure, Progress};
+use crate::failure::Failure;
 use crate::processes::Processes;
+use crate::progress::Progress;
+use crate::xpcs_summary::print_summary;
 
 /// The demo: synthetic laminar-flow data ([`DemoDataset`]), fitted from the Python
 /// package's default start, or with `--write-data DIR` written as an APS-U file with a
@@ -49,7 +51,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
             prepared.data.n_points(),
             prepared.model.layout().n_params(),
             form.name(),
-            shared_among(processes)
+            processes.shared_among()
         );
         println!(
             "start: the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, the \
@@ -66,7 +68,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
     progress.finish();
     let run = fitted?;
     if !leads {
-        return converged(run.result());
+        return run.converged();
     }
     print_summary(
         run.model.layout(),
@@ -78,7 +80,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
     if let Some(dir) = &args.output_dir {
         println!("{}", write_outputs(dir, &run)?.describe());
     }
-    converged(run.result())
+    run.converged()
 }
 
 /// At least one angle and two frames (`--angles`, `--frames`).

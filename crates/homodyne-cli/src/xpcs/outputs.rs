@@ -9,7 +9,7 @@ use homodyne_xpcs::output::Sigma;
 use homodyne_xpcs::{NlsqOutputs, PointSelection, write_nlsq_outputs};
 
 use super::pipeline::XpcsRun;
-use crate::curve::Failure;
+use crate::failure::Failure;
 use crate::plot::cuts::write_cuts;
 use crate::plot::heatmap::write_heatmaps;
 

@@ -17,7 +17,7 @@ use homodyne_xpcs::config::XpcsConfig;
 use serde_json::{Map, Value};
 
 use super::pipeline::RunError;
-use crate::curve::Failure;
+use crate::failure::Failure;
 
 /// One configuration key set on top of the file: its dotted path and its value.
 #[derive(Debug, Clone, PartialEq)]

@@ -22,7 +22,7 @@ use homodyne_xpcs::{
 };
 
 use super::starts::{physical_start, scaling_start};
-use crate::curve::Failure;
+use crate::failure::Failure;
 use crate::failure::{by_index, describe};
 use crate::processes::Processes;
 
@@ -461,6 +461,16 @@ impl XpcsRun {
     /// The full result of the fit.
     pub fn result(&self) -> &OptimizationResult {
         &self.fitted.result
+    }
+
+    /// Exit status 1 when the fit did not converge (its best parameters were reported),
+    /// with what to try.
+    pub(crate) fn converged(&self) -> Result<(), Failure> {
+        let result = self.result();
+        if result.converged() {
+            return Ok(());
+        }
+        Err(Failure::fit(crate::report::not_converged(result, false)))
     }
 
     /// The parameter names, in the model's layout (`contrast[0]`, ..., `D0`, ...).

@@ -5,7 +5,7 @@
 use homodyne_xpcs::config::XpcsConfig;
 use homodyne_xpcs::{AnalysisMode, ParameterLayout, ScalingMode};
 
-use crate::curve::Failure;
+use crate::failure::Failure;
 
 /// The physical start: `initial_parameters` where given, else the package's defaults.
 pub fn physical_start(config: &XpcsConfig, mode: AnalysisMode) -> Vec<f64> {
