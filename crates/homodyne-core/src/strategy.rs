@@ -2,15 +2,32 @@
 
 use std::fmt;
 
-/// How a fit holds its data (see `shared/design/DESIGN.md`, section 1). Every strategy
-/// runs the same exact solver; they differ only in memory.
+/// How a fit holds its data (the repository's `docs/design.md` explains why one solver
+/// serves them all). Every strategy runs the same exact solver; they differ only in what
+/// is held in memory and in how a linearisation pass sums the Jacobian.
+///
+/// | strategy | data | a linearisation pass |
+/// |---|---|---|
+/// | `Standard` | in memory | folds each chunk into `R` of `J = QR` by Householder |
+/// | `Large`, `Chunked` | in memory | sums `J^T J` and `J^T f`, redone by the `R` fold when `cond(J) > 1e4` |
+/// | `Streaming` | read batch by batch | as `Large`, one batch at a time |
+///
+/// No strategy holds the whole `N x P` Jacobian: every pass works chunk by chunk.
+///
+/// `Large` and `Chunked` are one strategy under two names: the same code, the same
+/// memory estimate, the same bits. Both names exist because the Python `homodyne`
+/// package, whose configuration files and `NLSQWrapper` API this project reads, names
+/// them (LARGE from 1M points, CHUNKED from 10M), so a configuration or a report that
+/// says either keeps working and reads the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OptimizationStrategy {
-    /// The whole Jacobian in memory (< 1M points).
+    /// Data in memory, each chunk folded by exact QR (chosen below 1M points).
     Standard,
-    /// Data in memory, the Jacobian one chunk at a time (1M - 10M points).
+    /// Data in memory, the normal equations summed chunk by chunk with an exact fallback
+    /// (chosen from 1M to 10M points). The same strategy as `Chunked`, by another name.
     Large,
-    /// As `Large`, with progress reporting, for 10M - 100M points.
+    /// An alias of `Large`: the same code and memory estimate (chosen from 10M to 100M
+    /// points, the Python package's name for that range).
     Chunked,
     /// Data read batch by batch from a source, constant memory (> 100M points).
     Streaming,

@@ -7,6 +7,37 @@
 //! - [`available_memory_bytes`]: the memory budget from `sysinfo`, capped by a cgroup limit.
 //! - [`build_streaming_config`]: batch size, epochs, checkpoints and fault tolerance for
 //!   STREAMING.
+//!
+//! LARGE and CHUNKED are one strategy under two names (the Python `homodyne` package's
+//! names for 1M-10M and 10M-100M points): the solver runs the same code for both and
+//! [`estimate_bytes`] gives them the same bytes. (STANDARD differs from them only in how a
+//! pass sums the Jacobian, by exact QR; no in-memory strategy holds the whole Jacobian, so
+//! all three hold the same bytes, and when they do not fit the selector records each step
+//! and ends on STREAMING.)
+//!
+//! ```
+//! use homodyne_core::OptimizationStrategy;
+//! use homodyne_strategy::{DatasetSizeStrategy, estimate_bytes, strategy_for_size};
+//!
+//! assert_eq!(strategy_for_size(500_000), OptimizationStrategy::Standard);
+//! assert_eq!(strategy_for_size(5_000_000), OptimizationStrategy::Large);
+//! assert_eq!(strategy_for_size(50_000_000), OptimizationStrategy::Chunked);
+//! assert_eq!(strategy_for_size(500_000_000), OptimizationStrategy::Streaming);
+//!
+//! // LARGE and CHUNKED are the same strategy: the same memory estimate.
+//! let (n, p, x_dim, weighted) = (5_000_000, 7, 1, false);
+//! assert_eq!(
+//!     estimate_bytes(OptimizationStrategy::Large, n, p, x_dim, weighted),
+//!     estimate_bytes(OptimizationStrategy::Chunked, n, p, x_dim, weighted),
+//! );
+//!
+//! // 20 million points and 7 parameters under a 64 MiB budget: the data alone
+//! // (320 MB) do not fit, so the selector moves on to STREAMING and says why.
+//! let selection =
+//!     DatasetSizeStrategy::new(1).select_strategy(20_000_000, 7, None, true, Some(0.0625));
+//! assert_eq!(selection.strategy, OptimizationStrategy::Streaming);
+//! assert!(selection.reasons[0].starts_with("CHUNKED needs"));
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
