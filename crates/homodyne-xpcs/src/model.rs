@@ -62,8 +62,6 @@ use crate::rates::{RateIntegral, TimeGrid};
 
 mod scaling;
 
-use scaling::Columns;
-
 /// Below this `|x|`, `sinc(x)` is evaluated by its series.
 pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
 /// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
@@ -71,6 +69,16 @@ pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
 pub const MAX_FACTOR_TABLE: usize = 1 << 22;
 /// Floor of `g1` in the compatibility form.
 pub const G1_FLOOR: f64 = 1e-10;
+
+/// Where one angle's parameters sit in a Jacobian row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Columns {
+    /// `(contrast column, offset column, weight B_kj)` of each scaling parameter pair
+    /// that scales the angle.
+    pub(crate) scaling: Vec<(usize, usize, f64)>,
+    /// The first physical column; the others follow.
+    pub(crate) physical: usize,
+}
 
 /// Which formula [`HomodyneModel`] evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

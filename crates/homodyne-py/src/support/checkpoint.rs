@@ -17,7 +17,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::count;
+use super::arguments::count;
 use crate::errors::{self, ErrorClass};
 
 /// Adds the `CheckpointManager` class to `_native`.

@@ -21,7 +21,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::count;
+use super::arguments::count;
 use crate::errors;
 
 /// Adds the `RecoveryStrategyApplicator` class to `_native`.
@@ -129,7 +129,7 @@ fn bounds_for(
     lower: Option<PyReadonlyArray1<'_, f64>>,
     upper: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<Bounds> {
-    let (lower, upper) = super::bound_sides(py, n, lower, upper)?;
+    let (lower, upper) = super::arguments::bound_sides(py, n, lower, upper)?;
     Bounds::new(lower, upper).map_err(|e| errors::fit_error(py, &e))
 }
 

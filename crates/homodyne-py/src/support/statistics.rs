@@ -8,7 +8,7 @@ use homodyne_stats::{BatchRecord, Statistics};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::count;
+use super::arguments::count;
 use crate::errors;
 
 /// Adds the `BatchStatistics` class to `_native`.

@@ -11,7 +11,7 @@ use homodyne_strategy::{CheckpointSettings, DatasetSizeStrategy, memory};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{count, memory_limit};
+use super::arguments::{count, memory_limit};
 use crate::errors;
 
 /// Adds `select_strategy` and `build_streaming_config` to `_native`.

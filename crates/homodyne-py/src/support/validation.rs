@@ -14,7 +14,7 @@ use homodyne::{NumericalValidator, OptimizationError};
 use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
-use super::count;
+use super::arguments::count;
 use crate::errors;
 
 /// Adds `validate_gradients`, `validate_parameters` and `validate_loss` to `_native`.
@@ -81,7 +81,7 @@ fn validate_parameters(
     let iteration = iteration_of(iteration)?;
     let values = parameters.as_array().to_vec();
     let n = values.len();
-    let (lower, upper) = super::bound_sides(py, n, lower, upper)?;
+    let (lower, upper) = super::arguments::bound_sides(py, n, lower, upper)?;
     NumericalValidator::new(enabled)
         .check_parameters(&values, &lower, &upper, iteration.unwrap_or(0))
         .map_err(|e| raise(py, e, iteration))

@@ -7,7 +7,7 @@ use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne_core::{FitObserver, IterationReport};
 
-use crate::analysis::{STAGE_MAX_NFEV, XpcsFitOptions, held_values};
+use super::options::{STAGE_MAX_NFEV, XpcsFitOptions, held_values};
 use crate::model::HomodyneModel;
 use crate::reference_time::ReferencedModel;
 

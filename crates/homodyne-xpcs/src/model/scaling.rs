@@ -4,17 +4,7 @@
 
 use crate::parameters::ScalingMode;
 
-use super::HomodyneModel;
-
-/// Where one angle's parameters sit in a Jacobian row.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Columns {
-    /// `(contrast column, offset column, weight B_kj)` of each scaling parameter pair
-    /// that scales the angle.
-    pub(super) scaling: Vec<(usize, usize, f64)>,
-    /// The first physical column; the others follow.
-    pub(super) physical: usize,
-}
+use super::{Columns, HomodyneModel};
 
 impl HomodyneModel {
     /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
