@@ -6,7 +6,7 @@
 //!
 //! num-dual's `DualSVec64<K>` fixes its number of directions `K` at compile time; its
 //! `DualDVec64` does not, but holds its gradient on the heap and is not `Copy`, which every
-//! [`Scalar`] model relies on. So [`DynAutoDiff`] (and
+//! [`Scalar`](crate::Scalar) model relies on. So [`DynAutoDiff`] (and
 //! [`AutoDiffResiduals`](crate::AutoDiffResiduals)) match the count `n`, at run time, to the
 //! code compiled for it: up to [`MAX_DUAL_DIRECTIONS`] parameters, `DualSVec64<n>` seeded as
 //! [`AutoDiff`] seeds it, so the values and Jacobians are `AutoDiff<M, n>`'s, bit for bit, at
@@ -27,55 +27,16 @@
 use num_dual::DualSVec64;
 
 mod dynamic;
+mod generic;
 pub(crate) mod seeding;
 
 pub use dynamic::DynAutoDiff;
+pub use generic::GenericModel;
+use generic::values_at;
 pub use seeding::MAX_DUAL_DIRECTIONS;
 
-use crate::dual::Scalar;
 use crate::error::{InvalidInput, OptimizationError};
 use crate::model::{JacobianKind, Model};
-
-/// A model function written once for any [`Scalar`]: evaluated with `f64` for values and
-/// with dual numbers for exact derivatives. Wrap it in [`AutoDiff`] to fit it.
-///
-/// Mark `eval` `#[inline]` (or `#[inline(always)]`): [`AutoDiff`] calls it once per point,
-/// and letting the compiler inline it cut the cost of a 7-parameter model's Jacobian from
-/// 46 to 30 ns a point (`cargo xtask bench-dual`).
-///
-/// # Example
-/// ```
-/// use homodyne_core::{AutoDiff, GenericModel, Model, Scalar};
-///
-/// /// NIST Misra1a: y = b1 (1 - exp(-b2 x))
-/// struct Misra1a;
-/// impl GenericModel for Misra1a {
-///     fn n_params(&self) -> usize { 2 }
-///     #[inline]
-///     fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-///         p[0] * (T::cst(1.0) - (p[1] * -x[0]).exp())
-///     }
-/// }
-///
-/// let model = AutoDiff::<_, 2>::new(Misra1a).unwrap();
-/// let (mut y, mut jac) = ([0.0], [0.0; 2]);
-/// model.eval_with_jacobian(&[1.0], &[2.0, 0.5], &mut y, &mut jac);
-/// assert!((jac[1] - 2.0 * (-0.5f64).exp()).abs() < 1e-15);
-/// ```
-pub trait GenericModel: Sync {
-    /// Number of parameters.
-    fn n_params(&self) -> usize;
-    /// Predictor values per point.
-    fn x_dim(&self) -> usize {
-        1
-    }
-    /// The model at one point `x` (`x_dim` values).
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T;
-    /// Parameter names for reports.
-    fn param_names(&self) -> Vec<String> {
-        (1..=self.n_params()).map(|k| format!("b{k}")).collect()
-    }
-}
 
 /// Adapts a [`GenericModel`] with `N` parameters into a [`Model`] whose Jacobian comes from
 /// forward-mode dual numbers.
@@ -111,14 +72,6 @@ fn store<const N: usize>(y: DualSVec64<N>, value: &mut f64, row: &mut [f64]) {
     match &y.eps.0 {
         Some(gradient) => row.copy_from_slice(gradient.as_slice()),
         None => row.fill(0.0),
-    }
-}
-
-/// The values of `model` at the points of `x` (`x_dim` values each), in plain `f64`:
-/// what [`AutoDiff`] and [`DynAutoDiff`] give without a Jacobian.
-fn values_at<M: GenericModel>(model: &M, x: &[f64], p: &[f64], values: &mut [f64]) {
-    for (v, xi) in values.iter_mut().zip(x.chunks_exact(model.x_dim())) {
-        *v = model.eval::<f64>(xi, p);
     }
 }
 

@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use num_dual::DualSVec64;
 
+use super::generic::{GenericModel, values_at};
 use super::seeding::{SeededPass, all_seeds, run_seeded, store};
-use super::{GenericModel, values_at};
 use crate::model::{JacobianKind, Model};
 
 /// Adapts a [`GenericModel`] into a [`Model`] whose Jacobian comes from forward-mode dual

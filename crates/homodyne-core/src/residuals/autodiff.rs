@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use num_dual::DualSVec64;
 
-use super::{GenericResiduals, ResidualProblem};
+use super::problem::{GenericResiduals, ResidualProblem};
 use crate::autodiff::seeding::{SeededPass, all_seeds, run_seeded, store};
 use crate::dual::Scalar;
 use crate::model::JacobianKind;

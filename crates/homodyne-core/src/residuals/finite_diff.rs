@@ -1,6 +1,6 @@
 //! [`FiniteDiffResiduals`]: a closure's residuals, differentiated by finite differences.
 
-use super::ResidualProblem;
+use super::problem::ResidualProblem;
 use crate::finite_diff::{DifferenceScheme, StepRule, central_quotient};
 use crate::model::JacobianKind;
 

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::ResidualProblem;
+use super::problem::ResidualProblem;
 use crate::model::{JacobianKind, Model};
 
 /// Parameter vectors whose evaluations are kept: the solver's current and trial points, with
