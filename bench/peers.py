@@ -42,7 +42,7 @@ decay
 
 nist
     DIR holds the NIST StRD files Misra1a Chwirut2 Gauss1 DanWood Kirby2 Hahn1 MGH17
-    Lanczos2 MGH09 Thurber BoxBOD Rat43 (.dat; see shared/reference/nist/README.md). Each
+    Lanczos2 MGH09 Thurber BoxBOD Rat43 (.dat; see crates/homodyne/tests/data/nist/README.md). Each
     problem is fitted from both certified starts with TOOL, one of:
       scipy_trf        scipy.optimize.least_squares(method='trf') at its defaults, which
                        means the '2-point' (forward) finite-difference Jacobian

@@ -36,7 +36,7 @@ Checks recorded in the JSON ("checks"):
     (non-stratified data object), evaluated on the full index range, equals
     c2_diag_corrected (max |diff| stored; expected 0).
   * An independent NumPy transcription of the formulas in
-    /work/shared/design/XPCS.md (compat form) -- NOT used as reference, only
+    docs/xpcs.md (the package's form) -- NOT used as reference, only
     to confirm the description; max relative diff stored.
 
 Layouts stored per case:

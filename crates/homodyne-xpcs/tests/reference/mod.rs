@@ -1,6 +1,6 @@
-//! An independent, point-by-point evaluation of the c2 formulas of
-//! `shared/design/XPCS.md`, generic over [`Scalar`] so that dual numbers give its exact
-//! Jacobian. It follows the document's steps literally (no tables, no caching), so the
+//! An independent, point-by-point evaluation of the c2 formulas of `docs/xpcs.md` (the
+//! model and its discretisation), generic over [`Scalar`] so that dual numbers give its
+//! exact Jacobian. It follows the document's steps literally (no tables, no caching), so the
 //! model in `src/` is checked against the formula, not against itself.
 
 #![allow(dead_code)]
