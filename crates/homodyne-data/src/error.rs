@@ -37,9 +37,11 @@ pub enum DataError {
         /// What is wrong, and what to give instead.
         message: String,
     },
-    /// The array's element type is not one the sources read.
+    /// The array's element type is not one the readers accept (see
+    /// [`ElementType`](crate::ElementType)).
     #[error(
-        "{}: element type {dtype} is not supported: give float64 or float32 values",
+        "{}: element type {dtype} is not supported: give float64 or float32 values, or \
+         integers of 1 to 8 bytes",
         at(file, dataset)
     )]
     UnsupportedDtype {
@@ -49,18 +51,6 @@ pub enum DataError {
         dataset: String,
         /// The element type as the file states it (`'<i4'`, `32-bit integer`, ...).
         dtype: String,
-    },
-    /// A multi-dimensional `.npy` array stored in Fortran (column-major) order.
-    #[error(
-        "{}: the array is stored in Fortran order: save it in C order \
-         (numpy.save(path, numpy.ascontiguousarray(a)))",
-        at(file, dataset)
-    )]
-    FortranOrder {
-        /// The file.
-        file: PathBuf,
-        /// The array's role.
-        dataset: String,
     },
     /// The array has a shape the source cannot use (wrong number of dimensions, a
     /// zero-width x).
@@ -159,7 +149,6 @@ impl DataError {
             Self::Io { file, .. }
             | Self::Format { file, .. }
             | Self::UnsupportedDtype { file, .. }
-            | Self::FortranOrder { file, .. }
             | Self::BadShape { file, .. }
             | Self::LengthMismatch { file, .. }
             | Self::Truncated { file, .. }
@@ -176,7 +165,6 @@ impl DataError {
             Self::Io { dataset, .. }
             | Self::Format { dataset, .. }
             | Self::UnsupportedDtype { dataset, .. }
-            | Self::FortranOrder { dataset, .. }
             | Self::BadShape { dataset, .. }
             | Self::LengthMismatch { dataset, .. }
             | Self::Truncated { dataset, .. }
@@ -208,10 +196,13 @@ pub(crate) fn shape_text(shape: &[usize]) -> String {
     }
 }
 
-fn list(names: &[String]) -> String {
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(", ")
+/// Names joined for a message, the middle of a long list elided so that the message
+/// stays one readable line.
+pub(crate) fn list(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    match names.len() {
+        0 => "none".to_owned(),
+        n if n <= SHOWN => names.join(", "),
+        n => format!("{}, ... ({} more)", names[..SHOWN].join(", "), n - SHOWN),
     }
 }

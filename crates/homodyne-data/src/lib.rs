@@ -48,10 +48,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod element;
 mod error;
 mod hdf5;
 mod npy;
+mod role;
 
+pub use element::{ByteOrder, ElementType, NumberKind};
 pub use error::DataError;
-pub use hdf5::{Hdf5Source, Hdf5Writer, write_hdf5_xy};
-pub use npy::{NpyDtype, NpySource, NpyWriter, write_npy_f64};
+pub use hdf5::{
+    Hdf5Dataset, Hdf5File, Hdf5Source, Hdf5Writer, describe_datatype, element_type, write_hdf5_xy,
+};
+pub use npy::{
+    MemoryOrder, NpyArray, NpyElement, NpyHeader, NpySource, NpyValues, NpyWriter, NpzArchive,
+    write_npy_f64,
+};

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use homodyne_core::{Batch, DataSource};
-use homodyne_data::{DataError, Hdf5Source, Hdf5Writer, write_hdf5_xy};
+use homodyne_data::{DataError, ElementType, Hdf5Source, Hdf5Writer, write_hdf5_xy};
 
 mod common;
 use common::{check_ranges, column, python_with, value};
@@ -165,6 +165,22 @@ fn files_written_by_h5py() {
     }
 }
 
+/// Integer datasets (h5py's int32) read as numbers, whole ranges and batches alike.
+#[test]
+fn integers_are_read_as_numbers() {
+    let n = 500;
+    let counts: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    for file in ["h5py_latest.h5", "h5py_earliest.h5"] {
+        let source = Hdf5Source::open(fixture(file), "/exchange/x", "/exchange/counts", None)
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(
+            source.element_types()[1],
+            ("/exchange/counts", ElementType::from_descr("<i4").unwrap())
+        );
+        check_ranges(&source, &column(n, 0), &counts, None);
+    }
+}
+
 /// The error's message names the file and the dataset.
 fn names(e: &DataError, path: &Path, dataset: &str) -> String {
     let text = e.to_string();
@@ -189,11 +205,25 @@ fn errors_name_the_file_the_dataset_and_the_problem() {
         "{t}"
     );
 
-    let e = open("/exchange/x", "/exchange/counts", None);
+    // 32-bit integers are read (see `integers_are_read_as_numbers`); complex numbers are not.
+    let dir = tempfile::tempdir().unwrap();
+    let complex = dir.path().join("complex.h5");
+    {
+        let file = rust_hdf5::H5File::create(&complex).unwrap();
+        let z = file
+            .new_dataset::<rust_hdf5::Complex64>()
+            .shape([2usize])
+            .create("z")
+            .unwrap();
+        z.write_raw(&[rust_hdf5::Complex64 { re: 1.0, im: 2.0 }; 2])
+            .unwrap();
+        file.close().unwrap();
+    }
+    let e = Hdf5Source::open(&complex, "/z", "/z", None).unwrap_err();
     assert!(matches!(e, DataError::UnsupportedDtype { .. }), "{e:?}");
-    let t = names(&e, &p, "/exchange/counts");
+    let t = names(&e, &complex, "/z");
     assert!(
-        t.contains("32-bit signed integer") && t.contains("float64 or float32"),
+        t.contains("compound") && t.contains("float64 or float32"),
         "{t}"
     );
 
@@ -219,7 +249,6 @@ fn errors_name_the_file_the_dataset_and_the_problem() {
     let e = open("/exchange/x", "/exchange/x2", None);
     assert!(names(&e, &p, "/exchange/x2").contains("give a 1-D dataset of shape (500,)"));
 
-    let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.h5");
     let e = Hdf5Source::open(&missing, "x", "y", None).unwrap_err();
     assert!(matches!(e, DataError::Io { .. }), "{e:?}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use homodyne_core::{Batch, DataSource};
-use homodyne_data::{DataError, NpyDtype, NpySource, NpyWriter, write_npy_f64};
+use homodyne_data::{DataError, ElementType, NpySource, NpyWriter, write_npy_f64};
 
 mod common;
 use common::{check_ranges, column, python_with, value};
@@ -18,8 +18,13 @@ fn cli_fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The element type of a NumPy type string.
+fn t(descr: &str) -> ElementType {
+    ElementType::from_descr(descr).unwrap()
+}
+
 /// Writes `values` with an `NpyWriter`, `chunk` values at a time.
-fn write_chunked(path: &Path, values: &[f64], shape: &[usize], dtype: NpyDtype, chunk: usize) {
+fn write_chunked(path: &Path, values: &[f64], shape: &[usize], dtype: ElementType, chunk: usize) {
     let mut w = NpyWriter::create_with_dtype(path, shape, dtype).unwrap();
     assert_eq!(w.total(), values.len());
     for piece in values.chunks(chunk) {
@@ -38,9 +43,9 @@ fn one_file_per_quantity_reads_back_exactly() {
         .iter()
         .map(|p| dir.path().join(format!("{p}.npy")))
         .collect();
-    write_chunked(&paths[0], &x, &[n], NpyDtype::F64Le, 77);
+    write_chunked(&paths[0], &x, &[n], t("<f8"), 77);
     write_npy_f64(&paths[1], &y, &[n]).unwrap();
-    write_chunked(&paths[2], &s, &[n], NpyDtype::F64Le, 1000);
+    write_chunked(&paths[2], &s, &[n], t("<f8"), 1000);
 
     let source = NpySource::open(&paths[0], &paths[1], Some(&paths[2])).unwrap();
     check_ranges(&source, &x, &y, Some(&s));
@@ -50,12 +55,8 @@ fn one_file_per_quantity_reads_back_exactly() {
         "{d}"
     );
     assert_eq!(
-        source.dtypes(),
-        [
-            ("x", NpyDtype::F64Le),
-            ("y", NpyDtype::F64Le),
-            ("sigma", NpyDtype::F64Le)
-        ]
+        source.element_types(),
+        [("x", t("<f8")), ("y", t("<f8")), ("sigma", t("<f8"))]
     );
 
     let source = NpySource::open(&paths[0], &paths[1], None).unwrap();
@@ -71,18 +72,19 @@ fn float32_and_big_endian_are_converted() {
     x[3] = 0.1;
     let y = column(n, 1);
     for (xd, yd) in [
-        (NpyDtype::F32Le, NpyDtype::F64Be),
-        (NpyDtype::F32Be, NpyDtype::F32Le),
-        (NpyDtype::F64Be, NpyDtype::F32Be),
+        (t("<f4"), t(">f8")),
+        (t(">f4"), t("<f4")),
+        (t(">f8"), t(">f4")),
     ] {
         let (xp, yp) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
         write_chunked(&xp, &x, &[n], xd, 64);
         write_chunked(&yp, &y, &[n], yd, 1000);
         let source = NpySource::open(&xp, &yp, None).unwrap();
-        assert_eq!(source.dtypes(), [("x", xd), ("y", yd)]);
-        let expected_x: Vec<f64> = match xd {
-            NpyDtype::F32Le | NpyDtype::F32Be => x.iter().map(|&v| f64::from(v as f32)).collect(),
-            _ => x.clone(),
+        assert_eq!(source.element_types(), [("x", xd), ("y", yd)]);
+        let expected_x: Vec<f64> = if xd.size() == 4 {
+            x.iter().map(|&v| f64::from(v as f32)).collect()
+        } else {
+            x.clone()
         };
         assert_ne!(f64::from(0.1f32), 0.1);
         check_ranges(&source, &expected_x, &y, None);
@@ -96,7 +98,7 @@ fn files_written_by_numpy() {
     let xp = dir.path().join("x.npy");
     write_npy_f64(&xp, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[6]).unwrap();
     let source = NpySource::open(&xp, cli_fixture("one_d_f4_be.npy"), None).unwrap();
-    assert_eq!(source.dtypes()[1], ("y", NpyDtype::F32Be));
+    assert_eq!(source.element_types()[1], ("y", t(">f4")));
     let mut b = Batch::default();
     source.read(1..6, &mut b).unwrap();
     assert_eq!(b.y, [1.5, 2.0, 2.5, 3.0, 3.5]);
@@ -129,8 +131,8 @@ fn two_dimensional_x() {
     let y = column(n, 1);
     let (xp, yp) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
     // Chunks that do not align with rows: the writer takes values in C order.
-    write_chunked(&xp, &x, &[n, d], NpyDtype::F64Le, 1000);
-    write_chunked(&yp, &y, &[n], NpyDtype::F32Le, 333);
+    write_chunked(&xp, &x, &[n, d], t("<f8"), 1000);
+    write_chunked(&yp, &y, &[n], t("<f4"), 333);
     let source = NpySource::open(&xp, &yp, None).unwrap();
     assert_eq!(source.x_dim(), d);
     check_ranges(&source, &x, &y, None);
@@ -140,7 +142,7 @@ fn two_dimensional_x() {
 fn tables_of_columns() {
     let dir = tempfile::tempdir().unwrap();
     let n = 1200;
-    for (cols, dtype) in [(2, NpyDtype::F64Le), (3, NpyDtype::F32Be)] {
+    for (cols, dtype) in [(2, t("<f8")), (3, t(">f4"))] {
         let table: Vec<f64> = (0..n)
             .flat_map(|i| (0..cols).map(move |c| value(i, c)))
             .collect();
@@ -260,15 +262,13 @@ fn errors_name_the_file_the_array_and_the_problem() {
     let e = NpySource::open(p("x.npy"), p("y.npy"), Some(&p("short.npy"))).unwrap_err();
     names(&e, &p("short.npy"), "sigma");
 
-    // Fortran order: a table written by numpy in Fortran order.
-    let fortran = cli_fixture("fortran_order.npy");
-    let e = NpySource::open_columns(&fortran).unwrap_err();
-    assert!(matches!(e, DataError::FortranOrder { .. }), "{e:?}");
-    let t = names(&e, &fortran, "columns");
-    assert!(
-        t.contains("Fortran order") && t.contains("ascontiguousarray"),
-        "{t}"
-    );
+    // Fortran order: a table written by numpy in Fortran order reads as the C one.
+    let fortran = NpySource::open_columns(cli_fixture("fortran_order.npy")).unwrap();
+    let c_order = NpySource::open_columns(cli_fixture("c_order.npy")).unwrap();
+    let (mut bf, mut bc) = (Batch::default(), Batch::default());
+    fortran.read(1..5, &mut bf).unwrap();
+    c_order.read(1..5, &mut bc).unwrap();
+    assert_eq!((&bf.x, &bf.y, &bf.sigma), (&bc.x, &bc.y, &bc.sigma));
     // A 1-D array flagged Fortran has the same bytes: accepted.
     raw_npy(
         &p("f1.npy"),
@@ -277,8 +277,8 @@ fn errors_name_the_file_the_array_and_the_problem() {
     );
     NpySource::open(p("x.npy"), p("f1.npy"), None).unwrap();
 
-    // Unsupported dtypes.
-    for descr in ["<i4", "<f2", "<c16", "|b1", "<U3"] {
+    // Unsupported dtypes (integers are read: see `integers_of_every_width`).
+    for descr in ["<f2", "<c16", "|b1", "<U3"] {
         let size = 4 * n;
         raw_npy(
             &p("bad.npy"),
@@ -312,7 +312,7 @@ fn errors_name_the_file_the_array_and_the_problem() {
     assert!(matches!(e, DataError::Format { .. }), "{e:?}");
     raw_npy(&p("damaged.npy"), "{'descr': '<f8', 'shape': (10,)}", 80);
     let e = NpySource::open(p("damaged.npy"), p("y.npy"), None).unwrap_err();
-    assert!(names(&e, &p("damaged.npy"), "x").contains("'fortran_order' is missing"));
+    assert!(names(&e, &p("damaged.npy"), "x").contains("'fortran_order'"));
     let mut w = NpyWriter::create(p("trunc.npy"), &[n]).unwrap();
     w.write(&[1.0; 4]).unwrap();
     drop(w);
@@ -418,12 +418,7 @@ fn numpy_reads_what_the_writer_writes() {
     let dir = tempfile::tempdir().unwrap();
     let n = 1000;
     let table: Vec<f64> = (0..n).flat_map(|i| [value(i, 0), value(i, 1)]).collect();
-    for dtype in [
-        NpyDtype::F64Le,
-        NpyDtype::F64Be,
-        NpyDtype::F32Le,
-        NpyDtype::F32Be,
-    ] {
+    for dtype in [t("<f8"), t(">f8"), t("<f4"), t(">f4")] {
         let p = dir.path().join("t.npy");
         write_chunked(&p, &table, &[n, 2], dtype, 333);
         let script = format!(
