@@ -56,21 +56,11 @@ use homodyne_core::{
 use ndarray::Array2;
 use serde_json::{Map, Value, json};
 
+mod thresholds;
 mod warning;
 
+pub use thresholds::{BOUND_TOLERANCE, DEGENERATE_CORRELATION};
 pub use warning::{PairAdvice, Side, Warning, correlation_text};
-
-/// A pair whose correlation exceeds this in magnitude is warned about as degenerate: the
-/// data determine (nearly) one combination of the two, not each. At `|r| = 0.99` the
-/// standard error of either parameter is `1 / sqrt(1 - r^2) ~ 7` times what it would be
-/// with the other held at its value.
-pub const DEGENERATE_CORRELATION: f64 = 0.99;
-
-/// A varied parameter within this relative distance of a finite bound (relative to the
-/// larger of the bound and the value) is reported on that bound. Wider than the solver's
-/// own flag ([`ParameterFlag::AtLowerBound`], 1e-10) so that a value the solver left one
-/// rounding step inside the bound is still named.
-pub const BOUND_TOLERANCE: f64 = 1e-8;
 
 /// The parameters' correlation matrix, with their names.
 #[derive(Debug, Clone, PartialEq)]

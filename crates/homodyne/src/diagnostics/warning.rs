@@ -5,7 +5,7 @@ use std::fmt;
 
 use homodyne_core::ConvergenceStatus;
 
-use super::DEGENERATE_CORRELATION;
+use super::thresholds::DEGENERATE_CORRELATION;
 
 /// Which bound a parameter ended on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub enum Warning {
         /// Its standard error.
         standard_error: f64,
     },
-    /// A varied parameter on (or within [`BOUND_TOLERANCE`](super::BOUND_TOLERANCE) of) a
+    /// A varied parameter on (or within [`BOUND_TOLERANCE`](super::thresholds::BOUND_TOLERANCE) of) a
     /// bound: the optimum may lie beyond it, and its standard error treats the bound as
     /// absent.
     AtBound {
