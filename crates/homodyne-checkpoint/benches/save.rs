@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use homodyne_checkpoint::{CheckpointManager, OptimizerState, StateArray};
+use homodyne_core::random::{SplitMix64, unit_f64};
 
 /// Parameters of the fit: 23 contrasts, 23 offsets and 7 laminar-flow parameters.
 const N_PARAMS: usize = 53;
@@ -44,15 +45,11 @@ const SEED: u64 = 0x5EED_0C4E_C490_0053;
 /// `len` deterministic values spread over several orders of magnitude (a SplitMix64
 /// stream mapped to `(-1, 1) * 10^[-3, 3)`), as the entries of `R` and `J^T J` are.
 fn spread_values(len: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
+    let mut bits = SplitMix64::new(seed);
     (0..len)
         .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+            let z = bits.next_u64();
+            let unit = unit_f64(z);
             let sign = if z & 1 == 0 { 1.0 } else { -1.0 };
             sign * unit * 10f64.powf(6.0 * unit - 3.0)
         })

@@ -4,50 +4,7 @@
 use homodyne_core::vector_math::{exp, vectorized};
 use homodyne_core::{JacobianKind, Model};
 
-/// A deterministic stream of standard normal deviates: SplitMix64 (Steele, Lea and Flood
-/// 2014) for the bits and the Box-Muller transform for the normals. Hand-written so the
-/// stream is the same on every platform and with every version of every dependency: the
-/// same seed gives the same data forever.
-#[derive(Debug, Clone)]
-pub struct GaussianNoise {
-    state: u64,
-    spare: Option<f64>,
-}
-
-impl GaussianNoise {
-    /// A stream started from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self {
-            state: seed,
-            spare: None,
-        }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in `(0, 1]` (never 0, so its logarithm is finite).
-    pub fn next_uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// A standard normal value (both values of each Box-Muller pair are used).
-    pub fn next_normal(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        let r = (-2.0 * self.next_uniform().ln()).sqrt();
-        let theta = std::f64::consts::TAU * self.next_uniform();
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
-    }
-}
+pub use homodyne_core::random::GaussianNoise;
 
 /// The model of [`decay`]'s data, `y = a exp(-b x) + c`, with its hand-written exact
 /// Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
@@ -239,21 +196,4 @@ pub fn decay(n: usize, sigma: f64, seed: u64) -> ExampleData {
         .map(|&xi| truth[0] * (-truth[1] * xi).exp() + truth[2] + sigma * noise.next_normal())
         .collect();
     ExampleData { x, y, sigma, truth }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normals_have_unit_variance() {
-        let mut g = GaussianNoise::new(42);
-        let n = 200_000;
-        let v: Vec<f64> = (0..n).map(|_| g.next_normal()).collect();
-        let mean = v.iter().sum::<f64>() / n as f64;
-        let var = v.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        // Standard errors: 1/sqrt(n) = 0.0022 for the mean, sqrt(2/n) = 0.0032 for the variance.
-        assert!(mean.abs() < 0.011, "{mean}");
-        assert!((var - 1.0).abs() < 0.016, "{var}");
-    }
 }

@@ -52,6 +52,8 @@ mod validate;
 pub mod wrapper;
 
 pub use fit::{Fit, IntoBounds};
+/// Reproducible random numbers (SplitMix64, Box-Muller) for synthetic data.
+pub use homodyne_core::random;
 pub use homodyne_core::{
     AttemptSummary, AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, Context, ConvergenceStatus,
     Covariance, DetectionPoint, DeviceInfo, DifferenceScheme, DynAutoDiff, ErrorKind,

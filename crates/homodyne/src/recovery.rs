@@ -20,6 +20,7 @@
 //!   evaluated where it failed. A cost that overflows at the start is retried with
 //!   `rescale_data` alone.
 
+use homodyne_core::random::{GOLDEN_GAMMA, SplitMix64};
 use homodyne_core::{Bounds, ConvergenceStatus, DetectionPoint, ErrorKind, OptimizationError};
 
 /// One recovery strategy.
@@ -195,17 +196,13 @@ impl RecoveryStrategyApplicator {
         if strategy != RecoveryStrategy::PerturbParameters {
             return params.to_vec();
         }
-        let mut state = self.seed ^ (attempt as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut bits = SplitMix64::new(self.seed ^ (attempt as u64).wrapping_mul(GOLDEN_GAMMA));
         params
             .iter()
             .enumerate()
             .map(|(k, &p)| {
-                // SplitMix64 step: a uniform value in [-1, 1).
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                let u = ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 52) as f64 - 1.0;
+                // A uniform value in [-1, 1) (2 m / 2^53 - 1: exact, as m / 2^52 - 1).
+                let u = 2.0 * bits.next_f64() - 1.0;
                 let scale = if p != 0.0 { p.abs() } else { 1e-3 };
                 let moved = p + 0.05 * scale * u;
                 let (lo, hi) = (bounds.lower()[k], bounds.upper()[k]);
@@ -304,6 +301,41 @@ mod tests {
         assert_ne!(
             one,
             other.start_for(RecoveryStrategy::PerturbParameters, &p, 0, &bounds)
+        );
+    }
+
+    /// The perturbed starts of seed 7, pinned to their bits: a retry is the same fit on
+    /// every platform and in every version.
+    #[test]
+    fn perturbation_keeps_its_bits() {
+        let a = RecoveryStrategyApplicator::new(2).with_seed(7);
+        let bounds = Bounds::new(vec![0.0, -1.0, 0.99], vec![10.0, 1.0, 1.0]).unwrap();
+        let bits = |attempt| -> Vec<u64> {
+            a.start_for(
+                RecoveryStrategy::PerturbParameters,
+                &[2.0, 0.0, 0.995],
+                attempt,
+                &bounds,
+            )
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+        };
+        assert_eq!(
+            bits(0),
+            [
+                0x3FFF_A5BF_9FA7_83D3,
+                0xBF09_558E_C713_33F2,
+                0.995f64.to_bits()
+            ]
+        );
+        assert_eq!(
+            bits(1),
+            [
+                0x4000_AD8C_2D24_1FF4,
+                0x3F09_FAA9_4F2B_B5D7,
+                0.995f64.to_bits()
+            ]
         );
     }
 

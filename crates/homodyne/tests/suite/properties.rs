@@ -11,9 +11,9 @@
 //! Each case draws the true parameters, the number of points (50 to 400), a noise level,
 //! the starting point (the truth perturbed by up to 30%; the Gaussian's centre by up to
 //! 0.3 widths, its baseline by up to 0.3 amplitudes) and a `u64` seeding the noise, so that
-//! proptest shrinks and replays failures. The noise comes from a hand-written SplitMix64
-//! with Box-Muller: unlike rand's `StdRng`, its stream can never change under us, so a
-//! stored failure replays the same data. The noise is heteroscedastic: each point's sigma
+//! proptest shrinks and replays failures. The noise comes from `homodyne::random`'s
+//! SplitMix64 with Box-Muller: unlike rand's `StdRng`, its stream can never change under
+//! us, so a stored failure replays the same data. The noise is heteroscedastic: each point's sigma
 //! is the case's level times a factor between 1/2 and 2.
 //!
 //! The properties:
@@ -32,6 +32,7 @@
 //!    the others by the normal equations).
 
 use homodyne::prelude::*;
+use homodyne::random::SplitMix64;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -227,30 +228,8 @@ fn gaussian() -> impl Strategy<Value = Problem> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Noise
+// Data and fits
 // ---------------------------------------------------------------------------------------
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, portable stream from one `u64`.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `(0, 1]`.
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-    /// Standard normal (Box-Muller, one of the pair).
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
 
 impl Problem {
     fn model(&self) -> Box<dyn Model> {
@@ -270,15 +249,16 @@ impl Problem {
 
     /// `(y, sigma)`: the exact values plus Gaussian noise, and each point's sigma.
     fn noisy_data(&self) -> (Vec<f64>, Vec<f64>) {
-        let mut rng = SplitMix64(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         let sigma: Vec<f64> = (0..self.grid.n)
-            .map(|_| self.noise * 2f64.powf(2.0 * rng.uniform() - 1.0))
+            .map(|_| self.noise * 2f64.powf(2.0 * rng.next_f64_nonzero() - 1.0))
             .collect();
+        // One normal of each Box-Muller pair.
         let y = self
             .exact_y()
             .iter()
             .zip(&sigma)
-            .map(|(y, s)| y + s * rng.normal())
+            .map(|(y, s)| y + s * rng.next_normal_pair().0)
             .collect();
         (y, sigma)
     }
