@@ -31,7 +31,7 @@
 //! and CHUNKED hold the same bytes. (The Python package budgets STANDARD as
 //! `n * p * 8 * 6.5` bytes, for its whole Jacobian and the copies its solver makes; that
 //! does not describe this code.) STREAMING holds one batch of data, never more than
-//! [`MAX_BATCH_SIZE`](crate::MAX_BATCH_SIZE) points, and the same per-worker buffers.
+//! [`MAX_BATCH_SIZE`] points, and the same per-worker buffers.
 //!
 //! The data term counts what the caller passes in (`x`, `y`, `sigma`) because a fit's
 //! peak includes it. It leaves out copies made outside the objective (a recovery step that
@@ -45,6 +45,11 @@
 //! example `large_fit` at 1e7 points).
 
 use homodyne_core::OptimizationStrategy;
+
+/// Fewest points in a streaming batch.
+pub const MIN_BATCH_SIZE: usize = 1_000;
+/// Most points in a streaming batch.
+pub const MAX_BATCH_SIZE: usize = 100_000;
 
 /// Rows per chunk of the solver's objective (mirrors `homodyne_solvers::objective::CHUNK_ROWS`;
 /// this crate does not depend on the solvers).
@@ -166,7 +171,7 @@ pub fn estimate_bytes_with_workers(
         OptimizationStrategy::Standard
         | OptimizationStrategy::Large
         | OptimizationStrategy::Chunked => (n_points, weighted),
-        OptimizationStrategy::Streaming => (n_points.min(crate::MAX_BATCH_SIZE), true),
+        OptimizationStrategy::Streaming => (n_points.min(MAX_BATCH_SIZE), true),
     };
     data_bytes_per_point(x_dim, weighted)
         .saturating_mul(held as u64)
@@ -238,7 +243,7 @@ mod tests {
     #[test]
     fn streaming_is_bounded_by_one_batch() {
         let big = estimate_bytes_with_workers(Streaming, 1_000_000_000, 7, 1, false, 4);
-        let batch = estimate_bytes_with_workers(Streaming, crate::MAX_BATCH_SIZE, 7, 1, false, 4);
+        let batch = estimate_bytes_with_workers(Streaming, MAX_BATCH_SIZE, 7, 1, false, 4);
         assert_eq!(big, batch);
         assert!(big < estimate_bytes_with_workers(Chunked, 1_000_000_000, 7, 1, false, 4));
     }

@@ -2,12 +2,10 @@
 
 use std::path::PathBuf;
 
+/// The batch size limits live with the memory model that bounds a batch; named here too.
+pub use crate::memory::{MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 use crate::memory::{data_bytes_per_point, default_workers, overhead_bytes};
 
-/// Fewest points in a streaming batch.
-pub const MIN_BATCH_SIZE: usize = 1_000;
-/// Most points in a streaming batch.
-pub const MAX_BATCH_SIZE: usize = 100_000;
 /// Batch sizes are rounded to the nearest multiple of this.
 pub const BATCH_ROUNDING: usize = 1_000;
 /// Share of the memory budget a streaming batch may take.
