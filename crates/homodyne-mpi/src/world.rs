@@ -15,7 +15,7 @@ use mpi::request::{Request, Scope};
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator as _, CommunicatorCollectives};
 
-use crate::Communicator;
+use homodyne_solvers::distributed::Communicator;
 
 /// The exchange as the worker thread sees it: requests to the MPI thread, replies back.
 pub struct MpiCommunicator {
