@@ -130,6 +130,50 @@ pub enum DataError {
         /// What went wrong.
         message: String,
     },
+    /// A cell of a text file that does not parse as a number.
+    #[error(
+        "{}:{line}: column {column} holds {cell:?}, which is not a number: fix the cell or \
+         comment the line out with #",
+        .file.display()
+    )]
+    NonNumeric {
+        /// The text file.
+        file: PathBuf,
+        /// The 1-based line of the file.
+        line: usize,
+        /// The cell's column: its header name, or its 1-based position.
+        column: ColumnRef,
+        /// The cell as written (trimmed; cut to 40 characters and `...`). The message
+        /// quotes it with control characters escaped.
+        cell: String,
+    },
+    /// A text row with a different number of cells from the first row.
+    #[error(
+        "{}:{line}: {found} cells where line {first_line} has {expected}: every row needs \
+         the same number of columns",
+        .file.display()
+    )]
+    RaggedRow {
+        /// The text file.
+        file: PathBuf,
+        /// The 1-based line with the wrong count.
+        line: usize,
+        /// Cells on that line.
+        found: usize,
+        /// Cells on the first row (header or data).
+        expected: usize,
+        /// The 1-based line of the first row.
+        first_line: usize,
+    },
+    /// A text file with no row of numbers.
+    #[error(
+        "{} holds no data rows: give a file with at least one row of numbers",
+        .file.display()
+    )]
+    NoDataRows {
+        /// The text file.
+        file: PathBuf,
+    },
     /// A writer was given values that do not match the array it writes.
     #[error("{}: {message}", at(file, dataset))]
     Write {
@@ -155,7 +199,10 @@ impl DataError {
             | Self::Empty { file, .. }
             | Self::MissingDataset { file, .. }
             | Self::Hdf5 { file, .. }
-            | Self::Write { file, .. } => file,
+            | Self::Write { file, .. }
+            | Self::NonNumeric { file, .. }
+            | Self::RaggedRow { file, .. }
+            | Self::NoDataRows { file } => file,
         }
     }
 
@@ -172,6 +219,26 @@ impl DataError {
             | Self::MissingDataset { dataset, .. }
             | Self::Hdf5 { dataset, .. }
             | Self::Write { dataset, .. } => dataset,
+            Self::NonNumeric { .. } | Self::RaggedRow { .. } | Self::NoDataRows { .. } => "",
+        }
+    }
+}
+
+/// How a text cell's column is named in an error: by its header name, or by its 1-based
+/// position when the file has no header row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnRef {
+    /// The column's name from the header row; shown quoted: `'y'`.
+    Name(String),
+    /// The column's 1-based position in a file without a header row; shown as `2`.
+    Index(usize),
+}
+
+impl std::fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnRef::Name(name) => write!(f, "'{name}'"),
+            ColumnRef::Index(index) => write!(f, "{index}"),
         }
     }
 }

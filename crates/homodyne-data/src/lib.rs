@@ -53,9 +53,10 @@ mod error;
 mod hdf5;
 mod npy;
 mod role;
+mod text;
 
 pub use element::{ByteOrder, ElementType, NumberKind};
-pub use error::DataError;
+pub use error::{ColumnRef, DataError};
 pub use hdf5::{
     Hdf5Dataset, Hdf5File, Hdf5Source, Hdf5Writer, describe_datatype, element_type, write_hdf5_xy,
 };
@@ -63,3 +64,4 @@ pub use npy::{
     MemoryOrder, NpyArray, NpyElement, NpyHeader, NpySource, NpyValues, NpyWriter, NpzArchive,
     write_npy_f64,
 };
+pub use text::{TextTable, positional_column_name};
