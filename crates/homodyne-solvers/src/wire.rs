@@ -19,7 +19,7 @@ use homodyne_core::{InvalidSample, InvalidValue};
 
 use crate::factor::RFactor;
 use crate::normal::NormalAccumulator;
-use crate::streaming::SumsState;
+use crate::objective::SumsState;
 
 const MAGIC: &[u8; 4] = b"HSUM";
 const VERSION: u32 = 1;

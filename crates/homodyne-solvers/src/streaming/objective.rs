@@ -1,0 +1,157 @@
+//! [`StreamingObjective`]: what it holds, how it is set up, and what it reports; its passes
+//! over the batches are in the `passes` module.
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use homodyne_core::{Batch, DataSource, FitObserver, Model, NoObserver, PassKind};
+
+use super::settings::StreamingSettings;
+use super::state::{PassCheckpointer, StreamState};
+use crate::loss::Loss;
+use crate::objective::Accumulation;
+
+/// The streaming objective: `model` fitted to the points of `source`, read batch by batch.
+pub struct StreamingObjective<'a, M: Model + ?Sized> {
+    pub(super) model: &'a M,
+    pub(super) source: &'a dyn DataSource,
+    pub(super) loss: Loss,
+    pub(super) f_scale: f64,
+    pub(super) settings: StreamingSettings,
+    pub(super) observer: &'a dyn FitObserver,
+    pub(super) checkpointer: Option<&'a dyn PassCheckpointer>,
+    pub(super) inner: Mutex<Inner>,
+}
+
+/// The mutable part, behind a lock (one pass at a time).
+pub(super) struct Inner {
+    pub(super) state: StreamState,
+    /// Passes of the current run asked for so far (replayed or computed).
+    pub(super) pass_cursor: usize,
+    pub(super) batch: Batch,
+    pub(super) restart: bool,
+    pub(super) last_linearized: Option<Vec<f64>>,
+    pub(super) checkpoint_errors: Vec<String>,
+    pub(super) checkpoints_written: usize,
+}
+
+/// A pass being folded: its number within the solver run, what it computes, how it sums
+/// the Jacobian, and where.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pass<'p> {
+    pub(super) index: usize,
+    pub(super) kind: PassKind,
+    pub(super) accumulation: Accumulation,
+    pub(super) parameters: &'p [f64],
+}
+
+impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
+    /// The objective for `model` on `source`, starting fresh at `p0`.
+    pub fn new(
+        model: &'a M,
+        source: &'a dyn DataSource,
+        p0: &[f64],
+        loss: Loss,
+        f_scale: f64,
+        settings: StreamingSettings,
+    ) -> Self {
+        Self::resume(model, source, StreamState::new(p0), loss, f_scale, settings)
+    }
+
+    /// The objective continuing from a saved `state`: the caller runs the solver from
+    /// `state.run_start`.
+    pub fn resume(
+        model: &'a M,
+        source: &'a dyn DataSource,
+        state: StreamState,
+        loss: Loss,
+        f_scale: f64,
+        settings: StreamingSettings,
+    ) -> Self {
+        Self {
+            model,
+            source,
+            loss,
+            f_scale,
+            settings,
+            observer: &NoObserver,
+            checkpointer: None,
+            inner: Mutex::new(Inner {
+                state,
+                pass_cursor: 0,
+                batch: Batch::default(),
+                restart: false,
+                last_linearized: None,
+                checkpoint_errors: Vec::new(),
+                checkpoints_written: 0,
+            }),
+        }
+    }
+
+    /// Reports pass progress (batch by batch) to `observer`.
+    pub fn with_observer(mut self, observer: &'a dyn FitObserver) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Saves checkpoints through `checkpointer`.
+    pub fn with_checkpointer(mut self, checkpointer: &'a dyn PassCheckpointer) -> Self {
+        self.checkpointer = Some(checkpointer);
+        self
+    }
+
+    /// Number of batches.
+    pub fn n_batches(&self) -> usize {
+        self.source
+            .n_points()
+            .div_ceil(self.settings.batch_size.max(1))
+    }
+
+    pub(super) fn batch_range(&self, b: usize) -> Range<usize> {
+        let size = self.settings.batch_size.max(1);
+        let lo = b * size;
+        lo..(lo + size).min(self.source.n_points())
+    }
+
+    /// The state now (a copy).
+    pub fn state(&self) -> StreamState {
+        self.lock().state.clone()
+    }
+
+    /// Checkpoint saves that failed, with why.
+    pub fn checkpoint_errors(&self) -> Vec<String> {
+        self.lock().checkpoint_errors.clone()
+    }
+
+    /// Checkpoints written.
+    pub fn checkpoints_written(&self) -> usize {
+        self.lock().checkpoints_written
+    }
+
+    /// True (once) when a batch was excluded after the first pass of the current solver
+    /// run: the objective changed, and the solver must start again from
+    /// [`Self::restart_point`].
+    pub fn take_restart(&self) -> bool {
+        std::mem::take(&mut self.lock().restart)
+    }
+
+    /// Where to restart: the last point linearised (the run's start if none), and starts a
+    /// new solver run there.
+    pub fn restart_point(&self) -> Vec<f64> {
+        let mut inner = self.lock();
+        let start = inner
+            .last_linearized
+            .clone()
+            .unwrap_or_else(|| inner.state.run_start.clone());
+        inner.state.run_start = start.clone();
+        inner.state.runs += 1;
+        inner.state.passes.clear();
+        inner.state.partial = None;
+        inner.pass_cursor = 0;
+        start
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
