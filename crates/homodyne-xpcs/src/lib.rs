@@ -14,6 +14,35 @@
 //! `gamma_dot(t) = gamma_dot_t0 t^beta + gamma_dot_t_offset`, `Gamma_ij` its integral between
 //! the two times and `h` the stator-rotor gap. The static mode has no shear factor.
 //!
+//! The laminar-flow model over two angles, evaluated at one frame pair and checked
+//! against the formula (constant rates, so the integrals are `D0 (t_i - t_j)` and
+//! `gamma_dot_t0 (t_i - t_j)`); at 90 degrees from the flow direction `phi0` the shear
+//! factor is 1:
+//!
+//! ```
+//! use homodyne_core::Model;
+//! use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
+//!
+//! let (dt, q, gap) = (0.1, 0.0054, 2e6);
+//! let model = HomodyneModel::new(
+//!     AnalysisMode::LaminarFlow, ScalingMode::Individual, ModelForm::Published,
+//!     TimeGrid::new(dt, 50)?, &[0.0, 90.0], q, gap,
+//! )?;
+//! // contrast x2, offset x2, D0, alpha, D_offset, gamma_dot_t0, beta, gamma_dot_t_offset, phi0
+//! let p = [0.3, 0.3, 1.0, 1.0, 1000.0, 0.0, 0.0, 2e-4, 0.0, 0.0, 0.0];
+//! let x = [model.point(0, 20, 10) as f64, model.point(1, 20, 10) as f64];
+//! let mut c2 = [0.0; 2];
+//! model.eval(&x, &p, &mut c2);
+//!
+//! let lag = 10.0 * dt; // t_i - t_j
+//! let diffusion = (-q * q * 1000.0 * lag).exp();
+//! let u = q * gap * (2e-4 * lag) / 2.0; // phi = phi0: cos = 1
+//! let shear = (u.sin() / u).powi(2);
+//! assert!((c2[0] - (1.0 + 0.3 * diffusion * shear)).abs() < 1e-6);
+//! assert!((c2[1] - (1.0 + 0.3 * diffusion)).abs() < 1e-6); // phi - phi0 = 90 degrees
+//! # Ok::<(), homodyne_xpcs::XpcsError>(())
+//! ```
+//!
 //! - [`parameters`]: analysis and scaling modes, the parameter layout, names, default bounds
 //!   and starting values.
 //! - [`scaling`]: the linear map from a layout's scaling parameters (per-angle values, one
