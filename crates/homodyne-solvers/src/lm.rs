@@ -25,7 +25,7 @@ use crate::lmpar::{lmpar, pivoted_qr};
 use crate::objective::{CostEvaluation, Objective};
 use crate::options::{SolverOptions, XScale};
 use crate::outcome::SolverOutcome;
-use crate::trust_region::{gradient_cosine, stationarity_norm};
+use crate::trust_region::{gradient_cosine, stationarity_norm, tolerance_reason};
 
 /// Minimises the objective's cost from `p0` within `bounds` by Levenberg-Marquardt
 /// iterations, reporting each iteration and trial to `observer`. `p0` must lie within the
@@ -312,12 +312,7 @@ impl TrustRegionMethod for Lm {
         let termination = if new_cost == 0.0 {
             Some(TerminationReason::ZeroResidual)
         } else {
-            match (ftol_ok, xtol_ok) {
-                (true, true) => Some(TerminationReason::FtolAndXtol),
-                (true, false) => Some(TerminationReason::Ftol),
-                (false, true) => Some(TerminationReason::Xtol),
-                (false, false) => None,
-            }
+            tolerance_reason(ftol_ok, xtol_ok)
         };
         Verdict {
             accepted,

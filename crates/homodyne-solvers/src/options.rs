@@ -89,21 +89,18 @@ impl SolverOptions {
                 .into());
             }
         }
-        if !(self.f_scale > 0.0 && self.f_scale.is_finite()) {
-            return Err(InvalidInput::InvalidOption {
-                option: "f_scale",
-                value: self.f_scale.to_string(),
-                reason: "must be finite and positive",
+        for (option, value) in [
+            ("f_scale", self.f_scale),
+            ("initial_step_scale", self.initial_step_scale),
+        ] {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(InvalidInput::InvalidOption {
+                    option,
+                    value: value.to_string(),
+                    reason: "must be finite and positive",
+                }
+                .into());
             }
-            .into());
-        }
-        if !(self.initial_step_scale > 0.0 && self.initial_step_scale.is_finite()) {
-            return Err(InvalidInput::InvalidOption {
-                option: "initial_step_scale",
-                value: self.initial_step_scale.to_string(),
-                reason: "must be finite and positive",
-            }
-            .into());
         }
         if self.max_nfev == Some(0) {
             return Err(InvalidInput::InvalidOption {

@@ -131,6 +131,12 @@ pub fn check_termination(
 ) -> Option<TerminationReason> {
     let ftol_ok = actual_reduction < ftol * cost && ratio > 0.25;
     let xtol_ok = step_norm < xtol * (xtol + x_norm);
+    tolerance_reason(ftol_ok, xtol_ok)
+}
+
+/// The termination reason of the `ftol` and `xtol` tests' outcomes (both, one, or none
+/// passed), as TRF's [`check_termination`] and LM's ratio test name it.
+pub fn tolerance_reason(ftol_ok: bool, xtol_ok: bool) -> Option<TerminationReason> {
     match (ftol_ok, xtol_ok) {
         (true, true) => Some(TerminationReason::FtolAndXtol),
         (true, false) => Some(TerminationReason::Ftol),

@@ -28,12 +28,20 @@ impl NumericalValidator {
         self.enabled
     }
 
-    fn fail(point: DetectionPoint, sample: InvalidSample, iteration: usize) -> OptimizationError {
-        OptimizationError::Numerical {
+    /// Passes when `sample` is empty; otherwise the numerical error at `point` with it.
+    fn verdict(
+        point: DetectionPoint,
+        sample: InvalidSample,
+        iteration: usize,
+    ) -> Result<(), OptimizationError> {
+        if sample.is_empty() {
+            return Ok(());
+        }
+        Err(OptimizationError::Numerical {
             detection_point: point,
             sample,
             context: Context::new().with("iteration", iteration),
-        }
+        })
     }
 
     /// The gradient: finite and below [`GRADIENT_OVERFLOW`].
@@ -51,11 +59,7 @@ impl NumericalValidator {
                 sample.push(k, g);
             }
         }
-        if sample.is_empty() {
-            Ok(())
-        } else {
-            Err(Self::fail(DetectionPoint::Gradient, sample, iteration))
-        }
+        Self::verdict(DetectionPoint::Gradient, sample, iteration)
     }
 
     /// The parameters after an update: finite, and within `[lower, upper]`.
@@ -78,21 +82,9 @@ impl NumericalValidator {
                 outside.push(k, p);
             }
         }
-        if !non_finite.is_empty() {
-            Err(Self::fail(
-                DetectionPoint::Parameters,
-                non_finite,
-                iteration,
-            ))
-        } else if !outside.is_empty() {
-            Err(Self::fail(
-                DetectionPoint::ParameterBounds,
-                outside,
-                iteration,
-            ))
-        } else {
-            Ok(())
-        }
+        // Non-finite parameters are reported before those outside the bounds.
+        Self::verdict(DetectionPoint::Parameters, non_finite, iteration)?;
+        Self::verdict(DetectionPoint::ParameterBounds, outside, iteration)
     }
 
     /// The loss: finite.
@@ -102,7 +94,7 @@ impl NumericalValidator {
         }
         let mut sample = InvalidSample::default();
         sample.push(0, cost);
-        Err(Self::fail(DetectionPoint::Loss, sample, iteration))
+        Self::verdict(DetectionPoint::Loss, sample, iteration)
     }
 }
 
