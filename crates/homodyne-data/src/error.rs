@@ -110,7 +110,7 @@ pub enum DataError {
     #[error(
         "{}: no such dataset (datasets: {})",
         at(file, dataset),
-        list(available)
+        name_list(available)
     )]
     MissingDataset {
         /// The file.
@@ -263,9 +263,9 @@ pub(crate) fn shape_text(shape: &[usize]) -> String {
     }
 }
 
-/// Names joined for a message, the middle of a long list elided so that the message
-/// stays one readable line.
-pub(crate) fn list(names: &[String]) -> String {
+/// Names joined for a message (`a, b, c`), the middle of a long list elided (`..., (8
+/// more)`) so that the message stays one readable line; `none` for no names.
+pub fn name_list(names: &[String]) -> String {
     const SHOWN: usize = 12;
     match names.len() {
         0 => "none".to_owned(),

@@ -56,7 +56,7 @@ mod role;
 mod text;
 
 pub use element::{ByteOrder, ElementType, NumberKind};
-pub use error::{ColumnRef, DataError};
+pub use error::{ColumnRef, DataError, name_list};
 pub use hdf5::{
     Hdf5Dataset, Hdf5File, Hdf5Source, Hdf5Writer, describe_datatype, element_type, write_hdf5_xy,
 };

@@ -8,14 +8,21 @@
 //!
 //! Every error is a [`DataError`] whose message is one line that says what to fix, with the
 //! file, the line (or row) and the column where there is one.
+//!
+//! Reading is `homodyne_data`'s (one reader per format, the same element types for every
+//! path: whole loads here, range reads in [`source`]); this module keeps what is the
+//! command line's: which columns `--x`, `--y` and `--sigma` name, and the messages.
 
-mod hdf5;
-mod npy;
-mod text;
+mod load;
+pub mod source;
+#[cfg(test)]
+mod tests;
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+
+pub use homodyne_data::ColumnRef;
+use homodyne_data::name_list as list;
 
 /// A table of named numeric columns read from a file.
 ///
@@ -46,25 +53,6 @@ enum RowOrigin {
     Lines(Vec<usize>),
     /// Binary formats: rows are counted from 0.
     Index,
-}
-
-/// How a cell's column is named in an error: by its header name, or by its 1-based
-/// position when the file has no header row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnRef {
-    /// The column's name from the header row; shown quoted: `'y'`.
-    Name(String),
-    /// The column's 1-based position in a file without a header row; shown as `2`.
-    Index(usize),
-}
-
-impl fmt::Display for ColumnRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ColumnRef::Name(name) => write!(f, "'{name}'"),
-            ColumnRef::Index(index) => write!(f, "{index}"),
-        }
-    }
 }
 
 /// Everything that can go wrong reading a data file. Each message is one line naming the
@@ -99,22 +87,6 @@ pub enum DataError {
         /// has no header row or is an unnamed array.
         named_by_position: bool,
     },
-    /// A cell of a text file that does not parse as a number.
-    #[error(
-        "{}:{line}: column {column} holds {cell:?}, which is not a number: fix the cell or comment the line out with #",
-        .file.display()
-    )]
-    NonNumeric {
-        /// The text file.
-        file: PathBuf,
-        /// The 1-based line of the file.
-        line: usize,
-        /// The cell's column: its header name, or its 1-based position.
-        column: ColumnRef,
-        /// The cell as written (trimmed; cut to 40 characters and `...`). The message
-        /// quotes it with control characters escaped.
-        cell: String,
-    },
     /// A NaN or infinite value in a column that must be finite.
     #[error(
         "{}{}: column '{column}' is {value}: remove or fix the {}",
@@ -136,30 +108,14 @@ pub enum DataError {
         /// The offending value: NaN, `inf` or `-inf`.
         value: f64,
     },
-    /// A text row with a different number of cells from the first row.
-    #[error(
-        "{}:{line}: {found} cells where line {first_line} has {expected}: every row needs the same number of columns",
-        .file.display()
-    )]
-    RaggedRow {
-        /// The text file.
-        file: PathBuf,
-        /// The 1-based line with the wrong count.
-        line: usize,
-        /// Cells on that line.
-        found: usize,
-        /// Cells on the first row (header or data).
-        expected: usize,
-        /// The 1-based line of the first row.
-        first_line: usize,
-    },
-    /// The file holds no data rows.
+    /// A NumPy array or HDF5 dataset with no values.
     #[error("{} holds no data rows: give a file with at least one row of numbers", .file.display())]
     Empty {
         /// The file.
         file: PathBuf,
     },
-    /// A `.npy` file that is not a readable numeric array of one or two dimensions.
+    /// A `.npy` array of a shape that is not a table (one or two dimensions, a row per
+    /// point).
     #[error("{}: {message}", .file.display())]
     Npy {
         /// The `.npy` file.
@@ -167,7 +123,7 @@ pub enum DataError {
         /// What is wrong and what to do instead.
         message: String,
     },
-    /// An HDF5 file or dataset that cannot be read as a 1-D numeric dataset.
+    /// HDF5 datasets that cannot be columns: none named, not 1-D, of different lengths.
     #[error(
         "{}{}: {message}",
         .file.display(),
@@ -181,21 +137,11 @@ pub enum DataError {
         /// What is wrong and what to do instead.
         message: String,
     },
-    /// A dataset path that is not in the HDF5 file.
-    #[error(
-        "{} has no dataset {path}{}",
-        .file.display(),
-        if .available.is_empty() { String::new() } else { format!(" (datasets: {})", list(.available)) }
-    )]
-    MissingDataset {
-        /// The HDF5 file.
-        file: PathBuf,
-        /// The path asked for.
-        path: String,
-        /// The datasets the file has, each with a leading `/` (empty if none could be
-        /// listed).
-        available: Vec<String>,
-    },
+    /// What the reader of the format reports: a file it cannot read, a cell that is not
+    /// a number (file, line, column), a missing dataset (with the file's datasets), an
+    /// element type that is not a number, ...
+    #[error(transparent)]
+    Read(#[from] homodyne_data::DataError),
     /// The file exists but could not be read.
     #[error("cannot read {}: {source}", .file.display())]
     Io {
@@ -204,31 +150,6 @@ pub enum DataError {
         /// The operating system's error.
         source: io::Error,
     },
-}
-
-/// Joins names for a message, eliding the middle of a long list so the message stays one
-/// readable line.
-fn list(names: &[String]) -> String {
-    const SHOWN: usize = 12;
-    if names.len() <= SHOWN {
-        names.join(", ")
-    } else {
-        format!(
-            "{}, ... ({} more)",
-            names[..SHOWN].join(", "),
-            names.len() - SHOWN
-        )
-    }
-}
-
-/// The name of the column at 0-based `index` in a file that does not name its columns:
-/// `x`, `y`, `c2`, `c3`, ...
-fn positional_name(index: usize) -> String {
-    match index {
-        0 => "x".to_owned(),
-        1 => "y".to_owned(),
-        _ => format!("c{index}"),
-    }
 }
 
 /// The data file formats, chosen by extension.
@@ -272,8 +193,10 @@ impl Table {
     /// [`check_finite`](Table::check_finite)).
     ///
     /// NumPy: a 1-D array is one column `x`; a 2-D array of `n_rows x n_cols` (C or
-    /// Fortran order) has columns `x`, `y`, `c2`, ... Floating-point and integer dtypes of
-    /// either byte order are read, converted to `f64`.
+    /// Fortran order) has columns `x`, `y`, `c2`, ...
+    ///
+    /// NumPy and HDF5 values may be of any element type `homodyne_data` reads (float64,
+    /// float32, integers of 1 to 8 bytes, either byte order), converted to `f64`.
     pub fn load(path: &Path, datasets: &[String]) -> Result<Table, DataError> {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
@@ -296,9 +219,9 @@ impl Table {
             }
         }
         match Format::of(path) {
-            Format::Text => text::load(path),
-            Format::Npy => npy::load(path),
-            Format::Hdf5 => hdf5::load(path, datasets),
+            Format::Text => load::text(path),
+            Format::Npy => load::npy(path),
+            Format::Hdf5 => load::hdf5(path, datasets),
         }
     }
 
@@ -369,123 +292,5 @@ impl Table {
                 .position(|c| c.trim_start_matches('/') == bare);
         }
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_file_says_so() {
-        let err = Table::load(Path::new("no/such/run7.csv"), &[]).unwrap_err();
-        assert!(matches!(err, DataError::MissingFile { .. }), "{err:?}");
-        assert_eq!(
-            err.to_string(),
-            "no/such/run7.csv does not exist: check the file name and the working directory"
-        );
-        for name in ["absent.npy", "absent.h5"] {
-            let err = Table::load(Path::new(name), &["/x".to_owned()]).unwrap_err();
-            assert!(matches!(err, DataError::MissingFile { .. }), "{err:?}");
-        }
-    }
-
-    #[test]
-    fn folder_is_an_io_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = Table::load(dir.path(), &[]).unwrap_err();
-        assert!(matches!(err, DataError::Io { .. }), "{err:?}");
-        assert!(err.to_string().contains("it is a folder"), "{err}");
-    }
-
-    #[test]
-    fn format_from_extension() {
-        assert_eq!(Format::of(Path::new("a.npy")), Format::Npy);
-        assert_eq!(Format::of(Path::new("a.NPY")), Format::Npy);
-        assert_eq!(Format::of(Path::new("a.h5")), Format::Hdf5);
-        assert_eq!(Format::of(Path::new("a.hdf5")), Format::Hdf5);
-        assert_eq!(Format::of(Path::new("scan.nxs")), Format::Hdf5);
-        assert_eq!(Format::of(Path::new("a.csv")), Format::Text);
-        assert_eq!(Format::of(Path::new("a.dat")), Format::Text);
-        assert_eq!(Format::of(Path::new("data")), Format::Text);
-    }
-
-    #[test]
-    fn rows_are_located_in_their_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("run7.csv");
-        std::fs::write(&path, "# comment\nx,y\n1,2\n\n2,4\n").unwrap();
-        let table = Table::load(&path, &[]).unwrap();
-        assert_eq!(table.locate_row(1), format!("{}:5", path.display()));
-    }
-
-    #[test]
-    fn positional_names() {
-        let names: Vec<String> = (0..4).map(positional_name).collect();
-        assert_eq!(names, ["x", "y", "c2", "c3"]);
-    }
-
-    #[test]
-    fn long_lists_are_elided() {
-        let names: Vec<String> = (0..20).map(positional_name).collect();
-        let shown = list(&names);
-        assert!(shown.ends_with("c11, ... (8 more)"), "{shown}");
-    }
-
-    #[test]
-    fn every_message_is_one_line() {
-        let file = PathBuf::from("run7.csv");
-        let errors = [
-            DataError::MissingFile { file: file.clone() },
-            DataError::UnknownColumn {
-                file: file.clone(),
-                column: "dy".into(),
-                available: vec!["x".into(), "y".into()],
-                named_by_position: true,
-            },
-            DataError::NonNumeric {
-                file: file.clone(),
-                line: 3,
-                column: ColumnRef::Index(2),
-                cell: "1.2.3".into(),
-            },
-            DataError::NonFinite {
-                file: file.clone(),
-                line: 3,
-                line_is_row_index: true,
-                column: "y".into(),
-                value: f64::NEG_INFINITY,
-            },
-            DataError::RaggedRow {
-                file: file.clone(),
-                line: 9,
-                found: 2,
-                expected: 3,
-                first_line: 1,
-            },
-            DataError::Empty { file: file.clone() },
-            DataError::Npy {
-                file: file.clone(),
-                message: "m".into(),
-            },
-            DataError::Hdf5 {
-                file: file.clone(),
-                path: String::new(),
-                message: "m".into(),
-            },
-            DataError::MissingDataset {
-                file: file.clone(),
-                path: "/x".into(),
-                available: vec![],
-            },
-            DataError::Io {
-                file,
-                source: io::Error::other("denied"),
-            },
-        ];
-        for err in errors {
-            let message = err.to_string();
-            assert!(!message.contains('\n'), "{message}");
-        }
     }
 }

@@ -56,6 +56,12 @@ fn comments_and_blank_lines_are_skipped() {
 }
 
 #[test]
+fn positional_names() {
+    let names: Vec<String> = (0..4).map(positional_column_name).collect();
+    assert_eq!(names, ["x", "y", "c2", "c3"]);
+}
+
+#[test]
 fn without_header_columns_are_named_by_position() {
     let t = table("# no header\n1 2 3 4\n5 6 7 8\n");
     assert_eq!(t.columns(), ["x", "y", "c2", "c3"]);
