@@ -22,6 +22,34 @@
 //! by rank 0 resume under any number of processes. `homodyne curve|xpcs --distributed`
 //! (crate `homodyne-cli`, feature `mpi`) and `examples/mpi_fit.rs` use them;
 //! `check_mpirun.sh` is the CI check under `mpirun`.
+//!
+//! Without the `mpi` feature the crate still gives the shares and the one-process
+//! communicator: a fit through [`SingleProcess`] is the fit without a communicator, to
+//! the bit, and a million points cut for 4 processes are 4 adjacent nodes of the tree.
+//!
+//! ```
+//! use homodyne::prelude::*;
+//! use homodyne::SliceSource;
+//! use homodyne_mpi::{Communicator, SingleProcess, tree_shares};
+//!
+//! let shares = tree_shares(1_000_000, 4);
+//! assert_eq!((shares[0].start, shares[3].end), (0, 1_000_000));
+//! assert!(shares.windows(2).all(|w| w[0].end == w[1].start));
+//! assert_eq!((SingleProcess.rank(), SingleProcess.size()), (0, 1));
+//!
+//! let x: Vec<f64> = (0..20_000).map(|i| i as f64 * 1e-3).collect();
+//! let y: Vec<f64> = x.iter().map(|&x| 3.0 * (-0.7 * x).exp() + 0.5).collect();
+//! let model = ClosureModel::new(3, |x: f64, p: &[f64]| p[0] * (-p[1] * x).exp() + p[2]);
+//! let source = SliceSource::new(&x, &y, None, 1).unwrap();
+//! let alone = Fit::source(&model, &source).p0(&[1.0, 1.0, 0.0]).run()?;
+//! let shared = Fit::source(&model, &source)
+//!     .p0(&[1.0, 1.0, 0.0])
+//!     .communicator(&SingleProcess)
+//!     .run()?;
+//! assert_eq!(alone.parameters, shared.parameters);
+//! assert!((shared.parameters[1] - 0.7).abs() < 1e-8);
+//! # Ok::<(), homodyne::OptimizationError>(())
+//! ```
 
 pub use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, SingleProcess, combine_shares, tree_shares,
