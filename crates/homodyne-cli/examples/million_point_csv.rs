@@ -41,7 +41,7 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("target/bench-data");
     let csv = dir.join(format!("decay_{N}.csv"));
     if !csv.exists() {
-        let data = homodyne::example::decay(N, 0.01, 0x0DEC_A7ED_5EED_0001);
+        let data = homodyne_testkit::example::decay(N, 0.01, 0x0DEC_A7ED_5EED_0001);
         let mut text = String::with_capacity(N * 40);
         text.push_str("x,y\n");
         for (x, y) in data.x.iter().zip(&data.y) {

@@ -31,11 +31,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use homodyne::distributed::Communicator;
-use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 use homodyne::{Batch, CheckpointOptions, DataSource, SourceError, StreamingOptions};
 use homodyne_data::{Hdf5Source, NpySource, write_hdf5_xy, write_npy_f64};
 use homodyne_mpi::{DEFAULT_EXCHANGE_TIMEOUT, MpiCommunicator, with_mpi_timeout};
+use homodyne_testkit::example::{Decay, decay};
 use mpi::traits::Communicator as _;
 
 /// Seed of the example's noise.

@@ -1,8 +1,8 @@
 //! The XPCS fit shared among processes (threads here, MPI under `homodyne xpcs
 //! --distributed`): coarse stages and the full fit end on the bits of the one-process fit.
 
-use homodyne::distributed::ThreadGroup;
 use homodyne_core::NoObserver;
+use homodyne_testkit::ThreadGroup;
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, ScalingMode, XpcsFitOptions, fit, fit_distributed,
 };

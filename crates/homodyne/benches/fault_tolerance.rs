@@ -11,7 +11,7 @@
 //! Two models, one criterion group each, both fitted with TRF and LM:
 //!
 //! - `fault_tolerance_decay`: `y = a exp(-b x) + c` on 1e6 points with a hand-written exact
-//!   Jacobian (the data of `homodyne::example::decay`, as in the `standard` benchmark);
+//!   Jacobian (the data of `homodyne_testkit::example::decay`, as in the `standard` benchmark);
 //! - `fault_tolerance_7param`: `y = b1 + b2 exp(-b3 x) + b4 exp(-b5 x) cos(b6 x + b7)` on
 //!   2e5 points, differentiated by `AutoDiff::<_, 7>`.
 //!
@@ -31,8 +31,9 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main, measurement::WallTime,
 };
-use homodyne::example::{Decay, GaussianNoise};
 use homodyne::prelude::*;
+use homodyne::random::GaussianNoise;
+use homodyne_testkit::example::Decay;
 
 /// Seed of the noise of both data sets.
 const SEED: u64 = 0x0DEC_A7ED_5EED_0001;
@@ -92,9 +93,9 @@ impl GenericModel for DampedOscillation {
     }
 }
 
-/// The decay data: `homodyne::example::decay`, `x = linspace(0, 10, n)`.
+/// The decay data: `homodyne_testkit::example::decay`, `x = linspace(0, 10, n)`.
 fn decay_data() -> (Vec<f64>, Vec<f64>) {
-    let data = homodyne::example::decay(DECAY_N, NOISE_SIGMA, SEED);
+    let data = homodyne_testkit::example::decay(DECAY_N, NOISE_SIGMA, SEED);
     assert_eq!(
         data.truth, DECAY_TRUTH,
         "the example's truth is the benchmark's"

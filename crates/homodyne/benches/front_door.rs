@@ -19,10 +19,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use homodyne::example::Decay;
 use homodyne::prelude::*;
 use homodyne_core::NoObserver;
 use homodyne_solvers::{Accumulation, InMemoryObjective, lm, trf};
+use homodyne_testkit::example::Decay;
 
 /// Points of the fit.
 const N: usize = 1_000_000;
@@ -63,7 +63,7 @@ fn solver_fit(x: &[f64], y: &[f64], method: Method) -> Vec<f64> {
 
 /// The benchmark: one group, `front_door/{builder,solver}/{trf,lm}`.
 fn bench_front_door(c: &mut Criterion) {
-    let data = homodyne::example::decay(N, NOISE_SIGMA, SEED);
+    let data = homodyne_testkit::example::decay(N, NOISE_SIGMA, SEED);
     let (x, y) = (&data.x[..], &data.y[..]);
     let mut group = c.benchmark_group("front_door");
     group.sampling_mode(SamplingMode::Flat);

@@ -22,7 +22,7 @@
 //!   conditioned to factor, so the timed pass never falls back to a second, QR pass;
 //! - `cost`: the values-only pass of a rejected trial point.
 //!
-//! The data are those of the `standard` benchmark (`homodyne::example::decay`, noise 0.01,
+//! The data are those of the `standard` benchmark (`homodyne_testkit::example::decay`, noise 0.01,
 //! fixed seed) and the parameters its starting point `(1, 1, 0)`, where the first iteration
 //! linearises. Run it with `cargo bench -p homodyne --bench iteration`; the per-chunk
 //! kernels alone are timed by the `kernels` benchmark of `homodyne-solvers`.
@@ -33,10 +33,10 @@ use std::time::Duration;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use homodyne::example::Decay;
 use homodyne::prelude::*;
 use homodyne_solvers::normal::NormalAccumulator;
 use homodyne_solvers::{Accumulation, InMemoryObjective};
+use homodyne_testkit::example::Decay;
 
 /// Point counts of the benchmark.
 const SIZES: [usize; 2] = [100_000, 1_000_000];
@@ -83,7 +83,7 @@ fn bench_decay_pass(c: &mut Criterion) {
     // in every sample), where criterion's linear sampling would need 210 for 20 samples.
     group.sampling_mode(SamplingMode::Flat);
     for n in SIZES {
-        let data = homodyne::example::decay(n, NOISE_SIGMA, SEED);
+        let data = homodyne_testkit::example::decay(n, NOISE_SIGMA, SEED);
         let (x, y) = (&data.x[..], &data.y[..]);
         assert!(
             normal_equations_factor(x),

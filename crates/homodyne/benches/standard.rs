@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use homodyne::example::Decay;
 use homodyne::prelude::*;
+use homodyne_testkit::example::Decay;
 
 /// Point counts of the benchmark.
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -33,7 +33,7 @@ const DATA_DIR_VAR: &str = "HOMODYNE_BENCH_DATA_DIR";
 /// The benchmark data: the built-in example `y = 2.5 exp(-1.3 x) + 0.5 + noise` on
 /// `x = linspace(0, 10, n)`, noise Gaussian with standard deviation 0.01 from a fixed seed.
 fn decay_data(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let data = homodyne::example::decay(n, NOISE_SIGMA, SEED);
+    let data = homodyne_testkit::example::decay(n, NOISE_SIGMA, SEED);
     assert_eq!(data.truth, TRUTH, "the example's truth is the benchmark's");
     (data.x, data.y)
 }

@@ -8,21 +8,21 @@
 //! bench_case write-decay --n N --out FILE
 //! ```
 //!
-//! - `write-decay`: writes the benchmark's data, [`homodyne::example::decay`] with noise
+//! - `write-decay`: writes the benchmark's data, [`homodyne_testkit::example::decay`] with noise
 //!   0.01 and a fixed seed (the data of `large_bench`), as `decay_{n}.f64`; prints the
 //!   true parameters as JSON.
 //! - `decay`: `FILE` is `decay_{n}.f64` (`n` little-endian `f64` values of `x`, then `n` of
-//!   `y`); the model `y = a exp(-b x) + c` ([`homodyne::example::Decay`], analytic
+//!   `y`); the model `y = a exp(-b x) + c` ([`homodyne_testkit::example::Decay`], analytic
 //!   Jacobian) is fitted from `p0 = (1, 1, 0)` with the default configuration. Only the fit
 //!   is timed (once: the process is fresh, as a user's run is). Keys: `tool`, `case`, `n`,
 //!   `fit_seconds`, `import_seconds` (0: nothing to import), `load_seconds`, `nfev`,
 //!   `njev`, `iterations`, `cost` (`1/2 sum r^2`), `parameters`, `converged`, `message`,
 //!   `peak_rss_mb`, `versions`, plus `strategy`.
-//! - `nist`: the 12 NIST StRD problems of `DIR` ([`homodyne::nist::PROBLEMS`]) from both
+//! - `nist`: the 12 NIST StRD problems of `DIR` ([`homodyne_testkit::nist::PROBLEMS`]) from both
 //!   certified starts with exact derivatives (dual numbers), each fitted once untimed and
 //!   then `R` times (default 5), `seconds` the median. Keys: `tool`, `case`, `repeats`,
 //!   `results` (`problem`, `start`, `seconds`, `parameters`, `certified`, `lre` (the lowest
-//!   over the parameters, [`homodyne::nist::min_lre`]), `nfev`, `converged`, `message`),
+//!   over the parameters, [`homodyne_testkit::nist::min_lre`]), `nfev`, `converged`, `message`),
 //!   `peak_rss_mb`, `versions`.
 //!
 //! The record is one line of JSON, the last line of stdout. A fit that fails still gives
@@ -34,9 +34,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use homodyne::ConvergenceStatus;
-use homodyne::example::Decay;
-use homodyne::nist::{self, Nist, PROBLEMS};
 use homodyne::prelude::*;
+use homodyne_testkit::example::Decay;
+use homodyne_testkit::nist::{self, Nist, PROBLEMS};
 use serde_json::{Value, json};
 
 /// Seed of the benchmark's noise (that of `large_bench`).
@@ -178,7 +178,7 @@ fn write_decay(args: &[String]) -> Result<Value, String> {
         .parse()
         .map_err(|e| format!("--n: {e}"))?;
     let out = Path::new(option(args, "--out").ok_or("write-decay needs --out FILE")?);
-    let data = homodyne::example::decay(n, 0.01, SEED);
+    let data = homodyne_testkit::example::decay(n, 0.01, SEED);
     let bytes: Vec<u8> = data
         .x
         .iter()

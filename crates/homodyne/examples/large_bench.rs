@@ -7,7 +7,7 @@
 //!
 //! For each `N` (default 1,000,000 and 10,000,000) it writes the data to
 //! `DATA_DIR/decay_{N}.f64` (`N` values of `x` then `N` of `y`, little-endian `f64`; the
-//! built-in example [`homodyne::example::decay`], noise 0.01, fixed seed) and times, each as
+//! built-in example [`homodyne_testkit::example::decay`], noise 0.01, fixed seed) and times, each as
 //! the median of `REPEATS` runs (default 5) after one untimed run:
 //! - `eval_jacobian`: the model and its Jacobian at every point, alone, in the solver's
 //!   chunks and on the same threads: the floor for one iteration;
@@ -18,8 +18,8 @@
 
 use std::time::Instant;
 
-use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
+use homodyne_testkit::example::{Decay, decay};
 use rayon::prelude::*;
 
 /// Seed of the benchmark's noise.

@@ -6,8 +6,8 @@
 //! ```
 //!
 //! - `POINTS`: number of points (default 10,000,000);
-//! - `PARAMS`: 3 for `y = a exp(-b x) + c` ([`homodyne::example::Decay`]), or 53 for 17
-//!   Gaussian peaks on a linear background ([`homodyne::example::Peaks`]) (default 3);
+//! - `PARAMS`: 3 for `y = a exp(-b x) + c` ([`homodyne_testkit::example::Decay`]), or 53 for 17
+//!   Gaussian peaks on a linear background ([`homodyne_testkit::example::Peaks`]) (default 3);
 //! - `STRATEGY`: `standard`, `large`, `chunked` or `auto` (the wrapper's choice; default
 //!   `chunked`);
 //! - `METHOD`: `trf` or `lm` (default `trf`).
@@ -19,9 +19,9 @@
 
 use std::time::Instant;
 
-use homodyne::example::{Decay, Peaks, synthetic};
 use homodyne::prelude::*;
 use homodyne_strategy::estimate_bytes;
+use homodyne_testkit::example::{Decay, Peaks, synthetic};
 
 /// Peak resident set size of this process in bytes (`VmHWM`), where the system reports it.
 fn peak_rss_bytes() -> Option<u64> {
@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The data: x = linspace(0, 10, n), y = model(truth) + N(0, 0.01^2).
     let t0 = Instant::now();
-    let homodyne::example::ExampleData { x, y, .. } =
+    let homodyne_testkit::example::ExampleData { x, y, .. } =
         synthetic(model.as_ref(), &truth, n, 0.01, 0x1A46_E517);
     let data_time = t0.elapsed();
 

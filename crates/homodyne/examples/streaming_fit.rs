@@ -4,16 +4,16 @@
 //! cargo run --release -p homodyne --example streaming_fit -- POINTS PARAMS [BATCH] [CHECKPOINT_DIR [EVERY]]
 //! ```
 //!
-//! `PARAMS` is 3 ([`homodyne::example::Decay`]) or 53 ([`homodyne::example::Peaks`]); the
+//! `PARAMS` is 3 ([`homodyne_testkit::example::Decay`]) or 53 ([`homodyne_testkit::example::Peaks`]); the
 //! data are generated in memory and read batch by batch through a `SliceSource` (batch
 //! size default 100,000). With `CHECKPOINT_DIR`, a checkpoint is saved every `EVERY`
 //! batches (default 10) and the save times are printed.
 
 use std::time::Instant;
 
-use homodyne::example::{Decay, Peaks, synthetic};
 use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, SliceSource, StreamingOptions};
+use homodyne_testkit::example::{Decay, Peaks, synthetic};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

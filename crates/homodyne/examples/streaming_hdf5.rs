@@ -11,16 +11,17 @@
 //! when `HOMODYNE_CHUNKED` is set) on
 //! `x = linspace(0, 10, POINTS)`, one batch at a time (nothing but a batch is held): with
 //! `PARAMS` 3 (the default) `y = 2.5 exp(-1.3 x) + 0.5 + noise`
-//! ([`homodyne::example::Decay`]), with 53 the 17 peaks of [`homodyne::example::Peaks`]. `streaming` fits it reading batch by batch (default
+//! ([`homodyne_testkit::example::Decay`]), with 53 the 17 peaks of [`homodyne_testkit::example::Peaks`]. `streaming` fits it reading batch by batch (default
 //! 100,000 points); `chunked` reads it whole into memory and fits with CHUNKED. Both print
 //! the fit time and the process's peak resident set size (`VmHWM`).
 
 use std::time::Instant;
 
-use homodyne::example::{Decay, GaussianNoise, Peaks};
 use homodyne::prelude::*;
+use homodyne::random::GaussianNoise;
 use homodyne::{Batch, DataSource, StreamingOptions};
 use homodyne_data::{Hdf5Source, Hdf5Writer};
+use homodyne_testkit::example::{Decay, Peaks};
 
 /// A model with the parameters that made the data and where the fit starts.
 type Problem = (Box<dyn Model>, Vec<f64>, Vec<f64>);

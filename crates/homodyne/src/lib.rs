@@ -41,10 +41,8 @@
 mod counted;
 pub mod diagnostics;
 pub mod distributed;
-pub mod example;
 pub mod fit;
 mod held;
-pub mod nist;
 mod outcome;
 pub mod recovery;
 pub mod streaming;

@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne::distributed::Communicator;
-use homodyne::distributed::{LEAF_POINTS, ThreadGroup};
-use homodyne::example::{Decay, ExampleData, decay};
+use homodyne::distributed::LEAF_POINTS;
 use homodyne::prelude::*;
 use homodyne::{Batch, CheckpointOptions, DataSource, SliceSource, SourceError, StreamingOptions};
+use homodyne_testkit::ThreadGroup;
+use homodyne_testkit::example::{Decay, ExampleData, decay};
 
 mod common;
 use common::scratch_dir;

@@ -2,9 +2,9 @@
 
 use std::sync::Mutex;
 
-use homodyne::example::{Decay, decay};
 use homodyne::prelude::*;
 use homodyne::{FitObserver, InvalidInput, IterationReport, SliceSource, TrialReport};
+use homodyne_testkit::example::{Decay, decay};
 
 mod common;
 use common::bits;

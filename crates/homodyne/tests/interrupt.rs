@@ -7,14 +7,15 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use homodyne::distributed::{Communicator, ThreadGroup};
-use homodyne::example::{Decay, decay};
+use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne::{
     CheckpointOptions, FitObserver, IterationReport, NoObserver, PassProgress, SliceSource,
     StreamingOptions,
 };
 use homodyne_solvers::objective::CHUNK_ROWS;
+use homodyne_testkit::ThreadGroup;
+use homodyne_testkit::example::{Decay, decay};
 
 mod common;
 use common::{bits, scratch_dir};

@@ -9,9 +9,9 @@
 
 use std::process::Command;
 
-use homodyne::example::{Decay, Peaks, synthetic};
 use homodyne::prelude::*;
 use homodyne_strategy::estimate_bytes;
+use homodyne_testkit::example::{Decay, Peaks, synthetic};
 
 /// Names the case a child process runs.
 const CASE_VAR: &str = "HOMODYNE_MEMORY_CASE";

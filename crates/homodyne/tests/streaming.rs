@@ -10,11 +10,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
 use homodyne::{
     Batch, CallbackSource, CheckpointOptions, DataSource, SliceSource, StreamingOptions,
 };
+use homodyne_testkit::example::{Decay, ExampleData, decay};
 
 mod common;
 use common::{bits, scratch_dir};

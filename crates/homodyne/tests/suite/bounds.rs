@@ -141,9 +141,9 @@ fn inactive_bounds_do_not_change_the_optimum() {
 /// step was tried until the evaluation budget ran out, with no iteration.
 #[test]
 fn lm_does_not_repeat_a_cut_step_that_goes_uphill() {
-    let data = homodyne::example::decay(200, 0.01, 7);
+    let data = homodyne_testkit::example::decay(200, 0.01, 7);
     let bounds = Bounds::new(vec![0.0, 0.0, -1.0], vec![10.0, 1.2, 1.0]).unwrap();
-    let fit = Fit::curve(&homodyne::example::Decay, &data.x, &data.y)
+    let fit = Fit::curve(&homodyne_testkit::example::Decay, &data.x, &data.y)
         .p0(&[1.0, 0.2, 0.0])
         .bounds(&bounds)
         .method(Method::Lm)

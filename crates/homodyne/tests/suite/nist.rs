@@ -4,12 +4,12 @@
 //! Scored by the log relative error `LRE = -log10(|b - c| / |c|)` (capped at 11) of each
 //! parameter against its certified value; a run's score is its lowest LRE.
 
-use homodyne::nist::{self, EXTENDED, Nist, PROBLEMS, Problem, fit_exact};
 use homodyne::prelude::*;
+use homodyne_testkit::nist::{self, EXTENDED, Nist, PROBLEMS, Problem, fit_exact};
 
-/// The problem `name` from the repository's NIST files.
+/// The problem `name` from the NIST files (built into the test kit).
 pub(super) fn load(name: &str) -> Problem {
-    nist::load(&nist::data_dir(), name).expect("NIST data file")
+    nist::problem(name).expect("NIST data file")
 }
 
 /// How the Jacobian is obtained in a run.

@@ -1,11 +1,11 @@
 //! Every strategy reaches the same optimum: STANDARD folds the Jacobian by exact QR, LARGE
 //! and CHUNKED sum the normal equations (with an exact fallback when ill-conditioned).
 
-use homodyne::example::{Decay, ExampleData, decay};
 use homodyne::prelude::*;
+use homodyne_testkit::example::{Decay, ExampleData, decay};
 
 use super::nist::load;
-use homodyne::nist::{Nist, PROBLEMS, Problem};
+use homodyne_testkit::nist::{Nist, PROBLEMS, Problem};
 
 const FORCED: [OptimizationStrategy; 3] = [
     OptimizationStrategy::Standard,

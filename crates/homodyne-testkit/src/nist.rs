@@ -1,16 +1,21 @@
 //! The NIST StRD nonlinear regression problems (Statistical Reference Datasets), for the
-//! test suite, the examples and the benchmarks.
+//! tests, the examples and the benchmarks.
 //!
-//! The files are NIST's, unchanged, in `crates/homodyne/tests/data/nist` ([`data_dir`]):
-//! the 12 problems of the acceptance set ([`PROBLEMS`]) and the other 15 of the StRD set
-//! ([`EXTENDED`]). A fit is scored by the log relative error of each parameter against its
-//! certified value, [`lre`]; a run's score is its lowest LRE.
+//! NIST's files, unchanged, are built in ([`problem`]; the repository keeps them in
+//! `crates/homodyne/tests/data/nist`): the 12 problems of the acceptance set
+//! ([`PROBLEMS`]) and the other 15 of the StRD set ([`EXTENDED`]). A fit is scored by the
+//! log relative error of each parameter against its certified value, [`lre`]; a run's
+//! score is its lowest LRE,
 //!
-//! ```no_run
-//! use homodyne::nist::{self, Nist};
+//! ```text
+//! LRE = -log10(|estimate - certified| / |certified|),   capped to [0, 11].
+//! ```
+//!
+//! ```
 //! use homodyne::prelude::*;
+//! use homodyne_testkit::nist::{self, Nist};
 //!
-//! let problem = nist::load(&nist::data_dir(), "Misra1a")?;
+//! let problem = nist::problem("Misra1a")?;
 //! let model = DynAutoDiff::new(Nist("Misra1a", 2));
 //! let fit = problem.fit(&model, 0).method(Method::Lm).run()?;
 //! let score = nist::min_lre(&fit.parameters, &problem.certified);
@@ -18,11 +23,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::path::{Path, PathBuf};
+mod files;
+mod model;
 
-use homodyne_core::{GenericModel, Scalar};
+use std::path::Path;
 
-use crate::prelude::*;
+use homodyne::prelude::*;
+
+pub use model::Nist;
 
 /// One NIST problem as published.
 #[derive(Debug, Clone)]
@@ -50,9 +58,10 @@ impl Problem {
     }
 }
 
-/// The folder of NIST's `.dat` files in this repository.
-pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist")
+/// The built-in problem `name` (one of [`PROBLEMS`] or [`EXTENDED`]), parsed ([`parse`]).
+pub fn problem(name: &str) -> Result<Problem, String> {
+    let text = files::text(name).ok_or_else(|| format!("no NIST problem named {name}"))?;
+    parse(name, text).map_err(|e| format!("{name}.dat: {e}"))
 }
 
 /// Reads `<dir>/<name>.dat` and parses it by its labels ([`parse`]).
@@ -118,99 +127,6 @@ pub fn parse(name: &str, text: &str) -> Result<Problem, String> {
         certified,
         certified_rss,
     })
-}
-
-/// The 12 NIST models, written once for any scalar type.
-///
-/// `Nist(name, n_params)`; evaluating an unknown name gives NaN.
-#[derive(Debug, Clone, Copy)]
-pub struct Nist(pub &'static str, pub usize);
-
-impl GenericModel for Nist {
-    fn n_params(&self) -> usize {
-        self.1
-    }
-    fn x_dim(&self) -> usize {
-        if self.0 == "Nelson" { 2 } else { 1 }
-    }
-    #[inline]
-    fn eval<T: Scalar>(&self, x: &[f64], b: &[T]) -> T {
-        if self.0 == "Nelson" {
-            return b[0] - b[1] * x[0] * (b[2] * -x[1]).exp();
-        }
-        let x = x[0];
-        let one = T::cst(1.0);
-        match self.0 {
-            "Misra1a" | "BoxBOD" => b[0] * (one - (b[1] * -x).exp()),
-            "Chwirut2" => (b[0] * -x).exp() / (b[1] + b[2] * x),
-            "Gauss1" => {
-                let g = |c: T, w: T| {
-                    let d = (c - x) / w;
-                    (-(d * d)).exp()
-                };
-                b[0] * (b[1] * -x).exp() + b[2] * g(b[3], b[4]) + b[5] * g(b[6], b[7])
-            }
-            "DanWood" => b[0] * (b[1] * x.ln()).exp(),
-            "Kirby2" => (b[0] + b[1] * x + b[2] * (x * x)) / (b[3] * x + b[4] * (x * x) + 1.0),
-            "Hahn1" | "Thurber" => {
-                let (x2, x3) = (x * x, x * x * x);
-                (b[0] + b[1] * x + b[2] * x2 + b[3] * x3) / (b[4] * x + b[5] * x2 + b[6] * x3 + 1.0)
-            }
-            "MGH17" => b[0] + b[1] * (b[3] * -x).exp() + b[2] * (b[4] * -x).exp(),
-            "Lanczos2" => {
-                b[0] * (b[1] * -x).exp() + b[2] * (b[3] * -x).exp() + b[4] * (b[5] * -x).exp()
-            }
-            "MGH09" => b[0] * (b[1] * x + x * x) / (b[2] * x + b[3] + x * x),
-            "Rat43" => b[0] / ((b[1] - b[2] * x).exp() + 1.0).ln().mul_inv_exp(b[3]),
-            "Misra1b" => b[0] * (one - (b[1] * (x / 2.0) + 1.0).powi(-2)),
-            "Misra1c" => b[0] * (one - (b[1] * (2.0 * x) + 1.0).powf(-0.5)),
-            "Misra1d" => b[0] * b[1] * x / (b[1] * x + 1.0),
-            "Chwirut1" => (b[0] * -x).exp() / (b[1] + b[2] * x),
-            "Gauss2" | "Gauss3" => {
-                let g = |c: T, w: T| {
-                    let d = (c - x) / w;
-                    (-(d * d)).exp()
-                };
-                b[0] * (b[1] * -x).exp() + b[2] * g(b[3], b[4]) + b[5] * g(b[6], b[7])
-            }
-            "Lanczos1" | "Lanczos3" => {
-                b[0] * (b[1] * -x).exp() + b[2] * (b[3] * -x).exp() + b[4] * (b[5] * -x).exp()
-            }
-            "Roszman1" => {
-                b[0] - b[1] * x - (b[2] / (T::cst(x) - b[3])).atan() / std::f64::consts::PI
-            }
-            "ENSO" => {
-                let w = 2.0 * std::f64::consts::PI * x;
-                let annual = T::cst(w / 12.0);
-                let (c4, c7) = (b[3].recip() * w, b[6].recip() * w);
-                b[0] + b[1] * annual.cos()
-                    + b[2] * annual.sin()
-                    + b[4] * c4.cos()
-                    + b[5] * c4.sin()
-                    + b[7] * c7.cos()
-                    + b[8] * c7.sin()
-            }
-            "Eckerle4" => {
-                let d = (T::cst(x) - b[2]) / b[1];
-                b[0] / b[1] * (d * d * -0.5).exp()
-            }
-            "Rat42" => b[0] / ((b[1] - b[2] * x).exp() + 1.0),
-            "MGH10" => b[0] * (b[1] / (b[2] + x)).exp(),
-            "Bennett5" => b[0] * ((b[1] + x).ln() / b[2] * -1.0).exp(),
-            _ => T::cst(f64::NAN),
-        }
-    }
-}
-
-/// `exp(self / d)`: the power `(1 + e)^(1/b4)` of Rat43 written through its logarithm.
-trait MulInvExp {
-    fn mul_inv_exp(self, d: Self) -> Self;
-}
-
-impl<T: Scalar> MulInvExp for T {
-    fn mul_inv_exp(self, d: T) -> T {
-        (self / d).exp()
-    }
 }
 
 /// Fits `problem` from start `start` (0 or 1) with exact derivatives (dual numbers, the
@@ -286,4 +202,32 @@ pub fn min_lre(estimates: &[f64], certified: &[f64]) -> f64 {
         .zip(certified)
         .map(|(b, c)| lre(*b, *c))
         .fold(f64::INFINITY, f64::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in file parses, with the certified values of its parameter count and
+    /// both starts; an unknown name is an error naming it.
+    #[test]
+    fn every_problem_is_built_in() {
+        for (name, n) in PROBLEMS.iter().chain(&EXTENDED) {
+            let p = problem(name).unwrap();
+            assert_eq!(p.certified.len(), *n, "{name}");
+            assert_eq!((p.starts[0].len(), p.starts[1].len()), (*n, *n), "{name}");
+            assert_eq!(p.x.len(), p.y.len() * Nist(name, *n).x_dim(), "{name}");
+            assert!(p.certified_rss > 0.0, "{name}");
+        }
+        assert!(problem("Misra9").unwrap_err().contains("Misra9"));
+    }
+
+    #[test]
+    fn lre_counts_the_digits_in_agreement() {
+        assert_eq!(lre(1.0, 1.0), 11.0);
+        assert!((lre(1.001, 1.0) - 3.0).abs() < 1e-9);
+        assert_eq!(lre(f64::NAN, 1.0), 0.0);
+        assert_eq!(lre(3.0, 1.0), 0.0);
+        assert_eq!(min_lre(&[1.0, 1.001], &[1.0, 1.0]), lre(1.001, 1.0));
+    }
 }

@@ -1,10 +1,10 @@
-//! Built-in example data: reproducible synthetic fits for the quick start, the benchmarks
-//! and anyone trying the library without data of their own.
+//! Example models and data: reproducible synthetic fits for the tests, the benchmarks and
+//! the examples. The noise is `homodyne::random`'s [`GaussianNoise`]: the same seed gives
+//! the same data, bit for bit, on every platform and forever.
 
+use homodyne_core::random::GaussianNoise;
 use homodyne_core::vector_math::{exp, vectorized};
 use homodyne_core::{JacobianKind, Model};
-
-pub use homodyne_core::random::GaussianNoise;
 
 /// The model of [`decay`]'s data, `y = a exp(-b x) + c`, with its hand-written exact
 /// Jacobian `(e, -a x e, 1)`, `e = exp(-b x)`.
@@ -181,10 +181,10 @@ pub struct ExampleData {
 /// `(a, b, c) = (2.5, 1.3, 0.5)`.
 ///
 /// ```
-/// let data = homodyne::example::decay(1000, 0.01, 7);
+/// let data = homodyne_testkit::example::decay(1000, 0.01, 7);
 /// assert_eq!(data.x.len(), 1000);
 /// assert_eq!(data.x[999], 10.0);
-/// assert_eq!(data, homodyne::example::decay(1000, 0.01, 7)); // reproducible
+/// assert_eq!(data, homodyne_testkit::example::decay(1000, 0.01, 7)); // reproducible
 /// ```
 pub fn decay(n: usize, sigma: f64, seed: u64) -> ExampleData {
     let truth = vec![2.5, 1.3, 0.5];
@@ -196,4 +196,41 @@ pub fn decay(n: usize, sigma: f64, seed: u64) -> ExampleData {
         .map(|&xi| truth[0] * (-truth[1] * xi).exp() + truth[2] + sigma * noise.next_normal())
         .collect();
     ExampleData { x, y, sigma, truth }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example data keep their bits: benchmarks and tests written against them see the
+    /// same data in every version.
+    #[test]
+    fn decay_data_keep_their_bits() {
+        let data = decay(5, 0.01, 7);
+        assert_eq!(data.x, [0.0, 2.5, 5.0, 7.5, 10.0]);
+        let bits: Vec<u64> = data.y.iter().map(|y| y.to_bits()).collect();
+        assert_eq!(
+            bits,
+            [
+                0x4008_1BF4_7DA6_2650,
+                0x3FE3_25EF_5933_4D48,
+                0x3FDF_FC9D_4816_BFD2,
+                0x3FDF_DD19_2EC2_BB82,
+                0x3FE0_006A_310A_8BD6,
+            ]
+        );
+    }
+
+    /// The chunked generator gives the data of the point-by-point one (to the few ulp of
+    /// the vectorised `exp`).
+    #[test]
+    fn synthetic_decay_is_the_decay_data() {
+        let truth = [2.5, 1.3, 0.5];
+        let chunked = synthetic(&Decay, &truth, 10_000, 0.01, 3);
+        let direct = decay(10_000, 0.01, 3);
+        assert_eq!(chunked.x, direct.x);
+        for (a, b) in chunked.y.iter().zip(&direct.y) {
+            assert!((a - b).abs() <= 1e-14, "{a} vs {b}");
+        }
+    }
 }
