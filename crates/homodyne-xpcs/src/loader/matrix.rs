@@ -9,7 +9,7 @@
 //! `phi_filtering` apply exactly as for an APS file: a matrix `c`, read from the frames
 //! `[start_frame, end_frame]` of both axes, is made whole from the triangle it holds
 //! ([`MatrixTriangle`]), its diagonal replaced by the mean of its neighbours
-//! ([`super::correct_diagonal`]), and the time vector is `linspace(0, dt (N - 1), N)`.
+//! ([`correct_diagonal`]), and the time vector is `linspace(0, dt (N - 1), N)`.
 //! A full symmetric matrix, or its upper triangle, therefore loads to the very values the
 //! same matrix gives when stored as an APS-U half matrix.
 //!
@@ -39,98 +39,22 @@ mod triangle;
 
 use std::path::Path;
 
-use super::{
-    CACHE_KEYS, DataLocation, LoadOptions, LoadedXpcs, SourceFormat, correct_diagonal,
-    frame_window, loader_times, open_hdf5, open_zip,
-};
+pub use super::format::{DataFormat, MatrixSource, MatrixTriangle};
+pub use super::options::{DATASET_KEY, PHI_ANGLES_KEY, WAVEVECTOR_KEY};
+
+use super::frames::{correct_diagonal, frame_window, loader_times};
+use super::hdf5::open_hdf5;
+use super::layout::NO_LAYOUT_ITEM;
+use super::loaded::{LoadedXpcs, SourceFormat};
+use super::location::DataLocation;
+use super::npz::open_zip;
+use super::npz_cache::CACHE_KEYS;
+use super::options::LoadOptions;
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
 use source::{FileKind, open_source, read_window, square_datasets, stack_shape};
 use triangle::{MatrixContext, asymmetry, make_whole};
 
-/// The configuration key of the angles of a bare matrix.
-pub const PHI_ANGLES_KEY: &str = "experimental_data.phi_angles";
-/// The configuration key of the dataset path (HDF5) or array name (`.npz`).
-pub const DATASET_KEY: &str = "experimental_data.dataset";
-/// The configuration key of the wavevector.
-pub const WAVEVECTOR_KEY: &str = "analyzer_parameters.scattering.wavevector_q";
-/// Which reader a data file goes to (`experimental_data.format`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum DataFormat {
-    /// `auto` (the default): by the file's extension and contents (see the module
-    /// documentation).
-    #[default]
-    Auto,
-    /// `aps`: the package's files, an APS or APS-U HDF5 file or the package's `.npz`
-    /// cache.
-    Aps,
-    /// `matrix`: a bare two-time correlation matrix or stack.
-    Matrix,
-}
-
-impl DataFormat {
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Aps => "aps",
-            Self::Matrix => "matrix",
-        }
-    }
-
-    /// The format spelled `text` (`auto`, `aps` or `matrix`).
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Auto, Self::Aps, Self::Matrix]
-            .into_iter()
-            .find(|f| f.name() == text)
-    }
-}
-
-/// Which part of each stored matrix holds the data (`experimental_data.triangle`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum MatrixTriangle {
-    /// `auto` (the default): `upper` when every value below the diagonal is 0 or NaN
-    /// and some value above is not, `lower` the other way round, else `full`.
-    #[default]
-    Auto,
-    /// `full`: every value is used as stored, `c(t1, t2)` at row `t1`, column `t2`.
-    Full,
-    /// `upper`: the values above the diagonal are mirrored below it; what is below is
-    /// ignored.
-    Upper,
-    /// `lower`: the values below the diagonal are mirrored above it; what is above is
-    /// ignored.
-    Lower,
-}
-
-impl MatrixTriangle {
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Full => "full",
-            Self::Upper => "upper",
-            Self::Lower => "lower",
-        }
-    }
-
-    /// The triangle spelled `text` (`auto`, `full`, `upper` or `lower`).
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Auto, Self::Full, Self::Upper, Self::Lower]
-            .into_iter()
-            .find(|t| t.name() == text)
-    }
-}
-
-/// Where the matrices are inside a bare-matrix file, and which triangle they fill.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MatrixSource {
-    /// The HDF5 dataset path (`/exchange/c2`, the leading `/` optional) or the `.npz`
-    /// array name; `None` for a `.npy` file or a `.npz` archive of one array.
-    pub dataset: Option<String>,
-    /// Which triangle holds the data.
-    pub triangle: MatrixTriangle,
-}
 /// Whether `location` names a bare matrix (see [`DataFormat`]).
 ///
 /// # Errors
@@ -184,7 +108,7 @@ pub(super) fn no_layout_hint(path: &Path, original: XpcsError) -> XpcsError {
     };
     XpcsError::MissingDataset {
         path: path.to_path_buf(),
-        item: "APS-U or APS two-time datasets".to_owned(),
+        item: NO_LAYOUT_ITEM.to_owned(),
         message: format!(
             "{message}. To read a bare two-time correlation matrix from it instead, give \
              `{DATASET_KEY}` (or `homodyne xpcs --data FILE:DATASET`) with `{PHI_ANGLES_KEY}` \

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rust_hdf5::{H5File, H5Group, Hdf5Error};
 
-use super::{APS_U_CORRELATION_MAP, APS_U_PHI_LIST, APS_U_PROCESSED_BINS, APS_U_Q_LIST};
+use super::layout::{APS_U_CORRELATION_MAP, APS_U_PHI_LIST, APS_U_PROCESSED_BINS, APS_U_Q_LIST};
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
 
@@ -172,7 +172,10 @@ fn temporary_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loader::{LoadOptions, SourceFormat, detect_hdf5_layout, load_hdf5};
+    use crate::loader::aps::load_hdf5;
+    use crate::loader::layout::detect_hdf5_layout;
+    use crate::loader::loaded::SourceFormat;
+    use crate::loader::options::LoadOptions;
 
     /// Two symmetric 4 x 4 matrices with values that are not round in binary.
     fn data() -> CorrelationData {

@@ -8,9 +8,12 @@ use std::path::Path;
 
 use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, Hdf5Error};
 
-use super::super::{Precision, datatype_text, members, npy, open_hdf5, open_zip, read_member};
-use super::DATASET_KEY;
 use crate::error::XpcsError;
+use crate::loader::hdf5::{datatype_text, members, open_hdf5};
+use crate::loader::loaded::Precision;
+use crate::loader::npy;
+use crate::loader::npz::{open_zip, read_member};
+use crate::loader::options::DATASET_KEY;
 
 /// Deflate's largest expansion (bytes out per byte in): no HDF5 dataset can hold more
 /// data than this many times the size of its file.

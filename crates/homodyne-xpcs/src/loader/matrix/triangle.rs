@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::MatrixTriangle;
 use crate::error::XpcsError;
+use crate::loader::format::MatrixTriangle;
 
 /// Relative asymmetry `|c_ij - c_ji| / max |c|` above which a full matrix is said to be
 /// asymmetric.
