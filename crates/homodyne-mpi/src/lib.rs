@@ -65,7 +65,7 @@ pub use world::{
 #[cfg(test)]
 mod tests {
     use super::*;
-    use homodyne::example::{Decay, decay};
+    use homodyne_testkit::example::{Decay, decay};
     use homodyne_core::{Bounds, NoObserver};
     use homodyne_solvers::{Accumulation, InMemoryObjective, Loss, SolverOptions, trf};
 
