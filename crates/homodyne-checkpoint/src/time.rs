@@ -1,49 +1,20 @@
-//! RFC 3339 timestamps in UTC from [`SystemTime`], without a date-time crate.
+//! RFC 3339 timestamps in UTC from [`SystemTime`], through jiff.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Formats `time` as RFC 3339 in UTC with microseconds, e.g.
-/// `2026-05-01T12:34:56.789012Z`.
-pub(crate) fn rfc3339_utc(time: SystemTime) -> String {
-    // Whole seconds and microseconds since the epoch, floored so that times before 1970
-    // (a badly set clock) still format correctly.
-    let (secs, micros) = match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => (d.as_secs() as i128, d.subsec_micros()),
-        Err(e) => {
-            let d = e.duration();
-            let mut secs = -(d.as_secs() as i128);
-            let mut micros = d.subsec_micros();
-            if micros > 0 {
-                secs -= 1;
-                micros = 1_000_000 - micros;
-            }
-            (secs, micros)
-        }
-    };
-    let days = secs.div_euclid(86_400);
-    let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        of_day / 3600,
-        (of_day % 3600) / 60,
-        of_day % 60
-    )
-}
+use jiff::Timestamp;
 
-/// The proleptic Gregorian date of `days` since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i128) -> (i128, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11]
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i128::from(month <= 2);
-    (year, month, day)
+/// Formats `time` as RFC 3339 in UTC with microseconds, e.g.
+/// `2026-05-01T12:34:56.789012Z`: the time is floored to the microsecond (before 1970 too,
+/// for a badly set clock). A time outside jiff's years -9999 to 9999 is written as the
+/// nearest end of that range.
+pub(crate) fn rfc3339_utc(time: SystemTime) -> String {
+    let timestamp = Timestamp::try_from(time).unwrap_or(if time >= UNIX_EPOCH {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    });
+    format!("{timestamp:.6}")
 }
 
 #[cfg(test)]
@@ -65,10 +36,24 @@ mod tests {
     }
 
     #[test]
+    fn nanoseconds_are_floored_to_the_microsecond() {
+        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_999);
+        assert_eq!(rfc3339_utc(t), "2023-11-14T22:13:20.123456Z");
+    }
+
+    #[test]
     fn before_the_epoch() {
         let t = UNIX_EPOCH - Duration::from_micros(1);
         assert_eq!(rfc3339_utc(t), "1969-12-31T23:59:59.999999Z");
         let t = UNIX_EPOCH - Duration::from_secs(86_400);
         assert_eq!(rfc3339_utc(t), "1969-12-31T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_clock_beyond_the_year_9999_gives_the_last_representable_time() {
+        let Some(t) = UNIX_EPOCH.checked_add(Duration::from_secs(400_000_000_000)) else {
+            return; // the platform's clock cannot hold the time at all
+        };
+        assert!(rfc3339_utc(t).starts_with("9999-12-"), "{}", rfc3339_utc(t));
     }
 }
