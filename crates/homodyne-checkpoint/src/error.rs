@@ -9,7 +9,7 @@ use homodyne_core::{Context, OptimizationError};
 ///
 /// Every variant names the file (or directory) it is about, so that the message alone is
 /// enough to find the problem. Converts into
-/// [`OptimizationError::Checkpoint`](homodyne_core::OptimizationError::Checkpoint), with
+/// [`OptimizationError::Checkpoint`], with
 /// the path and the other details in its context.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -157,6 +157,23 @@ impl CheckpointError {
             path: path.into(),
             action: action.into(),
             source,
+        }
+    }
+
+    /// Builds a [`CheckpointError::Format`] about `field` of the file at `path`.
+    pub(crate) fn format(path: &Path, field: &str, message: impl Into<String>) -> Self {
+        Self::Format {
+            path: path.to_path_buf(),
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Builds a [`CheckpointError::MissingField`] about `field` of the file at `path`.
+    pub(crate) fn missing(path: &Path, field: &str) -> Self {
+        Self::MissingField {
+            path: path.to_path_buf(),
+            field: field.to_owned(),
         }
     }
 

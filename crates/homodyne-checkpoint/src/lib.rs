@@ -144,44 +144,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod checkpoint;
 mod error;
 mod file;
 mod manager;
 mod state;
 mod time;
 
-use std::path::Path;
-
+pub use checkpoint::Checkpoint;
 pub use error::CheckpointError;
-pub use file::{Checkpoint, FORMAT_VERSION, LIBRARY_VERSION};
+pub use file::{FORMAT_VERSION, LIBRARY_VERSION, load_checkpoint, validate_checkpoint};
 pub use manager::{
     CheckpointManager, LatestWithSkipped, checkpoint_file_name, parse_checkpoint_file_name,
 };
 pub use state::{OptimizerState, StateArray};
-
-/// Reads the checkpoint at `path`, checking it first.
-///
-/// # Errors
-///
-/// - [`CheckpointError::Io`] when the file cannot be opened (missing, permission denied);
-/// - [`CheckpointError::NotHdf5`] when it is not an HDF5 file, or is truncated or damaged so
-///   that it cannot be parsed;
-/// - [`CheckpointError::VersionMismatch`] when its format major version is not this
-///   library's (the error names both versions);
-/// - [`CheckpointError::MissingField`] when a required dataset or group is absent (named);
-/// - [`CheckpointError::Format`] when a dataset has the wrong type or shape or cannot be
-///   read;
-/// - [`CheckpointError::Corrupt`] when the checksum of the contents differs from the
-///   stored one (the error names the file and both checksums).
-pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
-    file::read_file(path)
-}
-
-/// Checks the checkpoint at `path` as [`load_checkpoint`] does, discarding the data.
-///
-/// # Errors
-///
-/// As [`load_checkpoint`].
-pub fn validate_checkpoint(path: &Path) -> Result<(), CheckpointError> {
-    file::read_file(path).map(drop)
-}

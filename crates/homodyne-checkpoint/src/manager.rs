@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::file::{self, Payload};
-use crate::state::validate_name;
-use crate::{Checkpoint, CheckpointError, OptimizerState};
+use crate::checkpoint::Checkpoint;
+use crate::error::CheckpointError;
+use crate::file::{self, Payload, load_checkpoint, validate_checkpoint};
+use crate::state::{OptimizerState, validate_name};
 
 /// Prefix of every checkpoint file name.
 const FILE_PREFIX: &str = "homodyne_state_batch_";
@@ -326,23 +327,23 @@ impl CheckpointManager {
         }
     }
 
-    /// Reads and checks the checkpoint at `path` (see [`load_checkpoint`](crate::load_checkpoint)).
+    /// Reads and checks the checkpoint at `path` (see [`load_checkpoint`]).
     ///
     /// # Errors
     ///
-    /// As [`load_checkpoint`](crate::load_checkpoint).
+    /// As [`load_checkpoint`].
     pub fn load_checkpoint(&self, path: &Path) -> Result<Checkpoint, CheckpointError> {
-        crate::load_checkpoint(path)
+        load_checkpoint(path)
     }
 
     /// Checks the checkpoint at `path` (see
-    /// [`validate_checkpoint`](crate::validate_checkpoint)).
+    /// [`validate_checkpoint`]).
     ///
     /// # Errors
     ///
-    /// As [`validate_checkpoint`](crate::validate_checkpoint).
+    /// As [`validate_checkpoint`].
     pub fn validate_checkpoint(&self, path: &Path) -> Result<(), CheckpointError> {
-        crate::validate_checkpoint(path)
+        validate_checkpoint(path)
     }
 
     /// The checkpoint files in the directory (regular files named
@@ -389,7 +390,7 @@ impl CheckpointManager {
     /// The path of the newest checkpoint that validates, or `None` when there is none.
     ///
     /// Files are tried from the highest batch index down; one that fails
-    /// [`validate_checkpoint`](crate::validate_checkpoint) (corrupt, truncated, not HDF5,
+    /// [`validate_checkpoint`] (corrupt, truncated, not HDF5,
     /// foreign version) is skipped with a `tracing::warn!` naming it and the reason, and
     /// the next older one is tried. Use
     /// [`find_latest_checkpoint_with_skipped`](Self::find_latest_checkpoint_with_skipped)
@@ -412,7 +413,7 @@ impl CheckpointManager {
         &self,
     ) -> Result<LatestWithSkipped, CheckpointError> {
         let (latest, skipped) =
-            self.latest(|path| crate::validate_checkpoint(path).map(|()| path.to_path_buf()))?;
+            self.latest(|path| validate_checkpoint(path).map(|()| path.to_path_buf()))?;
         Ok((latest, skipped))
     }
 
@@ -424,7 +425,7 @@ impl CheckpointManager {
     ///
     /// [`CheckpointError::Io`] when the directory cannot be listed.
     pub fn load_latest_checkpoint(&self) -> Result<Option<Checkpoint>, CheckpointError> {
-        Ok(self.latest(crate::load_checkpoint)?.0)
+        Ok(self.latest(load_checkpoint)?.0)
     }
 
     /// Tries `open` on the checkpoints from the newest down and returns the first success

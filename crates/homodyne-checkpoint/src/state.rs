@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::CheckpointError;
+use crate::error::CheckpointError;
 
 /// One field of the optimizer state: an `f64` or `i64` array of any rank, stored row-major
 /// (C order, as NumPy and h5py store it).

@@ -17,11 +17,12 @@ use hdf5::types::{
 };
 use hdf5::{Dataset, File, Group, H5Type, LocationType};
 
-use super::{
-    Backend, CHECKSUM, DEFLATE_LEVEL, Field, GROUPS, Source, Values, chunking, format_error,
-    missing,
-};
-use crate::{CheckpointError, StateArray};
+use super::backend::{Backend, NumberKind, Source, numeric_array};
+use super::chunks::chunking;
+use super::fields::{Field, Values};
+use super::layout::{CHECKSUM, DEFLATE_LEVEL, GROUPS};
+use crate::error::CheckpointError;
+use crate::state::StateArray;
 
 /// [`DEFLATE_LEVEL`] as the C library takes it.
 const DEFLATE: u8 = DEFLATE_LEVEL as u8;
@@ -40,7 +41,7 @@ impl Backend for C {
         compress: bool,
     ) -> Result<(), CheckpointError> {
         let err = |field: &str, e: hdf5::Error| {
-            format_error(path, field, format!("cannot be written: {e}"))
+            CheckpointError::format(path, field, format!("cannot be written: {e}"))
         };
 
         // Creating (truncating) the file with the standard library first turns an unwritable
@@ -49,7 +50,9 @@ impl Backend for C {
         let file = File::with_options()
             .with_fapl(|fapl| fapl.libver_v110())
             .create(path)
-            .map_err(|e| format_error(path, "/", format!("cannot create the file: {e}")))?;
+            .map_err(|e| {
+                CheckpointError::format(path, "/", format!("cannot create the file: {e}"))
+            })?;
         let mut groups = BTreeMap::new();
         for group in GROUPS {
             let name = group.trim_start_matches('/');
@@ -61,7 +64,13 @@ impl Backend for C {
             let (parent, name): (&Group, &str) = match relative.split_once('/') {
                 Some((g, n)) => match groups.get(g) {
                     Some(group) => (group, n),
-                    None => return Err(format_error(path, &field.path, "is in no known group")),
+                    None => {
+                        return Err(CheckpointError::format(
+                            path,
+                            &field.path,
+                            "is in no known group",
+                        ));
+                    }
                 },
                 None => (&file, relative),
             };
@@ -150,9 +159,9 @@ impl CFile {
     /// The error for an object that cannot be opened: missing, or there but unreadable.
     fn open_error(&self, object: &str, e: &hdf5::Error) -> CheckpointError {
         if self.exists(object) {
-            format_error(&self.path, object, format!("cannot be opened: {e}"))
+            CheckpointError::format(&self.path, object, format!("cannot be opened: {e}"))
         } else {
-            missing(&self.path, object)
+            CheckpointError::missing(&self.path, object)
         }
     }
 
@@ -166,13 +175,15 @@ impl CFile {
             .map_err(|e| self.open_error(field, &e))?;
         let shape = dataset
             .space()
-            .map_err(|e| format_error(&self.path, field, format!("has an unreadable shape: {e}")))?
+            .map_err(|e| {
+                CheckpointError::format(&self.path, field, format!("has an unreadable shape: {e}"))
+            })?
             .shape();
         let dtype = dataset
             .dtype()
             .and_then(|t| t.to_descriptor())
             .map_err(|e| {
-                format_error(
+                CheckpointError::format(
                     &self.path,
                     field,
                     format!("has an unreadable datatype: {e}"),
@@ -211,7 +222,7 @@ impl Source for CFile {
     fn strings(&self, field: &str) -> Result<(Vec<usize>, Vec<String>), CheckpointError> {
         let (dataset, shape, dtype) = self.dataset(field)?;
         let read_err = |e: String| {
-            format_error(
+            CheckpointError::format(
                 &self.path,
                 field,
                 format!("cannot be read as a string: {e}"),
@@ -247,25 +258,18 @@ impl Source for CFile {
 
     fn numbers(&self, field: &str) -> Result<StateArray, CheckpointError> {
         let (dataset, shape, dtype) = self.dataset(field)?;
-        let read_err =
-            |e: hdf5::Error| format_error(&self.path, field, format!("cannot be read: {e}"));
-        Ok(match dtype {
-            TypeDescriptor::Float(FloatSize::U8) => StateArray::F64 {
-                shape,
-                data: dataset.read_raw::<f64>().map_err(read_err)?,
-            },
-            TypeDescriptor::Integer(IntSize::U8) => StateArray::I64 {
-                shape,
-                data: dataset.read_raw::<i64>().map_err(read_err)?,
-            },
-            other => {
-                return Err(format_error(
-                    &self.path,
-                    field,
-                    format!("has datatype {other}; the format stores float64 and int64 only"),
-                ));
-            }
-        })
+        let kind = match dtype {
+            TypeDescriptor::Float(FloatSize::U8) => Some(NumberKind::F64),
+            TypeDescriptor::Integer(IntSize::U8) => Some(NumberKind::I64),
+            _ => None,
+        };
+        numeric_array(
+            (&self.path, field),
+            shape,
+            (kind, &dtype),
+            || dataset.read_raw::<f64>(),
+            || dataset.read_raw::<i64>(),
+        )
     }
 
     fn dataset_names(&self, group: &str) -> Result<Vec<String>, CheckpointError> {
@@ -273,9 +277,9 @@ impl Source for CFile {
             .file
             .group(group)
             .map_err(|e| self.open_error(group, &e))?;
-        let names = handle
-            .member_names()
-            .map_err(|e| format_error(&self.path, group, format!("cannot be listed: {e}")))?;
+        let names = handle.member_names().map_err(|e| {
+            CheckpointError::format(&self.path, group, format!("cannot be listed: {e}"))
+        })?;
         Ok(names
             .into_iter()
             .filter(|name| matches!(handle.loc_type_by_name(name), Ok(LocationType::Dataset)))

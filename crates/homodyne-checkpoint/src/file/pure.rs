@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use rust_hdf5::dataset::DatasetBuilder;
 use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, H5Type, Hdf5Error};
 
-use super::{
-    Backend, CHECKSUM, DEFLATE_LEVEL, Field, GROUPS, Source, Values, chunking, format_error,
-    missing,
-};
-use crate::{CheckpointError, StateArray};
+use super::backend::{Backend, NumberKind, Source, numeric_array};
+use super::chunks::chunking;
+use super::fields::{Field, Values};
+use super::layout::{CHECKSUM, DEFLATE_LEVEL, GROUPS};
+use crate::error::CheckpointError;
+use crate::state::StateArray;
 
 /// The `rust-hdf5` backend.
 pub(super) enum Pure {}
@@ -28,12 +29,12 @@ impl Backend for Pure {
     ) -> Result<(), CheckpointError> {
         let err = |field: &str, e: Hdf5Error| match e {
             Hdf5Error::Io(io) => CheckpointError::io(path, format!("write {field} to"), io),
-            other => format_error(path, field, format!("cannot be written: {other}")),
+            other => CheckpointError::format(path, field, format!("cannot be written: {other}")),
         };
 
         let file = H5File::create(path).map_err(|e| match e {
             Hdf5Error::Io(io) => CheckpointError::io(path, "create", io),
-            other => format_error(path, "/", format!("cannot create the file: {other}")),
+            other => CheckpointError::format(path, "/", format!("cannot create the file: {other}")),
         })?;
         let mut groups = BTreeMap::new();
         for group in GROUPS {
@@ -124,8 +125,10 @@ impl PureFile {
         self.file
             .dataset(field.trim_start_matches('/'))
             .map_err(|e| match e {
-                Hdf5Error::NotFound(_) => missing(&self.path, field),
-                other => format_error(&self.path, field, format!("cannot be opened: {other}")),
+                Hdf5Error::NotFound(_) => CheckpointError::missing(&self.path, field),
+                other => {
+                    CheckpointError::format(&self.path, field, format!("cannot be opened: {other}"))
+                }
             })
     }
 }
@@ -134,7 +137,7 @@ impl Source for PureFile {
     fn strings(&self, field: &str) -> Result<(Vec<usize>, Vec<String>), CheckpointError> {
         let dataset = self.dataset(field)?;
         let strings = dataset.read_strings().map_err(|e| {
-            format_error(
+            CheckpointError::format(
                 &self.path,
                 field,
                 format!("cannot be read as a string: {e}"),
@@ -147,35 +150,28 @@ impl Source for PureFile {
         let dataset = self.dataset(field)?;
         let shape = dataset.shape();
         let datatype = dataset.datatype().map_err(|e| {
-            format_error(
+            CheckpointError::format(
                 &self.path,
                 field,
                 format!("has an unreadable datatype: {e}"),
             )
         })?;
-        let read_err =
-            |e: Hdf5Error| format_error(&self.path, field, format!("cannot be read: {e}"));
-        Ok(match &datatype {
-            DatatypeMessage::FloatingPoint { size: 8, .. } => StateArray::F64 {
-                shape,
-                data: dataset.read_numeric_as::<f64>().map_err(read_err)?,
-            },
+        let kind = match &datatype {
+            DatatypeMessage::FloatingPoint { size: 8, .. } => Some(NumberKind::F64),
             DatatypeMessage::FixedPoint {
                 size: 8,
                 signed: true,
                 ..
-            } => StateArray::I64 {
-                shape,
-                data: dataset.read_numeric_as::<i64>().map_err(read_err)?,
-            },
-            _ => {
-                return Err(format_error(
-                    &self.path,
-                    field,
-                    format!("has datatype {datatype}; the format stores float64 and int64 only"),
-                ));
-            }
-        })
+            } => Some(NumberKind::I64),
+            _ => None,
+        };
+        numeric_array(
+            (&self.path, field),
+            shape,
+            (kind, &datatype),
+            || dataset.read_numeric_as::<f64>(),
+            || dataset.read_numeric_as::<i64>(),
+        )
     }
 
     fn dataset_names(&self, group: &str) -> Result<Vec<String>, CheckpointError> {
@@ -184,11 +180,13 @@ impl Source for PureFile {
             .root_group()
             .group(group.trim_start_matches('/'))
             .map_err(|e| match e {
-                Hdf5Error::NotFound(_) => missing(&self.path, group),
-                other => format_error(&self.path, group, format!("cannot be opened: {other}")),
+                Hdf5Error::NotFound(_) => CheckpointError::missing(&self.path, group),
+                other => {
+                    CheckpointError::format(&self.path, group, format!("cannot be opened: {other}"))
+                }
             })?;
-        handle
-            .dataset_names()
-            .map_err(|e| format_error(&self.path, group, format!("cannot be listed: {e}")))
+        handle.dataset_names().map_err(|e| {
+            CheckpointError::format(&self.path, group, format!("cannot be listed: {e}"))
+        })
     }
 }
