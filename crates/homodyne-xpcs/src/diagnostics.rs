@@ -12,14 +12,13 @@
 //! that more frames or a held offset tell them apart.
 //!
 //! [`significance`] lists the parameters whose `|value| / uncertainty` is below the
-//! package's threshold ([`crate::output::MIN_PARAMETER_SIGNIFICANCE`]), by name, so that the
+//! package's threshold ([`MIN_PARAMETER_SIGNIFICANCE`]), by name, so that the
 //! report can say which they are.
 
 use homodyne::diagnostics::{Diagnostics, PairAdvice};
 use homodyne_core::{OptimizationResult, ParameterFlag};
 
 use crate::error::XpcsError;
-use crate::output::MIN_PARAMETER_SIGNIFICANCE;
 use crate::parameters::ParameterLayout;
 
 /// A rate of the model: `amplitude t^exponent + offset`.
@@ -131,6 +130,10 @@ pub fn diagnose(
         .compute()
         .map_err(|e| XpcsError::setting("fit result", e.to_string()))
 }
+
+/// The package's `parameter_significance` check: `|value| / uncertainty` below this is
+/// insignificant.
+pub const MIN_PARAMETER_SIGNIFICANCE: f64 = 2.0;
 
 /// A parameter below the significance threshold.
 #[derive(Debug, Clone, PartialEq)]

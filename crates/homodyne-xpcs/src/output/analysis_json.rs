@@ -1,0 +1,108 @@
+//! `analysis_results_nlsq.json`: fit quality, the dataset's size, the optimisation summary
+//! (with the coarse stages and how the scaling was chosen) and the identifiability
+//! diagnostics (see [`crate::output`] for every key).
+
+use serde_json::{Value, json};
+
+use crate::analysis::CoarseStage;
+use crate::scaling_choice::ScalingChoice;
+
+use super::inputs::NlsqOutputs;
+use super::statistics::{Statistics, status_name};
+
+/// The `analysis_results_nlsq.json` document.
+pub(crate) fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp: &Value) -> Value {
+    let model = outputs.model;
+    let result = outputs.result;
+    let n_t = model.grid().len();
+    let stages: Vec<Value> = outputs.coarse_stages.iter().map(stage_json).collect();
+    json!({
+        "method": "nlsq",
+        "timestamp": timestamp,
+        "analysis_mode": model.layout().mode.name(),
+        "fit_quality": {
+            "chi_squared": stats.chi_squared,
+            "reduced_chi_squared": stats.reduced_chi_squared,
+            "degrees_of_freedom": stats.degrees_of_freedom,
+            "quality_flag": stats.quality_flag,
+            "sigma": outputs.sigma_json(),
+            "chi_squared_definition": stats.definition,
+        },
+        "dataset_info": {
+            "n_angles": model.phi().len(),
+            "n_time_points": n_t * n_t,
+            "total_data_points": outputs.data.c2.len(),
+            "q_value": model.q(),
+            "n_frames": n_t,
+            "dt": model.grid().dt(),
+        },
+        "optimization_summary": {
+            "convergence_status": status_name(result.convergence_status),
+            "iterations": result.iterations,
+            "execution_time": outputs.execution_time,
+            "nfev": result.nfev,
+            "njev": result.njev,
+            "termination_reason": result.termination_reason.to_string(),
+            "method": result.method.to_string(),
+            "strategy": result.strategy.to_string(),
+            "coarse_stages": stages,
+            "scaling_choice": outputs.scaling_choice.map(choice_json),
+        },
+        // The keys in their fixed order: serde_json keeps insertion order in this crate
+        // (its `preserve_order` feature).
+        "diagnostics": stats.diagnostics.to_json(),
+    })
+}
+
+/// `optimization_summary.scaling_choice`: every candidate layout with its statistics, the
+/// one kept and why.
+fn choice_json(choice: &ScalingChoice) -> Value {
+    let candidates: Vec<Value> = (choice.candidates.iter())
+        .map(|c| {
+            json!({
+                "scaling": c.scaling.name(),
+                "n_varying": c.n_varying,
+                "n_points": c.n_points,
+                "chi_squared": c.chi_squared,
+                "reduced_chi_squared": c.reduced_chi_squared,
+                "aic": c.aic,
+                "bic": c.bic,
+                "iterations": c.iterations,
+                "converged": c.converged,
+                "seconds": c.seconds,
+            })
+        })
+        .collect();
+    json!({
+        "chosen": choice.kept().scaling.name(),
+        "criterion": "bic",
+        "reason": choice.reason(),
+        "candidates": candidates,
+    })
+}
+
+/// One coarse stage in `optimization_summary.coarse_stages`: `error` only for a stage
+/// that failed (its `iterations` and `nfev` then null).
+fn stage_json(stage: &CoarseStage) -> Value {
+    let (status, iterations, nfev) = match &stage.result {
+        Ok(r) => (
+            status_name(r.convergence_status),
+            Some(r.iterations),
+            Some(r.nfev),
+        ),
+        Err(_) => ("failed", None, None),
+    };
+    let mut fields = json!({
+        "stride": stage.stride,
+        "n_points": stage.n_points,
+        "convergence_status": status,
+        "iterations": iterations,
+        "nfev": nfev,
+        "used": stage.used,
+        "seconds": stage.seconds,
+    });
+    if let Err(error) = &stage.result {
+        fields["error"] = json!(error);
+    }
+    fields
+}

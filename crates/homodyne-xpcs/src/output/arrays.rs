@@ -1,0 +1,159 @@
+//! The arrays of `fitted_data.npz` and `fitted_data.h5`, computed one at a time in the
+//! package's key order and handed to both files (see the table in [`crate::output`]), and
+//! the chi-squared of the fitted elements.
+
+use crate::error::XpcsError;
+
+use super::fitted_data::FittedDataFiles;
+use super::inputs::NlsqOutputs;
+
+/// `residuals_normalized = residuals / (NORMALIZED_RESIDUAL_FRACTION * c2_exp)`.
+pub const NORMALIZED_RESIDUAL_FRACTION: f64 = 0.05;
+
+/// Computes every array, hands each to both files in the package's key order, and returns
+/// the sum of squared residuals of the solver's model over the fitted elements, each
+/// angle's divided by its sigma^2 when a sigma is given.
+pub(crate) fn write_arrays(
+    outputs: &NlsqOutputs,
+    files: &mut FittedDataFiles,
+) -> Result<f64, XpcsError> {
+    let model = outputs.model;
+    let layout = model.layout();
+    let parameters = &outputs.result.parameters;
+    let exp = &outputs.data.c2;
+    let n_phi = model.phi().len();
+    let n_t = model.grid().len();
+    let size = n_t * n_t;
+    let cube = [n_phi, n_t, n_t];
+    let mut put = |key: &str, shape: &[usize], values: &[f64]| files.put(key, shape, values);
+
+    put("phi_angles", &[n_phi], model.phi())?;
+    put("c2_exp", &cube, exp)?;
+
+    // The raw theory: every contrast and offset 1 (for a Fourier series, the coefficients
+    // of the constant 1).
+    let ones = vec![1.0; n_phi];
+    let (unit_contrasts, unit_offsets) = layout.scaling_from_per_angle(&ones, &ones, model.phi());
+    let raw_parameters =
+        layout.assemble(&unit_contrasts, &unit_offsets, layout.physical(parameters))?;
+    let mut buffer = model.values(&raw_parameters);
+    put("c2_theoretical_raw", &cube, &buffer)?;
+
+    // Post-hoc per-angle least squares of the data on [raw, 1], applied in place.
+    let mut scaling = Vec::with_capacity(2 * n_phi);
+    for k in 0..n_phi {
+        let range = k * size..(k + 1) * size;
+        let (a, b) = least_squares_scaling(&buffer[range.clone()], &exp[range.clone()]);
+        for value in &mut buffer[range] {
+            *value = a * *value + b;
+        }
+        scaling.extend([a, b]);
+    }
+    put("c2_theoretical_scaled", &cube, &buffer)?;
+    put("per_angle_scaling", &[n_phi, 2], &scaling)?;
+    let (solver_contrasts, solver_offsets) = layout.per_angle_scaling(parameters, model.phi());
+    let solver_scaling: Vec<f64> = solver_contrasts
+        .iter()
+        .zip(&solver_offsets)
+        .flat_map(|(&c, &o)| [c, o])
+        .collect();
+    put("per_angle_scaling_solver", &[n_phi, 2], &solver_scaling)?;
+
+    for (value, &y) in buffer.iter_mut().zip(exp) {
+        *value = y - *value;
+    }
+    put("residuals", &cube, &buffer)?;
+    for (value, &y) in buffer.iter_mut().zip(exp) {
+        *value = if y != 0.0 {
+            *value / (NORMALIZED_RESIDUAL_FRACTION * y)
+        } else {
+            0.0
+        };
+    }
+    put("residuals_normalized", &cube, &buffer)?;
+    drop(buffer);
+
+    let times = model.grid().times();
+    put("t1", &[n_t], times)?;
+    put("t2", &[n_t], times)?;
+    put("q", &[1], &[model.q()])?;
+
+    let solver = model.values(parameters);
+    put("c2_solver_scaled", &cube, &solver)?;
+    // Over the fitted elements, summed angle by angle, row by row: partial sums keep the
+    // rounding small. Each angle's squares are divided by its sigma^2 when one is given.
+    let selection = outputs.points;
+    let weight = |row: usize| {
+        outputs
+            .sigma
+            .map_or(1.0, |sigma| sigma.of_angle(row / n_t.max(1)).powi(-2))
+    };
+    let chi_squared = exp
+        .chunks(n_t.max(1))
+        .zip(solver.chunks(n_t.max(1)))
+        .enumerate()
+        .map(|(row, (y, f))| {
+            let i = row % n_t.max(1);
+            y.iter()
+                .zip(f)
+                .enumerate()
+                .filter(|&(j, _)| selection.includes(i, j))
+                .map(|(_, (y, f))| (y - f) * (y - f))
+                .sum::<f64>()
+                * weight(row)
+        })
+        .sum();
+    Ok(chi_squared)
+}
+
+/// `(a, b)` minimising `sum (a raw + b - y)^2`, as NumPy's `lstsq` of `y` on `[raw, 1]`:
+/// when `raw` is constant to rounding (a rank-one matrix) the minimum-norm solution.
+fn least_squares_scaling(raw: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = raw.len() as f64;
+    if raw.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean_raw = raw.iter().sum::<f64>() / n;
+    let mean_y = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut norm2) = (0.0, 0.0, 0.0);
+    for (&r, &v) in raw.iter().zip(y) {
+        let dr = r - mean_raw;
+        sxy += dr * (v - mean_y);
+        sxx += dr * dr;
+        norm2 += r * r;
+    }
+    // NumPy drops singular values below eps * max(rows, cols) * sigma_max; the smallest
+    // singular value of [raw, 1] is about the spread of raw about its mean.
+    let rank_one = sxx.sqrt() <= f64::EPSILON * n.max(2.0) * (norm2 + n).sqrt();
+    if rank_one {
+        let d = mean_raw * mean_raw + 1.0;
+        (mean_y * mean_raw / d, mean_y / d)
+    } else {
+        let a = sxy / sxx;
+        (a, mean_y - a * mean_raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_matches_the_closed_form_and_the_rank_one_case() {
+        let raw: Vec<f64> = (0..50).map(|i| 1.0 + (-(i as f64) / 10.0).exp()).collect();
+        let y: Vec<f64> = raw.iter().map(|r| 0.3 * r + 0.7).collect();
+        let (a, b) = least_squares_scaling(&raw, &y);
+        assert!(
+            (a - 0.3).abs() < 1e-12 && (b - 0.7).abs() < 1e-12,
+            "{a} {b}"
+        );
+        // Constant raw: NumPy's minimum-norm solution mean_y * (c, 1) / (c^2 + 1).
+        let (a, b) = least_squares_scaling(&[2.0; 10], &[1.0, 3.0].repeat(5));
+        assert!(
+            (a - 0.8).abs() < 1e-15 && (b - 0.4).abs() < 1e-15,
+            "{a} {b}"
+        );
+        let (a, b) = least_squares_scaling(&[], &[]);
+        assert!(a.is_nan() && b.is_nan());
+    }
+}
