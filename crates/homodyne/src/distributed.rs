@@ -73,16 +73,11 @@ pub use homodyne_solvers::distributed::{
 use crate::fit::Fit;
 use crate::outcome::result_from_outcome;
 use crate::streaming::{
-    HdfCheckpointer, batch_size_of, check_compatible, decode_state, invalid_option,
+    FOLD_KEY, FOLD_TREE, HdfCheckpointer, check_compatible, checkpoint_metadata, decode_state,
+    folded_in_tree, invalid_option,
 };
 use crate::validate::validate_start;
 use crate::wrapper::{Attempt, NlsqWrapper, range_of, scaled_sigma};
-
-/// The metadata key and value that mark a checkpoint of a distributed fit (its passes
-/// summed in tree order).
-pub(crate) const FOLD_KEY: &str = "fold";
-/// See [`FOLD_KEY`].
-pub(crate) const FOLD_TREE: &str = "tree";
 
 /// What the processes agree on before the first pass.
 #[derive(Debug, Clone, Copy)]
@@ -316,7 +311,7 @@ impl NlsqWrapper {
                      stopping alone would stop the job",
                 ));
             }
-            let batch_points = batch_size_of(fit, n_points)?;
+            let batch_points = fit.streaming_batch_size(n_points)?;
             Ok((
                 bounds,
                 Setup {
@@ -350,18 +345,15 @@ impl NlsqWrapper {
         let checkpointer = match &options.checkpoint {
             Some(c) if rank == 0 => {
                 match CheckpointManager::new(&c.dir, c.frequency, c.keep_last_n, c.compression) {
-                    Ok(manager) => Some(HdfCheckpointer::new(
-                        manager,
-                        BTreeMap::from([
-                            ("strategy".to_string(), "STREAMING".to_string()),
-                            ("n_points".to_string(), n_points.to_string()),
-                            ("n_params".to_string(), p0.len().to_string()),
-                            ("batch_size".to_string(), batch_points.to_string()),
-                            ("source".to_string(), source.describe()),
+                    Ok(manager) => {
+                        let mut metadata =
+                            checkpoint_metadata(n_points, p0.len(), batch_points, source);
+                        metadata.extend([
                             (FOLD_KEY.to_string(), FOLD_TREE.to_string()),
                             ("processes".to_string(), communicator.size().to_string()),
-                        ]),
-                    )),
+                        ]);
+                        Some(HdfCheckpointer::new(manager, metadata))
+                    }
                     Err(e) => {
                         setup_errors.push(e.to_string());
                         None
@@ -482,7 +474,7 @@ fn load_for_resume(
     };
     let path = checkpoint.path.display().to_string();
     let in_path = |e: OptimizationError| e.with_context("path", &path);
-    if checkpoint.metadata.get(FOLD_KEY).map(String::as_str) != Some(FOLD_TREE) {
+    if !folded_in_tree(&checkpoint.metadata) {
         return Err(in_path(OptimizationError::Checkpoint {
             message: "the checkpoint was written by a single-process STREAMING fit, whose \
                       sums are folded in batch order: a distributed fit cannot continue it \
