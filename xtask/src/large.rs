@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::{Result, ensure_venv_with, run, rustc_version, target_dir, workspace_root};
+use crate::workspace::{
+    Result, ensure_venv_with, run, rustc_version, target_dir, workspace_root, write_report,
+};
 
 /// Point counts of `bench-large`.
 const SIZES: [usize; 2] = [1_000_000, 10_000_000];
@@ -97,12 +99,7 @@ pub fn bench_large() -> Result<()> {
     )?)?;
 
     let markdown = large_report(&ours, &theirs)?;
-    let path = target.join("bench-large-report.md");
-    std::fs::write(&path, &markdown)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    println!("\n{markdown}");
-    println!("(written to {})", path.display());
-    Ok(())
+    write_report(&target.join("bench-large-report.md"), &markdown)
 }
 
 /// The markdown report of `bench-large`.

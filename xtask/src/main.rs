@@ -38,7 +38,7 @@
 use std::env;
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::SystemTime;
 
@@ -46,9 +46,14 @@ use serde_json::Value;
 
 mod large;
 mod suite;
+mod units;
+mod workspace;
 
-/// Errors of a task, as a message for the user.
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+use units::format_seconds;
+use workspace::{
+    Result, criterion_dir, ensure_venv, run, rustc_version, target_dir, workspace_root,
+    write_report,
+};
 
 /// Point counts of the benchmark; the same as `SIZES` in `crates/homodyne/benches/standard.rs`.
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -113,42 +118,6 @@ fn main() -> ExitCode {
             eprintln!("xtask: error: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The workspace root (the folder above this crate).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in a folder of the workspace")
-        .to_path_buf()
-}
-
-/// Cargo's target folder: `CARGO_TARGET_DIR` when set, else `<workspace>/target`.
-fn target_dir(root: &Path) -> Result<PathBuf> {
-    match env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => Ok(std::path::absolute(dir)?),
-        None => Ok(root.join("target")),
-    }
-}
-
-/// Criterion's output folder: `CRITERION_HOME` when set, else `<target>/criterion`.
-fn criterion_dir(target: &Path) -> Result<PathBuf> {
-    match env::var_os("CRITERION_HOME") {
-        Some(dir) => Ok(std::path::absolute(dir)?),
-        None => Ok(target.join("criterion")),
-    }
-}
-
-/// Runs `command`, failing with its description unless it exits successfully.
-fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed: {status}").into())
     }
 }
 
@@ -369,55 +338,7 @@ fn bench() -> Result<()> {
 
     let report = Report::collect(&criterion, &data_dir, &scipy, started)?;
     let markdown = report.markdown();
-    let path = target.join("bench-report.md");
-    std::fs::write(&path, &markdown)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    println!("\n{markdown}");
-    println!("(written to {})", path.display());
-    Ok(())
-}
-
-/// Makes sure the venv at `venv` exists and imports numpy and scipy, creating it with
-/// `PYENV_VERSION=3.12.1 python3.12 -m venv` and installing them with pip where needed.
-/// Returns the venv's Python interpreter.
-fn ensure_venv(root: &Path, venv: &Path) -> Result<PathBuf> {
-    ensure_venv_with(root, venv, &["numpy", "scipy"])
-}
-
-/// [`ensure_venv`] for the given PyPI packages (each importable under its own name).
-fn ensure_venv_with(root: &Path, venv: &Path, packages: &[&str]) -> Result<PathBuf> {
-    let python = venv.join("bin").join("python");
-    let imports = format!("import {}", packages.join(", "));
-    let has_all = |python: &Path| {
-        Command::new(python)
-            .args(["-c", &imports])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_all(&python) {
-        return Ok(python);
-    }
-    if !python.exists() {
-        eprintln!("xtask: creating the Python venv {}", venv.display());
-        run(Command::new("python3.12")
-            .env("PYENV_VERSION", "3.12.1")
-            .args([OsString::from("-m"), "venv".into(), venv.into()])
-            .current_dir(root))?;
-    }
-    eprintln!(
-        "xtask: installing {} into {}",
-        packages.join(", "),
-        venv.display()
-    );
-    run(Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet"])
-        .args(packages))?;
-    if !has_all(&python) {
-        return Err(format!("{} still cannot {imports}", python.display()).into());
-    }
-    Ok(python)
+    write_report(&target.join("bench-report.md"), &markdown)
 }
 
 /// Runs the criterion benchmark, which also writes the data files and fit summaries to
@@ -737,30 +658,5 @@ impl Report {
             );
         }
         out
-    }
-}
-
-/// `rustc --version`, or `"?"` when it cannot be run.
-fn rustc_version() -> String {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    Command::new(rustc)
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map_or_else(
-            || "?".to_string(),
-            |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        )
-}
-
-/// A duration in seconds, written with a unit suited to its size.
-fn format_seconds(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.3} s")
-    } else if seconds >= 1e-3 {
-        format!("{:.2} ms", seconds * 1e3)
-    } else {
-        format!("{:.1} µs", seconds * 1e6)
     }
 }

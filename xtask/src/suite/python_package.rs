@@ -38,12 +38,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
-
-use super::{
-    Bench, Key, REPEATS, Run, decay_error, fmt_count, fmt_mb, fmt_ratio, fmt_s, label, median,
-    status_of, strings, thousands,
-};
+use super::decay::decay_error;
+use super::format::{fmt_count, fmt_mb, fmt_ratio, fmt_s, label, thousands};
+use super::measure::{Bench, REPEATS, strings};
+use super::runs::{Key, Run, last_record, median, status_of};
 
 /// The case name of these runs in `results.json`.
 pub(super) const CASE: &str = "python_package";
@@ -80,7 +78,7 @@ impl Bench {
     /// The Python package's runs: installs `homodyne_rs` into the peers' venv `python`,
     /// then runs the three tools at every size, repeats interleaved. Without a venv, or
     /// when the install fails, the tools are recorded as not run with the reason.
-    pub(super) fn python_package(&mut self, python: Option<&Path>) -> crate::Result<()> {
+    pub(super) fn python_package(&mut self, python: Option<&Path>) -> crate::workspace::Result<()> {
         let Some(python) = python else {
             let reason = self.unavailable.get("scipy_curve_fit").map_or_else(
                 || "the peers' venv target/pyvenv-bench could not be made".to_owned(),
@@ -281,11 +279,7 @@ impl Bench {
                 if runs.is_empty() {
                     continue;
                 }
-                let record = runs
-                    .iter()
-                    .rev()
-                    .find(|r| !r.record.is_null())
-                    .map_or(&Value::Null, |r| &r.record);
+                let record = last_record(&runs);
                 let calls = if tool == FORMULA {
                     "0 (Rust)".to_owned()
                 } else {
@@ -370,7 +364,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::suite::Mode;
+    use crate::suite::mode::Mode;
 
     /// A bench of the Python package's step alone, with no runs.
     fn bench() -> Bench {
