@@ -21,7 +21,8 @@ use std::sync::Mutex;
 
 use homodyne_core::{Batch, Context, DataSource, InvalidInput, Model, OptimizationError};
 
-use super::{LEAF_POINTS, ShareSums, catching_panics};
+use super::share::{ShareSums, catching_panics};
+use super::tree::LEAF_POINTS;
 use crate::loss::Loss;
 use crate::objective::{Accumulation, InMemoryObjective};
 use crate::streaming::{SumsState, invalid_data};
@@ -216,80 +217,5 @@ impl<M: Model + ?Sized> ShareSums for StreamedShare<'_, M> {
         accumulation: Accumulation,
     ) -> Result<SumsState, OptimizationError> {
         self.fold(&|objective| objective.linearization_state(p, accumulation))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::distributed::tests::Decay;
-    use crate::distributed::{combine_shares, tree_shares};
-    use homodyne_core::SliceSource;
-
-    /// Streamed shares, whatever the batch size, sum to the bits of the in-memory pass
-    /// over all the points, for power-of-two share counts.
-    #[test]
-    fn streamed_shares_are_the_in_memory_sums() {
-        let n = 13 * LEAF_POINTS + 777;
-        let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / n as f64).collect();
-        let y: Vec<f64> = x
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| 2.5 * (-1.3 * x).exp() + 0.5 + 1e-3 * ((i % 97) as f64 - 48.0))
-            .collect();
-        let source = SliceSource::new(&x, &y, None, 1).unwrap();
-        let p = [2.4, 1.2, 0.45];
-        let whole = InMemoryObjective::new(&Decay, &x, &y, None, Loss::Linear, 1.0);
-        for accumulation in [Accumulation::Qr, Accumulation::NormalEquations] {
-            let reference = whole.linearization_state(&p, accumulation);
-            for count in [1, 2, 4] {
-                for batch_points in [1, 2 * LEAF_POINTS, 3 * LEAF_POINTS, 100 * LEAF_POINTS] {
-                    let states: Vec<SumsState> = tree_shares(n, count)
-                        .into_iter()
-                        .map(|share| {
-                            StreamedShare::new(
-                                &Decay,
-                                &source,
-                                share,
-                                Loss::Linear,
-                                1.0,
-                                batch_points,
-                                0,
-                            )
-                            .linearization_sums(&p, accumulation)
-                            .unwrap()
-                        })
-                        .collect();
-                    assert_eq!(
-                        combine_shares(states).unwrap(),
-                        reference,
-                        "{count} shares, batches of {batch_points}, {accumulation:?}"
-                    );
-                }
-            }
-        }
-        assert_eq!(
-            StreamedShare::new(&Decay, &source, 0..n, Loss::Linear, 1.0, 5, 0)
-                .cost_sums(&p)
-                .unwrap(),
-            whole.cost_state(&p)
-        );
-    }
-
-    /// A NaN in the data is an error naming the point, not a silent exclusion.
-    #[test]
-    fn data_that_are_not_finite_are_refused_with_the_point() {
-        let n = 3 * LEAF_POINTS;
-        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
-        let mut y = vec![1.0; n];
-        y[LEAF_POINTS + 5] = f64::NAN;
-        let source = SliceSource::new(&x, &y, None, 1).unwrap();
-        let share = StreamedShare::new(&Decay, &source, 0..n, Loss::Linear, 1.0, LEAF_POINTS, 1);
-        let err = share.cost_sums(&[1.0, 1.0, 0.0]).unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains(&format!("y of point {}", LEAF_POINTS + 5)),
-            "{text}"
-        );
     }
 }

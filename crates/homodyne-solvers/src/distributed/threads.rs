@@ -3,7 +3,7 @@
 
 use std::sync::{Barrier, Mutex};
 
-use super::Communicator;
+use super::exchange::Communicator;
 
 /// `size` threads that exchange as the processes of a distributed fit: each takes its
 /// [`ThreadGroup::rank`] and calls [`Communicator::all_gather`] as a process would.
