@@ -53,7 +53,14 @@ fn shell_words(line: &str) -> Vec<String> {
 fn shell_words_split_as_a_shell_does() {
     assert_eq!(
         shell_words("homodyne curve --formula 'a*(1-exp(-b*x))' --p0 a=1   # a comment"),
-        ["homodyne", "curve", "--formula", "a*(1-exp(-b*x))", "--p0", "a=1"]
+        [
+            "homodyne",
+            "curve",
+            "--formula",
+            "a*(1-exp(-b*x))",
+            "--p0",
+            "a=1"
+        ]
     );
     assert_eq!(shell_words(r#"x "a b"c"#), ["x", "a bc"]);
 }
@@ -74,7 +81,10 @@ fn the_readme_curve_command_fits_the_shipped_example_data() {
 
     let dir = common::scratch("readme", "curve");
     let shipped = workspace().join(&data);
-    assert!(shipped.is_file(), "{data} (the README's --data) is not in the repository");
+    assert!(
+        shipped.is_file(),
+        "{data} (the README's --data) is not in the repository"
+    );
     std::fs::create_dir_all(dir.join(&data).parent().unwrap()).unwrap();
     std::fs::copy(&shipped, dir.join(&data)).unwrap();
 
@@ -139,6 +149,8 @@ fn the_readme_install_command_names_this_crate() {
         .expect("--path");
     assert_eq!(
         path.canonicalize().unwrap(),
-        Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap()
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .canonicalize()
+            .unwrap()
     );
 }
