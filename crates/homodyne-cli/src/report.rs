@@ -336,8 +336,9 @@ pub fn text(
 /// `n_points`, `n_varying`, `correlation` {`names`, `matrix`}, `warnings` [{`kind`,
 /// `parameters`, `message`, `advice`}]).
 ///
-/// A parameter's `"uncertainty"` is `null` when it is fixed or undetermined (its
-/// `"flag"` says which) and whenever it is not finite; `"flag"` is one of `free`,
+/// JSON has no NaN or infinity: every number that is not finite is `null` (serde_json
+/// converts them so). A parameter's `"uncertainty"` is `null` when it is fixed or
+/// undetermined (its `"flag"` says which) and whenever it is not finite; `"flag"` is one of `free`,
 /// `at start`, `at lower bound`, `at upper bound`, `fixed`, `undetermined`.
 pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Diagnostics) -> Value {
     let mut parameters = Map::new();
@@ -362,7 +363,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Dia
     let covariance: Vec<Vec<Value>> = (0..n)
         .map(|i| {
             (0..n)
-                .map(|j| finite_or_null(result.covariance.matrix[(i, j)]))
+                .map(|j| json!(result.covariance.matrix[(i, j)]))
                 .collect()
         })
         .collect();
@@ -373,7 +374,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Dia
         "covariance": covariance,
         "covariance_rank": result.covariance.rank,
         "chi_squared": result.chi_squared,
-        "reduced_chi_squared": finite_or_null(result.reduced_chi_squared),
+        "reduced_chi_squared": result.reduced_chi_squared,
         "degrees_of_freedom": result.n_points.saturating_sub(n - result.fixed().len()),
         "n_points": result.n_points,
         "iterations": result.iterations,
@@ -384,8 +385,8 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Dia
         "convergence_status": result.convergence_status.to_string(),
         "advice": result.convergence_status.advice(),
         "termination_reason": format!("{:?}", result.termination_reason),
-        "optimality": finite_or_null(result.optimality),
-        "gradient_cosine": finite_or_null(result.gradient_cosine),
+        "optimality": result.optimality,
+        "gradient_cosine": result.gradient_cosine,
         "absolute_sigma": result.absolute_sigma,
         "sigma_convention": result.sigma_convention(),
         "notes": result.notes,
@@ -396,11 +397,6 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Dia
         "wall_time_s": result.wall_time.as_secs_f64(),
         "diagnostics": diagnostics.to_json(),
     })
-}
-
-/// JSON has no NaN or infinity: those become `null`.
-fn finite_or_null(v: f64) -> Value {
-    if v.is_finite() { json!(v) } else { Value::Null }
 }
 
 #[cfg(test)]
