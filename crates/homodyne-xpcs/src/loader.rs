@@ -39,11 +39,13 @@
 //!
 //! # Where this differs from the package, on purpose
 //!
-//! - `end_frame` past the last frame is an [`XpcsError::FrameRange`] unless
+//! - `end_frame` past the last frame is an
+//!   [`XpcsError::FrameRange`](crate::XpcsError::FrameRange) unless
 //!   [`LoadOptions::clamp_end_frame`] is set (the package clamps silently); a range that
 //!   leaves no frame is always an error (the package returns empty matrices).
 //! - Non-finite q entries are never selected (NumPy's `argmin` would select a NaN), and
-//!   a dataset whose q values are all non-finite is an [`XpcsError::Wavevector`];
+//!   a dataset whose q values are all non-finite is an
+//!   [`XpcsError::Wavevector`](crate::XpcsError::Wavevector);
 //!   [`LoadOptions::max_q_deviation`] optionally refuses a closest q that is too far from
 //!   the requested one (the package accepts any).
 //! - Ties in the old layout's distance ordering are broken by index (a stable sort);
@@ -55,6 +57,10 @@
 //!   matrix that is not selected is not noticed (the package reads every valid one).
 //! - A non-finite value in the matrices the fit would see is an error naming the dataset
 //!   and the frame pair, not a NaN passed on to the fit.
+//! - Every array may be stored as float64, float32 or integers of 1 to 8 bytes, in either
+//!   byte order, as everywhere the workspace reads data (`homodyne-data`, which reads
+//!   every HDF5 dataset and `.npy` array here). Integer matrices are formed in float64;
+//!   the package's in-place halving of an integer diagonal fails.
 //! - `phi_angles_list.txt` and `wavevector_q_list.txt` are not written; a cache that
 //!
 //! # Where the code is
@@ -62,9 +68,11 @@
 //! The settings of a load ([`LoadOptions`]) and what it returns ([`LoadedXpcs`]) each
 //! have a file; the package's frame conventions are in `frames`; the HDF5 files are read
 //! by `aps` (with the layout rules of `aps_u` and `aps_old`, the q rules of
-//! `selection`), the cache by `npz_cache`, `cache_write`, `cache_metadata` and
-//! `cache_name`; `rules` is the package's `load_experimental_data`; bare matrices are
-//! read by [`matrix`], and [`write`] writes an APS-U file.
+//! `selection`, the datasets read by `hdf5`), the cache by `npz_cache`, `cache_write`,
+//! `cache_metadata` and `cache_name` (its arrays read by `npz` and [`npy`]); `rules` is
+//! the package's `load_experimental_data`; bare matrices are read by [`matrix`], and
+//! [`write`](mod@write) writes an APS-U file. Files are opened and decoded by
+//! `homodyne-data`, whose errors `io_error` turns into [`XpcsError`](crate::XpcsError)s.
 
 mod aps;
 mod aps_old;
@@ -75,6 +83,7 @@ mod cache_write;
 mod format;
 mod frames;
 mod hdf5;
+mod io_error;
 mod layout;
 mod loaded;
 mod location;

@@ -4,12 +4,13 @@
 
 use std::path::Path;
 
-use rust_hdf5::{H5File, Hdf5Error};
+use homodyne_data::{DataError, Hdf5File};
 
 use super::aps_old;
 use super::aps_u;
 use super::frames::{correct_diagonal, frame_window, loader_times};
 use super::hdf5::{open_hdf5, read_full_matrix};
+use super::io_error::xpcs_error;
 use super::layout::{APS_OLD_PHI_LIST, APS_U_PHI_LIST, detect_layout};
 use super::loaded::{LoadedXpcs, Precision, SourceFormat};
 use super::options::LoadOptions;
@@ -45,7 +46,7 @@ pub fn load_hdf5(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Loaded
 /// Reads the selected matrices, slices frames, stacks them, corrects the diagonals and
 /// builds the [`LoadedXpcs`].
 fn assemble(
-    file: &H5File,
+    file: &Hdf5File,
     path: &Path,
     options: &LoadOptions,
     selection: Selection,
@@ -66,16 +67,16 @@ fn assemble(
         let name = format!("{group}/{}", entry.key);
         let item = format!("/{name}");
         let dataset = file.dataset(&name).map_err(|e| match e {
-            Hdf5Error::NotFound(_) => XpcsError::data_file(
+            DataError::MissingDataset { .. } => XpcsError::data_file(
                 path,
                 &item,
                 "is not a dataset (a group or a dangling link); the group should hold only \
                  two-time matrices",
             ),
-            other => XpcsError::data_file(path, &item, format!("cannot be opened ({other})")),
+            other => xpcs_error(other),
         })?;
         let shape = dataset.shape();
-        let n = match shape.as_slice() {
+        let n = match shape {
             [a, b] if a == b => *a,
             _ => {
                 return Err(XpcsError::data_file(
@@ -106,7 +107,7 @@ fn assemble(
                 (start, end)
             }
         };
-        let full = read_full_matrix(&dataset, path, &item, start, end)?;
+        let full = read_full_matrix(&dataset, start, end)?;
         any_f64 |= full.precision == Precision::Float64;
         c2_before.extend_from_slice(&full.values);
         datasets.push(item);

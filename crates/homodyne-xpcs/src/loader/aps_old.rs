@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use rust_hdf5::{CreationOrder, H5File};
+use homodyne_data::Hdf5File;
+use rust_hdf5::CreationOrder;
 
 use super::hdf5::read_first_row;
 use super::layout::{APS_OLD_C2T_ALL, APS_OLD_PHI_LIST, APS_OLD_Q_LIST};
@@ -22,14 +23,14 @@ const APS_OLD_EXPANDED: usize = 10;
 /// The matrices within the q tolerance of the q closest to `options.wavevector_q` in an
 /// older APS file, or the ten closest (see the rules of [`super`]).
 pub(super) fn select(
-    file: &H5File,
+    file: &Hdf5File,
     path: &Path,
     options: &LoadOptions,
 ) -> Result<Selection, XpcsError> {
     let layout = "older APS";
     let mut warnings = Vec::new();
-    let dq = read_first_row(file, path, APS_OLD_Q_LIST, layout)?;
-    let dphi = read_first_row(file, path, APS_OLD_PHI_LIST, layout)?;
+    let dq = read_first_row(file, APS_OLD_Q_LIST, layout)?;
+    let dphi = read_first_row(file, APS_OLD_PHI_LIST, layout)?;
     if dphi.len() != dq.len() {
         return Err(XpcsError::data_file(
             path,
@@ -41,13 +42,17 @@ pub(super) fn select(
             ),
         ));
     }
-    let group = file.root_group().group(APS_OLD_C2T_ALL).map_err(|e| {
-        XpcsError::data_file(
-            path,
-            format!("/{APS_OLD_C2T_ALL}"),
-            format!("cannot be opened ({e})"),
-        )
-    })?;
+    let group = file
+        .handle()
+        .root_group()
+        .group(APS_OLD_C2T_ALL)
+        .map_err(|e| {
+            XpcsError::data_file(
+                path,
+                format!("/{APS_OLD_C2T_ALL}"),
+                format!("cannot be opened ({e})"),
+            )
+        })?;
     let keys = group.link_names().map_err(|e| {
         XpcsError::data_file(
             path,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rust_hdf5::H5File;
+use homodyne_data::Hdf5File;
 
 use super::hdf5::{members, read_vector};
 use super::layout::{APS_U_CORRELATION_MAP, APS_U_PHI_LIST, APS_U_PROCESSED_BINS, APS_U_Q_LIST};
@@ -18,15 +18,15 @@ const APS_U_Q_MATCH: f64 = 1e-10;
 /// The matrices of the q closest to `options.wavevector_q` in an APS-U file (see the
 /// rules of [`super`]).
 pub(super) fn select(
-    file: &H5File,
+    file: &Hdf5File,
     path: &Path,
     options: &LoadOptions,
 ) -> Result<Selection, XpcsError> {
     let layout = "APS-U";
     let mut warnings = Vec::new();
-    let bins = read_vector(file, path, APS_U_PROCESSED_BINS, layout)?;
-    let q_values = read_vector(file, path, APS_U_Q_LIST, layout)?;
-    let phi_values = read_vector(file, path, APS_U_PHI_LIST, layout)?;
+    let bins = read_vector(file, APS_U_PROCESSED_BINS, layout)?;
+    let q_values = read_vector(file, APS_U_Q_LIST, layout)?;
+    let phi_values = read_vector(file, APS_U_PHI_LIST, layout)?;
     let (n_q, n_phi) = (q_values.len() as i64, phi_values.len() as i64);
     if n_q == 0 || n_phi == 0 {
         return Err(XpcsError::data_file(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rust_hdf5::H5File;
+use homodyne_data::Hdf5File;
 
 use super::hdf5::{has_member, members, open_hdf5};
 use super::loaded::SourceFormat;
@@ -42,7 +42,7 @@ pub fn detect_hdf5_layout(path: impl AsRef<Path>) -> Result<SourceFormat, XpcsEr
 }
 
 /// The layout of the open `file`, as [`detect_hdf5_layout`] tests it.
-pub(super) fn detect_layout(file: &H5File, path: &Path) -> Result<SourceFormat, XpcsError> {
+pub(super) fn detect_layout(file: &Hdf5File, path: &Path) -> Result<SourceFormat, XpcsError> {
     if has_member(file, "xpcs/qmap", "dynamic_v_list_dim0")
         && has_member(file, "xpcs/twotime", "correlation_map")
     {

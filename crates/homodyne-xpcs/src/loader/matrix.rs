@@ -47,12 +47,12 @@ use super::hdf5::open_hdf5;
 use super::layout::NO_LAYOUT_ITEM;
 use super::loaded::{LoadedXpcs, SourceFormat};
 use super::location::DataLocation;
-use super::npz::open_zip;
+use super::npz::{member_names, open_npz};
 use super::npz_cache::CACHE_KEYS;
 use super::options::LoadOptions;
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
-use source::{FileKind, open_source, read_window, square_datasets, stack_shape};
+use source::{FileKind, open_source, read_window, square_matrices, stack_shape};
 use triangle::{MatrixContext, asymmetry, make_whole};
 
 /// Whether `location` names a bare matrix (see [`DataFormat`]).
@@ -75,14 +75,11 @@ pub fn is_bare_matrix(location: &DataLocation) -> Result<bool, XpcsError> {
                     }
                     // Any of the cache's keys makes it the package's cache, so that a
                     // damaged cache is reported as one.
-                    let archive = open_zip(&path)?;
+                    let names = member_names(&open_npz(&path)?)?;
                     let is_cache = CACHE_KEYS
                         .iter()
                         .chain(&["cache_metadata_json"])
-                        .any(|key| {
-                            archive.index_for_name(&format!("{key}.npy")).is_some()
-                                || archive.index_for_name(key).is_some()
-                        });
+                        .any(|key| names.iter().any(|name| name == key));
                     Ok(!is_cache)
                 }
                 FileKind::Hdf5 => Ok(location.matrix.dataset.is_some()),
@@ -100,19 +97,14 @@ pub(super) fn no_layout_hint(path: &Path, original: XpcsError) -> XpcsError {
     let XpcsError::MissingDataset { message, .. } = &original else {
         return original;
     };
-    let candidates = square_datasets(&file);
-    let listing = if candidates.is_empty() {
-        "it holds no 2-D or 3-D dataset of square matrices".to_owned()
-    } else {
-        format!("its square matrices: {}", candidates.join(", "))
-    };
     XpcsError::MissingDataset {
         path: path.to_path_buf(),
         item: NO_LAYOUT_ITEM.to_owned(),
         message: format!(
             "{message}. To read a bare two-time correlation matrix from it instead, give \
              `{DATASET_KEY}` (or `homodyne xpcs --data FILE:DATASET`) with `{PHI_ANGLES_KEY}` \
-             and `{WAVEVECTOR_KEY}`; {listing}"
+             and `{WAVEVECTOR_KEY}`; {}",
+            square_matrices(&file)
         ),
     }
 }
@@ -208,7 +200,7 @@ pub fn load_matrix(
     let mut warnings = Vec::new();
     let (start, end) = frame_window(path, options, n, &mut warnings)?;
     let m = end - start;
-    let stack = read_window(path, &item, opened, n_matrices, n, start, m)?;
+    let stack = read_window(opened, n_matrices, n, start, m)?;
 
     let names: Vec<String> = if shape.len() == 2 {
         vec![item.clone()]

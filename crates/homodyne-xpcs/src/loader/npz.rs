@@ -1,49 +1,58 @@
-//! Reading NumPy `.npz` archives: a zip of `.npy` members.
+//! Reading NumPy `.npz` archives through the I/O layer ([`NpzArchive`]): a zip of `.npy`
+//! members, each decoded whole as an [`npy::Array`].
 
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
+use homodyne_data::NpzArchive;
+
+use super::io_error::xpcs_error;
+use super::loaded::Precision;
 use super::npy;
 use crate::error::XpcsError;
 
-/// Opens `path` as a zip archive.
-pub(super) fn open_zip(path: &Path) -> Result<zip::ZipArchive<File>, XpcsError> {
-    let file = File::open(path).map_err(|source| XpcsError::Io {
-        path: path.to_path_buf(),
-        action: "open".to_owned(),
-        source,
-    })?;
-    zip::ZipArchive::new(file).map_err(|e| {
-        XpcsError::data_file(
-            path,
-            "",
-            format!("cannot be read as a NumPy .npz archive ({e}); give the package's cache"),
-        )
-    })
+/// Opens the archive at `path`: [`XpcsError::Io`] when it cannot be opened,
+/// [`XpcsError::DataFile`] when it is not a zip archive.
+pub(super) fn open_npz(path: &Path) -> Result<NpzArchive, XpcsError> {
+    NpzArchive::open(path).map_err(xpcs_error)
 }
 
-/// The member `key.npy` (or `key`) decoded, or `None` when absent.
+/// The array names of `archive`, as `numpy.load` names them.
+pub(super) fn member_names(archive: &NpzArchive) -> Result<Vec<String>, XpcsError> {
+    archive.names().map_err(xpcs_error)
+}
+
+/// The member `key.npy` (or `key`) decoded, or `None` when absent; errors name the
+/// archive and `key`.
 pub(super) fn read_member(
-    archive: &mut zip::ZipArchive<File>,
-    path: &Path,
+    archive: &mut NpzArchive,
     key: &str,
 ) -> Result<Option<npy::Array>, XpcsError> {
-    let fail = |message: String| XpcsError::data_file(path, key, message);
-    let name = [format!("{key}.npy"), key.to_owned()]
-        .into_iter()
-        .find(|n| archive.index_for_name(n).is_some());
-    let Some(name) = name else {
-        return Ok(None);
+    archive
+        .read(key)
+        .and_then(|array| array.map(npy::Array::from_npy).transpose())
+        .map_err(xpcs_error)
+}
+
+/// The numbers of `array` (the member or file `item` of `path`) and the precision they
+/// were stored in: float32 stays float32, float64 and integers are float64. Strings are
+/// refused.
+pub(super) fn stored_numbers(
+    array: npy::Array,
+    path: &Path,
+    item: &str,
+) -> Result<(Vec<f64>, Precision), XpcsError> {
+    let precision = match array.stored {
+        npy::Stored::F32 => Precision::Float32,
+        _ => Precision::Float64,
     };
-    let mut member = archive
-        .by_name(&name)
-        .map_err(|e| fail(format!("cannot be opened ({e})")))?;
-    let mut bytes = Vec::new();
-    member
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot be decompressed ({e})")))?;
-    npy::parse(&bytes).map(Some).map_err(fail)
+    match array.values {
+        npy::Values::Numbers(values) => Ok((values, precision)),
+        npy::Values::Strings(_) => Err(XpcsError::data_file(
+            path,
+            item,
+            format!("holds strings ({}); give numbers", array.descr),
+        )),
+    }
 }
 
 /// Every array of a NumPy `.npz` archive, in archive order, named as `numpy.load` names
@@ -54,17 +63,11 @@ pub(super) fn read_member(
 /// [`XpcsError::Io`] when the file cannot be opened, [`XpcsError::DataFile`] naming the
 /// member when the archive or a member cannot be read or decoded.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, npy::Array)>, XpcsError> {
-    let path = path.as_ref();
-    let mut archive = open_zip(path)?;
-    let names: Vec<String> = archive
-        .file_names()
-        .map(|n| n.map(|n| n.into_owned()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| XpcsError::data_file(path, "", format!("cannot list its members ({e})")))?;
+    let mut archive = open_npz(path.as_ref())?;
+    let names = member_names(&archive)?;
     let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        let key = name.strip_suffix(".npy").unwrap_or(&name).to_owned();
-        if let Some(array) = read_member(&mut archive, path, &key)? {
+    for key in names {
+        if let Some(array) = read_member(&mut archive, &key)? {
             out.push((key, array));
         }
     }

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use super::cache_metadata::metadata_from_json;
 use super::frames::correct_diagonal;
-use super::loaded::{LoadedXpcs, Precision, SourceFormat};
+use super::loaded::{LoadedXpcs, SourceFormat};
 use super::npy;
-use super::npz::{open_zip, read_member};
+use super::npz::{member_names, open_npz, read_member, stored_numbers};
 use super::options::{LoadOptions, WAVEVECTOR_KEY};
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
@@ -17,14 +17,7 @@ pub(super) const CACHE_KEYS: [&str; 5] =
 
 /// The numbers of `array`, refusing strings.
 fn numbers(array: npy::Array, path: &Path, key: &str) -> Result<Vec<f64>, XpcsError> {
-    match array.values {
-        npy::Values::Numbers(v) => Ok(v),
-        npy::Values::Strings(_) => Err(XpcsError::data_file(
-            path,
-            key,
-            format!("holds strings ({}); give numbers", array.descr),
-        )),
-    }
+    stored_numbers(array, path, key).map(|(values, _)| values)
 }
 
 /// Loads the package's `.npz` cache (or a `.npz` data file with its keys):
@@ -50,9 +43,9 @@ pub fn load_npz_cache(
 ) -> Result<LoadedXpcs, XpcsError> {
     let path = path.as_ref();
     options.check()?;
-    let mut archive = open_zip(path)?;
+    let mut archive = open_npz(path)?;
     let mut warnings = Vec::new();
-    let metadata = match read_member(&mut archive, path, "cache_metadata_json")? {
+    let metadata = match read_member(&mut archive, "cache_metadata_json")? {
         Some(array) => {
             let text = match array.values {
                 npy::Values::Strings(s) if s.len() == 1 => s.into_iter().next().unwrap_or_default(),
@@ -70,7 +63,10 @@ pub fn load_npz_cache(
             Some(metadata_from_json(&text, path, &mut warnings)?)
         }
         None => {
-            if archive.index_for_name("cache_metadata.npy").is_some() {
+            if member_names(&archive)?
+                .iter()
+                .any(|n| n == "cache_metadata")
+            {
                 return Err(XpcsError::data_file(
                     path,
                     "cache_metadata",
@@ -83,12 +79,11 @@ pub fn load_npz_cache(
     };
     let mut arrays = Vec::with_capacity(CACHE_KEYS.len());
     for key in CACHE_KEYS {
-        let array =
-            read_member(&mut archive, path, key)?.ok_or_else(|| XpcsError::MissingDataset {
-                path: path.to_path_buf(),
-                item: format!("key {key}"),
-                message: format!("a homodyne cache holds {}", CACHE_KEYS.join(", ")),
-            })?;
+        let array = read_member(&mut archive, key)?.ok_or_else(|| XpcsError::MissingDataset {
+            path: path.to_path_buf(),
+            item: format!("key {key}"),
+            message: format!("a homodyne cache holds {}", CACHE_KEYS.join(", ")),
+        })?;
         arrays.push(array);
     }
     let mut arrays = arrays.into_iter();
@@ -144,22 +139,11 @@ pub fn load_npz_cache(
             format!("has shape {:?}: no frame", c2_array.shape),
         ));
     }
-    let precision = match c2_array.stored {
-        npy::Stored::F32 => Precision::Float32,
-        npy::Stored::F64 | npy::Stored::Int => Precision::Float64,
-        npy::Stored::Unicode => {
-            return Err(XpcsError::data_file(
-                path,
-                "c2_exp",
-                "holds strings; give numbers",
-            ));
-        }
-    };
     let q_list = numbers(q_array, path, "wavevector_q_list")?;
     let phi = numbers(phi_array, path, "phi_angles_list")?;
     let t = numbers(t1_array, path, "t1")?;
     let t2 = numbers(t2_array, path, "t2")?;
-    let c2_before = numbers(c2_array, path, "c2_exp")?;
+    let (c2_before, precision) = stored_numbers(c2_array, path, "c2_exp")?;
     if t.len() != n_t {
         return Err(XpcsError::data_file(
             path,

@@ -1,18 +1,18 @@
-//! Reading a bare matrix's array from its file: `.npy` and `.npz` through the crate's
-//! own `.npy` reader (decoded whole, after the header's claimed size was found in the
-//! bytes), HDF5 datasets through `rust-hdf5`, read only over the frames used, after the
-//! shape's claimed size was compared with the file's.
+//! Reading a bare matrix's array from its file through the I/O layer: `.npy` and `.npz`
+//! arrays decoded whole (after the header's claimed size was found in the bytes), HDF5
+//! datasets read only over the frames used (after the shape's claimed size was compared
+//! with the file's). Every reader accepts float64, float32 and integers alike.
 
-use std::fs::File;
 use std::path::Path;
 
-use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, Hdf5Error};
+use homodyne_data::{DataError, Hdf5Dataset, Hdf5File, NpyArray};
 
 use crate::error::XpcsError;
-use crate::loader::hdf5::{datatype_text, members, open_hdf5};
+use crate::loader::hdf5::{open_hdf5, stored_precision};
+use crate::loader::io_error::xpcs_error;
 use crate::loader::loaded::Precision;
 use crate::loader::npy;
-use crate::loader::npz::{open_zip, read_member};
+use crate::loader::npz::{member_names, open_npz, read_member, stored_numbers};
 use crate::loader::options::DATASET_KEY;
 
 /// Deflate's largest expansion (bytes out per byte in): no HDF5 dataset can hold more
@@ -20,8 +20,6 @@ use crate::loader::options::DATASET_KEY;
 const MAX_EXPANSION: u64 = 1032;
 /// Candidate datasets listed when an HDF5 file needs a dataset path.
 const MAX_CANDIDATES: usize = 20;
-/// Groups visited when looking for candidate datasets.
-const MAX_GROUPS_VISITED: usize = 500;
 
 /// How the file is read, by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +33,7 @@ pub(super) enum FileKind {
 }
 
 impl FileKind {
+    /// The kind of `path`, by its extension (any case).
     pub(super) fn of(path: &Path) -> Self {
         match path
             .extension()
@@ -47,39 +46,27 @@ impl FileKind {
         }
     }
 }
-/// Paths of the datasets of `file` shaped `(n, n)` or `(k, n, n)`, at most
-/// [`MAX_CANDIDATES`], found by a bounded walk of its groups.
-pub(super) fn square_datasets(file: &H5File) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut queue = vec![String::new()];
-    let mut visited = 0;
-    while let Some(group) = queue.pop() {
-        visited += 1;
-        if visited > MAX_GROUPS_VISITED || found.len() >= MAX_CANDIDATES {
-            break;
-        }
-        let Some(names) = members(file, &group) else {
-            continue;
-        };
-        for name in names {
-            let full = if group.is_empty() {
-                name
-            } else {
-                format!("{group}/{name}")
-            };
-            match file.dataset(&full) {
-                Ok(dataset) => {
-                    if stack_shape(&dataset.shape()).is_some() && found.len() < MAX_CANDIDATES {
-                        found.push(format!("/{full}"));
-                    }
-                }
-                Err(_) => queue.push(full),
-            }
-        }
+
+/// The datasets of `file` that could be a bare matrix, for messages: `the file's square
+/// matrices: /a, /b` (at most [`MAX_CANDIDATES`] of the datasets shaped `(n, n)` or
+/// `(k, n, n)`), or that it holds none.
+pub(super) fn square_matrices(file: &Hdf5File) -> String {
+    let found: Vec<String> = file
+        .dataset_names()
+        .into_iter()
+        .filter(|name| {
+            file.dataset(name)
+                .is_ok_and(|dataset| stack_shape(dataset.shape()).is_some())
+        })
+        .take(MAX_CANDIDATES)
+        .collect();
+    if found.is_empty() {
+        "the file holds no 2-D or 3-D dataset of square matrices".to_owned()
+    } else {
+        format!("the file's square matrices: {}", found.join(", "))
     }
-    found.sort();
-    found
 }
+
 /// `(matrices, frames)` of a `(n, n)` or `(k, n, n)` shape with `k, n >= 1`.
 pub(super) fn stack_shape(shape: &[usize]) -> Option<(usize, usize)> {
     match *shape {
@@ -88,6 +75,7 @@ pub(super) fn stack_shape(shape: &[usize]) -> Option<(usize, usize)> {
         _ => None,
     }
 }
+
 /// The matrices of one file, frames already sliced: `n_matrices` row-major `m x m`
 /// blocks of the stored values.
 pub(super) struct Stack {
@@ -101,34 +89,33 @@ pub(super) struct Stack {
 pub(super) enum Source {
     /// A `.npy` or `.npz` array, decoded whole.
     InMemory {
+        /// The array's dimensions.
         shape: Vec<usize>,
+        /// Its values, C order.
         values: Vec<f64>,
+        /// The precision they were stored in.
         precision: Precision,
     },
     /// An HDF5 dataset, read window by window.
-    Hdf5 {
-        dataset: H5Dataset,
-        shape: Vec<usize>,
-    },
+    Hdf5(Hdf5Dataset),
 }
 
 impl Source {
+    /// The array's dimensions.
     pub(super) fn shape(&self) -> &[usize] {
         match self {
-            Self::InMemory { shape, .. } | Self::Hdf5 { shape, .. } => shape,
+            Self::InMemory { shape, .. } => shape,
+            Self::Hdf5(dataset) => dataset.shape(),
         }
     }
 }
+
 /// Opens the array of `path`: its name for messages, and its shape with a way to read it.
 pub(super) fn open_source(
     path: &Path,
     kind: FileKind,
     dataset: Option<&str>,
 ) -> Result<(String, Source), XpcsError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     match kind {
         FileKind::Npy => {
             if let Some(name) = dataset {
@@ -141,25 +128,18 @@ pub(super) fn open_source(
                     ),
                 ));
             }
-            let bytes = std::fs::read(path).map_err(|source| XpcsError::Io {
-                path: path.to_path_buf(),
-                action: "read".to_owned(),
-                source,
-            })?;
-            let array = npy::parse(&bytes).map_err(|message| {
-                XpcsError::data_file(path, "", format!("{message}; save it with numpy.save"))
-            })?;
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let array = NpyArray::read(path, "")
+                .and_then(npy::Array::from_npy)
+                .map_err(xpcs_error)?;
             in_memory(path, &file_name, array)
         }
         FileKind::Npz => {
-            let mut archive = open_zip(path)?;
-            let names: Vec<String> = archive
-                .file_names()
-                .map(|n| n.map(|n| n.strip_suffix(".npy").unwrap_or(&n).to_owned()))
-                .collect::<Result<_, _>>()
-                .map_err(|e| {
-                    XpcsError::data_file(path, "", format!("cannot list its members ({e})"))
-                })?;
+            let mut archive = open_npz(path)?;
+            let names = member_names(&archive)?;
             let key = match dataset {
                 Some(name) => name.to_owned(),
                 None if names.len() == 1 => names[0].clone(),
@@ -175,90 +155,50 @@ pub(super) fn open_source(
                     });
                 }
             };
-            let array = read_member(&mut archive, path, &key)?.ok_or_else(|| {
-                XpcsError::MissingDataset {
+            let array =
+                read_member(&mut archive, &key)?.ok_or_else(|| XpcsError::MissingDataset {
                     path: path.to_path_buf(),
                     item: format!("array {key}"),
                     message: format!("the archive holds [{}]", names.join(", ")),
-                }
-            })?;
+                })?;
             in_memory(path, &key, array)
         }
         FileKind::Hdf5 => {
             let file = open_hdf5(path)?;
             let Some(name) = dataset else {
-                let candidates = square_datasets(&file);
                 return Err(XpcsError::MissingDataset {
                     path: path.to_path_buf(),
                     item: format!("`{DATASET_KEY}`"),
                     message: format!(
                         "an HDF5 file needs the path of the dataset to fit (homodyne xpcs: \
                          --data FILE:DATASET); {}",
-                        if candidates.is_empty() {
-                            "it holds no 2-D or 3-D dataset of square matrices".to_owned()
-                        } else {
-                            format!("its square matrices: {}", candidates.join(", "))
-                        }
+                        square_matrices(&file)
                     ),
                 });
             };
-            let trimmed = name.trim_start_matches('/');
-            let item = format!("/{trimmed}");
-            let opened = file.dataset(trimmed).map_err(|e| match e {
-                Hdf5Error::NotFound(_) => {
-                    let candidates = square_datasets(&file);
-                    XpcsError::MissingDataset {
-                        path: path.to_path_buf(),
-                        item: format!("dataset {item}"),
-                        message: format!(
-                            "`{DATASET_KEY}` names it; {}",
-                            if candidates.is_empty() {
-                                "the file holds no 2-D or 3-D dataset of square matrices".to_owned()
-                            } else {
-                                format!("the file's square matrices: {}", candidates.join(", "))
-                            }
-                        ),
-                    }
-                }
-                other => XpcsError::data_file(path, &item, format!("cannot be opened ({other})")),
-            })?;
-            let shape = opened.shape();
-            check_claim(path, &item, &opened, &shape)?;
-            Ok((
-                item,
-                Source::Hdf5 {
-                    dataset: opened,
-                    shape,
+            let item = format!("/{}", name.trim_start_matches('/'));
+            let opened = file.dataset(&item).map_err(|e| match e {
+                DataError::MissingDataset { .. } => XpcsError::MissingDataset {
+                    path: path.to_path_buf(),
+                    item: format!("dataset {item}"),
+                    message: format!("`{DATASET_KEY}` names it; {}", square_matrices(&file)),
                 },
-            ))
+                other => xpcs_error(other),
+            })?;
+            check_claim(path, &item, &opened)?;
+            Ok((item, Source::Hdf5(opened)))
         }
     }
 }
 
 /// A decoded `.npy` array as a [`Source`], refusing strings.
 fn in_memory(path: &Path, item: &str, array: npy::Array) -> Result<(String, Source), XpcsError> {
-    let precision = match array.stored {
-        npy::Stored::F32 => Precision::Float32,
-        npy::Stored::F64 | npy::Stored::Int => Precision::Float64,
-        npy::Stored::Unicode => {
-            return Err(XpcsError::data_file(
-                path,
-                item,
-                format!("holds strings ({}); give numbers", array.descr),
-            ));
-        }
-    };
-    let npy::Values::Numbers(values) = array.values else {
-        return Err(XpcsError::data_file(
-            path,
-            item,
-            format!("holds strings ({}); give numbers", array.descr),
-        ));
-    };
+    let shape = array.shape.clone();
+    let (values, precision) = stored_numbers(array, path, item)?;
     Ok((
         item.to_owned(),
         Source::InMemory {
-            shape: array.shape,
+            shape,
             values,
             precision,
         },
@@ -267,18 +207,13 @@ fn in_memory(path: &Path, item: &str, array: npy::Array) -> Result<(String, Sour
 
 /// Refuses an HDF5 dataset whose shape claims more data than its file can hold, before
 /// anything is allocated for it.
-fn check_claim(
-    path: &Path,
-    item: &str,
-    dataset: &H5Dataset,
-    shape: &[usize],
-) -> Result<(), XpcsError> {
-    let element = dataset.element_size() as u64;
+fn check_claim(path: &Path, item: &str, dataset: &Hdf5Dataset) -> Result<(), XpcsError> {
+    let shape = dataset.shape();
+    let element = dataset.element_type().size() as u64;
     let claimed = shape
         .iter()
         .try_fold(element, |acc, &d| acc.checked_mul(d as u64));
-    let file_bytes = File::open(path)
-        .and_then(|f| f.metadata())
+    let file_bytes = std::fs::metadata(path)
         .map(|m| m.len())
         .map_err(|source| XpcsError::Io {
             path: path.to_path_buf(),
@@ -300,8 +235,6 @@ fn check_claim(
 
 /// Frames `start .. start + m` of both matrix axes of every matrix.
 pub(super) fn read_window(
-    path: &Path,
-    item: &str,
     source: Source,
     n_matrices: usize,
     n: usize,
@@ -324,50 +257,20 @@ pub(super) fn read_window(
                 precision,
             })
         }
-        Source::Hdf5 { dataset, shape } => {
-            let fail = |message: String| XpcsError::data_file(path, item, message);
-            let datatype = dataset
-                .datatype()
-                .map_err(|e| fail(format!("cannot read its element type ({e})")))?;
-            let (starts, counts) = if shape.len() == 2 {
+        Source::Hdf5(dataset) => {
+            let (starts, counts) = if dataset.shape().len() == 2 {
                 (vec![start, start], vec![m, m])
             } else {
                 (vec![0, start, start], vec![n_matrices, m, m])
             };
-            let (values, precision) = match datatype {
-                DatatypeMessage::FloatingPoint { size, .. } if size == 4 || size == 8 => (
-                    dataset
-                        .read_numeric_slice_as::<f64>(&starts, &counts)
-                        .map_err(|e| fail(format!("cannot be read ({e})")))?,
-                    if size == 4 {
-                        Precision::Float32
-                    } else {
-                        Precision::Float64
-                    },
-                ),
-                DatatypeMessage::FixedPoint { .. } => (
-                    dataset
-                        .read_numeric_slice_as::<i64>(&starts, &counts)
-                        .map_err(|e| fail(format!("cannot be read ({e})")))?
-                        .into_iter()
-                        .map(|v| v as f64)
-                        .collect(),
-                    Precision::Float64,
-                ),
-                other => {
-                    return Err(fail(format!(
-                        "holds {}; a two-time matrix holds 32- or 64-bit floats, or integers",
-                        datatype_text(&other)
-                    )));
-                }
-            };
-            if values.len() != n_matrices * m * m {
-                return Err(fail(format!(
-                    "returned {} values for {n_matrices} x {m} x {m} frames",
-                    values.len()
-                )));
-            }
-            Ok(Stack { values, precision })
+            let mut values = vec![0.0; n_matrices * m * m];
+            dataset
+                .read_slice(&starts, &counts, &mut values)
+                .map_err(xpcs_error)?;
+            Ok(Stack {
+                values,
+                precision: stored_precision(&dataset),
+            })
         }
     }
 }
