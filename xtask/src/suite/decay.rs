@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use super::format::{fmt_count, fmt_mb, fmt_ratio, fmt_s, label, thousands};
-use super::measure::{Bench, REPEATS, strings};
-use super::runs::{Key, Run, last_record, median, status_of};
+use super::measure::{Bench, REPEATS};
+use super::runs::{Run, last_record, median, status_of};
 use crate::workspace::Result;
 
 /// Point counts of the exponential model in a full run, and in a quick one.
@@ -48,44 +48,11 @@ impl Bench {
             &DECAY_SIZES
         };
         let repeats = if self.quick { 1 } else { REPEATS };
-        let bench_case = self.bench_case.clone();
         for &n in sizes {
             let data = self.write_decay(n)?.to_string_lossy().into_owned();
             for repeat in 0..repeats {
-                for method in ["trf", "lm"] {
-                    let args = strings(&["decay", "--method", method, "--data", &data]);
-                    self.measure(
-                        Key {
-                            tool: &format!("homodyne_{method}"),
-                            case: "decay",
-                            size: n,
-                            repeat,
-                        },
-                        &bench_case,
-                        &args,
-                        None,
-                        None,
-                    );
-                }
-                if let Some(python) = python {
-                    let script = self.root.join("bench").join("peers.py");
-                    for tool in PEER_DECAY_TOOLS {
-                        let mut args = vec![script.to_string_lossy().into_owned()];
-                        args.extend(strings(&["decay", "--tool", tool, "--data", &data]));
-                        self.measure(
-                            Key {
-                                tool,
-                                case: "decay",
-                                size: n,
-                                repeat,
-                            },
-                            python,
-                            &args,
-                            None,
-                            None,
-                        );
-                    }
-                }
+                let key = ("decay", n, repeat);
+                self.measure_fits(python, &PEER_DECAY_TOOLS, key, &["--data", &data]);
             }
         }
         Ok(())

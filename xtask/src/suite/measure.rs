@@ -134,6 +134,48 @@ impl Bench {
         run
     }
 
+    /// One repeat of the fits of `case` at `size` (the `key`): homodyne's TRF and LM
+    /// (`bench_case CASE --method METHOD REST`), then, with the peers' `python`, each tool
+    /// of `peers` (`bench/peers.py CASE --tool TOOL REST`), `rest` the arguments of the
+    /// data.
+    pub(super) fn measure_fits(
+        &mut self,
+        python: Option<&Path>,
+        peers: &[&str],
+        (case, size, repeat): (&str, usize, usize),
+        rest: &[&str],
+    ) {
+        let bench_case = self.bench_case.clone();
+        for method in ["trf", "lm"] {
+            let mut args = strings(&[case, "--method", method]);
+            args.extend(strings(rest));
+            let tool = format!("homodyne_{method}");
+            let key = Key {
+                tool: &tool,
+                case,
+                size,
+                repeat,
+            };
+            self.measure(key, &bench_case, &args, None, None);
+        }
+        let Some(python) = python else {
+            return;
+        };
+        let script = self.root.join("bench").join("peers.py");
+        for &tool in peers {
+            let mut args = vec![script.to_string_lossy().into_owned()];
+            args.extend(strings(&[case, "--tool", tool]));
+            args.extend(strings(rest));
+            let key = Key {
+                tool,
+                case,
+                size,
+                repeat,
+            };
+            self.measure(key, python, &args, None, None);
+        }
+    }
+
     /// The median over repeats of `peer / reference` for one case and size, pairing the
     /// runs of the same repeat.
     pub(super) fn pairwise_ratio(

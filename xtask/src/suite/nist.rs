@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::format::{fmt_mb, fmt_ratio, fmt_s, label};
-use super::measure::{Bench, strings};
-use super::runs::{Key, Run, median};
+use super::measure::Bench;
+use super::runs::{Run, median};
 use crate::workspace::Result;
 
 /// In-process repeats of each NIST fit.
@@ -27,57 +27,8 @@ impl Bench {
         let dir = homodyne_nist_dir(&self.root);
         let dir = dir.to_string_lossy().into_owned();
         let repeats = if self.quick { 1 } else { NIST_REPEATS }.to_string();
-        let bench_case = self.bench_case.clone();
-        for method in ["trf", "lm"] {
-            let args = strings(&[
-                "nist",
-                "--method",
-                method,
-                "--data-dir",
-                &dir,
-                "--repeats",
-                &repeats,
-            ]);
-            self.measure(
-                Key {
-                    tool: &format!("homodyne_{method}"),
-                    case: "nist",
-                    size: 24,
-                    repeat: 0,
-                },
-                &bench_case,
-                &args,
-                None,
-                None,
-            );
-        }
-        if let Some(python) = python {
-            let script = self.root.join("bench").join("peers.py");
-            for tool in PEER_NIST_TOOLS {
-                let mut args = vec![script.to_string_lossy().into_owned()];
-                args.extend(strings(&[
-                    "nist",
-                    "--tool",
-                    tool,
-                    "--data-dir",
-                    &dir,
-                    "--repeats",
-                    &repeats,
-                ]));
-                self.measure(
-                    Key {
-                        tool,
-                        case: "nist",
-                        size: 24,
-                        repeat: 0,
-                    },
-                    python,
-                    &args,
-                    None,
-                    None,
-                );
-            }
-        }
+        let rest = ["--data-dir", &dir, "--repeats", &repeats];
+        self.measure_fits(python, &PEER_NIST_TOOLS, ("nist", 24, 0), &rest);
         Ok(())
     }
 

@@ -33,27 +33,13 @@ impl Bench {
         let cli = self.homodyne_cli.clone();
         let xpcs_out = self.out.join("xpcs");
         if self.quick {
-            let dir = xpcs_out.join("demo");
-            let args = strings(&[
-                "xpcs",
-                "--demo",
-                "--quiet",
-                "--output-dir",
-                &dir.to_string_lossy(),
-            ]);
-            let read = || read_xpcs_outputs(&dir, None);
-            self.measure(
-                Key {
-                    tool: "homodyne_xpcs",
-                    case: "xpcs_demo",
-                    size: 3 * 300 * 299 / 2,
-                    repeat: 0,
-                },
-                &cli,
-                &args,
-                None,
-                Some(&read),
-            );
+            let key = Key {
+                tool: "homodyne_xpcs",
+                case: "xpcs_demo",
+                size: 3 * 300 * 299 / 2,
+                repeat: 0,
+            };
+            self.measure_demo(key, &[], &xpcs_out.join("demo"));
             return Ok(());
         }
         let data = self.root.join("target").join("bench-xpcs").join("data");
@@ -148,32 +134,16 @@ impl Bench {
         let (angles, frames) = LARGE_XPCS;
         let case = format!("laminar_{angles}x{frames}");
         let points = angles * frames * (frames - 1) / 2;
+        let size = [angles, frames].map(|n| n.to_string());
         for repeat in 0..2 {
+            let key = Key {
+                tool: "homodyne_xpcs",
+                case: &case,
+                size: points,
+                repeat,
+            };
             let dir = xpcs_out.join(format!("{case}_ours_{repeat}"));
-            let args = strings(&[
-                "xpcs",
-                "--demo",
-                "--angles",
-                &angles.to_string(),
-                "--frames",
-                &frames.to_string(),
-                "--quiet",
-                "--output-dir",
-                &dir.to_string_lossy(),
-            ]);
-            let read = || read_xpcs_outputs(&dir, None);
-            self.measure(
-                Key {
-                    tool: "homodyne_xpcs",
-                    case: &case,
-                    size: points,
-                    repeat,
-                },
-                &cli,
-                &args,
-                None,
-                Some(&read),
-            );
+            self.measure_demo(key, &["--angles", &size[0], "--frames", &size[1]], &dir);
         }
         let per_point = self
             .runs
@@ -200,6 +170,21 @@ impl Bench {
         self.unavailable
             .insert(format!("python_homodyne {case}"), reason);
         Ok(())
+    }
+
+    /// `homodyne xpcs --demo SIZE --quiet --output-dir DIR` as the run `key`, `size` the
+    /// flags of the demo's size, its record read from the output files in `dir`.
+    fn measure_demo(&mut self, key: Key, size: &[&str], dir: &Path) {
+        let cli = self.homodyne_cli.clone();
+        let mut args = strings(&["xpcs", "--demo"]);
+        args.extend(strings(size));
+        args.extend(strings(&[
+            "--quiet",
+            "--output-dir",
+            &dir.to_string_lossy(),
+        ]));
+        let read = || read_xpcs_outputs(dir, None);
+        self.measure(key, &cli, &args, None, Some(&read));
     }
 
     pub(super) fn xpcs_runs(&self, case: &str, tool: &str) -> Vec<&Run> {
