@@ -1,6 +1,7 @@
-//! STREAMING fits over a [`DataSource`] ([`Fit::source`](crate::Fit::source), or points in
-//! memory with [`Fit::strategy`](crate::Fit::strategy)`(Streaming)`), with batch-level fault
-//! tolerance, HDF5 checkpoints and resume.
+//! STREAMING fits over a [`DataSource`](homodyne_core::DataSource)
+//! ([`Fit::source`](crate::Fit::source), or points in memory with
+//! [`Fit::strategy`](crate::Fit::strategy)`(Streaming)`), with batch-level fault tolerance,
+//! HDF5 checkpoints and resume.
 //!
 //! The data are read batch by batch on every pass (`homodyne_solvers::streaming`), so
 //! memory is one batch plus `P x P` sums, whatever the number of points, and the optimum
