@@ -10,7 +10,7 @@ use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, LEAF_POINTS, ShareSums, StreamedShare, combine_shares,
     tree_shares,
 };
-use homodyne_solvers::streaming::SumsState;
+use homodyne_solvers::objective::SumsState;
 use homodyne_solvers::{
     Accumulation, CostEvaluation, InMemoryObjective, Linearization, Loss, Objective, SolverOptions,
     lm, trf,

@@ -43,7 +43,7 @@
 //! [`InMemoryObjective`]: crate::objective::InMemoryObjective
 //! [`InMemoryObjective::cost_state`]: crate::objective::InMemoryObjective::cost_state
 //! [`InMemoryObjective::linearization_state`]: crate::objective::InMemoryObjective::linearization_state
-//! [`SumsState`]: crate::streaming::SumsState
+//! [`SumsState`]: crate::objective::SumsState
 
 mod exchange;
 pub mod interrupt;

@@ -8,10 +8,8 @@ use homodyne_core::{Context, FitObserver, InvalidSample, NoObserver, Optimizatio
 use super::exchange::{Communicator, all_gather_checked};
 use super::share::ShareSums;
 use super::tree::combine_shares;
-use crate::objective::{Accumulation, CostEvaluation, Linearization, Objective};
-use crate::streaming::{
-    PassCheckpointer, PassRecord, PassResult, StreamState, SumsState, same_bits,
-};
+use crate::objective::{Accumulation, CostEvaluation, Linearization, Objective, SumsState};
+use crate::streaming::{PassCheckpointer, PassRecord, PassResult, StreamState};
 
 /// One process's objective in a distributed fit: the points of its share (the rank's
 /// entry of [`tree_shares`](super::tree_shares) over all `n_points`), with every pass's
@@ -221,18 +219,7 @@ impl<'a, S: ShareSums, C: Communicator + ?Sized> DistributedObjective<'a, S, C> 
             let index = record.cursor;
             record.cursor += 1;
             if let Some(recorded) = record.state.passes.get(index) {
-                if recorded.result.kind() != kind || !same_bits(&recorded.parameters, p) {
-                    return Err(OptimizationError::Checkpoint {
-                        message: format!(
-                            "the resumed fit asked for pass {index} ({kind:?}) at other \
-                             parameters than the checkpoint recorded: the data, the model or \
-                             the settings changed since it was written"
-                        ),
-                        context: Context::new().with("pass", index),
-                        source: None,
-                    });
-                }
-                return Ok(recorded.result.clone());
+                return recorded.replay(index, kind, p, "the data, the model or the settings");
             }
         }
         let result = compute()?;
@@ -247,11 +234,7 @@ impl<'a, S: ShareSums, C: Communicator + ?Sized> DistributedObjective<'a, S, C> 
         if let Some(checkpointer) = self.checkpointer {
             let after = record.state.batches_done;
             if (before + 1..=after).any(|b| checkpointer.should_save(b)) {
-                let loss = match &result {
-                    PassResult::Cost(c) => c.cost,
-                    PassResult::Linearization(l) => l.cost.cost,
-                };
-                match checkpointer.save(&record.state, loss) {
+                match checkpointer.save(&record.state, result.cost()) {
                     Ok(()) => record.checkpoints_written += 1,
                     Err(e) => record.checkpoint_errors.push(e),
                 }

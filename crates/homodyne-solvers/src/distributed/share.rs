@@ -3,8 +3,8 @@
 
 use homodyne_core::{Context, Model, OptimizationError};
 
+use crate::objective::SumsState;
 use crate::objective::{Accumulation, InMemoryObjective, Objective};
-use crate::streaming::SumsState;
 
 /// A process's share of the points, as a distributed fit sees it: the unfinished sums of
 /// a pass over the share, to be combined with the other shares'

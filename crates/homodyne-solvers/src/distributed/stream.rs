@@ -24,8 +24,8 @@ use homodyne_core::{Batch, Context, DataSource, InvalidInput, Model, Optimizatio
 use super::share::{ShareSums, catching_panics};
 use super::tree::LEAF_POINTS;
 use crate::loss::Loss;
-use crate::objective::{Accumulation, InMemoryObjective};
-use crate::streaming::{SumsState, invalid_data};
+use crate::objective::{Accumulation, InMemoryObjective, SumsState};
+use crate::streaming::invalid_data;
 
 /// One process's share of the points of a [`DataSource`], read batch by batch on every
 /// pass (the data of the share are never held whole).
@@ -154,12 +154,10 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         let (current, spare) = (&*cursor.current, &mut *cursor.spare);
         let (mut state, read) = rayon::join(
             || {
-                let sigma = self.source.has_sigma().then_some(current.sigma.as_slice());
-                let objective = InMemoryObjective::new(
+                let objective = InMemoryObjective::of_batch(
                     self.model,
-                    &current.x,
-                    &current.y,
-                    sigma,
+                    current,
+                    self.source.has_sigma(),
                     self.loss,
                     self.f_scale,
                 );

@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
+use crate::objective::SumsState;
 use crate::objective::{CHUNK_ROWS, LEAF_CHUNKS};
-use crate::streaming::SumsState;
 
 /// Points per leaf of the reduction tree.
 pub const LEAF_POINTS: usize = CHUNK_ROWS * LEAF_CHUNKS;
