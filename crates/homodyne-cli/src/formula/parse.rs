@@ -14,7 +14,7 @@
 //! Unary minus binds looser than a power (`-x^2 = -(x^2)`) and an exponent may carry its
 //! own sign (`2^-x`).
 
-use super::FormulaError;
+use super::error::FormulaError;
 
 /// A one-argument function of the formula language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

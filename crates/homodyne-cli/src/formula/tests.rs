@@ -1,7 +1,8 @@
 use homodyne::{AutoDiff, GenericModel, JacobianKind, Model, Scalar};
 
+use super::Formula;
+use super::error::FormulaError;
 use super::eval::BLOCK;
-use super::{Formula, FormulaError};
 
 fn names(s: &[&str]) -> Vec<String> {
     s.iter().map(|s| s.to_string()).collect()
