@@ -3,6 +3,7 @@
 use homodyne_core::TerminationReason;
 
 use crate::dense::{dot, norm};
+use crate::loss::Loss;
 
 /// Solves `min ||J p + f||` subject to `||p|| <= Delta` from the SVD `J = U diag(s) V^T`
 /// and `uf = U^T f` (Moré 1977, with one SVD instead of a Cholesky per trial):
@@ -236,8 +237,8 @@ pub fn minimize_quadratic_1d(a: f64, b: f64, lo: f64, hi: f64, c: f64) -> (f64, 
 /// rescaling divides by `sqrt(rho' + 2 rho'' f^2)`, clamped at `sqrt(eps)` for outliers, so
 /// `||f~||` can be 1e8 times `sqrt(2 C)` and the cosine would pass `gtol` far from the
 /// minimum (a huber fit stopped 2.5% above its minimum cost, a cauchy fit at its start).
-pub fn gradient_test_norm(loss: crate::Loss, cost: f64, scaled_residual_sq: f64) -> f64 {
-    if loss == crate::Loss::Linear {
+pub fn gradient_test_norm(loss: Loss, cost: f64, scaled_residual_sq: f64) -> f64 {
+    if loss == Loss::Linear {
         scaled_residual_sq.sqrt()
     } else {
         (2.0 * cost).sqrt()
