@@ -27,6 +27,37 @@ pub enum ByteOrder {
     Big,
 }
 
+/// `$apply!(T, from_bytes, to_bytes)` for the Rust type `T` of `$element` and the
+/// conversions of its byte order (`from_le_bytes`, `to_le_bytes` or the `be` pair).
+macro_rules! for_each_type {
+    ($element:expr, $apply:ident) => {{
+        use ByteOrder::{Big, Little};
+        use NumberKind::{Float, Signed, Unsigned};
+        match ($element.kind, $element.size, $element.order) {
+            (Float, 8, Little) => $apply!(f64, from_le_bytes, to_le_bytes),
+            (Float, 8, Big) => $apply!(f64, from_be_bytes, to_be_bytes),
+            (Float, 4, Little) => $apply!(f32, from_le_bytes, to_le_bytes),
+            (Float, 4, Big) => $apply!(f32, from_be_bytes, to_be_bytes),
+            (Signed, 1, _) => $apply!(i8, from_le_bytes, to_le_bytes),
+            (Signed, 2, Little) => $apply!(i16, from_le_bytes, to_le_bytes),
+            (Signed, 2, Big) => $apply!(i16, from_be_bytes, to_be_bytes),
+            (Signed, 4, Little) => $apply!(i32, from_le_bytes, to_le_bytes),
+            (Signed, 4, Big) => $apply!(i32, from_be_bytes, to_be_bytes),
+            (Signed, 8, Little) => $apply!(i64, from_le_bytes, to_le_bytes),
+            (Signed, 8, Big) => $apply!(i64, from_be_bytes, to_be_bytes),
+            (Unsigned, 1, _) => $apply!(u8, from_le_bytes, to_le_bytes),
+            (Unsigned, 2, Little) => $apply!(u16, from_le_bytes, to_le_bytes),
+            (Unsigned, 2, Big) => $apply!(u16, from_be_bytes, to_be_bytes),
+            (Unsigned, 4, Little) => $apply!(u32, from_le_bytes, to_le_bytes),
+            (Unsigned, 4, Big) => $apply!(u32, from_be_bytes, to_be_bytes),
+            (Unsigned, 8, Little) => $apply!(u64, from_le_bytes, to_le_bytes),
+            (Unsigned, 8, Big) => $apply!(u64, from_be_bytes, to_be_bytes),
+            // `ElementType::new` admits no other combination.
+            _ => unreachable!("element type {} has no codec", $element),
+        }
+    }};
+}
+
 /// A numeric element type as stored in a file: kind, width and byte order.
 ///
 /// Built only through [`ElementType::new`], so every value is one the readers decode.
@@ -134,75 +165,30 @@ impl ElementType {
         width: usize,
         out: &mut [f64],
     ) {
-        /// `decode_rows` for one Rust type and byte order.
+        /// `decode_rows` for one Rust type and its decoding from bytes.
         macro_rules! rows {
-            ($t:ty, $from:ident) => {
+            ($t:ty, $from:ident, $to:ident) => {
                 decode_rows::<{ size_of::<$t>() }>(bytes, row_width, col, width, out, |b| {
                     <$t>::$from(b) as f64
                 })
             };
         }
-        use ByteOrder::{Big, Little};
-        use NumberKind::{Float, Signed, Unsigned};
-        match (self.kind, self.size, self.order) {
-            (Float, 8, Little) => rows!(f64, from_le_bytes),
-            (Float, 8, Big) => rows!(f64, from_be_bytes),
-            (Float, 4, Little) => rows!(f32, from_le_bytes),
-            (Float, 4, Big) => rows!(f32, from_be_bytes),
-            (Signed, 1, _) => rows!(i8, from_le_bytes),
-            (Signed, 2, Little) => rows!(i16, from_le_bytes),
-            (Signed, 2, Big) => rows!(i16, from_be_bytes),
-            (Signed, 4, Little) => rows!(i32, from_le_bytes),
-            (Signed, 4, Big) => rows!(i32, from_be_bytes),
-            (Signed, 8, Little) => rows!(i64, from_le_bytes),
-            (Signed, 8, Big) => rows!(i64, from_be_bytes),
-            (Unsigned, 1, _) => rows!(u8, from_le_bytes),
-            (Unsigned, 2, Little) => rows!(u16, from_le_bytes),
-            (Unsigned, 2, Big) => rows!(u16, from_be_bytes),
-            (Unsigned, 4, Little) => rows!(u32, from_le_bytes),
-            (Unsigned, 4, Big) => rows!(u32, from_be_bytes),
-            (Unsigned, 8, Little) => rows!(u64, from_le_bytes),
-            (Unsigned, 8, Big) => rows!(u64, from_be_bytes),
-            // `new` admits no other combination.
-            _ => unreachable!("element type {self} has no decoder"),
-        }
+        for_each_type!(self, rows)
     }
 
     /// Appends the encoding of `values` to `bytes`: floats round to the nearest value of
     /// their width, integers round to nearest and saturate at the type's range (`as`).
     pub(crate) fn encode(self, values: &[f64], bytes: &mut Vec<u8>) {
-        /// The encoding for one Rust type and byte order.
+        /// The encoding for one Rust type and its encoding to bytes.
         macro_rules! encode {
-            ($t:ty, $to:ident) => {
+            ($t:ty, $from:ident, $to:ident) => {
                 values
                     .iter()
                     .for_each(|&v| bytes.extend_from_slice(&(v as $t).$to()))
             };
         }
-        use ByteOrder::{Big, Little};
-        use NumberKind::{Float, Signed, Unsigned};
         bytes.reserve(values.len() * self.size);
-        match (self.kind, self.size, self.order) {
-            (Float, 8, Little) => encode!(f64, to_le_bytes),
-            (Float, 8, Big) => encode!(f64, to_be_bytes),
-            (Float, 4, Little) => encode!(f32, to_le_bytes),
-            (Float, 4, Big) => encode!(f32, to_be_bytes),
-            (Signed, 1, _) => encode!(i8, to_le_bytes),
-            (Signed, 2, Little) => encode!(i16, to_le_bytes),
-            (Signed, 2, Big) => encode!(i16, to_be_bytes),
-            (Signed, 4, Little) => encode!(i32, to_le_bytes),
-            (Signed, 4, Big) => encode!(i32, to_be_bytes),
-            (Signed, 8, Little) => encode!(i64, to_le_bytes),
-            (Signed, 8, Big) => encode!(i64, to_be_bytes),
-            (Unsigned, 1, _) => encode!(u8, to_le_bytes),
-            (Unsigned, 2, Little) => encode!(u16, to_le_bytes),
-            (Unsigned, 2, Big) => encode!(u16, to_be_bytes),
-            (Unsigned, 4, Little) => encode!(u32, to_le_bytes),
-            (Unsigned, 4, Big) => encode!(u32, to_be_bytes),
-            (Unsigned, 8, Little) => encode!(u64, to_le_bytes),
-            (Unsigned, 8, Big) => encode!(u64, to_be_bytes),
-            _ => unreachable!("element type {self} has no encoder"),
-        }
+        for_each_type!(self, encode)
     }
 }
 

@@ -1,23 +1,34 @@
-//! File-backed data sources for streaming homodyne fits.
+//! The homodyne I/O layer: every data file the workspace reads, whole or range by range.
 //!
-//! A STREAMING fit reads its data batch by batch through [`homodyne_core::DataSource`];
-//! this crate provides sources that read those batches from files, range by range,
-//! without ever loading a whole array:
+//! Three formats, each with one reader that serves both whole loads and range reads (a
+//! STREAMING fit reads batch by batch through [`homodyne_core::DataSource`], a
+//! distributed fit each process's share), so every path accepts the same element types
+//! and reports the same errors:
 //!
-//! - [`NpySource`]: NumPy `.npy` files (one per column, or one `(n, 2)`/`(n, 3)` table),
-//!   float64 or float32 in either byte order, read by seek + read;
-//! - [`Hdf5Source`]: datasets of an HDF5 file, float64 or float32, read by hyperslab
-//!   (contiguous datasets read only the rows asked for, chunked ones only the chunks that
-//!   overlap them).
+//! - NumPy `.npy` and `.npz`: [`NpyHeader`] (shape, element type, memory order, data
+//!   offset; parsed with `npyz`), [`NpyArray`] (a whole array), [`NpzArchive`] (an
+//!   archive's arrays), [`NpySource`] (x, y, sigma by seek + read, one file per quantity
+//!   or one `(n, 2)`/`(n, 3)` table);
+//! - HDF5: [`Hdf5File`] and [`Hdf5Dataset`] (open with typed errors, list datasets,
+//!   read whole or by hyperslab), [`Hdf5Source`] (x, y, sigma by hyperslab: contiguous
+//!   datasets read only the rows asked for, chunked ones only the chunks that overlap
+//!   them);
+//! - delimited text: [`TextTable`] (read whole: text cannot be read by row without what
+//!   precedes it; its columns serve ranges as slices).
 //!
-//! It also writes such files incrementally, for tests and benchmarks that need data sets
+//! Numbers may be of any [`ElementType`]: float64, float32, or integers of 1, 2, 4 or 8
+//! bytes, signed or unsigned, little- or big-endian, in C or Fortran order; they are read
+//! as `f64`.
+//!
+//! It also writes files incrementally, for tests and benchmarks that need data sets
 //! larger than memory: [`NpyWriter`] (and [`write_npy_f64`] for small arrays) and
 //! [`Hdf5Writer`] (and [`write_hdf5_xy`]).
 //!
-//! Opening a source validates everything that can be checked up front (shapes, lengths,
-//! element types, memory order, truncated files) and reports problems as a [`DataError`]
-//! naming the file, the array or dataset, and what to do; a failed read later (a file
-//! truncated or removed while the fit runs) is a [`SourceError`](homodyne_core::SourceError).
+//! Opening a file validates everything that can be checked up front (shapes, lengths,
+//! element types, truncated files) and reports problems as a [`DataError`] naming the
+//! file, the array or dataset (or the 1-based line and column of a text file), and what
+//! to do; a failed read later (a file truncated or removed while the fit runs) is a
+//! [`SourceError`](homodyne_core::SourceError).
 //!
 //! # Example
 //!

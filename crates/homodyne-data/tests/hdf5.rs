@@ -7,7 +7,7 @@ use homodyne_core::{Batch, DataSource};
 use homodyne_data::{DataError, ElementType, Hdf5Source, Hdf5Writer, write_hdf5_xy};
 
 mod common;
-use common::{check_ranges, column, python_with, value};
+use common::{check_ranges, column, names, python_with, run_python, value};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -181,17 +181,6 @@ fn integers_are_read_as_numbers() {
     }
 }
 
-/// The error's message names the file and the dataset.
-fn names(e: &DataError, path: &Path, dataset: &str) -> String {
-    let text = e.to_string();
-    assert!(text.contains(&path.display().to_string()), "{text}");
-    assert!(text.contains(&format!("[{dataset}]")), "{text}");
-    assert_eq!(e.file(), path);
-    assert_eq!(e.dataset(), dataset);
-    assert!(!text.contains('\n'), "{text}");
-    text
-}
-
 #[test]
 fn errors_name_the_file_the_dataset_and_the_problem() {
     let p = fixture("h5py_latest.h5");
@@ -305,8 +294,7 @@ fn writer_errors() {
 #[test]
 #[ignore = "needs a Python with h5py (target/pyvenv or HOMODYNE_PYTHON); .ci/run runs it with --include-ignored"]
 fn h5py_reads_what_the_writer_writes() {
-    let python = python_with("h5py")
-        .expect("a Python with h5py: target/pyvenv (see .ci/run) or HOMODYNE_PYTHON");
+    let python = python_with("h5py");
     let dir = tempfile::tempdir().unwrap();
     let n = 5000;
     for (name, chunked) in [("c.h5", false), ("k.h5", true)] {
@@ -333,14 +321,6 @@ fn h5py_reads_what_the_writer_writes() {
             p.display(),
             if chunked { "True" } else { "False" }
         );
-        let out = std::process::Command::new(&python)
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_python(&python, &script);
     }
 }

@@ -9,7 +9,7 @@ use homodyne_core::{Batch, DataSource};
 use homodyne_data::{DataError, ElementType, NpySource, NpyWriter, write_npy_f64};
 
 mod common;
-use common::{check_ranges, column, python_with, value};
+use common::{check_ranges, column, names, python_with, run_python, value};
 
 /// Fixtures written by numpy itself (homodyne-cli/tests/data/formats/make_fixtures.py).
 fn cli_fixture(name: &str) -> PathBuf {
@@ -218,17 +218,6 @@ fn raw_npy(path: &Path, dict: &str, data_bytes: usize) {
     f.write_all(&vec![0u8; data_bytes]).unwrap();
 }
 
-/// The error's message names the file and the array.
-fn names(e: &DataError, path: &Path, dataset: &str) -> String {
-    let text = e.to_string();
-    assert!(text.contains(&path.display().to_string()), "{text}");
-    assert!(text.contains(&format!("[{dataset}]")), "{text}");
-    assert_eq!(e.file(), path);
-    assert_eq!(e.dataset(), dataset);
-    assert!(!text.contains('\n'), "{text}");
-    text
-}
-
 #[test]
 fn errors_name_the_file_the_array_and_the_problem() {
     let dir = tempfile::tempdir().unwrap();
@@ -413,8 +402,7 @@ fn writers_refuse_the_wrong_number_of_values() {
 #[test]
 #[ignore = "needs a Python with numpy (target/pyvenv or HOMODYNE_PYTHON); .ci/run runs it with --include-ignored"]
 fn numpy_reads_what_the_writer_writes() {
-    let python = python_with("numpy")
-        .expect("a Python with numpy: target/pyvenv (see .ci/run) or HOMODYNE_PYTHON");
+    let python = python_with("numpy");
     let dir = tempfile::tempdir().unwrap();
     let n = 1000;
     let table: Vec<f64> = (0..n).flat_map(|i| [value(i, 0), value(i, 1)]).collect();
@@ -429,14 +417,6 @@ fn numpy_reads_what_the_writer_writes() {
             p.display(),
             dtype.descr()
         );
-        let out = std::process::Command::new(&python)
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_python(&python, &script);
     }
 }

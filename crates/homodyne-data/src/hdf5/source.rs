@@ -61,6 +61,7 @@ struct Field {
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Hdf5Source {
     path: PathBuf,
     fields: Vec<Field>,
@@ -69,18 +70,6 @@ pub struct Hdf5Source {
     has_sigma: bool,
     /// The open file, locked while a batch is read (its handle reads by seek + read).
     file: Mutex<Hdf5File>,
-}
-
-impl std::fmt::Debug for Hdf5Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hdf5Source")
-            .field("path", &self.path)
-            .field("fields", &self.fields)
-            .field("n_points", &self.n_points)
-            .field("x_dim", &self.x_dim)
-            .field("has_sigma", &self.has_sigma)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Hdf5Source {

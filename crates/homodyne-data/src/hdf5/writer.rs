@@ -19,7 +19,7 @@ use crate::role::Role;
 /// [`chunked`](Self::chunked) stores them in chunks instead, and [`deflate`](Self::deflate)
 /// compresses the chunks. Dataset paths may be nested (`/entry/x`): missing groups are
 /// created. The file is written by rust-hdf5 and reads in h5py and the HDF5 C library.
-/// See [`Hdf5Source`] for an example.
+/// See [`Hdf5Source`](crate::Hdf5Source) for an example.
 #[derive(Debug, Clone)]
 pub struct Hdf5Writer {
     path: PathBuf,

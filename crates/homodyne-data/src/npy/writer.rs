@@ -14,7 +14,7 @@ use crate::error::shape_text;
 /// Values are given in C order (for shape `(n, d)`: row after row). [`finish`](Self::finish)
 /// checks that exactly the announced number of values was written; a writer dropped
 /// before that leaves a file whose header announces more data than it holds, which
-/// [`NpySource`] (and NumPy) refuse as truncated.
+/// [`NpySource`](crate::NpySource) (and NumPy) refuse as truncated.
 ///
 /// ```
 /// use homodyne_data::NpyWriter;

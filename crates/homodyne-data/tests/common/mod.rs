@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use homodyne_core::{Batch, DataSource};
+use homodyne_data::DataError;
 
 /// Values that are exact in float32 too, distinct per index and per array.
 pub fn value(i: usize, array: usize) -> f64 {
@@ -65,16 +66,50 @@ pub fn check_ranges(source: &dyn DataSource, x: &[f64], y: &[f64], sigma: Option
 }
 
 /// A Python interpreter that imports `module`.
-pub fn python_with(module: &str) -> Option<PathBuf> {
+///
+/// # Panics
+///
+/// When there is none, saying where one is looked for.
+pub fn python_with(module: &str) -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pyvenv/bin/python");
     let candidates = std::env::var_os("HOMODYNE_PYTHON")
         .map(PathBuf::from)
         .into_iter()
         .chain([venv]);
-    candidates.into_iter().find(|p| {
-        std::process::Command::new(p)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+    candidates
+        .into_iter()
+        .find(|p| {
+            std::process::Command::new(p)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .unwrap_or_else(|| {
+            panic!("a Python with {module}: target/pyvenv (see .ci/run) or HOMODYNE_PYTHON")
+        })
+}
+
+/// Runs `script` with `python -c`, which must succeed (its stderr is the panic message).
+pub fn run_python(python: &Path, script: &str) {
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Checks that the error's message names the file and the array or dataset, on one
+/// line, as its accessors do; returns the message.
+pub fn names(e: &DataError, path: &Path, dataset: &str) -> String {
+    let text = e.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains(&format!("[{dataset}]")), "{text}");
+    assert_eq!(e.file(), path);
+    assert_eq!(e.dataset(), dataset);
+    assert!(!text.contains('\n'), "{text}");
+    text
 }
