@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{homodyne, stderr, stdout};
+use common::{curve, homodyne, stderr, stdout};
 
 /// The workspace root, where README.md and the paths it names live.
 fn workspace() -> PathBuf {
@@ -113,17 +113,13 @@ fn the_example_data_fit_recovers_the_truth() {
     let data = workspace().join("crates/homodyne-cli/examples/data/run7.csv");
     let dir = common::scratch("readme", "truth");
     let json = dir.join("fit.json");
-    let out = homodyne(&[
-        "curve",
-        "--formula",
+    let (data, json) = (data.to_str().unwrap(), json.to_str().unwrap());
+    let out = homodyne(&curve(
         "b1*(1-exp(-b2*x))",
-        "--data",
-        data.to_str().unwrap(),
-        "--p0",
+        data,
         "b1=500,b2=1e-4",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+        &["--json", json],
+    ));
     assert!(out.status.success(), "{}", stderr(&out));
     let fit: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
