@@ -58,7 +58,6 @@ mod state;
 
 pub use crate::objective::SumsState;
 pub use checks::invalid_data;
-pub(crate) use checks::same_bits;
 pub use objective::StreamingObjective;
 pub use settings::StreamingSettings;
 pub use state::{PartialPass, PassCheckpointer, PassRecord, PassResult, StreamState};
