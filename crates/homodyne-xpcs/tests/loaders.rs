@@ -12,7 +12,10 @@ use homodyne_xpcs::loader::{
     detect_hdf5_layout, load_experimental_data, load_hdf5, load_npz_cache, npy, read_npz,
     write_npz_cache,
 };
-use rust_hdf5::{H5File, H5Group};
+use rust_hdf5::H5File;
+
+mod loader_support;
+use loader_support::parent;
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -371,29 +374,6 @@ fn truncated_and_corrupt_files_are_typed_errors() {
         assert!(matches!(err, XpcsError::DataFile { .. }), "{name}: {err}");
         assert!(err.to_string().contains(name), "{name}: {err}");
     }
-}
-
-/// Creates the groups along `path` (all but the last part), remembering those made.
-fn parent<'a>(file: &H5File, groups: &'a mut HashMap<String, H5Group>, path: &str) -> &'a H5Group {
-    let parts: Vec<&str> = path.split('/').collect();
-    let mut so_far = String::new();
-    for part in &parts[..parts.len() - 1] {
-        let parent_path = so_far.clone();
-        so_far = if so_far.is_empty() {
-            (*part).to_owned()
-        } else {
-            format!("{so_far}/{part}")
-        };
-        if !groups.contains_key(&so_far) {
-            let group = if parent_path.is_empty() {
-                file.root_group().create_group(part).unwrap()
-            } else {
-                groups[&parent_path].create_group(part).unwrap()
-            };
-            groups.insert(so_far.clone(), group);
-        }
-    }
-    &groups[&so_far]
 }
 
 /// Values of one dataset of a test file.

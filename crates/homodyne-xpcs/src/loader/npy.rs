@@ -8,9 +8,9 @@
 //! `numpy.lib.format.write_array` lays them out (NumPy 2.x: the header padded for a
 //! growing first axis, then to a multiple of 64 bytes), so that the package reads the
 //! caches written here as its own. This minimal writer stays because the I/O layer writes
-//! `.npy` files of numbers, while a cache's members are written into a zip archive and
-//! one of them, `cache_metadata_json`, is a 0-d unicode array (`<U{n}`), which neither
-//! it nor `npyz` writes.
+//! `.npy` files of numbers, not the members of a zip archive; `npyz` lays its headers out
+//! otherwise (`(3, )`, the data aligned to 16 bytes); and one member of a cache,
+//! `cache_metadata_json`, is a 0-d unicode array (`<U{n}`), which neither of them writes.
 
 use std::path::Path;
 
