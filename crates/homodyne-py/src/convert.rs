@@ -7,6 +7,15 @@ use numpy::{PyArray1, ToPyArray};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+/// Sets `dict[name] = source.name` for each field `name`: a Python dict of a Rust struct's
+/// fields under the fields' own names.
+macro_rules! set_fields {
+    ($dict:expr, $source:expr, $($field:ident),+ $(,)?) => {
+        $($dict.set_item(stringify!($field), &$source.$field)?;)+
+    };
+}
+pub(crate) use set_fields;
+
 /// `value` (any serde value) as the Python object Python's `json` module would read.
 pub(crate) fn json_to_py<'py>(
     py: Python<'py>,
@@ -54,12 +63,16 @@ pub(crate) fn result_dict<'py>(
         format!("{:?}", result.termination_reason),
     )?;
     d.set_item("message", result.termination_reason.to_string())?;
-    d.set_item("iterations", result.iterations)?;
-    d.set_item("nfev", result.nfev)?;
-    d.set_item("njev", result.njev)?;
-    d.set_item("optimality", result.optimality)?;
-    d.set_item("gradient_cosine", result.gradient_cosine)?;
-    d.set_item("absolute_sigma", result.absolute_sigma)?;
+    set_fields!(
+        d,
+        result,
+        iterations,
+        nfev,
+        njev,
+        optimality,
+        gradient_cosine,
+        absolute_sigma
+    );
     d.set_item("notes", result.notes.clone())?;
     d.set_item("final_cost", result.final_cost)?;
     d.set_item("method", format!("{:?}", result.method).to_lowercase())?;

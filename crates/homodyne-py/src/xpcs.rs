@@ -12,6 +12,7 @@
 //! is an `NLSQInputError` naming the file or key (its `error_context` holds `path` or
 //! `key`), a failed fit the class of its error (`errors::fit_error`).
 
+use crate::convert::set_fields;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -334,15 +335,19 @@ fn run_dict<'py>(py: Python<'py>, run: &XpcsRun) -> PyResult<Bound<'py, PyDict>>
             for candidate in &choice.candidates {
                 let e = PyDict::new(py);
                 e.set_item("scaling", candidate.scaling.name())?;
-                e.set_item("n_varying", candidate.n_varying)?;
-                e.set_item("n_points", candidate.n_points)?;
-                e.set_item("chi_squared", candidate.chi_squared)?;
-                e.set_item("reduced_chi_squared", candidate.reduced_chi_squared)?;
-                e.set_item("aic", candidate.aic)?;
-                e.set_item("bic", candidate.bic)?;
-                e.set_item("iterations", candidate.iterations)?;
-                e.set_item("converged", candidate.converged)?;
-                e.set_item("seconds", candidate.seconds)?;
+                set_fields!(
+                    e,
+                    candidate,
+                    n_varying,
+                    n_points,
+                    chi_squared,
+                    reduced_chi_squared,
+                    aic,
+                    bic,
+                    iterations,
+                    converged,
+                    seconds
+                );
                 candidates.push(e);
             }
             c.set_item("candidates", candidates)?;
@@ -355,10 +360,7 @@ fn run_dict<'py>(py: Python<'py>, run: &XpcsRun) -> PyResult<Bound<'py, PyDict>>
     let mut stages = Vec::with_capacity(run.fitted.stages.len());
     for stage in &run.fitted.stages {
         let s = PyDict::new(py);
-        s.set_item("stride", stage.stride)?;
-        s.set_item("n_points", stage.n_points)?;
-        s.set_item("used", stage.used)?;
-        s.set_item("seconds", stage.seconds)?;
+        set_fields!(s, stage, stride, n_points, used, seconds);
         match &stage.result {
             Ok(r) => {
                 s.set_item("iterations", r.iterations)?;

@@ -6,6 +6,7 @@
 //! metadata is a dict of strings (the Python class JSON-encodes each value). Reading back,
 //! rank-0 entries of the optimizer state become Python `int`/`float`, the others arrays of
 //! their stored shape.
+use crate::convert::set_fields;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -221,12 +222,16 @@ fn checkpoint_dict(py: Python<'_>, checkpoint: Checkpoint) -> PyResult<Bound<'_,
         state.set_item(name, state_value(py, array)?)?;
     }
     out.set_item("optimizer_state", state)?;
-    out.set_item("loss", checkpoint.loss)?;
-    out.set_item("metadata", checkpoint.metadata)?;
-    out.set_item("format_version", checkpoint.format_version)?;
-    out.set_item("library_version", checkpoint.library_version)?;
-    out.set_item("timestamp", checkpoint.timestamp)?;
-    out.set_item("path", checkpoint.path)?;
+    set_fields!(
+        out,
+        checkpoint,
+        loss,
+        metadata,
+        format_version,
+        library_version,
+        timestamp,
+        path
+    );
     Ok(out)
 }
 

@@ -4,6 +4,7 @@
 //! The reference's `success_rate` is the rate over the batches in the buffer,
 //! `successes_recent / len(buffer)` (1.0 for an empty buffer); the rate over every batch
 //! ever recorded is also given, as `overall_success_rate`.
+use crate::convert::set_fields;
 use homodyne_stats::{BatchRecord, Statistics};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -98,14 +99,16 @@ fn statistics_dict<'py>(
     include_recent: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("total_batches", stats.total_batches)?;
-    out.set_item("total_successes", stats.total_successes)?;
-    out.set_item("total_failures", stats.total_failures)?;
+    set_fields!(out, stats, total_batches, total_successes, total_failures);
     out.set_item("success_rate", stats.recent_success_rate)?;
     out.set_item("overall_success_rate", stats.success_rate)?;
-    out.set_item("average_loss", stats.average_loss)?;
-    out.set_item("average_iterations", stats.average_iterations)?;
-    out.set_item("error_distribution", &stats.error_distribution)?;
+    set_fields!(
+        out,
+        stats,
+        average_loss,
+        average_iterations,
+        error_distribution
+    );
     if include_recent {
         let recent = PyList::empty(py);
         for record in &stats.recent_batches {
@@ -119,11 +122,15 @@ fn statistics_dict<'py>(
 /// One batch record as a dict with the `record_batch` argument names.
 fn record_dict<'py>(py: Python<'py>, record: &BatchRecord) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("batch_idx", record.batch_idx)?;
-    out.set_item("success", record.success)?;
-    out.set_item("loss", record.loss)?;
-    out.set_item("iterations", record.iterations)?;
-    out.set_item("recovery_actions", &record.recovery_actions)?;
-    out.set_item("error_type", &record.error_type)?;
+    set_fields!(
+        out,
+        record,
+        batch_idx,
+        success,
+        loss,
+        iterations,
+        recovery_actions,
+        error_type
+    );
     Ok(out)
 }

@@ -4,6 +4,7 @@
 //! STREAMING above), the memory estimate and the batch size
 //! `clamp(round_1000((0.1 * budget - overhead) / bytes_per_point), 1000, 100000)` are
 //! `homodyne_strategy`'s; this module only converts arguments and results.
+use crate::convert::set_fields;
 use std::path::PathBuf;
 
 use homodyne_core::OptimizationStrategy;
@@ -103,10 +104,14 @@ fn select_strategy<'py>(
     });
     let out = PyDict::new(py);
     out.set_item("strategy", strategy_value(selection.strategy))?;
-    out.set_item("estimated_bytes", selection.estimated_bytes)?;
-    out.set_item("budget_bytes", selection.budget_bytes)?;
-    out.set_item("reasons", selection.reasons)?;
-    out.set_item("warnings", selection.warnings)?;
+    set_fields!(
+        out,
+        selection,
+        estimated_bytes,
+        budget_bytes,
+        reasons,
+        warnings
+    );
     Ok(out)
 }
 
@@ -151,9 +156,13 @@ fn build_streaming_config<'py>(
     out.set_item("keep_last_checkpoints", ck.keep_last)?;
     let ft = &config.fault_tolerance;
     out.set_item("enable_fault_tolerance", ft.enable)?;
-    out.set_item("validate_numerics", ft.validate_numerics)?;
-    out.set_item("min_success_rate", ft.min_success_rate)?;
-    out.set_item("max_retries_per_batch", ft.max_retries_per_batch)?;
+    set_fields!(
+        out,
+        ft,
+        validate_numerics,
+        min_success_rate,
+        max_retries_per_batch
+    );
     out.set_item("memory_budget_bytes", config.budget_bytes)?;
     Ok(out)
 }
