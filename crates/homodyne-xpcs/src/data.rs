@@ -1,8 +1,8 @@
 //! [`CorrelationData`]: the measured `c2` matrices of one wavevector, and synthetic data
 //! with known truth.
 
-use homodyne::example::GaussianNoise;
 use homodyne_core::Model;
+use homodyne_core::random::GaussianNoise;
 
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;

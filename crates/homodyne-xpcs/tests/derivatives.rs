@@ -5,21 +5,21 @@
 
 mod reference;
 
+use homodyne_core::random::SplitMix64;
 use homodyne_core::{AutoDiff, Model};
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
 use reference::{Form, ReferenceC2};
 
-/// A small deterministic generator (SplitMix64) for parameters within bounds.
-struct SplitMix(u64);
+/// Uniform values for parameters within bounds, from SplitMix64.
+struct Draws(SplitMix64);
 
-impl SplitMix {
+impl Draws {
+    fn new(seed: u64) -> Self {
+        Self(SplitMix64::new(seed))
+    }
+
     fn uniform(&mut self, low: f64, high: f64) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        low + (high - low) * ((z >> 11) as f64 / (1u64 << 53) as f64)
+        low + (high - low) * self.0.next_f64()
     }
 }
 
@@ -74,7 +74,7 @@ fn setting(
 
 /// Random parameters within the default bounds. `D_offset` is drawn from a tenth of its
 /// range half the time, so that both floored and unfloored rates are common.
-fn random_parameters(model: &HomodyneModel, rng: &mut SplitMix) -> Vec<f64> {
+fn random_parameters(model: &HomodyneModel, rng: &mut Draws) -> Vec<f64> {
     let (lower, upper) = model.layout().default_bounds();
     let mut p: Vec<f64> = lower
         .iter()
@@ -107,7 +107,7 @@ fn check_values_and_duals<const N: usize>(
     assert_eq!(model.n_params(), N);
     let dual = AutoDiff::<_, N>::new(reference).unwrap();
     let x = all_points(&model);
-    let mut rng = SplitMix(0x5EED + N as u64 + form as u64 * 100);
+    let mut rng = Draws::new(0x5EED + N as u64 + form as u64 * 100);
     for trial in 0..20 {
         let p = random_parameters(&model, &mut rng);
         let (mut value, mut jacobian) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
@@ -192,7 +192,7 @@ fn derivatives_match_central_differences() {
             let map = layout.scaling_map(model.phi());
             let n_params = model.n_params();
             let x = all_points(&model);
-            let mut rng = SplitMix(0xD1FF + n_params as u64);
+            let mut rng = Draws::new(0xD1FF + n_params as u64);
             for trial in 0..10 {
                 let mut p = random_parameters(&model, &mut rng);
                 p[groups..2 * groups].fill(0.0);

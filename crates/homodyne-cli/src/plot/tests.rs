@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use homodyne::random::GaussianNoise;
 use plotters::prelude::RGBColor;
 
 use super::axes::{padded, tick_label};
@@ -29,25 +30,14 @@ fn model(x: f64) -> f64 {
 }
 
 fn example() -> Example {
-    // xorshift64* + Box-Muller: reproducible noise without a dependency.
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut uniform = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        ((state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
+    let mut noise = GaussianNoise::new(0x9E37_79B9_7F4A_7C15);
     let n = 40;
     let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / (n - 1) as f64).collect();
     let sigma: Vec<f64> = x.iter().map(|&x| 0.12 + 0.018 * x).collect();
     let y = x
         .iter()
         .zip(&sigma)
-        .map(|(&x, &s)| {
-            let (u1, u2) = (uniform(), uniform());
-            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-            model(x) + s * z
-        })
+        .map(|(&x, &s)| model(x) + s * noise.next_normal())
         .collect();
     let fitted = x.iter().map(|&x| model(x)).collect();
     let grid: Vec<f64> = (0..=400).map(|i| i as f64 / 40.0).collect();
