@@ -17,8 +17,11 @@
 //! get_coefficient_labels`). See [`crate::scaling`] for the map from scaling parameters
 //! to per-angle values, the same in every layout.
 
+pub(crate) mod names;
+
 use crate::error::XpcsError;
 use crate::scaling;
+pub use crate::scaling::ScalingMode;
 
 /// The physics being fitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,42 +116,6 @@ pub const FOURIER_O0_BOUNDS: (f64, f64) = (0.5, 1.5);
 pub const FOURIER_OK_BOUNDS: (f64, f64) = (-0.3, 0.3);
 /// The package's default order of the Fourier series (`fourier_order`).
 pub const DEFAULT_FOURIER_ORDER: usize = 2;
-
-/// How `c2 = offset + contrast * g1^2` is scaled across angles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScalingMode {
-    /// A contrast and an offset per angle (`2 n_phi` scaling parameters).
-    Individual,
-    /// One contrast and one offset shared by all angles.
-    Constant,
-    /// Contrast and offset as truncated Fourier series in the angle `phi` (radians):
-    /// `c0 + sum_{k=1..order} (c_k cos(k phi) + s_k sin(k phi))`, `1 + 2 order`
-    /// coefficients each. Needs `order >= 1` and at least `1 + 2 order` distinct angles.
-    Fourier {
-        /// The number of harmonics `K`.
-        order: usize,
-    },
-}
-
-impl ScalingMode {
-    /// The name used in configuration files (`individual`, `constant`, `fourier`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Individual => "individual",
-            Self::Constant => "constant",
-            Self::Fourier { .. } => "fourier",
-        }
-    }
-
-    /// The name with its order for a Fourier series: `individual`, `constant`,
-    /// `fourier (order 2)`.
-    pub fn describe(self) -> String {
-        match self {
-            Self::Fourier { order } => format!("fourier (order {order})"),
-            other => other.name().to_owned(),
-        }
-    }
-}
 
 /// Where each parameter sits in the vector the solver sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

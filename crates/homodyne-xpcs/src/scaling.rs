@@ -29,7 +29,41 @@
 //! per-angle values in least squares: the values themselves (individual), their mean
 //! (constant), the least-squares Fourier coefficients (the package's `per_angle_to_fourier`).
 
-use crate::parameters::ScalingMode;
+/// How `c2 = offset + contrast * g1^2` is scaled across angles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScalingMode {
+    /// A contrast and an offset per angle (`2 n_phi` scaling parameters).
+    Individual,
+    /// One contrast and one offset shared by all angles.
+    Constant,
+    /// Contrast and offset as truncated Fourier series in the angle `phi` (radians):
+    /// `c0 + sum_{k=1..order} (c_k cos(k phi) + s_k sin(k phi))`, `1 + 2 order`
+    /// coefficients each. Needs `order >= 1` and at least `1 + 2 order` distinct angles.
+    Fourier {
+        /// The number of harmonics `K`.
+        order: usize,
+    },
+}
+
+impl ScalingMode {
+    /// The name used in configuration files (`individual`, `constant`, `fourier`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Individual => "individual",
+            Self::Constant => "constant",
+            Self::Fourier { .. } => "fourier",
+        }
+    }
+
+    /// The name with its order for a Fourier series: `individual`, `constant`,
+    /// `fourier (order 2)`.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Fourier { order } => format!("fourier (order {order})"),
+            other => other.name().to_owned(),
+        }
+    }
+}
 
 /// Below this many degrees apart (modulo 360), two angles count as the same direction
 /// when counting the distinct angles a Fourier series needs.
