@@ -21,13 +21,8 @@ array([3. , 0.7])
 
 from ._native import __version__
 from ._curve_fit import CovarianceWarning, curve_fit
-from .exceptions import (
-    NLSQCheckpointError,
-    NLSQConvergenceError,
-    NLSQInputError,
-    NLSQNumericalError,
-    NLSQOptimizationError,
-)
+from . import exceptions as _exceptions
+from .exceptions import *  # noqa: F403 (the exception classes)
 
 __all__ = [
     "__version__",
@@ -38,11 +33,7 @@ __all__ = [
     "optimization",
     "xpcs",
     "exceptions",
-    "NLSQOptimizationError",
-    "NLSQConvergenceError",
-    "NLSQNumericalError",
-    "NLSQCheckpointError",
-    "NLSQInputError",
+    *_exceptions.__all__,
 ]
 
 

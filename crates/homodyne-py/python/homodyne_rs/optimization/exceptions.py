@@ -12,18 +12,6 @@ Examples
 True
 """
 
-from ..exceptions import (
-    NLSQCheckpointError,
-    NLSQConvergenceError,
-    NLSQInputError,
-    NLSQNumericalError,
-    NLSQOptimizationError,
-)
-
-__all__ = [
-    "NLSQOptimizationError",
-    "NLSQConvergenceError",
-    "NLSQNumericalError",
-    "NLSQCheckpointError",
-    "NLSQInputError",
-]
+# The same classes, under the same names.
+from ..exceptions import *  # noqa: F403
+from ..exceptions import __all__  # noqa: F401
