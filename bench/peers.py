@@ -310,6 +310,26 @@ def decay_cost(parameters, x, y):
     return 0.5 * float(np.dot(r, r))
 
 
+def import_timed(tool, report, importer=None, describe=None):
+    """Imports TOOL's libraries (with IMPORTER, default import_libraries), recording
+    import_seconds and versions (DESCRIBE, default versions) in REPORT; False (with the
+    message, peak RSS and Python version recorded) when they cannot be imported."""
+    importer = importer or import_libraries
+    describe = describe or versions
+    start = time.perf_counter()
+    try:
+        importer(tool)
+    except ImportError as exc:
+        report["message"] = error_text(exc)
+        report["peak_rss_mb"] = peak_rss_mb()
+        report["versions"] = {"python": platform.python_version()}
+        log(f"cannot import the libraries of {tool}: {exc}")
+        return False
+    report["import_seconds"] = time.perf_counter() - start
+    report["versions"] = describe(tool)
+    return True
+
+
 def run_decay(args):
     """The `decay` subcommand: one timed fit; returns (report, exit status)."""
     n = check_decay_file(args.data)
@@ -317,17 +337,8 @@ def run_decay(args):
               "import_seconds": None, "load_seconds": None, "nfev": None, "njev": None,
               "iterations": None, "cost": None, "parameters": None, "converged": False,
               "message": "", "peak_rss_mb": None, "versions": {}}
-    start = time.perf_counter()
-    try:
-        import_libraries(args.tool)
-    except ImportError as exc:
-        report["message"] = error_text(exc)
-        report["peak_rss_mb"] = peak_rss_mb()
-        report["versions"] = {"python": platform.python_version()}
-        log(f"cannot import the libraries of {args.tool}: {exc}")
+    if not import_timed(args.tool, report):
         return report, 1
-    report["import_seconds"] = time.perf_counter() - start
-    report["versions"] = versions(args.tool)
 
     start = time.perf_counter()
     x, y = load_decay(args.data, n)

@@ -64,8 +64,8 @@ import sys
 import threading
 import time
 
-from peers import (check_decay_file, error_text, fail_usage, finite_or_none, int_or_none,
-                   load_decay, log, peak_rss_mb, print_report, stdout_to_stderr)
+from peers import (check_decay_file, error_text, fail_usage, finite_or_none, import_timed,
+                   int_or_none, load_decay, log, peak_rss_mb, print_report, stdout_to_stderr)
 
 P0 = (1.0, 1.0, 0.0)
 FORMULA = "a*exp(-b*x)+c"
@@ -172,17 +172,8 @@ def run(args):
               "nfev": None, "njev": None, "model_calls": None, "callable_calls": None,
               "points_evaluated": None, "cost": None, "parameters": None,
               "converged": False, "message": "", "peak_rss_mb": None, "versions": {}}
-    start = time.perf_counter()
-    try:
-        import_libraries(args.tool)
-    except ImportError as exc:
-        report["message"] = error_text(exc)
-        report["peak_rss_mb"] = peak_rss_mb()
-        report["versions"] = {"python": platform.python_version()}
-        log(f"cannot import the libraries of {args.tool}: {exc}")
+    if not import_timed(args.tool, report, import_libraries, versions):
         return report, 1
-    report["import_seconds"] = time.perf_counter() - start
-    report["versions"] = versions(args.tool)
 
     start = time.perf_counter()
     x, y = load_decay(args.data, n, copy=False)
