@@ -122,7 +122,7 @@ fn the_example_data_fit_recovers_the_truth() {
     ));
     assert!(out.status.success(), "{}", stderr(&out));
     let fit: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let text = fit.to_string();
     let parameter = |name: &str| {
         fit["parameters"][name]["value"]
