@@ -19,6 +19,7 @@
 mod array;
 mod header;
 mod npz;
+mod scratch;
 mod source;
 pub(crate) mod writer;
 
@@ -27,7 +28,3 @@ pub use header::{MemoryOrder, NpyElement, NpyHeader};
 pub use npz::NpzArchive;
 pub use source::NpySource;
 pub use writer::{NpyWriter, write_npy_f64};
-
-/// Bytes read from or written to a file at once: a batch larger than this is read in
-/// pieces, so the scratch buffer stays small whatever the batch size.
-const SCRATCH_BYTES: usize = 1 << 20;

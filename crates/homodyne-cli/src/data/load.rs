@@ -1,14 +1,91 @@
-//! Whole loads: a [`Table`] from each format, read by `homodyne_data`.
+//! Whole loads: the format of a file from its extension, and a [`Table`] from each
+//! format, read by `homodyne_data`.
 //!
 //! The readers are `homodyne_data`'s ([`TextTable`], [`NpyArray`], [`Hdf5File`]); this
 //! file turns what they read into named columns and refuses the shapes that are not a
 //! table of one row per point.
 
+use std::io;
 use std::path::Path;
 
-use homodyne_data::{Hdf5File, NpyArray, TextTable, positional_column_name};
+use homodyne_data::{Hdf5File, NpyArray, TextTable, name_list as list, positional_column_name};
 
-use super::{DataError, RowOrigin, Table, list};
+use super::error::DataError;
+use super::table::{RowOrigin, Table};
+
+/// The data file formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text (anything not below).
+    Text,
+    /// NumPy `.npy`.
+    Npy,
+    /// HDF5: `.h5`, `.hdf5`, `.nxs`.
+    Hdf5,
+}
+
+impl Format {
+    /// The format of `path`, from its extension.
+    pub fn of(path: &Path) -> Format {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("npy") => Format::Npy,
+            Some("h5" | "hdf5" | "nxs") => Format::Hdf5,
+            _ => Format::Text,
+        }
+    }
+}
+
+impl Table {
+    /// Loads `path`: the format from the extension (.npy -> NumPy; .h5/.hdf5/.nxs -> HDF5;
+    /// anything else -> delimited text).
+    ///
+    /// For HDF5, `datasets` lists the dataset paths to read (each becomes a column named by
+    /// its path); for the other formats it is ignored and every column is loaded.
+    ///
+    /// Delimited text: the delimiter is a comma if the first non-comment line has one,
+    /// else a tab if it has one, else runs of whitespace. Blank lines and `#` comments
+    /// (whole-line or trailing) are skipped. The first non-comment line is a header row of
+    /// column names when any of its cells is not a number; otherwise the columns are named
+    /// `x`, `y`, `c2`, `c3`, ... `nan` and `inf` are read as numbers (see
+    /// [`check_finite`](Table::check_finite)).
+    ///
+    /// NumPy: a 1-D array is one column `x`; a 2-D array of `n_rows x n_cols` (C or
+    /// Fortran order) has columns `x`, `y`, `c2`, ...
+    ///
+    /// NumPy and HDF5 values may be of any element type `homodyne_data` reads (float64,
+    /// float32, integers of 1 to 8 bytes, either byte order), converted to `f64`.
+    pub fn load(path: &Path, datasets: &[String]) -> Result<Table, DataError> {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(DataError::Io {
+                    file: path.to_path_buf(),
+                    source: io::Error::other("it is a folder: give the data file inside it"),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(DataError::MissingFile {
+                    file: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(DataError::Io {
+                    file: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        match Format::of(path) {
+            Format::Text => text(path),
+            Format::Npy => npy(path),
+            Format::Hdf5 => hdf5(path, datasets),
+        }
+    }
+}
 
 /// Fewer rows than this, with more columns than rows, is taken for an array saved the
 /// wrong way round (`np.save(f, [x, y])` gives a `2 x n` array).

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use homodyne_data::{NpyHeader, NpySource};
 
-use super::DataError;
+use super::error::DataError;
 
 /// The `.npy` table at `path` as a source of the columns `--x`, `--y` and `--sigma`
 /// name, when its header makes it one: shape `(n, 2)` read as x, y without `--sigma`, or

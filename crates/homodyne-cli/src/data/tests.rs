@@ -1,6 +1,11 @@
 //! The data module: formats by extension, named columns, row locations, and the
 //! messages of each format's errors.
 
+use std::io;
+use std::path::{Path, PathBuf};
+
+use homodyne_data::name_list as list;
+
 use super::*;
 
 mod hdf5;

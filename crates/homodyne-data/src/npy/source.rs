@@ -8,8 +8,8 @@ use std::sync::{Mutex, PoisonError};
 
 use homodyne_core::{Batch, DataSource, SourceError};
 
-use super::SCRATCH_BYTES;
 use super::header::{MemoryOrder, NpyHeader};
+use super::scratch::SCRATCH_BYTES;
 use crate::element::ElementType;
 use crate::error::DataError;
 use crate::role::Role;

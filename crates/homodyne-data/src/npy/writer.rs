@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::SCRATCH_BYTES;
+use super::scratch::SCRATCH_BYTES;
 use crate::element::ElementType;
 use crate::error::shape_text;
 
