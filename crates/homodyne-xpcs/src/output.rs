@@ -33,8 +33,8 @@
 //! **Fixed and undetermined parameters.** A parameter held fixed (a `fixed` key in the
 //! configuration, equal bounds: [`crate::fixed`]) is written with its value, `"uncertainty":
 //! null` and `"flag": "fixed"`; one the data do not determine
-//! ([`ParameterFlag::Undetermined`]) with its value, `"uncertainty": null` and `"flag":
-//! "undetermined"` (never an uncertainty of 0). Other parameters have no `flag`, as in the
+//! ([`homodyne_core::ParameterFlag::Undetermined`]) with its value, `"uncertainty": null`
+//! and `"flag": "undetermined"` (never an uncertainty of 0). Other parameters have no `flag`, as in the
 //! package. The `contrast` and `offset` summaries are `fixed` when every angle's value is,
 //! `undetermined` (uncertainty `null`) when any is, and otherwise their uncertainty is the
 //! root mean square over the fitted angles. When any contrast or offset is flagged,
@@ -154,9 +154,9 @@
 //!   on a bound, one below the significance threshold, one undetermined, or a pair
 //!   correlated beyond |r| > 0.99 is at most `marginal`: `good` means converged, inside its
 //!   bounds and determined. The same flag is written in both files.
-//! - `physical_bounds` uses the solver's [`ParameterFlag`]s (on a bound within relative
-//!   1e-10) of the physical parameters, as the package does with its configured bounds
-//!   (absolute 1e-9). There is no CMA-ES, so no `cmaes_convergence` check.
+//! - `physical_bounds` uses the solver's flags ([`homodyne_core::ParameterFlag`]: on a
+//!   bound within relative 1e-10) of the physical parameters, as the package does with its
+//!   configured bounds (absolute 1e-9). There is no CMA-ES, so no `cmaes_convergence` check.
 //! - The arrays are on the grid that was fitted ([`NlsqOutputs::data`]); the package's
 //!   command line writes them on the loader's grid with `t = 0`, one frame more than it
 //!   fitted.

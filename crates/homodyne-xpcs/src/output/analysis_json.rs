@@ -1,6 +1,6 @@
 //! `analysis_results_nlsq.json`: fit quality, the dataset's size, the optimisation summary
 //! (with the coarse stages and how the scaling was chosen) and the identifiability
-//! diagnostics (see [`crate::output`] for every key).
+//! diagnostics (the module documentation of `output` describes every key).
 
 use serde_json::{Value, json};
 

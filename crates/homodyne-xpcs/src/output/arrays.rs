@@ -1,6 +1,6 @@
 //! The arrays of `fitted_data.npz` and `fitted_data.h5`, computed one at a time in the
-//! package's key order and handed to both files (see the table in [`crate::output`]), and
-//! the chi-squared of the fitted elements.
+//! package's key order and handed to both files (the table in the module documentation of
+//! `output`), and the chi-squared of the fitted elements.
 
 use crate::error::XpcsError;
 

@@ -1,6 +1,7 @@
-//! `convergence_metrics.json`: convergence, the recovery actions, the device, the
-//! package's quality report ([`super::quality`]), the covariance's rank and condition, and
-//! the STREAMING diagnostics of a streamed fit (see [`crate::output`] for every key).
+//! `convergence_metrics.json`: convergence, the recovery actions, the device, the package's
+//! quality report (`quality.rs`), the covariance's rank and condition, and the STREAMING
+//! diagnostics of a streamed fit (the module documentation of `output` describes every
+//! key).
 
 use serde_json::{Map, Value, json};
 

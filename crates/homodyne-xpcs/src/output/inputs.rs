@@ -16,7 +16,7 @@ use crate::scaling_choice::ScalingChoice;
 /// given as [`NlsqOutputs::sigma`].
 pub const PACKAGE_DEFAULT_SIGMA: f64 = 0.01;
 
-/// What [`crate::output::write_nlsq_outputs`] writes from.
+/// What the output files are written from (`write_nlsq_outputs`).
 #[derive(Debug, Clone, Copy)]
 pub struct NlsqOutputs<'a> {
     /// The model that was fitted (angles, time grid, wavevector, parameter layout).

@@ -1,6 +1,7 @@
 //! `parameters.json`: the fitted values and uncertainties by name, the per-angle contrasts
 //! and offsets (with the Fourier coefficients they come from, for that scaling), and what
-//! chi-squared was computed with (see [`crate::output`] for every key).
+//! chi-squared was computed with (the module documentation of `output` describes every
+//! key).
 
 use serde_json::{Map, Value, json};
 
