@@ -20,8 +20,11 @@ pub const MAX_CONDITION_NUMBER: f64 = 1e12;
 
 /// The package's `quality_validation_passed`, `quality_warnings` and `quality_checks`.
 pub(crate) struct QualityReport {
+    /// `quality_validation_passed`: no check that fails the validation failed.
     pub(crate) passed: bool,
+    /// `quality_warnings`: one message per failed check (several for correlated pairs).
     pub(crate) warnings: Vec<String>,
+    /// `quality_checks`: each check that ran, in order, and whether it passed.
     pub(crate) checks: Vec<(&'static str, bool)>,
 }
 

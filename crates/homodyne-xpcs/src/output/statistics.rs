@@ -18,11 +18,15 @@ pub const QUALITY_MARGINAL_BELOW: f64 = 3.0;
 
 /// The numbers the JSON files report.
 pub(crate) struct Statistics {
+    /// The fitted elements' squared residuals, weighted by `1 / sigma^2` when given.
     pub(crate) chi_squared: f64,
-    /// NaN when there are no degrees of freedom.
+    /// `chi_squared / degrees_of_freedom`; NaN when there are no degrees of freedom.
     pub(crate) reduced_chi_squared: f64,
+    /// The elements fitted less the parameters varied.
     pub(crate) degrees_of_freedom: i64,
+    /// `good`, `marginal` or `poor` (`graded_quality_flag`).
     pub(crate) quality_flag: &'static str,
+    /// What `chi_squared` is, in words (`chi_squared_definition`).
     pub(crate) definition: &'static str,
     /// The identifiability diagnostics, with this chi-squared and the elements fitted.
     pub(crate) diagnostics: Diagnostics,
