@@ -21,7 +21,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axes::{padded, tick_label};
-use super::raster::{FONT_FAMILY, encode_png, font_registered};
+use super::per_angle::PerAngle;
+use super::raster::{FONT_FAMILY, encode_png};
 
 /// Width in pixels of every cuts PNG.
 pub const CUTS_WIDTH: u32 = 1000;
@@ -100,58 +101,22 @@ pub fn write_cuts(
     data: &[f64],
     fit: &[f64],
 ) -> Result<Vec<PathBuf>, String> {
-    let fail = |what: String| format!("cannot plot one-time cuts into {}: {what}", dir.display());
-    if phi.is_empty() {
-        return Err(fail("no angle".to_owned()));
-    }
-    if n_t < 2 {
-        return Err(fail(format!("{n_t} frame(s) have no delay to plot")));
-    }
-    if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
-        return Err(fail(format!("the angle {bad} is not finite")));
-    }
-    if times.len() != n_t {
-        return Err(fail(format!("{} times for {n_t} frames", times.len())));
-    }
-    if times.iter().any(|t| !t.is_finite()) || times.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(fail(
-            "the frame times are not finite and increasing".to_owned(),
-        ));
-    }
-    let size = n_t
-        .checked_mul(n_t)
-        .filter(|s| s.checked_mul(phi.len()).is_some())
-        .ok_or_else(|| fail("too many frames".to_owned()))?;
-    let expected = size * phi.len();
-    if data.len() != expected || fit.len() != expected {
-        return Err(fail(format!(
-            "{} angles of {n_t} x {n_t} frames need {expected} values, got {} data and {} \
-             fit values",
-            phi.len(),
-            data.len(),
-            fit.len()
-        )));
-    }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
-    if !font_registered() {
-        return Err(fail("the embedded font could not be loaded".to_owned()));
-    }
-    let mut written = Vec::with_capacity(phi.len());
-    for (k, &angle) in phi.iter().enumerate() {
-        let path = dir.join(cuts_file_name(angle));
-        let cuts = Cuts::new(
-            times,
-            &data[k * size..(k + 1) * size],
-            &fit[k * size..(k + 1) * size],
-        );
-        let png = render_angle(angle, n_t, &cuts)
-            .map_err(|e| format!("cannot plot {}: {e}", path.display()))?;
-        std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
+    CUTS.write(dir, phi, (n_t, times), (data, fit), |angle, data, fit| {
+        render_angle(angle, n_t, &Cuts::new(times, data, fit))
+    })
 }
+
+/// The one-time cuts: at least two frames (a delay), at finite, increasing times.
+const CUTS: PerAngle = PerAngle {
+    figures: "one-time cuts",
+    refuse_frames: |n_t| (n_t < 2).then(|| format!("{n_t} frame(s) have no delay to plot")),
+    refuse_times: |times| {
+        let increasing =
+            times.iter().all(|t| t.is_finite()) && times.windows(2).all(|w| w[1] > w[0]);
+        (!increasing).then(|| "the frame times are not finite and increasing".to_owned())
+    },
+    file_name: cuts_file_name,
+};
 
 /// The cut of one age: its time, data points and fit line runs, as (delay, c2).
 struct Cut {

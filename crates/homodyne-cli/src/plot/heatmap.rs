@@ -27,7 +27,8 @@ use plotters::element::BitMapElement;
 use plotters::prelude::*;
 
 use super::axes::{padded, tick_label};
-use super::raster::{FONT_FAMILY, encode_png, font_registered};
+use super::per_angle::PerAngle;
+use super::raster::{FONT_FAMILY, encode_png};
 
 /// Width in pixels of every heatmap PNG.
 pub const HEATMAP_WIDTH: u32 = 1950;
@@ -94,71 +95,22 @@ pub fn write_heatmaps(
     data: &[f64],
     fit: &[f64],
 ) -> Result<Vec<PathBuf>, String> {
-    let target = || dir.display().to_string();
-    if phi.is_empty() {
-        return Err(format!("cannot plot heatmaps into {}: no angle", target()));
-    }
-    if n_t == 0 {
-        return Err(format!("cannot plot heatmaps into {}: no frame", target()));
-    }
-    if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
-        return Err(format!(
-            "cannot plot heatmaps into {}: the angle {bad} is not finite",
-            target()
-        ));
-    }
-    if times.len() != n_t {
-        return Err(format!(
-            "cannot plot heatmaps into {}: {} times for {n_t} frames",
-            target(),
-            times.len()
-        ));
-    }
-    if let Some(bad) = times.iter().find(|v| !v.is_finite()) {
-        return Err(format!(
-            "cannot plot heatmaps into {}: the time {bad} is not finite",
-            target()
-        ));
-    }
-    let size = n_t
-        .checked_mul(n_t)
-        .filter(|s| s.checked_mul(phi.len()).is_some())
-        .ok_or_else(|| format!("cannot plot heatmaps into {}: too many frames", target()))?;
-    let expected = size * phi.len();
-    if data.len() != expected || fit.len() != expected {
-        return Err(format!(
-            "cannot plot heatmaps into {}: {} angles of {n_t} x {n_t} frames need {expected} \
-             values, got {} data and {} fit values",
-            target(),
-            phi.len(),
-            data.len(),
-            fit.len()
-        ));
-    }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the folder {}: {e}", target()))?;
-    if !font_registered() {
-        return Err(format!(
-            "cannot plot heatmaps into {}: the embedded font could not be loaded",
-            target()
-        ));
-    }
-
     let t_range = cell_edges(times);
-    let mut written = Vec::with_capacity(phi.len());
-    for (k, &angle) in phi.iter().enumerate() {
-        let path = dir.join(heatmap_file_name(angle));
-        let matrices = (
-            &data[k * size..(k + 1) * size],
-            &fit[k * size..(k + 1) * size],
-        );
-        let png = render_angle(angle, n_t, t_range, matrices)
-            .map_err(|e| format!("cannot plot {}: {e}", path.display()))?;
-        std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
+    HEATMAPS.write(dir, phi, (n_t, times), (data, fit), |angle, data, fit| {
+        render_angle(angle, n_t, t_range, (data, fit))
+    })
 }
+
+/// The heatmaps: any number of frames from one, at finite times.
+const HEATMAPS: PerAngle = PerAngle {
+    figures: "heatmaps",
+    refuse_frames: |n_t| (n_t == 0).then(|| "no frame".to_owned()),
+    refuse_times: |times| {
+        let bad = times.iter().find(|v| !v.is_finite())?;
+        Some(format!("the time {bad} is not finite"))
+    },
+    file_name: heatmap_file_name,
+};
 
 /// The axis range of the frames: from half a frame step before the first time to half a
 /// step after the last, so that each cell is centred on its frame's time; a range around

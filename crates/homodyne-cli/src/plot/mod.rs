@@ -18,6 +18,7 @@ mod clip;
 pub mod cuts;
 mod draw;
 pub mod heatmap;
+mod per_angle;
 mod plot_data;
 mod prepare;
 mod raster;
