@@ -53,13 +53,12 @@ impl NumericalValidator {
         if !self.enabled {
             return Ok(());
         }
-        let mut sample = InvalidSample::default();
-        for (k, &g) in gradient.iter().enumerate() {
-            if g.is_nan() || g.abs() > GRADIENT_OVERFLOW {
-                sample.push(k, g);
-            }
-        }
-        Self::verdict(DetectionPoint::Gradient, sample, iteration)
+        let overflows = |_, g: f64| g.is_nan() || g.abs() > GRADIENT_OVERFLOW;
+        Self::verdict(
+            DetectionPoint::Gradient,
+            sample_where(gradient, overflows),
+            iteration,
+        )
     }
 
     /// The parameters after an update: finite, and within `[lower, upper]`.
@@ -73,15 +72,10 @@ impl NumericalValidator {
         if !self.enabled {
             return Ok(());
         }
-        let mut non_finite = InvalidSample::default();
-        let mut outside = InvalidSample::default();
-        for (k, &p) in parameters.iter().enumerate() {
-            if !p.is_finite() {
-                non_finite.push(k, p);
-            } else if p < lower[k] || p > upper[k] {
-                outside.push(k, p);
-            }
-        }
+        let non_finite = sample_where(parameters, |_, p| !p.is_finite());
+        let outside = sample_where(parameters, |k, p| {
+            p.is_finite() && (p < lower[k] || p > upper[k])
+        });
         // Non-finite parameters are reported before those outside the bounds.
         Self::verdict(DetectionPoint::Parameters, non_finite, iteration)?;
         Self::verdict(DetectionPoint::ParameterBounds, outside, iteration)
@@ -96,6 +90,17 @@ impl NumericalValidator {
         sample.push(0, cost);
         Self::verdict(DetectionPoint::Loss, sample, iteration)
     }
+}
+
+/// The entries of `values` that `bad(index, value)` picks, in order.
+fn sample_where(values: &[f64], bad: impl Fn(usize, f64) -> bool) -> InvalidSample {
+    let mut sample = InvalidSample::default();
+    for (k, &v) in values.iter().enumerate() {
+        if bad(k, v) {
+            sample.push(k, v);
+        }
+    }
+    sample
 }
 
 #[cfg(test)]

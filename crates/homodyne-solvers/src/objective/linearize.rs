@@ -121,18 +121,19 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
                     continue;
                 }
             }
-            let mut linear_rows = |jac: &[f64]| {
+            // The chunk's weighted rows: by the linear loss's branch-free path (false when
+            // a value is not finite, or the loss is robust), or `careful`ly, point by point.
+            let mut rows = |jac: &[f64], careful: bool| {
+                let (values, columns) = (&values[..m], &mut columns[..m * n]);
+                let (residuals, sums) = (&mut residuals[..m], &mut sums);
+                if careful {
+                    self.fill_rows(lo, values, jac, columns, residuals, sums);
+                    return true;
+                }
                 self.loss.is_linear()
-                    && self.fill_linear_rows(
-                        lo,
-                        &values[..m],
-                        jac,
-                        &mut columns[..m * n],
-                        &mut residuals[..m],
-                        &mut sums,
-                    )
+                    && self.fill_linear_rows(lo, values, jac, columns, residuals, sums)
             };
-            let mut fast = linear_rows(&jac[..m * n]);
+            let mut fast = rows(&jac[..m * n], false);
             if !fast {
                 // A non-finite value (or a robust loss): mend the Jacobian entries that
                 // finite differences can, then take the rows again.
@@ -145,18 +146,11 @@ impl<M: Model + ?Sized> InMemoryObjective<'_, M> {
                 );
                 if patched > 0 {
                     (self.finite_difference_entries).fetch_add(patched, Ordering::Relaxed);
-                    fast = linear_rows(&jac[..m * n]);
+                    fast = rows(&jac[..m * n], false);
                 }
             }
             if !fast {
-                self.fill_rows(
-                    lo,
-                    &values[..m],
-                    &jac[..m * n],
-                    &mut columns[..m * n],
-                    &mut residuals[..m],
-                    &mut sums,
-                );
+                rows(&jac[..m * n], true);
             }
             match accumulation {
                 Accumulation::Qr => factor.fold(&mut columns[..m * n], &mut residuals[..m], m),
