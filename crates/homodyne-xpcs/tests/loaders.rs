@@ -12,7 +12,7 @@ use homodyne_xpcs::loader::{
     detect_hdf5_layout, load_experimental_data, load_hdf5, load_npz_cache, npy, read_npz,
     write_npz_cache,
 };
-use rust_hdf5::H5File;
+use rust_hdf5::{H5File, H5Group};
 
 mod loader_support;
 use loader_support::parent;
@@ -67,37 +67,27 @@ fn check_against_package(loaded: &LoadedXpcs, expected_file: &str) {
     assert_eq!(e["c2_exp"].shape, [n_phi, n_t, n_t]);
     assert_eq!(loaded.data.phi.len(), n_phi, "{expected_file}: angles");
     assert_eq!(loaded.data.n_t, n_t, "{expected_file}: frames");
-    assert_same(
-        "wavevector_q_list",
-        &loaded.wavevector_q_list,
-        &e["wavevector_q_list"].values,
-    );
-    assert_same(
-        "phi_angles_list",
-        &loaded.data.phi,
-        &e["phi_angles_list"].values,
-    );
-    assert_same("t1", &loaded.t, &e["t1"].values);
-    assert_same("t2", &loaded.t, &e["t2"].values);
-    assert_same("c2_exp", &loaded.data.c2, &e["c2_exp"].values);
-    assert_same(
-        "c2_exp_before_diagonal_correction",
-        &loaded.c2_before_correction,
-        &e["c2_exp_before_diagonal_correction"].values,
-    );
+    let cli = loaded.cli_prepared().unwrap();
+    for (key, actual) in [
+        ("wavevector_q_list", &loaded.wavevector_q_list),
+        ("phi_angles_list", &loaded.data.phi),
+        ("t1", &loaded.t),
+        ("t2", &loaded.t),
+        ("c2_exp", &loaded.data.c2),
+        (
+            "c2_exp_before_diagonal_correction",
+            &loaded.c2_before_correction,
+        ),
+        ("cli_phi_angles_list", &cli.data.phi),
+        ("cli_t1", &cli.t),
+        ("cli_t2", &cli.t),
+        ("cli_c2_exp", &cli.data.c2),
+    ] {
+        assert_same(key, actual, &e[key].values);
+    }
     // The fit uses the first q of the list, as the package's fit does.
     assert_eq!(loaded.data.q, e["wavevector_q_list"].values[0]);
     assert_eq!(loaded.data.dt, e["config_dt"].values[0]);
-
-    let cli = loaded.cli_prepared().unwrap();
-    assert_same(
-        "cli_phi_angles_list",
-        &cli.data.phi,
-        &e["cli_phi_angles_list"].values,
-    );
-    assert_same("cli_t1", &cli.t, &e["cli_t1"].values);
-    assert_same("cli_t2", &cli.t, &e["cli_t2"].values);
-    assert_same("cli_c2_exp", &cli.data.c2, &e["cli_c2_exp"].values);
     assert_eq!(cli.data.n_t, n_t - 1);
 }
 
@@ -109,12 +99,20 @@ fn source_indices(expected_file: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The HDF5 fixture `fixture` loaded at `q`, checked against what the package made of it
+/// (`expected_file`), its matrices taken from the same members.
+fn loads_as_package(fixture: &str, q: f64, expected_file: &str) -> LoadedXpcs {
+    let loaded = load_hdf5(data_dir().join(fixture), &options(q)).unwrap();
+    check_against_package(&loaded, expected_file);
+    assert_eq!(loaded.source_indices, source_indices(expected_file));
+    loaded
+}
+
 #[test]
 fn aps_u_loads_as_the_package_loads_it() {
     let path = data_dir().join("aps_u_fixture.h5");
     assert_eq!(detect_hdf5_layout(&path).unwrap(), SourceFormat::ApsU);
-    let loaded = load_hdf5(&path, &options(0.0048)).unwrap();
-    check_against_package(&loaded, "aps_u_expected.npz");
+    let loaded = loads_as_package("aps_u_fixture.h5", 0.0048, "aps_u_expected.npz");
     // The matrices are float32 in the file and formed in float32, as NumPy forms them.
     assert_eq!(loaded.c2_before_correction, {
         let e = expected("aps_u_expected.npz");
@@ -127,7 +125,6 @@ fn aps_u_loads_as_the_package_loads_it() {
     assert_eq!(loaded.precision, Precision::Float32);
     assert_eq!(loaded.format, SourceFormat::ApsU);
     assert_eq!(loaded.selected_q, Some(0.00481));
-    assert_eq!(loaded.source_indices, source_indices("aps_u_expected.npz"));
     assert_eq!(
         loaded.source_datasets,
         [
@@ -143,13 +140,7 @@ fn aps_u_loads_as_the_package_loads_it() {
 
 #[test]
 fn aps_u_keeps_the_bins_of_the_selected_q_when_one_is_missing() {
-    let path = data_dir().join("aps_u_fixture.h5");
-    let loaded = load_hdf5(&path, &options(0.0054)).unwrap();
-    check_against_package(&loaded, "aps_u_expected_q1.npz");
-    assert_eq!(
-        loaded.source_indices,
-        source_indices("aps_u_expected_q1.npz")
-    );
+    let loaded = loads_as_package("aps_u_fixture.h5", 0.0054, "aps_u_expected_q1.npz");
     // Bin 6 is the 5th processed bin, paired with the 5th member by position.
     assert_eq!(
         loaded.source_datasets[1],
@@ -159,14 +150,11 @@ fn aps_u_keeps_the_bins_of_the_selected_q_when_one_is_missing() {
 
 #[test]
 fn aps_old_keeps_entries_within_ten_percent_in_index_order() {
-    let path = data_dir().join("aps_old_fixture.h5");
-    assert_eq!(detect_hdf5_layout(&path).unwrap(), SourceFormat::ApsOld);
-    let loaded = load_hdf5(&path, &options(0.00538)).unwrap();
-    check_against_package(&loaded, "aps_old_expected.npz");
     assert_eq!(
-        loaded.source_indices,
-        source_indices("aps_old_expected.npz")
+        detect_hdf5_layout(&data_dir().join("aps_old_fixture.h5")).unwrap(),
+        SourceFormat::ApsOld
     );
+    let loaded = loads_as_package("aps_old_fixture.h5", 0.00538, "aps_old_expected.npz");
     assert_eq!(loaded.format, SourceFormat::ApsOld);
     assert_eq!(loaded.precision, Precision::Float64);
     assert_eq!(loaded.selected_q, Some(0.005399));
@@ -175,13 +163,7 @@ fn aps_old_keeps_entries_within_ten_percent_in_index_order() {
 
 #[test]
 fn aps_old_takes_the_ten_closest_when_fewer_than_five_qualify() {
-    let path = data_dir().join("aps_old_fixture.h5");
-    let loaded = load_hdf5(&path, &options(0.0041)).unwrap();
-    check_against_package(&loaded, "aps_old_expected_expand.npz");
-    assert_eq!(
-        loaded.source_indices,
-        source_indices("aps_old_expected_expand.npz")
-    );
+    let loaded = loads_as_package("aps_old_fixture.h5", 0.0041, "aps_old_expected_expand.npz");
     assert_eq!(loaded.selected_q, Some(0.004002));
     // The widening is the package's behaviour, but worth a word.
     assert!(
@@ -384,6 +366,25 @@ enum Values {
     I64(Vec<usize>, Vec<i64>),
 }
 
+/// The float64 dataset `leaf` of `group`, chunked and deflate-compressed when `chunk`
+/// is given.
+fn write_f64(
+    group: &H5Group,
+    leaf: &str,
+    shape: &[usize],
+    chunk: Option<&[usize]>,
+    values: &[f64],
+) {
+    let mut builder = group.new_dataset::<f64>().shape(shape);
+    if let Some(chunk) = chunk {
+        builder = builder.chunk(chunk).deflate(4);
+    }
+    builder
+        .create(leaf)
+        .and_then(|d| d.write_raw(values))
+        .unwrap();
+}
+
 fn write_h5(path: &Path, datasets: Vec<(&str, Values)>) {
     let file = H5File::create(path).unwrap();
     let mut groups = HashMap::new();
@@ -391,28 +392,13 @@ fn write_h5(path: &Path, datasets: Vec<(&str, Values)>) {
         let group = parent(&file, &mut groups, name);
         let leaf = name.rsplit('/').next().unwrap();
         match values {
-            Values::F64(shape, v) => group
-                .new_dataset::<f64>()
-                .shape(&shape)
-                .create(leaf)
-                .unwrap()
-                .write_raw(&v)
-                .unwrap(),
-            Values::F64Chunked(shape, chunk, v) => group
-                .new_dataset::<f64>()
-                .shape(&shape)
-                .chunk(&chunk)
-                .deflate(4)
-                .create(leaf)
-                .unwrap()
-                .write_raw(&v)
-                .unwrap(),
+            Values::F64(shape, v) => write_f64(group, leaf, &shape, None, &v),
+            Values::F64Chunked(shape, chunk, v) => write_f64(group, leaf, &shape, Some(&chunk), &v),
             Values::I64(shape, v) => group
                 .new_dataset::<i64>()
                 .shape(&shape)
                 .create(leaf)
-                .unwrap()
-                .write_raw(&v)
+                .and_then(|d| d.write_raw(&v))
                 .unwrap(),
         }
     }

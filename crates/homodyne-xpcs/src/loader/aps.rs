@@ -37,8 +37,8 @@ pub fn load_hdf5(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Loaded
     options.check()?;
     let file = open_hdf5(path)?;
     let selection = match detect_layout(&file, path)? {
-        SourceFormat::ApsU => aps_u::select(&file, path, options)?,
-        _ => aps_old::select(&file, path, options)?,
+        SourceFormat::ApsU => aps_u::select(&file, options)?,
+        _ => aps_old::select(&file, options)?,
     };
     assemble(&file, path, options, selection)
 }

@@ -1,18 +1,14 @@
 //! The older APS layout: `xpcs/dqlist` and `exchange/C2T_all`, the entries within a
 //! tolerance of the closest q kept, or the ten closest.
 
-use std::path::Path;
-
 use homodyne_data::Hdf5File;
 use rust_hdf5::CreationOrder;
 
-use super::hdf5::read_first_row;
+use super::hdf5::read_list;
 use super::layout::{APS_OLD_C2T_ALL, APS_OLD_PHI_LIST, APS_OLD_Q_LIST};
 use super::loaded::SourceFormat;
 use super::options::LoadOptions;
-use super::selection::{
-    Selected, Selection, check_deviation, closest_finite, summarize, unconfigured_q,
-};
+use super::selection::{Selected, Selection, select_q, summarize};
 use crate::error::XpcsError;
 
 /// Older layout: fewer matches than this widen the selection.
@@ -22,15 +18,11 @@ const APS_OLD_EXPANDED: usize = 10;
 
 /// The matrices within the q tolerance of the q closest to `options.wavevector_q` in an
 /// older APS file, or the ten closest (see the rules of [`super`]).
-pub(super) fn select(
-    file: &Hdf5File,
-    path: &Path,
-    options: &LoadOptions,
-) -> Result<Selection, XpcsError> {
-    let layout = "older APS";
+pub(super) fn select(file: &Hdf5File, options: &LoadOptions) -> Result<Selection, XpcsError> {
+    let path = file.path();
     let mut warnings = Vec::new();
-    let dq = read_first_row(file, APS_OLD_Q_LIST, layout)?;
-    let dphi = read_first_row(file, APS_OLD_PHI_LIST, layout)?;
+    let dq = read_list(file, APS_OLD_Q_LIST, SourceFormat::ApsOld)?;
+    let dphi = read_list(file, APS_OLD_PHI_LIST, SourceFormat::ApsOld)?;
     if dphi.len() != dq.len() {
         return Err(XpcsError::data_file(
             path,
@@ -76,15 +68,13 @@ pub(super) fn select(
              while h5py (and so the package) lists them in creation order"
         ));
     }
-    let closest =
-        closest_finite(&dq, options.wavevector_q).ok_or_else(|| XpcsError::Wavevector {
-            path: path.to_path_buf(),
-            requested: options.wavevector_q,
-            message: format!("every entry of /{APS_OLD_Q_LIST} is NaN or infinite"),
-        })?;
-    let selected_q = dq[closest];
-    unconfigured_q(path, options, &dq, selected_q, &mut warnings)?;
-    check_deviation(path, options, selected_q, &dq)?;
+    let selected_q = select_q(
+        path,
+        options,
+        &dq,
+        &format!("entry of /{APS_OLD_Q_LIST}"),
+        &mut warnings,
+    )?;
     let tolerance = selected_q * options.q_tolerance_fraction;
     let mut indices: Vec<usize> = (0..dq.len())
         .filter(|&i| (dq[i] - selected_q).abs() <= tolerance)

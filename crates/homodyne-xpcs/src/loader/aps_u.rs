@@ -1,15 +1,13 @@
 //! The APS-U layout: bins paired with the matrices of `xpcs/twotime/correlation_map`,
 //! and every bin of the closest q kept.
 
-use std::path::Path;
-
 use homodyne_data::Hdf5File;
 
-use super::hdf5::{members, read_vector};
+use super::hdf5::{members, read_list};
 use super::layout::{APS_U_CORRELATION_MAP, APS_U_PHI_LIST, APS_U_PROCESSED_BINS, APS_U_Q_LIST};
 use super::loaded::SourceFormat;
 use super::options::LoadOptions;
-use super::selection::{Selected, Selection, check_deviation, closest_finite, unconfigured_q};
+use super::selection::{Selected, Selection, select_q};
 use crate::error::XpcsError;
 
 /// APS-U: q values of one matrix equal to the selected q within this (absolute).
@@ -17,16 +15,12 @@ const APS_U_Q_MATCH: f64 = 1e-10;
 
 /// The matrices of the q closest to `options.wavevector_q` in an APS-U file (see the
 /// rules of [`super`]).
-pub(super) fn select(
-    file: &Hdf5File,
-    path: &Path,
-    options: &LoadOptions,
-) -> Result<Selection, XpcsError> {
-    let layout = "APS-U";
+pub(super) fn select(file: &Hdf5File, options: &LoadOptions) -> Result<Selection, XpcsError> {
+    let path = file.path();
     let mut warnings = Vec::new();
-    let bins = read_vector(file, APS_U_PROCESSED_BINS, layout)?;
-    let q_values = read_vector(file, APS_U_Q_LIST, layout)?;
-    let phi_values = read_vector(file, APS_U_PHI_LIST, layout)?;
+    let bins = read_list(file, APS_U_PROCESSED_BINS, SourceFormat::ApsU)?;
+    let q_values = read_list(file, APS_U_Q_LIST, SourceFormat::ApsU)?;
+    let phi_values = read_list(file, APS_U_PHI_LIST, SourceFormat::ApsU)?;
     let (n_q, n_phi) = (q_values.len() as i64, phi_values.len() as i64);
     if n_q == 0 || n_phi == 0 {
         return Err(XpcsError::data_file(
@@ -95,15 +89,13 @@ pub(super) fn select(
         ));
     }
     let pair_q: Vec<f64> = pairs.iter().map(|p| p.q).collect();
-    let closest =
-        closest_finite(&pair_q, options.wavevector_q).ok_or_else(|| XpcsError::Wavevector {
-            path: path.to_path_buf(),
-            requested: options.wavevector_q,
-            message: format!("every q of the processed bins in /{APS_U_Q_LIST} is NaN or infinite"),
-        })?;
-    let selected_q = pair_q[closest];
-    unconfigured_q(path, options, &pair_q, selected_q, &mut warnings)?;
-    check_deviation(path, options, selected_q, &pair_q)?;
+    let selected_q = select_q(
+        path,
+        options,
+        &pair_q,
+        &format!("q of the processed bins in /{APS_U_Q_LIST}"),
+        &mut warnings,
+    )?;
     let selected: Vec<Selected> = pairs
         .into_iter()
         .filter(|p| (p.q - selected_q).abs() < APS_U_Q_MATCH)

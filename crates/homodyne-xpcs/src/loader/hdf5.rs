@@ -8,7 +8,7 @@ use std::path::Path;
 use homodyne_data::{DataError, Hdf5Dataset, Hdf5File, NumberKind};
 
 use super::io_error::{problem, xpcs_error};
-use super::loaded::Precision;
+use super::loaded::{Precision, SourceFormat};
 use crate::error::XpcsError;
 
 /// Opens `path` as HDF5: [`XpcsError::Io`] when it cannot be opened (the operating
@@ -44,13 +44,18 @@ pub(super) fn has_member(file: &Hdf5File, group: &str, name: &str) -> bool {
     members(file, group).is_some_and(|names| names.iter().any(|n| n == name))
 }
 
-/// The numeric dataset `name` that the `layout` layout needs, read whole as `f64`, with
-/// its shape; a missing one is an [`XpcsError::MissingDataset`].
-fn read_numbers(
+/// The list `name` of an APS file of the layout `format`, read whole as `f64`: 1-D in
+/// the APS-U layout, row 0 of a `(1, N)` dataset in the older one (the package's
+/// `f[name][0, :]`). A missing list is an [`XpcsError::MissingDataset`].
+pub(super) fn read_list(
     file: &Hdf5File,
     name: &str,
-    layout: &str,
-) -> Result<(Vec<f64>, Vec<usize>), XpcsError> {
+    format: SourceFormat,
+) -> Result<Vec<f64>, XpcsError> {
+    let (layout, stored_as) = match format {
+        SourceFormat::ApsU => ("APS-U", "as a 1-D list"),
+        _ => ("older APS", "with shape (1, N) and reads row 0"),
+    };
     let dataset = file.dataset(name).map_err(|e| match e {
         DataError::MissingDataset { file, .. } => XpcsError::MissingDataset {
             path: file,
@@ -60,47 +65,21 @@ fn read_numbers(
         other => xpcs_error(other),
     })?;
     let values = dataset.read_all().map_err(xpcs_error)?;
-    Ok((values, dataset.shape().to_vec()))
-}
-
-/// A 1-D numeric dataset.
-pub(super) fn read_vector(
-    file: &Hdf5File,
-    name: &str,
-    layout: &str,
-) -> Result<Vec<f64>, XpcsError> {
-    let (values, shape) = read_numbers(file, name, layout)?;
-    if shape.len() != 1 {
-        return Err(XpcsError::data_file(
-            file.path(),
-            format!("/{name}"),
-            format!("has shape {shape:?}; the {layout} layout stores it as a 1-D list"),
-        ));
-    }
-    Ok(values)
-}
-
-/// Row 0 of a `(1, N)` dataset, as the package's `f[name][0, :]`.
-pub(super) fn read_first_row(
-    file: &Hdf5File,
-    name: &str,
-    layout: &str,
-) -> Result<Vec<f64>, XpcsError> {
-    let (values, shape) = read_numbers(file, name, layout)?;
-    match (
-        shape.as_slice(),
-        shape.get(1).and_then(|&n| values.get(..n)),
-    ) {
-        ([rows, _], Some(row)) if *rows >= 1 => Ok(row.to_vec()),
-        _ => Err(XpcsError::data_file(
+    let list = match (format, dataset.shape()) {
+        (SourceFormat::ApsU, [_]) => Some(values),
+        (SourceFormat::ApsOld, &[rows, n]) if rows >= 1 => values.get(..n).map(<[f64]>::to_vec),
+        _ => None,
+    };
+    list.ok_or_else(|| {
+        XpcsError::data_file(
             file.path(),
             format!("/{name}"),
             format!(
-                "has shape {shape:?}; the {layout} layout stores it with shape (1, N) and \
-                 reads row 0"
+                "has shape {:?}; the {layout} layout stores it {stored_as}",
+                dataset.shape()
             ),
-        )),
-    }
+        )
+    })
 }
 
 /// The precision a matrix stored as `dataset` is formed in: float32 stays float32, as in

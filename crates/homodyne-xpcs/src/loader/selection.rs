@@ -8,9 +8,32 @@ use super::loaded::SourceFormat;
 use super::options::{LoadOptions, WAVEVECTOR_KEY};
 use crate::error::XpcsError;
 
+/// The q of `available` (the q of each matrix of the file `path`) closest to the
+/// requested one, as the package selects it, then checked against
+/// [`LoadOptions::max_q_deviation`] and, without a configured q, against the file holding
+/// several ([`unconfigured_q`]). `all_non_finite` says which list held no finite q.
+pub(super) fn select_q(
+    path: &Path,
+    options: &LoadOptions,
+    available: &[f64],
+    all_non_finite: &str,
+    warnings: &mut Vec<String>,
+) -> Result<f64, XpcsError> {
+    let closest =
+        closest_finite(available, options.wavevector_q).ok_or_else(|| XpcsError::Wavevector {
+            path: path.to_path_buf(),
+            requested: options.wavevector_q,
+            message: format!("every {all_non_finite} is NaN or infinite"),
+        })?;
+    let selected_q = available[closest];
+    unconfigured_q(path, options, available, selected_q, warnings)?;
+    check_deviation(path, options, selected_q, available)?;
+    Ok(selected_q)
+}
+
 /// Index of the finite entry of `q` closest to `target` (the first of equals), as
 /// NumPy's `argmin(|q - target|)` over the finite entries.
-pub(super) fn closest_finite(q: &[f64], target: f64) -> Option<usize> {
+fn closest_finite(q: &[f64], target: f64) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, &v) in q.iter().enumerate() {
         if !v.is_finite() {
@@ -24,7 +47,9 @@ pub(super) fn closest_finite(q: &[f64], target: f64) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-pub(super) fn check_deviation(
+/// Refuses a `selected` q farther from the requested one than
+/// [`LoadOptions::max_q_deviation`].
+fn check_deviation(
     path: &Path,
     options: &LoadOptions,
     selected: f64,
@@ -50,7 +75,7 @@ pub(super) fn check_deviation(
 /// Without a configured q ([`LoadOptions::wavevector_q_configured`]): an error when the
 /// file holds several q values (which one to fit is the user's choice, not the package
 /// default's nearest), else a warning naming the q `used`.
-pub(super) fn unconfigured_q(
+fn unconfigured_q(
     path: &Path,
     options: &LoadOptions,
     available: &[f64],

@@ -173,54 +173,35 @@ mod tests {
         }
     }
 
+    /// The square `matrix` of `m.npy` made whole from `triangle`.
+    fn whole(
+        matrix: &mut [f64],
+        triangle: MatrixTriangle,
+        warnings: &mut Vec<String>,
+    ) -> Result<MatrixTriangle, XpcsError> {
+        let m = (matrix.len() as f64).sqrt() as usize;
+        make_whole(matrix, m, triangle, &context(Path::new("m.npy")), warnings)
+    }
+
     #[test]
     fn triangles_are_detected_and_mirrored() {
-        let path = Path::new("m.npy");
         let mut warnings = Vec::new();
         let mut upper = vec![1.0, 2.0, 3.0, 0.0, 4.0, 5.0, f64::NAN, 0.0, 6.0];
-        let t = make_whole(
-            &mut upper,
-            3,
-            MatrixTriangle::Auto,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap();
+        let t = whole(&mut upper, MatrixTriangle::Auto, &mut warnings).unwrap();
         assert_eq!(t, MatrixTriangle::Upper);
         assert_eq!(upper, [1.0, 2.0, 3.0, 2.0, 4.0, 5.0, 3.0, 5.0, 6.0]);
         let mut lower = vec![1.0, 0.0, 0.0, 2.0, 4.0, 0.0, 3.0, 5.0, 6.0];
-        let t = make_whole(
-            &mut lower,
-            3,
-            MatrixTriangle::Auto,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap();
+        let t = whole(&mut lower, MatrixTriangle::Auto, &mut warnings).unwrap();
         assert_eq!(t, MatrixTriangle::Lower);
         assert_eq!(lower, [1.0, 2.0, 3.0, 2.0, 4.0, 5.0, 3.0, 5.0, 6.0]);
         // A configured upper triangle ignores what is below it.
         let mut noisy = vec![1.0, 2.0, 3.0, 9.0, 4.0, 5.0, 9.0, 9.0, 6.0];
-        make_whole(
-            &mut noisy,
-            3,
-            MatrixTriangle::Upper,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap();
+        whole(&mut noisy, MatrixTriangle::Upper, &mut warnings).unwrap();
         assert_eq!(noisy, [1.0, 2.0, 3.0, 2.0, 4.0, 5.0, 3.0, 5.0, 6.0]);
         assert!(warnings.is_empty(), "{warnings:?}");
         // Full is kept as it is, with a word when half of it is empty.
         let mut half = vec![1.0, 2.0, 0.0, 4.0];
-        let t = make_whole(
-            &mut half,
-            2,
-            MatrixTriangle::Full,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap();
+        let t = whole(&mut half, MatrixTriangle::Full, &mut warnings).unwrap();
         assert_eq!((t, half), (MatrixTriangle::Full, vec![1.0, 2.0, 0.0, 4.0]));
         assert!(warnings[0].contains("below its diagonal"), "{warnings:?}");
     }
@@ -230,14 +211,7 @@ mod tests {
         let path = Path::new("m.npy");
         let mut warnings = Vec::new();
         let mut zero = vec![1.0, 0.0, f64::NAN, 1.0];
-        let err = make_whole(
-            &mut zero,
-            2,
-            MatrixTriangle::Auto,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap_err();
+        let err = whole(&mut zero, MatrixTriangle::Auto, &mut warnings).unwrap_err();
         assert!(
             err.to_string().contains("no value off its diagonal"),
             "{err}"
@@ -259,14 +233,7 @@ mod tests {
         );
         // The diagonal is replaced, so a NaN there is no error.
         let mut diagonal = vec![f64::NAN, 2.0, 2.0, f64::NAN];
-        make_whole(
-            &mut diagonal,
-            2,
-            MatrixTriangle::Auto,
-            &context(path),
-            &mut warnings,
-        )
-        .unwrap();
+        whole(&mut diagonal, MatrixTriangle::Auto, &mut warnings).unwrap();
     }
 
     #[test]
