@@ -86,7 +86,7 @@ mod per_angle;
 mod read;
 mod settings;
 mod template;
-pub(crate) mod value;
+mod value;
 mod xpcs_config;
 
 pub use hold::Hold;

@@ -577,3 +577,92 @@ fn a_configuration_file_loads_its_data() {
         Some(dir.path().join("data/cached_c2_frames_2_11.npz").as_path())
     );
 }
+
+#[test]
+fn lenient_forms_and_list_items_are_read_and_named_in_errors() {
+    let angles = |value: &str| {
+        XpcsConfig::from_yaml_str(&format!("experimental_data:\n  phi_angles: {value}\n"))
+            .map(|c| c.experimental_data.phi_angles)
+    };
+    assert_eq!(angles("\"45\"").unwrap(), Some(vec![45.0]));
+    assert_eq!(angles("30").unwrap(), Some(vec![30.0]));
+    assert_eq!(angles("[\"1e1\", 20]").unwrap(), Some(vec![10.0, 20.0]));
+    assert_eq!(angles("null").unwrap(), None);
+    for (value, key) in [
+        ("true", "experimental_data.phi_angles"),
+        ("north", "experimental_data.phi_angles"),
+        ("[1, null]", "experimental_data.phi_angles[1]"),
+        ("[1, [2]]", "experimental_data.phi_angles[1]"),
+    ] {
+        match angles(value) {
+            Err(XpcsError::ConfigType { key: found, .. }) => assert_eq!(found, key, "{value}"),
+            other => panic!("{value}: expected a type error, got {other:?}"),
+        }
+    }
+    for (value, key) in [
+        ("[]", "experimental_data.phi_angles"),
+        ("[0, \"nan\"]", "experimental_data.phi_angles[1]"),
+    ] {
+        match angles(value) {
+            Err(XpcsError::ConfigValue { key: found, .. }) => assert_eq!(found, key, "{value}"),
+            other => panic!("{value}: expected a value error, got {other:?}"),
+        }
+    }
+
+    for (text, key, expected) in [
+        (
+            "initial_parameters:\n  fixed_parameters: {D0: x}\n",
+            "initial_parameters.fixed_parameters.D0",
+            "a number",
+        ),
+        (
+            "initial_parameters:\n  fixed_parameters: [D0]\n",
+            "initial_parameters.fixed_parameters",
+            "a mapping of parameter names to values",
+        ),
+        (
+            "initial_parameters:\n  parameter_names: [D0, 5]\n",
+            "initial_parameters.parameter_names[1]",
+            "a parameter name",
+        ),
+        (
+            "parameter_space:\n  bounds: [5]\n",
+            "parameter_space.bounds[0]",
+            "a mapping",
+        ),
+        (
+            "parameter_space:\n  bounds:\n    - {name: beta, fixed: [1]}\n",
+            "parameter_space.bounds[0].fixed",
+            "a number, true (its initial value) or false",
+        ),
+        (
+            "phi_filtering:\n  target_ranges: {min_angle: 1}\n",
+            "phi_filtering.target_ranges",
+            "a list of {min_angle, max_angle} entries",
+        ),
+    ] {
+        assert_eq!(
+            type_error_key(text),
+            (key.to_owned(), expected.to_owned()),
+            "{text}"
+        );
+    }
+
+    // A null entry is an entry of defaults; a key inside an entry is reported by its index.
+    let config = XpcsConfig::from_yaml_str(
+        "phi_filtering:\n  target_ranges:\n    - null\n    - {min_angle: 5, max_angel: 9}\n",
+    )
+    .unwrap();
+    let ranges = &config.phi_filtering.target_ranges;
+    assert_eq!((ranges[0].min_angle, ranges[0].max_angle), (-180.0, 180.0));
+    assert_eq!((ranges[1].min_angle, ranges[1].max_angle), (5.0, 180.0));
+    assert_eq!(
+        config.unknown_keys,
+        ["phi_filtering.target_ranges[1].max_angel"]
+    );
+    assert!(
+        config.warnings[0].contains("(did you mean `phi_filtering.target_ranges[1].max_angle`?)"),
+        "{:?}",
+        config.warnings
+    );
+}

@@ -106,8 +106,7 @@ fn unwrap<'a>(path: &'a Path<'a>) -> &'a Path<'a> {
 
 /// Appends the dotted path of `path` to `shown` (with indices) and to `kind` (with `[]`).
 fn write_path(path: &Path, shown: &mut String, kind: &mut String) {
-    match path {
-        Path::Root => {}
+    match unwrap(path) {
         Path::Seq { parent, index } => {
             write_path(parent, shown, kind);
             shown.push_str(&format!("[{index}]"));
@@ -122,11 +121,8 @@ fn write_path(path: &Path, shown: &mut String, kind: &mut String) {
                 out.push_str(key);
             }
         }
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => {
-            write_path(parent, shown, kind);
-        }
+        // The root (the wrappers are unwrapped).
+        _ => {}
     }
 }
 
@@ -216,5 +212,74 @@ impl<'de> Deserializer<'de> for FieldNames<'_> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
         option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
         ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::value::Field;
+
+    /// Every section path the document has, with `[]` for list entries.
+    const PATHS: [&str; 19] = [
+        "",
+        "analyzer_parameters",
+        "analyzer_parameters.scattering",
+        "analyzer_parameters.geometry",
+        "experimental_data",
+        "experimental_data.geometry",
+        "initial_parameters",
+        "initial_parameters.per_angle_scaling",
+        "parameter_space",
+        "parameter_space.bounds[]",
+        "optimization",
+        "optimization.nlsq",
+        "optimization.nlsq.anti_degeneracy",
+        "optimization.streaming",
+        "performance",
+        "phi_filtering",
+        "phi_filtering.target_ranges[]",
+        "output",
+        "v2_features",
+    ];
+
+    #[test]
+    fn a_sections_keys_are_its_fields_and_its_unused_keys_apart() {
+        let bounds = section_keys("parameter_space.bounds[]").unwrap();
+        assert_eq!(bounds.read, ["name", "min", "max", "fixed"]);
+        assert_eq!(bounds.unused, ["type", "prior_mu", "prior_sigma", "unit"]);
+        for path in PATHS {
+            let keys = section_keys(path).unwrap();
+            assert!(!keys.read.is_empty(), "{path:?}");
+            for key in keys.unused {
+                assert!(!keys.read.contains(key), "{path:?}: {key} read and unused");
+            }
+        }
+        assert!(section_keys("analyzer_parameters.dt").is_none());
+    }
+
+    #[test]
+    fn keys_in_lists_are_named_by_index_and_sorted_by_their_section() {
+        let value = serde_json::json!({
+            "parameter_space": {
+                "bounds": [{"name": "D0"}, {"name": "alpha", "prior_mu": 1, "mx": 2}],
+            },
+            "outptu": {},
+        });
+        let mut ignored = Vec::new();
+        let _: Field<Document> =
+            serde_ignored::deserialize(&value, |path| ignored.extend(IgnoredKey::new(&path)))
+                .unwrap();
+        let report = KeyReport::new(&ignored);
+        assert_eq!(report.accepted, ["parameter_space.bounds[1].prior_mu"]);
+        let mut unknown = report.unknown.clone();
+        unknown.sort();
+        assert_eq!(unknown, ["outptu", "parameter_space.bounds[1].mx"]);
+        let said = report.warnings.join("\n");
+        assert!(
+            said.contains("(did you mean `parameter_space.bounds[1].max`?)"),
+            "{said}"
+        );
+        assert!(said.contains("`outptu` (did you mean `output`?)"), "{said}");
     }
 }

@@ -4,8 +4,8 @@
 //! Every key of the document's sections is a [`Field`], which reads any value: a value of
 //! the wrong type is not a deserialisation error (that would carry no key), but a
 //! [`Field::Wrong`] that the reader turns into an [`XpcsError::ConfigType`] naming the key,
-//! as in `configuration key `analyzer_parameters.dt`: expected a number, found the string
-//! "fast"`. A [`Shape`] says what a key takes.
+//! as in ``configuration key `analyzer_parameters.dt`: expected a number, found the string
+//! "fast"``. A [`Shape`] says what a key takes.
 
 use std::fmt;
 use std::marker::PhantomData;
