@@ -151,7 +151,7 @@ fn aps_u_keeps_the_bins_of_the_selected_q_when_one_is_missing() {
 #[test]
 fn aps_old_keeps_entries_within_ten_percent_in_index_order() {
     assert_eq!(
-        detect_hdf5_layout(&data_dir().join("aps_old_fixture.h5")).unwrap(),
+        detect_hdf5_layout(data_dir().join("aps_old_fixture.h5")).unwrap(),
         SourceFormat::ApsOld
     );
     let loaded = loads_as_package("aps_old_fixture.h5", 0.00538, "aps_old_expected.npz");
