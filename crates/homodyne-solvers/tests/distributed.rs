@@ -3,6 +3,8 @@
 //! processes played by threads ([`ThreadGroup`]) that fail, exchange and report invalid
 //! values as processes would.
 
+use std::ops::Range;
+
 use homodyne_core::{
     Bounds, ErrorKind, JacobianKind, Model, NoObserver, OptimizationError, SliceSource,
 };
@@ -17,6 +19,16 @@ use homodyne_solvers::{
 };
 use homodyne_testkit::ThreadGroup;
 use homodyne_testkit::example::Decay;
+
+/// The objective of `model` over the points of `share` alone.
+fn share_objective<'a, M: Model>(
+    model: &'a M,
+    x: &'a [f64],
+    y: &'a [f64],
+    share: Range<usize>,
+) -> InMemoryObjective<'a, M> {
+    InMemoryObjective::new(model, &x[share.clone()], &y[share], None, Loss::Linear, 1.0)
+}
 
 fn data(n: usize) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / n as f64).collect();
@@ -81,16 +93,7 @@ fn fits_from_shares_end_on_the_single_process_bits() {
             let shared = Shared {
                 parts: tree_shares(n, count)
                     .into_iter()
-                    .map(|r| {
-                        InMemoryObjective::new(
-                            &Decay,
-                            &x[r.clone()],
-                            &y[r],
-                            None,
-                            Loss::Linear,
-                            1.0,
-                        )
-                    })
+                    .map(|r| share_objective(&Decay, &x, &y, r))
                     .collect(),
                 n,
                 accumulation,
@@ -140,14 +143,7 @@ fn processes_with_their_shares_alone_end_on_the_single_process_bits() {
         let shares = tree_shares(n, size);
         let outcomes: Vec<Vec<f64>> = threads.run_each(|communicator| {
             let share = shares[communicator.rank()].clone();
-            let local = InMemoryObjective::new(
-                &Decay,
-                &x[share.clone()],
-                &y[share.clone()],
-                None,
-                Loss::Linear,
-                1.0,
-            );
+            let local = share_objective(&Decay, &x, &y, share.clone());
             let objective =
                 DistributedObjective::new(local, &communicator, share.start, n, accumulation);
             trf(&objective, &p0, &bounds, &options, &NoObserver)
@@ -196,14 +192,7 @@ fn a_failing_process_ends_every_process_with_an_error_naming_it() {
     let shares = tree_shares(n, 2);
     let errors: Vec<OptimizationError> = threads.run_each(|communicator| {
         let share = shares[communicator.rank()].clone();
-        let local = InMemoryObjective::new(
-            &PanicsBeyondFive,
-            &x[share.clone()],
-            &y[share.clone()],
-            None,
-            Loss::Linear,
-            1.0,
-        );
+        let local = share_objective(&PanicsBeyondFive, &x, &y, share.clone());
         let objective = DistributedObjective::new(
             local,
             &communicator,
@@ -304,14 +293,7 @@ fn combined_shares_are_the_single_process_sums() {
                 let mut lin = Vec::new();
                 let mut cost = Vec::new();
                 for share in tree_shares(n, count) {
-                    let part = InMemoryObjective::new(
-                        &Decay,
-                        &x[share.clone()],
-                        &y[share],
-                        None,
-                        Loss::Linear,
-                        1.0,
-                    );
+                    let part = share_objective(&Decay, &x, &y, share);
                     lin.push(part.linearization_state(&p, accumulation));
                     cost.push(part.cost_state(&p));
                 }
