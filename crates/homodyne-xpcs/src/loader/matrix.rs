@@ -17,8 +17,9 @@
 //!
 //! With `experimental_data.format: auto` (the default) a `.npy` file is a bare matrix; a
 //! `.npz` file is the package's cache when it holds one of the cache's arrays (`c2_exp`,
-//! `t1`, ...) and no `experimental_data.dataset` is given, else a bare matrix; any other file is HDF5, read
-//! as a bare matrix when a dataset is given and as an APS or APS-U file otherwise.
+//! `t1`, ...) and no `experimental_data.dataset` is given, else a bare matrix; any other
+//! file is HDF5, read as a bare matrix when a dataset is given and as an APS or APS-U
+//! file otherwise.
 //! `format: matrix` and `format: aps` decide without looking.
 //!
 //! # Refused before anything is fitted
