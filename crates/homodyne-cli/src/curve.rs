@@ -20,7 +20,7 @@ use crate::settings::{
     Parameters, check_before_work, check_formula_parameters, is_streaming, settings,
 };
 use homodyne::DataSource;
-use homodyne_data::{Hdf5Source, NpySource};
+use homodyne_data::Hdf5Source;
 
 /// Runs `homodyne curve`; returns the exit status on success (0), or the failure.
 pub fn run(args: &CurveArgs) -> Result<(), Failure> {
@@ -53,10 +53,9 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     if processes.distributed()
         && args.plot.is_none()
         && Format::of(&args.data) == Format::Npy
-        && (x_column.as_str(), y_column.as_str()) == ("x", "y")
-        && matches!(args.sigma.as_deref(), None | Some("c2"))
-        && let Ok(source) = NpySource::open_columns(&args.data)
-        && source.has_sigma() == args.sigma.is_some()
+        && let Some(source) =
+            crate::data::source::npy_table(&args.data, &x_column, &y_column, args.sigma.as_deref())
+                .map_err(|e| Failure::input(e.to_string()))?
     {
         let variables = vec!["x".to_string()];
         return run_source(args, &parameters, &source, &variables, "x", processes);

@@ -91,7 +91,7 @@ pub struct CoarseStage {
 }
 
 /// Where [`NlsqWrapper`]'s own choice takes over from LARGE (its STANDARD-to-LARGE
-/// threshold): see [`fit`].
+/// threshold): see [`fit`](crate::analysis::fit).
 pub const LARGE_FROM_POINTS: usize = 1_000_000;
 
 /// What a fit starts from and how it runs.
@@ -111,14 +111,14 @@ pub struct XpcsFitOptions {
     /// its budget capped at [`STAGE_MAX_NFEV`].
     pub solver: SolverOptions,
     /// The one-sigma uncertainty of each selected point, in the order of
-    /// [`CorrelationData::select_points`] for [`XpcsFitOptions::points`] (data, like the
+    /// [`CorrelationData::select_points`](crate::CorrelationData::select_points) for [`XpcsFitOptions::points`] (data, like the
     /// matrices: [`crate::noise::NoiseEstimate::point_sigma`] gives it from the data's
     /// noise); residuals are divided by it. `None` (the default): unweighted.
     pub sigma: Option<Vec<f64>>,
     /// Treat [`XpcsFitOptions::sigma`] as absolute: the covariance is not rescaled by the
     /// reduced chi-squared (scipy's `curve_fit(absolute_sigma=True)`). Default false.
     pub absolute_sigma: bool,
-    /// The values parameters are held at, in the order of [`HomodyneModel::layout`]
+    /// The values parameters are held at, in the order of [`HomodyneModel::layout`](crate::HomodyneModel::layout)
     /// (`Some(value)`: held, `None`: fitted; missing trailing entries are fitted, and
     /// empty, the default, holds none). [`crate::XpcsConfig::layout_fixed`] gives it from
     /// a configuration. Held parameters stay at their values in the coarse stages and the
@@ -126,7 +126,7 @@ pub struct XpcsFitOptions {
     pub fixed: Vec<Option<f64>>,
     /// A strategy forced on the full fit (a coarse stage always runs LARGE). `None` (the
     /// default): LARGE below [`LARGE_FROM_POINTS`] selected points, the wrapper's choice
-    /// from the data size and the memory available above (see [`fit`]).
+    /// from the data size and the memory available above (see [`fit`](crate::analysis::fit)).
     pub strategy: Option<OptimizationStrategy>,
     /// The memory budget, in GiB, that the strategy and the batch size are chosen for;
     /// `None` (the default): the memory available to this process.
