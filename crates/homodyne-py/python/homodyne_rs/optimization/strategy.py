@@ -2,14 +2,18 @@
 
 A fit holds its data in one of four ways, chosen from the number of points:
 
-=============  ======================  ==========================================
-strategy       points                  what is held
-=============  ======================  ==========================================
-STANDARD       < 1,000,000             the data and the whole Jacobian
-LARGE          1M to < 10M             the data; the Jacobian one chunk at a time
-CHUNKED        10M to 100M             as LARGE, with progress reporting
+=============  ======================  ==============================================
+strategy       points                  what is held, how a pass sums
+=============  ======================  ==============================================
+STANDARD       < 1,000,000             the data; each chunk folded by exact QR
+LARGE          1M to < 10M             the data; normal equations chunk by chunk,
+                                       redone by the exact fold when ill-conditioned
+CHUNKED        10M to 100M             the same strategy as LARGE, under the
+                                       Python package's name for 10M to 100M
 STREAMING      > 100M                  one batch at a time (constant memory)
-=============  ======================  ==========================================
+=============  ======================  ==============================================
+
+No strategy holds the whole Jacobian, and every one runs the same exact solver.
 
 With ``check_memory`` the size-based choice is compared with the memory budget (the
 memory available to this process, or ``memory_limit_gb`` GiB) and moved to the next leaner
@@ -58,11 +62,11 @@ class OptimizationStrategy(Enum):
     """
 
     STANDARD = "standard"
-    """Below 1M points: the data and the whole Jacobian in memory."""
+    """Below 1M points: the data in memory, each chunk folded by exact QR."""
     LARGE = "large"
-    """1M to 10M points: the data in memory, the Jacobian a chunk at a time."""
+    """1M to 10M points: the data in memory, normal equations summed chunk by chunk."""
     CHUNKED = "chunked"
-    """10M to 100M points: as LARGE, with progress reporting."""
+    """10M to 100M points: the same strategy as LARGE (the package's name for this range)."""
     STREAMING = "streaming"
     """Above 100M points: batches from a source, constant memory."""
 
