@@ -66,9 +66,7 @@ use homodyne_solvers::distributed::{
 use homodyne_solvers::streaming::{StreamState, invalid_data};
 use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, lm, trf};
 
-pub use homodyne_solvers::distributed::{
-    Communicator, LEAF_POINTS, SingleProcess, ThreadGroup, ThreadRank, tree_shares,
-};
+pub use homodyne_solvers::distributed::{Communicator, LEAF_POINTS, SingleProcess, tree_shares};
 
 use crate::fit::Fit;
 use crate::outcome::result_from_outcome;

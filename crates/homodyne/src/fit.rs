@@ -311,8 +311,8 @@ impl<'a> Fit<'a> {
     }
 
     /// Shares the data among the processes of `communicator` (MPI through
-    /// `homodyne-mpi`, threads through [`crate::distributed::ThreadGroup`]); every process
-    /// runs the same fit and ends with the same result.
+    /// `homodyne-mpi`, threads through `homodyne_testkit::ThreadGroup` in the workspace's
+    /// tests); every process runs the same fit and ends with the same result.
     pub fn communicator(mut self, communicator: &'a dyn Communicator) -> Self {
         self.communicator = Some(communicator);
         self
