@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::state::OptimizerState;
 
-/// A checkpoint read back from disk (by [`load_checkpoint`](crate::load_checkpoint)): every
+/// A checkpoint read back from disk (by `load_checkpoint`): every
 /// field exactly as it was saved, after its checksum and format version were checked.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

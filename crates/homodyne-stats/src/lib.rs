@@ -51,9 +51,7 @@ mod batch_record;
 mod batch_statistics;
 mod error;
 mod running_totals;
-mod statistics;
 
 pub use batch_record::BatchRecord;
-pub use batch_statistics::BatchStatistics;
+pub use batch_statistics::{BatchStatistics, Statistics};
 pub use error::StatsError;
-pub use statistics::Statistics;

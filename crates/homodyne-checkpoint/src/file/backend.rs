@@ -16,8 +16,9 @@ pub(crate) trait Backend {
     type File: Source;
 
     /// Writes a complete file at `path` (truncating anything there): the groups
-    /// [`GROUPS`](super::layout::GROUPS), every field of `fields` (absolute paths, sorted), chunked and deflated as
-    /// [`chunking`](super::chunks::chunking) says, and the `checksum` string as [`CHECKSUM`](super::layout::CHECKSUM); then closes it.
+    /// [`GROUPS`](super::layout::GROUPS), every field of `fields` (absolute paths,
+    /// sorted), chunked and deflated as [`chunking`](super::chunks::chunking) says, and
+    /// the `checksum` string as [`CHECKSUM`](super::layout::CHECKSUM); then closes it.
     fn write(
         path: &Path,
         fields: &[Field<'_>],
