@@ -25,13 +25,19 @@ pub struct StreamingObjective<'a, M: Model + ?Sized> {
 
 /// The mutable part, behind a lock (one pass at a time).
 pub(super) struct Inner {
+    /// What a checkpoint saves.
     pub(super) state: StreamState,
     /// Passes of the current run asked for so far (replayed or computed).
     pub(super) pass_cursor: usize,
+    /// The batch buffer, kept between passes so that its memory is reused.
     pub(super) batch: Batch,
+    /// A batch was excluded after the run's first pass ([`StreamingObjective::take_restart`]).
     pub(super) restart: bool,
+    /// The last point linearised: where a restarted run starts.
     pub(super) last_linearized: Option<Vec<f64>>,
+    /// Checkpoint saves that failed, with why.
     pub(super) checkpoint_errors: Vec<String>,
+    /// Checkpoints written.
     pub(super) checkpoints_written: usize,
 }
 
