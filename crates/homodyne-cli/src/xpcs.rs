@@ -1,11 +1,9 @@
 //! `homodyne xpcs`: fit the homodyne two-time correlation models to XPCS data, or, with
 //! `--demo`, to a laminar-flow dataset generated in memory with known truth.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use homodyne::{FitObserver, NoObserver};
 use homodyne_xpcs::config::{XpcsConfig, config_template};
 use homodyne_xpcs::{AnalysisMode, ModelForm, XpcsError};
 
@@ -13,7 +11,6 @@ use crate::args::{ConfigArgs, XpcsArgs};
 use crate::checks;
 use crate::failure::Failure;
 use crate::processes::Processes;
-use crate::progress::Progress;
 use crate::xpcs_summary::{print_choice, print_summary};
 
 pub use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH};
@@ -23,12 +20,14 @@ pub mod outputs;
 pub mod overrides;
 pub mod pipeline;
 pub mod starts;
+mod watched;
 
 use demo::run_demo;
 pub use demo::{PreparedDemo, write_demo};
 pub use outputs::{WrittenOutputs, write_outputs};
 pub use overrides::{KeySetting, configuration_with};
 pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on, given_data};
+use watched::with_progress;
 
 /// Runs `homodyne xpcs`.
 pub fn run(args: &XpcsArgs) -> Result<(), Failure> {
@@ -147,15 +146,9 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
     if let Some(noise) = prepared.noise.as_ref().filter(|_| leads) {
         println!("{}", noise.describe());
     }
-    let progress = Progress::new();
-    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
-        &progress
-    } else {
-        &NoObserver
-    };
-    let fitted = prepared.fit(processes, observer);
-    progress.finish();
-    let run = fitted?;
+    let run = with_progress(leads && !args.quiet, |observer| {
+        prepared.fit(processes, observer)
+    })?;
     if !leads {
         return run.converged();
     }

@@ -1,21 +1,20 @@
 //! `homodyne xpcs --demo`: synthetic laminar-flow data with known truth, fitted in memory
 //! or written as an APS-U file with a YAML that fits it (`--write-data DIR`).
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use homodyne::{FitObserver, NoObserver};
+use homodyne::FitObserver;
 use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset, DemoFiles};
 use homodyne_xpcs::{CorrelationData, HomodyneModel, ModelForm, ScalingMode, XpcsFitOptions};
 
 use super::outputs::write_outputs;
 use super::pipeline::{RunError, XpcsRun, fit_on};
+use super::watched::with_progress;
 use crate::args::XpcsArgs;
 use crate::checks;
 use crate::failure::Failure;
 use crate::processes::Processes;
-use crate::progress::Progress;
 use crate::xpcs_summary::print_summary;
 
 /// The demo: synthetic laminar-flow data ([`DemoDataset`]), fitted from the Python
@@ -58,15 +57,9 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
              rest 0), contrasts and offsets estimated from the data"
         );
     }
-    let progress = Progress::new();
-    let observer: &dyn FitObserver = if leads && !args.quiet && std::io::stderr().is_terminal() {
-        &progress
-    } else {
-        &NoObserver
-    };
-    let fitted = prepared.fit(processes, observer);
-    progress.finish();
-    let run = fitted?;
+    let run = with_progress(leads && !args.quiet, |observer| {
+        prepared.fit(processes, observer)
+    })?;
     if !leads {
         return run.converged();
     }
