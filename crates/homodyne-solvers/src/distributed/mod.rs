@@ -30,10 +30,11 @@
 //! source on every pass ([`StreamedShare`], in tree order, hence the same bits); both are
 //! [`ShareSums`]. A process whose share fails hands the failure in at the exchange
 //! ([`all_gather_checked`]), so that every process ends with an error and none waits for
-//! it. [`DistributedObjective`] records every completed pass, the sums of all the points,
-//! so that a checkpoint written by one process resumes under any number of processes.
-//! [`ThreadGroup`] runs the processes as threads of one process, for tests. A stop
-//! requested of one process is handed in the same way ([`interrupt`]).
+//! it; a stop requested of one process is handed in the same way ([`interrupt`]).
+//! [`DistributedObjective`] records every completed pass, the sums of all the points, so
+//! that a checkpoint written by one process resumes under any number of processes. The
+//! workspace's tests run the processes as threads of one process (`ThreadGroup` of the
+//! dev-only crate `homodyne-testkit`).
 //!
 //! Underneath, a process computes its share's sums with
 //! [`InMemoryObjective::cost_state`] or [`InMemoryObjective::linearization_state`],
@@ -50,7 +51,6 @@ pub mod interrupt;
 mod objective;
 mod share;
 mod stream;
-mod threads;
 mod tree;
 
 pub use exchange::{Communicator, SingleProcess, all_gather_checked};
@@ -58,5 +58,4 @@ pub use interrupt::ReportsOnly;
 pub use objective::DistributedObjective;
 pub use share::ShareSums;
 pub use stream::StreamedShare;
-pub use threads::{ThreadGroup, ThreadRank};
 pub use tree::{LEAF_POINTS, combine_shares, tree_shares};
