@@ -77,6 +77,14 @@ fn each_mode_plans_as_documented() {
         .plan(n_phi)
     };
     let fourier2 = ScalingMode::Fourier { order: 2 };
+    // Shared, this Fourier series and individual scaling, compared by evidence.
+    let with_fourier = |fourier| {
+        ScalingPlan::ChooseByEvidence(vec![
+            ScalingMode::Constant,
+            fourier,
+            ScalingMode::Individual,
+        ])
+    };
     assert_eq!(
         plan("individual", "", 8),
         ScalingPlan::Fit(ScalingMode::Individual)
@@ -102,23 +110,12 @@ fn each_mode_plans_as_documented() {
         ScalingPlan::ChooseByEvidence(vec![ScalingMode::Constant, ScalingMode::Individual]);
     assert_eq!(plan("auto", "", 3), without_fourier);
     assert_eq!(plan("auto", "", 6), without_fourier);
-    assert_eq!(
-        plan("auto", "", 7),
-        ScalingPlan::ChooseByEvidence(vec![
-            ScalingMode::Constant,
-            fourier2,
-            ScalingMode::Individual
-        ])
-    );
+    assert_eq!(plan("auto", "", 7), with_fourier(fourier2));
     // Above the threshold but too few angles for the order's coefficients.
     assert_eq!(plan("auto", "      fourier_order: 4", 8), without_fourier);
     assert_eq!(
         plan("auto", "      fourier_order: 4", 9),
-        ScalingPlan::ChooseByEvidence(vec![
-            ScalingMode::Constant,
-            ScalingMode::Fourier { order: 4 },
-            ScalingMode::Individual
-        ])
+        with_fourier(ScalingMode::Fourier { order: 4 })
     );
     assert_eq!(
         plan(
@@ -130,11 +127,7 @@ fn each_mode_plans_as_documented() {
     );
     assert_eq!(
         plan("auto", "      fourier_auto_threshold: 2", 5),
-        ScalingPlan::ChooseByEvidence(vec![
-            ScalingMode::Constant,
-            fourier2,
-            ScalingMode::Individual
-        ])
+        with_fourier(fourier2)
     );
 }
 
