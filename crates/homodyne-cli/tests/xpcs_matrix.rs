@@ -9,6 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{homodyne, loader_model, scratch, stderr, stdout};
+use homodyne_xpcs::loader::write::write_aps_u;
 use homodyne_xpcs::{AnalysisMode, CorrelationData};
 use rust_hdf5::H5File;
 
@@ -40,47 +41,6 @@ fn upper_halves(data: &CorrelationData) -> Vec<f64> {
         }
     }
     out
-}
-
-/// `data` in the APS-U layout: one q, its angles, bins `1..=n_phi` and the half
-/// matrices in `xpcs/twotime/correlation_map`.
-fn write_aps_u(path: &Path, data: &CorrelationData) {
-    let n = data.n_t;
-    let halves = upper_halves(data);
-    let file = H5File::create(path).unwrap();
-    let xpcs = file.root_group().create_group("xpcs").unwrap();
-    let qmap = xpcs.create_group("qmap").unwrap();
-    qmap.new_dataset::<f64>()
-        .shape([1usize])
-        .create("dynamic_v_list_dim0")
-        .unwrap()
-        .write_raw(&[data.q])
-        .unwrap();
-    qmap.new_dataset::<f64>()
-        .shape([data.phi.len()])
-        .create("dynamic_v_list_dim1")
-        .unwrap()
-        .write_raw(&data.phi)
-        .unwrap();
-    let twotime = xpcs.create_group("twotime").unwrap();
-    let bins: Vec<i64> = (1..=data.phi.len() as i64).collect();
-    twotime
-        .new_dataset::<i64>()
-        .shape([bins.len()])
-        .create("processed_bins")
-        .unwrap()
-        .write_raw(&bins)
-        .unwrap();
-    let map = twotime.create_group("correlation_map").unwrap();
-    for (k, half) in halves.chunks_exact(n * n).enumerate() {
-        map.new_dataset::<f64>()
-            .shape([n, n])
-            .create(&format!("c2_{:05}", k + 1))
-            .unwrap()
-            .write_raw(half)
-            .unwrap();
-    }
-    file.close().unwrap();
 }
 
 /// Every number under `parameters` of `<dir>/nlsq/parameters.json`, by dotted path.
@@ -142,7 +102,7 @@ fn fit(args: &[&str], dir: &Path) -> (String, String) {
 fn a_2d_npy_matrix_fits_as_its_aps_u_file() {
     let dir = scratch("xpcs_matrix", "npy");
     let data = synthetic(AnalysisMode::Static, &[0.0], 41, &[2e4, 0.3, 100.0]);
-    write_aps_u(&dir.join("aps.h5"), &data);
+    write_aps_u(&dir.join("aps.h5"), &data).unwrap();
     homodyne_data::write_npy_f64(dir.join("c2.npy"), &data.c2, &[data.n_t, data.n_t]).unwrap();
     let common = "analysis_mode: static\nanalyzer_parameters:\n  dt: 0.1\n";
     // The APS-U file, with no q configured: its only q is taken and named.
@@ -237,7 +197,7 @@ fn a_3d_hdf5_stack_fits_as_its_aps_u_file_with_frames_and_angles_selected() {
         41,
         &[1.5e4, 0.3, 50.0, 2e-4, 0.3, 1e-5, 4.0],
     );
-    write_aps_u(&dir.join("aps.h5"), &data);
+    write_aps_u(&dir.join("aps.h5"), &data).unwrap();
     // The stack as a beamline might write it: the upper halves, in one 3-D dataset.
     let stack = dir.join("stack.h5");
     let file = H5File::create(&stack).unwrap();
