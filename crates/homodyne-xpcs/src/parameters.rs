@@ -1,4 +1,6 @@
-//! Analysis modes, per-angle scaling and the layout of the parameter vector.
+//! Analysis modes and the layout of the parameter vector for a per-angle scaling
+//! ([`ScalingMode`], defined in [`crate::scaling`] and re-exported here); parameters by
+//! name in `names`.
 //!
 //! The parameter vector is laid out as the Python package lays it out:
 //!

@@ -1,5 +1,5 @@
-//! Per-angle scaling: the linear map from a layout's scaling parameters to each angle's
-//! contrast and offset.
+//! Per-angle scaling: the modes ([`ScalingMode`]: per angle, shared, Fourier series) and
+//! the linear map from a layout's scaling parameters to each angle's contrast and offset.
 //!
 //! Every [`ScalingMode`] gives angle `k` (at `phi_k` degrees) the contrast and offset
 //!
