@@ -52,8 +52,9 @@
 //! *unknown*: its dotted path is in [`XpcsConfig::unknown_keys`] and a message, with the
 //! closest known key when one is near, in [`XpcsConfig::warnings`]. (The package only
 //! warns about unknown top-level keys and silently ignores the rest.) A value of the
-//! wrong type is an [`XpcsError::ConfigType`](crate::XpcsError::ConfigType) naming the key; a value of the right type
-//! that cannot be used is an [`XpcsError::ConfigValue`](crate::XpcsError::ConfigValue).
+//! wrong type is an [`XpcsError::ConfigType`](crate::XpcsError::ConfigType) naming the
+//! key; a value of the right type that cannot be used is an
+//! [`XpcsError::ConfigValue`](crate::XpcsError::ConfigValue).
 //!
 //! A bare matrix (a 2-D `(frames, frames)` or 3-D `(angles, frames, frames)` array, as any
 //! beamline writes it) is read by [`crate::loader::matrix`] into the same data an APS

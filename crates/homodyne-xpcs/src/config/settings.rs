@@ -21,10 +21,12 @@ pub struct AnalyzerParameters {
     pub end_frame: i64,
     /// `scattering.wavevector_q` (1/Angstrom); `None` when absent. The loader then
     /// fits the only q of a file holding one (with a warning naming it) and refuses a
-    /// file holding several, or a bare matrix ([`XpcsConfig::load_options`](super::XpcsConfig::load_options)).
+    /// file holding several, or a bare matrix
+    /// ([`XpcsConfig::load_options`](super::XpcsConfig::load_options)).
     pub wavevector_q: Option<f64>,
     /// `geometry.stator_rotor_gap` (Angstrom); `None` when absent (see
-    /// [`XpcsConfig::stator_rotor_gap`](super::XpcsConfig::stator_rotor_gap) for the fallbacks).
+    /// [`XpcsConfig::stator_rotor_gap`](super::XpcsConfig::stator_rotor_gap) for the
+    /// fallbacks).
     pub stator_rotor_gap: Option<f64>,
 }
 
