@@ -6,7 +6,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, expect_error, homodyne, stderr, stdout};
+use common::{curve, expect_error, floats, homodyne, read_json, stderr, stdout};
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -61,26 +61,17 @@ fn curve_help_documents_every_option_with_an_example() {
 
 #[test]
 fn nist_problems_through_the_command_line_reach_lre_6() {
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(nist_dir().join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = read_json(nist_dir().join("manifest.json"));
     let dir = scratch("nist");
     let mut failures = Vec::new();
     for (name, problem) in manifest.as_object().unwrap() {
         let formula = problem["formula"].as_str().unwrap();
-        let certified: Vec<f64> = problem["certified"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let certified = floats(&problem["certified"]);
         for (s, start) in problem["starts"].as_array().unwrap().iter().enumerate() {
-            let p0: Vec<String> = start
-                .as_array()
-                .unwrap()
+            let p0: Vec<String> = floats(start)
                 .iter()
                 .enumerate()
-                .map(|(k, v)| format!("b{}={}", k + 1, v.as_f64().unwrap()))
+                .map(|(k, v)| format!("b{}={v}", k + 1))
                 .collect();
             for method in ["trf", "lm"] {
                 let json = dir.join(format!("{name}-{s}-{method}.json"));
@@ -106,8 +97,7 @@ fn nist_problems_through_the_command_line_reach_lre_6() {
                     ));
                     continue;
                 }
-                let result: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+                let result: Value = read_json(&json);
                 let params = result["parameters"].as_object().unwrap();
                 let lre = params
                     .values()
@@ -168,7 +158,7 @@ fn two_predictors_and_the_report() {
     ] {
         assert!(report.contains(piece), "{piece} missing:\n{report}");
     }
-    let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let result: Value = read_json(&json);
     let names: Vec<&String> = result["parameters"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["b1", "b2", "b3"]);
     for (name, truth) in [("b1", 2.5), ("b2", 0.05), ("b3", 0.03)] {
@@ -364,7 +354,7 @@ fn a_parameter_ending_on_its_bound_is_flagged() {
             "{method}: {}",
             stdout(&out)
         );
-        let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let result: Value = read_json(&json);
         assert_eq!(result["parameters"]["b1"]["at_bound"], "at upper bound");
         assert!(result["parameters"]["b2"]["at_bound"].is_null());
     }
@@ -407,7 +397,7 @@ fn streaming_with_checkpoints_and_resume() {
         }
         let out = homodyne(&args);
         assert!(out.status.success(), "{}", stderr(&out));
-        let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        let value: Value = read_json(json);
         (stdout(&out), value)
     };
     let (report, first) = run(false, "first.json");
@@ -469,7 +459,7 @@ fn streaming_reads_an_hdf5_file_batch_by_batch() {
         args.extend_from_slice(extra);
         let out = homodyne(&args);
         assert!(out.status.success(), "{}", stderr(&out));
-        let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        let value: Value = read_json(json);
         value
     };
     let streamed = fit(

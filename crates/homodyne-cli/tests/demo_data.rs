@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    DEMO_YAML, LAMINAR_FLOW_PARAMETERS, NLSQ_FILES, fit_config, homodyne, run_demo, scratch,
-    stderr, stdout, write_demo_data,
+    DEMO_YAML, NLSQ_FILES, fit_config, homodyne, laminar_flow_parameters, read_json, run_demo,
+    scratch, stderr, stdout, write_demo_data,
 };
 
 /// The PNGs in `dir` whose names start with `prefix`, sorted.
@@ -59,9 +59,7 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
     assert_eq!(pngs(&nlsq, "c2_cuts_"), expected("cuts"));
     assert!(text.contains("3 one-time cut plots"), "{text}");
     // The fit found the flow: the shear rate and its angle are the truth's order.
-    let parameters: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(nlsq.join("parameters.json")).unwrap())
-            .unwrap();
+    let parameters: serde_json::Value = read_json(nlsq.join("parameters.json"));
     let value = |name: &str| {
         parameters["parameters"][name]["value"]
             .as_f64()
@@ -83,11 +81,8 @@ fn the_written_demo_data_fit_through_the_config_workflow() {
         &["--quiet", "--output-dir", in_memory.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let demo: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(in_memory.join("nlsq/parameters.json")).unwrap(),
-    )
-    .unwrap();
-    for name in LAMINAR_FLOW_PARAMETERS {
+    let demo: serde_json::Value = read_json(in_memory.join("nlsq/parameters.json"));
+    for &name in laminar_flow_parameters() {
         let (file, memory) = (
             value(name),
             demo["parameters"][name]["value"].as_f64().unwrap(),

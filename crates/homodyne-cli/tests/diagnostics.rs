@@ -9,14 +9,10 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, homodyne, run_demo, stderr, stdout};
+use common::{curve, homodyne, read_json, run_demo, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
     common::scratch("diagnostics", test)
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// `y = 2 x^0.01 + 1` on `x` in `[1, 50]` with a small deterministic noise: with the
@@ -186,8 +182,8 @@ fn xpcs_prints_every_warning_of_its_files() {
     let (console, messages) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{console}\n{messages}");
     assert!(console.contains("\nAIC "), "{console}");
-    let analysis = read_json(&dir.join("nlsq/analysis_results_nlsq.json"));
-    let metrics = read_json(&dir.join("nlsq/convergence_metrics.json"));
+    let analysis = read_json(dir.join("nlsq/analysis_results_nlsq.json"));
+    let metrics = read_json(dir.join("nlsq/convergence_metrics.json"));
     let warnings = analysis["diagnostics"]["warnings"].as_array().unwrap();
     for w in warnings {
         let message = w["message"].as_str().unwrap();

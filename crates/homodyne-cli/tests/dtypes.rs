@@ -12,7 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{curve, homodyne, scratch, stderr};
+use common::{curve, homodyne, read_json, scratch, stderr};
 use homodyne::{Batch, DataSource};
 use homodyne_data::{Hdf5Source, NpySource};
 use npyz::{AutoSerialize, DType, Order, Serialize, WriteOptions, WriterBuilder};
@@ -184,7 +184,7 @@ fn fit(data: &Path, json: &Path, more: &[&str]) -> Vec<u64> {
     extra.extend_from_slice(more);
     let out = homodyne(&curve("a*x + b", data, "a=1,b=0", &extra));
     assert!(out.status.success(), "{data} {more:?}: {}", stderr(&out));
-    let result: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let result: Value = read_json(json);
     ["a", "b"]
         .iter()
         .map(|p| result["parameters"][p]["value"].as_f64().unwrap().to_bits())
@@ -297,7 +297,7 @@ fn distributed_fits_of_every_type_fit_alike() {
             .output()
             .expect("mpirun runs (Open MPI: see .ci/run)");
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        let result: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let result: Value = read_json(&json);
         ["a", "b"]
             .iter()
             .map(|p| result["parameters"][p]["value"].as_f64().unwrap().to_bits())

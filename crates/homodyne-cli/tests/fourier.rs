@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{DEMO_YAML, homodyne, scratch, stderr, stdout, write_demo_data};
+use common::{DEMO_YAML, homodyne, read_json, scratch, stderr, stdout, write_demo_data};
 use serde_json::Value;
 
 /// Writes the demo's data of `angles` angles into `dir` and returns its YAML with
@@ -42,7 +42,7 @@ fn fit(yaml: &Path, results: &Path) -> (String, String, Value) {
     let (text, errors) = (stdout(&out), stderr(&out));
     assert!(out.status.success(), "{text}\n{errors}");
     let parameters = results.join("nlsq").join("parameters.json");
-    let json = serde_json::from_str(&std::fs::read_to_string(parameters).unwrap()).unwrap();
+    let json = read_json(parameters);
     (text, errors, json)
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, expect_error, homodyne, stderr, stdout};
+use common::{curve, expect_error, homodyne, read_json, stderr, stdout};
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -23,10 +23,6 @@ fn data(path: &str) -> String {
         .to_str()
         .unwrap()
         .to_string()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// `--json` of a `homodyne` run with `args` (a [`curve`]) that must succeed.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, homodyne, run_demo, scratch, stderr};
+use common::{curve, homodyne, read_json, run_demo, scratch, stderr};
 
 /// One row of a key table: the key's path and whether it is present in every document.
 struct Row {
@@ -99,11 +99,6 @@ fn assert_documented(heading: &str, document: &Value) {
     }
 }
 
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-}
-
 /// `homodyne curve --json` of a small decay, in memory and STREAMING.
 #[test]
 fn curve_json_keys_are_the_documented_ones() {
@@ -151,13 +146,13 @@ fn xpcs_json_keys_are_the_documented_ones() {
     let out = run_demo(3, 40, &["--quiet", "--output-dir", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let nlsq = dir.join("nlsq");
-    let analysis = read_json(&nlsq.join("analysis_results_nlsq.json"));
+    let analysis = read_json(nlsq.join("analysis_results_nlsq.json"));
     for (file, document) in [
-        ("parameters.json", read_json(&nlsq.join("parameters.json"))),
+        ("parameters.json", read_json(nlsq.join("parameters.json"))),
         ("analysis_results_nlsq.json", analysis.clone()),
         (
             "convergence_metrics.json",
-            read_json(&nlsq.join("convergence_metrics.json")),
+            read_json(nlsq.join("convergence_metrics.json")),
         ),
     ] {
         assert_documented(&format!("## `homodyne xpcs`: `{file}`"), &document);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{curve, homodyne, stderr, stdout};
+use common::{curve, homodyne, read_json, stderr, stdout};
 
 /// The workspace root, where README.md and the paths it names live.
 fn workspace() -> PathBuf {
@@ -121,8 +121,7 @@ fn the_example_data_fit_recovers_the_truth() {
         &["--json", json],
     ));
     assert!(out.status.success(), "{}", stderr(&out));
-    let fit: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let fit: serde_json::Value = read_json(json);
     let text = fit.to_string();
     let parameter = |name: &str| {
         fit["parameters"][name]["value"]

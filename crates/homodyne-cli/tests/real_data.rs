@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{LAMINAR_FLOW_PARAMETERS, fit_config, loader_model, scratch};
+use common::{fit_config, laminar_flow_parameters, loader_model, read_json, scratch};
 use homodyne_xpcs::loader::write::write_aps_u;
 use homodyne_xpcs::{AnalysisMode, CorrelationData};
 
@@ -31,9 +31,7 @@ fn synthetic(
 
 /// `<dir>/nlsq/<name>` as JSON.
 fn json(dir: &Path, name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("nlsq").join(name))
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    serde_json::from_str(&text).unwrap()
+    read_json(dir.join("nlsq").join(name))
 }
 
 /// Runs `homodyne xpcs --config yaml --output-dir out`, which must succeed.
@@ -123,7 +121,7 @@ fn per_angle_contrasts_that_differ_are_kept_by_evidence() {
         "the kept fit took {iterations} iterations"
     );
     let parameters = json(&out, "parameters.json");
-    for (name, want) in LAMINAR_FLOW_PARAMETERS.iter().zip(FLOW_TRUTH) {
+    for (name, want) in laminar_flow_parameters().iter().zip(FLOW_TRUTH) {
         let (got, error) = parameter(&parameters, name);
         let z = (got - want) / error;
         assert!(

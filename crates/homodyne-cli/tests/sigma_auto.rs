@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{DEMO_YAML, fit_config, homodyne, scratch, stderr, write_demo_data};
+use common::{DEMO_YAML, fit_config, homodyne, read_json, scratch, stderr, write_demo_data};
 
 /// The number after `reduced ` on the summary's chi-squared line.
 fn reduced_chi_squared(text: &str) -> f64 {
@@ -37,10 +37,8 @@ fn sigma_auto_estimates_each_angles_noise_and_gives_reduced_chi_squared_near_1()
     assert_eq!(line.matches("phi ").count(), 3, "{line}");
     let reduced = reduced_chi_squared(&text);
     assert!((reduced - 1.0).abs() < 0.1, "reduced {reduced}\n{text}");
-    let analysis: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(results.join("nlsq").join("analysis_results_nlsq.json")).unwrap(),
-    )
-    .unwrap();
+    let analysis: serde_json::Value =
+        read_json(results.join("nlsq").join("analysis_results_nlsq.json"));
     let sigma = analysis["fit_quality"]["sigma"].as_array().unwrap();
     assert_eq!(sigma.len(), 3);
     for value in sigma {

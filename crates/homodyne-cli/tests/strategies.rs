@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, homodyne, stderr, stdout};
+use common::{curve, homodyne, read_json, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
     common::scratch("strategies", test)
@@ -69,7 +69,7 @@ fn streaming_a_table_gets_the_settings_and_the_optimum_of_the_fit_in_memory() {
         args.extend(extra);
         let out = fit_decay(&data, &args);
         assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
-        let value: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        let value: Value = read_json(json);
         (stdout(&out), value)
     };
     let (_, memory) = fit("memory.json", &["--strategy", "standard"]);

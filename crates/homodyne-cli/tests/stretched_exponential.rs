@@ -21,6 +21,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
+use common::{floats, read_json};
+
 const FORMULA: &str = "beta1*exp(-2*(gamma*lag)^alpha)+g_inf";
 
 fn data_dir() -> PathBuf {
@@ -28,16 +32,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(data_dir().join("reference.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    read_json(data_dir().join("reference.json"))
 }
 
 fn relative(a: f64, b: f64) -> f64 {
@@ -96,7 +91,7 @@ fn fit(case: &str, start: &[f64], weighted: bool, method: &str) -> Result<Value,
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap())
+    Ok(read_json(&json))
 }
 
 /// Relative agreement required with scipy: parameters with curve_fit's popt and with the
@@ -115,12 +110,7 @@ const UNCERTAINTIES: f64 = 1e-7;
 /// chi-squared and the uncertainties.
 fn reaches_scipy_optimum(weighted: bool, method: &str) {
     let reference = reference();
-    let names: Vec<&str> = reference["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let names: Vec<String> = serde_json::from_value(reference["parameters"].clone()).unwrap();
     let weighting = if weighted { "weighted" } else { "unweighted" };
     let mut failures = Vec::new();
     for (case, want) in reference["cases"].as_object().unwrap() {
@@ -141,7 +131,7 @@ fn reaches_scipy_optimum(weighted: bool, method: &str) {
         let got_chi2 = result["chi_squared"].as_f64().unwrap();
         let mut worst = (0.0f64, 0.0f64, 0.0f64);
         for (k, name) in names.iter().enumerate() {
-            let p = &result["parameters"][*name];
+            let p = &result["parameters"][name];
             let value = p["value"].as_f64().unwrap();
             let uncertainty = p["uncertainty"].as_f64().unwrap_or(f64::NAN);
             let (to_scipy, to_polished) = (relative(value, popt[k]), relative(value, polished[k]));

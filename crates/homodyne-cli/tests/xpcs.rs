@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{LAMINAR_FLOW_PARAMETERS, NLSQ_FILES, homodyne, run_config, run_demo};
+use common::{NLSQ_FILES, homodyne, laminar_flow_parameters, read_json, run_config, run_demo};
 
 /// Writes `homodyne config`'s laminar-flow template to `config`, which must succeed.
 fn write_laminar_flow_template(config: &Path) {
@@ -36,7 +36,7 @@ fn the_demo_prints_fitted_and_true_values_side_by_side() {
         stdout.contains("fitted") && stdout.contains("true"),
         "{stdout}"
     );
-    for name in LAMINAR_FLOW_PARAMETERS {
+    for &name in laminar_flow_parameters() {
         let line = stdout
             .lines()
             .find(|l| l.split_whitespace().next() == Some(name))
@@ -143,9 +143,7 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
     for file in NLSQ_FILES {
         assert!(nlsq.join(file).is_file(), "{file} missing: {stdout}");
     }
-    let parameters: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(nlsq.join("parameters.json")).unwrap())
-            .unwrap();
+    let parameters: serde_json::Value = read_json(nlsq.join("parameters.json"));
     assert_eq!(parameters["analysis_mode"], "laminar_flow");
     assert!(parameters["parameters"]["phi0"]["value"].is_number());
     let heatmaps = std::fs::read_dir(&nlsq)
@@ -290,10 +288,7 @@ fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
             .unwrap_or_else(|| panic!("no {name} line: {stdout}"));
         assert!(line.contains("fixed"), "{line}");
     }
-    let parameters: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(results.join("nlsq/parameters.json")).unwrap(),
-    )
-    .unwrap();
+    let parameters: serde_json::Value = read_json(results.join("nlsq/parameters.json"));
     for name in ["gamma_dot_t_offset", "D_offset"] {
         let entry = &parameters["parameters"][name];
         assert_eq!(entry["value"], 0.0, "{entry}");

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{homodyne, loader_model, scratch, stderr, stdout};
+use common::{homodyne, loader_model, read_json, scratch, stderr, stdout};
 use homodyne_xpcs::loader::write::write_aps_u;
 use homodyne_xpcs::{AnalysisMode, CorrelationData};
 use rust_hdf5::H5File;
@@ -45,12 +45,10 @@ fn upper_halves(data: &CorrelationData) -> Vec<f64> {
 
 /// Every number under `parameters` of `<dir>/nlsq/parameters.json`, by dotted path.
 fn parameters(dir: &Path) -> Vec<(String, f64)> {
-    let text = std::fs::read_to_string(dir.join("nlsq/parameters.json"))
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let json = read_json(dir.join("nlsq/parameters.json"));
     let mut out = Vec::new();
     collect("parameters", &json["parameters"], &mut out);
-    assert!(out.len() >= 4, "{text}");
+    assert!(out.len() >= 4, "{json}");
     out
 }
 

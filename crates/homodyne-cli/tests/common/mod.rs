@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use homodyne_xpcs::loader::loader_times;
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
+use serde_json::Value;
 
 /// Runs the built `homodyne` with `args`.
 pub fn homodyne(args: &[&str]) -> Output {
@@ -103,16 +104,11 @@ pub fn fit_config(yaml: &Path, more: &[&str], results: &Path) -> (String, String
     (text, errors)
 }
 
-/// The physical parameters of the laminar-flow model, in the package's order.
-pub const LAMINAR_FLOW_PARAMETERS: [&str; 7] = [
-    "D0",
-    "alpha",
-    "D_offset",
-    "gamma_dot_t0",
-    "beta",
-    "gamma_dot_t_offset",
-    "phi0",
-];
+/// The physical parameters of the laminar-flow model, in the package's order (the
+/// model's own names; homodyne-xpcs's tests check them against the package's).
+pub fn laminar_flow_parameters() -> &'static [&'static str] {
+    AnalysisMode::LaminarFlow.physical_names()
+}
 
 /// The package's result files that a fit writes into `<output-dir>/nlsq`.
 pub const NLSQ_FILES: [&str; 5] = [
@@ -122,6 +118,18 @@ pub const NLSQ_FILES: [&str; 5] = [
     "fitted_data.npz",
     "fitted_data.h5",
 ];
+
+/// The JSON file at `path`; a file that cannot be read or parsed panics naming it.
+pub fn read_json(path: impl AsRef<Path>) -> Value {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+/// The numbers of the JSON array `value`; anything else panics naming it.
+pub fn floats(value: &Value) -> Vec<f64> {
+    serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"))
+}
 
 /// Runs `homodyne xpcs --demo` with `angles` angles and `frames` frames, then `more`.
 pub fn run_demo(angles: usize, frames: usize, more: &[&str]) -> Output {
