@@ -6,6 +6,17 @@ use num_dual::{DualNum, DualSVec64};
 
 use super::Scalar;
 
+/// `fn f(self, args..) -> Self { DualNum::f(&self, args..) }` for each `f(args..)` listed:
+/// num-dual's chain rule of the same name, as it is.
+macro_rules! dual_num_functions {
+    ($($name:ident($($arg:ident: $ty:ty),*)),+ $(,)?) => {$(
+        #[inline(always)]
+        fn $name(self $(, $arg: $ty)*) -> Self {
+            DualNum::$name(&self $(, $arg)*)
+        }
+    )+};
+}
+
 impl<const N: usize> Scalar for DualSVec64<N> {
     #[inline(always)]
     fn cst(value: f64) -> Self {
@@ -15,14 +26,13 @@ impl<const N: usize> Scalar for DualSVec64<N> {
     fn re(&self) -> f64 {
         self.re
     }
-    #[inline(always)]
-    fn exp(self) -> Self {
-        DualNum::exp(&self)
-    }
-    #[inline(always)]
-    fn ln(self) -> Self {
-        DualNum::ln(&self)
-    }
+    // powi is num-dual's: `1`, `u`, `u*u`, or `u^(n-3) u u u`, exact at 0 for `n >= 0`
+    // (`0^0 = 1`); at a pole (`n < 0`) the value is NaN (`inf * 0`), non-finite as f64's `inf`.
+    dual_num_functions!(
+        exp(), exp2(), exp_m1(), ln(), log10(), log2(), ln_1p(), cbrt(), powi(n: i32), recip(),
+        sin(), cos(), tan(), asin(), acos(), atan(), sinh(), cosh(), tanh(), asinh(), acosh(),
+        atanh(),
+    );
     #[inline(always)]
     fn sqrt(self) -> Self {
         let mut r = DualNum::sqrt(&self);
@@ -43,12 +53,6 @@ impl<const N: usize> Scalar for DualSVec64<N> {
             zero_base::limits(&mut r, &self, self.re == 0.0, 0.0, slope, 0.0);
         }
         r
-    }
-    /// num-dual's: `1`, `u`, `u*u`, or `u^(n-3) u u u`, exact at 0 for `n >= 0` (`0^0 = 1`); at
-    /// a pole (`n < 0`) the value is NaN (`inf * 0`), non-finite as f64's `inf`.
-    #[inline(always)]
-    fn powi(self, n: i32) -> Self {
-        DualNum::powi(&self, n)
     }
     #[inline(always)]
     fn pow(self, e: Self) -> Self {
@@ -75,56 +79,8 @@ impl<const N: usize> Scalar for DualSVec64<N> {
         r
     }
     #[inline(always)]
-    fn sin(self) -> Self {
-        DualNum::sin(&self)
-    }
-    #[inline(always)]
-    fn cos(self) -> Self {
-        DualNum::cos(&self)
-    }
-    #[inline(always)]
-    fn tan(self) -> Self {
-        DualNum::tan(&self)
-    }
-    #[inline(always)]
-    fn atan(self) -> Self {
-        DualNum::atan(&self)
-    }
-    #[inline(always)]
-    fn tanh(self) -> Self {
-        DualNum::tanh(&self)
-    }
-    #[inline(always)]
     fn abs(self) -> Self {
         num_traits::Signed::abs(&self)
-    }
-    #[inline(always)]
-    fn recip(self) -> Self {
-        DualNum::recip(&self)
-    }
-    #[inline(always)]
-    fn exp2(self) -> Self {
-        DualNum::exp2(&self)
-    }
-    #[inline(always)]
-    fn exp_m1(self) -> Self {
-        DualNum::exp_m1(&self)
-    }
-    #[inline(always)]
-    fn log10(self) -> Self {
-        DualNum::log10(&self)
-    }
-    #[inline(always)]
-    fn log2(self) -> Self {
-        DualNum::log2(&self)
-    }
-    #[inline(always)]
-    fn ln_1p(self) -> Self {
-        DualNum::ln_1p(&self)
-    }
-    #[inline(always)]
-    fn cbrt(self) -> Self {
-        DualNum::cbrt(&self)
     }
     /// `(u du + v dv) / h` with `h = hypot(u, v)` (f64's, no overflow in the squares); 0 at
     /// the origin.
@@ -140,14 +96,6 @@ impl<const N: usize> Scalar for DualSVec64<N> {
         r.re = h;
         r
     }
-    #[inline(always)]
-    fn asin(self) -> Self {
-        DualNum::asin(&self)
-    }
-    #[inline(always)]
-    fn acos(self) -> Self {
-        DualNum::acos(&self)
-    }
     /// `(u dv - v du) / h^2` with `h = hypot(u, v)`, divided by `h` in two steps so that the
     /// squares neither overflow nor underflow; NaN at the origin.
     #[inline(always)]
@@ -156,26 +104,6 @@ impl<const N: usize> Scalar for DualSVec64<N> {
         let mut r = (self * (x.re / h) - x * (self.re / h)) / h;
         r.re = self.re.atan2(x.re);
         r
-    }
-    #[inline(always)]
-    fn sinh(self) -> Self {
-        DualNum::sinh(&self)
-    }
-    #[inline(always)]
-    fn cosh(self) -> Self {
-        DualNum::cosh(&self)
-    }
-    #[inline(always)]
-    fn asinh(self) -> Self {
-        DualNum::asinh(&self)
-    }
-    #[inline(always)]
-    fn acosh(self) -> Self {
-        DualNum::acosh(&self)
-    }
-    #[inline(always)]
-    fn atanh(self) -> Self {
-        DualNum::atanh(&self)
     }
     #[inline(always)]
     fn signum(self) -> Self {
