@@ -48,14 +48,7 @@ pub struct AutoDiff<M, const N: usize> {
 impl<M: GenericModel, const N: usize> AutoDiff<M, N> {
     /// Wraps `model`; fails when `N` differs from the model's parameter count.
     pub fn new(model: M) -> Result<Self, OptimizationError> {
-        if model.n_params() != N {
-            return Err(InvalidInput::WrongParameterCount {
-                what: "AutoDiff's const parameter N",
-                expected: model.n_params(),
-                got: N,
-            }
-            .into());
-        }
+        InvalidInput::check_parameter_count("AutoDiff's const parameter N", model.n_params(), N)?;
         Ok(Self { model })
     }
 

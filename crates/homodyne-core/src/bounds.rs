@@ -14,14 +14,7 @@ impl Bounds {
     /// equal finite bounds `lower[k] == upper[k]` hold parameter `k` fixed at that value
     /// (the facade leaves it out of the solve, see [`Bounds::fixed_value`]).
     pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Result<Self, OptimizationError> {
-        if lower.len() != upper.len() {
-            return Err(InvalidInput::WrongParameterCount {
-                what: "upper bounds",
-                expected: lower.len(),
-                got: upper.len(),
-            }
-            .into());
-        }
+        InvalidInput::check_parameter_count("upper bounds", lower.len(), upper.len())?;
         for (index, (&lo, &hi)) in lower.iter().zip(&upper).enumerate() {
             // A NaN bound compares as not-less, so it is refused here too.
             let ordered = lo < hi || (lo == hi && lo.is_finite());
@@ -90,14 +83,7 @@ impl Bounds {
 
     /// Checks that `p0` has the right length and lies within the bounds.
     pub fn check_start(&self, p0: &[f64]) -> Result<(), OptimizationError> {
-        if p0.len() != self.len() {
-            return Err(InvalidInput::WrongParameterCount {
-                what: "bounds",
-                expected: p0.len(),
-                got: self.len(),
-            }
-            .into());
-        }
+        InvalidInput::check_parameter_count("bounds", p0.len(), self.len())?;
         for (index, &value) in p0.iter().enumerate() {
             self.check_within(index, value)?;
         }

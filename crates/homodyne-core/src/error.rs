@@ -364,6 +364,22 @@ pub enum OptimizationError {
     },
 }
 
+/// The `context` field of the [`OptimizationError`] `$error`, whatever its variant: `&` or
+/// `&mut` as `$error` is.
+macro_rules! context_field {
+    ($error:expr) => {
+        match $error {
+            OptimizationError::Convergence { context, .. }
+            | OptimizationError::Numerical { context, .. }
+            | OptimizationError::Checkpoint { context, .. }
+            | OptimizationError::ModelPanicked { context, .. }
+            | OptimizationError::Communication { context, .. }
+            | OptimizationError::Interrupted { context }
+            | OptimizationError::InvalidInput { context, .. } => context,
+        }
+    };
+}
+
 impl OptimizationError {
     /// The coarse kind of this error.
     pub fn kind(&self) -> ErrorKind {
@@ -380,15 +396,7 @@ impl OptimizationError {
 
     /// The context attached to this error.
     pub fn context(&self) -> &Context {
-        match self {
-            Self::Convergence { context, .. }
-            | Self::Numerical { context, .. }
-            | Self::Checkpoint { context, .. }
-            | Self::ModelPanicked { context, .. }
-            | Self::Communication { context, .. }
-            | Self::Interrupted { context }
-            | Self::InvalidInput { context, .. } => context,
-        }
+        context_field!(self)
     }
 
     /// The error of a fit stopped on request, with an empty context (the solver adds the
@@ -414,17 +422,30 @@ impl OptimizationError {
 
     /// Adds `key = value` to the context of this error.
     pub fn with_context(mut self, key: impl Into<String>, value: impl fmt::Display) -> Self {
-        let ctx = match &mut self {
-            Self::Convergence { context, .. }
-            | Self::Numerical { context, .. }
-            | Self::Checkpoint { context, .. }
-            | Self::ModelPanicked { context, .. }
-            | Self::Communication { context, .. }
-            | Self::Interrupted { context }
-            | Self::InvalidInput { context, .. } => context,
-        };
-        ctx.0.insert(key.into(), value.to_string());
+        context_field!(&mut self)
+            .0
+            .insert(key.into(), value.to_string());
         self
+    }
+}
+
+impl InvalidInput {
+    /// [`InvalidInput::WrongParameterCount`] of `what` when its `got` entries are not the
+    /// model's `expected` parameters.
+    pub fn check_parameter_count(
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    ) -> Result<(), Self> {
+        if got == expected {
+            Ok(())
+        } else {
+            Err(Self::WrongParameterCount {
+                what,
+                expected,
+                got,
+            })
+        }
     }
 }
 
