@@ -75,7 +75,9 @@ use crate::streaming::{
     folded_in_tree, invalid_option,
 };
 use crate::validate::validate_start;
-use crate::wrapper::{Attempt, NlsqWrapper, range_of, scaled_sigma};
+use crate::wrapper::NlsqWrapper;
+use crate::wrapper::attempt::Attempt;
+use crate::wrapper::attempts::{range_of, scaled_sigma};
 
 /// What the processes agree on before the first pass.
 #[derive(Debug, Clone, Copy)]

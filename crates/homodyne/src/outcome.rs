@@ -12,7 +12,7 @@ use homodyne_solvers::trust_region::{gradient_cosine, gradient_test_norm};
 use homodyne_solvers::{Linearization, Loss, covariance};
 
 use crate::fit::Fit;
-use crate::wrapper::Attempt;
+use crate::wrapper::attempt::Attempt;
 
 /// The result of a solver's `outcome` for `fit` on `n_points` points, run as `attempt`
 /// (its start, bounds, options and strategy): covariance, uncertainties, chi-squared,
