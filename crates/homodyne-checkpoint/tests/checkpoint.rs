@@ -6,10 +6,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use tempfile::TempDir;
+
 use homodyne_checkpoint::{
     Checkpoint, CheckpointError, CheckpointManager, FORMAT_VERSION, LIBRARY_VERSION,
     OptimizerState, StateArray, load_checkpoint, validate_checkpoint,
 };
+
+mod common;
+use common::{bits, state_of};
 
 /// A value whose little-endian bytes occur nowhere else in a test checkpoint.
 const DISTINCTIVE: f64 = 1_234.567_890_123_456_7;
@@ -20,14 +25,11 @@ fn rich_state() -> OptimizerState {
     let quiet_nan_payload = f64::from_bits(0x7ff8_0000_dead_beef);
     let signalling_nan = f64::from_bits(0x7ff0_0000_0000_0001);
     let negative_nan = f64::from_bits(0xfff8_0000_0000_0000);
-    OptimizerState::new()
-        .with("trust_radius", StateArray::scalar_f64(0.375))
-        .unwrap()
-        .with("iteration", StateArray::scalar_i64(i64::MIN))
-        .unwrap()
-        .with("nfev", StateArray::scalar_i64(i64::MAX))
-        .unwrap()
-        .with(
+    state_of([
+        ("trust_radius", StateArray::scalar_f64(0.375)),
+        ("iteration", StateArray::scalar_i64(i64::MIN)),
+        ("nfev", StateArray::scalar_i64(i64::MAX)),
+        (
             "special",
             StateArray::vector_f64(vec![
                 f64::NAN,
@@ -41,35 +43,28 @@ fn rich_state() -> OptimizerState {
                 f64::from_bits(1), // smallest subnormal
                 f64::MAX,
             ]),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "r",
             StateArray::matrix_f64(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]).unwrap(),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "cube",
             StateArray::f64_with_shape(vec![2, 3, 4], (0..24).map(|i| i as f64 * 0.5).collect())
                 .unwrap(),
-        )
-        .unwrap()
-        .with("empty_vector", StateArray::vector_f64(Vec::new()))
-        .unwrap()
-        .with(
+        ),
+        ("empty_vector", StateArray::vector_f64(Vec::new())),
+        (
             "empty_matrix",
             StateArray::matrix_f64(0, 5, Vec::new()).unwrap(),
-        )
-        .unwrap()
-        .with("empty_ints", StateArray::vector_i64(Vec::new()))
-        .unwrap()
-        .with("rng_state", StateArray::vector_i64(vec![-1, 0, 1, 1 << 62]))
-        .unwrap()
-        .with(
+        ),
+        ("empty_ints", StateArray::vector_i64(Vec::new())),
+        ("rng_state", StateArray::vector_i64(vec![-1, 0, 1, 1 << 62])),
+        (
             "counts",
             StateArray::i64_with_shape(vec![2, 2], vec![1, -2, 3, -4]).unwrap(),
-        )
-        .unwrap()
+        ),
+    ])
 }
 
 fn rich_metadata() -> BTreeMap<String, String> {
@@ -82,9 +77,14 @@ fn rich_metadata() -> BTreeMap<String, String> {
     ])
 }
 
-/// f64 slices compared by bit pattern.
-fn bits(values: &[f64]) -> Vec<u64> {
-    values.iter().map(|v| v.to_bits()).collect()
+/// What of a field must survive a round trip exactly: its dtype, its shape and its values
+/// as bit patterns (f64 by `to_bits`, i64 as they are).
+fn exact_image(array: &StateArray) -> (&'static str, &[usize], Vec<u64>) {
+    let values = match array {
+        StateArray::F64 { data, .. } => bits(data),
+        StateArray::I64 { data, .. } => data.iter().map(|&v| v as u64).collect(),
+    };
+    (array.dtype_name(), array.shape(), values)
 }
 
 /// Two states compared bit for bit (`PartialEq` on f64 would fail on NaN).
@@ -94,20 +94,7 @@ fn assert_same_state(a: &OptimizerState, b: &OptimizerState) {
     assert_eq!(names_a, names_b);
     for (name, x) in a.iter() {
         let y = b.get(name).unwrap();
-        assert_eq!(x.shape(), y.shape(), "{name}");
-        match (x, y) {
-            (StateArray::F64 { data: dx, .. }, StateArray::F64 { data: dy, .. }) => {
-                assert_eq!(bits(dx), bits(dy), "{name}");
-            }
-            (StateArray::I64 { data: dx, .. }, StateArray::I64 { data: dy, .. }) => {
-                assert_eq!(dx, dy, "{name}");
-            }
-            _ => panic!(
-                "{name}: dtype changed from {} to {}",
-                x.dtype_name(),
-                y.dtype_name()
-            ),
-        }
+        assert_eq!(exact_image(x), exact_image(y), "{name}");
     }
 }
 
@@ -229,13 +216,39 @@ fn large_arrays_are_chunked_and_round_trip() {
     assert!(size < (n * n * 8) as u64, "file is {size} bytes");
 }
 
-#[test]
-fn a_flipped_byte_in_the_parameters_is_detected_and_skipped() {
+/// Checkpoints of batches 1 and 2 by [`save_simple`] in a fresh directory (compressed or
+/// not): the directory, the manager (keeping 5), the older file and the newest.
+fn two_checkpoints(compress: bool) -> (TempDir, CheckpointManager, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    // Uncompressed, so the parameters' raw little-endian bytes are in the file verbatim.
-    let m = manager(dir.path(), 5, false);
+    let m = manager(dir.path(), 5, compress);
     let older = save_simple(&m, 1);
     let newest = save_simple(&m, 2);
+    (dir, m, older, newest)
+}
+
+/// The damaged `newest` is refused with an error that names its file, and `m` falls back on
+/// `older`, skipping `newest` only: the error's message and what was skipped.
+fn assert_falls_back_on_the_older(
+    m: &CheckpointManager,
+    older: &Path,
+    newest: &Path,
+) -> (String, Vec<(PathBuf, CheckpointError)>) {
+    let message = load_checkpoint(newest).unwrap_err().to_string();
+    assert!(
+        message.contains("homodyne_state_batch_0002.h5"),
+        "{message}"
+    );
+    let (latest, skipped) = m.find_latest_checkpoint_with_skipped().unwrap();
+    assert_eq!(latest.as_deref(), Some(older));
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].0, newest);
+    (message, skipped)
+}
+
+#[test]
+fn a_flipped_byte_in_the_parameters_is_detected_and_skipped() {
+    // Uncompressed, so the parameters' raw little-endian bytes are in the file verbatim.
+    let (_dir, m, older, newest) = two_checkpoints(false);
     let stored_checksum = {
         let ck = load_checkpoint(&newest).unwrap();
         assert_eq!(ck.parameters[2], DISTINCTIVE);
@@ -269,28 +282,16 @@ fn a_flipped_byte_in_the_parameters_is_detected_and_skipped() {
         }
         other => panic!("expected Corrupt, got {other}"),
     }
-    let message = load_checkpoint(&newest).unwrap_err().to_string();
-    assert!(
-        message.contains("homodyne_state_batch_0002.h5"),
-        "{message}"
-    );
+    let (message, skipped) = assert_falls_back_on_the_older(&m, &older, &newest);
     assert!(message.contains("corrupt"), "{message}");
-
-    assert_eq!(m.find_latest_checkpoint().unwrap(), Some(older.clone()));
-    let (latest, skipped) = m.find_latest_checkpoint_with_skipped().unwrap();
-    assert_eq!(latest, Some(older.clone()));
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0].0, newest);
     assert!(matches!(skipped[0].1, CheckpointError::Corrupt { .. }));
+    assert_eq!(m.find_latest_checkpoint().unwrap(), Some(older));
     assert_eq!(m.load_latest_checkpoint().unwrap().unwrap().batch_idx, 1);
 }
 
 #[test]
 fn a_truncated_file_is_refused_and_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = manager(dir.path(), 5, true);
-    let older = save_simple(&m, 1);
-    let newest = save_simple(&m, 2);
+    let (_dir, m, older, newest) = two_checkpoints(true);
     let len = fs::metadata(&newest).unwrap().len();
     fs::OpenOptions::new()
         .write(true)
@@ -302,16 +303,7 @@ fn a_truncated_file_is_refused_and_skipped() {
     let err = validate_checkpoint(&newest).unwrap_err();
     assert!(err.is_invalid_file(), "{err:?}");
     assert_eq!(err.path(), Some(newest.as_path()));
-    let message = load_checkpoint(&newest).unwrap_err().to_string();
-    assert!(
-        message.contains("homodyne_state_batch_0002.h5"),
-        "{message}"
-    );
-
-    let (latest, skipped) = m.find_latest_checkpoint_with_skipped().unwrap();
-    assert_eq!(latest, Some(older));
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0].0, newest);
+    assert_falls_back_on_the_older(&m, &older, &newest);
 }
 
 #[test]
@@ -512,14 +504,13 @@ fn every_single_byte_flip_is_refused_or_harmless() {
     for compress in [false, true] {
         let dir = tempfile::tempdir().unwrap();
         let m = manager(dir.path(), 3, compress);
-        let state = OptimizerState::new()
-            .with(
+        let state = state_of([
+            (
                 "r",
                 StateArray::matrix_f64(2, 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap(),
-            )
-            .unwrap()
-            .with("n", StateArray::scalar_i64(3))
-            .unwrap();
+            ),
+            ("n", StateArray::scalar_i64(3)),
+        ]);
         let metadata = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
         let path = m
             .save_checkpoint(3, &[0.25, DISTINCTIVE], &state, 0.5, &metadata)
@@ -589,29 +580,22 @@ fn save_time_at_53_parameters() {
             r[i * p + j] = 1.0 / (1.0 + (i + j) as f64);
         }
     }
-    let state = OptimizerState::new()
-        .with("r_factor", StateArray::matrix_f64(p, p, r).unwrap())
-        .unwrap()
-        .with(
+    let state = state_of([
+        ("r_factor", StateArray::matrix_f64(p, p, r).unwrap()),
+        (
             "qtr",
             StateArray::vector_f64(params.iter().map(|v| v * 0.1).collect()),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "gradient",
             StateArray::vector_f64(params.iter().map(|v| -v).collect()),
-        )
-        .unwrap()
-        .with("x_scale", StateArray::vector_f64(vec![1.0; p]))
-        .unwrap()
-        .with("trust_radius", StateArray::scalar_f64(0.75))
-        .unwrap()
-        .with("cost", StateArray::scalar_f64(123.456))
-        .unwrap()
-        .with("iteration", StateArray::scalar_i64(17))
-        .unwrap()
-        .with("rng_state", StateArray::vector_i64(vec![1, 2, 3, 4]))
-        .unwrap();
+        ),
+        ("x_scale", StateArray::vector_f64(vec![1.0; p])),
+        ("trust_radius", StateArray::scalar_f64(0.75)),
+        ("cost", StateArray::scalar_f64(123.456)),
+        ("iteration", StateArray::scalar_i64(17)),
+        ("rng_state", StateArray::vector_i64(vec![1, 2, 3, 4])),
+    ]);
     let metadata = rich_metadata();
     for compress in [true, false] {
         let dir = tempfile::tempdir().unwrap();

@@ -14,9 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use homodyne_checkpoint::{
-    CheckpointManager, FORMAT_VERSION, LIBRARY_VERSION, OptimizerState, StateArray, load_checkpoint,
+    CheckpointManager, FORMAT_VERSION, LIBRARY_VERSION, StateArray, load_checkpoint,
 };
 use serde_json::Value;
+
+mod common;
+use common::{bits, json_items, state_of};
 
 /// The Python interpreter to use and where it came from.
 fn python() -> (PathBuf, &'static str) {
@@ -77,33 +80,18 @@ fn read_with_h5py(python: &Path, path: &Path) -> Value {
 
 /// Checks one field printed by the script against the array that was saved.
 fn assert_field(json: &Value, expected: &StateArray, what: &str) {
-    let shape: Vec<usize> = json["shape"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{what}: no shape in {json}"))
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
+    let shape = json_items(&json["shape"], Value::as_u64, &format!("{what}: shape"));
+    let shape: Vec<usize> = shape.into_iter().map(|d| d as usize).collect();
     assert_eq!(shape, expected.shape(), "{what}: shape");
     match expected {
         StateArray::F64 { data, .. } => {
             assert_eq!(json["dtype"], "float64", "{what}");
-            let bits: Vec<u64> = json["bits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|b| b.as_u64().unwrap())
-                .collect();
-            let want: Vec<u64> = data.iter().map(|v| v.to_bits()).collect();
-            assert_eq!(bits, want, "{what}: values (as bit patterns)");
+            let read = json_items(&json["bits"], Value::as_u64, what);
+            assert_eq!(read, bits(data), "{what}: values (as bit patterns)");
         }
         StateArray::I64 { data, .. } => {
             assert_eq!(json["dtype"], "int64", "{what}");
-            let values: Vec<i64> = json["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_i64().unwrap())
-                .collect();
+            let values = json_items(&json["values"], Value::as_i64, what);
             assert_eq!(&values, data, "{what}: values");
         }
     }
@@ -117,18 +105,15 @@ fn h5py_reads_every_field_and_recomputes_the_checksum() {
         .map(|i| 0.5 + i as f64 / 3.0)
         .chain([f64::NAN, -0.0])
         .collect();
-    let state = OptimizerState::new()
-        .with("trust_radius", StateArray::scalar_f64(0.125))
-        .unwrap()
-        .with("iteration", StateArray::scalar_i64(-12))
-        .unwrap()
-        .with(
+    let state = state_of([
+        ("trust_radius", StateArray::scalar_f64(0.125)),
+        ("iteration", StateArray::scalar_i64(-12)),
+        (
             "r_factor",
             StateArray::matrix_f64(53, 53, (0..53 * 53).map(|i| i as f64 * 0.01).collect())
                 .unwrap(),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "special",
             StateArray::vector_f64(vec![
                 f64::INFINITY,
@@ -136,25 +121,21 @@ fn h5py_reads_every_field_and_recomputes_the_checksum() {
                 f64::from_bits(0x7ff8_0000_dead_beef),
                 f64::from_bits(1),
             ]),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "cube",
             StateArray::f64_with_shape(vec![2, 3, 4], (0..24).map(f64::from).collect()).unwrap(),
-        )
-        .unwrap()
-        .with("empty", StateArray::vector_f64(Vec::new()))
-        .unwrap()
-        .with(
+        ),
+        ("empty", StateArray::vector_f64(Vec::new())),
+        (
             "empty_matrix",
             StateArray::matrix_f64(0, 4, Vec::new()).unwrap(),
-        )
-        .unwrap()
-        .with(
+        ),
+        (
             "rng_state",
             StateArray::vector_i64(vec![i64::MIN, -1, 0, i64::MAX]),
-        )
-        .unwrap();
+        ),
+    ]);
     let metadata = BTreeMap::from([
         ("strategy".to_owned(), "streaming".to_owned()),
         ("unicode".to_owned(), "Δτ = 1 µs ✓".to_owned()),
