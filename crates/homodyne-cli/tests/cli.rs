@@ -6,6 +6,7 @@ use serde_json::Value;
 
 mod common;
 
+use common::tables::{decay, scatter, write_table};
 use common::{curve, expect_error, floats, homodyne, read_json, stderr, stdout};
 
 /// A fresh folder for one test's files.
@@ -124,18 +125,13 @@ fn nist_problems_through_the_command_line_reach_lre_6() {
 #[test]
 fn two_predictors_and_the_report() {
     let dir = scratch("two");
-    let mut csv = String::from("# Nelson-like data\nx1\tx2\tlogy\n");
-    for i in 0..8 {
-        for j in 0..6 {
-            let (x1, x2) = (1.0 + i as f64, 10.0 + 5.0 * j as f64);
-            csv.push_str(&format!(
-                "{x1}\t{x2}\t{}\n",
-                2.5 - 0.05 * x1 * (-0.03 * x2).exp()
-            ));
-        }
-    }
     let data = dir.join("two.tsv");
-    std::fs::write(&data, csv).unwrap();
+    let grid = (0..8).flat_map(|i| (0..6).map(move |j| (1.0 + i as f64, 10.0 + 5.0 * j as f64)));
+    write_table(
+        &data,
+        "# Nelson-like data\nx1\tx2\tlogy",
+        grid.map(|(x1, x2)| format!("{x1}\t{x2}\t{}", 2.5 - 0.05 * x1 * (-0.03 * x2).exp())),
+    );
     let json = dir.join("two.json");
     let out = homodyne(&curve(
         "b1 - b2*x1*exp(-b3*x2)",
@@ -184,17 +180,12 @@ fn two_predictors_and_the_report() {
 fn plot_writes_a_png() {
     let dir = scratch("plot");
     let data = dir.join("decay.csv");
-    let mut csv = String::from("t,signal,dsignal\n");
-    for i in 0..60 {
+    let rows = (0..60).map(|i| {
         let t = i as f64 * 0.1;
         let noise = 0.01 * ((i * 37 % 17) as f64 / 17.0 - 0.5);
-        csv.push_str(&format!(
-            "{t},{},{}\n",
-            2.0 * (-0.7 * t).exp() + 0.3 + noise,
-            0.01
-        ));
-    }
-    std::fs::write(&data, csv).unwrap();
+        format!("{t},{},{}", 2.0 * (-0.7 * t).exp() + 0.3 + noise, 0.01)
+    });
+    write_table(&data, "t,signal,dsignal", rows);
     let png = dir.join("fit.png");
     let out = homodyne(&curve(
         "a*exp(-k*x) + c",
@@ -364,16 +355,11 @@ fn a_parameter_ending_on_its_bound_is_flagged() {
 fn streaming_with_checkpoints_and_resume() {
     let dir = scratch("streaming");
     let data = dir.join("decay.csv");
-    let mut text = String::from("x,y\n");
-    for i in 0..5000 {
+    let rows = (0..5000).map(|i| {
         let x = i as f64 * 0.002;
-        let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
-        text.push_str(&format!(
-            "{x},{}\n",
-            2.5 * (-1.3 * x).exp() + 0.5 + 0.01 * noise
-        ));
-    }
-    std::fs::write(&data, text).unwrap();
+        format!("{x},{}", decay(x) + 0.01 * scatter(i))
+    });
+    write_table(&data, "x,y", rows);
     let ckpt = dir.join("ckpt");
     let run = |resume: bool, json: &str| {
         let json = dir.join(json);
@@ -435,9 +421,8 @@ fn streaming_reads_an_hdf5_file_batch_by_batch() {
         .write(|range, batch: &mut homodyne::Batch| {
             for (k, i) in range.enumerate() {
                 let t = i as f64 * 5e-4;
-                let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
                 batch.x[k] = t;
-                batch.y[k] = 2.5 * (-1.3 * t).exp() + 0.5 + 0.01 * noise;
+                batch.y[k] = decay(t) + 0.01 * scatter(i);
             }
         })
         .unwrap();

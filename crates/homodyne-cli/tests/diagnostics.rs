@@ -9,6 +9,7 @@ use serde_json::Value;
 
 mod common;
 
+use common::tables::{sine_noise, write_table};
 use common::{curve, homodyne, read_json, run_demo, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
@@ -20,14 +21,12 @@ fn scratch(test: &str) -> PathBuf {
 /// only by the slight slope `a p ln x`.
 fn power_law_near_flat(dir: &Path) -> PathBuf {
     let path = dir.join("flat.csv");
-    let mut text = String::from("x,y\n");
-    for i in 0..200 {
+    let rows = (0..200).map(|i| {
         let x = 1.0 + 49.0 * i as f64 / 199.0;
-        let noise = 1e-3 * ((i as f64 * 12.9898).sin() * 43758.5453).fract();
-        let y = 2.0 * f64::powf(x, 0.01) + 1.0 + noise;
-        text.push_str(&format!("{x:?},{y:?}\n"));
-    }
-    std::fs::write(&path, text).unwrap();
+        let y = 2.0 * f64::powf(x, 0.01) + 1.0 + sine_noise(i);
+        format!("{x:?},{y:?}")
+    });
+    write_table(&path, "x,y", rows);
     path
 }
 

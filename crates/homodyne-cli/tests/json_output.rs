@@ -10,6 +10,7 @@ use serde_json::Value;
 
 mod common;
 
+use common::tables::{decay, sine_noise, write_table};
 use common::{curve, homodyne, read_json, run_demo, scratch, stderr};
 
 /// One row of a key table: the key's path and whether it is present in every document.
@@ -104,16 +105,11 @@ fn assert_documented(heading: &str, document: &Value) {
 fn curve_json_keys_are_the_documented_ones() {
     let dir = scratch("json_output", "curve");
     let data = dir.join("decay.csv");
-    let mut text = String::from("x,y\n");
-    for i in 0..200 {
+    let rows = (0..200).map(|i| {
         let x = i as f64 * 0.02;
-        let noise = 1e-3 * ((i as f64 * 12.9898).sin() * 43758.5453).fract();
-        text.push_str(&format!(
-            "{x:?},{:?}\n",
-            2.5 * (-1.3 * x).exp() + 0.5 + noise
-        ));
-    }
-    std::fs::write(&data, text).unwrap();
+        format!("{x:?},{:?}", decay(x) + sine_noise(i))
+    });
+    write_table(&data, "x,y", rows);
     for (name, more) in [
         ("memory.json", &[][..]),
         ("streamed.json", &["--strategy", "streaming"][..]),

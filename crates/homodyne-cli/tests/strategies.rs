@@ -8,6 +8,7 @@ use serde_json::Value;
 
 mod common;
 
+use common::tables::{decay, scatter, write_table};
 use common::{curve, homodyne, read_json, stderr, stdout};
 
 fn scratch(test: &str) -> PathBuf {
@@ -18,15 +19,13 @@ fn scratch(test: &str) -> PathBuf {
 /// sigma column `s`; the sigma of data point `zero_at` (counting from 1) is 0 if given.
 fn decay_csv(dir: &Path, zero_at: Option<usize>) -> PathBuf {
     let path = dir.join("decay.csv");
-    let mut text = String::from("x,y,s\n");
-    for i in 0..2000 {
+    let rows = (0..2000).map(|i| {
         let x = i as f64 * 0.004;
-        let noise = ((i * 7919) % 101) as f64 / 101.0 - 0.5;
-        let y = 2.5 * (-1.3 * x).exp() + 0.5 + 0.01 * noise;
+        let y = decay(x) + 0.01 * scatter(i);
         let s = if zero_at == Some(i + 1) { 0.0 } else { 0.01 };
-        text.push_str(&format!("{x},{y},{s}\n"));
-    }
-    std::fs::write(&path, text).unwrap();
+        format!("{x},{y},{s}")
+    });
+    write_table(&path, "x,y,s", rows);
     path
 }
 
