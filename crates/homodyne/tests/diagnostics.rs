@@ -10,20 +10,11 @@ use homodyne::prelude::*;
 use homodyne::{ConvergenceStatus, InvalidInput, ParameterFlag};
 use serde_json::Value;
 
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/diagnostics/reference.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::{Staircase, floats, reference_json};
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+fn reference() -> Value {
+    reference_json("tests/data/diagnostics/reference.json")
 }
 
 fn names_of(case: &Value) -> Vec<String> {
@@ -395,23 +386,9 @@ fn undetermined_and_fixed_parameters_have_no_correlation_and_the_undetermined_ar
     assert!((json["aic"].as_f64().unwrap() - d.aic).abs() == 0.0);
 }
 
-/// `y = (a x + 1e16) - 1e16`: the values move in steps of 2, no small step changes the
-/// cost, and the fit stalls.
-struct Staircase;
-impl GenericModel for Staircase {
-    fn n_params(&self) -> usize {
-        1
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        (p[0] * x[0] + 1e16) - 1e16
-    }
-}
-
 #[test]
 fn a_stalled_or_unfinished_fit_is_said_first() {
-    let model = AutoDiff::<_, 1>::new(Staircase).unwrap();
-    let x: Vec<f64> = (1..=20).map(f64::from).collect();
-    let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
+    let (model, x, y) = Staircase::problem();
     let fit = Fit::curve(&model, &x, &y).p0(&[0.2]).run().unwrap();
     assert_eq!(fit.convergence_status, ConvergenceStatus::Stalled);
     let names = ["a".to_string()];

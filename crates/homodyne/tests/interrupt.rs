@@ -18,7 +18,7 @@ use homodyne_testkit::ThreadGroup;
 use homodyne_testkit::example::{Decay, decay};
 
 mod common;
-use common::{bits, scratch_dir};
+use common::{assert_resumed_to_the_same_bits, scratch_dir, test_each_method};
 
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
@@ -145,14 +145,9 @@ fn stops_after_iteration_two(method: Method) {
     );
 }
 
-#[test]
-fn a_trf_fit_stops_where_asked_and_is_not_retried() {
-    stops_after_iteration_two(Method::Trf);
-}
-
-#[test]
-fn an_lm_fit_stops_where_asked_and_is_not_retried() {
-    stops_after_iteration_two(Method::Lm);
+test_each_method! {
+    a_trf_fit_stops_where_asked_and_is_not_retried, an_lm_fit_stops_where_asked_and_is_not_retried:
+        stops_after_iteration_two;
 }
 
 #[test]
@@ -225,17 +220,7 @@ fn a_streamed_fit_stops_after_its_checkpoint_and_resumes_to_the_same_bits() {
     assert_eq!(error.context().get("batch"), Some("11"), "{error}");
     assert_eq!(observer.pieces.load(Ordering::SeqCst), 52, "{error}");
     let resumed = streamed(&source, &dir, true, &NoObserver).unwrap();
-    let diagnostics = resumed.streaming_diagnostics.as_ref().unwrap();
-    assert!(
-        diagnostics
-            .resumed_from
-            .as_deref()
-            .unwrap()
-            .ends_with("homodyne_state_batch_0052.h5"),
-        "{diagnostics:?}"
-    );
-    assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
-    assert_eq!(resumed.nfev, reference.nfev);
+    assert_resumed_to_the_same_bits(&resumed, "homodyne_state_batch_0052.h5", &reference);
 }
 
 #[test]

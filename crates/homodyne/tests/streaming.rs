@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use homodyne::prelude::*;
+use homodyne::random::SplitMix64;
 use homodyne::{
     Batch, CallbackSource, CheckpointOptions, DataSource, SliceSource, StreamingOptions,
 };
 use homodyne_testkit::example::{Decay, ExampleData, decay};
 
 mod common;
-use common::{bits, scratch_dir};
+use common::{assert_close, assert_resumed_to_the_same_bits, bits, scratch_dir};
 
 const CHILD_VAR: &str = "HOMODYNE_STREAMING_CHILD";
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
@@ -62,17 +63,6 @@ fn fit_without(data: &ExampleData, batch_size: usize, excluded: &[usize]) -> Opt
     let x: Vec<f64> = keep.iter().map(|&i| data.x[i]).collect();
     let y: Vec<f64> = keep.iter().map(|&i| data.y[i]).collect();
     Fit::curve(&Decay, &x, &y).p0(&P0).run().unwrap()
-}
-
-/// Every `got[k]` within `relative * |want[k]|` of `want[k]`.
-fn assert_close(got: &[f64], want: &[f64], relative: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (a, b)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (a - b).abs() <= relative * b.abs(),
-            "{what} [{k}]: {a} against {b}"
-        );
-    }
 }
 
 #[test]
@@ -293,13 +283,8 @@ fn killed_runs_resume_to_the_same_bits() {
         .as_ref()
         .unwrap()
         .total_batches_processed;
-    let mut state: u64 = 0x6b11_7e57;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut random = SplitMix64::new(0x6b11_7e57);
+    let mut next = || random.next_f64();
     let mut resumed_from = 0;
     for trial in 0..10 {
         let after_batches = 4 + (next() * (total_batches as f64 - 8.0)) as u64;
@@ -381,17 +366,8 @@ fn an_interrupted_pass_resumes_from_its_sums() {
     let error = checkpointing(&dying, false).unwrap_err();
     assert!(error.to_string().contains("device gone"), "{error}");
     let resumed = checkpointing(&source, true).unwrap();
-    let d = resumed.streaming_diagnostics.as_ref().unwrap();
     // 45 reads, a checkpoint every 7 batches: the last at batch 42, inside the second pass.
-    assert!(
-        d.resumed_from
-            .as_deref()
-            .unwrap()
-            .ends_with("homodyne_state_batch_0042.h5"),
-        "{d:?}"
-    );
-    assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
-    assert_eq!(resumed.nfev, reference.nfev);
+    assert_resumed_to_the_same_bits(&resumed, "homodyne_state_batch_0042.h5", &reference);
 }
 
 #[test]

@@ -1,8 +1,11 @@
-//! Helpers shared by the integration tests directly in `tests/` (each binary takes its
-//! own subset, hence the `dead_code` allowance).
+//! Helpers shared by the integration tests: the binaries directly in `tests/` and the
+//! `suite` (each takes its own subset, hence the `dead_code` allowance).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+
+use homodyne::prelude::*;
+use serde_json::Value;
 
 /// A fresh, empty directory under the target folder.
 pub fn scratch_dir(name: &str) -> PathBuf {
@@ -16,3 +19,95 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 pub fn bits(values: &[f64]) -> Vec<u64> {
     values.iter().map(|v| v.to_bits()).collect()
 }
+
+/// The JSON file at `relative` (to the crate's folder), a reference written by a script
+/// under `tests/`.
+pub fn reference_json(relative: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The numbers of the JSON array `v`.
+pub fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// Every `got[k]` within `relative * |want[k]|` of `want[k]`, and as many of them.
+pub fn assert_close(got: &[f64], want: &[f64], relative: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (k, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (a - b).abs() <= relative * b.abs(),
+            "{what} [{k}]: {a} against {b}"
+        );
+    }
+}
+
+/// `resumed` started from the checkpoint file named `checkpoint` and ended on the bits
+/// and the evaluation count of `reference`, the same fit never interrupted.
+pub fn assert_resumed_to_the_same_bits(
+    resumed: &OptimizationResult,
+    checkpoint: &str,
+    reference: &OptimizationResult,
+) {
+    let diagnostics = resumed.streaming_diagnostics.as_ref().unwrap();
+    assert!(
+        diagnostics
+            .resumed_from
+            .as_deref()
+            .unwrap()
+            .ends_with(checkpoint),
+        "{diagnostics:?}"
+    );
+    assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
+    assert_eq!(resumed.nfev, reference.nfev);
+}
+
+/// `y = (a x + 1e16) - 1e16`: the exact derivative is `x`, but the values move in steps of
+/// 2 (the spacing of doubles near 1e16), so no small step changes the cost and a fit
+/// stalls.
+pub struct Staircase;
+
+impl GenericModel for Staircase {
+    fn n_params(&self) -> usize {
+        1
+    }
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        (p[0] * x[0] + 1e16) - 1e16
+    }
+}
+
+impl Staircase {
+    /// The model with automatic derivatives and its data, `y = 0.37 x` at `x = 1, ..., 20`.
+    pub fn problem() -> (AutoDiff<Staircase, 1>, Vec<f64>, Vec<f64>) {
+        let x: Vec<f64> = (1..=20).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
+        (AutoDiff::new(Staircase).unwrap(), x, y)
+    }
+}
+
+/// One test per method: for each `trf, lm: check;`, the test `trf` runs `check(Method::Trf)`
+/// and `lm` runs `check(Method::Lm)`.
+#[allow(unused_macros)] // by the binaries without such a pair
+macro_rules! test_each_method {
+    ($($trf:ident, $lm:ident: $check:expr;)*) => {
+        $(
+            #[test]
+            fn $trf() {
+                ($check)(::homodyne::Method::Trf);
+            }
+
+            #[test]
+            fn $lm() {
+                ($check)(::homodyne::Method::Lm);
+            }
+        )*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use test_each_method;

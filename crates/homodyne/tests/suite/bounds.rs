@@ -53,18 +53,34 @@ fn data() -> (Vec<f64>, Vec<f64>) {
     (x, y)
 }
 
+/// The box `[0, 10] x [0, 5] x [0, 3]`, which holds the optimum of [`data`] with `c = 0`.
+fn the_box() -> Bounds {
+    Bounds::new(vec![0.0, 0.0, 0.0], vec![10.0, 5.0, 3.0]).unwrap()
+}
+
+/// `model` fitted to `(x, y)` from `p0` within `bounds` by `method`.
+fn bounded_fit(
+    model: &RecordingDecay,
+    (x, y): (&[f64], &[f64]),
+    p0: &[f64],
+    bounds: &Bounds,
+    method: Method,
+) -> OptimizationResult {
+    Fit::curve(model, x, y)
+        .p0(p0)
+        .bounds(bounds)
+        .method(method)
+        .run()
+        .unwrap()
+}
+
 #[test]
 fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
     let (x, y) = data();
-    let bounds = Bounds::new(vec![0.0, 0.0, 0.0], vec![10.0, 5.0, 3.0]).unwrap();
+    let bounds = the_box();
     for method in [Method::Trf, Method::Lm] {
         let model = RecordingDecay::new();
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0, 1.0, 1.0])
-            .bounds(&bounds)
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = bounded_fit(&model, (&x, &y), &[1.0, 1.0, 1.0], &bounds, method);
         assert!(fit.converged(), "{method}: {:?}", fit.termination_reason);
         // c ends on its lower bound (TRF keeps iterates strictly inside: within rounding).
         assert!(
@@ -104,15 +120,10 @@ fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
 #[test]
 fn start_on_a_bound_is_accepted() {
     let (x, y) = data();
-    let bounds = Bounds::new(vec![0.0, 0.0, 0.0], vec![10.0, 5.0, 3.0]).unwrap();
+    let bounds = the_box();
     for method in [Method::Trf, Method::Lm] {
         let model = RecordingDecay::new();
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0, 1.0, 0.0])
-            .bounds(&bounds)
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = bounded_fit(&model, (&x, &y), &[1.0, 1.0, 0.0], &bounds, method);
         assert!(bounds.contains(&fit.parameters));
         assert!(fit.parameters[2] < 1e-10);
     }
@@ -124,12 +135,8 @@ fn inactive_bounds_do_not_change_the_optimum() {
     let y: Vec<f64> = x.iter().map(|x| 3.0 * (-0.4 * x).exp() + 0.25).collect();
     let wide = Bounds::new(vec![-100.0; 3], vec![100.0; 3]).unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&RecordingDecay::new(), &x, &y)
-            .p0(&[1.0, 1.0, 0.0])
-            .bounds(&wide)
-            .method(method)
-            .run()
-            .unwrap();
+        let model = RecordingDecay::new();
+        let fit = bounded_fit(&model, (&x, &y), &[1.0, 1.0, 0.0], &wide, method);
         for (p, t) in fit.parameters.iter().zip([3.0, 0.4, 0.25]) {
             assert!((p - t).abs() < 1e-9, "{method}: {p} vs {t}");
         }

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use homodyne::prelude::*;
 use homodyne::{DetectionPoint, JacobianKind, ParameterFlag};
 
+use super::fitting::fit_by;
+
 fn data() -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..120).map(|i| i as f64 * 0.05).collect();
     let y = x
@@ -184,11 +186,7 @@ fn infinite_loss_beyond_a_parameter_value_is_stepped_around() {
                 Fault::None
             }
         });
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0, 1.9, 0.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[1.0, 1.9, 0.0], method);
         assert_eq!(actions(&fit), Vec::<&str>::new(), "{method}");
         assert_truth(&fit);
     }

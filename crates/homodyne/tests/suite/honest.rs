@@ -8,6 +8,9 @@
 use homodyne::prelude::*;
 use homodyne::{ConvergenceStatus, ParameterFlag};
 
+use crate::common::Staircase;
+
+use super::fitting::fit_by;
 use super::mgh::{OSBORNE2_M, OSBORNE2_P0, Osborne2, problem_data};
 
 /// MGH 3, Powell badly scaled: n = 2, m = 2, F* = 0 at (1.098e-5, 9.106).
@@ -106,11 +109,7 @@ fn osborne2_from_10_times_its_start_is_not_a_clean_convergence_with_zero_errors(
     let (x, y) = problem_data(OSBORNE2_M);
     let p0 = OSBORNE2_P0.map(|v| 10.0 * v);
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&p0)
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &p0, method);
         assert_honest(&format!("Osborne 2 x10 {method}"), &fit);
     }
 }
@@ -141,11 +140,7 @@ fn a_parameter_the_model_does_not_use_is_undetermined_never_plus_minus_zero() {
     let model = AutoDiff::<_, 4>::new(DecayWithUnused).unwrap();
     let (x, y) = decay_data();
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0, 1.0, 0.0, 3.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[1.0, 1.0, 0.0, 3.0], method);
         assert_eq!(fit.undetermined(), [3], "{method}: {fit}");
         assert_eq!(fit.uncertainties[3], f64::INFINITY);
         assert!(fit.covariance.matrix[(0, 3)].is_nan());
@@ -314,29 +309,11 @@ fn a_converged_fit_is_stationary_and_reports_its_optimality() {
     assert!(!fit.absolute_sigma);
 }
 
-/// `y = (a x + 1e16) - 1e16`: the exact derivative is `x`, but the values move in steps of
-/// 2 (the spacing of doubles near 1e16), so no small step changes the cost.
-struct Staircase;
-impl GenericModel for Staircase {
-    fn n_params(&self) -> usize {
-        1
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        (p[0] * x[0] + 1e16) - 1e16
-    }
-}
-
 #[test]
 fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
-    let model = AutoDiff::<_, 1>::new(Staircase).unwrap();
-    let x: Vec<f64> = (1..=20).map(f64::from).collect();
-    let y: Vec<f64> = x.iter().map(|x| 0.37 * x).collect();
+    let (model, x, y) = Staircase::problem();
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[0.2])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[0.2], method);
         assert_eq!(
             fit.convergence_status,
             ConvergenceStatus::Stalled,

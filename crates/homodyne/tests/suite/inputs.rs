@@ -3,6 +3,8 @@
 use homodyne::prelude::*;
 use homodyne::{DetectionPoint, InvalidInput, JacobianKind};
 
+use super::fitting::fit_by;
+
 /// `y = p0 + p1 x`, with exact derivatives.
 struct Line;
 
@@ -308,11 +310,7 @@ fn a_non_finite_jacobian_where_the_model_is_smooth_is_taken_by_finite_difference
         }
     }
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&NanJacobian, &X, &Y)
-            .p0(&[1.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&NanJacobian, &X, &Y, &[1.0], method);
         assert!(fit.converged(), "{method}: {fit}");
         assert!(
             fit.notes[0].contains("finite differences"),
@@ -333,11 +331,7 @@ fn steps_into_non_finite_regions_are_retried_smaller() {
     let y: Vec<f64> = x.iter().map(|x| (0.002 * x).sqrt()).collect();
     let model = ClosureModel::new(1, |x: f64, p: &[f64]| (p[0] * x).sqrt());
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[1.0], method);
         assert!(
             (fit.parameters[0] - 0.002).abs() < 1e-9,
             "{method}: {}",

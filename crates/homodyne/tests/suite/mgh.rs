@@ -15,6 +15,8 @@ use std::f64::consts::PI;
 
 use homodyne::prelude::*;
 
+use crate::common::test_each_method;
+
 /// The bound on `F` for problems whose minimum sum of squares is zero.
 const ZERO_F: f64 = 1e-20;
 
@@ -351,19 +353,14 @@ fn assert_reaches(name: &str, method: Method, fit: &OptimizationResult, f_star: 
 /// One test per problem and method: the fit from the standard start reaches `F*`.
 macro_rules! mgh_tests {
     ($($trf:ident, $lm:ident: $name:literal, $model:expr, $m:expr, $p0:expr, $f_star:expr;)*) => {
-        $(
-            #[test]
-            fn $trf() {
-                let fit = solve($name, $model, $m, $p0, Method::Trf);
-                assert_reaches($name, Method::Trf, &fit, $f_star);
-            }
-
-            #[test]
-            fn $lm() {
-                let fit = solve($name, $model, $m, $p0, Method::Lm);
-                assert_reaches($name, Method::Lm, &fit, $f_star);
-            }
-        )*
+        test_each_method! {
+            $(
+                $trf, $lm: |method| {
+                    let fit = solve($name, $model, $m, $p0, method);
+                    assert_reaches($name, method, &fit, $f_star);
+                };
+            )*
+        }
     };
 }
 
@@ -411,14 +408,8 @@ fn assert_freudenstein_roth(method: Method) {
     }
 }
 
-#[test]
-fn freudenstein_roth_trf() {
-    assert_freudenstein_roth(Method::Trf);
-}
-
-#[test]
-fn freudenstein_roth_lm() {
-    assert_freudenstein_roth(Method::Lm);
+test_each_method! {
+    freudenstein_roth_trf, freudenstein_roth_lm: assert_freudenstein_roth;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,20 +5,10 @@
 use homodyne::prelude::*;
 use serde_json::Value;
 
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/scipy/reference.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference.json")).unwrap()
-}
+use crate::common::{assert_close, floats, reference_json};
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+fn reference() -> Value {
+    reference_json("tests/data/scipy/reference.json")
 }
 
 fn decay() -> impl Model {
@@ -59,15 +49,6 @@ impl Data {
         Fit::curve(model, &self.x, &self.y)
             .sigma(&self.sigma)
             .p0(&self.p0)
-    }
-}
-
-fn assert_close(got: &[f64], want: &[f64], rtol: f64, what: &str) {
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= rtol * w.abs(),
-            "{what}: p[{k}] = {g}, scipy {w}"
-        );
     }
 }
 

@@ -3,6 +3,8 @@
 use homodyne::ConvergenceStatus;
 use homodyne::prelude::*;
 
+use super::fitting::fit_by;
+
 fn decay_data(n: usize) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| 10.0 * i as f64 / n as f64).collect();
     // Deterministic "noise" so the optimum has a non-zero residual.
@@ -95,11 +97,7 @@ fn a_parameter_starting_at_zero_does_not_crawl() {
     let y: Vec<f64> = x.iter().map(|x| 1e4 + 3.0 * x).collect();
     let model = ClosureModel::new(2, |x: f64, p: &[f64]| p[0] + p[1] * x);
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[0.0, 0.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[0.0, 0.0], method);
         assert!(
             (fit.parameters[0] - 1e4).abs() < 1e-6,
             "{method}: {:?}",
@@ -146,11 +144,7 @@ fn rank_deficiency_is_reported_not_hidden() {
     }
     let model = AutoDiff::<_, 2>::new(SumTimesX).unwrap();
     for method in [Method::Trf, Method::Lm] {
-        let fit = Fit::curve(&model, &x, &y)
-            .p0(&[1.0, 1.0])
-            .method(method)
-            .run()
-            .unwrap();
+        let fit = fit_by(&model, &x, &y, &[1.0, 1.0], method);
         assert_eq!(
             fit.covariance.rank, 1,
             "{method}: condition {:e}",
@@ -218,11 +212,7 @@ fn several_predictors_per_point() {
     let p0 = [2.0, 0.1, 0.01];
     for method in [Method::Trf, Method::Lm] {
         for model in [&closure as &dyn Model, &exact] {
-            let fit = Fit::curve(model, &x, &y)
-                .p0(&p0)
-                .method(method)
-                .run()
-                .unwrap();
+            let fit = fit_by(model, &x, &y, &p0, method);
             for (p, t) in fit.parameters.iter().zip([2.5, 0.05, 0.03]) {
                 assert!((p - t).abs() < 1e-8 * t, "{method}: {p} vs {t}");
             }
