@@ -144,6 +144,21 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def finished(report, status=0):
+    """A run's end: `report` with this process's peak memory (`peak_rss_mb`), and the
+    exit status."""
+    report["peak_rss_mb"] = peak_rss_mb()
+    return report, status
+
+
+def argument_parser(doc):
+    """The command line's parser, described by the first line of the module docstring
+    `doc`."""
+    return argparse.ArgumentParser(
+        description=doc.splitlines()[0],
+        epilog="See the module docstring (top of this file) for the output format.")
+
+
 def error_text(exc):
     """'ExceptionType: text' of an exception."""
     return f"{type(exc).__name__}: {exc}"
@@ -365,8 +380,7 @@ def run_decay(args):
         })
         log(f"{args.tool}: fit {seconds:.3f} s, nfev {report['nfev']}, "
             f"p = {parameters}, converged {report['converged']}")
-    report["peak_rss_mb"] = peak_rss_mb()
-    return report, 0
+    return finished(report)
 
 
 # ---------------------------------------------------------------------------------------
@@ -542,8 +556,7 @@ def run_nist(args):
     except ImportError as exc:
         log(f"cannot import the libraries of {args.tool}: {exc}")
         report["versions"] = {"python": platform.python_version()}
-        report["peak_rss_mb"] = peak_rss_mb()
-        return report, 1
+        return finished(report, 1)
     import numpy as np
     report["versions"] = versions(args.tool)
 
@@ -570,8 +583,7 @@ def run_nist(args):
             log(f"{args.tool} {name:<9} start {number}: LRE {row['lre']:5.2f}, {seconds_text}, "
                 f"nfev {row['nfev']}, converged {row['converged']}"
                 + ("" if row["converged"] else f" ({row['message']})"))
-    report["peak_rss_mb"] = peak_rss_mb()
-    return report, 0
+    return finished(report)
 
 
 # ---------------------------------------------------------------------------------------
@@ -579,9 +591,7 @@ def run_nist(args):
 
 def parse_args():
     """The command line; argparse exits with status 2 on bad arguments."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        epilog="See the module docstring (top of this file) for the output format.")
+    parser = argument_parser(__doc__)
     sub = parser.add_subparsers(dest="case", required=True)
     decay = sub.add_parser("decay", help="one timed fit of y = a exp(-b x) + c")
     decay.add_argument("--tool", required=True, choices=DECAY_TOOLS)

@@ -58,14 +58,14 @@ Example:
         --tool homodyne_rs_callable --data target/bench-data/decay_1000000.f64
 """
 
-import argparse
 import platform
 import sys
 import threading
 import time
 
-from peers import (check_decay_file, error_text, fail_usage, finite_or_none, import_timed,
-                   int_or_none, load_decay, log, peak_rss_mb, print_report, stdout_to_stderr)
+from peers import (argument_parser, check_decay_file, error_text, fail_usage, finished,
+                   finite_or_none, import_timed, int_or_none, load_decay, log,
+                   print_report, stdout_to_stderr)
 
 P0 = (1.0, 1.0, 0.0)
 FORMULA = "a*exp(-b*x)+c"
@@ -202,15 +202,12 @@ def run(args):
         log(f"{args.tool}: fit {seconds:.3f} s, nfev {report['nfev']}, callable calls "
             f"{report['callable_calls']} ({report['points_evaluated']} points), "
             f"p = {report['parameters']}, converged {report['converged']}")
-    report["peak_rss_mb"] = peak_rss_mb()
-    return report, 0
+    return finished(report)
 
 
 def parse_args():
     """The command line; argparse exits with status 2 on bad arguments."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        epilog="See the module docstring (top of this file) for the output format.")
+    parser = argument_parser(__doc__)
     parser.add_argument("--tool", required=True, choices=TOOLS)
     parser.add_argument("--data", required=True, help="decay_{n}.f64 file")
     parser.add_argument("--block", type=int, default=None,

@@ -24,30 +24,37 @@ out = Path(args[0])
 cases = args[1:]
 
 
+def search_into(r: dict, s: str, fields) -> None:
+    """For each (key, pattern, convert) of fields whose pattern matches in s, sets
+    r[key] to convert(the first group)."""
+    for key, pattern, convert in fields:
+        m = re.search(pattern, s)
+        if m:
+            r[key] = convert(m.group(1))
+
+
+def clock_seconds(text: str) -> float:
+    """Seconds of an "h:mm:ss" or "m:ss" duration."""
+    sec = 0.0
+    for p in text.split(":"):
+        sec = sec * 60 + float(p)
+    return sec
+
+
+# What time_v reads of a /usr/bin/time -v report.
+TIME_V_FIELDS = (
+    ("wall_s", r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", clock_seconds),
+    ("max_rss_mib", r"Maximum resident set size \(kbytes\): (\d+)", lambda v: int(v) / 1024),
+    ("user_s", r"User time \(seconds\): (\S+)", float),
+    ("sys_s", r"System time \(seconds\): (\S+)", float),
+    ("exit_status", r"Exit status: (\d+)", int),
+)
+
+
 def time_v(path: Path) -> dict:
     r = {}
-    if not path.exists():
-        return r
-    s = path.read_text()
-    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", s)
-    if m:
-        parts = [float(x) for x in m.group(1).split(":")]
-        sec = 0.0
-        for p in parts:
-            sec = sec * 60 + p
-        r["wall_s"] = sec
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", s)
-    if m:
-        r["max_rss_mib"] = int(m.group(1)) / 1024
-    m = re.search(r"User time \(seconds\): (\S+)", s)
-    if m:
-        r["user_s"] = float(m.group(1))
-    m = re.search(r"System time \(seconds\): (\S+)", s)
-    if m:
-        r["sys_s"] = float(m.group(1))
-    m = re.search(r"Exit status: (\d+)", s)
-    if m:
-        r["exit_status"] = int(m.group(1))
+    if path.exists():
+        search_into(r, path.read_text(), TIME_V_FIELDS)
     return r
 
 
@@ -67,9 +74,7 @@ def parse_ours(path: Path) -> dict:
                  cost_evals=int(m.group(4)), jac_evals=int(m.group(5)), strategy=m.group(6))
     r["stages"] = [f"every {a}th row ({b} points): {c}" for a, b, c in
                    re.findall(r"^  every (\d+)th row \((\d+) points\): (.*)$", s, re.M)]
-    m = re.search(r"loaded in ([\d.]+) s", s)
-    if m:
-        r["load_s"] = float(m.group(1))
+    search_into(r, s, (("load_s", r"loaded in ([\d.]+) s", float),))
     m = re.search(r"chi-squared (\S+), reduced (\S+)", s)
     if m:
         r["chi_squared"] = float(m.group(1))
@@ -80,9 +85,7 @@ def parse_ours(path: Path) -> dict:
     if rows:
         r["contrast_mean"] = sum(float(c) for c, _ in rows) / len(rows)
         r["offset_mean"] = sum(float(o) for _, o in rows) / len(rows)
-    m = re.search(r"total ([\d.]+) s", s)
-    if m:
-        r["total_s"] = float(m.group(1))
+    search_into(r, s, (("total_s", r"total ([\d.]+) s", float),))
     for line in s.splitlines():
         m = re.match(r"^(D0|alpha|D_offset|gamma_dot_t0|beta|gamma_dot_t_offset|phi0)\s+(\S+)\s+(\S+)\s*$", line)
         if m:
@@ -91,27 +94,25 @@ def parse_ours(path: Path) -> dict:
     return r
 
 
+# The keys copied from each JSON file the package writes (NaN read as null);
+# parameters.json's "parameters" become r["params"].
+PKG_JSON_KEYS = {
+    "parameters.json": ("parameters", "chi_squared", "reduced_chi_squared", "convergence_status"),
+    "analysis_results_nlsq.json": ("fit_quality", "optimization_summary", "dataset_info"),
+    "convergence_metrics.json": ("quality_warnings", "quality_checks"),
+}
+
+
 def parse_pkg(d: Path) -> dict:
     r: dict = {"params": {}}
     nl = d / "pkg_out" / "nlsq"
-    p = nl / "parameters.json"
-    if p.exists():
-        j = json.loads(p.read_text().replace("NaN", "null"))
-        r["params"] = j.get("parameters", {})
-        r["chi_squared"] = j.get("chi_squared")
-        r["reduced_chi_squared"] = j.get("reduced_chi_squared")
-        r["convergence_status"] = j.get("convergence_status")
-    p = nl / "analysis_results_nlsq.json"
-    if p.exists():
-        j = json.loads(p.read_text().replace("NaN", "null"))
-        r["fit_quality"] = j.get("fit_quality")
-        r["optimization_summary"] = j.get("optimization_summary")
-        r["dataset_info"] = j.get("dataset_info")
-    p = nl / "convergence_metrics.json"
-    if p.exists():
-        j = json.loads(p.read_text().replace("NaN", "null"))
-        r["quality_warnings"] = j.get("quality_warnings")
-        r["quality_checks"] = j.get("quality_checks")
+    for file, keys in PKG_JSON_KEYS.items():
+        p = nl / file
+        if p.exists():
+            j = json.loads(p.read_text().replace("NaN", "null"))
+            r.update((key, j.get(key)) for key in keys)
+    if (nl / "parameters.json").exists():
+        r["params"] = r.pop("parameters") or {}
     p = nl / "fitted_data.npz"
     if p.exists():
         z = np.load(p)
@@ -128,9 +129,7 @@ def parse_pkg(d: Path) -> dict:
             if m:
                 ph[name] = float(m.group(1))
         r["phases_s"] = ph
-        m = re.search(r"Total runtime: ([\d.]+)s", s)
-        if m:
-            r["total_runtime_s"] = float(m.group(1))
+        search_into(r, s, (("total_runtime_s", r"Total runtime: ([\d.]+)s", float),))
         keep = []
         pat = re.compile(r"(Stratif|strateg|Strategy|Selected|per.angle|Per-angle|anti.degeneracy|"
                          r"iterations|nfev|converged|Converged|NOT optimized|ZERO UNCERTAINT|Singular|"
@@ -144,6 +143,16 @@ def parse_pkg(d: Path) -> dict:
     return r
 
 
+def with_run_files(r: dict, d: Path, stem: str) -> dict:
+    """Adds to r what run.sh wrote beside the run `stem` in d: its /usr/bin/time -v
+    report, the load average before it, its exit status."""
+    r["time"] = time_v(d / f"{stem}.time")
+    r["load_before"] = load_of(d / f"{stem}.uptime")
+    rc = d / f"{stem}.rc"
+    r["rc"] = int(rc.read_text()) if rc.exists() else None
+    return r
+
+
 results = {"machine": (out / "machine.txt").read_text() if (out / "machine.txt").exists() else ""}
 md = []
 for c in cases:
@@ -151,19 +160,11 @@ for c in cases:
     info = json.loads((out / "data" / f"{c}_truth.json").read_text())
     ours = []
     for i in (1, 2, 3):
-        o = parse_ours(d / f"ours_{i}.out")
-        o["time"] = time_v(d / f"ours_{i}.time")
-        o["load_before"] = load_of(d / f"ours_{i}.uptime")
-        rc = d / f"ours_{i}.rc"
-        o["rc"] = int(rc.read_text()) if rc.exists() else None
+        o = with_run_files(parse_ours(d / f"ours_{i}.out"), d, f"ours_{i}")
         err = d / f"ours_{i}.err"
         o["stderr"] = err.read_text() if err.exists() else ""
         ours.append(o)
-    pkg = parse_pkg(d)
-    pkg["time"] = time_v(d / "pkg.time")
-    pkg["load_before"] = load_of(d / "pkg.uptime")
-    rc = d / "pkg.rc"
-    pkg["rc"] = int(rc.read_text()) if rc.exists() else None
+    pkg = with_run_files(parse_pkg(d), d, "pkg")
     walls = [o["time"].get("wall_s") for o in ours if o["time"].get("wall_s") is not None]
     med = statistics.median(walls) if walls else None
     pw = pkg["time"].get("wall_s")

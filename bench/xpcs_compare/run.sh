@@ -17,13 +17,8 @@
 # then bench/xpcs_compare/collect.py writes target/bench-xpcs/results.json and
 # target/bench-xpcs/tables.md.
 set -u
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$ROOT"
-PY="$ROOT/target/pyvenv-homodyne/bin/python"
-PKG="$ROOT/target/pyvenv-homodyne/bin/homodyne"
-OURS="$ROOT/target/bench-xpcs/bin/homodyne"
-OUT="$ROOT/target/bench-xpcs"
-DATA="$OUT/data"
+. "$(dirname "$0")/paths.sh"
+OURS="$OUT/bin/homodyne"
 PKG_TIMEOUT="${PKG_TIMEOUT:-1200}"
 CASES=("$@")
 [ ${#CASES[@]} -eq 0 ] && CASES=(laminar_3x500 static_3x600)

@@ -9,12 +9,7 @@
 # configuration, from a pinned copy of the binary, for a second timing.
 #   bench/xpcs_compare/run_fullgrid.sh
 set -u
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$ROOT"
-PY="$ROOT/target/pyvenv-homodyne/bin/python"
-PKG="$ROOT/target/pyvenv-homodyne/bin/homodyne"
-OUT="$ROOT/target/bench-xpcs"
-DATA="$OUT/data"
+. "$(dirname "$0")/paths.sh"
 PKG_TIMEOUT="${PKG_TIMEOUT:-600}"
 c=laminar_3x500
 d="$OUT/${c}_fullgrid"
