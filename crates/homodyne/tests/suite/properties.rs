@@ -539,75 +539,49 @@ fn statistical_config() -> ProptestConfig {
     }
 }
 
-proptest! {
-    #![proptest_config(statistical_config())]
-
-    #[test]
-    fn two_exponentials_recover_truth_within_4_sigma(problem in two_exponentials(), method in methods()) {
-        recovers_truth_within_4_sigma(&problem, method)?;
-    }
-
-    #[test]
-    fn rational_recovers_truth_within_4_sigma(problem in rational(), method in methods()) {
-        recovers_truth_within_4_sigma(&problem, method)?;
-    }
-
-    #[test]
-    fn gaussian_recovers_truth_within_4_sigma(problem in gaussian(), method in methods()) {
-        recovers_truth_within_4_sigma(&problem, method)?;
-    }
-}
-
 /// Each method, unbounded or within bounds.
 fn noise_free_fits() -> impl Strategy<Value = (Method, bool)> {
     (methods(), any::<bool>())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+/// The four properties of one family of problems (the strategy `$family()`), as a module
+/// of tests named after the family.
+macro_rules! properties {
+    ($family:ident) => {
+        mod $family {
+            use super::*;
 
-    #[test]
-    fn two_exponentials_exact_on_noise_free_data(problem in two_exponentials(), (method, bounded) in noise_free_fits()) {
-        exact_on_noise_free_data(&problem, method, bounded)?;
-    }
+            proptest! {
+                #![proptest_config(statistical_config())]
 
-    #[test]
-    fn rational_exact_on_noise_free_data(problem in rational(), (method, bounded) in noise_free_fits()) {
-        exact_on_noise_free_data(&problem, method, bounded)?;
-    }
+                #[test]
+                fn recovers_truth_within_4_sigma(problem in super::$family(), method in methods()) {
+                    super::recovers_truth_within_4_sigma(&problem, method)?;
+                }
+            }
 
-    #[test]
-    fn gaussian_exact_on_noise_free_data(problem in gaussian(), (method, bounded) in noise_free_fits()) {
-        exact_on_noise_free_data(&problem, method, bounded)?;
-    }
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(48))]
 
-    #[test]
-    fn two_exponentials_trf_and_lm_agree(problem in two_exponentials()) {
-        trf_and_lm_agree(&problem)?;
-    }
+                #[test]
+                fn exact_on_noise_free_data(problem in super::$family(), (method, bounded) in noise_free_fits()) {
+                    super::exact_on_noise_free_data(&problem, method, bounded)?;
+                }
 
-    #[test]
-    fn rational_trf_and_lm_agree(problem in rational()) {
-        trf_and_lm_agree(&problem)?;
-    }
+                #[test]
+                fn trf_and_lm_agree(problem in super::$family()) {
+                    super::trf_and_lm_agree(&problem)?;
+                }
 
-    #[test]
-    fn gaussian_trf_and_lm_agree(problem in gaussian()) {
-        trf_and_lm_agree(&problem)?;
-    }
-
-    #[test]
-    fn two_exponentials_strategies_agree(problem in two_exponentials(), method in methods()) {
-        strategies_agree(&problem, method)?;
-    }
-
-    #[test]
-    fn rational_strategies_agree(problem in rational(), method in methods()) {
-        strategies_agree(&problem, method)?;
-    }
-
-    #[test]
-    fn gaussian_strategies_agree(problem in gaussian(), method in methods()) {
-        strategies_agree(&problem, method)?;
-    }
+                #[test]
+                fn strategies_agree(problem in super::$family(), method in methods()) {
+                    super::strategies_agree(&problem, method)?;
+                }
+            }
+        }
+    };
 }
+
+properties!(two_exponentials);
+properties!(rational);
+properties!(gaussian);
