@@ -11,6 +11,7 @@ use homodyne::{ConvergenceStatus, InvalidInput, ParameterFlag};
 use serde_json::Value;
 
 mod common;
+use common::decay::{Decay, DecayWithUnused, decay_data, decay_fit};
 use common::{Staircase, floats, reference_json};
 
 fn reference() -> Value {
@@ -21,16 +22,6 @@ fn names_of(case: &Value) -> Vec<String> {
     (case["names"].as_array().unwrap().iter())
         .map(|n| n.as_str().unwrap().to_string())
         .collect()
-}
-
-struct Decay;
-impl GenericModel for Decay {
-    fn n_params(&self) -> usize {
-        3
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        p[0] * (p[1] * -x[0]).exp() + p[2]
-    }
 }
 
 struct TwoExponentials;
@@ -64,17 +55,11 @@ fn fit_case(case: &Value) -> OptimizationResult {
         }
     };
     if start.len() == 3 {
-        run(&AutoDiff::<_, 3>::new(Decay).unwrap())
+        run(&Decay::autodiff())
     } else {
         run(&AutoDiff::<_, 4>::new(TwoExponentials).unwrap())
     }
     .unwrap()
-}
-
-/// The fit of [`decay_data`] by `model` (a decay) from (1, 1, 0); a test adds its own
-/// settings.
-fn decay_fit<'a>(model: &'a dyn Model, (x, y): &'a (Vec<f64>, Vec<f64>)) -> Fit<'a> {
-    Fit::curve(model, x, y).p0(&[1.0, 1.0, 0.0])
 }
 
 #[test]
@@ -235,20 +220,10 @@ fn a_near_degenerate_pair_is_named_with_generic_or_domain_advice() {
     assert_eq!(advised.warnings.len(), diagnostics.warnings.len());
 }
 
-fn decay_data() -> (Vec<f64>, Vec<f64>) {
-    let x: Vec<f64> = (0..80).map(|i| i as f64 * 0.05).collect();
-    let y = x
-        .iter()
-        .enumerate()
-        .map(|(i, x)| 2.0 * (-1.3 * x).exp() + 0.4 + 0.01 * ((i * 7 % 11) as f64 - 5.0) / 5.0)
-        .collect();
-    (x, y)
-}
-
 #[test]
 fn a_parameter_on_a_bound_is_named_with_its_side() {
     let data = decay_data();
-    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let model = Decay::autodiff();
     // c's optimum (0.4) lies above its upper bound 0.3.
     let (lower, upper) = (
         vec![f64::NEG_INFINITY, 0.0, -1.0],
@@ -298,17 +273,6 @@ fn a_parameter_on_a_bound_is_named_with_its_side() {
         .compute()
         .unwrap();
     assert!(d.warnings_of("at_bound").is_empty());
-}
-
-/// y = a exp(-b x) + c, with a fourth parameter the model never reads.
-struct DecayWithUnused;
-impl GenericModel for DecayWithUnused {
-    fn n_params(&self) -> usize {
-        4
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        p[0] * (p[1] * -x[0]).exp() + p[2]
-    }
 }
 
 #[test]
@@ -407,7 +371,7 @@ fn a_stalled_or_unfinished_fit_is_said_first() {
     assert!(d.warnings[0].parameters().is_empty());
 
     let data = decay_data();
-    let decay = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let decay = Decay::autodiff();
     let fit = decay_fit(&decay, &data)
         .options(SolverOptions {
             max_nfev: Some(2),
@@ -429,7 +393,7 @@ fn a_stalled_or_unfinished_fit_is_said_first() {
 #[test]
 fn inconsistent_inputs_are_typed_errors() {
     let data = decay_data();
-    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let model = Decay::autodiff();
     let fit = decay_fit(&model, &data).run().unwrap();
     let two = ["a", "b"].map(String::from);
     let error = Diagnostics::of(&fit, &two).compute().unwrap_err();

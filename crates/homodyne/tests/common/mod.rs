@@ -2,6 +2,8 @@
 //! `suite` (each takes its own subset, hence the `dead_code` allowance).
 #![allow(dead_code)]
 
+pub mod decay;
+
 use std::path::PathBuf;
 
 use homodyne::prelude::*;

@@ -9,6 +9,7 @@ use homodyne::prelude::*;
 use homodyne::{ConvergenceStatus, ParameterFlag};
 
 use crate::common::Staircase;
+use crate::common::decay::{Decay, DecayWithUnused, decay_data, decay_fit};
 
 use super::fitting::fit_by;
 use super::mgh::{OSBORNE2_M, OSBORNE2_P0, Osborne2, problem_data};
@@ -114,27 +115,6 @@ fn osborne2_from_10_times_its_start_is_not_a_clean_convergence_with_zero_errors(
     }
 }
 
-/// y = a exp(-b x) + c, with a fourth parameter the model never reads.
-struct DecayWithUnused;
-impl GenericModel for DecayWithUnused {
-    fn n_params(&self) -> usize {
-        4
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        p[0] * (p[1] * -x[0]).exp() + p[2]
-    }
-}
-
-fn decay_data() -> (Vec<f64>, Vec<f64>) {
-    let x: Vec<f64> = (0..80).map(|i| i as f64 * 0.05).collect();
-    let y = x
-        .iter()
-        .enumerate()
-        .map(|(i, x)| 2.0 * (-1.3 * x).exp() + 0.4 + 0.01 * ((i * 7 % 11) as f64 - 5.0) / 5.0)
-        .collect();
-    (x, y)
-}
-
 #[test]
 fn a_parameter_the_model_does_not_use_is_undetermined_never_plus_minus_zero() {
     let model = AutoDiff::<_, 4>::new(DecayWithUnused).unwrap();
@@ -163,16 +143,6 @@ impl GenericModel for DecayWithOffset {
     }
 }
 
-struct Decay;
-impl GenericModel for Decay {
-    fn n_params(&self) -> usize {
-        3
-    }
-    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-        p[0] * (p[1] * -x[0]).exp() + p[2]
-    }
-}
-
 fn assert_close(a: f64, b: f64, what: &str) {
     assert!(
         (a - b).abs() <= 1e-10 * b.abs().max(1e-300),
@@ -186,7 +156,7 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
     let sigma: Vec<f64> = (0..y.len())
         .map(|i| 0.01 + 0.001 * (i % 5) as f64)
         .collect();
-    let full: &dyn Model = &AutoDiff::<_, 3>::new(Decay).unwrap();
+    let full: &dyn Model = &Decay::autodiff();
     let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
     for method in [Method::Trf, Method::Lm] {
         for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
@@ -245,9 +215,9 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
 
 #[test]
 fn held_values_are_checked_and_something_must_stay_free() {
-    let (x, y) = decay_data();
-    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let fit = Fit::curve(&model, &x, &y).p0(&[1.0, 1.0, 0.0]);
+    let data = decay_data();
+    let model = Decay::autodiff();
+    let fit = decay_fit(&model, &data);
     let all = fit.clone().fix(0, 1.0).fix(1, 1.0).fix(2, 1.0);
     let e = all.run().unwrap_err();
     assert!(e.to_string().contains("nothing to fit"), "{e}");
@@ -269,7 +239,7 @@ fn held_values_are_checked_and_something_must_stay_free() {
 #[test]
 fn a_retried_fit_reports_the_evaluations_of_every_attempt() {
     let (x, y) = decay_data();
-    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
+    let model = Decay::autodiff();
     // A budget too small to converge: every attempt runs out, and retries follow.
     let fit = Fit::curve(&model, &x, &y)
         .p0(&[1.0, 5.0, 0.0])
@@ -296,12 +266,8 @@ fn a_retried_fit_reports_the_evaluations_of_every_attempt() {
 
 #[test]
 fn a_converged_fit_is_stationary_and_reports_its_optimality() {
-    let (x, y) = decay_data();
-    let model = AutoDiff::<_, 3>::new(Decay).unwrap();
-    let fit = Fit::curve(&model, &x, &y)
-        .p0(&[1.0, 1.0, 0.0])
-        .run()
-        .unwrap();
+    let data = decay_data();
+    let fit = decay_fit(&Decay::autodiff(), &data).run().unwrap();
     assert!(fit.converged());
     assert!(fit.gradient_cosine < 1e-8, "{}", fit.gradient_cosine);
     assert!(fit.optimality < 1e-8, "{}", fit.optimality);
@@ -336,7 +302,7 @@ fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
 fn a_streaming_fit_holds_parameters_and_reports_its_attempt() {
     use homodyne::{SliceSource, StreamingOptions};
     let (x, y) = decay_data();
-    let full: &dyn Model = &AutoDiff::<_, 3>::new(Decay).unwrap();
+    let full: &dyn Model = &Decay::autodiff();
     let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
     let source = SliceSource::new(&x, &y, None, 1).unwrap();
     let options = StreamingOptions {

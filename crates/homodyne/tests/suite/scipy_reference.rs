@@ -5,23 +5,11 @@
 use homodyne::prelude::*;
 use serde_json::Value;
 
+use crate::common::decay::Decay;
 use crate::common::{assert_close, floats, reference_json};
 
 fn reference() -> Value {
     reference_json("tests/data/scipy/reference.json")
-}
-
-fn decay() -> impl Model {
-    struct Decay;
-    impl GenericModel for Decay {
-        fn n_params(&self) -> usize {
-            3
-        }
-        fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
-            p[0] * (p[1] * -x[0]).exp() + p[2]
-        }
-    }
-    AutoDiff::<_, 3>::new(Decay).unwrap()
 }
 
 /// The reference's data: `x`, the observations of one case, their sigma and the start.
@@ -56,7 +44,7 @@ impl Data {
 fn robust_losses_match_scipy_least_squares() {
     let r = reference();
     let data = Data::new(&r, "y_outliers");
-    let model = decay();
+    let model = Decay::autodiff();
     for (name, case) in r["robust"].as_object().unwrap() {
         let loss: Loss = case["loss"].as_str().unwrap().parse().unwrap();
         let method: Method = case["method"].as_str().unwrap().parse().unwrap();
@@ -86,7 +74,7 @@ fn robust_losses_match_scipy_least_squares() {
 fn covariance_matches_curve_fit_with_both_sigma_semantics() {
     let r = reference();
     let data = Data::new(&r, "y");
-    let model = decay();
+    let model = Decay::autodiff();
     for absolute in [true, false] {
         let want =
             &r["curve_fit"][format!("absolute_sigma_{}", if absolute { "True" } else { "False" })];
@@ -125,7 +113,7 @@ fn bounded_fit_matches_scipy_trf() {
     let b = &r["bounded"];
     let data = Data::new(&r, "y");
     let bounds = Bounds::new(floats(&b["lower"]), floats(&b["upper"])).unwrap();
-    let model = decay();
+    let model = Decay::autodiff();
     for method in [Method::Trf, Method::Lm] {
         let fit = data
             .fit(&model)
