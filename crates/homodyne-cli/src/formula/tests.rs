@@ -378,43 +378,35 @@ fn check_error(src: &str, params: &[&str], columns: &[&str], position: usize, me
 fn parse_errors_with_caret() {
     let p = &["a", "b"];
     let c = &["x", "y"];
-    check_error(
-        "a*(b",
-        p,
-        c,
-        4,
-        "expected ')' to close the '(' at column 3, found the end of the formula",
-    );
-    check_error(
-        "a**",
-        p,
-        c,
-        3,
-        "expected a number, a name or '(', found the end of the formula",
-    );
-    check_error(
-        "2 +* x",
-        p,
-        c,
-        3,
-        "expected a number, a name or '(', found '*'",
-    );
-    check_error("a*x)", p, c, 3, "this ')' closes no '('");
-    check_error("2x", p, c, 1, "multiplication needs an explicit '*'");
-    check_error("a x", p, c, 2, "found the name 'x'");
-    check_error("", p, c, 0, "empty formula");
-    check_error("   ", p, c, 0, "empty formula");
-    check_error("a # b", p, c, 2, "unexpected character '#'");
-    check_error(
-        "exp(x",
-        p,
-        c,
-        5,
-        "expected ',' or ')' to close the '(' of exp at column 4",
-    );
-    check_error("(a + b", p, c, 6, "to close the '(' at column 1");
-    check_error("1e999", p, c, 0, "too large");
-    check_error("a*", p, c, 2, "found the end of the formula");
+    for (src, position, message) in [
+        (
+            "a*(b",
+            4,
+            "expected ')' to close the '(' at column 3, found the end of the formula",
+        ),
+        (
+            "a**",
+            3,
+            "expected a number, a name or '(', found the end of the formula",
+        ),
+        ("2 +* x", 3, "expected a number, a name or '(', found '*'"),
+        ("a*x)", 3, "this ')' closes no '('"),
+        ("2x", 1, "multiplication needs an explicit '*'"),
+        ("a x", 2, "found the name 'x'"),
+        ("", 0, "empty formula"),
+        ("   ", 0, "empty formula"),
+        ("a # b", 2, "unexpected character '#'"),
+        (
+            "exp(x",
+            5,
+            "expected ',' or ')' to close the '(' of exp at column 4",
+        ),
+        ("(a + b", 6, "to close the '(' at column 1"),
+        ("1e999", 0, "too large"),
+        ("a*", 2, "found the end of the formula"),
+    ] {
+        check_error(src, p, c, position, message);
+    }
     let deep = format!("{}x{}", "(".repeat(1000), ")".repeat(1000));
     check_error(&deep, p, c, 256, "nested too deeply");
     assert_eq!(
@@ -436,59 +428,52 @@ fn name_errors_with_caret() {
         e.to_string(),
         format!("{} at column 1\n  b3*x\n  ^", e.message)
     );
-    check_error("b1*x + b2*z", p, c, 10, "unknown name 'z'");
-    check_error("b1*x", &[], c, 0, "not a parameter in --p0 (none)");
-    check_error("foo(x)", p, c, 0, "unknown function 'foo'");
-    check_error(
-        "b1 * x(2)",
-        p,
-        c,
-        5,
-        "'x' is a column of the data, not a function",
-    );
-    check_error("b1(2)", p, c, 0, "'b1' is a parameter, not a function");
-    check_error(
-        "exp(x, y)",
-        p,
-        c,
-        0,
-        "function 'exp' takes 1 argument, found 2",
-    );
-    check_error(
-        "b1 + sin()",
-        p,
-        c,
-        5,
-        "function 'sin' takes 1 argument, found 0",
-    );
-    check_error(
-        "pow(x)",
-        p,
-        c,
-        0,
-        "function 'pow' takes 2 arguments, pow(base, exponent), found 1",
-    );
-    check_error(
-        "b1*exp",
-        p,
-        c,
-        3,
-        "function 'exp' needs its argument in parentheses: exp(...)",
-    );
-    check_error(
-        "x*y",
-        &["x"],
-        c,
-        0,
-        "'x' is both a parameter in --p0 and a column of the data",
-    );
-    check_error(
-        "x",
-        &["a", "a"],
-        c,
-        0,
-        "parameter 'a' is named twice in --p0",
-    );
+    let cases: [(&str, &[&str], usize, &str); 11] = [
+        ("b1*x + b2*z", p, 10, "unknown name 'z'"),
+        ("b1*x", &[], 0, "not a parameter in --p0 (none)"),
+        ("foo(x)", p, 0, "unknown function 'foo'"),
+        (
+            "b1 * x(2)",
+            p,
+            5,
+            "'x' is a column of the data, not a function",
+        ),
+        ("b1(2)", p, 0, "'b1' is a parameter, not a function"),
+        (
+            "exp(x, y)",
+            p,
+            0,
+            "function 'exp' takes 1 argument, found 2",
+        ),
+        (
+            "b1 + sin()",
+            p,
+            5,
+            "function 'sin' takes 1 argument, found 0",
+        ),
+        (
+            "pow(x)",
+            p,
+            0,
+            "function 'pow' takes 2 arguments, pow(base, exponent), found 1",
+        ),
+        (
+            "b1*exp",
+            p,
+            3,
+            "function 'exp' needs its argument in parentheses: exp(...)",
+        ),
+        (
+            "x*y",
+            &["x"],
+            0,
+            "'x' is both a parameter in --p0 and a column of the data",
+        ),
+        ("x", &["a", "a"], 0, "parameter 'a' is named twice in --p0"),
+    ];
+    for (src, params, position, message) in cases {
+        check_error(src, params, c, position, message);
+    }
 }
 
 #[test]
