@@ -7,12 +7,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{decay, scatter, write_table};
-use common::{curve, expect_error, floats, homodyne, read_json, stderr, stdout};
-
-/// A fresh folder for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    common::scratch("cli", test)
-}
+use common::{curve, expect_error, floats, homodyne, read_json, scratch, stderr, stdout};
 
 fn nist_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist")
@@ -63,7 +58,7 @@ fn curve_help_documents_every_option_with_an_example() {
 #[test]
 fn nist_problems_through_the_command_line_reach_lre_6() {
     let manifest: Value = read_json(nist_dir().join("manifest.json"));
-    let dir = scratch("nist");
+    let dir = scratch("cli", "nist");
     let mut failures = Vec::new();
     for (name, problem) in manifest.as_object().unwrap() {
         let formula = problem["formula"].as_str().unwrap();
@@ -124,7 +119,7 @@ fn nist_problems_through_the_command_line_reach_lre_6() {
 
 #[test]
 fn two_predictors_and_the_report() {
-    let dir = scratch("two");
+    let dir = scratch("cli", "two");
     let data = dir.join("two.tsv");
     let grid = (0..8).flat_map(|i| (0..6).map(move |j| (1.0 + i as f64, 10.0 + 5.0 * j as f64)));
     write_table(
@@ -178,7 +173,7 @@ fn two_predictors_and_the_report() {
 
 #[test]
 fn plot_writes_a_png() {
-    let dir = scratch("plot");
+    let dir = scratch("cli", "plot");
     let data = dir.join("decay.csv");
     let rows = (0..60).map(|i| {
         let t = i as f64 * 0.1;
@@ -213,7 +208,7 @@ fn plot_writes_a_png() {
 
 #[test]
 fn user_errors_have_clear_messages_and_exit_status_2() {
-    let dir = scratch("errors");
+    let dir = scratch("cli", "errors");
     let misra = nist_dir().join("Misra1a.csv");
     let misra = misra.to_str().unwrap();
     let base = |formula: &'static str, p0: &'static str| curve(formula, misra, p0, &[]);
@@ -323,7 +318,7 @@ fn a_fit_that_fails_exits_with_status_1_and_says_why() {
 #[test]
 fn a_parameter_ending_on_its_bound_is_flagged() {
     let misra = nist_dir().join("Misra1a.csv");
-    let dir = scratch("bound");
+    let dir = scratch("cli", "bound");
     let json = dir.join("bound.json");
     for method in ["trf", "lm"] {
         let out = homodyne(&curve(
@@ -353,7 +348,7 @@ fn a_parameter_ending_on_its_bound_is_flagged() {
 
 #[test]
 fn streaming_with_checkpoints_and_resume() {
-    let dir = scratch("streaming");
+    let dir = scratch("cli", "streaming");
     let data = dir.join("decay.csv");
     let rows = (0..5000).map(|i| {
         let x = i as f64 * 0.002;
@@ -413,7 +408,7 @@ fn streaming_with_checkpoints_and_resume() {
 
 #[test]
 fn streaming_reads_an_hdf5_file_batch_by_batch() {
-    let dir = scratch("streaming-hdf5");
+    let dir = scratch("cli", "streaming-hdf5");
     let file = dir.join("decay.h5");
     let n = 20_000;
     homodyne_data::Hdf5Writer::new(&file, n)

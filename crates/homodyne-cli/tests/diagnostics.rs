@@ -10,11 +10,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{sine_noise, write_table};
-use common::{curve, homodyne, read_json, run_demo, stderr, stdout};
-
-fn scratch(test: &str) -> PathBuf {
-    common::scratch("diagnostics", test)
-}
+use common::{curve, homodyne, read_json, run_demo, scratch, stderr, stdout};
 
 /// `y = 2 x^0.01 + 1` on `x` in `[1, 50]` with a small deterministic noise: with the
 /// exponent near 0, `a x^p` is nearly the constant `a`, so `a` and `c` are told apart
@@ -34,7 +30,7 @@ fn power_law_near_flat(dir: &Path) -> PathBuf {
 /// with what to try, and the fit still exits 0.
 #[test]
 fn a_near_degenerate_pair_is_named_and_the_exit_status_stays_0() {
-    let dir = scratch("degenerate");
+    let dir = scratch("diagnostics", "degenerate");
     let data = power_law_near_flat(&dir);
     let json = dir.join("fit.json");
     let out = homodyne(&curve(
@@ -135,7 +131,7 @@ fn assert_criteria(result: &Value, report: &str, k: usize) {
 /// `n_varying` and has no correlations (null).
 #[test]
 fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
-    let dir = scratch("determined");
+    let dir = scratch("diagnostics", "determined");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/absolute_sigma/decay.csv");
     let json = dir.join("fit.json");
     let out = homodyne(&curve(
@@ -176,7 +172,7 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
 /// significance warning of `convergence_metrics.json`; AIC and BIC on stdout.
 #[test]
 fn xpcs_prints_every_warning_of_its_files() {
-    let dir = scratch("xpcs");
+    let dir = scratch("diagnostics", "xpcs");
     let out = run_demo(3, 60, &["--output-dir", dir.to_str().unwrap()]);
     let (console, messages) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{console}\n{messages}");

@@ -9,12 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{curve, expect_error, homodyne, read_json, stderr, stdout};
-
-/// A fresh folder for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    common::scratch("honest", test)
-}
+use common::{curve, expect_error, homodyne, read_json, scratch, stderr, stdout};
 
 fn data(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,7 +55,7 @@ fn staircase(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_stalled_fit_exits_1_with_what_to_try() {
-    let dir = scratch("stalled");
+    let dir = scratch("honest", "stalled");
     let stair = staircase(&dir);
     let json = dir.join("stalled.json");
     for method in ["trf", "lm"] {
@@ -111,7 +106,7 @@ const DECAY: &str = "a*exp(-b*x) + c";
 
 #[test]
 fn fixing_a_parameter_equals_the_fit_with_its_value_substituted() {
-    let dir = scratch("fix");
+    let dir = scratch("honest", "fix");
     let decay = data("absolute_sigma/decay.csv");
     for method in ["trf", "lm"] {
         let substituted = fit_json(
@@ -186,7 +181,7 @@ fn fixing_a_parameter_equals_the_fit_with_its_value_substituted() {
 
 #[test]
 fn absolute_sigma_matches_scipy_curve_fit() {
-    let dir = scratch("absolute-sigma");
+    let dir = scratch("honest", "absolute-sigma");
     let decay = data("absolute_sigma/decay.csv");
     let reference = read_json(Path::new(&data("absolute_sigma/reference.json")));
     for (column, scale) in [("dy", "1"), ("dy10", "10")] {
@@ -238,7 +233,7 @@ fn absolute_sigma_matches_scipy_curve_fit() {
 
 #[test]
 fn a_parameter_the_formula_does_not_use_is_undetermined() {
-    let dir = scratch("undetermined");
+    let dir = scratch("honest", "undetermined");
     let json = dir.join("fit.json");
     let misra = data("nist/Misra1a.csv");
     let out = homodyne(&curve(
@@ -285,7 +280,7 @@ fn demo_frames_beyond_the_memory_are_a_typed_error_before_any_allocation() {
 
 #[test]
 fn output_paths_are_checked_before_the_fit() {
-    let dir = scratch("outputs");
+    let dir = scratch("honest", "outputs");
     let stair = staircase(&dir);
     // The stalled fit exits 1 when it runs: 2 says the path was refused first.
     let stalled = |option: &'static str, path: &Path| {
@@ -336,7 +331,7 @@ fn output_paths_are_checked_before_the_fit() {
 
 #[test]
 fn too_few_points_is_bad_input() {
-    let dir = scratch("few");
+    let dir = scratch("honest", "few");
     let two = dir.join("two.csv");
     std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
     expect_error(
@@ -353,7 +348,7 @@ fn too_few_points_is_bad_input() {
 
 #[test]
 fn a_residual_that_overflows_names_its_file_row() {
-    let dir = scratch("overflow");
+    let dir = scratch("honest", "overflow");
     let big = dir.join("big.csv");
     // Line 5 of the file holds the 3rd data point.
     std::fs::write(&big, "x,y\n# a comment\n1,2\n2,4\n3,1e308\n4,8\n").unwrap();
@@ -368,7 +363,7 @@ fn a_residual_that_overflows_names_its_file_row() {
 
 #[test]
 fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
-    let dir = scratch("resume");
+    let dir = scratch("honest", "resume");
     let ckpt = dir.join("ckpt");
     let decay = data("absolute_sigma/decay.csv");
     let run = || {
@@ -402,7 +397,7 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
 
 #[test]
 fn holding_parameters_leaves_fewer_to_determine() {
-    let dir = scratch("few-held");
+    let dir = scratch("honest", "few-held");
     let two = dir.join("two.csv");
     std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
     // Holding one of three parameters leaves two to determine from two points.

@@ -9,11 +9,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{decay, scatter, write_table};
-use common::{curve, homodyne, read_json, stderr, stdout};
-
-fn scratch(test: &str) -> PathBuf {
-    common::scratch("strategies", test)
-}
+use common::{curve, homodyne, read_json, scratch, stderr, stdout};
 
 /// `y = 2.5 exp(-1.3 x) + 0.5` at 2000 points with a small deterministic noise and a
 /// sigma column `s`; the sigma of data point `zero_at` (counting from 1) is 0 if given.
@@ -43,7 +39,7 @@ fn fit_decay(data: &Path, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_zero_sigma_is_refused_at_its_row_by_every_strategy() {
-    let dir = scratch("zero_sigma");
+    let dir = scratch("strategies", "zero_sigma");
     // Data point 1234 is line 1235 of the file (after the header).
     let data = decay_csv(&dir, Some(1234));
     for strategy in ["standard", "chunked", "streaming"] {
@@ -59,7 +55,7 @@ fn a_zero_sigma_is_refused_at_its_row_by_every_strategy() {
 
 #[test]
 fn streaming_a_table_gets_the_settings_and_the_optimum_of_the_fit_in_memory() {
-    let dir = scratch("settings");
+    let dir = scratch("strategies", "settings");
     let data = decay_csv(&dir, None);
     let fit = |json: &str, extra: &[&str]| {
         let json = dir.join(json);

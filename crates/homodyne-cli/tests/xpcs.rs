@@ -1,30 +1,33 @@
 //! `homodyne xpcs` and `homodyne config` end to end.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Output;
 
 mod common;
 
-use common::{NLSQ_FILES, homodyne, laminar_flow_parameters, read_json, run_config, run_demo};
+use common::{
+    NLSQ_FILES, homodyne, laminar_flow_parameters, read_json, run_config, run_demo, scratch,
+};
+
+/// Runs `homodyne config --mode mode --output config`.
+fn write_template(mode: &str, config: &Path) -> Output {
+    homodyne(&[
+        "config",
+        "--mode",
+        mode,
+        "--output",
+        config.to_str().unwrap(),
+    ])
+}
 
 /// Writes `homodyne config`'s laminar-flow template to `config`, which must succeed.
 fn write_laminar_flow_template(config: &Path) {
-    let out = homodyne(&[
-        "config",
-        "--mode",
-        "laminar_flow",
-        "--output",
-        config.to_str().unwrap(),
-    ]);
+    let out = write_template("laminar_flow", config);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh folder for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    common::scratch("xpcs", test)
 }
 
 #[test]
@@ -117,17 +120,11 @@ fn fit_laminar_flow(config: &Path, results: &Path) -> String {
 
 #[test]
 fn a_template_round_trips_through_a_fit_of_a_data_file() {
-    let dir = scratch("template");
+    let dir = scratch("xpcs", "template");
     let config = dir.join("run.yaml");
     write_laminar_flow_template(&config);
     // Writing over it needs --force.
-    let again = homodyne(&[
-        "config",
-        "--mode",
-        "static",
-        "--output",
-        config.to_str().unwrap(),
-    ]);
+    let again = write_template("static", &config);
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("--force"));
     // The data: the h5py-written APS-U fixture's layout (angles, q, 11 frames) with
@@ -200,7 +197,7 @@ fn a_template_round_trips_through_a_fit_of_a_data_file() {
 
 #[test]
 fn configuration_mistakes_are_named() {
-    let dir = scratch("mistakes");
+    let dir = scratch("xpcs", "mistakes");
     let config = dir.join("bad.yaml");
     std::fs::write(
         &config,
@@ -265,7 +262,7 @@ fn distributed_without_mpi_says_how_to_build_it() {
 fn a_parameter_held_by_the_yaml_key_is_reported_fixed() {
     // The template's laminar-flow configuration on the synthetic cache, with
     // `fixed: 0.0` on gamma_dot_t_offset's bounds entry and D_offset held by equal bounds.
-    let dir = scratch("fixed");
+    let dir = scratch("xpcs", "fixed");
     let config = dir.join("run.yaml");
     write_laminar_flow_template(&config);
     let template = std::fs::read_to_string(&config).unwrap();

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{homodyne, loader_model, read_json, scratch, stderr, stdout};
+use common::{fit_config, homodyne, loader_model, read_json, scratch, stderr, stdout};
 use homodyne_xpcs::loader::write::write_aps_u;
 use homodyne_xpcs::{AnalysisMode, CorrelationData};
 use rust_hdf5::H5File;
@@ -113,10 +113,7 @@ fn a_2d_npy_matrix_fits_as_its_aps_u_file() {
         ),
     )
     .unwrap();
-    let (aps_out, aps_err) = fit(
-        &["xpcs", "--config", aps_yaml.to_str().unwrap()],
-        &dir.join("aps"),
-    );
+    let (aps_out, aps_err) = fit_config(&aps_yaml, &[], &dir.join("aps"));
     assert!(
         aps_err.contains("warning: analyzer_parameters.scattering.wavevector_q is not set")
             && aps_err.contains("0.0054 1/A"),
@@ -133,10 +130,7 @@ fn a_2d_npy_matrix_fits_as_its_aps_u_file() {
         ),
     )
     .unwrap();
-    let (npy_out, npy_err) = fit(
-        &["xpcs", "--config", npy_yaml.to_str().unwrap()],
-        &dir.join("npy"),
-    );
+    let (npy_out, npy_err) = fit_config(&npy_yaml, &[], &dir.join("npy"));
     assert!(npy_out.contains("c2.npy"), "{npy_out}");
     // q and the angle are given: nothing about them to say.
     assert!(
@@ -221,10 +215,7 @@ fn a_3d_hdf5_stack_fits_as_its_aps_u_file_with_frames_and_angles_selected() {
          cache_strategy: none\n",
     )
     .unwrap();
-    let (aps_out, aps_err) = fit(
-        &["xpcs", "--config", yaml.to_str().unwrap()],
-        &dir.join("aps"),
-    );
+    let (aps_out, aps_err) = fit_config(&yaml, &[], &dir.join("aps"));
     assert!(aps_out.contains("2 angles x 36 frames"), "{aps_out}");
     assert!(
         aps_err.contains("stator_rotor_gap") && aps_err.contains("2e6 Angstrom"),
@@ -232,19 +223,10 @@ fn a_3d_hdf5_stack_fits_as_its_aps_u_file_with_frames_and_angles_selected() {
     );
     // The stack by the flags over the same configuration (flags override the YAML).
     let data_flag = format!("{}:/exchange/c2", stack.display());
-    let (h5_out, _) = fit(
+    let (h5_out, _) = fit_config(
+        &yaml,
         &[
-            "xpcs",
-            "--config",
-            yaml.to_str().unwrap(),
-            "--data",
-            &data_flag,
-            "--phi",
-            "-30,0,60",
-            "--q",
-            "0.0054",
-            "--dt",
-            "0.1",
+            "--data", &data_flag, "--phi", "-30,0,60", "--q", "0.0054", "--dt", "0.1",
         ],
         &dir.join("stack"),
     );
