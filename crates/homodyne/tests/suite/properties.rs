@@ -449,18 +449,32 @@ fn trf_and_lm_agree(problem: &Problem) -> Result<(), TestCaseError> {
     let (y, sigma) = problem.noisy_data();
     let fit = |method| problem.fit(&y, Some(&sigma), method, |f| f.absolute_sigma(true));
     let (trf, lm) = (fit(Method::Trf)?, fit(Method::Lm)?);
-    for (k, ((a, b), u)) in trf
+    same_optimum(problem, (&trf, &lm), ("TRF", "LM"))
+}
+
+/// `a`'s parameters are `b`'s to 1e-8 relative plus [`AGREEMENT_IN_SIGMA`] of `b`'s
+/// uncertainties; `names` say which fit is which in a failure.
+fn same_optimum(
+    problem: &Problem,
+    (a, b): (&OptimizationResult, &OptimizationResult),
+    names: (&str, &str),
+) -> Result<(), TestCaseError> {
+    for (k, ((x, y), u)) in a
         .parameters
         .iter()
-        .zip(&lm.parameters)
-        .zip(&lm.uncertainties)
+        .zip(&b.parameters)
+        .zip(&b.uncertainties)
         .enumerate()
     {
         prop_assert!(
-            (a - b).abs() <= problem.tolerance(k, *b, 1e-8) + AGREEMENT_IN_SIGMA * u,
-            "p[{k}]: TRF {a}, LM {b} (difference {:e}, {:e} sigma)\nTRF: {trf}\nLM: {lm}",
-            a - b,
-            (a - b) / u
+            (x - y).abs() <= problem.tolerance(k, *y, 1e-8) + AGREEMENT_IN_SIGMA * u,
+            "p[{k}]: {} {x}, {} {y} (difference {:e}, {:e} sigma)\n{}: {a}\n{}: {b}",
+            names.0,
+            names.1,
+            x - y,
+            (x - y) / u,
+            names.0,
+            names.1
         );
     }
     Ok(())
@@ -485,20 +499,8 @@ fn strategies_agree(problem: &Problem, method: Method) -> Result<(), TestCaseErr
     for strategy in [OptimizationStrategy::Large, OptimizationStrategy::Chunked] {
         let other = fit(strategy)?;
         prop_assert_eq!(other.strategy, strategy);
-        for (k, ((a, b), u)) in other
-            .parameters
-            .iter()
-            .zip(&standard.parameters)
-            .zip(&standard.uncertainties)
-            .enumerate()
-        {
-            prop_assert!(
-                (a - b).abs() <= problem.tolerance(k, *b, 1e-8) + AGREEMENT_IN_SIGMA * u,
-                "{method} p[{k}]: {strategy} {a}, STANDARD {b} (difference {:e}, {:e} sigma)",
-                a - b,
-                (a - b) / u
-            );
-        }
+        let names = (format!("{method} {strategy}"), format!("{method} STANDARD"));
+        same_optimum(problem, (&other, &standard), (&names.0, &names.1))?;
         for (k, (a, b)) in other
             .uncertainties
             .iter()
