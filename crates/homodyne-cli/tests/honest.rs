@@ -329,11 +329,18 @@ fn output_paths_are_checked_before_the_fit() {
     );
 }
 
+/// `two.csv` in `dir`: the two points `(1, 2)` and `(2, 4)`, too few for three free
+/// parameters.
+fn two_points(dir: &Path) -> PathBuf {
+    let path = dir.join("two.csv");
+    std::fs::write(&path, "x,y\n1,2\n2,4\n").unwrap();
+    path
+}
+
 #[test]
 fn too_few_points_is_bad_input() {
     let dir = scratch("honest", "few");
-    let two = dir.join("two.csv");
-    std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
+    let two = two_points(&dir);
     expect_error(
         &curve("a*x + b*x^2 + c", two.to_str().unwrap(), "a=1,b=1,c=0", &[]),
         2,
@@ -398,8 +405,7 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
 #[test]
 fn holding_parameters_leaves_fewer_to_determine() {
     let dir = scratch("honest", "few-held");
-    let two = dir.join("two.csv");
-    std::fs::write(&two, "x,y\n1,2\n2,4\n").unwrap();
+    let two = two_points(&dir);
     // Holding one of three parameters leaves two to determine from two points.
     let out = homodyne(&curve(
         "a*x + b*x^2 + c",
