@@ -206,48 +206,56 @@ impl Bench {
         let Some(&n) = self.python_package_sizes().last() else {
             return;
         };
-        let seconds = |tool: &str| {
-            let runs = self.python_package_runs(tool, n);
-            fmt_s(median(runs.iter().filter_map(|r| r.seconds())))
-                .replace("n/a", status_of(&runs).as_str())
-        };
-        let rss = |tool: &str| {
-            let runs = self.python_package_runs(tool, n);
-            fmt_mb(median(runs.iter().filter_map(|r| r.peak_rss_mb)))
-                .replace("n/a", status_of(&runs).as_str())
-        };
+        // The median of `value` over the runs of `tool`, as `format` writes it; why they
+        // failed where none gave a value.
+        let shown =
+            |tool: &str, value: fn(&Run) -> Option<f64>, format: fn(Option<f64>) -> String| {
+                let runs = self.python_package_runs(tool, n);
+                format(median(runs.iter().filter_map(|r| value(r))))
+                    .replace("n/a", status_of(&runs).as_str())
+            };
         let scipy_over_callable_rss =
             self.pairwise_ratio(CASE, n, CALLABLE, SCIPY, |r| r.peak_rss_mb);
-        let [time, _, formula] = self.python_package_ratios(n);
+        let [time_ratio, _, formula_ratio] = self.python_package_ratios(n);
         let points = thousands(n);
-        let _ = writeln!(
-            md,
-            "| homodyne_rs curve_fit from Python, numpy callable, {points} points, fit | {} | \
-             {}: {} | {} (goal {TIME_GOAL}x) |",
-            seconds(CALLABLE),
-            label(SCIPY),
-            seconds(SCIPY),
-            fmt_ratio(time)
-        );
-        let _ = writeln!(
-            md,
-            "| homodyne_rs curve_fit from Python, numpy callable, {points} points, peak RSS | \
-             {} | {}: {} | {} (goal {:.0}x) |",
-            rss(CALLABLE),
-            label(SCIPY),
-            rss(SCIPY),
-            fmt_ratio(scipy_over_callable_rss),
-            1.0 / MEMORY_GOAL
-        );
-        let _ = writeln!(
-            md,
-            "| homodyne_rs curve_fit from Python, formula string, {points} points, fit | {} | \
-             {}: {} | {} (goal {FORMULA_GOAL}x) |",
-            seconds(FORMULA),
-            label(SCIPY),
-            seconds(SCIPY),
-            fmt_ratio(formula)
-        );
+        let time = |tool| shown(tool, Run::seconds, fmt_s);
+        let memory = |tool| shown(tool, |r| r.peak_rss_mb, fmt_mb);
+        let memory_goal = format!("{:.0}", 1.0 / MEMORY_GOAL);
+        let rows = [
+            (
+                "numpy callable",
+                "fit",
+                time(CALLABLE),
+                time(SCIPY),
+                time_ratio,
+                TIME_GOAL.to_string(),
+            ),
+            (
+                "numpy callable",
+                "peak RSS",
+                memory(CALLABLE),
+                memory(SCIPY),
+                scipy_over_callable_rss,
+                memory_goal,
+            ),
+            (
+                "formula string",
+                "fit",
+                time(FORMULA),
+                time(SCIPY),
+                formula_ratio,
+                FORMULA_GOAL.to_string(),
+            ),
+        ];
+        for (input, what, ours, scipy, ratio, goal) in rows {
+            let _ = writeln!(
+                md,
+                "| homodyne_rs curve_fit from Python, {input}, {points} points, {what} | {ours} | \
+                 {}: {scipy} | {} (goal {goal}x) |",
+                label(SCIPY),
+                fmt_ratio(ratio)
+            );
+        }
     }
 
     /// The section of the report: every tool at every size, then the ratios and goals.
