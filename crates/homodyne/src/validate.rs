@@ -4,12 +4,22 @@ use homodyne_core::{Bounds, Context, DataSource, InvalidInput, Model, Optimizati
 
 use crate::fit::{Data, Fit};
 
-fn first_non_finite(values: &[f64]) -> Option<(usize, f64)> {
-    values
+/// [`InvalidInput::NonFinite`] naming `array` and the first element of `values` that is
+/// NaN or infinite, if any.
+fn check_finite(array: &'static str, values: &[f64]) -> Result<(), InvalidInput> {
+    match values
         .iter()
         .copied()
         .enumerate()
         .find(|(_, v)| !v.is_finite())
+    {
+        Some((index, value)) => Err(InvalidInput::NonFinite {
+            array,
+            index,
+            value,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Checks points in memory before any work, whole: the model against `p0`'s length, then
@@ -41,14 +51,7 @@ pub(crate) fn validate_start(fit: &Fit<'_>) -> Result<Bounds, OptimizationError>
         Data::Source(source) => check_source(model.x_dim(), *source, fit.sigma.is_some())?,
     };
     check_point_count(n_points, free_parameters(fit))?;
-    if let Some((index, value)) = first_non_finite(p0) {
-        return Err(InvalidInput::NonFinite {
-            array: "p0",
-            index,
-            value,
-        }
-        .into());
-    }
+    check_finite("p0", p0)?;
     fit.options.validate(p0.len())?;
     let bounds = match &fit.bounds {
         Some(b) => b.clone(),
@@ -77,16 +80,8 @@ fn check_points(
         }
         .into());
     }
-    for (array, values) in [("xdata", xdata), ("ydata", ydata)] {
-        if let Some((index, value)) = first_non_finite(values) {
-            return Err(InvalidInput::NonFinite {
-                array,
-                index,
-                value,
-            }
-            .into());
-        }
-    }
+    check_finite("xdata", xdata)?;
+    check_finite("ydata", ydata)?;
     if let Some(sigma) = sigma {
         if sigma.len() != ydata.len() {
             return Err(InvalidInput::WrongSigmaLength {
@@ -95,14 +90,7 @@ fn check_points(
             }
             .into());
         }
-        if let Some((index, value)) = first_non_finite(sigma) {
-            return Err(InvalidInput::NonFinite {
-                array: "sigma",
-                index,
-                value,
-            }
-            .into());
-        }
+        check_finite("sigma", sigma)?;
         if let Some((index, &value)) = sigma.iter().enumerate().find(|(_, s)| **s <= 0.0) {
             return Err(InvalidInput::NonPositiveSigma { index, value }.into());
         }
