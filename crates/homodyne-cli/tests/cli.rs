@@ -6,7 +6,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::tables::{decay, scatter, write_table};
+use common::tables::{decay, scatter, write_table, write_text};
 use common::{curve, expect_error, floats, homodyne, read_json, scratch, stderr, stdout};
 
 fn nist_dir() -> PathBuf {
@@ -232,16 +232,14 @@ fn user_errors_have_clear_messages_and_exit_status_2() {
         &["no/such/file.csv"],
     );
     // A non-numeric cell: file, line and column.
-    let bad = dir.join("bad.csv");
-    std::fs::write(&bad, "x,y\n1,2\n2,4\n3,six\n").unwrap();
+    let bad = write_text(&dir, "bad.csv", "x,y\n1,2\n2,4\n3,six\n");
     expect_error(
         &curve("a*x", bad.to_str().unwrap(), "a=1", &[]),
         2,
         &["bad.csv", "4", "six"],
     );
     // A NaN in the data.
-    let nan = dir.join("nan.csv");
-    std::fs::write(&nan, "x,y\n1,2\n2,nan\n3,6\n").unwrap();
+    let nan = write_text(&dir, "nan.csv", "x,y\n1,2\n2,nan\n3,6\n");
     expect_error(
         &curve("a*x", nan.to_str().unwrap(), "a=1", &[]),
         2,

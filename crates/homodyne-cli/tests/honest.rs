@@ -9,6 +9,8 @@ use serde_json::Value;
 
 mod common;
 
+use common::tables::write_text;
+
 use common::{curve, expect_error, homodyne, read_json, scratch, stderr, stdout};
 
 fn data(path: &str) -> String {
@@ -48,9 +50,7 @@ const STAIRCASE: &str = "(a*x + 1e16) - 1e16";
 /// falls, every step says it does not, and the steps shrink to nothing with the gradient
 /// still large.
 fn staircase(dir: &Path) -> PathBuf {
-    let path = dir.join("stair.csv");
-    std::fs::write(&path, "x,y\n1,0.7\n2,0.7\n3,0.7\n").unwrap();
-    path
+    write_text(dir, "stair.csv", "x,y\n1,0.7\n2,0.7\n3,0.7\n")
 }
 
 #[test]
@@ -329,18 +329,13 @@ fn output_paths_are_checked_before_the_fit() {
     );
 }
 
-/// `two.csv` in `dir`: the two points `(1, 2)` and `(2, 4)`, too few for three free
-/// parameters.
-fn two_points(dir: &Path) -> PathBuf {
-    let path = dir.join("two.csv");
-    std::fs::write(&path, "x,y\n1,2\n2,4\n").unwrap();
-    path
-}
+/// The two points `(1, 2)` and `(2, 4)`, too few for three free parameters.
+const TWO_POINTS: &str = "x,y\n1,2\n2,4\n";
 
 #[test]
 fn too_few_points_is_bad_input() {
     let dir = scratch("honest", "few");
-    let two = two_points(&dir);
+    let two = write_text(&dir, "two.csv", TWO_POINTS);
     expect_error(
         &curve("a*x + b*x^2 + c", two.to_str().unwrap(), "a=1,b=1,c=0", &[]),
         2,
@@ -356,9 +351,12 @@ fn too_few_points_is_bad_input() {
 #[test]
 fn a_residual_that_overflows_names_its_file_row() {
     let dir = scratch("honest", "overflow");
-    let big = dir.join("big.csv");
     // Line 5 of the file holds the 3rd data point.
-    std::fs::write(&big, "x,y\n# a comment\n1,2\n2,4\n3,1e308\n4,8\n").unwrap();
+    let big = write_text(
+        &dir,
+        "big.csv",
+        "x,y\n# a comment\n1,2\n2,4\n3,1e308\n4,8\n",
+    );
     let message = expect_error(
         &curve("a*x", big.to_str().unwrap(), "a=1", &[]),
         1,
@@ -405,7 +403,7 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
 #[test]
 fn holding_parameters_leaves_fewer_to_determine() {
     let dir = scratch("honest", "few-held");
-    let two = two_points(&dir);
+    let two = write_text(&dir, "two.csv", TWO_POINTS);
     // Holding one of three parameters leaves two to determine from two points.
     let out = homodyne(&curve(
         "a*x + b*x^2 + c",

@@ -1,7 +1,14 @@
 //! Synthetic data tables of the curve tests: the file written, the decay fitted and the
 //! deterministic noise laid over it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Writes `text` to the file `name` in `dir`; returns its path.
+pub fn write_text(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
 
 /// Writes the text table `path`: the `header` line(s), then one line per row.
 pub fn write_table(path: &Path, header: &str, rows: impl IntoIterator<Item = String>) {
