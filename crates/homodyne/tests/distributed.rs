@@ -279,20 +279,19 @@ fn checkpoints_of_the_two_folds_are_not_mixed() {
         })
         .remove(0)
     };
-    let dir = scratch_dir("distributed_mixed");
-    alone(&dir, false).unwrap();
-    let refused = sharing(&dir, true).unwrap_err();
+    type Run<'a> = &'a dyn Fn(&Path, bool) -> Result<OptimizationResult, OptimizationError>;
+    // The error of `resumer` resuming from the checkpoints `writer` wrote in `dir`.
+    let refusal = |writer: Run, resumer: Run, dir: &str| {
+        let dir = scratch_dir(dir);
+        writer(&dir, false).unwrap();
+        resumer(&dir, true).unwrap_err().to_string()
+    };
+    let refused = refusal(&alone, &sharing, "distributed_mixed");
+    assert!(refused.contains("single-process STREAMING"), "{refused}");
+    let refused = refusal(&sharing, &alone, "distributed_mixed_2");
     assert!(
-        refused.to_string().contains("single-process STREAMING"),
+        refused.contains("written by a distributed fit"),
         "{refused}"
-    );
-
-    let dir2 = scratch_dir("distributed_mixed_2");
-    sharing(&dir2, false).unwrap();
-    let err = alone(&dir2, true).unwrap_err();
-    assert!(
-        err.to_string().contains("written by a distributed fit"),
-        "{err}"
     );
 }
 

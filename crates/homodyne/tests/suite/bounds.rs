@@ -74,13 +74,21 @@ fn bounded_fit(
         .unwrap()
 }
 
+/// [`data`] fitted from `p0` within [`the_box`] by `method`: the model, which recorded
+/// where it was evaluated, and the fit.
+fn fit_in_the_box(p0: &[f64], method: Method) -> (RecordingDecay, OptimizationResult) {
+    let (x, y) = data();
+    let model = RecordingDecay::new();
+    let fit = bounded_fit(&model, (&x, &y), p0, &the_box(), method);
+    (model, fit)
+}
+
 #[test]
 fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
     let (x, y) = data();
     let bounds = the_box();
     for method in [Method::Trf, Method::Lm] {
-        let model = RecordingDecay::new();
-        let fit = bounded_fit(&model, (&x, &y), &[1.0, 1.0, 1.0], &bounds, method);
+        let (model, fit) = fit_in_the_box(&[1.0, 1.0, 1.0], method);
         assert!(fit.converged(), "{method}: {:?}", fit.termination_reason);
         // c ends on its lower bound (TRF keeps iterates strictly inside: within rounding).
         assert!(
@@ -119,12 +127,9 @@ fn optimum_on_a_bound_ends_on_it_and_never_leaves_the_box() {
 
 #[test]
 fn start_on_a_bound_is_accepted() {
-    let (x, y) = data();
-    let bounds = the_box();
     for method in [Method::Trf, Method::Lm] {
-        let model = RecordingDecay::new();
-        let fit = bounded_fit(&model, (&x, &y), &[1.0, 1.0, 0.0], &bounds, method);
-        assert!(bounds.contains(&fit.parameters));
+        let (_, fit) = fit_in_the_box(&[1.0, 1.0, 0.0], method);
+        assert!(the_box().contains(&fit.parameters));
         assert!(fit.parameters[2] < 1e-10);
     }
 }

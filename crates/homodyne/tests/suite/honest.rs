@@ -143,6 +143,38 @@ impl GenericModel for DecayWithOffset {
     }
 }
 
+/// The decay, and the decay with `c = 0.4` substituted: a fit of the first with `c` held
+/// at 0.4 must be the fit of the second.
+struct HeldOrSubstituted {
+    full: AutoDiff<Decay, 3>,
+    substituted: AutoDiff<DecayWithOffset, 2>,
+}
+
+impl HeldOrSubstituted {
+    fn new() -> Self {
+        Self {
+            full: Decay::autodiff(),
+            substituted: AutoDiff::new(DecayWithOffset(0.4)).unwrap(),
+        }
+    }
+
+    /// The fits with a test's `settings` of the decay from `(1, 1, c0)` with `c` held at
+    /// 0.4, and of the substituted decay from `(1, 1)`: the held fit and its reference.
+    fn fits<'a>(
+        &'a self,
+        settings: impl Fn(&'a dyn Model) -> Fit<'a>,
+        c0: f64,
+    ) -> (OptimizationResult, OptimizationResult) {
+        let held = settings(&self.full)
+            .p0(&[1.0, 1.0, c0])
+            .fix(2, 0.4)
+            .run()
+            .unwrap();
+        let reference = settings(&self.substituted).p0(&[1.0, 1.0]).run().unwrap();
+        (held, reference)
+    }
+}
+
 fn assert_close(a: f64, b: f64, what: &str) {
     assert!(
         (a - b).abs() <= 1e-10 * b.abs().max(1e-300),
@@ -156,8 +188,7 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
     let sigma: Vec<f64> = (0..y.len())
         .map(|i| 0.01 + 0.001 * (i % 5) as f64)
         .collect();
-    let full: &dyn Model = &Decay::autodiff();
-    let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    let models = HeldOrSubstituted::new();
     for method in [Method::Trf, Method::Lm] {
         for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
             let weighted = |model| {
@@ -166,12 +197,7 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
                     .method(method)
                     .strategy(strategy)
             };
-            let held = weighted(full)
-                .p0(&[1.0, 1.0, 7.0])
-                .fix(2, 0.4)
-                .run()
-                .unwrap();
-            let reference = weighted(substituted).p0(&[1.0, 1.0]).run().unwrap();
+            let (held, reference) = models.fits(weighted, 7.0);
             let what = format!("{method} {strategy}");
             assert_eq!(held.parameters[2], 0.4, "{what}");
             assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed, "{what}");
@@ -187,13 +213,13 @@ fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
 
             // Equal bounds hold it too.
             let bounds = Bounds::new(vec![0.0, 0.0, 0.4], vec![10.0, 10.0, 0.4]).unwrap();
-            let bounded = weighted(full)
+            let bounded = weighted(&models.full)
                 .p0(&[1.0, 1.0, 0.4])
                 .bounds(bounds)
                 .run()
                 .unwrap();
             let free_bounds = Bounds::new(vec![0.0, 0.0], vec![10.0, 10.0]).unwrap();
-            let bounded_reference = weighted(substituted)
+            let bounded_reference = weighted(&models.substituted)
                 .p0(&[1.0, 1.0])
                 .bounds(free_bounds)
                 .run()
@@ -302,20 +328,14 @@ fn a_stop_on_the_step_tolerances_away_from_a_stationary_point_is_stalled() {
 fn a_streaming_fit_holds_parameters_and_reports_its_attempt() {
     use homodyne::{SliceSource, StreamingOptions};
     let (x, y) = decay_data();
-    let full: &dyn Model = &Decay::autodiff();
-    let substituted: &dyn Model = &AutoDiff::<_, 2>::new(DecayWithOffset(0.4)).unwrap();
+    let models = HeldOrSubstituted::new();
     let source = SliceSource::new(&x, &y, None, 1).unwrap();
     let options = StreamingOptions {
         batch_size: Some(16),
         ..StreamingOptions::default()
     };
     let streamed = |model| Fit::source(model, &source).streaming(options.clone());
-    let held = streamed(full)
-        .p0(&[1.0, 1.0, 0.0])
-        .fix(2, 0.4)
-        .run()
-        .unwrap();
-    let reference = streamed(substituted).p0(&[1.0, 1.0]).run().unwrap();
+    let (held, reference) = models.fits(streamed, 0.0);
     assert_eq!(held.parameter_flags[2], ParameterFlag::Fixed);
     assert_eq!(held.parameters[2], 0.4);
     for k in 0..2 {
