@@ -41,6 +41,17 @@ pub enum RecoveryStrategy {
 }
 
 impl RecoveryStrategy {
+    /// Every strategy: the convergence strategies, then the numerical ones, each in the
+    /// order they are tried.
+    pub const ALL: [RecoveryStrategy; 6] = [
+        Self::PerturbParameters,
+        Self::IncreaseIterations,
+        Self::LoosenTolerances,
+        Self::HalveStep,
+        Self::TightenBounds,
+        Self::RescaleData,
+    ];
+
     /// The strategy's name as the Python package spells it.
     pub fn name(self) -> &'static str {
         match self {
@@ -56,12 +67,8 @@ impl RecoveryStrategy {
     /// The strategies for an error kind, in the order they are tried.
     pub fn for_kind(kind: ErrorKind) -> &'static [RecoveryStrategy] {
         match kind {
-            ErrorKind::Convergence => &[
-                Self::PerturbParameters,
-                Self::IncreaseIterations,
-                Self::LoosenTolerances,
-            ],
-            ErrorKind::Numerical => &[Self::HalveStep, Self::TightenBounds, Self::RescaleData],
+            ErrorKind::Convergence => &Self::ALL[..3],
+            ErrorKind::Numerical => &Self::ALL[3..],
             _ => &[],
         }
     }
