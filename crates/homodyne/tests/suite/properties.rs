@@ -126,6 +126,26 @@ struct Grid {
 }
 
 impl Grid {
+    /// `n` points evenly spaced in `x` from `lo` to `hi`.
+    fn linear(lo: f64, hi: f64, n: usize) -> Self {
+        Self {
+            lo,
+            hi,
+            n,
+            log: false,
+        }
+    }
+
+    /// `n` points evenly spaced in `ln x` from `lo` to `hi`.
+    fn logarithmic(lo: f64, hi: f64, n: usize) -> Self {
+        Self {
+            lo,
+            hi,
+            n,
+            log: true,
+        }
+    }
+
     fn points(&self) -> Vec<f64> {
         let t = |i: usize| i as f64 / (self.n - 1) as f64;
         if self.log {
@@ -135,6 +155,29 @@ impl Grid {
             (0..self.n)
                 .map(|i| self.lo + (self.hi - self.lo) * t(i))
                 .collect()
+        }
+    }
+}
+
+impl Problem {
+    /// A problem of `family` that starts at its `truth` scaled by `1 + u[k]`, with relative
+    /// tolerances only.
+    fn scaled_start(
+        family: Family,
+        truth: Vec<f64>,
+        u: [f64; 4],
+        grid: Grid,
+        noise: f64,
+        seed: u64,
+    ) -> Self {
+        Self {
+            family,
+            p0: truth.iter().zip(u).map(|(t, u)| t * (1.0 + u)).collect(),
+            floor: vec![0.0; truth.len()],
+            truth,
+            grid,
+            noise,
+            seed,
         }
     }
 }
@@ -149,21 +192,10 @@ fn two_exponentials() -> impl Strategy<Value = Problem> {
     )
         .prop_map(|((a1, k1, ratio, a2), n, rel_noise, u, seed)| {
             let k2 = k1 / ratio;
+            let grid = Grid::logarithmic(0.02 / k1, 6.0 / k2, n);
+            let noise = rel_noise * (a1 + a2);
             let truth = vec![a1, k1, a2, k2];
-            Problem {
-                family: Family::TwoExponentials,
-                p0: truth.iter().zip(u).map(|(t, u)| t * (1.0 + u)).collect(),
-                truth,
-                floor: vec![0.0; 4],
-                grid: Grid {
-                    lo: 0.02 / k1,
-                    hi: 6.0 / k2,
-                    n,
-                    log: true,
-                },
-                noise: rel_noise * (a1 + a2),
-                seed,
-            }
+            Problem::scaled_start(Family::TwoExponentials, truth, u, grid, noise, seed)
         })
 }
 
@@ -179,22 +211,10 @@ fn rational() -> impl Strategy<Value = Problem> {
         any::<u64>(),
     )
         .prop_map(|((a, c), ratio, n, rel_noise, u, seed)| {
-            let b = c * a * ratio;
-            let truth = vec![a, b, c];
-            Problem {
-                family: Family::Rational,
-                p0: truth.iter().zip(u).map(|(t, u)| t * (1.0 + u)).collect(),
-                truth,
-                floor: vec![0.0; 3],
-                grid: Grid {
-                    lo: 0.0,
-                    hi: 10.0 / c,
-                    n,
-                    log: false,
-                },
-                noise: rel_noise * a.max((a * ratio).abs()),
-                seed,
-            }
+            let truth = vec![a, c * a * ratio, c];
+            let noise = rel_noise * a.max((a * ratio).abs());
+            let grid = Grid::linear(0.0, 10.0 / c, n);
+            Problem::scaled_start(Family::Rational, truth, u, grid, noise, seed)
         })
 }
 
@@ -216,12 +236,7 @@ fn gaussian() -> impl Strategy<Value = Problem> {
                 d + u[3] * amp,
             ],
             floor: vec![0.0, 0.0, 0.0, amp],
-            grid: Grid {
-                lo: 0.0,
-                hi: 10.0,
-                n,
-                log: false,
-            },
+            grid: Grid::linear(0.0, 10.0, n),
             noise: rel_noise * amp,
             seed,
         })
