@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use homodyne_core::{DifferenceScheme, JacobianKind, Model};
+use numpy::ndarray::ArrayView1;
 use numpy::{AllowTypeChange, PyArrayLike1, PyArrayLike2};
 use pyo3::prelude::*;
 use pyo3::types::{PyEllipsis, PySlice, PyTuple};
@@ -263,47 +264,34 @@ impl<'c> PythonModel<'c> {
     /// stop) when the call fails.
     fn call_function(&self, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
         let m = range.len();
-        if self.control.stopping() {
-            return vec![f64::NAN; m];
-        }
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.with_python(|py| {
-            let call = || -> PyResult<Vec<f64>> {
-                let out = self
-                    .function
-                    .bind(py)
-                    .call1(self.arguments(py, &range, p)?)?;
-                // A model constant in x may return one number (scipy broadcasts it too).
-                if let Ok(constant) = out.extract::<f64>() {
-                    let mut filled = self.buffer(m);
-                    filled.resize(m, constant);
-                    return Ok(filled);
-                }
-                let values: PyArrayLike1<'_, f64, AllowTypeChange> = out.extract()?;
-                let values = values.as_array();
-                if values.len() != m {
-                    return Err(errors::input_error(
-                        py,
-                        format!(
-                            "model_func returned {} values for the {m} points {}..{} (it must \
+        self.call_python("model_func", &self.calls, (&range, p), m, |py| {
+            let out = self
+                .function
+                .bind(py)
+                .call1(self.arguments(py, &range, p)?)?;
+            // A model constant in x may return one number (scipy broadcasts it too).
+            if let Ok(constant) = out.extract::<f64>() {
+                let mut filled = self.buffer(m);
+                filled.resize(m, constant);
+                return Ok(filled);
+            }
+            let values: PyArrayLike1<'_, f64, AllowTypeChange> = out.extract()?;
+            let values = values.as_array();
+            if values.len() != m {
+                return Err(errors::input_error(
+                    py,
+                    format!(
+                        "model_func returned {} values for the {m} points {}..{} (it must \
                              return one value per point, shaped like ydata)",
-                            values.len(),
-                            range.start,
-                            range.end
-                        ),
-                    ));
-                }
-                let mut out = self.buffer(m);
-                match values.as_slice() {
-                    Some(contiguous) => out.extend_from_slice(contiguous),
-                    None => out.extend(values.iter().copied()),
-                }
-                Ok(out)
-            };
-            call().unwrap_or_else(|err| {
-                self.fail(py, "model_func", err, p, &range);
-                vec![f64::NAN; m]
-            })
+                        values.len(),
+                        range.start,
+                        range.end
+                    ),
+                ));
+            }
+            let mut out = self.buffer(m);
+            append(&mut out, values);
+            Ok(out)
         })
     }
 
@@ -335,38 +323,25 @@ impl<'c> PythonModel<'c> {
     /// `jac(xdata[..., lo:hi], *p)`, an `(m, n)` array, row-major.
     fn call_jacobian(&self, jac: &Py<PyAny>, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
         let (m, n) = (range.len(), self.n_params);
-        if self.control.stopping() {
-            return vec![f64::NAN; m * n];
-        }
-        self.jacobian_calls.fetch_add(1, Ordering::Relaxed);
-        self.with_python(|py| {
-            let call = || -> PyResult<Vec<f64>> {
-                let out = jac.bind(py).call1(self.arguments(py, &range, p)?)?;
-                let matrix: PyArrayLike2<'_, f64, AllowTypeChange> = out.extract()?;
-                let matrix = matrix.as_array();
-                if matrix.dim() != (m, n) {
-                    return Err(errors::input_error(
-                        py,
-                        format!(
-                            "jac returned an array of shape {:?} for {m} points and {n} \
+        self.call_python("jac", &self.jacobian_calls, (&range, p), m * n, |py| {
+            let out = jac.bind(py).call1(self.arguments(py, &range, p)?)?;
+            let matrix: PyArrayLike2<'_, f64, AllowTypeChange> = out.extract()?;
+            let matrix = matrix.as_array();
+            if matrix.dim() != (m, n) {
+                return Err(errors::input_error(
+                    py,
+                    format!(
+                        "jac returned an array of shape {:?} for {m} points and {n} \
                              parameters (expected ({m}, {n}))",
-                            matrix.dim()
-                        ),
-                    ));
-                }
-                let mut out = self.buffer(m * n);
-                for column in matrix.columns() {
-                    match column.as_slice() {
-                        Some(contiguous) => out.extend_from_slice(contiguous),
-                        None => out.extend(column.iter().copied()),
-                    }
-                }
-                Ok(out)
-            };
-            call().unwrap_or_else(|err| {
-                self.fail(py, "jac", err, p, &range);
-                vec![f64::NAN; m * n]
-            })
+                        matrix.dim()
+                    ),
+                ));
+            }
+            let mut out = self.buffer(m * n);
+            for column in matrix.columns() {
+                append(&mut out, column);
+            }
+            Ok(out)
         })
     }
 
@@ -427,6 +402,29 @@ impl<'c> PythonModel<'c> {
             items.push(v.into_pyobject(py)?.into_any());
         }
         PyTuple::new(py, items)
+    }
+
+    /// `call` with the GIL held, counted in `counter`: its `len` values, or `len` NaN
+    /// when the fit is stopping (without calling) or when `call` fails (the failure,
+    /// naming `what` and the parameters and points `at`, becomes the reason the fit stops).
+    fn call_python(
+        &self,
+        what: &str,
+        counter: &AtomicUsize,
+        (range, p): (&std::ops::Range<usize>, &[f64]),
+        len: usize,
+        call: impl FnOnce(Python<'_>) -> PyResult<Vec<f64>>,
+    ) -> Vec<f64> {
+        if self.control.stopping() {
+            return vec![f64::NAN; len];
+        }
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.with_python(|py| {
+            call(py).unwrap_or_else(|err| {
+                self.fail(py, what, err, p, range);
+                vec![f64::NAN; len]
+            })
+        })
     }
 
     /// Records a failed call as the reason the fit stops.
@@ -499,6 +497,14 @@ impl<'c> PythonModel<'c> {
 }
 
 /// `TypeName: message` of a Python exception.
+/// Appends the elements of `values` to `out`, in one copy when they are contiguous.
+fn append(out: &mut Vec<f64>, values: ArrayView1<'_, f64>) {
+    match values.as_slice() {
+        Some(contiguous) => out.extend_from_slice(contiguous),
+        None => out.extend(values.iter().copied()),
+    }
+}
+
 fn describe(py: Python<'_>, err: &PyErr) -> String {
     let name = err
         .get_type(py)

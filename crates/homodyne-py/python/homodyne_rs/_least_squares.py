@@ -133,6 +133,20 @@ def _residual_vector(value: Any, where: str) -> np.ndarray:
     return values
 
 
+def _require_finite(values: np.ndarray, detection_point: str,
+                    message: Callable[[int, float], str], limit: Optional[int] = None) -> None:
+    """Raises NLSQNumericalError at ``detection_point`` when ``values`` hold NaN or
+    infinity: ``message(index, value)`` of the first such element, and the (index, value)
+    pairs of all of them (the first ``limit``) as ``invalid_values``."""
+    bad = [(k, float(v)) for k, v in enumerate(values) if not np.isfinite(v)]
+    if bad:
+        raise NLSQNumericalError(
+            message(*bad[0]),
+            detection_point=detection_point,
+            invalid_values=bad[:limit],
+        )
+
+
 def _per_parameter(value: Any, name: str, n: int) -> np.ndarray:
     """A scalar or one value per parameter, as an array of ``n`` floats."""
     array = np.asarray(value, dtype=float)
@@ -387,13 +401,7 @@ def least_squares(
     n = x0.size
     if n == 0:
         raise NLSQInputError("x0 is empty: give at least one parameter")
-    bad = [(k, float(v)) for k, v in enumerate(x0) if not np.isfinite(v)]
-    if bad:
-        raise NLSQNumericalError(
-            f"x0[{bad[0][0]}] = {bad[0][1]} is not finite",
-            detection_point="parameter",
-            invalid_values=bad,
-        )
+    _require_finite(x0, "parameter", lambda k, v: f"x0[{k}] = {v} is not finite")
     lower, upper = _bounds(bounds, n)
     outside = [k for k in range(n) if not lower[k] <= x0[k] <= upper[k]]
     if outside:
@@ -450,13 +458,8 @@ def least_squares(
     f0 = fun_x(x0.copy())
     if f0.size == 0:
         raise NLSQInputError("fun returned no residuals at x0")
-    bad = [(i, float(v)) for i, v in enumerate(f0) if not np.isfinite(v)]
-    if bad:
-        raise NLSQNumericalError(
-            f"the residuals are not finite at x0: f[{bad[0][0]}] = {bad[0][1]}",
-            detection_point="residuals",
-            invalid_values=bad[:10],
-        )
+    _require_finite(f0, "residuals",
+                    lambda i, v: f"the residuals are not finite at x0: f[{i}] = {v}", limit=10)
 
     fields = _native.least_squares(
         fun_x, x0, f0, jac_x, jac if isinstance(jac, str) else "2-point", lower, upper,

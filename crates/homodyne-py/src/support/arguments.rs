@@ -1,8 +1,25 @@
 //! The checks of the support classes' arguments, shared by every submodule: each refuses
 //! a bad value with `NLSQInputError` naming the argument, before any work.
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::errors;
+
+/// The entries of the dict argument `name`, in order, each with its key as a string, or
+/// `NLSQInputError` naming the argument and the key when that key is not a string.
+pub(crate) fn string_keyed<'a, 'py>(
+    dict: &'a Bound<'py, PyDict>,
+    name: &'a str,
+) -> impl Iterator<Item = PyResult<(String, Bound<'py, PyAny>)>> + 'a {
+    dict.iter()
+        .map(move |(key, value)| match key.extract::<String>() {
+            Ok(key) => Ok((key, value)),
+            Err(_) => Err(errors::input_error(
+                dict.py(),
+                format!("{name} has a key that is not a string: {key}"),
+            )),
+        })
+}
 
 /// The non-negative integer `value` of the argument `name` (a Python `int` or anything
 /// with `__index__`, such as NumPy integers); `NLSQInputError` naming the argument

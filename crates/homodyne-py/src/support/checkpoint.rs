@@ -18,7 +18,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::arguments::count;
+use super::arguments::{count, string_keyed};
 use crate::errors::{self, ErrorClass};
 
 /// Adds the `CheckpointManager` class to `_native`.
@@ -186,13 +186,8 @@ impl CheckpointManager {
 fn optimizer_state_from(state: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
     let py = state.py();
     let mut out = OptimizerState::new();
-    for (key, value) in state.iter() {
-        let name: String = key.extract().map_err(|_| {
-            errors::input_error(
-                py,
-                format!("optimizer_state has a key that is not a string: {key}"),
-            )
-        })?;
+    for entry in string_keyed(state, "optimizer_state") {
+        let (name, value) = entry?;
         let array = if let Ok(a) = value.extract::<PyReadonlyArrayDyn<'_, f64>>() {
             let a = a.as_array();
             StateArray::f64_with_shape(a.shape().to_vec(), a.iter().copied().collect())

@@ -12,7 +12,7 @@ use homodyne_strategy::{CheckpointSettings, DatasetSizeStrategy, memory};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::arguments::{count, memory_limit};
+use super::arguments::{count, memory_limit, string_keyed};
 use crate::errors;
 
 /// Adds `select_strategy` and `build_streaming_config` to `_native`.
@@ -182,13 +182,8 @@ fn at_least_one(value: &Bound<'_, PyAny>, name: &str) -> PyResult<usize> {
 fn checkpoint_settings(config: &Bound<'_, PyDict>) -> PyResult<CheckpointSettings> {
     let py = config.py();
     let mut settings = CheckpointSettings::default();
-    for (key, value) in config.iter() {
-        let key: String = key.extract().map_err(|_| {
-            errors::input_error(
-                py,
-                format!("checkpoint_config has a key that is not a string: {key}"),
-            )
-        })?;
+    for entry in string_keyed(config, "checkpoint_config") {
+        let (key, value) = entry?;
         let flag = |v: &Bound<'_, PyAny>| -> PyResult<bool> {
             v.extract::<bool>().map_err(|_| {
                 errors::input_error(
