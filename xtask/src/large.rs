@@ -112,7 +112,7 @@ fn large_report(ours: &Value, theirs: &Value) -> Result<String> {
          Model y = a exp(-b x) + c, x = linspace(0, 10, n), truth (2.5, 1.3, 0.5), noise 0.01 \
          from a fixed seed, p0 = (1, 1, 0); every program fits the same data files. homodyne: \
          `Fit::curve(..).run()` with `SolverOptions::default()` (tolerances 1e-15, strategy chosen by \
-         size), hand-written Jacobian (`homodyne::example::Decay`), median of 5 fits after one \
+         size), hand-written Jacobian (`homodyne_testkit::example::Decay`), median of 5 fits after one \
          untimed fit. scipy: `least_squares` with the analytic Jacobian at its defaults \
          (tolerances 1e-8); nlsq: `curve_fit` and `curve_fit_large` at their defaults on the \
          CPU (JAX, automatic derivatives); median of 3 fits after one untimed fit (which \

@@ -68,7 +68,7 @@ const FORMULA_GOAL: f64 = 15.0;
 pub(super) const HOW_IT_MEASURES: &str = "- homodyne_rs from Python: \
      `bench/python_package.py`, each `curve_fit(..., full_output=True)` call timed alone \
      (`fit`) in its own process (`process`: the whole process, imports included) on the \
-     exponential model's data files (`homodyne::example::decay` with noise 0.01); error is \
+     exponential model's data files (`homodyne_testkit::example::decay` with noise 0.01); error is \
      the largest relative error of a parameter against the truth (2.5, 1.3, 0.5). The \
      callable `a * np.exp(-b * x) + c` counts its calls and the points it is given. \
      homodyne_rs computes `infodict['fvec']` only when it is read, which the script does \

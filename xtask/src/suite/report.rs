@@ -24,7 +24,7 @@ use crate::workspace::{Result, run};
 const HOW_THE_SUITE_MEASURES: &str = "- Exponential model: the fit call alone, timed by each tool around it (for nlsq \
              that includes compiling the model, which a fresh process pays every run); \
              `process` is the whole process, imports included. Data: \
-             `homodyne::example::decay` with noise 0.01, from `p0 = (1, 1, 0)`; error is the \
+             `homodyne_testkit::example::decay` with noise 0.01, from `p0 = (1, 1, 0)`; error is the \
              largest relative error of a parameter against the truth (2.5, 1.3, 0.5).\n\
              - NIST: each fit once untimed, then the median of 5; LRE against the certified \
              values, capped at 11. homodyne uses exact derivatives (dual numbers); scipy at \
