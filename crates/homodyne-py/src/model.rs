@@ -295,7 +295,8 @@ impl<'c> PythonModel<'c> {
         })
     }
 
-    /// Values and the row-major Jacobian of the points `range` at `p`.
+    /// Values and the Jacobian of the points `range` at `p`, column-major (column `k`, the
+    /// derivatives by parameter `k` over the block's points, is contiguous).
     fn call_linearization(
         &self,
         range: std::ops::Range<usize>,
@@ -320,7 +321,7 @@ impl<'c> PythonModel<'c> {
         (values, jacobian)
     }
 
-    /// `jac(xdata[..., lo:hi], *p)`, an `(m, n)` array, row-major.
+    /// `jac(xdata[..., lo:hi], *p)`, an `(m, n)` array, stored column-major as the block keeps it.
     fn call_jacobian(&self, jac: &Py<PyAny>, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
         let (m, n) = (range.len(), self.n_params);
         self.call_python("jac", &self.jacobian_calls, (&range, p), m * n, |py| {
