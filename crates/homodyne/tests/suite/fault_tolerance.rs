@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use homodyne::prelude::*;
 use homodyne::{DetectionPoint, JacobianKind, ParameterFlag};
 
-use super::fitting::fit_by;
+use super::fitting::{cyclic_sigma, fit_by};
 
 fn data() -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..120).map(|i| i as f64 * 0.05).collect();
@@ -408,9 +408,7 @@ fn rescaled_data_report_the_original_problem() {
     // attempt (on residuals divided by the range of y) must report the same numbers as a
     // clean fit.
     let (x, y) = data();
-    let sigma: Vec<f64> = (0..y.len())
-        .map(|i| 0.002 + 0.001 * (i % 3) as f64)
-        .collect();
+    let sigma = cyclic_sigma(y.len(), 0.002, 3);
     let bounds = Bounds::new(vec![0.0, 0.0, -5.0], vec![10.0, 5.0, 5.0]).unwrap();
     for absolute_sigma in [true, false] {
         // Odd: a fault was just injected and the next linearisation clears it.

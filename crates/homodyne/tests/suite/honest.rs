@@ -11,7 +11,7 @@ use homodyne::{ConvergenceStatus, ParameterFlag};
 use crate::common::Staircase;
 use crate::common::decay::{Decay, DecayWithUnused, decay_data, decay_fit};
 
-use super::fitting::fit_by;
+use super::fitting::{cyclic_sigma, fit_by};
 use super::mgh::{OSBORNE2_M, OSBORNE2_P0, Osborne2, problem_data};
 
 /// MGH 3, Powell badly scaled: n = 2, m = 2, F* = 0 at (1.098e-5, 9.106).
@@ -185,9 +185,7 @@ fn assert_close(a: f64, b: f64, what: &str) {
 #[test]
 fn fixing_a_parameter_equals_the_model_with_its_value_substituted() {
     let (x, y) = decay_data();
-    let sigma: Vec<f64> = (0..y.len())
-        .map(|i| 0.01 + 0.001 * (i % 5) as f64)
-        .collect();
+    let sigma = cyclic_sigma(y.len(), 0.01, 5);
     let models = HeldOrSubstituted::new();
     for method in [Method::Trf, Method::Lm] {
         for strategy in [OptimizationStrategy::Standard, OptimizationStrategy::Large] {
