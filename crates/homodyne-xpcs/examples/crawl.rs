@@ -2,7 +2,7 @@
 //! and with per-angle scaling.
 use std::time::Instant;
 
-use homodyne_core::NoObserver;
+use homodyne_core::{NoObserver, OptimizationResult};
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, ModelForm, ScalingMode, TimeGrid, XpcsFitOptions,
     fit,
@@ -98,20 +98,8 @@ fn main() {
             chosen.choice.reason(),
             t.elapsed().as_secs_f64()
         );
-        let r = &chosen.fit.result;
-        let names = chosen.model.layout().names();
-        let p0 = chosen.model.layout().physical_start();
-        for k in p0..names.len() {
-            let tv = truth_phys[k - p0];
-            println!(
-                "{:<20} {:>14.6e} +- {:.3e}  truth {:>12.4e}  z {:+.2}",
-                names[k],
-                r.parameters[k],
-                r.uncertainties[k],
-                tv,
-                (r.parameters[k] - tv) / r.uncertainties[k]
-            );
-        }
+        let first = chosen.model.layout().physical_start();
+        print_parameters(&chosen.model, &chosen.fit.result, &truth_phys, first);
         return;
     }
     let fitted = fit(&model, &data, &options, &NoObserver).unwrap();
@@ -142,9 +130,20 @@ fn main() {
         r.reduced_chi_squared,
         t.elapsed().as_secs_f64()
     );
+    print_parameters(&model, r, &truth_phys, 0);
+}
+
+/// Prints the fitted parameters from index `first` on, each with its uncertainty, the truth
+/// (NaN for the scaling parameters, which the crawl does not compare) and its z-score.
+fn print_parameters(
+    model: &HomodyneModel,
+    r: &OptimizationResult,
+    truth_phys: &[f64],
+    first: usize,
+) {
     let names = model.layout().names();
     let p0 = model.layout().physical_start();
-    for k in 0..names.len() {
+    for k in first..names.len() {
         let tv = if k >= p0 {
             truth_phys[k - p0]
         } else {
