@@ -14,7 +14,10 @@ use serde_json::Value;
 
 mod common;
 
-use common::{LAMINAR_TRUTH, NOISE, STATIC_TRUTH, model_and_truth, plain_outputs};
+use common::{
+    LAMINAR_TRUTH, NOISE, STATIC_TRUTH, assert_within_standard_errors, model_and_truth,
+    plain_outputs,
+};
 
 /// A configuration of `mode` with these `parameter_space.bounds` entries and
 /// `initial_parameters` lines (YAML, indented by four spaces and two).
@@ -403,20 +406,10 @@ fn assert_held(result: &OptimizationResult, names: &[String], k: usize, value: f
     assert!(result.converged(), "{:?}", result.convergence_status);
 }
 
+/// Every parameter but the held one, `skip`, within 4 standard errors of `truth`.
 fn assert_recovered(result: &OptimizationResult, names: &[String], truth: &[f64], skip: usize) {
-    for k in 0..truth.len() {
-        if k == skip {
-            continue;
-        }
-        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
-        assert!(error.is_finite() && error > 0.0, "{}: {error}", names[k]);
-        let z = (got - want) / error;
-        assert!(
-            z.abs() <= 4.0,
-            "{} = {got} is {z:.1} standard errors from the truth {want}",
-            names[k]
-        );
-    }
+    let free = (0..truth.len()).filter(|&k| k != skip);
+    assert_within_standard_errors("held fit", result, names, truth, free, 4.0);
 }
 
 #[test]

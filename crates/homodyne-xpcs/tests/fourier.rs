@@ -18,11 +18,10 @@ use serde_json::Value;
 
 mod common;
 
-use common::{plain_outputs, published_model};
+use common::{
+    NOISE, assert_within_standard_errors, physical_truth, plain_outputs, published_model,
+};
 
-const NOISE: f64 = 0.005;
-const PHYSICAL: [f64; 3] = [15_000.0, -0.6, 50.0];
-const LAMINAR: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
 /// Eight angles over the full turn, unevenly spaced.
 const PHI: [f64; 8] = [-170.0, -125.0, -80.0, -35.0, 5.0, 50.0, 95.0, 140.0];
 
@@ -43,13 +42,9 @@ fn case_of(mode: AnalysisMode, n_t: usize, seed: u64) -> (HomodyneModel, Correla
     let individual = published_model(mode, ScalingMode::Individual, &PHI, n_t);
     let contrasts: Vec<f64> = PHI.iter().map(|&p| true_contrast(p)).collect();
     let offsets: Vec<f64> = PHI.iter().map(|&p| true_offset(p)).collect();
-    let physical: &[f64] = match mode {
-        AnalysisMode::Static => &PHYSICAL,
-        AnalysisMode::LaminarFlow => &LAMINAR,
-    };
     let truth = individual
         .layout()
-        .assemble(&contrasts, &offsets, physical)
+        .assemble(&contrasts, &offsets, physical_truth(mode))
         .unwrap();
     let data = CorrelationData::synthetic(&individual, &truth, NOISE, seed).unwrap();
     let fourier = individual
@@ -84,24 +79,9 @@ fn recover(mode: AnalysisMode, n_t: usize, seed: u64) {
     );
     // contrast_c0, _c1, _s1, _c2, _s2, offset_c0, .., then the physics.
     let mut truth = vec![0.3, 0.02, 0.0, 0.0, 0.0, 1.0, 0.0, 0.004, 0.0, 0.0];
-    truth.extend_from_slice(match mode {
-        AnalysisMode::Static => &PHYSICAL[..],
-        AnalysisMode::LaminarFlow => &LAMINAR[..],
-    });
+    truth.extend_from_slice(physical_truth(mode));
     let names = layout.names();
-    for (k, want) in truth.iter().enumerate() {
-        let (got, error) = (result.parameters[k], result.uncertainties[k]);
-        let z = (got - want) / error;
-        println!(
-            "  {:<14} {got:>13.6e} truth {want:>11.4e} +- {error:.2e} ({z:+.2} sigma)",
-            names[k]
-        );
-        assert!(
-            z.abs() <= 3.0,
-            "{} = {got} is {z:.1} standard errors from {want}",
-            names[k]
-        );
-    }
+    assert_within_standard_errors(mode.name(), result, &names, &truth, 0..truth.len(), 3.0);
     assert!(
         (result.reduced_chi_squared / (NOISE * NOISE) - 1.0).abs() < 0.05,
         "the residuals are the noise: reduced chi2 {}",

@@ -12,7 +12,7 @@ use homodyne_xpcs::{
 
 mod common;
 
-use common::{LAMINAR_TRUTH, NOISE, STATIC_TRUTH, model_and_truth};
+use common::{NOISE, assert_within_standard_errors, model_and_truth, physical_truth};
 
 fn recover(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64) {
     recover_data(mode, n_phi, n_t, seed, false);
@@ -45,20 +45,14 @@ fn recover_data(mode: AnalysisMode, n_phi: usize, n_t: usize, seed: u64, correct
         result.convergence_status,
         result.reduced_chi_squared,
     );
-    for k in layout.physical_start()..layout.n_params() {
-        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
-        let z = (got - want) / error;
-        println!(
-            "  {:<20} {got:>14.6e} truth {want:>12.4e} +- {error:.2e} ({z:+.2} sigma)",
-            names[k]
-        );
-        assert!(
-            z.abs() <= 3.0,
-            "{} {n_phi} x {n_t}: {} = {got} is {z:.1} standard errors from the truth {want}",
-            mode.name(),
-            names[k]
-        );
-    }
+    assert_within_standard_errors(
+        &format!("{} {n_phi} x {n_t}", mode.name()),
+        result,
+        &names,
+        &truth,
+        layout.physical_start()..layout.n_params(),
+        3.0,
+    );
     assert!(
         (result.reduced_chi_squared / (NOISE * NOISE) - 1.0).abs() < 0.05,
         "the residuals are the noise: reduced chi2 {} against {}",
@@ -75,11 +69,7 @@ fn synthetic(
     seed: u64,
     corrected: bool,
 ) -> (HomodyneModel, Vec<f64>, CorrelationData) {
-    let physical: &[f64] = match mode {
-        AnalysisMode::Static => &STATIC_TRUTH,
-        AnalysisMode::LaminarFlow => &LAMINAR_TRUTH,
-    };
-    let (model, truth) = model_and_truth(mode, physical, n_phi, n_t);
+    let (model, truth) = model_and_truth(mode, physical_truth(mode), n_phi, n_t);
     let mut data = CorrelationData::synthetic(&model, &truth, NOISE, seed).unwrap();
     if corrected {
         let size = n_t * n_t;

@@ -70,29 +70,25 @@ fn block_and_dense_sums_reach_the_same_fit() {
             .run()
             .unwrap();
         assert_eq!(block.result.strategy, strategy);
-        for (k, (a, b)) in block
-            .result
-            .parameters
-            .iter()
-            .zip(&dense.parameters)
-            .enumerate()
-        {
-            assert!(
-                (a - b).abs() <= 1e-8 * a.abs().max(1e-12),
-                "{strategy:?} parameter {k}: {a} vs {b}"
-            );
-        }
-        for (k, (a, b)) in block
-            .result
-            .uncertainties
-            .iter()
-            .zip(&dense.uncertainties)
-            .enumerate()
-        {
-            assert!(
-                (a - b).abs() <= 1e-6 * a.abs(),
-                "{strategy:?} uncertainty {k}: {a} vs {b}"
-            );
-        }
+        let (fitted, dense) = (&block.result, &dense);
+        assert_each_close(
+            &format!("{strategy:?} parameter"),
+            &fitted.parameters,
+            &dense.parameters,
+            |a| 1e-8 * a.abs().max(1e-12),
+        );
+        assert_each_close(
+            &format!("{strategy:?} uncertainty"),
+            &fitted.uncertainties,
+            &dense.uncertainties,
+            |a| 1e-6 * a.abs(),
+        );
+    }
+}
+
+/// `|a_k - b_k| <= tolerance(a_k)` for each pair of the two lists (as far as both go).
+fn assert_each_close(what: &str, a: &[f64], b: &[f64], tolerance: impl Fn(f64) -> f64) {
+    for (k, (a, b)) in a.iter().zip(b).enumerate() {
+        assert!((a - b).abs() <= tolerance(*a), "{what} {k}: {a} vs {b}");
     }
 }

@@ -17,6 +17,14 @@ pub const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
 /// `gamma_dot_t_offset`, `phi0`.
 pub const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
 
+/// The physical truth of `mode`: [`STATIC_TRUTH`] or [`LAMINAR_TRUTH`].
+pub fn physical_truth(mode: AnalysisMode) -> &'static [f64] {
+    match mode {
+        AnalysisMode::Static => &STATIC_TRUTH,
+        AnalysisMode::LaminarFlow => &LAMINAR_TRUTH,
+    }
+}
+
 /// The published model of `mode` and `scaling` at the angles `phi` (degrees), `n_t`
 /// frames of 0.1 s, the wave vector 0.0054 1/Å and a gap of 2e6 Å.
 pub fn published_model(
@@ -73,5 +81,37 @@ pub fn plain_outputs<'a>(
         points: PointSelection::UpperTriangle,
         coarse_stages: &[],
         scaling_choice: None,
+    }
+}
+
+/// Asserts that each parameter `k` of `parameters` has a finite, positive standard error
+/// `s_k` and lies within `limit` of them of the truth: `|z_k| <= limit` with
+/// `z_k = (p_k - truth_k) / s_k`. Prints each one's fit, truth and `z_k`; `what` names the
+/// case in the messages.
+pub fn assert_within_standard_errors(
+    what: &str,
+    result: &OptimizationResult,
+    names: &[String],
+    truth: &[f64],
+    parameters: impl IntoIterator<Item = usize>,
+    limit: f64,
+) {
+    for k in parameters {
+        let (got, want, error) = (result.parameters[k], truth[k], result.uncertainties[k]);
+        assert!(
+            error.is_finite() && error > 0.0,
+            "{what}: {}: {error}",
+            names[k]
+        );
+        let z = (got - want) / error;
+        println!(
+            "  {:<20} {got:>14.6e} truth {want:>12.4e} +- {error:.2e} ({z:+.2} sigma)",
+            names[k]
+        );
+        assert!(
+            z.abs() <= limit,
+            "{what}: {} = {got} is {z:.1} standard errors from the truth {want}",
+            names[k]
+        );
     }
 }
