@@ -518,25 +518,19 @@ impl HomodyneModel {
             };
             (shear, m_g, diff_g, scale)
         });
+        // g1's two factors: diffusion `exp(-q^2 dt M^D / 2)` (from the table when there is
+        // one) and shear `sinc^2(u)`.
+        let g1_d = match &tables.diffusion_factor {
+            Some(table) => table[i * self.grid.len() + j],
+            None => self.diffusion_factor(q2dt, m_d),
+        };
+        let u = shear
+            .as_ref()
+            .map(|&(_, m_g, _, scale)| scale * tables.cos[angle] * m_g);
+        let (g1_s, shear_grad) = shear_factor(u, row.is_some());
         match self.form {
             ModelForm::Published => {
-                let e = match &tables.diffusion_factor {
-                    Some(table) => table[i * self.grid.len() + j],
-                    None => self.diffusion_factor(q2dt, m_d),
-                };
-                let (f, shear_grad) = match &shear {
-                    None => (1.0, None),
-                    Some((_, m_g, _, scale)) => {
-                        let u = scale * tables.cos[angle] * m_g;
-                        if row.is_some() {
-                            let (s, ds) = sinc_with_derivative(u);
-                            (s * s, Some(2.0 * s * ds))
-                        } else {
-                            (sinc(u).powi(2), None)
-                        }
-                    }
-                };
-                let g = e * f;
+                let g = g1_d * g1_s;
                 if let Some((row, cols)) = row {
                     let start = cols.physical;
                     row.fill(0.0);
@@ -549,15 +543,9 @@ impl HomodyneModel {
                     for t in 0..3 {
                         row[start + t] = factor * dm[t];
                     }
-                    if let (Some((integral, m_g, diff_g, scale)), Some(dfdu)) = (&shear, shear_grad)
-                    {
-                        let dm_g = integral.between_derivative(i, j, *m_g, *diff_g);
-                        let per_m = contrast * e * dfdu * scale * tables.cos[angle];
-                        for t in 0..3 {
-                            row[start + 3 + t] = per_m * dm_g[t];
-                        }
-                        row[start + 6] =
-                            contrast * e * dfdu * scale * m_g * (-tables.sin[angle]) * PI / 180.0;
+                    if let (Some(shear), Some(dfdu)) = (&shear, shear_grad) {
+                        let dc2_du = contrast * g1_d * dfdu;
+                        write_shear_gradient(row, start, dc2_du, shear, (i, j), tables, angle);
                     }
                 }
                 offset + contrast * g
@@ -565,22 +553,6 @@ impl HomodyneModel {
             ModelForm::PythonCompat => {
                 let exponent = -q2dt * m_d / 2.0;
                 let clipped = exponent < -700.0;
-                let g1_d = match &tables.diffusion_factor {
-                    Some(table) => table[i * self.grid.len() + j],
-                    None => self.diffusion_factor(q2dt, m_d),
-                };
-                let (g1_s, shear_grad) = match &shear {
-                    None => (1.0, None),
-                    Some((_, m_g, _, scale)) => {
-                        let x = scale * tables.cos[angle] * m_g;
-                        if row.is_some() {
-                            let (s, ds) = sinc_with_derivative(x);
-                            (s * s, Some(2.0 * s * ds))
-                        } else {
-                            (sinc(x).powi(2), None)
-                        }
-                    }
-                };
                 let raw = g1_d * g1_s;
                 let floored = raw < G1_FLOOR;
                 let g1 = raw.max(G1_FLOOR);
@@ -600,17 +572,9 @@ impl HomodyneModel {
                                 row[start + t] = factor * dm[t];
                             }
                         }
-                        if let (Some((integral, m_g, diff_g, scale)), Some(dsdx)) =
-                            (&shear, shear_grad)
-                        {
-                            let dm_g = integral.between_derivative(i, j, *m_g, *diff_g);
-                            let per_m = dc2_dg1 * g1_d * dsdx * scale * tables.cos[angle];
-                            for t in 0..3 {
-                                row[start + 3 + t] = per_m * dm_g[t];
-                            }
-                            row[start + 6] =
-                                dc2_dg1 * g1_d * dsdx * scale * m_g * (-tables.sin[angle]) * PI
-                                    / 180.0;
+                        if let (Some(shear), Some(dsdx)) = (&shear, shear_grad) {
+                            let dc2_du = dc2_dg1 * g1_d * dsdx;
+                            write_shear_gradient(row, start, dc2_du, shear, (i, j), tables, angle);
                         }
                     }
                 }
@@ -618,6 +582,43 @@ impl HomodyneModel {
             }
         }
     }
+}
+
+/// The shear factor `sinc^2(u)` at the sinc argument `u = scale cos(phi0 - phi) M^G`, and
+/// with `derivative` its derivative in `u`, `2 sinc(u) sinc'(u)`; `(1, None)` without
+/// shear (`u` None).
+#[inline(always)]
+fn shear_factor(u: Option<f64>, derivative: bool) -> (f64, Option<f64>) {
+    match u {
+        None => (1.0, None),
+        Some(u) if derivative => {
+            let (s, ds) = sinc_with_derivative(u);
+            (s * s, Some(2.0 * s * ds))
+        }
+        Some(u) => (sinc(u).powi(2), None),
+    }
+}
+
+/// The shear columns of a gradient `row` from `dc2/du`, `u = scale cos(phi0 - phi) M^G`:
+/// `dc2/du scale cos(phi0 - phi) dM^G/dp` for the rate's three parameters at
+/// `start + 3 ..`, and `dc2/du scale M^G (-sin(phi0 - phi)) pi / 180` for `phi0` (degrees)
+/// at `start + 6`. `shear` is the rate integral, `M^G_ij`, its difference and `scale`.
+#[inline(always)]
+fn write_shear_gradient(
+    row: &mut [f64],
+    start: usize,
+    dc2_du: f64,
+    &(integral, m_g, diff_g, scale): &(&RateIntegral, f64, f64, f64),
+    (i, j): (usize, usize),
+    tables: &Tables,
+    angle: usize,
+) {
+    let dm_g = integral.between_derivative(i, j, m_g, diff_g);
+    let per_m = dc2_du * scale * tables.cos[angle];
+    for t in 0..3 {
+        row[start + 3 + t] = per_m * dm_g[t];
+    }
+    row[start + 6] = dc2_du * scale * m_g * (-tables.sin[angle]) * PI / 180.0;
 }
 
 /// `sinc(x) = sin(x) / x` and its derivative `sinc'(x) = (x cos x - sin x) / x^2`.
