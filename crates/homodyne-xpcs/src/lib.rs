@@ -80,6 +80,7 @@ pub mod rates;
 pub mod reference_time;
 pub mod scaling;
 pub mod scaling_choice;
+mod spelling;
 
 pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
 pub use config::{XpcsConfig, config_template};

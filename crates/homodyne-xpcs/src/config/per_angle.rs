@@ -3,6 +3,7 @@
 //! angles.
 
 use crate::parameters::{DEFAULT_FOURIER_ORDER, ScalingMode};
+use crate::spelling::spellings;
 
 /// `optimization.nlsq.anti_degeneracy.per_angle_mode`: how the package treats the
 /// per-angle contrasts and offsets on its stratified, CMA-ES and hybrid-streaming paths
@@ -28,20 +29,12 @@ pub enum PerAngleMode {
     Fourier,
 }
 
-impl PerAngleMode {
-    /// Every mode, in declaration order.
-    const ALL: [Self; 4] = [Self::Auto, Self::Individual, Self::Constant, Self::Fourier];
-
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        ["auto", "individual", "constant", "fourier"][self as usize]
-    }
-
-    /// The mode of a configuration spelling ([`PerAngleMode::name`]).
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|mode| mode.name() == text)
-    }
-}
+spellings!(PerAngleMode {
+    Auto => "auto",
+    Individual => "individual",
+    Constant => "constant",
+    Fourier => "fourier",
+});
 
 /// The package's default `fourier_auto_threshold`: `auto` considers a Fourier series
 /// above this many angles.

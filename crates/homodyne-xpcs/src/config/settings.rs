@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::hold::Hold;
 use crate::loader::{DEFAULT_CACHE_TEMPLATE, DataFormat, MatrixTriangle};
 use crate::parameters::names::canonical_name;
+use crate::spelling::spellings;
 
 /// The package's default stator-rotor gap `L` (Angstrom).
 pub const DEFAULT_STATOR_ROTOR_GAP: f64 = 2e6;
@@ -204,22 +205,12 @@ pub enum StrategyOverride {
     Streaming,
 }
 
-impl StrategyOverride {
-    /// Every strategy, in declaration order.
-    const ALL: [Self; 4] = [Self::Standard, Self::Large, Self::Chunked, Self::Streaming];
-
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        ["standard", "large", "chunked", "streaming"][self as usize]
-    }
-
-    /// The strategy of a configuration spelling ([`StrategyOverride::name`]).
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|strategy| strategy.name() == text)
-    }
-}
+spellings!(StrategyOverride {
+    Standard => "standard",
+    Large => "large",
+    Chunked => "chunked",
+    Streaming => "streaming",
+});
 
 /// `performance`.
 #[derive(Debug, Clone, Default, PartialEq)]

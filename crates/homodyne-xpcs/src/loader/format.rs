@@ -2,6 +2,8 @@
 //! its file ([`MatrixSource`], [`MatrixTriangle`]): the `experimental_data` settings
 //! that choose among the loaders.
 
+use crate::spelling::spellings;
+
 /// Which reader a data file goes to (`experimental_data.format`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum DataFormat {
@@ -16,23 +18,11 @@ pub enum DataFormat {
     Matrix,
 }
 
-impl DataFormat {
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Aps => "aps",
-            Self::Matrix => "matrix",
-        }
-    }
-
-    /// The format spelled `text` (`auto`, `aps` or `matrix`).
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Auto, Self::Aps, Self::Matrix]
-            .into_iter()
-            .find(|f| f.name() == text)
-    }
-}
+spellings!(DataFormat {
+    Auto => "auto",
+    Aps => "aps",
+    Matrix => "matrix",
+});
 
 /// Which part of each stored matrix holds the data (`experimental_data.triangle`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -51,24 +41,12 @@ pub enum MatrixTriangle {
     Lower,
 }
 
-impl MatrixTriangle {
-    /// The configuration spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Full => "full",
-            Self::Upper => "upper",
-            Self::Lower => "lower",
-        }
-    }
-
-    /// The triangle spelled `text` (`auto`, `full`, `upper` or `lower`).
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Auto, Self::Full, Self::Upper, Self::Lower]
-            .into_iter()
-            .find(|t| t.name() == text)
-    }
-}
+spellings!(MatrixTriangle {
+    Auto => "auto",
+    Full => "full",
+    Upper => "upper",
+    Lower => "lower",
+});
 
 /// Where the matrices are inside a bare-matrix file, and which triangle they fill.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
