@@ -9,45 +9,59 @@ use homodyne_core::{
     ResidualProblem, Scalar,
 };
 
-/// Rosenbrock (MGH 1): `r = (10 (x2 - x1^2), 1 - x1)`, minimum 0 at (1, 1).
+/// Square residual problems of Moré, Garbow and Hillstrom, as many residuals as
+/// parameters, named `x1, ..., xn`.
 #[derive(Clone, Copy)]
-struct Rosenbrock;
+enum Mgh {
+    /// Rosenbrock (MGH 1): `r = (10 (x2 - x1^2), 1 - x1)`, minimum 0 at (1, 1).
+    Rosenbrock,
+    /// Powell's helical valley (MGH 7) with `theta = atan2(x2, x1) / (2 pi)`:
+    /// `r = (10 (x3 - 10 theta), 10 (hypot(x1, x2) - 1), x3)`, minimum 0 at (1, 0, 0).
+    HelicalValley,
+    /// Brown almost-linear (MGH 27) of `n` parameters: `r_i = x_i + sum_j x_j - (n + 1)`
+    /// for `i < n`, `r_n = prod_j x_j - 1`; minimum 0 at (1, ..., 1).
+    BrownAlmostLinear(usize),
+}
 
-impl GenericResiduals for Rosenbrock {
+impl GenericResiduals for Mgh {
     fn n_params(&self) -> usize {
-        2
+        match *self {
+            Self::Rosenbrock => 2,
+            Self::HelicalValley => 3,
+            Self::BrownAlmostLinear(n) => n,
+        }
     }
     fn n_residuals(&self) -> usize {
-        2
+        self.n_params()
     }
     fn residuals<T: Scalar>(&self, p: &[T], out: &mut [T]) {
-        out[0] = (p[1] - p[0] * p[0]) * 10.0;
-        out[1] = T::cst(1.0) - p[0];
+        match *self {
+            Self::Rosenbrock => {
+                out[0] = (p[1] - p[0] * p[0]) * 10.0;
+                out[1] = T::cst(1.0) - p[0];
+            }
+            Self::HelicalValley => {
+                let theta = p[1].atan2(p[0]) / (2.0 * PI);
+                out[0] = (p[2] - theta * 10.0) * 10.0;
+                out[1] = (p[0].hypot(p[1]) - 1.0) * 10.0;
+                out[2] = p[2];
+            }
+            Self::BrownAlmostLinear(n) => {
+                let sum = p.iter().fold(T::cst(0.0), |acc, &x| acc + x);
+                for i in 0..n - 1 {
+                    out[i] = p[i] + sum - (n + 1) as f64;
+                }
+                out[n - 1] = p.iter().fold(T::cst(1.0), |acc, &x| acc * x) - 1.0;
+            }
+        }
+    }
+    fn param_names(&self) -> Vec<String> {
+        (1..=self.n_params()).map(|k| format!("x{k}")).collect()
     }
 }
 
 fn rosenbrock_jacobian(p: &[f64]) -> Vec<f64> {
     vec![-20.0 * p[0], 10.0, -1.0, 0.0]
-}
-
-/// Powell's helical valley (MGH 7) with `theta = atan2(x2, x1) / (2 pi)`:
-/// `r = (10 (x3 - 10 theta), 10 (hypot(x1, x2) - 1), x3)`, minimum 0 at (1, 0, 0).
-#[derive(Clone, Copy)]
-struct HelicalValley;
-
-impl GenericResiduals for HelicalValley {
-    fn n_params(&self) -> usize {
-        3
-    }
-    fn n_residuals(&self) -> usize {
-        3
-    }
-    fn residuals<T: Scalar>(&self, p: &[T], out: &mut [T]) {
-        let theta = p[1].atan2(p[0]) / (2.0 * PI);
-        out[0] = (p[2] - theta * 10.0) * 10.0;
-        out[1] = (p[0].hypot(p[1]) - 1.0) * 10.0;
-        out[2] = p[2];
-    }
 }
 
 fn helical_jacobian(p: &[f64]) -> Vec<f64> {
@@ -67,33 +81,6 @@ fn helical_jacobian(p: &[f64]) -> Vec<f64> {
         0.0,
         1.0,
     ]
-}
-
-/// Brown almost-linear (MGH 27): `r_i = x_i + sum_j x_j - (n + 1)` for `i < n`,
-/// `r_n = prod_j x_j - 1`; minimum 0 at (1, ..., 1).
-#[derive(Clone, Copy)]
-struct BrownAlmostLinear {
-    n: usize,
-}
-
-impl GenericResiduals for BrownAlmostLinear {
-    fn n_params(&self) -> usize {
-        self.n
-    }
-    fn n_residuals(&self) -> usize {
-        self.n
-    }
-    fn residuals<T: Scalar>(&self, p: &[T], out: &mut [T]) {
-        let n = self.n;
-        let sum = p.iter().fold(T::cst(0.0), |acc, &x| acc + x);
-        for i in 0..n - 1 {
-            out[i] = p[i] + sum - (n + 1) as f64;
-        }
-        out[n - 1] = p.iter().fold(T::cst(1.0), |acc, &x| acc * x) - 1.0;
-    }
-    fn param_names(&self) -> Vec<String> {
-        (1..=self.n).map(|k| format!("x{k}")).collect()
-    }
 }
 
 fn brown_jacobian(p: &[f64]) -> Vec<f64> {
@@ -186,10 +173,10 @@ fn check<G: GenericResiduals + Copy>(
 fn rosenbrock_jacobians_match_the_hand_written_one() {
     for p in [[-1.2, 1.0], [1.0, 1.0], [0.3, -2.5], [10.0, 50.0]] {
         let what = format!("Rosenbrock at {p:?}");
-        check(Rosenbrock, rosenbrock_jacobian, &p, true, &what);
+        check(Mgh::Rosenbrock, rosenbrock_jacobian, &p, true, &what);
     }
     let mut r = [f64::NAN; 2];
-    AutoDiffResiduals::new(Rosenbrock).residuals(&[1.0, 1.0], &mut r);
+    AutoDiffResiduals::new(Mgh::Rosenbrock).residuals(&[1.0, 1.0], &mut r);
     assert_eq!(r, [0.0, 0.0], "the minimum");
 }
 
@@ -201,14 +188,14 @@ fn helical_valley_jacobians_match_the_hand_written_one() {
     // num-dual's own atan2 (atan(x2 / x1)) has no derivative.
     let cut = [-1.0, 0.0, 0.0];
     check(
-        HelicalValley,
+        Mgh::HelicalValley,
         helical_jacobian,
         &cut,
         false,
         "helical valley at the start",
     );
     let central = FiniteDiffResiduals::new(3, 3, |p: &[f64], r: &mut [f64]| {
-        HelicalValley.residuals::<f64>(p, r)
+        Mgh::HelicalValley.residuals::<f64>(p, r)
     });
     let (_, jac) = linearize(&central, &cut);
     assert!(
@@ -223,13 +210,13 @@ fn helical_valley_jacobians_match_the_hand_written_one() {
         [-0.2, -0.9, -1.0],
     ] {
         let what = format!("helical valley at {p:?}");
-        check(HelicalValley, helical_jacobian, &p, true, &what);
+        check(Mgh::HelicalValley, helical_jacobian, &p, true, &what);
     }
     let mut r = [f64::NAN; 3];
-    AutoDiffResiduals::new(HelicalValley).residuals(&[1.0, 0.0, 0.0], &mut r);
+    AutoDiffResiduals::new(Mgh::HelicalValley).residuals(&[1.0, 0.0, 0.0], &mut r);
     assert_eq!(r, [0.0, 0.0, 0.0], "the minimum");
     // The start: theta = 1/2, r = (-50, 0, 0), cost 1250 (MGH's 2500 is sum r^2).
-    AutoDiffResiduals::new(HelicalValley).residuals(&[-1.0, 0.0, 0.0], &mut r);
+    AutoDiffResiduals::new(Mgh::HelicalValley).residuals(&[-1.0, 0.0, 0.0], &mut r);
     assert_eq!(r, [-50.0, 0.0, 0.0]);
 }
 
@@ -237,7 +224,7 @@ fn helical_valley_jacobians_match_the_hand_written_one() {
 fn brown_almost_linear_jacobians_match_the_hand_written_one() {
     // n = 10 and 30 in one evaluation, n = 40 in blocks of 32 parameters.
     for n in [10, 30, 40] {
-        let problem = BrownAlmostLinear { n };
+        let problem = Mgh::BrownAlmostLinear(n);
         let start = vec![0.5; n];
         let varied: Vec<f64> = (0..n).map(|k| 0.8 + 0.01 * k as f64).collect();
         for p in [&start, &varied] {
