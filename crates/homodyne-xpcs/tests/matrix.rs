@@ -10,7 +10,7 @@ use homodyne_xpcs::loader::{
     SourceFormat, load_experimental_data, load_hdf5, load_matrix, npy,
 };
 use homodyne_xpcs::{XpcsConfig, XpcsError};
-use rust_hdf5::H5File;
+use rust_hdf5::{H5File, H5Group, H5Type};
 
 /// A symmetric `n x n` matrix of a decaying correlation plus deterministic noise,
 /// stored as `f32` when `single` (every value then exact in both precisions).
@@ -97,55 +97,49 @@ fn write_npz(path: &Path, arrays: &[(&str, &[usize], &[f64])]) {
     zip.finish().unwrap();
 }
 
+/// The dataset `name` of `shape` in `group`, holding `values`.
+fn write_dataset<T: H5Type>(group: &H5Group, name: &str, shape: &[usize], values: &[T]) {
+    group
+        .new_dataset::<T>()
+        .shape(shape)
+        .create(name)
+        .unwrap()
+        .write_raw(values)
+        .unwrap();
+}
+
+/// [`write_dataset`] of `values` as `f32` when `single`, else as `f64`.
+fn write_floats(group: &H5Group, name: &str, shape: &[usize], values: &[f64], single: bool) {
+    if single {
+        let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+        write_dataset(group, name, shape, &values);
+    } else {
+        write_dataset(group, name, shape, values);
+    }
+}
+
 /// The APS-U layout: one q, the angles, bins `1..=n_phi`, and each matrix's upper
 /// half (zeros below) in `xpcs/twotime/correlation_map`, as `f32` when `single`.
 fn write_aps_u(path: &Path, q: &[f64], phi: &[f64], matrices: &[Vec<f64>], n: usize, single: bool) {
     let file = H5File::create(path).unwrap();
     let xpcs = file.root_group().create_group("xpcs").unwrap();
     let qmap = xpcs.create_group("qmap").unwrap();
-    qmap.new_dataset::<f64>()
-        .shape([q.len()])
-        .create("dynamic_v_list_dim0")
-        .unwrap()
-        .write_raw(q)
-        .unwrap();
-    qmap.new_dataset::<f64>()
-        .shape([phi.len()])
-        .create("dynamic_v_list_dim1")
-        .unwrap()
-        .write_raw(phi)
-        .unwrap();
+    write_dataset(&qmap, "dynamic_v_list_dim0", &[q.len()], q);
+    write_dataset(&qmap, "dynamic_v_list_dim1", &[phi.len()], phi);
     let twotime = xpcs.create_group("twotime").unwrap();
     let bins: Vec<i64> = (1..=matrices.len() as i64).collect();
-    twotime
-        .new_dataset::<i64>()
-        .shape([bins.len()])
-        .create("processed_bins")
-        .unwrap()
-        .write_raw(&bins)
-        .unwrap();
+    write_dataset(&twotime, "processed_bins", &[bins.len()], &bins);
     let map = twotime.create_group("correlation_map").unwrap();
     for (k, m) in matrices.iter().enumerate() {
-        let half = upper(m, n, 0.0);
         let name = format!("c2_{:05}", k + 1);
-        if single {
-            let half: Vec<f32> = half.iter().map(|&v| v as f32).collect();
-            map.new_dataset::<f32>()
-                .shape([n, n])
-                .create(&name)
-                .unwrap()
-                .write_raw(&half)
-                .unwrap();
-        } else {
-            map.new_dataset::<f64>()
-                .shape([n, n])
-                .create(&name)
-                .unwrap()
-                .write_raw(&half)
-                .unwrap();
-        }
+        write_floats(&map, &name, &[n, n], &upper(m, n, 0.0), single);
     }
     file.close().unwrap();
+}
+
+/// [`write_aps_u`] of the one double-precision matrix `m` at `q` and the angle `phi`.
+fn write_aps_u_one(path: &Path, q: f64, phi: f64, m: &[f64]) {
+    write_aps_u(path, &[q], &[phi], &[m.to_vec()], N, false);
 }
 
 /// An HDF5 file with the dataset `group/name` of `shape`, `f32` when `single`.
@@ -159,22 +153,7 @@ fn write_h5_dataset(
 ) {
     let file = H5File::create(path).unwrap();
     let g = file.root_group().create_group(group).unwrap();
-    if single {
-        let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-        g.new_dataset::<f32>()
-            .shape(shape)
-            .create(name)
-            .unwrap()
-            .write_raw(&values)
-            .unwrap();
-    } else {
-        g.new_dataset::<f64>()
-            .shape(shape)
-            .create(name)
-            .unwrap()
-            .write_raw(values)
-            .unwrap();
-    }
+    write_floats(&g, name, shape, values, single);
     file.close().unwrap();
 }
 
@@ -209,14 +188,7 @@ fn a_2d_npy_matrix_loads_as_its_aps_u_file_in_every_triangle() {
     let dir = scratch("npy");
     let m = symmetric(N, 1, false);
     let aps_path = dir.join("aps.h5");
-    write_aps_u(
-        &aps_path,
-        &[0.0054],
-        &[30.0],
-        std::slice::from_ref(&m),
-        N,
-        false,
-    );
+    write_aps_u_one(&aps_path, 0.0054, 30.0, &m);
     let aps = load_hdf5(&aps_path, &options(&[])).unwrap();
     assert_eq!(aps.data.phi, [30.0]);
     for (name, values) in [
@@ -558,14 +530,7 @@ fn the_configuration_chooses_the_reader() {
         &upper(&m, N, 0.0),
         false,
     );
-    write_aps_u(
-        &dir.join("aps.h5"),
-        &[0.0054],
-        &[0.0],
-        std::slice::from_ref(&m),
-        N,
-        false,
-    );
+    write_aps_u_one(&dir.join("aps.h5"), 0.0054, 0.0, &m);
     write_npz(&dir.join("c2.npz"), &[("c2", &[N, N], &m)]);
     let aps = load(&config(&dir, "aps.h5", Some(0.0054), "")).unwrap();
     assert_eq!(aps.format, SourceFormat::ApsU);
@@ -674,14 +639,7 @@ fn a_wavevector_is_never_invented() {
     let dir = scratch("wavevector");
     let m = symmetric(N, 6, false);
     // A file with one q: used, with a warning naming it.
-    write_aps_u(
-        &dir.join("one_q.h5"),
-        &[0.0071],
-        &[0.0],
-        std::slice::from_ref(&m),
-        N,
-        false,
-    );
+    write_aps_u_one(&dir.join("one_q.h5"), 0.0071, 0.0, &m);
     let loaded = load(&config(&dir, "one_q.h5", None, "")).unwrap();
     assert_eq!(loaded.data.q, 0.0071);
     assert!(
