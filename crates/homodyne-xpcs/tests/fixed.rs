@@ -27,6 +27,11 @@ fn yaml(mode: &str, initial: &str, bounds: &str) -> String {
     )
 }
 
+/// [`yaml`] without starting values (`values: null`): only bounds entries.
+fn bounds_yaml(mode: &str, bounds: &str) -> String {
+    yaml(mode, "  values: null", bounds)
+}
+
 fn read(text: &str) -> XpcsConfig {
     let config = XpcsConfig::from_yaml_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(config.unknown_keys.is_empty(), "{:?}", config.unknown_keys);
@@ -111,9 +116,8 @@ fn without_a_fixed_key_nothing_is_held() {
         assert!(config_template(mode).contains("`fixed: true`"));
     }
     // `fixed: false` and `fixed: null` fit the parameter; so do the package's templates.
-    let text = yaml(
+    let text = bounds_yaml(
         "static",
-        "  values: null",
         "    - {name: D_offset, fixed: false}\n    - {name: alpha, fixed: null}",
     );
     let config = read(&text);
@@ -132,9 +136,8 @@ fn without_a_fixed_key_nothing_is_held() {
 
 #[test]
 fn equal_min_and_max_hold_the_parameter() {
-    let text = yaml(
+    let text = bounds_yaml(
         "static",
-        "  values: null",
         "    - {name: D_offset, min: 0, max: 0}\n    - {name: alpha, min: -0.6, max: -0.6}",
     );
     let config = read(&text);
@@ -145,9 +148,8 @@ fn equal_min_and_max_hold_the_parameter() {
         [None, None, None, Some(-0.6), Some(0.0)]
     );
     // `fixed: false` does not free it: the solver holds equal bounds.
-    let text = yaml(
+    let text = bounds_yaml(
         "static",
-        "  values: null",
         "    - {name: D_offset, min: 7, max: 7, fixed: false}",
     );
     let fixed = read(&text).layout_fixed(&layout).unwrap();
@@ -193,11 +195,7 @@ fn contrasts_and_offsets_are_held_for_every_angle() {
         other => panic!("{other:?}"),
     }
     // `true` needs a starting contrast.
-    let text = yaml(
-        "static",
-        "  values: null",
-        "    - {name: contrast, fixed: true}",
-    );
+    let text = bounds_yaml("static", "    - {name: contrast, fixed: true}");
     let (key, message) = config_error(&text);
     assert_eq!(key, "parameter_space.bounds[0].fixed");
     assert!(message.contains("contrast"), "{message}");
@@ -326,9 +324,8 @@ fn unusable_held_values_are_errors_naming_the_parameter_and_the_key() {
     }
     // Wrong types.
     for value in ["[1.0]", "{value: 1.0}", "\"abc\""] {
-        let text = yaml(
+        let text = bounds_yaml(
             "static",
-            "  values: null",
             &format!("    - {{name: D_offset, fixed: {value}}}"),
         );
         match XpcsConfig::from_yaml_str(&text) {
@@ -340,11 +337,7 @@ fn unusable_held_values_are_errors_naming_the_parameter_and_the_key() {
         }
     }
     // A parameter the mode does not have: a warning.
-    let text = yaml(
-        "static",
-        "  values: null",
-        "    - {name: gamma_dot_t0, fixed: 0.001}",
-    );
+    let text = bounds_yaml("static", "    - {name: gamma_dot_t0, fixed: 0.001}");
     let config = read(&text);
     assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
     assert!(
@@ -418,9 +411,8 @@ fn a_static_fit_with_d_offset_held_at_its_truth() {
     let layout = *model.layout();
     let names = layout.names();
     let k = layout.physical_start() + 2;
-    let text = yaml(
+    let text = bounds_yaml(
         "static",
-        "  values: null",
         "    - {name: D_offset, min: -1000.0, max: 1000.0, fixed: 50.0}",
     );
     let options = XpcsFitOptions::default();
@@ -442,11 +434,7 @@ fn a_static_fit_with_d_offset_held_at_its_truth() {
     }
 
     // Equal bounds (min = max = 50) hold it the same way, to the bits of the fit.
-    let equal = yaml(
-        "static",
-        "  values: null",
-        "    - {name: D_offset, min: 50.0, max: 50.0}",
-    );
+    let equal = bounds_yaml("static", "    - {name: D_offset, min: 50.0, max: 50.0}");
     let config = read(&equal);
     let bounds_only = XpcsFitOptions {
         bounds: Some(config.layout_bounds(&layout)),
@@ -514,9 +502,8 @@ fn a_laminar_flow_fit_with_gamma_dot_t_offset_held_at_its_truth() {
     let layout = *model.layout();
     let names = layout.names();
     let k = layout.physical_start() + 5;
-    let text = yaml(
+    let text = bounds_yaml(
         "laminar_flow",
-        "  values: null",
         "    - {name: gamma_dot_t_offset, fixed: 1.0e-5}",
     );
     let options = XpcsFitOptions {
