@@ -163,6 +163,19 @@ fn options(phi: &[f64]) -> LoadOptions {
     options
 }
 
+/// The error of loading `dataset` of the bare-matrix file `path` at the angles `phi`.
+fn refusal(path: &Path, dataset: Option<&str>, phi: &[f64]) -> XpcsError {
+    load_matrix(path, &source(dataset), &options(phi)).unwrap_err()
+}
+
+/// `err`'s message contains each of `parts`.
+fn assert_names(err: &XpcsError, parts: &[&str]) {
+    let shown = err.to_string();
+    for part in parts {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
+}
+
 fn source(dataset: Option<&str>) -> MatrixSource {
     MatrixSource {
         dataset: dataset.map(str::to_owned),
@@ -274,17 +287,10 @@ fn npz_arrays_are_named_or_the_only_one() {
     let b = load_matrix(&two, &source(Some("c2")), &options(&[0.0])).unwrap();
     assert_eq!(a.data, b.data);
     assert_eq!(b.source_datasets, ["c2[0]"]);
-    let err = load_matrix(&two, &source(None), &options(&[0.0])).unwrap_err();
+    let err = refusal(&two, None, &[0.0]);
     assert!(matches!(err, XpcsError::MissingDataset { .. }), "{err}");
-    assert!(
-        err.to_string().contains("two.npz") && err.to_string().contains("[c2, g2]"),
-        "{err}"
-    );
-    let err = load_matrix(&two, &source(Some("c3")), &options(&[0.0])).unwrap_err();
-    assert!(
-        err.to_string().contains("c3") && err.to_string().contains("c2, g2"),
-        "{err}"
-    );
+    assert_names(&err, &["two.npz", "[c2, g2]"]);
+    assert_names(&refusal(&two, Some("c3"), &[0.0]), &["c3", "c2, g2"]);
 }
 
 #[test]
@@ -342,21 +348,10 @@ fn every_refusal_names_the_file_and_dataset() {
     let stack_path = dir.join("stack.h5");
     let stack: Vec<f64> = (0..3).flat_map(|_| m.clone()).collect();
     write_h5_dataset(&stack_path, "data", "c2", &[3, N, N], &stack, false);
-    let err = load_matrix(
-        &stack_path,
-        &source(Some("/data/c2")),
-        &options(&[0.0, 90.0]),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("stack.h5") && err.contains("/data/c2") && err.contains("3 matrices"),
-        "{err}"
-    );
-    let err = load_matrix(&npy_path, &source(None), &options(&[0.0, 90.0]))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("one matrix (2-D)"), "{err}");
+    let err = refusal(&stack_path, Some("/data/c2"), &[0.0, 90.0]);
+    assert_names(&err, &["stack.h5", "/data/c2", "3 matrices"]);
+    let err = refusal(&npy_path, None, &[0.0, 90.0]);
+    assert_names(&err, &["one matrix (2-D)"]);
 
     // A non-finite value above the diagonal, named by angle and 1-based row and column of
     // the file's frames; the same value below an upper triangle is no error.
@@ -364,20 +359,14 @@ fn every_refusal_names_the_file_and_dataset() {
     bad[N * N + 5 * N + 11] = f64::NAN;
     let bad_path = dir.join("nan.h5");
     write_h5_dataset(&bad_path, "data", "c2", &[3, N, N], &bad, false);
-    let err = load_matrix(
-        &bad_path,
-        &source(Some("data/c2")),
-        &options(&[0.0, 45.0, 90.0]),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("nan.h5")
-            && err.contains("/data/c2[1]")
-            && err.contains("row 6, column 12")
-            && err.contains("angle 2 of 3 (phi = 45 deg)"),
-        "{err}"
-    );
+    let err = refusal(&bad_path, Some("data/c2"), &[0.0, 45.0, 90.0]);
+    let place = [
+        "nan.h5",
+        "/data/c2[1]",
+        "row 6, column 12",
+        "angle 2 of 3 (phi = 45 deg)",
+    ];
+    assert_names(&err, &place);
     // Outside the frames used, it is not seen.
     let mut late = options(&[0.0, 45.0, 90.0]);
     late.start_frame = 7;
@@ -396,20 +385,10 @@ fn every_refusal_names_the_file_and_dataset() {
     );
 
     // A missing dataset lists the square ones; an HDF5 file needs a dataset.
-    let err = load_matrix(&stack_path, &source(Some("/data/c3")), &options(&[0.0]))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("/data/c3") && err.contains("/data/c2"),
-        "{err}"
-    );
-    let err = load_matrix(&stack_path, &source(None), &options(&[0.0]))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("experimental_data.dataset") && err.contains("/data/c2"),
-        "{err}"
-    );
+    let err = refusal(&stack_path, Some("/data/c3"), &[0.0]);
+    assert_names(&err, &["/data/c3", "/data/c2"]);
+    let err = refusal(&stack_path, None, &[0.0]);
+    assert_names(&err, &["experimental_data.dataset", "/data/c2"]);
     // A .npy file with a dataset name.
     assert!(load_matrix(&npy_path, &source(Some("c2")), &options(&[0.0])).is_err());
 
@@ -418,21 +397,17 @@ fn every_refusal_names_the_file_and_dataset() {
     bytes.truncate(bytes.len() - 8);
     let short = dir.join("short.npy");
     std::fs::write(&short, &bytes).unwrap();
-    let err = load_matrix(&short, &source(None), &options(&[0.0])).unwrap_err();
-    assert!(
-        matches!(err, XpcsError::DataFile { .. }) && err.to_string().contains("short.npy"),
-        "{err}"
-    );
+    let err = refusal(&short, None, &[0.0]);
+    assert!(matches!(err, XpcsError::DataFile { .. }), "{err}");
+    assert_names(&err, &["short.npy"]);
     // A header claiming 8 TiB over 64 bytes of data.
     let mut huge = npy_header("(1048576, 1048576)");
     huge.extend_from_slice(&[0; 64]);
     let path = dir.join("huge.npy");
     std::fs::write(&path, &huge).unwrap();
-    let err = load_matrix(&path, &source(None), &options(&[0.0])).unwrap_err();
-    assert!(
-        matches!(err, XpcsError::DataFile { .. }) && err.to_string().contains("huge.npy"),
-        "{err}"
-    );
+    let err = refusal(&path, None, &[0.0]);
+    assert!(matches!(err, XpcsError::DataFile { .. }), "{err}");
+    assert_names(&err, &["huge.npy"]);
 
     // An HDF5 dataset claiming 32 GiB in a file of a few kB (chunked, nothing written)
     // is refused before anything is read.
@@ -444,13 +419,8 @@ fn every_refusal_names_the_file_and_dataset() {
         .create("c2")
         .unwrap();
     file.close().unwrap();
-    let err = load_matrix(&claim, &source(Some("c2")), &options(&[0.0])).unwrap_err();
-    assert!(
-        err.to_string().contains("claim.h5")
-            && err.to_string().contains("/c2")
-            && err.to_string().contains("more than a file of"),
-        "{err}"
-    );
+    let err = refusal(&claim, Some("c2"), &[0.0]);
+    assert_names(&err, &["claim.h5", "/c2", "more than a file of"]);
 
     // Frames past the data, as for an APS file.
     let mut far = options(&[0.0]);
@@ -462,10 +432,9 @@ fn every_refusal_names_the_file_and_dataset() {
     // Strings are no matrix; an empty matrix has no value off its diagonal.
     let zeros = dir.join("zeros.npy");
     write_npy(&zeros, &[N, N], &vec![0.0; N * N]);
-    let err = load_matrix(&zeros, &source(None), &options(&[0.0])).unwrap_err();
-    assert!(
-        err.to_string().contains("no value off its diagonal"),
-        "{err}"
+    assert_names(
+        &refusal(&zeros, None, &[0.0]),
+        &["no value off its diagonal"],
     );
 }
 
