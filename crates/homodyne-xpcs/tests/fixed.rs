@@ -16,7 +16,7 @@ mod common;
 
 use common::{
     LAMINAR_TRUTH, NOISE, STATIC_TRUTH, assert_within_standard_errors, model_and_truth,
-    plain_outputs,
+    physical_truth, plain_outputs,
 };
 
 /// A configuration of `mode` with these `parameter_space.bounds` entries and
@@ -405,20 +405,35 @@ fn assert_recovered(result: &OptimizationResult, names: &[String], truth: &[f64]
     assert_within_standard_errors("held fit", result, names, truth, free, 4.0);
 }
 
+/// Synthetic data of `mode` (3 angles, 60 frames) fitted from `options` with the physical
+/// parameter `physical` held at its true `value` by the bounds `entry`: it is held
+/// ([`assert_held`]) and the others recovered ([`assert_recovered`]). The model, the
+/// data and the fit.
+fn fit_held_at_truth(
+    mode: AnalysisMode,
+    physical: usize,
+    entry: &str,
+    value: f64,
+    options: &XpcsFitOptions,
+) -> (HomodyneModel, CorrelationData, OptimizationResult) {
+    let (model, truth, data) = synthetic(mode, physical_truth(mode), 3, 60);
+    let layout = *model.layout();
+    let names = layout.names();
+    let k = layout.physical_start() + physical;
+    let held = fit_held(&model, &data, &bounds_yaml(mode.name(), entry), options);
+    assert_held(&held, &names, k, value);
+    assert_recovered(&held, &names, &truth, k);
+    (model, data, held)
+}
+
 #[test]
 fn a_static_fit_with_d_offset_held_at_its_truth() {
-    let (model, truth, data) = synthetic(AnalysisMode::Static, &STATIC_TRUTH, 3, 60);
+    let entry = "    - {name: D_offset, min: -1000.0, max: 1000.0, fixed: 50.0}";
+    let options = XpcsFitOptions::default();
+    let (model, data, held) = fit_held_at_truth(AnalysisMode::Static, 2, entry, 50.0, &options);
     let layout = *model.layout();
     let names = layout.names();
     let k = layout.physical_start() + 2;
-    let text = bounds_yaml(
-        "static",
-        "    - {name: D_offset, min: -1000.0, max: 1000.0, fixed: 50.0}",
-    );
-    let options = XpcsFitOptions::default();
-    let held = fit_held(&model, &data, &text, &options);
-    assert_held(&held, &names, k, 50.0);
-    assert_recovered(&held, &names, &truth, k);
 
     // The free fit of the same data: one parameter more, close to the held one.
     let free = fit(&model, &data, &options, &NoObserver).unwrap().result;
@@ -498,21 +513,12 @@ fn a_static_fit_with_d_offset_held_at_its_truth() {
 
 #[test]
 fn a_laminar_flow_fit_with_gamma_dot_t_offset_held_at_its_truth() {
-    let (model, truth, data) = synthetic(AnalysisMode::LaminarFlow, &LAMINAR_TRUTH, 3, 60);
-    let layout = *model.layout();
-    let names = layout.names();
-    let k = layout.physical_start() + 5;
-    let text = bounds_yaml(
-        "laminar_flow",
-        "    - {name: gamma_dot_t_offset, fixed: 1.0e-5}",
-    );
+    let entry = "    - {name: gamma_dot_t_offset, fixed: 1.0e-5}";
     let options = XpcsFitOptions {
         physical_start: Some(LAMINAR_TRUTH.iter().map(|v| v * 1.1).collect()),
         ..XpcsFitOptions::default()
     };
-    let held = fit_held(&model, &data, &text, &options);
-    assert_held(&held, &names, k, 1e-5);
-    assert_recovered(&held, &names, &truth, k);
+    fit_held_at_truth(AnalysisMode::LaminarFlow, 5, entry, 1e-5, &options);
 }
 
 #[test]
