@@ -168,6 +168,16 @@ fn refusal(path: &Path, dataset: Option<&str>, phi: &[f64]) -> XpcsError {
     load_matrix(path, &source(dataset), &options(phi)).unwrap_err()
 }
 
+/// Some warning contains every one of `parts`.
+fn assert_warned(warnings: &[String], parts: &[&str]) {
+    assert!(
+        warnings
+            .iter()
+            .any(|w| parts.iter().all(|part| w.contains(part))),
+        "{parts:?}: {warnings:?}"
+    );
+}
+
 /// `err`'s message contains each of `parts`.
 fn assert_names(err: &XpcsError, parts: &[&str]) {
     let shown = err.to_string();
@@ -552,14 +562,7 @@ fn the_configuration_chooses_the_reader() {
         "  phi_angles: [5.0]\n",
     ))
     .unwrap();
-    assert!(
-        loaded
-            .warnings
-            .iter()
-            .any(|w| w.contains("phi_angles [5.0] was ignored")),
-        "{:?}",
-        loaded.warnings
-    );
+    assert_warned(&loaded.warnings, &["phi_angles [5.0] was ignored"]);
     // An HDF5 file with neither APS layout nor a dataset says how to read it as a
     // matrix (in a folder without the cache, which the package would read first).
     let bare = scratch("dispatch_bare");
@@ -611,25 +614,11 @@ fn a_wavevector_is_never_invented() {
     write_aps_u_one(&dir.join("one_q.h5"), 0.0071, 0.0, &m);
     let loaded = load(&config(&dir, "one_q.h5", None, "")).unwrap();
     assert_eq!(loaded.data.q, 0.0071);
-    assert!(
-        loaded
-            .warnings
-            .iter()
-            .any(|w| w.contains("wavevector_q is not set") && w.contains("0.0071")),
-        "{:?}",
-        loaded.warnings
-    );
+    assert_warned(&loaded.warnings, &["wavevector_q is not set", "0.0071"]);
     // Its cache, read back without a q: the cache's q, with a warning naming it.
     let cached = load(&config(&dir, "one_q.h5", None, "")).unwrap();
     assert_eq!(cached.format, SourceFormat::NpzCache);
-    assert!(
-        cached
-            .warnings
-            .iter()
-            .any(|w| w.contains("wavevector_q is not set") && w.contains("0.0071")),
-        "{:?}",
-        cached.warnings
-    );
+    assert_warned(&cached.warnings, &["wavevector_q is not set", "0.0071"]);
     // A file with several q: an error naming the key and the q values.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aps_u_fixture.h5");
     let mut options = LoadOptions::new(0.1, 2, 11, 0.0054);
@@ -657,14 +646,7 @@ fn a_wavevector_is_never_invented() {
 #[test]
 fn the_gap_default_is_named_in_laminar_flow_only() {
     let laminar = XpcsConfig::from_yaml_str("analysis_mode: laminar_flow\n").unwrap();
-    assert!(
-        laminar
-            .warnings
-            .iter()
-            .any(|w| w.contains("stator_rotor_gap") && w.contains("2e6 Angstrom")),
-        "{:?}",
-        laminar.warnings
-    );
+    assert_warned(&laminar.warnings, &["stator_rotor_gap", "2e6 Angstrom"]);
     let given = XpcsConfig::from_yaml_str(
         "analysis_mode: laminar_flow\nanalyzer_parameters:\n  geometry:\n    stator_rotor_gap: 1.0e6\n",
     )
