@@ -80,24 +80,23 @@ fn synthetic(
     (model, truth, data)
 }
 
-#[test]
-fn static_3_angles_200_frames() {
-    recover(AnalysisMode::Static, 3, 200, 11);
+/// One test per row: `name: mode, angles, frames, seed` recovered by [`recover`].
+macro_rules! recovery_tests {
+    ($($name:ident: $mode:ident, $n_phi:literal, $n_t:literal, $seed:literal;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                recover(AnalysisMode::$mode, $n_phi, $n_t, $seed);
+            }
+        )+
+    };
 }
 
-#[test]
-fn laminar_3_angles_200_frames() {
-    recover(AnalysisMode::LaminarFlow, 3, 200, 12);
-}
-
-#[test]
-fn laminar_3_angles_500_frames() {
-    recover(AnalysisMode::LaminarFlow, 3, 500, 13);
-}
-
-#[test]
-fn laminar_10_angles_300_frames() {
-    recover(AnalysisMode::LaminarFlow, 10, 300, 14);
+recovery_tests! {
+    static_3_angles_200_frames: Static, 3, 200, 11;
+    laminar_3_angles_200_frames: LaminarFlow, 3, 200, 12;
+    laminar_3_angles_500_frames: LaminarFlow, 3, 500, 13;
+    laminar_10_angles_300_frames: LaminarFlow, 10, 300, 14;
 }
 
 /// The loader's diagonal correction on the data: the fit leaves the diagonal out and is
