@@ -6,7 +6,9 @@
 //!   [`example::synthetic`]);
 //! - [`nist`]: the 27 NIST StRD nonlinear regression problems, their files built in, the
 //!   models and the log relative error that scores a fit;
-//! - [`ThreadGroup`]: threads that play the processes of a distributed fit.
+//! - [`ThreadGroup`]: threads that play the processes of a distributed fit;
+//! - [`bench`]: what the benchmarks share: criterion's settings and entry point, median
+//!   timings, peak memory.
 //!
 //! ```
 //! use homodyne::prelude::*;
@@ -41,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod example;
 pub mod nist;
 mod threads;
