@@ -7,7 +7,7 @@
 //! - [`nist`]: the 27 NIST StRD nonlinear regression problems, their files built in, the
 //!   models and the log relative error that scores a fit;
 //! - [`ThreadGroup`]: threads that play the processes of a distributed fit;
-//! - [`bench`]: what the benchmarks share: criterion's settings and entry point, median
+//! - [`bench`](mod@bench): what the benchmarks share: criterion's settings and entry point, median
 //!   timings, peak memory.
 //!
 //! ```
