@@ -65,9 +65,9 @@ pub use world::{
 #[cfg(test)]
 mod tests {
     use super::*;
-    use homodyne_testkit::example::{Decay, decay};
     use homodyne_core::{Bounds, NoObserver};
     use homodyne_solvers::{Accumulation, InMemoryObjective, Loss, SolverOptions, trf};
+    use homodyne_testkit::example::{Decay, decay};
 
     /// One process through the exchange fits as one process without it, to the bit.
     #[test]

@@ -39,7 +39,6 @@
 //! assert_eq!(&jac[..3], &[1.0, 0.0, 1.0]);
 //! ```
 
-
 use homodyne::{JacobianKind, Model};
 
 mod compile;

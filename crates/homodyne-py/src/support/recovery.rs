@@ -57,7 +57,10 @@ type Retry<'py> = (&'static str, Bound<'py, PyArray1<f64>>);
 /// `reduce_step_size`, `loosen_tolerances` is `relax_tolerance`; any other action (such
 /// as the streaming fit's `exclude_batch_and_restart`) keeps its name.
 pub(crate) fn reference_action(action: &str) -> &str {
-    match RecoveryStrategy::ALL.into_iter().find(|s| s.name() == action) {
+    match RecoveryStrategy::ALL
+        .into_iter()
+        .find(|s| s.name() == action)
+    {
         Some(strategy) => reference_name(strategy),
         None => action,
     }
