@@ -34,13 +34,14 @@
 //! [`GEMM_MIN_PARAMS`]: homodyne_solvers::normal::GEMM_MIN_PARAMS
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use homodyne_core::vector_math::vectorized;
 use homodyne_solvers::RFactor;
 use homodyne_solvers::normal::{NormalAccumulator, ROW_KERNEL_MAX_PARAMS};
 use homodyne_solvers::objective::CHUNK_ROWS;
+use homodyne_testkit::bench;
 
 /// Parameter counts of the normal-equation kernel.
 const NORMAL_PARAMS: [usize; 3] = [3, 9, 53];
@@ -92,11 +93,17 @@ impl JacobianChunk {
     }
 }
 
+/// The benchmark group `name`, its throughput one chunk's [`CHUNK_ROWS`] rows.
+fn chunk_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(CHUNK_ROWS as u64));
+    group
+}
+
 /// `normal_accumulation/{add,add_rows}/{P}`: one chunk summed into running normal
 /// equations.
 fn bench_normal_accumulation(c: &mut Criterion) {
-    let mut group = c.benchmark_group("normal_accumulation");
-    group.throughput(Throughput::Elements(CHUNK_ROWS as u64));
+    let mut group = chunk_group(c, "normal_accumulation");
     for params in NORMAL_PARAMS {
         let chunk = JacobianChunk::new(params);
         // The sums keep growing over the timed adds; with entries below 0.5 in size they
@@ -140,8 +147,7 @@ fn bench_normal_accumulation(c: &mut Criterion) {
 /// `qr_fold/fold/{P}`: one chunk folded by Householder into a factor that already holds
 /// one chunk's rows.
 fn bench_qr_fold(c: &mut Criterion) {
-    let mut group = c.benchmark_group("qr_fold");
-    group.throughput(Throughput::Elements(CHUNK_ROWS as u64));
+    let mut group = chunk_group(c, "qr_fold");
     for params in FOLD_PARAMS {
         let chunk = JacobianChunk::new(params);
         let mut factor = RFactor::zeros(params);
@@ -173,12 +179,6 @@ fn bench_qr_fold(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    targets = bench_normal_accumulation, bench_qr_fold
+fn main() {
+    bench::run(bench::short(), &[bench_normal_accumulation, bench_qr_fold]);
 }
-criterion_main!(benches);

@@ -29,11 +29,11 @@
 //! with the throughput in points. Run it with `cargo bench -p homodyne-xpcs --bench model`.
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use homodyne_core::Model;
 use homodyne_solvers::objective::CHUNK_ROWS;
+use homodyne_testkit::bench;
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
 
 /// Frame spacing, seconds.
@@ -154,12 +154,6 @@ fn bench_model_chunk(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    targets = bench_model_chunk
+fn main() {
+    bench::run(bench::short(), &[bench_model_chunk]);
 }
-criterion_main!(benches);

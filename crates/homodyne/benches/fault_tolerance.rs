@@ -28,11 +28,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{
-    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
-    criterion_main, measurement::WallTime,
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, measurement::WallTime,
 };
 use homodyne::prelude::*;
 use homodyne::random::GaussianNoise;
+use homodyne_testkit::bench;
 use homodyne_testkit::example::Decay;
 
 /// Seed of the noise of both data sets.
@@ -220,12 +220,8 @@ fn bench_seven(c: &mut Criterion) {
     bench_model(&mut group, &problem, y.len(), &SEVEN_TRUTH, 0.01);
     group.finish();
 }
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench_decay, bench_seven
+
+fn main() {
+    let settings = bench::settings(20, Duration::from_secs(1), Duration::from_secs(3));
+    bench::run(settings, &[bench_decay, bench_seven]);
 }
-criterion_main!(benches);

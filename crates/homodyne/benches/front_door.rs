@@ -18,10 +18,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use homodyne::prelude::*;
 use homodyne_core::NoObserver;
 use homodyne_solvers::{Accumulation, InMemoryObjective, lm, trf};
+use homodyne_testkit::bench;
 use homodyne_testkit::example::Decay;
 
 /// Points of the fit.
@@ -91,5 +92,6 @@ fn bench_front_door(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_front_door);
-criterion_main!(benches);
+fn main() {
+    bench::run(Criterion::default(), &[bench_front_door]);
+}

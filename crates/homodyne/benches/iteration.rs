@@ -28,14 +28,12 @@
 //! kernels alone are timed by the `kernels` benchmark of `homodyne-solvers`.
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{
-    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use homodyne::prelude::*;
 use homodyne_solvers::normal::NormalAccumulator;
 use homodyne_solvers::{Accumulation, InMemoryObjective};
+use homodyne_testkit::bench;
 use homodyne_testkit::example::Decay;
 
 /// Point counts of the benchmark.
@@ -117,12 +115,6 @@ fn bench_decay_pass(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    targets = bench_decay_pass
+fn main() {
+    bench::run(bench::short(), &[bench_decay_pass]);
 }
-criterion_main!(benches);

@@ -13,8 +13,9 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use homodyne::prelude::*;
+use homodyne_testkit::bench;
 use homodyne_testkit::example::Decay;
 
 /// Point counts of the benchmark.
@@ -129,12 +130,7 @@ fn bench_standard(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench_standard
+fn main() {
+    let settings = bench::settings(10, Duration::from_secs(1), Duration::from_secs(3));
+    bench::run(settings, &[bench_standard]);
 }
-criterion_main!(benches);
