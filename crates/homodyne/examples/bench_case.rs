@@ -35,20 +35,13 @@ use std::time::Instant;
 
 use homodyne::ConvergenceStatus;
 use homodyne::prelude::*;
+use homodyne_testkit::bench;
 use homodyne_testkit::example::Decay;
 use homodyne_testkit::nist::{self, Nist, PROBLEMS};
 use serde_json::{Value, json};
 
 /// Seed of the benchmark's noise (that of `large_bench`).
 const SEED: u64 = 0x0DEC_A7ED_5EED_0002;
-
-/// Peak resident set size of this process in MB (`VmHWM`), where the system reports it.
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 /// The value of `--name` in `args`.
 fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -143,18 +136,12 @@ fn nist_case(args: &[String], tool: &str, method: Method) -> Result<Value, Strin
     for (name, n) in PROBLEMS {
         let problem = nist::load(dir, name)?;
         for start in 0..2 {
-            let fit = || nist::fit_exact(&problem, Nist(name, n), start, method, &options);
-            let mut last = fit();
-            let mut times = Vec::with_capacity(repeats);
-            for _ in 0..repeats {
-                let started = Instant::now();
-                last = fit();
-                times.push(started.elapsed().as_secs_f64());
-            }
-            times.sort_by(f64::total_cmp);
+            let (seconds, last) = bench::median_seconds(repeats, || {
+                nist::fit_exact(&problem, Nist(name, n), start, method, &options)
+            });
             results.push(match last {
                 Ok(fit) => json!({
-                    "problem": name, "start": start + 1, "seconds": times[repeats / 2],
+                    "problem": name, "start": start + 1, "seconds": seconds,
                     "parameters": fit.parameters, "certified": problem.certified,
                     "lre": nist::min_lre(&fit.parameters, &problem.certified),
                     "nfev": fit.nfev,
@@ -216,7 +203,7 @@ fn main() -> ExitCode {
             merge(
                 &mut record,
                 json!({
-                    "peak_rss_mb": peak_rss_mb(),
+                    "peak_rss_mb": bench::peak_rss_kib().map(|kib| kib / 1024.0),
                     "versions": { "homodyne": env!("CARGO_PKG_VERSION") },
                 }),
             );

@@ -16,9 +16,8 @@
 //!
 //! The results go to stdout as JSON.
 
-use std::time::Instant;
-
 use homodyne::prelude::*;
+use homodyne_testkit::bench::median_seconds;
 use homodyne_testkit::example::{Decay, decay};
 use rayon::prelude::*;
 
@@ -28,20 +27,6 @@ const SEED: u64 = 0x0DEC_A7ED_5EED_0002;
 const CHUNK_ROWS: usize = homodyne_solvers::objective::CHUNK_ROWS;
 /// Rows per parallel task, as in the solver.
 const LEAF_ROWS: usize = CHUNK_ROWS * homodyne_solvers::objective::LEAF_CHUNKS;
-
-/// Median of `repeats` timings of `work` (after one untimed run), in seconds, and the
-/// last result.
-fn median_seconds<T>(repeats: usize, mut work: impl FnMut() -> T) -> (f64, T) {
-    let mut last = work();
-    let mut times = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
-        let start = Instant::now();
-        last = work();
-        times.push(start.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], last)
-}
 
 /// The model and its Jacobian at every point, in the solver's chunks, in parallel; returns
 /// a checksum so that nothing is optimised away.

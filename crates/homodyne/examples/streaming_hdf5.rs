@@ -21,6 +21,7 @@ use homodyne::prelude::*;
 use homodyne::random::GaussianNoise;
 use homodyne::{Batch, DataSource, StreamingOptions};
 use homodyne_data::{Hdf5Source, Hdf5Writer};
+use homodyne_testkit::bench;
 use homodyne_testkit::example::{Decay, Peaks};
 
 /// A model with the parameters that made the data and where the fit starts.
@@ -28,10 +29,7 @@ type Problem = (Box<dyn Model>, Vec<f64>, Vec<f64>);
 
 /// Peak resident set size in MB, where the system reports it.
 fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0 / 1e6)
+    bench::peak_rss_kib().map(|kib| kib * 1024.0 / 1e6)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
