@@ -1,10 +1,14 @@
 //! Developer tasks for the homodyne workspace, run as `cargo xtask <task>`.
 //!
-//! `cargo xtask bench [--quick | --only python]`: every performance claim in one command,
-//! against scipy, nlsq and the Python homodyne package: criterion benchmarks, end-to-end
-//! comparisons, a Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]).
-//! `--only python` runs one step alone: the Python package `homodyne_rs` against scipy's
-//! `curve_fit` with the same callable (report in `target/bench-report/python.md`).
+//! `cargo xtask bench [--quick] [--baseline REV|none]`: every performance claim in one
+//! command, against scipy, nlsq, the Python homodyne package and the current release
+//! (the `bench_case` of revision `REV`, by default [`suite::BASELINE_REV`], built in the
+//! same run): the speed goals judged, criterion benchmarks, end-to-end comparisons, a
+//! Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]). `--only
+//! python|baseline|streaming|venvs` runs one step alone: the Python package `homodyne_rs`
+//! against scipy's `curve_fit` with the same callable, this build against the baseline,
+//! STREAMING against CHUNKED, or the making of the Python environments (reports in
+//! `target/bench-report/<step>.md`).
 //!
 //! `cargo xtask bench-standard`:
 //! 1. makes sure the Python venv `target/pyvenv` exists with numpy and scipy;
@@ -69,48 +73,17 @@ const GOAL_RATIO: f64 = 5.0;
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
-        Some("bench") if args.len() == 1 => suite::bench(suite::Mode::Full),
-        Some("bench") if args[1..] == ["--quick"] => suite::bench(suite::Mode::Quick),
-        Some("bench") if args[1..] == ["--only", "python"] => {
-            suite::bench(suite::Mode::PythonPackage)
-        }
+        Some("bench") => match suite::Options::parse(&args[1..]) {
+            Some(options) => suite::bench(options),
+            None => return usage(),
+        },
         Some("bench-standard") if args.len() == 1 => bench(),
         Some("bench-dual") if args.len() == 1 => bench_dual(),
         Some("bench-cli") if args.len() == 1 => bench_cli(),
         Some("bench-ft") if args.len() == 1 => bench_ft(),
         Some("bench-large") if args.len() == 1 => large::bench_large(),
         Some("memory") if args.len() == 1 => large::memory(),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask bench [--quick | --only python] | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
-            );
-            eprintln!(
-                "  bench        everything against scipy, nlsq and the Python homodyne: report, plots, BENCHMARKS.md"
-            );
-            eprintln!("  bench --quick  homodyne alone, no Python, every benchmark once (for CI)");
-            eprintln!(
-                "  bench --only python  the Python package homodyne_rs against scipy's curve_fit, same callable, 1e6 and 1e7 points"
-            );
-            eprintln!(
-                "  bench-standard  criterion benchmark of the STANDARD path against scipy's least_squares"
-            );
-            eprintln!(
-                "  bench-cli    a million-point CSV fit: homodyne curve end to end against the library API plus reading the file"
-            );
-            eprintln!(
-                "  bench-dual   Jacobian cost per point: our dual numbers against num-dual, hand-written derivatives and finite differences"
-            );
-            eprintln!(
-                "  bench-ft     overhead of numerical validation, recovery and fast mode when nothing fails"
-            );
-            eprintln!(
-                "  bench-large  1e6 and 1e7 points: homodyne against scipy and nlsq, per-iteration cost, threads"
-            );
-            eprintln!(
-                "  memory       peak RSS of 1e7-point fits (3 and 53 parameters) under /usr/bin/time -v"
-            );
-            return ExitCode::from(2);
-        }
+        _ => return usage(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,6 +92,54 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints the tasks and their options; exit status 2.
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
+    );
+    eprintln!(
+        "  bench        everything against scipy, nlsq, the Python homodyne and the current release: report, plots, BENCHMARKS.md"
+    );
+    eprintln!(
+        "  --baseline REV  the revision whose bench_case this build is timed against (default {}, the release before issue 20); none: no comparison",
+        suite::BASELINE_REV
+    );
+    eprintln!(
+        "  bench --quick  homodyne alone, no Python, no baseline unless --baseline, every benchmark once (for CI)"
+    );
+    eprintln!(
+        "  bench --only python  the Python package homodyne_rs against scipy's curve_fit, same callable, 1e6 and 1e7 points"
+    );
+    eprintln!(
+        "  bench --only baseline  this build's bench_case against the baseline revision's, exponential model 1e4 to 1e7 points"
+    );
+    eprintln!(
+        "  bench --only streaming  STREAMING from an HDF5 file against CHUNKED in memory, 1e7 points"
+    );
+    eprintln!(
+        "  bench --only venvs  make the Python environments of the peers and of the Python homodyne package, measure nothing"
+    );
+    eprintln!(
+        "  bench-standard  criterion benchmark of the STANDARD path against scipy's least_squares"
+    );
+    eprintln!(
+        "  bench-cli    a million-point CSV fit: homodyne curve end to end against the library API plus reading the file"
+    );
+    eprintln!(
+        "  bench-dual   Jacobian cost per point: our dual numbers against num-dual, hand-written derivatives and finite differences"
+    );
+    eprintln!(
+        "  bench-ft     overhead of numerical validation, recovery and fast mode when nothing fails"
+    );
+    eprintln!(
+        "  bench-large  1e6 and 1e7 points: homodyne against scipy and nlsq, per-iteration cost, threads"
+    );
+    eprintln!(
+        "  memory       peak RSS of 1e7-point fits (3 and 53 parameters) under /usr/bin/time -v"
+    );
+    ExitCode::from(2)
 }
 
 /// The `cargo xtask bench-dual` task: builds and runs `bench/dual-compare` (outside the

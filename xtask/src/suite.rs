@@ -60,24 +60,32 @@ use crate::workspace::{Result, run, target_dir, workspace_root};
 mod criterion;
 mod decay;
 mod format;
+mod goals;
 mod machine;
 mod measure;
 mod mode;
 mod nist;
 mod python_package;
+mod release;
 mod report;
+mod revision;
 mod runs;
+mod streaming;
 mod venvs;
 mod xpcs;
 
 use decay::PEER_DECAY_TOOLS;
 use machine::machine;
 use measure::Bench;
-pub use mode::Mode;
+pub use mode::{BASELINE_REV, Mode, Options};
 use runs::Run;
 
-/// The `cargo xtask bench` task, the whole suite or the part `mode` names.
-pub fn bench(mode: Mode) -> Result<()> {
+/// The `cargo xtask bench` task, the whole suite or the part `options` names.
+pub fn bench(options: Options) -> Result<()> {
+    let mode = options.mode;
+    if mode == Mode::Venvs {
+        return venvs::make_venvs();
+    }
     let quick = mode == Mode::Quick;
     let root = workspace_root();
     let target = target_dir(&root)?;
@@ -86,7 +94,7 @@ pub fn bench(mode: Mode) -> Result<()> {
     let data = target.join("bench-data");
     std::fs::create_dir_all(&data)?;
     let profile = if quick { "debug" } else { "release" };
-    eprintln!("xtask: building bench_case and the homodyne program ({profile})");
+    eprintln!("xtask: building bench_case, streaming_hdf5 and the homodyne program ({profile})");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // `--workspace`: the features of the dependencies unified as for `cargo test
     // --workspace`, so that a quick run after the test suite (as in CI) rebuilds nothing.
@@ -96,6 +104,8 @@ pub fn bench(mode: Mode) -> Result<()> {
         "--workspace",
         "--example",
         "bench_case",
+        "--example",
+        "streaming_hdf5",
         "--bin",
         "homodyne",
     ]);
@@ -104,8 +114,24 @@ pub fn bench(mode: Mode) -> Result<()> {
     }
     run(build.current_dir(&root))?;
     let bin = target.join(profile);
+    let mut unavailable = BTreeMap::new();
+    // The baseline is built before anything is timed, so that its build does not share
+    // the machine with a measurement.
+    let baseline = options.baseline.as_deref().and_then(|rev| {
+        revision::build_bench_case(&root, &target, rev, mode.release())
+            .inspect_err(|e| {
+                eprintln!("xtask: no baseline: {e}");
+                unavailable.insert(format!("baseline {rev}"), e.to_string());
+            })
+            .ok()
+    });
+    if mode == Mode::Baseline && baseline.is_none() {
+        return Err("--only baseline: the baseline could not be built (above)".into());
+    }
     let mut bench = Bench {
         bench_case: bin.join("examples").join("bench_case"),
+        streaming_hdf5: bin.join("examples").join("streaming_hdf5"),
+        baseline,
         homodyne_cli: bin.join("homodyne"),
         time_v: Command::new("/usr/bin/time")
             .args(["-f", "%M", "true"])
@@ -122,7 +148,7 @@ pub fn bench(mode: Mode) -> Result<()> {
         mode,
         quick,
         runs: Vec::new(),
-        unavailable: BTreeMap::new(),
+        unavailable,
         notes: Vec::new(),
     };
     if quick {
@@ -131,30 +157,53 @@ pub fn bench(mode: Mode) -> Result<()> {
         for tool in PEER_DECAY_TOOLS.into_iter().chain(python_tools) {
             bench.unavailable.insert(tool.to_owned(), reason.clone());
         }
+        if options.baseline.is_none() {
+            bench.unavailable.insert(
+                "baseline".to_owned(),
+                format!(
+                    "quick mode skips the comparison with the current release ({BASELINE_REV}): \
+                     its bench_case's own build takes minutes; `cargo xtask bench --quick \
+                     --baseline {BASELINE_REV}` adds it"
+                ),
+            );
+        }
     }
     let started = Instant::now();
-    let criterion = if mode == Mode::PythonPackage {
-        json!({ "targets": [], "estimates": [] })
-    } else {
+    let criterion = if matches!(mode, Mode::Full | Mode::Quick) {
         bench.criterion()?
-    };
-    let peers = if quick { None } else { bench.peers_python() };
-    if mode == Mode::PythonPackage {
-        bench.python_package(peers.as_deref())?;
     } else {
-        bench.decay(peers.as_deref())?;
-        bench.nist(peers.as_deref())?;
-        if !quick {
-            bench.python_package(peers.as_deref())?;
+        json!({ "targets": [], "estimates": [] })
+    };
+    let peers = if mode == Mode::Full || mode == Mode::PythonPackage {
+        bench.peers_python()
+    } else {
+        None
+    };
+    match mode {
+        Mode::PythonPackage => bench.python_package(peers.as_deref())?,
+        Mode::Baseline => bench.against_release()?,
+        Mode::Streaming => bench.streaming()?,
+        _ => {
+            bench.decay(peers.as_deref())?;
+            bench.against_release()?;
+            bench.streaming()?;
+            bench.nist(peers.as_deref())?;
+            if !quick {
+                bench.python_package(peers.as_deref())?;
+            }
+            let package = if quick { None } else { bench.package_python() };
+            bench.xpcs(package.as_deref())?;
         }
-        let package = if quick { None } else { bench.package_python() };
-        bench.xpcs(package.as_deref())?;
     }
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let results = json!({
         "mode": mode.name(),
         "machine": machine(),
         "minutes": minutes,
+        "goals": bench.goals_json(),
+        "baseline": bench.baseline.as_ref().map(|b| json!({
+            "requested": b.requested, "commit": b.commit, "build_seconds": b.build_seconds,
+        })),
         "criterion": criterion,
         "unavailable": bench.unavailable,
         "notes": bench.notes,
@@ -166,9 +215,8 @@ pub fn bench(mode: Mode) -> Result<()> {
     )?;
     let report = bench.report(&criterion, minutes);
     let report_path = bench.out.join(match mode {
-        Mode::Full => "report.md",
-        Mode::Quick => "quick.md",
-        Mode::PythonPackage => "python.md",
+        Mode::Full => "report.md".to_owned(),
+        other => format!("{}.md", other.file_stem()),
     });
     std::fs::write(&report_path, &report)?;
     if mode == Mode::Full {

@@ -16,6 +16,15 @@ use crate::workspace::Result;
 const DECAY_SIZES: [usize; 4] = [10_000, 100_000, 1_000_000, 10_000_000];
 const QUICK_DECAY_SIZES: [usize; 2] = [10_000, 100_000];
 
+/// The point counts of the exponential model in a quick run, or else in a full one.
+pub(super) fn decay_sizes(quick: bool) -> &'static [usize] {
+    if quick {
+        &QUICK_DECAY_SIZES
+    } else {
+        &DECAY_SIZES
+    }
+}
+
 /// The peers of the exponential model and of the NIST problems.
 pub(super) const PEER_DECAY_TOOLS: [&str; 4] = [
     "scipy_trf",
@@ -42,11 +51,7 @@ impl Bench {
 
     /// The exponential model at every size, every tool, repeats interleaved.
     pub(super) fn decay(&mut self, python: Option<&Path>) -> Result<()> {
-        let sizes: &[usize] = if self.quick {
-            &QUICK_DECAY_SIZES
-        } else {
-            &DECAY_SIZES
-        };
+        let sizes = decay_sizes(self.quick);
         let repeats = if self.quick { 1 } else { REPEATS };
         for &n in sizes {
             let data = self.write_decay(n)?.to_string_lossy().into_owned();

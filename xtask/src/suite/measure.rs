@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::mode::Mode;
+use super::revision::Revision;
 use super::runs::{Key, Run, median};
 
 /// Repeats of each end-to-end run (full mode; quick mode runs each once).
@@ -27,6 +28,10 @@ pub(super) struct Bench {
     pub(super) quick: bool,
     pub(super) bench_case: PathBuf,
     pub(super) homodyne_cli: PathBuf,
+    /// The example `streaming_hdf5` of the homodyne crate.
+    pub(super) streaming_hdf5: PathBuf,
+    /// The baseline revision's `bench_case`, where it was built.
+    pub(super) baseline: Option<Revision>,
     /// `/usr/bin/time` is there to measure peak memory.
     pub(super) time_v: bool,
     /// `timeout` is there to stop a run at the time limit.
@@ -39,14 +44,15 @@ pub(super) struct Bench {
 
 impl Bench {
     /// Runs `command` as one measured run: under `timeout` and `/usr/bin/time` where they
-    /// exist, its record the last line of its stdout (or `record` of its output files).
+    /// exist, its record the last line of its stdout that is a JSON object, or what
+    /// `record_of` makes of its stdout (and of its output files).
     pub(super) fn measure(
         &mut self,
         key: Key,
         program: &Path,
         args: &[String],
         cwd: Option<&Path>,
-        record_from_files: Option<&dyn Fn() -> Value>,
+        record_of: Option<&dyn Fn(&str) -> Value>,
     ) -> Run {
         let Key {
             tool,
@@ -89,8 +95,8 @@ impl Bench {
             Ok(output) => {
                 let code = output.status.code();
                 let stdout = String::from_utf8_lossy(&output.stdout);
-                let record = match record_from_files {
-                    Some(read) => read(),
+                let record = match record_of {
+                    Some(read) => read(&stdout),
                     None => stdout
                         .lines()
                         .rev()
@@ -199,6 +205,30 @@ impl Bench {
             ours.iter()
                 .filter_map(|(k, a)| theirs.get(k).map(|b| b / a)),
         )
+    }
+}
+
+#[cfg(test)]
+impl Bench {
+    /// A bench of `mode` with no runs, nothing on disk and no tools, for the tests of the
+    /// tables and goals.
+    pub(super) fn empty(mode: Mode) -> Self {
+        Self {
+            root: PathBuf::from("/nonexistent"),
+            out: PathBuf::from("/nonexistent"),
+            data: PathBuf::from("/nonexistent"),
+            mode,
+            quick: mode == Mode::Quick,
+            bench_case: PathBuf::from("/nonexistent/bench_case"),
+            homodyne_cli: PathBuf::from("/nonexistent/homodyne"),
+            streaming_hdf5: PathBuf::from("/nonexistent/streaming_hdf5"),
+            baseline: None,
+            time_v: false,
+            timeout: false,
+            runs: Vec::new(),
+            unavailable: BTreeMap::new(),
+            notes: Vec::new(),
+        }
     }
 }
 

@@ -366,9 +366,6 @@ fn last_line(text: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-    use std::path::PathBuf;
-
     use serde_json::json;
 
     use super::*;
@@ -376,20 +373,7 @@ mod tests {
 
     /// A bench of the Python package's step alone, with no runs.
     fn bench() -> Bench {
-        Bench {
-            root: PathBuf::from("/nonexistent"),
-            out: PathBuf::from("/nonexistent"),
-            data: PathBuf::from("/nonexistent"),
-            mode: Mode::PythonPackage,
-            quick: false,
-            bench_case: PathBuf::from("/nonexistent/bench_case"),
-            homodyne_cli: PathBuf::from("/nonexistent/homodyne"),
-            time_v: false,
-            timeout: false,
-            runs: Vec::new(),
-            unavailable: BTreeMap::new(),
-            notes: Vec::new(),
-        }
+        Bench::empty(Mode::PythonPackage)
     }
 
     /// A converged run of `tool` at 1e7 points: `seconds` of fit, `rss` MB, `calls` calls.

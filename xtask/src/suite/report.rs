@@ -36,7 +36,14 @@ const HOW_THE_SUITE_MEASURES: &str = "- Exponential model: the fit call alone, t
              before each run. `largest error` is the largest distance of a physical \
              parameter from the truth the data were made with, in the run's own standard \
              errors. The 23 x 1001 case is `homodyne xpcs --demo` (data made in memory, \
-             included in its time).\n";
+             included in its time). `output writing` is the time the program reports for \
+             writing its result files and plots.\n\
+             - This build against the baseline revision: its `bench_case` built in the same \
+             run from `git archive` of the revision (`xtask/src/suite/revision.rs`), both \
+             fitting the same data files alternately, 7 pairs a size.\n\
+             - STREAMING against CHUNKED: the example `streaming_hdf5` (`compare`) fits the \
+             same HDF5 file both ways alternately in one process, 5 runs each, and reports \
+             the median of the per-run ratios.\n";
 
 impl Bench {
     /// The Markdown report.
@@ -61,18 +68,25 @@ impl Bench {
                  not comparable with a full run's; the run checks that every benchmark works.\n",
             );
         }
-        if self.mode == Mode::PythonPackage {
-            md.push_str(
-                "\nThe Python package's step alone (`cargo xtask bench --only python`), in \
-                 the release profile; the full run's other sections are not in this report.\n",
+        if !matches!(self.mode, Mode::Full | Mode::Quick) {
+            let _ = writeln!(
+                md,
+                "\nOne step alone ({}), in the release profile; the full run's other sections \
+                 are not in this report.",
+                self.mode.name()
             );
         }
         let versions = self.peer_versions();
         if !versions.is_empty() {
             let _ = writeln!(md, "Peers: {versions}.");
         }
+        if matches!(self.mode, Mode::Full | Mode::Quick) {
+            self.goals_table(&mut md);
+        }
         self.headline(&mut md);
         self.decay_tables(&mut md);
+        self.release_table(&mut md);
+        self.streaming_table(&mut md);
         self.python_package_tables(&mut md);
         self.nist_tables(&mut md);
         self.xpcs_tables(&mut md);

@@ -21,7 +21,12 @@ pub(super) const XPCS_CASES: [(&str, usize); 2] =
     [("laminar_3x500", 747_003), ("static_3x600", 1_076_403)];
 
 /// The large XPCS case: angles, frames.
-const LARGE_XPCS: (usize, usize) = (23, 1001);
+pub(super) const LARGE_XPCS: (usize, usize) = (23, 1001);
+
+/// The case name of the large XPCS case in `results.json`.
+pub(super) fn large_xpcs_case() -> String {
+    format!("laminar_{}x{}", LARGE_XPCS.0, LARGE_XPCS.1)
+}
 
 /// Why scipy and nlsq have no XPCS rows of their own.
 pub(super) const XPCS_PEERS_REASON: &str = "they fit a function the user writes, and have no XPCS \
@@ -86,7 +91,7 @@ impl Bench {
                     "--output-dir",
                     &dir.to_string_lossy(),
                 ]);
-                let read = || read_xpcs_outputs(&dir, truth.as_ref());
+                let read = |stdout: &str| read_xpcs_run(stdout, &dir, truth.as_ref());
                 self.measure(
                     Key {
                         tool: "homodyne_xpcs",
@@ -113,7 +118,7 @@ impl Bench {
                         "--output-dir",
                         &dir.to_string_lossy(),
                     ]);
-                    let read = || read_xpcs_outputs(&dir, truth.as_ref());
+                    let read = |_: &str| read_xpcs_outputs(&dir, truth.as_ref());
                     self.measure(
                         Key {
                             tool: "python_homodyne",
@@ -132,10 +137,10 @@ impl Bench {
         // The large case: homodyne on data generated in memory; the package where its
         // memory, projected from its laminar 3 x 500 run, fits this machine.
         let (angles, frames) = LARGE_XPCS;
-        let case = format!("laminar_{angles}x{frames}");
+        let case = large_xpcs_case();
         let points = angles * frames * (frames - 1) / 2;
         let size = [angles, frames].map(|n| n.to_string());
-        for repeat in 0..2 {
+        for repeat in 0..REPEATS {
             let key = Key {
                 tool: "homodyne_xpcs",
                 case: &case,
@@ -183,7 +188,7 @@ impl Bench {
             "--output-dir",
             &dir.to_string_lossy(),
         ]));
-        let read = || read_xpcs_outputs(dir, None);
+        let read = |stdout: &str| read_xpcs_run(stdout, dir, None);
         self.measure(key, &cli, &args, None, Some(&read));
     }
 
@@ -210,8 +215,8 @@ impl Bench {
         }
         md.push_str(
             "\n## XPCS two-time correlation fits\n\n\
-             | case | tool | end to end (median) | peak RSS | iterations | converged | largest physical-parameter error (in standard errors) | package time / homodyne |\n\
-             |---|---|---:|---:|---:|---|---:|---:|\n",
+             | case | tool | end to end (median) | output writing (median) | peak RSS | iterations | converged | largest physical-parameter error (in standard errors) | package time / homodyne |\n\
+             |---|---|---:|---:|---:|---:|---|---:|---:|\n",
         );
         for case in &cases {
             for tool in ["homodyne_xpcs", "python_homodyne"] {
@@ -225,11 +230,11 @@ impl Bench {
                             .or_else(|| self.unavailable.get("python_homodyne"))
                             .cloned()
                             .unwrap_or_else(|| "not run".to_owned());
-                        let _ = writeln!(md, "| {case} | Python homodyne | {reason} | | | | | |");
+                        let _ = writeln!(md, "| {case} | Python homodyne | {reason} | | | | | | |");
                         if !self.quick {
                             let _ = writeln!(
                                 md,
-                                "| {case} | scipy, nlsq | not run: {XPCS_PEERS_REASON} | | | | | |"
+                                "| {case} | scipy, nlsq | not run: {XPCS_PEERS_REASON} | | | | | | |"
                             );
                         }
                     }
@@ -246,12 +251,16 @@ impl Bench {
                 };
                 let _ = writeln!(
                     md,
-                    "| {case} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {case} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     label(tool),
                     fmt_s(median(
                         runs.iter()
                             .filter(|r| r.failure.is_none())
                             .map(|r| r.process_seconds)
+                    )),
+                    fmt_s(median(
+                        runs.iter()
+                            .filter_map(|r| r.record["output_seconds"].as_f64())
                     )),
                     fmt_mb(median(runs.iter().filter_map(|r| r.peak_rss_mb))),
                     fmt_count(&record["iterations"]),
@@ -268,7 +277,7 @@ impl Bench {
                 if tool == "python_homodyne" {
                     let _ = writeln!(
                         md,
-                        "| {case} | scipy, nlsq | not run: {XPCS_PEERS_REASON} | | | | | |"
+                        "| {case} | scipy, nlsq | not run: {XPCS_PEERS_REASON} | | | | | | |"
                     );
                 }
             }
@@ -300,6 +309,32 @@ impl Bench {
         }
         notes
     }
+}
+
+/// The record of a `homodyne xpcs` run: [`read_xpcs_outputs`] of its output folder `dir`,
+/// with `output_seconds`, the time it reports for writing its outputs
+/// ([`output_seconds`]), read from its `stdout`.
+fn read_xpcs_run(stdout: &str, dir: &Path, truth: Option<&Value>) -> Value {
+    let mut record = read_xpcs_outputs(dir, truth);
+    if let Some(fields) = record.as_object_mut() {
+        fields.insert("output_seconds".to_owned(), json!(output_seconds(stdout)));
+    }
+    record
+}
+
+/// The seconds `homodyne xpcs` reports for writing its result files and plots, read from
+/// its stdout: the line `wrote N files, H heatmaps and C one-time cut plots to DIR in X s`.
+/// `None` when no such line is there.
+pub(super) fn output_seconds(stdout: &str) -> Option<f64> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("wrote "))
+        .find_map(|line| {
+            let (_, seconds) = line.rsplit_once(" in ")?;
+            seconds.strip_suffix(" s")?.trim().parse::<f64>().ok()
+        })
+        .filter(|s| s.is_finite())
 }
 
 /// The record of an XPCS run from its output files (either program's: the same keys):
@@ -334,4 +369,19 @@ fn read_xpcs_outputs(dir: &Path, truth: Option<&Value>) -> Value {
         "chi_squared": parameters["chi_squared"],
         "parameters": parameters["parameters"],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_writing_time_is_read_from_the_wrote_line() {
+        let stdout = "homodyne xpcs --demo: laminar flow, 23 angles x 1001 frames\n\
+             fit: converged (xtol) in 3.61 s, 12 iterations\n\
+             wrote 5 files, 23 heatmaps and 23 one-time cut plots to out/nlsq in 0.84 s\n";
+        assert_eq!(output_seconds(stdout), Some(0.84));
+        assert_eq!(output_seconds("fit: converged in 3.61 s\n"), None);
+        assert_eq!(output_seconds("wrote 5 files to a folder in it s\n"), None);
+    }
 }
