@@ -61,8 +61,9 @@ pub use residuals::{
     AutoDiffResiduals, FiniteDiffResiduals, GenericResiduals, ResidualModel, ResidualProblem,
 };
 pub use result::{
-    AttemptSummary, ConvergenceStatus, Covariance, DeviceInfo, Method, OptimizationResult,
-    ParameterFlag, RecoveryAction, STATIONARY_COSINE, StreamingDiagnostics, TerminationReason,
+    AttemptSummary, CoarseStage, ConvergenceStatus, Covariance, DeviceInfo, Method,
+    OptimizationResult, ParameterFlag, RecoveryAction, STATIONARY_COSINE, StreamingDiagnostics,
+    TerminationReason,
 };
 pub use source::{Batch, CallbackSource, DataSource, SliceSource, SourceError};
 pub use strategy::OptimizationStrategy;

@@ -335,6 +335,35 @@ pub struct OptimizationResult {
     /// Where each parameter ended: free, never moved from its start, on a bound, held
     /// fixed, or undetermined by the data.
     pub parameter_flags: Vec<ParameterFlag>,
+    /// The coarse stages that ran before the fit of all the points, coarsest first (empty
+    /// when none ran): see [`CoarseStage`]. Their iterations and evaluations are not in
+    /// this result's totals.
+    #[serde(default)]
+    pub stages: Vec<CoarseStage>,
+}
+
+/// One coarse stage of a fit (coarse-to-fine): a fit of the same model to a strided subset
+/// of the points (every `stride`-th block of points, or every `stride`-th row of each
+/// correlation matrix of an XPCS fit), from where the previous stage left the start. The
+/// stage's optimum becomes the start of the next stage (or of the fit of all the points)
+/// only when the cost of **all** the points there is below their cost at the stage's start
+/// (`used`), so a stage can never make the fit worse. The fit of all the points is the
+/// result; its iterations, evaluations and covariance never include a stage's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CoarseStage {
+    /// The subset fitted: every `stride`-th block (or row).
+    pub stride: usize,
+    /// Points fitted.
+    pub n_points: usize,
+    /// Where the stage started.
+    pub start: Vec<f64>,
+    /// The stage's fit on its subset (its `final_cost` is the subset's), or why it failed.
+    pub result: Result<OptimizationResult, String>,
+    /// Whether the next stage (or the fit of all the points) started from this stage's
+    /// optimum: only when the cost of all the points is lower there than at `start`.
+    pub used: bool,
+    /// Wall time of the stage and of its check, seconds.
+    pub seconds: f64,
 }
 
 /// Where a fitted parameter ended.

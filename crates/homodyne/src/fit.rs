@@ -7,7 +7,8 @@
 //!    its residuals), the start [`Fit::p0`], [`Fit::bounds`], the one-sigma uncertainties
 //!    [`Fit::sigma`] (data, like `y`) and the parameters held at a value ([`Fit::fix`]);
 //! 2. **the settings**, each with a default: [`Fit::method`], the solver's
-//!    [`SolverOptions`] ([`Fit::options`]), the strategy ([`Fit::strategy`],
+//!    [`SolverOptions`] ([`Fit::options`]), the coarse stages before a large fit
+//!    ([`Fit::coarse_to_fine`]), the strategy ([`Fit::strategy`],
 //!    [`Fit::memory_limit_gb`]), STREAMING's batches and checkpoints ([`Fit::streaming`],
 //!    [`Fit::checkpoints`]), the processes of a distributed fit ([`Fit::communicator`]),
 //!    an [`FitObserver`] and the [`NlsqWrapper`] whose recovery and validation flags run
@@ -52,6 +53,7 @@ use homodyne_core::{
 use homodyne_solvers::SolverOptions;
 use homodyne_solvers::distributed::Communicator;
 
+use crate::coarse::CoarseToFine;
 use crate::streaming::{CheckpointOptions, StreamingOptions};
 use crate::wrapper::NlsqWrapper;
 
@@ -76,6 +78,7 @@ pub struct Fit<'a> {
     pub(crate) communicator: Option<&'a dyn Communicator>,
     pub(crate) observer: &'a dyn FitObserver,
     pub(crate) wrapper: NlsqWrapper,
+    pub(crate) coarse_to_fine: CoarseToFine,
 }
 
 /// The model of a fit: the user's, or an adapter the builder made (a residual problem's).
@@ -156,6 +159,7 @@ impl<'a> Fit<'a> {
             communicator: None,
             observer: &NoObserver,
             wrapper: NlsqWrapper::default(),
+            coarse_to_fine: CoarseToFine::Auto,
         }
     }
 
@@ -335,6 +339,18 @@ impl<'a> Fit<'a> {
         self
     }
 
+    /// Coarse stages before the fit of all the points ([`crate::coarse`]): by default
+    /// ([`CoarseToFine::Auto`]) stages of strides 16, 256, ... above
+    /// [`COARSE_FROM_POINTS`](crate::coarse::COARSE_FROM_POINTS) points, none below;
+    /// [`CoarseToFine::Off`] for none, [`CoarseToFine::Strides`] for given strides (in
+    /// blocks of [`STAGE_BLOCK_POINTS`](crate::coarse::STAGE_BLOCK_POINTS) points) at any
+    /// size. Every strategy runs the same stages; the result lists them
+    /// ([`OptimizationResult::stages`]).
+    pub fn coarse_to_fine(mut self, coarse_to_fine: CoarseToFine) -> Self {
+        self.coarse_to_fine = coarse_to_fine;
+        self
+    }
+
     /// The model being fitted.
     pub fn model(&self) -> &(dyn Model + 'a) {
         self.model.get()
@@ -390,6 +406,7 @@ impl std::fmt::Debug for Fit<'_> {
             .field("streaming", &self.wants_streaming())
             .field("distributed", &self.communicator.is_some())
             .field("wrapper", &self.wrapper)
+            .field("coarse_to_fine", &self.coarse_to_fine)
             .finish()
     }
 }

@@ -179,6 +179,12 @@ impl Held {
             flags[k] = f;
         }
         result.parameter_flags = flags;
+        // The coarse stages ran on the reduced problem too.
+        for stage in &mut result.stages {
+            stage.start = self.full(&stage.start);
+            stage.result =
+                std::mem::replace(&mut stage.result, Err(String::new())).map(|r| self.expand(r));
+        }
         result
     }
 }

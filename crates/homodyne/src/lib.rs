@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod coarse;
 mod counted;
 pub mod diagnostics;
 pub mod distributed;
@@ -45,18 +46,20 @@ pub mod fit;
 mod held;
 mod outcome;
 pub mod recovery;
+mod staged;
 pub mod streaming;
 mod validate;
 pub mod wrapper;
 
+pub use coarse::CoarseToFine;
 pub use fit::{Fit, IntoBounds};
 /// Reproducible random numbers (SplitMix64, Box-Muller) for synthetic data.
 pub use homodyne_core::random;
 pub use homodyne_core::{
-    AttemptSummary, AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, Context, ConvergenceStatus,
-    Covariance, DetectionPoint, DeviceInfo, DifferenceScheme, DynAutoDiff, ErrorKind,
-    FiniteDiffResiduals, FitObserver, GenericModel, GenericResiduals, InvalidInput, InvalidSample,
-    IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
+    AttemptSummary, AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, CoarseStage, Context,
+    ConvergenceStatus, Covariance, DetectionPoint, DeviceInfo, DifferenceScheme, DynAutoDiff,
+    ErrorKind, FiniteDiffResiduals, FitObserver, GenericModel, GenericResiduals, InvalidInput,
+    InvalidSample, IterationReport, JacobianKind, Method, Model, NoObserver, OptimizationError,
     OptimizationResult, OptimizationStrategy, ParameterFlag, PassKind, PassProgress,
     RecoveryAction, ResidualModel, ResidualProblem, STATIONARY_COSINE, Scalar,
     StreamingDiagnostics, TerminationReason, TrialReport, vector_math,
@@ -74,9 +77,9 @@ pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
 /// Everything the quick start needs: `use homodyne::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, DifferenceScheme, DynAutoDiff,
-        ErrorKind, FiniteDiffResiduals, Fit, GenericModel, GenericResiduals, JacobianKind, Loss,
-        Method, Model, NlsqWrapper, OptimizationError, OptimizationResult, OptimizationStrategy,
-        ResidualProblem, Scalar, SolverOptions, TerminationReason, XScale,
+        AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, CoarseToFine, DifferenceScheme,
+        DynAutoDiff, ErrorKind, FiniteDiffResiduals, Fit, GenericModel, GenericResiduals,
+        JacobianKind, Loss, Method, Model, NlsqWrapper, OptimizationError, OptimizationResult,
+        OptimizationStrategy, ResidualProblem, Scalar, SolverOptions, TerminationReason, XScale,
     };
 }

@@ -103,6 +103,7 @@ pub(crate) fn result_from_outcome(
         wall_time: Default::default(),
         n_points,
         parameter_flags,
+        stages: Vec::new(),
     }
 }
 

@@ -66,14 +66,22 @@ impl NlsqWrapper {
     }
 
     /// [`NlsqWrapper::run`] on a fit whose data are checked: every path checks the rest
-    /// ([`validate_start`]) without reading the points again.
-    fn run_checked(&self, fit: &Fit<'_>) -> Result<OptimizationResult, OptimizationError> {
+    /// ([`validate_start`]) without reading the points again. Held parameters are taken
+    /// out first, then the coarse stages run ([`crate::coarse`]), then the fit.
+    pub(crate) fn run_checked(
+        &self,
+        fit: &Fit<'_>,
+    ) -> Result<OptimizationResult, OptimizationError> {
         let reduced = Held::fit_reduced(
             fit,
             |whole| validate_start(whole).map(drop),
             |reduced| self.run_checked(reduced),
         )?;
         if let Some(result) = reduced {
+            return Ok(result);
+        }
+        // Coarse stages first (the same on every path below), then this fit without them.
+        if let Some(result) = self.run_staged(fit)? {
             return Ok(result);
         }
         match (&fit.data, fit.communicator) {

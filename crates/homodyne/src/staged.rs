@@ -1,0 +1,251 @@
+//! The coarse stages of a [`Fit`] ([`crate::coarse`]): each stage's subset read into
+//! memory and fitted, the cost of all the points at each stage's start and optimum, and
+//! the fit of all the points from where the stages ended.
+
+use std::time::Instant;
+
+use homodyne_core::{
+    Batch, Bounds, Context, DataSource, InvalidInput, OptimizationError, OptimizationResult,
+    OptimizationStrategy, ParameterFlag,
+};
+use homodyne_solvers::distributed::{
+    Communicator, DistributedObjective, SingleProcess, StreamedShare, all_gather_checked,
+    tree_shares,
+};
+use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, SolverOptions};
+
+use crate::coarse::{
+    CoarseToFine, STAGE_MAX_NFEV, StageFit, StageObserver, block_points, run_stages, stage_blocks,
+};
+use crate::fit::{Data, Fit};
+use crate::validate::validate_start;
+use crate::wrapper::NlsqWrapper;
+
+/// Points per read of a check's cost pass over a source (two such batches are held).
+const CHECK_BATCH_POINTS: usize = 1 << 18;
+
+/// The points of one stage, copied into memory.
+struct Subset {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    sigma: Option<Vec<f64>>,
+}
+
+impl NlsqWrapper {
+    /// Runs the coarse stages of `fit` (its held parameters taken out, its data checked),
+    /// then the fit of all the points from where they ended, with the stages in the
+    /// result; `None` when `fit` has no stages ([`CoarseToFine::point_strides`]) or its
+    /// start is refused (the fit itself then reports why).
+    pub(crate) fn run_staged(
+        &self,
+        fit: &Fit<'_>,
+    ) -> Result<Option<OptimizationResult>, OptimizationError> {
+        let n_points = match &fit.data {
+            Data::Points { y, .. } => y.len(),
+            Data::Source(source) => source.n_points(),
+        };
+        let strides = fit.coarse_to_fine.point_strides(n_points);
+        if strides.is_empty() {
+            return Ok(None);
+        }
+        let Ok(bounds) = validate_start(fit) else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let observer = StageObserver(fit.observer);
+        let staged = with_full_cost(fit, &observer, |objective| {
+            run_stages(
+                &strides,
+                &fit.p0,
+                fit.communicator.is_some(),
+                &mut |p| Ok(objective.cost(p)?.cost),
+                &mut |stride, from| self.stage(fit, stride, from, &bounds, &observer),
+            )
+        })?;
+        let whole = Fit {
+            p0: staged.start.clone(),
+            coarse_to_fine: CoarseToFine::Off,
+            ..fit.clone()
+        };
+        let mut result = self.run_checked(&whole)?;
+        if staged.start != fit.p0 {
+            // A parameter is at its start when it never moved from the user's.
+            for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
+                if !matches!(flag, ParameterFlag::Undetermined | ParameterFlag::Fixed) {
+                    *flag = ParameterFlag::classify(
+                        result.parameters[k],
+                        fit.p0[k],
+                        bounds.lower()[k],
+                        bounds.upper()[k],
+                    );
+                }
+            }
+        }
+        result.stages = staged.stages;
+        result.wall_time = started.elapsed();
+        Ok(Some(result))
+    }
+
+    /// The stage of `stride` from `from`: its subset read into memory (by every process
+    /// of a distributed fit, which agree on whether it could be read), fitted in memory
+    /// (LARGE) without recovery retries, its budget at most [`STAGE_MAX_NFEV`].
+    fn stage(
+        &self,
+        fit: &Fit<'_>,
+        stride: usize,
+        from: &[f64],
+        bounds: &Bounds,
+        observer: &StageObserver<'_>,
+    ) -> StageFit {
+        let model = fit.model();
+        let mut subset = read_subset(fit, stride);
+        let n_points = subset.as_ref().map_or(0, |s| s.y.len());
+        if let Some(communicator) = fit.communicator {
+            let local = subset
+                .as_ref()
+                .map(|_| Vec::new())
+                .map_err(|e| e.to_string());
+            if let Err(e) = all_gather_checked(communicator, local, "coarse stage") {
+                subset = subset.and(Err(e));
+            }
+        }
+        let subset = match subset {
+            Ok(subset) => subset,
+            Err(e) => {
+                return StageFit {
+                    n_points,
+                    result: Err(e),
+                };
+            }
+        };
+        let budget = fit.options.max_nfev_for(fit.p0.len()).min(STAGE_MAX_NFEV);
+        let wrapper = NlsqWrapper::builder()
+            .enable_large_dataset(self.enable_large_dataset())
+            .enable_numerical_validation(self.enable_numerical_validation())
+            .fast_mode(self.fast_mode())
+            .enable_recovery(false)
+            .build();
+        let mut stage = Fit::curve(model, &subset.x, &subset.y)
+            .p0(from)
+            .bounds(bounds)
+            .method(fit.method)
+            .options(SolverOptions {
+                max_nfev: Some(budget),
+                ..fit.options.clone()
+            })
+            .strategy(OptimizationStrategy::Large)
+            .observer(observer)
+            .wrapper(wrapper)
+            .coarse_to_fine(CoarseToFine::Off);
+        if let Some(sigma) = &subset.sigma {
+            stage = stage.sigma(sigma);
+        }
+        StageFit {
+            n_points,
+            result: stage.run(),
+        }
+    }
+}
+
+/// `run(objective)` with the objective of all the points of `fit` whose cost checks the
+/// stages: points in memory as one in-memory pass (by each process of a distributed fit:
+/// each holds them all), a source's points as this process's share read leaf-aligned and
+/// summed in tree order, the shares exchanged; the same bits either way (with
+/// power-of-two process counts). It
+/// reports its passes' progress to `observer` and obeys its stop requests.
+fn with_full_cost<R>(
+    fit: &Fit<'_>,
+    observer: &StageObserver<'_>,
+    run: impl FnOnce(&dyn Objective) -> R,
+) -> R {
+    let model = fit.model();
+    let (loss, f_scale) = (fit.options.loss, fit.options.f_scale);
+    let source: &dyn DataSource = match &fit.data {
+        // Points in memory, whoever shares them: every process holds them all.
+        Data::Points { x, y } => {
+            let objective =
+                InMemoryObjective::new(model, x, y, fit.sigma.as_deref(), loss, f_scale)
+                    .with_observer(observer);
+            return run(&objective);
+        }
+        Data::Source(source) => *source,
+    };
+    let communicator: &dyn Communicator = fit.communicator.unwrap_or(&SingleProcess);
+    let n_points = source.n_points();
+    let share = tree_shares(n_points, communicator.size())
+        .into_iter()
+        .nth(communicator.rank())
+        .unwrap_or(n_points..n_points);
+    let batch_points = fit.streaming.batch_size.unwrap_or(CHECK_BATCH_POINTS);
+    let share_sums = StreamedShare::new(
+        model,
+        source,
+        share.clone(),
+        loss,
+        f_scale,
+        batch_points,
+        fit.streaming.max_retries_per_batch,
+    );
+    let objective = DistributedObjective::new(
+        share_sums,
+        communicator,
+        share.start,
+        n_points,
+        Accumulation::NormalEquations,
+    )
+    .with_observer(observer);
+    run(&objective)
+}
+
+/// The points of the stage of `stride` (the blocks of [`stage_blocks`]), copied from
+/// memory or read from the source, with their sigma.
+fn read_subset(fit: &Fit<'_>, stride: usize) -> Result<Subset, OptimizationError> {
+    let x_dim = fit.model().x_dim();
+    let n_points = match &fit.data {
+        Data::Points { y, .. } => y.len(),
+        Data::Source(source) => source.n_points(),
+    };
+    let m = block_points(n_points, stride);
+    let weighted = match &fit.data {
+        Data::Points { .. } => fit.sigma.is_some(),
+        Data::Source(source) => source.has_sigma(),
+    };
+    let mut subset = Subset {
+        x: Vec::with_capacity(m * x_dim),
+        y: Vec::with_capacity(m),
+        sigma: weighted.then(|| Vec::with_capacity(m)),
+    };
+    let mut batch = Batch::default();
+    for range in stage_blocks(n_points, stride) {
+        let (x, y, sigma) = match &fit.data {
+            Data::Points { x, y } => (
+                &x[range.start * x_dim..range.end * x_dim],
+                &y[range.clone()],
+                fit.sigma.as_deref().map(|s| &s[range.clone()]),
+            ),
+            Data::Source(source) => {
+                source.read(range.clone(), &mut batch).map_err(|e| {
+                    OptimizationError::InvalidInput {
+                        problem: InvalidInput::UnusableData {
+                            details: e.to_string(),
+                        },
+                        context: Context::new()
+                            .with("source", source.describe())
+                            .with("points", format!("{}..{}", range.start, range.end)),
+                    }
+                })?;
+                (
+                    &batch.x[..],
+                    &batch.y[..],
+                    weighted.then_some(&batch.sigma[..]),
+                )
+            }
+        };
+        subset.x.extend_from_slice(x);
+        subset.y.extend_from_slice(y);
+        if let (Some(all), Some(s)) = (subset.sigma.as_mut(), sigma) {
+            all.extend_from_slice(s);
+        }
+    }
+    Ok(subset)
+}
