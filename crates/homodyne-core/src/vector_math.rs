@@ -6,6 +6,8 @@
 //! [`exp`] here is branch-free arithmetic, so a loop of them inside [`vectorized`] runs four
 //! (AVX2) points per instruction: about 2.6 times faster than the C library's on the
 //! machines we measured, with a worst error of 2 units in the last place (ulp).
+//! [`sin_cos`] does the same for the sine and cosine of one argument (within 2 ulp for
+//! `|x| <= SIN_COS_RANGE`), and [`sin_cos_slices`] for a slice of arguments of any size.
 //!
 //! ```
 //! use homodyne_core::vector_math::{exp, vectorized};
@@ -22,6 +24,10 @@
 //! );
 //! assert!((y[100] - (2.5 * (-1.3f64).exp() + 0.5)).abs() < 1e-15);
 //! ```
+
+mod sin_cos;
+
+pub use sin_cos::{SIN_COS_RANGE, sin_cos, sin_cos_slices};
 
 /// Runs `work` compiled for the widest instruction set this CPU supports (AVX2 with FMA,
 /// or plain SSE2 on x86-64; NEON on ARM), chosen once at run time.
@@ -152,5 +158,30 @@ mod tests {
         );
         let want: f64 = x.iter().map(|v| v.exp()).sum();
         assert!((sum - want).abs() <= 1e-13 * want);
+    }
+
+    /// The vectorised loop computes what the scalar function does, bit for bit, so a
+    /// result never depends on how the points are cut into chunks or lanes.
+    #[test]
+    fn vectorised_and_scalar_loops_give_the_same_bits() {
+        let x: Vec<f64> = (0..1001).map(|i| -7e3 + 13.97 * i as f64).collect();
+        let (mut sin, mut cos, mut e) = (vec![0.0; 1001], vec![0.0; 1001], vec![0.0; 1001]);
+        vectorized(
+            #[inline(always)]
+            || {
+                sin_cos_slices(&x, &mut sin, &mut cos);
+                for (ei, &xi) in e.iter_mut().zip(&x) {
+                    *ei = exp(xi * 1e-2);
+                }
+            },
+        );
+        for (r, &v) in x.iter().enumerate() {
+            let (s, c) = sin_cos(v);
+            assert_eq!(
+                (sin[r].to_bits(), cos[r].to_bits()),
+                (s.to_bits(), c.to_bits())
+            );
+            assert_eq!(e[r].to_bits(), exp(v * 1e-2).to_bits());
+        }
     }
 }

@@ -54,52 +54,26 @@
 use std::f64::consts::PI;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use homodyne_core::vector_math::vectorized;
 use homodyne_core::{JacobianKind, Model};
 
 use crate::error::XpcsError;
 use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 use crate::rates::{RateIntegral, TimeGrid};
 
+mod form;
+mod kernel;
 mod scaling;
+mod sinc;
 
-/// Below this `|x|`, `sinc(x)` is evaluated by its series.
-pub const SINC_SERIES_THRESHOLD: f64 = 1e-4;
+pub use form::ModelForm;
+pub use kernel::G1_FLOOR;
+use kernel::{AnglePoints, Columns, Shear, diffusion_factor_row};
+pub use sinc::{SINC_SERIES_THRESHOLD, sinc, sinc_with_derivative};
+
 /// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
 /// point by point.
 pub const MAX_FACTOR_TABLE: usize = 1 << 22;
-/// Floor of `g1` in the compatibility form.
-pub const G1_FLOOR: f64 = 1e-10;
-
-/// Where one angle's parameters sit in a Jacobian row.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Columns {
-    /// `(contrast column, offset column, weight B_kj)` of each scaling parameter pair
-    /// that scales the angle.
-    pub(crate) scaling: Vec<(usize, usize, f64)>,
-    /// The first physical column; the others follow.
-    pub(crate) physical: usize,
-}
-
-/// Which formula [`HomodyneModel`] evaluates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ModelForm {
-    /// The published theory (PNAS 2024): `exp(-q^2 int D dt) sinc^2(q h Gamma cos / 2)`.
-    #[default]
-    Published,
-    /// The Python `homodyne` package's numbers: `sinc^4` of an argument `pi` times smaller,
-    /// `g1` floored at `1e-10` and the diffusion exponent clipped at `-700`.
-    PythonCompat,
-}
-
-impl ModelForm {
-    /// The name used in configuration files (`published`, `python_compat`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Published => "published",
-            Self::PythonCompat => "python_compat",
-        }
-    }
-}
 
 /// The per-parameter-vector tables: rate integrals and angle factors.
 #[derive(Debug)]
@@ -387,12 +361,14 @@ impl HomodyneModel {
             (self.factor_table && self.phi.len() > 1 && n * n <= MAX_FACTOR_TABLE).then(|| {
                 let q2dt = self.q * self.q * self.grid.dt();
                 let mut table = vec![0.0; n * n];
-                for i in 0..n {
-                    for j in 0..n {
-                        let (m_d, _) = diffusion.between(i, j);
-                        table[i * n + j] = self.diffusion_factor(q2dt, m_d);
-                    }
-                }
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (i, row) in table.chunks_exact_mut(n).enumerate() {
+                            diffusion_factor_row(self.form, q2dt, &diffusion, i, row);
+                        }
+                    },
+                );
                 table
             });
         let tables = Arc::new(Tables {
@@ -405,16 +381,6 @@ impl HomodyneModel {
         });
         *slot = Some(Arc::clone(&tables));
         tables
-    }
-
-    /// The diffusion factor at `M^D_ij = m_d`: `exp(-q^2 dt M)` (published) or
-    /// `g1_D = exp(max(-q^2 dt M / 2, -700))` (compatibility form).
-    #[inline(always)]
-    fn diffusion_factor(&self, q2dt: f64, m_d: f64) -> f64 {
-        match self.form {
-            ModelForm::Published => (-q2dt * m_d).exp(),
-            ModelForm::PythonCompat => (-q2dt * m_d / 2.0).max(-700.0).exp(),
-        }
     }
 
     /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
@@ -441,229 +407,76 @@ impl HomodyneModel {
         let tables = self.tables(self.layout.physical(p));
         let (contrasts, offsets) = self.per_angle_scaling(p);
         let n = self.grid.len();
-        let mut cursor: Option<(f64, usize, usize, usize)> = None;
+        let q2dt = self.q * self.q * self.grid.dt();
+        let shear_scale = match self.form {
+            ModelForm::Published => self.q * self.gap * self.grid.dt() / 2.0,
+            ModelForm::PythonCompat => self.q * self.gap * self.grid.dt() / (2.0 * PI),
+        };
         // Where the current angle's scaling and physical columns sit in a row: the angle,
         // and whether they are among the active columns.
         let mut columns: Option<(usize, bool)> = None;
         let mut cols = Columns::default();
-        for (r, (&xr, value)) in x.iter().zip(values.iter_mut()).enumerate() {
-            // Consecutive indices step j with a carry instead of dividing.
-            let decoded = match cursor {
-                Some((previous, k, i, j)) if xr == previous + 1.0 => Some(if j + 1 < n {
-                    (k, i, j + 1)
-                } else if i + 1 < n {
-                    (k, i + 1, 0)
-                } else {
-                    (k + 1, 0, 0)
-                })
-                .filter(|&(k, _, _)| k < self.phi.len()),
-                _ => self.decode(xr),
-            };
-            let row = jacobian
-                .as_mut()
-                .map(|(j, active)| (&mut j[r * width..(r + 1) * width], *active));
-            let Some((k, i, j)) = decoded else {
-                *value = f64::NAN;
-                if let Some((row, _)) = row {
-                    row.fill(f64::NAN);
-                }
-                cursor = None;
-                continue;
-            };
-            cursor = Some((xr, k, i, j));
-            let row = match row {
-                None => None,
-                Some((row, active)) => {
-                    let found = match columns {
-                        Some((angle, found)) if angle == k => found,
-                        _ => {
-                            let found = self.columns(k, active, &mut cols);
-                            columns = Some((k, found));
-                            found
+        vectorized(
+            #[inline(always)]
+            || {
+                let mut r = 0;
+                while r < x.len() {
+                    // A run: consecutive indices along one row of one angle's matrix.
+                    let Some((k, i, j)) = self.decode(x[r]) else {
+                        values[r] = f64::NAN;
+                        if let Some((jacobian, _)) = jacobian.as_mut() {
+                            jacobian[r * width..(r + 1) * width].fill(f64::NAN);
+                        }
+                        r += 1;
+                        continue;
+                    };
+                    let longest = (n - j).min(x.len() - r);
+                    let len = 1
+                        + (1..longest)
+                            .take_while(|&s| x[r + s] == x[r] + s as f64)
+                            .count();
+                    let run = r..r + len;
+                    r += len;
+                    let rows = match jacobian.as_mut() {
+                        None => None,
+                        Some((jacobian, active)) => {
+                            let found = match columns {
+                                Some((angle, found)) if angle == k => found,
+                                _ => {
+                                    let found = self.columns(k, *active, &mut cols);
+                                    columns = Some((k, found));
+                                    found
+                                }
+                            };
+                            let rows = &mut jacobian[run.start * width..run.end * width];
+                            if !found {
+                                // The angle is not among the active columns.
+                                values[run].fill(f64::NAN);
+                                rows.fill(f64::NAN);
+                                continue;
+                            }
+                            Some((rows, &cols))
                         }
                     };
-                    if !found {
-                        // The angle is not among the active columns.
-                        *value = f64::NAN;
-                        row.fill(f64::NAN);
-                        continue;
-                    }
-                    Some((row, &cols))
+                    let points = AnglePoints {
+                        form: self.form,
+                        q2dt,
+                        diffusion: &tables.diffusion,
+                        factor_table: tables.diffusion_factor.as_deref(),
+                        n_t: n,
+                        shear: tables.shear.as_ref().map(|integral| Shear {
+                            integral,
+                            scale: shear_scale,
+                            cos: tables.cos[k],
+                            sin: tables.sin[k],
+                        }),
+                        contrast: contrasts[k],
+                        offset: offsets[k],
+                    };
+                    points.evaluate_row(i, j, &mut values[run], rows);
                 }
-            };
-            *value = self.point_value(&tables, (contrasts[k], offsets[k]), k, i, j, row);
-        }
-    }
-
-    /// `c2` at `(angle, i, j)` for the angle's `(contrast, offset)`, and its gradient into
-    /// `row` when given.
-    #[inline(always)]
-    fn point_value(
-        &self,
-        tables: &Tables,
-        (contrast, offset): (f64, f64),
-        angle: usize,
-        i: usize,
-        j: usize,
-        row: Option<(&mut [f64], &Columns)>,
-    ) -> f64 {
-        let q2dt = self.q * self.q * self.grid.dt();
-        let (m_d, diff_d) = tables.diffusion.between(i, j);
-        // Shear: the sinc argument, per unit M^G, and the rate integral.
-        let shear = tables.shear.as_ref().map(|shear| {
-            let (m_g, diff_g) = shear.between(i, j);
-            let scale = match self.form {
-                ModelForm::Published => self.q * self.gap * self.grid.dt() / 2.0,
-                ModelForm::PythonCompat => self.q * self.gap * self.grid.dt() / (2.0 * PI),
-            };
-            (shear, m_g, diff_g, scale)
-        });
-        // g1's two factors: diffusion `exp(-q^2 dt M^D / 2)` (from the table when there is
-        // one) and shear `sinc^2(u)`.
-        let g1_d = match &tables.diffusion_factor {
-            Some(table) => table[i * self.grid.len() + j],
-            None => self.diffusion_factor(q2dt, m_d),
-        };
-        let u = shear
-            .as_ref()
-            .map(|&(_, m_g, _, scale)| scale * tables.cos[angle] * m_g);
-        let (g1_s, shear_grad) = shear_factor(u, row.is_some());
-        match self.form {
-            ModelForm::Published => {
-                let g = g1_d * g1_s;
-                if let Some((row, cols)) = row {
-                    let start = cols.physical;
-                    row.fill(0.0);
-                    for &(ci, oi, w) in &cols.scaling {
-                        row[ci] += w * g;
-                        row[oi] += w;
-                    }
-                    let dm = tables.diffusion.between_derivative(i, j, m_d, diff_d);
-                    let factor = -contrast * g * q2dt;
-                    for t in 0..3 {
-                        row[start + t] = factor * dm[t];
-                    }
-                    if let (Some(shear), Some(dfdu)) = (&shear, shear_grad) {
-                        let dc2_du = contrast * g1_d * dfdu;
-                        write_shear_gradient(row, start, dc2_du, shear, (i, j), tables, angle);
-                    }
-                }
-                offset + contrast * g
-            }
-            ModelForm::PythonCompat => {
-                let exponent = -q2dt * m_d / 2.0;
-                let clipped = exponent < -700.0;
-                let raw = g1_d * g1_s;
-                let floored = raw < G1_FLOOR;
-                let g1 = raw.max(G1_FLOOR);
-                if let Some((row, cols)) = row {
-                    let start = cols.physical;
-                    row.fill(0.0);
-                    for &(ci, oi, w) in &cols.scaling {
-                        row[ci] += w * (g1 * g1);
-                        row[oi] += w;
-                    }
-                    if !floored {
-                        let dc2_dg1 = 2.0 * contrast * g1;
-                        if !clipped {
-                            let dm = tables.diffusion.between_derivative(i, j, m_d, diff_d);
-                            let factor = dc2_dg1 * g1_s * g1_d * (-q2dt / 2.0);
-                            for t in 0..3 {
-                                row[start + t] = factor * dm[t];
-                            }
-                        }
-                        if let (Some(shear), Some(dsdx)) = (&shear, shear_grad) {
-                            let dc2_du = dc2_dg1 * g1_d * dsdx;
-                            write_shear_gradient(row, start, dc2_du, shear, (i, j), tables, angle);
-                        }
-                    }
-                }
-                offset + contrast * g1 * g1
-            }
-        }
-    }
-}
-
-/// The shear factor `sinc^2(u)` at the sinc argument `u = scale cos(phi0 - phi) M^G`, and
-/// with `derivative` its derivative in `u`, `2 sinc(u) sinc'(u)`; `(1, None)` without
-/// shear (`u` None).
-#[inline(always)]
-fn shear_factor(u: Option<f64>, derivative: bool) -> (f64, Option<f64>) {
-    match u {
-        None => (1.0, None),
-        Some(u) if derivative => {
-            let (s, ds) = sinc_with_derivative(u);
-            (s * s, Some(2.0 * s * ds))
-        }
-        Some(u) => (sinc(u).powi(2), None),
-    }
-}
-
-/// The shear columns of a gradient `row` from `dc2/du`, `u = scale cos(phi0 - phi) M^G`:
-/// `dc2/du scale cos(phi0 - phi) dM^G/dp` for the rate's three parameters at
-/// `start + 3 ..`, and `dc2/du scale M^G (-sin(phi0 - phi)) pi / 180` for `phi0` (degrees)
-/// at `start + 6`. `shear` is the rate integral, `M^G_ij`, its difference and `scale`.
-#[inline(always)]
-fn write_shear_gradient(
-    row: &mut [f64],
-    start: usize,
-    dc2_du: f64,
-    &(integral, m_g, diff_g, scale): &(&RateIntegral, f64, f64, f64),
-    (i, j): (usize, usize),
-    tables: &Tables,
-    angle: usize,
-) {
-    let dm_g = integral.between_derivative(i, j, m_g, diff_g);
-    let per_m = dc2_du * scale * tables.cos[angle];
-    for t in 0..3 {
-        row[start + 3 + t] = per_m * dm_g[t];
-    }
-    row[start + 6] = dc2_du * scale * m_g * (-tables.sin[angle]) * PI / 180.0;
-}
-
-/// `sinc(x) = sin(x) / x` and its derivative `sinc'(x) = (x cos x - sin x) / x^2`.
-///
-/// The value is the series `1 - x^2/6 + x^4/120` below [`SINC_SERIES_THRESHOLD`] and
-/// `sin(x) / x` above, as the Python package evaluates it. The closed form of the
-/// derivative loses `log10(3 / x^2)` digits to cancellation for small `x` (6 at
-/// `x = 1e-3`), so below `|x| = 1` it is the series
-/// `sinc'(x) = sum_{n >= 1} (-1)^n 2n x^(2n-1) / (2n+1)!`, to `n = 9` (the next term is
-/// below `1e-17` there).
-#[inline(always)]
-pub fn sinc_with_derivative(x: f64) -> (f64, f64) {
-    if x.abs() < 1.0 {
-        let x2 = x * x;
-        // Coefficients (-1)^n 2n / (2n+1)!, n = 1..9, in Horner form in x^2.
-        const C: [f64; 9] = [
-            -1.0 / 3.0,
-            1.0 / 30.0,
-            -1.0 / 840.0,
-            1.0 / 45_360.0,
-            -1.0 / 3_991_680.0,
-            1.0 / 518_918_400.0,
-            -1.0 / 93_405_312_000.0,
-            1.0 / 22_230_464_256_000.0,
-            -1.0 / 6_758_061_133_824_000.0,
-        ];
-        (
-            sinc(x),
-            x * C.iter().rev().fold(0.0, |sum, &c| sum * x2 + c),
-        )
-    } else {
-        let (sin, cos) = x.sin_cos();
-        (sin / x, (x * cos - sin) / (x * x))
-    }
-}
-
-/// `sinc(x) = sin(x) / x`, by the series `1 - x^2/6 + x^4/120` below
-/// [`SINC_SERIES_THRESHOLD`], as the Python package evaluates it.
-#[inline(always)]
-pub fn sinc(x: f64) -> f64 {
-    if x.abs() < SINC_SERIES_THRESHOLD {
-        let x2 = x * x;
-        1.0 - x2 / 6.0 + x2 * x2 / 120.0
-    } else {
-        x.sin() / x
+            },
+        );
     }
 }
 

@@ -4,7 +4,8 @@
 
 use crate::parameters::ScalingMode;
 
-use super::{Columns, HomodyneModel};
+use super::HomodyneModel;
+use super::kernel::Columns;
 
 impl HomodyneModel {
     /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
