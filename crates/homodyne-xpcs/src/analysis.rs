@@ -4,6 +4,7 @@
 mod options;
 mod solve;
 
+use homodyne::coarse::{StageFit, run_stages};
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne_core::FitObserver;
@@ -116,71 +117,46 @@ fn fit_on(
     let start = layout.assemble(&contrasts, &offsets, &physical)?;
     let bounds = Bounds::new(lower, upper)?;
     let (x, y) = data.select_points(options.points);
-    let mut stages = Vec::new();
-    let mut from = start.clone();
     let sigma = options.sigma.as_deref();
-    let full_cost = |p: &[f64]| weighted_cost(model, &x, &y, sigma, p);
-    let mut start_cost: Option<f64> = None;
     let mut full = Solve::full(options, observer, communicator);
     let stop = StopRequests(observer);
-    for stride in options.coarse_to_fine.strides(data.n_t) {
-        let started = std::time::Instant::now();
-        let n = model.grid().len();
-        let keep: Vec<bool> = x
-            .iter()
-            .map(|&v| ((v as usize / n) % n).is_multiple_of(stride))
-            .collect();
-        let pick = |values: &[f64]| -> Vec<f64> {
-            values
+    let n = model.grid().len();
+    // The stages of the library's loop, on every `stride`-th row of each matrix.
+    let staged = run_stages(
+        &options.coarse_to_fine.strides(data.n_t),
+        &start,
+        false,
+        &mut |p| Ok(weighted_cost(model, &x, &y, sigma, p)),
+        &mut |stride, from| {
+            let keep: Vec<bool> = x
                 .iter()
-                .zip(&keep)
-                .filter_map(|(&v, &k)| k.then_some(v))
-                .collect()
-        };
-        let (stage_x, stage_y) = (pick(&x), pick(&y));
-        let stage_sigma = sigma.map(pick);
-        // The shared table of diffusion factors costs one exponential per frame pair.
-        let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-        let result = match full.stage(stage_sigma.as_deref(), &stop).referenced(
-            &stage_model,
-            &stage_x,
-            &stage_y,
-            &from,
-            &bounds,
-        ) {
-            // Stopped on request: no next stage, no full fit.
-            Err(e) if e.is_interrupted() => {
-                return Err(e.with_context("stage", format!("stride {stride}")).into());
+                .map(|&v| ((v as usize / n) % n).is_multiple_of(stride))
+                .collect();
+            let pick = |values: &[f64]| -> Vec<f64> {
+                values
+                    .iter()
+                    .zip(&keep)
+                    .filter_map(|(&v, &k)| k.then_some(v))
+                    .collect()
+            };
+            let (stage_x, stage_y) = (pick(&x), pick(&y));
+            let stage_sigma = sigma.map(pick);
+            // The shared table of diffusion factors costs one exponential per frame pair.
+            let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
+            let result = full.stage(stage_sigma.as_deref(), &stop).referenced(
+                &stage_model,
+                &stage_x,
+                &stage_y,
+                from,
+                &bounds,
+            );
+            StageFit {
+                n_points: stage_x.len(),
+                result,
             }
-            other => other.map_err(|e| e.to_string()),
-        };
-        // Kept only when it lowers the full data's cost: a stage that ran out of
-        // evaluations on its way down still helps, one that wandered off never hurts.
-        let used = match &result {
-            Ok(r) => {
-                let at_start = *start_cost.get_or_insert_with(|| full_cost(&from));
-                let at_optimum = full_cost(&r.parameters);
-                let lower = at_optimum < at_start;
-                if lower {
-                    start_cost = Some(at_optimum);
-                }
-                lower
-            }
-            Err(_) => false,
-        };
-        let stage_start = match &result {
-            Ok(r) if used => std::mem::replace(&mut from, r.parameters.clone()),
-            _ => from.clone(),
-        };
-        stages.push(CoarseStage {
-            stride,
-            n_points: stage_x.len(),
-            start: stage_start,
-            result,
-            used,
-            seconds: started.elapsed().as_secs_f64(),
-        });
-    }
+        },
+    )?;
+    let (stages, from) = (staged.stages, staged.start);
     // Below 1M points the wrapper would pick STANDARD, whose Householder fold works on
     // full rows; an XPCS row is a small block (its angle's contrast and offset and the
     // physical parameters) that the normal equations sum as a block. LARGE keeps the

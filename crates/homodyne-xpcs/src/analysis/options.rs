@@ -7,88 +7,41 @@ use homodyne::prelude::*;
 use crate::data::PointSelection;
 use crate::parameters::ParameterLayout;
 
-/// How a fit of many frames finds its way to the optimum: first on a subset of the
-/// rows of each matrix, then on every point.
+/// How a fit of many frames finds its way to the optimum: first on a subset of the rows of
+/// each matrix, then on every point ([`homodyne::coarse`], whose stage loop
+/// [`fit`](crate::analysis::fit) runs with these subsets).
 ///
-/// A stage of stride `s` fits the selected points whose row (`t1`) is a multiple of `s`:
-/// every lag `t2 - t1` and every age `t1` stays represented, over `s` times fewer points,
-/// and the model is the same, so the stage's optimum is a statistically close estimate of
-/// the full one, found at a fraction of the cost. From the package's default start the
-/// laminar-flow fit spends most of its iterations following a curved valley in the rate
-/// parameters; on a stage those iterations are cheap. Each stage starts where the
-/// previous one ended; the last fit is always over every selected point, so the result
-/// is the optimum of the full data, with its own covariance, whatever the stages did. A
-/// stage runs without recovery retries and stops at [`STAGE_MAX_NFEV`] evaluations; its
-/// optimum is kept only when the full data's cost there is below the cost where it
-/// started (one cost pass each), so a stage that ran out of evaluations on its way down
-/// still helps and one that wandered off (a misspecified model's coarse subset can) never
-/// hurts: the next stage starts where it would have started.
+/// A stage of stride `s` fits the selected points whose row (`t1`) is a multiple of `s`
+/// ([`CoarseToFine::strides`] of the number of frames): every lag `t2 - t1` and every age
+/// `t1` stays represented, over `s` times fewer points, and the model is the same, so the
+/// stage's optimum is a statistically close estimate of the full one, found at a fraction
+/// of the cost. From the package's default start the laminar-flow fit spends most of its
+/// iterations following a curved valley in the rate parameters; on a stage those
+/// iterations are cheap. Each stage starts where the previous one ended; the last fit is
+/// always over every selected point, so the result is the optimum of the full data, with
+/// its own covariance, whatever the stages did. A stage runs without recovery retries and
+/// stops at [`STAGE_MAX_NFEV`] evaluations; its optimum is kept only when the full data's
+/// cost there is below the cost where it started (one cost pass each), so a stage that ran
+/// out of evaluations on its way down still helps and one that wandered off (a
+/// misspecified model's coarse subset can) never hurts: the next stage starts where it
+/// would have started.
 ///
 /// (Keeping every `s`-th frame instead, rows and columns, would cut the points by `s^2`,
 /// but it drops every lag below `s` frames, where a fast decay holds its information: the
 /// stages then wander off.)
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum CoarseToFine {
-    /// No stages: the fit starts from the given start.
-    Off,
-    /// The stages that [`CoarseToFine::strides`] chooses for the number of frames.
-    #[default]
-    Auto,
-    /// These strides, coarsest first; strides of 1 are skipped.
-    Strides(Vec<usize>),
-}
+pub use homodyne::coarse::CoarseToFine;
 
-/// The fewest rows a stage keeps of each matrix. On synthetic laminar-flow data of 3 x 500
-/// frames (`tests/recovery.rs`), from the package's default start, the stages on 8, 32 and
-/// 125 rows took 22, 3 and 4 iterations and the full fit 4, against 47 for the full fit
-/// alone; the coarsest stage does the crawling, at 1/64 of the cost of a full pass.
-pub const COARSE_MIN_ROWS: usize = 8;
+/// One coarse stage of a fit ([`CoarseToFine`]): its `stride` is in rows.
+pub use homodyne::CoarseStage;
 
-/// The most cost evaluations a stage may spend before it is passed over.
-pub const STAGE_MAX_NFEV: usize = 200;
+pub use homodyne::coarse::STAGE_MAX_NFEV;
 
-impl CoarseToFine {
-    /// The strides of the stages for `n_t` frames, coarsest first.
-    ///
-    /// `Auto`: strides 4, 16, 64, ... (each stage 4 times fewer points than the next),
-    /// each keeping at least [`COARSE_MIN_ROWS`] rows; none below `4 COARSE_MIN_ROWS`
-    /// frames. For 500 frames that is strides 64, 16 and 4 (8, 32 and 125 rows); for 200
-    /// frames, 16 and 4 (13 and 50 rows).
-    pub fn strides(&self, n_t: usize) -> Vec<usize> {
-        match self {
-            Self::Off => Vec::new(),
-            Self::Auto => {
-                let mut strides = Vec::new();
-                let mut stride = 4;
-                while n_t.div_ceil(stride) >= COARSE_MIN_ROWS {
-                    strides.push(stride);
-                    stride *= 4;
-                }
-                strides.reverse();
-                strides
-            }
-            Self::Strides(strides) => strides.iter().copied().filter(|&s| s > 1).collect(),
-        }
-    }
-}
-
-/// One coarse stage of a fit ([`CoarseToFine`]).
-#[derive(Debug, Clone)]
-pub struct CoarseStage {
-    /// The rows fitted: every `stride`-th.
-    pub stride: usize,
-    /// Points fitted.
-    pub n_points: usize,
-    /// Where the stage started.
-    pub start: Vec<f64>,
-    /// The stage's fit, or why it failed.
-    pub result: Result<OptimizationResult, String>,
-    /// Whether the next stage (or the full fit) started from this stage's optimum: only
-    /// when the stage converged.
-    pub used: bool,
-    /// Wall time of the stage, seconds.
-    pub seconds: f64,
-}
+/// The fewest rows a stage keeps of each matrix ([`homodyne::coarse::COARSE_MIN_UNITS`]).
+/// On synthetic laminar-flow data of 3 x 500 frames (`tests/recovery.rs`), from the
+/// package's default start, the stages on 8, 32 and 125 rows took 22, 3 and 4 iterations
+/// and the full fit 4, against 47 for the full fit alone; the coarsest stage does the
+/// crawling, at 1/64 of the cost of a full pass.
+pub const COARSE_MIN_ROWS: usize = homodyne::coarse::COARSE_MIN_UNITS;
 
 /// Where [`NlsqWrapper`]'s own choice takes over from LARGE (its STANDARD-to-LARGE
 /// threshold): see [`fit`](crate::analysis::fit).

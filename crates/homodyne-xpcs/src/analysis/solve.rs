@@ -107,7 +107,9 @@ impl<'a> Solve<'a> {
             .absolute_sigma(self.absolute_sigma)
             .fixed(self.fixed)
             .observer(self.observer)
-            .wrapper(self.wrapper.clone());
+            .wrapper(self.wrapper.clone())
+            // The XPCS fit runs its own stages, on rows ([`crate::analysis::fit`]).
+            .coarse_to_fine(CoarseToFine::Off);
         if let Some(sigma) = self.sigma {
             fit = fit.sigma(sigma);
         }
