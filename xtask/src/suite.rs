@@ -94,21 +94,26 @@ pub fn bench(options: Options) -> Result<()> {
     let data = target.join("bench-data");
     std::fs::create_dir_all(&data)?;
     let profile = if quick { "debug" } else { "release" };
-    eprintln!("xtask: building bench_case, streaming_hdf5 and the homodyne program ({profile})");
+    // What the mode runs: `bench_case` (the exponential model, NIST, the data files),
+    // `streaming_hdf5` and the `homodyne` program.
+    let targets: &[&str] = match mode {
+        Mode::PythonPackage | Mode::Baseline => &["--example", "bench_case"],
+        Mode::Streaming => &["--example", "streaming_hdf5"],
+        _ => &[
+            "--example",
+            "bench_case",
+            "--example",
+            "streaming_hdf5",
+            "--bin",
+            "homodyne",
+        ],
+    };
+    eprintln!("xtask: building {} ({profile})", targets.join(" "));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // `--workspace`: the features of the dependencies unified as for `cargo test
     // --workspace`, so that a quick run after the test suite (as in CI) rebuilds nothing.
     let mut build = Command::new(&cargo);
-    build.args([
-        "build",
-        "--workspace",
-        "--example",
-        "bench_case",
-        "--example",
-        "streaming_hdf5",
-        "--bin",
-        "homodyne",
-    ]);
+    build.args(["build", "--workspace"]).args(targets);
     if !quick {
         build.arg("--release");
     }

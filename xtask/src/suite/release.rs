@@ -13,6 +13,13 @@ use super::measure::{Bench, strings};
 use super::runs::{Key, Run, last_record, median, status_of};
 use crate::workspace::Result;
 
+/// The report's "How it measures" line of this step.
+pub(super) const HOW_IT_MEASURES: &str = "- This build against the baseline revision: the \
+     revision's `bench_case` built in the same run from `git archive` of the revision \
+     (`xtask/src/suite/revision.rs`, its own target folder `target/bench-baseline/target`), \
+     both programs fitting the same data files alternately, each fit in its own process, 7 \
+     pairs a size (1 in a quick run); the fit call alone is timed, by each program.\n";
+
 /// The case of these runs in `results.json`.
 pub(super) const RELEASE_CASE: &str = "decay_release";
 /// Alternating pairs at each size in a full run (one in a quick run).
@@ -119,7 +126,7 @@ impl Bench {
             md,
             "\n## This build against {label}\n\n\
              The exponential model's fit by this build's `bench_case` and by the one of \
-             {label} (built in this run, {:.0} s), alternately on the same data files; \
+             {label} (built, or found up to date, in this run: {:.0} s), alternately on the same data files; \
              `ratio` is the median of the per-repeat ratios {label} / this build (above 1, \
              this build is faster).\n\n\
              | points | method | {label} | this build | ratio | iterations / nfev / njev, {label} | this build | status |\n\

@@ -16,7 +16,9 @@ use super::measure::Bench;
 use super::mode::Mode;
 use super::nist::{PEER_NIST_TOOLS, nist_counts};
 use super::python_package;
+use super::release::{self, RELEASE_CASE};
 use super::runs::{Run, median, status_of};
+use super::streaming;
 use super::xpcs::{PACKAGE, XPCS_CASES};
 use crate::workspace::{Result, run};
 
@@ -37,13 +39,7 @@ const HOW_THE_SUITE_MEASURES: &str = "- Exponential model: the fit call alone, t
              parameter from the truth the data were made with, in the run's own standard \
              errors. The 23 x 1001 case is `homodyne xpcs --demo` (data made in memory, \
              included in its time). `output writing` is the time the program reports for \
-             writing its result files and plots.\n\
-             - This build against the baseline revision: its `bench_case` built in the same \
-             run from `git archive` of the revision (`xtask/src/suite/revision.rs`), both \
-             fitting the same data files alternately, 7 pairs a size.\n\
-             - STREAMING against CHUNKED: the example `streaming_hdf5` (`compare`) fits the \
-             same HDF5 file both ways alternately in one process, 5 runs each, and reports \
-             the median of the per-run ratios.\n";
+             writing its result files and plots.\n";
 
 impl Bench {
     /// The Markdown report.
@@ -83,7 +79,9 @@ impl Bench {
         if matches!(self.mode, Mode::Full | Mode::Quick) {
             self.goals_table(&mut md);
         }
-        self.headline(&mut md);
+        if !matches!(self.mode, Mode::Baseline | Mode::Streaming) {
+            self.headline(&mut md);
+        }
         self.decay_tables(&mut md);
         self.release_table(&mut md);
         self.streaming_table(&mut md);
@@ -113,8 +111,14 @@ impl Bench {
              `/usr/bin/time`'s. Runs alternate between tools, and a ratio is the median of \
              the per-repeat ratios (peer time / homodyne time: above 1, homodyne is faster).\n",
         );
-        if self.mode != Mode::PythonPackage {
+        if matches!(self.mode, Mode::Full | Mode::Quick) {
             md.push_str(HOW_THE_SUITE_MEASURES);
+        }
+        if self.runs.iter().any(|r| r.case == RELEASE_CASE) {
+            md.push_str(release::HOW_IT_MEASURES);
+        }
+        if self.streaming_run().is_some() {
+            md.push_str(streaming::HOW_IT_MEASURES);
         }
         if self.runs.iter().any(|r| r.case == python_package::CASE) {
             md.push_str(python_package::HOW_IT_MEASURES);

@@ -14,6 +14,12 @@ use super::measure::{Bench, strings};
 use super::runs::{Key, Run, status_of};
 use crate::workspace::Result;
 
+/// The report's "How it measures" line of this step.
+pub(super) const HOW_IT_MEASURES: &str = "- STREAMING against CHUNKED: the example \
+     `streaming_hdf5 compare` fits the same HDF5 file both ways in one process, after one \
+     untimed fit of each, 5 alternating pairs (1 in a quick run), the fit call alone timed; \
+     the ratio is the median of the per-pair ratios streaming / chunked.\n";
+
 /// The case of this run in `results.json`.
 pub(super) const STREAMING_CASE: &str = "streaming_hdf5";
 /// The tool of this run.
