@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::format::{fmt_s, label};
 use super::measure::Bench;
+use super::mode::Mode;
 use super::runs::{Run, median};
 use super::streaming::STREAMING_POINTS;
 use super::xpcs::large_xpcs_case;
@@ -245,14 +246,22 @@ impl Bench {
         judged(self, what, goal, measured, verdict)
     }
 
-    /// The section "Speed goals": one row per goal.
+    /// The section "Speed goals": one row per goal; in a run of one step alone, only the
+    /// goals it measured (nothing when none).
     pub(super) fn goals_table(&self, md: &mut String) {
+        let whole = matches!(self.mode, Mode::Full | Mode::Quick);
+        let goals: Vec<Goal> = (self.goals().into_iter())
+            .filter(|g| whole || !g.measured.is_empty())
+            .collect();
+        if goals.is_empty() {
+            return;
+        }
         md.push_str(
             "\n## Speed goals\n\n\
              Each goal judged on this run alone (the tables below hold its runs).\n\n\
              | what | goal | measured | verdict |\n|---|---|---|---|\n",
         );
-        for g in self.goals() {
+        for g in goals {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
@@ -311,7 +320,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::suite::mode::Mode;
     use crate::suite::release::RELEASE_CASE;
     use crate::suite::revision::Revision;
     use crate::suite::streaming::STREAMING_CASE;
@@ -404,6 +412,21 @@ mod tests {
         assert!(md.contains("## Speed goals"), "{md}");
         assert!(md.contains("| at least 20x faster | 19.0x"), "{md}");
         assert_eq!(full_bench().goals_json()[0]["met"], json!(false));
+    }
+
+    #[test]
+    fn a_step_alone_shows_only_the_goals_it_measured() {
+        let mut bench = full_bench();
+        bench.mode = Mode::Streaming;
+        bench.runs.retain(|r| r.case == STREAMING_CASE);
+        let mut md = String::new();
+        bench.goals_table(&mut md);
+        assert_eq!(md.matches("| at most").count(), 1, "{md}");
+        assert!(md.contains("STREAMING from an HDF5 file"), "{md}");
+        bench.runs.clear();
+        let mut md = String::new();
+        bench.goals_table(&mut md);
+        assert!(md.is_empty(), "{md}");
     }
 
     #[test]

@@ -76,9 +76,7 @@ impl Bench {
         if !versions.is_empty() {
             let _ = writeln!(md, "Peers: {versions}.");
         }
-        if matches!(self.mode, Mode::Full | Mode::Quick) {
-            self.goals_table(&mut md);
-        }
+        self.goals_table(&mut md);
         if !matches!(self.mode, Mode::Baseline | Mode::Streaming) {
             self.headline(&mut md);
         }
