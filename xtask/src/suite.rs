@@ -1,8 +1,14 @@
-//! `cargo xtask bench [--quick]`: every performance claim measured in one command, side by
-//! side with the tools users would otherwise pick.
+//! `cargo xtask bench [--quick] [--baseline REV|none]`: every performance claim measured
+//! in one command, side by side with the tools users would otherwise pick and with the
+//! current release.
 //!
-//! A full run (about 10 minutes on 2 cores, 13 the first time, when it makes its Python
-//! environments):
+//! A full run (about 11 minutes on 2 cores; more the first time, when it makes its Python
+//! environments and builds the baseline):
+//! 0. **The baseline**: the `bench_case` of revision `REV` (default [`BASELINE_REV`], the
+//!    last commit before issue 20's work), built from `git archive` under
+//!    `target/bench-baseline/` with its own target folder (see [`revision`]; about 3
+//!    minutes on an idle 2-core machine the first time, nothing after), before anything is
+//!    timed.
 //! 1. **Criterion benchmarks** of the crates: model evaluation per solver chunk
 //!    (`homodyne-xpcs`, bench `model`), accumulation per chunk (`homodyne-solvers`,
 //!    `kernels`), one solver iteration's linearisation pass (`homodyne`, `iteration`),
@@ -14,12 +20,18 @@
 //!      (`crates/homodyne/examples/bench_case.rs`) against scipy `least_squares` (TRF, exact
 //!      Jacobian), scipy `curve_fit`, nlsq `curve_fit` and `curve_fit_large`
 //!      (`bench/peers.py`), on the same data files;
+//!    - the same fits by this build's `bench_case` and the baseline's, alternately, 7
+//!      pairs a size (see [`release`]; about 30 s);
+//!    - STREAMING from an HDF5 file against CHUNKED in memory at 1e7 points, 5
+//!      alternating runs in one process of the example `streaming_hdf5` (see
+//!      [`streaming`]; about 15 s);
 //!    - the 12 NIST StRD problems from both starts: LRE and time per fit;
 //!    - XPCS static 3 x 600 and laminar 3 x 500 (`bench/xpcs_compare/make_data.py`):
 //!      `homodyne xpcs` against the Python homodyne package's command line, same file,
 //!      configuration and start;
-//!    - XPCS laminar 23 angles x 1001 frames: `homodyne xpcs --demo`; the package is run
-//!      only where its memory, projected from its laminar 3 x 500 run, fits the machine;
+//!    - XPCS laminar 23 angles x 1001 frames: `homodyne xpcs --demo`, end to end and the
+//!      time it reports for writing its outputs; the package is run only where its
+//!      memory, projected from its laminar 3 x 500 run, fits the machine;
 //!    - the Python package `homodyne_rs` (`crates/homodyne-py`, installed by pip into
 //!      `target/pyvenv-bench`) at 1e6 and 1e7 points: its `curve_fit` with a numpy
 //!      callable and with the formula string against scipy's `curve_fit` with the same
@@ -29,25 +41,33 @@
 //!
 //!    Runs alternate between the tools (A, B, A, B, ...), and each ratio is the median of
 //!    the per-repeat ratios, so a drifting machine does not bias it.
-//! 3. **The report**: `target/bench-report/report.md`, `results.json` (every run) and the
-//!    plots `time_vs_points.png` and `memory_vs_points.png`; the report is also written to
-//!    `BENCHMARKS.md` at the root, with the plots in `bench/plots/`.
+//! 3. **The report**: `target/bench-report/report.md`, `results.json` (every run, and the
+//!    goals) and the plots `time_vs_points.png` and `memory_vs_points.png`; the report is
+//!    also written to `BENCHMARKS.md` at the root, with the plots in `bench/plots/`. It
+//!    opens with the speed goals of issue 20, each judged on this run (see [`goals`]).
 //!
 //! The Python environments are made on first use under `target/` with pinned versions:
 //! `target/pyvenv-bench` (`bench/requirements-peers.txt`) and `target/pyvenv-homodyne`
-//! (`bench/requirements-homodyne.txt`: homodyne 2.23.3, which needs Python 3.12). When one cannot be made, its tools are reported as not
-//! run, with the reason, and the rest goes on.
+//! (`bench/requirements-homodyne.txt`: homodyne 2.23.3, which needs Python 3.12); `--only
+//! venvs` makes them ahead of a run. When one cannot be made, its tools are reported as
+//! not run, with the reason, and the rest goes on; so is a baseline that cannot be built.
 //!
 //! `--quick` (for CI, no Python, no timing thresholds): every criterion benchmark of the
-//! workspace once in test mode (`cargo test --workspace --benches`), homodyne alone on the exponential model at 1e4 and 1e5 points, the NIST
-//! problems and the XPCS demo, in the dev profile. It fails when a benchmark breaks: a
-//! criterion benchmark that fails, a fit that errors or does not converge, a NIST run below
-//! LRE 4. Its report goes to `target/bench-report/quick.md`.
+//! workspace once in test mode (`cargo test --workspace --benches`), homodyne alone on the
+//! exponential model at 1e4 and 1e5 points, STREAMING against CHUNKED at 1e5 points, the
+//! NIST problems and the XPCS demo, in the dev profile; no baseline unless `--baseline
+//! REV` asks for one (built in the dev profile, minutes the first time), the report
+//! saying it was skipped. It fails when a benchmark breaks: a criterion benchmark that
+//! fails, a fit that errors or does not converge, a NIST run below LRE 4, a STREAMING
+//! comparison without its result line. Its report goes to `target/bench-report/quick.md`;
+//! its goals are shown, not judged.
 //!
 //! `--only python`: the Python package's step alone (it installs `homodyne_rs` into
 //! `target/pyvenv-bench`, making that venv first if needed, writes the data files at 1e6
 //! and 1e7 points and runs the three tools); its report goes to
-//! `target/bench-report/python.md` and `python.json`, and `BENCHMARKS.md` is left as is.
+//! `target/bench-report/python.md` and `python.json`. `--only baseline` and `--only
+//! streaming` run those comparisons alone (`baseline.md`, `streaming.md`). None of them
+//! touches `BENCHMARKS.md`.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
