@@ -5,6 +5,7 @@
 //! cargo run --release -p homodyne --example streaming_hdf5 -- write FILE POINTS [PARAMS]
 //! cargo run --release -p homodyne --example streaming_hdf5 -- streaming FILE [BATCH [PARAMS]]
 //! cargo run --release -p homodyne --example streaming_hdf5 -- chunked FILE [PARAMS]
+//! cargo run --release -p homodyne --example streaming_hdf5 -- compare FILE [PARAMS [RUNS [BATCH]]]
 //! ```
 //!
 //! `write` creates `FILE` with datasets `/x` and `/y` (contiguous; chunked by 65,536 points
@@ -14,12 +15,25 @@
 //! ([`homodyne_testkit::example::Decay`]), with 53 the 17 peaks of [`homodyne_testkit::example::Peaks`]. `streaming` fits it reading batch by batch (default
 //! 100,000 points); `chunked` reads it whole into memory and fits with CHUNKED. Both print
 //! the fit time and the process's peak resident set size (`VmHWM`).
+//!
+//! `compare` measures the one figure `cargo xtask bench` reports: in one process, after one
+//! untimed fit of each, `RUNS` (default 5) alternating pairs of a CHUNKED fit (the points
+//! read into memory once, before any timing) and a STREAMING fit from the file (batches of
+//! `BATCH` points, default 100,000), a line per pair with both times, their ratio
+//! `t_streaming / t_chunked` and the reads the STREAMING fit made of the file, then the
+//! median of the ratios on the line
+//!
+//! ```text
+//! streaming/chunked: median ratio 1.183 of 5 alternating runs (chunked median 0.812 s, streaming median 0.961 s)
+//! ```
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use homodyne::prelude::*;
 use homodyne::random::GaussianNoise;
-use homodyne::{Batch, DataSource, StreamingOptions};
+use homodyne::{Batch, DataSource, SourceError, StreamingOptions};
 use homodyne_data::{Hdf5Source, Hdf5Writer};
 use homodyne_testkit::bench;
 use homodyne_testkit::example::{Decay, Peaks};
@@ -34,7 +48,8 @@ fn peak_rss_mb() -> Option<f64> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: streaming_hdf5 write FILE POINTS | streaming FILE [BATCH] | chunked FILE";
+    let usage = "usage: streaming_hdf5 write FILE POINTS [PARAMS] | streaming FILE [BATCH [PARAMS]] \
+                 | chunked FILE [PARAMS] | compare FILE [PARAMS [RUNS [BATCH]]]";
     let (mode, file) = (args.first().ok_or(usage)?, args.get(1).ok_or(usage)?);
     let params_at = |k: usize| args.get(k).map_or(Ok(3), |s| s.parse::<usize>());
     let setup = |n_params: usize| -> Result<Problem, String> {
@@ -115,7 +130,221 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 peak_rss_mb().unwrap_or(f64::NAN)
             );
         }
+        "compare" => {
+            let (model, _, p0) = setup(params_at(2)?)?;
+            let runs = args.get(3).map_or(Ok(5), |s| s.parse::<usize>())?.max(1);
+            let batch: usize = args
+                .get(4)
+                .map_or(Ok(100_000), |s| s.replace('_', "").parse())?;
+            compare(model.as_ref(), &p0, file, runs, batch)?;
+        }
+        "passes" => {
+            let (model, truth, _) = setup(params_at(2)?)?;
+            passes(model.as_ref(), &truth, file)?;
+        }
         _ => return Err(usage.into()),
+    }
+    Ok(())
+}
+
+/// A source that counts what is read of another: reads, points and seconds spent reading.
+struct Counted<'a> {
+    inner: &'a dyn DataSource,
+    reads: AtomicU64,
+    points: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl<'a> Counted<'a> {
+    fn new(inner: &'a dyn DataSource) -> Self {
+        Self {
+            inner,
+            reads: AtomicU64::new(0),
+            points: AtomicU64::new(0),
+            nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Reads, points read and seconds reading so far.
+    fn counts(&self) -> (u64, u64, f64) {
+        (
+            self.reads.load(Ordering::Relaxed),
+            self.points.load(Ordering::Relaxed),
+            self.nanos.load(Ordering::Relaxed) as f64 * 1e-9,
+        )
+    }
+}
+
+impl DataSource for Counted<'_> {
+    fn n_points(&self) -> usize {
+        self.inner.n_points()
+    }
+    fn x_dim(&self) -> usize {
+        self.inner.x_dim()
+    }
+    fn has_sigma(&self) -> bool {
+        self.inner.has_sigma()
+    }
+    fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
+        let started = Instant::now();
+        let points = range.len() as u64;
+        let read = self.inner.read(range, batch);
+        self.nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.points.fetch_add(points, Ordering::Relaxed);
+        read
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    }
+}
+
+/// `runs` alternating pairs of a CHUNKED fit (in memory) and a STREAMING fit (from `file`),
+/// after one untimed pair, and the median ratio line (module documentation).
+fn compare(
+    model: &dyn Model,
+    p0: &[f64],
+    file: &str,
+    runs: usize,
+    batch: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let source = Hdf5Source::open(file, "/x", "/y", None)?;
+    let mut all = Batch::default();
+    source.read(0..source.n_points(), &mut all)?;
+    let n_points = source.n_points();
+    let chunked = || -> Result<(f64, Vec<f64>), Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let fit = Fit::curve(model, &all.x, &all.y)
+            .p0(p0)
+            .strategy(OptimizationStrategy::Chunked)
+            .run()?;
+        Ok((started.elapsed().as_secs_f64(), fit.parameters))
+    };
+    let counted = Counted::new(&source);
+    let streaming = || -> Result<(f64, Vec<f64>, usize), Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let fit = Fit::source(model, &counted)
+            .p0(p0)
+            .streaming(StreamingOptions {
+                batch_size: Some(batch),
+                ..StreamingOptions::default()
+            })
+            .run()?;
+        let passes = fit.streaming_diagnostics.as_ref().map_or(0, |d| d.passes);
+        Ok((started.elapsed().as_secs_f64(), fit.parameters, passes))
+    };
+    // One untimed fit of each: the thread pool started, the file's pages cached.
+    chunked()?;
+    streaming()?;
+    let (mut chunked_s, mut streaming_s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let (tc, pc) = chunked()?;
+        let before = counted.counts();
+        let (ts, ps, passes) = streaming()?;
+        let after = counted.counts();
+        println!(
+            "run {run}: chunked {tc:.3} s, streaming {ts:.3} s, ratio {:.3}; streaming: {passes} \
+             passes, {} reads of {:.2}e6 points ({:.1} full reads) in {:.3} s; parameters \
+             chunked {pc:?}, streaming {ps:?}",
+            ts / tc,
+            after.0 - before.0,
+            (after.1 - before.1) as f64 * 1e-6,
+            (after.1 - before.1) as f64 / n_points as f64,
+            after.2 - before.2,
+        );
+        chunked_s.push(tc);
+        streaming_s.push(ts);
+        ratios.push(ts / tc);
+    }
+    println!(
+        "streaming/chunked: median ratio {:.3} of {runs} alternating runs (chunked median {:.3} s, \
+         streaming median {:.3} s)",
+        median(&ratios),
+        median(&chunked_s),
+        median(&streaming_s)
+    );
+    Ok(())
+}
+
+/// Where a pass's time goes: the median of 7 alternating timings of a cost pass and a
+/// linearisation pass at `p0` in memory and streamed from `file`, of reading the file batch by
+/// batch alone, and of the passes over one batch held in memory, times the batches.
+fn passes(model: &dyn Model, p0: &[f64], file: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use homodyne_solvers::streaming::{StreamingObjective, StreamingSettings};
+    use homodyne_solvers::{Accumulation, InMemoryObjective, Loss, Objective};
+    let source = Hdf5Source::open(file, "/x", "/y", None)?;
+    let n = source.n_points();
+    let mut all = Batch::default();
+    source.read(0..n, &mut all)?;
+    // CHUNKED's and STREAMING's accumulation: the normal equations.
+    let normal = Accumulation::NormalEquations;
+    let memory = InMemoryObjective::new(model, &all.x, &all.y, None, Loss::Linear, 1.0)
+        .with_accumulation(normal);
+    let settings = StreamingSettings::default();
+    let size = settings.batch_size;
+    let streamed = StreamingObjective::new(model, &source, p0, Loss::Linear, 1.0, settings);
+    let mut one = Batch::default();
+    source.read(0..size, &mut one)?;
+    let hot = InMemoryObjective::of_batch(model, &one, false, Loss::Linear, 1.0)
+        .with_accumulation(normal);
+    let batches = n.div_ceil(size);
+    let mut spare = Batch::default();
+    let mut times: Vec<(&str, Vec<f64>)> = Vec::new();
+    let mut time = |name: &'static str, work: &mut dyn FnMut()| {
+        let started = Instant::now();
+        work();
+        let t = started.elapsed().as_secs_f64();
+        match times.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(t),
+            None => times.push((name, vec![t])),
+        }
+    };
+    for _ in 0..7 {
+        time("memory cost", &mut || {
+            memory.cost(p0).ok();
+        });
+        time("streamed cost", &mut || {
+            streamed.cost(p0).ok();
+        });
+        time("memory linearisation", &mut || {
+            memory.linearize(p0).ok();
+        });
+        time("streamed linearisation", &mut || {
+            streamed.linearize(p0).ok();
+        });
+        time("read only", &mut || {
+            for b in 0..batches {
+                source
+                    .read(b * size..((b + 1) * size).min(n), &mut spare)
+                    .ok();
+            }
+        });
+        time("hot batch cost x batches", &mut || {
+            for _ in 0..batches {
+                hot.cost(p0).ok();
+            }
+        });
+        time("hot batch linearisation x batches", &mut || {
+            for _ in 0..batches {
+                hot.linearize(p0).ok();
+            }
+        });
+    }
+    for (name, values) in &times {
+        println!("{name}: median {:.2} ms", median(values) * 1e3);
     }
     Ok(())
 }
