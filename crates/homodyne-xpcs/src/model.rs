@@ -68,7 +68,7 @@ mod sinc;
 
 pub use form::ModelForm;
 pub use kernel::G1_FLOOR;
-use kernel::{AnglePoints, Columns, Shear, diffusion_factor_row};
+use kernel::{AnglePoints, Columns, Shear, diffusion_factor_row, with_scratch};
 pub use sinc::{SINC_SERIES_THRESHOLD, sinc, sinc_with_derivative};
 
 /// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
@@ -416,67 +416,69 @@ impl HomodyneModel {
         // and whether they are among the active columns.
         let mut columns: Option<(usize, bool)> = None;
         let mut cols = Columns::default();
-        vectorized(
-            #[inline(always)]
-            || {
-                let mut r = 0;
-                while r < x.len() {
-                    // A run: consecutive indices along one row of one angle's matrix.
-                    let Some((k, i, j)) = self.decode(x[r]) else {
-                        values[r] = f64::NAN;
-                        if let Some((jacobian, _)) = jacobian.as_mut() {
-                            jacobian[r * width..(r + 1) * width].fill(f64::NAN);
-                        }
-                        r += 1;
-                        continue;
-                    };
-                    let longest = (n - j).min(x.len() - r);
-                    let len = 1
-                        + (1..longest)
-                            .take_while(|&s| x[r + s] == x[r] + s as f64)
-                            .count();
-                    let run = r..r + len;
-                    r += len;
-                    let rows = match jacobian.as_mut() {
-                        None => None,
-                        Some((jacobian, active)) => {
-                            let found = match columns {
-                                Some((angle, found)) if angle == k => found,
-                                _ => {
-                                    let found = self.columns(k, *active, &mut cols);
-                                    columns = Some((k, found));
-                                    found
-                                }
-                            };
-                            let rows = &mut jacobian[run.start * width..run.end * width];
-                            if !found {
-                                // The angle is not among the active columns.
-                                values[run].fill(f64::NAN);
-                                rows.fill(f64::NAN);
-                                continue;
+        with_scratch(|scratch| {
+            vectorized(
+                #[inline(always)]
+                || {
+                    let mut r = 0;
+                    while r < x.len() {
+                        // A run: consecutive indices along one row of one angle's matrix.
+                        let Some((k, i, j)) = self.decode(x[r]) else {
+                            values[r] = f64::NAN;
+                            if let Some((jacobian, _)) = jacobian.as_mut() {
+                                jacobian[r * width..(r + 1) * width].fill(f64::NAN);
                             }
-                            Some((rows, &cols))
-                        }
-                    };
-                    let points = AnglePoints {
-                        form: self.form,
-                        q2dt,
-                        diffusion: &tables.diffusion,
-                        factor_table: tables.diffusion_factor.as_deref(),
-                        n_t: n,
-                        shear: tables.shear.as_ref().map(|integral| Shear {
-                            integral,
-                            scale: shear_scale,
-                            cos: tables.cos[k],
-                            sin: tables.sin[k],
-                        }),
-                        contrast: contrasts[k],
-                        offset: offsets[k],
-                    };
-                    points.evaluate_row(i, j, &mut values[run], rows);
-                }
-            },
-        );
+                            r += 1;
+                            continue;
+                        };
+                        let longest = (n - j).min(x.len() - r);
+                        let len = 1
+                            + (1..longest)
+                                .take_while(|&s| x[r + s] == x[r] + s as f64)
+                                .count();
+                        let run = r..r + len;
+                        r += len;
+                        let rows = match jacobian.as_mut() {
+                            None => None,
+                            Some((jacobian, active)) => {
+                                let found = match columns {
+                                    Some((angle, found)) if angle == k => found,
+                                    _ => {
+                                        let found = self.columns(k, *active, &mut cols);
+                                        columns = Some((k, found));
+                                        found
+                                    }
+                                };
+                                let rows = &mut jacobian[run.start * width..run.end * width];
+                                if !found {
+                                    // The angle is not among the active columns.
+                                    values[run].fill(f64::NAN);
+                                    rows.fill(f64::NAN);
+                                    continue;
+                                }
+                                Some((rows, &cols))
+                            }
+                        };
+                        let points = AnglePoints {
+                            form: self.form,
+                            q2dt,
+                            diffusion: &tables.diffusion,
+                            factor_table: tables.diffusion_factor.as_deref(),
+                            n_t: n,
+                            shear: tables.shear.as_ref().map(|integral| Shear {
+                                integral,
+                                scale: shear_scale,
+                                cos: tables.cos[k],
+                                sin: tables.sin[k],
+                            }),
+                            contrast: contrasts[k],
+                            offset: offsets[k],
+                        };
+                        points.evaluate_row(i, j, &mut values[run], rows, scratch);
+                    }
+                },
+            )
+        });
     }
 }
 

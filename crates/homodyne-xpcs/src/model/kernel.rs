@@ -108,12 +108,68 @@ pub(super) struct AnglePoints<'a> {
 /// angle's columns sit in them.
 pub(super) type Rows<'r, 'c> = Option<(&'r mut [f64], &'c Columns)>;
 
+/// The per-point quantities of one block, kept between blocks and calls (one per thread,
+/// [`with_scratch`]) so that a block does not clear 18 arrays before it writes them.
+#[derive(Debug)]
+pub(super) struct Scratch {
+    /// `C^D_i - C^D_j`.
+    diff_d: [f64; BLOCK],
+    /// `M^D_ij`.
+    m_d: [f64; BLOCK],
+    /// The diffusion factor.
+    g1_d: [f64; BLOCK],
+    /// `C^G_i - C^G_j`.
+    diff_g: [f64; BLOCK],
+    /// `M^G_ij`.
+    m_g: [f64; BLOCK],
+    /// The sinc argument `u`, `sin u` and `cos u`.
+    u: [f64; BLOCK],
+    sin: [f64; BLOCK],
+    cos: [f64; BLOCK],
+    /// `sinc^2(u)` and its derivative in `u`.
+    g1_s: [f64; BLOCK],
+    dfdu: [f64; BLOCK],
+    /// `dc2/dcontrast` per unit weight: `g` or `g1^2`.
+    per_contrast: [f64; BLOCK],
+    /// The physical columns of the gradient.
+    physical: [[f64; BLOCK]; 7],
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Box<Scratch>> = std::cell::RefCell::new(Box::new(Scratch {
+        diff_d: [0.0; BLOCK],
+        m_d: [0.0; BLOCK],
+        g1_d: [0.0; BLOCK],
+        diff_g: [0.0; BLOCK],
+        m_g: [0.0; BLOCK],
+        u: [0.0; BLOCK],
+        sin: [0.0; BLOCK],
+        cos: [0.0; BLOCK],
+        g1_s: [0.0; BLOCK],
+        dfdu: [0.0; BLOCK],
+        per_contrast: [0.0; BLOCK],
+        physical: [[0.0; BLOCK]; 7],
+    }));
+}
+
+/// Runs `work` with this thread's [`Scratch`].
+pub(super) fn with_scratch<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with_borrow_mut(|scratch| work(scratch))
+}
+
 impl AnglePoints<'_> {
     /// `c2` at the points `(i, j0 + r)` into `values[r]`, and with `jacobian` their rows
     /// (of `jacobian.len() / values.len()` columns each). `j0 + values.len()` is at most
     /// `n_t`.
     #[inline(always)]
-    pub(super) fn evaluate_row(&self, i: usize, j0: usize, values: &mut [f64], mut jacobian: Rows) {
+    pub(super) fn evaluate_row(
+        &self,
+        i: usize,
+        j0: usize,
+        values: &mut [f64],
+        mut jacobian: Rows,
+        scratch: &mut Scratch,
+    ) {
         let len = values.len();
         let width = match &jacobian {
             Some((rows, _)) if len > 0 => rows.len() / len,
@@ -124,91 +180,111 @@ impl AnglePoints<'_> {
             let rows = jacobian
                 .as_mut()
                 .map(|(rows, columns)| (&mut rows[start * width..end * width], *columns));
-            self.block(i, j0 + start, &mut values[start..end], rows);
+            self.block(i, j0 + start, &mut values[start..end], rows, scratch);
         }
     }
 
     /// One block of at most [`BLOCK`] points of [`AnglePoints::evaluate_row`].
     #[inline(always)]
-    fn block(&self, i: usize, j0: usize, values: &mut [f64], jacobian: Rows) {
+    fn block(
+        &self,
+        i: usize,
+        j0: usize,
+        values: &mut [f64],
+        jacobian: Rows,
+        scratch: &mut Scratch,
+    ) {
         let len = values.len();
         let n = self.n_t;
+        let Scratch {
+            diff_d,
+            m_d,
+            g1_d,
+            diff_g,
+            m_g,
+            u,
+            sin,
+            cos,
+            g1_s,
+            dfdu,
+            per_contrast,
+            physical,
+        } = scratch;
+        let (diff_d, m_d, g1_d) = (&mut diff_d[..len], &mut m_d[..len], &mut g1_d[..len]);
+        let (diff_g, m_g, g1_s, dfdu) = (
+            &mut diff_g[..len],
+            &mut m_g[..len],
+            &mut g1_s[..len],
+            &mut dfdu[..len],
+        );
         // Diffusion: M^D and its factor.
-        let mut diff_d = [0.0; BLOCK];
-        let mut m_d = [0.0; BLOCK];
-        let mut g1_d = [0.0; BLOCK];
-        {
-            let c_i = self.diffusion.cumulative[i];
-            let c_j = &self.diffusion.cumulative[j0..j0 + len];
-            let (diff_d, m_d) = (&mut diff_d[..len], &mut m_d[..len]);
-            for r in 0..len {
-                let difference = c_i - c_j[r];
-                diff_d[r] = difference;
-                m_d[r] = (difference * difference + M_EPSILON).sqrt();
-            }
-            match self.factor_table {
-                Some(table) => g1_d[..len].copy_from_slice(&table[i * n + j0..][..len]),
-                None => {
-                    let g1_d = &mut g1_d[..len];
+        let c_i = self.diffusion.cumulative[i];
+        let c_j = &self.diffusion.cumulative[j0..j0 + len];
+        for r in 0..len {
+            let difference = c_i - c_j[r];
+            diff_d[r] = difference;
+            m_d[r] = (difference * difference + M_EPSILON).sqrt();
+        }
+        match self.factor_table {
+            Some(table) => g1_d.copy_from_slice(&table[i * n + j0..][..len]),
+            None => match self.form {
+                ModelForm::Published => {
                     for r in 0..len {
-                        g1_d[r] = diffusion_factor(self.form, self.q2dt, m_d[r]);
+                        g1_d[r] = diffusion_factor(ModelForm::Published, self.q2dt, m_d[r]);
                     }
                 }
-            }
+                ModelForm::PythonCompat => {
+                    for r in 0..len {
+                        g1_d[r] = diffusion_factor(ModelForm::PythonCompat, self.q2dt, m_d[r]);
+                    }
+                }
+            },
         }
-        // Shear: M^G, u, sinc^2(u) and its derivative in u.
-        let mut diff_g = [0.0; BLOCK];
-        let mut m_g = [0.0; BLOCK];
-        let mut g1_s = [1.0; BLOCK];
-        let mut dfdu = [0.0; BLOCK];
-        if let Some(shear) = &self.shear {
-            let mut u = [0.0; BLOCK];
-            let mut sin = [0.0; BLOCK];
-            let mut cos = [0.0; BLOCK];
-            let c_i = shear.integral.cumulative[i];
-            let c_j = &shear.integral.cumulative[j0..j0 + len];
-            let per_m = shear.scale * shear.cos;
-            {
-                let (diff_g, m_g, u) = (&mut diff_g[..len], &mut m_g[..len], &mut u[..len]);
+        // Shear: M^G, u, sinc^2(u) and its derivative in u; 1 and 0 without shear.
+        match &self.shear {
+            None => {
+                g1_s.fill(1.0);
+                dfdu.fill(0.0);
+            }
+            Some(shear) => {
+                let (u, sin, cos) = (&mut u[..len], &mut sin[..len], &mut cos[..len]);
+                let c_i = shear.integral.cumulative[i];
+                let c_j = &shear.integral.cumulative[j0..j0 + len];
+                let per_m = shear.scale * shear.cos;
                 for r in 0..len {
                     let difference = c_i - c_j[r];
                     diff_g[r] = difference;
                     m_g[r] = (difference * difference + M_EPSILON).sqrt();
                     u[r] = per_m * m_g[r];
                 }
-            }
-            sin_cos_slices(&u[..len], &mut sin[..len], &mut cos[..len]);
-            let (u, sin, g1_s) = (&u[..len], &sin[..len], &mut g1_s[..len]);
-            if jacobian.is_some() {
-                let (cos, dfdu) = (&cos[..len], &mut dfdu[..len]);
-                for r in 0..len {
-                    let s = sinc_of(u[r], sin[r]);
-                    let ds = sinc_derivative_of(u[r], sin[r], cos[r]);
-                    g1_s[r] = s * s;
-                    dfdu[r] = 2.0 * s * ds;
-                }
-            } else {
-                for r in 0..len {
-                    let s = sinc_of(u[r], sin[r]);
-                    g1_s[r] = s * s;
+                sin_cos_slices(u, sin, cos);
+                if jacobian.is_some() {
+                    for r in 0..len {
+                        let s = sinc_of(u[r], sin[r]);
+                        let ds = sinc_derivative_of(u[r], sin[r], cos[r]);
+                        g1_s[r] = s * s;
+                        dfdu[r] = 2.0 * s * ds;
+                    }
+                } else {
+                    for r in 0..len {
+                        let s = sinc_of(u[r], sin[r]);
+                        g1_s[r] = s * s;
+                    }
                 }
             }
         }
         // Values.
         let (contrast, offset) = (self.contrast, self.offset);
-        {
-            let (g1_d, g1_s) = (&g1_d[..len], &g1_s[..len]);
-            match self.form {
-                ModelForm::Published => {
-                    for r in 0..len {
-                        values[r] = offset + contrast * (g1_d[r] * g1_s[r]);
-                    }
+        match self.form {
+            ModelForm::Published => {
+                for r in 0..len {
+                    values[r] = offset + contrast * (g1_d[r] * g1_s[r]);
                 }
-                ModelForm::PythonCompat => {
-                    for r in 0..len {
-                        let g1 = (g1_d[r] * g1_s[r]).max(G1_FLOOR);
-                        values[r] = offset + contrast * g1 * g1;
-                    }
+            }
+            ModelForm::PythonCompat => {
+                for r in 0..len {
+                    let g1 = (g1_d[r] * g1_s[r]).max(G1_FLOOR);
+                    values[r] = offset + contrast * g1 * g1;
                 }
             }
         }
@@ -217,9 +293,7 @@ impl AnglePoints<'_> {
         };
         // The gradient: per unit weight of the angle's contrast (`g` or `g1^2`), and the
         // physical columns, then written row by row.
-        let mut per_contrast = [0.0; BLOCK];
-        let mut physical = [[0.0; BLOCK]; 7];
-        let n_physical = if self.shear.is_some() { 7 } else { 3 };
+        let per_contrast = &mut per_contrast[..len];
         let q2dt = self.q2dt;
         let d_i = self.diffusion.derivative.each_ref().map(|d| d[i]);
         let d_j = self
@@ -227,39 +301,47 @@ impl AnglePoints<'_> {
             .derivative
             .each_ref()
             .map(|d| &d[j0..j0 + len]);
-        {
-            let [p0, p1, p2, ..] = &mut physical;
-            let (p0, p1, p2) = (&mut p0[..len], &mut p1[..len], &mut p2[..len]);
-            let (g1_d, g1_s, m_d, diff_d) =
-                (&g1_d[..len], &g1_s[..len], &m_d[..len], &diff_d[..len]);
-            let per_contrast = &mut per_contrast[..len];
-            for r in 0..len {
-                // dM^D/dθ = (C_i - C_j) / M (dC_i/dθ - dC_j/dθ)
-                let scale = diff_d[r] / m_d[r];
-                let dm = [
-                    scale * (d_i[0] - d_j[0][r]),
-                    scale * (d_i[1] - d_j[1][r]),
-                    scale * (d_i[2] - d_j[2][r]),
-                ];
-                let (factor, kept) = match self.form {
-                    ModelForm::Published => {
-                        let g = g1_d[r] * g1_s[r];
-                        per_contrast[r] = g;
-                        (-contrast * g * q2dt, true)
-                    }
-                    ModelForm::PythonCompat => {
-                        let raw = g1_d[r] * g1_s[r];
-                        let g1 = raw.max(G1_FLOOR);
-                        per_contrast[r] = g1 * g1;
-                        let clipped = -q2dt * m_d[r] / 2.0 < -700.0;
-                        let factor = 2.0 * contrast * g1 * g1_s[r] * g1_d[r] * (-q2dt / 2.0);
-                        // Zero where the floor or the clip holds.
-                        (factor, !(raw < G1_FLOOR || clipped))
-                    }
-                };
-                p0[r] = if kept { factor * dm[0] } else { 0.0 };
-                p1[r] = if kept { factor * dm[1] } else { 0.0 };
-                p2[r] = if kept { factor * dm[2] } else { 0.0 };
+        let [p0, p1, p2, p3, p4, p5, p6] = physical;
+        let (p0, p1, p2) = (&mut p0[..len], &mut p1[..len], &mut p2[..len]);
+        match self.form {
+            ModelForm::Published => {
+                for r in 0..len {
+                    // dM^D/dθ = (C_i - C_j) / M (dC_i/dθ - dC_j/dθ)
+                    let scale = diff_d[r] / m_d[r];
+                    let g = g1_d[r] * g1_s[r];
+                    per_contrast[r] = g;
+                    let factor = -contrast * g * q2dt;
+                    p0[r] = factor * (scale * (d_i[0] - d_j[0][r]));
+                    p1[r] = factor * (scale * (d_i[1] - d_j[1][r]));
+                    p2[r] = factor * (scale * (d_i[2] - d_j[2][r]));
+                }
+            }
+            ModelForm::PythonCompat => {
+                for r in 0..len {
+                    let scale = diff_d[r] / m_d[r];
+                    let raw = g1_d[r] * g1_s[r];
+                    let g1 = raw.max(G1_FLOOR);
+                    per_contrast[r] = g1 * g1;
+                    let clipped = -q2dt * m_d[r] / 2.0 < -700.0;
+                    let factor = 2.0 * contrast * g1 * g1_s[r] * g1_d[r] * (-q2dt / 2.0);
+                    // Zero where the floor or the clip holds.
+                    let kept = !(raw < G1_FLOOR || clipped);
+                    p0[r] = if kept {
+                        factor * (scale * (d_i[0] - d_j[0][r]))
+                    } else {
+                        0.0
+                    };
+                    p1[r] = if kept {
+                        factor * (scale * (d_i[1] - d_j[1][r]))
+                    } else {
+                        0.0
+                    };
+                    p2[r] = if kept {
+                        factor * (scale * (d_i[2] - d_j[2][r]))
+                    } else {
+                        0.0
+                    };
+                }
             }
         }
         if let Some(shear) = &self.shear {
@@ -269,29 +351,22 @@ impl AnglePoints<'_> {
                 .derivative
                 .each_ref()
                 .map(|d| &d[j0..j0 + len]);
-            let [_, _, _, p3, p4, p5, p6] = &mut physical;
             let (p3, p4, p5, p6) = (
                 &mut p3[..len],
                 &mut p4[..len],
                 &mut p5[..len],
                 &mut p6[..len],
             );
-            let (g1_d, g1_s, m_g, diff_g, dfdu) = (
-                &g1_d[..len],
-                &g1_s[..len],
-                &m_g[..len],
-                &diff_g[..len],
-                &dfdu[..len],
-            );
+            let compat = self.form == ModelForm::PythonCompat;
             for r in 0..len {
-                let (dc2_du, kept) = match self.form {
-                    ModelForm::Published => (contrast * g1_d[r] * dfdu[r], true),
-                    ModelForm::PythonCompat => {
-                        let raw = g1_d[r] * g1_s[r];
-                        let dc2_dg1 = 2.0 * contrast * raw.max(G1_FLOOR);
-                        // Zero where the floor holds.
-                        (dc2_dg1 * g1_d[r] * dfdu[r], !(raw < G1_FLOOR))
-                    }
+                // Published: contrast g1_D dF/du; compatibility form: 2 contrast g1 g1_D
+                // dF/du, zero where the floor holds.
+                let raw = g1_d[r] * g1_s[r];
+                let (dc2_du, kept) = if compat {
+                    let dc2_dg1 = 2.0 * contrast * raw.max(G1_FLOOR);
+                    (dc2_dg1 * g1_d[r] * dfdu[r], !(raw < G1_FLOOR))
+                } else {
+                    (contrast * g1_d[r] * dfdu[r], true)
                 };
                 // du/dθ_G = scale cos(phi0 - phi) dM^G/dθ_G,
                 // du/dphi0 = scale M^G (-sin(phi0 - phi)) pi / 180.
@@ -316,14 +391,18 @@ impl AnglePoints<'_> {
                 p6[r] = if kept { phi0 } else { 0.0 };
             }
         }
+        // One fill of the block's rows, then plain stores: a fill per row is a call, and a
+        // load right after it waits for the call's stores.
+        let n_physical = if self.shear.is_some() { 7 } else { 3 };
+        let physical_columns: [&[f64]; 7] = [p0, p1, p2, p3, p4, p5, p6];
         let width = rows.len() / len.max(1);
+        rows.fill(0.0);
         for (r, row) in rows.chunks_exact_mut(width.max(1)).take(len).enumerate() {
-            row.fill(0.0);
             for &(c, o, w) in &columns.scaling {
                 row[c] += w * per_contrast[r];
                 row[o] += w;
             }
-            for (t, column) in physical[..n_physical].iter().enumerate() {
+            for (t, column) in physical_columns[..n_physical].iter().enumerate() {
                 row[columns.physical + t] = column[r];
             }
         }
