@@ -4,7 +4,7 @@
 mod options;
 mod solve;
 
-use homodyne::coarse::{StageFit, run_stages};
+use homodyne::coarse::{StageChecks, StageFit, run_stages};
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne_core::FitObserver;
@@ -125,7 +125,7 @@ fn fit_on(
     let staged = run_stages(
         &options.coarse_to_fine.strides(data.n_t),
         &start,
-        false,
+        StageChecks::default(),
         &mut |p| Ok(weighted_cost(model, &x, &y, sigma, p)),
         &mut |stride, from| {
             let keep: Vec<bool> = x

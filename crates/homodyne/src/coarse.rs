@@ -7,15 +7,19 @@
 //! [`STAGE_BLOCK_POINTS`] points (the subset spans the data however it is ordered, and
 //! depends on `N` and `s` alone, never on a batch size or the number of threads), coarsest
 //! first, each from where the last one ended. Then the fit of all the points runs from the
-//! last stage's optimum that was kept. The stages of [`CoarseToFine::Auto`] have strides
-//! `16, 256, ...`, each keeping at least [`STAGE_MIN_POINTS`] points
-//! ([`CoarseToFine::point_strides`]).
+//! last stage's optimum that was kept. [`CoarseToFine::Auto`] runs one stage, of stride 16
+//! or, for more than `32 STAGE_TARGET_POINTS` points, the largest power of two that keeps
+//! at least [`STAGE_TARGET_POINTS`] points ([`CoarseToFine::point_strides`]);
+//! [`CoarseToFine::Strides`] runs any stages.
 //!
 //! # A stage never makes the fit worse
 //! Let `C(p)` be the cost of all the points. A stage from `p_s` ending at `p_s'` is kept
 //! (the next stage and the fit start at `p_s'`) only when `C(p_s') < C(p_s)`, one cost
 //! pass over all the points for each stage plus one at the first start; otherwise the next
-//! stage starts at `p_s` as if the stage had not run. A stage runs without recovery
+//! stage starts at `p_s` as if the stage had not run. For a fit in memory by one process
+//! the last stage's pass is the fit's own first linearisation at `p_s'` (its cost comes
+//! with it): when that cost is not lower the fit is stopped there and run from `p_s`, so a
+//! kept last stage costs no pass of its own ([`StageChecks::defer_last`]). A stage runs without recovery
 //! retries (a failed stage is recorded and passed over) and with at most
 //! [`STAGE_MAX_NFEV`] cost evaluations: a stage that ran out of them on its way down
 //! still helps. The fit of all the points is the result: its iterations, evaluations,
@@ -26,8 +30,8 @@
 //! Every strategy runs the very same stages: a stage is a fit in memory (LARGE) of the
 //! subset by this process alone, so its numbers are the same bits for STANDARD, LARGE,
 //! CHUNKED, STREAMING (from points in memory or from a [`DataSource`](homodyne_core::DataSource),
-//! whose subset is read into memory: at most `N / 16` points, `(x_dim + 2) * 8` bytes
-//! each) and for every process of a distributed fit (each reads the subset and runs the
+//! whose subset is read into memory: `N / s` points for a stride `s`, at most `N / 16`
+//! and `2 STAGE_TARGET_POINTS` for `Auto`, `(x_dim + 2) * 8` bytes each) and for every process of a distributed fit (each reads the subset and runs the
 //! stage; the checks' cost passes are shared). The checks' costs are computed in the order
 //! of the fixed reduction tree (in memory, or read leaf-aligned from a source, with
 //! power-of-two process counts alike), the bits of an in-memory cost pass. A resumed
@@ -70,16 +74,21 @@ pub enum CoarseToFine {
 /// `(1, 1, 0)`, 2-core machine, release build): see `docs/design.md`, "Coarse-to-fine".
 pub const COARSE_FROM_POINTS: usize = 1_000_000;
 
-/// The fewest points an automatic stage of a [`Fit`](crate::Fit) keeps: a coarser stage
-/// would not be run.
-pub const STAGE_MIN_POINTS: usize = 50_000;
+/// The points an automatic stage of a [`Fit`](crate::Fit) of many points aims at: its
+/// stride is the largest power of two (at least [`POINT_STRIDE_MIN`]) that keeps at least
+/// this many. A stage this large ends close enough to the optimum of all the points that
+/// their fit needs one or two iterations; a larger one costs more than it saves, and a
+/// second, coarser stage before it costs a cost pass over all the points for its check
+/// (half a linearisation) to save less than that (see `docs/design.md`, "Coarse-to-fine").
+pub const STAGE_TARGET_POINTS: usize = 1 << 19;
 
 /// Points per block of a stage's subset: a stage of stride `s` fits the blocks
 /// `0, s, 2s, ...` of `STAGE_BLOCK_POINTS` consecutive points.
 pub const STAGE_BLOCK_POINTS: usize = 1024;
 
-/// The ratio of two successive automatic strides of a [`Fit`](crate::Fit)'s stages.
-pub const POINT_STRIDE_FACTOR: usize = 16;
+/// The smallest automatic stride of a [`Fit`](crate::Fit)'s stage: a stage on more than
+/// a sixteenth of the points costs too large a share of a pass over all of them.
+pub const POINT_STRIDE_MIN: usize = 16;
 
 /// The fewest units (rows) a stage of [`CoarseToFine::strides`] keeps. On synthetic
 /// laminar-flow data of 3 x 500 frames (`homodyne-xpcs`, `tests/recovery.rs`), from the
@@ -119,23 +128,27 @@ impl CoarseToFine {
     /// The strides, in blocks of [`STAGE_BLOCK_POINTS`] points, of the stages of a
     /// [`Fit`](crate::Fit) of `n_points` points, coarsest first.
     ///
-    /// `Auto`: none below [`COARSE_FROM_POINTS`] points; above, strides 16, 256, ...
-    /// ([`POINT_STRIDE_FACTOR`]) whose subsets hold at least [`STAGE_MIN_POINTS`] points:
-    /// one stage of stride 16 from 1e6 to 12.8e6 points, two (256, 16) from there.
+    /// `Auto`: none below [`COARSE_FROM_POINTS`] points; above, one stage whose stride
+    /// is the largest power of two, at least [`POINT_STRIDE_MIN`], that keeps at least
+    /// [`STAGE_TARGET_POINTS`] points: stride 16 up to 16.8e6 points, 128 at 1e8.
     ///
     /// ```
     /// use homodyne::coarse::CoarseToFine;
     /// assert!(CoarseToFine::Auto.point_strides(500_000).is_empty());
     /// assert_eq!(CoarseToFine::Auto.point_strides(10_000_000), [16]);
-    /// assert_eq!(CoarseToFine::Auto.point_strides(100_000_000), [256, 16]);
+    /// assert_eq!(CoarseToFine::Auto.point_strides(100_000_000), [128]);
     /// assert_eq!(CoarseToFine::Strides(vec![4]).point_strides(5_000), [4]);
     /// ```
     pub fn point_strides(&self, n_points: usize) -> Vec<usize> {
         match self {
             Self::Auto if n_points < COARSE_FROM_POINTS => Vec::new(),
-            Self::Auto => geometric_strides(POINT_STRIDE_FACTOR, |stride| {
-                block_points(n_points, stride) >= STAGE_MIN_POINTS
-            }),
+            Self::Auto => {
+                let mut stride = POINT_STRIDE_MIN;
+                while block_points(n_points, 2 * stride) >= STAGE_TARGET_POINTS {
+                    stride *= 2;
+                }
+                vec![stride]
+            }
             _ => self.given(),
         }
     }
@@ -194,6 +207,20 @@ pub struct StageFit {
     pub result: Result<OptimizationResult, OptimizationError>,
 }
 
+/// How [`run_stages`] checks the stages against the cost of all the points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageChecks {
+    /// A check that fails (with any error) ends the fit with that error: for a
+    /// distributed fit, whose processes must stop together. Otherwise a failed check
+    /// passes its stage over and ends the stages (the fit of all the points meets the
+    /// problem and reports it). A stop on request ends the fit either way.
+    pub errors_end_the_fit: bool,
+    /// Leave the last stage's check to the caller ([`Staged::unchecked`]), who fuses it
+    /// with the first linearisation of the fit of all the points: the cost there is the
+    /// cost at the last stage's optimum, so the check costs no pass of its own.
+    pub defer_last: bool,
+}
+
 /// The stages that ran and where the fit of all the points starts.
 #[derive(Debug, Clone)]
 pub struct Staged {
@@ -202,32 +229,50 @@ pub struct Staged {
     /// The start of the fit of all the points: the last kept stage's optimum, or the
     /// start given to [`run_stages`] when none was kept.
     pub start: Vec<f64>,
+    /// With [`StageChecks::defer_last`], when the last stage ended on an optimum: the
+    /// last stage is recorded as used and `start` is its optimum, but neither is
+    /// checked. `(its start, the cost of all the points there)`: the fit of all the
+    /// points must start from there instead unless its cost at `start` is lower
+    /// ([`Staged::reject_last`]).
+    pub unchecked: Option<(Vec<f64>, f64)>,
+}
+
+impl Staged {
+    /// The deferred check of the last stage failed: it is recorded as not used, and the
+    /// fit of all the points starts where the stage started.
+    pub fn reject_last(&mut self) {
+        if let Some((start, _)) = self.unchecked.take() {
+            if let Some(last) = self.stages.last_mut() {
+                last.used = false;
+            }
+            self.start = start;
+        }
+    }
 }
 
 /// Runs the stages of `strides` (coarsest first) from `start` (see the
 /// [module documentation](self)): `stage(stride, from)` fits the subset of `stride` from
 /// `from`, and `full_cost(p)` is the cost of all the points at `p` (NaN where it is not
-/// finite: never lower).
+/// finite: never lower), checked as `checks` say.
 ///
 /// A stage that ends in [`OptimizationError::Interrupted`] (a stop on request) ends the
 /// loop with that error, its context naming the stage (`stage`: `stride s`); so does a
-/// cost check that fails with any error when `check_errors_end_the_fit` (a distributed
-/// fit, whose processes must stop together), else a failed check passes the stage over
-/// and ends the stages (the fit of all the points meets the problem and reports it). A
-/// stage that fails otherwise is recorded with its error and passed over.
+/// failed check ([`StageChecks::errors_end_the_fit`]). A stage that fails otherwise is
+/// recorded with its error and passed over.
 pub fn run_stages(
     strides: &[usize],
     start: &[f64],
-    check_errors_end_the_fit: bool,
+    checks: StageChecks,
     full_cost: &mut dyn FnMut(&[f64]) -> Result<f64, OptimizationError>,
     stage: &mut dyn FnMut(usize, &[f64]) -> StageFit,
 ) -> Result<Staged, OptimizationError> {
     let mut from = start.to_vec();
     let mut start_cost: Option<f64> = None;
     let mut stages = Vec::with_capacity(strides.len());
+    let mut unchecked = None;
     let in_stage =
         |e: OptimizationError, stride: usize| e.with_context("stage", format!("stride {stride}"));
-    for &stride in strides {
+    for (k, &stride) in strides.iter().enumerate() {
         let started = Instant::now();
         let StageFit { n_points, result } = stage(stride, &from);
         let result = match result {
@@ -235,6 +280,7 @@ pub fn run_stages(
             Err(e) if e.is_interrupted() => return Err(in_stage(e, stride)),
             other => other.map_err(|e| e.to_string()),
         };
+        let deferred = checks.defer_last && k + 1 == strides.len();
         // Kept only when it lowers the cost of all the points: a stage that ran out of
         // evaluations on its way down still helps, one that wandered off never hurts.
         let mut checked = || -> Result<bool, OptimizationError> {
@@ -243,6 +289,10 @@ pub fn run_stages(
                 Some(c) => c,
                 None => *start_cost.insert(full_cost(&from)?),
             };
+            if deferred {
+                unchecked = Some((from.clone(), at_start));
+                return Ok(true);
+            }
             let at_optimum = full_cost(&r.parameters)?;
             let lower = at_optimum < at_start;
             if lower {
@@ -252,7 +302,7 @@ pub fn run_stages(
         };
         let (used, last) = match checked() {
             Ok(used) => (used, false),
-            Err(e) if e.is_interrupted() || check_errors_end_the_fit => {
+            Err(e) if e.is_interrupted() || checks.errors_end_the_fit => {
                 return Err(in_stage(e, stride));
             }
             Err(_) => (false, true),
@@ -276,6 +326,7 @@ pub fn run_stages(
     Ok(Staged {
         stages,
         start: from,
+        unchecked,
     })
 }
 

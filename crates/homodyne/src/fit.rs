@@ -340,7 +340,7 @@ impl<'a> Fit<'a> {
     }
 
     /// Coarse stages before the fit of all the points ([`crate::coarse`]): by default
-    /// ([`CoarseToFine::Auto`]) stages of strides 16, 256, ... above
+    /// ([`CoarseToFine::Auto`]) one stage, on every 16th block of points or sparser, from
     /// [`COARSE_FROM_POINTS`](crate::coarse::COARSE_FROM_POINTS) points, none below;
     /// [`CoarseToFine::Off`] for none, [`CoarseToFine::Strides`] for given strides (in
     /// blocks of [`STAGE_BLOCK_POINTS`](crate::coarse::STAGE_BLOCK_POINTS) points) at any

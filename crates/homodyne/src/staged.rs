@@ -2,11 +2,13 @@
 //! memory and fitted, the cost of all the points at each stage's start and optimum, and
 //! the fit of all the points from where the stages ended.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use homodyne_core::{
-    Batch, Bounds, Context, DataSource, InvalidInput, OptimizationError, OptimizationResult,
-    OptimizationStrategy, ParameterFlag,
+    Batch, Bounds, Context, DataSource, FitObserver, InvalidInput, IterationReport,
+    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, PassProgress,
+    TrialReport,
 };
 use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, SingleProcess, StreamedShare, all_gather_checked,
@@ -15,7 +17,8 @@ use homodyne_solvers::distributed::{
 use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, SolverOptions};
 
 use crate::coarse::{
-    CoarseToFine, STAGE_MAX_NFEV, StageFit, StageObserver, block_points, run_stages, stage_blocks,
+    CoarseToFine, STAGE_MAX_NFEV, StageChecks, StageFit, StageObserver, block_points, run_stages,
+    stage_blocks,
 };
 use crate::fit::{Data, Fit};
 use crate::validate::validate_start;
@@ -53,11 +56,19 @@ impl NlsqWrapper {
         };
         let started = Instant::now();
         let observer = StageObserver(fit.observer);
-        let staged = with_full_cost(fit, &observer, |objective| {
+        // In memory on one process, the last stage's check is the fit's first
+        // linearisation (at the stage's optimum): no cost pass of its own.
+        let checks = StageChecks {
+            errors_end_the_fit: fit.communicator.is_some(),
+            defer_last: matches!(fit.data, Data::Points { .. })
+                && fit.communicator.is_none()
+                && !fit.wants_streaming(),
+        };
+        let mut staged = with_full_cost(fit, &observer, |objective| {
             run_stages(
                 &strides,
                 &fit.p0,
-                fit.communicator.is_some(),
+                checks,
                 &mut |p| Ok(objective.cost(p)?.cost),
                 &mut |stride, from| self.stage(fit, stride, from, &bounds, &observer),
             )
@@ -67,7 +78,31 @@ impl NlsqWrapper {
             coarse_to_fine: CoarseToFine::Off,
             ..fit.clone()
         };
-        let mut result = self.run_checked(&whole)?;
+        let mut result = match &staged.unchecked {
+            None => self.run_checked(&whole)?,
+            Some((_, at_start)) => {
+                let guard = FirstCostGuard::new(fit.observer, *at_start);
+                let guarded = self.run_checked(&Fit {
+                    observer: &guard,
+                    ..whole.clone()
+                });
+                match (guard.verdict(), guarded) {
+                    (Verdict::Kept, outcome) => outcome?,
+                    // Stopped on request before the first linearisation ended.
+                    (Verdict::Undecided, Err(e)) if e.is_interrupted() => return Err(e),
+                    (Verdict::Undecided, Ok(result)) => result,
+                    // Higher (or not finite) at the stage's optimum: the fit starts where
+                    // the stage started.
+                    _ => {
+                        staged.reject_last();
+                        self.run_checked(&Fit {
+                            p0: staged.start.clone(),
+                            ..whole
+                        })?
+                    }
+                }
+            }
+        };
         if staged.start != fit.p0 {
             // A parameter is at its start when it never moved from the user's.
             for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
@@ -195,6 +230,77 @@ fn with_full_cost<R>(
     )
     .with_observer(observer);
     run(&objective)
+}
+
+/// What the first linearisation of the fit of all the points said of the last stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// The fit has not reported its start yet (it failed before).
+    Undecided,
+    /// The cost there is below the cost at the stage's start: the fit goes on.
+    Kept,
+    /// It is not: the fit is stopped, to run again from the stage's start.
+    Rejected,
+}
+
+/// The observer of a fit of all the points that starts at the last stage's unchecked
+/// optimum: the fit's first report (iteration 0, after the linearisation at its start)
+/// gives the cost there; unless it is below `at_start` (the cost at the stage's start)
+/// the report is withheld and the fit asked to stop. Everything else is handed on to the
+/// fit's observer.
+struct FirstCostGuard<'a> {
+    inner: &'a dyn FitObserver,
+    at_start: f64,
+    verdict: AtomicU8,
+}
+
+impl<'a> FirstCostGuard<'a> {
+    fn new(inner: &'a dyn FitObserver, at_start: f64) -> Self {
+        Self {
+            inner,
+            at_start,
+            verdict: AtomicU8::new(Verdict::Undecided as u8),
+        }
+    }
+
+    fn verdict(&self) -> Verdict {
+        match self.verdict.load(Ordering::SeqCst) {
+            v if v == Verdict::Kept as u8 => Verdict::Kept,
+            v if v == Verdict::Rejected as u8 => Verdict::Rejected,
+            _ => Verdict::Undecided,
+        }
+    }
+}
+
+impl FitObserver for FirstCostGuard<'_> {
+    fn on_iteration(&self, report: &IterationReport<'_>) {
+        if self.verdict() == Verdict::Undecided {
+            let kept = report.cost < self.at_start;
+            let verdict = if kept {
+                Verdict::Kept
+            } else {
+                Verdict::Rejected
+            };
+            self.verdict.store(verdict as u8, Ordering::SeqCst);
+        }
+        if self.verdict() == Verdict::Kept {
+            self.inner.on_iteration(report);
+        }
+    }
+
+    fn on_trial(&self, trial: &TrialReport<'_>) {
+        if self.verdict() == Verdict::Kept {
+            self.inner.on_trial(trial);
+        }
+    }
+
+    fn on_pass_progress(&self, progress: &PassProgress) {
+        self.inner.on_pass_progress(progress);
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.verdict() == Verdict::Rejected || self.inner.stop_requested()
+    }
 }
 
 /// The points of the stage of `stride` (the blocks of [`stage_blocks`]), copied from

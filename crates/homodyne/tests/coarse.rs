@@ -207,9 +207,23 @@ fn a_stage_that_raises_the_cost_is_dropped() {
         "the stage fits the shifted points: {optimum:?}"
     );
     assert!(!stage.used, "{result}");
-    let direct = fit.coarse_to_fine(CoarseToFine::Off).run().unwrap();
+    let direct = fit.clone().coarse_to_fine(CoarseToFine::Off).run().unwrap();
     assert_eq!(bits(&result.parameters), bits(&direct.parameters));
     assert_eq!(result.nfev, direct.nfev);
+    // In memory the last stage is checked by the fit's first linearisation; streamed, by
+    // a cost pass of its own: the same verdict.
+    let streaming = StreamingOptions {
+        batch_size: Some(5_000),
+        ..StreamingOptions::default()
+    };
+    let streamed = fit.clone().streaming(streaming.clone()).run().unwrap();
+    assert!(!streamed.stages[0].used, "{streamed}");
+    let direct = fit
+        .coarse_to_fine(CoarseToFine::Off)
+        .streaming(streaming)
+        .run()
+        .unwrap();
+    assert_eq!(bits(&streamed.parameters), bits(&direct.parameters));
 }
 
 #[test]
