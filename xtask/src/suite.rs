@@ -207,11 +207,11 @@ pub fn bench(options: Options) -> Result<()> {
     match mode {
         Mode::PythonPackage => bench.python_package(peers.as_deref())?,
         Mode::Baseline => bench.against_release()?,
-        Mode::Streaming => bench.streaming()?,
+        Mode::Streaming => bench.streaming(),
         _ => {
             bench.decay(peers.as_deref())?;
             bench.against_release()?;
-            bench.streaming()?;
+            bench.streaming();
             bench.nist(peers.as_deref())?;
             if !quick {
                 bench.python_package(peers.as_deref())?;

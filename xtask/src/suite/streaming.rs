@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::format::{fmt_mb, fmt_s, thousands};
 use super::measure::{Bench, strings};
 use super::runs::{Key, Run, status_of};
-use crate::workspace::Result;
 
 /// The report's "How it measures" line of this step.
 pub(super) const HOW_IT_MEASURES: &str = "- STREAMING against CHUNKED: the example \
@@ -74,8 +73,9 @@ pub(super) fn streaming_line(stdout: &str) -> Option<StreamingRatio> {
 
 impl Bench {
     /// Writes the file and runs the comparison as one measured run (its record from the
-    /// result line; without the line, a failure that says so).
-    pub(super) fn streaming(&mut self) -> Result<()> {
+    /// result line; without the line, or when the file cannot be written, a failure that
+    /// says so).
+    pub(super) fn streaming(&mut self) {
         let (points, runs) = if self.quick {
             (QUICK_POINTS, 1)
         } else {
@@ -87,10 +87,32 @@ impl Bench {
         let written = Command::new(&self.streaming_hdf5)
             .args(["write", &file, &points.to_string(), "3"])
             .stdout(Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run {}: {e}", self.streaming_hdf5.display()))?;
-        if !written.success() {
-            return Err(format!("streaming_hdf5 could not write {file}: {written}").into());
+            .status();
+        let key = Key {
+            tool: TOOL,
+            case: STREAMING_CASE,
+            size: points,
+            repeat: 0,
+        };
+        let unwritten = match written {
+            Ok(status) if status.success() => None,
+            Ok(status) => Some(format!("streaming_hdf5 could not write {file}: {status}")),
+            Err(e) => Some(format!("cannot run {}: {e}", self.streaming_hdf5.display())),
+        };
+        if let Some(failure) = unwritten {
+            // Recorded, not raised: the rest of the suite goes on, and a quick run fails.
+            eprintln!("xtask:   {failure}");
+            self.runs.push(Run {
+                tool: key.tool.to_owned(),
+                case: key.case.to_owned(),
+                size: points,
+                repeat: 0,
+                process_seconds: 0.0,
+                peak_rss_mb: None,
+                record: Value::Null,
+                failure: Some(failure),
+            });
+            return;
         }
         let args = strings(&["compare", &file, "3", &runs.to_string()]);
         let record = |stdout: &str| {
@@ -101,12 +123,6 @@ impl Bench {
                     "line": stdout.lines().find(|l| l.trim().starts_with(LINE_START)),
                 })
             })
-        };
-        let key = Key {
-            tool: TOOL,
-            case: STREAMING_CASE,
-            size: points,
-            repeat: 0,
         };
         let program = self.streaming_hdf5.clone();
         self.measure(key, &program, &args, None, Some(&record));
@@ -119,7 +135,6 @@ impl Bench {
                 _ => why,
             });
         }
-        Ok(())
     }
 
     /// The comparison's run, if it ran.
@@ -161,6 +176,7 @@ impl Bench {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::mode::Mode;
 
     #[test]
     fn the_agreed_line_is_read_among_other_output() {
@@ -179,6 +195,19 @@ mod tests {
         );
         let trailing = "streaming/chunked: median ratio 1.1 of 3 alternating runs (chunked median 2 s, streaming median 2.2 s); batches of 100000";
         assert_eq!(streaming_line(trailing).map(|r| r.streaming), Some(2.2));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_a_failed_run_not_an_error() {
+        let mut bench = Bench::empty(Mode::Quick);
+        bench.streaming();
+        let run = bench.streaming_run().expect("the failure is recorded");
+        assert!(!run.converged());
+        let failure = run.failure.as_deref().unwrap_or("");
+        assert!(failure.contains("/nonexistent/streaming_hdf5"), "{failure}");
+        let mut md = String::new();
+        bench.streaming_table(&mut md);
+        assert!(md.contains("| n/a | n/a | n/a |"), "{md}");
     }
 
     #[test]
