@@ -6,8 +6,9 @@
 //! The same as CHUNKED: every pass folds every point into the `P x P` sums (cost,
 //! `J^T J`, `J^T f`, or the exact `R`), only the points arrive a batch at a time. Each batch
 //! is summed by the in-memory machinery (chunks, leaves, a fixed tree, on all threads) and
-//! the batches' sums are added in batch order. Memory is one batch plus the sums, whatever
-//! the number of points.
+//! the batches' sums are added in batch order. The next batch is read, on a thread of its
+//! own, while one is summed; memory is these two batches plus the sums, whatever the number
+//! of points.
 //!
 //! # Faults
 //!
@@ -53,6 +54,7 @@ mod batches;
 mod checks;
 mod objective;
 mod passes;
+mod reader;
 mod settings;
 mod state;
 

@@ -89,8 +89,22 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         }
     }
 
-    /// Folds batches `start..` of `pass` into `sums` (empty when `None`).
+    /// Folds batches `start..` of `pass` into `sums` (empty when `None`), on a thread of
+    /// the thread pool: each batch is then summed and the next one read by tasks joined
+    /// from inside the pool, rather than a task handed to the pool and waited for, batch
+    /// after batch, by a thread outside it.
     fn fold_batches(
+        &self,
+        inner: &mut Inner,
+        pass: &Pass<'_>,
+        start: usize,
+        sums: Option<SumsState>,
+    ) -> Result<SumsState, OptimizationError> {
+        rayon::scope(|_| self.fold_batches_in_pool(inner, pass, start, sums))
+    }
+
+    /// [`Self::fold_batches`], on the thread it is called from.
+    fn fold_batches_in_pool(
         &self,
         inner: &mut Inner,
         pass: &Pass<'_>,
@@ -113,23 +127,18 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         // a solver run (its first pass); later passes read the same values (the
         // `DataSource` contract) and only read errors can make them fail.
         let check = index == 0;
-        // The next batch is read while this one is folded in, as one more task of the
-        // thread pool (`rayon::join`): reading overlaps the computation, and the sums are
-        // the same as with reading in line.
-        let mut current = std::mem::take(&mut inner.batch);
-        let mut spare = Batch::default();
-        let mut read = todo
-            .first()
-            .map(|&b| self.read_valid(self.batch_range(b), &mut current, check));
-        for (k, &b) in todo.iter().enumerate() {
-            let range = self.batch_range(b);
-            let next = todo.get(k + 1).copied();
-            let outcome = read
-                .take()
-                .expect("every batch is read before it is folded");
-            let (batch_sums, next_read) = rayon::join(
-                || {
-                    outcome.as_ref().ok().map(|_| {
+        // The next batch is read, on a thread of its own, while this one is folded in
+        // (`read_ahead`): reading overlaps the computation, and the sums are the same as
+        // with reading in line.
+        let buffers = [std::mem::take(&mut inner.batch), Batch::default()];
+        self.read_ahead(&todo, check, buffers, |reader| {
+            for &b in &todo {
+                let range = self.batch_range(b);
+                let (outcome, current) = reader
+                    .next()
+                    .expect("the reader delivers every batch of the pass in order");
+                match outcome {
+                    Ok(attempts) => {
                         let objective = InMemoryObjective::of_batch(
                             self.model,
                             &current,
@@ -138,75 +147,73 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
                             self.f_scale,
                         )
                         .with_accumulation(accumulation);
-                        match kind {
+                        let mut batch_sums = match kind {
                             PassKind::Cost => objective.cost_sums(p),
                             PassKind::Linearization => {
                                 objective.linearization_sums(p, accumulation)
                             }
+                        };
+                        batch_sums.invalid_residuals.offset(range.start);
+                        batch_sums.invalid_jacobian.offset(range.start * p.len());
+                        let batch_cost = batch_sums.cost;
+                        acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
+                        inner.state.stats.record_batch(
+                            b,
+                            true,
+                            Some(batch_cost),
+                            attempts,
+                            Vec::new(),
+                            None,
+                        );
+                    }
+                    Err((attempts, why)) => {
+                        inner.state.stats.record_batch(
+                            b,
+                            false,
+                            None,
+                            attempts,
+                            vec!["excluded".to_string()],
+                            Some(why.kind),
+                        );
+                        inner.state.failed_batches.insert(b, why.message);
+                        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                        if index > 0 {
+                            inner.restart = true;
+                            return Err(OptimizationError::Convergence {
+                                message: format!(
+                                    "batch {b} (points {}..{}) failed during pass {index}: the \
+                                     objective changed and the solver restarts",
+                                    range.start, range.end
+                                ),
+                                context: Context::new().with("batch", b),
+                            });
                         }
-                    })
-                },
-                || next.map(|nb| self.read_valid(self.batch_range(nb), &mut spare, check)),
-            );
-            match outcome {
-                Ok(attempts) => {
-                    let mut batch_sums = batch_sums.expect("a good batch is summed");
-                    batch_sums.invalid_residuals.offset(range.start);
-                    batch_sums.invalid_jacobian.offset(range.start * p.len());
-                    let batch_cost = batch_sums.cost;
-                    acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
-                    inner.state.stats.record_batch(
-                        b,
-                        true,
-                        Some(batch_cost),
-                        attempts,
-                        Vec::new(),
-                        None,
-                    );
-                }
-                Err((attempts, why)) => {
-                    inner.state.stats.record_batch(
-                        b,
-                        false,
-                        None,
-                        attempts,
-                        vec!["excluded".to_string()],
-                        Some(why.kind),
-                    );
-                    inner.state.failed_batches.insert(b, why.message);
-                    self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-                    if index > 0 {
-                        inner.restart = true;
-                        return Err(OptimizationError::Convergence {
-                            message: format!(
-                                "batch {b} (points {}..{}) failed during pass {index}: the \
-                                 objective changed and the solver restarts",
-                                range.start, range.end
-                            ),
-                            context: Context::new().with("batch", b),
-                        });
                     }
                 }
+                inner.state.batches_done += 1;
+                self.observer.on_pass_progress(&PassProgress {
+                    kind,
+                    points_done: range.end,
+                    points_total: self.source.n_points(),
+                });
+                let checkpointed = self.maybe_checkpoint(inner, pass, b, &acc);
+                if checkpointed.is_err() || self.observer.stop_requested() {
+                    inner.batch = current;
+                    checkpointed?;
+                    return Err(OptimizationError::interrupted()
+                        .with_context("pass", index)
+                        .with_context("batch", b));
+                }
+                if b == *todo.last().expect("a batch is being folded") {
+                    // Kept for the next pass, so that its memory is reused.
+                    inner.batch = current;
+                } else {
+                    reader.recycle(current);
+                }
             }
-            std::mem::swap(&mut current, &mut spare);
-            read = next_read;
-            inner.state.batches_done += 1;
-            self.observer.on_pass_progress(&PassProgress {
-                kind,
-                points_done: range.end,
-                points_total: self.source.n_points(),
-            });
-            self.maybe_checkpoint(inner, pass, b, &acc)?;
-            if self.observer.stop_requested() {
-                inner.batch = current;
-                return Err(OptimizationError::interrupted()
-                    .with_context("pass", index)
-                    .with_context("batch", b));
-            }
-        }
-        inner.batch = current;
-        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-        Ok(acc)
+            self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+            Ok(acc)
+        })
     }
 
     /// Saves a checkpoint after batch `b` of `pass` when the checkpointer says so.

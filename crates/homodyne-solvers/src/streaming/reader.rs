@@ -1,0 +1,208 @@
+//! Reading ahead: the batches of a pass read in order on a thread of their own while the
+//! pass folds the one before, through two buffers that go back and forth ([`ReadAhead`]).
+//!
+//! The reader is a thread of its own, not a task of the thread pool, so that a read that
+//! waits for the disk (a file whose pages the system has dropped) never holds a thread
+//! the computation needs: the pool's threads all sum the batch at hand meanwhile. There
+//! are two buffers, as with reading in line: the batch being folded and the one being
+//! read, so memory stays two batches. The batches are read and folded in the pass's
+//! order, so the sums are the same bits whoever reads.
+
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+use homodyne_core::{Batch, Model};
+
+use super::batches::BatchFailure;
+use super::objective::StreamingObjective;
+
+/// How the read of a batch went: the reads it took, or those and why it failed.
+pub(super) type ReadOutcome = Result<usize, (usize, BatchFailure)>;
+
+/// The fold's end of a pass's reader: batches come read, in order, and their buffers go
+/// back to be read into again.
+pub(super) struct ReadAhead {
+    delivered: Receiver<(ReadOutcome, Batch)>,
+    free: Sender<Batch>,
+}
+
+impl ReadAhead {
+    /// The next batch of the pass and how its read went; `None` once the reader has
+    /// stopped (every batch delivered, or the reader failed).
+    pub(super) fn next(&self) -> Option<(ReadOutcome, Batch)> {
+        self.delivered.recv().ok()
+    }
+
+    /// Hands a folded batch's buffer back, to read a later batch into.
+    pub(super) fn recycle(&self, batch: Batch) {
+        // The reader may have stopped after its last batch: the buffer is then dropped.
+        let _ = self.free.send(batch);
+    }
+}
+
+impl<M: Model + ?Sized> StreamingObjective<'_, M> {
+    /// Runs `fold` with the batches `todo` (indices, in order) read ahead on a thread of
+    /// their own into `buffers` (checking their values when `check`), and returns what it
+    /// returns. When `fold` returns early the reader stops at its next batch.
+    pub(super) fn read_ahead<R>(
+        &self,
+        todo: &[usize],
+        check: bool,
+        buffers: [Batch; 2],
+        fold: impl FnOnce(&ReadAhead) -> R,
+    ) -> R {
+        std::thread::scope(|scope| {
+            // One batch waits read while another is folded: two buffers in all.
+            let (deliver, delivered): (SyncSender<(ReadOutcome, Batch)>, _) = sync_channel(1);
+            let (free, free_buffers) = channel::<Batch>();
+            for buffer in buffers {
+                free.send(buffer).expect("the receiver is alive");
+            }
+            scope.spawn(move || {
+                for &b in todo {
+                    // Both fail only when the fold has ended: nothing more to read.
+                    let Ok(mut batch) = free_buffers.recv() else {
+                        return;
+                    };
+                    let outcome = self.read_valid(self.batch_range(b), &mut batch, check);
+                    if deliver.send((outcome, batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let reader = ReadAhead { delivered, free };
+            // `reader` is dropped when `fold` returns, which stops the thread before the
+            // scope waits for it.
+            fold(&reader)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+
+    use homodyne_core::{CallbackSource, FitObserver, IterationReport, JacobianKind};
+
+    use super::*;
+    use crate::loss::Loss;
+    use crate::objective::{InMemoryObjective, Objective, SumsState};
+    use crate::streaming::StreamingSettings;
+
+    /// `a + b x`.
+    struct Line;
+    impl Model for Line {
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+            for (v, &x) in values.iter_mut().zip(x) {
+                *v = p[0] + p[1] * x;
+            }
+        }
+        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+            for ((v, row), &x) in values.iter_mut().zip(jac.chunks_exact_mut(2)).zip(x) {
+                *v = p[0] + p[1] * x;
+                row.copy_from_slice(&[1.0, x]);
+            }
+        }
+        fn jacobian_kind(&self) -> JacobianKind {
+            JacobianKind::Exact
+        }
+    }
+
+    /// Asks to stop once `after` batches have been reported.
+    struct StopAfter {
+        after: usize,
+        seen: AtomicUsize,
+    }
+    impl FitObserver for StopAfter {
+        fn on_iteration(&self, _report: &IterationReport<'_>) {}
+        fn on_pass_progress(&self, _progress: &homodyne_core::PassProgress) {
+            self.seen.fetch_add(1, Ordering::SeqCst);
+        }
+        fn stop_requested(&self) -> bool {
+            self.seen.load(Ordering::SeqCst) >= self.after
+        }
+    }
+
+    fn settings(batch_size: usize) -> StreamingSettings {
+        StreamingSettings {
+            batch_size,
+            ..StreamingSettings::default()
+        }
+    }
+
+    /// The first point and the thread of every read.
+    type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
+
+    /// `n` points of `y = 1 + 2 x` with a wiggle, served by a callback that records the
+    /// first point and the thread of every read, and fails the test if two reads overlap.
+    fn recorded(n: usize) -> (CallbackSource, Vec<f64>, Vec<f64>, Reads) {
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|x| 1.0 + 2.0 * x + (7.0 * x).sin() * 0.1)
+            .collect();
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let busy = AtomicBool::new(false);
+        let (xs, ys, seen) = (x.clone(), y.clone(), reads.clone());
+        let source = CallbackSource::new(n, 1, false, "recorded", move |range, batch| {
+            assert!(!busy.swap(true, Ordering::SeqCst), "two reads at once");
+            seen.lock()
+                .unwrap()
+                .push((range.start, std::thread::current().id()));
+            batch.x.copy_from_slice(&xs[range.clone()]);
+            batch.y.copy_from_slice(&ys[range]);
+            busy.store(false, Ordering::SeqCst);
+            Ok(())
+        });
+        (source, x, y, reads)
+    }
+
+    #[test]
+    fn passes_read_every_batch_in_order_one_at_a_time_on_a_thread_of_their_own() {
+        let (source, x, y, reads) = recorded(1_000);
+        let p = [0.5, 1.5];
+        let streamed = StreamingObjective::new(&Line, &source, &p, Loss::Linear, 1.0, settings(64));
+        let cost = streamed.cost(&p).unwrap();
+        let read = reads.lock().unwrap().clone();
+        let starts: Vec<usize> = read.iter().map(|(s, _)| *s).collect();
+        assert_eq!(starts, (0..1_000).step_by(64).collect::<Vec<_>>());
+        let here = std::thread::current().id();
+        assert!(read.iter().all(|(_, thread)| *thread != here));
+
+        // The bits of the batches' sums added in batch order, as read in line.
+        let mut in_line = SumsState::empty();
+        for lo in (0..1_000).step_by(64) {
+            let hi = (lo + 64).min(1_000);
+            let batch = Batch {
+                x: x[lo..hi].to_vec(),
+                y: y[lo..hi].to_vec(),
+                sigma: Vec::new(),
+            };
+            let sums =
+                InMemoryObjective::of_batch(&Line, &batch, false, Loss::Linear, 1.0).cost_sums(&p);
+            in_line = in_line.combine(sums);
+        }
+        assert_eq!(cost, in_line.into_cost());
+    }
+
+    #[test]
+    fn a_pass_stopped_on_request_stops_its_reader() {
+        let (source, _, _, reads) = recorded(1_000);
+        let p = [0.5, 1.5];
+        let observer = StopAfter {
+            after: 2,
+            seen: AtomicUsize::new(0),
+        };
+        let streamed = StreamingObjective::new(&Line, &source, &p, Loss::Linear, 1.0, settings(64))
+            .with_observer(&observer);
+        let error = streamed.cost(&p).unwrap_err();
+        assert!(error.is_interrupted(), "{error}");
+        // Two batches folded; at most the two buffers' worth read past them.
+        let read = reads.lock().unwrap().len();
+        assert!((2..=4).contains(&read), "{read} reads");
+    }
+}
