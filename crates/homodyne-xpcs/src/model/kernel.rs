@@ -357,8 +357,8 @@ impl AnglePoints<'_> {
                 &mut p5[..len],
                 &mut p6[..len],
             );
-            let compat = self.form == ModelForm::PythonCompat;
-            for r in 0..len {
+            // `compat` is a constant in each of the two loops below.
+            let mut gradient = |r: usize, compat: bool| {
                 // Published: contrast g1_D dF/du; compatibility form: 2 contrast g1 g1_D
                 // dF/du, zero where the floor holds.
                 let raw = g1_d[r] * g1_s[r];
@@ -373,38 +373,47 @@ impl AnglePoints<'_> {
                 let scale = diff_g[r] / m_g[r];
                 let per_m = dc2_du * shear.scale * shear.cos;
                 let phi0 = dc2_du * shear.scale * m_g[r] * (-shear.sin) * PI / 180.0;
-                p3[r] = if kept {
-                    per_m * (scale * (g_i[0] - g_j[0][r]))
-                } else {
-                    0.0
-                };
-                p4[r] = if kept {
-                    per_m * (scale * (g_i[1] - g_j[1][r]))
-                } else {
-                    0.0
-                };
-                p5[r] = if kept {
-                    per_m * (scale * (g_i[2] - g_j[2][r]))
-                } else {
-                    0.0
-                };
-                p6[r] = if kept { phi0 } else { 0.0 };
+                let zero_unless_kept = |v: f64| if kept { v } else { 0.0 };
+                p3[r] = zero_unless_kept(per_m * (scale * (g_i[0] - g_j[0][r])));
+                p4[r] = zero_unless_kept(per_m * (scale * (g_i[1] - g_j[1][r])));
+                p5[r] = zero_unless_kept(per_m * (scale * (g_i[2] - g_j[2][r])));
+                p6[r] = zero_unless_kept(phi0);
+            };
+            match self.form {
+                ModelForm::Published => (0..len).for_each(|r| gradient(r, false)),
+                ModelForm::PythonCompat => (0..len).for_each(|r| gradient(r, true)),
             }
         }
         // One fill of the block's rows, then plain stores: a fill per row is a call, and a
         // load right after it waits for the call's stores.
-        let n_physical = if self.shear.is_some() { 7 } else { 3 };
         let physical_columns: [&[f64]; 7] = [p0, p1, p2, p3, p4, p5, p6];
         let width = rows.len() / len.max(1);
         rows.fill(0.0);
-        for (r, row) in rows.chunks_exact_mut(width.max(1)).take(len).enumerate() {
-            for &(c, o, w) in &columns.scaling {
-                row[c] += w * per_contrast[r];
-                row[o] += w;
-            }
-            for (t, column) in physical_columns[..n_physical].iter().enumerate() {
-                row[columns.physical + t] = column[r];
-            }
+        let rows = rows.chunks_exact_mut(width.max(1)).take(len);
+        match self.shear {
+            None => write_rows::<3>(rows, columns, per_contrast, &physical_columns),
+            Some(_) => write_rows::<7>(rows, columns, per_contrast, &physical_columns),
+        }
+    }
+}
+
+/// Writes the gradient of each point into its (zeroed) Jacobian row: the angle's scaling
+/// columns from `per_contrast` and the weights, and the first `P` physical columns.
+#[inline(always)]
+fn write_rows<'a, const P: usize>(
+    rows: impl Iterator<Item = &'a mut [f64]>,
+    columns: &Columns,
+    per_contrast: &[f64],
+    physical: &[&[f64]; 7],
+) {
+    for (r, row) in rows.enumerate() {
+        for &(c, o, w) in &columns.scaling {
+            row[c] += w * per_contrast[r];
+            row[o] += w;
+        }
+        let row = &mut row[columns.physical..columns.physical + P];
+        for t in 0..P {
+            row[t] = physical[t][r];
         }
     }
 }
