@@ -313,3 +313,21 @@ fn a_stop_in_a_stage_ends_the_fit_there() {
     assert!(error.is_interrupted(), "{error}");
     assert_eq!(error.context().get("stage"), Some("stride 16"), "{error}");
 }
+
+/// A held parameter is held in the stages too: their starts and optima carry its value,
+/// and the fit equals the fit of the model with the value substituted.
+#[test]
+fn stages_hold_held_parameters() {
+    let data = decay(40_000, 0.01, 53);
+    let result = staged(&data).fix(2, 0.5).run().unwrap();
+    assert_eq!(result.stages.len(), 2);
+    for stage in &result.stages {
+        assert_eq!(stage.start.len(), 3);
+        assert_eq!(stage.start[2], 0.5);
+        let fitted = stage.result.as_ref().unwrap();
+        assert_eq!(fitted.parameters[2], 0.5);
+        assert_eq!(fitted.parameter_flags[2], homodyne::ParameterFlag::Fixed);
+    }
+    assert_eq!(result.parameters[2], 0.5);
+    assert!(result.converged(), "{result}");
+}
