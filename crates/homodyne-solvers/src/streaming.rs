@@ -54,7 +54,7 @@ mod batches;
 mod checks;
 mod objective;
 mod passes;
-mod reader;
+pub(crate) mod reader;
 mod settings;
 mod state;
 

@@ -128,10 +128,10 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         // `DataSource` contract) and only read errors can make them fail.
         let check = index == 0;
         // The next batch is read, on a thread of its own, while this one is folded in
-        // (`read_ahead`): reading overlaps the computation, and the sums are the same as
+        // (`read_batches_ahead`): reading overlaps the computation, and the sums are the same as
         // with reading in line.
         let buffers = [std::mem::take(&mut inner.batch), Batch::default()];
-        self.read_ahead(&todo, check, buffers, |reader| {
+        self.read_batches_ahead(&todo, check, buffers, |reader| {
             for &b in &todo {
                 let range = self.batch_range(b);
                 let (outcome, current) = reader

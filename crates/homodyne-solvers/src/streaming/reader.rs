@@ -1,5 +1,6 @@
 //! Reading ahead: the batches of a pass read in order on a thread of their own while the
-//! pass folds the one before, through two buffers that go back and forth ([`ReadAhead`]).
+//! pass folds the one before, through two buffers that go back and forth ([`read_ahead`],
+//! [`ReadAhead`]).
 //!
 //! The reader is a thread of its own, not a task of the thread pool, so that a read that
 //! waits for the disk (a file whose pages the system has dropped) never holds a thread
@@ -18,62 +19,80 @@ use super::objective::StreamingObjective;
 /// How the read of a batch went: the reads it took, or those and why it failed.
 pub(super) type ReadOutcome = Result<usize, (usize, BatchFailure)>;
 
-/// The fold's end of a pass's reader: batches come read, in order, and their buffers go
-/// back to be read into again.
-pub(super) struct ReadAhead {
-    delivered: Receiver<(ReadOutcome, Batch)>,
+/// The fold's end of a pass's reader: batches come read, in order, each with how its read
+/// went (`T`), and their buffers go back to be read into again.
+pub(crate) struct ReadAhead<T> {
+    delivered: Receiver<(T, Batch)>,
     free: Sender<Batch>,
 }
 
-impl ReadAhead {
+impl<T> ReadAhead<T> {
     /// The next batch of the pass and how its read went; `None` once the reader has
     /// stopped (every batch delivered, or the reader failed).
-    pub(super) fn next(&self) -> Option<(ReadOutcome, Batch)> {
+    pub(crate) fn next(&self) -> Option<(T, Batch)> {
         self.delivered.recv().ok()
     }
 
     /// Hands a folded batch's buffer back, to read a later batch into.
-    pub(super) fn recycle(&self, batch: Batch) {
+    pub(crate) fn recycle(&self, batch: Batch) {
         // The reader may have stopped after its last batch: the buffer is then dropped.
         let _ = self.free.send(batch);
     }
 }
 
+/// Runs `fold` with the batches `todo` read ahead, in order, on a thread of their own, by
+/// `read` (which fills a buffer with a batch and says how it went) into the two
+/// `buffers`, and returns what `fold` returns. When `fold` returns early the reader stops
+/// at its next batch.
+pub(crate) fn read_ahead<I: Sync, T: Send, R>(
+    todo: &[I],
+    read: impl Fn(&I, &mut Batch) -> T + Sync,
+    buffers: [Batch; 2],
+    fold: impl FnOnce(&ReadAhead<T>) -> R,
+) -> R {
+    std::thread::scope(|scope| {
+        // One batch waits read while another is folded: two buffers in all.
+        let (deliver, delivered): (SyncSender<(T, Batch)>, _) = sync_channel(1);
+        let (free, free_buffers) = channel::<Batch>();
+        for buffer in buffers {
+            free.send(buffer).expect("the receiver is alive");
+        }
+        let read = &read;
+        scope.spawn(move || {
+            for item in todo {
+                // Both fail only when the fold has ended: nothing more to read.
+                let Ok(mut batch) = free_buffers.recv() else {
+                    return;
+                };
+                let outcome = read(item, &mut batch);
+                if deliver.send((outcome, batch)).is_err() {
+                    return;
+                }
+            }
+        });
+        let reader = ReadAhead { delivered, free };
+        // `reader` is dropped when `fold` returns, which stops the thread before the scope
+        // waits for it.
+        fold(&reader)
+    })
+}
+
 impl<M: Model + ?Sized> StreamingObjective<'_, M> {
-    /// Runs `fold` with the batches `todo` (indices, in order) read ahead on a thread of
-    /// their own into `buffers` (checking their values when `check`), and returns what it
-    /// returns. When `fold` returns early the reader stops at its next batch.
-    pub(super) fn read_ahead<R>(
+    /// Runs `fold` with the batches `todo` (indices, in order) read ahead ([`read_ahead`])
+    /// into `buffers`, their values checked when `check`.
+    pub(super) fn read_batches_ahead<R>(
         &self,
         todo: &[usize],
         check: bool,
         buffers: [Batch; 2],
-        fold: impl FnOnce(&ReadAhead) -> R,
+        fold: impl FnOnce(&ReadAhead<ReadOutcome>) -> R,
     ) -> R {
-        std::thread::scope(|scope| {
-            // One batch waits read while another is folded: two buffers in all.
-            let (deliver, delivered): (SyncSender<(ReadOutcome, Batch)>, _) = sync_channel(1);
-            let (free, free_buffers) = channel::<Batch>();
-            for buffer in buffers {
-                free.send(buffer).expect("the receiver is alive");
-            }
-            scope.spawn(move || {
-                for &b in todo {
-                    // Both fail only when the fold has ended: nothing more to read.
-                    let Ok(mut batch) = free_buffers.recv() else {
-                        return;
-                    };
-                    let outcome = self.read_valid(self.batch_range(b), &mut batch, check);
-                    if deliver.send((outcome, batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            let reader = ReadAhead { delivered, free };
-            // `reader` is dropped when `fold` returns, which stops the thread before the
-            // scope waits for it.
-            fold(&reader)
-        })
+        read_ahead(
+            todo,
+            |&b, batch| self.read_valid(self.batch_range(b), batch, check),
+            buffers,
+            fold,
+        )
     }
 }
 
