@@ -290,19 +290,87 @@ impl HomodyneModel {
     }
 
     /// The model at `parameters` on every point, in the order of [`HomodyneModel::point`]
-    /// (the layout of [`crate::CorrelationData::c2`]). Evaluated angle by angle, so that
-    /// besides the result only one matrix's indices are held.
+    /// (the layout of [`crate::CorrelationData::c2`]), the same bits as
+    /// [`Model::eval`] on those points (NaN for a parameter vector of the wrong length).
+    /// Evaluated row by row without index arrays, the angles shared among the machine's
+    /// threads in contiguous runs; each value depends on its point alone, so the result
+    /// does not depend on the number of threads.
     pub fn values(&self, parameters: &[f64]) -> Vec<f64> {
-        let size = self.grid.len() * self.grid.len();
+        let n = self.grid.len();
+        let size = n * n;
         let mut values = vec![0.0; self.n_points()];
-        let mut x = vec![0.0; size];
-        for (k, out) in values.chunks_mut(size.max(1)).enumerate() {
-            for (i, xi) in x.iter_mut().enumerate() {
-                *xi = (k * size + i) as f64;
-            }
-            self.eval(&x[..out.len()], parameters, out);
+        if parameters.len() != self.layout.n_params() {
+            values.fill(f64::NAN);
+            return values;
         }
+        if size == 0 {
+            return values;
+        }
+        let tables = self.tables(self.layout.physical(parameters));
+        let scaling = self.per_angle_scaling(parameters);
+        let n_angles = self.phi.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .clamp(1, n_angles.max(1));
+        let per_thread = n_angles.div_ceil(threads).max(1);
+        let evaluate = |first_angle: usize, run: &mut [f64]| {
+            with_scratch(|scratch| {
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (a, matrix) in run.chunks_mut(size).enumerate() {
+                            let points = self.angle_points(&tables, &scaling, first_angle + a);
+                            for (i, row) in matrix.chunks_mut(n).enumerate() {
+                                points.evaluate_row(i, 0, row, None, scratch);
+                            }
+                        }
+                    },
+                )
+            })
+        };
+        let evaluate = &evaluate;
+        std::thread::scope(|scope| {
+            let mut runs = values.chunks_mut(per_thread * size).enumerate();
+            // The first run on this thread, the others on their own.
+            let first = runs.next();
+            for (r, run) in runs {
+                scope.spawn(move || evaluate(r * per_thread, run));
+            }
+            if let Some((_, run)) = first {
+                evaluate(0, run);
+            }
+        });
         values
+    }
+
+    /// What the points of angle `k` share at the parameter vector of `tables` and the
+    /// per-angle `(contrasts, offsets)` of `scaling`.
+    #[inline(always)]
+    fn angle_points<'t>(
+        &self,
+        tables: &'t Tables,
+        (contrasts, offsets): &(Vec<f64>, Vec<f64>),
+        k: usize,
+    ) -> AnglePoints<'t> {
+        let shear_scale = match self.form {
+            ModelForm::Published => self.q * self.gap * self.grid.dt() / 2.0,
+            ModelForm::PythonCompat => self.q * self.gap * self.grid.dt() / (2.0 * PI),
+        };
+        AnglePoints {
+            form: self.form,
+            q2dt: self.q * self.q * self.grid.dt(),
+            diffusion: &tables.diffusion,
+            factor_table: tables.diffusion_factor.as_deref(),
+            n_t: self.grid.len(),
+            shear: tables.shear.as_ref().map(|integral| Shear {
+                integral,
+                scale: shear_scale,
+                cos: tables.cos[k],
+                sin: tables.sin[k],
+            }),
+            contrast: contrasts[k],
+            offset: offsets[k],
+        }
     }
 
     /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
@@ -405,13 +473,8 @@ impl HomodyneModel {
             _ => n_params,
         };
         let tables = self.tables(self.layout.physical(p));
-        let (contrasts, offsets) = self.per_angle_scaling(p);
+        let scaling = self.per_angle_scaling(p);
         let n = self.grid.len();
-        let q2dt = self.q * self.q * self.grid.dt();
-        let shear_scale = match self.form {
-            ModelForm::Published => self.q * self.gap * self.grid.dt() / 2.0,
-            ModelForm::PythonCompat => self.q * self.gap * self.grid.dt() / (2.0 * PI),
-        };
         // Where the current angle's scaling and physical columns sit in a row: the angle,
         // and whether they are among the active columns.
         let mut columns: Option<(usize, bool)> = None;
@@ -459,21 +522,7 @@ impl HomodyneModel {
                                 Some((rows, &cols))
                             }
                         };
-                        let points = AnglePoints {
-                            form: self.form,
-                            q2dt,
-                            diffusion: &tables.diffusion,
-                            factor_table: tables.diffusion_factor.as_deref(),
-                            n_t: n,
-                            shear: tables.shear.as_ref().map(|integral| Shear {
-                                integral,
-                                scale: shear_scale,
-                                cos: tables.cos[k],
-                                sin: tables.sin[k],
-                            }),
-                            contrast: contrasts[k],
-                            offset: offsets[k],
-                        };
+                        let points = self.angle_points(&tables, &scaling, k);
                         points.evaluate_row(i, j, &mut values[run], rows, scratch);
                     }
                 },
