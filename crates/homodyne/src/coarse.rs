@@ -331,10 +331,34 @@ pub fn run_stages(
 }
 
 /// The observer of a stage: the fit's observer hears the progress of the stage's passes
-/// and is asked whether to stop, but hears no iteration or trial (a stage's iterations
-/// are not the fit's, and would make a display of them jump).
+/// and (unless made with [`StageObserver::reports_only`]) is asked whether to stop, but
+/// hears no iteration or trial (a stage's iterations are not the fit's, and would make a
+/// display of them jump).
 #[derive(Clone, Copy)]
-pub struct StageObserver<'a>(pub &'a dyn FitObserver);
+pub struct StageObserver<'a> {
+    observer: &'a dyn FitObserver,
+    stops: bool,
+}
+
+impl<'a> StageObserver<'a> {
+    /// Hands on `observer`'s stop requests and the progress of passes.
+    pub fn new(observer: &'a dyn FitObserver) -> Self {
+        Self {
+            observer,
+            stops: true,
+        }
+    }
+
+    /// Hands on the progress of passes only: for a stage that each process of a
+    /// distributed fit runs alone, which must not stop one process while the others go
+    /// on (the stop is then heard at the fit's next exchange).
+    pub fn reports_only(observer: &'a dyn FitObserver) -> Self {
+        Self {
+            observer,
+            stops: false,
+        }
+    }
+}
 
 impl FitObserver for StageObserver<'_> {
     fn on_iteration(&self, _report: &IterationReport<'_>) {}
@@ -342,10 +366,10 @@ impl FitObserver for StageObserver<'_> {
     fn on_trial(&self, _trial: &TrialReport<'_>) {}
 
     fn on_pass_progress(&self, progress: &PassProgress) {
-        self.0.on_pass_progress(progress);
+        self.observer.on_pass_progress(progress);
     }
 
     fn stop_requested(&self) -> bool {
-        self.0.stop_requested()
+        self.stops && self.observer.stop_requested()
     }
 }

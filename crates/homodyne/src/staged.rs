@@ -55,7 +55,14 @@ impl NlsqWrapper {
             return Ok(None);
         };
         let started = Instant::now();
-        let observer = StageObserver(fit.observer);
+        // Each process of a distributed fit runs the stages alone: a stop asked of one of
+        // them is heard at the next exchange (a check over a source's shares, or the fit's
+        // set-up), never in the middle of a stage that the others finish.
+        let exchanged = StageObserver::new(fit.observer);
+        let observer = match fit.communicator {
+            Some(_) => StageObserver::reports_only(fit.observer),
+            None => exchanged,
+        };
         // In memory on one process, the last stage's check is the fit's first
         // linearisation (at the stage's optimum): no cost pass of its own.
         let checks = StageChecks {
@@ -64,7 +71,7 @@ impl NlsqWrapper {
                 && fit.communicator.is_none()
                 && !fit.wants_streaming(),
         };
-        let mut staged = with_full_cost(fit, &observer, |objective| {
+        let mut staged = with_full_cost(fit, &observer, &exchanged, |objective| {
             run_stages(
                 &strides,
                 &fit.p0,
@@ -186,11 +193,13 @@ impl NlsqWrapper {
 /// stages: points in memory as one in-memory pass (by each process of a distributed fit:
 /// each holds them all), a source's points as this process's share read leaf-aligned and
 /// summed in tree order, the shares exchanged; the same bits either way (with
-/// power-of-two process counts). It
-/// reports its passes' progress to `observer` and obeys its stop requests.
+/// power-of-two process counts). It reports its passes' progress to `local` (for a pass
+/// by this process alone) or `exchanged` (for shares exchanged among the processes), and
+/// obeys their stop requests.
 fn with_full_cost<R>(
     fit: &Fit<'_>,
-    observer: &StageObserver<'_>,
+    local: &StageObserver<'_>,
+    exchanged: &StageObserver<'_>,
     run: impl FnOnce(&dyn Objective) -> R,
 ) -> R {
     let model = fit.model();
@@ -200,7 +209,7 @@ fn with_full_cost<R>(
         Data::Points { x, y } => {
             let objective =
                 InMemoryObjective::new(model, x, y, fit.sigma.as_deref(), loss, f_scale)
-                    .with_observer(observer);
+                    .with_observer(local);
             return run(&objective);
         }
         Data::Source(source) => *source,
@@ -228,7 +237,7 @@ fn with_full_cost<R>(
         n_points,
         Accumulation::NormalEquations,
     )
-    .with_observer(observer);
+    .with_observer(exchanged);
     run(&objective)
 }
 

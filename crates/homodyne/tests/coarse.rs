@@ -331,3 +331,38 @@ fn stages_hold_held_parameters() {
     assert_eq!(result.parameters[2], 0.5);
     assert!(result.converged(), "{result}");
 }
+
+/// Under two processes, a stop asked of one of them during the stages is heard at the
+/// stages' first exchange (the check's cost pass): it ends with `Interrupted`, the other
+/// with a communication error naming it, and neither waits for the other.
+#[test]
+fn a_process_stopped_in_its_stages_stops_the_other() {
+    let data = decay(40_000, 0.01, 59);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let stop = StopAfter {
+        after: 0,
+        stop: AtomicBool::new(true),
+    };
+    let results = ThreadGroup::new(2).run_each(|process| {
+        let observer: &dyn FitObserver = if process.rank() == 1 {
+            &stop
+        } else {
+            &NoObserver
+        };
+        Fit::source(&Decay, &source)
+            .p0(&P0)
+            .coarse_to_fine(CoarseToFine::Strides(vec![4]))
+            .communicator(&process as &dyn Communicator)
+            .observer(observer)
+            .run()
+    });
+    let stopped = results[1].as_ref().unwrap_err();
+    assert!(stopped.is_interrupted(), "{stopped}");
+    assert_eq!(
+        stopped.context().get("stage"),
+        Some("stride 4"),
+        "{stopped}"
+    );
+    let other = results[0].as_ref().unwrap_err();
+    assert_eq!(other.kind(), ErrorKind::Communication, "{other}");
+}
