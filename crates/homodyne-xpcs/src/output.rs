@@ -115,8 +115,11 @@
 //! 1-6% larger and took most of the writing time. The HDF5 matrices are chunked (rows of
 //! one angle, about 1 MiB a chunk), uncompressed for the same reason. Both files are
 //! written to a temporary name and renamed, so an interrupted write never leaves a
-//! truncated file under the final name. The arrays are computed and written one at a
-//! time, to both files at once: besides the data, at most two `n N^2` arrays are held.
+//! truncated file under the final name (they are not synced to the disk first: only a
+//! crash of the operating system soon after the run can lose them). The arrays are
+//! computed and written one at a time, to both files at once: besides the data, at most
+//! two `n N^2` arrays are held (the model at the fitted parameters, and the array being
+//! written).
 //!
 //! # Where this differs from the package, on purpose
 //!
@@ -173,6 +176,7 @@ mod convergence_json;
 mod fitted_data;
 mod inputs;
 mod json;
+mod model_values;
 mod parameter_flags;
 mod parameters_json;
 mod quality;
@@ -194,6 +198,7 @@ use self::statistics::Statistics;
 
 pub use self::arrays::NORMALIZED_RESIDUAL_FRACTION;
 pub use self::inputs::{NlsqOutputs, PACKAGE_DEFAULT_SIGMA, Sigma};
+pub use self::model_values::model_values;
 pub use self::quality::{
     CHI2_ACCEPTABLE_THRESHOLD, MAX_CONDITION_NUMBER, REDUCED_CHI_SQUARED_THRESHOLD,
 };
@@ -233,6 +238,35 @@ pub fn write_nlsq_outputs(
     outputs: &NlsqOutputs,
 ) -> Result<Vec<PathBuf>, XpcsError> {
     outputs.check()?;
+    let fit = model_values(outputs.model, &outputs.result.parameters);
+    write_nlsq_outputs_with_fit(output_dir, outputs, &fit)
+}
+
+/// [`write_nlsq_outputs`] with the model at the fitted parameters on every point given:
+/// `fit` is what [`model_values`] (or [`crate::HomodyneModel::values`], the same bits)
+/// returns for `outputs.result.parameters`, for a caller that uses it too (the CLI draws
+/// it), so that it is computed once. The files are those `write_nlsq_outputs` writes.
+///
+/// # Errors
+///
+/// Those of [`write_nlsq_outputs`], and [`XpcsError::InvalidSetting`] when `fit` does not
+/// hold one value per point of the model.
+pub fn write_nlsq_outputs_with_fit(
+    output_dir: &Path,
+    outputs: &NlsqOutputs,
+    fit: &[f64],
+) -> Result<Vec<PathBuf>, XpcsError> {
+    outputs.check()?;
+    if fit.len() != outputs.model.n_points() {
+        return Err(XpcsError::setting(
+            "fitted model values",
+            format!(
+                "{} values given for the model's {} points",
+                fit.len(),
+                outputs.model.n_points()
+            ),
+        ));
+    }
     let dir = output_dir.join(NLSQ_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| XpcsError::Io {
         path: dir.clone(),
@@ -244,7 +278,7 @@ pub fn write_nlsq_outputs(
     let npz_path = dir.join(FITTED_DATA_NPZ);
     let h5_path = dir.join(FITTED_DATA_H5);
     let mut files = FittedDataFiles::create(&npz_path, &h5_path)?;
-    let chi_squared = match write_arrays(outputs, &mut files) {
+    let chi_squared = match write_arrays(outputs, fit, &mut files) {
         Ok(chi_squared) => chi_squared,
         Err(e) => {
             files.abandon();

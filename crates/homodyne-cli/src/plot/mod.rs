@@ -15,10 +15,12 @@
 
 mod axes;
 mod clip;
+mod colour_scale;
 pub mod cuts;
 mod draw;
 pub mod heatmap;
 mod per_angle;
+mod pixel_means;
 mod plot_data;
 mod prepare;
 mod raster;

@@ -1,8 +1,11 @@
 //! The figures drawn one PNG per angle (the heatmaps and the one-time cuts): the checks
-//! their inputs share, and the writing of one file per angle.
+//! their inputs share, and the writing of one file per angle, the angles drawn in parallel
+//! (each file's bytes depend on its angle alone, not on the threads).
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use super::raster::font_registered;
 
@@ -23,21 +26,23 @@ impl PerAngle {
     /// Writes one PNG per angle into `dir` (created when missing) and returns their paths
     /// in the order of `phi`: `render(angle, data, fit)` draws the `n_t x n_t` matrices of
     /// one angle, cut from `matrices` (the data and the fit, each the `phi.len()` matrices
-    /// one after another).
+    /// one after another). The angles are drawn and written on rayon's threads; two
+    /// angles that share a file name are written one after the other, in the order of
+    /// `phi`, so the later one's file is the one that stays.
     ///
     /// # Errors
     ///
     /// A one-line message naming the file or folder: no angle, frames or times this
     /// figure refuses, a non-finite angle, lengths that disagree, a folder that cannot be
-    /// created, a PNG that cannot be drawn or written. Files written before the failure
-    /// stay.
+    /// created, a PNG that cannot be drawn or written (of several failures, that of the
+    /// first angle in `phi`). The files of the other angles are written.
     pub(super) fn write<E: Display>(
         &self,
         dir: &Path,
         phi: &[f64],
         (n_t, times): (usize, &[f64]),
         (data, fit): (&[f64], &[f64]),
-        mut render: impl FnMut(f64, &[f64], &[f64]) -> Result<Vec<u8>, E>,
+        render: impl Fn(f64, &[f64], &[f64]) -> Result<Vec<u8>, E> + Sync,
     ) -> Result<Vec<PathBuf>, String> {
         let fail = |what: String| {
             format!(
@@ -80,16 +85,29 @@ impl PerAngle {
         if !font_registered() {
             return Err(fail("the embedded font could not be loaded".to_owned()));
         }
-        let mut written = Vec::with_capacity(phi.len());
-        for (k, &angle) in phi.iter().enumerate() {
-            let path = dir.join((self.file_name)(angle));
+        let names: Vec<String> = phi.iter().map(|&angle| (self.file_name)(angle)).collect();
+        // Angles whose file name an earlier angle has: written after the others.
+        let repeated: Vec<bool> = (0..phi.len())
+            .map(|k| names[..k].contains(&names[k]))
+            .collect();
+        let draw = |k: usize| -> Result<PathBuf, String> {
+            let path = dir.join(&names[k]);
             let matrices = k * size..(k + 1) * size;
-            let png = render(angle, &data[matrices.clone()], &fit[matrices])
+            let png = render(phi[k], &data[matrices.clone()], &fit[matrices])
                 .map_err(|e| format!("cannot plot {}: {e}", path.display()))?;
             std::fs::write(&path, png)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            written.push(path);
+            Ok(path)
+        };
+        let mut outcomes: Vec<Option<Result<PathBuf, String>>> = (0..phi.len())
+            .into_par_iter()
+            .map(|k| (!repeated[k]).then(|| draw(k)))
+            .collect();
+        for (k, outcome) in outcomes.iter_mut().enumerate() {
+            if repeated[k] {
+                *outcome = Some(draw(k));
+            }
         }
-        Ok(written)
+        outcomes.into_iter().flatten().collect()
     }
 }

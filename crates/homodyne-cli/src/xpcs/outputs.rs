@@ -1,12 +1,19 @@
 //! The result files of an XPCS fit: `<dir>/nlsq/` holds the package's three JSON files and
 //! the fitted data as `.npz` and HDF5, and per angle a heatmap PNG and a PNG of one-time
 //! cuts (c2 against the delay at a few ages, data and fit).
+//!
+//! The model at the fitted parameters is computed once (the angles shared among the
+//! threads) and serves the arrays and the figures. The array and JSON files are written on
+//! a thread of their own while the figures are drawn, one angle a task on rayon's threads:
+//! writing the arrays is mostly the operating system copying gigabytes, drawing is
+//! arithmetic, and the two overlap. Every file's bytes are the same on any number of
+//! threads.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use homodyne_xpcs::output::Sigma;
-use homodyne_xpcs::{NlsqOutputs, PointSelection, write_nlsq_outputs};
+use homodyne_xpcs::output::{Sigma, model_values, write_nlsq_outputs_with_fit};
+use homodyne_xpcs::{NlsqOutputs, PointSelection, XpcsError};
 
 use super::pipeline::XpcsRun;
 use crate::failure::Failure;
@@ -52,25 +59,17 @@ impl WrittenOutputs {
 pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failure> {
     let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
     let started = Instant::now();
-    let files = write_nlsq_outputs(
-        dir,
-        &NlsqOutputs {
-            model,
-            data,
-            result,
-            execution_time: run.seconds,
-            sigma: run.noise.as_ref().map(Sigma::Estimated),
-            points: PointSelection::default(),
-            coarse_stages: &run.fitted.stages,
-            scaling_choice: run.choice.as_ref(),
-        },
-    )
-    .map_err(|e| {
-        Failure::fit(format!(
-            "the fit worked but its results could not be written: {e}"
-        ))
-    })?;
-    let fit = model.values(&result.parameters);
+    let fit = model_values(model, &result.parameters);
+    let outputs = NlsqOutputs {
+        model,
+        data,
+        result,
+        execution_time: run.seconds,
+        sigma: run.noise.as_ref().map(Sigma::Estimated),
+        points: PointSelection::default(),
+        coarse_stages: &run.fitted.stages,
+        scaling_choice: run.choice.as_ref(),
+    };
     let folder = dir.join("nlsq");
     // Heatmaps and one-time cuts draw the same matrices, measured and fitted.
     type Plots = fn(&Path, &[f64], usize, &[f64], &[f64], &[f64]) -> Result<Vec<PathBuf>, String>;
@@ -89,8 +88,30 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failur
             ))
         })
     };
-    let heatmaps = draw(write_heatmaps, "heatmaps")?;
-    let cuts = draw(write_cuts, "one-time cuts")?;
+    let (files, figures) = std::thread::scope(|scope| {
+        let files = std::thread::Builder::new()
+            .name("homodyne-outputs".to_owned())
+            .spawn_scoped(scope, || write_nlsq_outputs_with_fit(dir, &outputs, &fit));
+        let figures = draw(write_heatmaps, "heatmaps")
+            .and_then(|heatmaps| Ok((heatmaps, draw(write_cuts, "one-time cuts")?)));
+        let files = match files {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(XpcsError::setting(
+                    "output files",
+                    "the thread writing them panicked",
+                ))
+            }),
+            // No thread to be had: the files are written here, after the figures.
+            Err(_) => write_nlsq_outputs_with_fit(dir, &outputs, &fit),
+        };
+        (files, figures)
+    });
+    let files = files.map_err(|e| {
+        Failure::fit(format!(
+            "the fit worked but its results could not be written: {e}"
+        ))
+    })?;
+    let (heatmaps, cuts) = figures?;
     Ok(WrittenOutputs {
         folder,
         files,

@@ -1,20 +1,25 @@
 //! The arrays of `fitted_data.npz` and `fitted_data.h5`, computed one at a time in the
 //! package's key order and handed to both files (the table in the module documentation of
-//! `output`), and the chi-squared of the fitted elements.
+//! `output`), and the chi-squared of the fitted elements. The one array that takes long
+//! to compute, the raw theory, is computed while the data are being written.
 
 use crate::error::XpcsError;
 
 use super::fitted_data::FittedDataFiles;
 use super::inputs::NlsqOutputs;
+use super::model_values::model_values;
 
 /// `residuals_normalized = residuals / (NORMALIZED_RESIDUAL_FRACTION * c2_exp)`.
 pub const NORMALIZED_RESIDUAL_FRACTION: f64 = 0.05;
 
 /// Computes every array, hands each to both files in the package's key order, and returns
 /// the sum of squared residuals of the solver's model over the fitted elements, each
-/// angle's divided by its sigma^2 when a sigma is given.
+/// angle's divided by its sigma^2 when a sigma is given. `solver` is the model at the
+/// fitted parameters on every point (`c2_solver_scaled`, [`model_values`]), `n N^2`
+/// values.
 pub(crate) fn write_arrays(
     outputs: &NlsqOutputs,
+    solver: &[f64],
     files: &mut FittedDataFiles,
 ) -> Result<f64, XpcsError> {
     let model = outputs.model;
@@ -27,16 +32,21 @@ pub(crate) fn write_arrays(
     let cube = [n_phi, n_t, n_t];
     let mut put = |key: &str, shape: &[usize], values: &[f64]| files.put(key, shape, values);
 
-    put("phi_angles", &[n_phi], model.phi())?;
-    put("c2_exp", &cube, exp)?;
-
     // The raw theory: every contrast and offset 1 (for a Fourier series, the coefficients
     // of the constant 1).
     let ones = vec![1.0; n_phi];
     let (unit_contrasts, unit_offsets) = layout.scaling_from_per_angle(&ones, &ones, model.phi());
     let raw_parameters =
         layout.assemble(&unit_contrasts, &unit_offsets, layout.physical(parameters))?;
-    let mut buffer = model.values(&raw_parameters);
+
+    put("phi_angles", &[n_phi], model.phi())?;
+    // The raw theory is computed while the data are written.
+    let (data_written, raw) = std::thread::scope(|scope| {
+        let raw = scope.spawn(|| model_values(model, &raw_parameters));
+        (put("c2_exp", &cube, exp), raw.join())
+    });
+    data_written?;
+    let mut buffer = raw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     put("c2_theoretical_raw", &cube, &buffer)?;
 
     // Post-hoc per-angle least squares of the data on [raw, 1], applied in place.
@@ -78,8 +88,7 @@ pub(crate) fn write_arrays(
     put("t2", &[n_t], times)?;
     put("q", &[1], &[model.q()])?;
 
-    let solver = model.values(parameters);
-    put("c2_solver_scaled", &cube, &solver)?;
+    put("c2_solver_scaled", &cube, solver)?;
     // Over the fitted elements, summed angle by angle, row by row: partial sums keep the
     // rounding small. Each angle's squares are divided by its sigma^2 when one is given.
     let selection = outputs.points;
