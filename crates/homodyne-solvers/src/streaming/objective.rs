@@ -21,6 +21,10 @@ pub struct StreamingObjective<'a, M: Model + ?Sized> {
     pub(super) observer: &'a dyn FitObserver,
     pub(super) checkpointer: Option<&'a dyn PassCheckpointer>,
     pub(super) inner: Mutex<Inner>,
+    /// Held while a batch is read and while a checkpoint is saved: the batches are read
+    /// on a thread of their own, and a save never overlaps a read, as when batches were
+    /// read in line (a source and the checkpoints may share a disk or a directory).
+    pub(super) reading: Mutex<()>,
 }
 
 /// The mutable part, behind a lock (one pass at a time).
@@ -91,6 +95,7 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                 checkpoint_errors: Vec::new(),
                 checkpoints_written: 0,
             }),
+            reading: Mutex::new(()),
         }
     }
 

@@ -3,6 +3,8 @@
 //! batches that fail excluded, a checkpoint saved when due, and a stop asked for honoured
 //! after a whole batch (see the [`streaming`](crate::streaming) module documentation).
 
+use std::sync::PoisonError;
+
 use homodyne_core::{Batch, Context, Model, OptimizationError, PassKind, PassProgress};
 
 use super::checks::same_bits;
@@ -240,7 +242,12 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
             sums: acc.clone(),
         });
         let loss = snapshot.passes.last().map_or(f64::NAN, |r| r.result.cost());
-        match checkpointer.save(&snapshot, loss) {
+        // Never while a batch is being read (see `StreamingObjective::reading`).
+        let saved = {
+            let _no_read = self.reading.lock().unwrap_or_else(PoisonError::into_inner);
+            checkpointer.save(&snapshot, loss)
+        };
+        match saved {
             Ok(()) => inner.checkpoints_written += 1,
             Err(e) if self.settings.stop_on_checkpoint_error => {
                 return Err(OptimizationError::Checkpoint {

@@ -9,6 +9,7 @@
 //! read, so memory stays two batches. The batches are read and folded in the pass's
 //! order, so the sums are the same bits whoever reads.
 
+use std::sync::PoisonError;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use homodyne_core::{Batch, Model};
@@ -89,7 +90,11 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
     ) -> R {
         read_ahead(
             todo,
-            |&b, batch| self.read_valid(self.batch_range(b), batch, check),
+            |&b, batch| {
+                // Never while a checkpoint is being saved (`StreamingObjective::reading`).
+                let _no_save = self.reading.lock().unwrap_or_else(PoisonError::into_inner);
+                self.read_valid(self.batch_range(b), batch, check)
+            },
             buffers,
             fold,
         )
@@ -206,6 +211,45 @@ mod tests {
             in_line = in_line.combine(sums);
         }
         assert_eq!(cost, in_line.into_cost());
+    }
+
+    /// Saves nothing, slowly, and says while it saves.
+    struct SlowSaver(Arc<AtomicBool>);
+    impl crate::streaming::PassCheckpointer for SlowSaver {
+        fn should_save(&self, _batches_done: u64) -> bool {
+            true
+        }
+        fn save(&self, _state: &crate::streaming::StreamState, _loss: f64) -> Result<(), String> {
+            self.0.store(true, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            self.0.store(false, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn no_batch_is_read_while_a_checkpoint_is_saved() {
+        let saving = Arc::new(AtomicBool::new(false));
+        let overlapped = Arc::new(AtomicUsize::new(0));
+        let (during, count) = (saving.clone(), overlapped.clone());
+        let source = CallbackSource::new(1_000, 1, false, "watched", move |range, batch| {
+            if during.load(Ordering::SeqCst) {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            for (k, i) in range.enumerate() {
+                batch.x[k] = i as f64;
+                batch.y[k] = 1.0 + 2.0 * i as f64;
+            }
+            Ok(())
+        });
+        let saver = SlowSaver(saving);
+        let p = [0.5, 1.5];
+        let streamed = StreamingObjective::new(&Line, &source, &p, Loss::Linear, 1.0, settings(64))
+            .with_checkpointer(&saver);
+        streamed.cost(&p).unwrap();
+        assert_eq!(streamed.checkpoints_written(), 16);
+        assert_eq!(overlapped.load(Ordering::SeqCst), 0);
     }
 
     #[test]
