@@ -191,7 +191,8 @@ impl<'a> Fit<'a> {
     ///
     /// The residuals are evaluated once per parameter vector, whatever their number (see
     /// [`ResidualModel`]); the result's `n_points` is their number, and `chi_squared` twice
-    /// the cost.
+    /// the cost. Such a fit runs no coarse stages unless asked ([`Fit::coarse_to_fine`]): a
+    /// subset of the residuals costs their whole evaluation.
     ///
     /// ```
     /// use homodyne::prelude::*;
@@ -216,13 +217,17 @@ impl<'a> Fit<'a> {
     pub fn residuals(problem: &'a dyn ResidualProblem) -> Self {
         let adapter = ResidualModel::new(problem);
         let (x, y) = adapter.points();
-        Self::with(
-            ModelRef::Owned(Arc::new(adapter)),
-            Data::Points {
-                x: Cow::Owned(x),
-                y: Cow::Owned(y),
-            },
-        )
+        Self {
+            // A subset of the residuals costs their whole evaluation: no coarse stages.
+            coarse_to_fine: CoarseToFine::Off,
+            ..Self::with(
+                ModelRef::Owned(Arc::new(adapter)),
+                Data::Points {
+                    x: Cow::Owned(x),
+                    y: Cow::Owned(y),
+                },
+            )
+        }
     }
 
     /// The start (required: one value per parameter, within the bounds).
