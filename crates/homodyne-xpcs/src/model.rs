@@ -50,6 +50,18 @@
 //! nonzero entries only in its angle's scaling parameters (one contrast and one offset,
 //! except for a Fourier series, whose every coefficient scales every angle) and in the
 //! physical columns.
+//!
+//! # Evaluation
+//!
+//! The points are taken in runs of consecutive indices along one row of one angle's
+//! matrix, and each run is evaluated block by block in loops the compiler vectorises,
+//! compiled for the widest instructions of the CPU at run time
+//! ([`homodyne_core::vector_math::vectorized`]): `exp` and `sin`/`cos` are the branch-free
+//! [`homodyne_core::vector_math::exp`] (2 ulp) and [`homodyne_core::vector_math::sin_cos`]
+//! (2 ulp; the C library's beyond `|u| = 1e8`), and `sinc` the branch-free form of
+//! [`sinc`]. Only additions, multiplications, divisions, square roots and selections are
+//! used, in the same order for every point, so a point's value and gradient are the same
+//! bits however the points are ordered, cut into chunks or shared among threads.
 
 use std::f64::consts::PI;
 use std::sync::{Arc, PoisonError, RwLock};

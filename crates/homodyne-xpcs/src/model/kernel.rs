@@ -351,37 +351,26 @@ impl AnglePoints<'_> {
                 .derivative
                 .each_ref()
                 .map(|d| &d[j0..j0 + len]);
-            let (p3, p4, p5, p6) = (
+            let factors = ShearFactors {
+                g1_d,
+                g1_s,
+                dfdu,
+                m_g,
+                diff_g,
+            };
+            let out = [
                 &mut p3[..len],
                 &mut p4[..len],
                 &mut p5[..len],
                 &mut p6[..len],
-            );
-            // `compat` is a constant in each of the two loops below.
-            let mut gradient = |r: usize, compat: bool| {
-                // Published: contrast g1_D dF/du; compatibility form: 2 contrast g1 g1_D
-                // dF/du, zero where the floor holds.
-                let raw = g1_d[r] * g1_s[r];
-                let (dc2_du, kept) = if compat {
-                    let dc2_dg1 = 2.0 * contrast * raw.max(G1_FLOOR);
-                    (dc2_dg1 * g1_d[r] * dfdu[r], !(raw < G1_FLOOR))
-                } else {
-                    (contrast * g1_d[r] * dfdu[r], true)
-                };
-                // du/dθ_G = scale cos(phi0 - phi) dM^G/dθ_G,
-                // du/dphi0 = scale M^G (-sin(phi0 - phi)) pi / 180.
-                let scale = diff_g[r] / m_g[r];
-                let per_m = dc2_du * shear.scale * shear.cos;
-                let phi0 = dc2_du * shear.scale * m_g[r] * (-shear.sin) * PI / 180.0;
-                let zero_unless_kept = |v: f64| if kept { v } else { 0.0 };
-                p3[r] = zero_unless_kept(per_m * (scale * (g_i[0] - g_j[0][r])));
-                p4[r] = zero_unless_kept(per_m * (scale * (g_i[1] - g_j[1][r])));
-                p5[r] = zero_unless_kept(per_m * (scale * (g_i[2] - g_j[2][r])));
-                p6[r] = zero_unless_kept(phi0);
-            };
+            ];
             match self.form {
-                ModelForm::Published => (0..len).for_each(|r| gradient(r, false)),
-                ModelForm::PythonCompat => (0..len).for_each(|r| gradient(r, true)),
+                ModelForm::Published => {
+                    shear_columns::<false>(contrast, shear, &factors, (g_i, g_j), out)
+                }
+                ModelForm::PythonCompat => {
+                    shear_columns::<true>(contrast, shear, &factors, (g_i, g_j), out)
+                }
             }
         }
         // One fill of the block's rows, then plain stores: a fill per row is a call, and a
@@ -415,5 +404,77 @@ fn write_rows<'a, const P: usize>(
         for t in 0..P {
             row[t] = physical[t][r];
         }
+    }
+}
+
+/// The per-point factors of a block that the shear columns of the gradient need.
+struct ShearFactors<'a> {
+    /// The diffusion factor.
+    g1_d: &'a [f64],
+    /// `sinc^2(u)`.
+    g1_s: &'a [f64],
+    /// `d sinc^2(u) / du`.
+    dfdu: &'a [f64],
+    /// `M^G_ij`.
+    m_g: &'a [f64],
+    /// `C^G_i - C^G_j`.
+    diff_g: &'a [f64],
+}
+
+/// The shear columns of a block's gradient (`gamma_dot_t0`, `beta`, `gamma_dot_t_offset`,
+/// `phi0`) into `out`, from `dc2/du` (published: `contrast g1_D dF/du`; compatibility form,
+/// `COMPAT`: `2 contrast g1 g1_D dF/du`, zero where the floor holds) and
+/// `du/dθ_G = scale cos(phi0 - phi) dM^G/dθ_G`, `du/dphi0 = scale M^G (-sin(phi0 - phi))
+/// pi / 180`. `(g_i, g_j)` are `dC^G/dθ` at row `i` and at the block's columns.
+#[inline(always)]
+fn shear_columns<const COMPAT: bool>(
+    contrast: f64,
+    shear: &Shear,
+    f: &ShearFactors,
+    (g_i, g_j): ([f64; 3], [&[f64]; 3]),
+    [p3, p4, p5, p6]: [&mut [f64]; 4],
+) {
+    let len = f.g1_d.len();
+    let (g1_d, g1_s, dfdu, m_g, diff_g) = (
+        &f.g1_d[..len],
+        &f.g1_s[..len],
+        &f.dfdu[..len],
+        &f.m_g[..len],
+        &f.diff_g[..len],
+    );
+    let (p3, p4, p5, p6) = (
+        &mut p3[..len],
+        &mut p4[..len],
+        &mut p5[..len],
+        &mut p6[..len],
+    );
+    let g_j = g_j.map(|d| &d[..len]);
+    for r in 0..len {
+        let raw = g1_d[r] * g1_s[r];
+        let (dc2_du, kept) = if COMPAT {
+            let dc2_dg1 = 2.0 * contrast * raw.max(G1_FLOOR);
+            (dc2_dg1 * g1_d[r] * dfdu[r], !(raw < G1_FLOOR))
+        } else {
+            (contrast * g1_d[r] * dfdu[r], true)
+        };
+        let scale = diff_g[r] / m_g[r];
+        let per_m = dc2_du * shear.scale * shear.cos;
+        let phi0 = dc2_du * shear.scale * m_g[r] * (-shear.sin) * PI / 180.0;
+        p3[r] = if kept {
+            per_m * (scale * (g_i[0] - g_j[0][r]))
+        } else {
+            0.0
+        };
+        p4[r] = if kept {
+            per_m * (scale * (g_i[1] - g_j[1][r]))
+        } else {
+            0.0
+        };
+        p5[r] = if kept {
+            per_m * (scale * (g_i[2] - g_j[2][r]))
+        } else {
+            0.0
+        };
+        p6[r] = if kept { phi0 } else { 0.0 };
     }
 }
