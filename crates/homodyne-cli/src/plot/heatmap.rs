@@ -272,7 +272,7 @@ fn render_angle(
         let title = format!(
             "c2(t1, t2) at \u{3c6} = {phi:.1}\u{b0}   ({n_t} x {n_t} frames{})",
             if n_t > w || n_t > h {
-                format!(", each pixel the mean of the frames it covers ({w} x {h} pixels)")
+                format!(", drawn as {w} x {h} pixel means")
             } else {
                 String::new()
             }
