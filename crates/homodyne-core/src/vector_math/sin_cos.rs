@@ -30,31 +30,31 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
     // pi/2 = P1 + P2 + P3 + P4 to 131 bits; P1, P2, P3 have 26 significant bits each.
     const P1: f64 = 1.570_796_310_901_641_8;
-    const P2: f64 = 1.589_325_471_229_585_7e-8;
-    const P3: f64 = 6.123_233_932_053_594e-17;
-    const P4: f64 = 6.368_317_163_510_95e-25;
+    const P2: f64 = 1.5893254712295857e-08;
+    const P3: f64 = 6.123233932053594e-17;
+    const P4: f64 = 6.36831716351095e-25;
     // Adding 1.5 * 2^52 rounds a float of magnitude below 2^51 to an integer and leaves
     // that integer, two's complement, in the low bits of the sum.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
     // fdlibm __kernel_sin: sin r = r + r^3 (S1 + r^2 S2 + ... + r^10 S6).
     const S: [f64; 6] = [
-        -1.666_666_666_666_663_243_48e-1,
-        8.333_333_333_322_489_461_24e-3,
-        -1.984_126_982_985_794_931_34e-4,
-        2.755_731_370_707_006_767_89e-6,
-        -2.505_076_025_340_686_341_95e-8,
-        1.589_690_995_211_550_102_21e-10,
+        -0.16666666666666632,
+        0.00833333333332249,
+        -0.0001984126982985795,
+        2.7557313707070068e-06,
+        -2.5050760253406863e-08,
+        1.58969099521155e-10,
     ];
     // fdlibm __kernel_cos: cos r = 1 - r^2/2 + r^4 (C1 + r^2 C2 + ... + r^10 C6).
     const C: [f64; 6] = [
-        4.166_666_666_666_660_190_37e-2,
-        -1.388_888_888_887_410_957_49e-3,
-        2.480_158_728_947_672_941_78e-5,
-        -2.755_731_435_139_066_330_35e-7,
-        2.087_572_321_298_174_827_90e-9,
-        -1.135_964_755_778_819_482_65e-11,
+        0.0416666666666666,
+        -0.001388888888887411,
+        2.480158728947673e-05,
+        -2.7557314351390663e-07,
+        2.087572321298175e-09,
+        -1.1359647557788195e-11,
     ];
-    let in_range = x.abs() <= SIN_COS_RANGE;
+    let in_range = in_range(x);
     // Out of range (and NaN) arguments are computed as 0 and replaced by NaN at the end.
     let x_in = if in_range { x } else { 0.0 };
     let shifted = x_in * TWO_OVER_PI + SHIFTER;
@@ -85,6 +85,12 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     }
 }
 
+/// Whether `|x| <= SIN_COS_RANGE` (false for NaN).
+#[inline(always)]
+fn in_range(x: f64) -> bool {
+    x.abs() <= SIN_COS_RANGE
+}
+
 /// `sin` and `cos` of every `x` into `sin` and `cos` (of `x`'s length): [`sin_cos`],
 /// vectorised where the caller runs it inside [`super::vectorized`], then the C library's
 /// `sin_cos` for the arguments beyond [`SIN_COS_RANGE`]. Each value depends on its
@@ -99,11 +105,11 @@ pub fn sin_cos_slices(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
     let mut beyond = false;
     for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
         (*s, *c) = sin_cos(v);
-        beyond |= !(v.abs() <= SIN_COS_RANGE);
+        beyond |= !in_range(v);
     }
     if beyond {
         for ((&v, s), c) in x.iter().zip(sin.iter_mut()).zip(cos.iter_mut()) {
-            if !(v.abs() <= SIN_COS_RANGE) {
+            if !in_range(v) {
                 (*s, *c) = v.sin_cos();
             }
         }
@@ -123,7 +129,7 @@ mod tests {
 
     /// A fixed stream of uniform numbers on `[0, 1)`.
     fn uniform() -> impl FnMut() -> f64 {
-        let mut state: u64 = 0x51_C0_5EED;
+        let mut state: u64 = 0x51C0_5EED;
         move || {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)

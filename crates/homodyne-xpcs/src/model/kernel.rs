@@ -325,7 +325,8 @@ impl AnglePoints<'_> {
                     let clipped = -q2dt * m_d[r] / 2.0 < -700.0;
                     let factor = 2.0 * contrast * g1 * g1_s[r] * g1_d[r] * (-q2dt / 2.0);
                     // Zero where the floor or the clip holds.
-                    let kept = !(raw < G1_FLOOR || clipped);
+                    let floored = raw < G1_FLOOR;
+                    let kept = !floored && !clipped;
                     p0[r] = if kept {
                         factor * (scale * (d_i[0] - d_j[0][r]))
                     } else {
@@ -453,7 +454,8 @@ fn shear_columns<const COMPAT: bool>(
         let raw = g1_d[r] * g1_s[r];
         let (dc2_du, kept) = if COMPAT {
             let dc2_dg1 = 2.0 * contrast * raw.max(G1_FLOOR);
-            (dc2_dg1 * g1_d[r] * dfdu[r], !(raw < G1_FLOOR))
+            let floored = raw < G1_FLOOR;
+            (dc2_dg1 * g1_d[r] * dfdu[r], !floored)
         } else {
             (contrast * g1_d[r] * dfdu[r], true)
         };
