@@ -176,7 +176,6 @@ mod convergence_json;
 mod fitted_data;
 mod inputs;
 mod json;
-mod model_values;
 mod parameter_flags;
 mod parameters_json;
 mod quality;
@@ -198,7 +197,6 @@ use self::statistics::Statistics;
 
 pub use self::arrays::NORMALIZED_RESIDUAL_FRACTION;
 pub use self::inputs::{NlsqOutputs, PACKAGE_DEFAULT_SIGMA, Sigma};
-pub use self::model_values::model_values;
 pub use self::quality::{
     CHI2_ACCEPTABLE_THRESHOLD, MAX_CONDITION_NUMBER, REDUCED_CHI_SQUARED_THRESHOLD,
 };
@@ -238,14 +236,14 @@ pub fn write_nlsq_outputs(
     outputs: &NlsqOutputs,
 ) -> Result<Vec<PathBuf>, XpcsError> {
     outputs.check()?;
-    let fit = model_values(outputs.model, &outputs.result.parameters);
+    let fit = outputs.model.values(&outputs.result.parameters);
     write_nlsq_outputs_with_fit(output_dir, outputs, &fit)
 }
 
 /// [`write_nlsq_outputs`] with the model at the fitted parameters on every point given:
-/// `fit` is what [`model_values`] (or [`crate::HomodyneModel::values`], the same bits)
-/// returns for `outputs.result.parameters`, for a caller that uses it too (the CLI draws
-/// it), so that it is computed once. The files are those `write_nlsq_outputs` writes.
+/// `fit` is what [`crate::HomodyneModel::values`] returns for
+/// `outputs.result.parameters`, for a caller that uses it too (the CLI draws it), so that
+/// it is computed once. The files are those `write_nlsq_outputs` writes.
 ///
 /// # Errors
 ///

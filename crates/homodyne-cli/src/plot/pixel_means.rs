@@ -41,6 +41,33 @@ pub(super) fn pixel_frames(n_t: usize, pixels: usize) -> Vec<Range<usize>> {
     (0..pixels).map(|c| first(c)..first(c + 1)).collect()
 }
 
+/// The matrix a panel shows: one given, or the difference of two.
+#[derive(Clone, Copy)]
+enum Matrix<'m> {
+    Values(&'m [f64]),
+    Difference(&'m [f64], &'m [f64]),
+}
+
+impl<'m> Matrix<'m> {
+    /// Row `i` of the `n_t x n_t` matrix: borrowed, or computed into `scratch` (`n_t`
+    /// values).
+    fn row<'s>(self, n_t: usize, i: usize, scratch: &'s mut [f64]) -> &'s [f64]
+    where
+        'm: 's,
+    {
+        let row = i * n_t..(i + 1) * n_t;
+        match self {
+            Self::Values(values) => &values[row],
+            Self::Difference(a, b) => {
+                for ((out, x), y) in scratch.iter_mut().zip(&a[row.clone()]).zip(&b[row]) {
+                    *out = x - y;
+                }
+                scratch
+            }
+        }
+    }
+}
+
 /// A panel's values at its pixels: `width x height`, row-major from the top row (the
 /// latest `t2`) down, `t1` to the right.
 pub(super) struct PixelMeans {
@@ -54,14 +81,9 @@ pub(super) struct PixelMeans {
 
 impl PixelMeans {
     /// The means over the frames of each of `width x height` pixels ([`pixel_frames`]
-    /// along each axis) of an `n_t x n_t` matrix whose row `t1 = i` (the values at
-    /// `t2 = 0 .. n_t`) `row(i, out)` writes into `out`. With at least as many frames as
-    /// pixels each element is read once, in memory order, and added to its pixel.
-    pub(super) fn new(
-        n_t: usize,
-        (width, height): (usize, usize),
-        row: impl Fn(usize, &mut [f64]),
-    ) -> Self {
+    /// along each axis) of the `n_t x n_t` matrix `matrix`. With at least as many frames
+    /// as pixels each element is read once, in memory order, and added to its pixel.
+    fn new(n_t: usize, (width, height): (usize, usize), matrix: Matrix) -> Self {
         let columns = pixel_frames(n_t, width);
         let rows = pixel_frames(n_t, height);
         let (width, height) = (columns.len(), rows.len());
@@ -76,13 +98,13 @@ impl PixelMeans {
                 row_of[j] = height - 1 - y;
             }
         }
-        let mut values = vec![0.0; n_t];
+        let mut scratch = vec![0.0; n_t];
         let (mut column_sums, mut column_counts) = (vec![0.0; height], vec![0u32; height]);
         for (x, frames) in columns.iter().enumerate() {
             column_sums.fill(0.0);
             column_counts.fill(0);
             for i in frames.clone() {
-                row(i, &mut values);
+                let values = matrix.row(n_t, i, &mut scratch);
                 let mut add = |y: usize, v: f64| {
                     if v.is_finite() {
                         column_sums[y] += v;
@@ -119,21 +141,14 @@ impl PixelMeans {
     }
 
     /// The means of the matrix `values` (`n_t x n_t`, row-major, `t1` along the rows) at
-    /// `size` pixels ([`PixelMeans::new`]).
+    /// `size` pixels.
     pub(super) fn of(n_t: usize, size: (usize, usize), values: &[f64]) -> Self {
-        Self::new(n_t, size, |i, out| {
-            out.copy_from_slice(&values[i * n_t..(i + 1) * n_t]);
-        })
+        Self::new(n_t, size, Matrix::Values(values))
     }
 
     /// The means of `a - b`, two matrices as for [`PixelMeans::of`].
     pub(super) fn of_difference(n_t: usize, size: (usize, usize), a: &[f64], b: &[f64]) -> Self {
-        Self::new(n_t, size, |i, out| {
-            let row = i * n_t..(i + 1) * n_t;
-            for ((o, x), y) in out.iter_mut().zip(&a[row.clone()]).zip(&b[row]) {
-                *o = x - y;
-            }
-        })
+        Self::new(n_t, size, Matrix::Difference(a, b))
     }
 
     /// The value of pixel `(x, y)`, `y` from the top.

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use homodyne_xpcs::output::{Sigma, model_values, write_nlsq_outputs_with_fit};
+use homodyne_xpcs::output::{Sigma, write_nlsq_outputs_with_fit};
 use homodyne_xpcs::{NlsqOutputs, PointSelection, XpcsError};
 
 use super::pipeline::XpcsRun;
@@ -59,7 +59,7 @@ impl WrittenOutputs {
 pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failure> {
     let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
     let started = Instant::now();
-    let fit = model_values(model, &result.parameters);
+    let fit = model.values(&result.parameters);
     let outputs = NlsqOutputs {
         model,
         data,

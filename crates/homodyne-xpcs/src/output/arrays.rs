@@ -7,7 +7,6 @@ use crate::error::XpcsError;
 
 use super::fitted_data::FittedDataFiles;
 use super::inputs::NlsqOutputs;
-use super::model_values::model_values;
 
 /// `residuals_normalized = residuals / (NORMALIZED_RESIDUAL_FRACTION * c2_exp)`.
 pub const NORMALIZED_RESIDUAL_FRACTION: f64 = 0.05;
@@ -15,8 +14,8 @@ pub const NORMALIZED_RESIDUAL_FRACTION: f64 = 0.05;
 /// Computes every array, hands each to both files in the package's key order, and returns
 /// the sum of squared residuals of the solver's model over the fitted elements, each
 /// angle's divided by its sigma^2 when a sigma is given. `solver` is the model at the
-/// fitted parameters on every point (`c2_solver_scaled`, [`model_values`]), `n N^2`
-/// values.
+/// fitted parameters on every point (`c2_solver_scaled`, `HomodyneModel::values`),
+/// `n N^2` values.
 pub(crate) fn write_arrays(
     outputs: &NlsqOutputs,
     solver: &[f64],
@@ -42,7 +41,7 @@ pub(crate) fn write_arrays(
     put("phi_angles", &[n_phi], model.phi())?;
     // The raw theory is computed while the data are written.
     let (data_written, raw) = std::thread::scope(|scope| {
-        let raw = scope.spawn(|| model_values(model, &raw_parameters));
+        let raw = scope.spawn(|| model.values(&raw_parameters));
         (put("c2_exp", &cube, exp), raw.join())
     });
     data_written?;
