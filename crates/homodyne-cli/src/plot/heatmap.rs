@@ -4,7 +4,7 @@
 //! the horizontal axis and `t2` up (the package's `imshow(c2.T, origin="lower")`).
 //!
 //! - Data and fit share one colour scale (viridis), from the 1st to the 99th percentile of
-//!   the drawn cells of both panels (the package's default `percentile_min`/`max`);
+//!   the drawn pixels of both panels (the package's default `percentile_min`/`max`);
 //!   values outside it saturate.
 //! - The residual uses a symmetric diverging scale (blue, white at 0, red) of
 //!   `+-` the 99th percentile of `|data - fit|`.
@@ -16,7 +16,11 @@
 //!   the frame under it. The colour scales are the percentiles of those pixels. The pixels
 //!   are drawn as one image per panel, straight into the bitmap, so 1001 frames (a
 //!   million cells a panel) are read once and draw in a few milliseconds.
-//! - The PNG is encoded with the `png` crate's fast setting (see [`write_heatmaps`]).
+//! - The PNG is encoded with the `png` crate's `Fast` setting (fdeflate, adaptive row
+//!   filter). On a heatmap of 1001 frames of noisy data it takes 4 ms for 1.13 MB;
+//!   `Fastest` 3.3 ms for 1.19 MB, `Balanced` 24-32 ms for 0.78 MB, `High` 80-130 ms for
+//!   0.75 MB, no compression 4-5 ms for 3.3 MB: smaller files cost more time than they
+//!   save in writing.
 //!
 //! The axes assume evenly spaced frames: each cell is centred on its frame's time, from
 //! half a step before the first frame to half a step after the last.
@@ -42,9 +46,7 @@ pub const HEATMAP_WIDTH: u32 = 1950;
 pub const HEATMAP_HEIGHT: u32 = 560;
 /// Percentiles of the shared data/fit colour scale.
 pub const COLOUR_PERCENTILES: (f64, f64) = (1.0, 99.0);
-/// The PNG encoding of the heatmaps: the `png` crate's `Fast` (fdeflate with the Up
-/// filter), measured against `Balanced` and `High` on 23 heatmaps of 1001 frames (see
-/// [`write_heatmaps`]).
+/// The PNG encoding of the heatmaps (module documentation).
 const HEATMAP_COMPRESSION: png::Compression = png::Compression::Fast;
 
 /// The file name of the heatmap of angle `phi` (degrees): `c2_heatmaps_phi_-30.0deg.png`,
