@@ -52,6 +52,7 @@ use homodyne_core::{
 };
 use homodyne_solvers::SolverOptions;
 use homodyne_solvers::distributed::Communicator;
+use homodyne_solvers::streaming::PassRecord;
 
 use crate::coarse::CoarseToFine;
 use crate::streaming::{CheckpointOptions, StreamingOptions};
@@ -79,6 +80,10 @@ pub struct Fit<'a> {
     pub(crate) observer: &'a dyn FitObserver,
     pub(crate) wrapper: NlsqWrapper,
     pub(crate) coarse_to_fine: CoarseToFine,
+    /// The first pass of a STREAMING fit, computed by the check of the coarse stage that
+    /// ended at `p0` ([`crate::coarse`]): offered to the fit's objective, which takes it
+    /// when its solver asks for that pass at `p0`, bit for bit.
+    pub(crate) first_pass: Option<PassRecord>,
 }
 
 /// The model of a fit: the user's, or an adapter the builder made (a residual problem's).
@@ -160,6 +165,7 @@ impl<'a> Fit<'a> {
             observer: &NoObserver,
             wrapper: NlsqWrapper::default(),
             coarse_to_fine: CoarseToFine::Auto,
+            first_pass: None,
         }
     }
 

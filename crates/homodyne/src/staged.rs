@@ -14,11 +14,12 @@ use homodyne_solvers::distributed::{
     Communicator, DistributedObjective, SingleProcess, StreamedShare, all_gather_checked,
     tree_shares,
 };
+use homodyne_solvers::streaming::{PassRecord, PassResult};
 use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, SolverOptions};
 
 use crate::coarse::{
-    CoarseToFine, STAGE_MAX_NFEV, StageChecks, StageFit, StageObserver, block_points, run_stages,
-    stage_blocks,
+    CoarseToFine, STAGE_MAX_NFEV, StageChecks, StageFit, StageObserver, Staged, block_points,
+    run_stages, stage_blocks,
 };
 use crate::fit::{Data, Fit};
 use crate::validate::validate_start;
@@ -63,26 +64,32 @@ impl NlsqWrapper {
             Some(_) => StageObserver::reports_only(fit.observer),
             None => exchanged,
         };
-        // In memory on one process, the last stage's check is the fit's first
-        // linearisation (at the stage's optimum): no cost pass of its own.
+        // On one process the last stage's check is the fit's first linearisation, at the
+        // stage's optimum: no cost pass of its own. In memory the fit computes it
+        // (`FirstCostGuard`); a STREAMING fit is handed it, computed here.
+        let streamed = matches!(fit.data, Data::Source(_)) || fit.wants_streaming();
         let checks = StageChecks {
             errors_end_the_fit: fit.communicator.is_some(),
-            defer_last: matches!(fit.data, Data::Points { .. })
-                && fit.communicator.is_none()
-                && !fit.wants_streaming(),
+            defer_last: fit.communicator.is_none(),
         };
-        let mut staged = with_full_cost(fit, &observer, &exchanged, |objective| {
-            run_stages(
+        let (mut staged, first_pass) = with_full_cost(fit, &observer, &exchanged, |objective| {
+            let mut staged = run_stages(
                 &strides,
                 &fit.p0,
                 checks,
                 &mut |p| Ok(objective.cost(p)?.cost),
                 &mut |stride, from| self.stage(fit, stride, from, &bounds, &observer),
-            )
+            )?;
+            let first_pass = match streamed {
+                true => check_by_linearization(objective, &mut staged)?,
+                false => None,
+            };
+            Ok::<_, OptimizationError>((staged, first_pass))
         })?;
         let whole = Fit {
             p0: staged.start.clone(),
             coarse_to_fine: CoarseToFine::Off,
+            first_pass,
             ..fit.clone()
         };
         let mut result = match &staged.unchecked {
@@ -207,8 +214,10 @@ fn with_full_cost<R>(
     let source: &dyn DataSource = match &fit.data {
         // Points in memory, whoever shares them: every process holds them all.
         Data::Points { x, y } => {
+            // The normal equations, as a STREAMING fit linearises (its check is one).
             let objective =
                 InMemoryObjective::new(model, x, y, fit.sigma.as_deref(), loss, f_scale)
+                    .with_accumulation(Accumulation::NormalEquations)
                     .with_observer(local);
             return run(&objective);
         }
@@ -239,6 +248,41 @@ fn with_full_cost<R>(
     )
     .with_observer(exchanged);
     run(&objective)
+}
+
+/// The deferred check of the last stage ([`Staged::unchecked`]) of a STREAMING fit: the
+/// linearisation of all the points at the stage's optimum `p_s'` (its cost the bits of a
+/// cost pass there), the stage kept when that cost is below the cost at the stage's
+/// start. Kept, the linearisation is returned as the first pass of the fit of all the
+/// points, which starts at `p_s'` and would compute it first: the check costs no read of
+/// the points of its own. Otherwise the stage is dropped ([`Staged::reject_last`]; so is
+/// it when the linearisation fails, as a failed cost check drops it), and a stop on
+/// request ends the fit, its context naming the stage.
+fn check_by_linearization(
+    objective: &dyn Objective,
+    staged: &mut Staged,
+) -> Result<Option<PassRecord>, OptimizationError> {
+    let Some((_, at_start)) = &staged.unchecked else {
+        return Ok(None);
+    };
+    let at_start = *at_start;
+    match objective.linearize(&staged.start) {
+        Ok(linearization) if linearization.cost.cost < at_start => {
+            staged.unchecked = None;
+            Ok(Some(PassRecord {
+                parameters: staged.start.clone(),
+                result: PassResult::Linearization(linearization),
+            }))
+        }
+        Err(e) if e.is_interrupted() => {
+            let stride = staged.stages.last().map_or(0, |s| s.stride);
+            Err(e.with_context("stage", format!("stride {stride}")))
+        }
+        _ => {
+            staged.reject_last();
+            Ok(None)
+        }
+    }
 }
 
 /// What the first linearisation of the fit of all the points said of the last stage.

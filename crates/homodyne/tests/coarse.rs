@@ -4,13 +4,14 @@
 //! always was; small fits run none; threads, processes and a resumed STREAMING fit keep
 //! the bits.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne::{
-    CheckpointOptions, CoarseStage, FitObserver, IterationReport, NoObserver, SliceSource,
-    StreamingOptions,
+    Batch, CheckpointOptions, CoarseStage, DataSource, FitObserver, IterationReport, NoObserver,
+    SliceSource, SourceError, StreamingOptions,
 };
 use homodyne_testkit::ThreadGroup;
 use homodyne_testkit::example::{Decay, ExampleData, decay};
@@ -365,4 +366,93 @@ fn a_process_stopped_in_its_stages_stops_the_other() {
     );
     let other = results[0].as_ref().unwrap_err();
     assert_eq!(other.kind(), ErrorKind::Communication, "{other}");
+}
+
+/// A source that counts the points read from another.
+struct Counting<'a> {
+    inner: &'a dyn DataSource,
+    points: AtomicUsize,
+}
+
+impl DataSource for Counting<'_> {
+    fn n_points(&self) -> usize {
+        self.inner.n_points()
+    }
+    fn x_dim(&self) -> usize {
+        self.inner.x_dim()
+    }
+    fn has_sigma(&self) -> bool {
+        self.inner.has_sigma()
+    }
+    fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
+        self.points.fetch_add(range.len(), Ordering::SeqCst);
+        self.inner.read(range, batch)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// A STREAMING fit from a source reads its points once for the last stage's check and
+/// its own first pass: the check is the linearisation at the stage's optimum, where the
+/// fit starts, and the fit takes it as its first pass (TRF and LM alike). The fit makes
+/// the passes of the fit started there without stages, to rounding.
+#[test]
+fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
+    let n = 60_000;
+    let data = decay(n, 0.01, 61);
+    let slice = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let streaming = StreamingOptions {
+        batch_size: Some(6_000),
+        ..StreamingOptions::default()
+    };
+    for method in [Method::Trf, Method::Lm] {
+        let source = Counting {
+            inner: &slice,
+            points: AtomicUsize::new(0),
+        };
+        let fit = |p0: &[f64], coarse_to_fine: CoarseToFine| {
+            Fit::source(&Decay, &source)
+                .p0(p0)
+                .method(method)
+                .coarse_to_fine(coarse_to_fine)
+                .streaming(streaming.clone())
+                .run()
+                .unwrap()
+        };
+        let staged = fit(&P0, CoarseToFine::Strides(vec![16]));
+        let stage = &staged.stages[0];
+        assert!(stage.used, "{method:?}: {staged}");
+        let passes = staged.streaming_diagnostics.as_ref().unwrap().passes;
+        let read = source.points.swap(0, Ordering::SeqCst);
+        // The subset, the check's cost at the start and its linearisation at the optimum
+        // (the fit's first pass), the fit's other passes.
+        assert_eq!(
+            read,
+            stage.n_points + 2 * n + (passes - 1) * n,
+            "{method:?}"
+        );
+        let diagnostics = staged.streaming_diagnostics.as_ref().unwrap();
+        assert_eq!(
+            diagnostics.total_batches_processed as usize,
+            (passes - 1) * 10,
+            "{method:?}"
+        );
+
+        let optimum = &stage.result.as_ref().unwrap().parameters;
+        let plain = fit(optimum, CoarseToFine::Off);
+        assert_eq!(
+            source.points.load(Ordering::SeqCst),
+            passes * n,
+            "{method:?}"
+        );
+        assert_eq!((plain.nfev, plain.njev), (staged.nfev, staged.njev));
+        assert!(staged.converged() && plain.converged(), "{method:?}");
+        for (p, q) in staged.parameters.iter().zip(&plain.parameters) {
+            assert!(
+                (p - q).abs() <= 1e-10 * q.abs(),
+                "{method:?}: {p} against {q}"
+            );
+        }
+    }
 }

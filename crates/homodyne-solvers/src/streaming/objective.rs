@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use homodyne_core::{Batch, DataSource, FitObserver, Model, NoObserver, PassKind};
 
 use super::settings::StreamingSettings;
-use super::state::{PassCheckpointer, StreamState};
+use super::state::{PassCheckpointer, PassRecord, StreamState};
 use crate::loss::Loss;
 use crate::objective::Accumulation;
 
@@ -43,6 +43,9 @@ pub(super) struct Inner {
     pub(super) checkpoint_errors: Vec<String>,
     /// Checkpoints written.
     pub(super) checkpoints_written: usize,
+    /// A first pass computed elsewhere ([`StreamingObjective::with_first_pass`]), until the
+    /// solver asks for its first pass.
+    pub(super) offered: Option<PassRecord>,
 }
 
 /// A pass being folded: its number within the solver run, what it computes, how it sums
@@ -94,6 +97,7 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                 last_linearized: None,
                 checkpoint_errors: Vec::new(),
                 checkpoints_written: 0,
+                offered: None,
             }),
             reading: Mutex::new(()),
         }
@@ -108,6 +112,24 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
     /// Saves checkpoints through `checkpointer`.
     pub fn with_checkpointer(mut self, checkpointer: &'a dyn PassCheckpointer) -> Self {
         self.checkpointer = Some(checkpointer);
+        self
+    }
+
+    /// Offers `first` as the first pass of the solver run: a pass over all the points
+    /// computed elsewhere (e.g. by the check of a coarse stage that ended where this run
+    /// starts), so that it is not read again.
+    ///
+    /// It is taken when the solver's first request of a fresh run (nothing recorded, no
+    /// pass in progress, no restart, no batch excluded) is for the same kind of pass at
+    /// the very same parameters, bit for bit; it is then recorded (and saved in
+    /// checkpoints, and replayed on resume) like a pass this objective computed, and
+    /// counted in [`StreamState::passes_done`] but not in
+    /// [`StreamState::batches_done`] (this objective read no batch for it). Otherwise it
+    /// is dropped and the pass is computed. It must be what this objective would compute
+    /// up to rounding: the same points, model, loss and weights, every point valid (the
+    /// first pass is where the batches' values are checked).
+    pub fn with_first_pass(self, first: PassRecord) -> Self {
+        self.lock().offered = Some(first);
         self
     }
 
@@ -159,6 +181,7 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
         inner.state.passes.clear();
         inner.state.partial = None;
         inner.pass_cursor = 0;
+        inner.offered = None;
         start
     }
 

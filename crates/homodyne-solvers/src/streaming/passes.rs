@@ -15,13 +15,17 @@ use crate::objective::{
 };
 
 impl<M: Model + ?Sized> StreamingObjective<'_, M> {
-    /// One pass of `kind` at `p`: replayed from the record when resuming, else computed.
+    /// One pass of `kind` at `p`: replayed from the record when resuming, taken from the
+    /// offered first pass ([`StreamingObjective::with_first_pass`]), else computed.
     fn pass(&self, kind: PassKind, p: &[f64]) -> Result<PassResult, OptimizationError> {
         let mut inner = self.lock();
         let index = inner.pass_cursor;
         inner.pass_cursor += 1;
         if let Some(record) = inner.state.passes.get(index) {
             return record.replay(index, kind, p, "the data or the model");
+        }
+        if let Some(offered) = Self::take_offered(&mut inner, index, kind, p) {
+            return Ok(offered);
         }
         let resume = inner
             .state
@@ -82,6 +86,34 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         });
         inner.state.passes_done += 1;
         Ok(result)
+    }
+
+    /// The pass offered by [`StreamingObjective::with_first_pass`], recorded, when this is
+    /// the first request of a fresh run and it asks for that pass; the offer is dropped at
+    /// the first request either way.
+    fn take_offered(
+        inner: &mut Inner,
+        index: usize,
+        kind: PassKind,
+        p: &[f64],
+    ) -> Option<PassResult> {
+        let offered = inner.offered.take()?;
+        let state = &inner.state;
+        let fresh = index == 0
+            && state.passes.is_empty()
+            && state.partial.is_none()
+            && state.runs == 1
+            && state.failed_batches.is_empty();
+        if !fresh || offered.result.kind() != kind || !same_bits(&offered.parameters, p) {
+            return None;
+        }
+        if let PassResult::Linearization(_) = offered.result {
+            inner.last_linearized = Some(p.to_vec());
+        }
+        let result = offered.result.clone();
+        inner.state.passes.push(offered);
+        inner.state.passes_done += 1;
+        Some(result)
     }
 
     fn pass_accumulation(&self, kind: PassKind) -> Accumulation {

@@ -115,6 +115,11 @@ impl NlsqWrapper {
         if let Some(ck) = &checkpointer {
             objective = objective.with_checkpointer(ck);
         }
+        // The linearisation at the start by the check of the coarse stage that ended
+        // there (`crate::staged`): taken unless the solver asks for another first pass.
+        if let Some(first) = &fit.first_pass {
+            objective = objective.with_first_pass(first.clone());
+        }
         let mut start = objective.state().run_start;
         let mut actions = Vec::new();
         let outcome = loop {
