@@ -484,6 +484,8 @@ impl HomodyneModel {
             Some((_, Some(active))) => active.len(),
             _ => n_params,
         };
+        // Points without a value slot (a shorter `values`) are not evaluated.
+        let x = &x[..x.len().min(values.len())];
         let tables = self.tables(self.layout.physical(p));
         let scaling = self.per_angle_scaling(p);
         let n = self.grid.len();

@@ -236,8 +236,22 @@ fn results_do_not_depend_on_order_chunks_or_threads() {
         );
         // `values`, row by row on the machine's threads, without index arrays.
         let values = m.values(&p);
-        assert!(whole.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(
+            whole
+                .iter()
+                .zip(&values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
         assert!(m.values(&p[1..]).iter().all(|v| v.is_nan()));
+        // A shorter value slice gets the first points, as a zip would.
+        let mut short = vec![0.0; 5];
+        m.eval(&x[..9], &p, &mut short);
+        assert!(
+            short
+                .iter()
+                .zip(&whole)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
         // Every third point, backwards.
         let scattered: Vec<f64> = x.iter().rev().step_by(3).copied().collect();
         let mut values = vec![0.0; scattered.len()];
