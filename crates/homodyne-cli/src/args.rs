@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use homodyne::CoarseToFine;
 
 /// Fast, exact nonlinear least squares from the shell.
 #[derive(Debug, Parser)]
@@ -320,9 +321,86 @@ pub struct CurveArgs {
     #[arg(long, requires = "checkpoint_dir")]
     pub resume: bool,
 
+    /// Coarse-to-fine: before the fit of all the points, fit strided subsets of them
+    /// (every S-th block of 1024 points, so that a subset spans the data), coarsest first,
+    /// each from where the last ended; a stage's optimum is kept only when the cost of all
+    /// the points is lower there than at its start, so a stage never makes the fit worse.
+    /// The result, its iterations and its uncertainties are the fit of all the points'.
+    /// auto (the default): one stage from 1,000,000 points on, none below: stride 16, or
+    /// above 16.7 million points the largest power of two that keeps at least 524,288
+    /// points. off: none. S1,S2,...: these strides at any size (1 is the
+    /// fit of all the points, and is skipped). The report lists the stages.
+    /// Example: --coarse-to-fine 64,8
+    #[arg(
+        long,
+        value_name = "auto|off|S1,S2,...",
+        default_value = "auto",
+        value_parser = parse_coarse_to_fine
+    )]
+    pub coarse_to_fine: CoarseToFine,
+
     /// Running under MPI.
     #[command(flatten)]
     pub processes: DistributedArgs,
+}
+
+/// Why a `--coarse-to-fine` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoarseToFineError {
+    /// Neither `auto`, `off` nor a list of strides.
+    #[error(
+        "'{text}' is neither auto, off nor a list of strides: give auto (stages for \
+         1,000,000 points or more), off (none), or strides in blocks of 1024 points, \
+         coarsest first (example: --coarse-to-fine 64,8)"
+    )]
+    Unknown {
+        /// The value as given.
+        text: String,
+    },
+    /// An item of the list that is not a positive whole number.
+    #[error(
+        "'{item}' in '{text}' is not a stride: a stride is a whole number of at least 1 \
+         (every stride-th block of 1024 points; example: --coarse-to-fine 64,8)"
+    )]
+    NotAStride {
+        /// The item refused.
+        item: String,
+        /// The whole value as given.
+        text: String,
+    },
+}
+
+/// Parses `--coarse-to-fine`: `auto`, `off` (any case) or strides `S1,S2,...` (whole
+/// numbers of at least 1, in blocks of
+/// [`STAGE_BLOCK_POINTS`](homodyne::coarse::STAGE_BLOCK_POINTS) points).
+pub fn parse_coarse_to_fine(text: &str) -> Result<CoarseToFine, CoarseToFineError> {
+    let trimmed = text.trim();
+    if trimmed.eq_ignore_ascii_case("auto") {
+        return Ok(CoarseToFine::Auto);
+    }
+    if trimmed.eq_ignore_ascii_case("off") {
+        return Ok(CoarseToFine::Off);
+    }
+    let items: Vec<&str> = trimmed.split(',').map(str::trim).collect();
+    let is_list = items
+        .iter()
+        .any(|item| item.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+'));
+    if !is_list {
+        return Err(CoarseToFineError::Unknown {
+            text: text.to_string(),
+        });
+    }
+    let strides = items
+        .iter()
+        .map(|item| match item.parse::<usize>() {
+            Ok(stride) if stride >= 1 => Ok(stride),
+            _ => Err(CoarseToFineError::NotAStride {
+                item: (*item).to_string(),
+                text: text.to_string(),
+            }),
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    Ok(CoarseToFine::Strides(strides))
 }
 
 /// `--strategy`.
@@ -465,6 +543,50 @@ mod tests {
         assert_eq!(b[1], ("b2".into(), f64::NEG_INFINITY, 5.0));
         assert_eq!(b[2], ("b3".into(), 1.0, f64::INFINITY));
         assert!(parse_bounds("b1=0").unwrap_err().contains("colon"));
+    }
+
+    #[test]
+    fn coarse_to_fine_values() {
+        assert_eq!(parse_coarse_to_fine("auto"), Ok(CoarseToFine::Auto));
+        assert_eq!(parse_coarse_to_fine(" OFF "), Ok(CoarseToFine::Off));
+        assert_eq!(
+            parse_coarse_to_fine("64, 8"),
+            Ok(CoarseToFine::Strides(vec![64, 8]))
+        );
+        assert_eq!(
+            parse_coarse_to_fine("fast"),
+            Err(CoarseToFineError::Unknown {
+                text: "fast".into()
+            })
+        );
+        for bad in ["0", "8,x", "-4", "2.5", "8,", "16,,4"] {
+            assert!(
+                matches!(
+                    parse_coarse_to_fine(bad),
+                    Err(CoarseToFineError::NotAStride { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    /// The help of `--coarse-to-fine` states the library's numbers.
+    #[test]
+    fn coarse_to_fine_help_matches_the_library() {
+        use homodyne::coarse::{
+            COARSE_FROM_POINTS, POINT_STRIDE_MIN, STAGE_BLOCK_POINTS, STAGE_TARGET_POINTS,
+        };
+        assert_eq!(COARSE_FROM_POINTS, 1_000_000);
+        assert_eq!(STAGE_BLOCK_POINTS, 1024);
+        assert_eq!(STAGE_TARGET_POINTS, 524_288);
+        assert_eq!(POINT_STRIDE_MIN, 16);
+        assert_eq!(
+            CoarseToFine::Auto.point_strides(999_999),
+            Vec::<usize>::new()
+        );
+        assert_eq!(CoarseToFine::Auto.point_strides(1_000_000), [16]);
+        assert_eq!(CoarseToFine::Auto.point_strides(16_000_000), [16]);
+        assert_eq!(CoarseToFine::Auto.point_strides(17_000_000), [32]);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
+use homodyne::coarse::STAGE_BLOCK_POINTS;
 use homodyne::diagnostics::{Diagnostics, correlation_text};
-use homodyne::{OptimizationError, OptimizationResult, ParameterFlag};
+use homodyne::{CoarseStage, OptimizationError, OptimizationResult, ParameterFlag};
 use serde_json::{Map, Value, json};
 
 /// What the report says about the fit besides the result itself.
@@ -139,6 +140,71 @@ fn per_attempt(
     )
 }
 
+/// One coarse stage in words: its subset, how its fit ended, whether the fit of all the
+/// points started from it, and its time (`every 16th block of 1024 points (62464
+/// points): converged in 9 iterations (12 evaluations), kept, 0.021 s`).
+fn stage_text(stage: &CoarseStage) -> String {
+    let outcome = match &stage.result {
+        Ok(r) => format!(
+            "{} in {} iterations ({} evaluations)",
+            r.convergence_status, r.iterations, r.nfev
+        ),
+        Err(e) => format!("failed ({})", crate::failure::without_context(e)),
+    };
+    let kept = if stage.used {
+        "kept"
+    } else if stage.result.is_ok() {
+        "not kept (the cost of all the points was not lower)"
+    } else {
+        "not kept"
+    };
+    format!(
+        "every {} block of {STAGE_BLOCK_POINTS} points ({} points): {outcome}, {kept}, {:.3} s",
+        ordinal(stage.stride),
+        stage.n_points,
+        stage.seconds
+    )
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `12th`, `13th`, ..., `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// One coarse stage in `coarse_stages` of the `--json` document: `error` only for a
+/// stage that failed (its `convergence_status` is then `failed`, its `iterations` and
+/// `nfev` null).
+fn stage_json(stage: &CoarseStage) -> Value {
+    let (status, iterations, nfev) = match &stage.result {
+        Ok(r) => (
+            r.convergence_status.to_string(),
+            Some(r.iterations),
+            Some(r.nfev),
+        ),
+        Err(_) => ("failed".to_string(), None, None),
+    };
+    let mut fields = json!({
+        "stride": stage.stride,
+        "n_points": stage.n_points,
+        "convergence_status": status,
+        "iterations": iterations,
+        "nfev": nfev,
+        "used": stage.used,
+        "seconds": stage.seconds,
+    });
+    if let Err(error) = &stage.result {
+        fields["error"] = json!(error);
+    }
+    fields
+}
+
 /// Correlations below this magnitude are left out of the text report, as lmfit's
 /// `fit_report(min_correl=0.1)` leaves them.
 pub const MIN_REPORTED_CORRELATION: f64 = 0.1;
@@ -242,6 +308,10 @@ pub fn text(
             crate::failure::without_context(&action.trigger)
         );
     }
+    // The stages ran before the fit: their iterations are not in the counts above.
+    for stage in &result.stages {
+        let _ = writeln!(out, "    coarse stage       = {}", stage_text(stage));
+    }
     let statistics = [
         ("chi-square", result.chi_squared),
         ("reduced chi-square", result.reduced_chi_squared),
@@ -332,7 +402,7 @@ pub fn text(
 
 /// The `--json` document: parameters in `--p0` order with value, uncertainty, flag and
 /// initial value, the covariance, the fit statistics, the totals and each attempt's
-/// figures, the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
+/// figures, the coarse stages ([`stage_json`]), the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
 /// `n_points`, `n_varying`, `correlation` {`names`, `matrix`}, `warnings` [{`kind`,
 /// `parameters`, `message`, `advice`}]).
 ///
@@ -382,6 +452,7 @@ pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Dia
         "njev": result.njev,
         "attempts": result.attempts,
         "recovery_actions": result.recovery_actions,
+        "coarse_stages": result.stages.iter().map(stage_json).collect::<Vec<_>>(),
         "convergence_status": result.convergence_status.to_string(),
         "advice": result.convergence_status.advice(),
         "termination_reason": format!("{:?}", result.termination_reason),
@@ -410,6 +481,42 @@ mod tests {
         assert_eq!(format_number(1.5e12, 3), "1.50e+12");
         assert_eq!(format_number(0.0, 4), "0.000");
         assert_eq!(format_number(-0.0123, 4), "-0.01230");
+    }
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 16, 21, 22, 101, 112]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "16th", "21st", "22nd",
+                "101st", "112th"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_stage_names_its_error() {
+        let stage = CoarseStage {
+            stride: 4,
+            n_points: 2048,
+            start: vec![1.0],
+            result: Err("the cost is not finite".to_string()),
+            used: false,
+            seconds: 0.5,
+        };
+        assert_eq!(
+            stage_text(&stage),
+            "every 4th block of 1024 points (2048 points): failed (the cost is not finite), \
+             not kept, 0.500 s"
+        );
+        let json = stage_json(&stage);
+        assert_eq!(json["convergence_status"], "failed");
+        assert!(json["iterations"].is_null() && json["nfev"].is_null());
+        assert_eq!(json["error"], "the cost is not finite");
     }
 
     #[test]

@@ -184,9 +184,10 @@ fn parse_bounds_option(
 }
 
 /// `fit` (the problem: the formula and its data) with the settings of the options: the
-/// start, the bounds and `--fix`, `--method`, the solver options, `--absolute-sigma`, the
-/// strategy (STREAMING with its batches and checkpoints, or the one `--strategy` forces),
-/// the processes of an MPI job (`communicator`) and the progress bar (`observer`).
+/// start, the bounds and `--fix`, `--method`, the solver options, `--absolute-sigma`,
+/// `--coarse-to-fine`, the strategy (STREAMING with its batches and checkpoints, or the
+/// one `--strategy` forces), the processes of an MPI job (`communicator`) and the progress
+/// bar (`observer`).
 pub(crate) fn settings<'a>(
     fit: Fit<'a>,
     args: &CurveArgs,
@@ -201,6 +202,7 @@ pub(crate) fn settings<'a>(
         .absolute_sigma(args.absolute_sigma)
         .method(method_of(args))
         .options(solver_options(args, parameters))
+        .coarse_to_fine(args.coarse_to_fine.clone())
         .observer(observer);
     let fit = match communicator {
         Some(communicator) => fit.communicator(communicator),
