@@ -243,6 +243,24 @@ fn results_do_not_depend_on_order_chunks_or_threads() {
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
         assert!(m.values(&p[1..]).iter().all(|v| v.is_nan()));
+        // The same values and rows with the diffusion factor computed point by point.
+        let untabulated =
+            model(AnalysisMode::LaminarFlow, form, 97, DEMO_GAP).with_factor_table(false);
+        let mut values = vec![0.0; x.len()];
+        let mut rows = vec![0.0; x.len() * n];
+        untabulated.eval_with_jacobian(&x, &p, &mut values, &mut rows);
+        assert!(
+            whole
+                .iter()
+                .zip(&values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+        assert!(
+            whole_rows
+                .iter()
+                .zip(&rows)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
         // A shorter value slice gets the first points, as a zip would.
         let mut short = vec![0.0; 5];
         m.eval(&x[..9], &p, &mut short);
