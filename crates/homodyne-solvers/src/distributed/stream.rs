@@ -11,8 +11,12 @@
 //! `a + (b - a) / 2`, as the tree splits it, and its halves' sums are combined. The sums
 //! are therefore the in-memory sums of the share, bit for bit, and with [`combine_shares`]
 //! over power-of-two process counts, the sums of a single-process in-memory pass over all
-//! the points (LARGE and CHUNKED). The next batch is read while one is summed. Memory is
-//! two batches plus one pending sum per tree level, `O(P^2 log N)`.
+//! the points (LARGE and CHUNKED). The next batch is read, on a thread of its own, while
+//! one is summed ([`read_ahead`], as a STREAMING pass reads): the batches are summed in
+//! the same order whoever reads them, so the sums do not depend on it. Memory is two
+//! batches plus one pending sum per tree level, `O(P^2 log N)`.
+//!
+//! [`read_ahead`]: crate::streaming::reader::read_ahead
 //!
 //! [`combine_shares`]: super::combine_shares
 
@@ -26,6 +30,7 @@ use super::tree::LEAF_POINTS;
 use crate::loss::Loss;
 use crate::objective::{Accumulation, InMemoryObjective, SumsState};
 use crate::streaming::invalid_data;
+use crate::streaming::reader::{ReadAhead, read_ahead};
 
 /// One process's share of the points of a [`DataSource`], read batch by batch on every
 /// pass (the data of the share are never held whole).
@@ -37,18 +42,21 @@ pub struct StreamedShare<'a, M: Model + ?Sized> {
     f_scale: f64,
     batch_leaves: usize,
     max_retries: usize,
-    /// The batch being summed and the one being read.
-    buffers: Mutex<(Batch, Batch)>,
+    /// The buffers of the batch being summed and the one being read, kept between passes
+    /// so that their memory is reused.
+    buffers: Mutex<[Batch; 2]>,
 }
 
-/// Where a pass over the share stands: the batches in summing order, the next one's index,
-/// its buffer (read, or failed to read: `read`) and the buffer of the one after it.
+/// How the read of a batch went.
+type ReadOutcome = Result<(), OptimizationError>;
+
+/// Where a pass over the share stands: the batches in summing order, the next one's
+/// index, the reader that delivers them read, and the last batch's buffer once summed.
 struct Cursor<'b> {
     batches: &'b [Range<usize>],
     next: usize,
-    current: &'b mut Batch,
-    spare: &'b mut Batch,
-    read: Result<(), OptimizationError>,
+    reader: &'b ReadAhead<ReadOutcome>,
+    last: Option<Batch>,
 }
 
 impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
@@ -72,7 +80,7 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
             f_scale,
             batch_leaves: (batch_points / LEAF_POINTS).max(1),
             max_retries,
-            buffers: Mutex::new((Batch::default(), Batch::default())),
+            buffers: Mutex::new([Batch::default(), Batch::default()]),
         }
     }
 
@@ -93,18 +101,28 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         let mut batches = Vec::new();
         self.batch_ranges(leaves.clone(), &mut batches);
         let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
-        let (current, spare) = &mut *buffers;
-        catching_panics(|| {
-            let first = self.read(batches[0].clone(), current);
-            let mut cursor = Cursor {
-                batches: &batches,
-                next: 0,
-                current,
-                spare,
-                read: first,
-            };
-            self.node(leaves, sums, &mut cursor)
-        })
+        // The batches are read ahead on a thread of their own (a read's panic comes back
+        // as its outcome) and summed on a thread of the thread pool, whose other threads
+        // help with each batch.
+        let read = |points: &Range<usize>, batch: &mut Batch| {
+            catching_panics(|| self.read(points.clone(), batch))
+        };
+        let taken = std::mem::take(&mut *buffers);
+        let (folded, last) = rayon::scope(|_| {
+            read_ahead(&batches, read, taken, |reader| {
+                let mut cursor = Cursor {
+                    batches: &batches,
+                    next: 0,
+                    reader,
+                    last: None,
+                };
+                let sums = catching_panics(|| self.node(leaves, sums, &mut cursor));
+                (sums, cursor.last)
+            })
+        });
+        // Kept for the next pass (the other buffer was the reader's).
+        buffers[0] = last.unwrap_or_default();
+        folded
     }
 
     /// The point ranges of the batches, in the order [`Self::node`] sums them: the nodes of
@@ -138,9 +156,9 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         self.next_batch(sums, cursor)
     }
 
-    /// The sums of the cursor's next batch (already read), while the batch after it is
-    /// read: one more task of the thread pool (`rayon::join`), as single-process STREAMING
-    /// overlaps reading and computing. The sums do not depend on it.
+    /// The sums of the cursor's next batch, as the reader delivers it (read while the
+    /// batch before was summed); its buffer then goes back to the reader, but the last
+    /// one's, which the cursor keeps.
     fn next_batch(
         &self,
         sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
@@ -148,25 +166,34 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
     ) -> Result<SumsState, OptimizationError> {
         let k = cursor.next;
         cursor.next += 1;
-        std::mem::replace(&mut cursor.read, Ok(()))?;
         let points = cursor.batches[k].clone();
-        let following = cursor.batches.get(k + 1).cloned();
-        let (current, spare) = (&*cursor.current, &mut *cursor.spare);
-        let (mut state, read) = rayon::join(
-            || {
-                let objective = InMemoryObjective::of_batch(
-                    self.model,
-                    current,
-                    self.source.has_sigma(),
-                    self.loss,
-                    self.f_scale,
-                );
-                sums(&objective)
-            },
-            || following.map_or(Ok(()), |range| self.read(range, spare)),
+        let (read, batch) =
+            cursor
+                .reader
+                .next()
+                .ok_or_else(|| OptimizationError::InvalidInput {
+                    problem: InvalidInput::UnusableData {
+                        details: format!(
+                            "points {}..{}: the reader stopped before delivering them",
+                            points.start, points.end
+                        ),
+                    },
+                    context: Context::new().with("source", self.source.describe()),
+                })?;
+        read?;
+        let objective = InMemoryObjective::of_batch(
+            self.model,
+            &batch,
+            self.source.has_sigma(),
+            self.loss,
+            self.f_scale,
         );
-        std::mem::swap(cursor.current, cursor.spare);
-        cursor.read = read;
+        let mut state = sums(&objective);
+        if k + 1 == cursor.batches.len() {
+            cursor.last = Some(batch);
+        } else {
+            cursor.reader.recycle(batch);
+        }
         for sample in [&mut state.invalid_residuals, &mut state.invalid_jacobian] {
             for value in &mut sample.values {
                 value.index += points.start - self.share.start;
@@ -215,5 +242,122 @@ impl<M: Model + ?Sized> ShareSums for StreamedShare<'_, M> {
         accumulation: Accumulation,
     ) -> Result<SumsState, OptimizationError> {
         self.fold(&|objective| objective.linearization_state(p, accumulation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+
+    use homodyne_core::{CallbackSource, JacobianKind};
+
+    use super::*;
+
+    /// `a + b x`.
+    struct Line;
+    impl Model for Line {
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+            for (v, &x) in values.iter_mut().zip(x) {
+                *v = p[0] + p[1] * x;
+            }
+        }
+        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
+            for ((v, row), &x) in values.iter_mut().zip(jac.chunks_exact_mut(2)).zip(x) {
+                *v = p[0] + p[1] * x;
+                row.copy_from_slice(&[1.0, x]);
+            }
+        }
+        fn jacobian_kind(&self) -> JacobianKind {
+            JacobianKind::Exact
+        }
+    }
+
+    /// The first point and the thread of every read.
+    type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
+
+    /// `n` points of a wiggly line, served by a callback that records every read, fails
+    /// the test if two overlap, and fails (`Err`) or panics on the reads starting at
+    /// `failing` and `panicking`.
+    fn recorded(
+        n: usize,
+        failing: Option<usize>,
+        panicking: Option<usize>,
+    ) -> (CallbackSource, Vec<f64>, Vec<f64>, Reads) {
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
+        let y: Vec<f64> = x.iter().map(|x| 1.0 + 2.0 * x + (7.0 * x).sin()).collect();
+        let reads: Reads = Arc::new(Mutex::new(Vec::new()));
+        let busy = AtomicBool::new(false);
+        let (xs, ys, seen) = (x.clone(), y.clone(), reads.clone());
+        let source = CallbackSource::new(n, 1, false, "recorded", move |range, batch| {
+            assert!(!busy.swap(true, Ordering::SeqCst), "two reads at once");
+            seen.lock()
+                .unwrap()
+                .push((range.start, std::thread::current().id()));
+            busy.store(false, Ordering::SeqCst);
+            if Some(range.start) == failing {
+                return Err("gone".into());
+            }
+            assert!(Some(range.start) != panicking, "the source broke");
+            batch.x.copy_from_slice(&xs[range.clone()]);
+            batch.y.copy_from_slice(&ys[range]);
+            Ok(())
+        });
+        (source, x, y, reads)
+    }
+
+    #[test]
+    fn batches_are_read_ahead_in_order_on_a_thread_of_their_own() {
+        let n = 10 * LEAF_POINTS + 123;
+        let (source, x, y, reads) = recorded(n, None, None);
+        let share = StreamedShare::new(&Line, &source, 0..n, Loss::Linear, 1.0, 2 * LEAF_POINTS, 0);
+        let p = [0.5, 1.5];
+        let whole = InMemoryObjective::new(&Line, &x, &y, None, Loss::Linear, 1.0);
+        for _ in 0..2 {
+            assert_eq!(share.cost_sums(&p).unwrap(), whole.cost_state(&p));
+            let normal = Accumulation::NormalEquations;
+            assert_eq!(
+                share.linearization_sums(&p, normal).unwrap(),
+                whole.linearization_state(&p, normal)
+            );
+        }
+        let read = reads.lock().unwrap().clone();
+        let mut batches = Vec::new();
+        share.batch_ranges(0..n.div_ceil(LEAF_POINTS), &mut batches);
+        let starts: Vec<usize> = batches.iter().map(|b| b.start).collect();
+        // 11 leaves in batches of at most 2, as the tree splits them.
+        assert_eq!(starts.len(), 7);
+        let four_passes: Vec<usize> = starts.iter().cycle().take(28).copied().collect();
+        assert_eq!(read.iter().map(|r| r.0).collect::<Vec<_>>(), four_passes);
+        let here = std::thread::current().id();
+        assert!(read.iter().all(|(_, thread)| *thread != here));
+    }
+
+    #[test]
+    fn a_read_that_fails_or_panics_ends_the_pass_with_an_error() {
+        let n = 10 * LEAF_POINTS;
+        for (failing, panicking) in [(Some(2 * LEAF_POINTS), None), (None, Some(4 * LEAF_POINTS))] {
+            let (source, _, _, reads) = recorded(n, failing, panicking);
+            let share = StreamedShare::new(&Line, &source, 0..n, Loss::Linear, 1.0, LEAF_POINTS, 1);
+            let error = share.cost_sums(&[0.5, 1.5]).unwrap_err();
+            let text = error.to_string();
+            match failing {
+                Some(_) => assert!(text.contains("gone"), "{text}"),
+                None => assert!(
+                    matches!(error, OptimizationError::ModelPanicked { .. })
+                        && text.contains("the source broke"),
+                    "{text}"
+                ),
+            }
+            // The failed batch (read twice when it fails, once when it panics), and at
+            // most the two buffers' worth read past it.
+            let broken = failing.or(panicking).unwrap() / LEAF_POINTS;
+            let count = reads.lock().unwrap().len();
+            assert!((broken + 1..=broken + 4).contains(&count), "{count} reads");
+        }
     }
 }
