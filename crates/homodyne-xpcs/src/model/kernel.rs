@@ -374,12 +374,19 @@ impl AnglePoints<'_> {
                 }
             }
         }
-        // One fill of the block's rows, then plain stores: a fill per row is a call, and a
-        // load right after it waits for the call's stores.
+        // At most one fill of the block's rows, then plain stores: a fill per row is a
+        // call, and a load right after it waits for the call's stores.
         let physical_columns: [&[f64]; 7] = [p0, p1, p2, p3, p4, p5, p6];
         let width = rows.len() / len.max(1);
-        rows.fill(0.0);
+        let n_physical = if self.shear.is_some() { 7 } else { 3 };
+        // The scaling columns are distinct and precede the physical ones, so when they and
+        // the physical columns are as many as the row's, every entry is written.
+        let covered = 2 * columns.scaling.len() + n_physical == width;
+        if !covered {
+            rows.fill(0.0);
+        }
         let rows = rows.chunks_exact_mut(width.max(1)).take(len);
+        let columns = (columns, covered);
         match self.shear {
             None => write_rows::<3>(rows, columns, per_contrast, &physical_columns),
             Some(_) => write_rows::<7>(rows, columns, per_contrast, &physical_columns),
@@ -387,19 +394,26 @@ impl AnglePoints<'_> {
     }
 }
 
-/// Writes the gradient of each point into its (zeroed) Jacobian row: the angle's scaling
-/// columns from `per_contrast` and the weights, and the first `P` physical columns.
+/// Writes the gradient of each point into its Jacobian row: the angle's scaling columns
+/// from `per_contrast` and the weights, and the first `P` physical columns. The rows are
+/// zeroed, or with `covered` every entry is one of those written (then the scaling
+/// entries are written as `0 + value`, the bits of an addition to a zeroed row).
 #[inline(always)]
 fn write_rows<'a, const P: usize>(
     rows: impl Iterator<Item = &'a mut [f64]>,
-    columns: &Columns,
+    (columns, covered): (&Columns, bool),
     per_contrast: &[f64],
     physical: &[&[f64]; 7],
 ) {
     for (r, row) in rows.enumerate() {
         for &(c, o, w) in &columns.scaling {
-            row[c] += w * per_contrast[r];
-            row[o] += w;
+            if covered {
+                row[c] = 0.0 + w * per_contrast[r];
+                row[o] = 0.0 + w;
+            } else {
+                row[c] += w * per_contrast[r];
+                row[o] += w;
+            }
         }
         let row = &mut row[columns.physical..columns.physical + P];
         for t in 0..P {
