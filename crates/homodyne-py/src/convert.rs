@@ -107,7 +107,7 @@ pub(crate) fn result_dict<'py>(
 }
 
 /// `converged`, `max_evaluations` or `stalled`.
-fn status_name(status: homodyne_core::ConvergenceStatus) -> &'static str {
+pub(crate) fn status_name(status: homodyne_core::ConvergenceStatus) -> &'static str {
     match status {
         homodyne_core::ConvergenceStatus::Converged => "converged",
         homodyne_core::ConvergenceStatus::MaxEvaluationsReached => "max_evaluations",

@@ -16,6 +16,7 @@ use numpy::{AllowTypeChange, PyArrayLike1, PyArrayLike2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::coarse::stages_list;
 use crate::control::Control;
 use crate::convert::result_dict;
 use crate::errors::{self, input_error};
@@ -137,14 +138,17 @@ fn streaming_options(
 ///
 /// `names` are the parameter names (in `p0`'s order); `variables` the formula's names for
 /// the rows of a 2-D `xdata` (`x` for 1-D); `difference` the finite differences of a
-/// callable without `jac` (`'2-point'` forward, `'3-point'` central). Returns the result dict with `model_calls` and
-/// `jacobian_calls` added.
+/// callable without `jac` (`'2-point'` forward, `'3-point'` central); `coarse_to_fine`
+/// `'auto'`, `'off'` or strides ([`crate::coarse`]; `None`: the library's default, auto,
+/// for a formula, and off for a callable: [`crate::coarse::callable_default`]).
+/// Returns the result dict with `model_calls`, `jacobian_calls`, `names` and `stages`
+/// ([`stages_list`]) added.
 #[pyfunction]
 #[pyo3(signature = (
     model, xdata, ydata, p0, lower, upper, names, *, sigma=None, absolute_sigma=false,
     fixed=None, method="trf", options=None, jac=None, difference="2-point", strategy_override=None,
     memory_limit_gb=None, wrapper=None, streaming=None, checkpoint=None, progress=false,
-    block=None, variables=None
+    block=None, variables=None, coarse_to_fine=None
 ))]
 #[allow(clippy::too_many_arguments)] // the Python signature's keywords, one for one
 pub(crate) fn fit_curve<'py>(
@@ -171,6 +175,7 @@ pub(crate) fn fit_curve<'py>(
     progress: bool,
     block: Option<usize>,
     variables: Option<Vec<String>>,
+    coarse_to_fine: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let y = ydata
         .as_slice()
@@ -182,6 +187,7 @@ pub(crate) fn fit_curve<'py>(
     let options = solver_options(py, options)?;
     let strategy = strategy_override.map(|s| strategy(py, s)).transpose()?;
     let streaming = streaming_options(streaming, checkpoint)?;
+    let coarse_to_fine = crate::coarse::coarse_to_fine(py, coarse_to_fine)?;
     let sigma = sigma
         .as_ref()
         .map(|s| {
@@ -312,6 +318,12 @@ pub(crate) fn fit_curve<'py>(
         if let Some(w) = wrapper {
             fit = fit.wrapper(w);
         }
+        // A Python model's default is no stages ([`crate::coarse::callable_default`]).
+        match (coarse_to_fine, &python_model) {
+            (Some(c), _) => fit = fit.coarse_to_fine(c),
+            (None, Some(_)) => fit = fit.coarse_to_fine(crate::coarse::callable_default()),
+            (None, None) => {}
+        }
         fit.run()
     };
     let outcome = control.run(py, run)?;
@@ -323,6 +335,7 @@ pub(crate) fn fit_curve<'py>(
     d.set_item("model_calls", calls)?;
     d.set_item("jacobian_calls", jacobian_calls)?;
     d.set_item("names", names)?;
+    d.set_item("stages", stages_list(py, &result.stages)?)?;
     Ok(d)
 }
 

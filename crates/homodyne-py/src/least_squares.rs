@@ -35,12 +35,14 @@ use summary::Summary;
 /// array, or `None` for finite differences by `scheme` (`"2-point"`, `"3-point"`) with
 /// relative steps `diff_step` (the library's when `None`). `x_scale` is one positive scale
 /// per parameter, or `None` for scipy's `'jac'`; the scales are also the parameters'
-/// typical sizes, the floors of the difference steps (1 for `'jac'`). Returns a dict of
-/// scipy's result fields.
+/// typical sizes, the floors of the difference steps (1 for `'jac'`). `coarse_to_fine`:
+/// `'auto'`, `'off'` or strides ([`crate::coarse`]; `None`: off, as
+/// [`Fit::residuals`] has it, since a stage's subset of the residuals costs a call of
+/// `fun` for all of them). Returns a dict of scipy's result fields and `stages`.
 #[pyfunction]
 #[pyo3(signature = (
     fun, x0, f0, jac, scheme, lower, upper, method, ftol, xtol, gtol, x_scale, loss,
-    f_scale, diff_step, max_nfev, progress
+    f_scale, diff_step, max_nfev, progress, coarse_to_fine=None
 ))]
 #[allow(clippy::too_many_arguments)] // scipy's options, checked by the Python layer
 fn least_squares<'py>(
@@ -62,6 +64,7 @@ fn least_squares<'py>(
     diff_step: Option<PyReadonlyArray1<'py, f64>>,
     max_nfev: usize,
     progress: bool,
+    coarse_to_fine: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x0 = x0.as_array().to_vec();
     let n = x0.len();
@@ -104,6 +107,7 @@ fn least_squares<'py>(
     if let XScale::Vector(scales) = &x_scale {
         per_parameter("x_scale", scales)?;
     }
+    let coarse_to_fine = crate::coarse::coarse_to_fine(py, coarse_to_fine)?;
     let loss: Loss = loss.parse().map_err(|e: String| input_error(py, e))?;
     let method: Method = method.parse().map_err(|e| fit_error(py, &e))?;
     let bounds = Bounds::new(lower.clone(), upper.clone()).map_err(|e| fit_error(py, &e))?;
@@ -134,16 +138,21 @@ fn least_squares<'py>(
         &control,
     );
     let fitted = control.run(py, || {
-        Fit::residuals(&problem)
+        let fit = Fit::residuals(&problem)
             .p0(&x0)
             .bounds(&bounds)
             .method(method)
             .options(options)
             .wrapper(wrapper)
-            .observer(&control)
-            .run()
+            .observer(&control);
+        match coarse_to_fine {
+            Some(c) => fit.coarse_to_fine(c),
+            None => fit,
+        }
+        .run()
     })?;
     let result = fitted.map_err(|e| fit_error(py, &e))?;
+    let stages = crate::coarse::stages_list(py, &result.stages)?;
 
     // The residuals and Jacobian at the solution: kept from the fit when it linearised
     // there (it usually did), else evaluated once more, outside the counts (scipy has them
@@ -179,6 +188,7 @@ fn least_squares<'py>(
     fields.set_item("status", status)?;
     fields.set_item("message", message)?;
     fields.set_item("success", status > 0)?;
+    fields.set_item("stages", stages)?;
     Ok(fields)
 }
 

@@ -26,6 +26,7 @@
 //! ```
 use pyo3::prelude::*;
 
+mod coarse;
 mod control;
 mod convert;
 mod curve;

@@ -69,6 +69,35 @@ pub(crate) fn index_points(n: usize) -> Vec<f64> {
     (0..n).map(|i| i as f64).collect()
 }
 
+/// The points one call of the model covers: a range of the caller's `xdata` (a block), or
+/// predictors the solver copied out of it, which tell nothing of their place in it (a
+/// coarse stage's subset of a 1-D `xdata`: [`Points::Caller`] only), passed as they are.
+#[derive(Debug, Clone)]
+enum Span<'x> {
+    /// `xdata[..., lo:hi]`.
+    Range(std::ops::Range<usize>),
+    /// A new 1-D array of these predictors.
+    Copied(&'x [f64]),
+}
+
+impl Span<'_> {
+    /// The number of points.
+    fn len(&self) -> usize {
+        match self {
+            Self::Range(range) => range.len(),
+            Self::Copied(x) => x.len(),
+        }
+    }
+
+    /// The points in words, for an error message.
+    fn describe(&self) -> String {
+        match self {
+            Self::Range(range) => format!("{}..{}", range.start, range.end),
+            Self::Copied(x) => format!("{} points copied from xdata (a coarse stage)", x.len()),
+        }
+    }
+}
+
 /// A Python model function over the caller's `xdata` (points along its last axis).
 pub(crate) struct PythonModel<'c> {
     function: Py<PyAny>,
@@ -262,13 +291,10 @@ impl<'c> PythonModel<'c> {
 
     /// `function(xdata[..., lo:hi], *p)` as `hi - lo` values; NaN (and the fit asked to
     /// stop) when the call fails.
-    fn call_function(&self, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
-        let m = range.len();
-        self.call_python("model_func", &self.calls, (&range, p), m, |py| {
-            let out = self
-                .function
-                .bind(py)
-                .call1(self.arguments(py, &range, p)?)?;
+    fn call_function(&self, span: &Span<'_>, p: &[f64]) -> Vec<f64> {
+        let m = span.len();
+        self.call_python("model_func", &self.calls, (span, p), m, |py| {
+            let out = self.function.bind(py).call1(self.arguments(py, span, p)?)?;
             // A model constant in x may return one number (scipy broadcasts it too).
             if let Ok(constant) = out.extract::<f64>() {
                 let mut filled = self.buffer(m);
@@ -281,11 +307,10 @@ impl<'c> PythonModel<'c> {
                 return Err(errors::input_error(
                     py,
                     format!(
-                        "model_func returned {} values for the {m} points {}..{} (it must \
+                        "model_func returned {} values for the {m} points {} (it must \
                              return one value per point, shaped like ydata)",
                         values.len(),
-                        range.start,
-                        range.end
+                        span.describe()
                     ),
                 ));
             }
@@ -299,11 +324,11 @@ impl<'c> PythonModel<'c> {
     /// derivatives by parameter `k` over the block's points, is contiguous).
     fn call_linearization(
         &self,
-        range: std::ops::Range<usize>,
+        span: &Span<'_>,
         p: &[f64],
         known: Option<&Vec<f64>>,
     ) -> Linearized {
-        let (m, n) = (range.len(), self.n_params);
+        let (m, n) = (span.len(), self.n_params);
         // The values at p when a cost pass already asked for them (a copy: no new call).
         let values = match known {
             Some(values) => {
@@ -311,21 +336,21 @@ impl<'c> PythonModel<'c> {
                 copy.extend_from_slice(values);
                 copy
             }
-            None => self.call_function(range.clone(), p),
+            None => self.call_function(span, p),
         };
         let jacobian = match &self.jacobian {
-            Some(jac) => self.call_jacobian(jac, range, p),
-            None => self.differences(range, p, &values),
+            Some(jac) => self.call_jacobian(jac, span, p),
+            None => self.differences(span, p, &values),
         };
         debug_assert_eq!(jacobian.len(), m * n);
         (values, jacobian)
     }
 
     /// `jac(xdata[..., lo:hi], *p)`, an `(m, n)` array, stored column-major as the block keeps it.
-    fn call_jacobian(&self, jac: &Py<PyAny>, range: std::ops::Range<usize>, p: &[f64]) -> Vec<f64> {
-        let (m, n) = (range.len(), self.n_params);
-        self.call_python("jac", &self.jacobian_calls, (&range, p), m * n, |py| {
-            let out = jac.bind(py).call1(self.arguments(py, &range, p)?)?;
+    fn call_jacobian(&self, jac: &Py<PyAny>, span: &Span<'_>, p: &[f64]) -> Vec<f64> {
+        let (m, n) = (span.len(), self.n_params);
+        self.call_python("jac", &self.jacobian_calls, (span, p), m * n, |py| {
+            let out = jac.bind(py).call1(self.arguments(py, span, p)?)?;
             let matrix: PyArrayLike2<'_, f64, AllowTypeChange> = out.extract()?;
             let matrix = matrix.as_array();
             if matrix.dim() != (m, n) {
@@ -349,13 +374,13 @@ impl<'c> PythonModel<'c> {
     /// Finite differences of the block by the stencils of [`Stencil`] (module docs):
     /// never outside the bounds, central differences one-sided (and still `O(h^2)`) next
     /// to a bound.
-    fn differences(&self, range: std::ops::Range<usize>, p: &[f64], at: &[f64]) -> Vec<f64> {
-        let (m, n) = (range.len(), self.n_params);
+    fn differences(&self, span: &Span<'_>, p: &[f64], at: &[f64]) -> Vec<f64> {
+        let (m, n) = (span.len(), self.n_params);
         let mut jacobian = self.buffer(m * n);
         let moved = |k: usize, to: f64| {
             let mut stepped = p.to_vec();
             stepped[k] = to;
-            self.call_function(range.clone(), &stepped)
+            self.call_function(span, &stepped)
         };
         for k in 0..n {
             let stencil = Stencil::choose(
@@ -388,15 +413,22 @@ impl<'c> PythonModel<'c> {
         jacobian
     }
 
-    /// `(xdata[..., lo:hi], p_0, ..., p_{n-1})`.
+    /// `(xdata[..., lo:hi], p_0, ..., p_{n-1})`, or the copied predictors (a new array)
+    /// in place of the view.
     fn arguments<'py>(
         &self,
         py: Python<'py>,
-        range: &std::ops::Range<usize>,
+        span: &Span<'_>,
         p: &[f64],
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let slice = PySlice::new(py, range.start as isize, range.end as isize, 1);
-        let view = self.xdata.bind(py).get_item((PyEllipsis::get(py), slice))?;
+        let view = match span {
+            Span::Range(range) => {
+                let slice = PySlice::new(py, range.start as isize, range.end as isize, 1);
+                self.xdata.bind(py).get_item((PyEllipsis::get(py), slice))?
+            }
+            // A copy of the solver's: the model may write into it.
+            Span::Copied(x) => numpy::PyArray1::from_slice(py, x).into_any(),
+        };
         let mut items = Vec::with_capacity(1 + p.len());
         items.push(view);
         for &v in p {
@@ -412,7 +444,7 @@ impl<'c> PythonModel<'c> {
         &self,
         what: &str,
         counter: &AtomicUsize,
-        (range, p): (&std::ops::Range<usize>, &[f64]),
+        (span, p): (&Span<'_>, &[f64]),
         len: usize,
         call: impl FnOnce(Python<'_>) -> PyResult<Vec<f64>>,
     ) -> Vec<f64> {
@@ -422,31 +454,21 @@ impl<'c> PythonModel<'c> {
         counter.fetch_add(1, Ordering::Relaxed);
         self.with_python(|py| {
             call(py).unwrap_or_else(|err| {
-                self.fail(py, what, err, p, range);
+                self.fail(py, what, err, p, span);
                 vec![f64::NAN; len]
             })
         })
     }
 
     /// Records a failed call as the reason the fit stops.
-    fn fail(
-        &self,
-        py: Python<'_>,
-        what: &str,
-        err: PyErr,
-        p: &[f64],
-        range: &std::ops::Range<usize>,
-    ) {
+    fn fail(&self, py: Python<'_>, what: &str, err: PyErr, p: &[f64], span: &Span<'_>) {
         if err.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
             self.control.stop_with(err);
             return;
         }
         let mut context = std::collections::BTreeMap::new();
         context.insert("parameters".to_string(), format!("{p:?}"));
-        context.insert(
-            "points".to_string(),
-            format!("{}..{}", range.start, range.end),
-        );
+        context.insert("points".to_string(), span.describe());
         let message = format!("{what} raised {}", describe(py, &err));
         let wrapped = errors::error(py, ErrorClass::Optimization, &message, &context);
         wrapped.set_cause(py, Some(err));
@@ -465,6 +487,13 @@ impl<'c> PythonModel<'c> {
         };
         (last + 1 == first + x.len() && first / self.block == last / self.block)
             .then_some((first / self.block, first % self.block))
+    }
+
+    /// Whether `x` holds predictors copied out of the caller's array, not a run of it (the
+    /// points of a coarse stage, [`homodyne::coarse`]): they are passed to the model as
+    /// they are, one call per chunk, since their place in the data is not known.
+    fn is_copied(&self, x: &[f64]) -> bool {
+        matches!(self.points, Points::Caller(_)) && !x.is_empty() && self.caller_offset(x).is_none()
     }
 
     /// The point a predictor `x_i = i` stands for.
@@ -527,10 +556,16 @@ impl Model for PythonModel<'_> {
                 Some((v, _)) => v.clone(),
                 None => slot
                     .values
-                    .get_or_init(|| self.call_function(self.block_range(block), p))
+                    .get_or_init(|| self.call_function(&Span::Range(self.block_range(block)), p))
                     .clone(),
             }
         };
+        if self.is_copied(x) {
+            let v = self.call_function(&Span::Copied(x), p);
+            values.copy_from_slice(&v);
+            self.recycle(v);
+            return;
+        }
         if let Some((block, offset)) = self.within_one_block(x) {
             // The solver's chunks are runs of consecutive points inside one block.
             let slot = self.slot(block, p);
@@ -538,7 +573,7 @@ impl Model for PythonModel<'_> {
                 Some((v, _)) => v,
                 None => slot
                     .values
-                    .get_or_init(|| self.call_function(self.block_range(block), p)),
+                    .get_or_init(|| self.call_function(&Span::Range(self.block_range(block)), p)),
             };
             values.copy_from_slice(&v[offset..offset + x.len()]);
             return;
@@ -563,14 +598,31 @@ impl Model for PythonModel<'_> {
             let slot = self.slot(block, p);
             slot.linearized
                 .get_or_init(|| {
-                    self.call_linearization(self.block_range(block), p, slot.values.get())
+                    self.call_linearization(
+                        &Span::Range(self.block_range(block)),
+                        p,
+                        slot.values.get(),
+                    )
                 })
                 .clone()
         };
+        if self.is_copied(x) {
+            let (v, jac) = self.call_linearization(&Span::Copied(x), p, None);
+            values.copy_from_slice(&v);
+            let m = v.len();
+            for (k, column) in jac.chunks_exact(m).enumerate() {
+                for (d, &c) in jacobian.iter_mut().skip(k).step_by(n).zip(column) {
+                    *d = c;
+                }
+            }
+            self.recycle(v);
+            self.recycle(jac);
+            return;
+        }
         if let Some((block, offset)) = self.within_one_block(x) {
             let slot = self.slot(block, p);
             let (v, jac) = slot.linearized.get_or_init(|| {
-                self.call_linearization(self.block_range(block), p, slot.values.get())
+                self.call_linearization(&Span::Range(self.block_range(block)), p, slot.values.get())
             });
             values.copy_from_slice(&v[offset..offset + x.len()]);
             let m = v.len();

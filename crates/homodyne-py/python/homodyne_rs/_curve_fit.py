@@ -40,7 +40,7 @@ _SOLVER_KEYWORDS = {
 }
 # Our own keywords beyond scipy's.
 _HOMODYNE_KEYWORDS = ("progress", "strategy", "memory_limit_gb", "block", "variables",
-                      "validate")
+                      "validate", "coarse_to_fine")
 
 
 def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
@@ -103,7 +103,16 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         scipy's solver settings ``ftol, xtol, gtol, max_nfev`` (``maxfev`` for 'lm'),
         ``loss, f_scale, x_scale``; and homodyne's: ``progress=True`` (a progress bar),
         ``strategy`` ('standard', 'large', 'chunked', 'streaming'), ``memory_limit_gb``,
-        ``block`` (points per call of ``f``), ``variables`` (a formula's predictor names).
+        ``block`` (points per call of ``f``), ``variables`` (a formula's predictor names),
+        ``coarse_to_fine``: ``'auto'`` (from 1,000,000 points on, one fit of every 16th
+        block of 1024 points, or sparser above 16.7 million points, before the fit of all
+        the points, which starts from its optimum when the cost of all the points is lower
+        there), ``'off'``, or a list of strides in blocks of 1024 points, coarsest first
+        (``[64, 8]``), run at any size. The default is ``'auto'`` for a formula and
+        ``'off'`` for a callable, which a stage calls on a few hundred points at a time
+        (its call overhead outweighed the saving: 0.8x at 4e6 points). The stages are
+        listed in ``infodict['stages']``; the result is the fit of all the points either
+        way.
 
     Returns
     -------
@@ -115,7 +124,10 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     infodict : dict
         With ``full_output``: ``nfev``, ``njev``, ``fvec`` (the residuals at the solution,
         computed when first read),
-        ``model_calls`` (calls of ``f``, difference steps included), ``jacobian_calls``
+        ``model_calls`` (calls of ``f``, difference steps included), ``jacobian_calls``,
+        ``stages`` (the coarse stages, coarsest first, each a dict: ``stride``,
+        ``n_points``, ``start``, ``parameters``, ``used``, ``seconds``,
+        ``convergence_status``, ``iterations``, ``nfev``, ``error``; empty when none ran)
         and ``result`` (every figure of the fit).
     mesg : str
         With ``full_output``: why the solver stopped.
@@ -196,6 +208,7 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         wrapper=wrapper,
         progress=bool(extra.get("progress", False)), block=extra.get("block"),
         variables=formula_variables(x, extra.get("variables")) if isinstance(f, str) else None,
+        coarse_to_fine=extra.get("coarse_to_fine"),
     )
     if not result["converged"]:
         raise NLSQConvergenceError(
@@ -209,7 +222,7 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     infodict = _InfoDict(
         lambda: _residuals(f, x, y, s, popt, names, extra.get("variables")),
         nfev=result["nfev"], njev=result["njev"], model_calls=result["model_calls"],
-        jacobian_calls=result["jacobian_calls"], result=result)
+        jacobian_calls=result["jacobian_calls"], stages=result["stages"], result=result)
     return popt, pcov, infodict, result["message"], _ier(result["termination_reason"])
 
 

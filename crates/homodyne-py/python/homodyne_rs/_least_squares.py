@@ -71,6 +71,9 @@ class OptimizeResult(dict):
         The reason in words.
     success : bool
         ``status > 0``.
+    stages : list of dict
+        homodyne only: the coarse stages fitted before the fit of all the residuals (see
+        ``coarse_to_fine``), coarsest first; empty when none ran.
 
     Examples
     --------
@@ -256,6 +259,7 @@ def least_squares(
     callback: Optional[Callable] = None,
     workers: Any = None,
     progress: bool = False,
+    coarse_to_fine: Any = "off",
 ) -> OptimizeResult:
     """Solve a nonlinear least-squares problem with bounds on the variables.
 
@@ -327,12 +331,20 @@ def least_squares(
         Only ``None``: use ``progress=True`` to watch a fit, and ``max_nfev`` to cap it.
     progress : bool, optional
         Show a progress bar (tqdm when installed, else a line on stderr). homodyne only.
+    coarse_to_fine : {'off', 'auto'} or list of int, optional
+        homodyne only: fit strided subsets of the residuals (every ``s``-th block of 1024)
+        before all of them, coarsest first, each stage kept only when the cost of all the
+        residuals is lower at its optimum. ``'off'`` (default): none, since ``fun``
+        returns every residual at once, so a stage's iteration costs as much as a full
+        one. ``'auto'``: one stage from 1,000,000 residuals on; a list of strides (``[16]``)
+        runs them at any size. The stages are in the result's ``stages``.
 
     Returns
     -------
     OptimizeResult
         With ``x``, ``cost``, ``fun``, ``jac``, ``grad``, ``optimality``, ``active_mask``,
-        ``nfev``, ``njev``, ``status``, ``message`` and ``success``, as scipy's. ``nfev``
+        ``nfev``, ``njev``, ``status``, ``message`` and ``success``, as scipy's, and
+        ``stages`` (see ``coarse_to_fine``). ``nfev``
         and ``njev`` count the calls actually made: homodyne never calls ``fun`` twice at
         the same ``x``, so they may be lower than scipy's for the same fit.
 
@@ -464,6 +476,7 @@ def least_squares(
     fields = _native.least_squares(
         fun_x, x0, f0, jac_x, jac if isinstance(jac, str) else "2-point", lower, upper,
         method, ftol, xtol, gtol, scales, loss, f_scale, steps, int(max_nfev), bool(progress),
+        coarse_to_fine=coarse_to_fine,
     )
     result = OptimizeResult(fields)
     if verbose:

@@ -59,6 +59,7 @@ def fit_curve(
     progress: bool = False,
     block: Optional[int] = None,
     variables: Optional[Sequence[str]] = None,
+    coarse_to_fine: Union[str, Sequence[int], None] = None,
 ) -> dict[str, Any]:
     """Fits ``model`` (a callable ``f(x, *p)`` or a formula string) to ``ydata`` over
     ``xdata`` from ``p0`` within ``[lower, upper]``: the engine of ``curve_fit`` and
@@ -66,9 +67,11 @@ def fit_curve(
 
     ``wrapper`` is ``(enable_large_dataset, enable_recovery, enable_numerical_validation,
     max_retries, fast_mode)``; ``options`` may hold ``ftol``, ``xtol``, ``gtol``,
-    ``max_nfev``, ``f_scale``, ``loss``, ``x_scale`` and ``validate``. Returns the result
-    dict (``parameters``, ``covariance``, ``chi_squared``, ...) with ``model_calls``,
-    ``jacobian_calls`` and ``names`` added.
+    ``max_nfev``, ``f_scale``, ``loss``, ``x_scale`` and ``validate``; ``coarse_to_fine``
+    is ``'auto'``, ``'off'`` or a list of strides in blocks of 1024 points (``None``:
+    ``'auto'`` for a formula, ``'off'`` for a callable). Returns the result dict (``parameters``, ``covariance``,
+    ``chi_squared``, ...) with ``model_calls``, ``jacobian_calls``, ``names`` and
+    ``stages`` (a list of dicts, one per coarse stage) added.
 
     >>> import numpy as np
     >>> x = np.linspace(0, 1, 50)
@@ -121,6 +124,7 @@ def least_squares(
     diff_step: Optional[NDArray[np.float64]],
     max_nfev: int,
     progress: bool,
+    coarse_to_fine: Union[str, Sequence[int], None] = None,
 ) -> dict[str, Any]:
     """Minimises the sum of squares of ``fun(x)`` from ``x0`` (where ``fun`` is ``f0``)
     within ``[lower, upper]``: the engine of ``homodyne_rs.least_squares``, whose
@@ -128,7 +132,7 @@ def least_squares(
 
     Returns scipy's result fields: ``x``, ``cost``, ``fun``, ``jac``, ``grad``,
     ``optimality``, ``active_mask``, ``nfev``, ``njev``, ``status``, ``message``,
-    ``success``.
+    ``success``, and ``stages`` (the coarse stages; ``coarse_to_fine=None`` runs none).
 
     >>> import numpy as np
     >>> inf = np.full(1, np.inf)

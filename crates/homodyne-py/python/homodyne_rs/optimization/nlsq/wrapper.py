@@ -59,6 +59,11 @@ class OptimizationResult:
         Cost and Jacobian evaluations (passes over the data).
     parameter_flags : list of str
         Per parameter: Free, AtStart, AtLowerBound, AtUpperBound, Fixed or Undetermined.
+    stages : list of dict
+        The coarse stages fitted before the fit of all the points (``config
+        ['coarse_to_fine']``), coarsest first, each with ``stride``, ``n_points``,
+        ``start``, ``parameters``, ``used``, ``seconds``, ``convergence_status``,
+        ``iterations``, ``nfev`` and ``error``; empty when none ran.
     details : dict
         Every other figure of the fit (optimality, gradient cosine, notes, attempts,
         model call counts, ...).
@@ -91,6 +96,7 @@ class OptimizationResult:
     nfev: int = 0
     njev: int = 0
     parameter_flags: list = field(default_factory=list)
+    stages: list = field(default_factory=list, repr=False)
     details: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -103,7 +109,7 @@ class OptimizationResult:
         own = {"parameters", "covariance", "uncertainties", "chi_squared",
                "reduced_chi_squared", "convergence_status", "iterations", "execution_time",
                "device_info", "recovery_actions", "strategy", "streaming_diagnostics", "names",
-               "message", "nfev", "njev", "parameter_flags"}
+               "message", "nfev", "njev", "parameter_flags", "stages"}
         return cls(**{k: d[k] for k in own}, details={k: v for k, v in d.items() if k not in own})
 
     def __str__(self) -> str:
@@ -125,7 +131,7 @@ _CHECKPOINT_KEYS = {"enable_checkpoints": None, "checkpoint_dir": "dir",
 _SOLVER_KEYS = {"ftol", "xtol", "gtol", "max_nfev", "loss", "f_scale", "x_scale"}
 _OTHER_KEYS = {"strategy_override", "memory_limit_gb", "sigma", "absolute_sigma", "progress",
                "fixed", "max_epochs", "enable_fault_tolerance", "validate_numerics", "block",
-               "memory_budget_bytes"}
+               "memory_budget_bytes", "coarse_to_fine"}
 
 
 class NLSQWrapper:
@@ -198,7 +204,12 @@ class NLSQWrapper:
             ``keep_last_checkpoints``, ``resume_from_checkpoint``,
             ``max_retries_per_batch``, ``min_success_rate``); ``sigma``,
             ``absolute_sigma``, ``fixed`` (one value or None per parameter); the solver's
-            ``ftol, xtol, gtol, max_nfev, loss, f_scale, x_scale``; ``progress``. The other
+            ``ftol, xtol, gtol, max_nfev, loss, f_scale, x_scale``; ``progress``;
+            ``coarse_to_fine``: ``'auto'`` (one fit of every 16th block of 1024 points,
+            or sparser above 16.7 million points, from 1,000,000 points on, before the fit
+            of all the points; the default for a formula), ``'off'`` (the default for a
+            callable, see :func:`homodyne_rs.curve_fit`), or strides in blocks of 1024
+            points, coarsest first (``[64, 8]``); the result's ``stages`` lists them. The other
             keys of ``build_streaming_config`` (``max_epochs``, ``enable_fault_tolerance``,
             ``validate_numerics``, ``memory_budget_bytes``) are accepted and have no effect
             here: the fit is exact, fault tolerance is always on, validation follows the
@@ -264,5 +275,6 @@ class NLSQWrapper:
             streaming=streaming, checkpoint=checkpoint, progress=bool(config.get("progress")),
             block=config.get("block"),
             variables=formula_variables(x, None) if isinstance(model_func, str) else None,
+            coarse_to_fine=config.get("coarse_to_fine"),
         )
         return OptimizationResult._from_native(d)
