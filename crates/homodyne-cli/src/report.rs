@@ -402,7 +402,9 @@ pub fn text(
 
 /// The `--json` document: parameters in `--p0` order with value, uncertainty, flag and
 /// initial value, the covariance, the fit statistics, the totals and each attempt's
-/// figures, the coarse stages ([`stage_json`]), the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
+/// figures, the coarse stages (`coarse_stages`: `stride`, `n_points`,
+/// `convergence_status`, `iterations`, `nfev`, `used`, `seconds`, and `error` for a failed
+/// one), the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
 /// `n_points`, `n_varying`, `correlation` {`names`, `matrix`}, `warnings` [{`kind`,
 /// `parameters`, `message`, `advice`}]).
 ///
