@@ -19,7 +19,12 @@
 //! stage starts at `p_s` as if the stage had not run. For a fit in memory by one process
 //! the last stage's pass is the fit's own first linearisation at `p_s'` (its cost comes
 //! with it): when that cost is not lower the fit is stopped there and run from `p_s`, so a
-//! kept last stage costs no pass of its own ([`StageChecks::defer_last`]). A stage runs without recovery
+//! kept last stage costs no pass of its own ([`StageChecks::defer_last`]). For a
+//! STREAMING fit by one process the last check is that linearisation too, computed before
+//! the fit and handed to it as its first pass; read from a source, the cost at the first
+//! start comes from the same read of the points ([`StageChecks::defer_first_cost`]), so
+//! with one stage (`Auto`) the stages cost the fit the subset and one read of all the
+//! points, which its first pass would have made anyway. A stage runs without recovery
 //! retries (a failed stage is recorded and passed over) and with at most
 //! [`STAGE_MAX_NFEV`] cost evaluations: a stage that ran out of them on its way down
 //! still helps. The fit of all the points is the result: its iterations, evaluations,
@@ -219,6 +224,22 @@ pub struct StageChecks {
     /// with the first linearisation of the fit of all the points: the cost there is the
     /// cost at the last stage's optimum, so the check costs no pass of its own.
     pub defer_last: bool,
+    /// With `defer_last`, when the cost at the last stage's start is not known yet (no
+    /// stage before it was checked), leave it to the caller too
+    /// ([`Unchecked::start_cost`] `None`), who computes it in the same read of the
+    /// points as the last check.
+    pub defer_first_cost: bool,
+}
+
+/// The last stage, kept unchecked ([`StageChecks::defer_last`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unchecked {
+    /// Where the last stage started: where the fit of all the points starts instead
+    /// when the stage is dropped ([`Staged::reject_last`]).
+    pub start: Vec<f64>,
+    /// The cost of all the points there, to be beaten at the stage's optimum; `None`
+    /// when left to the caller ([`StageChecks::defer_first_cost`]).
+    pub start_cost: Option<f64>,
 }
 
 /// The stages that ran and where the fit of all the points starts.
@@ -231,21 +252,20 @@ pub struct Staged {
     pub start: Vec<f64>,
     /// With [`StageChecks::defer_last`], when the last stage ended on an optimum: the
     /// last stage is recorded as used and `start` is its optimum, but neither is
-    /// checked. `(its start, the cost of all the points there)`: the fit of all the
-    /// points must start from there instead unless its cost at `start` is lower
-    /// ([`Staged::reject_last`]).
-    pub unchecked: Option<(Vec<f64>, f64)>,
+    /// checked. The fit of all the points must start from the stage's start instead
+    /// unless its cost at `start` is lower ([`Staged::reject_last`]).
+    pub unchecked: Option<Unchecked>,
 }
 
 impl Staged {
     /// The deferred check of the last stage failed: it is recorded as not used, and the
     /// fit of all the points starts where the stage started.
     pub fn reject_last(&mut self) {
-        if let Some((start, _)) = self.unchecked.take() {
+        if let Some(unchecked) = self.unchecked.take() {
             if let Some(last) = self.stages.last_mut() {
                 last.used = false;
             }
-            self.start = start;
+            self.start = unchecked.start;
         }
     }
 }
@@ -285,12 +305,22 @@ pub fn run_stages(
         // evaluations on its way down still helps, one that wandered off never hurts.
         let mut checked = || -> Result<bool, OptimizationError> {
             let Ok(r) = &result else { return Ok(false) };
+            if deferred && start_cost.is_none() && checks.defer_first_cost {
+                unchecked = Some(Unchecked {
+                    start: from.clone(),
+                    start_cost: None,
+                });
+                return Ok(true);
+            }
             let at_start = match start_cost {
                 Some(c) => c,
                 None => *start_cost.insert(full_cost(&from)?),
             };
             if deferred {
-                unchecked = Some((from.clone(), at_start));
+                unchecked = Some(Unchecked {
+                    start: from.clone(),
+                    start_cost: Some(at_start),
+                });
                 return Ok(true);
             }
             let at_optimum = full_cost(&r.parameters)?;

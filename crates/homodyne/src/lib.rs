@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod check_passes;
 pub mod coarse;
 mod counted;
 pub mod diagnostics;

@@ -6,17 +6,14 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use homodyne_core::{
-    Batch, Bounds, Context, DataSource, FitObserver, InvalidInput, IterationReport,
-    OptimizationError, OptimizationResult, OptimizationStrategy, ParameterFlag, PassProgress,
-    TrialReport,
+    Batch, Bounds, Context, FitObserver, InvalidInput, IterationReport, OptimizationError,
+    OptimizationResult, OptimizationStrategy, ParameterFlag, PassProgress, TrialReport,
 };
-use homodyne_solvers::distributed::{
-    Communicator, DistributedObjective, SingleProcess, StreamedShare, all_gather_checked,
-    tree_shares,
-};
+use homodyne_solvers::SolverOptions;
+use homodyne_solvers::distributed::all_gather_checked;
 use homodyne_solvers::streaming::{PassRecord, PassResult};
-use homodyne_solvers::{Accumulation, InMemoryObjective, Objective, SolverOptions};
 
+use crate::check_passes::{CheckPasses, with_check_passes};
 use crate::coarse::{
     CoarseToFine, STAGE_MAX_NFEV, StageChecks, StageFit, StageObserver, Staged, block_points,
     run_stages, stage_blocks,
@@ -24,9 +21,6 @@ use crate::coarse::{
 use crate::fit::{Data, Fit};
 use crate::validate::validate_start;
 use crate::wrapper::NlsqWrapper;
-
-/// Points per read of a check's cost pass over a source (two such batches are held).
-const CHECK_BATCH_POINTS: usize = 1 << 18;
 
 /// The points of one stage, copied into memory.
 struct Subset {
@@ -68,20 +62,23 @@ impl NlsqWrapper {
         // stage's optimum: no cost pass of its own. In memory the fit computes it
         // (`FirstCostGuard`); a STREAMING fit is handed it, computed here.
         let streamed = matches!(fit.data, Data::Source(_)) || fit.wants_streaming();
+        // Its cost at the stage's start, when no check before computed it, comes from the
+        // same read of the points (`crate::check_passes`).
         let checks = StageChecks {
             errors_end_the_fit: fit.communicator.is_some(),
             defer_last: fit.communicator.is_none(),
+            defer_first_cost: fit.communicator.is_none() && streamed,
         };
-        let (mut staged, first_pass) = with_full_cost(fit, &observer, &exchanged, |objective| {
+        let (mut staged, first_pass) = with_check_passes(fit, &observer, &exchanged, |passes| {
             let mut staged = run_stages(
                 &strides,
                 &fit.p0,
                 checks,
-                &mut |p| Ok(objective.cost(p)?.cost),
+                &mut |p| passes.cost(p),
                 &mut |stride, from| self.stage(fit, stride, from, &bounds, &observer),
             )?;
             let first_pass = match streamed {
-                true => check_by_linearization(objective, &mut staged)?,
+                true => check_by_linearization(passes, &mut staged)?,
                 false => None,
             };
             Ok::<_, OptimizationError>((staged, first_pass))
@@ -94,8 +91,10 @@ impl NlsqWrapper {
         };
         let mut result = match &staged.unchecked {
             None => self.run_checked(&whole)?,
-            Some((_, at_start)) => {
-                let guard = FirstCostGuard::new(fit.observer, *at_start);
+            Some(unchecked) => {
+                // Known: only a STREAMING fit's check leaves it to the caller.
+                let at_start = unchecked.start_cost.unwrap_or(f64::NAN);
+                let guard = FirstCostGuard::new(fit.observer, at_start);
                 let guarded = self.run_checked(&Fit {
                     observer: &guard,
                     ..whole.clone()
@@ -196,78 +195,29 @@ impl NlsqWrapper {
     }
 }
 
-/// `run(objective)` with the objective of all the points of `fit` whose cost checks the
-/// stages: points in memory as one in-memory pass (by each process of a distributed fit:
-/// each holds them all), a source's points as this process's share read leaf-aligned and
-/// summed in tree order, the shares exchanged; the same bits either way (with
-/// power-of-two process counts). It reports its passes' progress to `local` (for a pass
-/// by this process alone) or `exchanged` (for shares exchanged among the processes), and
-/// obeys their stop requests.
-fn with_full_cost<R>(
-    fit: &Fit<'_>,
-    local: &StageObserver<'_>,
-    exchanged: &StageObserver<'_>,
-    run: impl FnOnce(&dyn Objective) -> R,
-) -> R {
-    let model = fit.model();
-    let (loss, f_scale) = (fit.options.loss, fit.options.f_scale);
-    let source: &dyn DataSource = match &fit.data {
-        // Points in memory, whoever shares them: every process holds them all.
-        Data::Points { x, y } => {
-            // The normal equations, as a STREAMING fit linearises (its check is one).
-            let objective =
-                InMemoryObjective::new(model, x, y, fit.sigma.as_deref(), loss, f_scale)
-                    .with_accumulation(Accumulation::NormalEquations)
-                    .with_observer(local);
-            return run(&objective);
-        }
-        Data::Source(source) => *source,
-    };
-    let communicator: &dyn Communicator = fit.communicator.unwrap_or(&SingleProcess);
-    let n_points = source.n_points();
-    let share = tree_shares(n_points, communicator.size())
-        .into_iter()
-        .nth(communicator.rank())
-        .unwrap_or(n_points..n_points);
-    let batch_points = fit.streaming.batch_size.unwrap_or(CHECK_BATCH_POINTS);
-    let share_sums = StreamedShare::new(
-        model,
-        source,
-        share.clone(),
-        loss,
-        f_scale,
-        batch_points,
-        fit.streaming.max_retries_per_batch,
-    );
-    let objective = DistributedObjective::new(
-        share_sums,
-        communicator,
-        share.start,
-        n_points,
-        Accumulation::NormalEquations,
-    )
-    .with_observer(exchanged);
-    run(&objective)
-}
-
 /// The deferred check of the last stage ([`Staged::unchecked`]) of a STREAMING fit: the
 /// linearisation of all the points at the stage's optimum `p_s'` (its cost the bits of a
 /// cost pass there), the stage kept when that cost is below the cost at the stage's
-/// start. Kept, the linearisation is returned as the first pass of the fit of all the
-/// points, which starts at `p_s'` and would compute it first: the check costs no read of
-/// the points of its own. Otherwise the stage is dropped ([`Staged::reject_last`]; so is
-/// it when the linearisation fails, as a failed cost check drops it), and a stop on
-/// request ends the fit, its context naming the stage.
+/// start (computed in the same read when not known). Kept, the linearisation is returned
+/// as the first pass of the fit of all the points, which starts at `p_s'` and would
+/// compute it first: the check costs no read of the points of its own. Otherwise the
+/// stage is dropped ([`Staged::reject_last`]; so is it when a pass fails, as a failed
+/// cost check drops it), and a stop on request ends the fit, its context naming the
+/// stage.
 fn check_by_linearization(
-    objective: &dyn Objective,
+    passes: &dyn CheckPasses,
     staged: &mut Staged,
 ) -> Result<Option<PassRecord>, OptimizationError> {
-    let Some((_, at_start)) = &staged.unchecked else {
+    let Some(unchecked) = &staged.unchecked else {
         return Ok(None);
     };
-    let at_start = *at_start;
-    match objective.linearize(&staged.start) {
-        Ok(linearization) if linearization.cost.cost < at_start => {
+    let known = unchecked.start_cost;
+    let start = known.is_none().then(|| unchecked.start.clone());
+    let checked = passes
+        .cost_and_linearization(start.as_deref(), &staged.start)
+        .map(|(at_start, linearization)| (at_start.or(known), linearization));
+    match checked {
+        Ok((Some(at_start), linearization)) if linearization.cost.cost < at_start => {
             staged.unchecked = None;
             Ok(Some(PassRecord {
                 parameters: staged.start.clone(),

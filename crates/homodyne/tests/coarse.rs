@@ -395,8 +395,9 @@ impl DataSource for Counting<'_> {
 
 /// A STREAMING fit from a source reads its points once for the last stage's check and
 /// its own first pass: the check is the linearisation at the stage's optimum, where the
-/// fit starts, and the fit takes it as its first pass (TRF and LM alike). The fit makes
-/// the passes of the fit started there without stages, to rounding.
+/// fit starts, with the cost at the stage's start from the same read, and the fit takes
+/// it as its first pass (TRF and LM alike). The fit makes the passes of the fit started
+/// there without stages, to rounding.
 #[test]
 fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
     let n = 60_000;
@@ -425,13 +426,9 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
         assert!(stage.used, "{method:?}: {staged}");
         let passes = staged.streaming_diagnostics.as_ref().unwrap().passes;
         let read = source.points.swap(0, Ordering::SeqCst);
-        // The subset, the check's cost at the start and its linearisation at the optimum
-        // (the fit's first pass), the fit's other passes.
-        assert_eq!(
-            read,
-            stage.n_points + 2 * n + (passes - 1) * n,
-            "{method:?}"
-        );
+        // The subset, one read for the check's cost at the start and its linearisation
+        // at the optimum (the fit's first pass), the fit's other passes.
+        assert_eq!(read, stage.n_points + n + (passes - 1) * n, "{method:?}");
         let diagnostics = staged.streaming_diagnostics.as_ref().unwrap();
         assert_eq!(
             diagnostics.total_batches_processed as usize,
@@ -455,4 +452,33 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
             );
         }
     }
+}
+
+/// Read from a source, the dropped stage of [`a_stage_that_raises_the_cost_is_dropped`]
+/// is dropped too (its check's cost at the start and linearisation at the optimum from
+/// one read), and the fit is the STREAMING fit without stages, to the bit.
+#[test]
+fn a_stage_that_raises_the_cost_is_dropped_when_streamed_from_a_source() {
+    let mut data = decay(40_000, 0.01, 37);
+    for (i, y) in data.y.iter_mut().enumerate() {
+        if (i / 1024) % 4 == 0 {
+            *y += 1.0;
+        }
+    }
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let fit = Fit::source(&Decay, &source)
+        .p0(&[2.5, 1.3, 0.5])
+        .streaming(StreamingOptions {
+            batch_size: Some(5_000),
+            ..StreamingOptions::default()
+        });
+    let streamed = fit
+        .clone()
+        .coarse_to_fine(CoarseToFine::Strides(vec![4]))
+        .run()
+        .unwrap();
+    assert!(!streamed.stages[0].used, "{streamed}");
+    let direct = fit.coarse_to_fine(CoarseToFine::Off).run().unwrap();
+    assert_eq!(bits(&streamed.parameters), bits(&direct.parameters));
+    assert_eq!((streamed.nfev, streamed.njev), (direct.nfev, direct.njev));
 }

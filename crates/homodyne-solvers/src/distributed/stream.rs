@@ -16,6 +16,11 @@
 //! the same order whoever reads them, so the sums do not depend on it. Memory is two
 //! batches plus one pending sum per tree level, `O(P^2 log N)`.
 //!
+//! Two passes at two points may share one read
+//! ([`StreamedShare::cost_and_linearization_sums`]): each batch is summed for both, and
+//! each pass's sums are combined over the same tree as alone, so they are the bits of
+//! the two passes made one after the other, from half the reading.
+//!
 //! [`read_ahead`]: crate::streaming::reader::read_ahead
 //!
 //! [`combine_shares`]: super::combine_shares
@@ -89,13 +94,31 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         self.batch_leaves * LEAF_POINTS
     }
 
-    /// The sums of the share, `sums` computing each batch's.
-    fn fold(
+    /// The sums of a cost pass at `cost_at` and of a linearisation pass at
+    /// `linearized_at` with `accumulation`, from one read of the share: the bits of
+    /// [`ShareSums::cost_sums`] and [`ShareSums::linearization_sums`] (see the
+    /// [module documentation](self)).
+    pub fn cost_and_linearization_sums(
         &self,
-        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
-    ) -> Result<SumsState, OptimizationError> {
+        cost_at: &[f64],
+        linearized_at: &[f64],
+        accumulation: Accumulation,
+    ) -> Result<(SumsState, SumsState), OptimizationError> {
+        self.fold(&|objective| {
+            (
+                objective.cost_state(cost_at),
+                objective.linearization_state(linearized_at, accumulation),
+            )
+        })
+    }
+
+    /// The sums of the share, `sums` computing each batch's.
+    fn fold<T: Folded>(
+        &self,
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> T + Sync),
+    ) -> Result<T, OptimizationError> {
         if self.share.is_empty() {
-            return Ok(SumsState::empty());
+            return Ok(T::empty());
         }
         let leaves = self.share.start / LEAF_POINTS..self.share.end.div_ceil(LEAF_POINTS);
         let mut batches = Vec::new();
@@ -141,12 +164,12 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
     }
 
     /// The sums of the tree node over `leaves`.
-    fn node(
+    fn node<T: Folded>(
         &self,
         leaves: Range<usize>,
-        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> T + Sync),
         cursor: &mut Cursor<'_>,
-    ) -> Result<SumsState, OptimizationError> {
+    ) -> Result<T, OptimizationError> {
         if leaves.len() > self.batch_leaves {
             let mid = leaves.start + leaves.len() / 2;
             let left = self.node(leaves.start..mid, sums, cursor)?;
@@ -159,11 +182,11 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
     /// The sums of the cursor's next batch, as the reader delivers it (read while the
     /// batch before was summed); its buffer then goes back to the reader, but the last
     /// one's, which the cursor keeps.
-    fn next_batch(
+    fn next_batch<T: Folded>(
         &self,
-        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> SumsState + Sync),
+        sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> T + Sync),
         cursor: &mut Cursor<'_>,
-    ) -> Result<SumsState, OptimizationError> {
+    ) -> Result<T, OptimizationError> {
         let k = cursor.next;
         cursor.next += 1;
         let points = cursor.batches[k].clone();
@@ -194,11 +217,7 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         } else {
             cursor.reader.recycle(batch);
         }
-        for sample in [&mut state.invalid_residuals, &mut state.invalid_jacobian] {
-            for value in &mut sample.values {
-                value.index += points.start - self.share.start;
-            }
-        }
+        state.shift(points.start - self.share.start);
         Ok(state)
     }
 
@@ -224,6 +243,50 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
             },
             context: Context::new().with("source", self.source.describe()),
         })
+    }
+}
+
+/// What a pass over the share sums per batch and combines over the tree: one pass's sums,
+/// or two passes' from one read.
+trait Folded: Send + Sized {
+    /// The sums over no points.
+    fn empty() -> Self;
+    /// The sums of two adjacent nodes, `self` the left one.
+    fn combine(self, right: Self) -> Self;
+    /// Moves the indices of the invalid values `by` points (a batch's to the share's).
+    fn shift(&mut self, by: usize);
+}
+
+impl Folded for SumsState {
+    fn empty() -> Self {
+        SumsState::empty()
+    }
+
+    fn combine(self, right: Self) -> Self {
+        SumsState::combine(self, right)
+    }
+
+    fn shift(&mut self, by: usize) {
+        for sample in [&mut self.invalid_residuals, &mut self.invalid_jacobian] {
+            for value in &mut sample.values {
+                value.index += by;
+            }
+        }
+    }
+}
+
+impl<A: Folded, B: Folded> Folded for (A, B) {
+    fn empty() -> Self {
+        (A::empty(), B::empty())
+    }
+
+    fn combine(self, right: Self) -> Self {
+        (self.0.combine(right.0), self.1.combine(right.1))
+    }
+
+    fn shift(&mut self, by: usize) {
+        self.0.shift(by);
+        self.1.shift(by);
     }
 }
 
@@ -335,6 +398,31 @@ mod tests {
         assert_eq!(read.iter().map(|r| r.0).collect::<Vec<_>>(), four_passes);
         let here = std::thread::current().id();
         assert!(read.iter().all(|(_, thread)| *thread != here));
+    }
+
+    /// Two passes from one read: the bits of the passes one after the other, half the
+    /// reads.
+    #[test]
+    fn a_cost_and_a_linearisation_from_one_read_are_the_passes_alone() {
+        let n = 10 * LEAF_POINTS + 123;
+        let (source, _, _, reads) = recorded(n, None, None);
+        let share = StreamedShare::new(&Line, &source, 0..n, Loss::Linear, 1.0, 3 * LEAF_POINTS, 0);
+        let (at, linearized_at) = ([0.5, 1.5], [0.9, 2.1]);
+        for accumulation in [Accumulation::NormalEquations, Accumulation::Qr] {
+            let alone = (
+                share.cost_sums(&at).unwrap(),
+                share
+                    .linearization_sums(&linearized_at, accumulation)
+                    .unwrap(),
+            );
+            let read_alone = reads.lock().unwrap().len();
+            let together = share
+                .cost_and_linearization_sums(&at, &linearized_at, accumulation)
+                .unwrap();
+            assert_eq!(together, alone, "{accumulation:?}");
+            assert_eq!(reads.lock().unwrap().len(), read_alone + read_alone / 2);
+            reads.lock().unwrap().clear();
+        }
     }
 
     #[test]
