@@ -255,16 +255,31 @@ pub fn write_nlsq_outputs_with_fit(
     fit: &[f64],
 ) -> Result<Vec<PathBuf>, XpcsError> {
     outputs.check()?;
-    if fit.len() != outputs.model.n_points() {
-        return Err(XpcsError::setting(
-            "fitted model values",
-            format!(
-                "{} values given for the model's {} points",
-                fit.len(),
-                outputs.model.n_points()
-            ),
-        ));
-    }
+    check_fit(outputs, fit)?;
+    write_nlsq_outputs_awaiting_fit(output_dir, outputs, || Some(fit))
+}
+
+/// [`write_nlsq_outputs_with_fit`] with the model values handed over while the files are
+/// being written: `fit` is called once, when they are first needed (after the measured
+/// data, the raw and scaled theory and the residuals are written, the last matrix of the
+/// files), so that a caller can compute them on other threads meanwhile. `None` (the
+/// values could not be had) abandons the array files with an error.
+///
+/// # Errors
+///
+/// Those of [`write_nlsq_outputs_with_fit`], and [`XpcsError::InvalidSetting`] when `fit`
+/// returns `None`.
+pub fn write_nlsq_outputs_awaiting_fit<'f>(
+    output_dir: &Path,
+    outputs: &NlsqOutputs,
+    fit: impl FnOnce() -> Option<&'f [f64]>,
+) -> Result<Vec<PathBuf>, XpcsError> {
+    outputs.check()?;
+    let fit = || {
+        let values = fit()
+            .ok_or_else(|| XpcsError::setting("fitted model values", "they were not computed"))?;
+        check_fit(outputs, values).map(|()| values)
+    };
     let dir = output_dir.join(NLSQ_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| XpcsError::Io {
         path: dir.clone(),
@@ -308,6 +323,21 @@ pub fn write_nlsq_outputs_with_fit(
         written.push(path);
     }
     Ok(written)
+}
+
+/// [`XpcsError::InvalidSetting`] unless `fit` holds one value per point of the model.
+fn check_fit(outputs: &NlsqOutputs, fit: &[f64]) -> Result<(), XpcsError> {
+    if fit.len() == outputs.model.n_points() {
+        return Ok(());
+    }
+    Err(XpcsError::setting(
+        "fitted model values",
+        format!(
+            "{} values given for the model's {} points",
+            fit.len(),
+            outputs.model.n_points()
+        ),
+    ))
 }
 
 /// The local time now, ISO 8601 with microseconds and the UTC offset; `null` when the

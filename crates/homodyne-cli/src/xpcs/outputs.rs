@@ -3,16 +3,19 @@
 //! cuts (c2 against the delay at a few ages, data and fit).
 //!
 //! The model at the fitted parameters is computed once (the angles shared among the
-//! threads) and serves the arrays and the figures. The array and JSON files are written on
-//! a thread of their own while the figures are drawn, one angle a task on rayon's threads:
+//! threads) and serves the arrays and the figures; the files' thread starts before it, with
+//! the measured data and the raw theory, and is handed the values when they are done. The
+//! array and JSON files are written on a thread of their own while the figures are drawn,
+//! one angle a task on rayon's threads:
 //! writing the arrays is mostly the operating system copying gigabytes, drawing is
 //! arithmetic, and the two overlap. Every file's bytes are the same on any number of
 //! threads.
 
 use std::path::{Path, PathBuf};
+use std::sync::{OnceLock, mpsc};
 use std::time::Instant;
 
-use homodyne_xpcs::output::{Sigma, write_nlsq_outputs_with_fit};
+use homodyne_xpcs::output::{Sigma, write_nlsq_outputs_awaiting_fit, write_nlsq_outputs_with_fit};
 use homodyne_xpcs::{NlsqOutputs, PointSelection, XpcsError};
 
 use super::pipeline::XpcsRun;
@@ -59,7 +62,8 @@ impl WrittenOutputs {
 pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failure> {
     let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
     let started = Instant::now();
-    let fit = model.values(&result.parameters);
+    // The model at the fitted parameters, computed while the files' thread writes the data.
+    let fit_cell: OnceLock<Vec<f64>> = OnceLock::new();
     let outputs = NlsqOutputs {
         model,
         data,
@@ -70,17 +74,18 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failur
         coarse_stages: &run.fitted.stages,
         scaling_choice: run.choice.as_ref(),
     };
+    let outputs = &outputs;
     let folder = dir.join("nlsq");
     // Heatmaps and one-time cuts draw the same matrices, measured and fitted.
     type Plots = fn(&Path, &[f64], usize, &[f64], &[f64], &[f64]) -> Result<Vec<PathBuf>, String>;
-    let draw = |plots: Plots, what: &str| {
+    let draw = |plots: Plots, what: &str, fit: &[f64]| {
         plots(
             &folder,
             &data.phi,
             data.n_t,
             model.grid().times(),
             &data.c2,
-            &fit,
+            fit,
         )
         .map_err(|e| {
             Failure::fit(format!(
@@ -89,11 +94,27 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failur
         })
     };
     let (files, figures) = std::thread::scope(|scope| {
+        // Told when the values are in `fit_cell`; dropped unsent (a panic here) it tells
+        // the files' thread that they never will be.
+        let (computed, arrived) = mpsc::sync_channel::<()>(1);
+        let fit_cell = &fit_cell;
+        let awaited = move || {
+            arrived
+                .recv()
+                .ok()
+                .and_then(|()| fit_cell.get())
+                .map(Vec::as_slice)
+        };
         let files = std::thread::Builder::new()
             .name("homodyne-outputs".to_owned())
-            .spawn_scoped(scope, || write_nlsq_outputs_with_fit(dir, &outputs, &fit));
-        let figures = draw(write_heatmaps, "heatmaps")
-            .and_then(|heatmaps| Ok((heatmaps, draw(write_cuts, "one-time cuts")?)));
+            .spawn_scoped(scope, move || {
+                write_nlsq_outputs_awaiting_fit(dir, outputs, awaited)
+            });
+        let fit = fit_cell.get_or_init(|| model.values(&result.parameters));
+        // A files' thread that has already failed no longer listens.
+        let _ = computed.send(());
+        let figures = draw(write_heatmaps, "heatmaps", fit)
+            .and_then(|heatmaps| Ok((heatmaps, draw(write_cuts, "one-time cuts", fit)?)));
         let files = match files {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
                 Err(XpcsError::setting(
@@ -102,7 +123,7 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failur
                 ))
             }),
             // No thread to be had: the files are written here, after the figures.
-            Err(_) => write_nlsq_outputs_with_fit(dir, &outputs, &fit),
+            Err(_) => write_nlsq_outputs_with_fit(dir, outputs, fit),
         };
         (files, figures)
     });

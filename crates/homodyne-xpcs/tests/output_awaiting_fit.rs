@@ -1,0 +1,97 @@
+//! `write_nlsq_outputs_awaiting_fit`: the model values handed over while the files are
+//! written give the same files as `write_nlsq_outputs`, asked for once; values that never
+//! come, or of the wrong length, are typed errors that leave no array file behind.
+
+use std::cell::Cell;
+use std::path::Path;
+
+use homodyne_core::NoObserver;
+use homodyne_xpcs::output::{
+    FITTED_DATA_H5, FITTED_DATA_NPZ, NLSQ_DIR, write_nlsq_outputs_awaiting_fit,
+};
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, HomodyneModel, NlsqOutputs, PointSelection, ScalingMode,
+    XpcsError, XpcsFitOptions, fit, write_nlsq_outputs,
+};
+
+mod common;
+
+use common::published_model;
+
+const TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-3, 0.3, 1e-4, 4.0];
+
+fn fitted() -> (
+    HomodyneModel,
+    CorrelationData,
+    homodyne_core::OptimizationResult,
+) {
+    let model = published_model(
+        AnalysisMode::LaminarFlow,
+        ScalingMode::Individual,
+        &[-30.0, 0.0, 45.0],
+        10,
+    );
+    let layout = *model.layout();
+    let truth = layout
+        .assemble(&[0.25, 0.27, 0.29], &[1.0, 1.003, 1.006], &TRUTH)
+        .unwrap();
+    let data = CorrelationData::synthetic(&model, &truth, 0.004, 3).unwrap();
+    let options = XpcsFitOptions {
+        physical_start: Some(TRUTH.iter().map(|v| v * 1.1).collect()),
+        ..XpcsFitOptions::default()
+    };
+    let result = fit(&model, &data, &options, &NoObserver).unwrap().result;
+    (model, data, result)
+}
+
+fn bytes(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(NLSQ_DIR).join(name)).unwrap()
+}
+
+#[test]
+fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
+    let (model, data, result) = fitted();
+    let outputs = NlsqOutputs {
+        model: &model,
+        data: &data,
+        result: &result,
+        execution_time: 1.0,
+        sigma: None,
+        points: PointSelection::All,
+        coarse_stages: &[],
+        scaling_choice: None,
+    };
+    let values = model.values(&result.parameters);
+    let (given, awaited) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_nlsq_outputs(given.path(), &outputs).unwrap();
+    let calls = Cell::new(0);
+    let written = write_nlsq_outputs_awaiting_fit(awaited.path(), &outputs, || {
+        calls.set(calls.get() + 1);
+        Some(values.as_slice())
+    })
+    .unwrap();
+    assert_eq!(calls.get(), 1);
+    assert_eq!(written.len(), 5);
+    for name in [FITTED_DATA_NPZ, FITTED_DATA_H5] {
+        assert!(
+            bytes(given.path(), name) == bytes(awaited.path(), name),
+            "{name} differs"
+        );
+    }
+
+    // Values that never come, or too few: typed errors, no array file left.
+    let short = &values[..values.len() - 1];
+    for (what, handed) in [("none", None), ("short", Some(short))] {
+        let out = tempfile::tempdir().unwrap();
+        let err = write_nlsq_outputs_awaiting_fit(out.path(), &outputs, || handed).unwrap_err();
+        assert!(
+            matches!(err, XpcsError::InvalidSetting { .. }),
+            "{what}: {err:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(out.path().join(NLSQ_DIR))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{what}: {left:?}");
+    }
+}
