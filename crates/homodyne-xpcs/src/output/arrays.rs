@@ -4,9 +4,11 @@
 //! to compute, the raw theory, is computed while the data are being written; the model at
 //! the fitted parameters is asked for last, so that a caller can compute it meanwhile.
 //!
-//! Peak memory besides the data and the fitted values: one matrix of `n N^2` values (the
-//! raw theory, turned in place into the scaled theory and the residuals), 184 MB for 23
-//! angles of 1001 x 1001 frames; the files are written from it without a copy.
+//! Each matrix is computed while the one before it is written: peak memory besides the
+//! data and the fitted values is two matrices of `n N^2` values (the raw theory, then the
+//! residuals, in one; the scaled theory, then the normalised residuals, in the other),
+//! 368 MB for 23 angles of 1001 x 1001 frames; the files are written from them without a
+//! copy.
 
 use crate::error::XpcsError;
 
@@ -50,20 +52,34 @@ pub(crate) fn write_arrays<'f>(
         (put("c2_exp", &cube, exp), raw.join())
     });
     data_written?;
-    let mut buffer = raw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    put("c2_theoretical_raw", &cube, &buffer)?;
+    let mut raw = raw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 
-    // Post-hoc per-angle least squares of the data on [raw, 1], applied in place.
+    // Each matrix is computed while the one before it is written, in two buffers in turn.
+    // Post-hoc per-angle least squares of the data on [raw, 1], applied into a second
+    // buffer while the raw theory is written.
     let mut scaling = Vec::with_capacity(2 * n_phi);
-    for k in 0..n_phi {
-        let range = k * size..(k + 1) * size;
-        let (a, b) = least_squares_scaling(&buffer[range.clone()], &exp[range.clone()]);
-        for value in &mut buffer[range] {
-            *value = a * *value + b;
-        }
-        scaling.extend([a, b]);
-    }
-    put("c2_theoretical_scaled", &cube, &buffer)?;
+    let mut scaled = Vec::with_capacity(raw.len());
+    alongside(
+        || put("c2_theoretical_raw", &cube, &raw),
+        || {
+            for k in 0..n_phi {
+                let range = k * size..(k + 1) * size;
+                let (a, b) = least_squares_scaling(&raw[range.clone()], &exp[range.clone()]);
+                scaled.extend(raw[range].iter().map(|&value| a * value + b));
+                scaling.extend([a, b]);
+            }
+        },
+    )?;
+    // The residuals go into the raw theory's buffer while the scaled theory is written.
+    let residuals = &mut raw;
+    alongside(
+        || put("c2_theoretical_scaled", &cube, &scaled),
+        || {
+            for ((value, &y), &f) in residuals.iter_mut().zip(exp).zip(&scaled) {
+                *value = y - f;
+            }
+        },
+    )?;
     put("per_angle_scaling", &[n_phi, 2], &scaling)?;
     let (solver_contrasts, solver_offsets) = layout.per_angle_scaling(parameters, model.phi());
     let solver_scaling: Vec<f64> = solver_contrasts
@@ -72,20 +88,23 @@ pub(crate) fn write_arrays<'f>(
         .flat_map(|(&c, &o)| [c, o])
         .collect();
     put("per_angle_scaling_solver", &[n_phi, 2], &solver_scaling)?;
-
-    for (value, &y) in buffer.iter_mut().zip(exp) {
-        *value = y - *value;
-    }
-    put("residuals", &cube, &buffer)?;
-    for (value, &y) in buffer.iter_mut().zip(exp) {
-        *value = if y != 0.0 {
-            *value / (NORMALIZED_RESIDUAL_FRACTION * y)
-        } else {
-            0.0
-        };
-    }
-    put("residuals_normalized", &cube, &buffer)?;
-    drop(buffer);
+    // The normalised residuals go into the scaled theory's buffer while the residuals are
+    // written.
+    let normalized = &mut scaled;
+    alongside(
+        || put("residuals", &cube, residuals),
+        || {
+            for ((value, &y), &r) in normalized.iter_mut().zip(exp).zip(residuals.iter()) {
+                *value = if y != 0.0 {
+                    r / (NORMALIZED_RESIDUAL_FRACTION * y)
+                } else {
+                    0.0
+                };
+            }
+        },
+    )?;
+    put("residuals_normalized", &cube, normalized)?;
+    drop((raw, scaled));
 
     let times = model.grid().times();
     put("t1", &[n_t], times)?;
@@ -118,6 +137,22 @@ pub(crate) fn write_arrays<'f>(
         })
         .sum();
     Ok(chi_squared)
+}
+
+/// Runs `write` on this thread and `compute` on a scoped one at the same time; the result
+/// of `write` once both are done (a panic of `compute` is resumed here).
+fn alongside(
+    write: impl FnOnce() -> Result<(), XpcsError>,
+    compute: impl FnOnce() + Send,
+) -> Result<(), XpcsError> {
+    std::thread::scope(|scope| {
+        let computing = scope.spawn(compute);
+        let written = write();
+        computing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written
+    })
 }
 
 /// `(a, b)` minimising `sum (a raw + b - y)^2`, as NumPy's `lstsq` of `y` on `[raw, 1]`:
