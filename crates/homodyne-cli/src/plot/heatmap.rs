@@ -10,7 +10,7 @@
 //!   `+-` the 99th percentile of `|data - fit|`.
 //! - Each panel has a colour bar with ticks, and its caption states the colour range.
 //!   Cells with no finite value are grey.
-//! - Each panel is drawn at its own pixels ([`super::pixel_means`]): the matrix is
+//! - Each panel is drawn at its own pixels (the `pixel_means` module): the matrix is
 //!   averaged down to the panel's plotting area, each pixel the mean of the frames it
 //!   covers (non-finite values left out), or, with fewer frames than pixels, each pixel
 //!   the frame under it. The colour scales are the percentiles of those pixels. The pixels
