@@ -96,8 +96,8 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
 
     /// The sums of a cost pass at `cost_at` and of a linearisation pass at
     /// `linearized_at` with `accumulation`, from one read of the share: the bits of
-    /// [`ShareSums::cost_sums`] and [`ShareSums::linearization_sums`] (see the
-    /// [module documentation](self)).
+    /// [`ShareSums::cost_sums`] and [`ShareSums::linearization_sums`] (one read ahead of
+    /// the fold, as every pass of this share).
     pub fn cost_and_linearization_sums(
         &self,
         cost_at: &[f64],
