@@ -255,6 +255,11 @@ pub struct Staged {
     /// checked. The fit of all the points must start from the stage's start instead
     /// unless its cost at `start` is lower ([`Staged::reject_last`]).
     pub unchecked: Option<Unchecked>,
+    /// The cost of all the points at the start given to [`run_stages`], when a check
+    /// computed it: the scale against which the fit of all the points judges whether
+    /// its residuals are zero to rounding (a fit that starts at a stage's exact optimum
+    /// of noise-free data starts there already).
+    pub first_cost: Option<f64>,
 }
 
 impl Staged {
@@ -288,6 +293,8 @@ pub fn run_stages(
 ) -> Result<Staged, OptimizationError> {
     let mut from = start.to_vec();
     let mut start_cost: Option<f64> = None;
+    // No check has kept a stage while `start_cost` is `None`: the first cost is `start`'s.
+    let mut first_cost: Option<f64> = None;
     let mut stages = Vec::with_capacity(strides.len());
     let mut unchecked = None;
     let in_stage =
@@ -314,7 +321,7 @@ pub fn run_stages(
             }
             let at_start = match start_cost {
                 Some(c) => c,
-                None => *start_cost.insert(full_cost(&from)?),
+                None => *first_cost.insert(*start_cost.insert(full_cost(&from)?)),
             };
             if deferred {
                 unchecked = Some(Unchecked {
@@ -357,6 +364,7 @@ pub fn run_stages(
         stages,
         start: from,
         unchecked,
+        first_cost,
     })
 }
 

@@ -84,6 +84,10 @@ pub struct Fit<'a> {
     /// ended at `p0` ([`crate::coarse`]): offered to the fit's objective, which takes it
     /// when its solver asks for that pass at `p0`, bit for bit.
     pub(crate) first_pass: Option<PassRecord>,
+    /// The cost of all the points at the user's start, when the coarse stages computed
+    /// it: the fit's zero-residual test ([`crate::outcome`]) compares its final cost with
+    /// this as well as with the cost where it started (a stage's optimum).
+    pub(crate) start_cost: Option<f64>,
 }
 
 /// The model of a fit: the user's, or an adapter the builder made (a residual problem's).
@@ -166,6 +170,7 @@ impl<'a> Fit<'a> {
             wrapper: NlsqWrapper::default(),
             coarse_to_fine: CoarseToFine::Auto,
             first_pass: None,
+            start_cost: None,
         }
     }
 

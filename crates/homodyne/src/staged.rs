@@ -87,6 +87,7 @@ impl NlsqWrapper {
             p0: staged.start.clone(),
             coarse_to_fine: CoarseToFine::Off,
             first_pass,
+            start_cost: staged.first_cost.or(fit.start_cost),
             ..fit.clone()
         };
         let mut result = match &staged.unchecked {
@@ -219,6 +220,7 @@ fn check_by_linearization(
     match checked {
         Ok((Some(at_start), linearization)) if linearization.cost.cost < at_start => {
             staged.unchecked = None;
+            staged.first_cost.get_or_insert(at_start);
             Ok(Some(PassRecord {
                 parameters: staged.start.clone(),
                 result: PassResult::Linearization(linearization),

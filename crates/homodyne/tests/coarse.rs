@@ -482,3 +482,42 @@ fn a_stage_that_raises_the_cost_is_dropped_when_streamed_from_a_source() {
     assert_eq!(bits(&streamed.parameters), bits(&direct.parameters));
     assert_eq!((streamed.nfev, streamed.njev), (direct.nfev, direct.njev));
 }
+
+/// Noise-free data: the stage ends on the exact optimum, so the fit of all the points
+/// starts with residuals that are rounding noise and stops on a tiny step. That is a
+/// converged fit (zero residuals, judged against the cost at the user's start), in memory,
+/// LM, and streamed from a source.
+#[test]
+fn noise_free_data_converge_after_a_stage_that_found_the_optimum() {
+    let data = decay(40_000, 0.0, 1);
+    let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
+    let streaming = StreamingOptions {
+        batch_size: Some(5_000),
+        ..StreamingOptions::default()
+    };
+    let stages = CoarseToFine::Strides(vec![16]);
+    let fits = [
+        ("in memory", staged(&data).coarse_to_fine(stages.clone())),
+        (
+            "lm",
+            staged(&data)
+                .coarse_to_fine(stages.clone())
+                .method(Method::Lm),
+        ),
+        (
+            "streamed",
+            Fit::source(&Decay, &source)
+                .p0(&P0)
+                .coarse_to_fine(stages.clone())
+                .streaming(streaming),
+        ),
+    ];
+    for (what, fit) in fits {
+        let result = fit.run().unwrap();
+        assert!(result.stages[0].used, "{what}: {result}");
+        assert!(result.converged(), "{what}: {result}");
+        for (p, t) in result.parameters.iter().zip(&data.truth) {
+            assert!((p - t).abs() <= 1e-10 * t.abs(), "{what}: {p} against {t}");
+        }
+    }
+}
