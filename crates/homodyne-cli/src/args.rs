@@ -93,12 +93,17 @@ pub struct XpcsArgs {
     )]
     pub phi: Option<Vec<f64>>,
     /// Where the results go (`<DIR>/nlsq/`: parameters.json, analysis_results_nlsq.json,
-    /// convergence_metrics.json, fitted_data.npz and .h5, and per angle a heatmap PNG and a
-    /// PNG of one-time cuts, c2 against delay).
+    /// convergence_metrics.json, fitted_data.npz (and .h5 with --hdf5), and per angle a
+    /// heatmap PNG and a PNG of one-time cuts, c2 against delay).
     /// Default for --config: output.directory, else ./homodyne_results; --demo writes
     /// files only when this is given. Checked writable before the fit.
     #[arg(long)]
     pub output_dir: Option<std::path::PathBuf>,
+    /// Also write the arrays of fitted_data.npz as fitted_data.h5 (HDF5 datasets of the
+    /// same names, for HDF5 readers; twice the bytes written). Without it an earlier
+    /// run's fitted_data.h5 in the folder is removed.
+    #[arg(long)]
+    pub hdf5: bool,
     /// Generate a laminar-flow dataset with known truth in memory, fit it from the Python
     /// package's default start, and print fitted and true values side by side.
     #[arg(long)]

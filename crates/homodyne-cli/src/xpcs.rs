@@ -167,7 +167,10 @@ fn run_config(args: &XpcsArgs, path: Option<&Path>, processes: &Processes) -> Re
         None,
         run.seconds,
     );
-    println!("{}", write_outputs(&output_dir, &run)?.describe());
+    println!(
+        "{}",
+        write_outputs(&output_dir, &run, args.hdf5)?.describe()
+    );
     println!("total {:.2} s", started.elapsed().as_secs_f64());
     run.converged()
 }

@@ -5,8 +5,9 @@
 //! - `analysis_results_nlsq.json`: fit quality, dataset size, optimisation summary;
 //! - `convergence_metrics.json`: convergence, device, and the package's quality checks;
 //! - `fitted_data.npz`: data, model and residual arrays (NumPy's `np.load` reads it);
-//! - `fitted_data.h5`: the same arrays as HDF5 datasets of the same names at the root (the
-//!   package writes no such file; h5py reads it).
+//! - `fitted_data.h5`, when asked for ([`NlsqOutputs::hdf5`]): the same arrays as HDF5
+//!   datasets of the same names at the root (the package writes no such file; h5py reads
+//!   it).
 //!
 //! The keys, their nesting and the array shapes are the package's
 //! (`cli/result_saving.py:save_nlsq_results`, `io/nlsq_writers.py`,
@@ -217,9 +218,11 @@ pub const FITTED_DATA_NPZ: &str = "fitted_data.npz";
 pub const FITTED_DATA_H5: &str = "fitted_data.h5";
 
 /// Writes `parameters.json`, `analysis_results_nlsq.json`, `convergence_metrics.json`,
-/// `fitted_data.npz` and `fitted_data.h5` into `<output_dir>/nlsq/` (created when
-/// missing; existing files of those names are replaced), and returns their paths in the
-/// order written: the `.npz`, the `.h5`, then the three JSON files.
+/// `fitted_data.npz` and, with [`NlsqOutputs::hdf5`], `fitted_data.h5` into
+/// `<output_dir>/nlsq/` (created when missing; existing files of those names are
+/// replaced, and an earlier run's `fitted_data.h5` is removed when none is written), and
+/// returns their paths in the order written: the `.npz`, the `.h5`, then the three JSON
+/// files.
 ///
 /// # Errors
 ///
@@ -289,8 +292,12 @@ pub fn write_nlsq_outputs_awaiting_fit<'f>(
     let timestamp = timestamp();
 
     let npz_path = dir.join(FITTED_DATA_NPZ);
-    let h5_path = dir.join(FITTED_DATA_H5);
-    let mut files = FittedDataFiles::create(&npz_path, &h5_path)?;
+    let h5_path = outputs.hdf5.then(|| dir.join(FITTED_DATA_H5));
+    if !outputs.hdf5 {
+        // An earlier run's copy would no longer hold these arrays.
+        remove_stale(&dir.join(FITTED_DATA_H5))?;
+    }
+    let mut files = FittedDataFiles::create(&npz_path, h5_path.as_deref())?;
     let chi_squared = match write_arrays(outputs, fit, &mut files) {
         Ok(chi_squared) => chi_squared,
         Err(e) => {
@@ -312,7 +319,7 @@ pub fn write_nlsq_outputs_awaiting_fit<'f>(
         ),
         (CONVERGENCE_METRICS_FILE, convergence_json(outputs, &stats)),
     ];
-    let mut written = vec![npz_path, h5_path];
+    let mut written: Vec<PathBuf> = std::iter::once(npz_path).chain(h5_path).collect();
     for (name, document) in documents {
         let path = dir.join(name);
         std::fs::write(&path, python_text(&document)).map_err(|source| XpcsError::Io {
@@ -323,6 +330,18 @@ pub fn write_nlsq_outputs_awaiting_fit<'f>(
         written.push(path);
     }
     Ok(written)
+}
+
+/// Removes the file at `path` if there is one.
+fn remove_stale(path: &Path) -> Result<(), XpcsError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(XpcsError::Io {
+            path: path.to_path_buf(),
+            action: "remove the earlier run's".to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// [`XpcsError::InvalidSetting`] unless `fit` holds one value per point of the model.

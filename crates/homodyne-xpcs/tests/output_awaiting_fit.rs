@@ -60,6 +60,7 @@ fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
         points: PointSelection::All,
         coarse_stages: &[],
         scaling_choice: None,
+        hdf5: true,
     };
     let values = model.values(&result.parameters);
     let (given, awaited) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -82,50 +82,44 @@ pub(super) struct PixelMeans {
 impl PixelMeans {
     /// The means over the frames of each of `width x height` pixels ([`pixel_frames`]
     /// along each axis) of the `n_t x n_t` matrix `matrix`. With at least as many frames
-    /// as pixels each element is read once, in memory order, and added to its pixel.
+    /// as pixels each element is read once, in memory order: the rows (`t1` frames) of a
+    /// pixel column are added element by element into one row of sums and counts (a loop
+    /// the compiler vectorises), which is then summed over each pixel's `t2` frames.
     fn new(n_t: usize, (width, height): (usize, usize), matrix: Matrix) -> Self {
         let columns = pixel_frames(n_t, width);
         let rows = pixel_frames(n_t, height);
         let (width, height) = (columns.len(), rows.len());
         let mut sums = vec![0.0; width * height];
         let mut counts = vec![0u32; width * height];
-        // The t2 frame each image row shows (from the top: the latest t2 first), or, with
-        // more frames than rows, the image row of each t2 frame.
+        // The t2 frame each image row shows (from the top: the latest t2 first).
         let shown: Vec<usize> = rows.iter().rev().map(|frames| frames.start).collect();
-        let mut row_of = vec![0; n_t];
-        for (y, frames) in rows.iter().enumerate() {
-            for j in frames.clone() {
-                row_of[j] = height - 1 - y;
-            }
-        }
         let mut scratch = vec![0.0; n_t];
-        let (mut column_sums, mut column_counts) = (vec![0.0; height], vec![0u32; height]);
+        // The sums and counts of the finite values of each t2 frame over a column's rows.
+        let (mut row_sums, mut row_counts) = (vec![0.0; n_t], vec![0u32; n_t]);
         for (x, frames) in columns.iter().enumerate() {
-            column_sums.fill(0.0);
-            column_counts.fill(0);
+            row_sums.fill(0.0);
+            row_counts.fill(0);
             for i in frames.clone() {
                 let values = matrix.row(n_t, i, &mut scratch);
-                let mut add = |y: usize, v: f64| {
-                    if v.is_finite() {
-                        column_sums[y] += v;
-                        column_counts[y] += 1;
-                    }
-                };
-                if n_t >= height {
-                    // Every frame is in one pixel of the column.
-                    for (&v, &y) in values.iter().zip(&row_of) {
-                        add(y, v);
-                    }
-                } else {
-                    // Each pixel of the column shows one frame.
-                    for (y, &j) in shown.iter().enumerate() {
-                        add(y, values[j]);
-                    }
+                for ((sum, count), &v) in row_sums.iter_mut().zip(&mut row_counts).zip(values) {
+                    let finite = v.is_finite();
+                    *sum += if finite { v } else { 0.0 };
+                    *count += u32::from(finite);
                 }
             }
-            for (y, (&s, &c)) in column_sums.iter().zip(&column_counts).enumerate() {
-                sums[y * width + x] = s;
-                counts[y * width + x] = c;
+            for (y, &j) in shown.iter().enumerate() {
+                let pixel = y * width + x;
+                if n_t >= height {
+                    // Every t2 frame is in one pixel of the column: image row y shows the
+                    // frames of `rows`' entry `height - 1 - y`.
+                    let t2 = rows[height - 1 - y].clone();
+                    sums[pixel] = row_sums[t2.clone()].iter().sum();
+                    counts[pixel] = row_counts[t2].iter().sum();
+                } else {
+                    // Each pixel of the column shows one frame.
+                    sums[pixel] = row_sums[j];
+                    counts[pixel] = row_counts[j];
+                }
             }
         }
         let values = sums

@@ -71,7 +71,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
         run.seconds,
     );
     if let Some(dir) = &args.output_dir {
-        println!("{}", write_outputs(dir, &run)?.describe());
+        println!("{}", write_outputs(dir, &run, args.hdf5)?.describe());
     }
     run.converged()
 }

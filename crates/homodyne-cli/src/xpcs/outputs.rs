@@ -1,5 +1,5 @@
 //! The result files of an XPCS fit: `<dir>/nlsq/` holds the package's three JSON files and
-//! the fitted data as `.npz` and HDF5, and per angle a heatmap PNG and a PNG of one-time
+//! the fitted data as `.npz` (and HDF5 when asked), and per angle a heatmap PNG and a PNG of one-time
 //! cuts (c2 against the delay at a few ages, data and fit).
 //!
 //! The model at the fitted parameters is computed once (the angles shared among the
@@ -54,12 +54,12 @@ impl WrittenOutputs {
 
 /// Writes the results of `run` under `dir` (module documentation). With noise estimated
 /// (`sigma: auto`), each angle's sigma is written with the chi-squared it defines; with a
-/// scaling choice, its candidates.
+/// scaling choice, its candidates. With `hdf5`, `fitted_data.h5` too.
 ///
 /// # Errors
 ///
 /// A failure with exit status 1 (the fit worked) naming what could not be written.
-pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failure> {
+pub fn write_outputs(dir: &Path, run: &XpcsRun, hdf5: bool) -> Result<WrittenOutputs, Failure> {
     let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
     let started = Instant::now();
     // The model at the fitted parameters, computed while the files' thread writes the data.
@@ -73,6 +73,7 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun) -> Result<WrittenOutputs, Failur
         points: PointSelection::default(),
         coarse_stages: &run.fitted.stages,
         scaling_choice: run.choice.as_ref(),
+        hdf5,
     };
     let outputs = &outputs;
     let folder = dir.join("nlsq");

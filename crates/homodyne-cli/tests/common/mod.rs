@@ -113,13 +113,15 @@ pub fn laminar_flow_parameters() -> &'static [&'static str] {
 }
 
 /// The package's result files that a fit writes into `<output-dir>/nlsq`.
-pub const NLSQ_FILES: [&str; 5] = [
+pub const NLSQ_FILES: [&str; 4] = [
     "parameters.json",
     "analysis_results_nlsq.json",
     "convergence_metrics.json",
     "fitted_data.npz",
-    "fitted_data.h5",
 ];
+
+/// The copy of `fitted_data.npz`'s arrays written with `--hdf5`.
+pub const HDF5_FILE: &str = "fitted_data.h5";
 
 /// The JSON file at `path`; a file that cannot be read or parsed panics naming it.
 pub fn read_json(path: impl AsRef<Path>) -> Value {

@@ -162,15 +162,12 @@ fn least_squares_scaling(raw: &[f64], y: &[f64]) -> (f64, f64) {
     if raw.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    let mean_raw = raw.iter().sum::<f64>() / n;
-    let mean_y = y.iter().sum::<f64>() / n;
-    let (mut sxy, mut sxx, mut norm2) = (0.0, 0.0, 0.0);
-    for (&r, &v) in raw.iter().zip(y) {
+    let [sum_raw, sum_y] = lane_sums(raw, y, |r, v| [r, v]);
+    let (mean_raw, mean_y) = (sum_raw / n, sum_y / n);
+    let [sxy, sxx, norm2] = lane_sums(raw, y, |r, v| {
         let dr = r - mean_raw;
-        sxy += dr * (v - mean_y);
-        sxx += dr * dr;
-        norm2 += r * r;
-    }
+        [dr * (v - mean_y), dr * dr, r * r]
+    });
     // NumPy drops singular values below eps * max(rows, cols) * sigma_max; the smallest
     // singular value of [raw, 1] is about the spread of raw about its mean.
     let rank_one = sxx.sqrt() <= f64::EPSILON * n.max(2.0) * (norm2 + n).sqrt();
@@ -181,6 +178,38 @@ fn least_squares_scaling(raw: &[f64], y: &[f64]) -> (f64, f64) {
         let a = sxy / sxx;
         (a, mean_y - a * mean_raw)
     }
+}
+
+/// Independent running sums per [`LANES`] consecutive elements.
+const LANES: usize = 8;
+
+/// The sums over `i` of the `K` terms `terms(a[i], b[i])`, each kept in [`LANES`]
+/// interleaved partial sums added at the end: the additions of one lane do not wait for
+/// the others' (a single running sum over a 1001 x 1001 matrix is bound by the latency of
+/// each addition), and the rounding error grows with `n / LANES` rather than `n`.
+fn lane_sums<const K: usize>(
+    a: &[f64],
+    b: &[f64],
+    terms: impl Fn(f64, f64) -> [f64; K],
+) -> [f64; K] {
+    let mut lanes = [[0.0; LANES]; K];
+    let (a_blocks, b_blocks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (a_rest, b_rest) = (a_blocks.remainder(), b_blocks.remainder());
+    for (a_block, b_block) in a_blocks.zip(b_blocks) {
+        for lane in 0..LANES {
+            let t = terms(a_block[lane], b_block[lane]);
+            for k in 0..K {
+                lanes[k][lane] += t[k];
+            }
+        }
+    }
+    for (lane, (&x, &y)) in a_rest.iter().zip(b_rest).enumerate() {
+        let t = terms(x, y);
+        for k in 0..K {
+            lanes[k][lane] += t[k];
+        }
+    }
+    lanes.map(|partial| partial.iter().sum())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! `fitted_data.npz` and `fitted_data.h5`, written together: each array goes to both files
-//! at once (the `.npz` member on a second thread: the HDF5 file cannot move between
-//! threads, the archive can), and both are written under a temporary name and renamed
-//! when complete, so that an interrupted write never leaves a truncated file under the
-//! final name.
+//! `fitted_data.npz` and, when asked, `fitted_data.h5`, written together: each array goes
+//! to both files at once (the `.npz` member on a second thread: the HDF5 file cannot move
+//! between threads, the archive can), and both are written under a temporary name and
+//! renamed when complete, so that an interrupted write never leaves a truncated file under
+//! the final name.
 //!
 //! Both files take each array straight from its `f64` slice, in pieces of
 //! [`WRITE_BLOCK_BYTES`], without a copy of their own on a little-endian machine: the
@@ -35,17 +35,19 @@ const WRITE_BLOCK_BYTES: usize = 1 << 20;
 /// Values per write of an array.
 const WRITE_BLOCK_VALUES: usize = WRITE_BLOCK_BYTES / 8;
 
-/// The two array files of one output folder, open for writing.
+/// The array files of one output folder, open for writing: the `.npz`, and the HDF5 file
+/// when one was asked for.
 pub(crate) struct FittedDataFiles {
     npz: NpzSink,
-    h5: H5Sink,
+    h5: Option<H5Sink>,
 }
 
 impl FittedDataFiles {
-    /// Opens both files under their temporary names (nothing is left when one cannot be).
-    pub(crate) fn create(npz_path: &Path, h5_path: &Path) -> Result<Self, XpcsError> {
+    /// Opens the `.npz` and, with `h5_path`, the HDF5 file under their temporary names
+    /// (nothing is left when one cannot be).
+    pub(crate) fn create(npz_path: &Path, h5_path: Option<&Path>) -> Result<Self, XpcsError> {
         let mut npz = NpzSink::create(npz_path)?;
-        match H5Sink::create(h5_path) {
+        match h5_path.map(H5Sink::create).transpose() {
             Ok(h5) => Ok(Self { npz, h5 }),
             Err(e) => {
                 npz.abandon();
@@ -54,7 +56,7 @@ impl FittedDataFiles {
         }
     }
 
-    /// Stores `values` (C order, `shape`) as `key` in both files.
+    /// Stores `values` (C order, `shape`) as `key` in every file.
     pub(crate) fn put(
         &mut self,
         key: &str,
@@ -62,6 +64,9 @@ impl FittedDataFiles {
         values: &[f64],
     ) -> Result<(), XpcsError> {
         let Self { npz, h5 } = self;
+        let Some(h5) = h5 else {
+            return npz.put(key, shape, values);
+        };
         let npz_path = npz.file.path.clone();
         let (h5_outcome, npz_outcome) = std::thread::scope(|scope| {
             let archive = &mut *npz;
@@ -84,20 +89,25 @@ impl FittedDataFiles {
         npz_outcome.and(h5_outcome)
     }
 
-    /// Closes both files and gives them their final names; on failure removes what is
-    /// left under the temporary names.
+    /// Closes the files and gives them their final names; on failure removes what is left
+    /// under the temporary names.
     pub(crate) fn finish(mut self) -> Result<(), XpcsError> {
-        let finished = self.npz.finish().and_then(|()| self.h5.finish());
+        let finished = self
+            .npz
+            .finish()
+            .and_then(|()| self.h5.as_mut().map_or(Ok(()), H5Sink::finish));
         if finished.is_err() {
             self.abandon();
         }
         finished
     }
 
-    /// Removes both temporary files (after a failure).
+    /// Removes the temporary files (after a failure).
     pub(crate) fn abandon(&mut self) {
         self.npz.abandon();
-        self.h5.abandon();
+        if let Some(h5) = &mut self.h5 {
+            h5.abandon();
+        }
     }
 }
 

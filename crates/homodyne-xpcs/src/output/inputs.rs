@@ -40,6 +40,10 @@ pub struct NlsqOutputs<'a> {
     /// How `per_angle_mode: auto` chose the scaling ([`crate::fit_choosing_scaling`]):
     /// written as `optimization_summary.scaling_choice`; `None` when the layout was given.
     pub scaling_choice: Option<&'a ScalingChoice>,
+    /// Whether to write `fitted_data.h5` beside `fitted_data.npz`: the same arrays as HDF5
+    /// datasets, for readers of HDF5. The package writes the `.npz` alone; the copy doubles
+    /// the bytes written (2.2 GB instead of 1.1 GB for 23 angles of 1001 x 1001 frames).
+    pub hdf5: bool,
 }
 
 /// The measurement uncertainty a fit was weighted by ([`NlsqOutputs::sigma`]).

@@ -81,6 +81,7 @@ pub fn plain_outputs<'a>(
         points: PointSelection::UpperTriangle,
         coarse_stages: &[],
         scaling_choice: None,
+        hdf5: true,
     }
 }
 
