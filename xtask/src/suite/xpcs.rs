@@ -147,7 +147,10 @@ impl Bench {
                 size: points,
                 repeat,
             };
+            // As for the file cases: the time is the writing of this run's files, not the
+            // removal of an earlier run's that they would replace.
             let dir = xpcs_out.join(format!("{case}_ours_{repeat}"));
+            let _ = std::fs::remove_dir_all(&dir);
             self.measure_demo(key, &["--angles", &size[0], "--frames", &size[1]], &dir);
         }
         let per_point = self
