@@ -27,14 +27,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{Batch, CheckpointOptions, DataSource, SourceError, StreamingOptions};
+use homodyne::{Batch, CheckpointOptions, DataSource, StreamingOptions};
 use homodyne_data::{Hdf5Source, NpySource, write_hdf5_xy, write_npy_f64};
 use homodyne_mpi::{DEFAULT_EXCHANGE_TIMEOUT, MpiCommunicator, with_mpi_timeout};
+use homodyne_testkit::WatchedSource;
 use homodyne_testkit::example::{Decay, decay};
 use mpi::traits::Communicator as _;
 
@@ -175,43 +175,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-/// A source that aborts the process, or stops answering, at a given read of one rank.
-struct Faulty<'a> {
-    inner: &'a dyn DataSource,
-    reads: AtomicUsize,
-    abort_at: Option<usize>,
-    stall: bool,
-}
-
-impl DataSource for Faulty<'_> {
-    fn n_points(&self) -> usize {
-        self.inner.n_points()
-    }
-    fn x_dim(&self) -> usize {
-        self.inner.x_dim()
-    }
-    fn has_sigma(&self) -> bool {
-        self.inner.has_sigma()
-    }
-    fn read(&self, range: std::ops::Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.abort_at == Some(read) {
-            eprintln!("mpi_fit: aborting at read {read}, as told (--crash)");
-            std::process::abort();
-        }
-        if self.stall {
-            eprintln!("mpi_fit: this process stops answering, as told (--stall)");
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-        }
-        self.inner.read(range, batch)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// Counts the bytes this process sends per exchange.
 struct Counting<'a> {
     inner: &'a MpiCommunicator,
@@ -258,14 +221,25 @@ fn fit(args: &[String]) -> Result<(), String> {
     let universe = mpi::initialize().ok_or("MPI could not be initialised")?;
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
-    let faulty = Faulty {
-        inner: source.as_ref(),
-        reads: AtomicUsize::new(0),
-        abort_at: options
-            .crash
-            .and_then(|(r, reads)| (r == rank).then_some(reads)),
-        stall: options.stall == Some(rank),
-    };
+    // The source of this rank, which aborts the process at a given read (--crash), or
+    // stops answering (--stall), when told.
+    let abort_at = options
+        .crash
+        .and_then(|(r, reads)| (r == rank).then_some(reads as u64));
+    let stall = options.stall == Some(rank);
+    let faulty = WatchedSource::new(source.as_ref()).before_read(move |read, _| {
+        if abort_at == Some(read) {
+            eprintln!("mpi_fit: aborting at read {read}, as told (--crash)");
+            std::process::abort();
+        }
+        if stall {
+            eprintln!("mpi_fit: this process stops answering, as told (--stall)");
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        Ok(())
+    });
     let started = Instant::now();
     let (outcome, sent) = with_mpi_timeout(&world, options.timeout, |communicator| {
         let counting = Counting {

@@ -7,6 +7,7 @@
 //! - [`nist`]: the 27 NIST StRD nonlinear regression problems, their files built in, the
 //!   models and the log relative error that scores a fit;
 //! - [`ThreadGroup`]: threads that play the processes of a distributed fit;
+//! - [`WatchedSource`]: a data source that counts the reads of another and can fail them;
 //! - [`bench`](mod@bench): what the benchmarks share: criterion's settings and entry point, median
 //!   timings, peak memory.
 //!
@@ -47,5 +48,7 @@ pub mod bench;
 pub mod example;
 pub mod nist;
 mod threads;
+mod watched;
 
 pub use threads::{ThreadGroup, ThreadRank};
+pub use watched::{BeforeRead, ReadCounts, WatchedSource};

@@ -4,17 +4,16 @@
 //! always was; small fits run none; threads, processes and a resumed STREAMING fit keep
 //! the bits.
 
-use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne::{
-    Batch, CheckpointOptions, CoarseStage, DataSource, FitObserver, IterationReport, NoObserver,
-    SliceSource, SourceError, StreamingOptions,
+    CheckpointOptions, CoarseStage, FitObserver, IterationReport, NoObserver, SliceSource,
+    StreamingOptions,
 };
-use homodyne_testkit::ThreadGroup;
 use homodyne_testkit::example::{Decay, ExampleData, decay};
+use homodyne_testkit::{ThreadGroup, WatchedSource};
 
 mod common;
 use common::{bits, scratch_dir};
@@ -368,31 +367,6 @@ fn a_process_stopped_in_its_stages_stops_the_other() {
     assert_eq!(other.kind(), ErrorKind::Communication, "{other}");
 }
 
-/// A source that counts the points read from another.
-struct Counting<'a> {
-    inner: &'a dyn DataSource,
-    points: AtomicUsize,
-}
-
-impl DataSource for Counting<'_> {
-    fn n_points(&self) -> usize {
-        self.inner.n_points()
-    }
-    fn x_dim(&self) -> usize {
-        self.inner.x_dim()
-    }
-    fn has_sigma(&self) -> bool {
-        self.inner.has_sigma()
-    }
-    fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        self.points.fetch_add(range.len(), Ordering::SeqCst);
-        self.inner.read(range, batch)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// A STREAMING fit from a source reads its points once for the last stage's check and
 /// its own first pass: the check is the linearisation at the stage's optimum, where the
 /// fit starts, with the cost at the stage's start from the same read, and the fit takes
@@ -408,10 +382,7 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
         ..StreamingOptions::default()
     };
     for method in [Method::Trf, Method::Lm] {
-        let source = Counting {
-            inner: &slice,
-            points: AtomicUsize::new(0),
-        };
+        let source = WatchedSource::new(&slice);
         let fit = |p0: &[f64], coarse_to_fine: CoarseToFine| {
             Fit::source(&Decay, &source)
                 .p0(p0)
@@ -425,7 +396,7 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
         let stage = &staged.stages[0];
         assert!(stage.used, "{method:?}: {staged}");
         let passes = staged.streaming_diagnostics.as_ref().unwrap().passes;
-        let read = source.points.swap(0, Ordering::SeqCst);
+        let read = source.take_counts().points as usize;
         // The subset, one read for the check's cost at the start and its linearisation
         // at the optimum (the fit's first pass), the fit's other passes.
         assert_eq!(read, stage.n_points + n + (passes - 1) * n, "{method:?}");
@@ -438,11 +409,7 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
 
         let optimum = &stage.result.as_ref().unwrap().parameters;
         let plain = fit(optimum, CoarseToFine::Off);
-        assert_eq!(
-            source.points.load(Ordering::SeqCst),
-            passes * n,
-            "{method:?}"
-        );
+        assert_eq!(source.counts().points as usize, passes * n, "{method:?}");
         assert_eq!((plain.nfev, plain.njev), (staged.nfev, staged.njev));
         assert!(staged.converged() && plain.converged(), "{method:?}");
         for (p, q) in staged.parameters.iter().zip(&plain.parameters) {

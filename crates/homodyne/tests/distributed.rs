@@ -3,14 +3,13 @@
 //! 2 processes, stopped, and resumed under 4 to the same bits.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use homodyne::distributed::Communicator;
 use homodyne::distributed::LEAF_POINTS;
 use homodyne::prelude::*;
-use homodyne::{Batch, CheckpointOptions, DataSource, SliceSource, SourceError, StreamingOptions};
-use homodyne_testkit::ThreadGroup;
+use homodyne::{CheckpointOptions, DataSource, SliceSource, StreamingOptions};
 use homodyne_testkit::example::{Decay, ExampleData, decay};
+use homodyne_testkit::{ThreadGroup, WatchedSource};
 
 mod common;
 use common::scratch_dir;
@@ -156,39 +155,6 @@ fn a_process_with_unusable_data_stops_every_process() {
     );
 }
 
-/// A source that fails for good once it has served `limit` reads: a process killed
-/// mid-fit, as far as the fit can tell.
-struct DiesAfter<'a> {
-    inner: SliceSource<'a>,
-    reads: AtomicUsize,
-    limit: usize,
-}
-
-impl DataSource for DiesAfter<'_> {
-    fn n_points(&self) -> usize {
-        self.inner.n_points()
-    }
-    fn x_dim(&self) -> usize {
-        1
-    }
-    fn has_sigma(&self) -> bool {
-        false
-    }
-    fn read(&self, range: std::ops::Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        if self.reads.fetch_add(1, Ordering::SeqCst) >= self.limit {
-            return Err(SourceError::new(
-                "dying source".into(),
-                &range,
-                "the node is gone",
-            ));
-        }
-        self.inner.read(range, batch)
-    }
-    fn describe(&self) -> String {
-        "dying source".into()
-    }
-}
-
 /// STREAMING under 2 processes writes checkpoints (rank 0), stops when a process loses its
 /// data, and resumes under 4 processes to the bits of the uninterrupted fit, which are the
 /// bits of the in-memory LARGE fit.
@@ -217,15 +183,17 @@ fn a_streaming_fit_stopped_under_two_processes_resumes_under_four_to_the_same_bi
     // Each process reads 2 batches a pass (its share is 4 of 9 leaves, or 5): rank 1 loses
     // its data in the 4th pass.
     let stopped = on_threads(2, |communicator| {
-        let dying = DiesAfter {
-            inner: source,
-            reads: AtomicUsize::new(0),
-            limit: if communicator.rank() == 1 {
-                7
-            } else {
-                usize::MAX
-            },
+        // A source that fails for good once it has served 7 reads: a process killed
+        // mid-fit, as far as the fit can tell.
+        let limit = if communicator.rank() == 1 {
+            7
+        } else {
+            u64::MAX
         };
+        let dying = WatchedSource::new(&source).before_read(move |read, _| match read > limit {
+            true => Err("the node is gone".to_owned()),
+            false => Ok(()),
+        });
         shared(&dying, communicator).streaming(options(false)).run()
     });
     let rank0 = stopped[0].as_ref().unwrap_err();
