@@ -157,6 +157,8 @@ fn fit_on(
         },
     )?;
     let (stages, from) = (staged.stages, staged.start);
+    // Half the sum of squares, as the fit's cost.
+    full.reference_cost = staged.first_cost.map(|sum_of_squares| 0.5 * sum_of_squares);
     // Below 1M points the wrapper would pick STANDARD, whose Householder fold works on
     // full rows; an XPCS row is a small block (its angle's contrast and offset and the
     // physical parameters) that the normal equations sum as a block. LARGE keeps the

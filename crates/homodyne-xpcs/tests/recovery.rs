@@ -158,3 +158,33 @@ fn coarse_stages_reach_the_direct_fits_optimum() {
         );
     }
 }
+
+/// Noise-free data (`CorrelationData::synthetic` with no noise): the coarse stages end on
+/// the truth, so the fit of all the points starts with residuals that are rounding noise.
+/// It is converged (its zero-residual test compares with the cost at the first start,
+/// `Fit::reference_cost`), at the truth.
+#[test]
+fn noise_free_data_converge_after_stages_that_found_the_truth() {
+    for mode in [AnalysisMode::Static, AnalysisMode::LaminarFlow] {
+        let (model, truth) = model_and_truth(mode, physical_truth(mode), 3, 200);
+        let data = CorrelationData::synthetic(&model, &truth, 0.0, 1).unwrap();
+        // Streamed, as a large fit would be (in memory the fit stops on the gradient test).
+        let options = XpcsFitOptions {
+            streaming: Some(homodyne::StreamingOptions::default()),
+            ..XpcsFitOptions::default()
+        };
+        let fitted = fit(&model, &data, &options, &NoObserver).unwrap();
+        // The first stage ends on the truth (a later one starts there and cannot lower the
+        // cost further).
+        assert!(
+            fitted.stages[0].used,
+            "{mode:?}: {:?}",
+            fitted.stages[0].result
+        );
+        let result = &fitted.result;
+        assert!(result.converged(), "{mode:?}: {result}");
+        for (p, t) in result.parameters.iter().zip(&truth) {
+            assert!((p - t).abs() <= 1e-6 * t.abs(), "{mode:?}: {p} against {t}");
+        }
+    }
+}

@@ -84,10 +84,11 @@ pub struct Fit<'a> {
     /// ended at `p0` ([`crate::coarse`]): offered to the fit's objective, which takes it
     /// when its solver asks for that pass at `p0`, bit for bit.
     pub(crate) first_pass: Option<PassRecord>,
-    /// The cost of all the points at the user's start, when the coarse stages computed
-    /// it: the fit's zero-residual test ([`crate::outcome`]) compares its final cost with
-    /// this as well as with the cost where it started (a stage's optimum).
-    pub(crate) start_cost: Option<f64>,
+    /// The cost of these points at an earlier start ([`Fit::reference_cost`], or the
+    /// user's start when coarse stages computed it): the fit's zero-residual test
+    /// ([`crate::outcome`]) compares its final cost with this as well as with the cost
+    /// where it started (a stage's optimum).
+    pub(crate) reference_cost: Option<f64>,
 }
 
 /// The model of a fit: the user's, or an adapter the builder made (a residual problem's).
@@ -170,7 +171,7 @@ impl<'a> Fit<'a> {
             wrapper: NlsqWrapper::default(),
             coarse_to_fine: CoarseToFine::Auto,
             first_pass: None,
-            start_cost: None,
+            reference_cost: None,
         }
     }
 
@@ -364,6 +365,22 @@ impl<'a> Fit<'a> {
     /// ([`OptimizationResult::stages`]).
     pub fn coarse_to_fine(mut self, coarse_to_fine: CoarseToFine) -> Self {
         self.coarse_to_fine = coarse_to_fine;
+        self
+    }
+
+    /// The cost `0.5 sum r_i^2` (weighted as this fit weights) of these points at a start
+    /// earlier than `p0`: for a fit that goes on from where another fit of the same
+    /// points ended (a coarse stage run by the caller, a fit in another parametrisation).
+    ///
+    /// A fit whose steps stop (`ftol`, `xtol`) where the gradient is not small is
+    /// [`ConvergenceStatus::Stalled`](homodyne_core::ConvergenceStatus::Stalled), unless
+    /// its residuals are zero to rounding, which a final cost below `1e-16` of the cost
+    /// at the start tells. From the exact optimum of noise-free data, `p0` has such
+    /// residuals already: with the cost at the earlier start given here, the test
+    /// compares with the larger of the two, and the fit is converged. The fit's own
+    /// coarse stages ([`Fit::coarse_to_fine`]) pass it on without being told.
+    pub fn reference_cost(mut self, cost: f64) -> Self {
+        self.reference_cost = Some(cost);
         self
     }
 

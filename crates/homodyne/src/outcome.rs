@@ -61,11 +61,11 @@ pub(crate) fn result_from_outcome(
         .collect();
     let final_cost = lin.cost.cost * s2;
     let stationarity = Stationarity::at(&outcome.x, lin, bounds, attempt.options.loss);
-    // The cost at the user's start, where coarse stages moved the fit's start (in the
-    // attempt's scale): from a stage's exact optimum of noise-free data, the fit starts
-    // with residuals that are rounding noise already.
+    // The cost at an earlier start (`Fit::reference_cost`, in the attempt's scale): from
+    // a stage's exact optimum of noise-free data, the fit starts with residuals that are
+    // rounding noise already.
     let start_cost = fit
-        .start_cost
+        .reference_cost
         .map_or(outcome.initial_cost, |c| outcome.initial_cost.max(c / s2));
     let convergence_status = match outcome.termination {
         TerminationReason::MaxEvaluations => ConvergenceStatus::MaxEvaluationsReached,

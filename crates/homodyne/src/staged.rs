@@ -87,7 +87,10 @@ impl NlsqWrapper {
             p0: staged.start.clone(),
             coarse_to_fine: CoarseToFine::Off,
             first_pass,
-            start_cost: staged.first_cost.or(fit.start_cost),
+            reference_cost: match (staged.first_cost, fit.reference_cost) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
             ..fit.clone()
         };
         let mut result = match &staged.unchecked {

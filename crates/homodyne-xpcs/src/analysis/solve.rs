@@ -44,6 +44,9 @@ pub(super) struct Solve<'a> {
     /// After the fit about a reference time, finish in the package's parametrisation
     /// (else the referenced optimum is mapped back and clipped into the bounds).
     pub(super) finish: bool,
+    /// The cost of the points at the fit's first start, when the coarse stages moved it
+    /// ([`Fit::reference_cost`]).
+    pub(super) reference_cost: Option<f64>,
 }
 
 impl<'a> Solve<'a> {
@@ -68,6 +71,7 @@ impl<'a> Solve<'a> {
             communicator,
             refer: options.refer_power_laws,
             finish: true,
+            reference_cost: None,
         }
     }
 
@@ -124,6 +128,9 @@ impl<'a> Solve<'a> {
         }
         if let Some(communicator) = self.communicator {
             fit = fit.communicator(communicator);
+        }
+        if let Some(cost) = self.reference_cost {
+            fit = fit.reference_cost(cost);
         }
         fit
     }
