@@ -123,3 +123,17 @@ def test_a_bad_value_is_refused(bad):
         curve_fit(model, X, Y, p0=[1, 1, 0], coarse_to_fine=bad)
     with pytest.raises(NLSQInputError, match="coarse_to_fine"):
         least_squares(lambda p: model(X, *p) - Y, [1.0, 1.0, 0.0], coarse_to_fine=bad)
+
+
+def test_noise_free_data_converge_after_the_stage():
+    """The stage ends on the exact optimum of noise-free data, where the fit of all the
+    points starts with residuals that are rounding noise: a converged fit, not a
+    NLSQConvergenceError (its zero-residual test compares with the cost at ``p0``)."""
+    x = np.linspace(0.0, 10.0, 1_000_000)
+    y = 3.0 * np.exp(-0.7 * x) + 0.2
+    popt, _, info, _, ier = curve_fit("a*exp(-b*x)+c", x, y, p0=[1.0, 1.0, 0.0],
+                                      full_output=True)
+    assert info["stages"] and info["stages"][0]["used"]
+    assert info["result"]["convergence_status"] == "converged"
+    assert ier in (1, 2, 3, 4)
+    np.testing.assert_allclose(popt, [3.0, 0.7, 0.2], rtol=1e-10)
