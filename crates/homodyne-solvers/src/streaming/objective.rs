@@ -21,9 +21,9 @@ pub struct StreamingObjective<'a, M: Model + ?Sized> {
     pub(super) observer: &'a dyn FitObserver,
     pub(super) checkpointer: Option<&'a dyn PassCheckpointer>,
     pub(super) inner: Mutex<Inner>,
-    /// Held while a batch is read and while a checkpoint is saved: the batches are read
-    /// on a thread of their own, and a save never overlaps a read, as when batches were
-    /// read in line (a source and the checkpoints may share a disk or a directory).
+    /// Held while a batch is read and while a checkpoint is saved: the next batch is read
+    /// while one is summed, and a save never overlaps a read, as when batches were read
+    /// in line (a source and the checkpoints may share a disk or a directory).
     pub(super) reading: Mutex<()>,
 }
 
@@ -33,8 +33,10 @@ pub(super) struct Inner {
     pub(super) state: StreamState,
     /// Passes of the current run asked for so far (replayed or computed).
     pub(super) pass_cursor: usize,
-    /// The batch buffer, kept between passes so that its memory is reused.
+    /// The buffers of the batch being summed and of the one being read, kept between
+    /// passes so that their memory is reused.
     pub(super) batch: Batch,
+    pub(super) spare: Batch,
     /// A batch was excluded after the run's first pass ([`StreamingObjective::take_restart`]).
     pub(super) restart: bool,
     /// The last point linearised: where a restarted run starts.
@@ -93,6 +95,7 @@ impl<'a, M: Model + ?Sized> StreamingObjective<'a, M> {
                 state,
                 pass_cursor: 0,
                 batch: Batch::default(),
+                spare: Batch::default(),
                 restart: false,
                 last_linearized: None,
                 checkpoint_errors: Vec::new(),

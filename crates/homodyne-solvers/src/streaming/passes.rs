@@ -161,93 +161,112 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         // a solver run (its first pass); later passes read the same values (the
         // `DataSource` contract) and only read errors can make them fail.
         let check = index == 0;
-        // The next batch is read, on a thread of its own, while this one is folded in
-        // (`read_batches_ahead`): reading overlaps the computation, and the sums are the same as
-        // with reading in line.
-        let buffers = [std::mem::take(&mut inner.batch), Batch::default()];
-        self.read_batches_ahead(&todo, check, buffers, |reader| {
-            for &b in &todo {
-                let range = self.batch_range(b);
-                let (outcome, current) = reader
-                    .next()
-                    .expect("the reader delivers every batch of the pass in order");
-                match outcome {
-                    Ok(attempts) => {
-                        let objective = InMemoryObjective::of_batch(
-                            self.model,
-                            &current,
-                            weighted,
-                            self.loss,
-                            self.f_scale,
-                        )
-                        .with_accumulation(accumulation);
-                        let mut batch_sums = match kind {
-                            PassKind::Cost => objective.cost_sums(p),
-                            PassKind::Linearization => {
-                                objective.linearization_sums(p, accumulation)
-                            }
-                        };
-                        batch_sums.invalid_residuals.offset(range.start);
-                        batch_sums.invalid_jacobian.offset(range.start * p.len());
-                        let batch_cost = batch_sums.cost;
-                        acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
-                        inner.state.stats.record_batch(
-                            b,
-                            true,
-                            Some(batch_cost),
-                            attempts,
-                            Vec::new(),
-                            None,
-                        );
-                    }
-                    Err((attempts, why)) => {
-                        inner.state.stats.record_batch(
-                            b,
-                            false,
-                            None,
-                            attempts,
-                            vec!["excluded".to_string()],
-                            Some(why.kind),
-                        );
-                        inner.state.failed_batches.insert(b, why.message);
-                        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-                        if index > 0 {
-                            inner.restart = true;
-                            return Err(OptimizationError::Convergence {
-                                message: format!(
-                                    "batch {b} (points {}..{}) failed during pass {index}: the \
-                                     objective changed and the solver restarts",
-                                    range.start, range.end
-                                ),
-                                context: Context::new().with("batch", b),
-                            });
-                        }
-                    }
+        // The next batch is read while this one is summed: the read is the other half of a
+        // `rayon::join` whose first half sums the batch at hand, so a thread of the pool
+        // takes the read while the others start on the sums and then joins them
+        // (`StreamingObjective::read_next`). The batches are read and summed in order, so
+        // the sums are the same bits as with reading in line.
+        let mut current = std::mem::take(&mut inner.batch);
+        let mut spare = std::mem::take(&mut inner.spare);
+        let Some(&first) = todo.first() else {
+            (inner.batch, inner.spare) = (current, spare);
+            self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+            return Ok(acc);
+        };
+        let mut outcome = self.read_next(first, &mut current, check);
+        for (k, &b) in todo.iter().enumerate() {
+            let range = self.batch_range(b);
+            let next = todo.get(k + 1).copied();
+            let (batch_sums, next_outcome) = rayon::join(
+                || {
+                    outcome
+                        .is_ok()
+                        .then(|| self.batch_sums(&current, weighted, kind, accumulation, p))
+                },
+                || next.map(|n| self.read_next(n, &mut spare, check)),
+            );
+            match outcome {
+                Ok(attempts) => {
+                    let mut batch_sums = batch_sums.expect("a batch read is summed");
+                    batch_sums.invalid_residuals.offset(range.start);
+                    batch_sums.invalid_jacobian.offset(range.start * p.len());
+                    let batch_cost = batch_sums.cost;
+                    acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
+                    inner.state.stats.record_batch(
+                        b,
+                        true,
+                        Some(batch_cost),
+                        attempts,
+                        Vec::new(),
+                        None,
+                    );
                 }
-                inner.state.batches_done += 1;
-                self.observer.on_pass_progress(&PassProgress {
-                    kind,
-                    points_done: range.end,
-                    points_total: self.source.n_points(),
-                });
-                let checkpointed = self.maybe_checkpoint(inner, pass, b, &acc);
-                if checkpointed.is_err() || self.observer.stop_requested() {
-                    inner.batch = current;
-                    checkpointed?;
-                    return Err(OptimizationError::interrupted()
-                        .with_context("pass", index)
-                        .with_context("batch", b));
-                }
-                if b == *todo.last().expect("a batch is being folded") {
-                    // Kept for the next pass, so that its memory is reused.
-                    inner.batch = current;
-                } else {
-                    reader.recycle(current);
+                Err((attempts, why)) => {
+                    inner.state.stats.record_batch(
+                        b,
+                        false,
+                        None,
+                        attempts,
+                        vec!["excluded".to_string()],
+                        Some(why.kind),
+                    );
+                    inner.state.failed_batches.insert(b, why.message);
+                    self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                    if index > 0 {
+                        inner.restart = true;
+                        return Err(OptimizationError::Convergence {
+                            message: format!(
+                                "batch {b} (points {}..{}) failed during pass {index}: the \
+                                 objective changed and the solver restarts",
+                                range.start, range.end
+                            ),
+                            context: Context::new().with("batch", b),
+                        });
+                    }
                 }
             }
-            self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-            Ok(acc)
-        })
+            inner.state.batches_done += 1;
+            self.observer.on_pass_progress(&PassProgress {
+                kind,
+                points_done: range.end,
+                points_total: self.source.n_points(),
+            });
+            let checkpointed = self.maybe_checkpoint(inner, pass, b, &acc);
+            if checkpointed.is_err() || self.observer.stop_requested() {
+                (inner.batch, inner.spare) = (current, spare);
+                checkpointed?;
+                return Err(OptimizationError::interrupted()
+                    .with_context("pass", index)
+                    .with_context("batch", b));
+            }
+            let Some(next_outcome) = next_outcome else {
+                break;
+            };
+            std::mem::swap(&mut current, &mut spare);
+            outcome = next_outcome;
+        }
+        // Kept for the next pass, so that their memory is reused.
+        (inner.batch, inner.spare) = (current, spare);
+        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+        Ok(acc)
+    }
+
+    /// The sums of a pass of `kind` at `p` over the points of `batch`.
+    fn batch_sums(
+        &self,
+        batch: &Batch,
+        weighted: bool,
+        kind: PassKind,
+        accumulation: Accumulation,
+        p: &[f64],
+    ) -> SumsState {
+        let objective =
+            InMemoryObjective::of_batch(self.model, batch, weighted, self.loss, self.f_scale)
+                .with_accumulation(accumulation);
+        match kind {
+            PassKind::Cost => objective.cost_sums(p),
+            PassKind::Linearization => objective.linearization_sums(p, accumulation),
+        }
     }
 
     /// Saves a checkpoint after batch `b` of `pass` when the checkpointer says so.
