@@ -35,6 +35,11 @@
 //! (the example `large_fit` under `/usr/bin/time -v`) against the data and the memory
 //! estimate; writes `target/memory-report.md`.
 //!
+//! `cargo xtask fuzz [--minutes N | --seconds N] [--ci] [TARGET...]`: builds the libFuzzer
+//! targets of `fuzz/` on the stable toolchain and runs each for N minutes (default 1;
+//! `--ci`: 10 seconds, a quicker build) on its corpus; a table of executions, edges and
+//! crashes in `fuzz/target/fuzz-report.md` (see [`fuzz`]).
+//!
 //! `cargo xtask bench-ft`: the overhead of fault tolerance when nothing fails; runs
 //! `cargo bench -p homodyne --bench fault_tolerance` and prints, per model, the median time
 //! of each configuration and the ratios validation/none, full/none and fast_mode/none.
@@ -48,6 +53,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+mod fuzz;
 mod large;
 mod suite;
 mod units;
@@ -83,6 +89,10 @@ fn main() -> ExitCode {
         Some("bench-ft") if args.len() == 1 => bench_ft(),
         Some("bench-large") if args.len() == 1 => large::bench_large(),
         Some("memory") if args.len() == 1 => large::memory(),
+        Some("fuzz") => match fuzz::Options::parse(&args[1..]) {
+            Some(options) => fuzz::fuzz(options),
+            None => return usage(),
+        },
         _ => return usage(),
     };
     match outcome {
@@ -97,7 +107,7 @@ fn main() -> ExitCode {
 /// Prints the tasks and their options; exit status 2.
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory"
+        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory | fuzz [--minutes N|--seconds N] [--ci] [TARGET...]"
     );
     eprintln!(
         "  bench        everything against scipy, nlsq, the Python homodyne and the current release: report, plots, BENCHMARKS.md"
@@ -138,6 +148,9 @@ fn usage() -> ExitCode {
     );
     eprintln!(
         "  memory       peak RSS of 1e7-point fits (3 and 53 parameters) under /usr/bin/time -v"
+    );
+    eprintln!(
+        "  fuzz         the libFuzzer targets of fuzz/, N minutes each (default 1; --ci: 10 s, quicker build): executions, edges, crashes"
     );
     ExitCode::from(2)
 }
