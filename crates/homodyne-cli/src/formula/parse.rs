@@ -149,6 +149,14 @@ fn describe(t: &Token) -> String {
     }
 }
 
+/// The most tokens a formula may hold. The tree's height is bounded by it: a chain
+/// `a+a+...+a` grows a tree as deep as it is long (the nesting bound [`MAX_DEPTH`] does not
+/// see it), and the compiler, the name marking and the tree's drop recurse over that depth;
+/// the compiler's search for shared subexpressions is quadratic in it too. A formula of a
+/// million characters overflowed the stack before this bound.
+const MAX_TOKENS: usize = 4096;
+
+/// Splits `source` into tokens, ending with [`Tok::End`]; at most [`MAX_TOKENS`] before it.
 fn lex(source: &str) -> Result<Vec<Token>, FormulaError> {
     let chars: Vec<char> = source.chars().collect();
     let mut tokens = Vec::new();
@@ -159,6 +167,16 @@ fn lex(source: &str) -> Result<Vec<Token>, FormulaError> {
         if c.is_whitespace() {
             i += 1;
             continue;
+        }
+        if tokens.len() == MAX_TOKENS {
+            return Err(FormulaError::new(
+                source,
+                start,
+                format!(
+                    "formula too long (more than {MAX_TOKENS} numbers, names, operators and \
+                     parentheses)"
+                ),
+            ));
         }
         let tok = if c.is_ascii_digit()
             || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))

@@ -415,6 +415,31 @@ fn parse_errors_with_caret() {
     );
 }
 
+/// A chain `a+a+...+a` is not nesting, yet its tree is as deep as it is long: a formula of
+/// 400 000 characters overflowed the stack (compiling it, marking its names, dropping its
+/// tree) and its compilation was quadratic. Too many tokens is an error at the first one
+/// too many; the longest formula accepted still compiles and evaluates, on a test thread's
+/// stack (2 MiB).
+#[test]
+fn a_formula_too_long_is_an_error_not_a_stack_overflow() {
+    let long = format!("a{}", "+a".repeat(200_000));
+    check_error(&long, &["a"], &["x"], 4096, "formula too long");
+    assert!(Formula::free_names(&long, &names(&["x"])).is_err());
+
+    // 4096 tokens: `-a` and 2047 times `+x`; one `+` more is one too many.
+    let longest = format!("-a{}", "+x".repeat(2047));
+    let f = formula(&longest, &["a"], &["x"]);
+    assert_eq!(values(&f, &[1.0, 2.0], &[0.5]), [2046.5, 4093.5]);
+    check_jacobian(&f, &[1.0, 2.0], &[0.5]);
+    check_error(
+        &format!("{longest}+"),
+        &["a"],
+        &["x"],
+        4096,
+        "formula too long",
+    );
+}
+
 #[test]
 fn name_errors_with_caret() {
     let p = &["b1", "b2"];
