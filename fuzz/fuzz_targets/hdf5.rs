@@ -44,10 +44,10 @@ fuzz_target!(|bytes: &[u8]| {
         ("/exchange/x2", "/exchange/y_gzip", None),
         ("x", "y", None),
     ] {
-        if let Ok(source) = Hdf5Source::open(&path, x, y, sigma) {
-            if source.x_dim() <= MAX_READ_POINTS {
-                read_probes(&source);
-            }
+        if let Ok(source) = Hdf5Source::open(&path, x, y, sigma)
+            && source.x_dim() <= MAX_READ_POINTS
+        {
+            read_probes(&source);
         }
     }
 });
