@@ -34,16 +34,14 @@
 //! batch by batch alone, of reading every 16th block of 1,024 points (a coarse stage's
 //! subset), and of the passes over one cache-hot batch times the number of batches.
 
-use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use homodyne::prelude::*;
 use homodyne::random::GaussianNoise;
-use homodyne::{Batch, DataSource, SourceError, StreamingOptions};
+use homodyne::{Batch, DataSource, StreamingOptions};
 use homodyne_data::{Hdf5Source, Hdf5Writer};
-use homodyne_testkit::bench;
 use homodyne_testkit::example::{Decay, Peaks};
+use homodyne_testkit::{WatchedSource, bench};
 
 /// A model with the parameters that made the data and where the fit starts.
 type Problem = (Box<dyn Model>, Vec<f64>, Vec<f64>);
@@ -154,59 +152,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// A source that counts what is read of another: reads, points and seconds spent reading.
-struct Counted<'a> {
-    inner: &'a dyn DataSource,
-    reads: AtomicU64,
-    points: AtomicU64,
-    nanos: AtomicU64,
-}
-
-impl<'a> Counted<'a> {
-    fn new(inner: &'a dyn DataSource) -> Self {
-        Self {
-            inner,
-            reads: AtomicU64::new(0),
-            points: AtomicU64::new(0),
-            nanos: AtomicU64::new(0),
-        }
-    }
-
-    /// Reads, points read and seconds reading so far.
-    fn counts(&self) -> (u64, u64, f64) {
-        (
-            self.reads.load(Ordering::Relaxed),
-            self.points.load(Ordering::Relaxed),
-            self.nanos.load(Ordering::Relaxed) as f64 * 1e-9,
-        )
-    }
-}
-
-impl DataSource for Counted<'_> {
-    fn n_points(&self) -> usize {
-        self.inner.n_points()
-    }
-    fn x_dim(&self) -> usize {
-        self.inner.x_dim()
-    }
-    fn has_sigma(&self) -> bool {
-        self.inner.has_sigma()
-    }
-    fn read(&self, range: Range<usize>, batch: &mut Batch) -> Result<(), SourceError> {
-        let started = Instant::now();
-        let points = range.len() as u64;
-        let read = self.inner.read(range, batch);
-        self.nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        self.points.fetch_add(points, Ordering::Relaxed);
-        read
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// The median of `values` (the mean of the middle two for an even count).
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
@@ -240,7 +185,7 @@ fn compare(
             .run()?;
         Ok((started.elapsed().as_secs_f64(), fit.parameters))
     };
-    let counted = Counted::new(&source);
+    let counted = WatchedSource::new(&source);
     let streaming = || -> Result<(f64, Vec<f64>, usize), Box<dyn std::error::Error>> {
         let started = Instant::now();
         let fit = Fit::source(model, &counted)
@@ -262,15 +207,16 @@ fn compare(
         let before = counted.counts();
         let (ts, ps, passes) = streaming()?;
         let after = counted.counts();
+        let points = after.points - before.points;
         println!(
             "run {run}: chunked {tc:.3} s, streaming {ts:.3} s, ratio {:.3}; streaming: {passes} \
              passes, {} reads of {:.2}e6 points ({:.1} full reads) in {:.3} s; parameters \
              chunked {pc:?}, streaming {ps:?}",
             ts / tc,
-            after.0 - before.0,
-            (after.1 - before.1) as f64 * 1e-6,
-            (after.1 - before.1) as f64 / n_points as f64,
-            after.2 - before.2,
+            after.reads - before.reads,
+            points as f64 * 1e-6,
+            points as f64 / n_points as f64,
+            after.seconds - before.seconds,
         );
         chunked_s.push(tc);
         streaming_s.push(ts);

@@ -11,17 +11,16 @@
 //! `a + (b - a) / 2`, as the tree splits it, and its halves' sums are combined. The sums
 //! are therefore the in-memory sums of the share, bit for bit, and with [`combine_shares`]
 //! over power-of-two process counts, the sums of a single-process in-memory pass over all
-//! the points (LARGE and CHUNKED). The next batch is read, on a thread of its own, while
-//! one is summed ([`read_ahead`], as a STREAMING pass reads): the batches are summed in
-//! the same order whoever reads them, so the sums do not depend on it. Memory is two
-//! batches plus one pending sum per tree level, `O(P^2 log N)`.
+//! the points (LARGE and CHUNKED). The next batch is read while one is summed, as the
+//! other half of a `rayon::join` (as a STREAMING pass reads, see
+//! `crate::streaming::reader`): the batches are summed in the same order whoever reads
+//! them, so the sums do not depend on it. Memory is two batches plus one pending sum per
+//! tree level, `O(P^2 log N)`.
 //!
 //! Two passes at two points may share one read
 //! ([`StreamedShare::cost_and_linearization_sums`]): each batch is summed for both, and
 //! each pass's sums are combined over the same tree as alone, so they are the bits of
 //! the two passes made one after the other, from half the reading.
-//!
-//! [`read_ahead`]: crate::streaming::reader::read_ahead
 //!
 //! [`combine_shares`]: super::combine_shares
 
@@ -35,7 +34,6 @@ use super::tree::LEAF_POINTS;
 use crate::loss::Loss;
 use crate::objective::{Accumulation, InMemoryObjective, SumsState};
 use crate::streaming::invalid_data;
-use crate::streaming::reader::{ReadAhead, read_ahead};
 
 /// One process's share of the points of a [`DataSource`], read batch by batch on every
 /// pass (the data of the share are never held whole).
@@ -55,13 +53,15 @@ pub struct StreamedShare<'a, M: Model + ?Sized> {
 /// How the read of a batch went.
 type ReadOutcome = Result<(), OptimizationError>;
 
-/// Where a pass over the share stands: the batches in summing order, the next one's
-/// index, the reader that delivers them read, and the last batch's buffer once summed.
+/// Where a pass over the share stands: the batches in summing order, the index of the
+/// next one to sum, that batch as read (and how its read went), and the buffer the batch
+/// after it is read into while it is summed.
 struct Cursor<'b> {
     batches: &'b [Range<usize>],
     next: usize,
-    reader: &'b ReadAhead<ReadOutcome>,
-    last: Option<Batch>,
+    read: ReadOutcome,
+    current: Batch,
+    spare: Batch,
 }
 
 impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
@@ -124,27 +124,23 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         let mut batches = Vec::new();
         self.batch_ranges(leaves.clone(), &mut batches);
         let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
-        // The batches are read ahead on a thread of their own (a read's panic comes back
-        // as its outcome) and summed on a thread of the thread pool, whose other threads
-        // help with each batch.
-        let read = |points: &Range<usize>, batch: &mut Batch| {
-            catching_panics(|| self.read(points.clone(), batch))
-        };
-        let taken = std::mem::take(&mut *buffers);
-        let (folded, last) = rayon::scope(|_| {
-            read_ahead(&batches, read, taken, |reader| {
-                let mut cursor = Cursor {
-                    batches: &batches,
-                    next: 0,
-                    reader,
-                    last: None,
-                };
-                let sums = catching_panics(|| self.node(leaves, sums, &mut cursor));
-                (sums, cursor.last)
-            })
+        // Each batch is summed on a thread of the thread pool while the next one is read
+        // (`Self::next_batch`); a read's panic comes back as its outcome.
+        let [mut current, spare] = std::mem::take(&mut *buffers);
+        let (folded, kept) = rayon::scope(|_| {
+            let read = self.read_catching(batches[0].clone(), &mut current);
+            let mut cursor = Cursor {
+                batches: &batches,
+                next: 0,
+                read,
+                current,
+                spare,
+            };
+            let sums = catching_panics(|| self.node(leaves, sums, &mut cursor));
+            (sums, [cursor.current, cursor.spare])
         });
-        // Kept for the next pass (the other buffer was the reader's).
-        buffers[0] = last.unwrap_or_default();
+        // Kept for the next pass.
+        *buffers = kept;
         folded
     }
 
@@ -179,9 +175,8 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         self.next_batch(sums, cursor)
     }
 
-    /// The sums of the cursor's next batch, as the reader delivers it (read while the
-    /// batch before was summed); its buffer then goes back to the reader, but the last
-    /// one's, which the cursor keeps.
+    /// The sums of the cursor's next batch (read while the batch before was summed),
+    /// computed while the batch after it is read into the spare buffer.
     fn next_batch<T: Folded>(
         &self,
         sums: &(dyn Fn(&InMemoryObjective<'_, M>) -> T + Sync),
@@ -190,35 +185,33 @@ impl<'a, M: Model + ?Sized> StreamedShare<'a, M> {
         let k = cursor.next;
         cursor.next += 1;
         let points = cursor.batches[k].clone();
-        let (read, batch) =
-            cursor
-                .reader
-                .next()
-                .ok_or_else(|| OptimizationError::InvalidInput {
-                    problem: InvalidInput::UnusableData {
-                        details: format!(
-                            "points {}..{}: the reader stopped before delivering them",
-                            points.start, points.end
-                        ),
-                    },
-                    context: Context::new().with("source", self.source.describe()),
-                })?;
-        read?;
-        let objective = InMemoryObjective::of_batch(
-            self.model,
-            &batch,
-            self.source.has_sigma(),
-            self.loss,
-            self.f_scale,
+        std::mem::replace(&mut cursor.read, Ok(()))?;
+        let after = cursor.batches.get(k + 1).cloned();
+        let (current, spare) = (&cursor.current, &mut cursor.spare);
+        let (mut state, read_after) = rayon::join(
+            || {
+                let objective = InMemoryObjective::of_batch(
+                    self.model,
+                    current,
+                    self.source.has_sigma(),
+                    self.loss,
+                    self.f_scale,
+                );
+                sums(&objective)
+            },
+            || after.map(|points| self.read_catching(points, spare)),
         );
-        let mut state = sums(&objective);
-        if k + 1 == cursor.batches.len() {
-            cursor.last = Some(batch);
-        } else {
-            cursor.reader.recycle(batch);
+        if let Some(read) = read_after {
+            std::mem::swap(&mut cursor.current, &mut cursor.spare);
+            cursor.read = read;
         }
         state.shift(points.start - self.share.start);
         Ok(state)
+    }
+
+    /// [`Self::read`], a panic of the source's coming back as an error.
+    fn read_catching(&self, points: Range<usize>, batch: &mut Batch) -> ReadOutcome {
+        catching_panics(|| self.read(points, batch))
     }
 
     /// Reads `points` into `batch` and checks them (finite, positive sigma), trying again
@@ -314,31 +307,10 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::thread::ThreadId;
 
-    use homodyne_core::{CallbackSource, JacobianKind};
+    use homodyne_core::CallbackSource;
 
     use super::*;
-
-    /// `a + b x`.
-    struct Line;
-    impl Model for Line {
-        fn n_params(&self) -> usize {
-            2
-        }
-        fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-            for (v, &x) in values.iter_mut().zip(x) {
-                *v = p[0] + p[1] * x;
-            }
-        }
-        fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jac: &mut [f64]) {
-            for ((v, row), &x) in values.iter_mut().zip(jac.chunks_exact_mut(2)).zip(x) {
-                *v = p[0] + p[1] * x;
-                row.copy_from_slice(&[1.0, x]);
-            }
-        }
-        fn jacobian_kind(&self) -> JacobianKind {
-            JacobianKind::Exact
-        }
-    }
+    use crate::streaming::reader::tests::Line;
 
     /// The first point and the thread of every read.
     type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
@@ -398,6 +370,31 @@ mod tests {
         assert_eq!(read.iter().map(|r| r.0).collect::<Vec<_>>(), four_passes);
         let here = std::thread::current().id();
         assert!(read.iter().all(|(_, thread)| *thread != here));
+    }
+
+    #[test]
+    fn batches_are_read_on_the_threads_of_the_pool_while_one_is_summed() {
+        let n = 10 * LEAF_POINTS + 123;
+        // Each read records the pool thread it ran on (`None` off the pool).
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let seen = threads.clone();
+        let source = CallbackSource::new(n, 1, false, "pooled", move |range, batch| {
+            seen.lock().unwrap().push(rayon::current_thread_index());
+            for (k, i) in range.enumerate() {
+                batch.x[k] = i as f64;
+                batch.y[k] = 1.0 + 2.0 * i as f64;
+            }
+            Ok(())
+        });
+        let share = StreamedShare::new(&Line, &source, 0..n, Loss::Linear, 1.0, 2 * LEAF_POINTS, 0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| share.cost_sums(&[0.5, 1.5])).unwrap();
+        let read = threads.lock().unwrap().clone();
+        assert_eq!(read.len(), 7);
+        assert!(read.iter().all(|t| matches!(t, Some(0 | 1))), "{read:?}");
     }
 
     /// Two passes from one read: the bits of the passes one after the other, half the

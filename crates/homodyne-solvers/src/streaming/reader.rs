@@ -1,27 +1,23 @@
-//! Reading ahead, two ways.
+//! Reading ahead: a pass reads its next batch as one half of a `rayon::join` whose other
+//! half sums the batch at hand ([`StreamingObjective::read_next`], called by the passes;
+//! a distributed fit's share is read the same way, `crate::distributed::StreamedShare`).
+//! A thread of the pool takes the read while the others start on the sums, and joins
+//! them when the read is done.
 //!
-//! A STREAMING pass reads its next batch as one half of a `rayon::join` whose other half
-//! sums the batch at hand ([`StreamingObjective::read_next`], called by the passes): a
-//! thread of the pool takes the read while the others start on the sums, and joins them
-//! when the read is done. The reading and the computation then share the pool's threads,
-//! never more threads than cores: on a 2-core machine a reader thread of its own beside
-//! two threads of the pool made three threads on two cores, each batch ending with a
-//! wake-up (1e7 points, batches of 100,000, example `streaming_hdf5`: the CPU time of a
-//! STREAMING fit 275 ms with a reader thread, 258 ms joined, half the context switches;
-//! the median ratio to CHUNKED of 18 `compare` runs 1.28 and 1.19, with another program
-//! busy on one of the two cores). A read that waits for the disk then holds one thread of
-//! the pool, but such a pass waits for the disk whoever reads.
+//! The reading and the computation so share the pool's threads, never more threads than
+//! cores. A reader thread of its own beside the pool's two threads made three threads on
+//! a 2-core machine and a wake-up per batch (1e7 points, batches of 100,000, example
+//! `streaming_hdf5`: the CPU time of a STREAMING fit 275 ms with a reader thread, 258 ms
+//! joined, half the context switches; the median ratio to CHUNKED of 18 `compare` runs
+//! 1.28 and 1.19, with another program busy on one of the two cores). A read that waits
+//! for the disk then holds one thread of the pool, but such a pass waits for the disk
+//! whoever reads.
 //!
-//! A share of a distributed fit's points is read on a thread of its own ([`read_ahead`],
-//! [`ReadAhead`]) while the pool's threads sum the batch before, through two buffers that
-//! go back and forth.
-//!
-//! Either way there are two buffers, as with reading in line: the batch being summed and
-//! the one being read, so memory stays two batches; and the batches are read and summed
-//! in the pass's order, so the sums are the same bits whoever reads.
+//! There are two buffers, as with reading in line: the batch being summed and the one
+//! being read, so memory stays two batches; and the batches are read and summed in the
+//! pass's order, so the sums are the same bits whoever reads.
 
 use std::sync::PoisonError;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use homodyne_core::{Batch, Model};
 
@@ -30,64 +26,6 @@ use super::objective::StreamingObjective;
 
 /// How the read of a batch went: the reads it took, or those and why it failed.
 pub(super) type ReadOutcome = Result<usize, (usize, BatchFailure)>;
-
-/// The fold's end of a pass's reader: batches come read, in order, each with how its read
-/// went (`T`), and their buffers go back to be read into again.
-pub(crate) struct ReadAhead<T> {
-    delivered: Receiver<(T, Batch)>,
-    free: Sender<Batch>,
-}
-
-impl<T> ReadAhead<T> {
-    /// The next batch of the pass and how its read went; `None` once the reader has
-    /// stopped (every batch delivered, or the reader failed).
-    pub(crate) fn next(&self) -> Option<(T, Batch)> {
-        self.delivered.recv().ok()
-    }
-
-    /// Hands a folded batch's buffer back, to read a later batch into.
-    pub(crate) fn recycle(&self, batch: Batch) {
-        // The reader may have stopped after its last batch: the buffer is then dropped.
-        let _ = self.free.send(batch);
-    }
-}
-
-/// Runs `fold` with the batches `todo` read ahead, in order, on a thread of their own, by
-/// `read` (which fills a buffer with a batch and says how it went) into the two
-/// `buffers`, and returns what `fold` returns. When `fold` returns early the reader stops
-/// at its next batch.
-pub(crate) fn read_ahead<I: Sync, T: Send, R>(
-    todo: &[I],
-    read: impl Fn(&I, &mut Batch) -> T + Sync,
-    buffers: [Batch; 2],
-    fold: impl FnOnce(&ReadAhead<T>) -> R,
-) -> R {
-    std::thread::scope(|scope| {
-        // One batch waits read while another is folded: two buffers in all.
-        let (deliver, delivered): (SyncSender<(T, Batch)>, _) = sync_channel(1);
-        let (free, free_buffers) = channel::<Batch>();
-        for buffer in buffers {
-            free.send(buffer).expect("the receiver is alive");
-        }
-        let read = &read;
-        scope.spawn(move || {
-            for item in todo {
-                // Both fail only when the fold has ended: nothing more to read.
-                let Ok(mut batch) = free_buffers.recv() else {
-                    return;
-                };
-                let outcome = read(item, &mut batch);
-                if deliver.send((outcome, batch)).is_err() {
-                    return;
-                }
-            }
-        });
-        let reader = ReadAhead { delivered, free };
-        // `reader` is dropped when `fold` returns, which stops the thread before the scope
-        // waits for it.
-        fold(&reader)
-    })
-}
 
 impl<M: Model + ?Sized> StreamingObjective<'_, M> {
     /// Reads batch `b` into `batch`, its values checked when `check`: how the read went
@@ -100,7 +38,7 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::thread::ThreadId;
@@ -112,8 +50,9 @@ mod tests {
     use crate::objective::{InMemoryObjective, Objective, SumsState};
     use crate::streaming::StreamingSettings;
 
-    /// `a + b x`.
-    struct Line;
+    /// `a + b x`, the model of the tests of streamed passes (here and
+    /// `crate::distributed::stream`).
+    pub(crate) struct Line;
     impl Model for Line {
         fn n_params(&self) -> usize {
             2
