@@ -28,6 +28,40 @@ pub(super) fn open_hdf5(path: &Path) -> Result<Hdf5File, XpcsError> {
     })
 }
 
+/// The most bytes of data one stored byte can stand for: deflate's bound (1032:1), the
+/// only compression filter the reader decodes. A dataset claiming more than its file's
+/// length times this cannot be read back, whatever its layout.
+const MAX_EXPANSION: u64 = 1032;
+
+/// Refuses an HDF5 dataset whose shape claims more data than its file can hold, before
+/// anything is allocated for it: a damaged header claiming 10^15 values is an
+/// [`XpcsError::DataFile`] naming `item`, not an allocation that aborts the process.
+pub(super) fn check_claim(path: &Path, item: &str, dataset: &Hdf5Dataset) -> Result<(), XpcsError> {
+    let shape = dataset.shape();
+    let element = dataset.element_type().size() as u64;
+    let claimed = shape
+        .iter()
+        .try_fold(element, |acc, &d| acc.checked_mul(d as u64));
+    let file_bytes = std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| XpcsError::Io {
+            path: path.to_path_buf(),
+            action: "read".to_owned(),
+            source,
+        })?;
+    match claimed {
+        Some(bytes) if bytes <= file_bytes.saturating_mul(MAX_EXPANSION) => Ok(()),
+        _ => Err(XpcsError::data_file(
+            path,
+            item,
+            format!(
+                "claims shape {shape:?} of {element}-byte values, more than a file of \
+                 {file_bytes} bytes can hold even compressed; the file is damaged"
+            ),
+        )),
+    }
+}
+
 /// The member names of the group `group` (`""` for the root), in name order.
 pub(super) fn members(file: &Hdf5File, group: &str) -> Option<Vec<String>> {
     let root = file.handle().root_group();
@@ -64,6 +98,7 @@ pub(super) fn read_list(
         },
         other => xpcs_error(other),
     })?;
+    check_claim(file.path(), &format!("/{name}"), &dataset)?;
     let values = dataset.read_all().map_err(xpcs_error)?;
     let list = match (format, dataset.shape()) {
         (SourceFormat::ApsU, [_]) => Some(values),
@@ -110,6 +145,7 @@ pub(super) fn read_full_matrix(
     end: usize,
 ) -> Result<FullMatrix, XpcsError> {
     let m = end - start;
+    check_claim(dataset.file(), dataset.name(), dataset)?;
     let mut h = vec![0.0; m * m];
     dataset
         .read_slice(&[start, start], &[m, m], &mut h)

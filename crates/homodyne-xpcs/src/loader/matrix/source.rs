@@ -8,16 +8,13 @@ use std::path::Path;
 use homodyne_data::{DataError, Hdf5Dataset, Hdf5File, NpyArray};
 
 use crate::error::XpcsError;
-use crate::loader::hdf5::{open_hdf5, stored_precision};
+use crate::loader::hdf5::{check_claim, open_hdf5, stored_precision};
 use crate::loader::io_error::xpcs_error;
 use crate::loader::loaded::Precision;
 use crate::loader::npy;
 use crate::loader::npz::{member_names, open_npz, read_member, stored_numbers};
 use crate::loader::options::DATASET_KEY;
 
-/// Deflate's largest expansion (bytes out per byte in): no HDF5 dataset can hold more
-/// data than this many times the size of its file.
-const MAX_EXPANSION: u64 = 1032;
 /// Candidate datasets listed when an HDF5 file needs a dataset path.
 const MAX_CANDIDATES: usize = 20;
 
@@ -203,34 +200,6 @@ fn in_memory(path: &Path, item: &str, array: npy::Array) -> Result<(String, Sour
             precision,
         },
     ))
-}
-
-/// Refuses an HDF5 dataset whose shape claims more data than its file can hold, before
-/// anything is allocated for it.
-fn check_claim(path: &Path, item: &str, dataset: &Hdf5Dataset) -> Result<(), XpcsError> {
-    let shape = dataset.shape();
-    let element = dataset.element_type().size() as u64;
-    let claimed = shape
-        .iter()
-        .try_fold(element, |acc, &d| acc.checked_mul(d as u64));
-    let file_bytes = std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|source| XpcsError::Io {
-            path: path.to_path_buf(),
-            action: "read".to_owned(),
-            source,
-        })?;
-    match claimed {
-        Some(bytes) if bytes <= file_bytes.saturating_mul(MAX_EXPANSION) => Ok(()),
-        _ => Err(XpcsError::data_file(
-            path,
-            item,
-            format!(
-                "claims shape {shape:?} of {element}-byte values, more than a file of \
-                 {file_bytes} bytes can hold even compressed; the file is damaged"
-            ),
-        )),
-    }
 }
 
 /// Frames `start .. start + m` of both matrix axes of every matrix.
