@@ -71,8 +71,11 @@ def main():
     for method, name in [(zipfile.ZIP_STORED, "stored"), (zipfile.ZIP_DEFLATED, "deflated")]:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", method) as archive:
-            archive.writestr("x.npy", npy("<f8", (4,), floats("<d", xs[:4])))
-            archive.writestr("names.npy", npy("<U3", (2,), "ab\0xyz".encode("utf-32-le")))
+            # A fixed time stamp: the seeds are the same bytes every time they are made.
+            member = lambda name: zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(member("x.npy"), npy("<f8", (4,), floats("<d", xs[:4])), method)
+            archive.writestr(member("names.npy"),
+                             npy("<U3", (2,), "ab\0xyz".encode("utf-32-le")), method)
         put("npz", f"{name}.npz", buffer.getvalue())
     for fixture in ["aps_u_cache_frames_2_11.npz", "aps_u_expected_q1.npz"]:
         copy("npz", f"crates/homodyne-xpcs/tests/data/{fixture}")
@@ -88,6 +91,17 @@ def main():
         copy("xpcs_aps", fixture)
     shutil.copy(SEEDS / "checkpoint" / "seed_homodyne_state_batch_0024.h5",
                 SEEDS / "hdf5" / "seed_checkpoint.h5")
+
+    # distributed: a whole fit whose peer echoes every message (arbitrary's encoding: the
+    # variant Input::Fit is a u32 >= 2^31, then `streaming`, `batch`, and 64 times the
+    # variant Message::Echo, a u32 below 2^32 / 5), in memory and STREAMING in batches
+    # of 8; and the same peer turning raw (Message::Raw, an empty message) at the end.
+    echo = b"\x00\x00\x00\x00"
+    for streaming in (0, 1):
+        put("distributed", f"echo_streaming_{streaming}",
+            b"\x00\x00\x00\x80" + bytes([streaming, 7]) + echo * 64)
+    put("distributed", "echo_then_raw",
+        b"\x00\x00\x00\x80" + bytes([1, 7]) + echo * 4 + b"\x00\x00\x00\xa0")
 
 
 if __name__ == "__main__":
