@@ -20,7 +20,10 @@
 //! fuzz/seeds/<target>`: new inputs go to `fuzz/corpus/` (kept between runs, not in git),
 //! the committed seeds are read. A crash, a timeout (10 s for one input) or running out
 //! of memory stops that target; its input is written to `fuzz/artifacts/<target>/`, and
-//! the task fails after running the others. Rerun one input with
+//! the task fails after running the others. With `--keep-going` (for long campaigns, where
+//! a crash not yet fixed would otherwise end each run early) libFuzzer runs in fork mode,
+//! one child at a time, and goes on after a crash, a timeout or running out of memory,
+//! writing each input; the task still fails when any was written. Rerun one input with
 //! `fuzz/target/<host>/release/<target> <file>`.
 
 use std::fmt::Write as _;
@@ -65,16 +68,20 @@ pub(crate) struct Options {
     seconds: u64,
     /// CI's short run: the `fuzz-ci` profile (quicker to build).
     ci: bool,
+    /// Go on after a crash (libFuzzer's fork mode).
+    keep_going: bool,
     /// The targets to run (all when empty).
     targets: Vec<String>,
 }
 
 impl Options {
-    /// Parses `[--minutes N | --seconds N] [--ci] [TARGET...]`; `None` for anything else.
+    /// Parses `[--minutes N | --seconds N] [--ci] [--keep-going] [TARGET...]`; `None` for
+    /// anything else.
     /// By default each target runs 1 minute (`--ci`: 10 seconds).
     pub(crate) fn parse(args: &[String]) -> Option<Options> {
         let mut seconds = None;
         let mut ci = false;
+        let mut keep_going = false;
         let mut targets = Vec::new();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -82,6 +89,7 @@ impl Options {
                 "--minutes" => seconds = Some(args.next()?.parse::<u64>().ok()? * 60),
                 "--seconds" => seconds = Some(args.next()?.parse::<u64>().ok()?),
                 "--ci" => ci = true,
+                "--keep-going" => keep_going = true,
                 name if TARGETS.contains(&name) => targets.push(name.to_owned()),
                 _ => return None,
             }
@@ -90,6 +98,7 @@ impl Options {
         (seconds > 0).then_some(Options {
             seconds,
             ci,
+            keep_going,
             targets,
         })
     }
@@ -114,6 +123,9 @@ pub(crate) struct Outcome {
     pub(crate) failure: Option<String>,
     /// The input that failed, as libFuzzer wrote it.
     pub(crate) artifact: Option<String>,
+    /// Inputs written to the target's artifacts folder during the run (crashes, timeouts,
+    /// out-of-memory), by file name.
+    pub(crate) written: Vec<String>,
 }
 
 /// Reads a run's libFuzzer log: the last status line's `cov:`, `corp:` and `rss:`, the
@@ -130,11 +142,12 @@ pub(crate) fn parse_log(log: &str) -> Outcome {
         digits.parse().ok()
     };
     for line in log.lines() {
+        // `#70123\tDONE   cov: ...`, or in fork mode `#70123: cov: ...`.
         if line.starts_with('#') && line.contains(" cov: ") {
             outcome.executions = line[1..]
                 .split_whitespace()
                 .next()
-                .and_then(|n| n.parse().ok());
+                .and_then(|n| n.trim_end_matches(':').parse().ok());
             outcome.edges = field(line, " cov:");
             outcome.corpus = field(line, " corp:");
             outcome.rss_mb = field(line, " rss:");
@@ -178,12 +191,23 @@ fn build(fuzz: &Path, triple: &str, profile: &str) -> Result<()> {
         .env_remove("CARGO_BUILD_TARGET_DIR"))
 }
 
-/// Runs `target` for `seconds` on its corpus; the log is written to `log`.
+/// The names of the files in `dir`, sorted.
+fn artifact_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Runs `target` for `seconds` on its corpus (in fork mode, going on after failures, when
+/// `keep_going`); the log is written to `log`.
 fn run_target(
     fuzz: &Path,
     binary: &Path,
     target: &str,
-    seconds: u64,
+    (seconds, keep_going): (u64, bool),
     log: &Path,
 ) -> Result<Outcome> {
     let corpus = fuzz.join("corpus").join(target);
@@ -191,6 +215,7 @@ fn run_target(
     std::fs::create_dir_all(&corpus)?;
     std::fs::create_dir_all(&artifacts)?;
     let seeds = fuzz.join("seeds").join(target);
+    let before = artifact_names(&artifacts)?;
     let mut command = Command::new(binary);
     command
         .current_dir(fuzz)
@@ -198,8 +223,16 @@ fn run_target(
         .arg(format!("-timeout={INPUT_TIMEOUT_S}"))
         .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
-        .arg("-print_final_stats=1")
-        .arg(&corpus);
+        .arg("-print_final_stats=1");
+    if keep_going {
+        command.args([
+            "-fork=1",
+            "-ignore_crashes=1",
+            "-ignore_timeouts=1",
+            "-ignore_ooms=1",
+        ]);
+    }
+    command.arg(&corpus);
     if seeds.is_dir() {
         command.arg(&seeds);
     }
@@ -211,8 +244,16 @@ fn run_target(
         .status()
         .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     let mut outcome = parse_log(&std::fs::read_to_string(log)?);
-    if !status.success() && outcome.failure.is_none() {
-        outcome.failure = Some(format!("exited with {status}"));
+    outcome.written = artifact_names(&artifacts)?
+        .into_iter()
+        .filter(|name| !before.contains(name))
+        .collect();
+    if outcome.failure.is_none() {
+        if !status.success() {
+            outcome.failure = Some(format!("exited with {status}"));
+        } else if !outcome.written.is_empty() {
+            outcome.failure = Some(format!("{} inputs failed", outcome.written.len()));
+        }
     }
     Ok(outcome)
 }
@@ -231,6 +272,9 @@ fn report(rows: &[(String, Outcome)], options: &Options) -> String {
         let result = match (&o.failure, &o.artifact) {
             (None, _) => "no crash".to_owned(),
             (Some(why), Some(input)) => format!("**{why}**: `{input}`"),
+            (Some(why), None) if !o.written.is_empty() => {
+                format!("**{why}**: `{}`", o.written.join("`, `"))
+            }
             (Some(why), None) => format!("**{why}**"),
         };
         let _ = writeln!(
@@ -273,7 +317,13 @@ pub(crate) fn fuzz(options: Options) -> Result<()> {
             options.seconds,
             log.display()
         );
-        let outcome = run_target(&fuzz, &bin_dir.join(target), target, options.seconds, &log)?;
+        let outcome = run_target(
+            &fuzz,
+            &bin_dir.join(target),
+            target,
+            (options.seconds, options.keep_going),
+            &log,
+        )?;
         rows.push((target.to_owned(), outcome));
     }
     write_report(
@@ -309,7 +359,11 @@ mod tests {
         let o = Options::parse(&args(&["--minutes", "15"])).unwrap();
         assert_eq!((o.seconds, o.ci, o.targets.len()), (900, false, 0));
         let o = Options::parse(&args(&["--ci", "npy", "hdf5"])).unwrap();
-        assert_eq!((o.seconds, o.profile()), (10, "fuzz-ci"));
+        assert_eq!(
+            (o.seconds, o.profile(), o.keep_going),
+            (10, "fuzz-ci", false)
+        );
+        assert!(Options::parse(&args(&["--keep-going"])).unwrap().keep_going);
         assert_eq!(o.targets, ["npy", "hdf5"]);
         assert_eq!(
             Options::parse(&args(&["--seconds", "5"])).unwrap().seconds,
@@ -349,5 +403,17 @@ mod tests {
         assert_eq!(o.failure.as_deref(), Some("deadly signal"));
         assert_eq!(o.artifact.as_deref(), Some("a/crash-da39a3ee"));
         assert_eq!((o.executions, o.edges), (Some(1235), Some(500)));
+    }
+
+    #[test]
+    fn a_fork_mode_log_gives_executions_and_edges() {
+        let log = "INFO: -fork=1: fuzzing in separate process(s)\n\
+                   #20345: cov: 3001 ft: 9000 corp: 400 exec/s 1000 oom/timeout/crash: 0/0/2 time: 30s job: 5 dft_time: 0\n\
+                   INFO: exiting: 0 time: 121s\n";
+        let o = parse_log(log);
+        assert_eq!(
+            (o.executions, o.edges, o.corpus),
+            (Some(20345), Some(3001), Some(400))
+        );
     }
 }

@@ -35,10 +35,11 @@
 //! (the example `large_fit` under `/usr/bin/time -v`) against the data and the memory
 //! estimate; writes `target/memory-report.md`.
 //!
-//! `cargo xtask fuzz [--minutes N | --seconds N] [--ci] [TARGET...]`: builds the libFuzzer
-//! targets of `fuzz/` on the stable toolchain and runs each for N minutes (default 1;
-//! `--ci`: 10 seconds, a quicker build) on its corpus; a table of executions, edges and
-//! crashes in `fuzz/target/fuzz-report.md` (see [`fuzz`]).
+//! `cargo xtask fuzz [--minutes N | --seconds N] [--ci] [--keep-going] [TARGET...]`: builds
+//! the libFuzzer targets of `fuzz/` on the stable toolchain and runs each for N minutes
+//! (default 1; `--ci`: 10 seconds, a quicker build; `--keep-going`: on past crashes) on its
+//! corpus; a table of executions, edges and crashes in `fuzz/target/fuzz-report.md` (see
+//! [`fuzz`]).
 //!
 //! `cargo xtask bench-ft`: the overhead of fault tolerance when nothing fails; runs
 //! `cargo bench -p homodyne --bench fault_tolerance` and prints, per model, the median time
@@ -107,7 +108,7 @@ fn main() -> ExitCode {
 /// Prints the tasks and their options; exit status 2.
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory | fuzz [--minutes N|--seconds N] [--ci] [TARGET...]"
+        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory | fuzz [--minutes N|--seconds N] [--ci] [--keep-going] [TARGET...]"
     );
     eprintln!(
         "  bench        everything against scipy, nlsq, the Python homodyne and the current release: report, plots, BENCHMARKS.md"
