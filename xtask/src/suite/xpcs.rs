@@ -148,9 +148,12 @@ impl Bench {
                 repeat,
             };
             // As for the file cases: the time is the writing of this run's files, not the
-            // removal of an earlier run's that they would replace.
+            // removal of an earlier run's that they would replace, nor the kernel's
+            // writeback of the gigabytes earlier runs left in the page cache (on 2 cores
+            // its CPU time lands in the next run's): each run starts with none dirty.
             let dir = xpcs_out.join(format!("{case}_ours_{repeat}"));
             let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::process::Command::new("sync").status();
             self.measure_demo(key, &["--angles", &size[0], "--frames", &size[1]], &dir);
         }
         let per_point = self
