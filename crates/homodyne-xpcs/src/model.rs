@@ -77,6 +77,7 @@ mod form;
 mod kernel;
 mod scaling;
 mod sinc;
+mod values;
 
 pub use form::ModelForm;
 pub use kernel::G1_FLOOR;
@@ -299,60 +300,6 @@ impl HomodyneModel {
     pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
         let n = self.grid.len();
         (angle * n + i) * n + j
-    }
-
-    /// The model at `parameters` on every point, in the order of [`HomodyneModel::point`]
-    /// (the layout of [`crate::CorrelationData::c2`]), the same bits as
-    /// [`Model::eval`] on those points (NaN for a parameter vector of the wrong length).
-    /// Evaluated row by row without index arrays, the angles shared among the machine's
-    /// threads in contiguous runs; each value depends on its point alone, so the result
-    /// does not depend on the number of threads.
-    pub fn values(&self, parameters: &[f64]) -> Vec<f64> {
-        let n = self.grid.len();
-        let size = n * n;
-        let mut values = vec![0.0; self.n_points()];
-        if parameters.len() != self.layout.n_params() {
-            values.fill(f64::NAN);
-            return values;
-        }
-        if size == 0 {
-            return values;
-        }
-        let tables = self.tables(self.layout.physical(parameters));
-        let scaling = self.per_angle_scaling(parameters);
-        let n_angles = self.phi.len();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .clamp(1, n_angles.max(1));
-        let per_thread = n_angles.div_ceil(threads).max(1);
-        let evaluate = |first_angle: usize, run: &mut [f64]| {
-            with_scratch(|scratch| {
-                vectorized(
-                    #[inline(always)]
-                    || {
-                        for (a, matrix) in run.chunks_mut(size).enumerate() {
-                            let points = self.angle_points(&tables, &scaling, first_angle + a);
-                            for (i, row) in matrix.chunks_mut(n).enumerate() {
-                                points.evaluate_row(i, 0, row, None, scratch);
-                            }
-                        }
-                    },
-                )
-            })
-        };
-        let evaluate = &evaluate;
-        std::thread::scope(|scope| {
-            let mut runs = values.chunks_mut(per_thread * size).enumerate();
-            // The first run on this thread, the others on their own.
-            let first = runs.next();
-            for (r, run) in runs {
-                scope.spawn(move || evaluate(r * per_thread, run));
-            }
-            if let Some((_, run)) = first {
-                evaluate(0, run);
-            }
-        });
-        values
     }
 
     /// What the points of angle `k` share at the parameter vector of `tables` and the

@@ -182,7 +182,9 @@ mod parameters_json;
 mod quality;
 mod statistics;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -283,6 +285,70 @@ pub fn write_nlsq_outputs_awaiting_fit<'f>(
             .ok_or_else(|| XpcsError::setting("fitted model values", "they were not computed"))?;
         check_fit(outputs, values).map(|()| values)
     };
+    // The raw theory is computed while the data are written.
+    let raw = || {
+        Ok(Cow::Owned(
+            outputs.model.values_and_raw(&outputs.result.parameters).1,
+        ))
+    };
+    write_files(output_dir, outputs, raw, fit)
+}
+
+/// The model on every point of a fit, handed to
+/// [`write_nlsq_outputs_awaiting_values`]: what [`crate::HomodyneModel::values_and_raw`]
+/// returns at the fitted parameters.
+#[derive(Debug, Clone)]
+pub struct ModelValues<'f> {
+    /// The model at the fitted parameters (`c2_solver_scaled`).
+    pub fitted: &'f [f64],
+    /// The raw theory (`c2_theoretical_raw`), given over: once it is written, its buffer
+    /// receives the residuals.
+    pub raw: Vec<f64>,
+}
+
+/// [`write_nlsq_outputs_awaiting_fit`] with the raw theory handed over too, computed by
+/// the caller with the fitted values in one evaluation of the model
+/// ([`crate::HomodyneModel::values_and_raw`]) instead of a second one here: `values` is
+/// called once, on a thread of its own, while the measured data are written (the raw
+/// theory is the next matrix). The files are those [`write_nlsq_outputs`] writes.
+///
+/// # Errors
+///
+/// Those of [`write_nlsq_outputs_awaiting_fit`], and [`XpcsError::InvalidSetting`] when
+/// `values` returns `None` or arrays of the wrong length.
+pub fn write_nlsq_outputs_awaiting_values<'f>(
+    output_dir: &Path,
+    outputs: &NlsqOutputs,
+    values: impl FnOnce() -> Option<ModelValues<'f>> + Send,
+) -> Result<Vec<PathBuf>, XpcsError> {
+    outputs.check()?;
+    let fitted: OnceLock<&'f [f64]> = OnceLock::new();
+    let raw = || {
+        let values = values()
+            .ok_or_else(|| XpcsError::setting("fitted model values", "they were not computed"))?;
+        check_fit(outputs, values.fitted)?;
+        check_fit(outputs, &values.raw)?;
+        fitted.get_or_init(|| values.fitted);
+        Ok(Cow::Owned(values.raw))
+    };
+    let fit = || {
+        fitted
+            .get()
+            .copied()
+            .ok_or_else(|| XpcsError::setting("fitted model values", "they were not computed"))
+    };
+    write_files(output_dir, outputs, raw, fit)
+}
+
+/// Writes the files of [`write_nlsq_outputs`]: `raw` gives the raw theory (called on a
+/// thread of its own while the data are written), `fit` the fitted values (called when
+/// the last matrix is due).
+fn write_files<'f>(
+    output_dir: &Path,
+    outputs: &NlsqOutputs,
+    raw: impl FnOnce() -> Result<Cow<'f, [f64]>, XpcsError> + Send,
+    fit: impl FnOnce() -> Result<&'f [f64], XpcsError>,
+) -> Result<Vec<PathBuf>, XpcsError> {
     let dir = output_dir.join(NLSQ_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| XpcsError::Io {
         path: dir.clone(),
@@ -298,7 +364,7 @@ pub fn write_nlsq_outputs_awaiting_fit<'f>(
         remove_stale(&dir.join(FITTED_DATA_H5))?;
     }
     let mut files = FittedDataFiles::create(&npz_path, h5_path.as_deref())?;
-    let chi_squared = match write_arrays(outputs, fit, &mut files) {
+    let chi_squared = match write_arrays(outputs, raw, fit, &mut files) {
         Ok(chi_squared) => chi_squared,
         Err(e) => {
             files.abandon();

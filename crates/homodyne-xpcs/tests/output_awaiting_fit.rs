@@ -1,13 +1,15 @@
-//! `write_nlsq_outputs_awaiting_fit`: the model values handed over while the files are
-//! written give the same files as `write_nlsq_outputs`, asked for once; values that never
-//! come, or of the wrong length, are typed errors that leave no array file behind.
+//! `write_nlsq_outputs_awaiting_fit` and `write_nlsq_outputs_awaiting_values`: the model
+//! values handed over while the files are written give the same files as
+//! `write_nlsq_outputs`, asked for once; values that never come, or of the wrong length,
+//! are typed errors that leave no array file behind.
 
 use std::cell::Cell;
 use std::path::Path;
 
 use homodyne_core::NoObserver;
 use homodyne_xpcs::output::{
-    FITTED_DATA_H5, FITTED_DATA_NPZ, NLSQ_DIR, write_nlsq_outputs_awaiting_fit,
+    FITTED_DATA_H5, FITTED_DATA_NPZ, ModelValues, NLSQ_DIR, write_nlsq_outputs_awaiting_fit,
+    write_nlsq_outputs_awaiting_values,
 };
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, NlsqOutputs, PointSelection, ScalingMode,
@@ -85,6 +87,57 @@ fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
     for (what, handed) in [("none", None), ("short", Some(short))] {
         let out = tempfile::tempdir().unwrap();
         let err = write_nlsq_outputs_awaiting_fit(out.path(), &outputs, || handed).unwrap_err();
+        assert!(
+            matches!(err, XpcsError::InvalidSetting { .. }),
+            "{what}: {err:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(out.path().join(NLSQ_DIR))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{what}: {left:?}");
+    }
+}
+
+/// The fitted values and the raw theory handed over together (one evaluation of the
+/// model, `HomodyneModel::values_and_raw`): the same array files as `write_nlsq_outputs`,
+/// the values asked for once; none, or a raw theory of the wrong length, is a typed error
+/// that leaves no array file.
+#[test]
+fn values_handed_with_the_raw_theory_give_the_same_array_files() {
+    let (model, data, result) = fitted();
+    let outputs = NlsqOutputs {
+        hdf5: true,
+        ..common::plain_outputs(&model, &data, &result)
+    };
+    let (fitted, raw) = model.values_and_raw(&result.parameters);
+    let (given, handed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_nlsq_outputs(given.path(), &outputs).unwrap();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let written = write_nlsq_outputs_awaiting_values(handed.path(), &outputs, || {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(ModelValues {
+            fitted: &fitted,
+            raw: raw.clone(),
+        })
+    })
+    .unwrap();
+    assert_eq!(calls.into_inner(), 1);
+    assert_eq!(written.len(), 5);
+    for name in [FITTED_DATA_NPZ, FITTED_DATA_H5] {
+        assert!(
+            bytes(given.path(), name) == bytes(handed.path(), name),
+            "{name} differs"
+        );
+    }
+    let short = raw[1..].to_vec();
+    for (what, handed) in [("none", None), ("short", Some(short))] {
+        let out = tempfile::tempdir().unwrap();
+        let handed = handed.map(|raw| ModelValues {
+            fitted: &fitted,
+            raw,
+        });
+        let err = write_nlsq_outputs_awaiting_values(out.path(), &outputs, || handed).unwrap_err();
         assert!(
             matches!(err, XpcsError::InvalidSetting { .. }),
             "{what}: {err:?}"

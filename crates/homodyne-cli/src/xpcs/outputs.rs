@@ -1,10 +1,11 @@
 //! The result files of an XPCS fit: `<dir>/nlsq/` holds the package's three JSON files and
-//! the fitted data as `.npz` (and HDF5 when asked), and per angle a heatmap PNG and a PNG of one-time
-//! cuts (c2 against the delay at a few ages, data and fit).
+//! the fitted data as `.npz` (and HDF5 when asked), and per angle a heatmap PNG and a PNG
+//! of one-time cuts (c2 against the delay at a few ages, data and fit).
 //!
-//! The model at the fitted parameters is computed once (the angles shared among the
-//! threads) and serves the arrays and the figures; the files' thread starts before it, with
-//! the measured data and the raw theory, and is handed the values when they are done. The
+//! The model at the fitted parameters and the raw theory are computed once, together (the
+//! angles shared among the threads), and serve the arrays and the figures; the files'
+//! thread starts before them, with the measured data, and is handed them when they are
+//! done. The
 //! array and JSON files are written on a thread of their own while the figures are drawn,
 //! one angle a task on rayon's threads:
 //! writing the arrays is mostly the operating system copying gigabytes, drawing is
@@ -15,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, mpsc};
 use std::time::Instant;
 
-use homodyne_xpcs::output::{Sigma, write_nlsq_outputs_awaiting_fit, write_nlsq_outputs_with_fit};
+use homodyne_xpcs::output::{
+    ModelValues, Sigma, write_nlsq_outputs_awaiting_values, write_nlsq_outputs_with_fit,
+};
 use homodyne_xpcs::{NlsqOutputs, PointSelection, XpcsError};
 
 use super::pipeline::XpcsRun;
@@ -62,7 +65,8 @@ impl WrittenOutputs {
 pub fn write_outputs(dir: &Path, run: &XpcsRun, hdf5: bool) -> Result<WrittenOutputs, Failure> {
     let (model, data, result) = (&run.model, &run.data, &run.fitted.result);
     let started = Instant::now();
-    // The model at the fitted parameters, computed while the files' thread writes the data.
+    // The model at the fitted parameters, computed (with the raw theory, which is handed
+    // to the files' thread) while the files' thread writes the data.
     let fit_cell: OnceLock<Vec<f64>> = OnceLock::new();
     let outputs = NlsqOutputs {
         model,
@@ -95,25 +99,24 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun, hdf5: bool) -> Result<WrittenOut
         })
     };
     let (files, figures) = std::thread::scope(|scope| {
-        // Told when the values are in `fit_cell`; dropped unsent (a panic here) it tells
-        // the files' thread that they never will be.
-        let (computed, arrived) = mpsc::sync_channel::<()>(1);
+        // Given the raw theory when the fitted values are in `fit_cell`; dropped unsent (a
+        // panic here) it tells the files' thread that they never will be.
+        let (computed, arrived) = mpsc::sync_channel::<Vec<f64>>(1);
         let fit_cell = &fit_cell;
         let awaited = move || {
-            arrived
-                .recv()
-                .ok()
-                .and_then(|()| fit_cell.get())
-                .map(Vec::as_slice)
+            let raw = arrived.recv().ok()?;
+            let fitted = fit_cell.get()?;
+            Some(ModelValues { fitted, raw })
         };
         let files = std::thread::Builder::new()
             .name("homodyne-outputs".to_owned())
             .spawn_scoped(scope, move || {
-                write_nlsq_outputs_awaiting_fit(dir, outputs, awaited)
+                write_nlsq_outputs_awaiting_values(dir, outputs, awaited)
             });
-        let fit = fit_cell.get_or_init(|| model.values(&result.parameters));
+        let (fitted, raw) = model.values_and_raw(&result.parameters);
+        let fit = fit_cell.get_or_init(|| fitted);
         // A files' thread that has already failed no longer listens.
-        let _ = computed.send(());
+        let _ = computed.send(raw);
         let figures = draw(write_heatmaps, "heatmaps", fit)
             .and_then(|heatmaps| Ok((heatmaps, draw(write_cuts, "one-time cuts", fit)?)));
         let files = match files {

@@ -180,7 +180,26 @@ impl AnglePoints<'_> {
             let rows = jacobian
                 .as_mut()
                 .map(|(rows, columns)| (&mut rows[start * width..end * width], *columns));
-            self.block(i, j0 + start, &mut values[start..end], rows, scratch);
+            self.block(i, j0 + start, &mut values[start..end], None, rows, scratch);
+        }
+    }
+
+    /// `c2` at the points `(i, r)` of row `i` into `values[r]`, and into `raw[r]` the
+    /// raw theory there: the same points with every contrast and offset 1 (`1 + g`, or
+    /// `1 + g1^2` in the package's form), from the same factors, the same bits as a
+    /// second evaluation with those scalings.
+    #[inline(always)]
+    pub(super) fn evaluate_row_with_raw(
+        &self,
+        i: usize,
+        values: &mut [f64],
+        raw: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        for start in (0..values.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(values.len());
+            let raw = Some(&mut raw[start..end]);
+            self.block(i, start, &mut values[start..end], raw, None, scratch);
         }
     }
 
@@ -191,6 +210,7 @@ impl AnglePoints<'_> {
         i: usize,
         j0: usize,
         values: &mut [f64],
+        raw: Option<&mut [f64]>,
         jacobian: Rows,
         scratch: &mut Scratch,
     ) {
@@ -273,9 +293,8 @@ impl AnglePoints<'_> {
                 }
             }
         }
-        // Values.
-        let (contrast, offset) = (self.contrast, self.offset);
-        match self.form {
+        // Values (and the raw theory's, of contrast and offset 1).
+        let scaled = |values: &mut [f64], (contrast, offset): (f64, f64)| match self.form {
             ModelForm::Published => {
                 for r in 0..len {
                     values[r] = offset + contrast * (g1_d[r] * g1_s[r]);
@@ -287,6 +306,11 @@ impl AnglePoints<'_> {
                     values[r] = offset + contrast * g1 * g1;
                 }
             }
+        };
+        let contrast = self.contrast;
+        scaled(values, (contrast, self.offset));
+        if let Some(raw) = raw {
+            scaled(raw, (1.0, 1.0));
         }
         let Some((rows, columns)) = jacobian else {
             return;

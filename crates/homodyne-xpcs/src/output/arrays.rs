@@ -1,14 +1,17 @@
 //! The arrays of `fitted_data.npz` and `fitted_data.h5`, computed one at a time in the
 //! package's key order and handed to both files (the table in the module documentation of
 //! `output`), and the chi-squared of the fitted elements. The one array that takes long
-//! to compute, the raw theory, is computed while the data are being written; the model at
-//! the fitted parameters is asked for last, so that a caller can compute it meanwhile.
+//! to compute, the raw theory, is had while the data are being written (computed here, or
+//! handed over by a caller that computed it with the fitted values); the model at the
+//! fitted parameters is asked for last, so that a caller can compute it meanwhile.
 //!
 //! Each matrix is computed while the one before it is written: peak memory besides the
-//! data and the fitted values is two matrices of `n N^2` values (the raw theory, then the
-//! residuals, in one; the scaled theory, then the normalised residuals, in the other),
-//! 368 MB for 23 angles of 1001 x 1001 frames; the files are written from them without a
-//! copy.
+//! data, the fitted values and a raw theory handed over is two matrices of `n N^2` values
+//! (the raw theory computed here or the residuals in one, the scaled theory, then the
+//! normalised residuals, in the other), 368 MB for 23 angles of 1001 x 1001 frames; the
+//! files are written from them without a copy.
+
+use std::borrow::Cow;
 
 use crate::error::XpcsError;
 
@@ -20,11 +23,14 @@ pub const NORMALIZED_RESIDUAL_FRACTION: f64 = 0.05;
 
 /// Computes every array, hands each to both files in the package's key order, and returns
 /// the sum of squared residuals of the solver's model over the fitted elements, each
-/// angle's divided by its sigma^2 when a sigma is given. `solver` gives the model at the
-/// fitted parameters on every point (`c2_solver_scaled`, `HomodyneModel::values`),
-/// `n N^2` values, called once when the other arrays are written.
+/// angle's divided by its sigma^2 when a sigma is given. `raw` gives the raw theory
+/// (`c2_theoretical_raw`), called on a thread of its own while the data are written;
+/// `solver` gives the model at the fitted parameters on every point (`c2_solver_scaled`,
+/// `HomodyneModel::values`), `n N^2` values, called once when the other arrays are
+/// written.
 pub(crate) fn write_arrays<'f>(
     outputs: &NlsqOutputs,
+    raw: impl FnOnce() -> Result<Cow<'f, [f64]>, XpcsError> + Send,
     solver: impl FnOnce() -> Result<&'f [f64], XpcsError>,
     files: &mut FittedDataFiles,
 ) -> Result<f64, XpcsError> {
@@ -38,21 +44,14 @@ pub(crate) fn write_arrays<'f>(
     let cube = [n_phi, n_t, n_t];
     let mut put = |key: &str, shape: &[usize], values: &[f64]| files.put(key, shape, values);
 
-    // The raw theory: every contrast and offset 1 (for a Fourier series, the coefficients
-    // of the constant 1).
-    let ones = vec![1.0; n_phi];
-    let (unit_contrasts, unit_offsets) = layout.scaling_from_per_angle(&ones, &ones, model.phi());
-    let raw_parameters =
-        layout.assemble(&unit_contrasts, &unit_offsets, layout.physical(parameters))?;
-
     put("phi_angles", &[n_phi], model.phi())?;
-    // The raw theory is computed while the data are written.
+    // The raw theory is had while the data are written.
     let (data_written, raw) = std::thread::scope(|scope| {
-        let raw = scope.spawn(|| model.values(&raw_parameters));
+        let raw = scope.spawn(raw);
         (put("c2_exp", &cube, exp), raw.join())
     });
     data_written?;
-    let mut raw = raw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let raw = raw.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
 
     // Each matrix is computed while the one before it is written, in two buffers in turn.
     // Post-hoc per-angle least squares of the data on [raw, 1], applied into a second
@@ -70,8 +69,13 @@ pub(crate) fn write_arrays<'f>(
             }
         },
     )?;
-    // The residuals go into the raw theory's buffer while the scaled theory is written.
-    let residuals = &mut raw;
+    // The residuals go into the raw theory's buffer when it is this function's, while the
+    // scaled theory is written.
+    let mut residual_buffer = match raw {
+        Cow::Owned(buffer) => buffer,
+        Cow::Borrowed(raw) => vec![0.0; raw.len()],
+    };
+    let residuals = &mut residual_buffer;
     alongside(
         || put("c2_theoretical_scaled", &cube, &scaled),
         || {
@@ -104,7 +108,7 @@ pub(crate) fn write_arrays<'f>(
         },
     )?;
     put("residuals_normalized", &cube, normalized)?;
-    drop((raw, scaled));
+    drop((residual_buffer, scaled));
 
     let times = model.grid().times();
     put("t1", &[n_t], times)?;
