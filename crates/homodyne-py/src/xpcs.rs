@@ -150,13 +150,14 @@ fn xpcs_load<'py>(
 ///
 /// `python_compat`: the Python package's form of the model (`--python-compat`).
 /// `output_dir`: where the result files go (`<dir>/nlsq/`), checked writable before the
-/// fit; no files without it. `progress`: draw a progress bar.
+/// fit; no files without it; `hdf5`: `fitted_data.h5` too (`--hdf5`). `progress`: draw a
+/// progress bar.
 /// `data`: the arrays `(c2_exp, t1, phi_angles_list, wavevector_q_list)` to fit instead
 /// of the configuration's data file (its frame range is not applied; `dt` is the
 /// configuration's, else the spacing of `t1`).
 #[pyfunction]
 #[pyo3(signature = (config = None, settings_json = "{}", demo = None, python_compat = false,
-    output_dir = None, progress = false, data = None))]
+    output_dir = None, progress = false, data = None, hdf5 = false))]
 #[allow(clippy::too_many_arguments)] // the keywords of homodyne_rs.xpcs.fit
 fn xpcs_fit<'py>(
     py: Python<'py>,
@@ -167,6 +168,7 @@ fn xpcs_fit<'py>(
     output_dir: Option<PathBuf>,
     progress: bool,
     data: Option<GivenArrays<'py>>,
+    hdf5: bool,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
     let settings = key_settings(py, settings_json)?;
     if demo.is_some() && (config.is_some() || !settings.is_empty() || data.is_some()) {
@@ -226,7 +228,7 @@ fn xpcs_fit<'py>(
     let (aic, bic) = diagnose_into(&run, &mut warnings);
     let written = match &output_dir {
         Some(dir) => Some(
-            py.detach(|| write_outputs(dir, &run))
+            py.detach(|| write_outputs(dir, &run, hdf5))
                 .map_err(|failure| run_error(py, failure.into()))?,
         ),
         None => None,

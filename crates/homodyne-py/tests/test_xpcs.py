@@ -352,3 +352,13 @@ def test_a_progress_bar_leaves_the_numbers_alone(capfd):
     assert shown.parameters == quiet.parameters
     assert shown.chi_squared == quiet.chi_squared
     assert capfd.readouterr().err  # the bar (tqdm or the stderr line) was drawn
+
+
+def test_the_hdf5_copy_of_the_arrays_is_written_when_asked(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        plain = xpcs.fit(demo=True, angles=2, frames=40, output_dir=tmp_path)
+        assert not any(f.endswith("fitted_data.h5") for f in plain.files)
+        asked = xpcs.fit(demo=True, angles=2, frames=40, output_dir=tmp_path, hdf5=True)
+    assert any(f.endswith("fitted_data.h5") for f in asked.files)
+    assert (tmp_path / "nlsq" / "fitted_data.h5").is_file()

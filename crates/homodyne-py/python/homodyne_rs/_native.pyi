@@ -371,6 +371,7 @@ def xpcs_fit(
             NDArray[np.float64],
         ]
     ] = None,
+    hdf5: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """Fits the configuration ``config`` (or, with ``demo=(angles, frames)``, the command
     line's demo dataset; or the arrays ``data = (c2_exp, t1, phi_angles_list,

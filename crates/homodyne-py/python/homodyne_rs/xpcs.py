@@ -207,6 +207,7 @@ def fit(
     *,
     data: Optional[Dict[str, Any]] = None,
     output_dir: Optional[PathLike] = None,
+    hdf5: bool = False,
     progress: bool = False,
     demo: bool = False,
     angles: int = 3,
@@ -232,8 +233,11 @@ def fit(
         configuration the static model is fitted.
     output_dir : str or path, optional
         Where the result files go: ``<output_dir>/nlsq/`` gets the package's JSON files,
-        the fitted data as ``.npz`` and HDF5, and per angle a heatmap and a plot of
-        one-time cuts. Checked writable before the fit. No files without it.
+        the fitted data as ``.npz`` (and HDF5 with ``hdf5``), and per angle a heatmap and
+        a plot of one-time cuts. Checked writable before the fit. No files without it.
+    hdf5 : bool
+        Also write the arrays of ``fitted_data.npz`` as ``fitted_data.h5`` (``--hdf5``);
+        without it an earlier run's ``fitted_data.h5`` in the folder is removed.
     progress : bool
         Draw a progress bar (tqdm when installed, else a line on stderr).
     demo : bool
@@ -310,6 +314,7 @@ def fit(
         None if output_dir is None else os.fspath(output_dir),
         bool(progress),
         None if data is None else _given_arrays(data),
+        bool(hdf5),
     )
     _warn(issued)
     result = _result(raw, issued)
