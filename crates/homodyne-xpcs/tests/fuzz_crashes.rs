@@ -32,3 +32,19 @@ fn a_list_claiming_2e15_values_is_refused_before_allocation() {
         }
     }
 }
+
+/// Targets `hdf5` and `xpcs_aps`: the older APS fixture with a float datatype's size field
+/// damaged (2^29 bytes or more). Naming the type for the error overflowed `size * 8` in
+/// the HDF5 reader (a panic in debug builds); it is an error naming the file.
+#[test]
+fn a_datatype_of_absurd_size_is_an_error() {
+    let path = fuzz_input("aps_old_datatype_size_overflow.h5");
+    let result = load_hdf5(&path, &LoadOptions::new(0.1, 1, -1, 0.0048));
+    let error = result.expect_err("a damaged datatype loads");
+    assert!(
+        error
+            .to_string()
+            .contains("aps_old_datatype_size_overflow.h5"),
+        "{error}"
+    );
+}

@@ -119,6 +119,9 @@ impl Hdf5File {
             dtype: describe_datatype(&datatype),
         })?;
         let shape = dataset.shape();
+        let file_bytes = std::fs::metadata(&self.path).map_or(u64::MAX, |m| m.len());
+        check_claims(&shape, dataset.chunk_dims().as_deref(), element, file_bytes)
+            .map_err(error)?;
         Ok(Hdf5Dataset {
             dataset,
             file: self.path.clone(),
@@ -127,6 +130,54 @@ impl Hdf5File {
             shape,
         })
     }
+}
+
+/// The most a deflated dataset's bytes can expand: deflate's limit, 1032 to 1.
+const MAX_EXPANSION: u64 = 1032;
+
+/// The largest chunk HDF5 allows: 4 GiB.
+const MAX_CHUNK_BYTES: u64 = 1 << 32;
+
+/// `Err(why)` when a dataset of `shape` (and chunks of `chunk`) with `element` values
+/// claims more than a file of `file_bytes` bytes can hold even deflated, or more elements
+/// (or chunk bytes) than can be counted or than HDF5 allows: a damaged file, refused
+/// before anything is allocated for it (a header's claim of 10^15 elements would
+/// otherwise be allocated, or abort the process in the reading library).
+fn check_claims(
+    shape: &[usize],
+    chunk: Option<&[usize]>,
+    element: ElementType,
+    file_bytes: u64,
+) -> Result<(), String> {
+    let size = element.size() as u64;
+    let bytes = |dims: &[usize]| {
+        dims.iter()
+            .try_fold(size, |acc, &d| acc.checked_mul(d as u64))
+    };
+    let damaged = "; the file is damaged";
+    // The row width (every dimension but the first) is counted on its own: with a first
+    // dimension of 0 the whole product is 0 whatever the others claim.
+    match (bytes(shape), bytes(shape.get(1..).unwrap_or(&[]))) {
+        (Some(total), Some(_)) if total <= file_bytes.saturating_mul(MAX_EXPANSION) => {}
+        _ => {
+            return Err(format!(
+                "claims shape {shape:?} of {size}-byte values, more than a file of \
+                 {file_bytes} bytes can hold even compressed{damaged}"
+            ));
+        }
+    }
+    if let Some(chunk) = chunk {
+        match bytes(chunk) {
+            Some(chunk_bytes) if chunk_bytes <= MAX_CHUNK_BYTES => {}
+            _ => {
+                return Err(format!(
+                    "claims chunks of {chunk:?} {size}-byte values, more than HDF5's \
+                     4 GiB a chunk{damaged}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The [`ElementType`] of an HDF5 datatype: IEEE floats of 4 or 8 bytes, integers of 1,
@@ -185,7 +236,7 @@ pub fn describe_datatype(datatype: &DatatypeMessage) -> String {
     match datatype {
         DatatypeMessage::FixedPoint { size, signed, .. } => format!(
             "{}-bit {} integer",
-            size * 8,
+            u64::from(*size) * 8,
             if *signed { "signed" } else { "unsigned" }
         ),
         DatatypeMessage::FloatingPoint {
@@ -195,7 +246,7 @@ pub fn describe_datatype(datatype: &DatatypeMessage) -> String {
             ..
         } => format!(
             "{}-bit float with {exponent_size} exponent and {mantissa_size} mantissa bits",
-            size * 8
+            u64::from(*size) * 8
         ),
         DatatypeMessage::FixedString { .. } => "fixed-length string".to_owned(),
         DatatypeMessage::Compound { .. } => "compound".to_owned(),

@@ -1,0 +1,68 @@
+//! Inputs on which the fuzz target `hdf5` (`fuzz/`) crashed the reader, each now a typed
+//! error: damaged HDF5 files whose headers claim absurd sizes.
+
+use std::path::{Path, PathBuf};
+
+use homodyne_data::{DataError, Hdf5File};
+
+fn input(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(name)
+}
+
+/// Every dataset of the file at `name` opens and reads, or is refused with an error; the
+/// errors of the datasets that are refused.
+fn open_and_read_every_dataset(name: &str) -> Vec<DataError> {
+    let file = Hdf5File::open(input(name)).unwrap();
+    let mut errors = Vec::new();
+    for dataset in file.dataset_names() {
+        match file.dataset(&dataset) {
+            Ok(opened) => {
+                let _ = opened.row_width();
+                if let Err(e) = opened.read_all() {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    errors
+}
+
+/// A float datatype whose size field claims 2^29 bytes or more: naming its type for the
+/// error overflowed `size * 8` (a panic in debug builds).
+#[test]
+fn a_datatype_of_absurd_size_is_an_error_not_an_overflow() {
+    let errors = open_and_read_every_dataset("float_datatype_size_overflow.h5");
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, DataError::UnsupportedDtype { .. })),
+        "{errors:?}"
+    );
+}
+
+/// A shape whose row width (every dimension but the first) overflows a count: refused
+/// when the dataset is opened, before `row_width` or a read could multiply it out.
+#[test]
+fn a_shape_that_overflows_a_count_is_refused_on_opening() {
+    let errors = open_and_read_every_dataset("row_width_overflow.h5");
+    assert!(
+        errors.iter().any(|e| e.to_string().contains("damaged")),
+        "{errors:?}"
+    );
+}
+
+/// A chunked dataset whose chunk dimensions claim 2 TB: the reading library allocated
+/// the chunk's image from them and aborted the process; refused on opening.
+#[test]
+fn chunks_larger_than_hdf5_allows_are_refused_before_any_read() {
+    let errors = open_and_read_every_dataset("chunk_claims_2tb.h5");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("4 GiB a chunk")),
+        "{errors:?}"
+    );
+}
