@@ -114,6 +114,9 @@ impl Bench {
             });
             return;
         }
+        // The file just written is still being written back to the disk: on 2 cores the
+        // kernel's writeback would take its CPU time from the runs compared.
+        let _ = Command::new("sync").status();
         let args = strings(&["compare", &file, "3", &runs.to_string()]);
         let record = |stdout: &str| {
             streaming_line(stdout).map_or(Value::Null, |r| {
