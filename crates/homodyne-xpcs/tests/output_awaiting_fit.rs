@@ -46,6 +46,24 @@ fn fitted() -> (
     (model, data, result)
 }
 
+/// `written` is an [`XpcsError::InvalidSetting`], and `dir`'s output folder holds no file.
+fn assert_refused_leaving_nothing(
+    written: Result<Vec<std::path::PathBuf>, XpcsError>,
+    dir: &Path,
+    what: &str,
+) {
+    let err = written.unwrap_err();
+    assert!(
+        matches!(err, XpcsError::InvalidSetting { .. }),
+        "{what}: {err:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.join(NLSQ_DIR))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{what}: {left:?}");
+}
+
 fn bytes(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(NLSQ_DIR).join(name)).unwrap()
 }
@@ -86,16 +104,8 @@ fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
     let short = &values[..values.len() - 1];
     for (what, handed) in [("none", None), ("short", Some(short))] {
         let out = tempfile::tempdir().unwrap();
-        let err = write_nlsq_outputs_awaiting_fit(out.path(), &outputs, || handed).unwrap_err();
-        assert!(
-            matches!(err, XpcsError::InvalidSetting { .. }),
-            "{what}: {err:?}"
-        );
-        let left: Vec<_> = std::fs::read_dir(out.path().join(NLSQ_DIR))
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
-        assert!(left.is_empty(), "{what}: {left:?}");
+        let written = write_nlsq_outputs_awaiting_fit(out.path(), &outputs, || handed);
+        assert_refused_leaving_nothing(written, out.path(), what);
     }
 }
 
@@ -137,15 +147,7 @@ fn values_handed_with_the_raw_theory_give_the_same_array_files() {
             fitted: &fitted,
             raw,
         });
-        let err = write_nlsq_outputs_awaiting_values(out.path(), &outputs, || handed).unwrap_err();
-        assert!(
-            matches!(err, XpcsError::InvalidSetting { .. }),
-            "{what}: {err:?}"
-        );
-        let left: Vec<_> = std::fs::read_dir(out.path().join(NLSQ_DIR))
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
-        assert!(left.is_empty(), "{what}: {left:?}");
+        let written = write_nlsq_outputs_awaiting_values(out.path(), &outputs, || handed);
+        assert_refused_leaving_nothing(written, out.path(), what);
     }
 }
