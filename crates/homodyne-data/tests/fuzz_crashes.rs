@@ -30,17 +30,17 @@ fn open_and_read_every_dataset(name: &str) -> Vec<DataError> {
     errors
 }
 
+/// Some error of `errors` satisfies `refused`.
+fn assert_refused(errors: &[DataError], refused: impl Fn(&DataError) -> bool) {
+    assert!(errors.iter().any(refused), "{errors:?}");
+}
+
 /// A float datatype whose size field claims 2^29 bytes or more: naming its type for the
 /// error overflowed `size * 8` (a panic in debug builds).
 #[test]
 fn a_datatype_of_absurd_size_is_an_error_not_an_overflow() {
     let errors = open_and_read_every_dataset("float_datatype_size_overflow.h5");
-    assert!(
-        errors
-            .iter()
-            .any(|e| matches!(e, DataError::UnsupportedDtype { .. })),
-        "{errors:?}"
-    );
+    assert_refused(&errors, |e| matches!(e, DataError::UnsupportedDtype { .. }));
 }
 
 /// A shape whose row width (every dimension but the first) overflows a count: refused
@@ -48,10 +48,7 @@ fn a_datatype_of_absurd_size_is_an_error_not_an_overflow() {
 #[test]
 fn a_shape_that_overflows_a_count_is_refused_on_opening() {
     let errors = open_and_read_every_dataset("row_width_overflow.h5");
-    assert!(
-        errors.iter().any(|e| e.to_string().contains("damaged")),
-        "{errors:?}"
-    );
+    assert_refused(&errors, |e| e.to_string().contains("damaged"));
 }
 
 /// A chunked dataset whose chunk dimensions claim 2 TB: the reading library allocated
@@ -59,10 +56,5 @@ fn a_shape_that_overflows_a_count_is_refused_on_opening() {
 #[test]
 fn chunks_larger_than_hdf5_allows_are_refused_before_any_read() {
     let errors = open_and_read_every_dataset("chunk_claims_2tb.h5");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.to_string().contains("4 GiB a chunk")),
-        "{errors:?}"
-    );
+    assert_refused(&errors, |e| e.to_string().contains("4 GiB a chunk"));
 }
