@@ -303,47 +303,12 @@ impl<M: Model + ?Sized> ShareSums for StreamedShare<'_, M> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
-    use std::thread::ThreadId;
 
     use homodyne_core::CallbackSource;
 
     use super::*;
-    use crate::streaming::reader::tests::Line;
-
-    /// The first point and the thread of every read.
-    type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
-
-    /// `n` points of a wiggly line, served by a callback that records every read, fails
-    /// the test if two overlap, and fails (`Err`) or panics on the reads starting at
-    /// `failing` and `panicking`.
-    fn recorded(
-        n: usize,
-        failing: Option<usize>,
-        panicking: Option<usize>,
-    ) -> (CallbackSource, Vec<f64>, Vec<f64>, Reads) {
-        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
-        let y: Vec<f64> = x.iter().map(|x| 1.0 + 2.0 * x + (7.0 * x).sin()).collect();
-        let reads: Reads = Arc::new(Mutex::new(Vec::new()));
-        let busy = AtomicBool::new(false);
-        let (xs, ys, seen) = (x.clone(), y.clone(), reads.clone());
-        let source = CallbackSource::new(n, 1, false, "recorded", move |range, batch| {
-            assert!(!busy.swap(true, Ordering::SeqCst), "two reads at once");
-            seen.lock()
-                .unwrap()
-                .push((range.start, std::thread::current().id()));
-            busy.store(false, Ordering::SeqCst);
-            if Some(range.start) == failing {
-                return Err("gone".into());
-            }
-            assert!(Some(range.start) != panicking, "the source broke");
-            batch.x.copy_from_slice(&xs[range.clone()]);
-            batch.y.copy_from_slice(&ys[range]);
-            Ok(())
-        });
-        (source, x, y, reads)
-    }
+    use crate::streaming::reader::tests::{Line, recorded};
 
     #[test]
     fn batches_are_read_ahead_in_order_on_a_thread_of_their_own() {

@@ -96,11 +96,17 @@ pub(crate) mod tests {
     }
 
     /// The first point and the thread of every read.
-    type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
+    pub(crate) type Reads = Arc<Mutex<Vec<(usize, ThreadId)>>>;
 
     /// `n` points of `y = 1 + 2 x` with a wiggle, served by a callback that records the
-    /// first point and the thread of every read, and fails the test if two reads overlap.
-    fn recorded(n: usize) -> (CallbackSource, Vec<f64>, Vec<f64>, Reads) {
+    /// first point and the thread of every read, fails the test if two reads overlap, and
+    /// fails (`Err`) or panics on the reads starting at `failing` and `panicking`: the
+    /// source of the tests of streamed passes (here and `crate::distributed::stream`).
+    pub(crate) fn recorded(
+        n: usize,
+        failing: Option<usize>,
+        panicking: Option<usize>,
+    ) -> (CallbackSource, Vec<f64>, Vec<f64>, Reads) {
         let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
         let y: Vec<f64> = x
             .iter()
@@ -115,8 +121,12 @@ pub(crate) mod tests {
                 .unwrap()
                 .push((range.start, std::thread::current().id()));
             batch.x.copy_from_slice(&xs[range.clone()]);
-            batch.y.copy_from_slice(&ys[range]);
+            batch.y.copy_from_slice(&ys[range.clone()]);
             busy.store(false, Ordering::SeqCst);
+            if Some(range.start) == failing {
+                return Err("gone".into());
+            }
+            assert!(Some(range.start) != panicking, "the source broke");
             Ok(())
         });
         (source, x, y, reads)
@@ -124,7 +134,7 @@ pub(crate) mod tests {
 
     #[test]
     fn passes_read_every_batch_in_order_one_at_a_time_on_a_thread_of_their_own() {
-        let (source, x, y, reads) = recorded(1_000);
+        let (source, x, y, reads) = recorded(1_000, None, None);
         let p = [0.5, 1.5];
         let streamed = StreamingObjective::new(&Line, &source, &p, Loss::Linear, 1.0, settings(64));
         let cost = streamed.cost(&p).unwrap();
@@ -227,7 +237,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_pass_stopped_on_request_stops_its_reader() {
-        let (source, _, _, reads) = recorded(1_000);
+        let (source, _, _, reads) = recorded(1_000, None, None);
         let p = [0.5, 1.5];
         let observer = StopAfter {
             after: 2,
