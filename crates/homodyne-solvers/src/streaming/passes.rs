@@ -134,121 +134,112 @@ impl<M: Model + ?Sized> StreamingObjective<'_, M> {
         start: usize,
         sums: Option<SumsState>,
     ) -> Result<SumsState, OptimizationError> {
-        rayon::scope(|_| self.fold_batches_in_pool(inner, pass, start, sums))
-    }
-
-    /// [`Self::fold_batches`], on the thread it is called from.
-    fn fold_batches_in_pool(
-        &self,
-        inner: &mut Inner,
-        pass: &Pass<'_>,
-        start: usize,
-        sums: Option<SumsState>,
-    ) -> Result<SumsState, OptimizationError> {
-        let Pass {
-            index,
-            kind,
-            accumulation,
-            parameters: p,
-        } = *pass;
-        let n_batches = self.n_batches();
-        let weighted = self.source.has_sigma();
-        let mut acc = sums.unwrap_or_else(SumsState::empty);
-        let todo: Vec<usize> = (start..n_batches)
-            .filter(|b| !inner.state.failed_batches.contains_key(b))
-            .collect();
-        // The data are checked for NaN, infinities and non-positive sigma when first read in
-        // a solver run (its first pass); later passes read the same values (the
-        // `DataSource` contract) and only read errors can make them fail.
-        let check = index == 0;
-        // The next batch is read while this one is summed: the read is the other half of a
-        // `rayon::join` whose first half sums the batch at hand, so a thread of the pool
-        // takes the read while the others start on the sums and then joins them
-        // (`StreamingObjective::read_next`). The batches are read and summed in order, so
-        // the sums are the same bits as with reading in line.
-        let mut current = std::mem::take(&mut inner.batch);
-        let mut spare = std::mem::take(&mut inner.spare);
-        let Some(&first) = todo.first() else {
-            (inner.batch, inner.spare) = (current, spare);
-            self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-            return Ok(acc);
-        };
-        let mut outcome = self.read_next(first, &mut current, check);
-        for (k, &b) in todo.iter().enumerate() {
-            let range = self.batch_range(b);
-            let next = todo.get(k + 1).copied();
-            let (batch_sums, next_outcome) = rayon::join(
-                || {
-                    outcome
-                        .is_ok()
-                        .then(|| self.batch_sums(&current, weighted, kind, accumulation, p))
-                },
-                || next.map(|n| self.read_next(n, &mut spare, check)),
-            );
-            match outcome {
-                Ok(attempts) => {
-                    let mut batch_sums = batch_sums.expect("a batch read is summed");
-                    batch_sums.invalid_residuals.offset(range.start);
-                    batch_sums.invalid_jacobian.offset(range.start * p.len());
-                    let batch_cost = batch_sums.cost;
-                    acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
-                    inner.state.stats.record_batch(
-                        b,
-                        true,
-                        Some(batch_cost),
-                        attempts,
-                        Vec::new(),
-                        None,
-                    );
-                }
-                Err((attempts, why)) => {
-                    inner.state.stats.record_batch(
-                        b,
-                        false,
-                        None,
-                        attempts,
-                        vec!["excluded".to_string()],
-                        Some(why.kind),
-                    );
-                    inner.state.failed_batches.insert(b, why.message);
-                    self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-                    if index > 0 {
-                        inner.restart = true;
-                        return Err(OptimizationError::Convergence {
-                            message: format!(
-                                "batch {b} (points {}..{}) failed during pass {index}: the \
-                                 objective changed and the solver restarts",
-                                range.start, range.end
-                            ),
-                            context: Context::new().with("batch", b),
-                        });
+        rayon::scope(|_| {
+            let Pass {
+                index,
+                kind,
+                accumulation,
+                parameters: p,
+            } = *pass;
+            let n_batches = self.n_batches();
+            let weighted = self.source.has_sigma();
+            let mut acc = sums.unwrap_or_else(SumsState::empty);
+            let todo: Vec<usize> = (start..n_batches)
+                .filter(|b| !inner.state.failed_batches.contains_key(b))
+                .collect();
+            // The data are checked for NaN, infinities and non-positive sigma when first read in
+            // a solver run (its first pass); later passes read the same values (the
+            // `DataSource` contract) and only read errors can make them fail.
+            let check = index == 0;
+            // The next batch is read while this one is summed: the read is the other half of a
+            // `rayon::join` whose first half sums the batch at hand, so a thread of the pool
+            // takes the read while the others start on the sums and then joins them
+            // (`StreamingObjective::read_next`). The batches are read and summed in order, so
+            // the sums are the same bits as with reading in line.
+            let mut current = std::mem::take(&mut inner.batch);
+            let mut spare = std::mem::take(&mut inner.spare);
+            let Some(&first) = todo.first() else {
+                (inner.batch, inner.spare) = (current, spare);
+                self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                return Ok(acc);
+            };
+            let mut outcome = self.read_next(first, &mut current, check);
+            for (k, &b) in todo.iter().enumerate() {
+                let range = self.batch_range(b);
+                let next = todo.get(k + 1).copied();
+                let (batch_sums, next_outcome) = rayon::join(
+                    || {
+                        outcome
+                            .is_ok()
+                            .then(|| self.batch_sums(&current, weighted, kind, accumulation, p))
+                    },
+                    || next.map(|n| self.read_next(n, &mut spare, check)),
+                );
+                match outcome {
+                    Ok(attempts) => {
+                        let mut batch_sums = batch_sums.expect("a batch read is summed");
+                        batch_sums.invalid_residuals.offset(range.start);
+                        batch_sums.invalid_jacobian.offset(range.start * p.len());
+                        let batch_cost = batch_sums.cost;
+                        acc = std::mem::replace(&mut acc, SumsState::empty()).combine(batch_sums);
+                        inner.state.stats.record_batch(
+                            b,
+                            true,
+                            Some(batch_cost),
+                            attempts,
+                            Vec::new(),
+                            None,
+                        );
+                    }
+                    Err((attempts, why)) => {
+                        inner.state.stats.record_batch(
+                            b,
+                            false,
+                            None,
+                            attempts,
+                            vec!["excluded".to_string()],
+                            Some(why.kind),
+                        );
+                        inner.state.failed_batches.insert(b, why.message);
+                        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+                        if index > 0 {
+                            inner.restart = true;
+                            return Err(OptimizationError::Convergence {
+                                message: format!(
+                                    "batch {b} (points {}..{}) failed during pass {index}: the \
+                                     objective changed and the solver restarts",
+                                    range.start, range.end
+                                ),
+                                context: Context::new().with("batch", b),
+                            });
+                        }
                     }
                 }
+                inner.state.batches_done += 1;
+                self.observer.on_pass_progress(&PassProgress {
+                    kind,
+                    points_done: range.end,
+                    points_total: self.source.n_points(),
+                });
+                let checkpointed = self.maybe_checkpoint(inner, pass, b, &acc);
+                if checkpointed.is_err() || self.observer.stop_requested() {
+                    (inner.batch, inner.spare) = (current, spare);
+                    checkpointed?;
+                    return Err(OptimizationError::interrupted()
+                        .with_context("pass", index)
+                        .with_context("batch", b));
+                }
+                let Some(next_outcome) = next_outcome else {
+                    break;
+                };
+                std::mem::swap(&mut current, &mut spare);
+                outcome = next_outcome;
             }
-            inner.state.batches_done += 1;
-            self.observer.on_pass_progress(&PassProgress {
-                kind,
-                points_done: range.end,
-                points_total: self.source.n_points(),
-            });
-            let checkpointed = self.maybe_checkpoint(inner, pass, b, &acc);
-            if checkpointed.is_err() || self.observer.stop_requested() {
-                (inner.batch, inner.spare) = (current, spare);
-                checkpointed?;
-                return Err(OptimizationError::interrupted()
-                    .with_context("pass", index)
-                    .with_context("batch", b));
-            }
-            let Some(next_outcome) = next_outcome else {
-                break;
-            };
-            std::mem::swap(&mut current, &mut spare);
-            outcome = next_outcome;
-        }
-        // Kept for the next pass, so that their memory is reused.
-        (inner.batch, inner.spare) = (current, spare);
-        self.check_success_rate(&inner.state.failed_batches, n_batches)?;
-        Ok(acc)
+            // Kept for the next pass, so that their memory is reused.
+            (inner.batch, inner.spare) = (current, spare);
+            self.check_success_rate(&inner.state.failed_batches, n_batches)?;
+            Ok(acc)
+        })
     }
 
     /// The sums of a pass of `kind` at `p` over the points of `batch`.
