@@ -12,6 +12,8 @@ import pathlib
 import numpy as np
 from scipy.optimize import least_squares
 
+from nist_strd import read_dat
+
 DATA = pathlib.Path(__file__).resolve().parent.parent / "crates/homodyne/tests/data/nist"
 PI = math.pi
 
@@ -59,20 +61,8 @@ MODELS = {
 
 
 def load(name):
-    lines = (DATA / f"{name}.dat").read_text().splitlines()
-    starts, certified, data_at = [[], []], [], None
-    for i, line in enumerate(lines):
-        t = line.strip()
-        if t.startswith("b") and "=" in t:
-            label, values = t.split("=", 1)
-            v = values.split()
-            if label.strip()[1:].isdigit() and len(v) == 4:
-                starts[0].append(float(v[0]))
-                starts[1].append(float(v[1]))
-                certified.append(float(v[2]))
-        if t.startswith("Data:"):
-            data_at = i + 1
-    rows = [list(map(float, l.split())) for l in lines[data_at:] if len(l.split()) >= 2]
+    starts, certified, data_lines = read_dat(DATA / f"{name}.dat")
+    rows = [list(map(float, l.split())) for l in data_lines if len(l.split()) >= 2]
     rows = np.array(rows)
     y = rows[:, 0]
     x = rows[:, 1] if rows.shape[1] == 2 else rows[:, 1:]

@@ -7,8 +7,12 @@ formula in the command line's syntax, its two certified starts and certified val
 """
 import json
 import pathlib
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[4] / "bench"))
+from nist_strd import read_dat  # noqa: E402
+
 SOURCE = HERE.parents[3] / "homodyne" / "tests" / "data" / "nist"
 
 FORMULAS = {
@@ -28,20 +32,8 @@ FORMULAS = {
 
 
 def parse(name):
-    lines = (SOURCE / f"{name}.dat").read_text().splitlines()
-    starts, certified, data_at = [[], []], [], None
-    for i, line in enumerate(lines):
-        t = line.strip()
-        if t.startswith("b") and "=" in t:
-            label, values = t.split("=", 1)
-            v = values.split()
-            if label.strip()[1:].isdigit() and len(v) == 4:
-                starts[0].append(float(v[0]))
-                starts[1].append(float(v[1]))
-                certified.append(float(v[2]))
-        if t.startswith("Data:"):
-            data_at = i + 1
-    rows = [l.split() for l in lines[data_at:] if len(l.split()) == 2]
+    starts, certified, data_lines = read_dat(SOURCE / f"{name}.dat")
+    rows = [l.split() for l in data_lines if len(l.split()) == 2]
     return starts, certified, rows
 
 
