@@ -189,37 +189,31 @@ pub enum DataError {
 impl DataError {
     /// The file the error is about.
     pub fn file(&self) -> &std::path::Path {
-        match self {
-            Self::Io { file, .. }
-            | Self::Format { file, .. }
-            | Self::UnsupportedDtype { file, .. }
-            | Self::BadShape { file, .. }
-            | Self::LengthMismatch { file, .. }
-            | Self::Truncated { file, .. }
-            | Self::Empty { file, .. }
-            | Self::MissingDataset { file, .. }
-            | Self::Hdf5 { file, .. }
-            | Self::Write { file, .. }
-            | Self::NonNumeric { file, .. }
-            | Self::RaggedRow { file, .. }
-            | Self::NoDataRows { file } => file,
-        }
+        self.location().0
     }
 
     /// The array's role (`.npy`) or the dataset's path (HDF5) the error is about.
     pub fn dataset(&self) -> &str {
+        self.location().1
+    }
+
+    /// Where in which file the error is: `(file, dataset)`, the dataset empty for the
+    /// text-file errors, which name a line instead.
+    fn location(&self) -> (&std::path::Path, &str) {
         match self {
-            Self::Io { dataset, .. }
-            | Self::Format { dataset, .. }
-            | Self::UnsupportedDtype { dataset, .. }
-            | Self::BadShape { dataset, .. }
-            | Self::LengthMismatch { dataset, .. }
-            | Self::Truncated { dataset, .. }
-            | Self::Empty { dataset, .. }
-            | Self::MissingDataset { dataset, .. }
-            | Self::Hdf5 { dataset, .. }
-            | Self::Write { dataset, .. } => dataset,
-            Self::NonNumeric { .. } | Self::RaggedRow { .. } | Self::NoDataRows { .. } => "",
+            Self::Io { file, dataset, .. }
+            | Self::Format { file, dataset, .. }
+            | Self::UnsupportedDtype { file, dataset, .. }
+            | Self::BadShape { file, dataset, .. }
+            | Self::LengthMismatch { file, dataset, .. }
+            | Self::Truncated { file, dataset, .. }
+            | Self::Empty { file, dataset, .. }
+            | Self::MissingDataset { file, dataset, .. }
+            | Self::Hdf5 { file, dataset, .. }
+            | Self::Write { file, dataset, .. } => (file, dataset),
+            Self::NonNumeric { file, .. }
+            | Self::RaggedRow { file, .. }
+            | Self::NoDataRows { file } => (file, ""),
         }
     }
 }
