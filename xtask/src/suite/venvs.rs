@@ -7,31 +7,42 @@ use super::decay::PEER_DECAY_TOOLS;
 use super::measure::Bench;
 use crate::workspace::{Result, make_venv, workspace_root};
 
-/// The venv of the scipy and nlsq peers, `target/pyvenv-bench`
-/// (`bench/requirements-peers.txt`), made unless it imports them already; its Python.
-fn peers_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target").join("pyvenv-bench");
-    let requirements = root.join("bench").join("requirements-peers.txt");
-    make_venv(
-        root,
-        &venv,
-        "import numpy, scipy, nlsq, jax, matplotlib",
-        &["-r", requirements.to_string_lossy().as_ref()],
-    )
+/// A Python venv of the benchmarks, `target/DIR`, made from the requirements file
+/// `bench/REQUIREMENTS`.
+struct BenchVenv {
+    /// Its folder under `target/`.
+    dir: &'static str,
+    /// Its requirements file under `bench/`.
+    requirements: &'static str,
+    /// A Python statement importing what the venv is for: when it runs, the venv is made.
+    check: &'static str,
 }
 
-/// The venv of the Python homodyne package (Python 3.12), `target/pyvenv-homodyne`
-/// (`bench/requirements-homodyne.txt`), made unless it imports homodyne already; its
-/// Python.
-fn package_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target").join("pyvenv-homodyne");
-    let requirements = root.join("bench").join("requirements-homodyne.txt");
-    make_venv(
-        root,
-        &venv,
-        "import homodyne",
-        &["-r", requirements.to_string_lossy().as_ref()],
-    )
+/// The venv of the scipy and nlsq peers.
+const PEERS: BenchVenv = BenchVenv {
+    dir: "pyvenv-bench",
+    requirements: "requirements-peers.txt",
+    check: "import numpy, scipy, nlsq, jax, matplotlib",
+};
+
+/// The venv of the Python homodyne package (Python 3.12).
+const PACKAGE: BenchVenv = BenchVenv {
+    dir: "pyvenv-homodyne",
+    requirements: "requirements-homodyne.txt",
+    check: "import homodyne",
+};
+
+impl BenchVenv {
+    /// Makes the venv unless its check runs in it already; its Python.
+    fn make(&self, root: &Path) -> Result<PathBuf> {
+        let requirements = root.join("bench").join(self.requirements);
+        make_venv(
+            root,
+            &root.join("target").join(self.dir),
+            self.check,
+            &["-r", requirements.to_string_lossy().as_ref()],
+        )
+    }
 }
 
 /// `cargo xtask bench --only venvs`: makes both venvs (each where it does not work yet),
@@ -41,10 +52,10 @@ pub(super) fn make_venvs() -> Result<()> {
     let root = workspace_root();
     let mut failed = Vec::new();
     for (name, made) in [
-        ("peers (target/pyvenv-bench)", peers_venv(&root)),
+        ("peers (target/pyvenv-bench)", PEERS.make(&root)),
         (
             "Python homodyne (target/pyvenv-homodyne)",
-            package_venv(&root),
+            PACKAGE.make(&root),
         ),
     ] {
         match made {
@@ -63,7 +74,7 @@ impl Bench {
     /// The venv of the scipy and nlsq peers, made on first use; `None` (with the reason
     /// recorded) when it cannot be made.
     pub(super) fn peers_python(&mut self) -> Option<PathBuf> {
-        match peers_venv(&self.root) {
+        match PEERS.make(&self.root) {
             Ok(python) => Some(python),
             Err(e) => {
                 for tool in PEER_DECAY_TOOLS {
@@ -76,7 +87,7 @@ impl Bench {
 
     /// The venv of the Python homodyne package (Python 3.12), made on first use.
     pub(super) fn package_python(&mut self) -> Option<PathBuf> {
-        match package_venv(&self.root) {
+        match PACKAGE.make(&self.root) {
             Ok(python) => Some(python),
             Err(e) => {
                 self.unavailable
