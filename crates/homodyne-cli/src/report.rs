@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use homodyne::coarse::STAGE_BLOCK_POINTS;
+use homodyne::coarse::{self, STAGE_BLOCK_POINTS};
 use homodyne::diagnostics::{Diagnostics, correlation_text};
 use homodyne::{CoarseStage, OptimizationError, OptimizationResult, ParameterFlag};
 use serde_json::{Map, Value, json};
@@ -178,31 +178,10 @@ fn ordinal(n: usize) -> String {
     format!("{n}{suffix}")
 }
 
-/// One coarse stage in `coarse_stages` of the `--json` document: `error` only for a
-/// stage that failed (its `convergence_status` is then `failed`, its `iterations` and
-/// `nfev` null).
+/// One coarse stage in `coarse_stages` of the `--json` document ([`coarse::stage_json`]),
+/// its status as the text report writes it (`max evaluations reached`).
 fn stage_json(stage: &CoarseStage) -> Value {
-    let (status, iterations, nfev) = match &stage.result {
-        Ok(r) => (
-            r.convergence_status.to_string(),
-            Some(r.iterations),
-            Some(r.nfev),
-        ),
-        Err(_) => ("failed".to_string(), None, None),
-    };
-    let mut fields = json!({
-        "stride": stage.stride,
-        "n_points": stage.n_points,
-        "convergence_status": status,
-        "iterations": iterations,
-        "nfev": nfev,
-        "used": stage.used,
-        "seconds": stage.seconds,
-    });
-    if let Err(error) = &stage.result {
-        fields["error"] = json!(error);
-    }
-    fields
+    coarse::stage_json(stage, |status| status.to_string())
 }
 
 /// Correlations below this magnitude are left out of the text report, as lmfit's

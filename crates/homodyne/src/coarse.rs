@@ -59,6 +59,10 @@ use homodyne_core::{
     TrialReport,
 };
 
+mod json;
+
+pub use json::stage_json;
+
 /// How a fit finds its way to the optimum: through coarse stages on strided subsets of
 /// the points, or not (see the [module documentation](self)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

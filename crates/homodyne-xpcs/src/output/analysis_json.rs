@@ -2,9 +2,9 @@
 //! (with the coarse stages and how the scaling was chosen) and the identifiability
 //! diagnostics (the module documentation of `output` describes every key).
 
+use homodyne::coarse::stage_json;
 use serde_json::{Value, json};
 
-use crate::analysis::CoarseStage;
 use crate::scaling_choice::ScalingChoice;
 
 use super::inputs::NlsqOutputs;
@@ -15,7 +15,10 @@ pub(crate) fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp
     let model = outputs.model;
     let result = outputs.result;
     let n_t = model.grid().len();
-    let stages: Vec<Value> = outputs.coarse_stages.iter().map(stage_json).collect();
+    // `optimization_summary.coarse_stages`, the statuses named as the package names them.
+    let stages: Vec<Value> = (outputs.coarse_stages.iter())
+        .map(|stage| stage_json(stage, |status| status_name(status).to_owned()))
+        .collect();
     json!({
         "method": "nlsq",
         "timestamp": timestamp,
@@ -79,30 +82,4 @@ fn choice_json(choice: &ScalingChoice) -> Value {
         "reason": choice.reason(),
         "candidates": candidates,
     })
-}
-
-/// One coarse stage in `optimization_summary.coarse_stages`: `error` only for a stage
-/// that failed (its `iterations` and `nfev` then null).
-fn stage_json(stage: &CoarseStage) -> Value {
-    let (status, iterations, nfev) = match &stage.result {
-        Ok(r) => (
-            status_name(r.convergence_status),
-            Some(r.iterations),
-            Some(r.nfev),
-        ),
-        Err(_) => ("failed", None, None),
-    };
-    let mut fields = json!({
-        "stride": stage.stride,
-        "n_points": stage.n_points,
-        "convergence_status": status,
-        "iterations": iterations,
-        "nfev": nfev,
-        "used": stage.used,
-        "seconds": stage.seconds,
-    });
-    if let Err(error) = &stage.result {
-        fields["error"] = json!(error);
-    }
-    fields
 }
