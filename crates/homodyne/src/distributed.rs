@@ -50,7 +50,6 @@
 //! same one. A checkpoint written by one number of processes resumes under another; with
 //! power-of-two counts the resumed fit ends on the bits of the uninterrupted one.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -58,7 +57,7 @@ use homodyne_checkpoint::CheckpointManager;
 use homodyne_core::AttemptSummary;
 use homodyne_core::{
     Batch, Context, DataSource, FitObserver, InvalidInput, Method, OptimizationError,
-    OptimizationResult, OptimizationStrategy, StreamingDiagnostics,
+    OptimizationResult, OptimizationStrategy,
 };
 use homodyne_solvers::distributed::{
     DistributedObjective, ReportsOnly, StreamedShare, all_gather_checked,
@@ -72,7 +71,7 @@ use crate::fit::Fit;
 use crate::outcome::result_from_outcome;
 use crate::streaming::{
     FOLD_KEY, FOLD_TREE, HdfCheckpointer, check_compatible, checkpoint_metadata, decode_state,
-    folded_in_tree, invalid_option,
+    folded_in_tree, invalid_option, streaming_diagnostics,
 };
 use crate::validate::validate_start;
 use crate::wrapper::NlsqWrapper;
@@ -398,28 +397,18 @@ impl NlsqWrapper {
         attempt.p0 = p0.to_vec();
         let mut result = result_from_outcome(outcome, fit, &attempt, n_points);
         result.attempts = vec![AttemptSummary::of(1, &result)];
-        let (checkpoint_seconds_total, checkpoint_seconds_max) = checkpointer
-            .as_ref()
-            .map_or((0.0, 0.0), HdfCheckpointer::timing);
-        result.streaming_diagnostics = Some(StreamingDiagnostics {
-            batch_size: batch_points,
-            n_batches,
-            batch_success_rate: 1.0,
-            failed_batch_indices: Vec::new(),
-            failed_batch_reasons: Vec::new(),
-            error_type_distribution: BTreeMap::new(),
-            average_iterations_per_batch: 0.0,
-            total_batches_processed: record.batches_done,
-            passes: record.passes_done,
-            checkpoints_written: objective.checkpoints_written(),
-            checkpoint_errors: setup_errors
-                .into_iter()
-                .chain(objective.checkpoint_errors())
-                .collect(),
-            checkpoint_seconds_total,
-            checkpoint_seconds_max,
+        let saves = (
+            objective.checkpoints_written(),
+            objective.checkpoint_errors(),
+        );
+        result.streaming_diagnostics = Some(streaming_diagnostics(
+            (batch_points, n_batches),
+            &record,
+            checkpointer.as_ref(),
+            saves,
+            setup_errors,
             resumed_from,
-        });
+        ));
         result.strategy_notes = vec![share_note(communicator, &share, n_points)];
         result.wall_time = started.elapsed();
         Ok(result)

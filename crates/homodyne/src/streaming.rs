@@ -36,6 +36,7 @@
 //! state as checkpoint files) and `state` (the state as the fields above, and back).
 
 mod checkpointer;
+mod diagnostics;
 mod fit;
 mod options;
 mod state;
@@ -43,6 +44,7 @@ mod state;
 pub(crate) use checkpointer::{
     FOLD_KEY, FOLD_TREE, HdfCheckpointer, check_compatible, checkpoint_metadata, folded_in_tree,
 };
+pub(crate) use diagnostics::streaming_diagnostics;
 pub(crate) use options::invalid_option;
 pub use options::{CheckpointOptions, StreamingOptions};
 pub(crate) use state::decode_state;

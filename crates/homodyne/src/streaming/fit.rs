@@ -14,6 +14,7 @@ use homodyne_solvers::{Accumulation, lm, trf};
 use homodyne_strategy::{CheckpointSettings, build_streaming_config};
 
 use super::checkpointer::{HdfCheckpointer, check_compatible, checkpoint_metadata, folded_in_tree};
+use super::diagnostics::streaming_diagnostics;
 use super::options::invalid_option;
 use super::state::decode_state;
 use crate::fit::Fit;
@@ -160,27 +161,24 @@ impl NlsqWrapper {
         let mut result = result_from_outcome(outcome, fit, &attempt, n_used);
         result.attempts = vec![AttemptSummary::of(1, &result)];
         let stats = state.stats.get_statistics();
-        let (checkpoint_seconds_total, checkpoint_seconds_max) = checkpointer
-            .as_ref()
-            .map_or((0.0, 0.0), HdfCheckpointer::timing);
+        let saves = (
+            objective.checkpoints_written(),
+            objective.checkpoint_errors(),
+        );
         result.streaming_diagnostics = Some(StreamingDiagnostics {
-            batch_size,
-            n_batches: objective.n_batches(),
             batch_success_rate: stats.success_rate,
             failed_batch_indices: state.failed_batches.keys().copied().collect(),
             failed_batch_reasons: state.failed_batches.values().cloned().collect(),
             error_type_distribution: stats.error_distribution,
             average_iterations_per_batch: stats.average_iterations.unwrap_or(0.0),
-            total_batches_processed: state.batches_done,
-            passes: state.passes_done,
-            checkpoints_written: objective.checkpoints_written(),
-            checkpoint_errors: setup_errors
-                .into_iter()
-                .chain(objective.checkpoint_errors())
-                .collect(),
-            checkpoint_seconds_total,
-            checkpoint_seconds_max,
-            resumed_from,
+            ..streaming_diagnostics(
+                (batch_size, objective.n_batches()),
+                &state,
+                checkpointer.as_ref(),
+                saves,
+                setup_errors,
+                resumed_from,
+            )
         });
         result.recovery_actions = actions;
         result.wall_time = started.elapsed();
