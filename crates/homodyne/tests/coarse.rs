@@ -9,14 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne::{
-    CheckpointOptions, CoarseStage, FitObserver, IterationReport, NoObserver, SliceSource,
-    StreamingOptions,
+    CoarseStage, FitObserver, IterationReport, NoObserver, SliceSource, StreamingOptions,
 };
 use homodyne_testkit::example::{Decay, ExampleData, decay};
 use homodyne_testkit::{ThreadGroup, WatchedSource};
 
 mod common;
-use common::{bits, scratch_dir};
+use common::{assert_close, bits, in_checkpointed_batches, scratch_dir};
 
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
@@ -267,19 +266,10 @@ fn a_staged_streaming_fit_resumes_to_the_same_bits() {
     let data = decay(60_000, 0.01, 43);
     let source = SliceSource::new(&data.x, &data.y, None, 1).unwrap();
     let streamed = |dir: &std::path::Path, resume: bool, observer: &dyn FitObserver| {
-        Fit::source(&Decay, &source)
+        let fit = Fit::source(&Decay, &source)
             .p0(&P0)
-            .coarse_to_fine(CoarseToFine::Strides(vec![16]))
-            .streaming(StreamingOptions {
-                batch_size: Some(1_500),
-                ..StreamingOptions::default()
-            })
-            .checkpoints(CheckpointOptions {
-                frequency: 4,
-                keep_last_n: 2,
-                resume,
-                ..CheckpointOptions::new(dir)
-            })
+            .coarse_to_fine(CoarseToFine::Strides(vec![16]));
+        in_checkpointed_batches(fit, dir, resume)
             .observer(observer)
             .run()
     };
@@ -412,12 +402,8 @@ fn the_last_checks_linearisation_is_the_streaming_fits_first_pass() {
         assert_eq!(source.counts().points as usize, passes * n, "{method:?}");
         assert_eq!((plain.nfev, plain.njev), (staged.nfev, staged.njev));
         assert!(staged.converged() && plain.converged(), "{method:?}");
-        for (p, q) in staged.parameters.iter().zip(&plain.parameters) {
-            assert!(
-                (p - q).abs() <= 1e-10 * q.abs(),
-                "{method:?}: {p} against {q}"
-            );
-        }
+        let what = format!("{method:?}");
+        assert_close(&staged.parameters, &plain.parameters, 1e-10, &what);
     }
 }
 

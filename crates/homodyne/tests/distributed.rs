@@ -12,7 +12,7 @@ use homodyne_testkit::example::{Decay, ExampleData, decay};
 use homodyne_testkit::{ThreadGroup, WatchedSource};
 
 mod common;
-use common::scratch_dir;
+use common::{assert_close, scratch_dir};
 
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
@@ -118,12 +118,8 @@ fn three_and_five_processes_agree_to_rounding() {
                 result.parameters, results[0].parameters,
                 "every process agrees"
             );
-            for (got, want) in result.parameters.iter().zip(&single.parameters) {
-                assert!(
-                    (got - want).abs() <= 1e-12 * want.abs(),
-                    "{size} processes: {got} against {want}"
-                );
-            }
+            let what = format!("{size} processes");
+            assert_close(&result.parameters, &single.parameters, 1e-12, &what);
         }
     }
 }

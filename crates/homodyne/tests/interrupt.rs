@@ -18,7 +18,9 @@ use homodyne_testkit::ThreadGroup;
 use homodyne_testkit::example::{Decay, decay};
 
 mod common;
-use common::{assert_resumed_to_the_same_bits, scratch_dir, test_each_method};
+use common::{
+    assert_resumed_to_the_same_bits, in_checkpointed_batches, scratch_dir, test_each_method,
+};
 
 const P0: [f64; 3] = [1.0, 1.0, 0.0];
 
@@ -184,18 +186,7 @@ fn streamed<'a>(
     resume: bool,
     observer: &'a dyn FitObserver,
 ) -> Result<OptimizationResult, OptimizationError> {
-    Fit::source(&Decay, source)
-        .p0(&P0)
-        .streaming(StreamingOptions {
-            batch_size: Some(1_500),
-            ..StreamingOptions::default()
-        })
-        .checkpoints(CheckpointOptions {
-            frequency: 4,
-            keep_last_n: 2,
-            resume,
-            ..CheckpointOptions::new(dir)
-        })
+    in_checkpointed_batches(Fit::source(&Decay, source).p0(&P0), dir, resume)
         .observer(observer)
         .run()
 }

@@ -4,9 +4,10 @@
 
 pub mod decay;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use homodyne::prelude::*;
+use homodyne::{CheckpointOptions, StreamingOptions};
 use serde_json::Value;
 
 /// A fresh, empty directory under the target folder.
@@ -68,6 +69,22 @@ pub fn assert_resumed_to_the_same_bits(
     );
     assert_eq!(bits(&resumed.parameters), bits(&reference.parameters));
     assert_eq!(resumed.nfev, reference.nfev);
+}
+
+/// `fit` STREAMING in batches of 1,500 points with a checkpoint every 4 batches in `dir`
+/// (the newest 2 kept), resuming from the newest there when `resume` is set: the setting
+/// of the tests that stop a streamed fit and resume it.
+pub fn in_checkpointed_batches<'a>(fit: Fit<'a>, dir: &Path, resume: bool) -> Fit<'a> {
+    fit.streaming(StreamingOptions {
+        batch_size: Some(1_500),
+        ..StreamingOptions::default()
+    })
+    .checkpoints(CheckpointOptions {
+        frequency: 4,
+        keep_last_n: 2,
+        resume,
+        ..CheckpointOptions::new(dir)
+    })
 }
 
 /// `y = (a x + 1e16) - 1e16`: the exact derivative is `x`, but the values move in steps of
