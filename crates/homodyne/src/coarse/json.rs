@@ -38,33 +38,38 @@ pub fn stage_json(
 
 #[cfg(test)]
 mod tests {
+    use homodyne_core::OptimizationResult;
+
     use super::*;
 
-    fn failed() -> CoarseStage {
+    /// A stage of stride 4 that ended with `result`, kept when it is a fit.
+    fn stage(result: Result<OptimizationResult, String>) -> CoarseStage {
         CoarseStage {
             stride: 4,
-            n_points: 2048,
+            n_points: 3,
             start: vec![1.0],
-            result: Err("the cost is not finite".to_string()),
-            used: false,
+            used: result.is_ok(),
+            result,
             seconds: 0.5,
         }
     }
 
     #[test]
     fn a_failed_stage_is_failed_with_its_error_and_no_counts() {
-        let json = stage_json(&failed(), |_| unreachable!("a failed stage has no status"));
-        assert_eq!(json["convergence_status"], "failed");
-        assert!(json["iterations"].is_null() && json["nfev"].is_null());
-        assert_eq!(json["error"], "the cost is not finite");
+        let failed = stage(Err("the cost is not finite".to_string()));
+        let json = stage_json(&failed, |_| unreachable!("a failed stage has no status"));
         assert_eq!(
-            (
-                &json["stride"],
-                &json["n_points"],
-                &json["used"],
-                &json["seconds"]
-            ),
-            (&json!(4), &json!(2048), &json!(false), &json!(0.5))
+            json,
+            json!({
+                "stride": 4,
+                "n_points": 3,
+                "convergence_status": "failed",
+                "iterations": null,
+                "nfev": null,
+                "used": false,
+                "seconds": 0.5,
+                "error": "the cost is not finite",
+            })
         );
     }
 
@@ -74,12 +79,7 @@ mod tests {
         let (x, y) = ([1.0, 2.0, 3.0], [2.0, 4.0, 6.0]);
         let result = crate::Fit::curve(&model, &x, &y).p0(&[1.0]).run().unwrap();
         let (iterations, nfev) = (result.iterations, result.nfev);
-        let stage = CoarseStage {
-            result: Ok(result),
-            used: true,
-            ..failed()
-        };
-        let json = stage_json(&stage, |status| format!("<{status}>"));
+        let json = stage_json(&stage(Ok(result)), |status| format!("<{status}>"));
         assert_eq!(json["convergence_status"], "<converged>");
         assert_eq!(json["iterations"], json!(iterations));
         assert_eq!(json["nfev"], json!(nfev));
