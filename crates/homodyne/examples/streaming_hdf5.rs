@@ -51,6 +51,15 @@ fn peak_rss_mb() -> Option<f64> {
     bench::peak_rss_kib().map(|kib| kib * 1024.0 / 1e6)
 }
 
+/// Prints the line of one fit of `streaming` or `chunked`: `what` was fitted, in how many
+/// seconds and passes over the points, the parameters it found and the peak RSS so far.
+fn print_fit(what: &str, seconds: f64, passes: usize, parameters: &[f64]) {
+    println!(
+        "{what}: fit {seconds:.3} s, {passes} passes, parameters {parameters:?}, peak RSS {:.1} MB",
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: streaming_hdf5 write FILE POINTS [PARAMS] | streaming FILE [BATCH [PARAMS]] \
@@ -108,13 +117,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .run()?;
             let seconds = started.elapsed().as_secs_f64();
             let d = fit.streaming_diagnostics.as_ref().ok_or("no diagnostics")?;
-            println!(
-                "streaming points {} batch {batch}: fit {seconds:.3} s, {} passes, parameters {:?}, peak RSS {:.1} MB",
-                source.n_points(),
-                d.passes,
-                fit.parameters,
-                peak_rss_mb().unwrap_or(f64::NAN)
-            );
+            let what = format!("streaming points {} batch {batch}", source.n_points());
+            print_fit(&what, seconds, d.passes, &fit.parameters);
         }
         "chunked" => {
             let (model, _, p0) = setup(params_at(2)?)?;
@@ -127,13 +131,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .strategy(OptimizationStrategy::Chunked)
                 .run()?;
             let seconds = started.elapsed().as_secs_f64();
-            println!(
-                "chunked points {}: fit {seconds:.3} s, {} passes, parameters {:?}, peak RSS {:.1} MB",
-                all.len(),
-                fit.njev,
-                fit.parameters,
-                peak_rss_mb().unwrap_or(f64::NAN)
-            );
+            let what = format!("chunked points {}", all.len());
+            print_fit(&what, seconds, fit.njev, &fit.parameters);
         }
         "compare" => {
             let (model, _, p0) = setup(params_at(2)?)?;
