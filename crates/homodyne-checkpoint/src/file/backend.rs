@@ -4,32 +4,60 @@
 use std::fmt::Display;
 use std::path::Path;
 
-use super::fields::Field;
+use super::fields::Values;
 use crate::error::CheckpointError;
 use crate::state::StateArray;
 
 /// An HDF5 library that writes and reads checkpoint files: the only place that knows
 /// which one. Both implementations store the same layout, so either reads the other's
-/// files; the checks and the checksum are here, independent of the backend.
+/// files; the layout walk, the checks and the checksum are written once, independent of
+/// the backend ([`write_with`](super::write::write_with), [`read_with`](super::read::read_with)).
 pub(crate) trait Backend {
+    /// A file open for writing.
+    type Writer: Writer;
     /// A file open for reading.
     type File: Source;
 
-    /// Writes a complete file at `path` (truncating anything there): the groups
-    /// [`GROUPS`](super::layout::GROUPS), every field of `fields` (absolute paths,
-    /// sorted), chunked and deflated as [`chunking`](super::chunks::chunking) says, and
-    /// the `checksum` string as [`CHECKSUM`](super::layout::CHECKSUM); then closes it.
-    fn write(
-        path: &Path,
-        fields: &[Field<'_>],
-        checksum: &str,
-        compress: bool,
-    ) -> Result<(), CheckpointError>;
+    /// Creates the file at `path` for writing, truncating anything there:
+    /// [`CheckpointError::Io`] when the operating system refuses,
+    /// [`CheckpointError::Format`] when the library cannot make an HDF5 file of it.
+    fn create(path: &Path) -> Result<Self::Writer, CheckpointError>;
 
     /// Opens the file at `path` (known to be a regular file) for reading:
     /// [`CheckpointError::Io`] when the operating system refuses,
     /// [`CheckpointError::NotHdf5`] when it cannot be parsed as HDF5.
     fn open(path: &Path) -> Result<Self::File, CheckpointError>;
+}
+
+/// A checkpoint file open for writing: what the library does for each group and dataset
+/// that [`write_with`](super::write::write_with) lays out.
+pub(crate) trait Writer {
+    /// A group of the file.
+    type Group;
+    /// The library's error.
+    type Error;
+
+    /// Creates the group `name` (a name in the root, no slash).
+    fn create_group(&self, name: &str) -> Result<Self::Group, Self::Error>;
+
+    /// Creates the dataset `name` in `group` (the root when `None`) and writes `values`
+    /// into it: numbers with `shape` (chunked as `chunk` says and deflated at
+    /// [`DEFLATE_LEVEL`](super::layout::DEFLATE_LEVEL) when it is given; an empty array is
+    /// created without writing), a string as a variable-length UTF-8 string of shape `[1]`.
+    fn write_dataset(
+        &self,
+        group: Option<&Self::Group>,
+        name: &str,
+        shape: &[usize],
+        values: Values<'_>,
+        chunk: Option<Vec<usize>>,
+    ) -> Result<(), Self::Error>;
+
+    /// Closes the file, flushing everything.
+    fn close(self) -> Result<(), Self::Error>;
+
+    /// The error of writing the object `field` (an absolute path) of the file at `path`.
+    fn error(path: &Path, field: &str, e: Self::Error) -> CheckpointError;
 }
 
 /// The datasets of one open file. Errors name the file and the field:

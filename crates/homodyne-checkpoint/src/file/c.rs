@@ -8,7 +8,6 @@
 //! compact chunk indexes, which keep a compressed checkpoint of 53 parameters at 13 kB
 //! where the oldest formats take 31 kB.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hdf5::types::{
@@ -17,10 +16,9 @@ use hdf5::types::{
 };
 use hdf5::{Dataset, File, Group, H5Type, LocationType};
 
-use super::backend::{Backend, NumberKind, Source, numeric_array};
-use super::chunks::chunking;
-use super::fields::{Field, Values};
-use super::layout::{CHECKSUM, DEFLATE_LEVEL, GROUPS};
+use super::backend::{Backend, NumberKind, Source, Writer, numeric_array};
+use super::fields::Values;
+use super::layout::DEFLATE_LEVEL;
 use crate::error::CheckpointError;
 use crate::state::StateArray;
 
@@ -32,61 +30,17 @@ const _: () = assert!(DEFLATE_LEVEL <= 9, "deflate levels are 0 to 9");
 pub(super) enum C {}
 
 impl Backend for C {
+    type Writer = File;
     type File = CFile;
 
-    fn write(
-        path: &Path,
-        fields: &[Field<'_>],
-        checksum: &str,
-        compress: bool,
-    ) -> Result<(), CheckpointError> {
-        let err = |field: &str, e: hdf5::Error| {
-            CheckpointError::format(path, field, format!("cannot be written: {e}"))
-        };
-
+    fn create(path: &Path) -> Result<File, CheckpointError> {
         // Creating (truncating) the file with the standard library first turns an unwritable
         // path into an operating-system error; the C library would only say that it failed.
         std::fs::File::create(path).map_err(|e| CheckpointError::io(path, "create", e))?;
-        let file = File::with_options()
+        File::with_options()
             .with_fapl(|fapl| fapl.libver_v110())
             .create(path)
-            .map_err(|e| {
-                CheckpointError::format(path, "/", format!("cannot create the file: {e}"))
-            })?;
-        let mut groups = BTreeMap::new();
-        for group in GROUPS {
-            let name = group.trim_start_matches('/');
-            let handle = file.create_group(name).map_err(|e| err(group, e))?;
-            groups.insert(name, handle);
-        }
-        for field in fields {
-            let relative = field.path.trim_start_matches('/');
-            let (parent, name): (&Group, &str) = match relative.split_once('/') {
-                Some((g, n)) => match groups.get(g) {
-                    Some(group) => (group, n),
-                    None => {
-                        return Err(CheckpointError::format(
-                            path,
-                            &field.path,
-                            "is in no known group",
-                        ));
-                    }
-                },
-                None => (&file, relative),
-            };
-            let chunk = chunking(field, compress);
-            match field.values {
-                Values::Str(s) => write_string(parent, name, s),
-                Values::F64(d) => write_numeric(parent, name, &field.shape, d, chunk),
-                Values::I64(d) => write_numeric(parent, name, &field.shape, d, chunk),
-            }
-            .map_err(|e| err(&field.path, e))?;
-        }
-        write_string(&file, CHECKSUM.trim_start_matches('/'), checksum)
-            .map_err(|e| err(CHECKSUM, e))?;
-        drop(groups);
-        // Flushes everything; the manager fsyncs the file afterwards.
-        file.close().map_err(|e| err("/", e))
+            .map_err(|e| CheckpointError::format(path, "/", format!("cannot create the file: {e}")))
     }
 
     fn open(path: &Path) -> Result<CFile, CheckpointError> {
@@ -101,6 +55,40 @@ impl Backend for C {
             path: path.to_path_buf(),
             file,
         })
+    }
+}
+
+impl Writer for File {
+    type Group = Group;
+    type Error = hdf5::Error;
+
+    fn create_group(&self, name: &str) -> hdf5::Result<Group> {
+        Group::create_group(self, name)
+    }
+
+    fn write_dataset(
+        &self,
+        group: Option<&Group>,
+        name: &str,
+        shape: &[usize],
+        values: Values<'_>,
+        chunk: Option<Vec<usize>>,
+    ) -> hdf5::Result<()> {
+        let parent: &Group = group.unwrap_or(self);
+        match values {
+            Values::Str(s) => write_string(parent, name, s),
+            Values::F64(d) => write_numeric(parent, name, shape, d, chunk),
+            Values::I64(d) => write_numeric(parent, name, shape, d, chunk),
+        }
+    }
+
+    /// Flushes everything; the manager fsyncs the file afterwards.
+    fn close(self) -> hdf5::Result<()> {
+        File::close(self)
+    }
+
+    fn error(path: &Path, field: &str, e: hdf5::Error) -> CheckpointError {
+        CheckpointError::format(path, field, format!("cannot be written: {e}"))
     }
 }
 

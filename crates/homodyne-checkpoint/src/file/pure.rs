@@ -2,16 +2,14 @@
 //! library. The default; with the `hdf5-c` feature it is compiled only for the tests that
 //! check that the two backends read each other's files.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rust_hdf5::dataset::DatasetBuilder;
-use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, H5Type, Hdf5Error};
+use rust_hdf5::{DatatypeMessage, H5Dataset, H5File, H5Group, H5Type, Hdf5Error};
 
-use super::backend::{Backend, NumberKind, Source, numeric_array};
-use super::chunks::chunking;
-use super::fields::{Field, Values};
-use super::layout::{CHECKSUM, DEFLATE_LEVEL, GROUPS};
+use super::backend::{Backend, NumberKind, Source, Writer, numeric_array};
+use super::fields::Values;
+use super::layout::DEFLATE_LEVEL;
 use crate::error::CheckpointError;
 use crate::state::StateArray;
 
@@ -19,58 +17,14 @@ use crate::state::StateArray;
 pub(super) enum Pure {}
 
 impl Backend for Pure {
+    type Writer = H5File;
     type File = PureFile;
 
-    fn write(
-        path: &Path,
-        fields: &[Field<'_>],
-        checksum: &str,
-        compress: bool,
-    ) -> Result<(), CheckpointError> {
-        let err = |field: &str, e: Hdf5Error| match e {
-            Hdf5Error::Io(io) => CheckpointError::io(path, format!("write {field} to"), io),
-            other => CheckpointError::format(path, field, format!("cannot be written: {other}")),
-        };
-
-        let file = H5File::create(path).map_err(|e| match e {
+    fn create(path: &Path) -> Result<H5File, CheckpointError> {
+        H5File::create(path).map_err(|e| match e {
             Hdf5Error::Io(io) => CheckpointError::io(path, "create", io),
             other => CheckpointError::format(path, "/", format!("cannot create the file: {other}")),
-        })?;
-        let mut groups = BTreeMap::new();
-        for group in GROUPS {
-            let name = group.trim_start_matches('/');
-            let handle = file.create_group(name).map_err(|e| err(group, e))?;
-            groups.insert(name, handle);
-        }
-        for field in fields {
-            let relative = field.path.trim_start_matches('/');
-            let (group, name) = match relative.split_once('/') {
-                Some((g, n)) => (groups.get(g), n),
-                None => (None, relative),
-            };
-            let chunk = chunking(field, compress);
-            let result = match (field.values, group) {
-                (Values::Str(s), Some(g)) => g.write_vlen_strings(name, &[s]).map(drop),
-                (Values::Str(s), None) => file.write_vlen_strings(name, &[s]).map(drop),
-                (Values::F64(d), Some(g)) => {
-                    write_numeric(g.new_dataset::<f64>(), name, &field.shape, d, chunk)
-                }
-                (Values::F64(d), None) => {
-                    write_numeric(file.new_dataset::<f64>(), name, &field.shape, d, chunk)
-                }
-                (Values::I64(d), Some(g)) => {
-                    write_numeric(g.new_dataset::<i64>(), name, &field.shape, d, chunk)
-                }
-                (Values::I64(d), None) => {
-                    write_numeric(file.new_dataset::<i64>(), name, &field.shape, d, chunk)
-                }
-            };
-            result.map_err(|e| err(&field.path, e))?;
-        }
-        file.write_vlen_strings(CHECKSUM.trim_start_matches('/'), &[checksum])
-            .map_err(|e| err(CHECKSUM, e))?;
-        // rust-hdf5's close flushes and fsyncs the file.
-        file.close().map_err(|e| err("/", e))
+        })
     }
 
     fn open(path: &Path) -> Result<PureFile, CheckpointError> {
@@ -91,6 +45,53 @@ impl Backend for Pure {
             path: path.to_path_buf(),
             file,
         })
+    }
+}
+
+impl Writer for H5File {
+    type Group = H5Group;
+    type Error = Hdf5Error;
+
+    fn create_group(&self, name: &str) -> Result<H5Group, Hdf5Error> {
+        H5File::create_group(self, name)
+    }
+
+    fn write_dataset(
+        &self,
+        group: Option<&H5Group>,
+        name: &str,
+        shape: &[usize],
+        values: Values<'_>,
+        chunk: Option<Vec<usize>>,
+    ) -> Result<(), Hdf5Error> {
+        match (values, group) {
+            (Values::Str(s), Some(g)) => g.write_vlen_strings(name, &[s]).map(drop),
+            (Values::Str(s), None) => self.write_vlen_strings(name, &[s]).map(drop),
+            (Values::F64(d), Some(g)) => {
+                write_numeric(g.new_dataset::<f64>(), name, shape, d, chunk)
+            }
+            (Values::F64(d), None) => {
+                write_numeric(self.new_dataset::<f64>(), name, shape, d, chunk)
+            }
+            (Values::I64(d), Some(g)) => {
+                write_numeric(g.new_dataset::<i64>(), name, shape, d, chunk)
+            }
+            (Values::I64(d), None) => {
+                write_numeric(self.new_dataset::<i64>(), name, shape, d, chunk)
+            }
+        }
+    }
+
+    /// Flushes and fsyncs the file.
+    fn close(self) -> Result<(), Hdf5Error> {
+        H5File::close(self)
+    }
+
+    fn error(path: &Path, field: &str, e: Hdf5Error) -> CheckpointError {
+        match e {
+            Hdf5Error::Io(io) => CheckpointError::io(path, format!("write {field} to"), io),
+            other => CheckpointError::format(path, field, format!("cannot be written: {other}")),
+        }
     }
 }
 
