@@ -7,7 +7,9 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{decay, scatter, write_table, write_text};
-use common::{curve, expect_error, floats, homodyne, read_json, scratch, stderr, stdout};
+use common::{
+    curve, decay_curve, expect_error, floats, homodyne, read_json, scratch, stderr, stdout,
+};
 
 fn nist_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist")
@@ -356,10 +358,8 @@ fn streaming_with_checkpoints_and_resume() {
     let ckpt = dir.join("ckpt");
     let run = |resume: bool, json: &str| {
         let json = dir.join(json);
-        let mut args = curve(
-            "a*exp(-b*x)+c",
+        let mut args = decay_curve(
             data.to_str().unwrap(),
-            "a=1,b=1,c=0",
             &[
                 "--checkpoint-dir",
                 ckpt.to_str().unwrap(),
@@ -421,10 +421,8 @@ fn streaming_reads_an_hdf5_file_batch_by_batch() {
         .unwrap();
     let fit = |extra: &[&str], json: &str| {
         let json = dir.join(json);
-        let mut args = curve(
-            "a*exp(-b*x)+c",
+        let mut args = decay_curve(
             file.to_str().unwrap(),
-            "a=1,b=1,c=0",
             &[
                 "--x",
                 "/entry/t",

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::tables::{decay, sine_noise, write_table};
-use common::{curve, expect_error, homodyne, read_json, scratch, stderr, stdout};
+use common::{decay_curve, expect_error, fit_decay_json, homodyne, scratch, stdout};
 use homodyne::coarse::{COARSE_FROM_POINTS, block_points};
 use npyz::{WriteOptions, WriterBuilder};
 use serde_json::Value;
@@ -55,17 +55,7 @@ fn write_csv(dir: &Path, n: usize) -> PathBuf {
 /// Fits `a*exp(-b*x)+c` to `data` with `more` options and `--json`; returns the summary
 /// printed and the document.
 fn fit(dir: &Path, data: &Path, name: &str, more: &[&str]) -> (String, Value) {
-    let json = dir.join(format!("{name}.json"));
-    let mut args = vec!["--json", json.to_str().unwrap()];
-    args.extend_from_slice(more);
-    let out = homodyne(&curve(
-        "a*exp(-b*x)+c",
-        data.to_str().unwrap(),
-        "a=1,b=1,c=0",
-        &args,
-    ));
-    assert!(out.status.success(), "{name}: {}", stderr(&out));
-    (stdout(&out), read_json(&json))
+    fit_decay_json(data, &dir.join(format!("{name}.json")), more)
 }
 
 /// The summary's lines of coarse stages.
@@ -242,13 +232,7 @@ fn a_bad_value_is_refused() {
         ("16,x", &["'x' in '16,x' is not a stride"][..]),
         ("2.5", &["'2.5' in '2.5' is not a stride"][..]),
     ] {
-        let args = curve(
-            "a*exp(-b*x)+c",
-            data,
-            "a=1,b=1,c=0",
-            &["--coarse-to-fine", value],
-        );
-        expect_error(&args, 2, needles);
+        expect_error(&decay_curve(data, &["--coarse-to-fine", value]), 2, needles);
     }
 }
 

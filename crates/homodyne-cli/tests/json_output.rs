@@ -11,7 +11,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{decay, sine_noise, write_table};
-use common::{curve, homodyne, read_json, run_demo, scratch, stderr};
+use common::{fit_decay_json, read_json, run_demo, scratch, stderr};
 
 /// One row of a key table: the key's path and whether it is present in every document.
 struct Row {
@@ -114,17 +114,8 @@ fn curve_json_keys_are_the_documented_ones() {
         ("memory.json", &[][..]),
         ("streamed.json", &["--strategy", "streaming"][..]),
     ] {
-        let json = dir.join(name);
-        let mut args = vec!["--json", json.to_str().unwrap(), "--quiet"];
-        args.extend_from_slice(more);
-        let out = homodyne(&curve(
-            "a*exp(-b*x)+c",
-            data.to_str().unwrap(),
-            "a=1,b=1,c=0",
-            &args,
-        ));
-        assert!(out.status.success(), "{name}: {}", stderr(&out));
-        let document = read_json(&json);
+        let (_, document) =
+            fit_decay_json(&data, &dir.join(name), &[&["--quiet"][..], more].concat());
         assert_documented("## `homodyne curve --json`", &document);
         assert_documented("### `diagnostics`", &document["diagnostics"]);
         if !more.is_empty() {

@@ -9,7 +9,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{decay, scatter, write_table};
-use common::{curve, homodyne, read_json, scratch, stderr, stdout};
+use common::{decay_curve, homodyne, read_json, scratch, stderr, stdout};
 
 /// `y = 2.5 exp(-1.3 x) + 0.5` at 2000 points with a small deterministic noise and a
 /// sigma column `s`; the sigma of data point `zero_at` (counting from 1) is 0 if given.
@@ -27,12 +27,7 @@ fn decay_csv(dir: &Path, zero_at: Option<usize>) -> PathBuf {
 
 /// `homodyne curve` of the decay in `data`, weighted by its column `s`, with `extra` options.
 fn fit_decay(data: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = curve(
-        "a*exp(-b*x)+c",
-        data.to_str().unwrap(),
-        "a=1,b=1,c=0",
-        &["--sigma", "s"],
-    );
+    let mut args = decay_curve(data.to_str().unwrap(), &["--sigma", "s"]);
     args.extend(extra);
     homodyne(&args)
 }

@@ -48,6 +48,22 @@ pub fn curve<'a>(formula: &'a str, data: &'a str, p0: &'a str, more: &[&'a str])
     args
 }
 
+/// The arguments of `homodyne curve` fitting the decay `a*exp(-b*x)+c` to the file `data`
+/// from `a=1,b=1,c=0`, followed by `more`.
+pub fn decay_curve<'a>(data: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    curve("a*exp(-b*x)+c", data, "a=1,b=1,c=0", more)
+}
+
+/// Runs [`decay_curve`] on `data` with `--json json`, then `more`, which must succeed;
+/// returns what it printed and the document it wrote.
+pub fn fit_decay_json(data: &Path, json: &Path, more: &[&str]) -> (String, Value) {
+    let mut args = vec!["--json", json.to_str().unwrap()];
+    args.extend_from_slice(more);
+    let out = homodyne(&decay_curve(data.to_str().unwrap(), &args));
+    assert!(out.status.success(), "{}: {}", json.display(), stderr(&out));
+    (stdout(&out), read_json(json))
+}
+
 /// Runs a failing invocation and checks its exit status and that its message names each
 /// of `needles`; returns the message.
 pub fn expect_error(args: &[&str], status: i32, needles: &[&str]) -> String {
