@@ -1,6 +1,8 @@
 //! The compatibility form against the Python `homodyne` package (2.23.3): every point of
 //! the reference grids in `tests/data/reference_compat.json`, computed by the package's
-//! own `compute_g2_scaled` (see `tests/data/make_reference.py`), to 1e-12 relative.
+//! own `compute_g2_scaled` (see `tests/data/make_reference.py`), to 1e-12 relative; the
+//! physical parameters named as the reference names them, in the order it hands them to
+//! the package.
 
 use homodyne_core::Model;
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
@@ -28,6 +30,14 @@ fn the_compatibility_form_reproduces_the_python_package() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let mode: AnalysisMode = case["mode"].as_str().unwrap().parse().unwrap();
+        let names: Vec<&str> = (case["physical_param_names"].as_array().unwrap().iter())
+            .map(|name| name.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            mode.physical_names(),
+            "{name}: the reference's names"
+        );
         let dt = case["dt"].as_f64().unwrap();
         let grid = TimeGrid::from_times(dt, floats(&case["t"])).unwrap();
         let phi = floats(&case["phi"]);
