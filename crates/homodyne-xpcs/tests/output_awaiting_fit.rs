@@ -68,19 +68,21 @@ fn bytes(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(NLSQ_DIR).join(name)).unwrap()
 }
 
+/// The array files, `fitted_data.npz` and its HDF5 copy, are the same bytes in the output
+/// folders `given` and `other`.
+fn assert_same_array_files(given: &Path, other: &Path) {
+    for name in [FITTED_DATA_NPZ, FITTED_DATA_H5] {
+        assert!(bytes(given, name) == bytes(other, name), "{name} differs");
+    }
+}
+
 #[test]
 fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
     let (model, data, result) = fitted();
     let outputs = NlsqOutputs {
-        model: &model,
-        data: &data,
-        result: &result,
         execution_time: 1.0,
-        sigma: None,
         points: PointSelection::All,
-        coarse_stages: &[],
-        scaling_choice: None,
-        hdf5: true,
+        ..common::plain_outputs(&model, &data, &result)
     };
     let values = model.values(&result.parameters);
     let (given, awaited) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -93,12 +95,7 @@ fn awaited_values_give_the_same_array_files_and_are_asked_for_once() {
     .unwrap();
     assert_eq!(calls.get(), 1);
     assert_eq!(written.len(), 5);
-    for name in [FITTED_DATA_NPZ, FITTED_DATA_H5] {
-        assert!(
-            bytes(given.path(), name) == bytes(awaited.path(), name),
-            "{name} differs"
-        );
-    }
+    assert_same_array_files(given.path(), awaited.path());
 
     // Values that never come, or too few: typed errors, no array file left.
     let short = &values[..values.len() - 1];
@@ -134,12 +131,7 @@ fn values_handed_with_the_raw_theory_give_the_same_array_files() {
     .unwrap();
     assert_eq!(calls.into_inner(), 1);
     assert_eq!(written.len(), 5);
-    for name in [FITTED_DATA_NPZ, FITTED_DATA_H5] {
-        assert!(
-            bytes(given.path(), name) == bytes(handed.path(), name),
-            "{name} differs"
-        );
-    }
+    assert_same_array_files(given.path(), handed.path());
     let short = raw[1..].to_vec();
     for (what, handed) in [("none", None), ("short", Some(short))] {
         let out = tempfile::tempdir().unwrap();
