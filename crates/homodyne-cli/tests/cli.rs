@@ -8,7 +8,8 @@ mod common;
 
 use common::tables::{decay, scatter, write_table, write_text};
 use common::{
-    curve, decay_curve, expect_error, floats, homodyne, read_json, scratch, stderr, stdout,
+    curve, curve_help, decay_curve, expect_error, floats, homodyne, read_json, scratch, stderr,
+    stdout,
 };
 
 fn nist_dir() -> PathBuf {
@@ -17,9 +18,7 @@ fn nist_dir() -> PathBuf {
 
 #[test]
 fn curve_help_documents_every_option_with_an_example() {
-    let out = homodyne(&["curve", "--help"]);
-    assert!(out.status.success());
-    let help = stdout(&out);
+    let help = curve_help();
     for option in [
         "--formula",
         "--data",

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::tables::{decay, sine_noise, write_table};
-use common::{decay_curve, expect_error, fit_decay_json, homodyne, scratch, stdout};
+use common::{curve_help, decay_curve, expect_error, fit_decay_json, scratch};
 use homodyne::coarse::{COARSE_FROM_POINTS, block_points};
 use npyz::{WriteOptions, WriterBuilder};
 use serde_json::Value;
@@ -239,9 +239,7 @@ fn a_bad_value_is_refused() {
 /// `homodyne curve --help` says what the option does and when `auto` runs.
 #[test]
 fn the_help_says_when_auto_runs() {
-    let out = homodyne(&["curve", "--help"]);
-    assert!(out.status.success());
-    let help = stdout(&out);
+    let help = curve_help();
     for needle in [
         "--coarse-to-fine <auto|off|S1,S2,...>",
         "every S-th block of 1024 points",

@@ -11,7 +11,7 @@ mod common;
 
 use common::tables::write_text;
 
-use common::{curve, expect_error, homodyne, read_json, scratch, stderr, stdout};
+use common::{curve, curve_help, expect_error, homodyne, read_json, scratch, stderr, stdout};
 
 fn data(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -224,7 +224,7 @@ fn absolute_sigma_matches_scipy_curve_fit() {
         "{}",
         stdout(&out)
     );
-    let help = stdout(&homodyne(&["curve", "--help"]));
+    let help = curve_help();
     assert!(
         help.contains("--absolute-sigma") && help.contains("reduced"),
         "{help}"
@@ -396,7 +396,7 @@ fn resume_without_a_checkpoint_says_so_and_starts_afresh() {
     let (report, message) = run();
     assert!(!message.contains("checkpoint"), "{message}");
     assert!(report.contains("resumed from"), "{report}");
-    let help = stdout(&homodyne(&["curve", "--help"]));
+    let help = curve_help();
     assert!(help.contains("starts afresh"), "{help}");
 }
 

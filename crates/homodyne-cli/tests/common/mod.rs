@@ -64,6 +64,13 @@ pub fn fit_decay_json(data: &Path, json: &Path, more: &[&str]) -> (String, Value
     (stdout(&out), read_json(json))
 }
 
+/// What `homodyne curve --help` prints; the run must succeed.
+pub fn curve_help() -> String {
+    let out = homodyne(&["curve", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
 /// Runs a failing invocation and checks its exit status and that its message names each
 /// of `needles`; returns the message.
 pub fn expect_error(args: &[&str], status: i32, needles: &[&str]) -> String {
