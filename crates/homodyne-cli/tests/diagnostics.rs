@@ -10,7 +10,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{sine_noise, write_table};
-use common::{curve, homodyne, read_json, run_demo, scratch, stderr, stdout};
+use common::{curve, curve_json, homodyne, read_json, run_demo, scratch, stderr, stdout};
 
 /// `y = 2 x^0.01 + 1` on `x` in `[1, 50]` with a small deterministic noise: with the
 /// exponent near 0, `a x^p` is nearly the constant `a`, so `a` and `c` are told apart
@@ -33,12 +33,7 @@ fn a_near_degenerate_pair_is_named_and_the_exit_status_stays_0() {
     let dir = scratch("diagnostics", "degenerate");
     let data = power_law_near_flat(&dir);
     let json = dir.join("fit.json");
-    let out = homodyne(&curve(
-        "a*x^p + c",
-        data.to_str().unwrap(),
-        "a=1,p=0.1,c=0",
-        &["--json", json.to_str().unwrap()],
-    ));
+    let out = curve_json("a*x^p + c", data.to_str().unwrap(), "a=1,p=0.1,c=0", &json);
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{report}\n{}", stderr(&out));
     assert!(
@@ -134,12 +129,12 @@ fn a_determined_fit_has_no_warnings_and_held_parameters_are_not_counted() {
     let dir = scratch("diagnostics", "determined");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/absolute_sigma/decay.csv");
     let json = dir.join("fit.json");
-    let out = homodyne(&curve(
+    let out = curve_json(
         "a*exp(-b*x) + c",
         data.to_str().unwrap(),
         "a=1,b=1,c=0",
-        &["--json", json.to_str().unwrap()],
-    ));
+        &json,
+    );
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!report.contains("[[Warnings]]"), "{report}");

@@ -11,7 +11,9 @@ mod common;
 
 use common::tables::write_text;
 
-use common::{curve, curve_help, expect_error, homodyne, read_json, scratch, stderr, stdout};
+use common::{
+    curve, curve_help, curve_json, expect_error, homodyne, read_json, scratch, stderr, stdout,
+};
 
 fn data(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -236,12 +238,7 @@ fn a_parameter_the_formula_does_not_use_is_undetermined() {
     let dir = scratch("honest", "undetermined");
     let json = dir.join("fit.json");
     let misra = data("nist/Misra1a.csv");
-    let out = homodyne(&curve(
-        "b1*(1-exp(-b2*x))",
-        &misra,
-        "b1=250,b2=5e-4,b3=1",
-        &["--json", json.to_str().unwrap()],
-    ));
+    let out = curve_json("b1*(1-exp(-b2*x))", &misra, "b1=250,b2=5e-4,b3=1", &json);
     assert!(out.status.success(), "{}", stderr(&out));
     let (report, message) = (stdout(&out), stderr(&out));
     assert!(message.contains("parameter 'b3'"), "{message}");
@@ -304,12 +301,7 @@ fn output_paths_are_checked_before_the_fit() {
     }
     // A good path is left as it was when the run stops early: no probe file stays.
     let good = dir.join("fit.json");
-    let out = homodyne(&curve(
-        "2*x",
-        stair.to_str().unwrap(),
-        "a=0",
-        &["--json", good.to_str().unwrap()],
-    ));
+    let out = curve_json("2*x", stair.to_str().unwrap(), "a=0", &good);
     assert_eq!(out.status.code(), Some(2));
     assert!(!good.exists());
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();

@@ -48,6 +48,17 @@ pub fn curve<'a>(formula: &'a str, data: &'a str, p0: &'a str, more: &[&'a str])
     args
 }
 
+/// Runs `homodyne curve` fitting `formula` to the file `data` from the start `p0` with
+/// `--json json` and nothing else.
+pub fn curve_json(formula: &str, data: &str, p0: &str, json: &Path) -> Output {
+    homodyne(&curve(
+        formula,
+        data,
+        p0,
+        &["--json", json.to_str().unwrap()],
+    ))
+}
+
 /// The arguments of `homodyne curve` fitting the decay `a*exp(-b*x)+c` to the file `data`
 /// from `a=1,b=1,c=0`, followed by `more`.
 pub fn decay_curve<'a>(data: &'a str, more: &[&'a str]) -> Vec<&'a str> {
