@@ -10,8 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
 use homodyne::{
-    CheckpointOptions, FitObserver, IterationReport, NoObserver, PassProgress, SliceSource,
-    StreamingOptions,
+    FitObserver, IterationReport, NoObserver, PassProgress, SliceSource, StreamingOptions,
 };
 use homodyne_solvers::objective::CHUNK_ROWS;
 use homodyne_testkit::ThreadGroup;
