@@ -152,6 +152,26 @@ fn without_stages_the_fit_is_unchanged_and_with_them_it_starts_where_they_end() 
     assert_eq!(with_stages.parameter_flags, off.parameter_flags);
 }
 
+/// The JSON record of a fitted stage ([`homodyne::coarse::stage_json`]): its stride,
+/// points, counts and whether it was kept, its status named by the caller, no error.
+#[test]
+fn a_fitted_stages_json_record_names_its_status_as_the_caller_does() {
+    let data = decay(20_000, 0.01, 5);
+    let fit = staged(&data).run().unwrap();
+    let stage = &fit.stages[0];
+    let result = stage.result.as_ref().unwrap();
+    let json = homodyne::coarse::stage_json(stage, |status| format!("<{status}>"));
+    let status = format!("<{}>", result.convergence_status);
+    assert_eq!(json["convergence_status"], status.as_str(), "{json}");
+    assert_eq!(json["stride"], 16);
+    assert_eq!(json["n_points"], stage.n_points);
+    assert_eq!(json["iterations"], result.iterations);
+    assert_eq!(json["nfev"], result.nfev);
+    assert_eq!(json["used"], stage.used);
+    assert_eq!(json["seconds"], stage.seconds);
+    assert!(json.get("error").is_none(), "{json}");
+}
+
 /// `Auto` runs no stage below [`homodyne::coarse::COARSE_FROM_POINTS`] points and one
 /// of stride 16 at that size; the fit ends where the fit without stages ends.
 #[test]
