@@ -1,9 +1,11 @@
-//! Inputs on which the fuzz target `hdf5` (`fuzz/`) crashed the reader, each now a typed
-//! error: damaged HDF5 files whose headers claim absurd sizes.
+//! Inputs on which the fuzz targets `hdf5` and `npy` (`fuzz/`) crashed or hung a reader,
+//! each now a typed error: damaged HDF5 files whose headers claim absurd sizes, and `.npy`
+//! headers with a string type of width 0 or brackets nested deep enough to stall the
+//! header's parser.
 
 use std::path::{Path, PathBuf};
 
-use homodyne_data::{DataError, Hdf5File};
+use homodyne_data::{DataError, Hdf5File, NpyArray, NpyHeader};
 
 fn input(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,4 +59,38 @@ fn a_shape_that_overflows_a_count_is_refused_on_opening() {
 fn chunks_larger_than_hdf5_allows_are_refused_before_any_read() {
     let errors = open_and_read_every_dataset("chunk_claims_2tb.h5");
     assert_refused(&errors, |e| e.to_string().contains("4 GiB a chunk"));
+}
+
+/// A `.npy` array of strings of width 0 (`<U0`, shape `(2,)`): its elements take no
+/// bytes, so any count fits an empty file; the whole read returned no strings for the
+/// shape's two. Refused as a type (NumPy itself widens `<U0` to `<U1`).
+#[test]
+fn a_string_type_of_width_zero_is_refused() {
+    let path = input("unicode_width_zero.npy");
+    let bytes = std::fs::read(&path).unwrap();
+    let error = NpyArray::from_bytes(&bytes, &path, "x").unwrap_err();
+    assert!(
+        matches!(&error, DataError::UnsupportedDtype { dtype, .. } if dtype.contains("U0")),
+        "{error}"
+    );
+}
+
+/// `.npy` headers that open dozens of brackets (lists, dicts, and inside a key): the
+/// parser of Python literals backtracks at a cost that doubles with each level, and
+/// each of these took more than a minute. Refused before parsing, naming the depth.
+#[test]
+fn headers_nesting_brackets_deeply_are_refused_before_parsing() {
+    for name in [
+        "header_nested_lists.npy",
+        "header_nested_dicts.npy",
+        "header_nested_in_a_string_key.npy",
+    ] {
+        let path = input(name);
+        let bytes = std::fs::read(&path).unwrap();
+        let error = NpyHeader::from_reader(&bytes[..], &path, "x").unwrap_err();
+        assert!(
+            matches!(&error, DataError::Format { message, .. } if message.contains("nests brackets")),
+            "{name}: {error}"
+        );
+    }
 }

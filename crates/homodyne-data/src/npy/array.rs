@@ -137,11 +137,8 @@ fn to_c_order<T: Clone>(values: Vec<T>, header: &NpyHeader) -> Vec<T> {
 }
 
 /// Strings of `chars` 4-byte code points each, trailing NULs removed; `None` when a code
-/// point is not a character.
+/// point is not a character. `chars` is at least 1: the header refuses `<U0`.
 fn decode_unicode(data: &[u8], chars: usize, order: ByteOrder) -> Option<Vec<String>> {
-    if chars == 0 {
-        return Some(Vec::new());
-    }
     data.chunks_exact(4 * chars)
         .map(|element| {
             let text: Option<String> = element

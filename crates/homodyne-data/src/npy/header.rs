@@ -19,6 +19,11 @@ use crate::error::{DataError, shape_text};
 /// Longest header accepted (NumPy itself refuses headers over 10 kB unless asked).
 const MAX_HEADER_BYTES: usize = 1 << 20;
 
+/// The deepest nesting of brackets a header may have: numpy.save writes 2 for a plain
+/// dtype (the dict and the shape's tuple) and a few more for the structured dtypes that
+/// are refused anyway; see [`bracket_depth`].
+const MAX_BRACKET_DEPTH: usize = 8;
+
 /// How a multi-dimensional array's elements are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MemoryOrder {
@@ -138,6 +143,14 @@ impl NpyHeader {
         }
         // Bytes past the header (the prefix read may have taken a few) are data.
         bytes.truncate(total);
+        let depth = bracket_depth(&bytes[prefix_len..]);
+        if depth > MAX_BRACKET_DEPTH {
+            return Err(format(format!(
+                "the .npy header nests brackets {depth} deep, more than the \
+                 {MAX_BRACKET_DEPTH} accepted (numpy.save writes at most 2 for the arrays \
+                 read here): the file is damaged or not a .npy file"
+            )));
+        }
         if let Some(shape) = overflowing_shape(&bytes[prefix_len..]) {
             return Err(format(format!(
                 "the shape {shape} is too large to address: the file is damaged"
@@ -175,8 +188,14 @@ impl NpyHeader {
             dtype: format!("'{descr}'"),
         };
         let element = match type_str.type_char() {
+            // A string type of width 0 (`<U0`) has no bytes per element, so a header could
+            // claim any number of elements in an empty file: NumPy itself widens it to
+            // `<U1`, and it is refused here.
             TypeChar::UnicodeStr => NpyElement::Unicode {
-                chars: usize::try_from(type_str.size_field()).map_err(|_| unsupported())?,
+                chars: usize::try_from(type_str.size_field())
+                    .ok()
+                    .filter(|&chars| chars > 0)
+                    .ok_or_else(unsupported)?,
                 order: match type_str.endianness() {
                     npyz::Endianness::Big => ByteOrder::Big,
                     _ => ByteOrder::Little,
@@ -327,6 +346,36 @@ impl NpyHeader {
             dataset: self.dataset.clone(),
         }
     }
+}
+
+/// The deepest nesting of `(`, `[` and `{` in a header, outside quoted strings (a
+/// backslash escapes the next character within one).
+///
+/// The parser of Python literals (`py_literal`, which `npyz` also uses) backtracks over
+/// unclosed brackets at a cost that doubles with each level: 16 levels took 30 s, so the
+/// depth is checked before any parse.
+fn bracket_depth(header: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &b in header {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
 }
 
 /// The header's shape as written, when the product of its dimensions overflows 64 bits
