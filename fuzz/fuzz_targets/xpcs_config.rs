@@ -11,7 +11,9 @@
 
 use arbitrary::Arbitrary;
 use homodyne_fuzz as _;
-use homodyne_xpcs::{AnalysisMode, ParameterLayout, ScalingMode, XpcsConfig, config_template};
+use homodyne_xpcs::{
+    AnalysisMode, ParameterLayout, ScalingMode, XpcsConfig, config::ScalingPlan, config_template,
+};
 use libfuzzer_sys::fuzz_target;
 
 const VALUES: [&str; 24] = [
@@ -125,11 +127,18 @@ fuzz_target!(|input: Input| {
         let _ = config.per_angle_scaling.plan(n_phi);
         let _ = config.per_angle_scaling.plan_note(n_phi);
         let _ = config.per_angle_scaling.fourier_fits(n_phi);
-        for scaling in [
-            ScalingMode::Individual,
-            ScalingMode::Constant,
-            config.per_angle_scaling.fourier(),
-        ] {
+        // The layouts a fit of `n_phi` angles builds: the plan's (a Fourier series only
+        // where the angles determine it, as the pipeline does), and the two that need no
+        // series.
+        let planned = match config.per_angle_scaling.plan(n_phi) {
+            ScalingPlan::Fit(scaling) => vec![scaling],
+            ScalingPlan::HeldAtEstimate => vec![ScalingMode::Constant],
+            ScalingPlan::ChooseByEvidence(modes) => modes,
+        };
+        for scaling in [ScalingMode::Individual, ScalingMode::Constant]
+            .into_iter()
+            .chain(planned)
+        {
             let layout = ParameterLayout::new(config.analysis_mode, scaling, n_phi);
             let (lower, upper) = config.layout_bounds(&layout);
             assert_eq!(
