@@ -70,6 +70,7 @@ pub mod demo;
 pub mod diagnostics;
 pub mod error;
 pub mod fixed;
+pub mod heterodyne;
 pub mod initial;
 pub mod loader;
 pub mod model;

@@ -1,0 +1,428 @@
+//! [`HeterodyneModel`]: the two-component (heterodyne) two-time correlation model of
+//! xpcsjax 0.1.8 (`analysis_mode: two_component`), a reference and a sample component
+//! whose fields interfere, with exact derivatives.
+//!
+//! # The model
+//!
+//! For angle `phi` (degrees) and frames `i` (row, `t1`) and `j` (column, `t2`):
+//!
+//! ```text
+//! c2(phi, t_i, t_j) = offset + contrast / f^2 * [ x_r(t_i)^2 x_r(t_j)^2 h_r^2
+//!                                               + x_s(t_i)^2 x_s(t_j)^2 h_s^2
+//!                                               + 2 x_r x_s(t_i) x_r x_s(t_j) h_r h_s cos(phase) ]
+//! h_x   = exp(clip(-q^2/2 sqrt((C_x[j] - C_x[i])^2 + 1e-12), -700, 0))    x = ref, sample
+//! phase = q cos((phi + phi0_het) pi/180) (C_v[j] - C_v[i])
+//! f^2   = (x_s^2 + x_r^2)(t_i) (x_s^2 + x_r^2)(t_j),   x_r = 1 - x_s
+//! ```
+//!
+//! with `C_x` the cumulative trapezoid integrals of the transport rates
+//! `J_x(t) = max(D0_x t^alpha_x + D_offset_x, 0)` and of the velocity
+//! `v(t) = v0 t^v_beta + v_offset`, and the sample fraction
+//! `x_s(t) = smooth_clip(f0 exp(f1 (t - f2)) + f3, 0, 1, k = 50)`; see
+//! `heterodyne/frames.rs` for the per-frame quantities (`t^e = 0` at `t = 0` for every `e`;
+//! `dt` multiplies the sums), `heterodyne/pair.rs` for the pair's value and gradient and
+//! `heterodyne/primitives.rs` for the clips and their slopes. Every clip and epsilon of xpcsjax is kept,
+//! so the values agree with xpcsjax's `compute_c2_heterodyne` to about 1e-16 relative:
+//! the diagonal is `offset + contrast exp(-q^2 1e-6)`, not `offset + contrast`, and the
+//! angles are added, `cos(phi + phi0_het)` (the homodyne model has `cos(phi0 - phi)`).
+//!
+//! # Times
+//!
+//! The model takes the frame times as given ([`TimeGrid::from_times`]) with the separate
+//! step `dt`. xpcsjax's fit models data frame `k` at `t_k = dt (k + 1)`
+//! ([`fit_time_grid`]), never at `t = 0`, and leaves frame 0 and the diagonal out of its
+//! residuals; the times matter wherever an exponent or `f1` is nonzero.
+//!
+//! # Points and parameters
+//!
+//! A point is the flat index `x = k n_t^2 + i n_t + j` of element `(i, j)` of angle `k`'s
+//! matrix ([`HeterodyneModel::point`]), as for [`crate::HomodyneModel`]. The parameter
+//! vector is [`HeterodyneLayout`]'s: the per-angle scaling (individual, one shared pair,
+//! or a Fourier series, through [`crate::scaling`]), then the 14 physical parameters of
+//! [`PHYSICAL_NAMES`].
+//!
+//! # Derivatives
+//!
+//! Hand-written ([`homodyne_core::JacobianKind::Exact`]): `c2` is linear in the scaling
+//! (`dc2/dcontrast = B`, `dc2/doffset = 1`, times the scaling map's weight), and the
+//! physical columns are `contrast dB/dθ` by the chain rule through the trapezoid sums
+//! (linear), `smooth_abs`, the clips, the floors (JAX's slopes, 1/2 at a tie),
+//! `smooth_clip`'s sigmoids and the phase (`heterodyne/pair.rs` writes them out). Hand-written rather than dual
+//! numbers: the per-frame tables and their derivatives are shared by every point, so a
+//! point costs three exponentials, a cosine and a sine and about a hundred flops, where
+//! 14-component duals would carry 14 derivatives through every operation of every point
+//! (the rates, fractions and `f^2` included).
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use homodyne_core::{JacobianKind, Model};
+
+use crate::error::XpcsError;
+use crate::parameters::ScalingMode;
+use crate::rates::TimeGrid;
+
+mod frames;
+mod pair;
+mod parameters;
+mod primitives;
+
+use frames::{Fraction, Integral};
+use pair::{Angle, Frames};
+pub use pair::{NORMALISATION_FLOOR, SMOOTH_ABS_EPSILON};
+pub use parameters::{
+    DEFAULT_CONTRAST, DEFAULT_OFFSET, HeterodyneLayout, N_PHYSICAL, PHYSICAL_BOUNDS,
+    PHYSICAL_DEFAULTS, PHYSICAL_NAMES, index,
+};
+pub use primitives::{EXPONENT_LIMIT, SMOOTH_CLIP_SHARPNESS, TIME_FLOOR};
+
+/// The frame times of xpcsjax's heterodyne fit: `t_k = dt (k + 1)`, `k = 0 .. n_t - 1`
+/// (`HeterodyneModel.from_config`, `t_start = dt`).
+///
+/// ```
+/// let grid = homodyne_xpcs::heterodyne::fit_time_grid(0.1, 3)?;
+/// assert_eq!(grid.times(), [0.1, 0.2, 0.30000000000000004]);
+/// # Ok::<(), homodyne_xpcs::XpcsError>(())
+/// ```
+pub fn fit_time_grid(dt: f64, n_t: usize) -> Result<TimeGrid, XpcsError> {
+    TimeGrid::from_times(dt, (0..n_t).map(|k| dt * (k + 1) as f64).collect())
+}
+
+/// The per-parameter-vector tables: the frames' integrals and fractions, and each angle's
+/// `cos`, `sin` of `phi + phi0_het`.
+#[derive(Debug)]
+struct Tables {
+    /// Bits of the physical parameters these tables were computed for.
+    key: Vec<u64>,
+    frames: Frames,
+    angles: Vec<Angle>,
+}
+
+/// The heterodyne two-time correlation model over `n_phi` angles and `n_t` frames.
+///
+/// ```
+/// use homodyne_core::Model;
+/// use homodyne_xpcs::ScalingMode;
+/// use homodyne_xpcs::heterodyne::{HeterodyneModel, fit_time_grid};
+///
+/// let (q, contrast, offset) = (0.0237, 0.3, 1.0);
+/// let model = HeterodyneModel::new(
+///     ScalingMode::Individual, fit_time_grid(0.1, 20)?, &[0.0, 60.0], q,
+/// )?;
+/// let mut p = model.layout().default_parameters();
+/// p[..4].copy_from_slice(&[contrast, contrast, offset, offset]);
+/// let x = [model.point(0, 3, 3) as f64, model.point(0, 0, 1) as f64];
+/// let mut c2 = [0.0; 2];
+/// model.eval(&x, &p, &mut c2);
+/// // The diagonal: M = 1e-6, whatever the parameters.
+/// assert_eq!(c2[0], offset + contrast * (-q * q * 1e-6f64).exp());
+/// // xpcsjax's value at the registry defaults, row 0 of angle 0.
+/// assert!((c2[1] - 1.16572497).abs() < 1e-8);
+/// # Ok::<(), homodyne_xpcs::XpcsError>(())
+/// ```
+#[derive(Debug)]
+pub struct HeterodyneModel {
+    layout: HeterodyneLayout,
+    grid: TimeGrid,
+    q: f64,
+    phi: Vec<f64>,
+    /// Per angle, the nonzero `(group j, B_kj)` of the scaling map ([`crate::scaling`]).
+    scaling_terms: Vec<Vec<(usize, f64)>>,
+    cache: RwLock<Option<Arc<Tables>>>,
+}
+
+impl Clone for HeterodyneModel {
+    fn clone(&self) -> Self {
+        Self {
+            layout: self.layout,
+            grid: self.grid.clone(),
+            q: self.q,
+            phi: self.phi.clone(),
+            scaling_terms: self.scaling_terms.clone(),
+            cache: RwLock::new(None),
+        }
+    }
+}
+
+impl HeterodyneModel {
+    /// A model for the angles `phi` (degrees) on the frames of `grid` (its times and its
+    /// step `dt`), at wavevector `q` (1/Angstrom).
+    ///
+    /// # Errors
+    ///
+    /// [`XpcsError::InvalidSetting`] for no angles, a non-finite angle, a `q` that is not
+    /// positive and finite, more points than `f64` indexes exactly, and a Fourier scaling
+    /// the angles do not determine ([`HeterodyneLayout::check_angles`]).
+    pub fn new(
+        scaling: ScalingMode,
+        grid: TimeGrid,
+        phi: &[f64],
+        q: f64,
+    ) -> Result<Self, XpcsError> {
+        if phi.is_empty() {
+            return Err(XpcsError::setting(
+                "phi angles",
+                "at least one angle is needed",
+            ));
+        }
+        if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
+            return Err(XpcsError::setting(
+                "phi angles",
+                format!("every angle must be finite, got {bad}"),
+            ));
+        }
+        if !(q.is_finite() && q > 0.0) {
+            return Err(XpcsError::setting(
+                "wavevector_q",
+                format!("q must be positive and finite, got {q}"),
+            ));
+        }
+        let points = (phi.len() as u128) * (grid.len() as u128) * (grid.len() as u128);
+        if points >= 1 << 53 {
+            return Err(XpcsError::setting(
+                "data size",
+                format!("{points} points cannot be indexed exactly by f64"),
+            ));
+        }
+        let layout = HeterodyneLayout::new(scaling, phi.len());
+        layout.check_angles(phi)?;
+        Ok(Self {
+            layout,
+            grid,
+            q,
+            phi: phi.to_vec(),
+            scaling_terms: crate::scaling::terms(scaling, phi),
+            cache: RwLock::new(None),
+        })
+    }
+
+    /// The parameter layout.
+    pub fn layout(&self) -> &HeterodyneLayout {
+        &self.layout
+    }
+
+    /// The frame grid.
+    pub fn grid(&self) -> &TimeGrid {
+        &self.grid
+    }
+
+    /// The angles (degrees).
+    pub fn phi(&self) -> &[f64] {
+        &self.phi
+    }
+
+    /// The wavevector `q` (1/Angstrom).
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Number of points: `n_phi n_t^2`.
+    pub fn n_points(&self) -> usize {
+        self.phi.len() * self.grid.len() * self.grid.len()
+    }
+
+    /// The flat index of element `(i, j)` of angle `angle`'s matrix.
+    pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
+        let n = self.grid.len();
+        (angle * n + i) * n + j
+    }
+
+    /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
+    pub fn decode(&self, x: f64) -> Option<(usize, usize, usize)> {
+        let n = self.grid.len();
+        if !(x >= 0.0 && x < self.n_points() as f64 && x.fract() == 0.0) {
+            return None;
+        }
+        let index = x as usize;
+        Some((index / (n * n), (index / n) % n, index % n))
+    }
+
+    /// The model at `parameters` on every point, in the order of
+    /// [`HeterodyneModel::point`] (NaN for a parameter vector of the wrong length).
+    pub fn values(&self, parameters: &[f64]) -> Vec<f64> {
+        let x: Vec<f64> = (0..self.n_points()).map(|i| i as f64).collect();
+        let mut values = vec![0.0; x.len()];
+        self.evaluate(&x, parameters, &mut values, None);
+        values
+    }
+
+    /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
+    /// `B_k b` over the nonzero terms of the scaling map.
+    fn per_angle_scaling(&self, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let groups = self.layout.n_scaling_groups();
+        self.scaling_terms
+            .iter()
+            .map(|terms| {
+                terms.iter().fold((0.0, 0.0), |(c, o), &(j, w)| {
+                    (c + w * p[j], o + w * p[groups + j])
+                })
+            })
+            .unzip()
+    }
+
+    /// The tables for the physical parameters `physical`, from the cache when they match.
+    fn tables(&self, physical: &[f64]) -> Arc<Tables> {
+        let key: Vec<u64> = physical.iter().map(|v| v.to_bits()).collect();
+        if let Some(tables) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|t| t.key == key)
+        {
+            return Arc::clone(tables);
+        }
+        let mut slot = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tables) = slot.as_ref().filter(|t| t.key == key) {
+            return Arc::clone(tables);
+        }
+        let (times, dt) = (self.grid.times(), self.grid.dt());
+        let p = physical;
+        let frames = Frames {
+            reference: Integral::new(times, dt, p[0], p[1], p[2], true),
+            sample: Integral::new(times, dt, p[3], p[4], p[5], true),
+            velocity: Integral::new(times, dt, p[6], p[7], p[8], false),
+            fraction: Fraction::new(times, [p[9], p[10], p[11], p[12]]),
+        };
+        let angles = self
+            .phi
+            .iter()
+            .map(|&phi| {
+                let (sin, cos) = (phi + p[index::PHI0_HET]).to_radians().sin_cos();
+                Angle {
+                    q: self.q,
+                    cos,
+                    sin,
+                }
+            })
+            .collect();
+        let tables = Arc::new(Tables {
+            key,
+            frames,
+            angles,
+        });
+        *slot = Some(Arc::clone(&tables));
+        tables
+    }
+
+    /// Evaluates the points of `x` into `values`, and their full Jacobian rows when
+    /// `jacobian` is given. Points that are not flat indices of the grid, and every point
+    /// of a parameter vector of the wrong length, are NaN.
+    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: Option<&mut [f64]>) {
+        let n_params = self.layout.n_params();
+        if p.len() != n_params {
+            values.fill(f64::NAN);
+            if let Some(jacobian) = jacobian {
+                jacobian.fill(f64::NAN);
+            }
+            return;
+        }
+        let tables = self.tables(self.layout.physical(p));
+        let (contrasts, offsets) = self.per_angle_scaling(p);
+        let groups = self.layout.n_scaling_groups();
+        let start = self.layout.physical_start();
+        let mut rows = jacobian.map(|j| j.chunks_exact_mut(n_params));
+        let mut gradient = [0.0; N_PHYSICAL];
+        for (value, &point) in values.iter_mut().zip(x) {
+            let row = rows.as_mut().and_then(Iterator::next);
+            let Some((k, i, j)) = self.decode(point) else {
+                *value = f64::NAN;
+                if let Some(row) = row {
+                    row.fill(f64::NAN);
+                }
+                continue;
+            };
+            let angle = tables.angles[k];
+            let (contrast, offset) = (contrasts[k], offsets[k]);
+            match row {
+                None => {
+                    let bracket = tables.frames.bracket(angle, i, j, None);
+                    *value = offset + contrast * bracket;
+                }
+                Some(row) => {
+                    let bracket = tables.frames.bracket(angle, i, j, Some(&mut gradient));
+                    *value = offset + contrast * bracket;
+                    row.fill(0.0);
+                    for &(group, weight) in &self.scaling_terms[k] {
+                        row[group] = weight * bracket;
+                        row[groups + group] = weight;
+                    }
+                    for (out, d) in row[start..].iter_mut().zip(gradient) {
+                        *out = contrast * d;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Model for HeterodyneModel {
+    fn n_params(&self) -> usize {
+        self.layout.n_params()
+    }
+
+    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
+        self.evaluate(x, p, values, None);
+    }
+
+    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
+        self.evaluate(x, p, values, Some(jacobian));
+    }
+
+    fn jacobian_kind(&self) -> JacobianKind {
+        JacobianKind::Exact
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        self.layout.names()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> HeterodyneModel {
+        HeterodyneModel::new(
+            ScalingMode::Individual,
+            fit_time_grid(0.1, 5).unwrap(),
+            &[0.0, 60.0],
+            0.0237,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn bad_inputs_give_errors_or_nan_not_panics() {
+        let grid = fit_time_grid(0.1, 5).unwrap();
+        let new =
+            |phi: &[f64], q| HeterodyneModel::new(ScalingMode::Individual, grid.clone(), phi, q);
+        assert!(
+            new(&[], 0.01)
+                .unwrap_err()
+                .to_string()
+                .contains("at least one angle")
+        );
+        assert!(new(&[f64::NAN], 0.01).is_err());
+        assert!(new(&[0.0], 0.0).unwrap_err().to_string().contains("got 0"));
+        let fourier =
+            HeterodyneModel::new(ScalingMode::Fourier { order: 1 }, grid, &[0.0, 90.0], 0.01);
+        assert!(fourier.is_err());
+        let m = model();
+        let p = m.layout().default_parameters();
+        let mut c2 = [0.0; 3];
+        m.eval(&[0.0, 50.0, 0.5], &p, &mut c2);
+        assert!(c2[0].is_finite() && c2[1].is_nan() && c2[2].is_nan());
+        m.eval(&[0.0], &p[1..], &mut c2[..1]);
+        assert!(c2[0].is_nan());
+        assert_eq!(m.decode(m.point(1, 2, 3) as f64), Some((1, 2, 3)));
+    }
+
+    #[test]
+    fn a_clone_evaluates_the_same() {
+        let m = model();
+        let mut p = m.layout().default_parameters();
+        p[4 + index::F1] = 0.3;
+        assert_eq!(m.values(&p), m.clone().values(&p));
+        assert_eq!(m.param_names(), m.layout().names());
+    }
+}
