@@ -263,12 +263,9 @@ fn derivatives_match_central_differences() {
                     let mut value = vec![0.0; x.len()];
                     let mut jacobian = vec![0.0; x.len() * n_params];
                     model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
-                    let (contrasts, _) = (0..phi.len())
-                        .map(|k| (0..groups).map(|j| map[k * groups + j] * p[j]).sum::<f64>())
-                        .fold((Vec::new(), ()), |(mut v, ()), c| {
-                            v.push(c);
-                            (v, ())
-                        });
+                    let contrasts: Vec<f64> = (0..phi.len())
+                        .map(|k| (0..groups).map(|j| map[k * groups + j] * p[j]).sum())
+                        .collect();
                     let amplification =
                         rounding_amplification(&model, &x, &p[start..], &value, &contrasts);
                     for c in (0..groups).chain(start..n_params) {

@@ -135,11 +135,20 @@ mod tests {
         let times = [0.0, 0.1, 0.2];
         let c = Integral::new(&times, 0.1, 1e4, 0.0, 0.0, true);
         assert_eq!(c.values, [0.0, 500.0, 1500.0]);
-        assert_eq!(c.derivatives[0], [0.0, 0.05, 0.15]);
-        // J(0) = 0 exactly: the floor's slope there is 1/2.
-        for (got, want) in c.derivatives[2].iter().zip([0.0, 0.075, 0.175]) {
-            assert!((got - want).abs() < 1e-15, "{got} vs {want}");
-        }
+        // dJ/dD0 = tpow: 0 at t = 0, 1 after. J(0) = 0 exactly: the floor's slope there
+        // is 1/2, so dJ/dD_offset is 1/2 at t = 0 and 1 after.
+        let close =
+            |got: &[f64], want: [f64; 3]| got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-15);
+        assert!(
+            close(&c.derivatives[0], [0.0, 0.05, 0.15]),
+            "{:?}",
+            c.derivatives
+        );
+        assert!(
+            close(&c.derivatives[2], [0.0, 0.075, 0.175]),
+            "{:?}",
+            c.derivatives
+        );
     }
 
     #[test]
