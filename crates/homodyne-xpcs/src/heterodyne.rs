@@ -195,6 +195,17 @@ impl HeterodyneModel {
         })
     }
 
+    /// The same model (grid, angles, `q`) with another scaling layout: the parameter
+    /// vector it takes is `scaling`'s. xpcsjax's `averaged` mode is the individual model's
+    /// [`ScalingMode::Constant`] twin.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`HeterodyneModel::new`] (a Fourier series the angles do not determine).
+    pub fn with_scaling(&self, scaling: ScalingMode) -> Result<Self, XpcsError> {
+        Self::new(scaling, self.grid.clone(), &self.phi, self.q)
+    }
+
     /// The parameter layout.
     pub fn layout(&self) -> &HeterodyneLayout {
         &self.layout
@@ -304,23 +315,43 @@ impl HeterodyneModel {
         tables
     }
 
-    /// Evaluates the points of `x` into `values`, and their full Jacobian rows when
-    /// `jacobian` is given. Points that are not flat indices of the grid, and every point
-    /// of a parameter vector of the wrong length, are NaN.
-    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: Option<&mut [f64]>) {
+    /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
+    /// is given: full rows, or rows of the columns `active` alone. Points that are not flat
+    /// indices of the grid, points with a nonzero column outside `active`, and every point
+    /// of a parameter vector of the wrong length are NaN (value and row).
+    fn evaluate(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        values: &mut [f64],
+        jacobian: Option<(&mut [f64], Option<&[usize]>)>,
+    ) {
         let n_params = self.layout.n_params();
         if p.len() != n_params {
             values.fill(f64::NAN);
-            if let Some(jacobian) = jacobian {
+            if let Some((jacobian, _)) = jacobian {
                 jacobian.fill(f64::NAN);
             }
             return;
         }
+        // Where each parameter's column sits in a row (none: not among `active`).
+        let (width, position): (usize, Vec<Option<usize>>) = match &jacobian {
+            Some((_, Some(active))) => {
+                let mut position = vec![None; n_params];
+                for (c, &column) in active.iter().enumerate() {
+                    if let Some(slot) = position.get_mut(column) {
+                        *slot = Some(c);
+                    }
+                }
+                (active.len(), position)
+            }
+            _ => (n_params, (0..n_params).map(Some).collect()),
+        };
         let tables = self.tables(self.layout.physical(p));
         let (contrasts, offsets) = self.per_angle_scaling(p);
         let groups = self.layout.n_scaling_groups();
         let start = self.layout.physical_start();
-        let mut rows = jacobian.map(|j| j.chunks_exact_mut(n_params));
+        let mut rows = jacobian.map(|(j, _)| j.chunks_exact_mut(width.max(1)));
         let mut gradient = [0.0; N_PHYSICAL];
         for (value, &point) in values.iter_mut().zip(x) {
             let row = rows.as_mut().and_then(Iterator::next);
@@ -333,25 +364,60 @@ impl HeterodyneModel {
             };
             let angle = tables.angles[k];
             let (contrast, offset) = (contrasts[k], offsets[k]);
-            match row {
-                None => {
-                    let bracket = tables.frames.bracket(angle, i, j, None);
-                    *value = offset + contrast * bracket;
-                }
-                Some(row) => {
-                    let bracket = tables.frames.bracket(angle, i, j, Some(&mut gradient));
-                    *value = offset + contrast * bracket;
-                    row.fill(0.0);
-                    for &(group, weight) in &self.scaling_terms[k] {
-                        row[group] = weight * bracket;
-                        row[groups + group] = weight;
+            let Some(row) = row else {
+                let bracket = tables.frames.bracket(angle, i, j, None);
+                *value = offset + contrast * bracket;
+                continue;
+            };
+            let bracket = tables.frames.bracket(angle, i, j, Some(&mut gradient));
+            *value = offset + contrast * bracket;
+            row.fill(0.0);
+            let mut complete = true;
+            for &(group, weight) in &self.scaling_terms[k] {
+                match (position[group], position[groups + group]) {
+                    (Some(c), Some(o)) => {
+                        row[c] = weight * bracket;
+                        row[o] = weight;
                     }
-                    for (out, d) in row[start..].iter_mut().zip(gradient) {
-                        *out = contrast * d;
-                    }
+                    _ => complete = false,
                 }
             }
+            for (m, d) in gradient.iter().enumerate() {
+                match position[start + m] {
+                    Some(c) => row[c] = contrast * d,
+                    None => complete = false,
+                }
+            }
+            if !complete {
+                *value = f64::NAN;
+                row.fill(f64::NAN);
+            }
         }
+    }
+
+    /// [`Model::active_parameters`]: with individual scaling, the contrasts and offsets of
+    /// the angles among `x` and the 14 physical parameters; `false` (every column) with a
+    /// shared pair or a Fourier series, whose scaling parameters enter every row, or when
+    /// a point is not one of the grid's.
+    fn active_columns(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        if self.layout.scaling != ScalingMode::Individual || x.is_empty() {
+            return false;
+        }
+        active.clear();
+        for &point in x {
+            let Some((k, _, _)) = self.decode(point) else {
+                return false;
+            };
+            if let Err(at) = active.binary_search(&k) {
+                active.insert(at, k);
+            }
+        }
+        let angles = active.len();
+        for a in 0..angles {
+            active.push(self.layout.n_phi + active[a]);
+        }
+        active.extend(self.layout.physical_start()..self.layout.n_params());
+        true
     }
 }
 
@@ -365,7 +431,25 @@ impl Model for HeterodyneModel {
     }
 
     fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        self.evaluate(x, p, values, Some(jacobian));
+        self.evaluate(x, p, values, Some((jacobian, None)));
+    }
+
+    /// The contrasts and offsets of the angles among `x`, and the physical parameters,
+    /// with individual scaling (a chunk within one angle involves 16 of the
+    /// `2 n_phi + 14` parameters); every parameter otherwise.
+    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+        self.active_columns(x, active)
+    }
+
+    fn eval_with_active_jacobian(
+        &self,
+        x: &[f64],
+        p: &[f64],
+        active: &[usize],
+        values: &mut [f64],
+        jacobian: &mut [f64],
+    ) {
+        self.evaluate(x, p, values, Some((jacobian, Some(active))));
     }
 
     fn jacobian_kind(&self) -> JacobianKind {
@@ -424,5 +508,54 @@ mod tests {
         p[4 + index::F1] = 0.3;
         assert_eq!(m.values(&p), m.clone().values(&p));
         assert_eq!(m.param_names(), m.layout().names());
+    }
+
+    #[test]
+    fn narrow_rows_are_the_full_rows_active_columns() {
+        let m = model();
+        let mut p = m.layout().default_parameters();
+        p[4..].copy_from_slice(&[
+            50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0, 0.3, 4.0,
+        ]);
+        let n = m.n_params();
+        // A run across the boundary of angles 0 and 1, and a scattered set.
+        for x in [
+            (20..30).map(f64::from).collect::<Vec<_>>(),
+            vec![40.0, 3.0, 7.0],
+        ] {
+            let mut active = Vec::new();
+            assert!(m.active_parameters(&x, &mut active));
+            let mut values = vec![0.0; x.len()];
+            let mut full = vec![0.0; x.len() * n];
+            m.eval_with_jacobian(&x, &p, &mut values, &mut full);
+            let mut narrow_values = vec![0.0; x.len()];
+            let mut narrow = vec![0.0; x.len() * active.len()];
+            m.eval_with_active_jacobian(&x, &p, &active, &mut narrow_values, &mut narrow);
+            assert_eq!(values, narrow_values);
+            for r in 0..x.len() {
+                for c in 0..n {
+                    let expected = full[r * n + c];
+                    match active.iter().position(|&a| a == c) {
+                        Some(k) => assert_eq!(narrow[r * active.len() + k], expected),
+                        None => assert_eq!(expected, 0.0, "column {c} at point {}", x[r]),
+                    }
+                }
+            }
+        }
+        let mut active = Vec::new();
+        assert!(m.active_parameters(&[20.0, 21.0], &mut active));
+        assert_eq!(
+            active,
+            [0, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        );
+        assert!(!m.active_parameters(&[20.0, 1e9], &mut active));
+        // A point of an angle left out of `active` is NaN, not a silently wrong row.
+        let mut value = [0.0];
+        let angle_0 = [0, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+        let mut row = vec![0.0; angle_0.len()];
+        m.eval_with_active_jacobian(&[30.0], &p, &angle_0, &mut value, &mut row);
+        assert!(value[0].is_nan() && row.iter().all(|v| v.is_nan()));
+        let shared = m.with_scaling(ScalingMode::Constant).unwrap();
+        assert!(!shared.active_parameters(&[20.0, 21.0], &mut active));
     }
 }

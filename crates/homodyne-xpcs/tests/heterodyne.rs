@@ -403,64 +403,98 @@ fn central_differences(
 /// Noise-free data of the `moderate` case on the fit's grid (2 angles x 20 frames, the
 /// fit's support: no diagonal, no frame 0), fitted from a start 5-20% off the truth with
 /// `f2` held at its true value (`f0` and `f2` are exactly degenerate): the fit returns to
-/// the truth's model values, and to the truth's parameters where they are identified.
+/// the truth's model values, and to the truth's parameters where they are identified. In
+/// three layouts: a contrast and offset per angle, fitted (xpcsjax's `individual`) or
+/// held (`constant`), and one shared pair (`averaged`, on data with equal scaling).
 #[test]
 fn a_noise_free_fit_returns_to_the_truth() {
-    let model = HeterodyneModel::new(
+    let individual = HeterodyneModel::new(
         ScalingMode::Individual,
         fit_time_grid(0.1, 20).unwrap(),
         &[0.0, 60.0],
         0.0237,
     )
     .unwrap();
-    let truth = [
-        0.3, 0.25, 1.0, 1.02, 50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0,
-        0.3, 4.0,
+    let shared = individual.with_scaling(ScalingMode::Constant).unwrap();
+    let physical = [
+        50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0, 0.3, 4.0,
     ];
-    let n = model.grid().len();
-    let x: Vec<f64> = (0..2)
-        .flat_map(|k| {
-            (1..n).flat_map(move |i| (1..n).filter(move |&j| j != i).map(move |j| (k, i, j)))
-        })
-        .map(|(k, i, j)| model.point(k, i, j) as f64)
-        .collect();
-    let mut y = vec![0.0; x.len()];
-    model.eval(&x, &truth, &mut y);
-    let factors = [
-        1.05, 0.95, 1.0, 1.0, 1.1, 0.9, 1.2, 0.9, 1.05, 1.1, 1.05, 0.9, 1.1, 0.9, 1.1, 1.0, 0.9,
-        1.2,
+    let off = [
+        1.1, 0.9, 1.2, 0.9, 1.05, 1.1, 1.05, 0.9, 1.1, 0.9, 1.1, 1.0, 0.9, 1.2,
     ];
-    let start: Vec<f64> = truth.iter().zip(factors).map(|(t, f)| t * f).collect();
-    let (lower, upper) = model.layout().default_bounds();
-    let f2 = model.layout().physical_start() + index::F2;
-    let result = Fit::curve(&model, &x, &y)
-        .p0(&start)
-        .bounds(homodyne_core::Bounds::new(lower, upper).unwrap())
-        .fix(f2, truth[f2])
-        .run()
-        .unwrap();
-    let mut fitted = vec![0.0; x.len()];
-    model.eval(&x, &result.parameters, &mut fitted);
-    let worst = fitted
-        .iter()
-        .zip(&y)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    println!(
-        "{} iterations, cost {:e}, largest model difference {worst:e}, parameters {:?}",
-        result.iterations, result.final_cost, result.parameters
-    );
-    assert!(worst < 1e-9, "model values {worst:e} from the truth");
-    // The sample, velocity, fraction and angle parameters and the scaling are identified.
-    let names = model.layout().names();
-    for (k, name) in names.iter().enumerate() {
-        let identified = !name.ends_with("_ref") && name != "f2";
-        if identified {
-            let (got, want) = (result.parameters[k], truth[k]);
-            assert!(
-                (got - want).abs() <= 1e-4 * want.abs().max(1.0),
-                "{name}: {got} vs the truth {want}"
-            );
+    for (layout_name, model, scaling, scaling_start, held) in [
+        (
+            "individual",
+            &individual,
+            &[0.3, 0.25, 1.0, 1.02][..],
+            &[0.315, 0.2375, 1.0, 1.0][..],
+            false,
+        ),
+        (
+            "constant (held)",
+            &individual,
+            &[0.3, 0.25, 1.0, 1.02],
+            &[0.3, 0.25, 1.0, 1.02],
+            true,
+        ),
+        ("averaged", &shared, &[0.3, 1.01], &[0.28, 1.0], false),
+    ] {
+        let truth = [scaling, &physical[..]].concat();
+        let start: Vec<f64> = [
+            scaling_start.to_vec(),
+            physical.iter().zip(off).map(|(t, f)| t * f).collect(),
+        ]
+        .concat();
+        let n = model.grid().len();
+        let x: Vec<f64> = (0..2)
+            .flat_map(|k| {
+                (1..n).flat_map(move |i| (1..n).filter(move |&j| j != i).map(move |j| (k, i, j)))
+            })
+            .map(|(k, i, j)| model.point(k, i, j) as f64)
+            .collect();
+        let mut y = vec![0.0; x.len()];
+        model.eval(&x, &truth, &mut y);
+        let (lower, upper) = model.layout().default_bounds();
+        let physical_start = model.layout().physical_start();
+        let f2 = physical_start + index::F2;
+        let mut fit = Fit::curve(model, &x, &y)
+            .p0(&start)
+            .bounds(homodyne_core::Bounds::new(lower, upper).unwrap())
+            .fix(f2, truth[f2]);
+        if held {
+            for k in 0..physical_start {
+                fit = fit.fix(k, truth[k]);
+            }
+        }
+        let result = fit.run().unwrap();
+        let mut fitted = vec![0.0; x.len()];
+        model.eval(&x, &result.parameters, &mut fitted);
+        let worst = fitted
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "{layout_name}: {} iterations, cost {:e}, largest model difference {worst:e}, \
+             parameters {:?}",
+            result.iterations, result.final_cost, result.parameters
+        );
+        assert!(
+            worst < 1e-9,
+            "{layout_name}: model values {worst:e} from the truth"
+        );
+        // The sample, velocity, fraction and angle parameters and the scaling are
+        // identified.
+        let names = model.layout().names();
+        for (k, name) in names.iter().enumerate() {
+            let identified = !name.ends_with("_ref") && name != "f2";
+            if identified {
+                let (got, want) = (result.parameters[k], truth[k]);
+                assert!(
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "{layout_name} {name}: {got} vs the truth {want}"
+                );
+            }
         }
     }
 }
