@@ -3,19 +3,21 @@
 //! - every entry of the reference matrices in `tests/data/heterodyne_reference.json`
 //!   (computed by xpcsjax's own `compute_c2_heterodyne` in float64, see
 //!   `tests/data/make_heterodyne_reference.py`) to 1e-12 relative;
-//! - the exact Jacobian against central differences at random parameters within the
-//!   registry bounds, also where the transport floor, the exponent clip and the smooth
+//! - the exact Jacobian against dual numbers through an independent, literal transcription
+//!   of the formula (1e-12), and against central differences, at random parameters within
+//!   the registry bounds, also where the transport floor, the exponent clip and the smooth
 //!   clip of the fraction hold;
 //! - symmetry, the diagonal value, `eval` and `eval_with_jacobian` giving the same bits;
 //! - a noise-free fit from a start near the truth back to the truth.
 
 use homodyne::Fit;
-use homodyne_core::Model;
 use homodyne_core::random::SplitMix64;
+use homodyne_core::{AutoDiff, GenericModel, Model, Scalar};
 use homodyne_xpcs::ScalingMode;
 use homodyne_xpcs::TimeGrid;
 use homodyne_xpcs::heterodyne::{
-    HeterodyneModel, PHYSICAL_BOUNDS, PHYSICAL_DEFAULTS, PHYSICAL_NAMES, fit_time_grid, index,
+    HeterodyneLayout, HeterodyneModel, PHYSICAL_BOUNDS, PHYSICAL_DEFAULTS, PHYSICAL_NAMES,
+    fit_time_grid, index,
 };
 use serde_json::Value;
 
@@ -206,6 +208,241 @@ fn physical(region: Region, rng: &mut Draws) -> Vec<f64> {
         Region::Registry | Region::Moderate => {}
     }
     p
+}
+
+/// xpcsjax's heterodyne `c2` written out literally from its formula, point by point (the
+/// integrals summed afresh for every point, no tables), generic over [`Scalar`] so that
+/// dual numbers give its exact Jacobian. Individual or shared scaling.
+struct LiteralC2 {
+    times: Vec<f64>,
+    dt: f64,
+    q: f64,
+    phi: Vec<f64>,
+    individual: bool,
+}
+
+impl LiteralC2 {
+    fn groups(&self) -> usize {
+        if self.individual { self.phi.len() } else { 1 }
+    }
+}
+
+/// `t^e`, 0 at `t <= 0` for every `e`; positive times below `1e-10` count as `1e-10`. The
+/// value is `f64::powf`'s (as xpcsjax's `jnp.power`), the derivative `t^e ln t de`.
+fn tpow<T: Scalar>(t: f64, e: T) -> T {
+    if t > 0.0 {
+        let t = t.max(1e-10);
+        let power = (e * t.ln()).exp();
+        power - T::cst(power.re()) + T::cst(t.powf(e.re()))
+    } else {
+        T::cst(0.0)
+    }
+}
+
+/// `clip(x, lo, hi)`: a constant outside, `x` inside.
+fn clip<T: Scalar>(x: T, lo: f64, hi: f64) -> T {
+    if x.re() < lo {
+        T::cst(lo)
+    } else if x.re() > hi {
+        T::cst(hi)
+    } else {
+        x
+    }
+}
+
+fn softplus<T: Scalar>(z: T) -> T {
+    z.max(T::cst(0.0)) + (-z.abs()).exp().ln_1p()
+}
+
+impl GenericModel for LiteralC2 {
+    fn n_params(&self) -> usize {
+        2 * self.groups() + 14
+    }
+
+    fn eval<T: Scalar>(&self, x: &[f64], p: &[T]) -> T {
+        self.value_and_phase(x, p).0
+    }
+}
+
+impl LiteralC2 {
+    /// `c2` and the phase of the cross term at the point `x[0]`.
+    fn value_and_phase<T: Scalar>(&self, x: &[f64], p: &[T]) -> (T, T) {
+        let n = self.times.len();
+        let point = x[0] as usize;
+        let (k, i, j) = (point / (n * n), (point / n) % n, point % n);
+        let groups = self.groups();
+        let g = if self.individual { k } else { 0 };
+        let (contrast, offset) = (p[g], p[groups + g]);
+        let p = &p[2 * groups..];
+        // The trapezoid integral of a rate from frame 0 to each of frames i and j.
+        let integral = |prefactor: T, exponent: T, rate_offset: T, floored: bool| {
+            let rate = |m: usize| {
+                let r = prefactor * tpow(self.times[m], exponent) + rate_offset;
+                if floored && r.re() < 0.0 {
+                    T::cst(0.0)
+                } else {
+                    r
+                }
+            };
+            let upto = |frame: usize| {
+                let mut sum = T::cst(0.0);
+                for m in 0..frame {
+                    sum += (rate(m) + rate(m + 1)) / 2.0;
+                }
+                sum * self.dt
+            };
+            upto(j) - upto(i)
+        };
+        let half = |s: T| {
+            let m = (s * s + 1e-12).sqrt();
+            clip(m * (-0.5 * self.q * self.q), -700.0, 0.0).exp()
+        };
+        let h_r = half(integral(p[0], p[1], p[2], true));
+        let h_s = half(integral(p[3], p[4], p[5], true));
+        let v = integral(p[6], p[7], p[8], false);
+        let fraction = |t: f64| {
+            let y = p[9] * clip(p[10] * (p[11] * -1.0 + t), -700.0, 700.0).exp() + p[12];
+            let y_lo = softplus(y * 50.0) / 50.0;
+            T::cst(1.0) - softplus((T::cst(1.0) - y_lo) * 50.0) / 50.0
+        };
+        let (xs_i, xs_j) = (fraction(self.times[i]), fraction(self.times[j]));
+        let (xr_i, xr_j) = (T::cst(1.0) - xs_i, T::cst(1.0) - xs_j);
+        let angle = (p[13] + self.phi[k]) * (std::f64::consts::PI / 180.0);
+        let phase = angle.cos() * self.q * v;
+        let reference = (xr_i * xr_j).powi(2) * h_r.powi(2);
+        let sample = (xs_i * xs_j).powi(2) * h_s.powi(2);
+        let cross = xr_i * xs_i * xr_j * xs_j * h_r * h_s * phase.cos() * 2.0;
+        let norm = (xs_i * xs_i + xr_i * xr_i) * (xs_j * xs_j + xr_j * xr_j);
+        (
+            offset + contrast * (reference + sample + cross) / norm,
+            phase,
+        )
+    }
+}
+
+/// The contrast and offset of angle `k` at `p`: its own or the shared pair.
+fn scaling_of(layout: &HeterodyneLayout, p: &[f64], k: usize) -> (f64, f64) {
+    let g = if layout.scaling == ScalingMode::Individual {
+        k
+    } else {
+        0
+    };
+    (p[g], p[layout.n_scaling_groups() + g])
+}
+
+fn check_against_duals<const N: usize>(scaling: ScalingMode, grid: TimeGrid, q: f64) {
+    let phi = [-30.0, 45.0, 120.0];
+    let literal = LiteralC2 {
+        times: grid.times().to_vec(),
+        dt: grid.dt(),
+        q,
+        phi: phi.to_vec(),
+        individual: scaling == ScalingMode::Individual,
+    };
+    let model = HeterodyneModel::new(scaling, grid, &phi, q).unwrap();
+    assert_eq!(model.n_params(), N);
+    let dual = AutoDiff::<_, N>::new(literal).unwrap();
+    let layout = *model.layout();
+    let x: Vec<f64> = (0..model.n_points()).map(|i| i as f64).collect();
+    let mut rng = Draws(SplitMix64::new(0xD0A1 + N as u64));
+    for region in [
+        Region::Registry,
+        Region::Moderate,
+        Region::Floored,
+        Region::FractionClipped,
+        Region::ExponentClipped,
+    ] {
+        // The largest relative difference of the entries above 1e-9 of their column and a
+        // million times above the rounding of a zero derivative, and the largest condition.
+        let mut worst = (0.0f64, 0.0f64);
+        for trial in 0..4 {
+            let mut p = layout.default_parameters();
+            for (c, v) in p[..layout.physical_start()].iter_mut().enumerate() {
+                *v = if c < layout.n_scaling_groups() {
+                    rng.uniform(0.1, 0.5)
+                } else {
+                    rng.uniform(0.9, 1.1)
+                };
+            }
+            p[layout.physical_start()..].copy_from_slice(&physical(region, &mut rng));
+            let (mut value, mut jacobian) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
+            let (mut value_ref, mut jacobian_ref) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
+            model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
+            dual.eval_with_jacobian(&x, &p, &mut value_ref, &mut jacobian_ref);
+            // How far rounding alone can take the two apart at each point: the exponents
+            // of the transports are known to `eps |exponent|` (`ln B` stands for them) and
+            // the phase to `eps |phase|`.
+            let condition: Vec<f64> = x
+                .iter()
+                .zip(&value)
+                .map(|(&point, &c2)| {
+                    let (k, _, _) = model.decode(point).unwrap();
+                    let (contrast, offset) = scaling_of(&layout, &p, k);
+                    let exponent = ((c2 - offset) / contrast).abs().max(1e-300).ln().abs();
+                    let phase = dual.inner().value_and_phase(&[point], &p).1;
+                    (1.0 + exponent) * (1.0 + phase.abs())
+                })
+                .collect();
+            for (r, (&a, &b)) in value.iter().zip(&value_ref).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-13 * condition[r] * b.abs(),
+                    "{scaling:?} {region:?} trial {trial} point {r}: {a} vs {b}"
+                );
+            }
+            // Relative to the entry (times the point's condition), or to 1e-9 of its
+            // column's largest entry where it is that small (a derivative that cancels to
+            // rounding), above the rounding of a derivative that is 0 (the fraction's on the
+            // diagonal): `1e-15 condition |c2| / max(|p_c|, 1)`.
+            for c in 0..N {
+                let scale = (0..x.len())
+                    .map(|r| jacobian_ref[r * N + c].abs())
+                    .fold(0.0, f64::max);
+                for r in 0..x.len() {
+                    let (a, b) = (jacobian[r * N + c], jacobian_ref[r * N + c]);
+                    let zero = 1e-15 * condition[r] * value[r].abs() / p[c].abs().max(1.0);
+                    assert!(
+                        (a - b).abs()
+                            <= 1e-12 * (condition[r] * a.abs().max(b.abs())).max(1e-9 * scale)
+                                + zero,
+                        "{scaling:?} {region:?} trial {trial} point {:?} column {c}: {a} vs \
+                         dual {b}, p = {p:?}",
+                        model.decode(x[r])
+                    );
+                    if a.abs().max(b.abs()) > (1e-9 * scale).max(1e6 * zero) {
+                        worst.0 = worst.0.max((a - b).abs() / a.abs().max(b.abs()));
+                        worst.1 = worst.1.max(condition[r]);
+                    }
+                }
+            }
+        }
+        println!(
+            "{scaling:?} {region:?}: Jacobian entries within {:.1e} relative of the dual \
+             numbers' (largest condition {:.1e})",
+            worst.0, worst.1
+        );
+    }
+}
+
+/// The exact Jacobian is the dual numbers' through [`LiteralC2`], in every region of
+/// [`Region`], on the fit's grid and on one from `t = 0`, with a contrast and offset per
+/// angle and with one shared pair.
+#[test]
+fn derivatives_match_dual_numbers_of_the_literal_formula() {
+    check_against_duals::<20>(
+        ScalingMode::Individual,
+        fit_time_grid(0.1, 10).unwrap(),
+        0.0237,
+    );
+    check_against_duals::<20>(
+        ScalingMode::Individual,
+        TimeGrid::new(0.05, 10).unwrap(),
+        0.05,
+    );
+    check_against_duals::<16>(
+        ScalingMode::Constant,
+        fit_time_grid(0.1, 10).unwrap(),
+        0.0237,
+    );
 }
 
 /// Relative steps of the central differences; each entry must agree at one of them or at
