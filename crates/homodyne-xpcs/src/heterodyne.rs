@@ -47,11 +47,13 @@
 //! (`dc2/dcontrast = B`, `dc2/doffset = 1`, times the scaling map's weight), and the
 //! physical columns are `contrast dB/dθ` by the chain rule through the trapezoid sums
 //! (linear), `smooth_abs`, the clips, the floors (JAX's slopes, 1/2 at a tie),
-//! `smooth_clip`'s sigmoids and the phase (`heterodyne/pair.rs` writes them out). Hand-written rather than dual
-//! numbers: the per-frame tables and their derivatives are shared by every point, so a
-//! point costs three exponentials, a cosine and a sine and about a hundred flops, where
-//! 14-component duals would carry 14 derivatives through every operation of every point
-//! (the rates, fractions and `f^2` included).
+//! `smooth_clip`'s sigmoids and the phase (`heterodyne/pair.rs` writes them out).
+//! Hand-written rather than dual numbers: the per-frame tables and their derivatives are
+//! shared by every point, so a point costs two exponentials, two square roots, a cosine,
+//! (with the gradient) a sine and about a hundred flops, where dual numbers would carry
+//! every parameter's derivative through every operation of every point (the rates,
+//! fractions and `f^2` included). The tests check these derivatives against dual numbers
+//! through a literal transcription of the formula, and against central differences.
 
 use std::sync::{Arc, PoisonError, RwLock};
 
