@@ -8,7 +8,7 @@
 //!    [`Fit::sigma`] (data, like `y`) and the parameters held at a value ([`Fit::fix`]);
 //! 2. **the settings**, each with a default: [`Fit::method`], the solver's
 //!    [`SolverOptions`] ([`Fit::options`]), the coarse stages before a large fit
-//!    ([`Fit::coarse_to_fine`]), the strategy ([`Fit::strategy`],
+//!    ([`Fit::coarse_to_fine`]), fits from many starts ([`Fit::multistart`]), the strategy ([`Fit::strategy`],
 //!    [`Fit::memory_limit_gb`]), STREAMING's batches and checkpoints ([`Fit::streaming`],
 //!    [`Fit::checkpoints`]), the processes of a distributed fit ([`Fit::communicator`]),
 //!    an [`FitObserver`] and the [`NlsqWrapper`] whose recovery and validation flags run
@@ -55,6 +55,7 @@ use homodyne_solvers::distributed::Communicator;
 use homodyne_solvers::streaming::PassRecord;
 
 use crate::coarse::CoarseToFine;
+use crate::multistart::Multistart;
 use crate::streaming::{CheckpointOptions, StreamingOptions};
 use crate::wrapper::NlsqWrapper;
 
@@ -89,6 +90,8 @@ pub struct Fit<'a> {
     /// ([`crate::outcome`]) compares its final cost with this as well as with the cost
     /// where it started (a stage's optimum).
     pub(crate) reference_cost: Option<f64>,
+    /// Fits from many starts, then from the best ([`Fit::multistart`]).
+    pub(crate) multistart: Option<Multistart>,
 }
 
 /// The model of a fit: the user's, or an adapter the builder made (a residual problem's).
@@ -172,6 +175,7 @@ impl<'a> Fit<'a> {
             coarse_to_fine: CoarseToFine::Auto,
             first_pass: None,
             reference_cost: None,
+            multistart: None,
         }
     }
 
@@ -384,6 +388,36 @@ impl<'a> Fit<'a> {
         self
     }
 
+    /// Fits from the start and `multistart`'s Latin-hypercube starts within the bounds,
+    /// each with a small budget and in parallel, then from the best of them with these
+    /// settings ([`crate::multistart`]): [`Fit::run`] returns that fit, its `notes` saying
+    /// how many starts reached its basin; [`Multistart::run`] returns the report of every
+    /// start as well. Points in memory by one process only; every free parameter needs
+    /// finite bounds.
+    ///
+    /// ```
+    /// use homodyne::prelude::*;
+    ///
+    /// // sin(w x): from w = 1 a plain fit stops in a local minimum; the truth is w = 3.
+    /// let x: Vec<f64> = (0..200).map(|i| i as f64 * 0.05).collect();
+    /// let y: Vec<f64> = x.iter().map(|x| (3.0 * x).sin()).collect();
+    /// let model = ClosureModel::new(1, |x: f64, p: &[f64]| (p[0] * x).sin());
+    /// let fit = Fit::curve(&model, &x, &y)
+    ///     .p0(&[1.0])
+    ///     .bounds(Bounds::new(vec![0.1], vec![5.0])?);
+    /// let multistart = Multistart::new(16).seed(7).budget(50);
+    /// let result = fit.clone().multistart(multistart.clone()).run()?;
+    /// assert!((result.parameters[0] - 3.0).abs() < 1e-10);
+    /// let report = multistart.run(&fit)?.report;
+    /// assert_eq!(report.n_candidates(), 17);
+    /// assert!(report.in_best_basin >= 1);
+    /// # Ok::<(), OptimizationError>(())
+    /// ```
+    pub fn multistart(mut self, multistart: Multistart) -> Self {
+        self.multistart = Some(multistart);
+        self
+    }
+
     /// The model being fitted.
     pub fn model(&self) -> &(dyn Model + 'a) {
         self.model.get()
@@ -394,6 +428,9 @@ impl<'a> Fit<'a> {
     /// Returns the fitted parameters with covariance and diagnostics, or a typed error
     /// naming the problem, checked before any expensive work.
     pub fn run(&self) -> Result<OptimizationResult, OptimizationError> {
+        if let Some(multistart) = &self.multistart {
+            return multistart.run(self).map(|fit| fit.result);
+        }
         self.wrapper.run(self)
     }
 
@@ -440,6 +477,7 @@ impl std::fmt::Debug for Fit<'_> {
             .field("distributed", &self.communicator.is_some())
             .field("wrapper", &self.wrapper)
             .field("coarse_to_fine", &self.coarse_to_fine)
+            .field("multistart", &self.multistart)
             .finish()
     }
 }

@@ -45,6 +45,7 @@ pub mod diagnostics;
 pub mod distributed;
 pub mod fit;
 mod held;
+pub mod multistart;
 mod outcome;
 pub mod recovery;
 mod staged;
@@ -71,6 +72,7 @@ pub use homodyne_solvers::options::{
     DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_NFEV_PER_PARAM, DEFAULT_XTOL,
 };
 pub use homodyne_solvers::{Loss, SolverOptions, XScale};
+pub use multistart::{Multistart, MultistartFit, MultistartReport, StartRecord};
 pub use recovery::{RecoveryStrategy, RecoveryStrategyApplicator};
 pub use streaming::{CheckpointOptions, StreamingOptions};
 pub use wrapper::{NlsqWrapper, NlsqWrapperBuilder};
@@ -80,7 +82,8 @@ pub mod prelude {
     pub use crate::{
         AutoDiff, AutoDiffResiduals, Bounds, ClosureModel, CoarseToFine, DifferenceScheme,
         DynAutoDiff, ErrorKind, FiniteDiffResiduals, Fit, GenericModel, GenericResiduals,
-        JacobianKind, Loss, Method, Model, NlsqWrapper, OptimizationError, OptimizationResult,
-        OptimizationStrategy, ResidualProblem, Scalar, SolverOptions, TerminationReason, XScale,
+        JacobianKind, Loss, Method, Model, Multistart, NlsqWrapper, OptimizationError,
+        OptimizationResult, OptimizationStrategy, ResidualProblem, Scalar, SolverOptions,
+        TerminationReason, XScale,
     };
 }

@@ -1,0 +1,366 @@
+//! How a [`Multistart`] runs a [`Fit`]: the candidates drawn, fitted in parallel with a
+//! small budget, the best finished with the fit's own settings (see [`crate::multistart`]).
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use homodyne_core::{
+    Bounds, Context, FitObserver, InvalidInput, IterationReport, Method, Model, OptimizationError,
+    OptimizationResult, OptimizationStrategy, ParameterFlag, TrialReport,
+};
+use homodyne_solvers::SolverOptions;
+
+use super::latin::latin_hypercube;
+use super::parallel::map_indexed;
+use super::{Multistart, MultistartFit, MultistartReport, StartRecord};
+use crate::coarse::CoarseToFine;
+use crate::fit::{Data, Fit};
+use crate::validate::{validate_data, validate_start};
+use crate::wrapper::NlsqWrapper;
+
+impl Multistart {
+    /// Runs `fit` from the given start and this multistart's Latin-hypercube starts, then
+    /// finishes the best (see the [module documentation](crate::multistart)); the result
+    /// and the report of every candidate. [`Fit::run`] with
+    /// [`Fit::multistart`] returns the result of this.
+    ///
+    /// Refused before any fit, with a typed error: a fit that is not of points in memory
+    /// by this process ([`InvalidInput::InvalidOption`], `option` `"multistart"`), a free
+    /// parameter with an infinite bound (`option` `"bounds"`), and every error the fit
+    /// itself would refuse. A stop on request in any candidate ends the multistart with
+    /// [`OptimizationError::Interrupted`] (the lowest such candidate's, its context naming
+    /// it). When every candidate fails, the given start's error is returned.
+    pub fn run(&self, fit: &Fit<'_>) -> Result<MultistartFit, OptimizationError> {
+        let started = Instant::now();
+        let (x, y) = points_in_memory(fit)?;
+        validate_data(fit)?;
+        let bounds = validate_start(fit)?;
+        let held = held_values(fit, &bounds);
+        let free: Vec<usize> = (0..fit.p0.len()).filter(|&k| held[k].is_none()).collect();
+        check_finite_bounds(fit, &bounds, &free)?;
+        let candidates = self.candidates(fit, &bounds, &held, &free);
+
+        let budget = self.budget.min(fit.options.max_nfev_for(fit.p0.len()));
+        // Collected by index: the same candidates in the same order on any thread count.
+        let recipe = Recipe::of(fit, x, y, budget);
+        let mut fitted: Vec<(Result<OptimizationResult, OptimizationError>, Option<f64>)> =
+            map_indexed(candidates.len(), |i| {
+                let observer = CandidateObserver::new(recipe.observer);
+                let result = recipe.candidate(&candidates[i], &observer).run();
+                (result, observer.first_cost.get().copied())
+            });
+
+        let interrupted = fitted
+            .iter()
+            .position(|(r, _)| matches!(r, Err(e) if e.is_interrupted()));
+        if let Some(index) = interrupted
+            && let Err(e) = fitted.swap_remove(index).0
+        {
+            return Err(e.with_context("multistart candidate", index));
+        }
+        let best = fitted
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (r, _))| match r {
+                Ok(r) if r.final_cost.is_finite() => Some((r.final_cost, i)),
+                _ => None,
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|(_, i)| i);
+        let mut records: Vec<StartRecord> = Vec::with_capacity(fitted.len());
+        let mut first_costs = Vec::with_capacity(fitted.len());
+        let mut given_error = None;
+        for (index, ((result, first_cost), start)) in fitted.into_iter().zip(candidates).enumerate()
+        {
+            first_costs.push(first_cost);
+            let result = match result {
+                Ok(r) => Ok(r),
+                Err(e) => {
+                    let reason = e.to_string();
+                    if index == 0 {
+                        given_error = Some(e);
+                    }
+                    Err(reason)
+                }
+            };
+            records.push(StartRecord {
+                index,
+                start,
+                result,
+                in_best_basin: false,
+            });
+        }
+        let Some(best) = best else {
+            let e = given_error.unwrap_or_else(|| {
+                OptimizationError::from(InvalidInput::InvalidOption {
+                    option: "multistart",
+                    value: format!("{} candidates", records.len()),
+                    reason: "no candidate ended with a finite cost",
+                })
+            });
+            return Err(e.with_context("multistart", "every candidate failed"));
+        };
+
+        // The best candidate's optimum, finished with the fit's own settings. Its cost at
+        // the candidate's start tells the zero-residual test the scale of the problem.
+        let best_start_cost = first_costs[best];
+        let from = match &records[best].result {
+            Ok(r) => r.parameters.clone(),
+            Err(_) => records[best].start.clone(),
+        };
+        let reference_cost = match (fit.reference_cost, best_start_cost) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let mut result = Fit {
+            p0: from,
+            reference_cost,
+            multistart: None,
+            ..fit.clone()
+        }
+        .run()
+        .map_err(|e| e.with_context("multistart", format!("finishing candidate {best}")))?;
+
+        let scale = result.final_cost.max(first_costs[0].unwrap_or(f64::NAN));
+        let (cost_rtol, basin_tol) = (self.cost_rtol, self.basin_tol);
+        let mut in_best_basin = 0;
+        for record in &mut records {
+            let Ok(r) = &record.result else { continue };
+            let cost_close = r.final_cost - result.final_cost <= cost_rtol * scale;
+            let near = free.iter().all(|&k| {
+                let range = bounds.upper()[k] - bounds.lower()[k];
+                (r.parameters[k] - result.parameters[k]).abs() <= basin_tol * range
+            });
+            record.in_best_basin = cost_close && near;
+            in_best_basin += usize::from(record.in_best_basin);
+        }
+
+        reclassify_flags(&mut result, fit, &bounds);
+        result.notes.push(format!(
+            "multistart: {} candidates (the given start and {} Latin-hypercube starts, seed {}, \
+             at most {budget} evaluations each); candidate {best} finished; {in_best_basin} \
+             reached its basin",
+            records.len(),
+            records.len() - 1,
+            self.seed,
+        ));
+        result.wall_time = started.elapsed();
+        Ok(MultistartFit {
+            result,
+            report: MultistartReport {
+                seed: self.seed,
+                budget,
+                basin_tolerances: (cost_rtol, basin_tol),
+                candidates: records,
+                best,
+                in_best_basin,
+            },
+        })
+    }
+
+    /// The candidates: the given start, then the Latin hypercube's points over the free
+    /// parameters, the held ones at their values.
+    fn candidates(
+        &self,
+        fit: &Fit<'_>,
+        bounds: &Bounds,
+        held: &[Option<f64>],
+        free: &[usize],
+    ) -> Vec<Vec<f64>> {
+        let lower: Vec<f64> = free.iter().map(|&k| bounds.lower()[k]).collect();
+        let upper: Vec<f64> = free.iter().map(|&k| bounds.upper()[k]).collect();
+        let base: Vec<f64> = fit
+            .p0
+            .iter()
+            .zip(held)
+            .map(|(&p, h)| h.unwrap_or(p))
+            .collect();
+        let mut candidates = vec![fit.p0.clone()];
+        for point in latin_hypercube(self.starts, &lower, &upper, self.seed) {
+            let mut start = base.clone();
+            for (&k, value) in free.iter().zip(point) {
+                start[k] = value;
+            }
+            candidates.push(start);
+        }
+        candidates
+    }
+}
+
+/// What a candidate's fit is made of: the fit's settings, in parts that threads may
+/// share (a [`Fit`] may own a model that is not `Send`), with at most `budget` cost
+/// evaluations and no recovery retries.
+struct Recipe<'a> {
+    model: &'a dyn Model,
+    x: &'a [f64],
+    y: &'a [f64],
+    sigma: Option<&'a [f64]>,
+    absolute_sigma: bool,
+    bounds: Option<Bounds>,
+    fixed: Vec<Option<f64>>,
+    method: Method,
+    options: SolverOptions,
+    strategy: Option<OptimizationStrategy>,
+    memory_limit_gb: Option<f64>,
+    observer: &'a dyn FitObserver,
+    wrapper: NlsqWrapper,
+    coarse_to_fine: CoarseToFine,
+}
+
+impl<'a> Recipe<'a> {
+    /// The parts of `fit`, whose points in memory are `x` and `y`.
+    fn of(fit: &'a Fit<'a>, x: &'a [f64], y: &'a [f64], budget: usize) -> Self {
+        Self {
+            model: fit.model(),
+            x,
+            y,
+            sigma: fit.sigma.as_deref(),
+            absolute_sigma: fit.absolute_sigma,
+            bounds: fit.bounds.clone(),
+            fixed: fit.fixed.clone(),
+            method: fit.method,
+            options: SolverOptions {
+                max_nfev: Some(budget),
+                ..fit.options.clone()
+            },
+            strategy: fit.strategy,
+            memory_limit_gb: fit.memory_limit_gb,
+            observer: fit.observer,
+            wrapper: NlsqWrapper::builder()
+                .enable_large_dataset(fit.wrapper.enable_large_dataset())
+                .enable_numerical_validation(fit.wrapper.enable_numerical_validation())
+                .fast_mode(fit.wrapper.fast_mode())
+                .enable_recovery(false)
+                .build(),
+            coarse_to_fine: fit.coarse_to_fine.clone(),
+        }
+    }
+
+    /// The fit of the candidate from `start`, reporting to `observer`.
+    fn candidate<'b>(&'b self, start: &[f64], observer: &'b dyn FitObserver) -> Fit<'b>
+    where
+        'a: 'b,
+    {
+        let mut fit = Fit::curve(self.model, self.x, self.y)
+            .p0(start)
+            .bounds(self.bounds.clone())
+            .fixed(&self.fixed)
+            .absolute_sigma(self.absolute_sigma)
+            .method(self.method)
+            .options(self.options.clone())
+            .observer(observer)
+            .wrapper(self.wrapper.clone())
+            .coarse_to_fine(self.coarse_to_fine.clone());
+        if let Some(sigma) = self.sigma {
+            fit = fit.sigma(sigma);
+        }
+        if let Some(strategy) = self.strategy {
+            fit = fit.strategy(strategy);
+        }
+        if let Some(gb) = self.memory_limit_gb {
+            fit = fit.memory_limit_gb(gb);
+        }
+        fit
+    }
+}
+
+/// The points in memory of `fit`, `(x, y)`; a source, a STREAMING fit and a distributed
+/// fit are refused.
+fn points_in_memory<'a>(fit: &'a Fit<'_>) -> Result<(&'a [f64], &'a [f64]), OptimizationError> {
+    let refused = |what: &str| {
+        Err(InvalidInput::InvalidOption {
+            option: "multistart",
+            value: what.to_string(),
+            reason: "a multistart runs on points in memory fitted by one process only",
+        }
+        .into())
+    };
+    match (&fit.data, fit.communicator) {
+        (Data::Source(_), _) => refused("a data source"),
+        (_, Some(_)) => refused("a distributed fit"),
+        _ if fit.wants_streaming() => refused("a STREAMING fit"),
+        (Data::Points { x, y }, None) => Ok((x, y)),
+    }
+}
+
+/// Each parameter's held value (given by [`Fit::fix`] or by equal bounds), `None` if free.
+fn held_values(fit: &Fit<'_>, bounds: &Bounds) -> Vec<Option<f64>> {
+    (0..fit.p0.len())
+        .map(|k| {
+            fit.fixed
+                .get(k)
+                .copied()
+                .flatten()
+                .or_else(|| bounds.fixed_value(k))
+        })
+        .collect()
+}
+
+/// Every free parameter must have finite bounds to be sampled in.
+fn check_finite_bounds(
+    fit: &Fit<'_>,
+    bounds: &Bounds,
+    free: &[usize],
+) -> Result<(), OptimizationError> {
+    let names = fit.model().param_names();
+    for &k in free {
+        let (lower, upper) = (bounds.lower()[k], bounds.upper()[k]);
+        if !(lower.is_finite() && upper.is_finite()) {
+            let name = names.get(k).cloned().unwrap_or_else(|| format!("p{k}"));
+            return Err(OptimizationError::InvalidInput {
+                problem: InvalidInput::InvalidOption {
+                    option: "bounds",
+                    value: format!("{name} (parameter {k}) in [{lower}, {upper}]"),
+                    reason: "a multistart samples its starts within the bounds: every free \
+                             parameter needs finite lower and upper bounds",
+                },
+                context: Context::new().with("parameter", &name).with("index", k),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A parameter is at its start when it never moved from the user's `p0` (the finishing
+/// fit started at a candidate's optimum).
+fn reclassify_flags(result: &mut OptimizationResult, fit: &Fit<'_>, bounds: &Bounds) {
+    for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
+        if !matches!(flag, ParameterFlag::Undetermined | ParameterFlag::Fixed) {
+            *flag = ParameterFlag::classify(
+                result.parameters[k],
+                fit.p0[k],
+                bounds.lower()[k],
+                bounds.upper()[k],
+            );
+        }
+    }
+}
+
+/// The observer of a candidate's fit: it hears the cost at the candidate's start (its fit's
+/// first report) and hands on the fit's stop requests; the candidates' iterations, trials
+/// and passes are not the fit's and are not reported.
+struct CandidateObserver<'a> {
+    inner: &'a dyn FitObserver,
+    first_cost: OnceLock<f64>,
+}
+
+impl<'a> CandidateObserver<'a> {
+    fn new(inner: &'a dyn FitObserver) -> Self {
+        Self {
+            inner,
+            first_cost: OnceLock::new(),
+        }
+    }
+}
+
+impl FitObserver for CandidateObserver<'_> {
+    fn on_iteration(&self, report: &IterationReport<'_>) {
+        let _ = self.first_cost.set(report.cost);
+    }
+
+    fn on_trial(&self, _trial: &TrialReport<'_>) {}
+
+    fn stop_requested(&self) -> bool {
+        self.inner.stop_requested()
+    }
+}
