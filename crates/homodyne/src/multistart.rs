@@ -5,8 +5,9 @@
 //! fits from `1 + n` candidate starts: the given start `p0` (always candidate 0) and `n`
 //! points of a Latin hypercube within the bounds ([`latin::latin_hypercube`], seeded by
 //! [`Multistart::seed`]). Each candidate runs the fit with the user's settings but at most
-//! [`Multistart::budget`] cost evaluations and no recovery retries; the candidates run in
-//! parallel (rayon). The candidate with the lowest final cost (ties: the lowest index) is
+//! [`Multistart::budget`] cost evaluations and no recovery retries; the candidates run
+//! side by side, on as many threads as the fit's solvers use (the current rayon pool's
+//! size). The candidate with the lowest final cost (ties: the lowest index) is
 //! then **finished**: the fit runs again from its optimum with the user's settings and
 //! budget, and that fit is the result. Its iterations, evaluations and covariance are its
 //! own; the candidates are reported in a [`MultistartReport`] ([`MultistartFit::report`],
@@ -35,7 +36,8 @@
 //!
 //! # The best basin
 //! Let `p*`, `C*` be the finished fit's parameters and cost, and `C_0` the cost at the
-//! given start (the first cost its candidate's fit reported; `C*` when unknown). A
+//! given start (the first cost its candidate's fit reported, after its coarse stages if
+//! any ran; `C*` when unknown). A
 //! candidate whose fit ended at `p_i` with cost `C_i` **reached the best basin** when
 //!
 //! ```text

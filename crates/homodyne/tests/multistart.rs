@@ -314,3 +314,49 @@ fn no_extra_starts_finish_the_given_one() {
     let plain = fit.run().unwrap();
     assert!((result.final_cost - plain.final_cost).abs() <= 1e-9 * plain.final_cost);
 }
+
+#[test]
+fn settings_no_start_could_run_with_are_refused() {
+    let (x, y) = data();
+    let model = sine();
+    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    for (multistart, name) in [
+        (Multistart::new(4).budget(0), "multistart budget"),
+        (Multistart::new(4).basin(-1.0, 1e-3), "multistart cost_rtol"),
+        (
+            Multistart::new(4).basin(1e-6, f64::NAN),
+            "multistart basin_tol",
+        ),
+    ] {
+        match multistart.run(&fit).unwrap_err() {
+            OptimizationError::InvalidInput {
+                problem: InvalidInput::InvalidOption { option, .. },
+                ..
+            } => assert_eq!(option, name),
+            other => panic!("{name}: not an invalid option: {other}"),
+        }
+    }
+}
+
+/// An observer that asks every fit to stop at once.
+struct StopNow;
+
+impl homodyne::FitObserver for StopNow {
+    fn on_iteration(&self, _report: &homodyne::IterationReport<'_>) {}
+    fn stop_requested(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_stop_on_request_ends_the_multistart() {
+    let (x, y) = data();
+    let model = sine();
+    let fit = Fit::curve(&model, &x, &y)
+        .p0(&WRONG_START)
+        .bounds(bounds())
+        .observer(&StopNow);
+    let e = Multistart::new(4).run(&fit).unwrap_err();
+    assert!(e.is_interrupted(), "{e}");
+    assert!(e.to_string().contains("multistart candidate"), "{e}");
+}

@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// next index not yet taken. The values are stored by index, so the result does not depend
 /// on the number of threads or on which thread computed what (`f` itself must not).
 ///
-/// Scoped threads rather than the rayon pool: the facade does not depend on rayon; each
-/// candidate's own passes run on the pool's threads as any fit's do.
+/// Scoped threads rather than the rayon pool: the facade does not depend on rayon. Each
+/// candidate's own passes run on rayon's threads as any fit's do: on the global pool, since
+/// a scoped thread is in no pool (a caller's `ThreadPool::install` sets how many threads
+/// compute the candidates, not where their passes run; the bits are the same either way).
 pub(crate) fn map_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let workers = homodyne_solvers::worker_threads().clamp(1, n.max(1));
     if workers == 1 {

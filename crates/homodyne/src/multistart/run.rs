@@ -26,12 +26,15 @@ impl Multistart {
     ///
     /// Refused before any fit, with a typed error: a fit that is not of points in memory
     /// by this process ([`InvalidInput::InvalidOption`], `option` `"multistart"`), a free
-    /// parameter with an infinite bound (`option` `"bounds"`), and every error the fit
-    /// itself would refuse. A stop on request in any candidate ends the multistart with
+    /// parameter with an infinite bound (`option` `"bounds"`), a budget of 0 or basin
+    /// tolerances that are negative or not finite (`option` `"multistart budget"`,
+    /// `"multistart cost_rtol"`, `"multistart basin_tol"`), and every error the fit itself
+    /// would refuse. A stop on request in any candidate ends the multistart with
     /// [`OptimizationError::Interrupted`] (the lowest such candidate's, its context naming
     /// it). When every candidate fails, the given start's error is returned.
     pub fn run(&self, fit: &Fit<'_>) -> Result<MultistartFit, OptimizationError> {
         let started = Instant::now();
+        self.check_settings()?;
         let (x, y) = points_in_memory(fit)?;
         validate_data(fit)?;
         let bounds = validate_start(fit)?;
@@ -58,15 +61,7 @@ impl Multistart {
         {
             return Err(e.with_context("multistart candidate", index));
         }
-        let best = fitted
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (r, _))| match r {
-                Ok(r) if r.final_cost.is_finite() => Some((r.final_cost, i)),
-                _ => None,
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-            .map(|(_, i)| i);
+        let best = best_candidate(&fitted);
         let mut records: Vec<StartRecord> = Vec::with_capacity(fitted.len());
         let mut first_costs = Vec::with_capacity(fitted.len());
         let mut given_error = None;
@@ -122,18 +117,7 @@ impl Multistart {
         .map_err(|e| e.with_context("multistart", format!("finishing candidate {best}")))?;
 
         let scale = result.final_cost.max(first_costs[0].unwrap_or(f64::NAN));
-        let (cost_rtol, basin_tol) = (self.cost_rtol, self.basin_tol);
-        let mut in_best_basin = 0;
-        for record in &mut records {
-            let Ok(r) = &record.result else { continue };
-            let cost_close = r.final_cost - result.final_cost <= cost_rtol * scale;
-            let near = free.iter().all(|&k| {
-                let range = bounds.upper()[k] - bounds.lower()[k];
-                (r.parameters[k] - result.parameters[k]).abs() <= basin_tol * range
-            });
-            record.in_best_basin = cost_close && near;
-            in_best_basin += usize::from(record.in_best_basin);
-        }
+        let in_best_basin = self.mark_best_basin(&mut records, &result, scale, &bounds, &free);
 
         reclassify_flags(&mut result, fit, &bounds);
         result.notes.push(format!(
@@ -150,12 +134,70 @@ impl Multistart {
             report: MultistartReport {
                 seed: self.seed,
                 budget,
-                basin_tolerances: (cost_rtol, basin_tol),
+                basin_tolerances: (self.cost_rtol, self.basin_tol),
                 candidates: records,
                 best,
                 in_best_basin,
             },
         })
+    }
+
+    /// Marks the candidates whose fits ended in the basin of `best` (the finished fit):
+    /// cost within `cost_rtol * scale` of its cost, every free parameter within
+    /// `basin_tol` of its range of its value (see the module documentation); returns
+    /// their number.
+    fn mark_best_basin(
+        &self,
+        records: &mut [StartRecord],
+        best: &OptimizationResult,
+        scale: f64,
+        bounds: &Bounds,
+        free: &[usize],
+    ) -> usize {
+        let mut marked = 0;
+        for record in records {
+            let Ok(r) = &record.result else { continue };
+            let cost_close = r.final_cost - best.final_cost <= self.cost_rtol * scale;
+            let near = free.iter().all(|&k| {
+                let range = bounds.upper()[k] - bounds.lower()[k];
+                (r.parameters[k] - best.parameters[k]).abs() <= self.basin_tol * range
+            });
+            record.in_best_basin = cost_close && near;
+            marked += usize::from(record.in_best_basin);
+        }
+        marked
+    }
+
+    /// Refuses settings that no candidate could run with: a budget of no evaluations,
+    /// basin tolerances that are negative or not finite.
+    fn check_settings(&self) -> Result<(), OptimizationError> {
+        let (option, value, reason) = if self.budget == 0 {
+            (
+                "multistart budget",
+                "0".to_string(),
+                "each start needs evaluations",
+            )
+        } else if !(self.cost_rtol.is_finite() && self.cost_rtol >= 0.0) {
+            (
+                "multistart cost_rtol",
+                self.cost_rtol.to_string(),
+                "a tolerance is finite and not negative",
+            )
+        } else if !(self.basin_tol.is_finite() && self.basin_tol >= 0.0) {
+            (
+                "multistart basin_tol",
+                self.basin_tol.to_string(),
+                "a tolerance is finite and not negative",
+            )
+        } else {
+            return Ok(());
+        };
+        Err(InvalidInput::InvalidOption {
+            option,
+            value,
+            reason,
+        }
+        .into())
     }
 
     /// The candidates: the given start, then the Latin hypercube's points over the free
@@ -185,6 +227,22 @@ impl Multistart {
         }
         candidates
     }
+}
+
+/// The candidate with the lowest finite final cost, the lowest index among equals; `None`
+/// when none ended with one.
+fn best_candidate(
+    fitted: &[(Result<OptimizationResult, OptimizationError>, Option<f64>)],
+) -> Option<usize> {
+    fitted
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (r, _))| match r {
+            Ok(r) if r.final_cost.is_finite() => Some((r.final_cost, i)),
+            _ => None,
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+        .map(|(_, i)| i)
 }
 
 /// What a candidate's fit is made of: the fit's settings, in parts that threads may
