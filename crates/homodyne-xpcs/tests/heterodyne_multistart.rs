@@ -5,7 +5,7 @@
 //! frames, no diagonal, no frame 0), `f2` held at its true value (`f0` and `f2` are
 //! exactly degenerate, spec 6.2), but with a faster flow (`v0` 1500, not 400). The
 //! velocity sets the phase of the cross term, `q cos(phi + phi0_het) (C_v[j] - C_v[i])`,
-//! up to about 18 rad here: a velocity far off aliases the phase, and the fit from there
+//! up to about 67 rad here: a velocity far off aliases the phase, and the fit from there
 //! ends in a local minimum of clearly higher cost. The multistart samples the velocity
 //! over `[0, 4000]`, `phi0_het` over its registry range `[-10, 10]` and the other
 //! parameters within a box around the truth (a fifth of each value either side, at least
@@ -25,8 +25,9 @@ const SCALING: [f64; 4] = [0.3, 0.25, 1.0, 1.02];
 const OFF: [f64; 14] = [
     1.1, 0.9, 1.2, 0.9, 1.05, 1.1, 1.05, 0.9, 1.1, 0.9, 1.1, 1.0, 0.9, 1.2,
 ];
-/// The truth's velocity: the `moderate` case's 400 makes a phase of at most 5 rad, and
-/// every start of `v0` in `[10, 1000]` returns to it; at 1500 the phase reaches 18 rad.
+/// The truth's velocity. With the `moderate` case's 400 (a phase of at most 18 rad) every
+/// start of `v0` in `[10, 1000]` tried returned to the truth; at 1500 the phase reaches
+/// 67 rad.
 const TRUE_V0: f64 = 1500.0;
 /// The range sampled for `v0`: `[0, V0_MAX]`.
 const V0_MAX: f64 = 4000.0;
