@@ -22,6 +22,23 @@ use crate::fit::{Data, Fit};
 use crate::validate::validate_start;
 use crate::wrapper::NlsqWrapper;
 
+/// Classifies `result`'s parameters again against the user's start `p0` (a fit that
+/// started elsewhere: at the stages' or a multistart candidate's optimum): a parameter is
+/// at its start when it never moved from `p0`. Undetermined and fixed parameters keep
+/// their flags.
+pub(crate) fn reclassify_from_start(result: &mut OptimizationResult, p0: &[f64], bounds: &Bounds) {
+    for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
+        if !matches!(flag, ParameterFlag::Undetermined | ParameterFlag::Fixed) {
+            *flag = ParameterFlag::classify(
+                result.parameters[k],
+                p0[k],
+                bounds.lower()[k],
+                bounds.upper()[k],
+            );
+        }
+    }
+}
+
 /// The points of one stage, copied into memory.
 struct Subset {
     x: Vec<f64>,
@@ -121,17 +138,7 @@ impl NlsqWrapper {
             }
         };
         if staged.start != fit.p0 {
-            // A parameter is at its start when it never moved from the user's.
-            for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
-                if !matches!(flag, ParameterFlag::Undetermined | ParameterFlag::Fixed) {
-                    *flag = ParameterFlag::classify(
-                        result.parameters[k],
-                        fit.p0[k],
-                        bounds.lower()[k],
-                        bounds.upper()[k],
-                    );
-                }
-            }
+            reclassify_from_start(&mut result, &fit.p0, &bounds);
         }
         result.stages = staged.stages;
         result.wall_time = started.elapsed();

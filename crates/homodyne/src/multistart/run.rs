@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use homodyne_core::{
     Bounds, Context, FitObserver, InvalidInput, IterationReport, Method, Model, OptimizationError,
-    OptimizationResult, OptimizationStrategy, ParameterFlag, TrialReport,
+    OptimizationResult, OptimizationStrategy, TrialReport,
 };
 use homodyne_solvers::SolverOptions;
 
@@ -15,6 +15,7 @@ use super::parallel::map_indexed;
 use super::{Multistart, MultistartFit, MultistartReport, StartRecord};
 use crate::coarse::CoarseToFine;
 use crate::fit::{Data, Fit};
+use crate::staged::reclassify_from_start;
 use crate::validate::{validate_data, validate_start};
 use crate::wrapper::NlsqWrapper;
 
@@ -119,7 +120,8 @@ impl Multistart {
         let scale = result.final_cost.max(first_costs[0].unwrap_or(f64::NAN));
         let in_best_basin = self.mark_best_basin(&mut records, &result, scale, &bounds, &free);
 
-        reclassify_flags(&mut result, fit, &bounds);
+        // The finishing fit started at a candidate's optimum.
+        reclassify_from_start(&mut result, &fit.p0, &bounds);
         result.notes.push(format!(
             "multistart: {} candidates (the given start and {} Latin-hypercube starts, seed {}, \
              at most {budget} evaluations each); candidate {best} finished; {in_best_basin} \
@@ -377,21 +379,6 @@ fn check_finite_bounds(
         }
     }
     Ok(())
-}
-
-/// A parameter is at its start when it never moved from the user's `p0` (the finishing
-/// fit started at a candidate's optimum).
-fn reclassify_flags(result: &mut OptimizationResult, fit: &Fit<'_>, bounds: &Bounds) {
-    for (k, flag) in result.parameter_flags.iter_mut().enumerate() {
-        if !matches!(flag, ParameterFlag::Undetermined | ParameterFlag::Fixed) {
-            *flag = ParameterFlag::classify(
-                result.parameters[k],
-                fit.p0[k],
-                bounds.lower()[k],
-                bounds.upper()[k],
-            );
-        }
-    }
 }
 
 /// The observer of a candidate's fit: it hears the cost at the candidate's start (its fit's
