@@ -1,6 +1,7 @@
 //! How a [`Multistart`] runs a [`Fit`]: the candidates drawn, fitted in parallel with a
 //! small budget, the best finished with the fit's own settings (see [`crate::multistart`]).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -301,26 +302,21 @@ impl<'a> Recipe<'a> {
     where
         'a: 'b,
     {
-        let mut fit = Fit::curve(self.model, self.x, self.y)
-            .p0(start)
-            .bounds(self.bounds.clone())
-            .fixed(&self.fixed)
-            .absolute_sigma(self.absolute_sigma)
-            .method(self.method)
-            .options(self.options.clone())
-            .observer(observer)
-            .wrapper(self.wrapper.clone())
-            .coarse_to_fine(self.coarse_to_fine.clone());
-        if let Some(sigma) = self.sigma {
-            fit = fit.sigma(sigma);
+        Fit {
+            sigma: self.sigma.map(Cow::Borrowed),
+            p0: start.to_vec(),
+            bounds: self.bounds.clone(),
+            fixed: self.fixed.clone(),
+            absolute_sigma: self.absolute_sigma,
+            method: self.method,
+            options: self.options.clone(),
+            strategy: self.strategy,
+            memory_limit_gb: self.memory_limit_gb,
+            observer,
+            wrapper: self.wrapper.clone(),
+            coarse_to_fine: self.coarse_to_fine.clone(),
+            ..Fit::curve(self.model, self.x, self.y)
         }
-        if let Some(strategy) = self.strategy {
-            fit = fit.strategy(strategy);
-        }
-        if let Some(gb) = self.memory_limit_gb {
-            fit = fit.memory_limit_gb(gb);
-        }
-        fit
     }
 }
 
