@@ -6,6 +6,9 @@
 use homodyne::prelude::*;
 use homodyne::{InvalidInput, MultistartFit, OptimizationStrategy, ParameterFlag, SliceSource};
 
+mod common;
+use common::{assert_same_optimum, bits, on_threads};
+
 /// `y = a sin(w x) + c`, observed on `[0, 10)`: in `w` the cost has a local minimum near
 /// every frequency whose sine keeps some overlap with the truth's.
 struct Sine;
@@ -40,8 +43,9 @@ fn bounds() -> Bounds {
     Bounds::new(vec![0.0, 0.1, -2.0], vec![5.0, 5.0, 2.0]).unwrap()
 }
 
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
+/// The fit of `x`, `y` from [`WRONG_START`] within [`bounds`].
+fn wrong_start_fit<'a>(model: &'a AutoDiff<Sine, 3>, x: &'a [f64], y: &'a [f64]) -> Fit<'a> {
+    Fit::curve(model, x, y).p0(&WRONG_START).bounds(bounds())
 }
 
 /// Every figure of two multistarts, bit for bit (not the wall times).
@@ -73,15 +77,11 @@ fn assert_same_bits(a: &MultistartFit, b: &MultistartFit, what: &str) {
         "{what}"
     );
     for (c, d) in r.candidates.iter().zip(&s.candidates) {
-        assert_eq!(
-            bits(&c.start),
-            bits(&d.start),
-            "{what}: candidate {}",
-            c.index
+        assert_same_optimum(
+            (&c.start, &c.result),
+            (&d.start, &d.result),
+            &format!("{what}: candidate {}", c.index),
         );
-        let (p, q) = (c.result.as_ref().unwrap(), d.result.as_ref().unwrap());
-        assert_eq!(bits(&p.parameters), bits(&q.parameters), "{what}");
-        assert_eq!(p.final_cost.to_bits(), q.final_cost.to_bits(), "{what}");
         assert_eq!(c.in_best_basin, d.in_best_basin, "{what}");
     }
 }
@@ -90,7 +90,7 @@ fn assert_same_bits(a: &MultistartFit, b: &MultistartFit, what: &str) {
 fn a_start_in_a_wrong_basin_reaches_the_truth_with_multistart() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    let fit = wrong_start_fit(&model, &x, &y);
 
     // From the given start alone: a local minimum, far from the truth and much costlier.
     let plain = fit.run().unwrap();
@@ -177,14 +177,13 @@ fn the_same_bits_on_one_and_two_threads() {
     let (x, y) = data();
     let model = sine();
     let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
-                Multistart::new(12).seed(3).budget(40).run(&fit).unwrap()
-            })
+        on_threads(threads, || {
+            Multistart::new(12)
+                .seed(3)
+                .budget(40)
+                .run(&wrong_start_fit(&model, &x, &y))
+                .unwrap()
+        })
     };
     let (one, two) = (run(1), run(2));
     assert_same_bits(&one, &two, "1 and 2 threads");
@@ -195,7 +194,7 @@ fn the_same_bits_on_one_and_two_threads() {
 fn the_seed_decides_the_starts() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    let fit = wrong_start_fit(&model, &x, &y);
     let starts = |seed: u64| -> Vec<Vec<f64>> {
         let report = Multistart::new(6).seed(seed).run(&fit).unwrap().report;
         report.candidates.into_iter().map(|c| c.start).collect()
@@ -226,10 +225,7 @@ fn held_parameters_stay_held_in_every_start() {
     let (x, y) = data();
     let model = sine();
     // Held by Fit::fix (at the truth's offset) and, in a second fit, by equal bounds.
-    let by_fix = Fit::curve(&model, &x, &y)
-        .p0(&WRONG_START)
-        .bounds(bounds())
-        .fix(2, TRUTH[2]);
+    let by_fix = wrong_start_fit(&model, &x, &y).fix(2, TRUTH[2]);
     let equal = Bounds::new(vec![0.0, 0.1, TRUTH[2]], vec![5.0, 5.0, TRUTH[2]]).unwrap();
     let by_bounds = Fit::curve(&model, &x, &y)
         .p0(&[1.0, 1.0, TRUTH[2]])
@@ -283,7 +279,7 @@ fn an_infinite_bound_of_a_free_parameter_is_refused_naming_it() {
 fn streaming_and_sources_are_refused() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    let fit = wrong_start_fit(&model, &x, &y);
     let source = SliceSource::new(&x, &y, None, 1).unwrap();
     let from_source = Fit::source(&model, &source)
         .p0(&WRONG_START)
@@ -307,7 +303,7 @@ fn streaming_and_sources_are_refused() {
 fn no_extra_starts_finish_the_given_one() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    let fit = wrong_start_fit(&model, &x, &y);
     let MultistartFit { result, report } = Multistart::new(0).run(&fit).unwrap();
     assert_eq!((report.n_candidates(), report.best), (1, 0));
     assert_eq!(report.in_best_basin, 1);
@@ -319,7 +315,7 @@ fn no_extra_starts_finish_the_given_one() {
 fn settings_no_start_could_run_with_are_refused() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y).p0(&WRONG_START).bounds(bounds());
+    let fit = wrong_start_fit(&model, &x, &y);
     for (multistart, name) in [
         (Multistart::new(4).budget(0), "multistart budget"),
         (Multistart::new(4).basin(-1.0, 1e-3), "multistart cost_rtol"),
@@ -352,10 +348,7 @@ impl homodyne::FitObserver for StopNow {
 fn a_stop_on_request_ends_the_multistart() {
     let (x, y) = data();
     let model = sine();
-    let fit = Fit::curve(&model, &x, &y)
-        .p0(&WRONG_START)
-        .bounds(bounds())
-        .observer(&StopNow);
+    let fit = wrong_start_fit(&model, &x, &y).observer(&StopNow);
     let e = Multistart::new(4).run(&fit).unwrap_err();
     assert!(e.is_interrupted(), "{e}");
     assert!(e.to_string().contains("multistart candidate"), "{e}");

@@ -130,3 +130,28 @@ macro_rules! test_each_method {
 }
 #[allow(unused_imports)]
 pub(crate) use test_each_method;
+
+/// What `run` returns, run on a rayon pool of `threads` threads (to compare a fit's bits
+/// on one and two threads).
+pub fn on_threads<R: Send>(threads: usize, run: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(run)
+}
+
+/// Two runs of one piece of a fit (a coarse stage, a multistart candidate; `what` names
+/// it) are the same to the bit: the start, and the optimum's parameters and cost. Both
+/// must have succeeded; their results are returned for further checks.
+pub fn assert_same_optimum<'r>(
+    (start_a, a): (&[f64], &'r Result<OptimizationResult, String>),
+    (start_b, b): (&[f64], &'r Result<OptimizationResult, String>),
+    what: &str,
+) -> (&'r OptimizationResult, &'r OptimizationResult) {
+    assert_eq!(bits(start_a), bits(start_b), "{what}");
+    let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+    assert_eq!(bits(&a.parameters), bits(&b.parameters), "{what}");
+    assert_eq!(a.final_cost.to_bits(), b.final_cost.to_bits(), "{what}");
+    (a, b)
+}
