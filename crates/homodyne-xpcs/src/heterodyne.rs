@@ -55,11 +55,10 @@
 //! fractions and `f^2` included). The tests check these derivatives against dual numbers
 //! through a literal transcription of the formula, and against central differences.
 
-use std::sync::{Arc, PoisonError, RwLock};
-
-use homodyne_core::{JacobianKind, Model};
+use std::sync::Arc;
 
 use crate::error::XpcsError;
+use crate::model::point_grid::{self, JacobianRows, TableCache, frame_pair_model};
 use crate::parameters::ScalingMode;
 use crate::rates::TimeGrid;
 
@@ -93,8 +92,6 @@ pub fn fit_time_grid(dt: f64, n_t: usize) -> Result<TimeGrid, XpcsError> {
 /// `cos`, `sin` of `phi + phi0_het`.
 #[derive(Debug)]
 struct Tables {
-    /// Bits of the physical parameters these tables were computed for.
-    key: Vec<u64>,
     frames: Frames,
     angles: Vec<Angle>,
 }
@@ -121,7 +118,7 @@ struct Tables {
 /// assert!((c2[1] - 1.16572497).abs() < 1e-8);
 /// # Ok::<(), homodyne_xpcs::XpcsError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HeterodyneModel {
     layout: HeterodyneLayout,
     grid: TimeGrid,
@@ -129,21 +126,11 @@ pub struct HeterodyneModel {
     phi: Vec<f64>,
     /// Per angle, the nonzero `(group j, B_kj)` of the scaling map ([`crate::scaling`]).
     scaling_terms: Vec<Vec<(usize, f64)>>,
-    cache: RwLock<Option<Arc<Tables>>>,
+    /// The tables of the last physical parameters (a clone starts without).
+    cache: TableCache<Tables>,
 }
 
-impl Clone for HeterodyneModel {
-    fn clone(&self) -> Self {
-        Self {
-            layout: self.layout,
-            grid: self.grid.clone(),
-            q: self.q,
-            phi: self.phi.clone(),
-            scaling_terms: self.scaling_terms.clone(),
-            cache: RwLock::new(None),
-        }
-    }
-}
+frame_pair_model!(HeterodyneModel);
 
 impl HeterodyneModel {
     /// A model for the angles `phi` (degrees) on the frames of `grid` (its times and its
@@ -160,31 +147,7 @@ impl HeterodyneModel {
         phi: &[f64],
         q: f64,
     ) -> Result<Self, XpcsError> {
-        if phi.is_empty() {
-            return Err(XpcsError::setting(
-                "phi angles",
-                "at least one angle is needed",
-            ));
-        }
-        if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
-            return Err(XpcsError::setting(
-                "phi angles",
-                format!("every angle must be finite, got {bad}"),
-            ));
-        }
-        if !(q.is_finite() && q > 0.0) {
-            return Err(XpcsError::setting(
-                "wavevector_q",
-                format!("q must be positive and finite, got {q}"),
-            ));
-        }
-        let points = (phi.len() as u128) * (grid.len() as u128) * (grid.len() as u128);
-        if points >= 1 << 53 {
-            return Err(XpcsError::setting(
-                "data size",
-                format!("{points} points cannot be indexed exactly by f64"),
-            ));
-        }
+        point_grid::check_angles_and_size(phi, q, grid.len())?;
         let layout = HeterodyneLayout::new(scaling, phi.len());
         layout.check_angles(phi)?;
         Ok(Self {
@@ -193,7 +156,7 @@ impl HeterodyneModel {
             q,
             phi: phi.to_vec(),
             scaling_terms: crate::scaling::terms(scaling, phi),
-            cache: RwLock::new(None),
+            cache: TableCache::default(),
         })
     }
 
@@ -213,42 +176,6 @@ impl HeterodyneModel {
         &self.layout
     }
 
-    /// The frame grid.
-    pub fn grid(&self) -> &TimeGrid {
-        &self.grid
-    }
-
-    /// The angles (degrees).
-    pub fn phi(&self) -> &[f64] {
-        &self.phi
-    }
-
-    /// The wavevector `q` (1/Angstrom).
-    pub fn q(&self) -> f64 {
-        self.q
-    }
-
-    /// Number of points: `n_phi n_t^2`.
-    pub fn n_points(&self) -> usize {
-        self.phi.len() * self.grid.len() * self.grid.len()
-    }
-
-    /// The flat index of element `(i, j)` of angle `angle`'s matrix.
-    pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
-        let n = self.grid.len();
-        (angle * n + i) * n + j
-    }
-
-    /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
-    pub fn decode(&self, x: f64) -> Option<(usize, usize, usize)> {
-        let n = self.grid.len();
-        if !(x >= 0.0 && x < self.n_points() as f64 && x.fract() == 0.0) {
-            return None;
-        }
-        let index = x as usize;
-        Some((index / (n * n), (index / n) % n, index % n))
-    }
-
     /// The model at `parameters` on every point, in the order of
     /// [`HeterodyneModel::point`] (NaN for a parameter vector of the wrong length).
     pub fn values(&self, parameters: &[f64]) -> Vec<f64> {
@@ -258,36 +185,13 @@ impl HeterodyneModel {
         values
     }
 
-    /// Every angle's contrast and offset at `p` (of the layout's length): `B_k a` and
-    /// `B_k b` over the nonzero terms of the scaling map.
-    fn per_angle_scaling(&self, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let groups = self.layout.n_scaling_groups();
-        self.scaling_terms
-            .iter()
-            .map(|terms| {
-                terms.iter().fold((0.0, 0.0), |(c, o), &(j, w)| {
-                    (c + w * p[j], o + w * p[groups + j])
-                })
-            })
-            .unzip()
-    }
-
     /// The tables for the physical parameters `physical`, from the cache when they match.
     fn tables(&self, physical: &[f64]) -> Arc<Tables> {
-        let key: Vec<u64> = physical.iter().map(|v| v.to_bits()).collect();
-        if let Some(tables) = self
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .filter(|t| t.key == key)
-        {
-            return Arc::clone(tables);
-        }
-        let mut slot = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(tables) = slot.as_ref().filter(|t| t.key == key) {
-            return Arc::clone(tables);
-        }
+        self.cache.get(physical, || self.build_tables(physical))
+    }
+
+    /// The per-frame and per-angle tables for the physical parameters `physical`.
+    fn build_tables(&self, physical: &[f64]) -> Tables {
         let (times, dt) = (self.grid.times(), self.grid.dt());
         let p = physical;
         let frames = Frames {
@@ -308,32 +212,17 @@ impl HeterodyneModel {
                 }
             })
             .collect();
-        let tables = Arc::new(Tables {
-            key,
-            frames,
-            angles,
-        });
-        *slot = Some(Arc::clone(&tables));
-        tables
+        Tables { frames, angles }
     }
 
     /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
     /// is given: full rows, or rows of the columns `active` alone. Points that are not flat
     /// indices of the grid, points with a nonzero column outside `active`, and every point
     /// of a parameter vector of the wrong length are NaN (value and row).
-    fn evaluate(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        values: &mut [f64],
-        jacobian: Option<(&mut [f64], Option<&[usize]>)>,
-    ) {
+    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], mut jacobian: JacobianRows) {
         let n_params = self.layout.n_params();
-        if p.len() != n_params {
-            values.fill(f64::NAN);
-            if let Some((jacobian, _)) = jacobian {
-                jacobian.fill(f64::NAN);
-            }
+        let rows = jacobian.as_mut().map(|(rows, _)| &mut **rows);
+        if point_grid::nan_for_wrong_length(p, n_params, values, rows) {
             return;
         }
         // Where each parameter's column sits in a row (none: not among `active`).
@@ -350,7 +239,8 @@ impl HeterodyneModel {
             _ => (n_params, (0..n_params).map(Some).collect()),
         };
         let tables = self.tables(self.layout.physical(p));
-        let (contrasts, offsets) = self.per_angle_scaling(p);
+        let (contrasts, offsets) =
+            point_grid::per_angle_scaling(&self.scaling_terms, self.layout.n_scaling_groups(), p);
         let groups = self.layout.n_scaling_groups();
         let start = self.layout.physical_start();
         let mut rows = jacobian.map(|(j, _)| j.chunks_exact_mut(width.max(1)));
@@ -397,11 +287,12 @@ impl HeterodyneModel {
         }
     }
 
-    /// [`Model::active_parameters`]: with individual scaling, the contrasts and offsets of
-    /// the angles among `x` and the 14 physical parameters; `false` (every column) with a
+    /// [`homodyne_core::Model::active_parameters`]: with individual scaling, the contrasts and offsets of
+    /// the angles among `x` and the 14 physical parameters (a chunk within one angle
+    /// involves 16 of the `2 n_phi + 14` parameters); `false` (every column) with a
     /// shared pair or a Fourier series, whose scaling parameters enter every row, or when
     /// a point is not one of the grid's.
-    fn active_columns(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
+    fn active_scaling_columns(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
         if self.layout.scaling != ScalingMode::Individual || x.is_empty() {
             return false;
         }
@@ -423,48 +314,10 @@ impl HeterodyneModel {
     }
 }
 
-impl Model for HeterodyneModel {
-    fn n_params(&self) -> usize {
-        self.layout.n_params()
-    }
-
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        self.evaluate(x, p, values, None);
-    }
-
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        self.evaluate(x, p, values, Some((jacobian, None)));
-    }
-
-    /// The contrasts and offsets of the angles among `x`, and the physical parameters,
-    /// with individual scaling (a chunk within one angle involves 16 of the
-    /// `2 n_phi + 14` parameters); every parameter otherwise.
-    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        self.active_columns(x, active)
-    }
-
-    fn eval_with_active_jacobian(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        active: &[usize],
-        values: &mut [f64],
-        jacobian: &mut [f64],
-    ) {
-        self.evaluate(x, p, values, Some((jacobian, Some(active))));
-    }
-
-    fn jacobian_kind(&self) -> JacobianKind {
-        JacobianKind::Exact
-    }
-
-    fn param_names(&self) -> Vec<String> {
-        self.layout.names()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use homodyne_core::Model;
+
     use super::*;
 
     fn model() -> HeterodyneModel {
@@ -519,30 +372,12 @@ mod tests {
         p[4..].copy_from_slice(&[
             50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0, 0.3, 4.0,
         ]);
-        let n = m.n_params();
         // A run across the boundary of angles 0 and 1, and a scattered set.
         for x in [
             (20..30).map(f64::from).collect::<Vec<_>>(),
             vec![40.0, 3.0, 7.0],
         ] {
-            let mut active = Vec::new();
-            assert!(m.active_parameters(&x, &mut active));
-            let mut values = vec![0.0; x.len()];
-            let mut full = vec![0.0; x.len() * n];
-            m.eval_with_jacobian(&x, &p, &mut values, &mut full);
-            let mut narrow_values = vec![0.0; x.len()];
-            let mut narrow = vec![0.0; x.len() * active.len()];
-            m.eval_with_active_jacobian(&x, &p, &active, &mut narrow_values, &mut narrow);
-            assert_eq!(values, narrow_values);
-            for r in 0..x.len() {
-                for c in 0..n {
-                    let expected = full[r * n + c];
-                    match active.iter().position(|&a| a == c) {
-                        Some(k) => assert_eq!(narrow[r * active.len() + k], expected),
-                        None => assert_eq!(expected, 0.0, "column {c} at point {}", x[r]),
-                    }
-                }
-            }
+            point_grid::assert_narrow_rows_are_full_rows(&m, &x, &p);
         }
         let mut active = Vec::new();
         assert!(m.active_parameters(&[20.0, 21.0], &mut active));

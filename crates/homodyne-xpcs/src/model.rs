@@ -64,10 +64,9 @@
 //! bits however the points are ordered, cut into chunks or shared among threads.
 
 use std::f64::consts::PI;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use homodyne_core::vector_math::vectorized;
-use homodyne_core::{JacobianKind, Model};
 
 use crate::error::XpcsError;
 use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
@@ -75,6 +74,7 @@ use crate::rates::{RateIntegral, TimeGrid};
 
 mod form;
 mod kernel;
+pub(crate) mod point_grid;
 mod scaling;
 mod sinc;
 mod values;
@@ -82,6 +82,7 @@ mod values;
 pub use form::ModelForm;
 pub use kernel::G1_FLOOR;
 use kernel::{AnglePoints, Columns, Shear, diffusion_factor_row, with_scratch};
+use point_grid::{JacobianRows, TableCache, frame_pair_model};
 pub use sinc::{SINC_SERIES_THRESHOLD, sinc, sinc_with_derivative};
 
 /// Most frame pairs whose diffusion factor is tabulated (32 MB): above, it is computed
@@ -91,8 +92,6 @@ pub const MAX_FACTOR_TABLE: usize = 1 << 22;
 /// The per-parameter-vector tables: rate integrals and angle factors.
 #[derive(Debug)]
 struct Tables {
-    /// Bits of the physical parameters these tables were computed for.
-    key: Vec<u64>,
     diffusion: RateIntegral,
     /// The diffusion factor of every frame pair, row-major, when there are several angles
     /// to share it (and at most [`MAX_FACTOR_TABLE`] pairs).
@@ -123,7 +122,7 @@ struct Tables {
 /// assert!(c2[1] < c2[0]);               // decorrelated 1 s later
 /// # Ok::<(), homodyne_xpcs::XpcsError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HomodyneModel {
     layout: ParameterLayout,
     form: ModelForm,
@@ -136,24 +135,11 @@ pub struct HomodyneModel {
     factor_table: bool,
     /// Per angle, the nonzero `(group j, B_kj)` of the scaling map ([`crate::scaling`]).
     scaling_terms: Vec<Vec<(usize, f64)>>,
-    cache: RwLock<Option<Arc<Tables>>>,
+    /// The tables of the last physical parameters (a clone starts without).
+    cache: TableCache<Tables>,
 }
 
-impl Clone for HomodyneModel {
-    fn clone(&self) -> Self {
-        Self {
-            layout: self.layout,
-            form: self.form,
-            grid: self.grid.clone(),
-            q: self.q,
-            gap: self.gap,
-            phi: self.phi.clone(),
-            factor_table: self.factor_table,
-            scaling_terms: self.scaling_terms.clone(),
-            cache: RwLock::new(None),
-        }
-    }
-}
+frame_pair_model!(HomodyneModel);
 
 impl HomodyneModel {
     /// A model for the angles `phi` (degrees) on `grid`, at wavevector `q` (1/Angstrom)
@@ -174,35 +160,11 @@ impl HomodyneModel {
         q: f64,
         gap: f64,
     ) -> Result<Self, XpcsError> {
-        if phi.is_empty() {
-            return Err(XpcsError::setting(
-                "phi angles",
-                "at least one angle is needed",
-            ));
-        }
-        if let Some(bad) = phi.iter().find(|v| !v.is_finite()) {
-            return Err(XpcsError::setting(
-                "phi angles",
-                format!("every angle must be finite, got {bad}"),
-            ));
-        }
-        if !(q.is_finite() && q > 0.0) {
-            return Err(XpcsError::setting(
-                "wavevector_q",
-                format!("q must be positive and finite, got {q}"),
-            ));
-        }
+        point_grid::check_angles_and_size(phi, q, grid.len())?;
         if !(gap.is_finite() && gap > 0.0) {
             return Err(XpcsError::setting(
                 "stator_rotor_gap",
                 format!("the gap must be positive and finite, got {gap}"),
-            ));
-        }
-        let points = (phi.len() as u128) * (grid.len() as u128) * (grid.len() as u128);
-        if points >= 1 << 53 {
-            return Err(XpcsError::setting(
-                "data size",
-                format!("{points} points cannot be indexed exactly by f64"),
             ));
         }
         let layout = ParameterLayout::new(mode, scaling, phi.len());
@@ -216,7 +178,7 @@ impl HomodyneModel {
             phi: phi.to_vec(),
             factor_table: true,
             scaling_terms: crate::scaling::terms(scaling, phi),
-            cache: RwLock::new(None),
+            cache: TableCache::default(),
         })
     }
 
@@ -228,7 +190,7 @@ impl HomodyneModel {
     /// values are the same either way.
     pub fn with_factor_table(mut self, tabulate: bool) -> Self {
         self.factor_table = tabulate;
-        self.cache = RwLock::new(None);
+        self.cache = TableCache::default();
         self
     }
 
@@ -271,35 +233,9 @@ impl HomodyneModel {
         self.form
     }
 
-    /// The frame grid.
-    pub fn grid(&self) -> &TimeGrid {
-        &self.grid
-    }
-
-    /// The angles (degrees).
-    pub fn phi(&self) -> &[f64] {
-        &self.phi
-    }
-
-    /// The wavevector `q` (1/Angstrom).
-    pub fn q(&self) -> f64 {
-        self.q
-    }
-
     /// The stator-rotor gap `h` (Angstrom).
     pub fn gap(&self) -> f64 {
         self.gap
-    }
-
-    /// Number of points: `n_phi n_t^2`.
-    pub fn n_points(&self) -> usize {
-        self.phi.len() * self.grid.len() * self.grid.len()
-    }
-
-    /// The flat index of element `(i, j)` of angle `angle`'s matrix.
-    pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
-        let n = self.grid.len();
-        (angle * n + i) * n + j
     }
 
     /// What the points of angle `k` share at the parameter vector of `tables` and the
@@ -332,34 +268,13 @@ impl HomodyneModel {
         }
     }
 
-    /// `(angle, i, j)` of a flat index, or `None` when `x` is not one.
-    pub fn decode(&self, x: f64) -> Option<(usize, usize, usize)> {
-        let n = self.grid.len();
-        if !(x >= 0.0 && x < self.n_points() as f64 && x.fract() == 0.0) {
-            return None;
-        }
-        let index = x as usize;
-        Some((index / (n * n), (index / n) % n, index % n))
-    }
-
     /// The tables for the physical parameters `physical`, from the cache when they match.
     fn tables(&self, physical: &[f64]) -> Arc<Tables> {
-        let key: Vec<u64> = physical.iter().map(|v| v.to_bits()).collect();
-        if let Some(tables) = self
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .filter(|t| t.key == key)
-        {
-            return Arc::clone(tables);
-        }
-        // Built under the write lock: the other threads of a pass wait for these tables
-        // instead of building their own.
-        let mut slot = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(tables) = slot.as_ref().filter(|t| t.key == key) {
-            return Arc::clone(tables);
-        }
+        self.cache.get(physical, || self.build_tables(physical))
+    }
+
+    /// The tables for the physical parameters `physical`.
+    fn build_tables(&self, physical: &[f64]) -> Tables {
         let diffusion = self
             .grid
             .rate_integral(physical[0], physical[1], physical[2]);
@@ -398,33 +313,21 @@ impl HomodyneModel {
                 );
                 table
             });
-        let tables = Arc::new(Tables {
-            key,
+        Tables {
             diffusion,
             diffusion_factor,
             shear,
             cos,
             sin,
-        });
-        *slot = Some(Arc::clone(&tables));
-        tables
+        }
     }
 
     /// Evaluates the points of `x` into `values`, and their Jacobian rows when `jacobian`
     /// is given: full rows, or rows of the columns `active` alone.
-    fn evaluate(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        values: &mut [f64],
-        mut jacobian: Option<(&mut [f64], Option<&[usize]>)>,
-    ) {
+    fn evaluate(&self, x: &[f64], p: &[f64], values: &mut [f64], mut jacobian: JacobianRows) {
         let n_params = self.layout.n_params();
-        if p.len() != n_params {
-            values.fill(f64::NAN);
-            if let Some((jacobian, _)) = jacobian {
-                jacobian.fill(f64::NAN);
-            }
+        let rows = jacobian.as_mut().map(|(rows, _)| &mut **rows);
+        if point_grid::nan_for_wrong_length(p, n_params, values, rows) {
             return;
         }
         let width = match &jacobian {
@@ -492,49 +395,10 @@ impl HomodyneModel {
     }
 }
 
-impl Model for HomodyneModel {
-    fn n_params(&self) -> usize {
-        self.layout.n_params()
-    }
-
-    fn eval(&self, x: &[f64], p: &[f64], values: &mut [f64]) {
-        self.evaluate(x, p, values, None);
-    }
-
-    fn eval_with_jacobian(&self, x: &[f64], p: &[f64], values: &mut [f64], jacobian: &mut [f64]) {
-        self.evaluate(x, p, values, Some((jacobian, None)));
-    }
-
-    /// The contrasts and offsets of the angles among `x`, and the physical parameters.
-    /// With individual scaling a chunk within one angle involves `2 + n_physical` of the
-    /// `2 n_phi + n_physical` parameters. With constant or Fourier scaling every point
-    /// involves every parameter: none is left out.
-    fn active_parameters(&self, x: &[f64], active: &mut Vec<usize>) -> bool {
-        self.active_scaling_columns(x, active)
-    }
-
-    fn eval_with_active_jacobian(
-        &self,
-        x: &[f64],
-        p: &[f64],
-        active: &[usize],
-        values: &mut [f64],
-        jacobian: &mut [f64],
-    ) {
-        self.evaluate(x, p, values, Some((jacobian, Some(active))));
-    }
-
-    fn jacobian_kind(&self) -> JacobianKind {
-        JacobianKind::Exact
-    }
-
-    fn param_names(&self) -> Vec<String> {
-        self.layout.names()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use homodyne_core::Model;
+
     use super::*;
 
     fn model(mode: AnalysisMode, form: ModelForm) -> HomodyneModel {
@@ -629,31 +493,13 @@ mod tests {
         let p = [
             0.3, 0.2, 0.1, 1.0, 1.1, 1.2, 800.0, -0.3, 5.0, 0.01, 0.2, 0.001, 3.0,
         ];
-        let n = m.n_params();
         // A run across the boundary of angles 0 and 1, and a scattered set.
         let chunks: [Vec<f64>; 2] = [
             (40..60).map(|i| i as f64).collect(),
             vec![120.0, 3.0, 140.0, 7.0],
         ];
         for x in chunks {
-            let mut active = Vec::new();
-            assert!(m.active_parameters(&x, &mut active));
-            let mut values = vec![0.0; x.len()];
-            let mut full = vec![0.0; x.len() * n];
-            m.eval_with_jacobian(&x, &p, &mut values, &mut full);
-            let mut narrow_values = vec![0.0; x.len()];
-            let mut narrow = vec![0.0; x.len() * active.len()];
-            m.eval_with_active_jacobian(&x, &p, &active, &mut narrow_values, &mut narrow);
-            assert_eq!(values, narrow_values);
-            for r in 0..x.len() {
-                for c in 0..n {
-                    let expected = full[r * n + c];
-                    match active.iter().position(|&a| a == c) {
-                        Some(k) => assert_eq!(narrow[r * active.len() + k], expected),
-                        None => assert_eq!(expected, 0.0, "column {c} is active at point {}", x[r]),
-                    }
-                }
-            }
+            point_grid::assert_narrow_rows_are_full_rows(&m, &x, &p);
         }
         let mut active = Vec::new();
         assert!(m.active_parameters(&[40.0, 41.0], &mut active));

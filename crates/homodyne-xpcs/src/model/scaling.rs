@@ -12,15 +12,7 @@ impl HomodyneModel {
     /// `B_k b` over the nonzero terms of the scaling map, so that an individual or shared
     /// value is taken as it is.
     pub(super) fn per_angle_scaling(&self, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let groups = self.layout.n_scaling_groups();
-        self.scaling_terms
-            .iter()
-            .map(|terms| {
-                terms.iter().fold((0.0, 0.0), |(c, o), &(j, w)| {
-                    (c + w * p[j], o + w * p[groups + j])
-                })
-            })
-            .unzip()
+        super::point_grid::per_angle_scaling(&self.scaling_terms, self.layout.n_scaling_groups(), p)
     }
 
     /// Fills `cols` with the row positions of angle `angle`'s scaling and physical
