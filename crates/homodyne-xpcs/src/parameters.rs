@@ -334,15 +334,7 @@ impl ParameterLayout {
 
     /// Checks that `p` has this layout's length.
     pub fn check(&self, p: &[f64]) -> Result<(), XpcsError> {
-        if p.len() == self.n_params() {
-            Ok(())
-        } else {
-            Err(XpcsError::ParameterCount {
-                layout: self.describe(),
-                expected: self.n_params(),
-                actual: p.len(),
-            })
-        }
+        check_count(p, self.n_params(), || self.describe())
     }
 
     /// A full parameter vector from the contrast parameters, the offset parameters
@@ -379,6 +371,28 @@ impl ParameterLayout {
             ));
         }
         Ok([contrasts, offsets, physical].concat())
+    }
+}
+
+/// Checks that the parameter vector `p` has the `expected` length of a layout, whose
+/// description (`describe()`) the error names.
+///
+/// # Errors
+///
+/// [`XpcsError::ParameterCount`] for another length.
+pub(crate) fn check_count(
+    p: &[f64],
+    expected: usize,
+    describe: impl FnOnce() -> String,
+) -> Result<(), XpcsError> {
+    if p.len() == expected {
+        Ok(())
+    } else {
+        Err(XpcsError::ParameterCount {
+            layout: describe(),
+            expected,
+            actual: p.len(),
+        })
     }
 }
 

@@ -230,15 +230,7 @@ impl HeterodyneLayout {
 
     /// Checks that `p` has this layout's length.
     pub fn check(&self, p: &[f64]) -> Result<(), XpcsError> {
-        if p.len() == self.n_params() {
-            Ok(())
-        } else {
-            Err(XpcsError::ParameterCount {
-                layout: self.describe(),
-                expected: self.n_params(),
-                actual: p.len(),
-            })
-        }
+        crate::parameters::check_count(p, self.n_params(), || self.describe())
     }
 }
 
