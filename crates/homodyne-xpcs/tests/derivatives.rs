@@ -3,8 +3,10 @@
 //! at random parameters within the default bounds, for every scaling layout (individual,
 //! constant, and Fourier series of orders 1 and 2).
 
+mod common;
 mod reference;
 
+use common::central::central_differences;
 use homodyne_core::random::SplitMix64;
 use homodyne_core::{AutoDiff, Model};
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
@@ -200,43 +202,8 @@ fn derivatives_match_central_differences() {
                 let mut jacobian = vec![0.0; x.len() * n_params];
                 model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
                 for c in 0..n_params {
-                    let columns: Vec<(Vec<f64>, Vec<f64>)> = STEPS
-                        .iter()
-                        .map(|&step| {
-                            let h = step * p[c].abs().max(1e-2);
-                            let (mut plus, mut minus) = (p.clone(), p.clone());
-                            plus[c] += h;
-                            minus[c] -= h;
-                            let (mut up, mut down) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-                            model.eval(&x, &plus, &mut up);
-                            model.eval(&x, &minus, &mut down);
-                            let fd = up
-                                .iter()
-                                .zip(&down)
-                                .map(|(u, d)| (u - d) / (2.0 * h))
-                                .collect();
-                            let floor = up
-                                .iter()
-                                .zip(&down)
-                                .map(|(u, d)| 4.0 * f64::EPSILON * u.abs().max(d.abs()) / h)
-                                .collect();
-                            (fd, floor)
-                        })
-                        .collect();
-                    // Richardson extrapolation of each pair of steps (h, h / 10):
-                    // (100 D(h / 10) - D(h)) / 99 cancels the h^2 error term.
-                    let mut columns = columns;
-                    for k in 1..STEPS.len() {
-                        let (coarse, fine) = (&columns[k - 1], &columns[k]);
-                        let extrapolated = coarse
-                            .0
-                            .iter()
-                            .zip(&fine.0)
-                            .map(|(c, f)| (100.0 * f - c) / 99.0)
-                            .collect();
-                        let floor = fine.1.iter().map(|f| f * 100.0 / 99.0 * 1.1).collect();
-                        columns.push((extrapolated, floor));
-                    }
+                    // Each step, and the Richardson extrapolation of each pair (h, h / 10).
+                    let columns = central_differences(&model, &x, &p, c, &STEPS, 0.0);
                     for r in 0..x.len() {
                         let exact = jacobian[r * n_params + c];
                         let agrees = columns.iter().any(|(fd, floor)| {

@@ -21,6 +21,11 @@ use homodyne_xpcs::heterodyne::{
 };
 use serde_json::Value;
 
+mod common;
+
+use common::central::central_differences;
+use common::heterodyne::{MODERATE, OFF, fit_support, moderate_model};
+
 fn floats(value: &Value) -> Vec<f64> {
     match value {
         Value::Array(items) => items.iter().flat_map(floats).collect(),
@@ -506,7 +511,8 @@ fn derivatives_match_central_differences() {
                     let amplification =
                         rounding_amplification(&model, &x, &p[start..], &value, &contrasts);
                     for c in (0..groups).chain(start..n_params) {
-                        let columns = central_differences(&model, &x, &p, c);
+                        let columns =
+                            central_differences(&model, &x, &p, c, &STEPS, SUBNORMAL_FLOOR);
                         for r in 0..x.len() {
                             let exact = jacobian[r * n_params + c];
                             let agrees = columns.iter().any(|(fd, floor)| {
@@ -594,49 +600,6 @@ fn rounding_amplification(
 /// with steps of `5e-324`; this allows for a few dozen of them.
 const SUBNORMAL_FLOOR: f64 = 1e-322;
 
-/// For column `c`, the central differences at every step of [`STEPS`] and the Richardson
-/// extrapolations of neighbouring steps, each with its rounding floor.
-fn central_differences(
-    model: &HeterodyneModel,
-    x: &[f64],
-    p: &[f64],
-    c: usize,
-) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let mut columns: Vec<(Vec<f64>, Vec<f64>)> = STEPS
-        .iter()
-        .map(|&step| {
-            let h = step * p[c].abs().max(1e-2);
-            let (mut plus, mut minus) = (p.to_vec(), p.to_vec());
-            plus[c] += h;
-            minus[c] -= h;
-            let (mut up, mut down) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-            model.eval(x, &plus, &mut up);
-            model.eval(x, &minus, &mut down);
-            up.iter()
-                .zip(&down)
-                .map(|(u, d)| {
-                    (
-                        (u - d) / (2.0 * h),
-                        4.0 * (f64::EPSILON * u.abs().max(d.abs()) + SUBNORMAL_FLOOR) / h,
-                    )
-                })
-                .unzip()
-        })
-        .collect();
-    for k in 1..STEPS.len() {
-        let (coarse, fine) = (&columns[k - 1], &columns[k]);
-        let extrapolated = coarse
-            .0
-            .iter()
-            .zip(&fine.0)
-            .map(|(c, f)| (100.0 * f - c) / 99.0)
-            .collect();
-        let floor = fine.1.iter().map(|f| f * 100.0 / 99.0 * 1.1).collect();
-        columns.push((extrapolated, floor));
-    }
-    columns
-}
-
 /// Noise-free data of the `moderate` case on the fit's grid (2 angles x 20 frames, the
 /// fit's support: no diagonal, no frame 0), fitted from a start 5-20% off the truth with
 /// `f2` held at its true value (`f0` and `f2` are exactly degenerate): the fit returns to
@@ -645,20 +608,9 @@ fn central_differences(
 /// held (`constant`), and one shared pair (`averaged`, on data with equal scaling).
 #[test]
 fn a_noise_free_fit_returns_to_the_truth() {
-    let individual = HeterodyneModel::new(
-        ScalingMode::Individual,
-        fit_time_grid(0.1, 20).unwrap(),
-        &[0.0, 60.0],
-        0.0237,
-    )
-    .unwrap();
+    let individual = moderate_model();
     let shared = individual.with_scaling(ScalingMode::Constant).unwrap();
-    let physical = [
-        50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0, 0.3, 4.0,
-    ];
-    let off = [
-        1.1, 0.9, 1.2, 0.9, 1.05, 1.1, 1.05, 0.9, 1.1, 0.9, 1.1, 1.0, 0.9, 1.2,
-    ];
+    let (physical, off) = (MODERATE, OFF);
     for (layout_name, model, scaling, scaling_start, held) in [
         (
             "individual",
@@ -682,13 +634,7 @@ fn a_noise_free_fit_returns_to_the_truth() {
             physical.iter().zip(off).map(|(t, f)| t * f).collect(),
         ]
         .concat();
-        let n = model.grid().len();
-        let x: Vec<f64> = (0..2)
-            .flat_map(|k| {
-                (1..n).flat_map(move |i| (1..n).filter(move |&j| j != i).map(move |j| (k, i, j)))
-            })
-            .map(|(k, i, j)| model.point(k, i, j) as f64)
-            .collect();
+        let x = fit_support(model);
         let mut y = vec![0.0; x.len()];
         model.eval(&x, &truth, &mut y);
         let (lower, upper) = model.layout().default_bounds();

@@ -13,18 +13,13 @@
 
 use homodyne::{ConvergenceStatus, Fit, Multistart, MultistartFit};
 use homodyne_core::{Bounds, Model};
-use homodyne_xpcs::ScalingMode;
-use homodyne_xpcs::heterodyne::{HeterodyneModel, fit_time_grid, index};
+use homodyne_xpcs::heterodyne::{HeterodyneModel, index};
 
-const PHYSICAL: [f64; 14] = [
-    50.0, 0.4, 5.0, 300.0, 1.3, -20.0, 400.0, 0.7, -3.0, 0.45, 0.8, 1.0, 0.3, 4.0,
-];
+mod common;
+
+use common::heterodyne::{MODERATE, OFF, fit_support, moderate_model};
+
 const SCALING: [f64; 4] = [0.3, 0.25, 1.0, 1.02];
-/// The start of `tests/heterodyne.rs`'s noise-free fit (5-20% off the truth), but the
-/// velocity `v0` far off: `WRONG_V0` instead of `TRUE_V0`.
-const OFF: [f64; 14] = [
-    1.1, 0.9, 1.2, 0.9, 1.05, 1.1, 1.05, 0.9, 1.1, 0.9, 1.1, 1.0, 0.9, 1.2,
-];
 /// The truth's velocity. With the `moderate` case's 400 (a phase of at most 18 rad) every
 /// start of `v0` in `[10, 1000]` tried returned to the truth; at 1500 the phase reaches
 /// 67 rad.
@@ -46,29 +41,19 @@ struct Problem {
 }
 
 fn problem() -> Problem {
-    let model = HeterodyneModel::new(
-        ScalingMode::Individual,
-        fit_time_grid(0.1, 20).unwrap(),
-        &[0.0, 60.0],
-        0.0237,
-    )
-    .unwrap();
+    let model = moderate_model();
     let physical_start = model.layout().physical_start();
-    let mut truth = [&SCALING[..], &PHYSICAL[..]].concat();
+    let mut truth = [&SCALING[..], &MODERATE[..]].concat();
     truth[physical_start + index::V0] = TRUE_V0;
+    // The start of `tests/heterodyne.rs`'s noise-free fit (5-20% off the truth), but the
+    // velocity `v0` far off: `WRONG_V0` instead of `TRUE_V0`.
     let mut start: Vec<f64> = [
         vec![0.315, 0.2375, 1.0, 1.0],
-        PHYSICAL.iter().zip(OFF).map(|(t, f)| t * f).collect(),
+        MODERATE.iter().zip(OFF).map(|(t, f)| t * f).collect(),
     ]
     .concat();
     start[physical_start + index::V0] = WRONG_V0;
-    let n = model.grid().len();
-    let x: Vec<f64> = (0..2)
-        .flat_map(|k| {
-            (1..n).flat_map(move |i| (1..n).filter(move |&j| j != i).map(move |j| (k, i, j)))
-        })
-        .map(|(k, i, j)| model.point(k, i, j) as f64)
-        .collect();
+    let x = fit_support(&model);
     let mut y = vec![0.0; x.len()];
     model.eval(&x, &truth, &mut y);
     // A fifth of each value either side of the truth (at least 0.2), within the

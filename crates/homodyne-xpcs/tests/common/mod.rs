@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod central;
+pub mod heterodyne;
+
 use homodyne_core::OptimizationResult;
 use homodyne_xpcs::{
     AnalysisMode, CorrelationData, HomodyneModel, ModelForm, NlsqOutputs, PointSelection,
