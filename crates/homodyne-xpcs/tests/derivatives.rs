@@ -6,7 +6,7 @@
 mod common;
 mod reference;
 
-use common::central::central_differences;
+use common::central::{central_differences, column_scales, values_and_jacobian};
 use homodyne_core::random::SplitMix64;
 use homodyne_core::{AutoDiff, Model};
 use homodyne_xpcs::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
@@ -112,10 +112,8 @@ fn check_values_and_duals<const N: usize>(
     let mut rng = Draws::new(0x5EED + N as u64 + form as u64 * 100);
     for trial in 0..20 {
         let p = random_parameters(&model, &mut rng);
-        let (mut value, mut jacobian) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
-        let (mut value_ref, mut jacobian_ref) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
-        model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
-        dual.eval_with_jacobian(&x, &p, &mut value_ref, &mut jacobian_ref);
+        let (value, jacobian) = values_and_jacobian(&model, &x, &p);
+        let (value_ref, jacobian_ref) = values_and_jacobian(&dual, &x, &p);
         let mut plain = vec![0.0; x.len()];
         model.eval(&x, &p, &mut plain);
         assert_eq!(
@@ -130,10 +128,7 @@ fn check_values_and_duals<const N: usize>(
         }
         // Entries are compared relative to themselves, or to 1e-9 of their column's largest
         // entry where they are that small (a derivative that cancels to rounding).
-        for c in 0..N {
-            let scale = (0..x.len())
-                .map(|r| jacobian_ref[r * N + c].abs())
-                .fold(0.0, f64::max);
+        for (c, scale) in column_scales(&jacobian_ref, N).into_iter().enumerate() {
             for r in 0..x.len() {
                 let (a, b) = (jacobian[r * N + c], jacobian_ref[r * N + c]);
                 assert!(
@@ -198,9 +193,7 @@ fn derivatives_match_central_differences() {
             for trial in 0..10 {
                 let mut p = random_parameters(&model, &mut rng);
                 p[groups..2 * groups].fill(0.0);
-                let mut value = vec![0.0; x.len()];
-                let mut jacobian = vec![0.0; x.len() * n_params];
-                model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
+                let (_, jacobian) = values_and_jacobian(&model, &x, &p);
                 for c in 0..n_params {
                     // Each step, and the Richardson extrapolation of each pair (h, h / 10).
                     let columns = central_differences(&model, &x, &p, c, &STEPS, 0.0);

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::central::central_differences;
+use common::central::{central_differences, column_scales, values_and_jacobian};
 use common::heterodyne::{MODERATE, OFF, fit_support, moderate_model};
 
 fn floats(value: &Value) -> Vec<f64> {
@@ -370,10 +370,8 @@ fn check_against_duals<const N: usize>(scaling: ScalingMode, grid: TimeGrid, q: 
                 };
             }
             p[layout.physical_start()..].copy_from_slice(&physical(region, &mut rng));
-            let (mut value, mut jacobian) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
-            let (mut value_ref, mut jacobian_ref) = (vec![0.0; x.len()], vec![0.0; x.len() * N]);
-            model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
-            dual.eval_with_jacobian(&x, &p, &mut value_ref, &mut jacobian_ref);
+            let (value, jacobian) = values_and_jacobian(&model, &x, &p);
+            let (value_ref, jacobian_ref) = values_and_jacobian(&dual, &x, &p);
             // How far rounding alone can take the two apart at each point: the exponents
             // of the transports are known to `eps |exponent|` (`ln B` stands for them) and
             // the phase to `eps |phase|`.
@@ -398,10 +396,7 @@ fn check_against_duals<const N: usize>(scaling: ScalingMode, grid: TimeGrid, q: 
             // column's largest entry where it is that small (a derivative that cancels to
             // rounding), above the rounding of a derivative that is 0 (the fraction's on the
             // diagonal): `1e-15 condition |c2| / max(|p_c|, 1)`.
-            for c in 0..N {
-                let scale = (0..x.len())
-                    .map(|r| jacobian_ref[r * N + c].abs())
-                    .fold(0.0, f64::max);
+            for (c, scale) in column_scales(&jacobian_ref, N).into_iter().enumerate() {
                 for r in 0..x.len() {
                     let (a, b) = (jacobian[r * N + c], jacobian_ref[r * N + c]);
                     let zero = 1e-15 * condition[r] * value[r].abs() / p[c].abs().max(1.0);
@@ -502,9 +497,7 @@ fn derivatives_match_central_differences() {
                     }
                     p[groups..start].fill(0.0);
                     p[start..].copy_from_slice(&physical(region, &mut rng));
-                    let mut value = vec![0.0; x.len()];
-                    let mut jacobian = vec![0.0; x.len() * n_params];
-                    model.eval_with_jacobian(&x, &p, &mut value, &mut jacobian);
+                    let (value, jacobian) = values_and_jacobian(&model, &x, &p);
                     let contrasts: Vec<f64> = (0..phi.len())
                         .map(|k| (0..groups).map(|j| map[k * groups + j] * p[j]).sum())
                         .collect();

@@ -1,5 +1,6 @@
-//! Central differences of a model's column, at several steps and their Richardson
-//! extrapolations, for the derivative checks.
+//! For the derivative checks: a model's values and Jacobian, each column's scale, and
+//! the central differences of a column at several steps, with their Richardson
+//! extrapolations.
 
 use homodyne_core::Model;
 
@@ -51,4 +52,28 @@ pub fn central_differences(
         columns.push((extrapolated, floor));
     }
     columns
+}
+
+/// `model`'s values and Jacobian (row-major, `n_params` entries a point) at `p` on the
+/// points `x`.
+pub fn values_and_jacobian(model: &impl Model, x: &[f64], p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut values = vec![0.0; x.len()];
+    let mut jacobian = vec![0.0; x.len() * model.n_params()];
+    model.eval_with_jacobian(x, p, &mut values, &mut jacobian);
+    (values, jacobian)
+}
+
+/// The largest magnitude of each column of a row-major Jacobian of `n` columns: the scale
+/// below which an entry is a derivative that cancels to rounding.
+pub fn column_scales(jacobian: &[f64], n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|c| {
+            jacobian
+                .iter()
+                .skip(c)
+                .step_by(n)
+                .map(|v| v.abs())
+                .fold(0.0, f64::max)
+        })
+        .collect()
 }
