@@ -25,14 +25,7 @@ mod common;
 
 use common::central::{central_differences, column_scales, values_and_jacobian};
 use common::heterodyne::{MODERATE, OFF, fit_support, moderate_model};
-
-fn floats(value: &Value) -> Vec<f64> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("a float")],
-        other => panic!("not a number or an array: {other}"),
-    }
-}
+use common::json::{assert_relatively_close, floats, strings};
 
 fn reference() -> Value {
     let path = concat!(
@@ -67,13 +60,7 @@ fn case_model(case: &Value) -> (HeterodyneModel, Vec<f64>) {
 fn the_registry_is_xpcsjax_s() {
     let reference = reference();
     assert_eq!(reference["xpcsjax_version"], "0.1.8");
-    let names: Vec<&str> = reference["param_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
-    assert_eq!(names, PHYSICAL_NAMES);
+    assert_eq!(strings(&reference["param_names"]), PHYSICAL_NAMES);
     assert_eq!(floats(&reference["defaults"]), PHYSICAL_DEFAULTS);
     let (lower, upper): (Vec<f64>, Vec<f64>) = PHYSICAL_BOUNDS.iter().copied().unzip();
     assert_eq!(floats(&reference["lower"]), lower);
@@ -90,17 +77,9 @@ fn every_reference_entry_matches_xpcsjax() {
         let (model, p) = case_model(case);
         let expected = floats(&case["c2"]);
         assert_eq!(expected.len(), model.n_points(), "{name}");
-        let c2 = model.values(&p);
-        let mut worst = 0.0f64;
-        for (r, (&got, &want)) in c2.iter().zip(&expected).enumerate() {
-            let relative = (got - want).abs() / want.abs();
-            assert!(
-                relative <= 1e-12,
-                "{name}: point {:?}: {got} vs xpcsjax's {want} ({relative:e})",
-                model.decode(r as f64)
-            );
-            worst = worst.max(relative);
-        }
+        let worst = assert_relatively_close(&model.values(&p), &expected, 1e-12, |r| {
+            format!("{name} (xpcsjax): point {:?}", model.decode(r as f64))
+        });
         println!("{name}: largest relative difference to xpcsjax {worst:e}");
     }
 }

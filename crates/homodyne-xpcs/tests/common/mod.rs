@@ -5,6 +5,7 @@
 
 pub mod central;
 pub mod heterodyne;
+pub mod json;
 
 use homodyne_core::OptimizationResult;
 use homodyne_xpcs::{
