@@ -344,6 +344,31 @@ pub struct CurveArgs {
     )]
     pub coarse_to_fine: CoarseToFine,
 
+    /// Multistart: besides the --p0 start, fit from N starts of a Latin hypercube within
+    /// the bounds (each free parameter's range cut into N strata, one start in each),
+    /// each with at most --multistart-budget evaluations, side by side; then finish the
+    /// start of lowest cost with the fit's own settings. For curves with several minima
+    /// (a frequency, a phase). Every free parameter needs finite --bounds; not with
+    /// --strategy streaming, --checkpoint-dir or --distributed. The report says which
+    /// start was finished and how many reached the best basin. Example: --multistart 16
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub multistart: Option<u64>,
+
+    /// The seed of the multistart's Latin hypercube: the same seed, the same starts, on any
+    /// machine and number of threads [default: 0]. Example: --multistart-seed 7
+    #[arg(long, value_name = "S", requires = "multistart")]
+    pub multistart_seed: Option<u64>,
+
+    /// Cost evaluations allowed to each start of a multistart, before the best is
+    /// finished with the fit's own budget [default: 100]. Example: --multistart-budget 50
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "multistart",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub multistart_budget: Option<u64>,
+
     /// Running under MPI.
     #[command(flatten)]
     pub processes: DistributedArgs,
@@ -592,6 +617,12 @@ mod tests {
         assert_eq!(CoarseToFine::Auto.point_strides(1_000_000), [16]);
         assert_eq!(CoarseToFine::Auto.point_strides(16_000_000), [16]);
         assert_eq!(CoarseToFine::Auto.point_strides(17_000_000), [32]);
+    }
+
+    /// The help of `--multistart-budget` states the library's default.
+    #[test]
+    fn multistart_budget_help_matches_the_library() {
+        assert_eq!(homodyne::multistart::DEFAULT_START_NFEV, 100);
     }
 
     #[test]

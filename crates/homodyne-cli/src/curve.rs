@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use homodyne::FitObserver;
 use homodyne::prelude::*;
+use homodyne::{FitObserver, MultistartReport};
 
 use crate::args::{CurveArgs, is_identifier};
 use crate::checks;
@@ -17,7 +17,8 @@ use crate::processes::Processes;
 use crate::progress::Progress;
 use crate::report::{self, FitContext};
 use crate::settings::{
-    Parameters, check_before_work, check_formula_parameters, is_streaming, settings,
+    Parameters, check_before_work, check_formula_parameters, check_multistart, is_streaming,
+    run_fit, settings,
 };
 use homodyne::DataSource;
 use homodyne_data::Hdf5Source;
@@ -34,6 +35,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
     let parameters = Parameters::of(args)?;
     check_before_work(args, leads)?;
+    check_multistart(args, &parameters, processes.distributed())?;
     let names = &parameters.names;
 
     let x_column = args.x.clone().unwrap_or_else(|| "x".to_string());
@@ -156,11 +158,14 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
             Some(sigma) => fit.sigma(sigma),
             None => fit,
         };
-        settings(fit, args, &parameters, communicator, observer).run()
+        run_fit(
+            settings(fit, args, &parameters, communicator, observer),
+            args,
+        )
     });
     progress.finish();
     let locate = |row: usize| table.locate_row(row);
-    let result = outcome.map_err(|e| describe(&e, names, &locate))?;
+    let (result, multistart) = outcome.map_err(|e| describe(&e, names, &locate))?;
     if !result.chi_squared.is_finite() {
         return Err(overflow(&formula, &result, &points, &locate));
     }
@@ -168,7 +173,7 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
         return converged(&result);
     }
 
-    report_result(args, &result, &parameters)?;
+    report_result(args, &result, multistart.as_ref(), &parameters)?;
     if let Some(path) = &args.plot {
         let x_label = formula.variables().first().cloned().unwrap_or(x_column);
         plot(
@@ -183,10 +188,12 @@ fn run_on(args: &CurveArgs, processes: &Processes) -> Result<(), Failure> {
     converged(&result)
 }
 
-/// Prints the report with its diagnostics (unless `--quiet`) and writes `--json`.
+/// Prints the report with its diagnostics (unless `--quiet`) and writes `--json`, each
+/// with the multistart's record when one ran.
 fn report_result(
     args: &CurveArgs,
     result: &OptimizationResult,
+    multistart: Option<&MultistartReport>,
     parameters: &Parameters,
 ) -> Result<(), Failure> {
     let data_label = args.data.display().to_string();
@@ -197,6 +204,7 @@ fn report_result(
         initial: &parameters.initial,
         lower: &parameters.lower,
         upper: &parameters.upper,
+        multistart,
     };
     // Warnings do not change the exit status: a converged fit with warnings exits 0.
     let diagnostics = report::diagnose(result, &ctx).map_err(|e| Failure::fit(e.to_string()))?;
@@ -281,22 +289,22 @@ fn run_source(
     };
     // Batch by batch (STREAMING), or each process's share under MPI.
     let outcome = processes.run(|communicator| {
-        settings(
+        let fit = settings(
             Fit::source(&formula, source),
             args,
             parameters,
             communicator,
             observer,
-        )
-        .run()
+        );
+        run_fit(fit, args)
     });
     progress.finish();
     let file = args.data.display().to_string();
     let locate = move |row: usize| format!("{file}: row {row} (counting from 0)");
     let locate: Locate<'_> = &locate;
-    let result = outcome.map_err(|e| describe(&e, names, locate))?;
+    let (result, multistart) = outcome.map_err(|e| describe(&e, names, locate))?;
     if leads {
-        report_result(args, &result, parameters)?;
+        report_result(args, &result, multistart.as_ref(), parameters)?;
     }
     converged(&result)
 }

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use homodyne::coarse::{self, STAGE_BLOCK_POINTS};
 use homodyne::diagnostics::{Diagnostics, correlation_text};
-use homodyne::{CoarseStage, OptimizationError, OptimizationResult, ParameterFlag};
+use homodyne::{
+    CoarseStage, MultistartReport, OptimizationError, OptimizationResult, ParameterFlag,
+};
 use serde_json::{Map, Value, json};
 
 /// What the report says about the fit besides the result itself.
@@ -24,6 +26,8 @@ pub struct FitContext<'a> {
     pub lower: &'a [f64],
     /// Upper bounds (`+inf` for none).
     pub upper: &'a [f64],
+    /// The multistart's report, when `--multistart` ran one.
+    pub multistart: Option<&'a MultistartReport>,
 }
 
 /// A number with `digits` significant digits: plain notation for magnitudes in
@@ -202,6 +206,21 @@ pub fn diagnose(
         .compute()
 }
 
+/// A multistart in words: its starts and seed, the start finished, and how many starts
+/// reached the best basin.
+fn multistart_text(report: &MultistartReport) -> String {
+    let n = report.n_candidates();
+    format!(
+        "{n} starts (--p0 and {} of a Latin hypercube, seed {}, at most {} evaluations \
+         each): start {} finished; {} of {n} reached the best basin",
+        n.saturating_sub(1),
+        report.seed,
+        report.budget,
+        report.best,
+        report.in_best_basin
+    )
+}
+
 /// The human-readable report: the fit's statistics with AIC and BIC, the variables, the
 /// correlations above [`MIN_REPORTED_CORRELATION`] (largest first) and every warning of
 /// `diagnostics` with what to try.
@@ -290,6 +309,13 @@ pub fn text(
     // The stages ran before the fit: their iterations are not in the counts above.
     for stage in &result.stages {
         let _ = writeln!(out, "    coarse stage       = {}", stage_text(stage));
+    }
+    if let Some(multistart) = ctx.multistart {
+        let _ = writeln!(
+            out,
+            "    multistart         = {}",
+            multistart_text(multistart)
+        );
     }
     let statistics = [
         ("chi-square", result.chi_squared),
@@ -385,13 +411,27 @@ pub fn text(
 /// `convergence_status`, `iterations`, `nfev`, `used`, `seconds`, and `error` for a failed
 /// one), the run's metadata, and `diagnostics` ([`Diagnostics::to_json`]: `aic`, `bic`,
 /// `n_points`, `n_varying`, `correlation` {`names`, `matrix`}, `warnings` [{`kind`,
-/// `parameters`, `message`, `advice`}]).
+/// `parameters`, `message`, `advice`}]), and `multistart`
+/// ([`MultistartReport::to_json`], the statuses named as `convergence_status`) only when a
+/// multistart ran.
 ///
 /// JSON has no NaN or infinity: every number that is not finite is `null` (serde_json
 /// converts them so). A parameter's `"uncertainty"` is `null` when it is fixed or
 /// undetermined (its `"flag"` says which) and whenever it is not finite; `"flag"` is one of `free`,
 /// `at start`, `at lower bound`, `at upper bound`, `fixed`, `undetermined`.
 pub fn json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Diagnostics) -> Value {
+    let mut document = fit_json(result, ctx, diagnostics);
+    if let (Some(multistart), Some(object)) = (ctx.multistart, document.as_object_mut()) {
+        object.insert(
+            "multistart".to_string(),
+            multistart.to_json(|status| status.to_string()),
+        );
+    }
+    document
+}
+
+/// The `--json` document without the multistart (see [`json`]).
+fn fit_json(result: &OptimizationResult, ctx: &FitContext<'_>, diagnostics: &Diagnostics) -> Value {
     let mut parameters = Map::new();
     for (k, name) in ctx.names.iter().enumerate() {
         let uncertainty = if has_uncertainty(result, k) {

@@ -4,7 +4,9 @@
 
 use homodyne::distributed::Communicator;
 use homodyne::prelude::*;
-use homodyne::{CheckpointOptions, FitObserver, StreamingOptions};
+use homodyne::{
+    CheckpointOptions, FitObserver, Multistart, MultistartFit, MultistartReport, StreamingOptions,
+};
 
 use crate::args::{CurveArgs, LossArg, MethodArg, StrategyArg, parse_assignments, parse_bounds};
 use crate::checks::{self, InputError};
@@ -157,6 +159,83 @@ pub(crate) fn check_formula_parameters(
         }
     }
     Ok(())
+}
+
+/// The multistart of `--multistart` (with `--multistart-seed` and `--multistart-budget`),
+/// `None` without it.
+pub(crate) fn multistart_of(args: &CurveArgs) -> Option<Multistart> {
+    let starts = args.multistart?;
+    let multistart = Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
+        .seed(args.multistart_seed.unwrap_or(0));
+    Some(match args.multistart_budget {
+        Some(budget) => multistart.budget(usize::try_from(budget).unwrap_or(usize::MAX)),
+        None => multistart,
+    })
+}
+
+/// Refuses `--multistart` before any data are read where the library would refuse it
+/// after loading them: with a STREAMING fit (`--strategy streaming`, `--checkpoint-dir`)
+/// or `--distributed`, whose starts would each read all the data many times, and with a
+/// free parameter whose `--bounds` are not finite on both sides (the starts are drawn
+/// within the bounds).
+pub(crate) fn check_multistart(
+    args: &CurveArgs,
+    parameters: &Parameters,
+    distributed: bool,
+) -> Result<(), Failure> {
+    if args.multistart.is_none() {
+        return Ok(());
+    }
+    let with = if args.checkpoint_dir.is_some() {
+        Some("--checkpoint-dir (a STREAMING fit)")
+    } else if args.strategy == StrategyArg::Streaming {
+        Some("--strategy streaming")
+    } else if distributed {
+        Some("--distributed")
+    } else {
+        None
+    };
+    if let Some(with) = with {
+        return Err(Failure::input(format!(
+            "--multistart cannot run with {with}: a multistart fits points in memory in one \
+             process (each start would read all the data many times); drop one of them"
+        )));
+    }
+    let unbounded: Vec<usize> = (0..parameters.names.len())
+        .filter(|&k| !parameters.is_held(k))
+        .filter(|&k| !(parameters.lower[k].is_finite() && parameters.upper[k].is_finite()))
+        .collect();
+    if let Some(&k) = unbounded.first() {
+        let names: Vec<&str> = unbounded
+            .iter()
+            .map(|&k| parameters.names[k].as_str())
+            .collect();
+        let name = &parameters.names[k];
+        return Err(Failure::input(format!(
+            "--multistart draws its starts within the bounds, but the free parameter {name} \
+             has bounds [{}, {}]: give every free parameter finite lower and upper bounds \
+             (not finite: {}), e.g. --bounds {name}=LO:HI, or hold it with --fix",
+            parameters.lower[k],
+            parameters.upper[k],
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `fit`, from the starts of `--multistart` when given: the result, and the
+/// multistart's report.
+pub(crate) fn run_fit(
+    fit: Fit<'_>,
+    args: &CurveArgs,
+) -> Result<(OptimizationResult, Option<MultistartReport>), OptimizationError> {
+    match multistart_of(args) {
+        Some(multistart) => {
+            let MultistartFit { result, report } = multistart.run(&fit)?;
+            Ok((result, Some(report)))
+        }
+        None => Ok((fit.run()?, None)),
+    }
 }
 
 /// Whether the fit runs STREAMING: asked for, or implied by checkpoints.

@@ -1,5 +1,5 @@
 //! docs/json-output.md lists the keys of every JSON document the command line writes:
-//! `homodyne curve --json` (in memory and STREAMING) and the three files of `homodyne
+//! `homodyne curve --json` (in memory, STREAMING and with a multistart) and the three files of `homodyne
 //! xpcs`. These runs check that every key written is listed, and that every key listed as
 //! present "always" is written, for each object whose fields the document lists.
 
@@ -100,7 +100,7 @@ fn assert_documented(heading: &str, document: &Value) {
     }
 }
 
-/// `homodyne curve --json` of a small decay, in memory and STREAMING.
+/// `homodyne curve --json` of a small decay, in memory, STREAMING and with a multistart.
 #[test]
 fn curve_json_keys_are_the_documented_ones() {
     let dir = scratch("json_output", "curve");
@@ -110,15 +110,22 @@ fn curve_json_keys_are_the_documented_ones() {
         format!("{x:?},{:?}", decay(x) + sine_noise(i))
     });
     write_table(&data, "x,y", rows);
+    let multistart = ["--bounds", "a=0:5,b=0:5,c=-1:1", "--multistart", "2"];
     for (name, more) in [
         ("memory.json", &[][..]),
         ("streamed.json", &["--strategy", "streaming"][..]),
+        ("multistart.json", &multistart[..]),
     ] {
         let (_, document) =
             fit_decay_json(&data, &dir.join(name), &[&["--quiet"][..], more].concat());
         assert_documented("## `homodyne curve --json`", &document);
         assert_documented("### `diagnostics`", &document["diagnostics"]);
-        if !more.is_empty() {
+        assert_eq!(
+            document.get("multistart").is_some(),
+            more.contains(&"--multistart"),
+            "{name}: {document}"
+        );
+        if more.contains(&"--strategy") {
             let streaming = &document["streaming_diagnostics"];
             assert!(streaming.is_object(), "{name}: {document}");
             assert_documented("### `streaming_diagnostics`", streaming);
