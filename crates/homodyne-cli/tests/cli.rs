@@ -45,6 +45,9 @@ fn curve_help_documents_every_option_with_an_example() {
         "--gtol",
         "--max-nfev",
         "--x-scale",
+        "--multistart",
+        "--multistart-seed",
+        "--multistart-budget",
     ] {
         assert!(
             help.contains(option),

@@ -1,6 +1,6 @@
 //! `homodyne curve --multistart`: a curve with many minima (a sine's frequency) fitted from
 //! a start in the wrong basin; the text line and the `--json` record of the starts; the
-//! same numbers on one and two threads; the options' errors.
+//! same numbers on one and two threads; the options' errors (tests/cli.rs checks the help).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +10,7 @@ use serde_json::Value;
 mod common;
 
 use common::tables::{sine_noise, write_table};
-use common::{curve, curve_help, expect_error, homodyne, read_json, scratch, stderr, stdout};
+use common::{curve, expect_error, homodyne, read_json, scratch, stderr, stdout};
 
 /// The sine fitted: `a sin(w x)` with `a = 2`, `w = 3`.
 const FORMULA: &str = "a*sin(w*x)";
@@ -248,17 +248,4 @@ fn the_options_errors_name_what_to_change() {
         2,
         &["--multistart", "--strategy streaming"],
     );
-}
-
-#[test]
-fn the_help_documents_the_options() {
-    let help = curve_help();
-    for option in [
-        "--multistart <N>",
-        "--multistart-seed <S>",
-        "--multistart-budget <K>",
-    ] {
-        assert!(help.contains(option), "{option} not in:\n{help}");
-    }
-    assert!(help.contains("Latin hypercube"), "{help}");
 }
