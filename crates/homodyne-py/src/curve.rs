@@ -141,14 +141,17 @@ fn streaming_options(
 /// callable without `jac` (`'2-point'` forward, `'3-point'` central); `coarse_to_fine`
 /// `'auto'`, `'off'` or strides ([`crate::coarse`]; `None`: the library's default, auto,
 /// for a formula, and off for a callable: [`crate::coarse::callable_default`]).
-/// Returns the result dict with `model_calls`, `jacobian_calls`, `names` and `stages`
-/// ([`stages_list`]) added.
+/// `multistart` is `(starts, seed, budget)` (checked by the Python layer) for a fit from
+/// many starts ([`crate::multistart`]), `None` (or 0 starts) for the one fit from `p0`.
+/// Returns the result dict with `model_calls`, `jacobian_calls` (all the calls made, every
+/// candidate's of a multistart included), `names`, `stages` ([`stages_list`]) and
+/// `multistart` (its report, `None` without one) added.
 #[pyfunction]
 #[pyo3(signature = (
     model, xdata, ydata, p0, lower, upper, names, *, sigma=None, absolute_sigma=false,
     fixed=None, method="trf", options=None, jac=None, difference="2-point", strategy_override=None,
     memory_limit_gb=None, wrapper=None, streaming=None, checkpoint=None, progress=false,
-    block=None, variables=None, coarse_to_fine=None
+    block=None, variables=None, coarse_to_fine=None, multistart=None
 ))]
 #[allow(clippy::too_many_arguments)] // the Python signature's keywords, one for one
 pub(crate) fn fit_curve<'py>(
@@ -176,7 +179,9 @@ pub(crate) fn fit_curve<'py>(
     block: Option<usize>,
     variables: Option<Vec<String>>,
     coarse_to_fine: Option<&Bound<'py, PyAny>>,
+    multistart: Option<crate::multistart::Settings>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let multistart = crate::multistart::multistart(multistart);
     let y = ydata
         .as_slice()
         .map_err(|_| input_error(py, "ydata must be contiguous"))?;
@@ -324,10 +329,10 @@ pub(crate) fn fit_curve<'py>(
             (None, Some(_)) => fit = fit.coarse_to_fine(crate::coarse::callable_default()),
             (None, None) => {}
         }
-        fit.run()
+        crate::multistart::run(&fit, multistart.as_ref())
     };
     let outcome = control.run(py, run)?;
-    let result = outcome.map_err(|e| errors::fit_error(py, &e))?;
+    let (result, report) = outcome.map_err(|e| errors::fit_error(py, &e))?;
     let d = result_dict(py, &result)?;
     let (calls, jacobian_calls) = python_model
         .as_ref()
@@ -336,6 +341,10 @@ pub(crate) fn fit_curve<'py>(
     d.set_item("jacobian_calls", jacobian_calls)?;
     d.set_item("names", names)?;
     d.set_item("stages", stages_list(py, &result.stages)?)?;
+    d.set_item(
+        "multistart",
+        crate::multistart::report_dict(py, report.as_ref())?,
+    )?;
     Ok(d)
 }
 

@@ -42,7 +42,7 @@ use summary::Summary;
 #[pyfunction]
 #[pyo3(signature = (
     fun, x0, f0, jac, scheme, lower, upper, method, ftol, xtol, gtol, x_scale, loss,
-    f_scale, diff_step, max_nfev, progress, coarse_to_fine=None
+    f_scale, diff_step, max_nfev, progress, coarse_to_fine=None, multistart=None
 ))]
 #[allow(clippy::too_many_arguments)] // scipy's options, checked by the Python layer
 fn least_squares<'py>(
@@ -65,7 +65,9 @@ fn least_squares<'py>(
     max_nfev: usize,
     progress: bool,
     coarse_to_fine: Option<&Bound<'py, PyAny>>,
+    multistart: Option<crate::multistart::Settings>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let multistart = crate::multistart::multistart(multistart);
     let x0 = x0.as_array().to_vec();
     let n = x0.len();
     let lower = lower.as_array().to_vec();
@@ -145,13 +147,13 @@ fn least_squares<'py>(
             .options(options)
             .wrapper(wrapper)
             .observer(&control);
-        match coarse_to_fine {
+        let fit = match coarse_to_fine {
             Some(c) => fit.coarse_to_fine(c),
             None => fit,
-        }
-        .run()
+        };
+        crate::multistart::run(&fit, multistart.as_ref())
     })?;
-    let result = fitted.map_err(|e| fit_error(py, &e))?;
+    let (result, report) = fitted.map_err(|e| fit_error(py, &e))?;
     let stages = crate::coarse::stages_list(py, &result.stages)?;
 
     // The residuals and Jacobian at the solution: kept from the fit when it linearised
@@ -170,7 +172,10 @@ fn least_squares<'py>(
         xtol,
     );
     let (status, message) = summary::status(result.termination_reason);
-    let (nfev, njev) = problem.counts();
+    let (nfev, njev) = match report {
+        Some(_) => (result.nfev, result.njev),
+        None => problem.counts(),
+    };
 
     let m = residuals.len();
     let jacobian = ndarray::Array2::from_shape_vec((m, n), summary.jacobian)
@@ -189,6 +194,10 @@ fn least_squares<'py>(
     fields.set_item("message", message)?;
     fields.set_item("success", status > 0)?;
     fields.set_item("stages", stages)?;
+    fields.set_item(
+        "multistart",
+        crate::multistart::report_dict(py, report.as_ref())?,
+    )?;
     Ok(fields)
 }
 

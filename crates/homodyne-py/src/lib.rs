@@ -33,6 +33,7 @@ mod curve;
 mod errors;
 mod least_squares;
 mod model;
+mod multistart;
 mod stencil;
 mod support;
 mod xpcs;

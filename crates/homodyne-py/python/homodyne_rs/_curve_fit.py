@@ -8,7 +8,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from . import _native
-from ._fit_arguments import as_bounds, as_data, formula_variables, parameter_names
+from ._fit_arguments import (DEFAULT_MULTISTART_BUDGET, as_bounds, as_data, formula_variables,
+                             multistart_settings, parameter_names)
 from .exceptions import NLSQConvergenceError, NLSQInputError
 
 __all__ = ["curve_fit", "CovarianceWarning"]
@@ -40,7 +41,8 @@ _SOLVER_KEYWORDS = {
 }
 # Our own keywords beyond scipy's.
 _HOMODYNE_KEYWORDS = ("progress", "strategy", "memory_limit_gb", "block", "variables",
-                      "validate", "coarse_to_fine")
+                      "validate", "coarse_to_fine", "multistart", "multistart_seed",
+                      "multistart_budget")
 
 
 def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
@@ -112,7 +114,16 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         ``'off'`` for a callable, which a stage calls on a few hundred points at a time
         (its call overhead outweighed the saving: 0.8x at 4e6 points). The stages are
         listed in ``infodict['stages']``; the result is the fit of all the points either
-        way.
+        way. ``multistart=N``: for a model with several minima (a frequency, a phase, a
+        sum of exponentials), fit from ``p0`` and from ``N`` starts of a Latin hypercube
+        within the bounds (each parameter's range cut into ``N`` strata, one start in
+        each), side by side, each with at most ``multistart_budget`` evaluations (default
+        100, ``max_nfev`` when smaller), then finish the one of lowest cost (then lowest
+        index) with the fit's own settings: that fit is the result, and
+        ``infodict['multistart']`` reports every start (see below). Every free parameter
+        needs finite bounds; not with ``strategy='streaming'``. ``multistart_seed`` (0 to
+        2**64 - 1, default 0) seeds the hypercube: the same seed, the same result bit for
+        bit, on any number of threads. ``None`` or 0 (default): no multistart.
 
     Returns
     -------
@@ -128,7 +139,15 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         ``stages`` (the coarse stages, coarsest first, each a dict: ``stride``,
         ``n_points``, ``start``, ``parameters``, ``used``, ``seconds``,
         ``convergence_status``, ``iterations``, ``nfev``, ``error``; empty when none ran)
-        and ``result`` (every figure of the fit).
+        ``multistart`` (``None``, or the report of a multistart, a dict:
+        ``n_candidates``, ``seed``, ``budget``, ``cost_rtol``, ``basin_tol``, ``best``
+        (the index of the start finished: 0 is ``p0``), ``in_best_basin`` (how many
+        starts ended in the finished fit's basin) and ``candidates``, each ``index``,
+        ``start``, ``convergence_status``, ``final_cost``, ``iterations``, ``nfev``,
+        ``in_best_basin`` and, for a failed start, ``error``; as
+        :func:`homodyne_rs.least_squares` documents) and ``result`` (every figure of the
+        fit; ``nfev``, ``njev`` and the iterations are the finishing fit's,
+        ``model_calls`` and ``jacobian_calls`` count every start's calls too).
     mesg : str
         With ``full_output``: why the solver stopped.
     ier : int
@@ -137,7 +156,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     Raises
     ------
     NLSQInputError
-        (a ``ValueError``) inconsistent arguments, ``p0`` outside the bounds.
+        (a ``ValueError``) inconsistent arguments, ``p0`` outside the bounds, a
+        ``multistart`` setting that is not a whole number in its range, a multistart with
+        an infinite bound (the parameter named).
     NLSQNumericalError
         (a ``ValueError``) NaN or infinity in the data, or where the solver needed a number.
     NLSQConvergenceError
@@ -159,6 +180,18 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     >>> popt, pcov = curve_fit("a*exp(-b*x) + c", x, y, p0={"a": 1, "b": 1, "c": 1})
     >>> np.round(popt, 6)
     array([2.5, 1.3, 0.5])
+
+    A sine of unknown frequency, from a start in a wrong basin, with 16 more starts:
+
+    >>> t = np.linspace(0, 10, 200)
+    >>> popt, pcov, info, mesg, ier = curve_fit(
+    ...     "a*sin(w*x) + c", t, 2 * np.sin(3 * t) + 0.5, p0=[1, 1, 0],
+    ...     bounds=([0, 0.1, -2], [5, 5, 2]), full_output=True, multistart=16,
+    ...     multistart_seed=7)
+    >>> np.round(popt, 6)
+    array([2. , 3. , 0.5])
+    >>> info["multistart"]["n_candidates"], info["multistart"]["best"] > 0
+    (17, True)
     """
     names, start = parameter_names(f, p0, kwargs.get("variables"), xdata)
     lower, upper = as_bounds(bounds, names, start)
@@ -195,6 +228,9 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
             raise NLSQInputError(f"curve_fit got an unexpected keyword argument {key!r}")
     if "validate" in extra:
         options["validate"] = extra.pop("validate")
+    multistart = multistart_settings(
+        extra.get("multistart"), extra.get("multistart_seed", 0),
+        extra.get("multistart_budget", DEFAULT_MULTISTART_BUDGET))
 
     # scipy's problem as posed: no recovery retry (a retry with looser tolerances or
     # tighter bounds would answer another question), and max_nfev the whole budget.
@@ -208,7 +244,7 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
         wrapper=wrapper,
         progress=bool(extra.get("progress", False)), block=extra.get("block"),
         variables=formula_variables(x, extra.get("variables")) if isinstance(f, str) else None,
-        coarse_to_fine=extra.get("coarse_to_fine"),
+        coarse_to_fine=extra.get("coarse_to_fine"), multistart=multistart,
     )
     if not result["converged"]:
         raise NLSQConvergenceError(
@@ -222,7 +258,8 @@ def curve_fit(f: Callable | str, xdata: Any, ydata: Any, p0: Any = None, sigma: 
     infodict = _InfoDict(
         lambda: _residuals(f, x, y, s, popt, names, extra.get("variables")),
         nfev=result["nfev"], njev=result["njev"], model_calls=result["model_calls"],
-        jacobian_calls=result["jacobian_calls"], stages=result["stages"], result=result)
+        jacobian_calls=result["jacobian_calls"], stages=result["stages"],
+        multistart=result["multistart"], result=result)
     return popt, pcov, infodict, result["message"], _ier(result["termination_reason"])
 
 

@@ -1,5 +1,5 @@
 """Checking and shaping the arguments of a curve fit, shared by ``curve_fit`` and
-``NLSQWrapper.fit``: everything is checked here, before any work, and a problem raises
+``NLSQWrapper.fit`` (and the multistart's, by ``least_squares`` too): everything is checked here, before any work, and a problem raises
 :class:`~homodyne_rs.exceptions.NLSQInputError` (a ``ValueError``) or, for non-finite data,
 :class:`~homodyne_rs.exceptions.NLSQNumericalError` naming the array and the position.
 """
@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import inspect
+import operator
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -14,7 +15,12 @@ import numpy as np
 from . import _native
 from .exceptions import NLSQInputError, NLSQNumericalError
 
-__all__ = ["Model", "parameter_names", "as_bounds", "as_data", "check_finite"]
+__all__ = ["Model", "parameter_names", "as_bounds", "as_data", "check_finite",
+           "multistart_settings", "DEFAULT_MULTISTART_BUDGET"]
+
+#: Cost evaluations allowed to each start of a multistart by default (the library's
+#: ``homodyne::multistart::DEFAULT_START_NFEV``, the CLI's ``--multistart-budget``).
+DEFAULT_MULTISTART_BUDGET = 100
 
 Model = Union[Callable[..., Any], str]
 
@@ -179,3 +185,40 @@ def as_data(xdata: Any, ydata: Any, sigma: Any, check: bool) -> tuple:
         if s is not None:
             check_finite("sigma", s)
     return x, y, s
+
+
+def _whole_number(value: Any, name: str, least: int, most: int, meaning: str) -> int:
+    """``value`` as an ``int`` from ``least`` to ``most`` (a Python or NumPy integer, not a
+    bool), or ``NLSQInputError`` naming the argument ``name`` and saying what it is."""
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise NLSQInputError(
+            f"{name}={value!r}: expected a whole number ({meaning})",
+            error_context={"argument": name}) from None
+    if not least <= number <= most:
+        raise NLSQInputError(
+            f"{name}={number}: expected {meaning}", error_context={"argument": name})
+    return number
+
+
+def multistart_settings(multistart: Any, seed: Any = 0,
+                        budget: Any = DEFAULT_MULTISTART_BUDGET) -> Optional[tuple]:
+    """The multistart of a fit, checked, as ``(starts, seed, budget)``; ``None`` for none.
+
+    ``multistart`` is the number ``N`` of Latin-hypercube starts fitted besides the given
+    one (``None`` or 0: none); ``seed`` the hypercube's seed (0 to 2**64 - 1); ``budget``
+    the cost evaluations each start may spend (at least 1). A bad value raises
+    ``NLSQInputError`` naming the argument, before any work; the seed and budget are
+    checked even when no multistart runs.
+    """
+    starts = 0 if multistart is None else _whole_number(
+        multistart, "multistart", 0, 2**63 - 1,
+        "the number of starts besides the given one, 0 or more (None or 0: no multistart)")
+    seed = _whole_number(seed, "multistart_seed", 0, 2**64 - 1,
+                         "a seed from 0 to 2**64 - 1")
+    budget = _whole_number(budget, "multistart_budget", 1, 2**63 - 1,
+                           "the cost evaluations allowed to each start, at least 1")
+    return (starts, seed, budget) if starts > 0 else None

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import _native
+from ._fit_arguments import DEFAULT_MULTISTART_BUDGET, multistart_settings
 from .exceptions import NLSQInputError, NLSQNumericalError
 
 __all__ = ["least_squares", "OptimizeResult"]
@@ -74,6 +75,9 @@ class OptimizeResult(dict):
     stages : list of dict
         homodyne only: the coarse stages fitted before the fit of all the residuals (see
         ``coarse_to_fine``), coarsest first; empty when none ran.
+    multistart : dict or None
+        homodyne only: the report of a multistart (see ``multistart`` of
+        :func:`least_squares`), ``None`` when none ran.
 
     Examples
     --------
@@ -260,6 +264,9 @@ def least_squares(
     workers: Any = None,
     progress: bool = False,
     coarse_to_fine: Any = "off",
+    multistart: Optional[int] = None,
+    multistart_seed: int = 0,
+    multistart_budget: int = DEFAULT_MULTISTART_BUDGET,
 ) -> OptimizeResult:
     """Solve a nonlinear least-squares problem with bounds on the variables.
 
@@ -338,22 +345,50 @@ def least_squares(
         returns every residual at once, so a stage's iteration costs as much as a full
         one. ``'auto'``: one stage from 1,000,000 residuals on; a list of strides (``[16]``)
         runs them at any size. The stages are in the result's ``stages``.
+    multistart : int or None, optional
+        homodyne only: for a cost with several minima (a frequency, a phase, a sum of
+        exponentials), fit from ``x0`` and from ``multistart`` starts of a Latin hypercube
+        within the bounds (each parameter's range cut into ``multistart`` strata, one
+        start in each), side by side, each with at most ``multistart_budget``
+        evaluations; then finish the one of lowest cost (then lowest index) with the
+        fit's own settings: that fit is the result. Every parameter needs finite bounds.
+        ``None`` or 0 (default): the one fit from ``x0``. The same ``multistart_seed``
+        gives the same result, bit for bit, on any number of threads.
+    multistart_seed : int, optional
+        The seed of the Latin hypercube, 0 to 2**64 - 1 (default 0).
+    multistart_budget : int, optional
+        The cost evaluations each start may spend, at least 1 (default 100; ``max_nfev``
+        when smaller). The finishing fit has ``max_nfev``.
 
     Returns
     -------
     OptimizeResult
         With ``x``, ``cost``, ``fun``, ``jac``, ``grad``, ``optimality``, ``active_mask``,
-        ``nfev``, ``njev``, ``status``, ``message`` and ``success``, as scipy's, and
-        ``stages`` (see ``coarse_to_fine``). ``nfev``
-        and ``njev`` count the calls actually made: homodyne never calls ``fun`` twice at
-        the same ``x``, so they may be lower than scipy's for the same fit.
+        ``nfev``, ``njev``, ``status``, ``message`` and ``success``, as scipy's,
+        ``stages`` (see ``coarse_to_fine``) and ``multistart``: ``None``, or the report
+        of a multistart, a dict: ``n_candidates`` (``multistart + 1``), ``seed``,
+        ``budget`` (the evaluations each start was allowed), ``cost_rtol`` and
+        ``basin_tol`` (the best basin's tolerances), ``best`` (the index of the start
+        finished: 0 is ``x0``, 1 to ``multistart`` the hypercube's points in order),
+        ``in_best_basin`` (how many starts ended in the finished fit's basin: cost within
+        ``cost_rtol`` of it, relative, every parameter within ``basin_tol`` of its range
+        of it) and ``candidates``, one dict per start: ``index``, ``start``,
+        ``convergence_status`` (``'converged'``, ``'max_evaluations'``, ``'stalled'``
+        or ``'failed'``), ``final_cost``, ``iterations`` and ``nfev`` (``None`` for a
+        failed start), ``in_best_basin``, and ``error`` (why a failed start failed).
+        ``nfev`` and ``njev`` count the calls actually made: homodyne never calls
+        ``fun`` twice at the same ``x``, so they may be lower than scipy's for the same
+        fit. With a multistart they are the finishing fit's, as the solver counts its
+        evaluations (the starts' own are in ``multistart['candidates']``).
 
     Raises
     ------
     NLSQInputError
         (a ``ValueError``) for arguments that cannot be used: ``x0`` of more than one
         dimension or outside the bounds, bounds of the wrong shape or crossed, an
-        unknown or unsupported option.
+        unknown or unsupported option, a ``multistart``, ``multistart_seed`` or
+        ``multistart_budget`` that is not a whole number in its range, a multistart
+        with an infinite bound (the parameter named: ``x0[k]``).
     NLSQNumericalError
         (a ``ValueError``) for a non-finite ``x0``, or residuals not finite at ``x0``.
     Exception
@@ -392,6 +427,24 @@ def least_squares(
     ...                     loss="soft_l1", f_scale=0.1, args=(t, y))
     >>> np.round(res.x, 1)
     array([3. , 1.5])
+
+    A sine of unknown frequency: from ``x0`` the fit ends in a wrong basin; from 16 more
+    starts within the bounds it finds the truth:
+
+    >>> t = np.linspace(0, 10, 200)
+    >>> def sine(p):
+    ...     return p[0] * np.sin(p[1] * t) + p[2] - (2 * np.sin(3 * t) + 0.5)
+    >>> box = ([0, 0.1, -2], [5, 5, 2])
+    >>> res = least_squares(sine, [1.0, 1.0, 0.0], bounds=box)
+    >>> bool(abs(res.x[1] - 3) > 0.5)
+    True
+    >>> res = least_squares(sine, [1.0, 1.0, 0.0], bounds=box, multistart=16,
+    ...                     multistart_seed=7)
+    >>> np.round(res.x, 6)
+    array([2. , 3. , 0.5])
+    >>> report = res.multistart
+    >>> report["n_candidates"], report["best"] > 0, report["in_best_basin"] >= 1
+    (17, True, True)
     """
     kwargs = {} if kwargs is None else kwargs
     if not isinstance(args, tuple):
@@ -400,6 +453,7 @@ def least_squares(
         raise NLSQInputError(f"fun must be callable; got {type(fun).__name__}")
     _check_supported(method, jac, loss, tr_solver, tr_options, jac_sparsity, verbose,
                      callback, workers)
+    multistart = multistart_settings(multistart, multistart_seed, multistart_budget)
 
     x0 = np.asarray(x0)
     if np.iscomplexobj(x0):
@@ -476,7 +530,7 @@ def least_squares(
     fields = _native.least_squares(
         fun_x, x0, f0, jac_x, jac if isinstance(jac, str) else "2-point", lower, upper,
         method, ftol, xtol, gtol, scales, loss, f_scale, steps, int(max_nfev), bool(progress),
-        coarse_to_fine=coarse_to_fine,
+        coarse_to_fine=coarse_to_fine, multistart=multistart,
     )
     result = OptimizeResult(fields)
     if verbose:

@@ -60,6 +60,7 @@ def fit_curve(
     block: Optional[int] = None,
     variables: Optional[Sequence[str]] = None,
     coarse_to_fine: Union[str, Sequence[int], None] = None,
+    multistart: Optional[tuple[int, int, int]] = None,
 ) -> dict[str, Any]:
     """Fits ``model`` (a callable ``f(x, *p)`` or a formula string) to ``ydata`` over
     ``xdata`` from ``p0`` within ``[lower, upper]``: the engine of ``curve_fit`` and
@@ -69,15 +70,25 @@ def fit_curve(
     max_retries, fast_mode)``; ``options`` may hold ``ftol``, ``xtol``, ``gtol``,
     ``max_nfev``, ``f_scale``, ``loss``, ``x_scale`` and ``validate``; ``coarse_to_fine``
     is ``'auto'``, ``'off'`` or a list of strides in blocks of 1024 points (``None``:
-    ``'auto'`` for a formula, ``'off'`` for a callable). Returns the result dict (``parameters``, ``covariance``,
-    ``chi_squared``, ...) with ``model_calls``, ``jacobian_calls``, ``names`` and
-    ``stages`` (a list of dicts, one per coarse stage) added.
+    ``'auto'`` for a formula, ``'off'`` for a callable); ``multistart`` is ``(starts,
+    seed, budget)`` for a fit from ``p0`` and ``starts`` Latin-hypercube starts within
+    the bounds (checked by the caller: ``_fit_arguments.multistart_settings``; ``None`` or
+    0 starts: none). Returns the result dict (``parameters``, ``covariance``,
+    ``chi_squared``, ...) with ``model_calls``, ``jacobian_calls``, ``names``,
+    ``stages`` (a list of dicts, one per coarse stage) and ``multistart`` (the report, a
+    dict, or ``None``) added.
 
     >>> import numpy as np
     >>> x = np.linspace(0, 1, 50)
     >>> d = fit_curve("a*x+b", x, 2 * x + 1, [0.0, 0.0], [-np.inf] * 2, [np.inf] * 2, ["a", "b"])
     >>> np.round(d["parameters"], 10)
     array([2., 1.])
+    >>> d["multistart"] is None
+    True
+    >>> d = fit_curve("a*x+b", x, 2 * x + 1, [0.0, 0.0], [-5.0] * 2, [5.0] * 2, ["a", "b"],
+    ...               multistart=(4, 0, 100))
+    >>> d["multistart"]["n_candidates"], np.round(d["parameters"], 10)
+    (5, array([2., 1.]))
     """
 
 def formula_parameters(source: str, variables: Sequence[str]) -> list[str]:
@@ -125,14 +136,17 @@ def least_squares(
     max_nfev: int,
     progress: bool,
     coarse_to_fine: Union[str, Sequence[int], None] = None,
+    multistart: Optional[tuple[int, int, int]] = None,
 ) -> dict[str, Any]:
     """Minimises the sum of squares of ``fun(x)`` from ``x0`` (where ``fun`` is ``f0``)
     within ``[lower, upper]``: the engine of ``homodyne_rs.least_squares``, whose
-    docstring documents the options. ``x_scale=None`` is scipy's ``'jac'``.
+    docstring documents the options. ``x_scale=None`` is scipy's ``'jac'``;
+    ``multistart`` is ``(starts, seed, budget)``, checked by the caller, or ``None``.
 
     Returns scipy's result fields: ``x``, ``cost``, ``fun``, ``jac``, ``grad``,
     ``optimality``, ``active_mask``, ``nfev``, ``njev``, ``status``, ``message``,
-    ``success``, and ``stages`` (the coarse stages; ``coarse_to_fine=None`` runs none).
+    ``success``, ``stages`` (the coarse stages; ``coarse_to_fine=None`` runs none) and
+    ``multistart`` (the report, ``None`` without one).
 
     >>> import numpy as np
     >>> inf = np.full(1, np.inf)

@@ -292,6 +292,13 @@ impl ResidualProblem for PyResiduals<'_> {
         }
     }
 
+    /// `x0[0]`, `x0[1]`, ...: the parameters as `least_squares` names them in its
+    /// messages (the library's errors name a parameter by this, as a multistart's refusal
+    /// of an infinite bound does).
+    fn param_names(&self) -> Vec<String> {
+        (0..self.lower.len()).map(|k| format!("x0[{k}]")).collect()
+    }
+
     fn jacobian_kind(&self) -> JacobianKind {
         match self.derivatives {
             Derivatives::Callable(_) => JacobianKind::Exact,
