@@ -2,8 +2,9 @@
 //!
 //! The Python layer checks and shapes the arguments (scipy's and the reference's
 //! conventions); this function builds the model (a Python callable or a formula string),
-//! the [`homodyne::Fit`], runs it through [`Control`] (Ctrl-C, progress) and returns the
-//! result as a dict ([`crate::convert::result_dict`]) with the model's call counts.
+//! the [`homodyne::Fit`], runs it through [`Control`] (Ctrl-C, progress), from many starts
+//! when asked ([`crate::multistart`]), and returns the result as a dict
+//! ([`crate::convert::result_dict`]) with the model's call counts.
 
 use homodyne::{
     Bounds, CheckpointOptions, Fit, Loss, Method, NlsqWrapper, SolverOptions, StreamingOptions,

@@ -11,7 +11,8 @@
 //!
 //! by TRF or LM through [`Fit::residuals`], with the Python function as a
 //! [`PyResiduals`] problem and the fit run by [`Control`] (worker thread, Ctrl-C, progress
-//! bar). The result's fields are scipy's ([`summary`]).
+//! bar), from many starts when asked ([`crate::multistart`]). The result's fields are
+//! scipy's ([`summary`]).
 
 use homodyne::{Bounds, DifferenceScheme, Fit, Loss, Method, NlsqWrapper, SolverOptions, XScale};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
