@@ -21,11 +21,64 @@ pub enum Command {
     /// Fit a formula typed on the command line to columns of a data file.
     #[command(after_help = CURVE_EXAMPLES)]
     Curve(Box<CurveArgs>),
-    /// Fit the XPCS homodyne models (static, laminar flow) to two-time correlation data.
+    /// Fit the XPCS models (homodyne: static, laminar flow; heterodyne: two_component) to
+    /// two-time correlation data.
     #[command(after_help = XPCS_EXAMPLES)]
     Xpcs(XpcsArgs),
     /// Write a commented XPCS configuration template (YAML, the Python package's keys).
     Config(ConfigArgs),
+}
+
+/// `--multistart N`, `--multistart-seed S`, `--multistart-budget K`: of `homodyne curve`
+/// and `homodyne xpcs`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MultistartArgs {
+    /// Multistart: besides the given start (--p0, or the configuration's
+    /// initial_parameters), fit from N starts of a Latin hypercube within the bounds (each
+    /// free parameter's range cut into N strata, one start in each), each with at most
+    /// --multistart-budget evaluations, side by side; then finish the start of lowest cost
+    /// with the fit's own settings. For fits with several minima (a frequency, a phase, two
+    /// components that can swap). Every free parameter needs finite bounds; not with a
+    /// STREAMING fit or --distributed. The report says which start was finished and how
+    /// many reached the best basin. homodyne xpcs: overrides the configuration's
+    /// optimization.nlsq.multi_start. Example: --multistart 16
+    #[arg(
+        long = "multistart",
+        id = "multistart",
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub starts: Option<u64>,
+
+    /// The seed of the multistart's Latin hypercube: the same seed, the same starts, on any
+    /// machine and number of threads [default: 0; homodyne xpcs: the configuration's
+    /// multi_start.seed, else 42]. Example: --multistart-seed 7
+    #[arg(long = "multistart-seed", value_name = "S", requires = "multistart")]
+    pub seed: Option<u64>,
+
+    /// Cost evaluations allowed to each start of a multistart, before the best is
+    /// finished with the fit's own budget [default: 100]. Example: --multistart-budget 50
+    #[arg(
+        long = "multistart-budget",
+        value_name = "K",
+        requires = "multistart",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub budget: Option<u64>,
+}
+
+impl MultistartArgs {
+    /// The multistart asked for, `None` without `--multistart`; `seed` is the seed when
+    /// `--multistart-seed` is not given.
+    pub fn multistart(&self, seed: u64) -> Option<homodyne::Multistart> {
+        let starts = self.starts?;
+        let multistart = homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
+            .seed(self.seed.unwrap_or(seed));
+        Some(match self.budget {
+            Some(budget) => multistart.budget(usize::try_from(budget).unwrap_or(usize::MAX)),
+            None => multistart,
+        })
+    }
 }
 
 /// The options of `homodyne config`.
@@ -47,6 +100,7 @@ Examples:
   homodyne xpcs --demo                      a laminar-flow dataset with known truth, fitted
   homodyne xpcs --demo --angles 23 --frames 1001
   homodyne xpcs --demo --write-data demo_data     an APS-U file and a YAML that fits it
+  homodyne xpcs --demo --mode heterodyne    the two-component model, from xpcsjax's start
   homodyne xpcs --config demo_data/demo_laminar_flow.yaml --output-dir results
   homodyne config --mode laminar_flow --output my.yaml
   homodyne xpcs --config my.yaml --output-dir results
@@ -139,6 +193,21 @@ pub struct XpcsArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// With --demo: the physics of the demo dataset. laminar_flow: the homodyne model
+    /// (diffusion and shear flow). two_component (or heterodyne): the two-component model
+    /// of xpcsjax, a reference and a sample component with a flow velocity, 14 parameters;
+    /// fitted from xpcsjax's default start with a multistart (16 starts unless
+    /// --multistart says), its files demo_two_component.h5 and .yaml.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "laminar_flow",
+        requires = "demo"
+    )]
+    pub mode: String,
+    /// Multistart: fit from many starts and finish the best.
+    #[command(flatten)]
+    pub multistart: MultistartArgs,
     /// Running under MPI.
     #[command(flatten)]
     pub processes: DistributedArgs,
@@ -344,30 +413,9 @@ pub struct CurveArgs {
     )]
     pub coarse_to_fine: CoarseToFine,
 
-    /// Multistart: besides the --p0 start, fit from N starts of a Latin hypercube within
-    /// the bounds (each free parameter's range cut into N strata, one start in each),
-    /// each with at most --multistart-budget evaluations, side by side; then finish the
-    /// start of lowest cost with the fit's own settings. For curves with several minima
-    /// (a frequency, a phase). Every free parameter needs finite --bounds; not with
-    /// --strategy streaming, --checkpoint-dir or --distributed. The report says which
-    /// start was finished and how many reached the best basin. Example: --multistart 16
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub multistart: Option<u64>,
-
-    /// The seed of the multistart's Latin hypercube: the same seed, the same starts, on any
-    /// machine and number of threads [default: 0]. Example: --multistart-seed 7
-    #[arg(long, value_name = "S", requires = "multistart")]
-    pub multistart_seed: Option<u64>,
-
-    /// Cost evaluations allowed to each start of a multistart, before the best is
-    /// finished with the fit's own budget [default: 100]. Example: --multistart-budget 50
-    #[arg(
-        long,
-        value_name = "K",
-        requires = "multistart",
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
-    pub multistart_budget: Option<u64>,
+    /// Multistart: fit from many starts and finish the best.
+    #[command(flatten)]
+    pub multistart: MultistartArgs,
 
     /// Running under MPI.
     #[command(flatten)]

@@ -161,16 +161,10 @@ pub(crate) fn check_formula_parameters(
     Ok(())
 }
 
-/// The multistart of `--multistart` (with `--multistart-seed` and `--multistart-budget`),
-/// `None` without it.
+/// The multistart of `--multistart` (with `--multistart-seed`, default 0, and
+/// `--multistart-budget`), `None` without it.
 pub(crate) fn multistart_of(args: &CurveArgs) -> Option<Multistart> {
-    let starts = args.multistart?;
-    let multistart = Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
-        .seed(args.multistart_seed.unwrap_or(0));
-    Some(match args.multistart_budget {
-        Some(budget) => multistart.budget(usize::try_from(budget).unwrap_or(usize::MAX)),
-        None => multistart,
-    })
+    args.multistart.multistart(0)
 }
 
 /// Refuses `--multistart` before any data are read where the library would refuse it
@@ -183,7 +177,7 @@ pub(crate) fn check_multistart(
     parameters: &Parameters,
     distributed: bool,
 ) -> Result<(), Failure> {
-    if args.multistart.is_none() {
+    if args.multistart.starts.is_none() {
         return Ok(());
     }
     let with = if args.checkpoint_dir.is_some() {

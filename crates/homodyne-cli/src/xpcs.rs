@@ -1,6 +1,7 @@
 //! `homodyne xpcs`: fit the homodyne two-time correlation models to XPCS data, or, with
 //! `--demo`, to a laminar-flow dataset generated in memory with known truth.
 
+use homodyne_xpcs::CorrelationModel;
 use std::path::Path;
 use std::time::Instant;
 
@@ -232,6 +233,10 @@ fn configuration(args: &XpcsArgs, path: Option<&Path>) -> Result<XpcsConfig, Fai
             )));
         }
         config.experimental_data.phi_angles = Some(phi.clone());
+    }
+    let seed = config.multistart.as_ref().map_or(42, |m| m.seed_value());
+    if let Some(multistart) = args.multistart.multistart(seed) {
+        config.multistart = Some(multistart);
     }
     Ok(config)
 }

@@ -23,7 +23,7 @@ use homodyne_cli::xpcs::{
     given_data, write_demo, write_outputs,
 };
 use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
-use homodyne_xpcs::{ModelForm, XpcsError, load_experimental_data};
+use homodyne_xpcs::{CorrelationModel, ModelForm, XpcsError, load_experimental_data};
 use numpy::{PyArray1, PyArray3, PyReadonlyArray1, PyReadonlyArray3, ToPyArray};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

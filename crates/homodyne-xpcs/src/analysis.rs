@@ -1,4 +1,4 @@
-//! Fitting a [`HomodyneModel`] to [`CorrelationData`]: the starting values, the bounds,
+//! Fitting a [`CorrelationModel`] (homodyne or two-component) to [`CorrelationData`]: the starting values, the bounds,
 //! the coarse stages and the fits, each a [`homodyne::Fit`].
 
 mod options;
@@ -6,13 +6,14 @@ mod solve;
 
 use homodyne::coarse::{StageChecks, StageFit, run_stages};
 use homodyne::distributed::Communicator;
+use homodyne::multistart::MultistartReport;
 use homodyne::prelude::*;
 use homodyne_core::FitObserver;
 
+use crate::correlation_model::FitModel;
 use crate::data::CorrelationData;
 use crate::error::XpcsError;
 use crate::initial::estimate_scaling;
-use crate::model::HomodyneModel;
 use crate::parameters::AnalysisMode;
 use options::held_values;
 pub use options::{
@@ -23,10 +24,15 @@ use solve::{Solve, StopRequests, weighted_cost};
 impl AnalysisMode {
     /// Where the physical parameters start when the user gives no values: the Python
     /// package's NLSQ defaults, `D0 = 1e4, alpha = -1.5, D_offset = 0` and, for laminar
-    /// flow, `gamma_dot_t0 = 1e-3, beta = 0, gamma_dot_t_offset = 0, phi0 = 0`.
+    /// flow, `gamma_dot_t0 = 1e-3, beta = 0, gamma_dot_t_offset = 0, phi0 = 0`; for the
+    /// two-component model, xpcsjax's registry defaults
+    /// ([`crate::heterodyne::PHYSICAL_DEFAULTS`]).
     pub fn default_start(self) -> &'static [f64] {
         const START: [f64; 7] = [1e4, -1.5, 0.0, 1e-3, 0.0, 0.0, 0.0];
-        &START[..self.n_physical()]
+        match self {
+            Self::TwoComponent => &crate::heterodyne::PHYSICAL_DEFAULTS,
+            _ => &START[..self.n_physical()],
+        }
     }
 }
 
@@ -37,8 +43,10 @@ pub struct XpcsFit {
     pub start: Vec<f64>,
     /// The coarse stages, coarsest first ([`CoarseToFine`]).
     pub stages: Vec<CoarseStage>,
-    /// The result (parameters in the layout of [`HomodyneModel::layout`]).
+    /// The result (parameters in the layout of [`CorrelationModel::layout`]).
     pub result: OptimizationResult,
+    /// The candidates of a multistart ([`XpcsFitOptions::multistart`]); `None` without.
+    pub multistart: Option<MultistartReport>,
 }
 
 /// Fits `model` to `data`.
@@ -57,8 +65,8 @@ pub struct XpcsFit {
 /// ([`FitObserver::stop_requested`]): the fit then ends with
 /// [`XpcsError::Fit`]`(`[`OptimizationError::Interrupted`]`)` (its context names the
 /// stage it stopped in, if any), and no later stage or fit runs.
-pub fn fit(
-    model: &HomodyneModel,
+pub fn fit<M: FitModel>(
+    model: &M,
     data: &CorrelationData,
     options: &XpcsFitOptions,
     observer: &dyn FitObserver,
@@ -72,8 +80,8 @@ pub fn fit(
 /// process evaluating the model on its share of the selected points only. With 1, 2, 4,
 /// ... processes every process ends on the bits of [`fit`]. Each process holds the whole
 /// data set (the loaders read whole matrices).
-pub fn fit_distributed(
-    model: &HomodyneModel,
+pub fn fit_distributed<M: FitModel>(
+    model: &M,
     data: &CorrelationData,
     options: &XpcsFitOptions,
     observer: &dyn FitObserver,
@@ -83,8 +91,8 @@ pub fn fit_distributed(
 }
 
 /// [`fit`], by this process alone or shared among the processes of `communicator`.
-fn fit_on(
-    model: &HomodyneModel,
+fn fit_on<M: FitModel>(
+    model: &M,
     data: &CorrelationData,
     options: &XpcsFitOptions,
     observer: &dyn FitObserver,
@@ -141,15 +149,13 @@ fn fit_on(
             };
             let (stage_x, stage_y) = (pick(&x), pick(&y));
             let stage_sigma = sigma.map(pick);
-            // The shared table of diffusion factors costs one exponential per frame pair.
-            let stage_model = model.clone().with_factor_table(stage_x.len() >= n * n);
-            let result = full.stage(stage_sigma.as_deref(), &stop).referenced(
-                &stage_model,
-                &stage_x,
-                &stage_y,
-                from,
-                &bounds,
-            );
+            // A homodyne model's table of diffusion factors costs one exponential per
+            // frame pair: kept when the stage covers as many points.
+            let stage_model = model.clone().for_points(stage_x.len());
+            let result = full
+                .stage(stage_sigma.as_deref(), &stop)
+                .referenced(&stage_model, &stage_x, &stage_y, from, &bounds)
+                .map(|(result, _)| result);
             StageFit {
                 n_points: stage_x.len(),
                 result,
@@ -167,10 +173,11 @@ fn fit_on(
     if full.strategy.is_none() && full.streaming.is_none() && x.len() < LARGE_FROM_POINTS {
         full.strategy = Some(OptimizationStrategy::Large);
     }
-    let result = full.referenced(model, &x, &y, &from, &bounds)?;
+    let (result, multistart) = full.referenced(model, &x, &y, &from, &bounds)?;
     Ok(XpcsFit {
         start,
         stages,
         result,
+        multistart,
     })
 }

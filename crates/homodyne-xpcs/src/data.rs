@@ -3,8 +3,8 @@
 
 use homodyne_core::random::GaussianNoise;
 
+use crate::correlation_model::CorrelationModel;
 use crate::error::XpcsError;
-use crate::model::HomodyneModel;
 
 /// Which elements of the matrices a fit uses.
 ///
@@ -144,7 +144,7 @@ impl CorrelationData {
     /// matrices are (the file holds one half, mirrored by the loader): one draw for each
     /// `(i, j)` with `i <= j`, copied to `(j, i)`.
     pub fn synthetic(
-        model: &HomodyneModel,
+        model: &impl CorrelationModel,
         parameters: &[f64],
         noise: f64,
         seed: u64,

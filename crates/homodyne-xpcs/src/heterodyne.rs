@@ -37,7 +37,7 @@
 //!
 //! A point is the flat index `x = k n_t^2 + i n_t + j` of element `(i, j)` of angle `k`'s
 //! matrix ([`HeterodyneModel::point`]), as for [`crate::HomodyneModel`]. The parameter
-//! vector is [`HeterodyneLayout`]'s: the per-angle scaling (individual, one shared pair,
+//! vector is a [`ParameterLayout`] of [`AnalysisMode::TwoComponent`]: the per-angle scaling (individual, one shared pair,
 //! or a Fourier series, through [`crate::scaling`]), then the 14 physical parameters of
 //! [`PHYSICAL_NAMES`].
 //!
@@ -59,7 +59,7 @@ use std::sync::Arc;
 
 use crate::error::XpcsError;
 use crate::model::point_grid::{self, JacobianRows, TableCache, frame_pair_model};
-use crate::parameters::ScalingMode;
+use crate::parameters::{AnalysisMode, ParameterLayout, ScalingMode};
 use crate::rates::TimeGrid;
 
 mod frames;
@@ -70,10 +70,7 @@ mod primitives;
 use frames::{Fraction, Integral};
 use pair::{Angle, Frames};
 pub use pair::{NORMALISATION_FLOOR, SMOOTH_ABS_EPSILON};
-pub use parameters::{
-    DEFAULT_CONTRAST, DEFAULT_OFFSET, HeterodyneLayout, N_PHYSICAL, PHYSICAL_BOUNDS,
-    PHYSICAL_DEFAULTS, PHYSICAL_NAMES, index,
-};
+pub use parameters::{N_PHYSICAL, PHYSICAL_BOUNDS, PHYSICAL_DEFAULTS, PHYSICAL_NAMES, index};
 pub use primitives::{EXPONENT_LIMIT, SMOOTH_CLIP_SHARPNESS, TIME_FLOOR};
 
 /// The frame times of xpcsjax's heterodyne fit: `t_k = dt (k + 1)`, `k = 0 .. n_t - 1`
@@ -86,6 +83,20 @@ pub use primitives::{EXPONENT_LIMIT, SMOOTH_CLIP_SHARPNESS, TIME_FLOOR};
 /// ```
 pub fn fit_time_grid(dt: f64, n_t: usize) -> Result<TimeGrid, XpcsError> {
     TimeGrid::from_times(dt, (0..n_t).map(|k| dt * (k + 1) as f64).collect())
+}
+
+/// The frame times of xpcsjax's heterodyne fit for the frames a fit here sees: the data
+/// lose the window's first frame (as for the homodyne model; xpcsjax leaves it out of its
+/// residuals), so data frame `k` is the window's frame `k + 1`, modelled at
+/// `t = dt (k + 2)`, `k = 0 .. n_t - 1`.
+///
+/// ```
+/// let grid = homodyne_xpcs::heterodyne::fitted_frames_grid(0.5, 2)?;
+/// assert_eq!(grid.times(), [1.0, 1.5]);
+/// # Ok::<(), homodyne_xpcs::XpcsError>(())
+/// ```
+pub fn fitted_frames_grid(dt: f64, n_t: usize) -> Result<TimeGrid, XpcsError> {
+    TimeGrid::from_times(dt, (0..n_t).map(|k| dt * (k + 2) as f64).collect())
 }
 
 /// The per-parameter-vector tables: the frames' integrals and fractions, and each angle's
@@ -120,7 +131,7 @@ struct Tables {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HeterodyneModel {
-    layout: HeterodyneLayout,
+    layout: ParameterLayout,
     grid: TimeGrid,
     q: f64,
     phi: Vec<f64>,
@@ -140,7 +151,7 @@ impl HeterodyneModel {
     ///
     /// [`XpcsError::InvalidSetting`] for no angles, a non-finite angle, a `q` that is not
     /// positive and finite, more points than `f64` indexes exactly, and a Fourier scaling
-    /// the angles do not determine ([`HeterodyneLayout::check_angles`]).
+    /// the angles do not determine ([`ParameterLayout::check_angles`]).
     pub fn new(
         scaling: ScalingMode,
         grid: TimeGrid,
@@ -148,7 +159,7 @@ impl HeterodyneModel {
         q: f64,
     ) -> Result<Self, XpcsError> {
         point_grid::check_angles_and_size(phi, q, grid.len())?;
-        let layout = HeterodyneLayout::new(scaling, phi.len());
+        let layout = ParameterLayout::new(AnalysisMode::TwoComponent, scaling, phi.len());
         layout.check_angles(phi)?;
         Ok(Self {
             layout,
@@ -172,7 +183,7 @@ impl HeterodyneModel {
     }
 
     /// The parameter layout.
-    pub fn layout(&self) -> &HeterodyneLayout {
+    pub fn layout(&self) -> &ParameterLayout {
         &self.layout
     }
 

@@ -22,9 +22,9 @@
 //! [`quantile_scaling`] is the Python package's estimate for its `constant` per-angle
 //! mode, read off quantiles of the data alone, without a model.
 
+use crate::correlation_model::FitModel;
 use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
-use crate::model::HomodyneModel;
 use crate::parameters::{CONTRAST_BOUNDS, OFFSET_BOUNDS, ScalingMode};
 
 /// Smallest contrast a start may have: a contrast of exactly 0 makes every physical
@@ -34,8 +34,8 @@ pub const MIN_START_CONTRAST: f64 = 1e-3;
 /// The scaling parameters of `model`'s layout (contrast parameters, offset parameters:
 /// [`crate::ParameterLayout::n_scaling_groups`] of each) for `data` at the physical
 /// parameters `physical`.
-pub fn estimate_scaling(
-    model: &HomodyneModel,
+pub fn estimate_scaling<M: FitModel>(
+    model: &M,
     data: &CorrelationData,
     physical: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), XpcsError> {
@@ -233,7 +233,7 @@ fn percentile(values: &[f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AnalysisMode, ModelForm, ScalingMode, TimeGrid};
+    use crate::{AnalysisMode, HomodyneModel, ModelForm, ScalingMode, TimeGrid};
 
     fn model(scaling: ScalingMode) -> HomodyneModel {
         HomodyneModel::new(

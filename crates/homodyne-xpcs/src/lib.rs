@@ -65,12 +65,14 @@
 pub mod analysis;
 pub mod angle_filter;
 pub mod config;
+mod correlation_model;
 pub mod data;
 pub mod demo;
 pub mod diagnostics;
 pub mod error;
 pub mod fixed;
 pub mod heterodyne;
+pub mod heterodyne_demo;
 pub mod initial;
 pub mod loader;
 pub mod model;
@@ -82,9 +84,11 @@ pub mod reference_time;
 pub mod scaling;
 pub mod scaling_choice;
 mod spelling;
+mod xpcs_model;
 
 pub use analysis::{CoarseStage, CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
 pub use config::{XpcsConfig, config_template};
+pub use correlation_model::{CorrelationModel, FitModel};
 pub use data::{CorrelationData, PointSelection};
 pub use error::XpcsError;
 pub use initial::estimate_scaling;
@@ -97,3 +101,4 @@ pub use scaling_choice::{
     ChosenFit, ScalingCandidate, ScalingChoice, fit_choosing_scaling,
     fit_choosing_scaling_distributed,
 };
+pub use xpcs_model::XpcsModel;

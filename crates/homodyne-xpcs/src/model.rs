@@ -148,9 +148,10 @@ impl HomodyneModel {
     /// # Errors
     ///
     /// [`XpcsError::InvalidSetting`] for no angles, a non-finite angle, a `q` or gap that
-    /// is not positive and finite, more points than `f64` indexes exactly, and a Fourier
+    /// is not positive and finite, more points than `f64` indexes exactly, a Fourier
     /// scaling of order 0 or with fewer distinct angles than coefficients
-    /// ([`ParameterLayout::check_angles`]).
+    /// ([`ParameterLayout::check_angles`]), and [`AnalysisMode::TwoComponent`], whose
+    /// model is [`crate::heterodyne::HeterodyneModel`].
     pub fn new(
         mode: AnalysisMode,
         scaling: ScalingMode,
@@ -161,6 +162,12 @@ impl HomodyneModel {
         gap: f64,
     ) -> Result<Self, XpcsError> {
         point_grid::check_angles_and_size(phi, q, grid.len())?;
+        if !mode.is_homodyne() {
+            return Err(XpcsError::setting(
+                "analysis_mode",
+                "two_component is the heterodyne model (HeterodyneModel), not a homodyne one",
+            ));
+        }
         if !(gap.is_finite() && gap > 0.0) {
             return Err(XpcsError::setting(
                 "stator_rotor_gap",
@@ -279,7 +286,7 @@ impl HomodyneModel {
             .grid
             .rate_integral(physical[0], physical[1], physical[2]);
         let (shear, cos, sin) = match self.layout.mode {
-            AnalysisMode::Static => (None, Vec::new(), Vec::new()),
+            AnalysisMode::Static | AnalysisMode::TwoComponent => (None, Vec::new(), Vec::new()),
             AnalysisMode::LaminarFlow => {
                 let shear = self
                     .grid

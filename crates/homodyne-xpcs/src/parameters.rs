@@ -32,15 +32,27 @@ pub enum AnalysisMode {
     Static,
     /// Diffusion plus laminar shear flow: also `gamma_dot_t0, beta, gamma_dot_t_offset, phi0`.
     LaminarFlow,
+    /// The two-component (heterodyne) model of xpcsjax (`two_component`): a reference
+    /// and a sample component with their transports, a velocity, the sample fraction and
+    /// the flow angle, 14 parameters (see [`crate::heterodyne`]).
+    TwoComponent,
 }
 
 impl AnalysisMode {
-    /// The name used in configuration files (`static`, `laminar_flow`).
+    /// The name used in configuration files (`static`, `laminar_flow`, `two_component`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Static => "static",
             Self::LaminarFlow => "laminar_flow",
+            Self::TwoComponent => "two_component",
         }
+    }
+
+    /// Whether this is the homodyne model's physics (static or laminar flow), fitted by
+    /// [`crate::HomodyneModel`]; the two-component physics is
+    /// [`crate::heterodyne::HeterodyneModel`]'s.
+    pub fn is_homodyne(self) -> bool {
+        self != Self::TwoComponent
     }
 
     /// The physical parameter names, in layout order.
@@ -48,10 +60,11 @@ impl AnalysisMode {
         match self {
             Self::Static => &STATIC_NAMES,
             Self::LaminarFlow => &LAMINAR_NAMES,
+            Self::TwoComponent => &crate::heterodyne::PHYSICAL_NAMES,
         }
     }
 
-    /// Number of physical parameters: 3 (static) or 7 (laminar flow).
+    /// Number of physical parameters: 3 (static), 7 (laminar flow) or 14 (two-component).
     pub fn n_physical(self) -> usize {
         self.physical_names().len()
     }
@@ -59,9 +72,13 @@ impl AnalysisMode {
     /// Default bounds `(min, max)` of each physical parameter, as the Python package has
     /// them: `D0 [1e2, 1e5]`, `alpha [-2, 2]`, `D_offset [-1e5, 1e5]`,
     /// `gamma_dot_t0 [1e-6, 0.5]`, `beta [-2, 2]`, `gamma_dot_t_offset [-0.1, 0.1]`,
-    /// `phi0 [-10, 10]` (degrees).
+    /// `phi0 [-10, 10]` (degrees); the two-component ones are xpcsjax's registry's
+    /// ([`crate::heterodyne::PHYSICAL_BOUNDS`]).
     pub fn physical_bounds(self) -> &'static [(f64, f64)] {
-        &PHYSICAL_BOUNDS[..self.n_physical()]
+        match self {
+            Self::TwoComponent => &crate::heterodyne::PHYSICAL_BOUNDS,
+            _ => &PHYSICAL_BOUNDS[..self.n_physical()],
+        }
     }
 }
 
@@ -72,9 +89,12 @@ impl std::str::FromStr for AnalysisMode {
         match s.trim().to_ascii_lowercase().as_str() {
             "static" | "static_isotropic" | "isotropic" => Ok(Self::Static),
             "laminar_flow" | "laminar-flow" | "laminar" | "flow" => Ok(Self::LaminarFlow),
+            "two_component" | "two-component" | "twocomponent" | "heterodyne" => {
+                Ok(Self::TwoComponent)
+            }
             other => Err(XpcsError::setting(
                 "analysis_mode",
-                format!("'{other}' is neither 'static' nor 'laminar_flow'"),
+                format!("'{other}' is none of 'static', 'laminar_flow' and 'two_component'"),
             )),
         }
     }
@@ -99,6 +119,11 @@ const PHYSICAL_BOUNDS: [(f64, f64); 7] = [
     (-0.1, 0.1),
     (-10.0, 10.0),
 ];
+
+/// The default contrast of every angle, `0.5` (xpcsjax's `contrast` default).
+pub const DEFAULT_CONTRAST: f64 = 0.5;
+/// The default offset of every angle, `1` (xpcsjax's `offset` default).
+pub const DEFAULT_OFFSET: f64 = 1.0;
 
 /// Default bounds of a contrast: `[0, 1]`.
 pub const CONTRAST_BOUNDS: (f64, f64) = (0.0, 1.0);
@@ -337,6 +362,31 @@ impl ParameterLayout {
         check_count(p, self.n_params(), || self.describe())
     }
 
+    /// A default parameter vector: every angle's contrast [`DEFAULT_CONTRAST`] and offset
+    /// [`DEFAULT_OFFSET`] (as the mean coefficients of a Fourier series, the harmonics 0),
+    /// then the physical start of [`AnalysisMode::default_start`].
+    ///
+    /// ```
+    /// use homodyne_xpcs::{AnalysisMode, ParameterLayout, ScalingMode};
+    ///
+    /// let layout = ParameterLayout::new(AnalysisMode::TwoComponent, ScalingMode::Constant, 3);
+    /// let p = layout.default_parameters();
+    /// assert_eq!((p.len(), p[0], p[1], p[2]), (16, 0.5, 1.0, 1e4));
+    /// ```
+    pub fn default_parameters(&self) -> Vec<f64> {
+        let groups = self.n_scaling_groups();
+        let mut p = vec![0.0; self.n_params()];
+        let fourier = matches!(self.scaling, ScalingMode::Fourier { .. });
+        for g in 0..groups {
+            if !fourier || g == 0 {
+                p[g] = DEFAULT_CONTRAST;
+                p[groups + g] = DEFAULT_OFFSET;
+            }
+        }
+        p[self.physical_start()..].copy_from_slice(self.mode.default_start());
+        p
+    }
+
     /// A full parameter vector from the contrast parameters, the offset parameters
     /// ([`ParameterLayout::n_scaling_groups`] of each: per-angle values, shared values or
     /// Fourier coefficients) and the physical parameters.
@@ -399,6 +449,54 @@ pub(crate) fn check_count(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_two_component_layout_puts_the_scaling_first_and_the_registry_order_after() {
+        use crate::heterodyne::{PHYSICAL_DEFAULTS, PHYSICAL_NAMES, index};
+        let individual =
+            ParameterLayout::new(AnalysisMode::TwoComponent, ScalingMode::Individual, 3);
+        let names = individual.names();
+        assert_eq!(names.len(), 20);
+        assert_eq!(
+            names[..6],
+            [
+                "contrast_0",
+                "contrast_1",
+                "contrast_2",
+                "offset_0",
+                "offset_1",
+                "offset_2"
+            ]
+        );
+        assert_eq!(names[6..], PHYSICAL_NAMES.map(String::from));
+        let (lower, upper) = individual.default_bounds();
+        assert_eq!((lower[0], upper[0]), (0.0, 1.0));
+        assert_eq!((lower[5], upper[5]), (0.5, 1.5));
+        assert_eq!(
+            (lower[6 + index::V_BETA], upper[6 + index::V_BETA]),
+            (0.0, 2.0)
+        );
+        let p = individual.default_parameters();
+        assert_eq!(p[..6], [0.5, 0.5, 0.5, 1.0, 1.0, 1.0]);
+        assert_eq!(p[6..], PHYSICAL_DEFAULTS);
+        let shared = ParameterLayout::new(AnalysisMode::TwoComponent, ScalingMode::Constant, 3);
+        assert_eq!(shared.n_params(), 16);
+        assert_eq!(shared.names()[..3], ["contrast", "offset", "D0_ref"]);
+        let err = shared.check(&[0.0; 3]).unwrap_err().to_string();
+        assert!(err.contains("16 parameters, but 3"), "{err}");
+        assert!(
+            err.contains("two_component, constant scaling, 3 angles"),
+            "{err}"
+        );
+        assert_eq!(
+            "heterodyne".parse::<AnalysisMode>().unwrap(),
+            AnalysisMode::TwoComponent
+        );
+        assert_eq!(
+            "Two_Component".parse::<AnalysisMode>().unwrap(),
+            AnalysisMode::TwoComponent
+        );
+    }
 
     #[test]
     fn the_layout_puts_contrasts_then_offsets_then_physics() {

@@ -25,6 +25,7 @@ use homodyne::distributed::Communicator;
 use homodyne_core::FitObserver;
 
 use crate::analysis::{CoarseToFine, XpcsFit, XpcsFitOptions, fit, fit_distributed};
+use crate::correlation_model::FitModel;
 use crate::data::{CorrelationData, PointSelection};
 use crate::error::XpcsError;
 use crate::model::HomodyneModel;
@@ -104,9 +105,9 @@ impl ScalingChoice {
 
 /// A fit whose scaling was chosen: the model of the layout kept, its fit, and the choice.
 #[derive(Debug, Clone)]
-pub struct ChosenFit {
+pub struct ChosenFit<M = HomodyneModel> {
     /// The model in the layout kept.
-    pub model: HomodyneModel,
+    pub model: M,
     /// The fit of the layout kept.
     pub fit: XpcsFit,
     /// Every candidate and the one kept.
@@ -124,13 +125,13 @@ pub struct ChosenFit {
 /// stopped on request ([`FitObserver::stop_requested`]) ends with
 /// [`XpcsError::Fit`]`(`[`homodyne_core::OptimizationError::Interrupted`]`)`, its context
 /// naming the candidate it stopped in, and no later candidate is fitted.
-pub fn fit_choosing_scaling(
-    model: &HomodyneModel,
+pub fn fit_choosing_scaling<M: FitModel>(
+    model: &M,
     scalings: &[ScalingMode],
     data: &CorrelationData,
     options_for: &dyn Fn(&ParameterLayout) -> Result<XpcsFitOptions, XpcsError>,
     observer: &dyn FitObserver,
-) -> Result<ChosenFit, XpcsError> {
+) -> Result<ChosenFit<M>, XpcsError> {
     choose(model, scalings, data, options_for, &|m, d, o| {
         fit(m, d, o, observer)
     })
@@ -138,14 +139,14 @@ pub fn fit_choosing_scaling(
 
 /// [`fit_choosing_scaling`] shared among the processes of `communicator`, each candidate
 /// through [`fit_distributed`].
-pub fn fit_choosing_scaling_distributed(
-    model: &HomodyneModel,
+pub fn fit_choosing_scaling_distributed<M: FitModel>(
+    model: &M,
     scalings: &[ScalingMode],
     data: &CorrelationData,
     options_for: &dyn Fn(&ParameterLayout) -> Result<XpcsFitOptions, XpcsError>,
     observer: &dyn FitObserver,
     communicator: &dyn Communicator,
-) -> Result<ChosenFit, XpcsError> {
+) -> Result<ChosenFit<M>, XpcsError> {
     choose(model, scalings, data, options_for, &|m, d, o| {
         fit_distributed(m, d, o, observer, communicator)
     })
@@ -161,16 +162,16 @@ fn selected_points(data: &CorrelationData, selection: PointSelection) -> usize {
     per_matrix * data.phi.len()
 }
 
-type FitOne<'a> =
-    dyn Fn(&HomodyneModel, &CorrelationData, &XpcsFitOptions) -> Result<XpcsFit, XpcsError> + 'a;
+type FitOne<'a, M> =
+    dyn Fn(&M, &CorrelationData, &XpcsFitOptions) -> Result<XpcsFit, XpcsError> + 'a;
 
-fn choose(
-    model: &HomodyneModel,
+fn choose<M: FitModel>(
+    model: &M,
     scalings: &[ScalingMode],
     data: &CorrelationData,
     options_for: &dyn Fn(&ParameterLayout) -> Result<XpcsFitOptions, XpcsError>,
-    fit_one: &FitOne<'_>,
-) -> Result<ChosenFit, XpcsError> {
+    fit_one: &FitOne<'_, M>,
+) -> Result<ChosenFit<M>, XpcsError> {
     if scalings.is_empty() {
         return Err(XpcsError::setting(
             "per_angle_mode",
@@ -178,7 +179,7 @@ fn choose(
         ));
     }
     let phi = model.phi().to_vec();
-    let mut fitted: Vec<(HomodyneModel, XpcsFit)> = Vec::with_capacity(scalings.len());
+    let mut fitted: Vec<(M, XpcsFit)> = Vec::with_capacity(scalings.len());
     let mut candidates = Vec::with_capacity(scalings.len());
     for &scaling in scalings {
         let started = Instant::now();

@@ -13,12 +13,11 @@
 use homodyne::Fit;
 use homodyne_core::random::SplitMix64;
 use homodyne_core::{AutoDiff, GenericModel, Model, Scalar};
-use homodyne_xpcs::ScalingMode;
 use homodyne_xpcs::TimeGrid;
 use homodyne_xpcs::heterodyne::{
-    HeterodyneLayout, HeterodyneModel, PHYSICAL_BOUNDS, PHYSICAL_DEFAULTS, PHYSICAL_NAMES,
-    fit_time_grid, index,
+    HeterodyneModel, PHYSICAL_BOUNDS, PHYSICAL_DEFAULTS, PHYSICAL_NAMES, fit_time_grid, index,
 };
+use homodyne_xpcs::{ParameterLayout, ScalingMode};
 use serde_json::Value;
 
 mod common;
@@ -305,7 +304,7 @@ impl LiteralC2 {
 }
 
 /// The contrast and offset of angle `k` at `p`: its own or the shared pair.
-fn scaling_of(layout: &HeterodyneLayout, p: &[f64], k: usize) -> (f64, f64) {
+fn scaling_of(layout: &ParameterLayout, p: &[f64], k: usize) -> (f64, f64) {
     let g = if layout.scaling == ScalingMode::Individual {
         k
     } else {

@@ -35,6 +35,7 @@ fn scalar_point(model: &HomodyneModel, x: usize, p: &[f64]) -> (f64, Vec<f64>) {
     // Shear: u, sinc^2(u) and d sinc^2 / du, and du/dθ_G for the 4 shear columns.
     let (g1_s, dfdu, du) = match model.layout().mode {
         AnalysisMode::Static => (1.0, 0.0, vec![]),
+        AnalysisMode::TwoComponent => unreachable!("a HomodyneModel is static or laminar flow"),
         AnalysisMode::LaminarFlow => {
             let shear = grid.rate_integral(physical[3], physical[4], physical[5]);
             let (m_g, diff_g) = shear.between(i, j);

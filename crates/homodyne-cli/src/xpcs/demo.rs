@@ -1,12 +1,17 @@
-//! `homodyne xpcs --demo`: synthetic laminar-flow data with known truth, fitted in memory
-//! or written as an APS-U file with a YAML that fits it (`--write-data DIR`).
+//! `homodyne xpcs --demo [--mode heterodyne]`: synthetic laminar-flow (or two-component)
+//! data with known truth, fitted in memory or written as an APS-U file with a YAML that
+//! fits it (`--write-data DIR`).
 
 use std::path::Path;
 use std::time::Instant;
 
 use homodyne::FitObserver;
 use homodyne_xpcs::demo::{DEMO_NOISE, DEMO_TRUTH, DemoDataset, DemoFiles};
-use homodyne_xpcs::{CorrelationData, HomodyneModel, ModelForm, ScalingMode, XpcsFitOptions};
+use homodyne_xpcs::heterodyne_demo::{self, HeterodyneDemo};
+use homodyne_xpcs::{
+    AnalysisMode, CorrelationData, CorrelationModel, ModelForm, ScalingMode, XpcsFitOptions,
+    XpcsModel,
+};
 
 use super::outputs::write_outputs;
 use super::pipeline::{RunError, XpcsRun, fit_on};
@@ -22,29 +27,67 @@ use crate::xpcs_summary::print_summary;
 /// YAML that fits it, without a fit.
 pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Failure> {
     let leads = processes.leads();
+    let mode: AnalysisMode = args
+        .mode
+        .parse()
+        .map_err(|e: homodyne_xpcs::XpcsError| Failure::input(format!("--mode: {e}")))?;
+    if mode == AnalysisMode::Static {
+        return Err(Failure::input(
+            "--mode static: the demo is laminar_flow (which holds the static parameters) or              two_component",
+        ));
+    }
     check_counts(args.angles, args.frames)?;
     if let Some(dir) = &args.write_data {
         checks::output_dir("--write-data", dir)?;
     }
-    check_size(args.angles, args.frames)?;
+    check_size(args.angles, args.frames, mode)?;
+    if mode == AnalysisMode::TwoComponent && args.python_compat {
+        return Err(Failure::input(
+            "--python-compat is a form of the homodyne model; the two-component model has one              form",
+        ));
+    }
     let form = if args.python_compat {
         ModelForm::PythonCompat
     } else {
         ModelForm::Published
     };
-    let demo = DemoDataset::generate(args.angles, args.frames, form).map_err(RunError::input)?;
-    if let Some(dir) = &args.write_data {
-        return if leads {
-            write_demo_data(dir, &demo)
-        } else {
-            Ok(())
-        };
+    let mut prepared = if mode == AnalysisMode::TwoComponent {
+        let demo = HeterodyneDemo::generate(args.angles, args.frames).map_err(RunError::input)?;
+        if let Some(dir) = &args.write_data {
+            return if leads {
+                write_heterodyne_demo_data(dir, &demo)
+            } else {
+                Ok(())
+            };
+        }
+        PreparedDemo::from_heterodyne(demo)?
+    } else {
+        let demo =
+            DemoDataset::generate(args.angles, args.frames, form).map_err(RunError::input)?;
+        if let Some(dir) = &args.write_data {
+            return if leads {
+                write_demo_data(dir, &demo)
+            } else {
+                Ok(())
+            };
+        }
+        PreparedDemo::from_dataset(demo)?
+    };
+    let seed = prepared
+        .options
+        .multistart
+        .as_ref()
+        .map_or(0, |m| m.seed_value());
+    if let Some(multistart) = args.multistart.multistart(seed) {
+        prepared.options.multistart = Some(multistart);
     }
-    let prepared = PreparedDemo::from_dataset(demo)?;
     if leads {
+        let physics = match mode {
+            AnalysisMode::TwoComponent => "two-component (heterodyne)",
+            _ => "laminar flow",
+        };
         println!(
-            "homodyne xpcs --demo: laminar flow, {} angles x {} frames = {} points, {} \
-             parameters ({} form), noise sigma {DEMO_NOISE}{}",
+            "homodyne xpcs --demo: {physics}, {} angles x {} frames = {} points, {}              parameters ({} form), noise sigma {DEMO_NOISE}{}",
             args.angles,
             args.frames,
             prepared.data.n_points(),
@@ -52,10 +95,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
             form.name(),
             processes.shared_among()
         );
-        println!(
-            "start: the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, the \
-             rest 0), contrasts and offsets estimated from the data"
-        );
+        println!("start: {}", prepared.start_note());
     }
     let run = with_progress(leads && !args.quiet, |observer| {
         prepared.fit(processes, observer)
@@ -87,14 +127,15 @@ fn check_counts(angles: usize, frames: usize) -> Result<(), Failure> {
 }
 
 /// Before anything is allocated: the memory the data need, and enough points (the fit
-/// takes each pair t1 < t2 of each angle once) for 7 + 2 x angles parameters.
-fn check_size(angles: usize, frames: usize) -> Result<(), Failure> {
+/// takes each pair t1 < t2 of each angle once) for the physical parameters of `mode` and
+/// 2 x angles.
+fn check_size(angles: usize, frames: usize, mode: AnalysisMode) -> Result<(), Failure> {
     checks::demo_memory(angles, frames, checks::memory_budget())?;
     let pairs = frames * (frames - 1) / 2;
     checks::enough_points(
         &format!("--demo with {angles} angles x {frames} frames ({pairs} pairs t1 < t2 per angle)"),
         angles * pairs,
-        7 + 2 * angles,
+        mode.n_physical() + 2 * angles,
     )?;
     Ok(())
 }
@@ -115,7 +156,7 @@ pub fn write_demo(
 ) -> Result<DemoFiles, RunError> {
     check_counts(angles, frames)?;
     checks::output_dir("the demo's folder", dir).map_err(Failure::from)?;
-    check_size(angles, frames)?;
+    check_size(angles, frames, AnalysisMode::LaminarFlow)?;
     let demo = DemoDataset::generate(angles, frames, form).map_err(RunError::input)?;
     demo.write(dir).map_err(|e| RunError {
         failure: Failure::input(format!("the demo data could not be written: {e}")),
@@ -123,16 +164,21 @@ pub fn write_demo(
     })
 }
 
-/// The demo's data set up for its fit: the data without the first frame, the
-/// laminar-flow model with one contrast and offset per angle, and the truth.
+/// The demo's data set up for its fit: the data without the first frame, the model
+/// (laminar flow or two-component) with one contrast and offset per angle, the truth and
+/// the fit's options.
 #[derive(Debug)]
 pub struct PreparedDemo {
     /// The data fitted (`frames` frames per angle).
     pub data: CorrelationData,
-    /// The model fitted (laminar flow, individual scaling).
-    pub model: HomodyneModel,
+    /// The model fitted (laminar flow or two-component, individual scaling).
+    pub model: XpcsModel,
     /// The values the data were made from, in the model's layout.
     pub truth: Vec<f64>,
+    /// The options of the fit: the defaults for laminar flow, the start, held `f2`,
+    /// bounds and multistart of [`HeterodyneDemo::fit_options`] for the two-component
+    /// model.
+    pub options: XpcsFitOptions,
 }
 
 impl PreparedDemo {
@@ -146,7 +192,7 @@ impl PreparedDemo {
     /// fewer points than parameters.
     pub fn prepare(angles: usize, frames: usize, form: ModelForm) -> Result<Self, RunError> {
         check_counts(angles, frames)?;
-        check_size(angles, frames)?;
+        check_size(angles, frames, AnalysisMode::LaminarFlow)?;
         let demo = DemoDataset::generate(angles, frames, form).map_err(RunError::input)?;
         Self::from_dataset(demo)
     }
@@ -162,7 +208,63 @@ impl PreparedDemo {
             .layout()
             .assemble(&contrasts, &offsets, &DEMO_TRUTH)
             .map_err(RunError::input)?;
-        Ok(Self { data, model, truth })
+        Ok(Self {
+            data,
+            model: model.into(),
+            truth,
+            options: XpcsFitOptions::default(),
+        })
+    }
+
+    /// The fit of the generated two-component `demo`.
+    fn from_heterodyne(demo: HeterodyneDemo) -> Result<Self, RunError> {
+        let (contrasts, offsets) = (demo.contrasts.clone(), demo.offsets.clone());
+        let data = demo.into_fit_data().map_err(RunError::input)?;
+        let model =
+            HeterodyneDemo::fit_model(&data, ScalingMode::Individual).map_err(RunError::input)?;
+        let layout = *model.layout();
+        let truth = layout
+            .assemble(&contrasts, &offsets, &heterodyne_demo::TRUTH)
+            .map_err(RunError::input)?;
+        Ok(Self {
+            data,
+            model: model.into(),
+            truth,
+            options: HeterodyneDemo::fit_options(&layout),
+        })
+    }
+
+    /// Where the fit starts, for the console.
+    fn start_note(&self) -> String {
+        let layout = self.model.layout();
+        if layout.mode != AnalysisMode::TwoComponent {
+            return "the Python package's defaults (D0 1e4, alpha -1.5, gamma_dot_t0 1e-3, \
+                    the rest 0), contrasts and offsets estimated from the data"
+                .to_owned();
+        }
+        let held: Vec<String> = (heterodyne_demo::HELD.iter())
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect();
+        let bounds: Vec<String> = (heterodyne_demo::BOUNDS.iter())
+            .map(|(name, lo, hi)| format!("{name} [{lo}, {hi}]"))
+            .collect();
+        let multistart = match &self.options.multistart {
+            Some(m) => format!(
+                "; a multistart of {} Latin-hypercube starts (seed {}) besides it, each of at \
+                 most {} evaluations, the best finished",
+                m.starts(),
+                m.seed_value(),
+                m.budget_value()
+            ),
+            None => String::new(),
+        };
+        format!(
+            "xpcsjax's registry defaults (a symmetric stationary point: both components \
+             equal, the fraction columns zero), contrasts and offsets estimated from the \
+             data; held {}; bounds the registry's but {}{multistart}",
+            held.join(", "),
+            bounds.join(", ")
+        )
     }
 
     /// Fits the demo from the Python package's default start (contrasts and offsets
@@ -177,14 +279,8 @@ impl PreparedDemo {
         observer: &dyn FitObserver,
     ) -> Result<XpcsRun, RunError> {
         let started = Instant::now();
-        let fitted = fit_on(
-            processes,
-            &self.model,
-            &self.data,
-            &XpcsFitOptions::default(),
-            observer,
-        )
-        .map_err(|e| RunError::fit(e, &self.model.layout().names()))?;
+        let fitted = fit_on(processes, &self.model, &self.data, &self.options, observer)
+            .map_err(|e| RunError::fit(e, &self.model.layout().names()))?;
         Ok(XpcsRun {
             config: None,
             loaded: None,
@@ -231,6 +327,34 @@ fn write_demo_data(dir: &Path, demo: &DemoDataset) -> Result<(), Failure> {
         } else {
             ""
         }
+    );
+    Ok(())
+}
+
+/// `--demo --mode heterodyne --write-data DIR`: the two-component demo's data as an APS-U
+/// file and the YAML (xpcsjax's keys) that fits it, and the command that does.
+fn write_heterodyne_demo_data(dir: &Path, demo: &HeterodyneDemo) -> Result<(), Failure> {
+    let started = Instant::now();
+    let files = demo
+        .write(dir)
+        .map_err(|e| Failure::input(format!("the demo data could not be written: {e}")))?;
+    println!(
+        "homodyne xpcs --demo: two-component (heterodyne), {} angles x {} frames of {} s \
+         ({} recorded; the fit drops the first), noise sigma {DEMO_NOISE}",
+        demo.recorded.phi.len(),
+        demo.frames(),
+        demo.recorded.dt,
+        demo.recorded.n_t,
+    );
+    println!(
+        "wrote {} (APS-U layout) and {} (the truth in its comments) in {:.2} s",
+        files.data.display(),
+        files.config.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "fit it with: homodyne xpcs --config {} --output-dir results",
+        files.config.display()
     );
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! arithmetic, and the two overlap. Every file's bytes are the same on any number of
 //! threads.
 
+use homodyne_xpcs::CorrelationModel;
 use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, mpsc};
 use std::time::Instant;

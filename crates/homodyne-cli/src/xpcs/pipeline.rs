@@ -12,13 +12,14 @@ use std::time::Instant;
 use homodyne::prelude::*;
 use homodyne::{CheckpointOptions, FitObserver, StreamingOptions};
 use homodyne_xpcs::config::{ScalingPlan, SigmaSetting, StrategyOverride, XpcsConfig};
+use homodyne_xpcs::heterodyne::{HeterodyneModel, fitted_frames_grid};
 use homodyne_xpcs::initial::quantile_scaling;
 use homodyne_xpcs::loader::{Precision, SourceFormat, load_experimental_data};
 use homodyne_xpcs::noise::{NoiseEstimate, estimate_noise};
 use homodyne_xpcs::{
-    CoarseToFine, CorrelationData, HomodyneModel, LoadedXpcs, ModelForm, ParameterLayout,
-    PointSelection, ScalingChoice, ScalingMode, TimeGrid, XpcsError, XpcsFit, XpcsFitOptions,
-    fit_choosing_scaling, fit_choosing_scaling_distributed,
+    CoarseToFine, CorrelationData, CorrelationModel, HomodyneModel, LoadedXpcs, ModelForm,
+    ParameterLayout, PointSelection, ScalingChoice, ScalingMode, TimeGrid, XpcsError, XpcsFit,
+    XpcsFitOptions, XpcsModel, fit_choosing_scaling, fit_choosing_scaling_distributed,
 };
 
 use super::starts::{physical_start, scaling_start};
@@ -83,7 +84,7 @@ pub fn fit_failure(error: &XpcsError, names: &[String]) -> Failure {
 /// The fit, by this process or shared among the processes of `processes`.
 pub fn fit_on(
     processes: &Processes,
-    model: &HomodyneModel,
+    model: &XpcsModel,
     data: &CorrelationData,
     options: &XpcsFitOptions,
     observer: &dyn FitObserver,
@@ -121,7 +122,7 @@ pub struct PreparedRun {
     /// Each angle's noise, when the fit is weighted by it (`sigma: auto`).
     pub noise: Option<NoiseEstimate>,
     /// The model of the first (or only) scaling fitted.
-    pub model: HomodyneModel,
+    pub model: XpcsModel,
     /// The scalings `per_angle_mode: auto` chooses among by BIC (empty: one scaling).
     pub candidates: Vec<ScalingMode>,
     /// Whether the contrasts and offsets are held at the data's quantile estimates
@@ -218,17 +219,26 @@ impl PreparedRun {
         let dt = config
             .dt()
             .ok_or_else(|| Failure::input("analyzer_parameters.dt is not set"))?;
-        let grid = TimeGrid::from_times(dt, prepared.t.clone()).map_err(RunError::input)?;
-        let model = HomodyneModel::new(
-            mode,
-            scaling,
-            settings.form,
-            grid,
-            &data.phi,
-            data.q,
-            config.stator_rotor_gap(),
-        )
-        .map_err(RunError::input)?;
+        let model: XpcsModel = if mode.is_homodyne() {
+            let grid = TimeGrid::from_times(dt, prepared.t.clone()).map_err(RunError::input)?;
+            HomodyneModel::new(
+                mode,
+                scaling,
+                settings.form,
+                grid,
+                &data.phi,
+                data.q,
+                config.stator_rotor_gap(),
+            )
+            .map_err(RunError::input)?
+            .into()
+        } else {
+            // xpcsjax's time origin: the window's first frame at `dt`.
+            let grid = fitted_frames_grid(dt, data.n_t).map_err(RunError::input)?;
+            HeterodyneModel::new(scaling, grid, &data.phi, data.q)
+                .map_err(RunError::input)?
+                .into()
+        };
         let physical_start = physical_start(&config, mode);
         let strategy = config.performance.strategy_override.map(|s| match s {
             StrategyOverride::Standard => OptimizationStrategy::Standard,
@@ -299,7 +309,9 @@ impl PreparedRun {
                 fixed,
                 strategy,
                 memory_limit_gb: config.performance.memory_limit_gb,
-                refer_power_laws: true,
+                // The parametrisation about a reference time is the homodyne power laws'.
+                refer_power_laws: mode.is_homodyne(),
+                multistart: config.multistart.clone(),
             };
             layouts.push((candidate, options));
         }
@@ -444,7 +456,7 @@ pub struct XpcsRun {
     /// Each angle's noise, when the fit was weighted by it (`sigma: auto`).
     pub noise: Option<NoiseEstimate>,
     /// The model of the scaling kept.
-    pub model: HomodyneModel,
+    pub model: XpcsModel,
     /// The fit (coarse stages and the full fit's [`OptimizationResult`]).
     pub fitted: XpcsFit,
     /// The scaling candidates and the one kept (`per_angle_mode: auto` with several).

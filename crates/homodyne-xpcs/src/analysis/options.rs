@@ -105,6 +105,12 @@ pub struct XpcsFitOptions {
     /// (per-angle scaling), and for a shared scaling of per-angle data (a misspecified
     /// model) 62 against 75 (300 frames) and 438 against 328 (500 frames, same time).
     pub refer_power_laws: bool,
+    /// Fit from many starts and finish the best ([`homodyne::Multistart`]): the full fit
+    /// (after the coarse stages) runs from the start and from the points of a Latin
+    /// hypercube within the bounds, side by side, then the best by cost is finished. A fit
+    /// with a multistart runs in the layout's own parametrisation (no reference time) and
+    /// in memory (not streamed, not distributed). `None` (the default): one start.
+    pub multistart: Option<homodyne::Multistart>,
 }
 
 impl Default for XpcsFitOptions {
@@ -124,6 +130,7 @@ impl Default for XpcsFitOptions {
             streaming: None,
             coarse_to_fine: CoarseToFine::Auto,
             refer_power_laws: true,
+            multistart: None,
         }
     }
 }

@@ -4,11 +4,12 @@
 
 use homodyne::StreamingOptions;
 use homodyne::distributed::Communicator;
+use homodyne::multistart::MultistartReport;
 use homodyne::prelude::*;
 use homodyne_core::{FitObserver, IterationReport};
 
 use super::options::{STAGE_MAX_NFEV, XpcsFitOptions, held_values};
-use crate::model::HomodyneModel;
+use crate::correlation_model::FitModel;
 use crate::reference_time::ReferencedModel;
 
 /// How the solves of one coarse stage, or of the full fit, run: everything but the model,
@@ -47,6 +48,8 @@ pub(super) struct Solve<'a> {
     /// The cost of the points at the fit's first start, when the coarse stages moved it
     /// ([`Fit::reference_cost`]).
     pub(super) reference_cost: Option<f64>,
+    /// Fit from many starts ([`XpcsFitOptions::multistart`]; the full fit only).
+    pub(super) multistart: Option<&'a homodyne::Multistart>,
 }
 
 impl<'a> Solve<'a> {
@@ -72,6 +75,7 @@ impl<'a> Solve<'a> {
             refer: options.refer_power_laws,
             finish: true,
             reference_cost: None,
+            multistart: options.multistart.as_ref(),
         }
     }
 
@@ -98,6 +102,7 @@ impl<'a> Solve<'a> {
             streaming: None,
             observer: stop,
             finish: false,
+            multistart: None,
             ..self.clone()
         }
     }
@@ -144,22 +149,34 @@ impl<'a> Solve<'a> {
     /// bounds stops within an iteration or two; the totals (`iterations`, `nfev`, `njev`,
     /// `attempts`) count both fits. Without a free power law, without `refer`, or
     /// streamed (whose checkpoints belong to one fit), the fit runs once, in the
-    /// package's parametrisation.
-    pub(super) fn referenced(
+    /// package's parametrisation, from many starts with [`Solve::multistart`] (whose report
+    /// comes with the result).
+    pub(super) fn referenced<M: FitModel>(
         &self,
-        model: &HomodyneModel,
+        model: &M,
         x: &[f64],
         y: &[f64],
         start: &[f64],
         bounds: &Bounds,
-    ) -> Result<OptimizationResult, OptimizationError> {
+    ) -> Result<(OptimizationResult, Option<MultistartReport>), OptimizationError> {
         let (lower, upper) = (bounds.lower(), bounds.upper());
         let held = held_values(model.layout(), self.fixed, lower, upper);
-        let referenced = ReferencedModel::new(model, &held);
         // A streamed fit checkpoints its passes; two fits in a row would resume each other's.
-        if !self.refer || self.streaming.is_some() || referenced.power_laws().is_empty() {
-            return self.fit(model, x, y).p0(start).bounds(bounds).run();
-        }
+        let referenced = match model.homodyne() {
+            Some(homodyne)
+                if self.refer && self.streaming.is_none() && self.multistart.is_none() =>
+            {
+                Some(ReferencedModel::new(homodyne, &held))
+            }
+            _ => None,
+        };
+        let Some(referenced) = referenced.filter(|r| !r.power_laws().is_empty()) else {
+            let fit = self.fit(model, x, y).p0(start).bounds(bounds);
+            return match self.multistart {
+                Some(multistart) => multistart.run(&fit).map(|m| (m.result, Some(m.report))),
+                None => fit.run().map(|r| (r, None)),
+            };
+        };
         let (ref_lower, ref_upper) = referenced.bounds(lower, upper);
         let first = self
             .fit(&referenced, x, y)
@@ -177,7 +194,7 @@ impl<'a> Solve<'a> {
         if !self.finish {
             let mut result = first?;
             result.parameters = to_package(&result.parameters);
-            return Ok(result);
+            return Ok((result, None));
         }
         let (finish_from, earlier) = match first {
             Ok(r) => (to_package(&r.parameters), Some(r)),
@@ -201,7 +218,7 @@ impl<'a> Solve<'a> {
             }
             result.attempts = attempts;
         }
-        Ok(result)
+        Ok((result, None))
     }
 }
 
@@ -223,7 +240,7 @@ impl FitObserver for StopRequests<'_> {
 /// point at once would hold a second copy of the data) shared among the machine's threads;
 /// NaN where the model is not finite.
 pub(super) fn weighted_cost(
-    model: &HomodyneModel,
+    model: &impl FitModel,
     x: &[f64],
     y: &[f64],
     sigma: Option<&[f64]>,

@@ -162,15 +162,30 @@ section! {
     NlsqSection {
         sigma: String,
         anti_degeneracy: AntiDegeneracySection,
+        multi_start: MultiStartSection,
     }
     unused [
         "workflow", "goal", "memory_fraction", "max_iterations", "tolerance", "ftol", "xtol",
         "gtol", "trust_region_scale", "verbose", "loss", "x_scale", "x_scale_map", "progress",
-        "diagnostics", "hybrid_streaming", "multi_start", "cmaes", "quality_validation",
+        "diagnostics", "hybrid_streaming", "cmaes", "quality_validation",
         "shear_transforms", "stratified", "streaming", "recovery", "use_streaming", "chunk_size",
         "enable_quality_validation", "quality_reduced_chi_squared_threshold",
         "quality_warn_on_max_restarts", "quality_warn_on_bounds_hit",
         "quality_warn_on_convergence_failure", "quality_bounds_tolerance",
+    ]
+}
+
+section! {
+    /// `optimization.nlsq.multi_start` (xpcsjax's nested form).
+    MultiStartSection {
+        enable: bool,
+        n_starts: i64,
+        seed: i64,
+        max_nfev_per_start: i64,
+    }
+    unused [
+        "sampling_strategy", "n_workers", "use_screening", "screen_keep_fraction",
+        "refine_top_k", "refinement_ftol", "degeneracy_threshold",
     ]
 }
 

@@ -48,10 +48,15 @@ fn start_values(config: &XpcsConfig, name: &str, key: &str) -> Result<Resolved, 
             )),
         };
     }
-    // Static names are the first laminar-flow ones: the default start of either mode.
-    let default = (AnalysisMode::LaminarFlow.physical_names().iter())
-        .position(|n| *n == name)
-        .map_or(0.0, |i| AnalysisMode::LaminarFlow.default_start()[i]);
+    // Static names are the first laminar-flow ones: the default start of either mode;
+    // the two-component names are that model's alone.
+    let default = [AnalysisMode::LaminarFlow, AnalysisMode::TwoComponent]
+        .into_iter()
+        .find_map(|mode| {
+            let i = mode.physical_names().iter().position(|n| *n == name)?;
+            Some(mode.default_start()[i])
+        })
+        .unwrap_or(0.0);
     Ok(resolved(vec![given.unwrap_or(default)], None))
 }
 

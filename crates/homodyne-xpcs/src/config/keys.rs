@@ -13,9 +13,9 @@ use serde_ignored::Path;
 
 use super::document::{
     AnalyzerSection, AntiDegeneracySection, BoundEntry, Document, ExperimentalSection,
-    GeometrySection, InitialSection, NlsqSection, OptimizationSection, OutputSection,
-    ParameterSpaceSection, PerAngleScalingSection, PerformanceSection, PhiFilteringSection,
-    ScatteringSection, StreamingSection, TargetRangeEntry, V2FeaturesSection,
+    GeometrySection, InitialSection, MultiStartSection, NlsqSection, OptimizationSection,
+    OutputSection, ParameterSpaceSection, PerAngleScalingSection, PerformanceSection,
+    PhiFilteringSection, ScatteringSection, StreamingSection, TargetRangeEntry, V2FeaturesSection,
 };
 use super::value::Section;
 
@@ -52,6 +52,7 @@ fn section_keys(path: &str) -> Option<SectionKeys> {
         "optimization" => keys_of::<OptimizationSection>(),
         "optimization.nlsq" => keys_of::<NlsqSection>(),
         "optimization.nlsq.anti_degeneracy" => keys_of::<AntiDegeneracySection>(),
+        "optimization.nlsq.multi_start" => keys_of::<MultiStartSection>(),
         "optimization.streaming" => keys_of::<StreamingSection>(),
         "performance" => keys_of::<PerformanceSection>(),
         "phi_filtering" => keys_of::<PhiFilteringSection>(),

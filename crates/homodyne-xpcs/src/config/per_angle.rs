@@ -27,6 +27,9 @@ pub enum PerAngleMode {
     /// `1 + 2 fourier_order` angles, one contrast and offset per angle instead (the
     /// package's fallback, with a warning: [`PerAngleScaling::plan_note`]).
     Fourier,
+    /// `averaged` (xpcsjax): one contrast and one offset shared by every angle, fitted
+    /// ([`ScalingMode::Constant`]).
+    Averaged,
 }
 
 spellings!(PerAngleMode {
@@ -34,6 +37,7 @@ spellings!(PerAngleMode {
     Individual => "individual",
     Constant => "constant",
     Fourier => "fourier",
+    Averaged => "averaged",
 });
 
 /// The package's default `fourier_auto_threshold`: `auto` considers a Fourier series
@@ -100,6 +104,7 @@ impl PerAngleScaling {
     /// | --- | --- |
     /// | `individual` | `Fit(Individual)` |
     /// | `constant` | `HeldAtEstimate` (the package's "fixed_constant") |
+    /// | `averaged` | `Fit(Constant)` (one shared pair, fitted) |
     /// | `fourier` | `Fit(Fourier { order })`; `Fit(Individual)` with fewer than `1 + 2 order` angles (see [`PerAngleScaling::plan_note`]) |
     /// | `auto`, `n_phi < constant_scaling_threshold` | `Fit(Individual)` |
     /// | `auto`, otherwise | `ChooseByEvidence([Constant, Fourier { order }, Individual])`, the Fourier series only with more than `fourier_auto_threshold` and at least `1 + 2 order` angles |
@@ -107,6 +112,7 @@ impl PerAngleScaling {
         match self.mode {
             PerAngleMode::Individual => ScalingPlan::Fit(ScalingMode::Individual),
             PerAngleMode::Constant => ScalingPlan::HeldAtEstimate,
+            PerAngleMode::Averaged => ScalingPlan::Fit(ScalingMode::Constant),
             PerAngleMode::Fourier if self.fourier_fits(n_phi) => ScalingPlan::Fit(self.fourier()),
             PerAngleMode::Fourier => ScalingPlan::Fit(ScalingMode::Individual),
             PerAngleMode::Auto if n_phi < self.constant_scaling_threshold => {

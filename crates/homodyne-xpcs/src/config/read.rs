@@ -5,9 +5,12 @@ mod parameters;
 
 use std::path::{Path, PathBuf};
 
+use homodyne::Multistart;
+
 use super::document::{
-    AnalyzerSection, AntiDegeneracySection, Document, ExperimentalSection, OptimizationSection,
-    OutputSection, PerformanceSection, PhiFilteringSection, StreamingSection, V2FeaturesSection,
+    AnalyzerSection, AntiDegeneracySection, Document, ExperimentalSection, MultiStartSection,
+    OptimizationSection, OutputSection, PerformanceSection, PhiFilteringSection, StreamingSection,
+    V2FeaturesSection,
 };
 use super::held::check;
 use super::per_angle::{PerAngleMode, PerAngleScaling};
@@ -38,7 +41,7 @@ pub(super) fn read_document(
             "static_isotropic" | "static_anisotropic" => Some(AnalysisMode::Static),
             other => other.parse().ok(),
         },
-        "\"static\" or \"laminar_flow\"",
+        "\"static\", \"laminar_flow\" or \"two_component\"",
     )?;
     match mode {
         Some(mode) => config.analysis_mode = mode,
@@ -60,10 +63,12 @@ pub(super) fn read_document(
         .transpose()?;
     config.bounds = parameters::read_bounds(
         document.parameter_space.section("parameter_space")?,
+        config.analysis_mode,
         warnings,
     )?;
-    let (per_angle, streaming, sigma) =
+    let (per_angle, streaming, sigma, multistart) =
         read_optimization(document.optimization.section("optimization")?)?;
+    config.multistart = multistart;
     config.per_angle_scaling = per_angle;
     config.streaming = streaming;
     config.sigma = sigma;
@@ -190,7 +195,15 @@ fn read_phi_angles(angles: Field<OneOrList<LenientNumber>>) -> Result<Option<Vec
 /// (`optimization.nlsq`), the checkpoints (`optimization.streaming`).
 fn read_optimization(
     s: OptimizationSection,
-) -> Result<(PerAngleScaling, StreamingConfig, SigmaSetting), XpcsError> {
+) -> Result<
+    (
+        PerAngleScaling,
+        StreamingConfig,
+        SigmaSetting,
+        Option<Multistart>,
+    ),
+    XpcsError,
+> {
     let nlsq = s.nlsq.section("optimization.nlsq")?;
     let sigma = nlsq.sigma.choice(
         "optimization.nlsq.sigma",
@@ -201,7 +214,28 @@ fn read_optimization(
     let per_angle =
         read_anti_degeneracy((nlsq.anti_degeneracy).section("optimization.nlsq.anti_degeneracy")?)?;
     let streaming = read_streaming(s.streaming.section("optimization.streaming")?)?;
-    Ok((per_angle, streaming, sigma.unwrap_or_default()))
+    let multistart =
+        read_multi_start((nlsq.multi_start).section("optimization.nlsq.multi_start")?)?;
+    Ok((per_angle, streaming, sigma.unwrap_or_default(), multistart))
+}
+
+/// `optimization.nlsq.multi_start`: with `enable: true`, `n_starts` Latin-hypercube starts
+/// (default 10, as xpcsjax) besides the given one, seeded by `seed` (default 42, as
+/// xpcsjax), each with at most `max_nfev_per_start` cost evaluations (this crate's key,
+/// default [`homodyne::multistart::DEFAULT_START_NFEV`]).
+fn read_multi_start(s: MultiStartSection) -> Result<Option<Multistart>, XpcsError> {
+    let key = |name: &str| format!("optimization.nlsq.multi_start.{name}");
+    let n_starts = s.n_starts.count(&key("n_starts"), 1)?;
+    let seed = s.seed.count(&key("seed"), 0)?;
+    let budget = s.max_nfev_per_start.count(&key("max_nfev_per_start"), 1)?;
+    if !s.enable.get(&key("enable"))?.unwrap_or(false) {
+        return Ok(None);
+    }
+    let mut multistart = Multistart::new(n_starts.unwrap_or(10)).seed(seed.unwrap_or(42) as u64);
+    if let Some(budget) = budget {
+        multistart = multistart.budget(budget);
+    }
+    Ok(Some(multistart))
 }
 
 fn read_anti_degeneracy(s: AntiDegeneracySection) -> Result<PerAngleScaling, XpcsError> {
@@ -212,7 +246,7 @@ fn read_anti_degeneracy(s: AntiDegeneracySection) -> Result<PerAngleScaling, Xpc
             .choice(
                 &key("per_angle_mode"),
                 PerAngleMode::parse,
-                "\"auto\", \"individual\", \"constant\" or \"fourier\"",
+                "\"auto\", \"individual\", \"constant\", \"fourier\" or \"averaged\"",
             )?
             .unwrap_or(defaults.mode),
         constant_scaling_threshold: (s.constant_scaling_threshold)

@@ -12,7 +12,7 @@ use crate::error::XpcsError;
 use crate::loader::{
     DEFAULT_Q_TOLERANCE_FRACTION, DEFAULT_WAVEVECTOR_Q, DataLocation, LoadOptions, MatrixSource,
 };
-use crate::parameters::names::{canonical_name, default_bounds, scaling_base};
+use crate::parameters::names::{canonical_name_in, default_bounds, scaling_base};
 use crate::parameters::{
     AnalysisMode, CONTRAST_BOUNDS, OFFSET_BOUNDS, ParameterLayout, ScalingMode,
 };
@@ -37,6 +37,9 @@ pub struct XpcsConfig {
     pub streaming: StreamingConfig,
     /// `optimization.nlsq.sigma`: unweighted (the default) or estimated from the data.
     pub sigma: SigmaSetting,
+    /// `optimization.nlsq.multi_start` with `enable: true`: fit from many starts
+    /// ([`homodyne::Multistart`]); `None` (the default) for one start.
+    pub multistart: Option<homodyne::Multistart>,
     /// `performance`.
     pub performance: PerformanceConfig,
     /// `phi_filtering`.
@@ -72,6 +75,7 @@ impl Default for XpcsConfig {
             per_angle_scaling: PerAngleScaling::default(),
             streaming: StreamingConfig::default(),
             sigma: SigmaSetting::default(),
+            multistart: None,
             performance: PerformanceConfig::default(),
             phi_filtering: PhiFiltering::default(),
             output: OutputConfig::default(),
@@ -183,7 +187,7 @@ impl XpcsConfig {
     /// that is no parameter.
     pub fn parameter_bounds(&self, name: &str) -> Option<(f64, f64)> {
         let base = scaling_base(name).unwrap_or(name);
-        let name = canonical_name(base)?;
+        let name = canonical_name_in(base, self.analysis_mode)?;
         let (mut min, mut max) = default_bounds(name)?;
         for bound in self.bounds.iter().filter(|b| b.name == name) {
             min = bound.min.unwrap_or(min);

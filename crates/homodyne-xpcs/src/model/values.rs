@@ -117,6 +117,7 @@ mod tests {
                 let physical: &[f64] = match mode {
                     AnalysisMode::Static => &[15_000.0, -0.6, 50.0],
                     AnalysisMode::LaminarFlow => &[15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0],
+                    AnalysisMode::TwoComponent => unreachable!("homodyne modes only"),
                 };
                 let p = layout
                     .assemble(&[0.3, 0.25, 0.2], &[1.0, 1.01, 0.99], physical)

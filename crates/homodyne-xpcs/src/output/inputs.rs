@@ -5,10 +5,10 @@ use homodyne_core::OptimizationResult;
 use serde_json::{Value, json};
 
 use crate::analysis::CoarseStage;
+use crate::correlation_model::CorrelationModel;
 use crate::data::{CorrelationData, PointSelection};
 use crate::diagnostics::diagnose;
 use crate::error::XpcsError;
-use crate::model::HomodyneModel;
 use crate::noise::NoiseEstimate;
 use crate::scaling_choice::ScalingChoice;
 
@@ -20,7 +20,7 @@ pub const PACKAGE_DEFAULT_SIGMA: f64 = 0.01;
 #[derive(Debug, Clone, Copy)]
 pub struct NlsqOutputs<'a> {
     /// The model that was fitted (angles, time grid, wavevector, parameter layout).
-    pub model: &'a HomodyneModel,
+    pub model: &'a dyn CorrelationModel,
     /// The matrices that were fitted, on the model's time grid.
     pub data: &'a CorrelationData,
     /// The fit.

@@ -6,12 +6,14 @@ use super::{AnalysisMode, CONTRAST_BOUNDS, OFFSET_BOUNDS};
 /// The scaling parameters, named before the physical ones.
 const SCALING_NAMES: [&str; 2] = ["contrast", "offset"];
 
-/// Every parameter's canonical name: `contrast`, `offset`, then the physical parameters of
-/// laminar flow (whose first three are the static ones).
+/// Every parameter's canonical name: `contrast`, `offset`, the physical parameters of
+/// laminar flow (whose first three are the static ones), then those of the two-component
+/// model (no name is in both).
 pub(crate) fn parameter_names() -> impl Iterator<Item = &'static str> {
     SCALING_NAMES
         .into_iter()
         .chain(AnalysisMode::LaminarFlow.physical_names().iter().copied())
+        .chain(AnalysisMode::TwoComponent.physical_names().iter().copied())
 }
 
 /// The canonical names joined for a message: `contrast, offset, D0, ..., phi0`.
@@ -29,6 +31,17 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         other => other,
     };
     parameter_names().find(|n| *n == name)
+}
+
+/// [`canonical_name`] in `mode`: the two-component model takes xpcsjax's aliases `beta`
+/// for `v_beta` and `phi0` (`phi_0`) for `phi0_het`, names that are laminar flow's
+/// otherwise.
+pub(crate) fn canonical_name_in(name: &str, mode: AnalysisMode) -> Option<&'static str> {
+    match (mode, name) {
+        (AnalysisMode::TwoComponent, "beta") => Some("v_beta"),
+        (AnalysisMode::TwoComponent, "phi0" | "phi_0") => Some("phi0_het"),
+        _ => canonical_name(name),
+    }
 }
 
 /// Whether the parameter `name` (canonical) is one that `mode` fits: the scaling
@@ -55,10 +68,11 @@ pub(crate) fn default_bounds(name: &str) -> Option<(f64, f64)> {
     match name {
         "contrast" => Some(CONTRAST_BOUNDS),
         "offset" => Some(OFFSET_BOUNDS),
-        other => {
-            let mode = AnalysisMode::LaminarFlow;
-            let i = mode.physical_names().iter().position(|n| *n == other)?;
-            Some(mode.physical_bounds()[i])
-        }
+        other => [AnalysisMode::LaminarFlow, AnalysisMode::TwoComponent]
+            .into_iter()
+            .find_map(|mode| {
+                let i = mode.physical_names().iter().position(|n| *n == other)?;
+                Some(mode.physical_bounds()[i])
+            }),
     }
 }

@@ -21,11 +21,13 @@ pub const STATIC_TRUTH: [f64; 3] = [15_000.0, -0.6, 50.0];
 /// `gamma_dot_t_offset`, `phi0`.
 pub const LAMINAR_TRUTH: [f64; 7] = [15_000.0, -0.6, 50.0, 2e-4, 0.3, 1e-5, 4.0];
 
-/// The physical truth of `mode`: [`STATIC_TRUTH`] or [`LAMINAR_TRUTH`].
+/// The physical truth of a homodyne `mode`: [`STATIC_TRUTH`] or [`LAMINAR_TRUTH`] (the
+/// two-component demo's truth for the two-component mode).
 pub fn physical_truth(mode: AnalysisMode) -> &'static [f64] {
     match mode {
         AnalysisMode::Static => &STATIC_TRUTH,
         AnalysisMode::LaminarFlow => &LAMINAR_TRUTH,
+        AnalysisMode::TwoComponent => &homodyne_xpcs::heterodyne_demo::TRUTH,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::config::settings::{InitialParameters, ParameterBound};
 use crate::config::value::{Field, LenientNumber, List, NamedValues, read_items};
 use crate::error::XpcsError;
 use crate::parameters::AnalysisMode;
-use crate::parameters::names::{canonical_name, in_mode, listed_names};
+use crate::parameters::names::{canonical_name_in, in_mode, listed_names};
 
 /// The numbers of `items` at `key` (numbers or numeric strings).
 pub(super) fn numbers(items: List<LenientNumber>, key: &str) -> Result<Vec<f64>, XpcsError> {
@@ -27,10 +27,11 @@ fn number_list(
 /// The canonical name of the parameter `name` at `key`, not among `seen`.
 fn new_parameter(
     name: &str,
+    mode: AnalysisMode,
     key: &str,
     seen: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<&'static str, XpcsError> {
-    let canonical = canonical_name(name).ok_or_else(|| {
+    let canonical = canonical_name_in(name, mode).ok_or_else(|| {
         XpcsError::config_value(
             key,
             format!("{name:?} is no parameter; give one of {}", listed_names()),
@@ -59,7 +60,7 @@ pub(super) fn read_initial(
     for (i, item) in names.into_iter().flatten().enumerate() {
         let key = format!("{NAMES}[{i}]");
         let name = item.require_as(&key, "a parameter name")?;
-        let canonical = new_parameter(&name, &key, &out.parameter_names)?;
+        let canonical = new_parameter(&name, mode, &key, &out.parameter_names)?;
         if !in_mode(canonical, mode) {
             warnings.push(format!(
                 "`{key}`: {canonical} is not a parameter of {} mode; its value is ignored",
@@ -102,7 +103,7 @@ pub(super) fn read_initial(
                 .to_owned(),
         ),
     }
-    out.fixed_parameters = read_fixed_parameters(s.fixed_parameters)?;
+    out.fixed_parameters = read_fixed_parameters(s.fixed_parameters, mode)?;
     Ok(out)
 }
 
@@ -110,6 +111,7 @@ pub(super) fn read_initial(
 /// canonical name, sorted by it (the order written does not matter).
 fn read_fixed_parameters(
     field: Field<NamedValues<LenientNumber>>,
+    mode: AnalysisMode,
 ) -> Result<Vec<(String, f64)>, XpcsError> {
     const KEY: &str = "initial_parameters.fixed_parameters";
     let entries = field
@@ -118,7 +120,7 @@ fn read_fixed_parameters(
     let mut out: Vec<(String, f64)> = Vec::with_capacity(entries.len());
     for (name, value) in entries {
         let key = format!("{KEY}.{name}");
-        let canonical = new_parameter(&name, &key, out.iter().map(|(n, _)| n))?;
+        let canonical = new_parameter(&name, mode, &key, out.iter().map(|(n, _)| n))?;
         out.push((canonical.to_owned(), value.require(&key)?.0));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -129,6 +131,7 @@ fn read_fixed_parameters(
 /// a warning.
 pub(super) fn read_bounds(
     s: ParameterSpaceSection,
+    mode: AnalysisMode,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<ParameterBound>, XpcsError> {
     let entries = s.bounds.entries(
@@ -152,7 +155,7 @@ pub(super) fn read_bounds(
                 format!("min {lo} is not <= max {hi}"),
             ));
         }
-        match canonical_name(&name) {
+        match canonical_name_in(&name, mode) {
             Some(canonical) => out.push(ParameterBound {
                 name: canonical.to_owned(),
                 min,
