@@ -93,6 +93,7 @@ mod runs;
 mod streaming;
 mod venvs;
 mod xpcs;
+mod xpcsjax;
 
 use decay::PEER_DECAY_TOOLS;
 use machine::machine;
@@ -119,6 +120,7 @@ pub fn bench(options: Options) -> Result<()> {
     let targets: &[&str] = match mode {
         Mode::PythonPackage | Mode::Baseline => &["--example", "bench_case"],
         Mode::Streaming => &["--example", "streaming_hdf5"],
+        Mode::Xpcsjax => &["--bin", "homodyne"],
         _ => &[
             "--example",
             "bench_case",
@@ -178,7 +180,9 @@ pub fn bench(options: Options) -> Result<()> {
     };
     if quick {
         let reason = "quick mode runs homodyne alone (no Python)".to_owned();
-        let python_tools = ["python_homodyne"].into_iter().chain(python_package::TOOLS);
+        let python_tools = ["python_homodyne", xpcsjax::TOOL]
+            .into_iter()
+            .chain(python_package::TOOLS);
         for tool in PEER_DECAY_TOOLS.into_iter().chain(python_tools) {
             bench.unavailable.insert(tool.to_owned(), reason.clone());
         }
@@ -208,6 +212,7 @@ pub fn bench(options: Options) -> Result<()> {
         Mode::PythonPackage => bench.python_package(peers.as_deref())?,
         Mode::Baseline => bench.against_release()?,
         Mode::Streaming => bench.streaming(),
+        Mode::Xpcsjax => bench.xpcsjax(None)?,
         _ => {
             bench.decay(peers.as_deref())?;
             bench.against_release()?;
@@ -218,6 +223,9 @@ pub fn bench(options: Options) -> Result<()> {
             }
             let package = if quick { None } else { bench.package_python() };
             bench.xpcs(package.as_deref())?;
+            if !quick {
+                bench.xpcsjax(package.as_deref())?;
+            }
         }
     }
     let minutes = started.elapsed().as_secs_f64() / 60.0;

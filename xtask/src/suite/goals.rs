@@ -1,12 +1,15 @@
-//! The speed goals of issue 20, each judged on this run's measurements: the report's
-//! first section ("Speed goals").
+//! The speed goals of issues 20 and 22, each judged on this run's measurements: the
+//! report's first section ("Speed goals").
 //!
 //! - the exponential model at 1e7 points: homodyne TRF at least 20x faster than the
 //!   fastest of scipy `curve_fit`, scipy `least_squares` (TRF, analytic Jacobian) and nlsq
 //!   `curve_fit_large`, and at least 1.4x faster than the baseline revision;
 //! - `homodyne xpcs --demo --angles 23 --frames 1001`: at most 5 s end to end, of which
 //!   at most 1 s writing the outputs;
-//! - STREAMING from an HDF5 file at 1e7 points at most 1.25x CHUNKED in memory.
+//! - STREAMING from an HDF5 file at 1e7 points at most 1.25x CHUNKED in memory;
+//! - issue 22: `homodyne xpcs` at least 20x faster than xpcsjax end to end on each case
+//!   of the xpcsjax rows (laminar and heterodyne 3 x 500), with a largest relative error
+//!   against the truth at most xpcsjax's (1 % slack: both fit the same objective).
 //!
 //! A goal is judged only on what it names (full size, release profile); otherwise the
 //! section says why it is not.
@@ -21,6 +24,7 @@ use super::mode::Mode;
 use super::runs::{Run, median};
 use super::streaming::STREAMING_POINTS;
 use super::xpcs::large_xpcs_case;
+use super::xpcsjax::{self, ACCURACY_SLACK};
 
 /// The points the exponential model's goals are judged at.
 const GOAL_POINTS: usize = 10_000_000;
@@ -36,6 +40,8 @@ const XPCS_GOAL_S: f64 = 5.0;
 const OUTPUT_GOAL_S: f64 = 1.0;
 /// STREAMING over CHUNKED, at most.
 const STREAMING_GOAL: f64 = 1.25;
+/// xpcsjax's end-to-end time over homodyne's, at least.
+const XPCSJAX_GOAL: f64 = 20.0;
 
 /// One goal as judged on this run.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +96,59 @@ impl Bench {
             self.output_goal(),
             self.streaming_goal(),
         ]
+    }
+
+    /// The goals of issue 22: one per case of the xpcsjax rows.
+    pub(super) fn xpcsjax_goals(&self) -> Vec<Goal> {
+        xpcsjax::CASES
+            .iter()
+            .map(|&(case, _)| self.xpcsjax_goal(case))
+            .collect()
+    }
+
+    /// Every goal of the report: issue 20's, then issue 22's.
+    fn all_goals(&self) -> Vec<Goal> {
+        let mut goals = self.goals();
+        goals.extend(self.xpcsjax_goals());
+        goals
+    }
+
+    /// `homodyne xpcs` against xpcsjax on `case`: at least [`XPCSJAX_GOAL`]x faster end
+    /// to end, and at least as accurate.
+    fn xpcsjax_goal(&self, case: &str) -> Goal {
+        let what = format!(
+            "XPCS {case}: homodyne xpcs against xpcsjax 0.1.8, end to end, same file, \
+             configuration and start"
+        );
+        let goal = format!(
+            "at least {XPCSJAX_GOAL}x faster, and a largest relative error against the truth \
+             at most xpcsjax's (+{:.0} %)",
+            (ACCURACY_SLACK - 1.0) * 100.0
+        );
+        let ratio = self.xpcsjax_ratio(case);
+        let errors = (
+            self.xpcsjax_error(case, xpcsjax::OURS),
+            self.xpcsjax_error(case, xpcsjax::TOOL),
+        );
+        let (measured, verdict) = match (ratio, errors) {
+            (Some(ratio), (Some(ours), Some(theirs))) => (
+                format!(
+                    "{ratio:.1}x (homodyne {}, xpcsjax {}); largest relative error {ours:.3} \
+                     against xpcsjax's {theirs:.3}",
+                    fmt_s(self.xpcsjax_seconds(case, xpcsjax::OURS)),
+                    fmt_s(self.xpcsjax_seconds(case, xpcsjax::TOOL)),
+                ),
+                Verdict::of(ratio >= XPCSJAX_GOAL && ours <= theirs * ACCURACY_SLACK),
+            ),
+            _ => (
+                String::new(),
+                Verdict::NotJudged(self.unjudged().unwrap_or_else(|| {
+                    "no converged runs of both programs with their errors (see Against xpcsjax)"
+                        .to_owned()
+                })),
+            ),
+        };
+        judged(self, &what, goal, measured, verdict)
     }
 
     /// homodyne TRF against the fastest peer at 1e7 points.
@@ -250,7 +309,7 @@ impl Bench {
     /// goals it measured (nothing when none).
     pub(super) fn goals_table(&self, md: &mut String) {
         let whole = matches!(self.mode, Mode::Full | Mode::Quick);
-        let goals: Vec<Goal> = (self.goals().into_iter())
+        let goals: Vec<Goal> = (self.all_goals().into_iter())
             .filter(|g| whole || !g.measured.is_empty())
             .collect();
         if goals.is_empty() {
@@ -280,7 +339,7 @@ impl Bench {
     /// The goals as JSON, for `results.json`.
     pub(super) fn goals_json(&self) -> Value {
         Value::Array(
-            self.goals()
+            self.all_goals()
                 .iter()
                 .map(|g| {
                     let (met, why) = match &g.verdict {
@@ -447,6 +506,73 @@ mod tests {
             unreachable!("checked above")
         };
         assert!(why.contains("no baseline"), "{why}");
+    }
+
+    /// A run of the xpcsjax rows alone: homodyne 0.5 s and 0.7 s around xpcsjax's 30 s
+    /// on laminar (50x; homodyne's median the lower middle, 0.5 s), with the relative
+    /// errors `ours` and `theirs`.
+    fn xpcsjax_bench(ours: f64, theirs: f64) -> Bench {
+        let mut bench = Bench::empty(Mode::Xpcsjax);
+        let case = xpcsjax::CASES[0].0;
+        for (tool, repeat, seconds, error) in [
+            (xpcsjax::OURS, 0, 0.5, ours),
+            (xpcsjax::TOOL, 0, 30.0, theirs),
+            (xpcsjax::OURS, 1, 0.7, ours),
+        ] {
+            let record = json!({
+                "converged": true, "process": seconds, "max_relative_error": error,
+            });
+            bench.runs.push(run(tool, case, 1, repeat, record));
+        }
+        bench
+    }
+
+    #[test]
+    fn the_xpcsjax_goals_need_speed_and_accuracy() {
+        let goals = xpcsjax_bench(0.44, 0.45).xpcsjax_goals();
+        assert_eq!(goals.len(), 2);
+        assert_eq!(goals[0].verdict, Verdict::Met);
+        assert_eq!(
+            goals[0].measured,
+            "50.0x (homodyne 500.00 ms, xpcsjax 30.000 s); largest relative error 0.440 \
+             against xpcsjax's 0.450"
+        );
+        // Within the 1 % slack, and beyond it.
+        let goals = xpcsjax_bench(0.4504, 0.45).xpcsjax_goals();
+        assert_eq!(goals[0].verdict, Verdict::Met);
+        let goals = xpcsjax_bench(0.46, 0.45).xpcsjax_goals();
+        assert_eq!(goals[0].verdict, Verdict::Missed);
+        // The heterodyne case has no runs: not judged, and left out of a step's table.
+        assert!(matches!(goals[1].verdict, Verdict::NotJudged(_)));
+        let mut md = String::new();
+        xpcsjax_bench(0.44, 0.45).goals_table(&mut md);
+        assert_eq!(md.matches("| at least 20x faster, and").count(), 1, "{md}");
+        assert!(md.contains("| **met** |"), "{md}");
+        let json = xpcsjax_bench(0.44, 0.45).goals_json();
+        assert_eq!(json.as_array().map(Vec::len), Some(7));
+        assert_eq!(json[5]["met"], json!(true));
+    }
+
+    #[test]
+    fn the_xpcsjax_goals_are_not_judged_without_both_programs_or_in_quick_mode() {
+        let mut bench = xpcsjax_bench(0.44, 0.45);
+        bench.runs.retain(|r| r.tool != xpcsjax::TOOL);
+        let goals = bench.xpcsjax_goals();
+        assert!(goals[0].measured.is_empty());
+        assert!(
+            matches!(&goals[0].verdict, Verdict::NotJudged(why) if why.contains("Against xpcsjax")),
+            "{:?}",
+            goals[0]
+        );
+        let mut quick = xpcsjax_bench(0.44, 0.45);
+        quick.quick = true;
+        quick.mode = Mode::Quick;
+        for goal in quick.xpcsjax_goals() {
+            assert!(
+                matches!(&goal.verdict, Verdict::NotJudged(why) if why.contains("quick mode")),
+                "{goal:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum Mode {
     /// STREAMING from an HDF5 file against CHUNKED in memory alone (`cargo xtask bench
     /// --only streaming`).
     Streaming,
+    /// `homodyne xpcs` against xpcsjax alone, laminar and heterodyne 3 x 500 (`cargo
+    /// xtask bench --only xpcsjax`).
+    Xpcsjax,
     /// Makes the Python environments of the peers and of the Python homodyne package, and
     /// measures nothing (`cargo xtask bench --only venvs`).
     Venvs,
@@ -35,6 +38,7 @@ impl Mode {
             Mode::PythonPackage => "Python package only",
             Mode::Baseline => "against the baseline revision only",
             Mode::Streaming => "STREAMING against CHUNKED only",
+            Mode::Xpcsjax => "against xpcsjax only",
             Mode::Venvs => "Python environments only",
         }
     }
@@ -48,6 +52,7 @@ impl Mode {
             Mode::PythonPackage => "python",
             Mode::Baseline => "baseline",
             Mode::Streaming => "streaming",
+            Mode::Xpcsjax => "xpcsjax",
             Mode::Venvs => "venvs",
         }
     }
@@ -72,8 +77,8 @@ pub struct Options {
 
 impl Options {
     /// Reads the arguments after `bench`: `[--quick] [--baseline REV|none]`, or `--only
-    /// python|baseline|streaming|venvs` (with `--baseline REV` for `baseline`). `None` for
-    /// anything else (the caller prints the usage).
+    /// python|baseline|streaming|xpcsjax|venvs` (with `--baseline REV` for `baseline`).
+    /// `None` for anything else (the caller prints the usage).
     pub fn parse(args: &[String]) -> Option<Self> {
         let (mut quick, mut only, mut baseline) = (false, None, None);
         let mut args = args.iter().map(String::as_str);
@@ -85,6 +90,7 @@ impl Options {
                         "python" => Mode::PythonPackage,
                         "baseline" => Mode::Baseline,
                         "streaming" => Mode::Streaming,
+                        "xpcsjax" => Mode::Xpcsjax,
                         "venvs" => Mode::Venvs,
                         _ => return None,
                     });
@@ -167,6 +173,21 @@ mod tests {
             parse("--only baseline --baseline v0.1"),
             options(Mode::Baseline, Some("v0.1"))
         );
+    }
+
+    #[test]
+    fn only_xpcsjax_runs_the_xpcsjax_rows_without_a_baseline() {
+        assert_eq!(parse("--only xpcsjax"), options(Mode::Xpcsjax, None));
+        assert_eq!(Mode::Xpcsjax.file_stem(), "xpcsjax");
+        assert!(Mode::Xpcsjax.release());
+        for line in [
+            "--only xpcsjax --quick",
+            "--quick --only xpcsjax",
+            "--only xpcsjax --baseline HEAD",
+            "--only xpcsjax --only python",
+        ] {
+            assert_eq!(parse(line), None, "{line}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::release::{self, RELEASE_CASE};
 use super::runs::{Run, median, status_of};
 use super::streaming;
 use super::xpcs::{PACKAGE, XPCS_CASES};
+use super::xpcsjax;
 use crate::workspace::{Result, run};
 
 /// The report's "How it measures" lines of the exponential model, NIST and XPCS steps.
@@ -86,6 +87,7 @@ impl Bench {
         self.python_package_tables(&mut md);
         self.nist_tables(&mut md);
         self.xpcs_tables(&mut md);
+        self.xpcsjax_tables(&mut md);
         criterion_table(&mut md, criterion);
         let unfitted = self.unfitted_notes();
         if !unfitted.is_empty() {
@@ -121,6 +123,9 @@ impl Bench {
         if self.runs.iter().any(|r| r.case == python_package::CASE) {
             md.push_str(python_package::HOW_IT_MEASURES);
         }
+        if self.runs.iter().any(|r| r.tool == xpcsjax::TOOL) {
+            md.push_str(xpcsjax::HOW_IT_MEASURES);
+        }
         md
     }
 
@@ -139,6 +144,12 @@ impl Bench {
             versions.insert(
                 "homodyne (Python)".to_owned(),
                 PACKAGE.trim_start_matches("homodyne==").to_owned(),
+            );
+        }
+        if self.runs.iter().any(|r| r.tool == xpcsjax::TOOL) {
+            versions.insert(
+                "xpcsjax".to_owned(),
+                xpcsjax::XPCSJAX.trim_start_matches("xpcsjax==").to_owned(),
             );
         }
         versions
@@ -202,6 +213,17 @@ impl Bench {
                     fmt_s(ours),
                     fmt_s(theirs),
                     fmt_ratio(ratio)
+                );
+            }
+        }
+        for (case, _) in xpcsjax::CASES {
+            if let Some(ratio) = self.xpcsjax_ratio(case) {
+                let _ = writeln!(
+                    md,
+                    "| XPCS {case}, end to end | {} | xpcsjax: {} | {} |",
+                    fmt_s(self.xpcsjax_seconds(case, xpcsjax::OURS)),
+                    fmt_s(self.xpcsjax_seconds(case, xpcsjax::TOOL)),
+                    fmt_ratio(Some(ratio))
                 );
             }
         }

@@ -1,7 +1,9 @@
 //! The Python environments of the peers and of the Python homodyne package, made on first
-//! use under `target/` (or ahead of a run with `cargo xtask bench --only venvs`).
+//! use under `target/` (or ahead of a run with `cargo xtask bench --only venvs`), and
+//! xpcsjax's, made only by `--only venvs` (it is about 2.3 GB).
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use super::decay::PEER_DECAY_TOOLS;
 use super::measure::Bench;
@@ -32,6 +34,18 @@ const PACKAGE: BenchVenv = BenchVenv {
     check: "import homodyne",
 };
 
+/// The venv of xpcsjax 0.1.8 (Python 3.12; about 2.3 GB with JAX and its dependencies).
+const XPCSJAX: BenchVenv = BenchVenv {
+    dir: "pyvenv-xpcsjax",
+    requirements: "xpcsjax_compare/requirements.txt",
+    check: "import xpcsjax, h5py",
+};
+
+/// How to make the xpcsjax venv, for the report when it is missing.
+pub(super) const MAKE_XPCSJAX: &str = "make it with `cargo xtask bench --only venvs` (pip, \
+    about 2.3 GB: xpcsjax 0.1.8, JAX and their dependencies, \
+    bench/xpcsjax_compare/requirements.txt), which a run does not do on its own";
+
 impl BenchVenv {
     /// Makes the venv unless its check runs in it already; its Python.
     fn make(&self, root: &Path) -> Result<PathBuf> {
@@ -43,9 +57,26 @@ impl BenchVenv {
             &["-r", requirements.to_string_lossy().as_ref()],
         )
     }
+
+    /// The venv's Python where the venv is there and its check runs in it; `None`
+    /// otherwise (nothing is installed).
+    fn existing(&self, root: &Path) -> Option<PathBuf> {
+        let python = root
+            .join("target")
+            .join(self.dir)
+            .join("bin")
+            .join("python");
+        Command::new(&python)
+            .args(["-c", self.check])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+            .then_some(python)
+    }
 }
 
-/// `cargo xtask bench --only venvs`: makes both venvs (each where it does not work yet),
+/// `cargo xtask bench --only venvs`: makes the three venvs (each where it does not work yet),
 /// so that a later full run does not spend its first minutes on pip; fails naming each
 /// one that could not be made.
 pub(super) fn make_venvs() -> Result<()> {
@@ -57,6 +88,7 @@ pub(super) fn make_venvs() -> Result<()> {
             "Python homodyne (target/pyvenv-homodyne)",
             PACKAGE.make(&root),
         ),
+        ("xpcsjax (target/pyvenv-xpcsjax)", XPCSJAX.make(&root)),
     ] {
         match made {
             Ok(python) => eprintln!("xtask: venv of the {name}: {}", python.display()),
@@ -95,5 +127,21 @@ impl Bench {
                 None
             }
         }
+    }
+
+    /// The venv of xpcsjax where it is there and imports xpcsjax; `None` (with the
+    /// reason recorded for the tool `xpcsjax`) otherwise: a run does not make it.
+    pub(super) fn xpcsjax_python(&mut self) -> Option<PathBuf> {
+        let python = XPCSJAX.existing(&self.root);
+        if python.is_none() {
+            self.unavailable.insert(
+                "xpcsjax".to_owned(),
+                format!(
+                    "not run: target/{} is missing or does not import xpcsjax; {MAKE_XPCSJAX}",
+                    XPCSJAX.dir
+                ),
+            );
+        }
+        python
     }
 }

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Synthetic heterodyne (two-component) data with a known truth, made with xpcsjax's own
+model, for the end-to-end comparison of `homodyne xpcs` with xpcsjax 0.1.8's command line
+(`cargo xtask bench`, the xpcsjax rows; see xtask/src/suite/xpcsjax.rs).
+
+Run with the venv that has xpcsjax (Python 3.12):
+
+    JAX_ENABLE_X64=1 target/pyvenv-xpcsjax/bin/python \
+        bench/xpcsjax_compare/make_het_data.py [OUTDIR] [--frames N]
+
+OUTDIR defaults to target/bench-xpcsjax/data, N to 500. Writes:
+
+    heterodyne_3xN.h5     APS-U layout, as bench/xpcs_compare/make_data.py writes it:
+        xpcs/qmap/dynamic_v_list_dim0   float64 (1,)   q = 0.0237
+        xpcs/qmap/dynamic_v_list_dim1   float64 (3,)   phi = -60, -10, 40 degrees
+        xpcs/twotime/processed_bins     int64   (3,)   [1, 2, 3]
+        xpcs/twotime/correlation_map/   c2_00001..c2_00003, float64 (N, N): the upper
+                                        triangle including the diagonal, zeros below
+    heterodyne_3xN.yaml   the configuration both programs read (xpcsjax's keys)
+    heterodyne_3xN_truth.json   truth, start, generator settings
+
+c2 is xpcsjax's `compute_c2_heterodyne(params, t, q, dt, phi, contrast, offset)` (the
+kernel its fit evaluates) on the fit's time grid t_k = dt (k + 1), k = 0..N-1 (xpcsjax
+models data frame k of the window start_frame..end_frame at that time), once per angle;
+then Gaussian noise (sigma 0.005, fixed seed) is added to the upper triangle (the
+diagonal included) and the lower triangle mirrors it. Both programs leave frame 0 and
+the diagonal out of the residuals.
+
+The truth keeps every term of the model of order one over the window: dt = 2 s / N, so
+that the times run from dt to 2 s whatever N is; the sample fraction x_s goes from 0.40
+to 0.65 (neither component vanishes, so both transports are seen), the half transports
+decay to about exp(-0.35) (reference) and exp(-0.60) (sample) over the window, both
+rates stay positive (no frame at the floor max(J, 0)), and the cross term's phase
+reaches about 18 rad at phi = -10. f2 is held at 0 in the fit: f0 and f2 are one direction of
+the model (f0 exp(f1 (t - f2)) = f0 exp(-f1 f2) exp(f1 t)). The start is the truth with
+each free physical parameter moved by 5 % (alternately up and down), close enough that
+the cross term's phase does not alias.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ["JAX_ENABLE_X64"] = "1"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import h5py  # noqa: E402
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from xpcsjax.core.heterodyne_jax_backend import compute_c2_heterodyne  # noqa: E402
+
+XPCSJAX_VERSION = "0.1.8"
+WINDOW_S = 2.0
+Q = 0.0237
+SIGMA = 0.005
+SEED = 20261207
+PHI = [-60.0, -10.0, 40.0]
+CONTRAST = [0.3, 0.28, 0.26]
+OFFSET = [1.0, 1.002, 1.004]
+NAMES = [
+    "D0_ref", "alpha_ref", "D_offset_ref",
+    "D0_sample", "alpha_sample", "D_offset_sample",
+    "v0", "v_beta", "v_offset",
+    "f0", "f1", "f2", "f3", "phi0_het",
+]
+TRUTH = dict(zip(NAMES, [
+    600.0, 0.4, 50.0,
+    900.0, 1.3, 100.0,
+    400.0, 0.7, -3.0,
+    0.3, 0.3, 0.0, 0.1, 4.0,
+]))
+FIXED = {"f2": 0.0}
+# xpcsjax's registry bounds (config/parameter_registry.py), written out so that both
+# programs read them from the configuration.
+BOUNDS = {
+    "D0_ref": (0.0, 1e6), "alpha_ref": (-2.0, 2.0), "D_offset_ref": (-1e4, 1e4),
+    "D0_sample": (0.0, 1e6), "alpha_sample": (-2.0, 2.0), "D_offset_sample": (-1e4, 1e4),
+    "v0": (0.0, 1e6), "v_beta": (0.0, 2.0), "v_offset": (-100.0, 100.0),
+    "f0": (0.0, 1.0), "f1": (-1.0, 1.0), "f2": (-1.0, 1.0), "f3": (-1.0, 1.0),
+    "phi0_het": (-10.0, 10.0),
+}
+
+
+def start_values() -> dict:
+    """The truth with each free parameter moved by 5 %, alternately up and down."""
+    start, k = {}, 0
+    for name, value in TRUTH.items():
+        if name in FIXED:
+            start[name] = FIXED[name]
+            continue
+        start[name] = float(f"{value * (1.05 if k % 2 == 0 else 0.95):.12g}")
+        k += 1
+    return start
+
+
+def c2_xpcsjax(n: int, dt: float) -> np.ndarray:
+    t = jnp.asarray(dt * np.arange(1, n + 1, dtype=np.float64))
+    params = jnp.asarray(list(TRUTH.values()), dtype=jnp.float64)
+    out = []
+    for k, phi in enumerate(PHI):
+        a = np.asarray(compute_c2_heterodyne(params, t, Q, dt, phi, CONTRAST[k], OFFSET[k]))
+        assert a.dtype == np.float64 and a.shape == (n, n), (a.dtype, a.shape)
+        out.append(a)
+    return np.array(out)
+
+
+def yaml_config(name: str, n: int, dt: float, start: dict, data_dir: Path) -> str:
+    names = ", ".join(start)
+    values = ", ".join(repr(v) for v in start.values())
+    bounds = "\n".join(
+        f"    - {{name: {k}, min: {lo!r}, max: {hi!r}}}" for k, (lo, hi) in BOUNDS.items()
+    )
+    return f"""# {name}: generated by bench/xpcsjax_compare/make_het_data.py; read by both
+# `homodyne xpcs --config` and xpcsjax's `xpcsjax --config` (xpcsjax {XPCSJAX_VERSION}).
+analysis_mode: two_component
+
+analyzer_parameters:
+  dt: {dt!r}
+  start_frame: 1
+  end_frame: {n}
+  scattering:
+    wavevector_q: {Q!r}
+
+experimental_data:
+  data_folder_path: "{data_dir}"
+  data_file_name: "{name}.h5"
+  # the bench empties this folder before every run, so that each run reads the HDF5 file
+  cache_file_path: "{data_dir}/cache_{name}"
+  cache_filename_template: "cached_c2_q${{wavevector_q}}_frames_${{start_frame}}_${{end_frame}}.npz"
+  cache_compression: true
+
+initial_parameters:
+  parameter_names: [{names}]
+  # the truth, each free parameter moved by 5 %
+  values: [{values}]
+  # f0 and f2 are one direction of the model: f2 held
+  fixed_parameters: {{f2: 0.0}}
+
+parameter_space:
+  bounds:
+    - {{name: contrast, min: 0.0, max: 1.0}}
+    - {{name: offset, min: 0.5, max: 1.5}}
+{bounds}
+
+optimization:
+  method: nlsq
+  nlsq:
+    # homodyne xpcs fits the sum of squares; xpcsjax's default loss is soft_l1
+    loss: linear
+    anti_degeneracy:
+      # one contrast and one offset per angle in both programs
+      per_angle_mode: individual
+
+phi_filtering:
+  enabled: false
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", nargs="?", type=Path)
+    parser.add_argument("--frames", type=int, default=500)
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parents[2]
+    out = (args.outdir or root / "target" / "bench-xpcsjax" / "data").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    n = args.frames
+    dt = WINDOW_S / n
+    name = f"heterodyne_{len(PHI)}x{n}"
+    c2 = c2_xpcsjax(n, dt)
+    rng = np.random.default_rng(SEED)
+    noise = np.triu(SIGMA * rng.standard_normal(c2.shape))
+    noise = noise + np.swapaxes(np.triu(noise, 1), 1, 2)
+    noisy = c2 + noise
+    with h5py.File(out / f"{name}.h5", "w") as f:
+        f.create_dataset("xpcs/qmap/dynamic_v_list_dim0", data=np.array([Q]))
+        f.create_dataset("xpcs/qmap/dynamic_v_list_dim1", data=np.array(PHI))
+        f.create_dataset("xpcs/twotime/processed_bins",
+                         data=np.arange(1, len(PHI) + 1, dtype=np.int64))
+        g = f.create_group("xpcs/twotime/correlation_map")
+        for k in range(len(PHI)):
+            g.create_dataset(f"c2_{k + 1:05d}", data=np.triu(noisy[k]))
+    (out / f"cache_{name}").mkdir(exist_ok=True)
+    start = start_values()
+    (out / f"{name}.yaml").write_text(yaml_config(name, n, dt, start, out))
+    info = {
+        "xpcsjax_version": XPCSJAX_VERSION,
+        "analysis_mode": "two_component",
+        "frames_in_file": n,
+        "points_fitted": len(PHI) * (n - 1) * (n - 2),
+        "dt": dt, "q": Q, "sigma": SIGMA, "seed": SEED,
+        "phi": PHI, "contrast": CONTRAST, "offset": OFFSET,
+        "truth": {k: v for k, v in TRUTH.items() if k not in FIXED},
+        "fixed": FIXED,
+        "start": start,
+        "model": "xpcsjax.core.heterodyne_jax_backend.compute_c2_heterodyne at t = dt (k + 1)",
+        "c2_min": float(c2.min()), "c2_max": float(c2.max()),
+    }
+    (out / f"{name}_truth.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"{name}: {out / (name + '.h5')} ({len(PHI)} x {n} x {n}), "
+          f"c2 in [{c2.min():.4f}, {c2.max():.4f}]")
+
+
+if __name__ == "__main__":
+    main()
