@@ -32,6 +32,13 @@
 //!    - XPCS laminar 23 angles x 1001 frames: `homodyne xpcs --demo`, end to end and the
 //!      time it reports for writing its outputs; the package is run only where its
 //!      memory, projected from its laminar 3 x 500 run, fits the machine;
+//!    - XPCS against xpcsjax 0.1.8 (issue 22; see [`xpcsjax`]): laminar 3 x 500 (the
+//!      package comparison's file, its configuration copied with two keys only xpcsjax
+//!      reads) and heterodyne 3 x 500 (`analysis_mode: two_component`, data made with
+//!      xpcsjax's own model by `bench/xpcsjax_compare/make_het_data.py`): `homodyne xpcs`
+//!      and xpcsjax's command line end to end, homodyne, xpcsjax, homodyne, with each
+//!      program's error against the truth (xpcsjax takes minutes a fit: one run of it per
+//!      case);
 //!    - the Python package `homodyne_rs` (`crates/homodyne-py`, installed by pip into
 //!      `target/pyvenv-bench`) at 1e6 and 1e7 points: its `curve_fit` with a numpy
 //!      callable and with the formula string against scipy's `curve_fit` with the same
@@ -51,11 +58,15 @@
 //! (`bench/requirements-homodyne.txt`: homodyne 2.23.3, which needs Python 3.12); `--only
 //! venvs` makes them ahead of a run. When one cannot be made, its tools are reported as
 //! not run, with the reason, and the rest goes on; so is a baseline that cannot be built.
+//! The venv of xpcsjax, `target/pyvenv-xpcsjax` (`bench/xpcsjax_compare/requirements.txt`:
+//! xpcsjax 0.1.8, Python 3.12), is about 2.3 GB: a run does not make it, `--only venvs`
+//! does; without it the xpcsjax rows say "not run" and how to make it.
 //!
-//! `--quick` (for CI, no Python, no timing thresholds): every criterion benchmark of the
-//! workspace once in test mode (`cargo test --workspace --benches`), homodyne alone on the
-//! exponential model at 1e4 and 1e5 points, STREAMING against CHUNKED at 1e5 points, the
-//! NIST problems and the XPCS demo, in the dev profile; no baseline unless `--baseline
+//! `--quick` (for CI, no Python and so no xpcsjax, no timing thresholds): every criterion
+//! benchmark of the workspace once in test mode (`cargo test --workspace --benches`),
+//! homodyne alone on the exponential model at 1e4 and 1e5 points, STREAMING against
+//! CHUNKED at 1e5 points, the NIST problems and the XPCS demo, in the dev profile; no
+//! baseline unless `--baseline
 //! REV` asks for one (built in the dev profile, minutes the first time), the report
 //! saying it was skipped. It fails when a benchmark breaks: a criterion benchmark that
 //! fails, a fit that errors or does not converge, a NIST run below LRE 4, a STREAMING
@@ -66,8 +77,10 @@
 //! `target/pyvenv-bench`, making that venv first if needed, writes the data files at 1e6
 //! and 1e7 points and runs the three tools); its report goes to
 //! `target/bench-report/python.md` and `python.json`. `--only baseline` and `--only
-//! streaming` run those comparisons alone (`baseline.md`, `streaming.md`). None of them
-//! touches `BENCHMARKS.md`.
+//! streaming` run those comparisons alone (`baseline.md`, `streaming.md`). `--only
+//! xpcsjax` runs the xpcsjax rows alone (`xpcsjax.md`, `xpcsjax.json`; builds `homodyne`,
+//! and makes the laminar file with the Python package's venv where it is missing). None
+//! of them touches `BENCHMARKS.md`.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

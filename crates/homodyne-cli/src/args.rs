@@ -52,32 +52,66 @@ pub struct MultistartArgs {
 
     /// The seed of the multistart's Latin hypercube: the same seed, the same starts, on any
     /// machine and number of threads [default: 0; homodyne xpcs: the configuration's
-    /// multi_start.seed, else 42]. Example: --multistart-seed 7
-    #[arg(long = "multistart-seed", value_name = "S", requires = "multistart")]
+    /// multi_start.seed, else 42]. With --multistart, or (homodyne xpcs) a multistart the
+    /// configuration or the demo asks for. Example: --multistart-seed 7
+    #[arg(long = "multistart-seed", value_name = "S")]
     pub seed: Option<u64>,
 
     /// Cost evaluations allowed to each start of a multistart, before the best is
-    /// finished with the fit's own budget [default: 100]. Example: --multistart-budget 50
+    /// finished with the fit's own budget [default: 100]. With --multistart, or (homodyne
+    /// xpcs) a multistart the configuration or the demo asks for. Example:
+    /// --multistart-budget 50
     #[arg(
         long = "multistart-budget",
         value_name = "K",
-        requires = "multistart",
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub budget: Option<u64>,
 }
 
 impl MultistartArgs {
-    /// The multistart asked for, `None` without `--multistart`; `seed` is the seed when
-    /// `--multistart-seed` is not given.
-    pub fn multistart(&self, seed: u64) -> Option<homodyne::Multistart> {
-        let starts = self.starts?;
-        let multistart = homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
-            .seed(self.seed.unwrap_or(seed));
-        Some(match self.budget {
-            Some(budget) => multistart.budget(usize::try_from(budget).unwrap_or(usize::MAX)),
-            None => multistart,
-        })
+    /// The multistart these options ask for over `base` (the configuration's, or none):
+    /// `--multistart N` replaces its number of starts (a new multistart, seeded by
+    /// `base`'s seed, else `default_seed`), `--multistart-seed` and `--multistart-budget`
+    /// its seed and budget. `None` when neither `--multistart` nor `base` asks for one.
+    ///
+    /// # Errors
+    ///
+    /// `--multistart-seed` or `--multistart-budget` without a multistart to apply to.
+    pub fn over(
+        &self,
+        base: Option<homodyne::Multistart>,
+        default_seed: u64,
+    ) -> Result<Option<homodyne::Multistart>, String> {
+        let multistart = match (self.starts, base) {
+            (Some(starts), base) => Some(
+                homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX)).seed(
+                    base.as_ref()
+                        .map_or(default_seed, homodyne::Multistart::seed_value),
+                ),
+            ),
+            (None, base) => base,
+        };
+        let Some(mut multistart) = multistart else {
+            return match (self.seed, self.budget) {
+                (None, None) => Ok(None),
+                _ => Err(format!(
+                    "--multistart-{} needs a multistart: give --multistart <N>",
+                    if self.seed.is_some() {
+                        "seed"
+                    } else {
+                        "budget"
+                    }
+                )),
+            };
+        };
+        if let Some(seed) = self.seed {
+            multistart = multistart.seed(seed);
+        }
+        if let Some(budget) = self.budget {
+            multistart = multistart.budget(usize::try_from(budget).unwrap_or(usize::MAX));
+        }
+        Ok(Some(multistart))
     }
 }
 
@@ -165,10 +199,11 @@ pub struct XpcsArgs {
     /// Angles of the demo dataset.
     #[arg(long, default_value_t = 3, requires = "demo")]
     pub angles: usize,
-    /// Frames of the demo dataset (each angle is a frames x frames matrix). The memory the
-    /// dataset needs (24 bytes a point) is checked against the memory available first.
-    #[arg(long, default_value_t = 300, requires = "demo")]
-    pub frames: usize,
+    /// Frames of the demo dataset (each angle is a frames x frames matrix) [default: 300;
+    /// 100 with --mode two_component]. The memory the dataset needs (24 bytes a point) is
+    /// checked against the memory available first.
+    #[arg(long, requires = "demo")]
+    pub frames: Option<usize>,
     /// With --demo: write the demo's data into DIR (created when missing) as an APS-U HDF5
     /// file, demo_laminar_flow.h5 (frames + 1 frames from t = 0), with a YAML configuration
     /// that fits it, demo_laminar_flow.yaml (the truth in its comments), replacing files of

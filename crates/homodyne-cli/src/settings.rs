@@ -164,7 +164,7 @@ pub(crate) fn check_formula_parameters(
 /// The multistart of `--multistart` (with `--multistart-seed`, default 0, and
 /// `--multistart-budget`), `None` without it.
 pub(crate) fn multistart_of(args: &CurveArgs) -> Option<Multistart> {
-    args.multistart.multistart(0)
+    args.multistart.over(None, 0).ok().flatten()
 }
 
 /// Refuses `--multistart` before any data are read where the library would refuse it
@@ -177,6 +177,7 @@ pub(crate) fn check_multistart(
     parameters: &Parameters,
     distributed: bool,
 ) -> Result<(), Failure> {
+    args.multistart.over(None, 0).map_err(Failure::input)?;
     if args.multistart.starts.is_none() {
         return Ok(());
     }

@@ -234,10 +234,9 @@ fn configuration(args: &XpcsArgs, path: Option<&Path>) -> Result<XpcsConfig, Fai
         }
         config.experimental_data.phi_angles = Some(phi.clone());
     }
-    let seed = config.multistart.as_ref().map_or(42, |m| m.seed_value());
-    if let Some(multistart) = args.multistart.multistart(seed) {
-        config.multistart = Some(multistart);
-    }
+    config.multistart = (args.multistart)
+        .over(config.multistart.take(), 42)
+        .map_err(Failure::input)?;
     Ok(config)
 }
 

@@ -127,6 +127,17 @@ fn fit_on<M: FitModel>(
     let (x, y) = data.select_points(options.points);
     let sigma = options.sigma.as_deref();
     let mut full = Solve::full(options, observer, communicator);
+    // A multistart draws the rate prefactors in their logarithm where it can.
+    full.multistart = full.multistart.take().map(|multistart| {
+        let physical_start = layout.physical_start();
+        let names = layout.mode.physical_names();
+        let log: Vec<usize> = (layout.mode.log_spaced_names().iter())
+            .filter_map(|name| names.iter().position(|n| n == name))
+            .map(|i| physical_start + i)
+            .filter(|&k| bounds.lower()[k] > 0.0)
+            .collect();
+        multistart.log_spaced(&log)
+    });
     let stop = StopRequests(observer);
     let n = model.grid().len();
     // The stages of the library's loop, on every `stride`-th row of each matrix.

@@ -63,22 +63,21 @@ use crate::parameters::{ParameterLayout, ScalingMode};
 /// D_offset_ref, D0_sample, alpha_sample, D_offset_sample, v0, v_beta, v_offset, f0, f1,
 /// f2, f3, phi0_het`.
 pub const TRUTH: [f64; N_PHYSICAL] = [
-    5_000.0, 0.3, 500.0, 20_000.0, -0.3, 1_000.0, 100.0, 0.6, 10.0, 0.4, -0.05, 0.0, 0.3, 3.0,
+    3_000.0, 0.5, 0.0, 10_000.0, -0.3, 0.0, 100.0, 0.6, 10.0, 0.5, -0.3, 0.0, 0.3, 3.0,
 ];
 
 /// The parameters held in the demo's fit, at their true values: `f2` (see the module
 /// documentation).
-pub const HELD: [(&str, f64); 1] = [("f2", 0.0)];
+pub const HELD: [(&str, f64); 3] = [("D_offset_ref", 0.0), ("D_offset_sample", 0.0), ("f2", 0.0)];
 
 /// The bounds of the demo's fit where they differ from xpcsjax's registry: the
 /// multistart draws its starts within them. Transport prefactors up to `1e5` (at
 /// [`DEMO_Q`] a rate of 3/s, faster than the frames resolve), velocities up to `1e3` A/s
 /// (the default start's), and a fraction rate of at most `0.2`/s (an e-fold in 5 s).
-pub const BOUNDS: [(&str, f64, f64); 4] = [
-    ("D0_ref", 0.0, 1e5),
-    ("D0_sample", 0.0, 1e5),
-    ("v0", 0.0, 1e3),
-    ("f1", -0.2, 0.2),
+pub const BOUNDS: [(&str, f64, f64); 3] = [
+    ("D0_ref", 10.0, 1e5),
+    ("D0_sample", 10.0, 1e5),
+    ("v0", 1.0, 1e3),
 ];
 
 /// Latin-hypercube starts of the demo's multistart, besides the default start.
@@ -355,7 +354,7 @@ mod tests {
         let options = HeterodyneDemo::fit_options(model.layout());
         let (lower, upper) = options.bounds.unwrap();
         let k = model.layout().physical_start() + 6;
-        assert_eq!((lower[k], upper[k]), (0.0, 1e3));
+        assert_eq!((lower[k], upper[k]), (1.0, 1e3));
         assert_eq!(
             options.fixed[model.layout().physical_start() + 11],
             Some(0.0)
@@ -371,7 +370,7 @@ mod tests {
             "analysis_mode: two_component",
             "end_frame: 4",
             "fixed_parameters: {f2: 0.0}",
-            "- {name: v0, min: 0.0, max: 1000.0}",
+            "- {name: v0, min: 1.0, max: 1000.0}",
             "n_starts: 16",
         ] {
             assert!(yaml.contains(needle), "{needle} in\n{yaml}");

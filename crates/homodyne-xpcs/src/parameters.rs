@@ -64,6 +64,18 @@ impl AnalysisMode {
         }
     }
 
+    /// The physical parameters that span decades (prefactors of rates), which a
+    /// multistart draws uniformly in their logarithm when their lower bound is positive:
+    /// `D0` and `gamma_dot_t0`; `D0_ref`, `D0_sample` and `v0` (xpcsjax's registry marks
+    /// these `log_space`).
+    pub fn log_spaced_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Static => &["D0"],
+            Self::LaminarFlow => &["D0", "gamma_dot_t0"],
+            Self::TwoComponent => &["D0_ref", "D0_sample", "v0"],
+        }
+    }
+
     /// Number of physical parameters: 3 (static), 7 (laminar flow) or 14 (two-component).
     pub fn n_physical(self) -> usize {
         self.physical_names().len()

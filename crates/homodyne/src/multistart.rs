@@ -23,6 +23,10 @@
 //! platform and thread count. Held parameters ([`Fit::fix`](crate::Fit::fix), equal
 //! bounds) keep their value in every start and take no stratum.
 //!
+//! A parameter named in [`Multistart::log_spaced`] is drawn the same way in `ln p_k`
+//! between `ln l_k` and `ln u_k` (then `p_k = exp(.)`, clamped into the bounds), so its
+//! strata have equal widths in its logarithm; its bounds must be positive.
+//!
 //! Every free parameter needs finite bounds: a parameter with an infinite bound is refused
 //! with [`InvalidInput::InvalidOption`](homodyne_core::InvalidInput::InvalidOption)
 //! (`option` `"bounds"`, the parameter named in its value and in the error's context),
@@ -88,6 +92,7 @@ pub struct Multistart {
     budget: usize,
     cost_rtol: f64,
     basin_tol: f64,
+    log_spaced: Vec<usize>,
 }
 
 impl Multistart {
@@ -101,6 +106,7 @@ impl Multistart {
             budget: DEFAULT_START_NFEV,
             cost_rtol: DEFAULT_BASIN_COST_RTOL,
             basin_tol: DEFAULT_BASIN_TOL,
+            log_spaced: Vec::new(),
         }
     }
 
@@ -124,6 +130,32 @@ impl Multistart {
         self.cost_rtol = cost_rtol;
         self.basin_tol = basin_tol;
         self
+    }
+
+    /// Draws the parameters of index `parameters` uniformly in their logarithm: a
+    /// parameter `k` spanning decades (a rate, a prefactor) is cut into strata of equal
+    /// width in `ln p_k` between its bounds, so that the starts cover every decade rather
+    /// than all but a few falling in the top one. Each such free parameter needs positive
+    /// bounds (refused with [`InvalidInput::InvalidOption`](homodyne_core::InvalidInput::InvalidOption),
+    /// `option` `"bounds"`, before any fit runs); an index of a held parameter, or past the
+    /// parameters, is ignored.
+    ///
+    /// ```
+    /// use homodyne::Multistart;
+    ///
+    /// let m = Multistart::new(8).log_spaced(&[0, 2]);
+    /// assert_eq!(m.log_spaced_parameters(), [0, 2]);
+    /// ```
+    pub fn log_spaced(mut self, parameters: &[usize]) -> Self {
+        self.log_spaced = parameters.to_vec();
+        self.log_spaced.sort_unstable();
+        self.log_spaced.dedup();
+        self
+    }
+
+    /// The parameters drawn uniformly in their logarithm ([`Multistart::log_spaced`]).
+    pub fn log_spaced_parameters(&self) -> &[usize] {
+        &self.log_spaced
     }
 
     /// The number of Latin-hypercube starts (the given start comes on top).

@@ -36,11 +36,15 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
             "--mode static: the demo is laminar_flow (which holds the static parameters) or              two_component",
         ));
     }
-    check_counts(args.angles, args.frames)?;
+    let frames = args.frames.unwrap_or(match mode {
+        AnalysisMode::TwoComponent => 100,
+        _ => 300,
+    });
+    check_counts(args.angles, frames)?;
     if let Some(dir) = &args.write_data {
         checks::output_dir("--write-data", dir)?;
     }
-    check_size(args.angles, args.frames, mode)?;
+    check_size(args.angles, frames, mode)?;
     if mode == AnalysisMode::TwoComponent && args.python_compat {
         return Err(Failure::input(
             "--python-compat is a form of the homodyne model; the two-component model has one              form",
@@ -52,7 +56,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
         ModelForm::Published
     };
     let mut prepared = if mode == AnalysisMode::TwoComponent {
-        let demo = HeterodyneDemo::generate(args.angles, args.frames).map_err(RunError::input)?;
+        let demo = HeterodyneDemo::generate(args.angles, frames).map_err(RunError::input)?;
         if let Some(dir) = &args.write_data {
             return if leads {
                 write_heterodyne_demo_data(dir, &demo)
@@ -62,8 +66,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
         }
         PreparedDemo::from_heterodyne(demo)?
     } else {
-        let demo =
-            DemoDataset::generate(args.angles, args.frames, form).map_err(RunError::input)?;
+        let demo = DemoDataset::generate(args.angles, frames, form).map_err(RunError::input)?;
         if let Some(dir) = &args.write_data {
             return if leads {
                 write_demo_data(dir, &demo)
@@ -73,14 +76,9 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
         }
         PreparedDemo::from_dataset(demo)?
     };
-    let seed = prepared
-        .options
-        .multistart
-        .as_ref()
-        .map_or(0, |m| m.seed_value());
-    if let Some(multistart) = args.multistart.multistart(seed) {
-        prepared.options.multistart = Some(multistart);
-    }
+    prepared.options.multistart = (args.multistart)
+        .over(prepared.options.multistart.take(), 0)
+        .map_err(Failure::input)?;
     if leads {
         let physics = match mode {
             AnalysisMode::TwoComponent => "two-component (heterodyne)",
@@ -89,7 +87,7 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
         println!(
             "homodyne xpcs --demo: {physics}, {} angles x {} frames = {} points, {}              parameters ({} form), noise sigma {DEMO_NOISE}{}",
             args.angles,
-            args.frames,
+            frames,
             prepared.data.n_points(),
             prepared.model.layout().n_params(),
             form.name(),

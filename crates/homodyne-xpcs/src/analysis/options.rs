@@ -109,7 +109,10 @@ pub struct XpcsFitOptions {
     /// (after the coarse stages) runs from the start and from the points of a Latin
     /// hypercube within the bounds, side by side, then the best by cost is finished. A fit
     /// with a multistart runs in the layout's own parametrisation (no reference time) and
-    /// in memory (not streamed, not distributed). `None` (the default): one start.
+    /// in memory (not streamed, not distributed). The prefactors of
+    /// [`AnalysisMode::log_spaced_names`](crate::AnalysisMode::log_spaced_names) whose
+    /// lower bound is positive are drawn uniformly in their logarithm
+    /// ([`homodyne::Multistart::log_spaced`]). `None` (the default): one start.
     pub multistart: Option<homodyne::Multistart>,
 }
 

@@ -49,7 +49,7 @@ pub(super) struct Solve<'a> {
     /// ([`Fit::reference_cost`]).
     pub(super) reference_cost: Option<f64>,
     /// Fit from many starts ([`XpcsFitOptions::multistart`]; the full fit only).
-    pub(super) multistart: Option<&'a homodyne::Multistart>,
+    pub(super) multistart: Option<homodyne::Multistart>,
 }
 
 impl<'a> Solve<'a> {
@@ -75,7 +75,7 @@ impl<'a> Solve<'a> {
             refer: options.refer_power_laws,
             finish: true,
             reference_cost: None,
-            multistart: options.multistart.as_ref(),
+            multistart: options.multistart.clone(),
         }
     }
 
@@ -172,7 +172,7 @@ impl<'a> Solve<'a> {
         };
         let Some(referenced) = referenced.filter(|r| !r.power_laws().is_empty()) else {
             let fit = self.fit(model, x, y).p0(start).bounds(bounds);
-            return match self.multistart {
+            return match &self.multistart {
                 Some(multistart) => multistart.run(&fit).map(|m| (m.result, Some(m.report))),
                 None => fit.run().map(|r| (r, None)),
             };

@@ -42,7 +42,7 @@ impl Multistart {
         let bounds = validate_start(fit)?;
         let held = held_values(fit, &bounds);
         let free: Vec<usize> = (0..fit.p0.len()).filter(|&k| held[k].is_none()).collect();
-        check_finite_bounds(fit, &bounds, &free)?;
+        check_finite_bounds(fit, &bounds, &free, &self.log_spaced)?;
         let candidates = self.candidates(fit, &bounds, &held, &free);
 
         let budget = self.budget.min(fit.options.max_nfev_for(fit.p0.len()));
@@ -212,8 +212,11 @@ impl Multistart {
         held: &[Option<f64>],
         free: &[usize],
     ) -> Vec<Vec<f64>> {
-        let lower: Vec<f64> = free.iter().map(|&k| bounds.lower()[k]).collect();
-        let upper: Vec<f64> = free.iter().map(|&k| bounds.upper()[k]).collect();
+        // Log-spaced parameters are drawn in their logarithm (bounds checked positive).
+        let log = |k: usize| self.log_spaced.binary_search(&k).is_ok();
+        let space = |k: usize, v: f64| if log(k) { v.ln() } else { v };
+        let lower: Vec<f64> = free.iter().map(|&k| space(k, bounds.lower()[k])).collect();
+        let upper: Vec<f64> = free.iter().map(|&k| space(k, bounds.upper()[k])).collect();
         let base: Vec<f64> = fit
             .p0
             .iter()
@@ -224,7 +227,11 @@ impl Multistart {
         for point in latin_hypercube(self.starts, &lower, &upper, self.seed) {
             let mut start = base.clone();
             for (&k, value) in free.iter().zip(point) {
-                start[k] = value;
+                start[k] = if log(k) {
+                    value.exp().clamp(bounds.lower()[k], bounds.upper()[k])
+                } else {
+                    value
+                };
             }
             candidates.push(start);
         }
@@ -352,15 +359,30 @@ fn held_values(fit: &Fit<'_>, bounds: &Bounds) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Every free parameter must have finite bounds to be sampled in.
+/// Every free parameter must have finite bounds to be sampled in, and a log-spaced one
+/// ([`Multistart::log_spaced`]) a positive lower bound.
 fn check_finite_bounds(
     fit: &Fit<'_>,
     bounds: &Bounds,
     free: &[usize],
+    log_spaced: &[usize],
 ) -> Result<(), OptimizationError> {
     let names = fit.model().param_names();
     for &k in free {
         let (lower, upper) = (bounds.lower()[k], bounds.upper()[k]);
+        let log_spaced = log_spaced.binary_search(&k).is_ok();
+        if log_spaced && !(lower > 0.0 && upper.is_finite()) {
+            let name = names.get(k).cloned().unwrap_or_else(|| format!("p{k}"));
+            return Err(OptimizationError::InvalidInput {
+                problem: InvalidInput::InvalidOption {
+                    option: "bounds",
+                    value: format!("{name} (parameter {k}) in [{lower}, {upper}]"),
+                    reason: "a multistart draws a log-spaced parameter uniformly in its \
+                             logarithm: it needs a positive lower bound and a finite upper one",
+                },
+                context: Context::new().with("parameter", &name).with("index", k),
+            });
+        }
         if !(lower.is_finite() && upper.is_finite()) {
             let name = names.get(k).cloned().unwrap_or_else(|| format!("p{k}"));
             return Err(OptimizationError::InvalidInput {
