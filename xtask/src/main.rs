@@ -5,10 +5,10 @@
 //! (the `bench_case` of revision `REV`, by default [`suite::BASELINE_REV`], built in the
 //! same run): the speed goals judged, criterion benchmarks, end-to-end comparisons, a
 //! Markdown report with plots, and `BENCHMARKS.md` (see [`suite`]). `--only
-//! python|baseline|streaming|venvs` runs one step alone: the Python package `homodyne_rs`
-//! against scipy's `curve_fit` with the same callable, this build against the baseline,
-//! STREAMING against CHUNKED, or the making of the Python environments (reports in
-//! `target/bench-report/<step>.md`).
+//! python|baseline|streaming|xpcsjax|venvs` runs one step alone: the Python package
+//! `homodyne_rs` against scipy's `curve_fit` with the same callable, this build against the
+//! baseline, STREAMING against CHUNKED, `homodyne xpcs` against xpcsjax, or the making of
+//! the Python environments (reports in `target/bench-report/<step>.md`).
 //!
 //! `cargo xtask bench-standard`:
 //! 1. makes sure the Python venv `target/pyvenv` exists with numpy and scipy;
@@ -108,7 +108,7 @@ fn main() -> ExitCode {
 /// Prints the tasks and their options; exit status 2.
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory | fuzz [--minutes N|--seconds N] [--ci] [--keep-going] [TARGET...]"
+        "usage: cargo xtask bench [--quick] [--baseline REV|none] | bench --only python|baseline|streaming|xpcsjax|venvs | bench-standard | bench-cli | bench-dual | bench-ft | bench-large | memory | fuzz [--minutes N|--seconds N] [--ci] [--keep-going] [TARGET...]"
     );
     eprintln!(
         "  bench        everything against scipy, nlsq, the Python homodyne and the current release: report, plots, BENCHMARKS.md"
@@ -128,6 +128,9 @@ fn usage() -> ExitCode {
     );
     eprintln!(
         "  bench --only streaming  STREAMING from an HDF5 file against CHUNKED in memory, 1e7 points"
+    );
+    eprintln!(
+        "  bench --only xpcsjax  homodyne xpcs against xpcsjax 0.1.8, laminar and heterodyne 3 x 500, same files and configuration"
     );
     eprintln!(
         "  bench --only venvs  make the Python environments of the peers and of the Python homodyne package, measure nothing"
