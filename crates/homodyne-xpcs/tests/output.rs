@@ -74,6 +74,7 @@ fn outputs(case: &Case, sigma: Option<f64>) -> NlsqOutputs<'_> {
         points: PointSelection::All,
         coarse_stages: &[],
         scaling_choice: None,
+        multistart: None,
         hdf5: true,
     }
 }
@@ -545,6 +546,7 @@ fn coarse_stages_are_listed_in_the_summary() {
     let staged = NlsqOutputs {
         coarse_stages: &stages,
         scaling_choice: None,
+        multistart: None,
         hdf5: true,
         ..outputs(&case, None)
     };

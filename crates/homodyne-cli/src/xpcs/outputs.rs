@@ -78,6 +78,7 @@ pub fn write_outputs(dir: &Path, run: &XpcsRun, hdf5: bool) -> Result<WrittenOut
         points: PointSelection::default(),
         coarse_stages: &run.fitted.stages,
         scaling_choice: run.choice.as_ref(),
+        multistart: run.fitted.multistart.as_ref(),
         hdf5,
     };
     let outputs = &outputs;

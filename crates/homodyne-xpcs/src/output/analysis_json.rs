@@ -50,6 +50,8 @@ pub(crate) fn analysis_json(outputs: &NlsqOutputs, stats: &Statistics, timestamp
             "strategy": result.strategy.to_string(),
             "coarse_stages": stages,
             "scaling_choice": outputs.scaling_choice.map(choice_json),
+            "multistart": (outputs.multistart)
+                .map(|report| report.to_json(|status| status_name(status).to_owned())),
         },
         // The keys in their fixed order: serde_json keeps insertion order in this crate
         // (its `preserve_order` feature).

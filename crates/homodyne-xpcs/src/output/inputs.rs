@@ -1,6 +1,7 @@
 //! What the output files are written from ([`NlsqOutputs`]), the measurement uncertainty
 //! the fit was weighted by ([`Sigma`]), and the check that the pieces agree.
 
+use homodyne::MultistartReport;
 use homodyne_core::OptimizationResult;
 use serde_json::{Value, json};
 
@@ -40,6 +41,11 @@ pub struct NlsqOutputs<'a> {
     /// How `per_angle_mode: auto` chose the scaling ([`crate::fit_choosing_scaling`]):
     /// written as `optimization_summary.scaling_choice`; `None` when the layout was given.
     pub scaling_choice: Option<&'a ScalingChoice>,
+    /// The candidates of a multistart ([`crate::XpcsFit::multistart`]): written as
+    /// `optimization_summary.multistart` ([`MultistartReport::to_json`], statuses as the
+    /// package names them); `None` when the
+    /// fit ran from one start.
+    pub multistart: Option<&'a MultistartReport>,
     /// Whether to write `fitted_data.h5` beside `fitted_data.npz`: the same arrays as HDF5
     /// datasets, for readers of HDF5. The package writes the `.npz` alone; the copy doubles
     /// the bytes written (2.2 GB instead of 1.1 GB for 23 angles of 1001 x 1001 frames).

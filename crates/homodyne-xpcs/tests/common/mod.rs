@@ -87,6 +87,7 @@ pub fn plain_outputs<'a>(
         points: PointSelection::UpperTriangle,
         coarse_stages: &[],
         scaling_choice: None,
+        multistart: None,
         hdf5: true,
     }
 }
