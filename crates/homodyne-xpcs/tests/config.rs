@@ -507,6 +507,84 @@ q_tolerance_fraction: 0.2
 }
 
 #[test]
+fn the_two_component_template_reads_back_with_no_warning() {
+    let text = config_template(AnalysisMode::TwoComponent);
+    assert!(text.contains("xpcsjax"), "{text}");
+    let config = XpcsConfig::from_yaml_str_in(&text, "/experiments/run1").unwrap();
+    assert!(config.unknown_keys.is_empty(), "{:?}", config.unknown_keys);
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert_eq!(config.analysis_mode, AnalysisMode::TwoComponent);
+    assert_eq!(config.multistart, None);
+    let initial = config.initial_parameters.as_ref().unwrap();
+    assert_eq!(
+        initial.parameter_names,
+        AnalysisMode::TwoComponent.physical_names()
+    );
+    let layout = ParameterLayout::new(AnalysisMode::TwoComponent, ScalingMode::Individual, 2);
+    assert_eq!(config.layout_bounds(&layout), layout.default_bounds());
+}
+
+#[test]
+fn two_component_configurations_read_xpcsjax_s_names_and_multi_start() {
+    let text = "analysis_mode: heterodyne\n\
+                analyzer_parameters: {dt: 0.1}\n\
+                initial_parameters:\n  \
+                parameter_names: [D0_ref, beta, phi0]\n  \
+                values: [50.0, 0.7, 4.0]\n  \
+                fixed_parameters: {phi_0: 2.0}\n\
+                parameter_space:\n  \
+                bounds:\n    - {name: beta, min: 0.1, max: 1.5}\n\
+                optimization:\n  nlsq:\n    \
+                anti_degeneracy: {per_angle_mode: averaged}\n    \
+                multi_start: {enable: true, n_starts: 12, seed: 5, max_nfev_per_start: 30, \
+                use_screening: true}\n";
+    let config = XpcsConfig::from_yaml_str(text).unwrap();
+    assert_eq!(config.analysis_mode, AnalysisMode::TwoComponent);
+    let initial = config.initial_parameters.as_ref().unwrap();
+    assert_eq!(initial.parameter_names, ["D0_ref", "v_beta", "phi0_het"]);
+    assert_eq!(initial.value_of("v_beta"), Some(0.7));
+    assert_eq!(initial.fixed_parameters, [("phi0_het".to_owned(), 2.0)]);
+    assert_eq!(config.parameter_bounds("v_beta"), Some((0.1, 1.5)));
+    assert_eq!(
+        config.per_angle_scaling.plan(4),
+        ScalingPlan::Fit(ScalingMode::Constant)
+    );
+    let multistart = config.multistart.as_ref().unwrap();
+    assert_eq!(
+        (
+            multistart.starts(),
+            multistart.seed_value(),
+            multistart.budget_value()
+        ),
+        (12, 5, 30)
+    );
+    assert!(config.unknown_keys.is_empty(), "{:?}", config.unknown_keys);
+    assert_eq!(
+        config.accepted_unused,
+        ["optimization.nlsq.multi_start.use_screening"]
+    );
+    // Off unless enabled; the laminar `beta` stays laminar flow's.
+    let off = XpcsConfig::from_yaml_str(
+        "analysis_mode: laminar_flow\n\
+         initial_parameters: {parameter_names: [beta], values: [0.3]}\n\
+         optimization: {nlsq: {multi_start: {n_starts: 12}}}\n",
+    )
+    .unwrap();
+    assert_eq!(off.multistart, None);
+    let initial = off.initial_parameters.as_ref().unwrap();
+    assert_eq!(initial.parameter_names, ["beta"]);
+    let bad = XpcsConfig::from_yaml_str(
+        "analysis_mode: two_component\noptimization: {nlsq: {multi_start: {enable: true, n_starts: 0}}}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        bad.contains("optimization.nlsq.multi_start.n_starts"),
+        "{bad}"
+    );
+}
+
+#[test]
 fn the_template_reads_back_with_no_warning() {
     for mode in [AnalysisMode::Static, AnalysisMode::LaminarFlow] {
         let text = config_template(mode);

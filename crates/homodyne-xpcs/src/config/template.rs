@@ -22,15 +22,22 @@ fn yaml_float(x: f64) -> String {
 pub fn config_template(mode: AnalysisMode) -> String {
     let names = mode.physical_names();
     let mut t = String::new();
+    let package = if mode == AnalysisMode::TwoComponent {
+        "xpcsjax (0.1.8)"
+    } else {
+        "the Python homodyne package (2.23.x)"
+    };
     t.push_str(&format!(
         "# homodyne configuration: {} mode.\n\
-         # The keys are those of the Python homodyne package (2.23.x), which reads this file too.\n\
+         # The keys are those of {package}, which reads this file too.\n\
          # Relative data paths are relative to this file's folder.\n\n",
         mode.name()
     ));
     t.push_str(&format!(
-        "# \"static\" (diffusion: D0, alpha, D_offset) or \"laminar_flow\" (diffusion and shear:\n\
-         # also gamma_dot_t0, beta, gamma_dot_t_offset, phi0).\n\
+        "# \"static\" (diffusion: D0, alpha, D_offset), \"laminar_flow\" (diffusion and shear:\n\
+         # also gamma_dot_t0, beta, gamma_dot_t_offset, phi0) or \"two_component\" (xpcsjax's\n\
+         # heterodyne model: a reference and a sample component, a velocity, the sample\n\
+         # fraction; 14 parameters).\n\
          analysis_mode: \"{}\"\n\n",
         mode.name()
     ));
@@ -45,10 +52,10 @@ pub fn config_template(mode: AnalysisMode) -> String {
          \x20   stator_rotor_gap: {} # gap L [A]{}\n\n",
         yaml_float(DEFAULT_WAVEVECTOR_Q),
         yaml_float(DEFAULT_STATOR_ROTOR_GAP),
-        if mode == AnalysisMode::Static {
-            " (used by laminar_flow only)"
-        } else {
+        if mode == AnalysisMode::LaminarFlow {
             ""
+        } else {
+            " (used by laminar_flow only)"
         }
     ));
     t.push_str(
@@ -129,6 +136,15 @@ pub fn config_template(mode: AnalysisMode) -> String {
          \x20     constant_scaling_threshold: 3\n\
          \x20     fourier_order: 2\n\
          \x20     fourier_auto_threshold: 6\n\
+         \x20   # Fit from many starts and finish the best: the start and n_starts points of a\n\
+         \x20   # Latin hypercube within the bounds, each of at most max_nfev_per_start\n\
+         \x20   # evaluations (for the two_component model, whose default start is a\n\
+         \x20   # symmetric stationary point, or any fit with several minima).\n\
+         \x20   multi_start:\n\
+         \x20     enable: false\n\
+         \x20     n_starts: 10\n\
+         \x20     seed: 42\n\
+         \x20     max_nfev_per_start: 100\n\
          \x20 streaming: # checkpoints of long fits\n\
          \x20   enable_checkpoints: true\n\
          \x20   checkpoint_dir: \"./checkpoints\"\n\
