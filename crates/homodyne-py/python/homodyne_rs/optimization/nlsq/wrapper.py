@@ -13,7 +13,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ... import _native
-from ..._fit_arguments import as_bounds, as_data, formula_variables, parameter_names
+from ..._fit_arguments import (DEFAULT_MULTISTART_BUDGET, as_bounds, as_data, formula_variables,
+                               multistart_settings, parameter_names)
 from ...exceptions import NLSQInputError
 
 __all__ = ["NLSQWrapper", "OptimizationResult"]
@@ -64,6 +65,14 @@ class OptimizationResult:
         ['coarse_to_fine']``), coarsest first, each with ``stride``, ``n_points``,
         ``start``, ``parameters``, ``used``, ``seconds``, ``convergence_status``,
         ``iterations``, ``nfev`` and ``error``; empty when none ran.
+    multistart : dict or None
+        The report of a multistart (``config['multistart']``), ``None`` without one:
+        ``n_candidates``, ``seed``, ``budget``, ``cost_rtol``, ``basin_tol``, ``best``
+        (the start finished: 0 is ``p0``), ``in_best_basin`` (how many starts reached the
+        finished fit's basin) and ``candidates``, each with its ``index``, ``start``,
+        ``convergence_status``, ``final_cost``, ``iterations``, ``nfev``,
+        ``in_best_basin`` and, for a start whose fit failed, ``error`` (the command
+        line's JSON ``multistart`` record). The other fields are the finished fit's.
     details : dict
         Every other figure of the fit (optimality, gradient cosine, notes, attempts,
         model call counts, ...).
@@ -97,6 +106,7 @@ class OptimizationResult:
     njev: int = 0
     parameter_flags: list = field(default_factory=list)
     stages: list = field(default_factory=list, repr=False)
+    multistart: Optional[dict] = field(default=None, repr=False)
     details: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -109,7 +119,7 @@ class OptimizationResult:
         own = {"parameters", "covariance", "uncertainties", "chi_squared",
                "reduced_chi_squared", "convergence_status", "iterations", "execution_time",
                "device_info", "recovery_actions", "strategy", "streaming_diagnostics", "names",
-               "message", "nfev", "njev", "parameter_flags", "stages"}
+               "message", "nfev", "njev", "parameter_flags", "stages", "multistart"}
         return cls(**{k: d[k] for k in own}, details={k: v for k, v in d.items() if k not in own})
 
     def __str__(self) -> str:
@@ -131,7 +141,8 @@ _CHECKPOINT_KEYS = {"enable_checkpoints": None, "checkpoint_dir": "dir",
 _SOLVER_KEYS = {"ftol", "xtol", "gtol", "max_nfev", "loss", "f_scale", "x_scale"}
 _OTHER_KEYS = {"strategy_override", "memory_limit_gb", "sigma", "absolute_sigma", "progress",
                "fixed", "max_epochs", "enable_fault_tolerance", "validate_numerics", "block",
-               "memory_budget_bytes", "coarse_to_fine"}
+               "memory_budget_bytes", "coarse_to_fine", "multistart", "multistart_seed",
+               "multistart_budget"}
 
 
 class NLSQWrapper:
@@ -209,7 +220,17 @@ class NLSQWrapper:
             or sparser above 16.7 million points, from 1,000,000 points on, before the fit
             of all the points; the default for a formula), ``'off'`` (the default for a
             callable, see :func:`homodyne_rs.curve_fit`), or strides in blocks of 1024
-            points, coarsest first (``[64, 8]``); the result's ``stages`` lists them. The other
+            points, coarsest first (``[64, 8]``); the result's ``stages`` lists them;
+            ``multistart``: ``N`` (``None`` or 0, the default: none) fits from ``p0`` and
+            from ``N`` starts of a Latin hypercube within the bounds (each free
+            parameter's range cut into ``N`` strata, one start in each; every free
+            parameter needs finite bounds; not with the STREAMING strategy), side by
+            side, each with at most ``multistart_budget`` cost evaluations (default
+            100), then finishes the start of lowest cost with the fit's own settings: for
+            a model with several minima (a frequency, a phase); ``multistart_seed`` (0 to
+            2**64 - 1, default 0) seeds the hypercube, the same seed giving the same
+            result bit for bit on any number of threads; the result's ``multistart``
+            reports every start (as :func:`homodyne_rs.least_squares`'s). The other
             keys of ``build_streaming_config`` (``max_epochs``, ``enable_fault_tolerance``,
             ``validate_numerics``, ``memory_budget_bytes``) are accepted and have no effect
             here: the fit is exact, fault tolerance is always on, validation follows the
@@ -234,6 +255,20 @@ class NLSQWrapper:
         ...                       bounds=(np.array([0.0, -10.0]), np.array([10.0, 10.0])))
         >>> np.round(r.parameters, 9)
         array([2.5, 1. ])
+
+        A sine of unknown frequency from a start in a wrong basin, then with a multistart:
+
+        >>> t = np.linspace(0, 10, 200)
+        >>> y = 2 * np.sin(3 * t) + 0.5
+        >>> box = (np.array([0.0, 0.1, -2.0]), np.array([5.0, 5.0, 2.0]))
+        >>> start = np.array([1.0, 1.0, 0.0])
+        >>> sine = "a*sin(w*x) + c"
+        >>> np.round(NLSQWrapper().fit(sine, t, y, start, box).parameters, 2)
+        array([0.05, 1.02, 0.54])
+        >>> r = NLSQWrapper().fit(sine, t, y, start, box,
+        ...                       config={"multistart": 16, "multistart_seed": 7})
+        >>> np.round(r.parameters, 6), r.multistart["n_candidates"]
+        (array([2. , 3. , 0.5]), 17)
         """
         config = dict(config or {})
         unknown = sorted(set(config) - _STREAMING_KEYS - set(_CHECKPOINT_KEYS) - _SOLVER_KEYS
@@ -261,6 +296,9 @@ class NLSQWrapper:
             if len(fixed) != len(names):
                 raise NLSQInputError(f"config['fixed'] has {len(fixed)} entries for "
                                      f"{len(names)} parameters")
+        multistart = multistart_settings(
+            config.get("multistart"), config.get("multistart_seed", 0),
+            config.get("multistart_budget", DEFAULT_MULTISTART_BUDGET))
         strategy = config.get("strategy_override")
         if not self.enable_large_dataset and strategy is None:
             strategy = "standard"
@@ -276,5 +314,6 @@ class NLSQWrapper:
             block=config.get("block"),
             variables=formula_variables(x, None) if isinstance(model_func, str) else None,
             coarse_to_fine=config.get("coarse_to_fine"),
+            multistart=multistart,
         )
         return OptimizationResult._from_native(d)
