@@ -39,6 +39,7 @@ use std::process::Command;
 use serde_json::{Map, Value, json};
 
 use super::format::{fmt_count, fmt_mb, fmt_ratio, fmt_s};
+use super::machine::machine;
 use super::measure::{Bench, strings};
 use super::runs::{Key, Run, median, read_json, status_of};
 use crate::workspace::{Result, run};
@@ -88,7 +89,10 @@ pub(super) const HOW_IT_MEASURES: &str = "- xpcsjax rows: `homodyne xpcs` and xp
     (`bench/xpcsjax_compare/make_het_data.py`), started at the truth moved by 5 %. `largest \
     relative error` is the largest |fitted - true| / |true| over the physical parameters, with \
     that parameter; `in standard errors` is the largest |fitted - true| / (the run's own \
-    standard error).\n";
+    standard error). `rms residual` is the root mean square of the residuals at each \
+    program's optimum (its chi-squared over its count of residuals: homodyne counts each pair \
+    of frames once, xpcsjax both triangles), so the lower one is the better minimum of the same \
+    sum of squares.\n";
 
 /// A case of the xpcsjax rows, ready to run.
 struct Case {
@@ -113,7 +117,6 @@ impl Bench {
             return Ok(());
         };
         let xpcsjax = python.with_file_name("xpcsjax");
-        let load = load_average();
         let mut cases = Vec::new();
         if let Some(case) = self.laminar_case(package)? {
             cases.push(case);
@@ -122,14 +125,6 @@ impl Bench {
         for case in &cases {
             self.run_case(case, &xpcsjax)?;
         }
-        self.notes.push(format!(
-            "xpcsjax rows: {} run(s) of xpcsjax and {} of homodyne per case; the machine was \
-             shared with other work (load average {} at the step's start, {} at its end)",
-            XPCSJAX_RUNS,
-            XPCSJAX_RUNS + 1,
-            load,
-            load_average()
-        ));
         Ok(())
     }
 
@@ -247,7 +242,9 @@ impl Bench {
             repeat,
         };
         let cli = self.homodyne_cli.clone();
+        let load = load_average();
         let run = self.measure(key, &cli, &args, None, Some(&read));
+        self.note_load(load);
         Ok(run.failure.is_none())
     }
 
@@ -288,7 +285,9 @@ impl Bench {
             size: POINTS,
             repeat,
         };
+        let load = load_average();
         self.measure(key, Path::new("/bin/sh"), &args, Some(&dir), Some(&read));
+        self.note_load(load);
         // Exit status 2 is xpcsjax's "not converged": its result files are written, and
         // the record says so; any other failure gets the log's last error line.
         if let Some(last) = self.runs.last_mut() {
@@ -296,6 +295,13 @@ impl Bench {
             last.failure = xpcsjax_failure(last.failure.take(), &last.record, &log_text);
         }
         Ok(())
+    }
+
+    /// Records `load`, the load average at the start of the last run, in its record.
+    fn note_load(&mut self, load: Option<f64>) {
+        if let Some(fields) = self.runs.last_mut().and_then(|r| r.record.as_object_mut()) {
+            fields.insert("load_average".to_owned(), json!(load));
+        }
     }
 
     /// The runs of the xpcsjax rows of `case` by `tool`.
@@ -344,14 +350,34 @@ impl Bench {
         if !ran && reason.is_none() {
             return;
         }
+        let m = machine();
+        let loads: Vec<f64> = (self.runs.iter())
+            .filter(|r| r.tool == TOOL || r.tool == OURS)
+            .filter_map(|r| r.record["load_average"].as_f64())
+            .collect();
+        let shared = match (
+            loads.iter().copied().reduce(f64::min),
+            loads.iter().copied().reduce(f64::max),
+        ) {
+            (Some(low), Some(high)) => format!(
+                "; the machine was shared with other work (1-minute load average {low:.1} to \
+                 {high:.1} at the starts of these runs)"
+            ),
+            _ => String::new(),
+        };
         let _ = write!(
             md,
             "\n## Against xpcsjax\n\n\
              `homodyne xpcs` and {} (JAX, CPU) on the same file, configuration and start, end \
-             to end; the error of each against the truth the data were made with.\n\n\
-             | case | tool | end to end (median) | fit (its own timing) | peak RSS | iterations | converged | largest relative error (parameter) | in standard errors | runs | xpcsjax time / homodyne |\n\
-             |---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",
-            XPCSJAX.replace("==", " ")
+             to end; the error of each against the truth the data were made with (how: \"How it \
+             measures\" below). This section alone: `cargo xtask bench --only xpcsjax`. These \
+             figures: git {}, {}, {} cores{shared}.\n\n\
+             | case | tool | end to end (median) | fit (its own timing) | peak RSS | iterations | converged | rms residual | largest relative error (parameter) | in standard errors | runs | xpcsjax time / homodyne |\n\
+             |---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
+            XPCSJAX.replace("==", " "),
+            m["git"].as_str().unwrap_or("?"),
+            m["date"].as_str().unwrap_or("?"),
+            m["cores"],
         );
         for (case, _) in CASES {
             for (tool, label) in [(OURS, "homodyne xpcs"), (TOOL, "xpcsjax")] {
@@ -362,7 +388,7 @@ impl Bench {
                         .get(&format!("{tool} {case}"))
                         .or(reason.filter(|_| tool == TOOL))
                         .map_or("not run", String::as_str);
-                    let _ = writeln!(md, "| {case} | {label} | {why} | | | | | | | | |");
+                    let _ = writeln!(md, "| {case} | {label} | {why} | | | | | | | | | |");
                     continue;
                 }
                 let record = runs
@@ -377,7 +403,7 @@ impl Bench {
                 };
                 let _ = writeln!(
                     md,
-                    "| {case} | {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {case} | {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     fmt_s(self.xpcsjax_seconds(case, tool)),
                     fmt_s(median(
                         runs.iter()
@@ -387,6 +413,9 @@ impl Bench {
                     fmt_mb(median(runs.iter().filter_map(|r| r.peak_rss_mb))),
                     fmt_count(&record["iterations"]),
                     status_of(&runs),
+                    record["rms_residual"]
+                        .as_f64()
+                        .map_or("n/a".to_owned(), |r| format!("{r:.7e}")),
                     fmt_error(record),
                     record["worst_z"]
                         .as_f64()
@@ -552,28 +581,30 @@ pub(super) fn xpcsjax_failure(
 }
 
 /// The record of an xpcsjax run from its output folder `dir` (`nlsq_result.json`) and
-/// its `log`: converged, message, iterations (from the log), its own fit time, chi-squared,
-/// the parameters and their errors against `truth`.
+/// its `log`: converged, message, iterations (from the log), its own fit time, chi-squared
+/// (over both triangles: [`POINTS`] residuals), the parameters and their errors against
+/// `truth`.
 fn read_xpcsjax_outputs(dir: &Path, log: &str, truth: Option<&Value>) -> Value {
     let Some(result) = read_json(&dir.join("nlsq_result.json")) else {
         return Value::Null;
     };
     let metadata = &result["metadata"];
-    let iterations = iterations_from_log(log)
-        .map(Value::from)
-        .unwrap_or_else(|| metadata["iterations"].clone());
-    record(
-        metadata["convergence_status"].as_str() == Some("converged"),
-        &metadata["message"],
-        iterations,
-        &metadata["execution_time"],
-        &metadata["chi_squared"],
-        &result["parameters"],
-        truth,
-    )
+    Reported {
+        converged: metadata["convergence_status"].as_str() == Some("converged"),
+        message: &metadata["message"],
+        iterations: iterations_from_log(log)
+            .map(Value::from)
+            .unwrap_or_else(|| metadata["iterations"].clone()),
+        fit_seconds: &metadata["execution_time"],
+        chi_squared: &metadata["chi_squared"],
+        residuals: POINTS as f64,
+        parameters: &result["parameters"],
+    }
+    .record(truth)
 }
 
-/// The record of a `homodyne xpcs` run from its output folder `dir` (`nlsq/`).
+/// The record of a `homodyne xpcs` run from its output folder `dir` (`nlsq/`); its
+/// chi-squared is over the pairs it fits once each (`diagnostics.n_points`).
 fn read_homodyne_outputs(dir: &Path, truth: Option<&Value>) -> Value {
     let nlsq = dir.join("nlsq");
     let Some(parameters) = read_json(&nlsq.join("parameters.json")) else {
@@ -581,43 +612,63 @@ fn read_homodyne_outputs(dir: &Path, truth: Option<&Value>) -> Value {
     };
     let analysis = read_json(&nlsq.join("analysis_results_nlsq.json")).unwrap_or(Value::Null);
     let summary = &analysis["optimization_summary"];
-    record(
-        parameters["convergence_status"].as_str() == Some("converged"),
-        &parameters["convergence_status"],
-        summary["iterations"].clone(),
-        &summary["execution_time"],
-        &parameters["chi_squared"],
-        &parameters["parameters"],
-        truth,
-    )
+    Reported {
+        converged: parameters["convergence_status"].as_str() == Some("converged"),
+        message: &parameters["convergence_status"],
+        iterations: summary["iterations"].clone(),
+        fit_seconds: &summary["execution_time"],
+        chi_squared: &parameters["chi_squared"],
+        residuals: analysis["diagnostics"]["n_points"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        parameters: &parameters["parameters"],
+    }
+    .record(truth)
 }
 
-/// A run's record: what it reported, and its errors against the truth.
-fn record(
+/// What a program reported of its fit.
+struct Reported<'a> {
     converged: bool,
-    message: &Value,
+    message: &'a Value,
     iterations: Value,
-    fit_seconds: &Value,
-    chi_squared: &Value,
-    parameters: &Value,
-    truth: Option<&Value>,
-) -> Value {
-    let mut record = json!({
-        "converged": converged,
-        "message": message,
-        "iterations": iterations,
-        "fit_seconds": fit_seconds,
-        "chi_squared": chi_squared,
-        "parameters": parameters,
-    });
-    if let (Some(truth), Some(fields)) = (
-        truth.and_then(|t| t["truth"].as_object()),
-        record.as_object_mut(),
-    ) && let Value::Object(errors) = truth_errors(parameters, truth)
-    {
-        fields.extend(errors);
+    /// Its own timing of the fit, seconds.
+    fit_seconds: &'a Value,
+    /// Its sum of squared residuals.
+    chi_squared: &'a Value,
+    /// How many residuals that sum has.
+    residuals: f64,
+    /// Name -> `{value, uncertainty}`.
+    parameters: &'a Value,
+}
+
+impl Reported<'_> {
+    /// The run's record: what it reported, the root mean square of its residuals
+    /// (`rms_residual`: comparable between the programs, which sum over different
+    /// copies of the pairs) and its errors against the truth.
+    fn record(self, truth: Option<&Value>) -> Value {
+        let rms = self
+            .chi_squared
+            .as_f64()
+            .map(|c| (c / self.residuals).sqrt())
+            .filter(|r| r.is_finite());
+        let mut record = json!({
+            "converged": self.converged,
+            "message": self.message,
+            "iterations": self.iterations,
+            "fit_seconds": self.fit_seconds,
+            "chi_squared": self.chi_squared,
+            "rms_residual": rms,
+            "parameters": self.parameters,
+        });
+        if let (Some(truth), Some(fields)) = (
+            truth.and_then(|t| t["truth"].as_object()),
+            record.as_object_mut(),
+        ) && let Value::Object(errors) = truth_errors(self.parameters, truth)
+        {
+            fields.extend(errors);
+        }
+        record
     }
-    record
 }
 
 /// Empties each cache folder (made if missing), so that a run reads the HDF5 file.
@@ -629,12 +680,14 @@ fn empty_caches(caches: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// The 1-minute load average (`/proc/loadavg`), or `?`.
-fn load_average() -> String {
+/// The 1-minute load average (`/proc/loadavg`), where it can be read.
+fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
         .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 #[cfg(test)]
@@ -686,6 +739,27 @@ mod tests {
                    iterations:       0\n";
         assert_eq!(iterations_from_log(log), Some(294));
         assert_eq!(iterations_from_log("iterations: 12\n"), None);
+    }
+
+    #[test]
+    fn a_record_has_the_rms_residual_and_the_errors() {
+        let parameters = json!({ "D0": { "value": 15060.0, "uncertainty": 60.0 } });
+        let reported = Reported {
+            converged: true,
+            message: &json!("converged"),
+            iterations: json!(4),
+            fit_seconds: &json!(0.27),
+            chi_squared: &json!(9.0),
+            residuals: 3600.0,
+            parameters: &parameters,
+        };
+        let truth = json!({ "truth": { "D0": 15000.0 } });
+        let record = reported.record(Some(&truth));
+        assert_eq!(record["rms_residual"], json!(0.05));
+        assert_eq!(record["max_relative_error"], json!(0.004));
+        assert_eq!(record["worst_z"], json!(1.0));
+        assert_eq!(record["iterations"], json!(4));
+        assert!(record["converged"].as_bool().unwrap());
     }
 
     #[test]
@@ -762,7 +836,7 @@ mod tests {
             json!({
                 "converged": true, "iterations": 4, "fit_seconds": seconds / 2.0,
                 "max_relative_error": error, "max_relative_error_parameter": "D_offset",
-                "worst_z": 1.25,
+                "worst_z": 1.25, "rms_residual": 0.005,
             })
         };
         for (tool, repeat, seconds, error) in [
@@ -770,6 +844,8 @@ mod tests {
             (TOOL, 0, 30.0, 0.45),
             (OURS, 1, 0.7, 0.44),
         ] {
+            let mut record = rec(seconds, error);
+            record["load_average"] = json!(1.5 + seconds / 30.0);
             bench.runs.push(Run {
                 tool: tool.to_owned(),
                 case: case.to_owned(),
@@ -777,7 +853,7 @@ mod tests {
                 repeat,
                 process_seconds: seconds,
                 peak_rss_mb: Some(100.0),
-                record: rec(seconds, error),
+                record,
                 failure: None,
             });
         }
@@ -787,7 +863,7 @@ mod tests {
         bench.xpcsjax_tables(&mut md);
         assert!(
             md.contains(&format!(
-                "| {case} | xpcsjax | 30.000 s | 15.000 s | 100 MB | 4 | ok | 0.450 (D_offset) | 1.2 | 1 | **50.0x** |"
+                "| {case} | xpcsjax | 30.000 s | 15.000 s | 100 MB | 4 | ok | 5.0000000e-3 | 0.450 (D_offset) | 1.2 | 1 | **50.0x** |"
             )),
             "{md}"
         );
@@ -795,5 +871,10 @@ mod tests {
             md.contains("| xpcsjax_heterodyne_3x500 | xpcsjax | not run |"),
             "{md}"
         );
+        assert!(
+            md.contains("(1-minute load average 1.5 to 2.5 at the starts of these runs)"),
+            "{md}"
+        );
+        assert!(md.contains("`cargo xtask bench --only xpcsjax`"), "{md}");
     }
 }
