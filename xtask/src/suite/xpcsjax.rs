@@ -40,7 +40,7 @@ use serde_json::{Map, Value, json};
 
 use super::format::{fmt_count, fmt_mb, fmt_ratio, fmt_s};
 use super::machine::machine;
-use super::measure::{Bench, strings};
+use super::measure::{Bench, TIME_LIMIT_S, strings};
 use super::runs::{Key, Run, median, read_json, status_of};
 use crate::workspace::{Result, run};
 
@@ -79,8 +79,10 @@ pub(super) const HOW_IT_MEASURES: &str = "- xpcsjax rows: `homodyne xpcs` and xp
     command line (`xpcsjax --config FILE --output DIR`, `JAX_ENABLE_X64=1`), each end to end \
     (loading the HDF5 file, fitting, writing its result files and plots) in its own process, \
     on the same file, configuration and start; homodyne, xpcsjax, homodyne, and the ratio is \
-    xpcsjax's time over the mean of the two homodyne runs around it. `fit` is each program's \
-    own timing of its fit. The laminar case is the Python package's file with a copy of its \
+    xpcsjax's time over the mean of the two homodyne runs around it. `CPU time` is user + \
+    system seconds (an inner `/usr/bin/time`), which other work on a shared machine changes \
+    less than wall time; its ratio is in brackets. `fit` is each program's own timing of its \
+    fit. The laminar case is the Python package's file with a copy of its \
     configuration that adds two keys only xpcsjax reads (`optimization.stratification.enabled: \
     false`: with the default, xpcsjax asks for 32.7 GB and fails; `optimization.nlsq.loss: \
     linear`: the sum of squares homodyne fits); homodyne runs with `--python-compat`, the \
@@ -241,10 +243,13 @@ impl Bench {
             size: POINTS,
             repeat,
         };
+        std::fs::create_dir_all(out)?;
+        let cpu = out.join(format!("{}_homodyne_{repeat}.cpu.txt", case.name));
         let cli = self.homodyne_cli.clone();
+        let args = self.wrapped(&cpu, None, &cli, args);
         let load = load_average();
-        let run = self.measure(key, &cli, &args, None, Some(&read));
-        self.note_load(load);
+        let run = self.measure(key, Path::new("/bin/sh"), &args, None, Some(&read));
+        self.note_run(load, &cpu);
         Ok(run.failure.is_none())
     }
 
@@ -262,19 +267,14 @@ impl Bench {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let log = dir.join("xpcsjax.log");
-        // `sh` execs xpcsjax (the process /usr/bin/time measures), with float64 and its
-        // log (stderr) in a file.
+        let cpu = dir.join("cpu.txt");
         let args = strings(&[
-            "-c",
-            r#"log="$1"; shift; export JAX_ENABLE_X64=1; exec "$@" 2>"$log""#,
-            "sh",
-            &log.to_string_lossy(),
-            &xpcsjax.to_string_lossy(),
             "--config",
             &case.yaml.to_string_lossy(),
             "--output",
             &dir.to_string_lossy(),
         ]);
+        let args = self.wrapped(&cpu, Some(&log), xpcsjax, args);
         let read = |_: &str| {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             read_xpcsjax_outputs(&dir, &text, truth)
@@ -287,7 +287,7 @@ impl Bench {
         };
         let load = load_average();
         self.measure(key, Path::new("/bin/sh"), &args, Some(&dir), Some(&read));
-        self.note_load(load);
+        self.note_run(load, &cpu);
         // Exit status 2 is xpcsjax's "not converged": its result files are written, and
         // the record says so; any other failure gets the log's last error line.
         if let Some(last) = self.runs.last_mut() {
@@ -297,10 +297,48 @@ impl Bench {
         Ok(())
     }
 
-    /// Records `load`, the load average at the start of the last run, in its record.
-    fn note_load(&mut self, load: Option<f64>) {
+    /// The arguments of `/bin/sh` that run `program args` with `JAX_ENABLE_X64=1`: `sh`
+    /// execs the inner `/usr/bin/time` (where there is one), which writes the run's CPU
+    /// seconds (user, system) to `cpu`, with the program's stderr to `log` where given.
+    /// The outer `/usr/bin/time` and `timeout` of [`Bench::measure`] still see one process
+    /// tree, and the peak RSS is the program's.
+    fn wrapped(
+        &self,
+        cpu: &Path,
+        log: Option<&Path>,
+        program: &Path,
+        args: Vec<String>,
+    ) -> Vec<String> {
+        let _ = std::fs::remove_file(cpu);
+        let time = if self.time_v {
+            r#"/usr/bin/time -f "%U %S" -o "$cpu" "#
+        } else {
+            ""
+        };
+        let stderr = if log.is_some() { r#" 2>"$log""# } else { "" };
+        let script = format!(
+            r#"cpu="$1"; log="$2"; shift 2; export JAX_ENABLE_X64=1; exec {time}"$@"{stderr}"#
+        );
+        let mut wrapped = strings(&[
+            "-c",
+            &script,
+            "sh",
+            &cpu.to_string_lossy(),
+            &log.map_or_else(String::new, |l| l.to_string_lossy().into_owned()),
+            &program.to_string_lossy(),
+        ]);
+        wrapped.extend(args);
+        wrapped
+    }
+
+    /// Records in the last run's record `load`, the load average at its start, and its
+    /// CPU seconds from the file `cpu` ([`cpu_seconds`]).
+    fn note_run(&mut self, load: Option<f64>, cpu: &Path) {
+        let cpu = std::fs::read_to_string(cpu).ok();
         if let Some(fields) = self.runs.last_mut().and_then(|r| r.record.as_object_mut()) {
             fields.insert("load_average".to_owned(), json!(load));
+            let seconds = cpu.as_deref().and_then(cpu_seconds);
+            fields.insert("cpu_seconds".to_owned(), json!(seconds));
         }
     }
 
@@ -312,16 +350,50 @@ impl Bench {
             .collect()
     }
 
-    /// xpcsjax's time over homodyne's for `case` ([`bracketed_ratio`]).
+    /// xpcsjax's end-to-end time over homodyne's for `case` ([`bracketed_ratio`]).
     pub(super) fn xpcsjax_ratio(&self, case: &str) -> Option<f64> {
+        self.ratio_of(case, |r| Some(r.process_seconds))
+    }
+
+    /// The same ratio of CPU seconds (user + system), which other work on the machine
+    /// changes less than wall time.
+    fn xpcsjax_cpu_ratio(&self, case: &str) -> Option<f64> {
+        self.ratio_of(case, |r| r.record["cpu_seconds"].as_f64())
+    }
+
+    /// [`bracketed_ratio`] of `seconds` of the successful runs.
+    fn ratio_of(&self, case: &str, seconds: fn(&Run) -> Option<f64>) -> Option<f64> {
         let times = |tool: &str| -> Vec<(usize, f64)> {
             self.xpcsjax_runs(case, tool)
                 .iter()
                 .filter(|r| r.failure.is_none())
-                .map(|r| (r.repeat, r.process_seconds))
+                .filter_map(|r| seconds(r).map(|s| (r.repeat, s)))
                 .collect()
         };
         bracketed_ratio(&times(OURS), &times(TOOL))
+    }
+
+    /// The ratio cell of xpcsjax's row: end to end and CPU time; where xpcsjax was
+    /// stopped at the time limit, the bound that gives.
+    fn ratio_cell(&self, case: &str) -> String {
+        if let Some(ratio) = self.xpcsjax_ratio(case) {
+            return match self.xpcsjax_cpu_ratio(case) {
+                Some(cpu) => format!("{} (CPU {cpu:.1}x)", fmt_ratio(Some(ratio))),
+                None => fmt_ratio(Some(ratio)),
+            };
+        }
+        let stopped = (self.xpcsjax_runs(case, TOOL).iter()).any(|r| {
+            r.failure
+                .as_deref()
+                .is_some_and(|f| f.starts_with("stopped at"))
+        });
+        match self.xpcsjax_seconds(case, OURS) {
+            Some(ours) if stopped => format!(
+                "more than {:.0}x (xpcsjax stopped at {TIME_LIMIT_S} s)",
+                TIME_LIMIT_S as f64 / ours
+            ),
+            _ => String::new(),
+        }
     }
 
     /// The median end-to-end seconds of `tool` on `case`, failed runs left out.
@@ -372,8 +444,8 @@ impl Bench {
              to end; the error of each against the truth the data were made with (how: \"How it \
              measures\" below). This section alone: `cargo xtask bench --only xpcsjax`. These \
              figures: git {}, {}, {} cores{shared}.\n\n\
-             | case | tool | end to end (median) | fit (its own timing) | peak RSS | iterations | converged | rms residual | largest relative error (parameter) | in standard errors | runs | xpcsjax time / homodyne |\n\
-             |---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
+             | case | tool | end to end (median) | CPU time (median) | fit (its own timing) | peak RSS | iterations | converged | rms residual | largest relative error (parameter) | in standard errors | runs | xpcsjax / homodyne, end to end (CPU time) |\n\
+             |---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
             XPCSJAX.replace("==", " "),
             m["git"].as_str().unwrap_or("?"),
             m["date"].as_str().unwrap_or("?"),
@@ -388,7 +460,7 @@ impl Bench {
                         .get(&format!("{tool} {case}"))
                         .or(reason.filter(|_| tool == TOOL))
                         .map_or("not run", String::as_str);
-                    let _ = writeln!(md, "| {case} | {label} | {why} | | | | | | | | | |");
+                    let _ = writeln!(md, "| {case} | {label} | {why} | | | | | | | | | | |");
                     continue;
                 }
                 let record = runs
@@ -397,14 +469,19 @@ impl Bench {
                     .find(|r| !r.record.is_null())
                     .map_or(&Value::Null, |r| &r.record);
                 let ratio = if tool == TOOL {
-                    self.xpcsjax_ratio(case)
+                    self.ratio_cell(case)
                 } else {
-                    None
+                    String::new()
                 };
                 let _ = writeln!(
                     md,
-                    "| {case} | {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {case} | {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {ratio} |",
                     fmt_s(self.xpcsjax_seconds(case, tool)),
+                    fmt_s(median(
+                        runs.iter()
+                            .filter(|r| r.failure.is_none())
+                            .filter_map(|r| r.record["cpu_seconds"].as_f64())
+                    )),
                     fmt_s(median(
                         runs.iter()
                             .filter(|r| r.failure.is_none())
@@ -421,7 +498,6 @@ impl Bench {
                         .as_f64()
                         .map_or("n/a".to_owned(), |z| format!("{z:.1}")),
                     runs.len(),
-                    fmt_ratio(ratio)
                 );
             }
         }
@@ -680,6 +756,19 @@ fn empty_caches(caches: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// The CPU seconds (user + system) in a file `/usr/bin/time -f "%U %S"` wrote: its last
+/// line (a line before it says when the command exited with another status than 0).
+pub(super) fn cpu_seconds(text: &str) -> Option<f64> {
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let mut sum = 0.0;
+    let mut fields = 0;
+    for field in line.split_whitespace() {
+        sum += field.parse::<f64>().ok()?;
+        fields += 1;
+    }
+    (fields == 2).then_some(sum)
+}
+
 /// The 1-minute load average (`/proc/loadavg`), where it can be read.
 fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
@@ -760,6 +849,17 @@ mod tests {
         assert_eq!(record["worst_z"], json!(1.0));
         assert_eq!(record["iterations"], json!(4));
         assert!(record["converged"].as_bool().unwrap());
+    }
+
+    #[test]
+    fn cpu_seconds_are_user_plus_system_from_the_last_line() {
+        assert_eq!(cpu_seconds("12.50 0.75\n"), Some(13.25));
+        assert_eq!(
+            cpu_seconds("Command exited with non-zero status 2\n3.00 1.00\n"),
+            Some(4.0)
+        );
+        assert_eq!(cpu_seconds("Command terminated by signal 9\n"), None);
+        assert_eq!(cpu_seconds(""), None);
     }
 
     #[test]
@@ -846,6 +946,8 @@ mod tests {
         ] {
             let mut record = rec(seconds, error);
             record["load_average"] = json!(1.5 + seconds / 30.0);
+            // homodyne 1 CPU second a run, xpcsjax 2 per wall second.
+            record["cpu_seconds"] = json!(if tool == TOOL { 2.0 * seconds } else { 1.5 });
             bench.runs.push(Run {
                 tool: tool.to_owned(),
                 case: case.to_owned(),
@@ -863,7 +965,7 @@ mod tests {
         bench.xpcsjax_tables(&mut md);
         assert!(
             md.contains(&format!(
-                "| {case} | xpcsjax | 30.000 s | 15.000 s | 100 MB | 4 | ok | 5.0000000e-3 | 0.450 (D_offset) | 1.2 | 1 | **50.0x** |"
+                "| {case} | xpcsjax | 30.000 s | 60.000 s | 15.000 s | 100 MB | 4 | ok | 5.0000000e-3 | 0.450 (D_offset) | 1.2 | 1 | **50.0x** (CPU 40.0x) |"
             )),
             "{md}"
         );
@@ -876,5 +978,15 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("`cargo xtask bench --only xpcsjax`"), "{md}");
+        // xpcsjax stopped at the time limit: the bound it gives.
+        let last = bench.runs.iter_mut().find(|r| r.tool == TOOL).unwrap();
+        last.failure = Some(format!("stopped at the time limit of {TIME_LIMIT_S} s"));
+        let mut md = String::new();
+        bench.xpcsjax_tables(&mut md);
+        let bound = format!(
+            "more than {:.0}x (xpcsjax stopped at {TIME_LIMIT_S} s) |",
+            TIME_LIMIT_S as f64 / 0.5
+        );
+        assert!(md.contains(&bound), "{md}");
     }
 }
