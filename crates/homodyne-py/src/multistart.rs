@@ -1,6 +1,8 @@
 //! Multistart from Python: the `multistart`, `multistart_seed` and `multistart_budget`
-//! arguments of `curve_fit` and `least_squares`, run by [`homodyne::Multistart`], and its
-//! report as the result's `multistart` dict.
+//! arguments of `curve_fit` and `least_squares` (and the same configuration keys of
+//! `NLSQWrapper.fit`), run by [`homodyne::Multistart`], and its report as the result's
+//! `multistart` dict; the same keywords of `homodyne_rs.xpcs.fit`, laid over the
+//! configuration's `optimization.nlsq.multi_start` ([`over`]).
 //!
 //! A multistart fits from the given start and `N` points of a Latin hypercube within the
 //! bounds, each with at most `multistart_budget` cost evaluations, side by side; the
@@ -15,6 +17,7 @@
 //! parameter named in the message and in `error_context`.
 
 use homodyne::{Fit, Multistart, MultistartReport};
+use homodyne_cli::args::MultistartArgs;
 use homodyne_core::{OptimizationError, OptimizationResult};
 use pyo3::prelude::*;
 
@@ -28,6 +31,63 @@ pub(crate) fn multistart(settings: Option<Settings>) -> Option<Multistart> {
     settings
         .filter(|&(starts, _, _)| starts > 0)
         .map(|(starts, seed, budget)| Multistart::new(starts).seed(seed).budget(budget))
+}
+
+/// The multistart keywords of `homodyne_rs.xpcs.fit` as the Python layer passes them,
+/// checked there: `(multistart, multistart_seed, multistart_budget)`, each `None` when not
+/// given.
+pub(crate) type Overrides = (Option<usize>, Option<u64>, Option<usize>);
+
+/// A keyword of [`Overrides`] that has no multistart to apply to: its name and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unapplied {
+    /// `multistart_seed` or `multistart_budget`.
+    pub argument: &'static str,
+    /// The message of the `NLSQInputError`.
+    pub message: String,
+}
+
+/// `base` (the configuration's `optimization.nlsq.multi_start`, or the demo's
+/// multistart) with the keywords laid over it as `homodyne xpcs` lays `--multistart N
+/// --multistart-seed S --multistart-budget K` over it ([`MultistartArgs::over`]): `N`
+/// makes a new multistart of `N` starts seeded by `base`'s seed, else `default_seed`
+/// (the command line's: 42 for a configuration, 0 for the demo); `S` and `K` replace the
+/// seed and budget. `N = 0` drops any multistart (no keyword of the command line does).
+///
+/// # Errors
+///
+/// `multistart_seed` or `multistart_budget` given with no multistart to apply to, named.
+pub(crate) fn over(
+    base: Option<Multistart>,
+    (starts, seed, budget): Overrides,
+    default_seed: u64,
+) -> Result<Option<Multistart>, Unapplied> {
+    let base = if starts == Some(0) { None } else { base };
+    let starts = starts.filter(|&n| n > 0);
+    if starts.is_none() && base.is_none() {
+        let argument = match (seed, budget) {
+            (None, None) => return Ok(None),
+            (Some(_), _) => "multistart_seed",
+            (None, Some(_)) => "multistart_budget",
+        };
+        return Err(Unapplied {
+            argument,
+            message: format!(
+                "{argument} needs a multistart to apply to: give multistart=N (N >= 1), \
+                 or a configuration with optimization.nlsq.multi_start.enable: true"
+            ),
+        });
+    }
+    let args = MultistartArgs {
+        starts: starts.map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
+        seed,
+        budget: budget.map(|k| u64::try_from(k).unwrap_or(u64::MAX)),
+    };
+    // With a multistart to apply to, `over` cannot refuse; its error is kept all the same.
+    args.over(base, default_seed).map_err(|message| Unapplied {
+        argument: "multistart",
+        message,
+    })
 }
 
 /// Runs `fit`, from the given start and `multistart`'s starts when there is one; the

@@ -6,7 +6,10 @@
 //! starts, the fit with its per-angle scaling choice, and the result files. A fit runs on
 //! a worker thread with the GIL released ([`Control`]): Ctrl-C stops it, `progress=True`
 //! draws a bar. The demo (`homodyne xpcs --demo`) is fitted the same way, so a fit from
-//! Python gives the command line's numbers bit for bit.
+//! Python gives the command line's numbers bit for bit. The keywords `multistart`,
+//! `multistart_seed` and `multistart_budget` are laid over the configuration's (or the
+//! demo's) multistart as the command line's `--multistart` options are
+//! ([`multistart::over`]); the result's `multistart` is the multistart's report.
 //!
 //! Failures are the package's exceptions: a configuration or data file that cannot be used
 //! is an `NLSQInputError` naming the file or key (its `error_context` holds `path` or
@@ -17,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use homodyne_cli::checks;
+use homodyne_cli::failure::Failure;
 use homodyne_cli::processes::Processes;
 use homodyne_cli::xpcs::{
     KeySetting, PreparedDemo, PreparedRun, RunError, RunSettings, XpcsRun, configuration_with,
@@ -31,6 +35,7 @@ use pyo3::types::PyDict;
 use crate::control::Control;
 use crate::convert::result_dict;
 use crate::errors::{self, ErrorClass};
+use crate::multistart;
 
 /// Adds this module's functions and classes to `_native`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -155,9 +160,12 @@ fn xpcs_load<'py>(
 /// `data`: the arrays `(c2_exp, t1, phi_angles_list, wavevector_q_list)` to fit instead
 /// of the configuration's data file (its frame range is not applied; `dt` is the
 /// configuration's, else the spacing of `t1`).
+/// `multistart`: the keywords `(multistart, multistart_seed, multistart_budget)` laid over
+/// the configuration's (or the demo's) multistart as `--multistart`, `--multistart-seed`
+/// and `--multistart-budget` are ([`multistart::over`]); `None` keeps it.
 #[pyfunction]
 #[pyo3(signature = (config = None, settings_json = "{}", demo = None, python_compat = false,
-    output_dir = None, progress = false, data = None, hdf5 = false))]
+    output_dir = None, progress = false, data = None, hdf5 = false, multistart = None))]
 #[allow(clippy::too_many_arguments)] // the keywords of homodyne_rs.xpcs.fit
 fn xpcs_fit<'py>(
     py: Python<'py>,
@@ -169,6 +177,7 @@ fn xpcs_fit<'py>(
     progress: bool,
     data: Option<GivenArrays<'py>>,
     hdf5: bool,
+    multistart: Option<multistart::Overrides>,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
     let settings = key_settings(py, settings_json)?;
     if demo.is_some() && (config.is_some() || !settings.is_empty() || data.is_some()) {
@@ -199,13 +208,31 @@ fn xpcs_fit<'py>(
     };
     let control = Control::new(progress);
     let mut warnings = Vec::new();
+    // A multistart keyword with nothing to apply to, named in the error's context.
+    let mut unapplied = None;
+    let mut over = |base, default_seed| match multistart {
+        None => Ok(base),
+        Some(overrides) => multistart::over(base, overrides, default_seed).map_err(|e| {
+            let failure = Failure::input(e.message.clone());
+            unapplied = Some(e);
+            RunError {
+                failure,
+                cause: None,
+            }
+        }),
+    };
     let outcome = control.run(py, || -> Result<XpcsRun, RunError> {
         let processes = Processes::alone();
         if let Some((angles, frames)) = demo {
-            return PreparedDemo::prepare(angles, frames, form)?.fit(&processes, &control);
+            let mut prepared = PreparedDemo::prepare(angles, frames, form)?;
+            // The command line's seed for the demo's multistart.
+            prepared.options.multistart = over(prepared.options.multistart.take(), 0)?;
+            return prepared.fit(&processes, &control);
         }
         let mut config = configuration_with(config.as_deref(), &settings)?;
         warnings.extend(config.warnings.iter().cloned());
+        // The command line's seed for a configuration's multistart.
+        config.multistart = over(config.multistart.take(), 42)?;
         let settings = RunSettings {
             form,
             sigma_auto: false,
@@ -224,6 +251,10 @@ fn xpcs_fit<'py>(
         };
         prepared.fit(&processes, &control)
     })?;
+    if let Some(e) = unapplied {
+        let context = BTreeMap::from([("argument".to_owned(), e.argument.to_owned())]);
+        return Err(errors::error(py, ErrorClass::Input, &e.message, &context));
+    }
     let run = outcome.map_err(|e| run_error(py, e))?;
     let (aic, bic) = diagnose_into(&run, &mut warnings);
     let written = match &output_dir {
@@ -378,6 +409,10 @@ fn run_dict<'py>(py: Python<'py>, run: &XpcsRun) -> PyResult<Bound<'py, PyDict>>
         stages.push(s);
     }
     d.set_item("coarse_stages", stages)?;
+    d.set_item(
+        "multistart",
+        multistart::report_dict(py, run.fitted.multistart.as_ref())?,
+    )?;
     d.set_item("result", result_dict(py, result)?)?;
     Ok(d)
 }

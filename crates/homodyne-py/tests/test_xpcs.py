@@ -6,7 +6,9 @@ contrast and offset and the chi-squared agree to 1e-12 relative. The binary is
 ``$HOMODYNE_BIN`` when set, else built with cargo from this checkout (debug profile).
 """
 
+import copy
 import json
+import math
 import os
 import shutil
 import signal
@@ -362,3 +364,161 @@ def test_the_hdf5_copy_of_the_arrays_is_written_when_asked(tmp_path):
         asked = xpcs.fit(demo=True, angles=2, frames=40, output_dir=tmp_path, hdf5=True)
     assert any(f.endswith("fitted_data.h5") for f in asked.files)
     assert (tmp_path / "nlsq" / "fitted_data.h5").is_file()
+
+
+# Multistart: the configuration's optimization.nlsq.multi_start, the keywords multistart=,
+# multistart_seed=, multistart_budget= (the command line's --multistart options), and the
+# report as XpcsResult.multistart.
+
+MULTISTART_KEYS = ["n_candidates", "seed", "budget", "cost_rtol", "basin_tol", "best",
+                   "in_best_basin", "candidates"]
+
+
+@pytest.fixture(scope="module")
+def two_component_config(homodyne_bin, tmp_path_factory):
+    """The command line's two-component (heterodyne) demo written as an APS-U file with
+    the YAML that fits it: 2 angles x 40 frames, a multistart of 16 starts (seed 42)."""
+    folder = tmp_path_factory.mktemp("two_component")
+    run_cli(homodyne_bin, "xpcs", "--demo", "--mode", "heterodyne", "--angles", 2,
+            "--frames", 40, "--write-data", folder)
+    config = folder / "demo_two_component.yaml"
+    text = config.read_text()
+    assert "analysis_mode: two_component" in text and "multi_start:" in text
+    return config
+
+
+def summary_multistart(folder):
+    """``optimization_summary.multistart`` of ``<folder>/nlsq/analysis_results_nlsq.json``."""
+    with open(Path(folder) / "nlsq" / "analysis_results_nlsq.json") as f:
+        return json.load(f)["optimization_summary"]["multistart"]
+
+
+def as_written(report):
+    """``report`` with the statuses as the result files name them (the Python package's
+    ``max_iter`` for homodyne_rs's ``max_evaluations``)."""
+    names = {"max_evaluations": "max_iter"}
+    return dict(report, candidates=[
+        dict(c, convergence_status=names.get(c["convergence_status"], c["convergence_status"]))
+        for c in report["candidates"]])
+
+
+def assert_same_held_fit(cli_dir, py_dir, result):
+    """:func:`assert_same_fit` for a fit with held physical parameters: their uncertainty
+    is ``null`` in ``parameters.json`` and 0 in :attr:`XpcsResult.uncertainties`."""
+    held = [name for name, flag in zip(result.parameters, result.result["parameter_flags"])
+            if flag.lower() == "fixed"]
+    assert held
+    for name in held:
+        assert result.uncertainties[name] == 0.0
+        assert parameters_json(cli_dir)["parameters"][name]["uncertainty"] is None
+    shown = copy.copy(result)
+    shown.uncertainties = {k: (math.nan if k in held else v)
+                           for k, v in result.uncertainties.items()}
+    assert_same_fit(cli_dir, py_dir, shown)
+
+
+def quiet_fit(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", xpcs.XpcsWarning)
+        return xpcs.fit(*args, **kwargs)
+
+
+def test_a_two_component_configuration_fits_from_python_as_the_cli_fits_it(
+    homodyne_bin, two_component_config, tmp_path
+):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--config", two_component_config, "--output-dir", cli_dir)
+    result = quiet_fit(two_component_config, output_dir=py_dir)
+    assert result.analysis_mode == "two_component"
+    assert list(result.parameters)[-14:] == [
+        "D0_ref", "alpha_ref", "D_offset_ref", "D0_sample", "alpha_sample",
+        "D_offset_sample", "v0", "v_beta", "v_offset", "f0", "f1", "f2", "f3", "phi0_het"]
+    assert_same_held_fit(cli_dir, py_dir, result)
+    # The configuration's multistart ran, and its report is the command line's.
+    report = result.multistart
+    assert list(report) == MULTISTART_KEYS
+    assert (report["n_candidates"], report["seed"], report["budget"]) == (17, 42, 100)
+    assert len(report["candidates"]) == 17
+    # Every start holds the held parameters (candidate 0 starts where the coarse stages
+    # ended, the others are Latin-hypercube points).
+    names = list(result.parameters)
+    for c in report["candidates"]:
+        assert len(c["start"]) == len(names)
+        for name in ("D_offset_ref", "D_offset_sample", "f2"):
+            assert c["start"][names.index(name)] == 0.0
+    costs = [c["final_cost"] for c in report["candidates"]]
+    assert report["best"] == int(np.argmin(costs))
+    assert as_written(report) == summary_multistart(cli_dir) == summary_multistart(py_dir)
+    assert result.to_dict()["multistart"] == report
+
+
+def test_the_multistart_keywords_are_the_cli_options(
+    homodyne_bin, two_component_config, tmp_path
+):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--config", two_component_config, "--output-dir", cli_dir,
+            "--multistart", 4, "--multistart-seed", 3, "--multistart-budget", 30)
+    result = quiet_fit(two_component_config, output_dir=py_dir, multistart=4,
+                       multistart_seed=3, multistart_budget=30)
+    assert_same_held_fit(cli_dir, py_dir, result)
+    report = result.multistart
+    assert (report["n_candidates"], report["seed"], report["budget"]) == (5, 3, 30)
+    assert all(c["nfev"] <= 30 for c in report["candidates"])
+    assert as_written(report) == summary_multistart(cli_dir)
+    # multistart=N keeps the configuration's seed; the budget alone keeps its starts.
+    kept = quiet_fit(two_component_config, multistart=2).multistart
+    assert (kept["n_candidates"], kept["seed"], kept["budget"]) == (3, 42, 100)
+    budget = quiet_fit(two_component_config, multistart_budget=10).multistart
+    assert (budget["n_candidates"], budget["seed"], budget["budget"]) == (17, 42, 10)
+
+
+def test_multistart_zero_drops_the_configurations_multistart(two_component_config):
+    plain = quiet_fit(two_component_config, multistart=0)
+    assert plain.multistart is None
+    assert plain.to_dict()["multistart"] is None
+
+
+def test_the_multi_start_section_set_as_keys_runs_a_multistart(demo_config):
+    off = quiet_fit(demo_config, analysis_mode="static")
+    assert off.multistart is None
+    on = quiet_fit(demo_config, analysis_mode="static",
+                   optimization__nlsq__multi_start={"enable": True, "n_starts": 3, "seed": 5,
+                                                    "max_nfev_per_start": 20})
+    assert (on.multistart["n_candidates"], on.multistart["seed"],
+            on.multistart["budget"]) == (4, 5, 20)
+    # A keyword over the section: the section's seed, the keyword's starts.
+    over = quiet_fit(demo_config, analysis_mode="static", multistart=2,
+                     optimization__nlsq__multi_start={"enable": True, "seed": 5})
+    assert (over.multistart["n_candidates"], over.multistart["seed"]) == (3, 5)
+
+
+def test_the_demo_takes_the_multistart_keywords_as_the_cli_does(homodyne_bin, tmp_path):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--demo", "--angles", 2, "--frames", 40, "--multistart", 2,
+            "--output-dir", cli_dir)
+    result = quiet_fit(demo=True, angles=2, frames=40, multistart=2, output_dir=py_dir)
+    assert_same_fit(cli_dir, py_dir, result)
+    assert (result.multistart["n_candidates"], result.multistart["seed"]) == (3, 0)
+    assert as_written(result.multistart) == summary_multistart(cli_dir)
+    assert quiet_fit(demo=True, angles=2, frames=40).multistart is None
+
+
+@pytest.mark.parametrize(
+    ("keywords", "named"),
+    [
+        ({"multistart": -1}, "multistart=-1"),
+        ({"multistart": 2.5}, "multistart=2.5"),
+        ({"multistart": True}, "multistart=True"),
+        ({"multistart": 2, "multistart_seed": -1}, "multistart_seed=-1"),
+        ({"multistart": 2, "multistart_budget": 0}, "multistart_budget=0"),
+        ({"multistart_seed": 3}, "multistart_seed needs a multistart"),
+        ({"multistart_budget": 30}, "multistart_budget needs a multistart"),
+        ({"multistart": 0, "multistart_seed": 3}, "multistart_seed needs a multistart"),
+    ],
+)
+def test_bad_multistart_keywords_are_refused_naming_them(demo_config, keywords, named):
+    with pytest.raises(NLSQInputError, match=named) as caught:
+        quiet_fit(demo_config, **keywords)
+    assert caught.value.error_context["argument"] == named.split("=")[0].split(" ")[0]
+    with pytest.raises(NLSQInputError, match=named):
+        quiet_fit(demo=True, angles=1, frames=20, **keywords)

@@ -1,5 +1,5 @@
 """Checking and shaping the arguments of a curve fit, shared by ``curve_fit`` and
-``NLSQWrapper.fit`` (and the multistart's, by ``least_squares`` too): everything is checked here, before any work, and a problem raises
+``NLSQWrapper.fit`` (and the multistart's, by ``least_squares`` and ``xpcs.fit`` too): everything is checked here, before any work, and a problem raises
 :class:`~homodyne_rs.exceptions.NLSQInputError` (a ``ValueError``) or, for non-finite data,
 :class:`~homodyne_rs.exceptions.NLSQNumericalError` naming the array and the position.
 """
@@ -16,7 +16,7 @@ from . import _native
 from .exceptions import NLSQInputError, NLSQNumericalError
 
 __all__ = ["Model", "parameter_names", "as_bounds", "as_data", "check_finite",
-           "multistart_settings", "DEFAULT_MULTISTART_BUDGET"]
+           "multistart_settings", "multistart_overrides", "DEFAULT_MULTISTART_BUDGET"]
 
 #: Cost evaluations allowed to each start of a multistart by default (the library's
 #: ``homodyne::multistart::DEFAULT_START_NFEV``, the CLI's ``--multistart-budget``).
@@ -222,3 +222,26 @@ def multistart_settings(multistart: Any, seed: Any = 0,
     budget = _whole_number(budget, "multistart_budget", 1, 2**63 - 1,
                            "the cost evaluations allowed to each start, at least 1")
     return (starts, seed, budget) if starts > 0 else None
+
+
+def multistart_overrides(multistart: Any, seed: Any, budget: Any) -> Optional[tuple]:
+    """The multistart keywords of :func:`homodyne_rs.xpcs.fit`, checked, as ``(starts,
+    seed, budget)`` with ``None`` for each one not given; ``None`` when none is given.
+
+    Unlike :func:`multistart_settings` nothing has a default here: what is not given
+    keeps the configuration's ``optimization.nlsq.multi_start`` value. ``multistart`` is
+    0 or more (0: no multistart, whatever the configuration says), ``seed`` 0 to
+    2**64 - 1, ``budget`` at least 1; a bad value raises ``NLSQInputError`` naming the
+    argument, before any work.
+    """
+    if multistart is None and seed is None and budget is None:
+        return None
+    starts = None if multistart is None else _whole_number(
+        multistart, "multistart", 0, 2**63 - 1,
+        "the number of starts besides the given one, 0 or more (0: no multistart)")
+    seed = None if seed is None else _whole_number(
+        seed, "multistart_seed", 0, 2**64 - 1, "a seed from 0 to 2**64 - 1")
+    budget = None if budget is None else _whole_number(
+        budget, "multistart_budget", 1, 2**63 - 1,
+        "the cost evaluations allowed to each start, at least 1")
+    return starts, seed, budget

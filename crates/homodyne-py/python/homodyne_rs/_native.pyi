@@ -386,10 +386,14 @@ def xpcs_fit(
         ]
     ] = None,
     hdf5: bool = False,
+    multistart: Optional[tuple[Optional[int], Optional[int], Optional[int]]] = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Fits the configuration ``config`` (or, with ``demo=(angles, frames)``, the command
     line's demo dataset; or the arrays ``data = (c2_exp, t1, phi_angles_list,
     wavevector_q_list)``) as ``homodyne xpcs`` does; the fit as a dict and the warnings.
+    ``multistart = (starts, seed, budget)`` (each ``None`` when not given) is laid over the
+    configuration's or the demo's multistart as ``--multistart``, ``--multistart-seed``
+    and ``--multistart-budget`` are; the dict's ``multistart`` is its report (or ``None``).
     """
 
 def xpcs_write_demo(

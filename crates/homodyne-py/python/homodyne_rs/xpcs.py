@@ -24,6 +24,15 @@ the whole section). Relative data paths are relative to the configuration file's
 but this fit does not use (``optimization__nlsq__max_iterations``) gives a warning.
 ``homodyne config --mode laminar_flow`` writes a template with every key.
 
+Several minima
+--------------
+A configuration's ``optimization.nlsq.multi_start`` (``enable: true``, ``n_starts``,
+``seed``, ``max_nfev_per_start``: xpcsjax's keys) fits from the configured start and from
+``n_starts`` starts of a Latin hypercube within the bounds, then finishes the best, as
+``homodyne xpcs`` does; so does the keyword ``multistart=N`` (the command line's
+``--multistart N``), with ``multistart_seed`` and ``multistart_budget``. The result's
+:attr:`XpcsResult.multistart` reports every start.
+
 Warnings of the configuration, the loader and the fit (unknown keys in the file, a
 clamped frame range, parameters the data do not determine) are issued as
 :class:`XpcsWarning`.
@@ -41,6 +50,7 @@ from typing import Any, Dict, List, Optional, Union
 import numpy as np
 
 from . import _native
+from ._fit_arguments import multistart_overrides
 from .exceptions import NLSQInputError
 
 __all__ = ["XpcsResult", "XpcsWarning", "fit", "load"]
@@ -68,7 +78,9 @@ class XpcsResult:
         Name -> fitted value, in the model's order: the contrasts and offsets
         (``contrast[0]``, ..., ``offset[0]``, ...) or their Fourier coefficients, then the
         physical parameters (``D0``, ``alpha``, ``D_offset``, and in laminar flow
-        ``gamma_dot_t0``, ``beta``, ``gamma_dot_t_offset``, ``phi0``).
+        ``gamma_dot_t0``, ``beta``, ``gamma_dot_t_offset``, ``phi0``; in the
+        two-component model ``D0_ref``, ``alpha_ref``, ``D_offset_ref``, ``D0_sample``,
+        ..., ``f0``, ..., ``phi0_het``).
     uncertainties : dict
         Name -> one-sigma standard error ``sqrt(C_kk)`` (0 for a held parameter).
     chi_squared : float
@@ -91,11 +103,22 @@ class XpcsResult:
         ``uncertainties``, ``nfev``, ``njev``, ``optimality``, ``parameter_flags``,
         ``strategy``, ... (the fields of ``OptimizationResult``).
     analysis_mode : str
-        ``static`` or ``laminar_flow``.
+        ``static``, ``laminar_flow`` or ``two_component`` (the heterodyne model).
     scaling : str
         The per-angle scaling fitted (``individual``, ``constant``, ``fourier``, ...).
     truth : dict or None
         Name -> the value the data were made from (the demo only).
+    multistart : dict or None
+        The report of a multistart (the configuration's
+        ``optimization.nlsq.multi_start``, or ``multistart=N``), ``None`` without one:
+        ``n_candidates``, ``seed``, ``budget``, ``cost_rtol``, ``basin_tol``, ``best``
+        (the start finished: 0 is the configured start), ``in_best_basin`` (how many
+        starts reached the finished fit's basin) and ``candidates``, each with its
+        ``index``, ``start`` (every parameter, in the model's order),
+        ``convergence_status``, ``final_cost``, ``iterations``, ``nfev``,
+        ``in_best_basin`` and, for a start whose fit failed, ``error``; the command
+        line's ``optimization_summary.multistart`` in ``parameters.json``. The other
+        fields are the finished fit's.
     info : dict
         The rest: ``aic`` and ``bic`` (lmfit's definitions), ``q``, ``n_t``, ``times``
         (the frame times fitted), ``start``, ``coarse_stages``, ``model_form``,
@@ -130,6 +153,7 @@ class XpcsResult:
     analysis_mode: str = ""
     scaling: str = ""
     truth: Optional[Dict[str, float]] = None
+    multistart: Optional[Dict[str, Any]] = None
     info: Dict[str, Any] = field(default_factory=dict)
     files: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
@@ -213,6 +237,9 @@ def fit(
     angles: int = 3,
     frames: int = 300,
     python_compat: bool = False,
+    multistart: Optional[int] = None,
+    multistart_seed: Optional[int] = None,
+    multistart_budget: Optional[int] = None,
     **keys: Any,
 ) -> XpcsResult:
     """Fit an XPCS dataset as ``homodyne xpcs --config config`` fits it.
@@ -248,6 +275,27 @@ def fit(
         The demo's size (``--angles``, ``--frames``).
     python_compat : bool
         Evaluate the Python package's form of the model (``--python-compat``).
+    multistart : int, optional
+        Fit from the configured start and ``multistart`` starts of a Latin hypercube
+        within the bounds (each free parameter's range cut into that many strata, one
+        start in each; the rate prefactors with a positive lower bound drawn in their
+        logarithm), each with at most ``multistart_budget`` cost evaluations, side by
+        side, then finish the start of lowest cost with the fit's own settings
+        (``--multistart N``): for a model with several minima, as the two-component one
+        has. It replaces the configuration's ``optimization.nlsq.multi_start``, keeping
+        its seed; 0: no multistart, whatever the configuration says; ``None`` (default):
+        the configuration's. Every free parameter needs finite bounds; not with a
+        STREAMING fit.
+    multistart_seed : int, optional
+        The hypercube's seed, 0 to 2**64 - 1 (``--multistart-seed``): the same seed, the
+        same starts and the same result, bit for bit. ``None``: the configuration's
+        ``multi_start.seed``, else 42 (0 for the demo).
+    multistart_budget : int, optional
+        The cost evaluations each start may spend, at least 1 (``--multistart-budget``).
+        ``None``: the configuration's ``multi_start.max_nfev_per_start``, else 100 (a new
+        multistart of ``multistart=N`` has 100).
+        ``multistart_seed`` and ``multistart_budget`` need a multistart to apply to
+        (``multistart=N`` or the configuration's).
     **keys
         Configuration keys set on top of the file (see the module documentation):
         ``analysis_mode="static"``, ``optimization__nlsq__sigma="auto"``.
@@ -260,7 +308,10 @@ def fit(
     ------
     NLSQInputError
         A configuration, key or data file that cannot be used (named in the message and
-        in ``error_context``), ``demo=True`` with a configuration.
+        in ``error_context``), ``demo=True`` with a configuration, a multistart keyword
+        that is not a whole number in its range or that has no multistart to apply to
+        (``error_context["argument"]`` names it), a free parameter without finite bounds
+        in a multistart.
     NLSQOptimizationError
         The fit failed (its subclass says how), or its files could not be written.
     KeyboardInterrupt
@@ -287,7 +338,16 @@ def fit(
     ...     s = xpcs.fit(written["config"], analysis_mode="static")
     >>> list(s.parameters)[-3:]
     ['D0', 'alpha', 'D_offset']
+
+    From many starts (the configuration's ``optimization.nlsq.multi_start``, or):
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", xpcs.XpcsWarning)
+    ...     m = xpcs.fit(written["config"], analysis_mode="static", multistart=4)
+    >>> m.multistart["n_candidates"], m.multistart["seed"], s.multistart is None
+    (5, 42, True)
     """
+    overrides = multistart_overrides(multistart, multistart_seed, multistart_budget)
     if demo:
         if config is not None or keys:
             raise NLSQInputError(
@@ -315,6 +375,7 @@ def fit(
         bool(progress),
         None if data is None else _given_arrays(data),
         bool(hdf5),
+        overrides,
     )
     _warn(issued)
     result = _result(raw, issued)
@@ -468,6 +529,7 @@ def _result(raw: Dict[str, Any], issued: List[str]) -> XpcsResult:
     values = [float(v) for v in full["parameters"]]
     errors = [float(v) for v in full["uncertainties"]]
     truth = raw["truth"]
+    multistart = raw["multistart"]
     info_keys = ("q", "n_t", "times", "start", "coarse_stages", "model_form", "data_path",
                  "noise_sigma", "held_scaling", "seconds", "aic", "bic")
     return XpcsResult(
@@ -487,6 +549,7 @@ def _result(raw: Dict[str, Any], issued: List[str]) -> XpcsResult:
         analysis_mode=raw["analysis_mode"],
         scaling=raw["scaling"],
         truth=None if truth is None else dict(zip(names, (float(v) for v in truth))),
+        multistart=multistart,
         info={k: raw[k] for k in info_keys},
         files=list(raw["files"]),
         warnings=list(issued),
