@@ -214,14 +214,27 @@ def multistart_settings(multistart: Any, seed: Any = 0,
     ``NLSQInputError`` naming the argument, before any work; the seed and budget are
     checked even when no multistart runs.
     """
-    starts = 0 if multistart is None else _whole_number(
+    starts = 0 if multistart is None else _starts(multistart)
+    seed, budget = _seed(seed), _budget(budget)
+    return (starts, seed, budget) if starts > 0 else None
+
+
+def _starts(multistart: Any) -> int:
+    """The number of starts besides the given one, checked (0 or more)."""
+    return _whole_number(
         multistart, "multistart", 0, 2**63 - 1,
         "the number of starts besides the given one, 0 or more (None or 0: no multistart)")
-    seed = _whole_number(seed, "multistart_seed", 0, 2**64 - 1,
-                         "a seed from 0 to 2**64 - 1")
-    budget = _whole_number(budget, "multistart_budget", 1, 2**63 - 1,
-                           "the cost evaluations allowed to each start, at least 1")
-    return (starts, seed, budget) if starts > 0 else None
+
+
+def _seed(seed: Any) -> int:
+    """The Latin hypercube's seed, checked (0 to 2**64 - 1)."""
+    return _whole_number(seed, "multistart_seed", 0, 2**64 - 1, "a seed from 0 to 2**64 - 1")
+
+
+def _budget(budget: Any) -> int:
+    """The cost evaluations allowed to each start, checked (at least 1)."""
+    return _whole_number(budget, "multistart_budget", 1, 2**63 - 1,
+                         "the cost evaluations allowed to each start, at least 1")
 
 
 def multistart_overrides(multistart: Any, seed: Any, budget: Any) -> Optional[tuple]:
@@ -236,12 +249,6 @@ def multistart_overrides(multistart: Any, seed: Any, budget: Any) -> Optional[tu
     """
     if multistart is None and seed is None and budget is None:
         return None
-    starts = None if multistart is None else _whole_number(
-        multistart, "multistart", 0, 2**63 - 1,
-        "the number of starts besides the given one, 0 or more (0: no multistart)")
-    seed = None if seed is None else _whole_number(
-        seed, "multistart_seed", 0, 2**64 - 1, "a seed from 0 to 2**64 - 1")
-    budget = None if budget is None else _whole_number(
-        budget, "multistart_budget", 1, 2**63 - 1,
-        "the cost evaluations allowed to each start, at least 1")
-    return starts, seed, budget
+    return (None if multistart is None else _starts(multistart),
+            None if seed is None else _seed(seed),
+            None if budget is None else _budget(budget))
