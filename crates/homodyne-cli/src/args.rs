@@ -24,7 +24,7 @@ pub enum Command {
     /// Fit the XPCS models (homodyne: static, laminar flow; heterodyne: two_component) to
     /// two-time correlation data.
     #[command(after_help = XPCS_EXAMPLES)]
-    Xpcs(XpcsArgs),
+    Xpcs(Box<XpcsArgs>),
     /// Write a commented XPCS configuration template (YAML, the Python package's keys).
     Config(ConfigArgs),
 }
@@ -71,9 +71,9 @@ pub struct MultistartArgs {
 
 impl MultistartArgs {
     /// The multistart these options ask for over `base` (the configuration's, or none):
-    /// `--multistart N` replaces its number of starts (a new multistart, seeded by
-    /// `base`'s seed, else `default_seed`), `--multistart-seed` and `--multistart-budget`
-    /// its seed and budget. `None` when neither `--multistart` nor `base` asks for one.
+    /// `--multistart N` replaces its number of starts (keeping `base`'s seed and budget;
+    /// without a `base`, seed `default_seed`), `--multistart-seed` and
+    /// `--multistart-budget` its seed and budget. `None` when neither `--multistart` nor `base` asks for one.
     ///
     /// # Errors
     ///
@@ -84,11 +84,14 @@ impl MultistartArgs {
         default_seed: u64,
     ) -> Result<Option<homodyne::Multistart>, String> {
         let multistart = match (self.starts, base) {
-            (Some(starts), base) => Some(
-                homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX)).seed(
-                    base.as_ref()
-                        .map_or(default_seed, homodyne::Multistart::seed_value),
-                ),
+            (Some(starts), Some(base)) => Some(
+                homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
+                    .seed(base.seed_value())
+                    .budget(base.budget_value()),
+            ),
+            (Some(starts), None) => Some(
+                homodyne::Multistart::new(usize::try_from(starts).unwrap_or(usize::MAX))
+                    .seed(default_seed),
             ),
             (None, base) => base,
         };

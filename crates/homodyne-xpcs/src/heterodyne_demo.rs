@@ -369,7 +369,7 @@ mod tests {
         for needle in [
             "analysis_mode: two_component",
             "end_frame: 4",
-            "fixed_parameters: {f2: 0.0}",
+            "fixed_parameters: {D_offset_ref: 0.0, D_offset_sample: 0.0, f2: 0.0}",
             "- {name: v0, min: 1.0, max: 1000.0}",
             "n_starts: 16",
         ] {

@@ -334,10 +334,12 @@ fn files_keys_shapes_and_values() {
             "strategy",
             "coarse_stages",
             "scaling_choice",
+            "multistart",
         ],
     );
-    // The layout was given, not chosen by evidence.
+    // The layout was given, not chosen by evidence, and the fit ran from one start.
     assert_eq!(summary["scaling_choice"], serde_json::Value::Null);
+    assert_eq!(summary["multistart"], serde_json::Value::Null);
     assert_eq!(summary["iterations"], result.iterations as u64);
     assert!(result.iterations > 0, "the real iteration count");
     assert_eq!(summary["execution_time"], 1.25);

@@ -233,6 +233,12 @@ impl PreparedRun {
             .map_err(RunError::input)?
             .into()
         } else {
+            if settings.form == ModelForm::PythonCompat {
+                warn(
+                    "--python-compat is a form of the homodyne model; the two_component model \
+                     has one form, which is fitted",
+                );
+            }
             // xpcsjax's time origin: the window's first frame at `dt`.
             let grid = fitted_frames_grid(dt, data.n_t).map_err(RunError::input)?;
             HeterodyneModel::new(scaling, grid, &data.phi, data.q)
