@@ -328,24 +328,39 @@ impl DemoDataset {
     /// [`XpcsError::Io`] naming the folder or file that cannot be created or written;
     /// those of [`write_aps_u`].
     pub fn write(&self, dir: &Path) -> Result<DemoFiles, XpcsError> {
-        let io = |path: &Path, action: &str| {
-            let path = path.to_path_buf();
-            let action = action.to_owned();
-            move |source| XpcsError::Io {
-                path,
-                action,
-                source,
-            }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir, "create"))?;
-        let files = DemoFiles {
-            data: dir.join(format!("{DEMO_FILE_STEM}.h5")),
-            config: dir.join(format!("{DEMO_FILE_STEM}.yaml")),
-        };
-        write_aps_u(&files.data, &self.recorded)?;
-        std::fs::write(&files.config, self.config_yaml()).map_err(io(&files.config, "write"))?;
-        Ok(files)
+        write_demo_files(dir, DEMO_FILE_STEM, &self.recorded, &self.config_yaml())
     }
+}
+
+/// Writes `recorded` as `dir/<stem>.h5` (APS-U layout, [`write_aps_u`]) and `yaml` as
+/// `dir/<stem>.yaml`, creating `dir` when missing and replacing files of those names.
+///
+/// # Errors
+///
+/// [`XpcsError::Io`] naming the folder or file that cannot be created or written;
+/// those of [`write_aps_u`].
+pub(crate) fn write_demo_files(
+    dir: &Path,
+    stem: &str,
+    recorded: &CorrelationData,
+    yaml: &str,
+) -> Result<DemoFiles, XpcsError> {
+    let io = |path: &Path, action: &str| {
+        let (path, action) = (path.to_path_buf(), action.to_owned());
+        move |source| XpcsError::Io {
+            path,
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir, "create"))?;
+    let files = DemoFiles {
+        data: dir.join(format!("{stem}.h5")),
+        config: dir.join(format!("{stem}.yaml")),
+    };
+    write_aps_u(&files.data, recorded)?;
+    std::fs::write(&files.config, yaml).map_err(io(&files.config, "write"))?;
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -48,14 +48,13 @@ use crate::analysis::XpcsFitOptions;
 use crate::data::CorrelationData;
 use crate::demo::{
     DEMO_DT, DEMO_NOISE, DEMO_Q, DEMO_SEED, DemoDataset, DemoFiles, demo_angles, demo_contrasts,
-    demo_offsets,
+    demo_offsets, write_demo_files,
 };
 use crate::error::XpcsError;
 use crate::heterodyne::{
     HeterodyneModel, N_PHYSICAL, PHYSICAL_DEFAULTS, PHYSICAL_NAMES, fit_time_grid,
     fitted_frames_grid,
 };
-use crate::loader::write::write_aps_u;
 use crate::model::ModelForm;
 use crate::parameters::{ParameterLayout, ScalingMode};
 
@@ -310,24 +309,9 @@ impl HeterodyneDemo {
     /// # Errors
     ///
     /// [`XpcsError::Io`] naming the folder or file that cannot be created or written;
-    /// those of [`write_aps_u`].
+    /// those of [`crate::loader::write::write_aps_u`].
     pub fn write(&self, dir: &Path) -> Result<DemoFiles, XpcsError> {
-        let io = |path: &Path, action: &str| {
-            let (path, action) = (path.to_path_buf(), action.to_owned());
-            move |source| XpcsError::Io {
-                path,
-                action,
-                source,
-            }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir, "create"))?;
-        let files = DemoFiles {
-            data: dir.join(format!("{FILE_STEM}.h5")),
-            config: dir.join(format!("{FILE_STEM}.yaml")),
-        };
-        write_aps_u(&files.data, &self.recorded)?;
-        std::fs::write(&files.config, self.config_yaml()).map_err(io(&files.config, "write"))?;
-        Ok(files)
+        write_demo_files(dir, FILE_STEM, &self.recorded, &self.config_yaml())
     }
 }
 

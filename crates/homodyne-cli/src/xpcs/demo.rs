@@ -55,24 +55,22 @@ pub(super) fn run_demo(args: &XpcsArgs, processes: &Processes) -> Result<(), Fai
     } else {
         ModelForm::Published
     };
+    // `--write-data` writes the data (on the lead process) instead of fitting them.
+    let write = |written: &dyn Fn(&Path) -> Result<(), Failure>| match &args.write_data {
+        Some(dir) if leads => Some(written(dir)),
+        Some(_) => Some(Ok(())),
+        None => None,
+    };
     let mut prepared = if mode == AnalysisMode::TwoComponent {
         let demo = HeterodyneDemo::generate(args.angles, frames).map_err(RunError::input)?;
-        if let Some(dir) = &args.write_data {
-            return if leads {
-                write_heterodyne_demo_data(dir, &demo)
-            } else {
-                Ok(())
-            };
+        if let Some(done) = write(&|dir| write_heterodyne_demo_data(dir, &demo)) {
+            return done;
         }
         PreparedDemo::from_heterodyne(demo)?
     } else {
         let demo = DemoDataset::generate(args.angles, frames, form).map_err(RunError::input)?;
-        if let Some(dir) = &args.write_data {
-            return if leads {
-                write_demo_data(dir, &demo)
-            } else {
-                Ok(())
-            };
+        if let Some(done) = write(&|dir| write_demo_data(dir, &demo)) {
+            return done;
         }
         PreparedDemo::from_dataset(demo)?
     };
