@@ -161,3 +161,28 @@ fn the_demo_mode_and_multistart_options_are_checked() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_demo_s_multistart_gives_the_same_bits_on_one_and_two_threads() {
+    let dir = scratch("heterodyne_demo", "threads");
+    let parameters = |threads: &str| {
+        let out_dir = dir.join(format!("threads_{threads}"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_homodyne"))
+            .args(["xpcs", "--demo", "--mode", "heterodyne", "--angles", "2"])
+            .args(["--frames", "60", "--quiet", "--output-dir"])
+            .arg(&out_dir)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let analysis = read_json(out_dir.join("nlsq/analysis_results_nlsq.json"));
+        let document = read_json(out_dir.join("nlsq/parameters.json"));
+        (
+            document["parameters"].to_string(),
+            analysis["optimization_summary"]["multistart"]["candidates"].to_string(),
+        )
+    };
+    let (one, two) = (parameters("1"), parameters("2"));
+    assert!(one.1.contains("final_cost"), "{}", one.1);
+    assert_eq!(one, two);
+}
