@@ -24,7 +24,7 @@ pub mod starts;
 mod watched;
 
 use demo::run_demo;
-pub use demo::{PreparedDemo, write_demo};
+pub use demo::{PreparedDemo, write_demo, write_heterodyne_demo};
 pub use outputs::{WrittenOutputs, write_outputs};
 pub use overrides::{KeySetting, configuration_with};
 pub use pipeline::{PreparedRun, RunError, RunSettings, XpcsRun, fit_failure, fit_on, given_data};

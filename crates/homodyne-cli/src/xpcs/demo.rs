@@ -160,6 +160,29 @@ pub fn write_demo(
     })
 }
 
+/// Writes the two-component demo of `angles` angles and `frames` frames into `dir` as an
+/// APS-U HDF5 file with the YAML configuration (xpcsjax's keys) that fits it, as
+/// `homodyne xpcs --demo --mode heterodyne --write-data DIR` does, after the same checks.
+///
+/// # Errors
+///
+/// Exit status 2: the counts or size of [`PreparedDemo::prepare_heterodyne`], a folder
+/// that cannot be written.
+pub fn write_heterodyne_demo(
+    dir: &Path,
+    angles: usize,
+    frames: usize,
+) -> Result<DemoFiles, RunError> {
+    check_counts(angles, frames)?;
+    checks::output_dir("the demo's folder", dir).map_err(Failure::from)?;
+    check_size(angles, frames, AnalysisMode::TwoComponent)?;
+    let demo = HeterodyneDemo::generate(angles, frames).map_err(RunError::input)?;
+    demo.write(dir).map_err(|e| RunError {
+        failure: Failure::input(format!("the demo data could not be written: {e}")),
+        cause: Some(e),
+    })
+}
+
 /// The demo's data set up for its fit: the data without the first frame, the model
 /// (laminar flow or two-component) with one contrast and offset per angle, the truth and
 /// the fit's options.
@@ -191,6 +214,20 @@ impl PreparedDemo {
         check_size(angles, frames, AnalysisMode::LaminarFlow)?;
         let demo = DemoDataset::generate(angles, frames, form).map_err(RunError::input)?;
         Self::from_dataset(demo)
+    }
+
+    /// The two-component demo of `angles` angles and `frames` frames, as `homodyne xpcs
+    /// --demo --mode heterodyne --angles A --frames F` fits it (with its multistart, see
+    /// [`HeterodyneDemo::fit_options`]); its size is checked first.
+    ///
+    /// # Errors
+    ///
+    /// As [`PreparedDemo::prepare`].
+    pub fn prepare_heterodyne(angles: usize, frames: usize) -> Result<Self, RunError> {
+        check_counts(angles, frames)?;
+        check_size(angles, frames, AnalysisMode::TwoComponent)?;
+        let demo = HeterodyneDemo::generate(angles, frames).map_err(RunError::input)?;
+        Self::from_heterodyne(demo)
     }
 
     /// The fit of the generated `demo`.
