@@ -585,6 +585,32 @@ fn two_component_configurations_read_xpcsjax_s_names_and_multi_start() {
 }
 
 #[test]
+fn xpcsjax_s_file_path_names_the_folder_and_the_file() {
+    let config = XpcsConfig::from_yaml_str_in(
+        "experimental_data: {file_path: ./data/run7.hdf}\n",
+        "/experiments",
+    )
+    .unwrap();
+    let data = &config.experimental_data;
+    assert_eq!(data.data_file_name.as_deref(), Some("run7.hdf"));
+    assert_eq!(
+        data.data_folder_path.as_deref(),
+        Some(Path::new("/experiments/./data"))
+    );
+    let bare =
+        XpcsConfig::from_yaml_str_in("experimental_data: {file_path: run7.hdf}\n", "/e").unwrap();
+    assert_eq!(
+        bare.experimental_data.data_folder_path.as_deref(),
+        Some(Path::new("/e/."))
+    );
+    let both =
+        XpcsConfig::from_yaml_str("experimental_data: {file_path: a.hdf, data_file_name: b.hdf}\n")
+            .unwrap_err()
+            .to_string();
+    assert!(both.contains("experimental_data.file_path"), "{both}");
+}
+
+#[test]
 fn the_template_reads_back_with_no_warning() {
     for mode in [AnalysisMode::Static, AnalysisMode::LaminarFlow] {
         let text = config_template(mode);

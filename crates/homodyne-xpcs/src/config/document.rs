@@ -88,6 +88,7 @@ section! {
     ExperimentalSection {
         data_folder_path: String,
         data_file_name: String,
+        file_path: String,
         cache_file_path: String,
         dt: f64,
         sample_detector_distance: f64,
@@ -100,7 +101,7 @@ section! {
         triangle: String,
     }
     unused [
-        "file_path", "phi_angles_path", "phi_angles_file", "phi_angles_full_path", "data_type",
+        "phi_angles_path", "phi_angles_file", "phi_angles_full_path", "data_type",
         "file_format", "exchange_key", "cache_directory", "use_caching",
         "apply_diagonal_correction",
     ]

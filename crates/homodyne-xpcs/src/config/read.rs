@@ -119,12 +119,30 @@ fn read_experimental(
     let key = |name: &str| format!("experimental_data.{name}");
     let resolve = |path: String| resolve_path(Path::new(&path), base);
     let defaults = ExperimentalData::default();
+    let mut data_folder_path = s.data_folder_path.get(&key("data_folder_path"))?;
+    let mut data_file_name = s.data_file_name.get(&key("data_file_name"))?;
+    // xpcsjax's `file_path`: the data file's whole path, folder and name in one.
+    if let Some(file_path) = s.file_path.get(&key("file_path"))? {
+        if data_folder_path.is_some() || data_file_name.is_some() {
+            return Err(XpcsError::config_value(
+                key("file_path"),
+                "names the data file, as data_folder_path and data_file_name do: give one \
+                 or the other",
+            ));
+        }
+        let path = Path::new(&file_path);
+        let name = path.file_name().ok_or_else(|| {
+            XpcsError::config_value(key("file_path"), format!("{file_path:?} names no file"))
+        })?;
+        data_file_name = Some(name.to_string_lossy().into_owned());
+        data_folder_path = Some(match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_string_lossy().into_owned(),
+            _ => ".".to_owned(),
+        });
+    }
     Ok(ExperimentalData {
-        data_folder_path: s
-            .data_folder_path
-            .get(&key("data_folder_path"))?
-            .map(resolve),
-        data_file_name: s.data_file_name.get(&key("data_file_name"))?,
+        data_folder_path: data_folder_path.map(resolve),
+        data_file_name,
         cache_file_path: s.cache_file_path.get(&key("cache_file_path"))?.map(resolve),
         dt: s.dt.positive(&key("dt"))?,
         sample_detector_distance: (s.sample_detector_distance)
