@@ -603,11 +603,17 @@ fn xpcsjax_s_file_path_names_the_folder_and_the_file() {
         bare.experimental_data.data_folder_path.as_deref(),
         Some(Path::new("/e/."))
     );
-    let both =
-        XpcsConfig::from_yaml_str("experimental_data: {file_path: a.hdf, data_file_name: b.hdf}\n")
-            .unwrap_err()
-            .to_string();
-    assert!(both.contains("experimental_data.file_path"), "{both}");
+    // With data_file_name too (the package's templates give both), the pair is read and
+    // file_path is known, not used.
+    let both = XpcsConfig::from_yaml_str_in(
+        "experimental_data: {file_path: a.hdf, data_folder_path: d, data_file_name: b.hdf}\n",
+        "/e",
+    )
+    .unwrap();
+    let data = &both.experimental_data;
+    assert_eq!(data.data_file_name.as_deref(), Some("b.hdf"));
+    assert_eq!(data.data_folder_path.as_deref(), Some(Path::new("/e/d")));
+    assert_eq!(both.accepted_unused, ["experimental_data.file_path"]);
 }
 
 #[test]

@@ -80,7 +80,7 @@ impl XpcsConfig {
         let config = read_document(document, base, &mut warnings)?;
         Ok(Self {
             unknown_keys: keys.unknown,
-            accepted_unused: keys.accepted,
+            accepted_unused: [keys.accepted, config.accepted_unused.clone()].concat(),
             warnings,
             ..config
         })

@@ -53,10 +53,17 @@ pub(super) fn read_document(
             .analyzer_parameters
             .section("analyzer_parameters")?,
     )?;
-    config.experimental_data = read_experimental(
+    let (experimental_data, file_path_unused) = read_experimental(
         document.experimental_data.section("experimental_data")?,
         base,
     )?;
+    config.experimental_data = experimental_data;
+    if file_path_unused {
+        // Known (the package's templates give it beside the pair), not used.
+        config
+            .accepted_unused
+            .push("experimental_data.file_path".to_owned());
+    }
     config.initial_parameters = (document.initial_parameters)
         .get("initial_parameters")?
         .map(|initial| parameters::read_initial(initial, config.analysis_mode, warnings))
@@ -112,24 +119,23 @@ fn read_analyzer(s: AnalyzerSection) -> Result<AnalyzerParameters, XpcsError> {
     })
 }
 
+/// `experimental_data`, and whether its `file_path` was left unused (given beside
+/// `data_file_name`).
 fn read_experimental(
     s: ExperimentalSection,
     base: Option<&Path>,
-) -> Result<ExperimentalData, XpcsError> {
+) -> Result<(ExperimentalData, bool), XpcsError> {
     let key = |name: &str| format!("experimental_data.{name}");
     let resolve = |path: String| resolve_path(Path::new(&path), base);
     let defaults = ExperimentalData::default();
     let mut data_folder_path = s.data_folder_path.get(&key("data_folder_path"))?;
     let mut data_file_name = s.data_file_name.get(&key("data_file_name"))?;
-    // xpcsjax's `file_path`: the data file's whole path, folder and name in one.
-    if let Some(file_path) = s.file_path.get(&key("file_path"))? {
-        if data_folder_path.is_some() || data_file_name.is_some() {
-            return Err(XpcsError::config_value(
-                key("file_path"),
-                "names the data file, as data_folder_path and data_file_name do: give one \
-                 or the other",
-            ));
-        }
+    // `file_path` (xpcsjax's, and the package's newer key): the data file's whole path,
+    // folder and name in one; read when `data_file_name` is absent (the package's
+    // templates give both, naming the same file).
+    let file_path = s.file_path.get(&key("file_path"))?;
+    let file_path_unused = file_path.is_some() && data_file_name.is_some();
+    if let Some(file_path) = file_path.filter(|_| data_file_name.is_none()) {
         let path = Path::new(&file_path);
         let name = path.file_name().ok_or_else(|| {
             XpcsError::config_value(key("file_path"), format!("{file_path:?} names no file"))
@@ -140,7 +146,7 @@ fn read_experimental(
             _ => ".".to_owned(),
         });
     }
-    Ok(ExperimentalData {
+    let data = ExperimentalData {
         data_folder_path: data_folder_path.map(resolve),
         data_file_name,
         cache_file_path: s.cache_file_path.get(&key("cache_file_path"))?.map(resolve),
@@ -171,7 +177,8 @@ fn read_experimental(
                 "\"auto\", \"full\", \"upper\" or \"lower\"",
             )?
             .unwrap_or(defaults.triangle),
-    })
+    };
+    Ok((data, file_path_unused))
 }
 
 /// `experimental_data.dataset`: a name that is not blank.
