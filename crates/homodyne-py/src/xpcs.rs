@@ -5,8 +5,9 @@
 //! with the caller's keys laid over it ([`configuration_with`]), the package's loader, the
 //! starts, the fit with its per-angle scaling choice, and the result files. A fit runs on
 //! a worker thread with the GIL released ([`Control`]): Ctrl-C stops it, `progress=True`
-//! draws a bar. The demo (`homodyne xpcs --demo`) is fitted the same way, so a fit from
-//! Python gives the command line's numbers bit for bit. The keywords `multistart`,
+//! draws a bar. The demos (`homodyne xpcs --demo`, laminar flow, and `--demo --mode
+//! heterodyne`, the two-component model: [`demo_mode`]) are fitted the same way, so a fit
+//! from Python gives the command line's numbers bit for bit. The keywords `multistart`,
 //! `multistart_seed` and `multistart_budget` are laid over the configuration's (or the
 //! demo's) multistart as the command line's `--multistart` options are
 //! ([`multistart::over`]); the result's `multistart` is the multistart's report.
@@ -24,10 +25,10 @@ use homodyne_cli::failure::Failure;
 use homodyne_cli::processes::Processes;
 use homodyne_cli::xpcs::{
     KeySetting, PreparedDemo, PreparedRun, RunError, RunSettings, XpcsRun, configuration_with,
-    given_data, write_demo, write_outputs,
+    given_data, write_demo, write_heterodyne_demo, write_outputs,
 };
 use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
-use homodyne_xpcs::{CorrelationModel, ModelForm, XpcsError, load_experimental_data};
+use homodyne_xpcs::{AnalysisMode, CorrelationModel, ModelForm, XpcsError, load_experimental_data};
 use numpy::{PyArray1, PyArray3, PyReadonlyArray1, PyReadonlyArray3, ToPyArray};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -101,6 +102,49 @@ fn run_error(py: Python<'_>, error: RunError) -> PyErr {
     errors::error(py, class, &error.failure.message, &context)
 }
 
+/// The physics of a demo named `mode` (`--demo --mode`: `laminar_flow`, or
+/// `two_component` alias `heterodyne`, in any spelling `analysis_mode` takes) and the
+/// model's form, checked before any work: `static` is no demo, and the two-component
+/// model has one form, so `python_compat` is refused with it. The error names the
+/// argument in its `error_context["argument"]`.
+fn demo_mode(
+    py: Python<'_>,
+    mode: &str,
+    python_compat: bool,
+) -> PyResult<(AnalysisMode, ModelForm)> {
+    let refused = |argument: &str, message: String| {
+        let context = BTreeMap::from([("argument".to_owned(), argument.to_owned())]);
+        errors::error(py, ErrorClass::Input, &message, &context)
+    };
+    let parsed = mode.parse::<AnalysisMode>();
+    let physics = match parsed {
+        Ok(AnalysisMode::Static) | Err(_) => {
+            return Err(refused(
+                "mode",
+                format!(
+                    "mode={mode:?}: the demo is 'laminar_flow' or 'two_component' (alias \
+                     'heterodyne')"
+                ),
+            ));
+        }
+        Ok(physics) => physics,
+    };
+    if physics == AnalysisMode::TwoComponent && python_compat {
+        return Err(refused(
+            "python_compat",
+            "python_compat=True is a form of the homodyne model; the two-component model \
+             has one form"
+                .to_owned(),
+        ));
+    }
+    let form = if python_compat {
+        ModelForm::PythonCompat
+    } else {
+        ModelForm::Published
+    };
+    Ok((physics, form))
+}
+
 /// Loads the data of the configuration file `config` with `settings_json` laid over it,
 /// as the Python package's loader returns them, and the warnings of the configuration and
 /// the loader.
@@ -150,8 +194,9 @@ fn xpcs_load<'py>(
 }
 
 /// Fits the configuration file `config` with `settings_json` laid over it (or, with
-/// `demo = (angles, frames)`, the command line's demo dataset), as `homodyne xpcs` does,
-/// and returns the fit as a dict with the warnings raised on the way.
+/// `demo = (angles, frames)`, the command line's demo dataset of the physics `demo_mode`,
+/// [`demo_mode`]), as `homodyne xpcs` does, and returns the fit as a dict with the
+/// warnings raised on the way.
 ///
 /// `python_compat`: the Python package's form of the model (`--python-compat`).
 /// `output_dir`: where the result files go (`<dir>/nlsq/`), checked writable before the
@@ -165,7 +210,8 @@ fn xpcs_load<'py>(
 /// and `--multistart-budget` are ([`multistart::over`]); `None` keeps it.
 #[pyfunction]
 #[pyo3(signature = (config = None, settings_json = "{}", demo = None, python_compat = false,
-    output_dir = None, progress = false, data = None, hdf5 = false, multistart = None))]
+    output_dir = None, progress = false, data = None, hdf5 = false, multistart = None,
+    demo_mode = "laminar_flow"))]
 #[allow(clippy::too_many_arguments)] // the keywords of homodyne_rs.xpcs.fit
 fn xpcs_fit<'py>(
     py: Python<'py>,
@@ -178,8 +224,14 @@ fn xpcs_fit<'py>(
     data: Option<GivenArrays<'py>>,
     hdf5: bool,
     multistart: Option<multistart::Overrides>,
+    demo_mode: &str,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
     let settings = key_settings(py, settings_json)?;
+    let (physics, form) = match demo {
+        Some(_) => self::demo_mode(py, demo_mode, python_compat)?,
+        None if python_compat => (AnalysisMode::LaminarFlow, ModelForm::PythonCompat),
+        None => (AnalysisMode::LaminarFlow, ModelForm::Published),
+    };
     if demo.is_some() && (config.is_some() || !settings.is_empty() || data.is_some()) {
         return Err(errors::input_error(
             py,
@@ -201,11 +253,6 @@ fn xpcs_fit<'py>(
         checks::output_dir("output_dir", dir)
             .map_err(|e| errors::input_error(py, e.to_string()))?;
     }
-    let form = if python_compat {
-        ModelForm::PythonCompat
-    } else {
-        ModelForm::Published
-    };
     let control = Control::new(progress);
     let mut warnings = Vec::new();
     // A multistart keyword with nothing to apply to, named in the error's context.
@@ -224,7 +271,10 @@ fn xpcs_fit<'py>(
     let outcome = control.run(py, || -> Result<XpcsRun, RunError> {
         let processes = Processes::alone();
         if let Some((angles, frames)) = demo {
-            let mut prepared = PreparedDemo::prepare(angles, frames, form)?;
+            let mut prepared = match physics {
+                AnalysisMode::TwoComponent => PreparedDemo::prepare_heterodyne(angles, frames)?,
+                _ => PreparedDemo::prepare(angles, frames, form)?,
+            };
             // The command line's seed for the demo's multistart.
             prepared.options.multistart = over(prepared.options.multistart.take(), 0)?;
             return prepared.fit(&processes, &control);
@@ -298,25 +348,26 @@ fn diagnose_into(run: &XpcsRun, warnings: &mut Vec<String>) -> (f64, f64) {
     statistics
 }
 
-/// Writes the demo dataset of `angles` angles and `frames` frames into `folder` (an APS-U
-/// HDF5 file and the YAML configuration that fits it, `homodyne xpcs --demo --write-data`)
-/// and returns their paths as `[("data", path), ("config", path)]`.
+/// Writes the demo dataset of `angles` angles and `frames` frames of the physics `mode`
+/// ([`demo_mode`]) into `folder` (an APS-U HDF5 file and the YAML configuration that fits
+/// it, `homodyne xpcs --demo [--mode heterodyne] --write-data`) and returns their paths as
+/// `[("data", path), ("config", path)]`.
 #[pyfunction]
-#[pyo3(signature = (folder, angles, frames, python_compat = false))]
+#[pyo3(signature = (folder, angles, frames, python_compat = false, mode = "laminar_flow"))]
 fn xpcs_write_demo(
     py: Python<'_>,
     folder: PathBuf,
     angles: usize,
     frames: usize,
     python_compat: bool,
+    mode: &str,
 ) -> PyResult<Vec<(&'static str, String)>> {
-    let form = if python_compat {
-        ModelForm::PythonCompat
-    } else {
-        ModelForm::Published
-    };
+    let (physics, form) = demo_mode(py, mode, python_compat)?;
     let files = py
-        .detach(|| write_demo(&folder, angles, frames, form))
+        .detach(|| match physics {
+            AnalysisMode::TwoComponent => write_heterodyne_demo(&folder, angles, frames),
+            _ => write_demo(&folder, angles, frames, form),
+        })
         .map_err(|e| run_error(py, e))?;
     Ok(vec![
         ("data", files.data.display().to_string()),

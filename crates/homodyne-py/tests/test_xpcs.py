@@ -522,3 +522,145 @@ def test_bad_multistart_keywords_are_refused_naming_them(demo_config, keywords, 
     assert caught.value.error_context["argument"] == named.split("=")[0].split(" ")[0]
     with pytest.raises(NLSQInputError, match=named):
         quiet_fit(demo=True, angles=1, frames=20, **keywords)
+
+
+# The two-component (heterodyne) demo: fit(demo=True, mode="two_component") and
+# write_demo(..., mode="two_component"), the command line's --demo --mode heterodyne.
+
+HETERODYNE_TRUTH = {"D0_ref": 3000.0, "alpha_ref": 0.5, "D_offset_ref": 0.0,
+                    "D0_sample": 1e4, "alpha_sample": -0.3, "D_offset_sample": 0.0,
+                    "v0": 100.0, "v_beta": 0.6, "v_offset": 10.0, "f0": 0.5, "f1": -0.3,
+                    "f2": 0.0, "f3": 0.3, "phi0_het": 3.0}
+
+
+def assert_bit_for_bit(cli_dir, result, py_dir=None):
+    """Every parameter and per-angle value of the CLI's ``parameters.json`` is
+    ``result``'s, bit for bit (JSON writes the shortest decimal that reads back as the
+    same double), and the ``parameters.json`` Python wrote into ``py_dir`` is the CLI's
+    but for its timestamp. (The file's chi-squared is summed again from the residuals, so
+    the result's is compared to 1e-12.)"""
+    cli = parameters_json(cli_dir)
+    if py_dir is not None:
+        py = parameters_json(py_dir)
+        assert py.pop("timestamp") and cli.pop("timestamp")
+        assert py == cli
+    assert cli["analysis_mode"] == result.analysis_mode
+    assert cli["convergence_status"] == result.convergence_status
+    assert close(result.chi_squared, cli["chi_squared"])
+    assert close(result.reduced_chi_squared, cli["reduced_chi_squared"])
+    physical = {k: v for k, v in cli["parameters"].items() if k not in ("contrast", "offset")}
+    assert list(physical) == list(result.parameters)[-len(physical):]
+    for name, entry in physical.items():
+        assert result.parameters[name] == entry["value"], name
+        if entry["uncertainty"] is None:  # held (0 here) or not finite
+            assert not 0.0 < result.uncertainties[name] < math.inf, name
+        else:
+            assert result.uncertainties[name] == entry["uncertainty"], name
+    for key in ("phi", "contrast", "offset"):
+        assert result.per_angle_scaling[key].tolist() == cli["per_angle"][key], key
+
+
+def test_the_two_component_demo_through_python_is_the_cli_one(homodyne_bin, tmp_path):
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    run_cli(homodyne_bin, "xpcs", "--demo", "--mode", "heterodyne", "--angles", 2,
+            "--frames", 60, "--output-dir", cli_dir)
+    result = quiet_fit(demo=True, mode="two_component", angles=2, frames=60,
+                       output_dir=py_dir)
+    assert result.analysis_mode == "two_component"
+    assert result.info["n_t"] == 60 and result.per_angle_scaling["phi"].shape == (2,)
+    assert_bit_for_bit(cli_dir, result, py_dir)
+    assert result.parameters == quiet_fit(demo=True, mode="two_component", angles=2,
+                                          frames=60).parameters  # files or not
+    # The demo's multistart (16 Latin-hypercube starts besides xpcsjax's), the command
+    # line's report.
+    report = result.multistart
+    assert list(report) == MULTISTART_KEYS
+    assert report["n_candidates"] == 17 == len(report["candidates"])
+    assert as_written(report) == summary_multistart(cli_dir)
+    # The truth the data were made from, every parameter named.
+    assert list(result.truth) == list(result.parameters)
+    assert {k: result.truth[k] for k in HETERODYNE_TRUTH} == HETERODYNE_TRUTH
+    assert result.to_dict()["truth"] == result.truth
+
+
+def test_the_two_component_demo_takes_the_cli_aliases_and_frames(homodyne_bin, tmp_path):
+    named = quiet_fit(demo=True, mode="two_component", angles=1, frames=30)
+    for alias in ("heterodyne", "two-component", " Two_Component "):
+        again = quiet_fit(demo=True, mode=alias, angles=1, frames=30)
+        assert again.parameters == named.parameters, alias
+        assert again.multistart == named.multistart, alias
+    # Without frames, the command line's default: 100 frames for this demo, 300 for the
+    # laminar-flow one (the default mode).
+    assert quiet_fit(demo=True, mode="heterodyne", angles=1).info["n_t"] == 100
+    written = xpcs.write_demo(tmp_path, angles=1, mode="heterodyne")
+    assert xpcs.load(written["config"])["t1"].shape == (101,)
+    # Multistart keywords over the demo's, as --multistart options.
+    cli_dir = tmp_path / "cli"
+    run_cli(homodyne_bin, "xpcs", "--demo", "--mode", "two_component", "--angles", 2,
+            "--frames", 40, "--multistart", 3, "--multistart-seed", 7,
+            "--output-dir", cli_dir)
+    fewer = quiet_fit(demo=True, mode="two_component", angles=2, frames=40, multistart=3,
+                      multistart_seed=7)
+    assert (fewer.multistart["n_candidates"], fewer.multistart["seed"]) == (4, 7)
+    assert as_written(fewer.multistart) == summary_multistart(cli_dir)
+    assert_bit_for_bit(cli_dir, fewer)
+
+
+def test_write_demo_writes_the_cli_two_component_files_and_they_fit(two_component_config,
+                                                                    tmp_path):
+    written = xpcs.write_demo(tmp_path / "py", angles=2, frames=40, mode="two_component")
+    assert Path(written["data"]).name == "demo_two_component.h5"
+    assert Path(written["config"]).name == "demo_two_component.yaml"
+    assert sorted(p.name for p in (tmp_path / "py").iterdir()) == [
+        "demo_two_component.h5", "demo_two_component.yaml"]
+    # The files of homodyne xpcs --demo --mode heterodyne --write-data, byte for byte.
+    for key in ("data", "config"):
+        cli_file = two_component_config.with_name(Path(written[key]).name)
+        assert Path(written[key]).read_bytes() == cli_file.read_bytes(), key
+    result = quiet_fit(written["config"])
+    assert result.converged and result.analysis_mode == "two_component"
+    assert result.multistart["n_candidates"] == 17
+    assert result.truth is None
+    for name, value in HETERODYNE_TRUTH.items():
+        assert abs(result.parameters[name] - value) <= max(
+            4 * result.uncertainties[name], 1e-12 * abs(value)), name
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "match"),
+    [
+        (lambda out: xpcs.fit(mode="two_component", output_dir=out), "mode", "demo=True"),
+        (lambda out: xpcs.fit(mode="laminar_flow", analysis_mode="static", output_dir=out),
+         "mode", "demo=True"),
+        (lambda out: xpcs.fit(demo=True, mode="static", output_dir=out), "mode",
+         "mode='static'"),
+        (lambda out: xpcs.fit(demo=True, mode="hetero", output_dir=out), "mode",
+         "mode='hetero'"),
+        (lambda out: xpcs.fit(demo=True, mode=2, output_dir=out), "mode", "mode=2"),
+        (lambda out: xpcs.fit(demo=True, mode="heterodyne", python_compat=True,
+                              output_dir=out), "python_compat", "two-component"),
+        (lambda out: xpcs.write_demo(out, mode="flows"), "mode", "mode='flows'"),
+        (lambda out: xpcs.write_demo(out, mode="two_component", python_compat=True),
+         "python_compat", "two-component"),
+    ],
+)
+def test_a_demo_mode_that_cannot_be_used_is_refused_before_any_work(call, argument, match,
+                                                                    tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(NLSQInputError, match=match) as caught:
+        call(out)
+    assert caught.value.error_context["argument"] == argument
+    assert argument in str(caught.value)
+    assert not out.exists()  # no folder made, nothing written
+
+
+def test_the_compiled_half_refuses_a_demo_mode_too(tmp_path):
+    from homodyne_rs import _native
+
+    with pytest.raises(NLSQInputError, match="laminar_flow") as caught:
+        _native.xpcs_fit(demo=(1, 20), demo_mode="static")
+    assert caught.value.error_context["argument"] == "mode"
+    with pytest.raises(NLSQInputError, match="two-component") as caught:
+        _native.xpcs_write_demo(tmp_path / "out", 1, 20, True, "heterodyne")
+    assert caught.value.error_context["argument"] == "python_compat"
+    assert not (tmp_path / "out").exists()

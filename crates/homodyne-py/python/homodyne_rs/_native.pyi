@@ -387,9 +387,11 @@ def xpcs_fit(
     ] = None,
     hdf5: bool = False,
     multistart: Optional[tuple[Optional[int], Optional[int], Optional[int]]] = None,
+    demo_mode: str = "laminar_flow",
 ) -> tuple[dict[str, Any], list[str]]:
     """Fits the configuration ``config`` (or, with ``demo=(angles, frames)``, the command
-    line's demo dataset; or the arrays ``data = (c2_exp, t1, phi_angles_list,
+    line's demo dataset of the physics ``demo_mode``, ``laminar_flow`` or
+    ``two_component`` alias ``heterodyne``, as ``--demo --mode``; or the arrays ``data = (c2_exp, t1, phi_angles_list,
     wavevector_q_list)``) as ``homodyne xpcs`` does; the fit as a dict and the warnings.
     ``multistart = (starts, seed, budget)`` (each ``None`` when not given) is laid over the
     configuration's or the demo's multistart as ``--multistart``, ``--multistart-seed``
@@ -401,6 +403,8 @@ def xpcs_write_demo(
     angles: int,
     frames: int,
     python_compat: bool = False,
+    mode: str = "laminar_flow",
 ) -> list[tuple[str, str]]:
-    """Writes the demo dataset (an HDF5 file and the YAML configuration that fits it)
-    into ``folder``; ``[("data", path), ("config", path)]``."""
+    """Writes the demo dataset of the physics ``mode`` (``laminar_flow`` or
+    ``two_component``; an HDF5 file and the YAML configuration that fits it) into
+    ``folder``; ``[("data", path), ("config", path)]``."""

@@ -4,8 +4,10 @@
 keys) as that package's loader returns them; :func:`fit` runs the command line's whole
 fit: configuration, loader, starts, the fit with its per-angle scaling choice, and, with
 ``output_dir``, the result files. ``fit(demo=True)`` fits the command line's synthetic
-laminar-flow dataset (``homodyne xpcs --demo``). A fit from Python is the command line's
-fit: the same numbers, bit for bit.
+laminar-flow dataset (``homodyne xpcs --demo``), ``fit(demo=True, mode="two_component")``
+its two-component (heterodyne) one (``homodyne xpcs --demo --mode heterodyne``), each with
+known truth; :func:`write_demo` writes either as a data file with the configuration that
+fits it. A fit from Python is the command line's fit: the same numbers, bit for bit.
 
 Configuration keys
 ------------------
@@ -53,7 +55,7 @@ from . import _native
 from ._fit_arguments import multistart_overrides
 from .exceptions import NLSQInputError
 
-__all__ = ["XpcsResult", "XpcsWarning", "fit", "load"]
+__all__ = ["XpcsResult", "XpcsWarning", "fit", "load", "write_demo"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -107,7 +109,8 @@ class XpcsResult:
     scaling : str
         The per-angle scaling fitted (``individual``, ``constant``, ``fourier``, ...).
     truth : dict or None
-        Name -> the value the data were made from (the demo only).
+        Name -> the value the data were made from (the demos only: laminar flow or
+        two-component), every parameter of the model, contrasts and offsets included.
     multistart : dict or None
         The report of a multistart (the configuration's
         ``optimization.nlsq.multi_start``, or ``multistart=N``), ``None`` without one:
@@ -235,7 +238,8 @@ def fit(
     progress: bool = False,
     demo: bool = False,
     angles: int = 3,
-    frames: int = 300,
+    frames: Optional[int] = None,
+    mode: Optional[str] = None,
     python_compat: bool = False,
     multistart: Optional[int] = None,
     multistart_seed: Optional[int] = None,
@@ -268,13 +272,22 @@ def fit(
     progress : bool
         Draw a progress bar (tqdm when installed, else a line on stderr).
     demo : bool
-        Fit the command line's synthetic laminar-flow dataset (``homodyne xpcs --demo``)
-        of ``angles`` angles and ``frames`` frames (noise sigma 0.01, known truth in
-        :attr:`XpcsResult.truth`) instead of a configuration.
+        Fit the command line's synthetic dataset of the physics ``mode`` (``homodyne
+        xpcs --demo``) of ``angles`` angles and ``frames`` frames (noise sigma 0.01, known
+        truth in :attr:`XpcsResult.truth`) instead of a configuration.
     angles, frames : int
-        The demo's size (``--angles``, ``--frames``).
+        The demo's size (``--angles``, ``--frames``); ``frames=None`` (default): 300 for
+        laminar flow, 100 for the two-component demo, as the command line.
+    mode : str, optional
+        The demo's physics (``--mode``; only with ``demo=True``): ``"laminar_flow"``
+        (default; the homodyne model, fitted from the Python package's default start) or
+        ``"two_component"`` (alias ``"heterodyne"``; xpcsjax's two-component model with
+        ``f2`` held, fitted from xpcsjax's default start, a symmetric stationary point,
+        with a multistart of 16 Latin-hypercube starts, seed 0, which the multistart
+        keywords change as ``--multistart`` options do).
     python_compat : bool
-        Evaluate the Python package's form of the model (``--python-compat``).
+        Evaluate the Python package's form of the model (``--python-compat``); the
+        two-component model has one form, so not with ``mode="two_component"``.
     multistart : int, optional
         Fit from the configured start and ``multistart`` starts of a Latin hypercube
         within the bounds (each free parameter's range cut into that many strata, one
@@ -309,9 +322,10 @@ def fit(
     NLSQInputError
         A configuration, key or data file that cannot be used (named in the message and
         in ``error_context``), ``demo=True`` with a configuration, a multistart keyword
-        that is not a whole number in its range or that has no multistart to apply to
-        (``error_context["argument"]`` names it), a free parameter without finite bounds
-        in a multistart.
+        that is not a whole number in its range or that has no multistart to apply to,
+        ``mode`` without ``demo=True`` or naming no demo, ``python_compat`` with the
+        two-component demo (``error_context["argument"]`` names the argument), a free
+        parameter without finite bounds in a multistart.
     NLSQOptimizationError
         The fit failed (its subclass says how), or its files could not be written.
     KeyboardInterrupt
@@ -327,6 +341,17 @@ def fit(
     >>> r.convergence_status
     'converged'
     >>> abs(r.parameters["D0"] - r.truth["D0"]) < 3 * r.uncertainties["D0"]
+    True
+
+    The two-component (heterodyne) demo, from xpcsjax's start with its multistart (the
+    given start and 16 others, the best finished):
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", xpcs.XpcsWarning)  # correlated velocity terms
+    ...     h = xpcs.fit(demo=True, mode="two_component", angles=2, frames=60)
+    >>> h.analysis_mode, h.multistart["n_candidates"], h.truth["D0_sample"]
+    ('two_component', 17, 10000.0)
+    >>> abs(h.parameters["D0_sample"] - h.truth["D0_sample"]) < 3 * h.uncertainties["D0_sample"]
     True
 
     A configuration file, with keys set on top of it:
@@ -348,6 +373,13 @@ def fit(
     (5, 42, True)
     """
     overrides = multistart_overrides(multistart, multistart_seed, multistart_budget)
+    if mode is not None and not demo:
+        raise NLSQInputError(
+            f"mode={mode!r} chooses the demo's physics: give demo=True with it (a "
+            "configuration's model is its analysis_mode key)",
+            error_context={"argument": "mode"},
+        )
+    physics = _demo_mode("laminar_flow" if mode is None else mode, python_compat)
     if demo:
         if config is not None or keys:
             raise NLSQInputError(
@@ -357,7 +389,7 @@ def fit(
             )
         if data is not None:
             raise NLSQInputError("demo=True makes its own data: give no data with it")
-        demo_size = (_count(angles, "angles"), _count(frames, "frames"))
+        demo_size = (_count(angles, "angles"), _demo_frames(frames, physics))
     else:
         if config is None and not keys and data is None:
             raise NLSQInputError(
@@ -376,6 +408,7 @@ def fit(
         None if data is None else _given_arrays(data),
         bool(hdf5),
         overrides,
+        physics,
     )
     _warn(issued)
     result = _result(raw, issued)
@@ -386,21 +419,74 @@ def fit(
     return result
 
 
-def write_demo(folder: PathLike, angles: int = 3, frames: int = 300,
-               python_compat: bool = False) -> Dict[str, str]:
+def write_demo(folder: PathLike, angles: int = 3, frames: Optional[int] = None,
+               python_compat: bool = False, mode: str = "laminar_flow") -> Dict[str, str]:
     """Write the demo dataset into ``folder`` as an APS-U HDF5 file with the YAML
-    configuration that fits it (``homodyne xpcs --demo --write-data folder``).
+    configuration that fits it (``homodyne xpcs --demo [--mode heterodyne] --write-data
+    folder``).
+
+    ``mode``, ``angles``, ``frames`` and ``python_compat`` are :func:`fit`'s for
+    ``demo=True``: ``"laminar_flow"`` writes ``demo_laminar_flow.h5`` and ``.yaml``
+    (300 frames by default), ``"two_component"`` (alias ``"heterodyne"``)
+    ``demo_two_component.h5`` and ``.yaml`` (100 frames by default; the YAML has
+    xpcsjax's keys: the start, ``f2`` held, the bounds and the multistart of the
+    command line's demo, and the truth in its comments).
 
     Returns ``{"data": path, "config": path}``.
+
+    Raises ``NLSQInputError`` for a folder that cannot be written, a size that cannot be
+    fitted, and, naming the argument in ``error_context["argument"]``, an unknown
+    ``mode`` or ``python_compat`` with the two-component demo.
 
     >>> import os, tempfile
     >>> from homodyne_rs import xpcs
     >>> written = xpcs.write_demo(tempfile.mkdtemp(), angles=2, frames=20)
     >>> os.path.basename(written["config"])
     'demo_laminar_flow.yaml'
+    >>> two = xpcs.write_demo(tempfile.mkdtemp(), angles=2, frames=20, mode="heterodyne")
+    >>> os.path.basename(two["data"]), os.path.basename(two["config"])
+    ('demo_two_component.h5', 'demo_two_component.yaml')
     """
+    physics = _demo_mode(mode, python_compat)
     return dict(_native.xpcs_write_demo(os.fspath(folder), _count(angles, "angles"),
-                                        _count(frames, "frames"), bool(python_compat)))
+                                        _demo_frames(frames, physics), bool(python_compat),
+                                        physics))
+
+
+#: The demos' physics by every name ``mode`` takes (the command line's ``--mode``).
+_DEMO_MODES = {
+    "laminar_flow": "laminar_flow", "laminar-flow": "laminar_flow",
+    "laminar": "laminar_flow", "flow": "laminar_flow",
+    "two_component": "two_component", "two-component": "two_component",
+    "twocomponent": "two_component", "heterodyne": "two_component",
+}
+
+#: The demos' frames when ``frames`` is not given, as the command line's ``--frames``.
+_DEMO_FRAMES = {"laminar_flow": 300, "two_component": 100}
+
+
+def _demo_mode(mode: Any, python_compat: Any) -> str:
+    """The demo's physics named by ``mode`` (``laminar_flow`` or ``two_component``),
+    checked with ``python_compat``; ``NLSQInputError`` naming the argument otherwise."""
+    physics = _DEMO_MODES.get(mode.strip().lower()) if isinstance(mode, str) else None
+    if physics is None:
+        raise NLSQInputError(
+            f"mode={mode!r}: the demo is 'laminar_flow' or 'two_component' (alias "
+            "'heterodyne')",
+            error_context={"argument": "mode"},
+        )
+    if physics == "two_component" and python_compat:
+        raise NLSQInputError(
+            "python_compat=True is a form of the homodyne model; the two-component model "
+            "has one form",
+            error_context={"argument": "python_compat"},
+        )
+    return physics
+
+
+def _demo_frames(frames: Any, physics: str) -> int:
+    """The demo's frames: ``frames``, checked, or the default of ``physics``."""
+    return _DEMO_FRAMES[physics] if frames is None else _count(frames, "frames")
 
 
 def _given_arrays(data: Dict[str, Any]):
