@@ -576,6 +576,7 @@ def test_the_two_component_demo_through_python_is_the_cli_one(homodyne_bin, tmp_
     report = result.multistart
     assert list(report) == MULTISTART_KEYS
     assert report["n_candidates"] == 17 == len(report["candidates"])
+    assert (report["seed"], report["budget"]) == (42, 100)
     assert as_written(report) == summary_multistart(cli_dir)
     # The truth the data were made from, every parameter named.
     assert list(result.truth) == list(result.parameters)

@@ -283,7 +283,7 @@ def fit(
         (default; the homodyne model, fitted from the Python package's default start) or
         ``"two_component"`` (alias ``"heterodyne"``; xpcsjax's two-component model with
         ``f2`` held, fitted from xpcsjax's default start, a symmetric stationary point,
-        with a multistart of 16 Latin-hypercube starts, seed 0, which the multistart
+        with a multistart of 16 Latin-hypercube starts, seed 42, which the multistart
         keywords change as ``--multistart`` options do).
     python_compat : bool
         Evaluate the Python package's form of the model (``--python-compat``); the
@@ -302,7 +302,8 @@ def fit(
     multistart_seed : int, optional
         The hypercube's seed, 0 to 2**64 - 1 (``--multistart-seed``): the same seed, the
         same starts and the same result, bit for bit. ``None``: the configuration's
-        ``multi_start.seed``, else 42 (0 for the demo).
+        ``multi_start.seed``, else 42 (0 for the laminar-flow demo, which has no
+        multistart of its own; the two-component demo's is seed 42).
     multistart_budget : int, optional
         The cost evaluations each start may spend, at least 1 (``--multistart-budget``).
         ``None``: the configuration's ``multi_start.max_nfev_per_start``, else 100 (a new
