@@ -134,9 +134,16 @@ impl Bench {
             (Some(ratio), (Some(ours), Some(theirs))) => (
                 format!(
                     "{ratio:.1}x (homodyne {}, xpcsjax {}); largest relative error {ours:.3} \
-                     against xpcsjax's {theirs:.3}",
+                     against xpcsjax's {theirs:.3}{}",
                     fmt_s(self.xpcsjax_seconds(case, xpcsjax::OURS)),
                     fmt_s(self.xpcsjax_seconds(case, xpcsjax::TOOL)),
+                    match (
+                        self.xpcsjax_rms(case, xpcsjax::OURS),
+                        self.xpcsjax_rms(case, xpcsjax::TOOL)
+                    ) {
+                        (Some(a), Some(b)) => format!(" (rms residual {a:.6e} against {b:.6e})"),
+                        _ => String::new(),
+                    }
                 ),
                 Verdict::of(ratio >= XPCSJAX_GOAL && ours <= theirs * ACCURACY_SLACK),
             ),
@@ -521,6 +528,7 @@ mod tests {
         ] {
             let record = json!({
                 "converged": true, "process": seconds, "max_relative_error": error,
+                "rms_residual": if tool == xpcsjax::TOOL { 0.0050003 } else { 0.005 },
             });
             bench.runs.push(run(tool, case, 1, repeat, record));
         }
@@ -535,7 +543,7 @@ mod tests {
         assert_eq!(
             goals[0].measured,
             "50.0x (homodyne 500.00 ms, xpcsjax 30.000 s); largest relative error 0.440 \
-             against xpcsjax's 0.450"
+             against xpcsjax's 0.450 (rms residual 5.000000e-3 against 5.000300e-3)"
         );
         // Within the 1 % slack, and beyond it.
         let goals = xpcsjax_bench(0.4504, 0.45).xpcsjax_goals();

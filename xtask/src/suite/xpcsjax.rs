@@ -408,11 +408,21 @@ impl Bench {
 
     /// The largest relative error of `tool`'s last converged run of `case`.
     pub(super) fn xpcsjax_error(&self, case: &str, tool: &str) -> Option<f64> {
+        self.last_converged(case, tool, "max_relative_error")
+    }
+
+    /// The rms residual of `tool`'s last converged run of `case`.
+    pub(super) fn xpcsjax_rms(&self, case: &str, tool: &str) -> Option<f64> {
+        self.last_converged(case, tool, "rms_residual")
+    }
+
+    /// The number `key` of the record of `tool`'s last converged run of `case`.
+    fn last_converged(&self, case: &str, tool: &str, key: &str) -> Option<f64> {
         self.xpcsjax_runs(case, tool)
             .iter()
             .rev()
             .filter(|r| r.converged())
-            .find_map(|r| r.record["max_relative_error"].as_f64())
+            .find_map(|r| r.record[key].as_f64())
     }
 
     /// The section "Against xpcsjax": one row per case and program.
