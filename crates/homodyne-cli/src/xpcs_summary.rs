@@ -7,7 +7,7 @@
 
 use homodyne::{OptimizationResult, ParameterFlag};
 use homodyne_xpcs::diagnostics::{diagnose, significance, significance_warning};
-use homodyne_xpcs::{ParameterLayout, ScalingChoice, ScalingMode, XpcsFit};
+use homodyne_xpcs::{AnalysisMode, ParameterLayout, ScalingChoice, ScalingMode, XpcsFit};
 
 use crate::report::has_uncertainty;
 
@@ -125,6 +125,7 @@ pub(crate) fn print_summary(
     }
     print_scaling(layout, phi, result);
     print_diagnostics(layout, result);
+    print_two_component_hint(layout, fitted);
 }
 
 /// The contrasts and offsets: the Fourier coefficients and the series at each angle, or
@@ -196,6 +197,45 @@ fn print_diagnostics(layout: &ParameterLayout, result: &OptimizationResult) {
     if let Some(warning) = significance_warning(&significance(layout, result)) {
         eprintln!("homodyne: warning: {warning}");
     }
+}
+
+/// For a two-component fit from one start that leaves physical parameters undetermined or
+/// on a bound, the likely cause on stderr: a fit from one start often ends where one
+/// component vanishes or the two merge (xpcsjax's default start is such a symmetric
+/// point), and what to try.
+fn print_two_component_hint(layout: &ParameterLayout, fitted: &XpcsFit) {
+    if layout.mode != AnalysisMode::TwoComponent || fitted.multistart.is_some() {
+        return;
+    }
+    let flags = &fitted.result.parameter_flags;
+    let named = |wanted: &[ParameterFlag]| -> Vec<&str> {
+        (layout.physical_start()..layout.n_params())
+            .filter(|&k| flags.get(k).is_some_and(|f| wanted.contains(f)))
+            .map(|k| layout.mode.physical_names()[k - layout.physical_start()])
+            .collect()
+    };
+    let undetermined = named(&[ParameterFlag::Undetermined]);
+    let at_bounds = named(&[ParameterFlag::AtLowerBound, ParameterFlag::AtUpperBound]);
+    let what = match (undetermined.is_empty(), at_bounds.is_empty()) {
+        (true, true) => return,
+        (false, true) => format!("{} undetermined", undetermined.join(", ")),
+        (true, false) => format!("{} on a bound", at_bounds.join(", ")),
+        (false, false) => format!(
+            "{} undetermined and {} on a bound",
+            undetermined.join(", "),
+            at_bounds.join(", ")
+        ),
+    };
+    eprintln!(
+        "homodyne: warning: the two-component fit from one start left {what}: a fit from \
+         one start often ends where one component vanishes (the sample fraction at 0 or 1) \
+         or the two merge (equal transports and a flat fraction of 1/2, as at xpcsjax's \
+         default start)"
+    );
+    eprintln!(
+        "  what to try: a multistart (--multistart 16, or optimization.nlsq.multi_start: \
+         {{enable: true}}), a start that tells the components apart, or narrower bounds"
+    );
 }
 
 /// The standard error of parameter `k` in scientific notation with `digits` decimals, or

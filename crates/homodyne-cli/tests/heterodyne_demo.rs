@@ -109,6 +109,18 @@ fn the_written_two_component_demo_fits_through_the_config_workflow() {
     assert!(text.contains("analysis_mode: two_component"), "{text}");
     assert!(data.join("demo_two_component.h5").is_file());
 
+    // From one start (the multistart turned off), the fit ends with a component lost,
+    // and says so with what to try.
+    let single = data.join("single.yaml");
+    let yaml_text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&single, yaml_text.replace("enable: true", "enable: false")).unwrap();
+    let (_, errors) = fit_config(&single, &[], &dir.join("single"));
+    assert!(
+        errors.contains("two-component fit from one start left")
+            && errors.contains("--multistart 16"),
+        "{errors}"
+    );
+
     let from_file = dir.join("from_file");
     let (text, _) = fit_config(&yaml, &[], &from_file);
     assert!(
