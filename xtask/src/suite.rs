@@ -2,7 +2,8 @@
 //! in one command, side by side with the tools users would otherwise pick and with the
 //! current release.
 //!
-//! A full run (about 11 minutes on 2 cores; more the first time, when it makes its Python
+//! A full run (about 30 minutes on 2 cores, of which about 19 are the xpcsjax rows, whose
+//! two xpcsjax fits take 12 and 6 minutes; more the first time, when it makes its Python
 //! environments and builds the baseline):
 //! 0. **The baseline**: the `bench_case` of revision `REV` (default [`BASELINE_REV`], the
 //!    last commit before issue 20's work), built from `git archive` under

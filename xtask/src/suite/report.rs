@@ -283,8 +283,9 @@ impl Bench {
         let text = format!(
             "# Benchmarks\n\nThe latest full run of `cargo xtask bench` (how it measures: \
              `xtask/src/suite.rs`). To reproduce on your machine: `cargo xtask bench` (about \
-             11 minutes on 2 cores; on first use it makes its Python environments and builds \
-             the baseline revision's benchmark program under `target/`) or `cargo xtask bench --quick` (homodyne alone, no Python, a few minutes). \
+             30 minutes on 2 cores, 19 of them the xpcsjax rows; on first use it makes its \
+             Python environments and builds the baseline revision's benchmark program under \
+             `target/`; xpcsjax's environment is made by `cargo xtask bench --only venvs`) or `cargo xtask bench --quick` (homodyne alone, no Python, a few minutes). \
              Every figure below is from one run; the raw runs are in \
              `target/bench-report/results.json`.\n\n![fit time against points](bench/plots/time_vs_points.png)\n\n\
              ![peak memory against points](bench/plots/memory_vs_points.png)\n\n{}",
