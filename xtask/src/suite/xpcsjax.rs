@@ -26,8 +26,9 @@
 //! program's caches removed before each run so that every run reads the HDF5 file. The
 //! ratio is the median, over xpcsjax's runs, of its time over the mean of the two homodyne
 //! runs around it ([`bracketed_ratio`]). Both programs write their default outputs (result
-//! files and plots); xpcsjax's log goes to `xpcsjax.log` in its output folder, from which
-//! its iteration count is read (its result file reports 0 on the laminar case).
+//! files and plots, under `target/bench-xpcsjax/runs/`); xpcsjax's log goes to
+//! `xpcsjax.log` in its output folder, from which its iteration count is read (its result
+//! file reports 0 on the laminar case).
 //!
 //! The venv `target/pyvenv-xpcsjax` is not made by a run (about 2.3 GB); `cargo xtask bench
 //! --only venvs` makes it. Without it, or in quick mode, the rows say why they were not run.
@@ -205,7 +206,8 @@ impl Bench {
     /// read the case's `analysis_mode` yet), xpcsjax's go on.
     fn run_case(&mut self, case: &Case, xpcsjax: &Path) -> Result<()> {
         let truth = read_json(&case.truth);
-        let out = self.out.join("xpcsjax");
+        // Both programs' outputs (xpcsjax's are about 90 MB a run) beside the data.
+        let out = self.root.join("target").join("bench-xpcsjax").join("runs");
         let mut homodyne_works = true;
         for repeat in 0..=XPCSJAX_RUNS {
             if homodyne_works {
