@@ -8,8 +8,9 @@
 //!   at most 1 s writing the outputs;
 //! - STREAMING from an HDF5 file at 1e7 points at most 1.25x CHUNKED in memory;
 //! - issue 22: `homodyne xpcs` at least 20x faster than xpcsjax end to end on each case
-//!   of the xpcsjax rows (laminar and heterodyne 3 x 500), with a largest relative error
-//!   against the truth at most xpcsjax's (1 % slack: both fit the same objective).
+//!   of the xpcsjax rows (laminar and heterodyne 3 x 500), and at least its accuracy: an
+//!   rms residual at most xpcsjax's (both fit the same sum of squares; see
+//!   [`ACCURACY_SLACK`]), the errors against the truth reported beside it.
 //!
 //! A goal is judged only on what it names (full size, release profile); otherwise the
 //! section says why it is not.
@@ -121,27 +122,28 @@ impl Bench {
              configuration and start"
         );
         let goal = format!(
-            "at least {XPCSJAX_GOAL}x faster, and a largest relative error against the truth \
-             at most xpcsjax's (+{:.0} %)",
-            (ACCURACY_SLACK - 1.0) * 100.0
+            "at least {XPCSJAX_GOAL}x faster, and at least its accuracy: an rms residual (the \
+             same sum of squares) at most xpcsjax's"
         );
         let ratio = self.xpcsjax_ratio(case);
-        let errors = (
-            self.xpcsjax_error(case, xpcsjax::OURS),
-            self.xpcsjax_error(case, xpcsjax::TOOL),
+        let rms = (
+            self.xpcsjax_rms(case, xpcsjax::OURS),
+            self.xpcsjax_rms(case, xpcsjax::TOOL),
         );
-        let (measured, verdict) = match (ratio, errors) {
+        let (measured, verdict) = match (ratio, rms) {
             (Some(ratio), (Some(ours), Some(theirs))) => (
                 format!(
-                    "{ratio:.1}x (homodyne {}, xpcsjax {}); largest relative error {ours:.3} \
-                     against xpcsjax's {theirs:.3}{}",
+                    "{ratio:.1}x (homodyne {}, xpcsjax {}); rms residual {ours:.8e} against \
+                     {theirs:.8e}{}",
                     fmt_s(self.xpcsjax_seconds(case, xpcsjax::OURS)),
                     fmt_s(self.xpcsjax_seconds(case, xpcsjax::TOOL)),
                     match (
-                        self.xpcsjax_rms(case, xpcsjax::OURS),
-                        self.xpcsjax_rms(case, xpcsjax::TOOL)
+                        self.xpcsjax_error(case, xpcsjax::OURS),
+                        self.xpcsjax_error(case, xpcsjax::TOOL)
                     ) {
-                        (Some(a), Some(b)) => format!(" (rms residual {a:.6e} against {b:.6e})"),
+                        (Some(a), Some(b)) => format!(
+                            "; largest relative error against the truth {a:.3} against {b:.3}"
+                        ),
                         _ => String::new(),
                     }
                 ),
@@ -516,19 +518,19 @@ mod tests {
     }
 
     /// A run of the xpcsjax rows alone: homodyne 0.5 s and 0.7 s around xpcsjax's 30 s
-    /// on laminar (50x; homodyne's median the lower middle, 0.5 s), with the relative
-    /// errors `ours` and `theirs`.
+    /// on laminar (50x; homodyne's median the lower middle, 0.5 s), with the rms residuals
+    /// `ours` and `theirs` (relative errors 0.44 and 0.45).
     fn xpcsjax_bench(ours: f64, theirs: f64) -> Bench {
         let mut bench = Bench::empty(Mode::Xpcsjax);
         let case = xpcsjax::CASES[0].0;
-        for (tool, repeat, seconds, error) in [
+        for (tool, repeat, seconds, rms) in [
             (xpcsjax::OURS, 0, 0.5, ours),
             (xpcsjax::TOOL, 0, 30.0, theirs),
             (xpcsjax::OURS, 1, 0.7, ours),
         ] {
             let record = json!({
-                "converged": true, "process": seconds, "max_relative_error": error,
-                "rms_residual": if tool == xpcsjax::TOOL { 0.0050003 } else { 0.005 },
+                "converged": true, "process": seconds, "rms_residual": rms,
+                "max_relative_error": if tool == xpcsjax::TOOL { 0.45 } else { 0.44 },
             });
             bench.runs.push(run(tool, case, 1, repeat, record));
         }
@@ -537,33 +539,34 @@ mod tests {
 
     #[test]
     fn the_xpcsjax_goals_need_speed_and_accuracy() {
-        let goals = xpcsjax_bench(0.44, 0.45).xpcsjax_goals();
+        let goals = xpcsjax_bench(0.005, 0.0050003).xpcsjax_goals();
         assert_eq!(goals.len(), 2);
         assert_eq!(goals[0].verdict, Verdict::Met);
         assert_eq!(
             goals[0].measured,
-            "50.0x (homodyne 500.00 ms, xpcsjax 30.000 s); largest relative error 0.440 \
-             against xpcsjax's 0.450 (rms residual 5.000000e-3 against 5.000300e-3)"
+            "50.0x (homodyne 500.00 ms, xpcsjax 30.000 s); rms residual 5.00000000e-3 \
+             against 5.00030000e-3; largest relative error against the truth 0.440 against \
+             0.450"
         );
-        // Within the 1 % slack, and beyond it.
-        let goals = xpcsjax_bench(0.4504, 0.45).xpcsjax_goals();
+        // Within the slack (the last digits of the stopping points), and beyond it.
+        let goals = xpcsjax_bench(0.005000000001, 0.005).xpcsjax_goals();
         assert_eq!(goals[0].verdict, Verdict::Met);
-        let goals = xpcsjax_bench(0.46, 0.45).xpcsjax_goals();
+        let goals = xpcsjax_bench(0.00501, 0.005).xpcsjax_goals();
         assert_eq!(goals[0].verdict, Verdict::Missed);
         // The heterodyne case has no runs: not judged, and left out of a step's table.
         assert!(matches!(goals[1].verdict, Verdict::NotJudged(_)));
         let mut md = String::new();
-        xpcsjax_bench(0.44, 0.45).goals_table(&mut md);
+        xpcsjax_bench(0.005, 0.0050003).goals_table(&mut md);
         assert_eq!(md.matches("| at least 20x faster, and").count(), 1, "{md}");
         assert!(md.contains("| **met** |"), "{md}");
-        let json = xpcsjax_bench(0.44, 0.45).goals_json();
+        let json = xpcsjax_bench(0.005, 0.0050003).goals_json();
         assert_eq!(json.as_array().map(Vec::len), Some(7));
         assert_eq!(json[5]["met"], json!(true));
     }
 
     #[test]
     fn the_xpcsjax_goals_are_not_judged_without_both_programs_or_in_quick_mode() {
-        let mut bench = xpcsjax_bench(0.44, 0.45);
+        let mut bench = xpcsjax_bench(0.005, 0.0050003);
         bench.runs.retain(|r| r.tool != xpcsjax::TOOL);
         let goals = bench.xpcsjax_goals();
         assert!(goals[0].measured.is_empty());
@@ -572,7 +575,7 @@ mod tests {
             "{:?}",
             goals[0]
         );
-        let mut quick = xpcsjax_bench(0.44, 0.45);
+        let mut quick = xpcsjax_bench(0.005, 0.0050003);
         quick.quick = true;
         quick.mode = Mode::Quick;
         for goal in quick.xpcsjax_goals() {

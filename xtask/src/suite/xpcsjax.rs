@@ -67,10 +67,14 @@ pub(super) const CASES: [(&str, usize); 2] = [
 /// 3 angles x 499 frames x 498: frame 0 and the diagonal left out, both triangles.
 const POINTS: usize = 3 * 499 * 498;
 
-/// homodyne's relative error must be at most xpcsjax's times this for "at least its
-/// accuracy" (both fit the same objective; their optima differ by the solvers'
-/// tolerances).
-pub(super) const ACCURACY_SLACK: f64 = 1.01;
+/// homodyne's rms residual must be at most xpcsjax's times this for "at least its
+/// accuracy": both programs fit the same sum of squares to the same points, so the lower
+/// one reached the better optimum of it (the slack covers the last digits of the solvers'
+/// stopping points). The errors against the truth are reported beside it, but do not
+/// decide: they are the data's noise (about 2 standard errors for both programs here), and
+/// a parameter the data barely determine (`D_offset`, a standard error near its true
+/// value) makes the largest relative error a coin toss.
+pub(super) const ACCURACY_SLACK: f64 = 1.0 + 1e-6;
 
 /// xpcsjax's output names of physical parameters that differ from the configuration's.
 const ALIASES: [(&str, &str); 2] = [("v_beta", "beta"), ("phi0_het", "phi0")];
