@@ -1,4 +1,5 @@
-//! Fitting a [`CorrelationModel`] (homodyne or two-component) to [`CorrelationData`]: the starting values, the bounds,
+//! Fitting a [`CorrelationModel`](crate::CorrelationModel) (homodyne or two-component) to
+//! [`CorrelationData`]: the starting values, the bounds,
 //! the coarse stages and the fits, each a [`homodyne::Fit`].
 
 mod options;
@@ -43,7 +44,7 @@ pub struct XpcsFit {
     pub start: Vec<f64>,
     /// The coarse stages, coarsest first ([`CoarseToFine`]).
     pub stages: Vec<CoarseStage>,
-    /// The result (parameters in the layout of [`CorrelationModel::layout`]).
+    /// The result (parameters in the layout of [`CorrelationModel::layout`](crate::CorrelationModel::layout)).
     pub result: OptimizationResult,
     /// The candidates of a multistart ([`XpcsFitOptions::multistart`]); `None` without.
     pub multistart: Option<MultistartReport>,

@@ -48,8 +48,8 @@ impl PointSelection {
 ///
 /// `c2` holds the `n_phi` full `n_t x n_t` matrices one after another, each row-major, so
 /// that element `(k, i, j)` sits at the flat index `(k n_t + i) n_t + j`: the same index
-/// [`HomodyneModel::point`] gives, so `c2` is the `y` of a fit whose `x` is
-/// [`CorrelationData::points`].
+/// [`HomodyneModel::point`](crate::HomodyneModel::point) gives, so `c2` is the `y` of a
+/// fit whose `x` is [`CorrelationData::points`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrelationData {
     /// Wavevector `q` (1/Angstrom).
