@@ -59,6 +59,27 @@ pub fn demo_angles(n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The frames a demo of `n_angles` angles and `frames` fitted frames records:
+/// `frames + 1`, the first dropped by the fit.
+///
+/// # Errors
+///
+/// [`XpcsError::InvalidSetting`] for no angle, fewer than 2 frames, or too many to count.
+pub(crate) fn recorded_frames(n_angles: usize, frames: usize) -> Result<usize, XpcsError> {
+    if n_angles == 0 {
+        return Err(XpcsError::setting("angles", "the demo needs at least 1"));
+    }
+    if frames < 2 {
+        return Err(XpcsError::setting(
+            "frames",
+            format!("the demo needs at least 2, got {frames}"),
+        ));
+    }
+    frames
+        .checked_add(1)
+        .ok_or_else(|| XpcsError::setting("frames", format!("{frames} is too many")))
+}
+
 /// The position of angle `k` among `n` on `[0, 1]`: `k / (n - 1)`, or 0.5 for one angle.
 fn spread(k: usize, n: usize) -> f64 {
     if n > 1 {
@@ -116,18 +137,7 @@ impl DemoDataset {
     /// [`XpcsError::InvalidSetting`] for no angle, fewer than 2 frames, or a size whose
     /// point count overflows.
     pub fn generate(n_angles: usize, frames: usize, form: ModelForm) -> Result<Self, XpcsError> {
-        if n_angles == 0 {
-            return Err(XpcsError::setting("angles", "the demo needs at least 1"));
-        }
-        if frames < 2 {
-            return Err(XpcsError::setting(
-                "frames",
-                format!("the demo needs at least 2, got {frames}"),
-            ));
-        }
-        let recorded_frames = frames
-            .checked_add(1)
-            .ok_or_else(|| XpcsError::setting("frames", format!("{frames} is too many")))?;
+        let recorded_frames = recorded_frames(n_angles, frames)?;
         let grid = TimeGrid::from_times(DEMO_DT, loader_times(DEMO_DT, recorded_frames))?;
         let model = HomodyneModel::new(
             AnalysisMode::LaminarFlow,

@@ -48,7 +48,7 @@ use crate::analysis::XpcsFitOptions;
 use crate::data::CorrelationData;
 use crate::demo::{
     DEMO_DT, DEMO_NOISE, DEMO_Q, DEMO_SEED, DemoDataset, DemoFiles, demo_angles, demo_contrasts,
-    demo_offsets, write_demo_files,
+    demo_offsets, recorded_frames, write_demo_files,
 };
 use crate::error::XpcsError;
 use crate::heterodyne::{
@@ -110,18 +110,7 @@ impl HeterodyneDemo {
     /// [`XpcsError::InvalidSetting`] for no angle, fewer than 2 frames, or a size whose
     /// point count overflows.
     pub fn generate(n_angles: usize, frames: usize) -> Result<Self, XpcsError> {
-        if n_angles == 0 {
-            return Err(XpcsError::setting("angles", "the demo needs at least 1"));
-        }
-        if frames < 2 {
-            return Err(XpcsError::setting(
-                "frames",
-                format!("the demo needs at least 2, got {frames}"),
-            ));
-        }
-        let recorded_frames = frames
-            .checked_add(1)
-            .ok_or_else(|| XpcsError::setting("frames", format!("{frames} is too many")))?;
+        let recorded_frames = recorded_frames(n_angles, frames)?;
         let model = HeterodyneModel::new(
             ScalingMode::Individual,
             fit_time_grid(DEMO_DT, recorded_frames)?,

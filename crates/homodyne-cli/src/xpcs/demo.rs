@@ -346,6 +346,21 @@ fn write_demo_data(dir: &Path, demo: &DemoDataset) -> Result<(), Failure> {
         recorded.n_t,
         demo.form.name()
     );
+    print_written(
+        &files,
+        started,
+        if demo.form == ModelForm::PythonCompat {
+            " --python-compat"
+        } else {
+            ""
+        },
+    );
+    Ok(())
+}
+
+/// What `--write-data` wrote (since `started`) and the command that fits it (`flags`
+/// after the configuration).
+fn print_written(files: &DemoFiles, started: Instant, flags: &str) {
     println!(
         "wrote {} (APS-U layout) and {} (the truth in its comments) in {:.2} s",
         files.data.display(),
@@ -353,15 +368,9 @@ fn write_demo_data(dir: &Path, demo: &DemoDataset) -> Result<(), Failure> {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "fit it with: homodyne xpcs --config {}{} --output-dir results",
+        "fit it with: homodyne xpcs --config {}{flags} --output-dir results",
         files.config.display(),
-        if demo.form == ModelForm::PythonCompat {
-            " --python-compat"
-        } else {
-            ""
-        }
     );
-    Ok(())
 }
 
 /// `--demo --mode heterodyne --write-data DIR`: the two-component demo's data as an APS-U
@@ -379,15 +388,6 @@ fn write_heterodyne_demo_data(dir: &Path, demo: &HeterodyneDemo) -> Result<(), F
         demo.recorded.dt,
         demo.recorded.n_t,
     );
-    println!(
-        "wrote {} (APS-U layout) and {} (the truth in its comments) in {:.2} s",
-        files.data.display(),
-        files.config.display(),
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "fit it with: homodyne xpcs --config {} --output-dir results",
-        files.config.display()
-    );
+    print_written(&files, started, "");
     Ok(())
 }
