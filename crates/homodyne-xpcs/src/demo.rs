@@ -80,6 +80,25 @@ pub(crate) fn recorded_frames(n_angles: usize, frames: usize) -> Result<usize, X
         .ok_or_else(|| XpcsError::setting("frames", format!("{frames} is too many")))
 }
 
+/// The truth as YAML comments: each physical parameter's name and value, then each
+/// angle's contrast and offset.
+pub(crate) fn truth_comment(
+    text: &mut String,
+    names: &[&str],
+    physical: &[f64],
+    phi: &[f64],
+    contrasts: &[f64],
+    offsets: &[f64],
+) {
+    for (name, value) in names.iter().zip(physical) {
+        text.push_str(&format!("#   {name:<20} {value}\n"));
+    }
+    text.push_str("#   phi [deg]   contrast   offset\n");
+    for ((phi, contrast), offset) in phi.iter().zip(contrasts).zip(offsets) {
+        text.push_str(&format!("#   {phi:<11.1} {contrast:<10.4} {offset:.4}\n"));
+    }
+}
+
 /// The position of angle `k` among `n` on `[0, 1]`: `k / (n - 1)`, or 0.5 for one angle.
 fn spread(k: usize, n: usize) -> f64 {
     if n > 1 {
@@ -271,19 +290,14 @@ impl DemoDataset {
                 other => format!("the {} form: fit with --python-compat", other.name()),
             },
         );
-        for (name, value) in names.iter().zip(DEMO_TRUTH) {
-            text.push_str(&format!("#   {name:<20} {value}\n"));
-        }
-        text.push_str("#   phi [deg]   contrast   offset\n");
-        for ((phi, contrast), offset) in self
-            .recorded
-            .phi
-            .iter()
-            .zip(&self.contrasts)
-            .zip(&self.offsets)
-        {
-            text.push_str(&format!("#   {phi:<11.1} {contrast:<10.4} {offset:.4}\n"));
-        }
+        truth_comment(
+            &mut text,
+            names,
+            &DEMO_TRUTH,
+            &self.recorded.phi,
+            &self.contrasts,
+            &self.offsets,
+        );
         text.push_str(&format!(
             "# Gaussian noise of standard deviation {DEMO_NOISE} (seed {DEMO_SEED:#x}), \
              symmetric in t1 and t2.\n\

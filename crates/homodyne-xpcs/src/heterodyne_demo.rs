@@ -48,7 +48,7 @@ use crate::analysis::XpcsFitOptions;
 use crate::data::CorrelationData;
 use crate::demo::{
     DEMO_DT, DEMO_NOISE, DEMO_Q, DEMO_SEED, DemoDataset, DemoFiles, demo_angles, demo_contrasts,
-    demo_offsets, recorded_frames, write_demo_files,
+    demo_offsets, recorded_frames, truth_comment, write_demo_files,
 };
 use crate::error::XpcsError;
 use crate::heterodyne::{
@@ -224,19 +224,14 @@ impl HeterodyneDemo {
              # The keys are xpcsjax's (0.1.8). The truth:\n",
             angles = self.recorded.phi.len(),
         );
-        for (name, value) in PHYSICAL_NAMES.iter().zip(TRUTH) {
-            text.push_str(&format!("#   {name:<20} {value}\n"));
-        }
-        text.push_str("#   phi [deg]   contrast   offset\n");
-        for ((phi, contrast), offset) in self
-            .recorded
-            .phi
-            .iter()
-            .zip(&self.contrasts)
-            .zip(&self.offsets)
-        {
-            text.push_str(&format!("#   {phi:<11.1} {contrast:<10.4} {offset:.4}\n"));
-        }
+        truth_comment(
+            &mut text,
+            &PHYSICAL_NAMES,
+            &TRUTH,
+            &self.recorded.phi,
+            &self.contrasts,
+            &self.offsets,
+        );
         let list = |values: &mut dyn Iterator<Item = String>| values.collect::<Vec<_>>().join(", ");
         let bounds: String = BOUNDS
             .iter()
