@@ -43,12 +43,6 @@ impl XpcsModel {
             Self::Heterodyne(_) => ModelForm::Published,
         }
     }
-
-    /// The flat index of element `(i, j)` of angle `angle`'s matrix.
-    pub fn point(&self, angle: usize, i: usize, j: usize) -> usize {
-        let n = self.grid().len();
-        (angle * n + i) * n + j
-    }
 }
 
 impl From<HomodyneModel> for XpcsModel {
